@@ -1,0 +1,160 @@
+# skit - GNU make build.
+#
+#   make                 build build/skit, build/libskit.{a,so}, skit.pc
+#   make check           every test: checksrc, format, unit (cmocka), CLI
+#                        (bats), fuzz corpora; then unit+CLI again under
+#                        AddressSanitizer + UndefinedBehaviorSanitizer
+#   make install PREFIX=/usr/local [DESTDIR=...]
+#   make fuzz            libFuzzer targets (clang) in build/fuzz/
+#   make format          clang-format every source file in place
+#
+# Sources are found by wildcard: a new src/*.c joins the library, a new
+# cli/*.c the binary, tests/unit/test_*.c a unit test, fuzz/fuzz_*.c a
+# fuzz target, tests/shim/*.c an LD_PRELOAD shim.
+
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+BUILD    ?= build
+CC       ?= cc
+CLANG    ?= clang
+SAN      ?=
+
+VERSION  := $(shell sed -n 's/^\#define SKIT_VERSION "\(.*\)"/\1/p' include/skit/skit.h)
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+            -Wmissing-prototypes -Wno-unused-parameter
+CSTD     := -std=c11 -D_GNU_SOURCE
+OPT      ?= -O2 -g
+CPPFLAGS += -Iinclude
+CFLAGS   ?=
+CFLAGS   += $(CSTD) $(WARN) $(OPT) -fPIC -fno-strict-aliasing
+LDLIBS   += -lssl -lcrypto -lpthread -lm
+
+ifneq ($(SAN),)
+CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer \
+            -fno-sanitize-recover=undefined
+LDFLAGS  += -fsanitize=address,undefined
+endif
+
+LIB_SRC  := $(sort $(wildcard src/*.c))
+CLI_SRC  := $(sort $(wildcard cli/*.c))
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
+SHIM_SRC := $(sort $(wildcard tests/shim/*.c))
+HDRS     := $(wildcard include/skit/*.h) $(wildcard cli/*.h) $(wildcard src/*.h)
+
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+SHIM_SO  := $(SHIM_SRC:tests/shim/%.c=$(BUILD)/tests/%.so)
+FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%)
+
+.PHONY: all deps check check-suites unit cli-tests checksrc format \
+        format-check fuzz fuzz-check install uninstall clean
+.DEFAULT_GOAL := all
+
+all: deps-build $(BUILD)/skit $(BUILD)/libskit.a $(BUILD)/libskit.so skit.pc
+
+deps-build:
+	@scripts/deps.sh build
+
+$(BUILD)/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libskit.a: $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/libskit.so: $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,libskit.so.0 $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/skit: $(CLI_OBJ) $(BUILD)/libskit.a
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libskit.a $(LDLIBS)
+
+skit.pc: skit.pc.in include/skit/skit.h
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+
+# Unit tests: tests/unit/test_x.c links against the static library (so
+# internal skit__ functions are reachable) and cmocka.
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libskit.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Isrc $(CFLAGS) $(LDFLAGS) -o $@ $< \
+		$(BUILD)/libskit.a -lcmocka $(LDLIBS)
+
+# LD_PRELOAD shims for fault injection (never sanitized: they must load
+# into any process).
+$(BUILD)/tests/%.so: tests/shim/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CSTD) $(WARN) -O2 -fPIC -shared -o $@ $< -ldl
+
+# --- tests -------------------------------------------------------------
+
+check: deps checksrc format-check
+	@scripts/run-tests.sh
+
+# One pass of the suites in this BUILD (called by scripts/run-tests.sh).
+check-suites: all $(UNIT_BIN) $(SHIM_SO)
+	@SKIT=$(abspath $(BUILD)/skit) BUILD=$(abspath $(BUILD)) \
+		scripts/run-suites.sh $(UNIT_BIN)
+
+deps:
+	@scripts/deps.sh test
+
+checksrc:
+	@python3 scripts/checksrc
+
+format:
+	clang-format -i $(LIB_SRC) $(CLI_SRC) $(UNIT_SRC) $(FUZZ_SRC) \
+		$(SHIM_SRC) $(HDRS)
+
+format-check:
+	@clang-format --dry-run --Werror $(LIB_SRC) $(CLI_SRC) $(UNIT_SRC) \
+		$(FUZZ_SRC) $(SHIM_SRC) $(HDRS) && echo "format: ok"
+
+# --- fuzzing -----------------------------------------------------------
+
+FUZZ_CFLAGS := $(CSTD) -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
+               -Iinclude -Isrc
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=build/fuzzobj/%.o)
+
+build/fuzzobj/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_CFLAGS) -c $< -o $@
+
+build/fuzz/%: fuzz/%.c $(FUZZ_LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJ) \
+		-lssl -lcrypto -lpthread -lm
+
+fuzz: $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
+
+# Run every fuzz target over its seed corpus (a regression check; use
+# scripts/fuzz-run.sh for real fuzzing).
+fuzz-check: fuzz
+	@scripts/fuzz-check.sh $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
+
+# --- install -----------------------------------------------------------
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
+		$(DESTDIR)$(PREFIX)/include/skit \
+		$(DESTDIR)$(PREFIX)/lib/pkgconfig \
+		$(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(BUILD)/skit $(DESTDIR)$(PREFIX)/bin/skit
+	install -m 644 $(BUILD)/libskit.a $(DESTDIR)$(PREFIX)/lib/libskit.a
+	install -m 755 $(BUILD)/libskit.so \
+		$(DESTDIR)$(PREFIX)/lib/libskit.so.$(VERSION)
+	ln -sf libskit.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libskit.so.0
+	ln -sf libskit.so.0 $(DESTDIR)$(PREFIX)/lib/libskit.so
+	install -m 644 include/skit/*.h $(DESTDIR)$(PREFIX)/include/skit/
+	install -m 644 skit.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/skit.pc
+	install -m 644 docs/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/skit $(DESTDIR)$(PREFIX)/lib/libskit.* \
+		$(DESTDIR)$(PREFIX)/lib/pkgconfig/skit.pc
+	rm -rf $(DESTDIR)$(PREFIX)/include/skit
+
+clean:
+	rm -rf build skit.pc

@@ -1,0 +1,140 @@
+/*
+ * cli/cli.h - what every subcommand shares.
+ *
+ * How to add a subcommand:
+ *   1. write cli/cmd_<name>.c with one entry point
+ *        int cmd_<name>(int argc, char **argv);
+ *      argv[0] is the command name; return an exit code (enum cli_exit);
+ *   2. describe its options in a const struct cli_opt table and parse
+ *      them with cli_getopt(), so `skit <name> --help` is generated
+ *      from the table (cli_usage) and stays true;
+ *   3. add a row, in sorted order, to the commands[] table in
+ *      cli/main.c and a declaration below;
+ *   4. add docs/<name>.md, a section in docs/skit.1, and
+ *      tests/cli/<name>.bats.
+ * The command only uses libskit's public headers (include/skit/).
+ */
+#ifndef SKIT_CLI_H
+#define SKIT_CLI_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "skit/skit.h"
+
+/* Exit codes (DESIGN.md section 5, documented in docs/skit.1). */
+enum cli_exit {
+	CLI_EXIT_OK = 0,      /* success */
+	CLI_EXIT_FAIL = 1,    /* the operation failed (no reply, HTTP status) */
+	CLI_EXIT_USAGE = 2,   /* usage or address syntax */
+	CLI_EXIT_RESOLVE = 3, /* name resolution */
+	CLI_EXIT_REFUSED = 4, /* refused or unreachable */
+	CLI_EXIT_TIMEOUT = 5, /* timed out */
+	CLI_EXIT_PERM = 6,    /* permission */
+	CLI_EXIT_RESET = 7,   /* connection reset or data cut short */
+	CLI_EXIT_TLS = 8,     /* TLS */
+};
+
+/* Map any libskit error code to the exit code it deserves. */
+int cli_exit_for(int code);
+
+/*
+ * An option row. name is the long name ("timeout"); shortopt its short
+ * letter or 0; arg the value's placeholder ("SECS") or NULL for a flag;
+ * help one line. id is what cli_getopt returns for it (use the short
+ * letter when there is one, else a value >= 256).
+ */
+struct cli_opt {
+	const char *name;
+	int shortopt;
+	const char *arg;
+	int id;
+	const char *help;
+};
+
+/*
+ * A command's description for --help: synopsis lines (after "usage: "),
+ * a paragraph, the option table (terminated by a row with name NULL),
+ * and optional trailing text (examples).
+ */
+struct cli_help {
+	const char *name;
+	const char *synopsis;
+	const char *about;
+	const struct cli_opt *opts;
+	const char *extra;
+};
+
+/* Print --help text generated from h to f. */
+void cli_usage(FILE *f, const struct cli_help *h);
+
+/*
+ * getopt_long over h->opts, plus -h/--help (prints usage to stdout and
+ * returns -2 so the caller exits 0). Returns the option's id, -1 at the
+ * end of options, '?' on a bad option (a message was printed; exit 2).
+ * *optarg_out receives the value. Call repeatedly like getopt_long;
+ * state lives in the struct.
+ */
+struct cli_getopt_state {
+	bool started;
+	char shortopts[128];
+	struct option *longopts;
+};
+int cli_getopt(int argc, char **argv, const struct cli_help *h,
+	       struct cli_getopt_state *st, const char **optarg_out);
+void cli_getopt_done(struct cli_getopt_state *st);
+
+/* Diagnostics to stderr, prefixed "skit: " (or "skit <cmd>: "). */
+void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_hint(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_verbose(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Print err as "skit: <message>" (with a caret line under the address
+ * for syntax errors) and return cli_exit_for(err->code).
+ */
+int cli_report(const struct skit_err *err);
+
+/* Parse helpers: 0 on success, else a message was printed (exit 2). */
+int cli_parse_int(const char *opt, const char *s, long long min, long long max,
+		  long long *out);
+int cli_parse_duration_ms(const char *opt, const char *s, long long *out);
+int cli_parse_size(const char *opt, const char *s, long long *out);
+
+/*
+ * NDJSON output: one object per line. Build one object with
+ * cli_json_begin, add fields, cli_json_end writes "}\n" and flushes.
+ */
+struct cli_json {
+	FILE *f;
+	int n;
+};
+void cli_json_begin(struct cli_json *j, FILE *f);
+void cli_json_str(struct cli_json *j, const char *key, const char *val);
+void cli_json_strn(struct cli_json *j, const char *key, const char *val,
+		   size_t len);
+void cli_json_int(struct cli_json *j, const char *key, long long val);
+void cli_json_uint(struct cli_json *j, const char *key, unsigned long long val);
+void cli_json_double(struct cli_json *j, const char *key, double val);
+void cli_json_bool(struct cli_json *j, const char *key, bool val);
+void cli_json_null(struct cli_json *j, const char *key);
+/* A raw, already-valid JSON value (an array or object built elsewhere). */
+void cli_json_raw(struct cli_json *j, const char *key, const char *json);
+void cli_json_end(struct cli_json *j);
+/* Write s as a JSON string literal (with quotes) to f. */
+void cli_json_quote(FILE *f, const char *s, size_t len);
+
+/* Global flags parsed by main before the command: -v count, etc. */
+struct cli_globals {
+	int verbose;
+	bool trace;
+	bool color;
+};
+extern struct cli_globals cli_g;
+
+/* The subcommands (sorted). */
+int cmd_help(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+
+#endif

@@ -1,0 +1,153 @@
+/*
+ * cli/main.c - `skit`: global options and the subcommand table.
+ */
+#include "cli.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+/*
+ * The subcommands, sorted by name (a unit of cli tests checks the
+ * order). Adding one: see cli/cli.h.
+ */
+static const struct command commands[] = {
+	{ "help", cmd_help, "show help for skit or a command" },
+	{ "version", cmd_version, "print skit's version" },
+};
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const struct command *
+find_command(const char *name)
+{
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: skit [-v] [--trace] COMMAND [ARGS...]\n"
+		   "       skit --help | --version | help COMMAND\n\n"
+		   "skit is a socket toolkit: one address grammar for every "
+		   "socket domain and type.\n\ncommands:\n");
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name,
+			commands[i].summary);
+	fprintf(f,
+		"\naddresses:  KIND:TARGET[,OPTION[=VALUE]...]   e.g. "
+		"tcp:127.0.0.1:8080, udp6:[::1]:53,\n"
+		"            unix:/run/a.sock, unix-seqpacket:@name, "
+		"tcp-listen::0,reuseaddr\n"
+		"            (see docs/addresses.md; skit resolve ADDRESS "
+		"explains one)\n"
+		"\nglobal options:\n"
+		"  -v, --verbose   more diagnostics on stderr (repeat for "
+		"more)\n"
+		"      --trace     narrate every socket call on stderr\n"
+		"  -h, --help      show this help\n"
+		"  -V, --version   print the version\n"
+		"\nexit codes: 0 ok, 1 failed, 2 usage/address syntax, 3 name "
+		"resolution,\n"
+		"  4 refused/unreachable, 5 timed out, 6 permission, 7 reset "
+		"or cut short, 8 TLS\n");
+}
+
+int
+cmd_version(int argc, char **argv)
+{
+	if (argc > 1 &&
+	    (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		printf("usage: skit version\n\nPrint skit's version.\n");
+		return CLI_EXIT_OK;
+	}
+	printf("skit %s\n", skit_version());
+	return CLI_EXIT_OK;
+}
+
+int
+cmd_help(int argc, char **argv)
+{
+	const struct command *c;
+	char *sub[] = { NULL, "--help", NULL };
+
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		usage(stdout);
+		return CLI_EXIT_OK;
+	}
+	c = find_command(argv[1]);
+	if (!c || c->fn == cmd_help || c->fn == cmd_version) {
+		if (c) {
+			usage(stdout);
+			return CLI_EXIT_OK;
+		}
+		cli_errorf("help: unknown command '%s'", argv[1]);
+		return CLI_EXIT_USAGE;
+	}
+	sub[0] = argv[1];
+	return c->fn(2, sub);
+}
+
+static void
+trace_to_stderr(void *data, const char *line)
+{
+	(void)data;
+	fprintf(stderr, "skit: trace: %s\n", line);
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct command *c;
+	int i = 1;
+
+	/*
+	 * A peer that goes away must never kill skit: writes to a closed
+	 * pipe or socket report EPIPE instead (sockets also use
+	 * MSG_NOSIGNAL).
+	 */
+	signal(SIGPIPE, SIG_IGN);
+
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			usage(stdout);
+			return CLI_EXIT_OK;
+		} else if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
+			return cmd_version(0, NULL);
+		} else if (!strcmp(a, "--trace")) {
+			cli_g.trace = true;
+		} else if (!strcmp(a, "--verbose")) {
+			cli_g.verbose++;
+		} else if (a[1] == 'v' && strspn(a + 1, "v") == strlen(a + 1)) {
+			cli_g.verbose += (int)strlen(a + 1);
+		} else {
+			cli_errorf("unknown option '%s'", a);
+			usage(stderr);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	c = find_command(argv[i]);
+	if (!c) {
+		cli_errorf("unknown command '%s'", argv[i]);
+		fprintf(stderr, "run 'skit --help' for the list of commands\n");
+		return CLI_EXIT_USAGE;
+	}
+	if (cli_g.trace || cli_g.verbose >= 2)
+		skit_trace_set(trace_to_stderr, NULL);
+	return c->fn(argc - i, argv + i);
+}

@@ -1,0 +1,431 @@
+/*
+ * cli/util.c - shared CLI helpers: exit codes, messages, option parsing
+ * and --help generated from option tables, NDJSON output.
+ */
+#include "cli.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct cli_globals cli_g;
+
+int
+cli_exit_for(int code)
+{
+	if (code >= 0)
+		return CLI_EXIT_OK;
+	if (SKIT_IS_EAI(code))
+		return CLI_EXIT_RESOLVE;
+	switch (code) {
+	case SKIT_EADDR:
+	case SKIT_EOPTION:
+	case SKIT_EKIND:
+	case SKIT_ETOOLONG:
+		return CLI_EXIT_USAGE;
+	case SKIT_ETLS:
+	case SKIT_ETLSVERIFY:
+		return CLI_EXIT_TLS;
+	case SKIT_ETRUNC:
+		return CLI_EXIT_RESET;
+	case SKIT_EUSER:
+		return CLI_EXIT_USAGE;
+	case -ECONNREFUSED:
+	case -ENETUNREACH:
+	case -EHOSTUNREACH:
+	case -EHOSTDOWN:
+	case -ENETDOWN:
+	case -EADDRNOTAVAIL:
+	case -ENOENT: /* unix socket path missing */
+	case -ENODEV:
+		return CLI_EXIT_REFUSED;
+	case -ETIMEDOUT:
+		return CLI_EXIT_TIMEOUT;
+	case -EACCES:
+	case -EPERM:
+		return CLI_EXIT_PERM;
+	case -ECONNRESET:
+	case -EPIPE:
+	case -ECONNABORTED:
+		return CLI_EXIT_RESET;
+	default:
+		return CLI_EXIT_FAIL;
+	}
+}
+
+static void
+vmsg(const char *prefix, const char *fmt, va_list ap)
+{
+	fputs(prefix, stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void
+cli_errorf(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("skit: ", fmt, ap);
+	va_end(ap);
+}
+
+void
+cli_hint(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("hint: ", fmt, ap);
+	va_end(ap);
+}
+
+void
+cli_verbose(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!cli_g.verbose)
+		return;
+	va_start(ap, fmt);
+	vmsg("skit: ", fmt, ap);
+	va_end(ap);
+}
+
+int
+cli_report(const struct skit_err *err)
+{
+	char buf[768];
+	const char *prefix = "skit: ";
+
+	skit_err_format(err, buf, sizeof(buf));
+	fprintf(stderr, "%s%s\n", prefix, buf);
+	/*
+	 * For syntax errors, point at the column under the quoted text:
+	 * "skit: bad address '" is where the subject starts.
+	 */
+	if ((err->code == SKIT_EADDR || err->code == SKIT_EOPTION) &&
+	    err->column > 0) {
+		int pad = (int)strlen(prefix) +
+			  (int)strlen(err->op[0] ? err->op : "bad address") +
+			  2 + err->column - 1;
+		fprintf(stderr, "%*s^\n", pad + 1, "");
+	}
+	return cli_exit_for(err->code);
+}
+
+/* --help */
+
+void
+cli_usage(FILE *f, const struct cli_help *h)
+{
+	const struct cli_opt *o;
+	char left[64];
+
+	fprintf(f, "usage: %s\n", h->synopsis);
+	if (h->about)
+		fprintf(f, "\n%s\n", h->about);
+	fprintf(f, "\noptions:\n");
+	for (o = h->opts; o && o->name; o++) {
+		if (o->shortopt)
+			snprintf(left, sizeof(left), "-%c, --%s%s%s",
+				 o->shortopt, o->name, o->arg ? " " : "",
+				 o->arg ? o->arg : "");
+		else
+			snprintf(left, sizeof(left), "    --%s%s%s", o->name,
+				 o->arg ? " " : "", o->arg ? o->arg : "");
+		fprintf(f, "  %-28s %s\n", left, o->help);
+	}
+	fprintf(f, "  %-28s %s\n", "-h, --help", "show this help and exit");
+	if (h->extra)
+		fprintf(f, "\n%s", h->extra);
+}
+
+int
+cli_getopt(int argc, char **argv, const struct cli_help *h,
+	   struct cli_getopt_state *st, const char **optarg_out)
+{
+	const struct cli_opt *o;
+	size_t n = 0, k = 0, si = 0;
+	int c;
+
+	if (!st->started) {
+		for (o = h->opts; o && o->name; o++)
+			n++;
+		st->longopts = calloc(n + 2, sizeof(*st->longopts));
+		if (!st->longopts) {
+			cli_errorf("out of memory");
+			return '?';
+		}
+		/* '+': stop at the first operand, like POSIX. */
+		st->shortopts[si++] = '+';
+		st->shortopts[si++] = ':';
+		for (o = h->opts; o && o->name; o++) {
+			st->longopts[k].name = o->name;
+			st->longopts[k].has_arg =
+				o->arg ? required_argument : no_argument;
+			st->longopts[k].flag = NULL;
+			st->longopts[k].val = o->id;
+			k++;
+			if (o->shortopt && si + 3 < sizeof(st->shortopts)) {
+				st->shortopts[si++] = (char)o->shortopt;
+				if (o->arg)
+					st->shortopts[si++] = ':';
+			}
+		}
+		st->longopts[k].name = "help";
+		st->longopts[k].val = 'h';
+		st->shortopts[si++] = 'h';
+		st->shortopts[si] = '\0';
+		st->started = true;
+		optind = 1;
+		opterr = 0;
+	}
+	c = getopt_long(argc, argv, st->shortopts, st->longopts, NULL);
+	*optarg_out = optarg;
+	if (c == 'h') {
+		cli_usage(stdout, h);
+		return -2;
+	}
+	if (c == '?') {
+		if (optopt && optopt < 256 && isprint(optopt))
+			cli_errorf("%s: unknown option '-%c'", h->name, optopt);
+		else
+			cli_errorf("%s: unknown option '%s'", h->name,
+				   argv[optind - 1]);
+		fprintf(stderr, "usage: %s\n", h->synopsis);
+		return '?';
+	}
+	if (c == ':') {
+		cli_errorf("%s: option '%s' needs a value", h->name,
+			   argv[optind - 1]);
+		return '?';
+	}
+	return c;
+}
+
+void
+cli_getopt_done(struct cli_getopt_state *st)
+{
+	free(st->longopts);
+	st->longopts = NULL;
+	st->started = false;
+}
+
+/* Value parsers */
+
+int
+cli_parse_int(const char *opt, const char *s, long long min, long long max,
+	      long long *out)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max) {
+		cli_errorf("%s: '%s' is not a whole number from %lld to %lld",
+			   opt, s, min, max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int
+cli_parse_duration_ms(const char *opt, const char *s, long long *out)
+{
+	char *end;
+	double v;
+	double mult = 1000.0; /* seconds by default, like nc -w */
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || v < 0)
+		goto bad;
+	if (!strcmp(end, "ms"))
+		mult = 1.0;
+	else if (!strcmp(end, "s") || !*end)
+		mult = 1000.0;
+	else if (!strcmp(end, "m"))
+		mult = 60000.0;
+	else if (!strcmp(end, "us"))
+		mult = 0.001;
+	else
+		goto bad;
+	if (v * mult > 9.0e15)
+		goto bad;
+	*out = (long long)(v * mult + 0.5);
+	return 0;
+bad:
+	cli_errorf("%s: '%s' is not a duration (seconds, or with ms/s/m)", opt,
+		   s);
+	return -1;
+}
+
+int
+cli_parse_size(const char *opt, const char *s, long long *out)
+{
+	char *end;
+	unsigned long long v;
+	unsigned long long mult = 1;
+
+	errno = 0;
+	if (*s == '-')
+		goto bad;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		goto bad;
+	switch (tolower((unsigned char)*end)) {
+	case '\0':
+		break;
+	case 'k':
+		mult = 1ull << 10;
+		break;
+	case 'm':
+		mult = 1ull << 20;
+		break;
+	case 'g':
+		mult = 1ull << 30;
+		break;
+	default:
+		goto bad;
+	}
+	if (*end && end[1] &&
+	    !(tolower((unsigned char)end[1]) == 'i' &&
+	      tolower((unsigned char)end[2]) == 'b' && !end[3]) &&
+	    !(tolower((unsigned char)end[1]) == 'b' && !end[2]))
+		goto bad;
+	if (v > (unsigned long long)INT64_MAX / mult)
+		goto bad;
+	*out = (long long)(v * mult);
+	return 0;
+bad:
+	cli_errorf("%s: '%s' is not a size (bytes, or with k/m/g)", opt, s);
+	return -1;
+}
+
+/* NDJSON */
+
+void
+cli_json_quote(FILE *f, const char *s, size_t len)
+{
+	fputc('"', f);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		switch (c) {
+		case '"':
+			fputs("\\\"", f);
+			break;
+		case '\\':
+			fputs("\\\\", f);
+			break;
+		case '\n':
+			fputs("\\n", f);
+			break;
+		case '\r':
+			fputs("\\r", f);
+			break;
+		case '\t':
+			fputs("\\t", f);
+			break;
+		default:
+			if (c < 0x20 || c == 0x7f)
+				fprintf(f, "\\u%04x", c);
+			else
+				fputc(c, f);
+		}
+	}
+	fputc('"', f);
+}
+
+static void
+json_key(struct cli_json *j, const char *key)
+{
+	fputc(j->n++ ? ',' : '{', j->f);
+	cli_json_quote(j->f, key, strlen(key));
+	fputc(':', j->f);
+}
+
+void
+cli_json_begin(struct cli_json *j, FILE *f)
+{
+	j->f = f;
+	j->n = 0;
+}
+
+void
+cli_json_strn(struct cli_json *j, const char *key, const char *val, size_t len)
+{
+	json_key(j, key);
+	cli_json_quote(j->f, val, len);
+}
+
+void
+cli_json_str(struct cli_json *j, const char *key, const char *val)
+{
+	if (!val) {
+		cli_json_null(j, key);
+		return;
+	}
+	cli_json_strn(j, key, val, strlen(val));
+}
+
+void
+cli_json_int(struct cli_json *j, const char *key, long long val)
+{
+	json_key(j, key);
+	fprintf(j->f, "%lld", val);
+}
+
+void
+cli_json_uint(struct cli_json *j, const char *key, unsigned long long val)
+{
+	json_key(j, key);
+	fprintf(j->f, "%llu", val);
+}
+
+void
+cli_json_double(struct cli_json *j, const char *key, double val)
+{
+	json_key(j, key);
+	if (val != val || val > 1e300 || val < -1e300)
+		fputs("null", j->f);
+	else
+		fprintf(j->f, "%.6g", val);
+}
+
+void
+cli_json_bool(struct cli_json *j, const char *key, bool val)
+{
+	json_key(j, key);
+	fputs(val ? "true" : "false", j->f);
+}
+
+void
+cli_json_null(struct cli_json *j, const char *key)
+{
+	json_key(j, key);
+	fputs("null", j->f);
+}
+
+void
+cli_json_raw(struct cli_json *j, const char *key, const char *json)
+{
+	json_key(j, key);
+	fputs(json, j->f);
+}
+
+void
+cli_json_end(struct cli_json *j)
+{
+	if (!j->n)
+		fputc('{', j->f);
+	fputs("}\n", j->f);
+	fflush(j->f);
+}

@@ -1,0 +1,240 @@
+/*
+ * skit/addr.h - the address grammar (DESIGN.md section 3).
+ *
+ *   ADDRESS := KIND ":" TARGET { "," OPTION }     KIND is case-insensitive
+ *            | "-"                                stdin/stdout
+ *   OPTION  := NAME [ "=" VALUE ]
+ *
+ * Parsing is pure: no I/O, no DNS, no allocation. A parsed address is a
+ * self-contained value (it can be copied with memcpy). Port numbers and
+ * numeric literals are checked here; host names and service names are
+ * looked up later by skit_resolve() (sock.h).
+ *
+ * A comma or backslash inside a target or option value is written "\,"
+ * or "\\" (for exec:/sh: command lines in particular).
+ */
+#ifndef SKIT_ADDR_H
+#define SKIT_ADDR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "skit/err.h"
+
+/* Address kinds. One row each in the kind table of addr.c. */
+enum skit_kind {
+	SKIT_KIND_NONE = 0,
+	SKIT_KIND_TCP,		  /* tcp tcp4 tcp6 */
+	SKIT_KIND_UDP,		  /* udp udp4 udp6 */
+	SKIT_KIND_UNIX,		  /* unix (stream) */
+	SKIT_KIND_UNIX_DGRAM,	  /* unix-dgram */
+	SKIT_KIND_UNIX_SEQPACKET, /* unix-seqpacket */
+	SKIT_KIND_VSOCK,	  /* vsock (stream) */
+	SKIT_KIND_ICMP,		  /* icmp icmp6 */
+	SKIT_KIND_IP,		  /* ip ip6 with proto= */
+	SKIT_KIND_PACKET,	  /* packet with ethertype= */
+	SKIT_KIND_NETLINK,	  /* netlink route|NUMBER */
+	SKIT_KIND_STDIO,	  /* "-" or stdio */
+	SKIT_KIND_FILE,		  /* file:PATH */
+	SKIT_KIND_EXEC,		  /* exec:PROG ARGS (argv, no shell) */
+	SKIT_KIND_SH,		  /* sh:COMMAND (through /bin/sh -c) */
+	SKIT_KIND_PIPE,		  /* pipe (echo back) or pipe:PATH (fifo) */
+	SKIT_KIND__COUNT
+};
+
+enum skit_role {
+	SKIT_ROLE_DEFAULT = 0, /* not said by the text: the command decides */
+	SKIT_ROLE_CONNECT,
+	SKIT_ROLE_LISTEN,
+};
+
+/*
+ * Socket options and other per-address settings: one row each in the
+ * option table of addr.c (name, value type, socket level and optname,
+ * which kinds and roles it applies to). X(ID, "name", type).
+ */
+enum skit_optval_type {
+	SKIT_OPTV_FLAG,	    /* no value, or =0/1/yes/no/on/off */
+	SKIT_OPTV_INT,	    /* decimal integer */
+	SKIT_OPTV_SIZE,	    /* integer with optional k/m/g suffix (x1024) */
+	SKIT_OPTV_DURATION, /* seconds, decimal, or with ms/s/m suffix; ms */
+	SKIT_OPTV_MODE,	    /* octal file mode */
+	SKIT_OPTV_STRING,   /* free text */
+	SKIT_OPTV_HEX16,    /* 0x0800 style or decimal, 0..65535 */
+};
+
+#define SKIT_OPT_TABLE(X)                                         \
+	X(REUSEADDR, "reuseaddr", SKIT_OPTV_FLAG)                 \
+	X(REUSEPORT, "reuseport", SKIT_OPTV_FLAG)                 \
+	X(NODELAY, "nodelay", SKIT_OPTV_FLAG)                     \
+	X(KEEPALIVE, "keepalive", SKIT_OPTV_FLAG)                 \
+	X(RCVBUF, "rcvbuf", SKIT_OPTV_SIZE)                       \
+	X(SNDBUF, "sndbuf", SKIT_OPTV_SIZE)                       \
+	X(BIND, "bind", SKIT_OPTV_STRING)                         \
+	X(BACKLOG, "backlog", SKIT_OPTV_INT)                      \
+	X(TTL, "ttl", SKIT_OPTV_INT)                              \
+	X(TOS, "tos", SKIT_OPTV_INT)                              \
+	X(V6ONLY, "v6only", SKIT_OPTV_FLAG)                       \
+	X(BINDTODEVICE, "bindtodevice", SKIT_OPTV_STRING)         \
+	X(MARK, "mark", SKIT_OPTV_INT)                            \
+	X(MODE, "mode", SKIT_OPTV_MODE)                           \
+	X(USER, "user", SKIT_OPTV_STRING)                         \
+	X(GROUP, "group", SKIT_OPTV_STRING)                       \
+	X(UNLINK, "unlink", SKIT_OPTV_FLAG)                       \
+	X(CONNECT_TIMEOUT, "connect-timeout", SKIT_OPTV_DURATION) \
+	X(RETRY, "retry", SKIT_OPTV_INT)                          \
+	X(INTERVAL, "interval", SKIT_OPTV_DURATION)               \
+	X(FOREVER, "forever", SKIT_OPTV_FLAG)                     \
+	X(FORK, "fork", SKIT_OPTV_FLAG)                           \
+	X(MAX_CONNS, "max-conns", SKIT_OPTV_INT)                  \
+	X(RANGE, "range", SKIT_OPTV_STRING)                       \
+	X(PROTO, "proto", SKIT_OPTV_INT)                          \
+	X(ETHERTYPE, "ethertype", SKIT_OPTV_HEX16)                \
+	X(APPEND, "append", SKIT_OPTV_FLAG)                       \
+	X(CREATE, "create", SKIT_OPTV_FLAG)                       \
+	X(TRUNC, "trunc", SKIT_OPTV_FLAG)                         \
+	X(IDLE_TIMEOUT, "idle-timeout", SKIT_OPTV_DURATION)
+
+enum skit_opt {
+#define SKIT_X_(id, name, type) SKIT_OPT_##id,
+	SKIT_OPT_TABLE(SKIT_X_)
+#undef SKIT_X_
+		SKIT_OPT__COUNT
+};
+
+/* One option's value. str is an offset into skit_addr.strbuf (0 = none). */
+struct skit_optval {
+	bool set;
+	long long num; /* FLAG: 0/1; INT/SIZE/MODE/HEX16: value; DURATION: ms */
+	uint16_t str;  /* STRING: offset of the NUL-terminated value */
+};
+
+#define SKIT_ADDR_TEXT_MAX 1024 /* longest address text accepted */
+#define SKIT_HOST_MAX	   256
+
+/*
+ * A parsed address. Fields that do not apply to the kind are zero/empty.
+ */
+struct skit_addr {
+	enum skit_kind kind;
+	enum skit_role role;
+	int family;   /* AF_INET, AF_INET6, AF_UNIX, ...; AF_UNSPEC = either */
+	int type;     /* SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_RAW */
+	int protocol; /* third argument of socket(), 0 for the default */
+
+	/*
+	 * The target. host: a host name or literal without brackets (zone
+	 * id kept: "fe80::1%eth0"), empty for "any"; or a unix path / the
+	 * abstract name without its '@'; or an interface name (packet); or
+	 * a file path, command line (exec, sh). port: the service text as
+	 * written ("8080", "http"), empty when none.
+	 */
+	char host[SKIT_HOST_MAX];
+	char port[32];
+	uint16_t port_lo, port_hi; /* numeric port or range; 0 when by name */
+	bool port_is_range;	   /* "20-25" (connect -z only) */
+	bool abstract;		   /* unix @name (Linux abstract namespace) */
+	bool host_is_literal;	   /* an IP literal: no DNS needed */
+	uint32_t vsock_cid;	   /* vsock CID (VMADDR_CID_ANY for listen) */
+	uint32_t vsock_port;
+	int netlink_proto; /* NETLINK_ROUTE, ... */
+
+	/* The name the user wrote for the kind ("TCP-LISTEN", "tcp6"). */
+	char kind_text[32];
+
+	struct skit_optval opt[SKIT_OPT__COUNT];
+	char strbuf[512]; /* option string values; offset 0 is "" */
+	uint16_t strbuf_used;
+};
+
+/*
+ * Parse text into *out. default_role applies when the text does not say
+ * (no "-listen"/"-connect" suffix, no socat alias that implies a role).
+ * Returns 0, or SKIT_EADDR / SKIT_EOPTION with err filled: op "bad
+ * address", subject the whole text, detail the problem, column the
+ * 1-based position it points at. Never does I/O.
+ */
+int skit_addr_parse(const char *text, enum skit_role default_role,
+		    struct skit_addr *out, struct skit_err *err);
+
+/*
+ * Write the canonical text of a parsed address: "tcp:[::1]:8080,nodelay",
+ * "unix-listen:@name", "udp4:127.0.0.1:53". Parsing the result gives an
+ * equal address. Returns the length it needed (like snprintf), or a
+ * negative code.
+ */
+int skit_addr_format(const struct skit_addr *a, char *buf, size_t len);
+
+/*
+ * Write a socket address in skit's address form, itself a valid address:
+ * "tcp:127.0.0.1:80", "tcp:[::1]:8080", "udp:[fe80::1%eth0]:53",
+ * "unix:/run/a.sock", "unix-seqpacket:@name", "vsock:2:1234". type and
+ * protocol pick the kind (SOCK_STREAM -> tcp/unix, ...). An unnamed unix
+ * socket is written "unix:" followed by nothing (not re-parseable).
+ * Returns the length it needed, or a negative code. Does no DNS.
+ */
+int skit_sockaddr_format(const struct sockaddr *sa, socklen_t salen, int type,
+			 int protocol, char *buf, size_t len);
+
+/* Option accessors. */
+static inline bool
+skit_addr_has(const struct skit_addr *a, enum skit_opt id)
+{
+	return a->opt[id].set;
+}
+
+static inline long long
+skit_addr_num(const struct skit_addr *a, enum skit_opt id, long long dflt)
+{
+	return a->opt[id].set ? a->opt[id].num : dflt;
+}
+
+/* The string value of an option, or NULL when not set. */
+static inline const char *
+skit_addr_str(const struct skit_addr *a, enum skit_opt id)
+{
+	return a->opt[id].set && a->opt[id].str ? a->strbuf + a->opt[id].str
+						: NULL;
+}
+
+/* The option's name as written in the grammar ("connect-timeout"). */
+const char *skit_opt_name(enum skit_opt id);
+
+/* The kind's canonical name ("tcp", "unix-seqpacket"). */
+const char *skit_kind_name(enum skit_kind kind);
+
+/* True when the kind is a socket (not stdio, file, exec, sh, pipe). */
+bool skit_kind_is_socket(enum skit_kind kind);
+
+/*
+ * One row per kind and per alias, for help text and docs: name, the
+ * kind, the role it implies (or DEFAULT), family, and a one-line summary.
+ * skit_addr_kinds() returns the table and its length.
+ */
+struct skit_kind_row {
+	const char *name;
+	enum skit_kind kind;
+	enum skit_role role;
+	int family;
+	int type; /* 0 = the kind's default */
+	bool socat_alias;
+	const char *summary;
+};
+const struct skit_kind_row *skit_addr_kinds(size_t *n);
+
+/* One row per option, for help text and docs. */
+struct skit_opt_row {
+	const char *name;
+	enum skit_opt id;
+	enum skit_optval_type type;
+	int level;	/* setsockopt level, 0 when skit applies it itself */
+	int optname;	/* setsockopt name */
+	unsigned kinds; /* bit (1u << kind) for each kind it applies to */
+	unsigned roles; /* bit (1u << role); 0 = any role */
+	const char *summary;
+};
+const struct skit_opt_row *skit_addr_opts(size_t *n);
+
+#endif

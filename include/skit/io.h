@@ -1,0 +1,65 @@
+/*
+ * skit/io.h - the only place that loops on read/write-style syscalls.
+ *
+ * These helpers own EINTR (always retried) and partial transfers. On a
+ * nonblocking fd they return -EAGAIN when nothing could be done (and a
+ * short count when part of it could); on a blocking fd the *_all
+ * helpers loop until done. All return a count >= 0 or -errno.
+ * SIGPIPE: send-style helpers use MSG_NOSIGNAL on sockets; for pipes
+ * the CLI ignores SIGPIPE.
+ */
+#ifndef SKIT_IO_H
+#define SKIT_IO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+/* One read(); 0 means EOF. */
+ssize_t skit_read_some(int fd, void *buf, size_t len);
+
+/* One write()/send(MSG_NOSIGNAL); may be short. */
+ssize_t skit_write_some(int fd, const void *buf, size_t len);
+
+/*
+ * Write all len bytes. On a nonblocking fd it waits with poll() for the
+ * fd to drain (timeout_ms < 0: forever). Returns len or -errno (the
+ * bytes written before an error are lost to the caller: use
+ * skit_write_some in event loops).
+ */
+ssize_t skit_write_all(int fd, const void *buf, size_t len, int timeout_ms);
+
+/* Read exactly len bytes unless EOF comes first; returns bytes read. */
+ssize_t skit_read_full(int fd, void *buf, size_t len, int timeout_ms);
+
+ssize_t skit_sendto(int fd, const void *buf, size_t len, int flags,
+		    const struct sockaddr *to, socklen_t tolen);
+ssize_t skit_recvfrom(int fd, void *buf, size_t len, int flags,
+		      struct sockaddr *from, socklen_t *fromlen);
+ssize_t skit_sendmsg(int fd, const struct msghdr *msg, int flags);
+ssize_t skit_recvmsg(int fd, struct msghdr *msg, int flags);
+
+/* splice() between fds (one must be a pipe); SPLICE_F_MOVE|NONBLOCK. */
+ssize_t skit_splice(int fd_in, int fd_out, size_t len, unsigned flags);
+
+/* shutdown() and close() that never fail loudly; close retries nothing. */
+int skit_shutdown(int fd, int how);
+int skit_close(int fd);
+
+/* Wait for fd to become readable/writable; 1 ready, 0 timeout, -errno. */
+int skit_wait_fd(int fd, short events, int timeout_ms);
+
+/*
+ * The trace hook behind `skit -vv`/--trace: when set, every socket call
+ * in the socket and I/O layer reports one line
+ * ("socket(AF_UNIX, SOCK_SEQPACKET, 0) = 3"). It is process-wide state:
+ * set it once at start-up, before any thread or loop runs. NULL turns
+ * tracing off.
+ */
+typedef void (*skit_trace_fn)(void *data, const char *line);
+void skit_trace_set(skit_trace_fn fn, void *data);
+void skit__trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+bool skit__trace_on(void);
+
+#endif

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# scripts/run-suites.sh UNIT_BIN... - run the cmocka unit tests given and
+# every tests/cli/*.bats against $SKIT; write "passed failed skipped" to
+# $BUILD/results-<suite>.txt. Sanitizer reports go to $BUILD/san-logs and
+# count as failures even when the test itself passed.
+set -u
+: "${SKIT:?}" "${BUILD:?}"
+export SKIT BUILD
+export SKIT_SRC=$PWD
+logs=$BUILD/san-logs
+rm -rf "$logs" && mkdir -p "$logs"
+export ASAN_OPTIONS="detect_leaks=1:log_path=$logs/asan:abort_on_error=0"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$logs/ubsan"
+export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp"
+status=0
+
+# Unit tests.
+p=0 f=0 s=0
+for t in "$@"; do
+	out=$("$t" 2>&1)
+	rc=$?
+	echo "$out" | grep -E '^\[  (PASSED|FAILED|SKIPPED) ' | sed "s|^|$(basename "$t"): |"
+	tp=$(echo "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' | tail -1)
+	tf=$(echo "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' | tail -1)
+	ts=$(echo "$out" | sed -n 's/^\[  SKIPPED \] \([0-9]*\) test.*/\1/p' | tail -1)
+	p=$((p + ${tp:-0})) f=$((f + ${tf:-0})) s=$((s + ${ts:-0}))
+	if [ $rc -ne 0 ]; then
+		echo "$out" | grep -vE '^\[ +(RUN|OK) +\]' | tail -40
+		[ -z "$tf" ] && f=$((f + 1))
+		status=1
+	fi
+done
+echo "$p $f $s" >"$BUILD/results-unit.txt"
+echo "unit: $p passed, $f failed, $s skipped"
+
+# CLI tests (bats, TAP output so skips are counted).
+p=0 f=0 s=0
+if ls tests/cli/*.bats >/dev/null 2>&1; then
+	out=$(bats --tap tests/cli 2>&1)
+	rc=$?
+	echo "$out" | grep -E '^not ok|# skip' | head -100
+	p=$(echo "$out" | grep -cE '^ok [0-9]+' )
+	s=$(echo "$out" | grep -cE '^ok [0-9]+ .*# skip')
+	f=$(echo "$out" | grep -cE '^not ok [0-9]+')
+	p=$((p - s))
+	if [ $rc -ne 0 ]; then
+		echo "$out" | grep -A30 '^not ok' | head -200
+		[ "$f" -eq 0 ] && f=1
+		status=1
+	fi
+fi
+echo "$p $f $s" >"$BUILD/results-cli.txt"
+echo "cli: $p passed, $f failed, $s skipped"
+
+if ls "$logs"/* >/dev/null 2>&1; then
+	echo "sanitizer reports:"
+	head -60 "$logs"/*
+	echo "0 1 0" >"$BUILD/results-sanitizer.txt"
+	status=1
+fi
+exit $status

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# scripts/run-tests.sh - the body of `make check`: the suites once in
+# build/, once in build/san/ under ASan+UBSan, then the fuzz corpora.
+# Ends with one line "check: N passed, N failed, N skipped".
+set -u
+cd "$(dirname "$0")/.."
+start=$(date +%s)
+status=0
+rm -f build/results-*.txt
+
+echo "=== pass 1: normal build"
+make -s BUILD=build check-suites || status=1
+echo "=== pass 2: AddressSanitizer + UndefinedBehaviorSanitizer"
+make -s BUILD=build/san SAN=1 OPT="-O1 -g" check-suites || status=1
+echo "=== fuzz targets over their seed corpora"
+make -s fuzz-check || status=1
+
+pass=0 fail=0 skip=0
+for f in build/results-*.txt build/san/results-*.txt; do
+	[ -f "$f" ] || continue
+	read -r p fl s <"$f"
+	pass=$((pass + p)) fail=$((fail + fl)) skip=$((skip + s))
+done
+[ "$fail" -gt 0 ] && status=1
+echo "=== make check took $(($(date +%s) - start)) s"
+echo "check: $pass passed, $fail failed, $skip skipped"
+exit $status

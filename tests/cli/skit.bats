@@ -1,0 +1,39 @@
+#!/usr/bin/env bats
+# The top-level CLI: --help, --version, help COMMAND, exit codes.
+load helpers
+
+@test "skit --version prints the version" {
+	run "$SKIT" --version
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ ^skit\ [0-9]+\.[0-9]+\.[0-9]+$ ]]
+}
+
+@test "skit --help goes to stdout and exits 0" {
+	run --separate-stderr "$SKIT" --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"usage: skit"* ]]
+	[ -z "$stderr" ]
+}
+
+@test "skit with no command is a usage error (exit 2)" {
+	run "$SKIT"
+	[ "$status" -eq 2 ]
+}
+
+@test "unknown command: exit 2 and a message naming it" {
+	run "$SKIT" frobnicate
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"unknown command 'frobnicate'"* ]]
+}
+
+@test "the command table is sorted and every command has --help" {
+	cmds=$("$SKIT" --help | sed -n '/^commands:/,/^$/p' | awk 'NF && !/commands:/ {print $1}')
+	[ -n "$cmds" ]
+	[ "$cmds" = "$(echo "$cmds" | LC_ALL=C sort)" ]
+	for c in $cmds; do
+		run "$SKIT" "$c" --help
+		[ "$status" -eq 0 ] || { echo "skit $c --help: $status"; false; }
+		run "$SKIT" help "$c"
+		[ "$status" -eq 0 ]
+	done
+}
