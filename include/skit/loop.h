@@ -1,0 +1,97 @@
+/*
+ * skit/loop.h - the event loop: fd watchers and monotonic timers.
+ *
+ * Level-triggered readiness, fd-indexed registration (one watcher per
+ * fd), timers in a heap on CLOCK_MONOTONIC, a per-wakeup work budget so
+ * one busy fd cannot starve the others. Two backends behind one private
+ * interface (src/loop_backend.h): epoll (default on Linux) and poll()
+ * (portable fallback, also forced with SKIT_LOOP=poll in the
+ * environment of the CLI, never read by the library itself).
+ *
+ * A loop is used from one thread. No globals: several loops may run in
+ * several threads (skit echo --threads). Callbacks may add, modify or
+ * remove any watcher or timer, including their own, and may free the
+ * data of a removed watcher.
+ */
+#ifndef SKIT_LOOP_H
+#define SKIT_LOOP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct skit_loop;
+
+enum skit_loop_backend {
+	SKIT_LOOP_AUTO = 0,
+	SKIT_LOOP_EPOLL,
+	SKIT_LOOP_POLL,
+};
+
+/* Readiness bits for watchers and callbacks. */
+enum {
+	SKIT_EV_READ = 1 << 0,
+	SKIT_EV_WRITE = 1 << 1,
+	SKIT_EV_ERROR = 1 << 2, /* delivered even when not asked for */
+	SKIT_EV_HUP = 1 << 3,	/* delivered even when not asked for */
+};
+
+typedef void (*skit_fd_cb)(struct skit_loop *loop, int fd, unsigned events,
+			   void *data);
+typedef void (*skit_timer_cb)(struct skit_loop *loop, void *data);
+
+/* Create a loop. Returns 0 and *out, or a negative code. */
+int skit_loop_new(enum skit_loop_backend backend, struct skit_loop **out);
+
+/* Free the loop (watched fds are not closed). NULL is allowed. */
+void skit_loop_free(struct skit_loop *loop);
+
+/* The backend in use: "epoll" or "poll". */
+const char *skit_loop_backend_name(const struct skit_loop *loop);
+
+/*
+ * Watch fd for events (SKIT_EV_READ|SKIT_EV_WRITE, or 0 to keep it
+ * registered but idle). -EEXIST if fd is already watched. Does not take
+ * ownership of fd: skit_loop_del() before close().
+ */
+int skit_loop_add(struct skit_loop *loop, int fd, unsigned events,
+		  skit_fd_cb cb, void *data);
+int skit_loop_mod(struct skit_loop *loop, int fd, unsigned events);
+int skit_loop_del(struct skit_loop *loop, int fd);
+
+/*
+ * One-shot timers. skit_loop_timer fires after ms milliseconds,
+ * skit_loop_timer_at at an absolute CLOCK_MONOTONIC time in ns (for
+ * drift-free schedules: next = first + n * interval). Returns a timer
+ * id > 0, or a negative code. Timers with equal deadlines fire in the
+ * order they were added. Cancelling an id that already fired is a
+ * no-op.
+ */
+int64_t skit_loop_timer(struct skit_loop *loop, int64_t ms, skit_timer_cb cb,
+			void *data);
+int64_t skit_loop_timer_at(struct skit_loop *loop, int64_t when_ns,
+			   skit_timer_cb cb, void *data);
+void skit_loop_timer_cancel(struct skit_loop *loop, int64_t id);
+
+/*
+ * Run until skit_loop_stop() or until nothing is left to wait for (no
+ * watcher with events and no timer). Returns 0, or a negative code when
+ * the backend fails.
+ */
+int skit_loop_run(struct skit_loop *loop);
+
+/* Wait at most timeout_ms (-1 forever) and dispatch once. */
+int skit_loop_run_once(struct skit_loop *loop, int timeout_ms);
+
+/* Make skit_loop_run return after the current callback. */
+void skit_loop_stop(struct skit_loop *loop);
+
+/* Monotonic time in ns, as cached at the start of this wakeup. */
+int64_t skit_loop_now(const struct skit_loop *loop);
+
+/* Monotonic time in ns, read now. */
+int64_t skit_now_ns(void);
+
+/* Number of fds watched (for --max-conns and tests). */
+int skit_loop_count(const struct skit_loop *loop);
+
+#endif
