@@ -134,6 +134,8 @@ struct cli_globals {
 extern struct cli_globals cli_g;
 
 /* The subcommands (sorted). */
+int cmd_bench(int argc, char **argv);
+int cmd_echo(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 

@@ -18,6 +18,10 @@ struct command {
  * order). Adding one: see cli/cli.h.
  */
 static const struct command commands[] = {
+	{ "bench", cmd_bench,
+	  "load-test an echo server: throughput, latency, "
+	  "connection rate" },
+	{ "echo", cmd_echo, "echo, discard or source server for every kind" },
 	{ "help", cmd_help, "show help for skit or a command" },
 	{ "version", cmd_version, "print skit's version" },
 };

@@ -1,0 +1,780 @@
+/*
+ * cmd_bench.c - `skit bench ADDRESS`: load an echo (or discard, or
+ * source) server and report throughput, request/response latency
+ * percentiles, connection rate or how many connections it holds.
+ * Options and output here; the connections in bench_run.c.
+ */
+#include "bench.h"
+#include "cli.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+enum {
+	OPT_TIMEOUT = 256,
+	OPT_BYTES,
+	OPT_DIRECTION,
+	OPT_JSON,
+	OPT_JSON_STREAM,
+};
+
+static const struct cli_opt bench_opts[] = {
+	{ "mode", 'm', "MODE", 'm', "throughput, rr (default), crr or conns" },
+	{ "concurrency", 'c', "N", 'c',
+	  "rr, crr: connections, one request in flight each (1)" },
+	{ "parallel", 'P', "N", 'P', "throughput: parallel streams (1)" },
+	{ "conns", 'n', "N", 'n', "conns: connections to open (100)" },
+	{ "size", 's', "BYTES", 's',
+	  "request size (64), write size for throughput (128k), conns: "
+	  "probe size (0: none)" },
+	{ "duration", 'd', "SECS", 'd',
+	  "measure this long (10; conns: hold this long, 1)" },
+	{ "requests", 'r', "N", 'r',
+	  "rr, crr: stop after N requests instead of a duration" },
+	{ "bytes", 0, "BYTES", OPT_BYTES,
+	  "throughput: move BYTES in all instead of a duration" },
+	{ "direction", 0, "DIR", OPT_DIRECTION,
+	  "throughput: send (default), recv or both" },
+	{ "warmup", 'w', "SECS", 'w',
+	  "run this long before counting (duration/10, at most 1; 0 with "
+	  "--requests/--bytes)" },
+	{ "timeout", 0, "SECS", OPT_TIMEOUT,
+	  "no reply this long: an error (streams, 5) or a loss (datagrams, "
+	  "1)" },
+	{ "threads", 't', "N", 't',
+	  "spread the connections over N threads (1)" },
+	{ "interval", 'i', "SECS", 'i',
+	  "progress and --json-stream interval (1)" },
+	{ "json", 0, NULL, OPT_JSON, "one JSON object with the results" },
+	{ "json-stream", 0, NULL, OPT_JSON_STREAM,
+	  "one JSON object per interval, then the results" },
+	{ "verbose", 'v', NULL, 'v', "more diagnostics on stderr" },
+	{ NULL, 0, NULL, 0, NULL },
+};
+
+static const struct cli_help bench_help = {
+	.name = "bench",
+	.synopsis = "skit bench [OPTIONS] ADDRESS",
+	.about = "Load-test an echo server (skit echo, or any RFC 862 echo; "
+		 "a discard or\nsource server for throughput) over tcp, udp, "
+		 "unix, unix-dgram,\nunix-seqpacket or vsock. Modes: "
+		 "throughput (bytes/s per stream), rr\n(requests/s and latency "
+		 "percentiles), crr (connect, request, response,\nclose), "
+		 "conns (open N connections and hold them). A bare PORT "
+		 "means\ntcp:127.0.0.1:PORT.",
+	.opts = bench_opts,
+	.extra = "examples:\n"
+		 "  skit bench -m rr -c 4 -d 5 tcp:127.0.0.1:7\n"
+		 "  skit bench -m throughput -P 4 tcp:[::1]:9\n"
+		 "  skit bench -m crr -r 10000 --json unix:/run/echo.sock\n"
+		 "  skit bench -m conns -n 10000 -s 8 tcp:127.0.0.1:7\n",
+};
+
+struct bench_opts {
+	bool json, json_stream;
+	bool have_duration, have_warmup, have_timeout, have_size;
+	long long conc, parallel;
+};
+
+static const char *const mode_names[] = { "throughput", "rr", "crr", "conns" };
+
+static int
+parse_mode(const char *s, enum bench_mode *m)
+{
+	for (size_t i = 0; i < sizeof(mode_names) / sizeof(mode_names[0]); i++)
+		if (!strcmp(s, mode_names[i])) {
+			*m = (enum bench_mode)i;
+			return 0;
+		}
+	cli_errorf("bench: --mode: '%s' is not throughput, rr, crr or conns",
+		   s);
+	return -1;
+}
+
+static int
+parse_dir(const char *s, enum bench_dir *d)
+{
+	if (!strcmp(s, "send"))
+		*d = BENCH_SEND;
+	else if (!strcmp(s, "recv"))
+		*d = BENCH_RECV;
+	else if (!strcmp(s, "both"))
+		*d = BENCH_BOTH;
+	else {
+		cli_errorf("bench: --direction: '%s' is not send, recv or both",
+			   s);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+parse_opts(int argc, char **argv, struct bench_cfg *cfg, struct bench_opts *o,
+	   int *argi)
+{
+	struct cli_getopt_state st = { 0 };
+	const char *arg;
+	long long v = 0;
+	int c, bad = 0;
+
+	while ((c = cli_getopt(argc, argv, &bench_help, &st, &arg)) != -1) {
+		switch (c) {
+		case 'm':
+			bad = parse_mode(arg, &cfg->mode);
+			break;
+		case 'c':
+			bad = cli_parse_int("--concurrency", arg, 1, 100000,
+					    &o->conc);
+			break;
+		case 'P':
+			bad = cli_parse_int("--parallel", arg, 1, 10000,
+					    &o->parallel);
+			break;
+		case 'n':
+			bad = cli_parse_int("--conns", arg, 1, 10000000,
+					    &cfg->nconns);
+			break;
+		case 's':
+			bad = cli_parse_size("--size", arg, &cfg->size);
+			if (!bad && cfg->size > 16 * 1024 * 1024) {
+				cli_errorf("bench: --size: at most 16m");
+				bad = -1;
+			}
+			o->have_size = true;
+			break;
+		case 'd':
+			bad = cli_parse_duration_ms("--duration", arg,
+						    &cfg->duration_ms);
+			o->have_duration = true;
+			break;
+		case 'r':
+			bad = cli_parse_int("--requests", arg, 1, INT64_MAX / 2,
+					    &cfg->requests);
+			break;
+		case OPT_BYTES:
+			bad = cli_parse_size("--bytes", arg, &cfg->bytes);
+			if (!bad && cfg->bytes < 1) {
+				cli_errorf("bench: --bytes: at least 1");
+				bad = -1;
+			}
+			break;
+		case OPT_DIRECTION:
+			bad = parse_dir(arg, &cfg->dir);
+			break;
+		case 'w':
+			bad = cli_parse_duration_ms("--warmup", arg,
+						    &cfg->warmup_ms);
+			o->have_warmup = true;
+			break;
+		case OPT_TIMEOUT:
+			bad = cli_parse_duration_ms("--timeout", arg,
+						    &cfg->timeout_ms);
+			if (!bad && cfg->timeout_ms < 1)
+				cfg->timeout_ms = 1;
+			o->have_timeout = true;
+			break;
+		case 't':
+			bad = cli_parse_int("--threads", arg, 1, 256, &v);
+			cfg->threads = (int)v;
+			break;
+		case 'i':
+			bad = cli_parse_duration_ms("--interval", arg,
+						    &cfg->interval_ms);
+			if (!bad && cfg->interval_ms < 10)
+				cfg->interval_ms = 10;
+			break;
+		case OPT_JSON:
+			o->json = true;
+			break;
+		case OPT_JSON_STREAM:
+			o->json_stream = true;
+			break;
+		case 'v':
+			cli_g.verbose++;
+			break;
+		case -2:
+			cli_getopt_done(&st);
+			return -1;
+		default:
+			bad = -1;
+			break;
+		}
+		if (bad) {
+			cli_getopt_done(&st);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	*argi = optind;
+	cli_getopt_done(&st);
+	return 0;
+}
+
+/* Fill in the defaults that depend on the mode; 0 or an exit code. */
+static int
+settle(struct bench_cfg *cfg, const struct bench_opts *o)
+{
+	if (!o->have_size)
+		cfg->size = cfg->mode == BENCH_THROUGHPUT ? 128 * 1024
+			    : cfg->mode == BENCH_CONNS	  ? 0
+							  : 64;
+	if (cfg->size < 1 && cfg->mode != BENCH_CONNS) {
+		cli_errorf("bench: --size: at least 1 byte");
+		return CLI_EXIT_USAGE;
+	}
+	if (cfg->requests && cfg->mode != BENCH_RR && cfg->mode != BENCH_CRR) {
+		cli_errorf("bench: --requests is for --mode rr and crr");
+		return CLI_EXIT_USAGE;
+	}
+	if (cfg->bytes && cfg->mode != BENCH_THROUGHPUT) {
+		cli_errorf("bench: --bytes is for --mode throughput");
+		return CLI_EXIT_USAGE;
+	}
+	if (cfg->mode == BENCH_THROUGHPUT && cfg->type != SOCK_STREAM) {
+		cli_errorf("bench: --mode throughput needs a stream address "
+			   "(tcp, unix, vsock)");
+		cli_hint("for datagrams, use --mode rr");
+		return CLI_EXIT_USAGE;
+	}
+	if (cfg->mode == BENCH_THROUGHPUT && cfg->size > 1024 * 1024)
+		cfg->size = 1024 * 1024;
+	if (!o->have_duration)
+		cfg->duration_ms = cfg->mode == BENCH_CONNS ? 1000 : 10000;
+	if (cfg->requests || cfg->bytes)
+		cfg->duration_ms = 0;
+	if (!o->have_warmup) {
+		cfg->warmup_ms = cfg->duration_ms / 10;
+		if (cfg->warmup_ms > 1000)
+			cfg->warmup_ms = 1000;
+	}
+	if (cfg->mode == BENCH_CONNS)
+		cfg->warmup_ms = 0;
+	if (!o->have_timeout)
+		cfg->timeout_ms = cfg->type == SOCK_DGRAM ? 1000 : 5000;
+	cfg->conc = (int)(cfg->mode == BENCH_THROUGHPUT
+				  ? (o->parallel ? o->parallel : o->conc)
+				  : (o->conc ? o->conc : o->parallel));
+	if (cfg->conc < 1)
+		cfg->conc = 1;
+	if (cfg->mode == BENCH_CONNS && !cfg->nconns)
+		cfg->nconns = 100;
+	{
+		long long units =
+			cfg->mode == BENCH_CONNS ? cfg->nconns : cfg->conc;
+
+		if (cfg->threads > units)
+			cfg->threads = (int)units;
+		if (cfg->requests && cfg->threads > cfg->requests)
+			cfg->threads = (int)cfg->requests;
+	}
+	if (cfg->requests && cfg->requests < cfg->conc)
+		cfg->conc = (int)cfg->requests;
+	return 0;
+}
+
+static void
+raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+/* Totals over the workers. */
+struct bench_sum {
+	uint64_t requests, tx, rx, lost, late, conn_ok, conn_fail;
+	uint64_t served, closed, open_now;
+	double secs;	   /* counted window */
+	double setup_secs; /* conns */
+	struct skit_hist *hist;
+};
+
+static void
+sum_up(const struct bench_cfg *cfg, struct bench_worker *w, struct bench_sum *s)
+{
+	int64_t t0 = 0, t1 = 0, setup = 0;
+
+	for (int t = 0; t < cfg->threads; t++) {
+		struct bench_worker *x = &w[t];
+
+		s->requests += atomic_load(&x->live.requests);
+		s->tx += atomic_load(&x->live.tx);
+		s->rx += atomic_load(&x->live.rx);
+		s->lost += atomic_load(&x->live.lost);
+		s->conn_ok += atomic_load(&x->live.conn_ok);
+		s->conn_fail += atomic_load(&x->live.conn_fail);
+		s->late += x->late;
+		s->served += x->served;
+		s->closed += x->closed;
+		s->open_now += x->open_now;
+		if (!t0 || x->t_count < t0)
+			t0 = x->t_count;
+		if (x->t_end > t1)
+			t1 = x->t_end;
+		if (x->setup_ns > setup)
+			setup = x->setup_ns;
+		skit_hist_merge(s->hist, x->hist);
+	}
+	s->secs = t1 > t0 ? (double)(t1 - t0) / 1e9 : 0.0;
+	s->setup_secs = (double)setup / 1e9;
+}
+
+static double
+per_s(uint64_t n, double secs)
+{
+	return secs > 0 ? (double)n / secs : 0.0;
+}
+
+static double
+us(uint64_t ns)
+{
+	return (double)ns / 1000.0;
+}
+
+static const double pcts[] = { 50, 90, 99, 99.9 };
+static const char *const pct_keys[] = { "p50", "p90", "p99", "p99_9" };
+
+static void
+json_latency(struct cli_json *j, const struct skit_hist *h)
+{
+	char buf[512];
+	size_t n = 0;
+
+	n += (size_t)snprintf(buf + n, sizeof(buf) - n, "{\"min\":%.3f",
+			      us(skit_hist_min(h)));
+	for (size_t i = 0; i < 4; i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, ",\"%s\":%.3f",
+				      pct_keys[i],
+				      us(skit_hist_percentile(h, pcts[i])));
+	snprintf(buf + n, sizeof(buf) - n, ",\"max\":%.3f,\"mean\":%.3f}",
+		 us(skit_hist_max(h)), skit_hist_mean(h) / 1000.0);
+	cli_json_raw(j, "latency_us", buf);
+}
+
+static void
+print_json(const struct bench_cfg *cfg, struct bench_worker *w,
+	   const struct bench_sum *s, bool stream)
+{
+	struct cli_json j;
+
+	cli_json_begin(&j, stdout);
+	if (stream)
+		cli_json_str(&j, "type", "summary");
+	cli_json_str(&j, "mode", mode_names[cfg->mode]);
+	cli_json_str(&j, "address", cfg->where);
+	cli_json_int(&j, "threads", cfg->threads);
+	cli_json_double(&j, "seconds", s->secs);
+	switch (cfg->mode) {
+	case BENCH_THROUGHPUT: {
+		char buf[8192];
+		size_t n = 0;
+		int k = 0;
+
+		cli_json_int(&j, "streams", cfg->conc);
+		cli_json_str(&j, "direction",
+			     cfg->dir == BENCH_SEND   ? "send"
+			     : cfg->dir == BENCH_RECV ? "recv"
+						      : "both");
+		cli_json_int(&j, "write_size", cfg->size);
+		cli_json_uint(&j, "bytes_sent", s->tx);
+		cli_json_uint(&j, "bytes_received", s->rx);
+		cli_json_double(&j, "sent_bytes_per_s", per_s(s->tx, s->secs));
+		cli_json_double(&j, "received_bytes_per_s",
+				per_s(s->rx, s->secs));
+		n += (size_t)snprintf(buf, sizeof(buf), "[");
+		for (int t = 0; t < cfg->threads; t++)
+			for (int i = 0; i < w[t].nconn && n < sizeof(buf) - 200;
+			     i++, k++)
+				n += (size_t)snprintf(
+					buf + n, sizeof(buf) - n,
+					"%s{\"stream\":%d,\"bytes_sent\":%llu,"
+					"\"bytes_received\":%llu,"
+					"\"sent_bytes_per_s\":%.6g,"
+					"\"received_bytes_per_s\":%.6g}",
+					k ? "," : "", k,
+					(unsigned long long)w[t].streams[i].tx,
+					(unsigned long long)w[t].streams[i].rx,
+					per_s(w[t].streams[i].tx, s->secs),
+					per_s(w[t].streams[i].rx, s->secs));
+		snprintf(buf + n, sizeof(buf) - n, "]");
+		cli_json_raw(&j, "per_stream", buf);
+		break;
+	}
+	case BENCH_RR:
+	case BENCH_CRR:
+		cli_json_int(&j, "connections", cfg->conc);
+		cli_json_int(&j, "size", cfg->size);
+		cli_json_uint(&j, "requests", s->requests);
+		cli_json_double(&j, "requests_per_s",
+				per_s(s->requests, s->secs));
+		if (cfg->mode == BENCH_CRR) {
+			cli_json_uint(&j, "connects", s->conn_ok);
+			cli_json_uint(&j, "connect_errors", s->conn_fail);
+		}
+		cli_json_uint(&j, "lost", s->lost);
+		cli_json_uint(&j, "late", s->late);
+		json_latency(&j, s->hist);
+		break;
+	case BENCH_CONNS:
+		cli_json_int(&j, "requested", cfg->nconns);
+		cli_json_uint(&j, "opened", s->conn_ok);
+		cli_json_uint(&j, "failed", s->conn_fail);
+		cli_json_int(&j, "probe_size", cfg->size);
+		cli_json_uint(&j, "served", s->served);
+		cli_json_uint(&j, "closed_by_server", s->closed);
+		cli_json_uint(&j, "held", s->open_now);
+		cli_json_double(&j, "setup_seconds", s->setup_secs);
+		cli_json_double(&j, "setup_per_s",
+				per_s(s->conn_ok, s->setup_secs));
+		break;
+	}
+	cli_json_end(&j);
+}
+
+/* A human rate: 1.23 G, 456.7 k. */
+static const char *
+human(double v, char *buf, size_t len)
+{
+	const char *u = "";
+
+	if (v >= 1e9) {
+		v /= 1e9;
+		u = " G";
+	} else if (v >= 1e6) {
+		v /= 1e6;
+		u = " M";
+	} else if (v >= 1e3) {
+		v /= 1e3;
+		u = " k";
+	}
+	snprintf(buf, len, "%.4g%s", v, u);
+	return buf;
+}
+
+static void
+print_text(const struct bench_cfg *cfg, struct bench_worker *w,
+	   const struct bench_sum *s)
+{
+	char a[32], b[32];
+
+	printf("skit bench --mode %s %s  (%d thread%s, %.2f s)\n",
+	       mode_names[cfg->mode], cfg->where, cfg->threads,
+	       cfg->threads == 1 ? "" : "s", s->secs);
+	switch (cfg->mode) {
+	case BENCH_THROUGHPUT: {
+		int k = 0;
+
+		printf("%-8s %16s %14s %16s %14s\n", "stream", "sent", "bits/s",
+		       "received", "bits/s");
+		for (int t = 0; t < cfg->threads; t++)
+			for (int i = 0; i < w[t].nconn; i++, k++)
+				printf("%-8d %16llu %14s %16llu %14s\n", k,
+				       (unsigned long long)w[t].streams[i].tx,
+				       human(8 * per_s(w[t].streams[i].tx,
+						       s->secs),
+					     a, sizeof(a)),
+				       (unsigned long long)w[t].streams[i].rx,
+				       human(8 * per_s(w[t].streams[i].rx,
+						       s->secs),
+					     b, sizeof(b)));
+		printf("%-8s %16llu %14s %16llu %14s\n", "total",
+		       (unsigned long long)s->tx,
+		       human(8 * per_s(s->tx, s->secs), a, sizeof(a)),
+		       (unsigned long long)s->rx,
+		       human(8 * per_s(s->rx, s->secs), b, sizeof(b)));
+		break;
+	}
+	case BENCH_RR:
+	case BENCH_CRR: {
+		const struct skit_hist *h = s->hist;
+
+		printf("%-12s %llu\n", "requests",
+		       (unsigned long long)s->requests);
+		printf("%-12s %.1f\n",
+		       cfg->mode == BENCH_CRR ? "connects/s" : "requests/s",
+		       per_s(s->requests, s->secs));
+		if (cfg->mode == BENCH_CRR)
+			printf("%-12s %llu\n", "conn errors",
+			       (unsigned long long)s->conn_fail);
+		if (cfg->type == SOCK_DGRAM)
+			printf("%-12s %llu (late replies %llu)\n", "lost",
+			       (unsigned long long)s->lost,
+			       (unsigned long long)s->late);
+		printf("latency (us)  %9s %9s %9s %9s %9s %9s %9s\n", "min",
+		       "p50", "p90", "p99", "p99.9", "max", "mean");
+		printf("              %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f "
+		       "%9.2f\n",
+		       us(skit_hist_min(h)), us(skit_hist_percentile(h, 50)),
+		       us(skit_hist_percentile(h, 90)),
+		       us(skit_hist_percentile(h, 99)),
+		       us(skit_hist_percentile(h, 99.9)), us(skit_hist_max(h)),
+		       skit_hist_mean(h) / 1000.0);
+		break;
+	}
+	case BENCH_CONNS:
+		printf("%-16s %lld\n", "requested", cfg->nconns);
+		printf("%-16s %llu\n", "opened",
+		       (unsigned long long)s->conn_ok);
+		printf("%-16s %llu\n", "failed",
+		       (unsigned long long)s->conn_fail);
+		if (cfg->size > 0)
+			printf("%-16s %llu\n", "served",
+			       (unsigned long long)s->served);
+		printf("%-16s %llu\n", "closed by server",
+		       (unsigned long long)s->closed);
+		printf("%-16s %llu\n", "held to the end",
+		       (unsigned long long)s->open_now);
+		printf("%-16s %.3f s (%.1f/s)\n", "setup", s->setup_secs,
+		       per_s(s->conn_ok, s->setup_secs));
+		break;
+	}
+	fflush(stdout);
+}
+
+/* Interval reports (progress line, --json-stream) until the workers end
+ * or a signal asks to stop. Returns true when interrupted. */
+static bool
+watch(const struct bench_cfg *cfg, struct bench_worker *w,
+      const struct bench_opts *o, const sigset_t *sigs)
+{
+	bool tty = !o->json && !o->json_stream && isatty(2);
+	int64_t start = skit_now_ns(),
+		next = start + cfg->interval_ms * 1000000;
+	uint64_t last_req = 0, last_tx = 0, last_rx = 0;
+	int64_t last_t = start;
+	int k = 0;
+	bool stop = false;
+
+	for (;;) {
+		int fin = 0;
+		struct timespec tick = { 0, 20 * 1000000 };
+
+		for (int t = 0; t < cfg->threads; t++)
+			fin += atomic_load(&w[t].finished);
+		if (fin == cfg->threads)
+			break;
+		if (sigtimedwait(sigs, NULL, &tick) >= 0 && !stop) {
+			bench_abort(cfg, w);
+			stop = true;
+		}
+		if ((!tty && !o->json_stream) || skit_now_ns() < next)
+			continue;
+		{
+			int64_t now = skit_now_ns();
+			uint64_t req = 0, tx = 0, rx = 0;
+			double dt = (double)(now - last_t) / 1e9;
+			char a[32], b[32];
+
+			for (int t = 0; t < cfg->threads; t++) {
+				req += atomic_load(&w[t].live.requests);
+				tx += atomic_load(&w[t].live.tx);
+				rx += atomic_load(&w[t].live.rx);
+			}
+			if (o->json_stream) {
+				struct cli_json j;
+
+				cli_json_begin(&j, stdout);
+				cli_json_str(&j, "type", "interval");
+				cli_json_int(&j, "interval", ++k);
+				cli_json_double(&j, "t",
+						(double)(now - start) / 1e9);
+				cli_json_uint(&j, "requests", req - last_req);
+				cli_json_double(&j, "requests_per_s",
+						(double)(req - last_req) / dt);
+				cli_json_uint(&j, "bytes_sent", tx - last_tx);
+				cli_json_uint(&j, "bytes_received",
+					      rx - last_rx);
+				cli_json_double(&j, "sent_bytes_per_s",
+						(double)(tx - last_tx) / dt);
+				cli_json_double(&j, "received_bytes_per_s",
+						(double)(rx - last_rx) / dt);
+				cli_json_end(&j);
+			} else if (cfg->mode == BENCH_THROUGHPUT) {
+				fprintf(stderr,
+					"\r%6.1f s  sent %sbit/s  received "
+					"%sbit/s   ",
+					(double)(now - start) / 1e9,
+					human(8.0 * (double)(tx - last_tx) / dt,
+					      a, sizeof(a)),
+					human(8.0 * (double)(rx - last_rx) / dt,
+					      b, sizeof(b)));
+			} else {
+				fprintf(stderr, "\r%6.1f s  %s requests/s   ",
+					(double)(now - start) / 1e9,
+					human((double)(req - last_req) / dt, a,
+					      sizeof(a)));
+			}
+			last_req = req;
+			last_tx = tx;
+			last_rx = rx;
+			last_t = now;
+			next += cfg->interval_ms * 1000000;
+		}
+	}
+	if (tty)
+		fprintf(stderr, "\r%60s\r", "");
+	return stop;
+}
+
+int
+bench_addr_set_str(struct skit_addr *a, enum skit_opt id, const char *v)
+{
+	size_t len = strlen(v) + 1;
+
+	if (a->strbuf_used == 0) {
+		a->strbuf[0] = '\0';
+		a->strbuf_used = 1;
+	}
+	if (a->strbuf_used + len > sizeof(a->strbuf))
+		return -1;
+	memcpy(a->strbuf + a->strbuf_used, v, len);
+	a->opt[id].set = true;
+	a->opt[id].str = a->strbuf_used;
+	a->strbuf_used = (uint16_t)(a->strbuf_used + len);
+	return 0;
+}
+
+static int
+fail_with(struct skit_err *e, const char *hint)
+{
+	int rc = cli_report(e);
+
+	if (hint)
+		cli_hint("%s", hint);
+	return rc;
+}
+
+int
+cmd_bench(int argc, char **argv)
+{
+	struct bench_cfg cfg = { .mode = BENCH_RR,
+				 .dir = BENCH_SEND,
+				 .threads = 1,
+				 .interval_ms = 1000 };
+	struct bench_opts o = { 0 };
+	struct bench_worker *w = NULL;
+	struct bench_sum s = { 0 };
+	struct skit_err err;
+	char text[SKIT_ADDR_TEXT_MAX + 32];
+	const char *arg;
+	sigset_t sigs;
+	int argi, rc, r;
+	bool interrupted;
+
+	rc = parse_opts(argc, argv, &cfg, &o, &argi);
+	if (rc)
+		return rc < 0 ? CLI_EXIT_OK : rc;
+	if (argi != argc - 1) {
+		cli_errorf("bench: expected one ADDRESS");
+		fprintf(stderr, "usage: %s\n", bench_help.synopsis);
+		return CLI_EXIT_USAGE;
+	}
+	arg = argv[argi];
+	if (arg[0] && strspn(arg, "0123456789") == strlen(arg)) {
+		snprintf(text, sizeof(text), "tcp:127.0.0.1:%s", arg);
+		arg = text;
+	}
+	skit_err_clear(&err);
+	if (skit_addr_parse(arg, SKIT_ROLE_CONNECT, &cfg.addr, &err) < 0)
+		return cli_report(&err);
+	if (cfg.addr.role == SKIT_ROLE_LISTEN ||
+	    !skit_kind_is_socket(cfg.addr.kind) ||
+	    cfg.addr.kind > SKIT_KIND_VSOCK) {
+		cli_errorf("bench: '%s': needs a tcp, udp, unix, unix-dgram, "
+			   "unix-seqpacket or vsock address to connect to",
+			   arg);
+		return CLI_EXIT_USAGE;
+	}
+	cfg.addr.role = SKIT_ROLE_CONNECT;
+	cfg.type = cfg.addr.type;
+	rc = settle(&cfg, &o);
+	if (rc)
+		return rc;
+	if (cfg.addr.kind == SKIT_KIND_TCP &&
+	    !skit_addr_has(&cfg.addr, SKIT_OPT_NODELAY)) {
+		cfg.addr.opt[SKIT_OPT_NODELAY].set = true;
+		cfg.addr.opt[SKIT_OPT_NODELAY].num = 1;
+	}
+	r = skit_resolve(&cfg.addr, 0, NULL, &cfg.res, &err);
+	if (r < 0)
+		return cli_report(&err);
+	skit_sockaddr_str(&cfg.res.v[0], cfg.where, sizeof(cfg.where));
+	if (cfg.type == 0)
+		cfg.type = cfg.res.v[0].type;
+	raise_nofile();
+	rc = CLI_EXIT_FAIL;
+	cfg.stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	w = calloc((size_t)cfg.threads, sizeof(*w));
+	if (cfg.stopfd < 0 || !w || skit_hist_new(&s.hist) < 0) {
+		cli_errorf("bench: out of memory");
+		goto out;
+	}
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	r = bench_start(&cfg, w);
+	if (r < 0) {
+		cli_errorf("bench: cannot start: %s", skit_strerror(r));
+		goto out;
+	}
+	interrupted = watch(&cfg, w, &o, &sigs);
+	bench_join(&cfg, w);
+	sum_up(&cfg, w, &s);
+	for (int t = 0; t < cfg.threads; t++) {
+		if (!w[t].err)
+			continue;
+		if (w[t].err == -ECONNREFUSED || w[t].err == -ENOENT)
+			rc = fail_with(&w[t].errrec,
+				       "is the server running? start one with "
+				       "'skit echo ADDRESS'");
+		else if (w[t].err == SKIT_EPROTO || w[t].err == SKIT_ENOREPLY)
+			rc = fail_with(&w[t].errrec,
+				       "skit bench needs an echo server "
+				       "(discard or source for --mode "
+				       "throughput)");
+		else
+			rc = fail_with(&w[t].errrec, NULL);
+		goto out;
+	}
+	if (cfg.mode == BENCH_CONNS && !s.conn_ok) {
+		for (int t = 0; t < cfg.threads; t++)
+			if (w[t].conn_err) {
+				rc = cli_report(&w[t].conn_errrec);
+				goto out;
+			}
+	}
+	if (cfg.type == SOCK_DGRAM && cfg.mode != BENCH_THROUGHPUT &&
+	    cfg.mode != BENCH_CONNS && !s.requests && s.lost) {
+		skit_err_setf(&err, SKIT_ENOREPLY, "bench", cfg.where, 0,
+			      "no reply to any of %llu requests",
+			      (unsigned long long)s.lost);
+		rc = fail_with(&err, "is it an echo server?");
+		goto out;
+	}
+	if (o.json || o.json_stream)
+		print_json(&cfg, w, &s, o.json_stream);
+	else
+		print_text(&cfg, w, &s);
+	rc = interrupted ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+	if (cfg.mode == BENCH_CONNS && s.conn_fail)
+		rc = CLI_EXIT_FAIL;
+out:
+	if (w)
+		bench_free(&cfg, w);
+	free(w);
+	skit_hist_free(s.hist);
+	skit_resolved_free(&cfg.res);
+	if (cfg.stopfd >= 0)
+		close(cfg.stopfd);
+	return rc;
+}
