@@ -160,6 +160,8 @@ want(struct bench_conn *c, unsigned ev)
 	skit_loop_mod(c->w->loop, c->fd, ev);
 }
 
+static void conn_dropped(struct bench_conn *c);
+
 /* Write what is left of the request; false when c was closed. */
 static bool
 send_more(struct bench_conn *c)
@@ -174,6 +176,10 @@ send_more(struct bench_conn *c)
 	if (n == -EAGAIN) {
 		want(c, SKIT_EV_READ | SKIT_EV_WRITE);
 		return true;
+	}
+	if (n < 0 && w->cfg->mode == BENCH_CONNS) {
+		conn_dropped(c);
+		return false;
 	}
 	if (n < 0) {
 		fatal(w, (int)n, "send to", NULL);
@@ -305,6 +311,16 @@ check_reply(struct bench_conn *c, const char *got, size_t off, size_t n)
 	return false;
 }
 
+/* conns: the server closed or reset a held connection (--max-conns,
+ * limits): counted, not fatal. */
+static void
+conn_dropped(struct bench_conn *c)
+{
+	c->w->closed++;
+	conn_close(c);
+	c->st = C_IDLE;
+}
+
 static void
 on_reply(struct bench_conn *c)
 {
@@ -317,6 +333,11 @@ on_reply(struct bench_conn *c)
 		n = skit_read_some(c->fd, w->rbuf, w->bufsz);
 		if (n == -EAGAIN)
 			return;
+		if (cfg->mode == BENCH_CONNS &&
+		    (n < 0 || (n == 0 && cfg->type == SOCK_SEQPACKET))) {
+			conn_dropped(c);
+			return;
+		}
 		if (n < 0) {
 			fatal(w, (int)n, "receive from", NULL);
 			return;
@@ -349,6 +370,10 @@ on_reply(struct bench_conn *c)
 	n = skit_read_some(c->fd, w->rbuf, size - c->got);
 	if (n == -EAGAIN)
 		return;
+	if (cfg->mode == BENCH_CONNS && n <= 0) {
+		conn_dropped(c);
+		return;
+	}
 	if (n < 0) {
 		fatal(w, (int)n, "receive from", NULL);
 		return;
@@ -470,9 +495,7 @@ on_io(struct skit_loop *loop, int fd, unsigned events, void *data)
 
 		if (n == -EAGAIN || n > 0)
 			return;
-		c->w->closed++;
-		conn_close(c);
-		c->st = C_IDLE;
+		conn_dropped(c);
 		return;
 	}
 	if ((events & SKIT_EV_WRITE) && c->st == C_SEND) {

@@ -766,7 +766,7 @@ cmd_bench(int argc, char **argv)
 	else
 		print_text(&cfg, w, &s);
 	rc = interrupted ? CLI_EXIT_FAIL : CLI_EXIT_OK;
-	if (cfg.mode == BENCH_CONNS && s.conn_fail)
+	if (cfg.mode == BENCH_CONNS && (s.conn_fail || s.closed))
 		rc = CLI_EXIT_FAIL;
 out:
 	if (w)

@@ -93,19 +93,24 @@ struct worker {
 	const struct skit_echo_cfg *cfg;
 	atomic_bool *hurry;
 	atomic_int *done;
+	atomic_int *fd_users; /* loops still using fd; the last closes it */
 	struct skit_echo_stats st;
+	struct skit_echo *e;
 	int rc;
 };
 
 static void
 on_stop(struct skit_loop *loop, int fd, unsigned events, void *data)
 {
-	struct skit_echo *e = data;
+	struct worker *w = data;
 
 	(void)events;
-	skit_echo_drain(e);
+	skit_echo_drain(w->e);
 	skit_loop_del(loop, fd);
 	skit_loop_stop(loop);
+	/* New clients are refused from now on, not left in the backlog. */
+	if (atomic_fetch_sub(w->fd_users, 1) == 1)
+		skit_close(w->fd);
 }
 
 static void *
@@ -120,19 +125,25 @@ worker_main(void *arg)
 	r = skit_loop_new(SKIT_LOOP_AUTO, &loop);
 	if (r == 0)
 		r = skit_echo_new(loop, w->fd, w->cfg, &e);
+	w->e = e;
 	if (r == 0)
-		r = skit_loop_add(loop, w->stopfd, SKIT_EV_READ, on_stop, e);
+		r = skit_loop_add(loop, w->stopfd, SKIT_EV_READ, on_stop, w);
 	if (r == 0)
 		r = skit_loop_run(loop);
 	/* Stopped: serve what is open until it closes or grace runs out. */
 	deadline = skit_now_ns() + w->o->grace_ms * 1000000;
-	while (r == 0 && e && skit_echo_active(e) > 0 &&
+	while (r >= 0 && e && skit_echo_active(e) > 0 &&
 	       !atomic_load(w->hurry) && skit_now_ns() < deadline)
-		r = skit_loop_run_once(loop, 50);
+		r = skit_loop_run_once(loop, 50); /* >= 0: callbacks run */
+	if (r > 0)
+		r = 0;
 	if (e)
 		skit_echo_stats(e, &w->st);
 	skit_echo_free(e);
 	skit_loop_free(loop);
+	if (atomic_load(w->fd_users) > 0 &&
+	    atomic_fetch_sub(w->fd_users, 1) == 1)
+		skit_close(w->fd); /* the loop failed before on_stop */
 	w->rc = r;
 	atomic_fetch_add(w->done, 1);
 	return NULL;
@@ -338,7 +349,7 @@ serve(const struct echo_opts *o, const struct skit_addr *a, int *fds, int nfds)
 	struct skit_echo_cfg cfg = { .mode = o->mode, .type = a->type };
 	struct skit_echo_stats tot = { 0 };
 	struct worker *w;
-	atomic_int count = 0, done = 0;
+	atomic_int count = 0, done = 0, *users;
 	atomic_bool hurry = false;
 	sigset_t set;
 	int stopfd, started = 0, rc = CLI_EXIT_OK;
@@ -349,9 +360,15 @@ serve(const struct echo_opts *o, const struct skit_addr *a, int *fds, int nfds)
 	cfg.count = &count;
 	stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	w = calloc((size_t)o->threads, sizeof(*w));
-	if (stopfd < 0 || !w) {
+	users = calloc((size_t)nfds, sizeof(*users));
+	for (int i = 0; users && i < nfds; i++)
+		atomic_init(&users[i], nfds > 1 ? 1 : o->threads);
+	if (stopfd < 0 || !w || !users) {
 		cli_errorf("echo: %s", strerror(errno ? errno : ENOMEM));
 		free(w);
+		free(users);
+		for (int i = 0; i < nfds; i++)
+			skit_close(fds[i]);
 		if (stopfd >= 0)
 			close(stopfd);
 		return CLI_EXIT_FAIL;
@@ -366,11 +383,16 @@ serve(const struct echo_opts *o, const struct skit_addr *a, int *fds, int nfds)
 					.o = o,
 					.cfg = &cfg,
 					.hurry = &hurry,
-					.done = &done };
+					.done = &done,
+					.fd_users = &users[nfds > 1 ? i : 0] };
 		if (pthread_create(&w[i].tid, NULL, worker_main, &w[i]) != 0)
 			break;
 		started++;
 	}
+	/* Sockets of threads that did not start are closed here. */
+	for (int i = started; i < o->threads; i++)
+		if (atomic_fetch_sub(&users[nfds > 1 ? i : 0], 1) == 1)
+			skit_close(fds[nfds > 1 ? i : 0]);
 	if (started < o->threads) {
 		cli_errorf("echo: cannot start thread %d: %s", started + 1,
 			   strerror(errno));
@@ -404,6 +426,7 @@ serve(const struct echo_opts *o, const struct skit_addr *a, int *fds, int nfds)
 	}
 	report_totals(o, &tot);
 	free(w);
+	free(users);
 	close(stopfd);
 	return rc;
 }
@@ -464,9 +487,7 @@ cmd_echo(int argc, char **argv)
 		cli_json_int(&j, "threads", o.threads);
 		cli_json_end(&j);
 	}
-	rc = serve(&o, &a, fds, nfds);
-	for (int i = 0; i < nfds; i++)
-		skit_close(fds[i]);
+	rc = serve(&o, &a, fds, nfds); /* closes fds */
 	/* Our socket file goes with us (abstract names vanish by
 	 * themselves). */
 	if ((a.kind == SKIT_KIND_UNIX || a.kind == SKIT_KIND_UNIX_DGRAM ||

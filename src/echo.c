@@ -120,22 +120,24 @@ flush_pending(struct conn *c)
 	return 1;
 }
 
-static void
+/* Write the next piece of the pattern; -1 when c was closed. */
+static int
 source_write(struct conn *c)
 {
 	struct skit_echo *e = c->e;
 	ssize_t w = skit_write_some(c->fd, e->scratch + c->off, SOURCE_CHUNK);
 
 	if (w == -EAGAIN)
-		return;
+		return 0;
 	if (w < 0) {
 		conn_close(c);
-		return;
+		return -1;
 	}
 	e->st.bytes_out += (uint64_t)w;
 	if (e->cfg.type == SOCK_SEQPACKET)
 		e->st.msgs_out++;
 	c->off = (uint32_t)((c->off + (size_t)w) % PATTERN_LEN);
+	return 0;
 }
 
 static void
@@ -159,7 +161,8 @@ on_conn(struct skit_loop *loop, int fd, unsigned events, void *data)
 		return;
 	}
 	if (e->cfg.mode == SKIT_ECHO_SOURCE && (events & SKIT_EV_WRITE)) {
-		source_write(c);
+		if (source_write(c) < 0)
+			return;
 		if (!(events & (SKIT_EV_READ | SKIT_EV_HUP | SKIT_EV_ERROR)))
 			return;
 	}
