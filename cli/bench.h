@@ -95,7 +95,23 @@ struct bench_worker {
 	char *sbuf, *rbuf;
 	size_t bufsz;
 	atomic_bool finished;
+
+	/*
+	 * The blocking fast path (rr, one connection on the thread): the
+	 * worker waits in read() like sockperf does, and the main thread is
+	 * its watchdog: a request older than --timeout, or an abort, gets
+	 * the socket shut down under fdlock, which wakes the read.
+	 */
+	bool fast;
+	pthread_mutex_t fdlock;
+	int fast_fd;		  /* -1 when closed */
+	atomic_llong inflight_t0; /* ns; 0 when no request is in flight */
+	atomic_bool wd_fired;
+	atomic_bool abort;
 };
+
+/* The watchdog of the fast path; call now and then from the main thread. */
+void bench_watchdog(const struct bench_cfg *cfg, struct bench_worker *w);
 
 /* Set a string option in a parsed address (0, or -1 when full). */
 int bench_addr_set_str(struct skit_addr *a, enum skit_opt id, const char *v);

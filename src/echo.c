@@ -27,9 +27,16 @@
 #define RBUF_LEN     (256 * 1024)
 #define SCRATCH	     (RBUF + RBUF_LEN)
 #define SOURCE_DGRAM 512
-#define ACCEPT_BATCH 64
-#define DGRAM_BATCH  64
-#define PAUSE_MS     100 /* accept paused this long when out of fds */
+/*
+ * One accept() per wakeup: with level triggering the listener comes back
+ * at once when more are queued, and a second accept() that finds none
+ * would cost a syscall per connection in the common case.
+ */
+#define ACCEPT_BATCH 1
+/* One datagram per wakeup, for the same reason (level triggering brings
+ * the socket back while more are queued). */
+#define DGRAM_BATCH 1
+#define PAUSE_MS    100 /* accept paused this long when out of fds */
 
 enum {
 	CONN_EOF = 1 << 0, /* peer sent EOF: close once pending is written */
@@ -380,9 +387,7 @@ skit_echo_drain(struct skit_echo *e)
 	e->pause_timer = 0;
 	if (e->cfg.type == SOCK_DGRAM) {
 		/* Answer what already arrived (bounded), then stop. */
-		for (int k = 0; k < 1024; k++)
-			if (dgram_batch(e, e->lfd, DGRAM_BATCH) < DGRAM_BATCH)
-				break;
+		dgram_batch(e, e->lfd, 65536);
 	}
 	if (e->listening)
 		skit_loop_del(e->loop, e->lfd);
