@@ -175,8 +175,9 @@ int skit_addr_parse(const char *text, enum skit_role default_role,
  * Write the canonical text of a parsed address: "tcp:[::1]:8080,nodelay",
  * "unix-listen:@name", "udp4:127.0.0.1:53". The kind is skit's lower-case
  * name with "-listen"/"-connect" when the role is not DEFAULT, options
- * come in table order, ',' and '\' are escaped. Parsing the result (with
- * any default role) gives an address skit_addr_equal() to a; it always
+ * come in table order, ',' and '\' are escaped. Parsing the result
+ * gives an address skit_addr_equal() to a (with the same default role;
+ * with any when a's role is not DEFAULT, since the text says it); it always
  * fits in SKIT_ADDR_TEXT_MAX + 1 bytes. Returns the length it needed
  * (like snprintf; buf may be NULL when len is 0), or -EINVAL for an
  * address that was not parsed.
