@@ -269,8 +269,8 @@ full_listener(uint16_t *port, int fill[8], int *nfill)
 	struct skit_sockaddr local;
 	int lfd, fd, r;
 
-	lfd = th_open("tcp4:127.0.0.1:0,backlog=0", SKIT_ROLE_LISTEN, 0,
-		      &local, NULL);
+	lfd = th_open("tcp4:127.0.0.1:0,backlog=0", SKIT_ROLE_LISTEN, 0, &local,
+		      NULL);
 	*port = port_of(&local);
 	*nfill = 0;
 	/*
@@ -314,8 +314,7 @@ test_connect_timeout(void **state)
 
 	(void)state;
 	lfd = full_listener(&port, fill, &nfill);
-	snprintf(t, sizeof(t), "tcp4:127.0.0.1:%u,connect-timeout=200ms",
-		 port);
+	snprintf(t, sizeof(t), "tcp4:127.0.0.1:%u,connect-timeout=200ms", port);
 	assert_int_equal(th_open_err(t, SKIT_ROLE_CONNECT, 0, NULL, &err),
 			 -ETIMEDOUT);
 	skit_err_format(&err, msg, sizeof(msg));

@@ -146,8 +146,8 @@ test_rfc8305_interleave(void **state)
 	struct skit_err err;
 
 	(void)state;
-	assert_int_equal(resolve_texts("tcp:v6first.test:80",
-				       SKIT_ROLE_CONNECT, 0, t, 8, &err),
+	assert_int_equal(resolve_texts("tcp:v6first.test:80", SKIT_ROLE_CONNECT,
+				       0, t, 8, &err),
 			 4);
 	assert_string_equal(t[0], "tcp:[::1]:80");
 	assert_string_equal(t[1], "tcp:127.0.0.1:80");
@@ -159,8 +159,8 @@ test_rfc8305_interleave(void **state)
 	assert_true(fake_state.last_hints.ai_flags & AI_NUMERICSERV);
 
 	/* The first family leads, whichever it is. */
-	assert_int_equal(resolve_texts("udp:v4first.test:53",
-				       SKIT_ROLE_CONNECT, 0, t, 8, &err),
+	assert_int_equal(resolve_texts("udp:v4first.test:53", SKIT_ROLE_CONNECT,
+				       0, t, 8, &err),
 			 3);
 	assert_string_equal(t[0], "udp:127.0.0.1:53");
 	assert_string_equal(t[1], "udp:[::1]:53");
@@ -200,8 +200,8 @@ test_errors(void **state)
 	int calls;
 
 	(void)state;
-	assert_int_equal(resolve_texts("tcp:nowhere.test:80",
-				       SKIT_ROLE_CONNECT, 0, t, 8, &err),
+	assert_int_equal(resolve_texts("tcp:nowhere.test:80", SKIT_ROLE_CONNECT,
+				       0, t, 8, &err),
 			 SKIT_EAI_NONAME);
 	assert_string_equal(err.op, "resolve");
 	assert_string_equal(err.subject, "nowhere.test");
@@ -209,8 +209,8 @@ test_errors(void **state)
 	assert_string_equal(msg,
 			    "resolve nowhere.test: name or service not known");
 	/* tcp6 on a name with only IPv4 addresses. */
-	assert_int_equal(resolve_texts("tcp6:one.test:80", SKIT_ROLE_CONNECT,
-				       0, t, 8, &err),
+	assert_int_equal(resolve_texts("tcp6:one.test:80", SKIT_ROLE_CONNECT, 0,
+				       t, 8, &err),
 			 SKIT_EAI_NODATA);
 
 	/* Numeric mode never asks the hook (nor DNS) about a name. */
@@ -249,17 +249,15 @@ test_listen_any(void **state)
 	bool v6 = th_have_ipv6();
 
 	(void)state;
-	assert_int_equal(resolve_texts("tcp::8080", SKIT_ROLE_LISTEN, 0, t, 8,
-				       &err),
-			 1);
+	assert_int_equal(
+		resolve_texts("tcp::8080", SKIT_ROLE_LISTEN, 0, t, 8, &err), 1);
 	assert_string_equal(t[0], v6 ? "tcp:[::]:8080" : "tcp:0.0.0.0:8080");
-	assert_int_equal(resolve_texts("tcp4::8080", SKIT_ROLE_LISTEN, 0, t, 8,
-				       &err),
-			 1);
+	assert_int_equal(
+		resolve_texts("tcp4::8080", SKIT_ROLE_LISTEN, 0, t, 8, &err),
+		1);
 	assert_string_equal(t[0], "tcp:0.0.0.0:8080");
-	assert_int_equal(resolve_texts("udp6::53", SKIT_ROLE_LISTEN, 0, t, 8,
-				       &err),
-			 1);
+	assert_int_equal(
+		resolve_texts("udp6::53", SKIT_ROLE_LISTEN, 0, t, 8, &err), 1);
 	assert_string_equal(t[0], "udp:[::]:53");
 	/* The passive flag works without a listen role in the text too. */
 	assert_int_equal(resolve_texts("udp4::53", SKIT_ROLE_CONNECT,
@@ -302,7 +300,8 @@ test_unix_lengths(void **state)
 	th_parse("unix:@abc", SKIT_ROLE_CONNECT, &a);
 	assert_int_equal(skit_resolve(&a, 0, NULL, &r, &err), 1);
 	un = (struct sockaddr_un *)&r.v[0].ss;
-	assert_int_equal(r.v[0].len, offsetof(struct sockaddr_un, sun_path) + 4);
+	assert_int_equal(r.v[0].len,
+			 offsetof(struct sockaddr_un, sun_path) + 4);
 	assert_int_equal(un->sun_path[0], '\0');
 	assert_memory_equal(un->sun_path + 1, "abc", 3);
 	assert_int_equal(r.v[0].type, SOCK_STREAM);

@@ -210,8 +210,8 @@ test_abstract_exact_length(void **state)
 	snprintf(want, sizeof(want), "skit-len-%d", pid);
 	fd = th_open(t, SKIT_ROLE_LISTEN, 0, &local, NULL);
 	/* The kernel reports exactly the bytes we bound: no NUL padding. */
-	assert_int_equal(local.len, offsetof(struct sockaddr_un, sun_path) +
-					    1 + strlen(want));
+	assert_int_equal(local.len, offsetof(struct sockaddr_un, sun_path) + 1 +
+					    strlen(want));
 	close(fd);
 }
 
@@ -334,8 +334,8 @@ test_errors(void **state)
 		struct skit_addr a;
 
 		th_parse("file:/dev/null", SKIT_ROLE_CONNECT, &a);
-		assert_int_equal(skit_open(&a, SKIT_ROLE_CONNECT, 0, NULL,
-					   NULL, NULL, &err),
+		assert_int_equal(skit_open(&a, SKIT_ROLE_CONNECT, 0, NULL, NULL,
+					   NULL, &err),
 				 SKIT_EKIND);
 	}
 }
@@ -388,8 +388,8 @@ test_trace(void **state)
 	assert_true(traced(&t, want));
 	s = skit_accept(fd, false, NULL);
 	assert_true(s >= 0);
-	snprintf(want, sizeof(want), "accept4(%d) = %d from unix-seqpacket:",
-		 fd, s);
+	snprintf(want, sizeof(want),
+		 "accept4(%d) = %d from unix-seqpacket:", fd, s);
 	assert_true(traced(&t, want));
 	close(s);
 	close(cfd);

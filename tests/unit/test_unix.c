@@ -134,9 +134,9 @@ test_regular_file_untouched(void **state)
 		path_in(link, sizeof(link), "link.sock");
 		assert_int_equal(symlink(target, link), 0);
 		snprintf(t, sizeof(t), "unix:%s,unlink", link);
-		assert_int_equal(th_open_err(t, SKIT_ROLE_LISTEN, 0, NULL,
-					     &err),
-				 SKIT_ESTALE_NOT_SOCKET);
+		assert_int_equal(
+			th_open_err(t, SKIT_ROLE_LISTEN, 0, NULL, &err),
+			SKIT_ESTALE_NOT_SOCKET);
 		assert_int_equal(lstat(link, &st), 0);
 		assert_true(S_ISLNK(st.st_mode));
 		assert_int_equal(lstat(target, &st), 0);
