@@ -389,6 +389,44 @@ test_timeout_many(void **state)
 	close(lfd);
 }
 
+/*
+ * Unix stream sockets wait for room in a busy server's backlog (a
+ * nonblocking connect would fail with EAGAIN); connect-timeout bounds
+ * the wait, and the blocking mode asked for is what comes back.
+ */
+static void
+test_unix_busy_backlog(void **state)
+{
+	struct skit_err err;
+	char name[80], t[160];
+	int lfd, c1, c2 = -1;
+
+	(void)state;
+	snprintf(name, sizeof(name), "@skit-busy-%d", (int)getpid());
+	snprintf(t, sizeof(t), "unix:%s,backlog=0", name);
+	lfd = th_open(t, SKIT_ROLE_LISTEN, 0, NULL, NULL);
+	snprintf(t, sizeof(t), "unix:%s,connect-timeout=10s", name);
+	c1 = th_open(t, SKIT_ROLE_CONNECT, SKIT_OPEN_NONBLOCK, NULL, NULL);
+	assert_true(fcntl(c1, F_GETFL) & O_NONBLOCK);
+	/* Fill the queue (bounded): then the next one has to wait. */
+	snprintf(t, sizeof(t), "unix:%s,connect-timeout=100ms", name);
+	for (int i = 0; i < 4; i++) {
+		struct skit_addr a;
+
+		th_parse(t, SKIT_ROLE_CONNECT, &a);
+		c2 = skit_open(&a, SKIT_ROLE_CONNECT, 0, NULL, NULL, NULL,
+			       &err);
+		if (c2 < 0)
+			break;
+		assert_false(fcntl(c2, F_GETFL) & O_NONBLOCK);
+		close(c2);
+	}
+	assert_int_equal(c2, -ETIMEDOUT);
+	assert_string_equal(err.op, "connect");
+	close(c1);
+	close(lfd);
+}
+
 static void
 test_empty_list(void **state)
 {
@@ -412,6 +450,7 @@ main(void)
 		cmocka_unit_test(test_connect_timeout),
 		cmocka_unit_test(test_stagger_overtakes),
 		cmocka_unit_test(test_timeout_many),
+		cmocka_unit_test(test_unix_busy_backlog),
 		cmocka_unit_test(test_empty_list),
 	};
 
