@@ -170,9 +170,7 @@ skit__connect(int fd, const struct skit_sockaddr *sa)
 		else
 			skit__trace("connect(%d, %s) = 0", fd, text);
 	}
-	if (r == 0)
-		return 0;
-	return e == EAGAIN && sa->family == AF_UNIX ? -EAGAIN : -e;
+	return r == 0 ? 0 : -e;
 }
 
 static int
