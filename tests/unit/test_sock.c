@@ -334,6 +334,15 @@ test_privileged_options(void **state)
 		 ntohs(((struct sockaddr_in *)&local.ss)->sin_port));
 	cfd = th_open(t, SKIT_ROLE_CONNECT, 0, NULL, NULL);
 	assert_int_equal(getint(cfd, SOL_SOCKET, SO_MARK), 9);
+	{
+		/* The whole u32 range of SO_MARK. */
+		int m = th_open("udp4:127.0.0.1:0,mark=4294967295",
+				SKIT_ROLE_LISTEN, 0, NULL, NULL);
+
+		assert_int_equal((uint32_t)getint(m, SOL_SOCKET, SO_MARK),
+				 UINT32_MAX);
+		close(m);
+	}
 	s = skit_accept(lfd, false, NULL);
 	assert_true(s >= 0);
 	close(s);
@@ -391,6 +400,24 @@ test_udp_dual_stack(void **state)
 	assert_int_equal(skit_read_some(lfd, buf, sizeof(buf)), 2);
 	close(cfd);
 	close(lfd);
+}
+
+/* ttl= and tos= land on their IPv6 twins on an AF_INET6 socket. */
+static void
+test_options_ipv6(void **state)
+{
+	int fd;
+
+	(void)state;
+	if (!th_have_ipv6()) {
+		print_message("skip: no IPv6 loopback\n");
+		skip();
+	}
+	fd = th_open("udp6:[::1]:0,ttl=9,tos=32", SKIT_ROLE_LISTEN, 0, NULL,
+		     NULL);
+	assert_int_equal(getint(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS), 9);
+	assert_int_equal(getint(fd, IPPROTO_IPV6, IPV6_TCLASS), 32);
+	close(fd);
 }
 
 static void
@@ -574,6 +601,7 @@ main(void)
 		cmocka_unit_test(test_privileged_options),
 		cmocka_unit_test(test_packet_icmp_open),
 		cmocka_unit_test(test_udp_dual_stack),
+		cmocka_unit_test(test_options_ipv6),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_trace),
 		cmocka_unit_test(test_local_peer),
