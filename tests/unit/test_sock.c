@@ -370,6 +370,24 @@ test_packet_icmp_open(void **state)
 	assert_int_equal(ll->sll_ifindex, (int)if_nametoindex("lo"));
 	assert_int_equal(ll->sll_protocol, htons(0x88b5));
 	close(fd);
+	{
+		/* Raw IP, protocol 253 (experimental): a datagram goes. */
+		char buf[128];
+		int l = th_open("ip:127.0.0.1,proto=253", SKIT_ROLE_LISTEN, 0,
+				NULL, NULL);
+		int c = th_open("ip:127.0.0.1,proto=253", SKIT_ROLE_CONNECT, 0,
+				NULL, &peer);
+
+		assert_int_equal(peer.type, SOCK_RAW);
+		assert_int_equal(peer.protocol, 253);
+		assert_int_equal(skit_write_all(c, "raw!", 4, 1000), 4);
+		/* IPv4 raw sockets receive the IP header too. */
+		assert_int_equal(skit_wait_fd(l, POLLIN, 5000), 1);
+		assert_int_equal(skit_read_some(l, buf, sizeof(buf)), 24);
+		assert_memory_equal(buf + 20, "raw!", 4);
+		close(c);
+		close(l);
+	}
 	fd = th_open("icmp:127.0.0.1", SKIT_ROLE_CONNECT, 0, &local, &peer);
 	assert_true(peer.type == SOCK_DGRAM || peer.type == SOCK_RAW);
 	assert_int_equal(peer.protocol, IPPROTO_ICMP);
