@@ -438,6 +438,20 @@ test_options_ipv6(void **state)
 	close(fd);
 }
 
+/* mode= on an abstract name would protect nothing: refused. */
+static void
+test_abstract_mode_refused(void **state)
+{
+	struct skit_err err;
+	char t[100];
+
+	(void)state;
+	snprintf(t, sizeof(t), "unix:@skit-mode-%d,mode=0600", (int)getpid());
+	assert_int_equal(th_open_err(t, SKIT_ROLE_LISTEN, 0, NULL, &err),
+			 SKIT_EOPTION);
+	assert_non_null(strstr(err.detail, "abstract"));
+}
+
 static void
 test_errors(void **state)
 {
@@ -589,6 +603,27 @@ test_vsock_create(void **state)
 	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
 	assert_true(fcntl(fd, F_GETFL) & O_NONBLOCK);
 	close(fd);
+
+	/* Listening needs no peer: bind to any CID and listen. */
+	{
+		struct skit_sockaddr local;
+		struct skit_err e2;
+		char t[64];
+		int l;
+
+		snprintf(t, sizeof(t), "vsock::%d",
+			 40000 + (int)getpid() % 20000);
+		th_parse(t, SKIT_ROLE_LISTEN, &a);
+		l = skit_open(&a, SKIT_ROLE_LISTEN, 0, NULL, &local, NULL, &e2);
+		if (l == -EADDRNOTAVAIL || l == -ENODEV) {
+			print_message("skip: no vsock transport to bind\n");
+			skip();
+		}
+		assert_true(l >= 0);
+		assert_int_equal(local.family, AF_VSOCK);
+		assert_int_equal(getint(l, SOL_SOCKET, SO_ACCEPTCONN), 1);
+		close(l);
+	}
 }
 
 static void
@@ -620,6 +655,7 @@ main(void)
 		cmocka_unit_test(test_packet_icmp_open),
 		cmocka_unit_test(test_udp_dual_stack),
 		cmocka_unit_test(test_options_ipv6),
+		cmocka_unit_test(test_abstract_mode_refused),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_trace),
 		cmocka_unit_test(test_local_peer),
