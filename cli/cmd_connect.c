@@ -284,6 +284,7 @@ cmd_connect(int argc, char **argv)
 	o.so.dirs = SKIT_RELAY_BOTH;
 	o.so.quit_ms = -1;
 	o.so.what = "connect";
+	nc_permute(argc, argv, connect_opts);
 	while ((c = cli_getopt(argc, argv, &connect_help, &st, &arg)) != -1) {
 		switch (c) {
 		case -2:

@@ -320,6 +320,7 @@ cmd_recv(int argc, char **argv)
 	const char *arg;
 	int c, rc = 0;
 
+	nc_permute(argc, argv, recv_opts);
 	while ((c = cli_getopt(argc, argv, &recv_help, &st, &arg)) != -1) {
 		switch (c) {
 		case -2:

@@ -242,6 +242,7 @@ cmd_send(int argc, char **argv)
 	const char *arg;
 	int c, rc = 0;
 
+	nc_permute(argc, argv, send_opts);
 	while ((c = cli_getopt(argc, argv, &send_help, &st, &arg)) != -1) {
 		switch (c) {
 		case -2:

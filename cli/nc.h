@@ -42,6 +42,14 @@ int nc_build_addr(int nargs, char **args, enum skit_role role,
 		  const struct nc_addr_opts *o, struct skit_addr *out,
 		  char *text, size_t textlen);
 
+/*
+ * Reorder argv so options (with their values) come before operands, as
+ * GNU getopt would: nc users write `skit listen 8080 -k -v`. A "--"
+ * stays before the operands, so one that starts with '-' stays one.
+ */
+struct cli_opt;
+void nc_permute(int argc, char **argv, const struct cli_opt *opts);
+
 /* Extra flags for skit_open/skit_resolve from the nc options. */
 int nc_open_flags(const struct nc_addr_opts *o);
 
@@ -84,6 +92,16 @@ void nc_reader_free(struct nc_reader *r);
  */
 int nc_reader_next(struct nc_reader *r, enum nc_framing f, const char **msg,
 		   size_t *len);
+
+/*
+ * Without blocking: 1 and the next complete message when one is
+ * buffered, 0 when more input is needed (or at EOF), or a negative
+ * code. nc_reader_fill reads once (it blocks only if the fd has nothing
+ * to read): 1 got bytes, 0 EOF, negative on error.
+ */
+int nc_reader_take(struct nc_reader *r, enum nc_framing f, const char **msg,
+		   size_t *len);
+int nc_reader_fill(struct nc_reader *r);
 
 /*
  * Write one message to fd with framing f (crlf: line framing ends with

@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "nc.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static bool
@@ -108,4 +109,73 @@ nc_sa_str(const struct skit_sockaddr *sa, char *buf, size_t len)
 	if (skit_sockaddr_str(sa, buf, len) < 0)
 		snprintf(buf, len, "?");
 	return buf;
+}
+
+static const struct cli_opt *
+find_long(const struct cli_opt *opts, const char *name, size_t len)
+{
+	for (const struct cli_opt *o = opts; o->name; o++)
+		if (strlen(o->name) == len && !strncmp(o->name, name, len))
+			return o;
+	return NULL;
+}
+
+static const struct cli_opt *
+find_short(const struct cli_opt *opts, int c)
+{
+	for (const struct cli_opt *o = opts; o->name; o++)
+		if (o->shortopt == c)
+			return o;
+	return NULL;
+}
+
+void
+nc_permute(int argc, char **argv, const struct cli_opt *opts)
+{
+	char **ops = calloc((size_t)argc + 1, sizeof(*ops));
+	bool dashdash = false;
+	int w = 1, nops = 0, i;
+
+	if (!ops)
+		return;
+	for (i = 1; i < argc; i++) {
+		char *a = argv[i];
+		const struct cli_opt *o;
+
+		if (!strcmp(a, "--")) {
+			/* Everything after "--" is an operand. */
+			dashdash = true;
+			for (i++; i < argc; i++)
+				ops[nops++] = argv[i];
+			break;
+		}
+		if (a[0] != '-' || !a[1]) {
+			ops[nops++] = a;
+			continue;
+		}
+		argv[w++] = a;
+		if (a[1] == '-') {
+			const char *eq = strchr(a + 2, '=');
+
+			o = find_long(opts, a + 2,
+				      eq ? (size_t)(eq - a - 2)
+					 : strlen(a + 2));
+			if (o && o->arg && !eq && i + 1 < argc)
+				argv[w++] = argv[++i];
+			continue;
+		}
+		for (const char *p = a + 1; *p; p++) {
+			o = find_short(opts, *p);
+			if (o && o->arg) {
+				if (!p[1] && i + 1 < argc)
+					argv[w++] = argv[++i];
+				break;
+			}
+		}
+	}
+	if (dashdash)
+		argv[w++] = "--";
+	for (int k = 0; k < nops; k++)
+		argv[w++] = ops[k];
+	free(ops);
 }

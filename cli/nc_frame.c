@@ -80,54 +80,71 @@ fill(struct nc_reader *r)
 }
 
 int
+nc_reader_take(struct nc_reader *r, enum nc_framing f, const char **msg,
+	       size_t *len)
+{
+	size_t avail = r->end - r->start;
+	char *p = r->buf + r->start;
+
+	if (f == NC_FRAME_RAW && avail) {
+		*msg = p;
+		*len = avail;
+		r->start = r->end;
+		return 1;
+	}
+	if (f == NC_FRAME_LINE) {
+		char *nl = memchr(p, '\n', avail);
+
+		if (nl || (r->eof && avail)) {
+			size_t l = nl ? (size_t)(nl - p) : avail;
+
+			r->start += nl ? l + 1 : l;
+			if (r->crlf && l && p[l - 1] == '\r')
+				l--;
+			*msg = p;
+			*len = l;
+			return 1;
+		}
+	}
+	if (f == NC_FRAME_LEN && avail >= 4) {
+		const unsigned char *u = (const unsigned char *)p;
+		size_t l = (size_t)u[0] << 24 | (size_t)u[1] << 16 |
+			   (size_t)u[2] << 8 | u[3];
+
+		if (l > NC_MSG_MAX)
+			return SKIT_ELIMIT;
+		if (avail >= 4 + l) {
+			*msg = p + 4;
+			*len = l;
+			r->start += 4 + l;
+			return 1;
+		}
+	}
+	if (r->eof && avail && f == NC_FRAME_LEN)
+		return SKIT_ETRUNC;
+	if (!r->eof && r->end == r->cap && r->start == 0)
+		return SKIT_ELIMIT;
+	return 0;
+}
+
+int
+nc_reader_fill(struct nc_reader *r)
+{
+	return fill(r);
+}
+
+int
 nc_reader_next(struct nc_reader *r, enum nc_framing f, const char **msg,
 	       size_t *len)
 {
 	int rc;
 
 	for (;;) {
-		size_t avail = r->end - r->start;
-		char *p = r->buf + r->start;
-
-		if (f == NC_FRAME_RAW && avail) {
-			*msg = p;
-			*len = avail;
-			r->start = r->end;
-			return 1;
-		}
-		if (f == NC_FRAME_LINE) {
-			char *nl = memchr(p, '\n', avail);
-
-			if (nl || (r->eof && avail)) {
-				size_t l = nl ? (size_t)(nl - p) : avail;
-
-				r->start += nl ? l + 1 : l;
-				if (r->crlf && l && p[l - 1] == '\r')
-					l--;
-				*msg = p;
-				*len = l;
-				return 1;
-			}
-		}
-		if (f == NC_FRAME_LEN && avail >= 4) {
-			const unsigned char *u = (const unsigned char *)p;
-			size_t l = (size_t)u[0] << 24 | (size_t)u[1] << 16 |
-				   (size_t)u[2] << 8 | u[3];
-
-			if (l > NC_MSG_MAX)
-				return SKIT_ELIMIT;
-			if (avail >= 4 + l) {
-				*msg = p + 4;
-				*len = l;
-				r->start += 4 + l;
-				return 1;
-			}
-		}
-		if (r->eof) {
-			if (avail && f == NC_FRAME_LEN)
-				return SKIT_ETRUNC;
+		rc = nc_reader_take(r, f, msg, len);
+		if (rc != 0)
+			return rc;
+		if (r->eof)
 			return 0;
-		}
 		rc = fill(r);
 		if (rc < 0)
 			return rc;

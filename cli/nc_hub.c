@@ -5,6 +5,7 @@
  * `listen -k` without --exec (clients -> stdout, stdin -> every
  * client).
  *
+ * A client that half-closes stays a listener until writing to it fails.
  * Each member has an output queue. A member whose queue passes
  * HUB_QMAX (a reader that does not keep up) is dropped with a message,
  * so one slow client cannot make the server hold unbounded memory or
@@ -23,13 +24,13 @@
 
 struct member {
 	struct nc_hub *h;
-	int fd; /* socket, or -1 for the stdio pseudo-member */
+	int fd;
 	char name[128];
 	char *q; /* pending output */
 	size_t qlen, qcap, qoff;
 	char *line; /* --chat: a partial line */
 	size_t llen;
-	bool closing; /* read side done: close when q drains */
+	bool closing; /* read side done: only written to from now on */
 	struct member *next;
 };
 
@@ -88,8 +89,6 @@ member_drop(struct member *m, const char *why)
 static bool
 enqueue(struct member *m, const char *p, size_t n)
 {
-	if (m->closing && m->fd < 0)
-		return true;
 	if (m->qoff && m->qoff == m->qlen)
 		m->qoff = m->qlen = 0;
 	if (m->qlen - m->qoff + n > HUB_QMAX) {
@@ -191,12 +190,14 @@ member_read(struct nc_hub *h, struct member *m)
 			member_drop(m, skit_strerror((int)n));
 			return;
 		}
-		/* EOF: finish sending what is queued, then close. */
+		/*
+		 * EOF: the client is done talking but may still listen (a
+		 * half-close). Stop reading; keep sending it what the others
+		 * say until a write fails because it has gone.
+		 */
 		m->closing = true;
-		if (m->qlen == m->qoff)
-			member_drop(m, NULL);
-		else
-			skit_loop_mod(h->loop, m->fd, SKIT_EV_WRITE);
+		skit_loop_mod(h->loop, m->fd,
+			      m->qlen > m->qoff ? SKIT_EV_WRITE : 0);
 		return;
 	}
 	if (h->hex)
@@ -224,10 +225,7 @@ member_write(struct nc_hub *h, struct member *m)
 	if (m->qoff < m->qlen)
 		return;
 	m->qoff = m->qlen = 0;
-	if (m->closing)
-		member_drop(m, NULL);
-	else
-		skit_loop_mod(h->loop, m->fd, SKIT_EV_READ);
+	skit_loop_mod(h->loop, m->fd, m->closing ? 0 : SKIT_EV_READ);
 }
 
 static void
@@ -249,7 +247,7 @@ member_cb(struct skit_loop *loop, int fd, unsigned ev, void *data)
 alive:
 	if (ev & (SKIT_EV_READ | SKIT_EV_HUP | SKIT_EV_ERROR)) {
 		if (m->closing) {
-			if (ev & SKIT_EV_ERROR)
+			if (ev & (SKIT_EV_ERROR | SKIT_EV_HUP))
 				member_drop(m, NULL);
 			return;
 		}
