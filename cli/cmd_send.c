@@ -19,6 +19,7 @@ enum {
 	OPT_BIND,
 	OPT_FRAMING,
 	OPT_JSON,
+	OPT_REPLIES,
 };
 
 static const struct cli_opt send_opts[] = {
@@ -32,6 +33,8 @@ static const struct cli_opt send_opts[] = {
 	{ "framing", 0, "MODE", OPT_FRAMING,
 	  "how stdin and replies map to messages: line (default), len, raw" },
 	{ "json", 0, NULL, OPT_JSON, "print one JSON object per message sent" },
+	{ "replies", 0, "N", OPT_REPLIES,
+	  "with --wait: stop as soon as N replies came" },
 	{ "wait", 'w', "SECS", 'w',
 	  "after sending, print replies until SECS pass without one" },
 	{ NULL, 0, NULL, 0, NULL },
@@ -61,6 +64,7 @@ struct send_opts {
 	bool json;
 	enum nc_framing framing;
 	long long wait_ms; /* -1: do not wait */
+	long long replies; /* 0: until the wait runs out */
 };
 
 struct sender {
@@ -119,7 +123,7 @@ wait_replies(struct sender *s)
 
 	if (!buf)
 		return CLI_EXIT_FAIL;
-	for (;;) {
+	while (!s->o->replies || got < (unsigned long long)s->o->replies) {
 		struct skit_sockaddr from = { .len = sizeof(from.ss) };
 		int w = skit_wait_fd(s->fd, POLLIN, (int)s->o->wait_ms);
 		ssize_t n;
@@ -262,6 +266,12 @@ cmd_send(int argc, char **argv)
 			break;
 		case OPT_JSON:
 			o.json = true;
+			break;
+		case OPT_REPLIES:
+			rc = cli_parse_int("--replies", arg, 1, INT64_MAX,
+					   &o.replies)
+				     ? 2
+				     : 0;
 			break;
 		case 'w':
 			rc = cli_parse_duration_ms("--wait", arg, &o.wait_ms)
