@@ -33,6 +33,8 @@ static const struct cli_opt recv_opts[] = {
 	{ "timeout", 't', "SECS", 't',
 	  "give up after SECS without a message (exit 5 if none came, or "
 	  "fewer than --count)" },
+	{ "verbose", 'v', NULL, 'v',
+	  "more diagnostics (\"listening on\", each message); -vv traces" },
 	{ NULL, 0, NULL, 0, NULL },
 };
 
@@ -350,6 +352,9 @@ cmd_recv(int argc, char **argv)
 				     ? 2
 				     : 0;
 			break;
+		case 'v':
+			cli_g.verbose++;
+			break;
 		default:
 			rc = CLI_EXIT_USAGE;
 		}
@@ -359,6 +364,8 @@ cmd_recv(int argc, char **argv)
 		}
 	}
 	cli_getopt_done(&st);
+	if (cli_g.verbose >= 2)
+		nc_trace_stderr();
 	if (optind != argc - 1) {
 		cli_errorf("recv: expected one ADDRESS");
 		fprintf(stderr, "usage: %s\n", recv_help.synopsis);

@@ -37,6 +37,8 @@ static const struct cli_opt send_opts[] = {
 	  "with --wait: stop as soon as N replies came" },
 	{ "wait", 'w', "SECS", 'w',
 	  "after sending, print replies until SECS pass without one" },
+	{ "verbose", 'v', NULL, 'v',
+	  "more diagnostics (\"listening on\", each message); -vv traces" },
 	{ NULL, 0, NULL, 0, NULL },
 };
 
@@ -278,6 +280,9 @@ cmd_send(int argc, char **argv)
 				     ? 2
 				     : 0;
 			break;
+		case 'v':
+			cli_g.verbose++;
+			break;
 		default:
 			rc = CLI_EXIT_USAGE;
 		}
@@ -287,6 +292,8 @@ cmd_send(int argc, char **argv)
 		}
 	}
 	cli_getopt_done(&st);
+	if (cli_g.verbose >= 2)
+		nc_trace_stderr();
 	if (optind >= argc) {
 		cli_errorf("send: missing ADDRESS");
 		fprintf(stderr, "usage: %s\n", send_help.synopsis);

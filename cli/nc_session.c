@@ -231,6 +231,7 @@ nc_session_stdio(int fd, const char *peer_text, const struct nc_sess_opts *o)
 	struct skit_relay_end a, b;
 	struct skit_relay_cfg cfg = { 0 };
 	struct skit_addr stdio_addr;
+	const struct skit_relay_stats *st;
 	struct skit_err err;
 	int rc;
 
@@ -254,7 +255,13 @@ nc_session_stdio(int fd, const char *peer_text, const struct nc_sess_opts *o)
 			goto fail;
 		a.rfd = s.pipe[0];
 	}
-	cfg.dirs = o->dirs;
+	/*
+	 * --recv-only: nothing will ever be sent, so the peer learns it at
+	 * once (stdin is not read, the socket's write side is shut down).
+	 */
+	if (!(o->dirs & SKIT_RELAY_AB))
+		a.rfd = -1;
+	cfg.dirs = o->dirs | SKIT_RELAY_AB;
 	cfg.framing = (enum skit_framing)o->framing;
 	cfg.idle_ms = o->idle_ms > 0 ? o->idle_ms : 0;
 	cfg.on_close = on_close;
@@ -269,7 +276,15 @@ nc_session_stdio(int fd, const char *peer_text, const struct nc_sess_opts *o)
 	rc = skit_loop_run(s.loop);
 	if (!s.ended)
 		skit_relay_close(s.relay);
-	rc = nc_relay_exit(skit_relay_stats(s.relay), o->what, peer_text);
+	st = skit_relay_stats(s.relay);
+	/*
+	 * Our stdout went away (`skit connect ... | head`): like a filter
+	 * killed by SIGPIPE, a normal end, not the peer's fault.
+	 */
+	if (st->error_side == 0 && st->error == -EPIPE)
+		rc = CLI_EXIT_OK;
+	else
+		rc = nc_relay_exit(st, o->what, peer_text);
 	skit_relay_free(s.relay);
 	goto out;
 fail:
