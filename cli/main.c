@@ -21,8 +21,13 @@ static const struct command commands[] = {
 	{ "bench", cmd_bench,
 	  "load-test an echo server: throughput, latency, "
 	  "connection rate" },
+	{ "connect", cmd_connect, "connect to ADDRESS and relay stdin/stdout" },
 	{ "echo", cmd_echo, "echo, discard or source server for every kind" },
 	{ "help", cmd_help, "show help for skit or a command" },
+	{ "listen", cmd_listen, "listen on ADDRESS and serve clients" },
+	{ "recv", cmd_recv,
+	  "receive datagrams and print them with the sender" },
+	{ "send", cmd_send, "send datagrams (one per message)" },
 	{ "version", cmd_version, "print skit's version" },
 };
 

@@ -1,0 +1,247 @@
+/*
+ * skit/relay.h - the pair engine: move data between two endpoints, both
+ * directions, until both are done.
+ *
+ * A pair joins end A and end B. It has two directions, A->B (index
+ * SKIT_DIR_AB) and B->A (SKIT_DIR_BA), each with its own state:
+ *
+ *   RUN    reading from the source, writing to the destination
+ *   DRAIN  the source gave EOF; what is still buffered is being written
+ *   DONE   everything was written and the destination was half-closed
+ *          (shutdown(SHUT_WR) on a stream or seqpacket socket, close()
+ *          of a pipe or file the pair owns)
+ *
+ * The pair ends when both directions are DONE (reason SKIT_RELAY_EOF),
+ * or on the first error in either direction (RESET or ERROR), or after
+ * idle_ms without traffic (IDLE), or when the caller closes it (CLOSED).
+ * A half-closed pair is never ended early: EOF from A only shuts down
+ * B's write side and B may go on sending (STYLE.md rule 11, the diagram
+ * is in docs/relay.md).
+ *
+ * How bytes move, chosen per direction when the pair is created:
+ *  - splice: stream socket, pipe or regular file on both sides, no
+ *    framing conversion and no on_data hook: splice() into a private pipe
+ *    (raised to pipe_size with F_SETPIPE_SZ) and out of it, zero-copy.
+ *    If the kernel refuses (EINVAL: a tty, an O_APPEND file), the
+ *    direction falls back to copying without losing a byte.
+ *  - copy: read()/write() through a buffer of buf_size bytes.
+ *  - message: a datagram or seqpacket source is read one message at a
+ *    time and a message destination is written one message at a time,
+ *    so boundaries survive (message <-> message). Between a byte stream
+ *    and a message side the framing says where messages start and end
+ *    (see enum skit_framing).
+ *
+ * The engine is driven by a struct skit_loop (loop.h): it registers the
+ * ends' fds with callbacks, never blocks, and many pairs can share one
+ * loop. skit_relay_run() is the blocking one-pair wrapper.
+ */
+#ifndef SKIT_RELAY_H
+#define SKIT_RELAY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "skit/err.h"
+#include "skit/loop.h"
+
+struct skit_relay;
+
+/* Direction indexes (stats arrays, on_data). */
+enum {
+	SKIT_DIR_AB = 0, /* from A to B */
+	SKIT_DIR_BA = 1, /* from B to A */
+};
+
+/* Bits of skit_relay_cfg.dirs. */
+enum {
+	SKIT_RELAY_AB = 1 << 0,
+	SKIT_RELAY_BA = 1 << 1,
+	SKIT_RELAY_BOTH = SKIT_RELAY_AB | SKIT_RELAY_BA,
+};
+
+/*
+ * Framing between a byte stream and a message side (ignored when both
+ * sides are streams or both are message sockets):
+ *  RAW    each read() of the stream becomes one message (at most 65507
+ *         bytes); a message is written to the stream as its bytes.
+ *  LINE   one message per line: the stream's "\n" ends a message (the
+ *         newline is not part of it); a message gets "\n" appended.
+ *  LEN32  a 4-byte big-endian length, then that many bytes.
+ *  LEN16  a 2-byte big-endian length, then that many bytes (DNS over
+ *         TCP style).
+ */
+enum skit_framing {
+	SKIT_FRAMING_RAW = 0,
+	SKIT_FRAMING_LINE,
+	SKIT_FRAMING_LEN32,
+	SKIT_FRAMING_LEN16,
+};
+
+/* Parse "raw", "line", "len" (= len32), "len32", "len16". 0 or -EINVAL. */
+int skit_framing_parse(const char *s, enum skit_framing *out);
+const char *skit_framing_name(enum skit_framing f);
+
+/* Why a pair ended. */
+enum skit_relay_reason {
+	SKIT_RELAY_RUNNING = 0, /* not ended yet */
+	SKIT_RELAY_EOF,		/* both directions reached EOF and drained */
+	SKIT_RELAY_RESET,	/* a peer reset (ECONNRESET, EPIPE) */
+	SKIT_RELAY_ERROR,	/* another I/O or framing error */
+	SKIT_RELAY_IDLE,	/* idle_ms passed without traffic */
+	SKIT_RELAY_CLOSED,	/* skit_relay_close() */
+};
+
+/* "eof", "reset", "error", "idle", "closed", "running". */
+const char *skit_relay_reason_name(enum skit_relay_reason r);
+
+/*
+ * One end of a pair, as fds. For a socket rfd == wfd; stdio, exec
+ * through pipes, and files may have two different fds.
+ *  rfd   read from here; -1: nothing to read (the direction out of this
+ *        end is at EOF from the start, its destination is half-closed
+ *        at once).
+ *  wfd   write here; -1: discard what the other end sends (still read
+ *        and counted).
+ *  type  SOCK_STREAM, SOCK_DGRAM or SOCK_SEQPACKET for sockets; 0 for
+ *        byte fds that are not sockets (pipes, ttys, files).
+ *        skit_relay_end_from_fd() fills it.
+ *  own   the pair closes rfd/wfd when it ends (or is freed).
+ *  to    when tolen > 0: write with sendto() to this address (an
+ *        unconnected datagram socket shared with others, e.g. a UDP
+ *        listener's per-peer session). Such an end's fds are never
+ *        registered with the loop and never closed; a message that
+ *        cannot be sent at once is dropped (counted), like UDP would.
+ *  pushed  the end's input is fed by skit_relay_push() instead of
+ *        being read from rfd (a UDP listener demultiplexing peers).
+ */
+struct skit_relay_end {
+	int rfd;
+	int wfd;
+	int type;
+	bool own;
+	bool pushed;
+	struct sockaddr_storage to;
+	socklen_t tolen;
+};
+
+/*
+ * Fill *end for one fd used both ways (a socket, a pipe:PATH fifo),
+ * with type from SO_TYPE (0 when fd is not a socket). Returns 0 or
+ * -errno.
+ */
+int skit_relay_end_from_fd(int fd, bool own, struct skit_relay_end *end);
+
+struct skit_relay_stats {
+	uint64_t bytes[2];   /* payload bytes written, per direction */
+	uint64_t msgs[2];    /* messages sent to / read from message sides */
+	uint64_t dropped[2]; /* messages dropped (EMSGSIZE, full, refused) */
+	bool spliced[2];     /* the direction ran (at least partly) on splice */
+	int64_t start_ns;    /* CLOCK_MONOTONIC */
+	int64_t end_ns;	     /* 0 while running */
+	enum skit_relay_reason reason;
+	int error;	/* the code behind RESET/ERROR, else 0 */
+	int error_side; /* 0 = A, 1 = B, -1 = none */
+	const char *error_op; /* "read", "write", "splice", "frame" or NULL */
+};
+
+/*
+ * Callbacks. on_close fires exactly once, when the pair ends, after its
+ * watchers and timers are gone and the fds it owns are closed; the
+ * stats are final. It may call skit_relay_free() on r (and anything
+ * else); the engine does not touch r after it returns. It may be NULL.
+ *
+ * on_data (may be NULL) sees every chunk or message as it is read from
+ * a source, before any framing; dir is SKIT_DIR_AB or SKIT_DIR_BA. It
+ * turns splice off for the pair (the bytes must pass through user
+ * space). It must not free r.
+ */
+typedef void (*skit_relay_close_cb)(struct skit_relay *r, void *data);
+typedef void (*skit_relay_data_cb)(struct skit_relay *r, int dir,
+				   const void *buf, size_t len, void *data);
+
+struct skit_relay_cfg {
+	unsigned dirs;		   /* SKIT_RELAY_AB|BA; 0 means both */
+	enum skit_framing framing; /* stream <-> message conversion */
+	bool no_splice;		   /* always copy */
+	size_t buf_size;	   /* copy buffer per direction; 0 = 256 KiB */
+	size_t pipe_size;	   /* splice pipe; 0 = 1 MiB (best effort) */
+	int64_t idle_ms;	   /* end after this long without traffic; 0 =
+				      never */
+	/*
+	 * A datagram source never gives EOF. When the other direction is
+	 * DONE and the remaining one reads from a datagram socket, the pair
+	 * ends linger_ms later (socat's -t). 0 = 500 ms, < 0 = never.
+	 */
+	int64_t linger_ms;
+	skit_relay_close_cb on_close;
+	skit_relay_data_cb on_data;
+	void *data; /* passed to the callbacks */
+};
+
+/*
+ * Create a pair on loop and start relaying at once (the first bytes
+ * move on the next loop wakeup). The ends are copied. Every fd of a
+ * registered end (not one with `to`) is set O_NONBLOCK and watched on
+ * loop; each fd must not already be watched there. On success the pair
+ * owns the fds of ends with own = true (closed when it ends, also on
+ * skit_relay_free). On failure nothing is registered, no fd is closed,
+ * and a negative code is returned. Does not block.
+ */
+int skit_relay_new(struct skit_loop *loop, const struct skit_relay_end *a,
+		   const struct skit_relay_end *b,
+		   const struct skit_relay_cfg *cfg, struct skit_relay **out);
+
+/*
+ * Free a pair. If it is still running it is stopped first without
+ * calling on_close (its owned fds are closed). NULL is allowed.
+ */
+void skit_relay_free(struct skit_relay *r);
+
+/*
+ * End a running pair now with reason SKIT_RELAY_CLOSED: on_close fires
+ * before this returns (so r may be freed when it returns, if on_close
+ * frees it). A no-op on a pair that already ended.
+ */
+void skit_relay_close(struct skit_relay *r);
+
+/*
+ * Feed one message that arrived for end `side` (0 = A, 1 = B) whose
+ * `pushed` is set, as if it had been read from it. Returns 0, or
+ * -ENOBUFS when the direction's buffer is full (the message is dropped
+ * and counted), or -EPIPE when the pair or direction has ended. May end
+ * the pair (on_close then fires before it returns).
+ */
+int skit_relay_push(struct skit_relay *r, int side, const void *msg,
+		    size_t len);
+
+/*
+ * End the direction out of a pushed end as if EOF had been read (for
+ * callers that learn EOF out of band). Same return values as push.
+ */
+int skit_relay_push_eof(struct skit_relay *r, int side);
+
+/* The pair's counters and, once ended, why. Never NULL. */
+const struct skit_relay_stats *skit_relay_stats(const struct skit_relay *r);
+
+/* True once the pair has ended (on_close has fired or is firing). */
+bool skit_relay_ended(const struct skit_relay *r);
+
+/* The cfg.data pointer the pair was created with. */
+void *skit_relay_data(const struct skit_relay *r);
+
+/*
+ * Blocking: relay a and b on a private loop until the pair ends. stats
+ * (may be NULL) receives the final counters. Returns 0 when the pair
+ * ended with EOF or IDLE, else the negative code that ended it (err,
+ * may be NULL, says which side and operation). The cfg callbacks are
+ * honoured except that on_close must not free the pair.
+ */
+int skit_relay_run(const struct skit_relay_end *a,
+		   const struct skit_relay_end *b,
+		   const struct skit_relay_cfg *cfg,
+		   struct skit_relay_stats *stats, struct skit_err *err);
+
+#endif

@@ -1,0 +1,1310 @@
+/*
+ * relay.c - the pair engine (see include/skit/relay.h for the model).
+ *
+ * Each pair has two directions. A direction moves bytes from its source
+ * end to its destination end in one of two ways: splice (through a
+ * private pipe, zero-copy) or copy (through a buffer, where framing and
+ * message boundaries are handled). The state of a direction only moves
+ * forward: RUN -> DRAIN -> DONE; the comments at each transition say why.
+ *
+ * Readiness: a direction waits for exactly one thing at a time. When it
+ * holds data it could not write yet, it waits for its destination to be
+ * writable, and does not read more (the kernel's socket buffers then
+ * push back on the sender: TCP flow control does the rest). When it
+ * holds nothing, it waits for its source to be readable. This keeps a
+ * level-triggered loop from spinning on a readable source whose data
+ * has nowhere to go.
+ *
+ * Regular files cannot be watched by epoll (EPERM): such fds are marked
+ * "always ready" and a zero-delay timer (the kick) pumps the directions
+ * that wait on them.
+ */
+#include "skit/relay.h"
+#include "skit/io.h"
+
+#include "relay_priv.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DEFAULT_BUF	 (256 * 1024)
+#define DEFAULT_PIPE	 (1024 * 1024)
+#define DEFAULT_LINGER	 500
+#define MAX_RAW_MSG	 65507 /* the largest UDP payload */
+#define MIN_MSG_BUF	 (65536 + 16)
+#define PUMP_BUDGET	 (16u << 20) /* bytes per direction per wakeup */
+#define SPLICE_FLAGS	 (SPLICE_F_MOVE | SPLICE_F_NONBLOCK)
+#define INTERNAL_HDR	 4 /* native length before each queued message */
+#define N_WATCH		 4
+
+enum dstate {
+	D_RUN,	 /* reading the source and writing the destination */
+	D_DRAIN, /* the source is at EOF; flushing what is buffered */
+	D_DONE,	 /* flushed and the destination half-closed (or disabled) */
+};
+
+/* One watched fd; an end with rfd == wfd has one watch for both. */
+struct watch {
+	struct skit_relay *r;
+	int fd;
+	bool reg;      /* registered with the loop */
+	bool pollable; /* false: a regular file, always ready */
+	unsigned cur;  /* events currently asked of the loop */
+	unsigned want; /* events wanted after this round */
+};
+
+struct end {
+	struct skit_relay_end e;
+	bool msg;	   /* a datagram or seqpacket socket */
+	struct watch *rw;  /* watch of rfd (NULL: pushed or none) */
+	struct watch *ww;  /* watch of wfd (NULL: `to` or none) */
+	bool rpoll, wpoll; /* rfd/wfd pollable */
+};
+
+struct dir {
+	int idx; /* SKIT_DIR_AB or SKIT_DIR_BA */
+	struct end *src, *dst;
+	enum dstate st;
+	bool splice;
+	/* splice: the private pipe and how much sits in it */
+	int pipe[2];
+	size_t inpipe, pipecap;
+	/* copy: buf[off..len) holds data not yet written */
+	char *buf;
+	size_t off, len, cap;
+};
+
+struct skit_relay {
+	struct skit_loop *loop;
+	struct skit_relay_cfg cfg;
+	struct end end[2];
+	struct dir dir[2];
+	struct watch w[N_WATCH];
+	int nw;
+	int64_t kick_id, idle_id, linger_id;
+	int64_t last_ns; /* last traffic, for idle_ms */
+	bool ended;
+	bool notify; /* on_close is owed */
+	struct skit_relay_stats st;
+};
+
+static void update(struct skit_relay *r);
+
+int
+skit_framing_parse(const char *s, enum skit_framing *out)
+{
+	static const struct {
+		const char *name;
+		enum skit_framing f;
+	} tab[] = {
+		{ "raw", SKIT_FRAMING_RAW },	 { "line", SKIT_FRAMING_LINE },
+		{ "len", SKIT_FRAMING_LEN32 },	 { "len32", SKIT_FRAMING_LEN32 },
+		{ "len16", SKIT_FRAMING_LEN16 },
+	};
+
+	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
+		if (!strcmp(s, tab[i].name)) {
+			*out = tab[i].f;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *
+skit_framing_name(enum skit_framing f)
+{
+	switch (f) {
+	case SKIT_FRAMING_RAW:
+		return "raw";
+	case SKIT_FRAMING_LINE:
+		return "line";
+	case SKIT_FRAMING_LEN32:
+		return "len32";
+	case SKIT_FRAMING_LEN16:
+		return "len16";
+	}
+	return "?";
+}
+
+const char *
+skit_relay_reason_name(enum skit_relay_reason r)
+{
+	static const char *const names[] = {
+		[SKIT_RELAY_RUNNING] = "running", [SKIT_RELAY_EOF] = "eof",
+		[SKIT_RELAY_RESET] = "reset",	  [SKIT_RELAY_ERROR] = "error",
+		[SKIT_RELAY_IDLE] = "idle",	  [SKIT_RELAY_CLOSED] = "closed",
+	};
+
+	if ((unsigned)r < sizeof(names) / sizeof(names[0]))
+		return names[r];
+	return "?";
+}
+
+int
+skit_relay_end_from_fd(int fd, bool own, struct skit_relay_end *end)
+{
+	int type = skit__sock_type(fd);
+
+	if (type < 0)
+		return type;
+	memset(end, 0, sizeof(*end));
+	end->rfd = fd;
+	end->wfd = fd;
+	end->type = type;
+	end->own = own;
+	return 0;
+}
+
+/* --- ending a pair ------------------------------------------------- */
+
+static void
+unwatch(struct skit_relay *r, struct watch *w)
+{
+	if (w->reg)
+		(void)skit_loop_del(r->loop, w->fd);
+	w->reg = false;
+	w->cur = 0;
+}
+
+static void
+cancel(struct skit_relay *r, int64_t *id)
+{
+	if (*id > 0)
+		skit_loop_timer_cancel(r->loop, *id);
+	*id = 0;
+}
+
+/* Release everything the pair holds: watchers, timers, fds, buffers. */
+static void
+teardown(struct skit_relay *r)
+{
+	for (int i = 0; i < r->nw; i++)
+		unwatch(r, &r->w[i]);
+	cancel(r, &r->kick_id);
+	cancel(r, &r->idle_id);
+	cancel(r, &r->linger_id);
+	for (int i = 0; i < 2; i++) {
+		struct end *e = &r->end[i];
+		struct dir *d = &r->dir[i];
+
+		if (e->e.own && e->e.tolen == 0) {
+			if (e->e.rfd >= 0)
+				skit_close(e->e.rfd);
+			if (e->e.wfd >= 0 && e->e.wfd != e->e.rfd)
+				skit_close(e->e.wfd);
+		}
+		e->e.rfd = e->e.wfd = -1;
+		if (d->pipe[0] >= 0) {
+			skit_close(d->pipe[0]);
+			skit_close(d->pipe[1]);
+			d->pipe[0] = d->pipe[1] = -1;
+		}
+		free(d->buf);
+		d->buf = NULL;
+	}
+}
+
+/*
+ * The pair ends (any state -> ended). Everything is released now so the
+ * peers see their connections close at once; on_close is owed and paid
+ * by the entry point that is running (notify()), as its last act.
+ */
+static void
+finish(struct skit_relay *r, enum skit_relay_reason why)
+{
+	if (r->ended)
+		return;
+	r->ended = true;
+	r->notify = true;
+	r->st.reason = why;
+	r->st.end_ns = skit_now_ns();
+	teardown(r);
+}
+
+static void
+fail(struct skit_relay *r, int side, const char *op, int code)
+{
+	if (r->ended)
+		return;
+	r->st.error = code;
+	r->st.error_side = side;
+	r->st.error_op = op;
+	finish(r, code == -ECONNRESET || code == -EPIPE ||
+				  code == -ECONNABORTED
+			  ? SKIT_RELAY_RESET
+			  : SKIT_RELAY_ERROR);
+}
+
+/* Pay the on_close owed; must be the last thing an entry point does. */
+static void
+notify(struct skit_relay *r)
+{
+	if (!r->notify)
+		return;
+	r->notify = false;
+	if (r->cfg.on_close)
+		r->cfg.on_close(r, r->cfg.data);
+}
+
+static int
+side_of(const struct skit_relay *r, const struct end *e)
+{
+	return e == &r->end[0] ? 0 : 1;
+}
+
+/* --- half-close ---------------------------------------------------- */
+
+static bool
+can_eof(const struct dir *d)
+{
+	/* A datagram source (or a pushed one) never says EOF by itself. */
+	return !(d->src->e.pushed ||
+		 (d->src->e.type == SOCK_DGRAM && d->src->e.rfd >= 0));
+}
+
+static void
+on_linger(struct skit_loop *loop, void *data)
+{
+	struct skit_relay *r = data;
+
+	(void)loop;
+	r->linger_id = 0;
+	/* DONE on one side, the other can never see EOF: end it now. */
+	finish(r, SKIT_RELAY_EOF);
+	notify(r);
+}
+
+/*
+ * DRAIN -> DONE: everything read from the source was written. Tell the
+ * destination no more data comes: shutdown(SHUT_WR) on a stream or
+ * seqpacket socket (the peer reads EOF but may still send: the other
+ * direction goes on), close() for a pipe or file the pair owns. A
+ * datagram destination has no EOF to give.
+ */
+static void
+dir_done(struct skit_relay *r, struct dir *d)
+{
+	struct end *dst = d->dst;
+	struct dir *other = &r->dir[!d->idx];
+
+	d->st = D_DONE;
+	if (dst->e.wfd >= 0 && dst->e.tolen == 0) {
+		if (dst->e.type == SOCK_STREAM ||
+		    dst->e.type == SOCK_SEQPACKET) {
+			(void)skit_shutdown(dst->e.wfd, SHUT_WR);
+		} else if (dst->e.type == 0 && dst->e.own &&
+			   dst->e.wfd != dst->e.rfd) {
+			if (dst->ww)
+				unwatch(r, dst->ww);
+			skit_close(dst->e.wfd);
+			dst->e.wfd = -1;
+			if (dst->ww)
+				dst->ww->fd = -1;
+			dst->ww = NULL;
+		}
+	}
+	/* Both directions DONE: the pair ends normally. */
+	if (other->st == D_DONE) {
+		finish(r, SKIT_RELAY_EOF);
+		return;
+	}
+	/*
+	 * The other direction reads a datagram socket, which never gives
+	 * EOF: wait linger_ms for late replies, then end (socat's -t).
+	 */
+	if (!can_eof(other) && r->cfg.linger_ms >= 0 && !r->linger_id) {
+		int64_t ms = r->cfg.linger_ms ? r->cfg.linger_ms
+					      : DEFAULT_LINGER;
+		int64_t id = skit_loop_timer(r->loop, ms, on_linger, r);
+
+		if (id < 0)
+			fail(r, -1, "timer", (int)id);
+		else
+			r->linger_id = id;
+	}
+}
+
+/* RUN -> DRAIN: the source said EOF (read returned 0). */
+static void
+src_eof(struct dir *d)
+{
+	if (d->st == D_RUN)
+		d->st = D_DRAIN;
+}
+
+static void
+traffic(struct skit_relay *r)
+{
+	r->last_ns = skit_loop_now(r->loop);
+}
+
+/* --- framing ------------------------------------------------------- */
+
+/* Header bytes in front of a message read from a message source. */
+static size_t
+msg_hdr(const struct skit_relay *r, const struct dir *d)
+{
+	if (d->dst->msg || d->dst->e.wfd < 0)
+		return INTERNAL_HDR;
+	switch (r->cfg.framing) {
+	case SKIT_FRAMING_LEN32:
+		return 4;
+	case SKIT_FRAMING_LEN16:
+		return 2;
+	default:
+		return 0;
+	}
+}
+
+static size_t
+msg_trailer(const struct skit_relay *r, const struct dir *d)
+{
+	return !d->dst->msg && r->cfg.framing == SKIT_FRAMING_LINE ? 1 : 0;
+}
+
+/*
+ * Frame a message of n bytes that sits at buf + len + hdr: write the
+ * header in front and the trailer behind, and account for it. Returns
+ * false when it cannot be framed (a LEN16 message over 65535 bytes).
+ */
+static bool
+frame_msg(struct skit_relay *r, struct dir *d, size_t n)
+{
+	unsigned char *p = (unsigned char *)d->buf + d->len;
+	size_t hdr = msg_hdr(r, d);
+
+	if (hdr == INTERNAL_HDR && (d->dst->msg || d->dst->e.wfd < 0)) {
+		uint32_t v = (uint32_t)n;
+
+		memcpy(p, &v, sizeof(v));
+	} else if (hdr == 4) {
+		p[0] = (unsigned char)(n >> 24);
+		p[1] = (unsigned char)(n >> 16);
+		p[2] = (unsigned char)(n >> 8);
+		p[3] = (unsigned char)n;
+	} else if (hdr == 2) {
+		if (n > 65535)
+			return false;
+		p[0] = (unsigned char)(n >> 8);
+		p[1] = (unsigned char)n;
+	}
+	if (msg_trailer(r, d))
+		p[hdr + n] = '\n';
+	d->len += hdr + n + msg_trailer(r, d);
+	return true;
+}
+
+/*
+ * The next message to send to a message destination from buf[off..len).
+ * Returns 1 with *p, *n (payload) and *used (bytes to consume), 0 when
+ * no complete message is there yet, or a negative code for a framing
+ * error (a length over the buffer, a frame cut short by EOF).
+ */
+static int
+next_msg(const struct skit_relay *r, const struct dir *d, const char **p,
+	 size_t *n, size_t *used)
+{
+	const unsigned char *q = (const unsigned char *)d->buf + d->off;
+	size_t avail = d->len - d->off, hdr, len;
+	const char *nl;
+
+	if (avail == 0)
+		return 0;
+	if (d->src->msg || d->src->e.pushed) {
+		uint32_t v;
+
+		memcpy(&v, q, sizeof(v));
+		*p = (const char *)q + INTERNAL_HDR;
+		*n = v;
+		*used = INTERNAL_HDR + v;
+		return 1;
+	}
+	switch (r->cfg.framing) {
+	case SKIT_FRAMING_RAW:
+		*p = (const char *)q;
+		*n = *used = avail < MAX_RAW_MSG ? avail : MAX_RAW_MSG;
+		return 1;
+	case SKIT_FRAMING_LINE:
+		nl = memchr(q, '\n', avail < MAX_RAW_MSG ? avail : MAX_RAW_MSG);
+		*p = (const char *)q;
+		if (nl) {
+			*n = (size_t)(nl - (const char *)q);
+			*used = *n + 1;
+			return 1;
+		}
+		if (avail >= MAX_RAW_MSG || d->st != D_RUN) {
+			/* A line too long, or the last one without "\n". */
+			*n = *used = avail < MAX_RAW_MSG ? avail : MAX_RAW_MSG;
+			return 1;
+		}
+		return 0;
+	case SKIT_FRAMING_LEN32:
+	case SKIT_FRAMING_LEN16:
+		hdr = r->cfg.framing == SKIT_FRAMING_LEN32 ? 4 : 2;
+		if (avail < hdr)
+			return d->st == D_RUN ? 0 : SKIT_ETRUNC;
+		len = hdr == 4 ? ((size_t)q[0] << 24 | (size_t)q[1] << 16 |
+				  (size_t)q[2] << 8 | q[3])
+			       : ((size_t)q[0] << 8 | q[1]);
+		if (len + hdr > d->cap)
+			return SKIT_ELIMIT;
+		if (avail < hdr + len)
+			return d->st == D_RUN ? 0 : SKIT_ETRUNC;
+		*p = (const char *)q + hdr;
+		*n = len;
+		*used = hdr + len;
+		return 1;
+	}
+	return SKIT_EPROTO;
+}
+
+/* --- copy mode ----------------------------------------------------- */
+
+/* Is there something in the buffer to write (or a framing error)? */
+static int
+has_output(const struct skit_relay *r, const struct dir *d)
+{
+	const char *p;
+	size_t n, used;
+
+	if (d->off >= d->len)
+		return 0;
+	if (!d->dst->msg)
+		return 1;
+	return next_msg(r, d, &p, &n, &used);
+}
+
+/*
+ * Write what is buffered. Returns bytes (or 1 per message) moved, 0 when
+ * the destination would block, or -1 when the pair failed.
+ */
+static long
+flush_out(struct skit_relay *r, struct dir *d)
+{
+	struct end *dst = d->dst;
+	int side = side_of(r, dst);
+	long did = 0;
+	ssize_t n;
+
+	while (d->off < d->len) {
+		if (!dst->msg) {
+			n = skit_write_some(dst->e.wfd, d->buf + d->off,
+					    d->len - d->off);
+			if (n == -EAGAIN || n == -EWOULDBLOCK)
+				return did;
+			if (n < 0) {
+				fail(r, side, "write", (int)n);
+				return -1;
+			}
+			d->off += (size_t)n;
+			r->st.bytes[d->idx] += (uint64_t)n;
+			did += n;
+			continue;
+		}
+		const char *p;
+		size_t len, used;
+		int k = next_msg(r, d, &p, &len, &used);
+
+		if (k < 0) {
+			fail(r, side_of(r, d->src), "frame", k);
+			return -1;
+		}
+		if (k == 0)
+			break;
+		n = skit_sendto(dst->e.wfd, p, len, 0,
+				dst->e.tolen ? (struct sockaddr *)&dst->e.to
+					     : NULL,
+				dst->e.tolen);
+		if ((n == -EAGAIN || n == -EWOULDBLOCK) && !dst->e.tolen)
+			return did;
+		if (n < 0 && n != -EAGAIN && n != -EWOULDBLOCK &&
+		    n != -EMSGSIZE && n != -ENOBUFS &&
+		    !(dst->e.type == SOCK_DGRAM && n == -ECONNREFUSED)) {
+			fail(r, side, "write", (int)n);
+			return -1;
+		}
+		if (n < 0) {
+			/*
+			 * Datagram semantics: a message the kernel will not
+			 * take now (too big, no buffer, a refused peer, a
+			 * shared socket that is full) is lost, not retried.
+			 */
+			r->st.dropped[d->idx]++;
+		} else {
+			r->st.bytes[d->idx] += (uint64_t)n;
+			r->st.msgs[d->idx]++;
+		}
+		d->off += used;
+		did += len ? (long)len : 1;
+	}
+	if (d->off >= d->len)
+		d->off = d->len = 0;
+	return did;
+}
+
+/* Make room at the end of the buffer by moving pending bytes down. */
+static void
+compact(struct dir *d)
+{
+	if (d->off == 0)
+		return;
+	memmove(d->buf, d->buf + d->off, d->len - d->off);
+	d->len -= d->off;
+	d->off = 0;
+}
+
+/*
+ * Read once from the source into the buffer. Returns bytes (or 1 for a
+ * message or EOF) read, 0 when the source would block, -1 on failure.
+ */
+static long
+fill_in(struct skit_relay *r, struct dir *d)
+{
+	struct end *src = d->src;
+	int side = side_of(r, src);
+	bool discard = d->dst->e.wfd < 0;
+	ssize_t n;
+
+	compact(d);
+	if (src->msg) {
+		size_t hdr = msg_hdr(r, d), tr = msg_trailer(r, d);
+		size_t room = d->cap - d->len - hdr - tr;
+
+		/* MSG_TRUNC: n is the real length even if it did not fit. */
+		n = skit_recvfrom(src->e.rfd, d->buf + d->len + hdr, room,
+				  MSG_TRUNC, NULL, NULL);
+		if (n == -EAGAIN || n == -EWOULDBLOCK)
+			return 0;
+		if (n == -ECONNREFUSED && src->e.type == SOCK_DGRAM)
+			return 1; /* an ICMP error for an earlier send */
+		if (n < 0) {
+			fail(r, side, "read", (int)n);
+			return -1;
+		}
+		if (n == 0 && src->e.type == SOCK_SEQPACKET) {
+			/* RUN -> DRAIN: the seqpacket peer shut down. */
+			src_eof(d);
+			return 1;
+		}
+		if ((size_t)n > room) {
+			r->st.dropped[d->idx]++;
+			return 1;
+		}
+		if (r->cfg.on_data)
+			r->cfg.on_data(r, d->idx, d->buf + d->len + hdr,
+				       (size_t)n, r->cfg.data);
+		traffic(r);
+		if (discard) {
+			r->st.bytes[d->idx] += (uint64_t)n;
+			r->st.msgs[d->idx]++;
+			return n ? n : 1;
+		}
+		if (!frame_msg(r, d, (size_t)n)) {
+			r->st.dropped[d->idx]++;
+			return 1;
+		}
+		if (!d->dst->msg)
+			r->st.msgs[d->idx]++;
+		return n ? n : 1;
+	}
+	{
+		size_t room = d->cap - d->len;
+
+		/* RAW into messages: one read() is one message. */
+		if (d->dst->msg && r->cfg.framing == SKIT_FRAMING_RAW &&
+		    room > MAX_RAW_MSG)
+			room = MAX_RAW_MSG;
+		if (room == 0)
+			return 0;
+		n = skit_read_some(src->e.rfd, d->buf + d->len, room);
+	}
+	if (n == -EAGAIN || n == -EWOULDBLOCK)
+		return 0;
+	if (n < 0) {
+		fail(r, side, "read", (int)n);
+		return -1;
+	}
+	if (n == 0) {
+		/* RUN -> DRAIN: the source said EOF. */
+		src_eof(d);
+		return 1;
+	}
+	if (r->cfg.on_data)
+		r->cfg.on_data(r, d->idx, d->buf + d->len, (size_t)n,
+			       r->cfg.data);
+	traffic(r);
+	if (discard)
+		r->st.bytes[d->idx] += (uint64_t)n;
+	else
+		d->len += (size_t)n;
+	return n;
+}
+
+static long
+step_copy(struct skit_relay *r, struct dir *d)
+{
+	long did = 0, k;
+	int out;
+
+	if (d->off < d->len) {
+		k = flush_out(r, d);
+		if (k < 0)
+			return -1;
+		if (k > 0)
+			traffic(r);
+		did += k;
+	}
+	out = has_output(r, d);
+	if (out < 0) {
+		fail(r, side_of(r, d->src), "frame", out);
+		return -1;
+	}
+	if (out > 0)
+		return did; /* the destination is full: wait for it */
+	if (d->st == D_RUN && !d->src->e.pushed) {
+		k = fill_in(r, d);
+		if (k < 0)
+			return -1;
+		did += k;
+	}
+	if (d->st == D_DRAIN) {
+		out = has_output(r, d);
+		if (out < 0) {
+			fail(r, side_of(r, d->src), "frame", out);
+			return -1;
+		}
+		if (out == 0) {
+			d->off = d->len = 0;
+			dir_done(r, d);
+			return did + 1;
+		}
+	}
+	return did;
+}
+
+/* --- splice mode --------------------------------------------------- */
+
+/*
+ * splice() refused the pair of fds: go on copying. Bytes already in the
+ * pipe are read back into the buffer first, so none is lost.
+ */
+static int
+splice_fallback(struct skit_relay *r, struct dir *d)
+{
+	size_t cap = r->cfg.buf_size > d->pipecap ? r->cfg.buf_size
+						  : d->pipecap;
+	ssize_t n;
+
+	d->buf = malloc(cap);
+	if (!d->buf)
+		return -ENOMEM;
+	d->cap = cap;
+	d->off = d->len = 0;
+	while (d->inpipe > 0) {
+		n = skit_read_some(d->pipe[0], d->buf + d->len,
+				   d->cap - d->len);
+		if (n <= 0)
+			return n < 0 ? (int)n : -EIO;
+		d->len += (size_t)n;
+		d->inpipe -= (size_t)n;
+	}
+	d->splice = false;
+	return 0;
+}
+
+static long
+step_splice(struct skit_relay *r, struct dir *d)
+{
+	ssize_t n;
+	int e;
+
+	if (d->inpipe > 0) {
+		n = skit_splice(d->pipe[0], d->dst->e.wfd, d->inpipe,
+				SPLICE_FLAGS);
+		if (n == -EAGAIN || n == 0)
+			return 0;
+		if (n == -EINVAL || n == -ENOSYS) {
+			e = splice_fallback(r, d);
+			if (e < 0) {
+				fail(r, side_of(r, d->dst), "splice", e);
+				return -1;
+			}
+			return 1;
+		}
+		if (n < 0) {
+			fail(r, side_of(r, d->dst), "write", (int)n);
+			return -1;
+		}
+		d->inpipe -= (size_t)n;
+		r->st.bytes[d->idx] += (uint64_t)n;
+		r->st.spliced[d->idx] = true;
+		traffic(r);
+		return n;
+	}
+	if (d->st == D_RUN) {
+		n = skit_splice(d->src->e.rfd, d->pipe[1], d->pipecap,
+				SPLICE_FLAGS);
+		if (n == -EAGAIN)
+			return 0;
+		if (n == -EINVAL || n == -ENOSYS) {
+			e = splice_fallback(r, d);
+			if (e < 0) {
+				fail(r, side_of(r, d->src), "splice", e);
+				return -1;
+			}
+			return 1;
+		}
+		if (n < 0) {
+			fail(r, side_of(r, d->src), "read", (int)n);
+			return -1;
+		}
+		if (n == 0) {
+			/* RUN -> DRAIN: the source said EOF. */
+			src_eof(d);
+			return 1;
+		}
+		d->inpipe += (size_t)n;
+		traffic(r);
+		return n;
+	}
+	if (d->st == D_DRAIN) {
+		dir_done(r, d);
+		return 1;
+	}
+	return 0;
+}
+
+/* Move what can move now in direction d, within the budget. */
+static void
+pump(struct skit_relay *r, struct dir *d)
+{
+	size_t moved = 0;
+	long k;
+
+	while (!r->ended && d->st != D_DONE && moved < PUMP_BUDGET) {
+		k = d->splice ? step_splice(r, d) : step_copy(r, d);
+		if (k <= 0)
+			break;
+		moved += (size_t)k;
+	}
+}
+
+/* --- loop glue ----------------------------------------------------- */
+
+static void
+on_kick(struct skit_loop *loop, void *data)
+{
+	struct skit_relay *r = data;
+
+	(void)loop;
+	r->kick_id = 0;
+	pump(r, &r->dir[0]);
+	pump(r, &r->dir[1]);
+	if (!r->ended)
+		update(r);
+	notify(r);
+}
+
+static void
+on_idle(struct skit_loop *loop, void *data)
+{
+	struct skit_relay *r = data;
+	int64_t due = r->last_ns + r->cfg.idle_ms * 1000000;
+	int64_t now = skit_loop_now(loop), id;
+
+	r->idle_id = 0;
+	if (now >= due) {
+		/* No traffic for idle_ms: the pair ends (any state). */
+		finish(r, SKIT_RELAY_IDLE);
+		notify(r);
+		return;
+	}
+	id = skit_loop_timer_at(loop, due, on_idle, r);
+	if (id < 0) {
+		fail(r, -1, "timer", (int)id);
+		notify(r);
+		return;
+	}
+	r->idle_id = id;
+}
+
+static void
+on_fd(struct skit_loop *loop, int fd, unsigned ev, void *data)
+{
+	struct watch *w = data;
+	struct skit_relay *r = w->r;
+
+	if (w->cur == 0) {
+		/*
+		 * Only ERROR/HUP, which the loop reports even when not asked:
+		 * stop watching until we want something from this fd again,
+		 * or a level-triggered loop would spin on it.
+		 */
+		(void)skit_loop_del(loop, fd);
+		w->reg = false;
+		return;
+	}
+	for (int i = 0; i < 2 && !r->ended; i++) {
+		struct dir *d = &r->dir[i];
+		bool rd = d->src->rw == w &&
+			  (ev & (SKIT_EV_READ | SKIT_EV_ERROR | SKIT_EV_HUP));
+		bool wr = d->dst->ww == w &&
+			  (ev & (SKIT_EV_WRITE | SKIT_EV_ERROR | SKIT_EV_HUP));
+
+		if (rd || wr)
+			pump(r, d);
+	}
+	if (!r->ended)
+		update(r);
+	notify(r);
+}
+
+/*
+ * Ask the loop for what each direction waits on now: WRITE on the
+ * destination while data is pending, else READ on the source.
+ */
+static void
+update(struct skit_relay *r)
+{
+	bool kick = false;
+	int e;
+
+	for (int i = 0; i < r->nw; i++)
+		r->w[i].want = 0;
+	for (int i = 0; i < 2; i++) {
+		struct dir *d = &r->dir[i];
+		bool pending;
+
+		if (d->st == D_DONE)
+			continue;
+		pending = d->splice ? d->inpipe > 0 : has_output(r, d) != 0;
+		if (pending) {
+			if (d->dst->ww && d->dst->wpoll)
+				d->dst->ww->want |= SKIT_EV_WRITE;
+			else if (d->dst->e.tolen == 0)
+				kick = true;
+		} else if (d->st == D_DRAIN) {
+			kick = true; /* finish it on the next round */
+		} else if (d->src->rw) {
+			if (d->src->rpoll)
+				d->src->rw->want |= SKIT_EV_READ;
+			else
+				kick = true;
+		}
+	}
+	for (int i = 0; i < r->nw; i++) {
+		struct watch *w = &r->w[i];
+
+		if (w->fd < 0 || !w->pollable || w->want == w->cur)
+			continue;
+		if (!w->reg && w->want) {
+			e = skit_loop_add(r->loop, w->fd, w->want, on_fd, w);
+			if (e == 0)
+				w->reg = true;
+		} else if (w->reg) {
+			e = skit_loop_mod(r->loop, w->fd, w->want);
+		} else {
+			e = 0;
+		}
+		if (e < 0) {
+			fail(r, -1, "watch", e);
+			return;
+		}
+		w->cur = w->want;
+	}
+	if (kick && !r->kick_id) {
+		int64_t id = skit_loop_timer(r->loop, 0, on_kick, r);
+
+		if (id < 0) {
+			fail(r, -1, "timer", (int)id);
+			return;
+		}
+		r->kick_id = id;
+	}
+}
+
+/* --- creating a pair ----------------------------------------------- */
+
+static struct watch *
+watch_for(struct skit_relay *r, int fd)
+{
+	for (int i = 0; i < r->nw; i++)
+		if (r->w[i].fd == fd)
+			return &r->w[i];
+	r->w[r->nw] = (struct watch){ .r = r, .fd = fd, .pollable = true };
+	return &r->w[r->nw++];
+}
+
+static int
+set_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0)
+		return -errno;
+	if (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Can splice() use this fd: a stream socket, a pipe, a regular file? */
+static bool
+splice_ok(int fd, int type, bool writing)
+{
+	struct stat st;
+	int fl;
+
+	if (type == SOCK_STREAM)
+		return true;
+	if (type != 0 || fstat(fd, &st) < 0)
+		return false;
+	if (S_ISFIFO(st.st_mode))
+		return true;
+	if (!S_ISREG(st.st_mode))
+		return false;
+	/* The kernel refuses to splice into an O_APPEND file. */
+	fl = fcntl(fd, F_GETFL);
+	return !(writing && fl >= 0 && (fl & O_APPEND));
+}
+
+static int
+setup_dir(struct skit_relay *r, struct dir *d)
+{
+	struct end *src = d->src, *dst = d->dst;
+	long cap;
+
+	d->pipe[0] = d->pipe[1] = -1;
+	if (!(r->cfg.dirs & (d->idx == SKIT_DIR_AB ? SKIT_RELAY_AB
+						   : SKIT_RELAY_BA))) {
+		d->st = D_DONE; /* -u / -U: this direction is not relayed */
+		return 0;
+	}
+	/* Nothing to read from the source: it is at EOF from the start. */
+	d->st = src->e.rfd < 0 && !src->e.pushed ? D_DRAIN : D_RUN;
+	if (d->st == D_RUN && !r->cfg.no_splice && !r->cfg.on_data &&
+	    !src->e.pushed && dst->e.tolen == 0 && dst->e.wfd >= 0 &&
+	    splice_ok(src->e.rfd, src->e.type, false) &&
+	    splice_ok(dst->e.wfd, dst->e.type, true)) {
+		cap = skit__splice_pipe(d->pipe, r->cfg.pipe_size);
+		if (cap < 0)
+			return (int)cap;
+		d->pipecap = (size_t)cap;
+		d->splice = true;
+		return 0;
+	}
+	d->cap = r->cfg.buf_size;
+	if ((src->msg || dst->msg || src->e.pushed) && d->cap < MIN_MSG_BUF)
+		d->cap = MIN_MSG_BUF;
+	d->buf = malloc(d->cap);
+	return d->buf ? 0 : -ENOMEM;
+}
+
+static int
+setup_end(struct skit_relay *r, struct end *e, const struct skit_relay_end *in)
+{
+	int err;
+
+	e->e = *in;
+	e->msg = in->type == SOCK_DGRAM || in->type == SOCK_SEQPACKET;
+	if (in->rfd >= 0 && !in->pushed) {
+		err = set_nonblock(in->rfd);
+		if (err < 0)
+			return err;
+		e->rw = watch_for(r, in->rfd);
+	}
+	if (in->wfd >= 0 && in->tolen == 0) {
+		err = set_nonblock(in->wfd);
+		if (err < 0)
+			return err;
+		e->ww = watch_for(r, in->wfd);
+	}
+	return 0;
+}
+
+static void
+free_unowned(struct skit_relay *r)
+{
+	/* Undo setup without closing the caller's fds. */
+	for (int i = 0; i < r->nw; i++)
+		unwatch(r, &r->w[i]);
+	cancel(r, &r->kick_id);
+	cancel(r, &r->idle_id);
+	for (int i = 0; i < 2; i++) {
+		struct dir *d = &r->dir[i];
+
+		if (d->pipe[0] >= 0) {
+			skit_close(d->pipe[0]);
+			skit_close(d->pipe[1]);
+		}
+		free(d->buf);
+	}
+	free(r);
+}
+
+int
+skit_relay_new(struct skit_loop *loop, const struct skit_relay_end *a,
+	       const struct skit_relay_end *b, const struct skit_relay_cfg *cfg,
+	       struct skit_relay **out)
+{
+	struct skit_relay *r;
+	int err;
+
+	if (!loop || !a || !b || !out)
+		return -EINVAL;
+	/* The same fd on both ends would need two watchers: refuse. */
+	if ((a->rfd >= 0 && (a->rfd == b->rfd || a->rfd == b->wfd)) ||
+	    (a->wfd >= 0 && (a->wfd == b->rfd || a->wfd == b->wfd)))
+		return -EINVAL;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->loop = loop;
+	if (cfg)
+		r->cfg = *cfg;
+	if (!r->cfg.dirs)
+		r->cfg.dirs = SKIT_RELAY_BOTH;
+	if (!r->cfg.buf_size)
+		r->cfg.buf_size = DEFAULT_BUF;
+	if (!r->cfg.pipe_size)
+		r->cfg.pipe_size = DEFAULT_PIPE;
+	r->st.error_side = -1;
+	r->st.start_ns = skit_now_ns();
+	r->last_ns = r->st.start_ns;
+	for (int i = 0; i < 2; i++) {
+		r->dir[i].idx = i;
+		r->dir[i].src = &r->end[i];
+		r->dir[i].dst = &r->end[!i];
+		r->dir[i].pipe[0] = r->dir[i].pipe[1] = -1;
+	}
+	err = setup_end(r, &r->end[0], a);
+	if (err == 0)
+		err = setup_end(r, &r->end[1], b);
+	for (int i = 0; i < 2 && err == 0; i++)
+		err = setup_dir(r, &r->dir[i]);
+	/* Probe which fds the loop can watch (regular files cannot). */
+	for (int i = 0; i < r->nw && err == 0; i++) {
+		struct watch *w = &r->w[i];
+
+		err = skit_loop_add(loop, w->fd, 0, on_fd, w);
+		if (err == -EPERM) {
+			w->pollable = false;
+			err = 0;
+		} else if (err == 0) {
+			w->reg = true;
+		}
+	}
+	for (int i = 0; i < 2; i++) {
+		struct end *e = &r->end[i];
+
+		e->rpoll = e->rw && e->rw->pollable;
+		e->wpoll = e->ww && e->ww->pollable;
+	}
+	if (err == 0 && r->cfg.idle_ms > 0) {
+		int64_t id = skit_loop_timer(loop, r->cfg.idle_ms, on_idle, r);
+
+		if (id < 0)
+			err = (int)id;
+		else
+			r->idle_id = id;
+	}
+	if (err == 0) {
+		/* The first round runs on the next wakeup, from the kick. */
+		int64_t id = skit_loop_timer(loop, 0, on_kick, r);
+
+		if (id < 0)
+			err = (int)id;
+		else
+			r->kick_id = id;
+	}
+	if (err < 0) {
+		free_unowned(r);
+		return err;
+	}
+	*out = r;
+	return 0;
+}
+
+void
+skit_relay_free(struct skit_relay *r)
+{
+	if (!r)
+		return;
+	if (!r->ended) {
+		r->ended = true;
+		r->st.reason = SKIT_RELAY_CLOSED;
+		r->st.end_ns = skit_now_ns();
+		teardown(r);
+	}
+	free(r);
+}
+
+void
+skit_relay_close(struct skit_relay *r)
+{
+	if (!r || r->ended)
+		return;
+	/* The caller ends it (any state -> ended). */
+	finish(r, SKIT_RELAY_CLOSED);
+	notify(r);
+}
+
+int
+skit_relay_push(struct skit_relay *r, int side, const void *msg, size_t len)
+{
+	struct dir *d;
+	size_t need;
+
+	if (!r || side < 0 || side > 1)
+		return -EINVAL;
+	d = &r->dir[side];
+	if (!d->src->e.pushed)
+		return -EINVAL;
+	if (r->ended || d->st != D_RUN)
+		return -EPIPE;
+	if (r->cfg.on_data)
+		r->cfg.on_data(r, d->idx, msg, len, r->cfg.data);
+	traffic(r);
+	if (d->dst->e.wfd < 0) {
+		r->st.bytes[d->idx] += len;
+		r->st.msgs[d->idx]++;
+		return 0;
+	}
+	compact(d);
+	need = msg_hdr(r, d) + len + msg_trailer(r, d);
+	if (need > d->cap - d->len) {
+		r->st.dropped[d->idx]++;
+		return -ENOBUFS;
+	}
+	memcpy(d->buf + d->len + msg_hdr(r, d), msg, len);
+	if (!frame_msg(r, d, len)) {
+		r->st.dropped[d->idx]++;
+		return -EMSGSIZE;
+	}
+	if (!d->dst->msg)
+		r->st.msgs[d->idx]++;
+	pump(r, d);
+	if (!r->ended)
+		update(r);
+	notify(r);
+	return 0;
+}
+
+int
+skit_relay_push_eof(struct skit_relay *r, int side)
+{
+	struct dir *d;
+
+	if (!r || side < 0 || side > 1)
+		return -EINVAL;
+	d = &r->dir[side];
+	if (!d->src->e.pushed)
+		return -EINVAL;
+	if (r->ended || d->st != D_RUN)
+		return -EPIPE;
+	/* RUN -> DRAIN: the caller says the pushed source is at EOF. */
+	src_eof(d);
+	pump(r, d);
+	if (!r->ended)
+		update(r);
+	notify(r);
+	return 0;
+}
+
+const struct skit_relay_stats *
+skit_relay_stats(const struct skit_relay *r)
+{
+	return &r->st;
+}
+
+bool
+skit_relay_ended(const struct skit_relay *r)
+{
+	return r->ended;
+}
+
+void *
+skit_relay_data(const struct skit_relay *r)
+{
+	return r->cfg.data;
+}
+
+/* --- the blocking wrapper ------------------------------------------ */
+
+struct run_ctx {
+	struct skit_loop *loop;
+	skit_relay_close_cb user_close;
+	skit_relay_data_cb user_data_cb;
+	void *user_data;
+};
+
+static void
+run_closed(struct skit_relay *r, void *data)
+{
+	struct run_ctx *c = data;
+
+	if (c->user_close)
+		c->user_close(r, c->user_data);
+	skit_loop_stop(c->loop);
+}
+
+static void
+run_data(struct skit_relay *r, int dir, const void *buf, size_t len,
+	 void *data)
+{
+	struct run_ctx *c = data;
+
+	c->user_data_cb(r, dir, buf, len, c->user_data);
+}
+
+int
+skit_relay_run(const struct skit_relay_end *a, const struct skit_relay_end *b,
+	       const struct skit_relay_cfg *cfg, struct skit_relay_stats *stats,
+	       struct skit_err *err)
+{
+	struct skit_relay_cfg c = { 0 };
+	struct run_ctx ctx = { 0 };
+	struct skit_relay *r = NULL;
+	struct skit_loop *loop = NULL;
+	int e;
+
+	if (cfg)
+		c = *cfg;
+	e = skit_loop_new(SKIT_LOOP_AUTO, &loop);
+	if (e < 0)
+		return skit_err_set(err, e, "relay", "loop");
+	/* Our callbacks wrap the caller's, which get the caller's data. */
+	ctx.loop = loop;
+	ctx.user_close = c.on_close;
+	ctx.user_data_cb = c.on_data;
+	ctx.user_data = c.data;
+	c.on_close = run_closed;
+	c.on_data = c.on_data ? run_data : NULL;
+	c.data = &ctx;
+	e = skit_relay_new(loop, a, b, &c, &r);
+	if (e < 0) {
+		skit_loop_free(loop);
+		return skit_err_set(err, e, "relay", "setup");
+	}
+	e = skit_loop_run(loop);
+	if (!r->ended)
+		finish(r, SKIT_RELAY_CLOSED);
+	if (stats)
+		*stats = r->st;
+	if (e >= 0 && r->st.reason != SKIT_RELAY_EOF &&
+	    r->st.reason != SKIT_RELAY_IDLE)
+		e = r->st.error ? r->st.error : -ECANCELED;
+	if (e < 0)
+		skit_err_set(err, e,
+			     r->st.error_op ? r->st.error_op : "relay",
+			     r->st.error_side == 0   ? "A"
+			     : r->st.error_side == 1 ? "B"
+						     : "pair");
+	skit_relay_free(r);
+	skit_loop_free(loop);
+	return e < 0 ? e : 0;
+}
