@@ -82,6 +82,8 @@ struct bench_worker {
 	int64_t setup_ns;		 /* conns: time to open them all */
 
 	uint64_t late;	   /* datagram replies after their time-out */
+	uint64_t breaks;   /* crr: connections broken before the reply */
+	int breaks_row;	   /* crr: ... in a row */
 	uint64_t served;   /* conns: probe answered */
 	uint64_t closed;   /* conns: closed by the server while held */
 	uint64_t open_now; /* conns: open at the end of the hold */

@@ -169,6 +169,7 @@ want(struct bench_conn *c, unsigned ev)
 }
 
 static void conn_dropped(struct bench_conn *c);
+static bool cycle_broken(struct bench_conn *c);
 
 /* Write what is left of the request; false when c was closed. */
 static bool
@@ -190,7 +191,8 @@ send_more(struct bench_conn *c)
 		return false;
 	}
 	if (n < 0) {
-		fatal(w, (int)n, "send to", NULL);
+		if (!cycle_broken(c))
+			fatal(w, (int)n, "send to", NULL);
 		return false;
 	}
 	c->sent += (size_t)n;
@@ -237,6 +239,7 @@ request_done(struct bench_conn *c)
 	int64_t now = skit_now_ns();
 
 	w->done++;
+	w->breaks_row = 0;
 	if (cfg->mode == BENCH_CONNS) {
 		w->served++;
 		c->st = C_HOLD;
@@ -329,6 +332,28 @@ conn_dropped(struct bench_conn *c)
 	c->st = C_IDLE;
 }
 
+/*
+ * crr: a connection that breaks before its reply (reset, EOF) is counted
+ * and the cycle starts again, as long as the server answers now and then;
+ * 50 breaks in a row stop the run. Returns false when it is not crr or
+ * the limit is reached (the caller then reports the error).
+ */
+#define CRR_MAX_BREAKS 50
+
+static bool
+cycle_broken(struct bench_conn *c)
+{
+	struct bench_worker *w = c->w;
+
+	if (w->cfg->mode != BENCH_CRR || ++w->breaks_row >= CRR_MAX_BREAKS)
+		return false;
+	w->breaks++;
+	w->issued--; /* not done: it is tried again */
+	conn_close(c);
+	start_cycle(c);
+	return true;
+}
+
 static void
 on_reply(struct bench_conn *c)
 {
@@ -346,6 +371,9 @@ on_reply(struct bench_conn *c)
 			conn_dropped(c);
 			return;
 		}
+		if ((n < 0 || (n == 0 && cfg->type == SOCK_SEQPACKET)) &&
+		    cycle_broken(c))
+			return;
 		if (n < 0) {
 			fatal(w, (int)n, "receive from", NULL);
 			return;
@@ -382,6 +410,8 @@ on_reply(struct bench_conn *c)
 		conn_dropped(c);
 		return;
 	}
+	if (n <= 0 && cycle_broken(c))
+		return;
 	if (n < 0) {
 		fatal(w, (int)n, "receive from", NULL);
 		return;

@@ -291,7 +291,7 @@ raise_nofile(void)
 
 /* Totals over the workers. */
 struct bench_sum {
-	uint64_t requests, tx, rx, lost, late, conn_ok, conn_fail;
+	uint64_t requests, tx, rx, lost, late, conn_ok, conn_fail, breaks;
 	uint64_t served, closed, open_now;
 	double secs;	   /* counted window */
 	double setup_secs; /* conns */
@@ -313,6 +313,7 @@ sum_up(const struct bench_cfg *cfg, struct bench_worker *w, struct bench_sum *s)
 		s->conn_ok += atomic_load(&x->live.conn_ok);
 		s->conn_fail += atomic_load(&x->live.conn_fail);
 		s->late += x->late;
+		s->breaks += x->breaks;
 		s->served += x->served;
 		s->closed += x->closed;
 		s->open_now += x->open_now;
@@ -419,6 +420,7 @@ print_json(const struct bench_cfg *cfg, struct bench_worker *w,
 		if (cfg->mode == BENCH_CRR) {
 			cli_json_uint(&j, "connects", s->conn_ok);
 			cli_json_uint(&j, "connect_errors", s->conn_fail);
+			cli_json_uint(&j, "broken", s->breaks);
 		}
 		cli_json_uint(&j, "lost", s->lost);
 		cli_json_uint(&j, "late", s->late);
@@ -503,8 +505,9 @@ print_text(const struct bench_cfg *cfg, struct bench_worker *w,
 		       cfg->mode == BENCH_CRR ? "connects/s" : "requests/s",
 		       per_s(s->requests, s->secs));
 		if (cfg->mode == BENCH_CRR)
-			printf("%-12s %llu\n", "conn errors",
-			       (unsigned long long)s->conn_fail);
+			printf("%-12s %llu (broken before the reply: %llu)\n",
+			       "conn errors", (unsigned long long)s->conn_fail,
+			       (unsigned long long)s->breaks);
 		if (cfg->type == SOCK_DGRAM)
 			printf("%-12s %llu (late replies %llu)\n", "lost",
 			       (unsigned long long)s->lost,
