@@ -73,7 +73,8 @@ struct bench_worker {
 	int first; /* global index of its first connection */
 	struct bench_conn *conns;
 	uint64_t quota;	 /* requests (or bytes) for this worker; 0 = none */
-	uint64_t issued; /* requests started */
+	uint64_t issued; /* counted requests started */
+	uint64_t seqno;	 /* every request started */
 	uint64_t done;	 /* requests completed (counted or not) */
 
 	bool counting; /* warm-up over */

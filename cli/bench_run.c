@@ -44,6 +44,7 @@ struct bench_conn {
 	int64_t t0, tcycle;  /* request start, crr cycle start */
 	uint64_t quota_left; /* throughput --bytes: this stream's share */
 	bool shut;	     /* throughput: SHUT_WR sent */
+	bool counted;	     /* the request started after the warm-up */
 };
 
 static bool
@@ -222,7 +223,10 @@ start_request(struct bench_conn *c)
 {
 	struct bench_worker *w = c->w;
 
-	c->seq = ((uint64_t)c->idx << 40) | ++w->issued;
+	c->seq = ((uint64_t)c->idx << 40) | ++w->seqno;
+	c->counted = w->counting;
+	if (c->counted)
+		w->issued++;
 	stamp(w->sbuf, (size_t)w->cfg->size, c->seq);
 	c->sent = c->got = 0;
 	c->st = C_SEND;
@@ -238,7 +242,6 @@ request_done(struct bench_conn *c)
 	const struct bench_cfg *cfg = w->cfg;
 	int64_t now = skit_now_ns();
 
-	w->done++;
 	w->breaks_row = 0;
 	if (cfg->mode == BENCH_CONNS) {
 		w->served++;
@@ -247,7 +250,8 @@ request_done(struct bench_conn *c)
 	}
 	if (cfg->mode == BENCH_CRR)
 		conn_close(c);
-	if (w->counting) {
+	if (c->counted) {
+		w->done++;
 		skit_hist_record(
 			w->hist,
 			(uint64_t)(now - (cfg->mode == BENCH_CRR ? c->tcycle
@@ -348,7 +352,8 @@ cycle_broken(struct bench_conn *c)
 	if (w->cfg->mode != BENCH_CRR || ++w->breaks_row >= CRR_MAX_BREAKS)
 		return false;
 	w->breaks++;
-	w->issued--; /* not done: it is tried again */
+	if (c->counted)
+		w->issued--; /* not done: it is tried again */
 	conn_close(c);
 	start_cycle(c);
 	return true;
@@ -577,10 +582,11 @@ on_scan(struct skit_loop *loop, void *data)
 			continue;
 		if (is_dgram(cfg) && cfg->mode == BENCH_RR) {
 			/* Lost: count it, send the next. */
-			w->done++;
-			if (w->counting)
+			if (c->counted) {
+				w->done++;
 				atomic_fetch_add_explicit(&w->live.lost, 1,
 							  memory_order_relaxed);
+			}
 			if (w->quota && w->done >= w->quota) {
 				w->t_end = now;
 				w->stopping = true;
@@ -789,7 +795,8 @@ run_fast(struct bench_worker *w)
 			w->t_end = now;
 			break;
 		}
-		c->seq = ((uint64_t)c->idx << 40) | ++w->issued;
+		c->seq = ((uint64_t)c->idx << 40) | ++w->seqno;
+		c->counted = w->counting;
 		stamp(w->sbuf, (size_t)cfg->size, c->seq);
 		c->t0 = now;
 		atomic_store(&w->inflight_t0, now);
@@ -797,15 +804,16 @@ run_fast(struct bench_worker *w)
 		atomic_store(&w->inflight_t0, 0);
 		if (r < 0)
 			break;
-		w->done++;
 		now = skit_now_ns();
+		if (!c->counted)
+			continue;
+		w->done++;
 		if (r == 1) {
-			if (w->counting)
-				atomic_fetch_add_explicit(&w->live.lost, 1,
-							  memory_order_relaxed);
+			atomic_fetch_add_explicit(&w->live.lost, 1,
+						  memory_order_relaxed);
 			continue;
 		}
-		if (w->counting) {
+		{
 			skit_hist_record(w->hist, (uint64_t)(now - c->t0));
 			atomic_fetch_add_explicit(&w->live.requests, 1,
 						  memory_order_relaxed);

@@ -60,6 +60,18 @@ check_rr() {
 	grep -q "192000 bytes in, 192000 bytes out" "$BG_ERR"
 }
 
+@test "bench rr and crr: --requests counts exactly after a --warmup" {
+	skit_bg -v echo -t 2 tcp:127.0.0.1:0
+	for m in rr crr; do
+		for c in 1 3; do
+			run timeout 30 "$SKIT" bench -m "$m" -r 400 -c "$c" -w 0.1 --json "$BG_ADDR"
+			[ "$status" -eq 0 ]
+			echo "$output" >"$BATS_TEST_TMPDIR/w.json"
+			check_rr "$BATS_TEST_TMPDIR/w.json" 400
+		done
+	done
+}
+
 @test "bench rr over udp, unix, unix-dgram, unix-seqpacket" {
 	for a in udp:127.0.0.1:0 "unix:$BATS_TEST_TMPDIR/s" "unix-dgram:@skit-b-$$" \
 		"unix-seqpacket:@skit-bs-$$"; do
