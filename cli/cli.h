@@ -135,6 +135,8 @@ extern struct cli_globals cli_g;
 
 /* The subcommands (sorted). */
 int cmd_help(int argc, char **argv);
+int cmd_probe(int argc, char **argv);
+int cmd_resolve(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 #endif

@@ -19,6 +19,10 @@ struct command {
  */
 static const struct command commands[] = {
 	{ "help", cmd_help, "show help for skit or a command" },
+	{ "probe", cmd_probe,
+	  "which domain x type x protocol combinations work here, and why" },
+	{ "resolve", cmd_resolve,
+	  "explain an address: socket() call, options, sockaddrs" },
 	{ "version", cmd_version, "print skit's version" },
 };
 
