@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct command {
 	const char *name;
@@ -150,6 +151,14 @@ main(int argc, char **argv)
 		cli_errorf("unknown command '%s'", argv[i]);
 		fprintf(stderr, "run 'skit --help' for the list of commands\n");
 		return CLI_EXIT_USAGE;
+	}
+	/* DESIGN.md section 5: colour only on a terminal, never with NO_COLOR.
+	 */
+	{
+		const char *term = getenv("TERM");
+
+		cli_g.color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR") &&
+			      !(term && !strcmp(term, "dumb"));
 	}
 	if (cli_g.trace || cli_g.verbose >= 2)
 		skit_trace_set(trace_to_stderr, NULL);
