@@ -242,6 +242,18 @@ cli_getopt(int argc, char **argv, const struct cli_help *h,
 		return -2;
 	}
 	if (c == '?') {
+		/*
+		 * A known option that got a value it does not take
+		 * ("--json=x"): glibc reports it as '?' with optopt set to
+		 * the option's id.
+		 */
+		for (o = h->opts; optopt && o && o->name; o++)
+			if (o->id == optopt && !o->arg &&
+			    !strncmp(argv[optind - 1], "--", 2)) {
+				cli_errorf("%s: option '--%s' takes no value",
+					   h->name, o->name);
+				return '?';
+			}
 		if (optopt && optopt < 256 && isprint(optopt))
 			cli_errorf("%s: unknown option '-%c'", h->name, optopt);
 		else
@@ -295,7 +307,8 @@ cli_parse_duration_ms(const char *opt, const char *s, long long *out)
 
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno || end == s || v < 0)
+	/* !(v >= 0) also rejects NaN, which no cast may see. */
+	if (errno || end == s || !(v >= 0))
 		goto bad;
 	if (!strcmp(end, "ms"))
 		mult = 1.0;
