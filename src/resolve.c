@@ -200,7 +200,13 @@ resolve_inet(const struct skit_addr *a, int flags,
 	bool icmp = a->kind == SKIT_KIND_ICMP || a->kind == SKIT_KIND_IP;
 	struct addrinfo hints, *ai = NULL, *p;
 	struct skit_sockaddr sa;
-	bool hook = res && res->getaddrinfo && !a->host_is_literal;
+	/*
+	 * Literals and numeric mode use the real getaddrinfo with
+	 * AI_NUMERICHOST: it never leaves the process, and a hook has no
+	 * business answering for them.
+	 */
+	bool hook = res && res->getaddrinfo && !a->host_is_literal &&
+		    !(flags & SKIT_OPEN_NUMERIC);
 	char service[8];
 	uint16_t port = 0;
 	int g, r;
