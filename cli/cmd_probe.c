@@ -151,14 +151,20 @@ print_text(const struct probe_line *l, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		const struct skit_probe_row *r = l[i].row;
 
-		printf("%-*s  %-*s  %-*s  %-*s  %s\n", wd,
+		/* Colour (a terminal without NO_COLOR) only tints RESULT. */
+		const char *on = !cli_g.color ? ""
+				 : l[i].code  ? "\033[31m"
+					      : "\033[32m";
+
+		printf("%-*s  %-*s  %-*s  %s%-*s%s  %s\n", wd,
 		       name_or_num(skit_af_name(r->domain), r->domain, b1,
 				   sizeof(b1)),
 		       wt,
 		       name_or_num(skit_socktype_name(r->type), r->type, b2,
 				   sizeof(b2)),
-		       wp, l[i].proto, wr,
-		       l[i].code ? skit_errname(l[i].code) : "ok", l[i].why);
+		       wp, l[i].proto, on, wr,
+		       l[i].code ? skit_errname(l[i].code) : "ok",
+		       cli_g.color ? "\033[0m" : "", l[i].why);
 	}
 }
 

@@ -224,3 +224,16 @@ teardown() {
 	[ "$(awk '{print $4}' <<<"$r")" = ok ]
 	[[ "$r" == *"ping_group_range 0 2147483647"* ]]
 }
+
+@test "probe: colour only on a terminal, never with NO_COLOR" {
+	need_cmd script
+	run "$SKIT" probe -f unix --no-env
+	[[ "$output" != *$'\033['* ]]
+	run script -qec "$SKIT probe -f unix --no-env" /dev/null
+	[ "$status" -eq 0 ]
+	[[ "$output" == *$'\033[32mok'* ]]
+	NO_COLOR=1 run script -qec "$SKIT probe -f unix --no-env" /dev/null
+	[ "$status" -eq 0 ]
+	[[ "$output" == *ok* ]]
+	[[ "$output" != *$'\033['* ]]
+}
