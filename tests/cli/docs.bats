@@ -91,7 +91,9 @@ needs_page() {
 
 @test "docs: man -l renders docs/skit.1 with every section" {
 	need_cmd man
-	out=$(MANWIDTH=80 LC_ALL=C.UTF-8 man -l "$DOCS/skit.1" 2>&1 | col -b 2>/dev/null || true)
+	# man strips bold/underline when not on a terminal; the sed is a
+	# belt-and-braces removal of any overstrike left.
+	out=$(MANWIDTH=80 LC_ALL=C.UTF-8 man -l "$DOCS/skit.1" 2>&1 | sed 's/.\x08//g')
 	[ -n "$out" ] || skip "man -l produced nothing here"
 	for s in NAME SYNOPSIS DESCRIPTION COMMANDS ADDRESSES "EXIT STATUS" ENVIRONMENT FILES; do
 		grep -q "^$s" <<<"$out" || { echo "no section $s"; false; }
