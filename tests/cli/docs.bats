@@ -112,3 +112,16 @@ needs_page() {
 			{ echo "exit-codes.md: no exit code $n"; false; }
 	done
 }
+
+@test "docs: a mistyped command gets exit 2 and a did-you-mean hint" {
+	run --separate-stderr "$SKIT" prbe
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"unknown command 'prbe'"* ]]
+	[[ "$stderr" == *"hint: did you mean 'skit probe'?"* ]]
+	run --separate-stderr "$SKIT" help resolv
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"did you mean 'skit resolve'?"* ]]
+	run --separate-stderr "$SKIT" zzzzzzzz
+	[ "$status" -eq 2 ]
+	[[ "$stderr" != *"did you mean"* ]]
+}
