@@ -119,6 +119,9 @@ sockaddr_note(const struct skit_addr *a, const struct skit_sockaddr *sa)
 {
 	const struct sockaddr_in6 *s6 = (const void *)&sa->ss;
 
+	if (sa->type == SOCK_DGRAM &&
+	    (sa->protocol == IPPROTO_ICMP || sa->protocol == IPPROTO_ICMPV6))
+		return "SOCK_RAW when ping_group_range refuses";
 	if (a->role != SKIT_ROLE_LISTEN || sa->family != AF_INET6 ||
 	    !IN6_IS_ADDR_UNSPECIFIED(&s6->sin6_addr))
 		return NULL;
@@ -381,6 +384,22 @@ fail:
 	return rc;
 }
 
+static void
+options_first(int argc, char **argv)
+{
+	int k = 1;
+
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+		char *arg = argv[i];
+
+		if (arg[0] != '-' || !arg[1])
+			continue;
+		memmove(&argv[k + 1], &argv[k],
+			(size_t)(i - k) * sizeof(*argv));
+		argv[k++] = arg;
+	}
+}
+
 int
 cmd_resolve(int argc, char **argv)
 {
@@ -389,6 +408,13 @@ cmd_resolve(int argc, char **argv)
 	const char *arg;
 	int c, rc = 0, first = 0;
 
+	/*
+	 * Options may follow the addresses (skit resolve ADDR --json):
+	 * none takes a value, so move every option before the first
+	 * operand, keeping their order. "-" is an address (stdio), "--"
+	 * ends the options.
+	 */
+	options_first(argc, argv);
 	while ((c = cli_getopt(argc, argv, &resolve_help, &st, &arg)) != -1) {
 		switch (c) {
 		case 'n':

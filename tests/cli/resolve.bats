@@ -265,3 +265,20 @@ in_hosts_ns() {
 			{ echo "$a -> $back does not round-trip"; false; }
 	done
 }
+
+@test "resolve: options may follow the addresses" {
+	run --separate-stderr "$SKIT" resolve tcp:127.0.0.1:7 --json -n
+	[ "$status" -eq 0 ]
+	[ "$(jfield "$output" 'j["sockaddrs"][0]["address"]')" = tcp:127.0.0.1:7 ]
+	run --separate-stderr "$SKIT" resolve tcp::7 -l
+	[ "$status" -eq 0 ]
+	grep -Eq '^  role +listen$' <<<"$output"
+}
+
+@test "resolve icmp: the ping socket, with its raw fallback noted" {
+	run --separate-stderr "$SKIT" resolve -n icmp:127.0.0.1 'icmp6:[::1]'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	grep -Eq 'socket\(AF_INET, SOCK_DGRAM, IPPROTO_ICMP\) +icmp:127\.0\.0\.1 +SOCK_RAW when ping_group_range refuses$' <<<"$output"
+	grep -Eq 'socket\(AF_INET6, SOCK_DGRAM, IPPROTO_ICMPV6\) ' <<<"$output"
+}
