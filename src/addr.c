@@ -828,7 +828,7 @@ parse_size(const char *s, size_t n, unsigned long long *out)
 		if (mul != 1)
 			n--;
 	}
-	if (!parse_u64(s, n, 1ULL << 40, out))
+	if (!parse_u64(s, n, 1ULL << 32, out))
 		return -1;
 	*out *= mul;
 	return 0;
@@ -1194,6 +1194,10 @@ find_kind(struct pctx *p, size_t k, enum skit_role *suffix_role)
 			*suffix_role = sfx[i].role;
 			return 0;
 		}
+		if (base && skit_kind_is_socket(base->kind))
+			return fail(p, SKIT_EADDR, k - sl,
+				    "'%s' already implies a role; drop '%s'",
+				    base->name, sfx[i].s);
 		if (base)
 			return fail(p, SKIT_EADDR, k - sl,
 				    "'%s' takes no '%s' suffix (only socket "
