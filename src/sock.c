@@ -170,9 +170,7 @@ skit__connect(int fd, const struct skit_sockaddr *sa)
 		else
 			skit__trace("connect(%d, %s) = 0", fd, text);
 	}
-	if (r == 0)
-		return 0;
-	return e == EAGAIN && sa->family == AF_UNIX ? -EAGAIN : -e;
+	return r == 0 ? 0 : -e;
 }
 
 static int
@@ -352,31 +350,17 @@ open_unconnected(const struct skit_addr *a, struct skit_sockaddr *sa, int flags,
 	return fd;
 }
 
-int
-skit_open(const struct skit_addr *a, enum skit_role default_role, int flags,
-	  const struct skit_resolver *res, struct skit_sockaddr *local,
-	  struct skit_sockaddr *peer, struct skit_err *err)
+/* One attempt of skit_open; a->role is explicit. */
+static int
+open_once(const struct skit_addr *a, int flags, const struct skit_resolver *res,
+	  struct skit_sockaddr *local, struct skit_sockaddr *peer,
+	  struct skit_err *err)
 {
-	enum skit_role role =
-		a->role != SKIT_ROLE_DEFAULT ? a->role : default_role;
+	enum skit_role role = a->role;
 	struct skit_resolved r = { 0 };
-	struct skit_addr ac;
 	struct skit_sockaddr pa;
 	int fd, n, timeout;
 
-	skit_err_clear(err);
-	if (!skit_kind_is_socket(a->kind))
-		return skit_err_set(err, SKIT_EKIND, "open", a->host);
-	if (role == SKIT_ROLE_DEFAULT)
-		role = SKIT_ROLE_CONNECT;
-	/* From here on the role is explicit, for the option code too. */
-	ac = *a;
-	ac.role = role;
-	a = &ac;
-	if (role == SKIT_ROLE_LISTEN)
-		flags |= SKIT_OPEN_PASSIVE;
-	else
-		flags &= ~SKIT_OPEN_PASSIVE;
 	n = skit_resolve(a, flags, res, &r, err);
 	if (n < 0)
 		return n;
@@ -414,4 +398,67 @@ skit_open(const struct skit_addr *a, enum skit_role default_role, int flags,
 	}
 	skit_resolved_free(&r);
 	return fd;
+}
+
+/*
+ * Errors worth another try with retry=: the peer not there yet, the
+ * address still taken, a temporary resolver failure.
+ */
+static bool
+transient(int code)
+{
+	switch (code) {
+	case -ECONNREFUSED:
+	case -ETIMEDOUT:
+	case -ECONNRESET:
+	case -ENETUNREACH:
+	case -EHOSTUNREACH:
+	case -EAGAIN:
+	case -EADDRINUSE:
+	case -ENOENT: /* a unix socket file not created yet */
+	case SKIT_EAI_AGAIN:
+		return true;
+	default:
+		return false;
+	}
+}
+
+int
+skit_open(const struct skit_addr *a, enum skit_role default_role, int flags,
+	  const struct skit_resolver *res, struct skit_sockaddr *local,
+	  struct skit_sockaddr *peer, struct skit_err *err)
+{
+	enum skit_role role =
+		a->role != SKIT_ROLE_DEFAULT ? a->role : default_role;
+	bool forever = skit_addr_num(a, SKIT_OPT_FOREVER, 0) != 0;
+	long long retries = skit_addr_num(a, SKIT_OPT_RETRY, 0);
+	long long interval = skit_addr_num(a, SKIT_OPT_INTERVAL, 1000);
+	struct skit_addr ac;
+	struct timespec ts;
+	int fd;
+
+	skit_err_clear(err);
+	if (!skit_kind_is_socket(a->kind))
+		return skit_err_set(err, SKIT_EKIND, "open", a->host);
+	if (role == SKIT_ROLE_DEFAULT)
+		role = SKIT_ROLE_CONNECT;
+	/* From here on the role is explicit, for the option code too. */
+	ac = *a;
+	ac.role = role;
+	if (role == SKIT_ROLE_LISTEN)
+		flags |= SKIT_OPEN_PASSIVE;
+	else
+		flags &= ~SKIT_OPEN_PASSIVE;
+	for (long long attempt = 0;; attempt++) {
+		fd = open_once(&ac, flags, res, local, peer, err);
+		if (fd >= 0 || !transient(fd) ||
+		    (!forever && attempt >= retries))
+			return fd;
+		ts.tv_sec = (time_t)(interval / 1000);
+		ts.tv_nsec = (long)(interval % 1000) * 1000000;
+		/* A signal ends the waiting: the caller may want to quit. */
+		if (nanosleep(&ts, NULL) < 0)
+			return fd;
+		skit_err_clear(err);
+	}
 }

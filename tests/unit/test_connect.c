@@ -427,6 +427,69 @@ test_unix_busy_backlog(void **state)
 	close(lfd);
 }
 
+/*
+ * retry=: the trace hook counts the failed connects and, on the second
+ * one, creates the listener, so the third attempt must succeed.
+ */
+struct retry_watch {
+	int failures;
+	int listener;
+	bool busy;
+	const char *listen_text;
+};
+
+static void
+retry_cb(void *data, const char *line)
+{
+	struct retry_watch *w = data;
+
+	if (w->busy || strncmp(line, "connect(", 8) != 0 ||
+	    !strstr(line, "= -1") || strstr(line, "EINPROGRESS"))
+		return;
+	if (++w->failures == 2 && w->listen_text) {
+		w->busy = true;
+		w->listener = th_open(w->listen_text, SKIT_ROLE_LISTEN, 0, NULL,
+				      NULL);
+		w->busy = false;
+	}
+}
+
+static void
+test_retry(void **state)
+{
+	struct retry_watch w = { 0 };
+	struct skit_err err;
+	char name[80], t[160];
+	int holders[2], fd;
+	uint16_t port;
+
+	(void)state;
+	snprintf(name, sizeof(name), "unix:@skit-retry-%d", (int)getpid());
+	w.listen_text = name;
+	w.listener = -1;
+	skit_trace_set(retry_cb, &w);
+	snprintf(t, sizeof(t), "%s,retry=5,interval=10ms", name);
+	fd = th_open(t, SKIT_ROLE_CONNECT, 0, NULL, NULL);
+	skit_trace_set(NULL, NULL);
+	assert_int_equal(w.failures, 2);
+	assert_true(w.listener >= 0);
+	close(fd);
+	close(w.listener);
+
+	/* Retries run out: the last error, after 1 + retry attempts. */
+	port = refusing_port(holders);
+	memset(&w, 0, sizeof(w));
+	skit_trace_set(retry_cb, &w);
+	snprintf(t, sizeof(t), "tcp:127.0.0.1:%u,retry=2,interval=1ms", port);
+	assert_int_equal(th_open_err(t, SKIT_ROLE_CONNECT, 0, NULL, &err),
+			 -ECONNREFUSED);
+	skit_trace_set(NULL, NULL);
+	assert_string_equal(err.op, "connect");
+	assert_int_equal(w.failures, 3);
+	close(holders[0]);
+	close(holders[1]);
+}
+
 static void
 test_empty_list(void **state)
 {
@@ -451,6 +514,7 @@ main(void)
 		cmocka_unit_test(test_stagger_overtakes),
 		cmocka_unit_test(test_timeout_many),
 		cmocka_unit_test(test_unix_busy_backlog),
+		cmocka_unit_test(test_retry),
 		cmocka_unit_test(test_empty_list),
 	};
 

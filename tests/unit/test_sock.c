@@ -10,7 +10,9 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <linux/if_packet.h>
 #include <linux/vm_sockets.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <netinet/tcp.h>
@@ -306,6 +308,91 @@ test_options_applied(void **state)
 	close(lfd);
 }
 
+/* Root-only options: bindtodevice and mark. */
+static void
+test_privileged_options(void **state)
+{
+	struct skit_sockaddr local;
+	char t[200], dev[IFNAMSIZ] = "";
+	socklen_t l = sizeof(dev);
+	int lfd, cfd, s;
+
+	(void)state;
+	if (geteuid() != 0) {
+		print_message("skip: bindtodevice= and mark= need root\n");
+		skip();
+	}
+	lfd = th_open("udp4:127.0.0.1:0,bindtodevice=lo,mark=7",
+		      SKIT_ROLE_LISTEN, 0, &local, NULL);
+	assert_int_equal(getint(lfd, SOL_SOCKET, SO_MARK), 7);
+	assert_int_equal(getsockopt(lfd, SOL_SOCKET, SO_BINDTODEVICE, dev, &l),
+			 0);
+	assert_string_equal(dev, "lo");
+	close(lfd);
+	lfd = th_open("tcp4:127.0.0.1:0", SKIT_ROLE_LISTEN, 0, &local, NULL);
+	snprintf(t, sizeof(t), "tcp4:127.0.0.1:%u,bindtodevice=lo,mark=9",
+		 ntohs(((struct sockaddr_in *)&local.ss)->sin_port));
+	cfd = th_open(t, SKIT_ROLE_CONNECT, 0, NULL, NULL);
+	assert_int_equal(getint(cfd, SOL_SOCKET, SO_MARK), 9);
+	s = skit_accept(lfd, false, NULL);
+	assert_true(s >= 0);
+	close(s);
+	close(cfd);
+	close(lfd);
+}
+
+/* Packet sockets bind to their interface; ICMP falls back to raw. */
+static void
+test_packet_icmp_open(void **state)
+{
+	struct skit_sockaddr local, peer;
+	struct sockaddr_ll *ll;
+	int fd;
+
+	(void)state;
+	if (geteuid() != 0) {
+		print_message("skip: packet sockets need CAP_NET_RAW\n");
+		skip();
+	}
+	fd = th_open("packet:lo,ethertype=0x88b5", SKIT_ROLE_LISTEN, 0, &local,
+		     NULL);
+	ll = (struct sockaddr_ll *)&local.ss;
+	assert_int_equal(local.family, AF_PACKET);
+	assert_int_equal(ll->sll_ifindex, (int)if_nametoindex("lo"));
+	assert_int_equal(ll->sll_protocol, htons(0x88b5));
+	close(fd);
+	fd = th_open("icmp:127.0.0.1", SKIT_ROLE_CONNECT, 0, &local, &peer);
+	assert_true(peer.type == SOCK_DGRAM || peer.type == SOCK_RAW);
+	assert_int_equal(peer.protocol, IPPROTO_ICMP);
+	assert_int_equal(getint(fd, SOL_SOCKET, SO_PROTOCOL), IPPROTO_ICMP);
+	close(fd);
+}
+
+/* udp::PORT is dual-stack too: IPv4 senders arrive v4-mapped. */
+static void
+test_udp_dual_stack(void **state)
+{
+	struct skit_sockaddr local;
+	char t[100], buf[8];
+	int lfd, cfd;
+
+	(void)state;
+	if (!th_have_ipv6()) {
+		print_message("skip: no IPv6 loopback\n");
+		skip();
+	}
+	lfd = th_open("udp::0", SKIT_ROLE_LISTEN, 0, &local, NULL);
+	assert_int_equal(local.family, AF_INET6);
+	assert_int_equal(getint(lfd, IPPROTO_IPV6, IPV6_V6ONLY), 0);
+	snprintf(t, sizeof(t), "udp:127.0.0.1:%u",
+		 ntohs(((struct sockaddr_in6 *)&local.ss)->sin6_port));
+	cfd = th_open(t, SKIT_ROLE_CONNECT, 0, NULL, NULL);
+	assert_int_equal(skit_write_all(cfd, "v4", 2, 1000), 2);
+	assert_int_equal(skit_read_some(lfd, buf, sizeof(buf)), 2);
+	close(cfd);
+	close(lfd);
+}
+
 static void
 test_errors(void **state)
 {
@@ -484,6 +571,9 @@ main(void)
 		cmocka_unit_test(test_abstract_exact_length),
 		cmocka_unit_test(test_dual_stack_listen),
 		cmocka_unit_test(test_options_applied),
+		cmocka_unit_test(test_privileged_options),
+		cmocka_unit_test(test_packet_icmp_open),
+		cmocka_unit_test(test_udp_dual_stack),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_trace),
 		cmocka_unit_test(test_local_peer),
