@@ -115,6 +115,7 @@ struct probe_line {
 	int code;
 	char proto[40];
 	char why[256];
+	const char *fix; /* how to make it work, or NULL */
 };
 
 static const char *
@@ -165,6 +166,37 @@ print_text(const struct probe_line *l, size_t n)
 		       wp, l[i].proto, on, wr,
 		       l[i].code ? skit_errname(l[i].code) : "ok",
 		       cli_g.color ? "\033[0m" : "", l[i].why);
+	}
+}
+
+/* One line per distinct fix, naming the rows it helps. */
+static void
+print_fixes(const struct probe_line *l, size_t n)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t count = 0;
+		bool seen = false;
+		char b1[16], b2[16];
+
+		if (!l[i].fix)
+			continue;
+		for (size_t k = 0; k < i && !seen; k++)
+			seen = l[k].fix && !strcmp(l[k].fix, l[i].fix);
+		if (seen)
+			continue;
+		for (size_t k = i; k < n; k++)
+			count += l[k].fix && !strcmp(l[k].fix, l[i].fix);
+		if (!any)
+			printf("\nhints:\n");
+		any = true;
+		printf("  %s\n    for %s %s %s%s\n", l[i].fix,
+		       name_or_num(skit_af_name(l[i].row->domain),
+				   l[i].row->domain, b1, sizeof(b1)),
+		       name_or_num(skit_socktype_name(l[i].row->type),
+				   l[i].row->type, b2, sizeof(b2)),
+		       l[i].proto, count > 1 ? " and the like" : "");
 	}
 }
 
@@ -339,6 +371,7 @@ print_json_row(const struct probe_line *l)
 	else
 		cli_json_null(&j, "errno");
 	cli_json_str(&j, "explanation", l->why);
+	cli_json_str(&j, "fix", l->fix);
 	cli_json_end(&j);
 }
 
@@ -430,6 +463,7 @@ cmd_probe(int argc, char **argv)
 			       sizeof(l->proto));
 		skit_probe_explain(&rows[i], code, &env, l->why,
 				   sizeof(l->why));
+		l->fix = skit_probe_fix(&rows[i], code, &env);
 		n++;
 	}
 	rc = CLI_EXIT_OK;
@@ -440,6 +474,7 @@ cmd_probe(int argc, char **argv)
 			rc = print_env_json(&env);
 	} else {
 		print_text(lines, n);
+		print_fixes(lines, n);
 		if (!o.no_env)
 			print_env_text(&env);
 	}

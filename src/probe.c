@@ -334,8 +334,7 @@ explain_perm(const struct skit_probe_row *row, int code,
 				 "not own the network namespace)");
 		else
 			snprintf(buf, len,
-				 "needs CAP_NET_RAW (this process lacks it: "
-				 "run as root or setcap cap_net_raw+ep)");
+				 "needs CAP_NET_RAW (this process lacks it)");
 		return;
 	case SKIT_PROBE_NEED_NET_ADMIN:
 		snprintf(buf, len, "needs CAP_NET_ADMIN%s",
@@ -464,6 +463,43 @@ skit_probe_explain(const struct skit_probe_row *row, int code,
 		break;
 	}
 	return buf;
+}
+
+const char *
+skit_probe_fix(const struct skit_probe_row *row, int code,
+	       const struct skit_probe_env *env)
+{
+	switch (code) {
+	case -EACCES:
+	case -EPERM:
+		switch (row->need) {
+		case SKIT_PROBE_NEED_NET_RAW:
+			if (skit_probe_has_cap(env, 13))
+				return NULL;
+			return "run as root, or: setcap cap_net_raw+ep on the "
+			       "binary";
+		case SKIT_PROBE_NEED_NET_ADMIN:
+			return "run as root, or: setcap cap_net_admin+ep on "
+			       "the binary";
+		case SKIT_PROBE_NEED_PING:
+			return "sysctl -w net.ipv4.ping_group_range=\"0 "
+			       "2147483647\" (as root; per network namespace)";
+		case SKIT_PROBE_NEED_NONE:
+			return NULL;
+		}
+		return NULL;
+	case -ENOPROTOOPT:
+		return row->protocol == IPPROTO_MPTCP
+			       ? "sysctl -w net.mptcp.enabled=1 (as root)"
+			       : NULL;
+	/*
+	 * A missing family or protocol has no fix to offer here: socket()
+	 * already asked the kernel to load its module, and that found
+	 * none (the explanation names it).
+	 */
+	default:
+		return NULL;
+	}
 }
 
 /* Names */

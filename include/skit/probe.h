@@ -115,6 +115,17 @@ char *skit_probe_explain(const struct skit_probe_row *row, int code,
 			 size_t len);
 
 /*
+ * How to make a failing row work, when there is a known way: "run as
+ * root, or: setcap cap_net_raw+ep on the binary", "sysctl -w
+ * net.ipv4.ping_group_range=...", "sysctl -w net.mptcp.enabled=1".
+ * NULL when code is 0 or nothing simple helps (a family the kernel
+ * lacks: socket() already tried to load its module). Returns a static
+ * string.
+ */
+const char *skit_probe_fix(const struct skit_probe_row *row, int code,
+			   const struct skit_probe_env *env);
+
+/*
  * Symbolic names of socket() arguments: "AF_INET6", "SOCK_SEQPACKET"
  * (type flags SOCK_CLOEXEC/SOCK_NONBLOCK ignored). NULL when unknown.
  */

@@ -69,6 +69,9 @@ row() {
 @test "probe: at least 25 rows, aligned, failures carry an explanation" {
 	run --separate-stderr "$SKIT" probe --no-env
 	[ "$status" -eq 0 ]
+	# the table is everything before the first blank line (hints follow)
+	output=$(sed '/^$/q' <<<"$output" | sed '/^$/d')
+	mapfile -t lines <<<"$output"
 	[ "${lines[0]%% *}" = DOMAIN ]
 	n=$((${#lines[@]} - 1))
 	echo "rows: $n"
@@ -111,11 +114,12 @@ row() {
 		assert len(rows) >= 25, len(rows)
 		assert len(envs) == 1
 		keys = {"domain", "type", "protocol", "domain_num", "type_num",
-		        "protocol_num", "what", "ok", "errno", "explanation"}
+		        "protocol_num", "what", "ok", "errno", "explanation", "fix"}
 		for r in rows:
 		    assert keys <= set(r), r
 		    assert r["ok"] == (r["errno"] is None), r
 		    assert isinstance(r["explanation"], str) and r["explanation"]
+		    assert r["fix"] is None or (not r["ok"] and isinstance(r["fix"], str))
 		u = [r for r in rows if r["domain"] == "AF_UNIX" and r["type"] == "SOCK_SEQPACKET"]
 		assert u and u[0]["ok"], u
 		i = [r for r in rows if r["domain"] == "AF_INET" and r["type"] == "SOCK_SEQPACKET"
@@ -201,6 +205,17 @@ teardown() {
 	done
 	# unix sockets need nothing
 	[ "$(row AF_UNIX SOCK_STREAM 0 | awk '{print $4}')" = ok ]
+	# and the hints section says how to get the capability
+	sed -n '/^hints:/,/^$/p' <<<"$output" | grep -q 'setcap cap_net_raw+ep'
+	run --separate-stderr setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$NOBODY_DIR/skit" probe --json -f inet
+	[ "$status" -eq 0 ]
+	python3 -c '
+import json, sys
+rows = [json.loads(l) for l in sys.stdin if l.strip()]
+raw = [r for r in rows if r.get("type") == "SOCK_RAW"]
+assert raw and all(not r["ok"] and "cap_net_raw" in r["fix"] for r in raw), raw
+' <<<"$output"
 }
 
 @test "probe: ICMP ping sockets follow ping_group_range (in a netns)" {
@@ -215,6 +230,7 @@ teardown() {
 	echo "closed: $r"
 	[ "$(awk '{print $4}' <<<"$r")" = EACCES ]
 	[[ "$r" == *"blocked by net.ipv4.ping_group_range (1 0)"* ]]
+	grep -q 'sysctl -w net.ipv4.ping_group_range=' <<<"$output"
 	run --separate-stderr unshare -n sh -c '
 		echo "0 2147483647" >/proc/sys/net/ipv4/ping_group_range &&
 		"$SKIT" probe -f inet --no-env'

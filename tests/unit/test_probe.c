@@ -114,6 +114,23 @@ test_explain(void **state)
 			   -ENOPROTOOPT, &env, buf, sizeof(buf));
 	assert_non_null(strstr(buf, "net.mptcp.enabled"));
 
+	/* fixes: only where one is known */
+	env.cap_eff = 0;
+	assert_non_null(
+		strstr(skit_probe_fix(find(AF_INET, SOCK_RAW, IPPROTO_ICMP),
+				      -EPERM, &env),
+		       "cap_net_raw"));
+	assert_non_null(
+		strstr(skit_probe_fix(find(AF_INET, SOCK_DGRAM, IPPROTO_ICMP),
+				      -EACCES, &env),
+		       "ping_group_range"));
+	assert_null(
+		skit_probe_fix(find(AF_INET, SOCK_RAW, IPPROTO_ICMP), 0, &env));
+	assert_null(skit_probe_fix(find(AF_TIPC, SOCK_RDM, 0), -EAFNOSUPPORT,
+				   &env));
+	assert_null(
+		skit_probe_fix(find(AF_UNIX, SOCK_STREAM, 0), -EACCES, &env));
+
 	/* tiny buffers stay terminated */
 	skit_probe_explain(find(AF_INET, SOCK_DGRAM, IPPROTO_ICMP), -EACCES,
 			   &env, buf, 5);
