@@ -87,6 +87,10 @@ check_family_list(const char *list)
 	size_t nrows;
 	const struct skit_probe_row *rows = skit_probe_rows(&nrows);
 
+	if (!*p) {
+		cli_errorf("probe: --family: empty list");
+		return -1;
+	}
 	while (*p) {
 		size_t n = strcspn(p, ",");
 		bool found = false;

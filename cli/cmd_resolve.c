@@ -313,22 +313,24 @@ print_json_error(const char *text, const struct skit_err *err)
 	cli_json_end(&j);
 }
 
-/* -4/-6 narrow an IP kind; a kind that already says the family wins. */
+/*
+ * -4/-6 narrow an IP kind; a kind that says the other family (tcp6 with
+ * -4) is an error, reported like a syntax error of the address.
+ */
 static int
 apply_family(const struct resolve_opts *o, struct skit_addr *a,
-	     const char *text)
+	     const char *text, struct skit_err *err)
 {
 	bool ip = a->kind == SKIT_KIND_TCP || a->kind == SKIT_KIND_UDP ||
 		  a->kind == SKIT_KIND_ICMP || a->kind == SKIT_KIND_IP;
 
 	if (!o->family || !ip)
 		return 0;
-	if (a->family != AF_UNSPEC && a->family != o->family) {
-		cli_errorf("resolve '%s': -%c conflicts with the address's "
-			   "family",
-			   text, o->family == AF_INET ? '4' : '6');
-		return CLI_EXIT_USAGE;
-	}
+	if (a->family != AF_UNSPEC && a->family != o->family)
+		return skit_err_setf(err, SKIT_EADDR, "bad address", text, 0,
+				     "-%c conflicts with '%s'",
+				     o->family == AF_INET ? '4' : '6',
+				     a->kind_text);
 	a->family = o->family;
 	return 0;
 }
@@ -351,9 +353,9 @@ resolve_one(const struct resolve_opts *o, const char *text)
 		goto fail;
 	if (a.role == SKIT_ROLE_DEFAULT)
 		a.role = o->listen ? SKIT_ROLE_LISTEN : SKIT_ROLE_CONNECT;
-	rc = apply_family(o, &a, text);
-	if (rc)
-		return rc;
+	rc = apply_family(o, &a, text, &err);
+	if (rc < 0)
+		goto fail;
 	if (skit_addr_format(&a, canon, sizeof(canon)) < 0)
 		snprintf(canon, sizeof(canon), "%s", text);
 	sock = skit_kind_is_socket(a.kind);

@@ -153,6 +153,8 @@ row() {
 	run "$SKIT" probe --only maybe
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"--only"* ]]
+	run "$SKIT" probe -f ""
+	[ "$status" -eq 2 ]
 	run "$SKIT" probe -f nosuchfamily
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"nosuchfamily"* ]]
