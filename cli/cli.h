@@ -134,6 +134,7 @@ struct cli_globals {
 extern struct cli_globals cli_g;
 
 /* The subcommands (sorted). */
+int cmd_get(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
