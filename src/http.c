@@ -70,6 +70,8 @@ append_encoded(char *dst, size_t *dlen, size_t cap, const char *src, size_t n)
 
 /* --- URLs --------------------------------------------------------------- */
 
+static void remove_dot_segments(char *path);
+
 static int
 url_fail(struct skit_err *err, const char *text, size_t pos, const char *msg)
 {
@@ -250,6 +252,21 @@ skit_url_parse(const char *text, struct skit_url *out, struct skit_err *err)
 		if (append_encoded(u.target, &tl, sizeof(u.target), p, plen))
 			return url_fail(err, text, (size_t)(p - text),
 					"path too long");
+	}
+	/* "/a/../b" goes out as "/b", like curl and wget send it. */
+	{
+		char q[SKIT_URL_MAX];
+		size_t pl = strcspn(u.target, "?");
+
+		snprintf(q, sizeof(q), "%s", u.target + pl);
+		u.target[pl] = '\0';
+		if (strstr(u.target, "/.")) {
+			remove_dot_segments(u.target);
+			if (!u.target[0])
+				snprintf(u.target, sizeof(u.target), "/");
+		}
+		pl = strlen(u.target);
+		snprintf(u.target + pl, sizeof(u.target) - pl, "%s", q);
 	}
 	*out = u;
 	return 0;

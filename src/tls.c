@@ -89,9 +89,21 @@ skit_tls_ctx_new(const struct skit_tls_opts *o, struct skit_tls_ctx **out,
 	SSL_CTX_set_default_read_buffer_len(c->ctx, 256 * 1024);
 	c->insecure = o && o->insecure;
 	if (o && o->ca_file) {
+		FILE *f = fopen(o->ca_file, "re");
+
+		if (!f) {
+			int e = errno;
+
+			SSL_CTX_free(c->ctx);
+			free(c);
+			return skit_err_setf(err, SKIT_ETLS, "CA file",
+					     o->ca_file, 0, "%s",
+					     skit_strerror(-e));
+		}
+		fclose(f);
 		if (SSL_CTX_load_verify_locations(c->ctx, o->ca_file, NULL) !=
 		    1) {
-			ssl_reason(why, sizeof(why), "cannot load");
+			ssl_reason(why, sizeof(why), "no PEM certificates");
 			SSL_CTX_free(c->ctx);
 			free(c);
 			return skit_err_setf(

@@ -58,6 +58,8 @@ test_url_parse(void **state)
 	url_ok("example.org/x", "http://example.org/x");
 	url_ok("http://h/a b\xc3\xa9", "http://h/a%20b%C3%A9");
 	url_ok("http://h:/", "http://h/");
+	url_ok("http://h/a/./b/../c?x/../y", "http://h/a/c?x/../y");
+	url_ok("http://h/..", "http://h/");
 
 	assert_int_equal(skit_url_parse("http://[::1]:81/p", &u, NULL), 0);
 	assert_string_equal(u.host, "::1");
