@@ -734,8 +734,12 @@ skit_http_parse_head(const char *buf, size_t len, size_t max_head,
 		}
 		return 0;
 	}
+	/* Clear all but the (large) field array, which is filled below. */
 	memset(out, 0, offsetof(struct skit_http_resp, field));
 	out->content_length = -1;
+	out->chunked = false;
+	out->has_te = false;
+	out->conn_close = false;
 	out->head_len = end;
 	stop = buf + end;
 

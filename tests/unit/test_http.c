@@ -307,9 +307,17 @@ test_head_parse(void **state)
 	assert_true(skit_http_parse_head(h, strlen(h), 1000, &resp, NULL) > 0);
 	assert_int_equal(skit_http_body_mode(&resp, false),
 			 SKIT_HTTP_BODY_NONE);
+	h = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+	    "Connection: close\r\n\r\n";
+	assert_true(skit_http_parse_head(h, strlen(h), 1000, &resp, NULL) > 0);
+	assert_true(resp.chunked);
 	h = "HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\n\r\n";
 	assert_true(skit_http_parse_head(h, strlen(h), 1000, &resp, NULL) > 0);
 	assert_int_equal(resp.content_length, 5);
+	/* Nothing is left over from the previous (chunked) parse. */
+	assert_false(resp.chunked);
+	assert_false(resp.has_te);
+	assert_false(resp.conn_close);
 }
 
 static void
