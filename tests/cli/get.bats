@@ -323,3 +323,53 @@ sha() { sha256sum <"$1" | cut -d' ' -f1; }
 		}
 	done
 }
+
+@test "get: on a terminal: progress bar on stderr, saves to the URL's name" {
+	need_cmd script
+	# script(1) gives skit a terminal for stdout and stderr.
+	run -0 script -qec "'$SKIT' get '$U/big.bin'" /dev/null
+	[[ "$output" == *"stdout is a terminal: saving to 'big.bin'"* ]]
+	[[ "$output" == *"100% [====================]"* ]]
+	[[ "$output" == *"10.0 MiB"* ]]
+	[ "$(sha big.bin)" = "$(sha "$W/big.bin")" ]
+	# -q: no bar; stderr not a terminal: no bar either.
+	run -0 script -qec "'$SKIT' get -q -O q.bin '$U/big.bin'" /dev/null
+	[[ "$output" != *"100%"* ]]
+	run --separate-stderr "$SKIT" get -O n.bin "$U/big.bin"
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+}
+
+@test "get: --connect-timeout gives up on a listener that never accepts (exit 5)" {
+	# A listener with a full accept queue drops new SYNs, so the
+	# connection attempt hangs until the time-out.
+	python3 - "$BATS_TEST_TMPDIR/port" <<'PY' &
+import socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(0)
+held = []
+for _ in range(3):
+    c = socket.socket()
+    c.setblocking(False)
+    try:
+        c.connect(s.getsockname())
+    except BlockingIOError:
+        pass
+    held.append(c)
+time.sleep(0.2)
+open(sys.argv[1], "w").write(str(s.getsockname()[1]))
+time.sleep(30)
+PY
+	pid=$!
+	for i in $(seq 1 100); do
+		[ -s "$BATS_TEST_TMPDIR/port" ] && break
+		sleep 0.05
+	done
+	port=$(cat "$BATS_TEST_TMPDIR/port")
+	run --separate-stderr "$SKIT" get --connect-timeout 0.3 "http://127.0.0.1:$port/"
+	kill "$pid"
+	wait "$pid" 2>/dev/null || true
+	[ "$status" -eq 5 ]
+	[[ "$stderr" == *"hint: raise --connect-timeout"* ]]
+}
