@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -300,7 +301,7 @@ exchange(struct get_run *run, const struct skit_url *u, struct skit_url *next,
 	size_t len = 0;
 	ssize_t head_len = 0, n;
 	int rc, reqlen;
-	bool head_req = run->o->head;
+	bool head_req = run->o->head || !strcasecmp(run->method, "HEAD");
 
 	skit_url_format(u, utxt, sizeof(utxt));
 	run->status = 0;
@@ -520,11 +521,8 @@ exchange(struct get_run *run, const struct skit_url *u, struct skit_url *next,
 		}
 		rc = body_feed(run, &b, run->buf, (size_t)n, err);
 	}
-	if (rc < 0) {
-		if (err && !err->subject[0])
-			set_subject(err, utxt);
+	if (rc < 0)
 		goto out;
-	}
 	if (b.mode == SKIT_HTTP_BODY_CHUNKED && b.ch.ntrailers &&
 	    (o->show_headers || o->verbose))
 		show_head(run, b.ch.trailer, b.ch.trailer_len);
@@ -533,6 +531,8 @@ exchange(struct get_run *run, const struct skit_url *u, struct skit_url *next,
 	if (rc == 0)
 		rc = EXCHANGE_DONE;
 out:
+	if (rc < 0 && err && !err->subject[0])
+		set_subject(err, utxt);
 	if (rc < 0 && run->out_open) {
 		get_out_abort(&run->out);
 		run->out_open = false;
@@ -919,6 +919,9 @@ cmd_get(int argc, char **argv)
 	if (optind != argc - 1) {
 		cli_errorf("get: %s", optind >= argc ? "missing URL"
 						     : "one URL at a time");
+		if (optind + 1 < argc && argv[optind + 1][0] == '-')
+			cli_hint("options go before the URL: skit get "
+				 "[OPTIONS] URL");
 		fprintf(stderr, "usage: %s\n", get_help.synopsis);
 		rc = CLI_EXIT_USAGE;
 		goto done;

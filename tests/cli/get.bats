@@ -195,7 +195,7 @@ sha() { sha256sum <"$1" | cut -d' ' -f1; }
 @test "get: --timeout fires on a silent server (exit 5), no file left" {
 	run --separate-stderr "$SKIT" get --timeout 0.3 "$TS_URL/slowhead"
 	[ "$status" -eq 5 ]
-	[[ "$stderr" == *"no data for 300 ms"* ]]
+	[[ "$stderr" == *"read $TS_URL/slowhead: no data for 300 ms"* ]]
 	run --separate-stderr "$SKIT" get --timeout 0.3 -O slow.bin "$TS_URL/slowbody"
 	[ "$status" -eq 5 ]
 	[ -z "$(ls -A)" ]
@@ -211,6 +211,8 @@ sha() { sha256sum <"$1" | cut -d' ' -f1; }
 	run -0 "$SKIT" get --timeout 5 --head "$TS_URL/headonly"
 	[[ "$output" == *"HTTP/1.1 200 OK"* ]]
 	[[ "$output" == *"Content-Length: 12345"* ]]
+	run -0 "$SKIT" get --timeout 5 -X HEAD -q "$TS_URL/headonly"
+	[ -z "$output" ]
 	run -0 bash -c "'$SKIT' get -q '$TS_URL/headonly' > h.out"
 	[ "$(sha h.out)" = "$(sha "$TS/headonly.bin")" ]
 }
@@ -289,6 +291,9 @@ sha() { sha256sum <"$1" | cut -d' ' -f1; }
 	[ "$status" -eq 2 ]
 	run "$SKIT" get
 	[ "$status" -eq 2 ]
+	run "$SKIT" get "$U/one.bin" -O x
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"options go before the URL"* ]]
 }
 
 @test "get: IPv6 literal URLs against nginx on [::1]" {
