@@ -470,7 +470,7 @@ exchange(struct get_run *run, const struct skit_url *u, struct skit_url *next,
 			resume_from = 0;
 		}
 	}
-	if (head_req) {
+	if (o->head) {
 		/* --head: the response head is the payload. */
 		rc = open_output(run, 0, -1, err);
 		if (rc == 0)
