@@ -402,12 +402,18 @@ exchange(struct get_run *run, const struct skit_url *u, struct skit_url *next,
 			rc = skit_url_resolve(u, loc->value, loc->value_len,
 					      next, err);
 			if (rc < 0) {
-				if (err) {
-					err->column = 0;
-					snprintf(err->op, sizeof(err->op),
-						 "redirect from");
-					set_subject(err, utxt);
-				}
+				/* The server's fault, not a usage error. */
+				char why[160];
+
+				snprintf(why, sizeof(why), "%s",
+					 err ? err->detail : "");
+				rc = skit_err_setf(
+					err, SKIT_EHTTP, "redirect from", utxt,
+					0, "bad Location '%.*s': %s",
+					(int)(loc->value_len > 60
+						      ? 60
+						      : loc->value_len),
+					loc->value, why);
 				goto out;
 			}
 			rc = EXCHANGE_REDIRECT;

@@ -206,6 +206,10 @@ class Handler(socketserver.BaseRequestHandler):
         self.send(head(307, "Temporary Redirect", ["Location: echo",
                                                    "Content-Length: 0"]))
 
+    def r_bad_location(self, method, query, body):
+        self.send(head(302, "Found", ["Location: ftp://elsewhere/x",
+                                      "Content-Length: 0"]))
+
 
 ROUTES = {
     "/chunked": Handler.r_chunked,
@@ -228,6 +232,7 @@ ROUTES = {
     "/badframe": Handler.r_badframe,
     "/post-redirect": Handler.r_post_redirect,
     "/redirect-307": Handler.r_redirect_307,
+    "/bad-location": Handler.r_bad_location,
 }
 
 

@@ -111,6 +111,9 @@ sha() { sha256sum <"$1" | cut -d' ' -f1; }
 	run --separate-stderr "$SKIT" get "$U/loop1"
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"redirect loop"* ]]
+	run --separate-stderr "$SKIT" get "$TS_URL/bad-location"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"bad Location 'ftp://elsewhere/x': unsupported scheme"* ]]
 }
 
 @test "get: 404 exits 1 with the status and leaves no file" {
