@@ -136,6 +136,7 @@ struct cli_globals {
 extern struct cli_globals cli_g;
 
 /* The subcommands (sorted). */
+int cmd_get(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
 int cmd_resolve(int argc, char **argv);

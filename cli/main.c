@@ -19,6 +19,7 @@ struct command {
  * order). Adding one: see cli/cli.h.
  */
 static const struct command commands[] = {
+	{ "get", cmd_get, "fetch an http:// or https:// URL (like wget)" },
 	{ "help", cmd_help, "show help for skit or a command" },
 	{ "probe", cmd_probe,
 	  "which domain x type x protocol combinations work here, and why" },

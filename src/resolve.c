@@ -74,11 +74,14 @@ base(struct skit_sockaddr *sa, const struct skit_addr *a, int family)
 	sa->protocol = a->protocol;
 }
 
-/* Is IPv6 usable on this host (compiled in, not disabled)? */
+/*
+ * Is IPv6 usable on this host (compiled in, not disabled at boot)? A
+ * probe, not an action: untraced.
+ */
 static bool
 have_ipv6(void)
 {
-	int fd = skit_socket(AF_INET6, SOCK_DGRAM, 0, false);
+	int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
 		return false;

@@ -350,7 +350,7 @@ open_unconnected(const struct skit_addr *a, struct skit_sockaddr *sa, int flags,
 	return fd;
 }
 
-/* One attempt of skit_open; a->role is explicit. */
+/* skit_open with an explicit a->role. */
 static int
 open_once(const struct skit_addr *a, int flags, const struct skit_resolver *res,
 	  struct skit_sockaddr *local, struct skit_sockaddr *peer,
@@ -400,29 +400,6 @@ open_once(const struct skit_addr *a, int flags, const struct skit_resolver *res,
 	return fd;
 }
 
-/*
- * Errors worth another try with retry=: the peer not there yet, the
- * address still taken, a temporary resolver failure.
- */
-static bool
-transient(int code)
-{
-	switch (code) {
-	case -ECONNREFUSED:
-	case -ETIMEDOUT:
-	case -ECONNRESET:
-	case -ENETUNREACH:
-	case -EHOSTUNREACH:
-	case -EAGAIN:
-	case -EADDRINUSE:
-	case -ENOENT: /* a unix socket file not created yet */
-	case SKIT_EAI_AGAIN:
-		return true;
-	default:
-		return false;
-	}
-}
-
 int
 skit_open(const struct skit_addr *a, enum skit_role default_role, int flags,
 	  const struct skit_resolver *res, struct skit_sockaddr *local,
@@ -430,12 +407,7 @@ skit_open(const struct skit_addr *a, enum skit_role default_role, int flags,
 {
 	enum skit_role role =
 		a->role != SKIT_ROLE_DEFAULT ? a->role : default_role;
-	bool forever = skit_addr_num(a, SKIT_OPT_FOREVER, 0) != 0;
-	long long retries = skit_addr_num(a, SKIT_OPT_RETRY, 0);
-	long long interval = skit_addr_num(a, SKIT_OPT_INTERVAL, 1000);
 	struct skit_addr ac;
-	struct timespec ts;
-	int fd;
 
 	skit_err_clear(err);
 	if (!skit_kind_is_socket(a->kind))
@@ -449,16 +421,5 @@ skit_open(const struct skit_addr *a, enum skit_role default_role, int flags,
 		flags |= SKIT_OPEN_PASSIVE;
 	else
 		flags &= ~SKIT_OPEN_PASSIVE;
-	for (long long attempt = 0;; attempt++) {
-		fd = open_once(&ac, flags, res, local, peer, err);
-		if (fd >= 0 || !transient(fd) ||
-		    (!forever && attempt >= retries))
-			return fd;
-		ts.tv_sec = (time_t)(interval / 1000);
-		ts.tv_nsec = (long)(interval % 1000) * 1000000;
-		/* A signal ends the waiting: the caller may want to quit. */
-		if (nanosleep(&ts, NULL) < 0)
-			return fd;
-		skit_err_clear(err);
-	}
+	return open_once(&ac, flags, res, local, peer, err);
 }

@@ -124,10 +124,9 @@ int skit_sock_apply_opts(int fd, const struct skit_addr *a,
  * replies). Packet sockets are bound in either role (they cannot
  * connect). An ICMP datagram socket refused by ping_group_range falls
  * back to a raw one (peer->type says which).
- * retry=N (or forever) repeats the whole open after interval= (default
- * 1 s) when it failed for a reason that may pass (refused, timed out,
- * unreachable, address in use, no socket file yet, EAI_AGAIN); a
- * signal during the wait ends it with the last error.
+ * One attempt: retry=, interval= and forever are left to the caller
+ * (the relay retries from its event loop, which a sleep in here would
+ * block).
  * flags: SKIT_OPEN_NONBLOCK for an O_NONBLOCK fd, SKIT_OPEN_NUMERIC,
  * SKIT_OPEN_NOCONNECT. res: the resolver hook (NULL: getaddrinfo).
  * local and peer (may be NULL) receive the socket's own address and the

@@ -1013,6 +1013,77 @@ test_format_short(void **state)
 	assert_true(skit_addr_format(&a, buf, sizeof(buf)) < 0);
 }
 
+/*
+ * The canonical text of the largest addresses still fits in
+ * SKIT_ADDR_TEXT_MAX, so format -> parse cannot fail on length even
+ * when a short input expands (rcvbuf=1023m, interval=1h, sp=).
+ */
+static void
+check_fits(const char *text, enum skit_role role)
+{
+	static char buf[4 * SKIT_ADDR_TEXT_MAX];
+	struct skit_addr a, b;
+	struct skit_err err;
+	char msg[512];
+	int n;
+
+	if (skit_addr_parse(text, role, &a, &err) != 0)
+		fail_msg("%s", skit_err_format(&err, msg, sizeof(msg)));
+	n = skit_addr_format(&a, buf, sizeof(buf));
+	assert_true(n > 0 && n <= SKIT_ADDR_TEXT_MAX);
+	assert_int_equal(skit_addr_parse(buf, role, &b, &err), 0);
+	assert_true(skit_addr_equal(&a, &b));
+}
+
+static void
+test_canonical_fits(void **state)
+{
+	static char text[4 * SKIT_ADDR_TEXT_MAX], host[300], path[120];
+	static const char opts[] =
+		",reuseaddr=0,reuseport=0,nodelay=0,keepalive=0,rcvbuf=1023m,"
+		"sndbuf=1023m,ttl=255,tos=255,v6only=0,bindtodevice="
+		"abcdefghijklmno,"
+		"mark=0xffffffff,retry=1000000,interval=24h,forever=0,"
+		"idle-timeout=24h";
+
+	(void)state;
+	memset(host, 'h', 253);
+	host[253] = '\0';
+	/* Every backslash doubles in the canonical text. */
+	memset(path, '\\', 107);
+	path[107] = '\0';
+	snprintf(text, sizeof(text),
+		 "tcp4-connect:%s:abcdefghijklmnopqrstuvwxyz01234%s,"
+		 "connect-timeout=24h,bind=%s:abcdefghijklmnopqrstuvwxyz01234",
+		 host, opts, host);
+	assert_true(strlen(text) <= SKIT_ADDR_TEXT_MAX);
+	check_fits(text, D);
+	snprintf(text, sizeof(text),
+		 "tcp6-listen:%s:1%s,backlog=65535,fork=0,max-conns=1000000,"
+		 "range=[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]/128",
+		 host, opts);
+	check_fits(text, D);
+	snprintf(text, sizeof(text),
+		 "unix-seqpacket-connect:@%s,rcvbuf=1023m,sndbuf=1023m,retry="
+		 "1000000,"
+		 "interval=24h,forever=0,idle-timeout=24h,connect-timeout=24h,"
+		 "bind=@%s",
+		 path, path);
+	check_fits(text, D);
+	snprintf(text, sizeof(text),
+		 "unix-dgram-listen:%s,mode=07777,user="
+		 "abcdefghijklmnopqrstuvwxyz012345,"
+		 "group=abcdefghijklmnopqrstuvwxyz012345,unlink=0,rcvbuf=1023m,"
+		 "sndbuf=1023m,fork=0,max-conns=1000000,idle-timeout=24h",
+		 path);
+	check_fits(text, D);
+	memset(host, '\\', 255);
+	host[255] = '\0';
+	snprintf(text, sizeof(text),
+		 "file:%s,append=0,create=0,trunc=0,idle-timeout=24h", host);
+	check_fits(text, D);
+}
+
 int
 main(void)
 {
@@ -1029,6 +1100,7 @@ main(void)
 		cmocka_unit_test(test_opt_table),
 		cmocka_unit_test(test_kind_table),
 		cmocka_unit_test(test_format_short),
+		cmocka_unit_test(test_canonical_fits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

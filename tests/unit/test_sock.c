@@ -334,6 +334,15 @@ test_privileged_options(void **state)
 		 ntohs(((struct sockaddr_in *)&local.ss)->sin_port));
 	cfd = th_open(t, SKIT_ROLE_CONNECT, 0, NULL, NULL);
 	assert_int_equal(getint(cfd, SOL_SOCKET, SO_MARK), 9);
+	{
+		/* The whole u32 range of SO_MARK. */
+		int m = th_open("udp4:127.0.0.1:0,mark=4294967295",
+				SKIT_ROLE_LISTEN, 0, NULL, NULL);
+
+		assert_int_equal((uint32_t)getint(m, SOL_SOCKET, SO_MARK),
+				 UINT32_MAX);
+		close(m);
+	}
 	s = skit_accept(lfd, false, NULL);
 	assert_true(s >= 0);
 	close(s);
@@ -361,6 +370,24 @@ test_packet_icmp_open(void **state)
 	assert_int_equal(ll->sll_ifindex, (int)if_nametoindex("lo"));
 	assert_int_equal(ll->sll_protocol, htons(0x88b5));
 	close(fd);
+	{
+		/* Raw IP, protocol 253 (experimental): a datagram goes. */
+		char buf[128];
+		int l = th_open("ip:127.0.0.1,proto=253", SKIT_ROLE_LISTEN, 0,
+				NULL, NULL);
+		int c = th_open("ip:127.0.0.1,proto=253", SKIT_ROLE_CONNECT, 0,
+				NULL, &peer);
+
+		assert_int_equal(peer.type, SOCK_RAW);
+		assert_int_equal(peer.protocol, 253);
+		assert_int_equal(skit_write_all(c, "raw!", 4, 1000), 4);
+		/* IPv4 raw sockets receive the IP header too. */
+		assert_int_equal(skit_wait_fd(l, POLLIN, 5000), 1);
+		assert_int_equal(skit_read_some(l, buf, sizeof(buf)), 24);
+		assert_memory_equal(buf + 20, "raw!", 4);
+		close(c);
+		close(l);
+	}
 	fd = th_open("icmp:127.0.0.1", SKIT_ROLE_CONNECT, 0, &local, &peer);
 	assert_true(peer.type == SOCK_DGRAM || peer.type == SOCK_RAW);
 	assert_int_equal(peer.protocol, IPPROTO_ICMP);
@@ -391,6 +418,38 @@ test_udp_dual_stack(void **state)
 	assert_int_equal(skit_read_some(lfd, buf, sizeof(buf)), 2);
 	close(cfd);
 	close(lfd);
+}
+
+/* ttl= and tos= land on their IPv6 twins on an AF_INET6 socket. */
+static void
+test_options_ipv6(void **state)
+{
+	int fd;
+
+	(void)state;
+	if (!th_have_ipv6()) {
+		print_message("skip: no IPv6 loopback\n");
+		skip();
+	}
+	fd = th_open("udp6:[::1]:0,ttl=9,tos=32", SKIT_ROLE_LISTEN, 0, NULL,
+		     NULL);
+	assert_int_equal(getint(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS), 9);
+	assert_int_equal(getint(fd, IPPROTO_IPV6, IPV6_TCLASS), 32);
+	close(fd);
+}
+
+/* mode= on an abstract name would protect nothing: refused. */
+static void
+test_abstract_mode_refused(void **state)
+{
+	struct skit_err err;
+	char t[100];
+
+	(void)state;
+	snprintf(t, sizeof(t), "unix:@skit-mode-%d,mode=0600", (int)getpid());
+	assert_int_equal(th_open_err(t, SKIT_ROLE_LISTEN, 0, NULL, &err),
+			 SKIT_EOPTION);
+	assert_non_null(strstr(err.detail, "abstract"));
 }
 
 static void
@@ -544,6 +603,27 @@ test_vsock_create(void **state)
 	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
 	assert_true(fcntl(fd, F_GETFL) & O_NONBLOCK);
 	close(fd);
+
+	/* Listening needs no peer: bind to any CID and listen. */
+	{
+		struct skit_sockaddr local;
+		struct skit_err e2;
+		char t[64];
+		int l;
+
+		snprintf(t, sizeof(t), "vsock::%d",
+			 40000 + (int)getpid() % 20000);
+		th_parse(t, SKIT_ROLE_LISTEN, &a);
+		l = skit_open(&a, SKIT_ROLE_LISTEN, 0, NULL, &local, NULL, &e2);
+		if (l == -EADDRNOTAVAIL || l == -ENODEV) {
+			print_message("skip: no vsock transport to bind\n");
+			skip();
+		}
+		assert_true(l >= 0);
+		assert_int_equal(local.family, AF_VSOCK);
+		assert_int_equal(getint(l, SOL_SOCKET, SO_ACCEPTCONN), 1);
+		close(l);
+	}
 }
 
 static void
@@ -574,6 +654,8 @@ main(void)
 		cmocka_unit_test(test_privileged_options),
 		cmocka_unit_test(test_packet_icmp_open),
 		cmocka_unit_test(test_udp_dual_stack),
+		cmocka_unit_test(test_options_ipv6),
+		cmocka_unit_test(test_abstract_mode_refused),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_trace),
 		cmocka_unit_test(test_local_peer),

@@ -176,6 +176,35 @@ test_live_refused(void **state)
 	close(live);
 }
 
+/* A live server with a full backlog: refused at once, never a hang. */
+static void
+test_live_busy(void **state)
+{
+	struct sockaddr_un un = { .sun_family = AF_UNIX };
+	char p[100], t[200];
+	struct skit_err err;
+	int live, c[4], n, r = 0;
+
+	(void)state;
+	path_in(p, sizeof(p), "busy.sock");
+	snprintf(t, sizeof(t), "unix:%s,backlog=0", p);
+	live = th_open(t, SKIT_ROLE_LISTEN, 0, NULL, NULL);
+	snprintf(un.sun_path, sizeof(un.sun_path), "%s", p);
+	/* Nonblocking clients until the queue is full (bounded). */
+	for (n = 0; n < 4 && r == 0; n++) {
+		c[n] = skit_socket(AF_UNIX, SOCK_STREAM, 0, true);
+		assert_true(c[n] >= 0);
+		r = connect(c[n], (struct sockaddr *)&un, sizeof(un));
+	}
+	assert_int_equal(r, -1);
+	assert_int_equal(errno, EAGAIN);
+	assert_int_equal(skit_unix_prepare(p, SOCK_STREAM, &err), SKIT_ELIVE);
+	assert_int_equal(access(p, F_OK), 0);
+	for (int i = 0; i < n; i++)
+		close(c[i]);
+	close(live);
+}
+
 /*
  * The trace hook fires right after each call: at "listen(" the socket
  * file must already carry its final mode and owner.
@@ -335,6 +364,7 @@ main(void)
 		cmocka_unit_test(test_stale_replaced),
 		cmocka_unit_test(test_regular_file_untouched),
 		cmocka_unit_test(test_live_refused),
+		cmocka_unit_test(test_live_busy),
 		cmocka_unit_test(test_mode_before_listen),
 		cmocka_unit_test(test_user_group),
 		cmocka_unit_test(test_prepare_direct),
