@@ -140,6 +140,34 @@ check_rr() {
 	echo "$output" | jq -e '.bytes_received == 1048576 and .bytes_sent == 0' >/dev/null
 }
 
+@test "bench rr over udp: lost datagrams are counted, the rest measured" {
+	# An echo that drops every third datagram.
+	python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1], flush=True)
+n = 0
+while n < 1000:
+    b, a = s.recvfrom(65536)
+    n += 1
+    if n % 3:
+        s.sendto(b, a)
+' >"$BATS_TEST_TMPDIR/lossy.port" &
+	lpid=$!
+	for i in $(seq 1 100); do [ -s "$BATS_TEST_TMPDIR/lossy.port" ] && break; sleep 0.05; done
+	port=$(cat "$BATS_TEST_TMPDIR/lossy.port")
+	for c in 1 2; do
+		run timeout 30 "$SKIT" bench -m rr -r 30 -c "$c" --timeout 0.1 --json "udp:127.0.0.1:$port"
+		[ "$status" -eq 0 ] || { echo "$output"; false; }
+		echo "$output" | jq -e '.requests + .lost == 30 and .lost == 10 and
+			.late == 0 and .latency_us.p50 <= .latency_us.max' >/dev/null ||
+			{ echo "c=$c: $output"; false; }
+	done
+	kill "$lpid" 2>/dev/null || true
+	wait "$lpid" 2>/dev/null || true
+}
+
 @test "bench conns: opens, probes and holds; setup rate reported" {
 	skit_bg -v echo -t 2 tcp:127.0.0.1:0
 	run timeout 30 "$SKIT" bench -m conns -n 300 -s 8 -d 0.2 --json "$BG_ADDR"
