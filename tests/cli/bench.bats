@@ -101,6 +101,15 @@ check_rr() {
 	[ "$served" -gt $((n * 64)) ]
 }
 
+@test "bench on a terminal: a live progress line on stderr" {
+	need_cmd script
+	skit_bg -v echo -t 1 tcp:127.0.0.1:0
+	run timeout 30 script -qec "$SKIT bench -m rr -d 0.5 -i 0.1 $BG_ADDR" /dev/null
+	[ "$status" -eq 0 ]
+	[[ "$output" == *$'\r'*" requests/s"* ]]
+	[[ "$output" == *"latency (us)"* ]]
+}
+
 @test "bench crr over tcp and unix: one connection per request" {
 	for a in tcp:127.0.0.1:0 "unix:@skit-bc-$$"; do
 		skit_bg -v echo -t 2 "$a"
