@@ -851,6 +851,64 @@ bench_watchdog(const struct bench_cfg *cfg, struct bench_worker *w)
 	}
 }
 
+/* The i-th of n shares of total (the first total % n get one more). */
+static uint64_t
+share(uint64_t total, uint64_t n, uint64_t i)
+{
+	return total / n + (i < total % n);
+}
+
+/* conns: open them all, then the hold starts. */
+static void
+start_conns(struct bench_worker *w)
+{
+	conns_open(w);
+	if (!w->live.conn_ok && w->conn_err) {
+		w->err = w->conn_err;
+		w->errrec = w->conn_errrec;
+		w->stopping = true;
+	}
+	if (w->cfg->size > 0)
+		skit_loop_timer(w->loop, SCAN_MS, on_scan, w);
+	w->counting = true;
+	w->t_count = skit_now_ns();
+}
+
+/* rr, crr, throughput: open the connections and start the load. */
+static void
+start_load(struct bench_worker *w)
+{
+	const struct bench_cfg *cfg = w->cfg;
+
+	for (int i = 0; i < w->nconn && !w->stopping; i++) {
+		struct bench_conn *c = &w->conns[i];
+
+		if (cfg->mode == BENCH_CRR) {
+			start_cycle(c);
+			continue;
+		}
+		if (conn_open(c) < 0) {
+			w->err = w->conn_err;
+			w->errrec = w->conn_errrec;
+			w->stopping = true;
+			break;
+		}
+		if (cfg->mode != BENCH_THROUGHPUT) {
+			if (more_requests(w))
+				start_request(c);
+			continue;
+		}
+		c->st = C_STREAM;
+		if (cfg->bytes)
+			c->quota_left = share(w->quota, (uint64_t)w->nconn,
+					      (uint64_t)i);
+		want(c, SKIT_EV_READ |
+				(cfg->dir & BENCH_SEND ? SKIT_EV_WRITE : 0));
+	}
+	if (cfg->mode != BENCH_THROUGHPUT)
+		skit_loop_timer(w->loop, SCAN_MS, on_scan, w);
+}
+
 static void *
 worker_main(void *arg)
 {
@@ -869,52 +927,10 @@ worker_main(void *arg)
 		skit_loop_timer(w->loop, cfg->warmup_ms, on_warm, w);
 	else
 		on_warm(w->loop, w);
-	if (cfg->mode == BENCH_CONNS) {
-		conns_open(w);
-		if (!w->live.conn_ok && w->conn_err) {
-			w->err = w->conn_err;
-			w->errrec = w->conn_errrec;
-			w->stopping = true;
-		}
-		if (cfg->size > 0)
-			skit_loop_timer(w->loop, SCAN_MS, on_scan, w);
-		/* The hold starts now. */
-		w->counting = true;
-		w->t_count = skit_now_ns();
-	} else {
-		for (int i = 0; i < w->nconn && !w->stopping; i++) {
-			struct bench_conn *c = &w->conns[i];
-
-			if (cfg->mode == BENCH_CRR) {
-				start_cycle(c);
-				continue;
-			}
-			if (conn_open(c) < 0) {
-				w->err = w->conn_err;
-				w->errrec = w->conn_errrec;
-				w->stopping = true;
-				break;
-			}
-			if (cfg->mode == BENCH_THROUGHPUT) {
-				c->st = C_STREAM;
-				c->quota_left =
-					cfg->bytes
-						? w->quota / (uint64_t)w->nconn +
-							  ((uint64_t)i <
-							   w->quota %
-								   (uint64_t)w
-									   ->nconn)
-						: 0;
-				want(c, SKIT_EV_READ | (cfg->dir & BENCH_SEND
-								? SKIT_EV_WRITE
-								: 0));
-			} else if (more_requests(w)) {
-				start_request(c);
-			}
-		}
-		if (cfg->mode != BENCH_THROUGHPUT)
-			skit_loop_timer(w->loop, SCAN_MS, on_scan, w);
-	}
+	if (cfg->mode == BENCH_CONNS)
+		start_conns(w);
+	else
+		start_load(w);
 	if (cfg->mode == BENCH_CONNS && cfg->duration_ms > 0 && !w->stopping)
 		skit_loop_timer(w->loop, cfg->duration_ms, on_end, w);
 	r = 0;
@@ -951,13 +967,11 @@ bench_start(const struct bench_cfg *cfg, struct bench_worker *w)
 		x->nconn = n;
 		x->first = first;
 		if (cfg->requests)
-			q = (uint64_t)cfg->requests / (uint64_t)cfg->threads +
-			    ((uint64_t)t <
-			     (uint64_t)cfg->requests % (uint64_t)cfg->threads);
+			q = share((uint64_t)cfg->requests,
+				  (uint64_t)cfg->threads, (uint64_t)t);
 		if (cfg->mode == BENCH_THROUGHPUT && cfg->bytes)
-			q = (uint64_t)cfg->bytes / (uint64_t)cfg->threads +
-			    ((uint64_t)t <
-			     (uint64_t)cfg->bytes % (uint64_t)cfg->threads);
+			q = share((uint64_t)cfg->bytes, (uint64_t)cfg->threads,
+				  (uint64_t)t);
 		x->quota = q;
 		x->fast = cfg->mode == BENCH_RR && n == 1;
 		x->fast_fd = -1;
