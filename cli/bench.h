@@ -116,6 +116,59 @@ struct bench_worker {
 /* The watchdog of the fast path; call now and then from the main thread. */
 void bench_watchdog(const struct bench_cfg *cfg, struct bench_worker *w);
 
+enum conn_state {
+	C_IDLE = 0, /* closed (crr between cycles, conns failed) */
+	C_SEND,	    /* request partly written */
+	C_WAIT,	    /* request written, reply partly read */
+	C_HOLD,	    /* conns: open, probe answered (or none) */
+	C_STREAM,   /* throughput */
+	C_DONE,	    /* finished its share */
+};
+
+struct bench_conn {
+	struct bench_worker *w;
+	int fd;
+	int idx; /* global connection number */
+	enum conn_state st;
+	uint64_t seq;
+	size_t sent, got;
+	int64_t t0, tcycle;  /* request start, crr cycle start */
+	uint64_t quota_left; /* throughput --bytes: this stream's share */
+	bool shut;	     /* throughput: SHUT_WR sent */
+	bool counted;	     /* the request started after the warm-up */
+};
+
+/* Shared by bench_run.c (the event-loop path) and bench_fast.c. */
+bool bench_is_dgram(const struct bench_cfg *cfg);
+bool bench_msg_based(const struct bench_cfg *cfg);
+void bench_fatal(struct bench_worker *w, int code, const char *op,
+		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void bench_stamp(char *buf, size_t size, uint64_t seq);
+int bench_conn_open(struct bench_conn *c, bool blocking);
+bool bench_check_reply(struct bench_conn *c, const char *got, size_t off,
+		       size_t n);
+void bench_run_fast(struct bench_worker *w);
+
+/* Totals over the workers (bench_report.c). */
+struct bench_sum {
+	uint64_t requests, tx, rx, lost, late, conn_ok, conn_fail, breaks;
+	uint64_t served, closed, open_now;
+	double secs;	   /* counted window */
+	double setup_secs; /* conns */
+	struct skit_hist *hist;
+};
+
+extern const char *const bench_mode_names[];
+void bench_sum_up(const struct bench_cfg *cfg, struct bench_worker *w,
+		  struct bench_sum *s);
+double bench_per_s(uint64_t n, double secs);
+/* A human rate into buf: "1.23 G", "456.7 k". Returns buf. */
+const char *bench_human(double v, char *buf, size_t len);
+void bench_print_json(const struct bench_cfg *cfg, struct bench_worker *w,
+		      const struct bench_sum *s, bool stream);
+void bench_print_text(const struct bench_cfg *cfg, struct bench_worker *w,
+		      const struct bench_sum *s);
+
 /* Set a string option in a parsed address (0, or -1 when full). */
 int bench_addr_set_str(struct skit_addr *a, enum skit_opt id, const char *v);
 

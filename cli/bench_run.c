@@ -25,45 +25,21 @@
 
 #define SCAN_MS 50 /* how often time-outs are checked */
 
-enum conn_state {
-	C_IDLE = 0, /* closed (crr between cycles, conns failed) */
-	C_SEND,	    /* request partly written */
-	C_WAIT,	    /* request written, reply partly read */
-	C_HOLD,	    /* conns: open, probe answered (or none) */
-	C_STREAM,   /* throughput */
-	C_DONE,	    /* finished its share */
-};
-
-struct bench_conn {
-	struct bench_worker *w;
-	int fd;
-	int idx; /* global connection number */
-	enum conn_state st;
-	uint64_t seq;
-	size_t sent, got;
-	int64_t t0, tcycle;  /* request start, crr cycle start */
-	uint64_t quota_left; /* throughput --bytes: this stream's share */
-	bool shut;	     /* throughput: SHUT_WR sent */
-	bool counted;	     /* the request started after the warm-up */
-};
-
-static bool
-is_dgram(const struct bench_cfg *cfg)
+bool
+bench_is_dgram(const struct bench_cfg *cfg)
 {
 	return cfg->type == SOCK_DGRAM;
 }
 
-static bool
-msg_based(const struct bench_cfg *cfg)
+bool
+bench_msg_based(const struct bench_cfg *cfg)
 {
 	return cfg->type != SOCK_STREAM;
 }
 
-static void fatal(struct bench_worker *w, int code, const char *op,
-		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static void
-fatal(struct bench_worker *w, int code, const char *op, const char *fmt, ...)
+void
+bench_fatal(struct bench_worker *w, int code, const char *op, const char *fmt,
+	    ...)
 {
 	va_list ap;
 
@@ -86,8 +62,8 @@ fatal(struct bench_worker *w, int code, const char *op, const char *fmt, ...)
 }
 
 /* The request bytes: a fixed pattern, the first 8 bytes the sequence. */
-static void
-stamp(char *buf, size_t size, uint64_t seq)
+void
+bench_stamp(char *buf, size_t size, uint64_t seq)
 {
 	if (size >= 8)
 		memcpy(buf, &seq, 8);
@@ -114,8 +90,8 @@ static void on_io(struct skit_loop *loop, int fd, unsigned events, void *data);
 
 /* Open c's connection (blocking connect); a nonblocking fd in the loop,
  * or a blocking one outside it (the fast path). */
-static int
-conn_open_how(struct bench_conn *c, bool blocking)
+int
+bench_conn_open(struct bench_conn *c, bool blocking)
 {
 	struct bench_worker *w = c->w;
 	const struct bench_cfg *cfg = w->cfg;
@@ -160,7 +136,7 @@ conn_open_how(struct bench_conn *c, bool blocking)
 static int
 conn_open(struct bench_conn *c)
 {
-	return conn_open_how(c, false);
+	return bench_conn_open(c, false);
 }
 
 static void
@@ -181,7 +157,7 @@ send_more(struct bench_conn *c)
 	ssize_t n;
 
 	/* The buffer is shared by the worker's connections: stamp again. */
-	stamp(w->sbuf, size, c->seq);
+	bench_stamp(w->sbuf, size, c->seq);
 	n = skit_write_some(c->fd, w->sbuf + c->sent, size - c->sent);
 	if (n == -EAGAIN) {
 		want(c, SKIT_EV_READ | SKIT_EV_WRITE);
@@ -193,11 +169,11 @@ send_more(struct bench_conn *c)
 	}
 	if (n < 0) {
 		if (!cycle_broken(c))
-			fatal(w, (int)n, "send to", NULL);
+			bench_fatal(w, (int)n, "send to", NULL);
 		return false;
 	}
 	c->sent += (size_t)n;
-	if (msg_based(w->cfg) || c->sent == size) {
+	if (bench_msg_based(w->cfg) || c->sent == size) {
 		c->sent = size;
 		c->st = C_WAIT;
 		want(c, SKIT_EV_READ);
@@ -227,7 +203,7 @@ start_request(struct bench_conn *c)
 	c->counted = w->counting;
 	if (c->counted)
 		w->issued++;
-	stamp(w->sbuf, (size_t)w->cfg->size, c->seq);
+	bench_stamp(w->sbuf, (size_t)w->cfg->size, c->seq);
 	c->sent = c->got = 0;
 	c->st = C_SEND;
 	c->t0 = skit_now_ns();
@@ -303,13 +279,14 @@ start_cycle(struct bench_conn *c)
 	}
 	c->st = C_IDLE;
 	if (more_requests(w))
-		fatal(w, w->conn_err ? w->conn_err : -EIO, "connect", NULL);
+		bench_fatal(w, w->conn_err ? w->conn_err : -EIO, "connect",
+			    NULL);
 }
 
 /* Compare reply bytes with what was sent; false (and fatal) if they
  * differ. */
-static bool
-check_reply(struct bench_conn *c, const char *got, size_t off, size_t n)
+bool
+bench_check_reply(struct bench_conn *c, const char *got, size_t off, size_t n)
 {
 	struct bench_worker *w = c->w;
 
@@ -317,10 +294,11 @@ check_reply(struct bench_conn *c, const char *got, size_t off, size_t n)
 		return true;
 	for (size_t i = 0; i < n; i++)
 		if (got[i] != w->sbuf[off + i]) {
-			fatal(w, SKIT_EPROTO, "bench",
-			      "the reply is not an echo of the request (byte "
-			      "%zu differs)",
-			      off + i);
+			bench_fatal(
+				w, SKIT_EPROTO, "bench",
+				"the reply is not an echo of the request (byte "
+				"%zu differs)",
+				off + i);
 			break;
 		}
 	return false;
@@ -367,7 +345,7 @@ on_reply(struct bench_conn *c)
 	size_t size = (size_t)cfg->size;
 	ssize_t n;
 
-	if (msg_based(cfg)) {
+	if (bench_msg_based(cfg)) {
 		n = skit_read_some(c->fd, w->rbuf, w->bufsz);
 		if (n == -EAGAIN)
 			return;
@@ -380,31 +358,31 @@ on_reply(struct bench_conn *c)
 		    cycle_broken(c))
 			return;
 		if (n < 0) {
-			fatal(w, (int)n, "receive from", NULL);
+			bench_fatal(w, (int)n, "receive from", NULL);
 			return;
 		}
 		if (n == 0 && cfg->type == SOCK_SEQPACKET) {
-			fatal(w, SKIT_ETRUNC, "bench",
-			      "the server closed the connection");
+			bench_fatal(w, SKIT_ETRUNC, "bench",
+				    "the server closed the connection");
 			return;
 		}
 		if (c->st != C_WAIT) {
 			w->late++;
 			return;
 		}
-		if (is_dgram(cfg) && size >= 8 && (size_t)n == size &&
+		if (bench_is_dgram(cfg) && size >= 8 && (size_t)n == size &&
 		    memcmp(w->rbuf, &c->seq, 8) != 0) {
 			w->late++; /* an answer to an earlier, lost request */
 			return;
 		}
 		if ((size_t)n != size) {
-			fatal(w, SKIT_EPROTO, "bench",
-			      "the reply has %zd bytes, the request %zu", n,
-			      size);
+			bench_fatal(w, SKIT_EPROTO, "bench",
+				    "the reply has %zd bytes, the request %zu",
+				    n, size);
 			return;
 		}
-		stamp(w->sbuf, size, c->seq);
-		if (check_reply(c, w->rbuf, 0, size))
+		bench_stamp(w->sbuf, size, c->seq);
+		if (bench_check_reply(c, w->rbuf, 0, size))
 			request_done(c);
 		return;
 	}
@@ -418,21 +396,21 @@ on_reply(struct bench_conn *c)
 	if (n <= 0 && cycle_broken(c))
 		return;
 	if (n < 0) {
-		fatal(w, (int)n, "receive from", NULL);
+		bench_fatal(w, (int)n, "receive from", NULL);
 		return;
 	}
 	if (n == 0) {
-		fatal(w, SKIT_ETRUNC, "bench",
-		      "the server closed the connection before replying");
+		bench_fatal(w, SKIT_ETRUNC, "bench",
+			    "the server closed the connection before replying");
 		return;
 	}
 	if (c->st != C_WAIT && c->st != C_SEND) {
-		fatal(w, SKIT_EPROTO, "bench",
-		      "the server sent data nobody asked for");
+		bench_fatal(w, SKIT_EPROTO, "bench",
+			    "the server sent data nobody asked for");
 		return;
 	}
-	stamp(w->sbuf, size, c->seq);
-	if (!check_reply(c, w->rbuf, c->got, (size_t)n))
+	bench_stamp(w->sbuf, size, c->seq);
+	if (!bench_check_reply(c, w->rbuf, c->got, (size_t)n))
 		return;
 	c->got += (size_t)n;
 	if (c->got == size && c->sent == size)
@@ -454,7 +432,7 @@ stream_io(struct bench_conn *c, unsigned events)
 			len = (size_t)c->quota_left;
 		n = len ? skit_write_some(c->fd, w->sbuf, len) : 0;
 		if (n < 0 && n != -EAGAIN) {
-			fatal(w, (int)n, "send to", NULL);
+			bench_fatal(w, (int)n, "send to", NULL);
 			return;
 		}
 		if (n > 0) {
@@ -481,13 +459,13 @@ stream_io(struct bench_conn *c, unsigned events)
 	if (n == -EAGAIN)
 		return;
 	if (n < 0) {
-		fatal(w, (int)n, "receive from", NULL);
+		bench_fatal(w, (int)n, "receive from", NULL);
 		return;
 	}
 	if (n == 0) {
 		if (!c->shut && !(cfg->bytes && cfg->dir == BENCH_RECV)) {
-			fatal(w, SKIT_ETRUNC, "bench",
-			      "the server closed the connection");
+			bench_fatal(w, SKIT_ETRUNC, "bench",
+				    "the server closed the connection");
 			return;
 		}
 		conn_close(c);
@@ -580,7 +558,7 @@ on_scan(struct skit_loop *loop, void *data)
 
 		if ((c->st != C_WAIT && c->st != C_SEND) || now - c->t0 < lim)
 			continue;
-		if (is_dgram(cfg) && cfg->mode == BENCH_RR) {
+		if (bench_is_dgram(cfg) && cfg->mode == BENCH_RR) {
 			/* Lost: count it, send the next. */
 			if (c->counted) {
 				w->done++;
@@ -599,9 +577,9 @@ on_scan(struct skit_loop *loop, void *data)
 				c->st = C_DONE;
 			continue;
 		}
-		fatal(w, SKIT_ENOREPLY, "bench",
-		      "no reply within %lld ms (is it an echo server?)",
-		      cfg->timeout_ms);
+		bench_fatal(w, SKIT_ENOREPLY, "bench",
+			    "no reply within %lld ms (is it an echo server?)",
+			    cfg->timeout_ms);
 		return;
 	}
 	if (!w->stopping)
@@ -655,200 +633,6 @@ conns_open(struct bench_worker *w)
 			skit_loop_run_once(w->loop, 0);
 	}
 	w->setup_ns = skit_now_ns() - t;
-}
-
-/* ---- the blocking fast path (rr, one connection per thread) ---- */
-
-static void
-fast_close(struct bench_worker *w, struct bench_conn *c)
-{
-	pthread_mutex_lock(&w->fdlock);
-	w->fast_fd = -1;
-	pthread_mutex_unlock(&w->fdlock);
-	if (c->fd >= 0)
-		skit_close(c->fd);
-	c->fd = -1;
-}
-
-static int
-fast_open(struct bench_worker *w, struct bench_conn *c)
-{
-	int r = conn_open_how(c, true);
-
-	if (r < 0)
-		return r;
-	pthread_mutex_lock(&w->fdlock);
-	w->fast_fd = c->fd;
-	pthread_mutex_unlock(&w->fdlock);
-	return 0;
-}
-
-/* A read or write failed: time-out, abort, or a real error. Returns 1
- * when the request counts as lost and the loop goes on, -1 to stop. */
-static int
-fast_failed(struct bench_worker *w, struct bench_conn *c, ssize_t n)
-{
-	const struct bench_cfg *cfg = w->cfg;
-
-	if (atomic_load(&w->abort))
-		return -1;
-	if (atomic_load(&w->wd_fired)) {
-		if (!is_dgram(cfg)) {
-			fatal(w, SKIT_ENOREPLY, "bench",
-			      "no reply within %lld ms (is it an echo "
-			      "server?)",
-			      cfg->timeout_ms);
-			return -1;
-		}
-		/* Lost: a fresh socket (the old one was shut down). */
-		fast_close(w, c);
-		atomic_store(&w->wd_fired, false);
-		if (fast_open(w, c) < 0) {
-			w->err = w->conn_err;
-			w->errrec = w->conn_errrec;
-			return -1;
-		}
-		return 1;
-	}
-	if (n == 0)
-		fatal(w, SKIT_ETRUNC, "bench",
-		      "the server closed the connection before replying");
-	else
-		fatal(w, (int)n, n < 0 ? "receive from" : "bench", NULL);
-	return -1;
-}
-
-/* One request and its reply; 0 done, 1 lost, -1 stop. */
-static int
-fast_exchange(struct bench_worker *w, struct bench_conn *c)
-{
-	const struct bench_cfg *cfg = w->cfg;
-	size_t size = (size_t)cfg->size, got = 0;
-	ssize_t n;
-
-	for (size_t sent = 0; sent < size;) {
-		n = skit_write_some(c->fd, w->sbuf + sent, size - sent);
-		if (n < 0)
-			return fast_failed(w, c, n);
-		sent += (size_t)n;
-		if (msg_based(cfg))
-			break;
-	}
-	if (msg_based(cfg)) {
-		for (;;) {
-			n = skit_read_some(c->fd, w->rbuf, w->bufsz);
-			if (n < 0 || (n == 0 && (cfg->type == SOCK_SEQPACKET ||
-						 atomic_load(&w->wd_fired) ||
-						 atomic_load(&w->abort))))
-				return fast_failed(w, c, n);
-			if (is_dgram(cfg) && size >= 8 && (size_t)n == size &&
-			    memcmp(w->rbuf, &c->seq, 8) != 0) {
-				w->late++;
-				continue;
-			}
-			break;
-		}
-		if ((size_t)n != size) {
-			fatal(w, SKIT_EPROTO, "bench",
-			      "the reply has %zd bytes, the request %zu", n,
-			      size);
-			return -1;
-		}
-		return check_reply(c, w->rbuf, 0, size) ? 0 : -1;
-	}
-	while (got < size) {
-		n = skit_read_some(c->fd, w->rbuf, size - got);
-		if (n <= 0)
-			return fast_failed(w, c, n);
-		if (!check_reply(c, w->rbuf, got, (size_t)n))
-			return -1;
-		got += (size_t)n;
-	}
-	return 0;
-}
-
-static void
-run_fast(struct bench_worker *w)
-{
-	const struct bench_cfg *cfg = w->cfg;
-	struct bench_conn *c = &w->conns[0];
-	int64_t now = skit_now_ns(), end = 0;
-	int64_t warm_end = now + cfg->warmup_ms * 1000000;
-
-	if (fast_open(w, c) < 0) {
-		w->err = w->conn_err;
-		w->errrec = w->conn_errrec;
-		return;
-	}
-	for (;;) {
-		int r;
-
-		if (atomic_load(&w->abort) || w->err)
-			break;
-		if (!w->counting && now >= warm_end) {
-			w->counting = true;
-			w->t_count = now;
-			if (!w->quota && cfg->duration_ms > 0)
-				end = now + cfg->duration_ms * 1000000;
-		}
-		if ((end && now >= end) || (w->quota && w->done >= w->quota)) {
-			w->t_end = now;
-			break;
-		}
-		c->seq = ((uint64_t)c->idx << 40) | ++w->seqno;
-		c->counted = w->counting;
-		stamp(w->sbuf, (size_t)cfg->size, c->seq);
-		c->t0 = now;
-		atomic_store(&w->inflight_t0, now);
-		r = fast_exchange(w, c);
-		atomic_store(&w->inflight_t0, 0);
-		if (r < 0)
-			break;
-		now = skit_now_ns();
-		if (!c->counted)
-			continue;
-		w->done++;
-		if (r == 1) {
-			atomic_fetch_add_explicit(&w->live.lost, 1,
-						  memory_order_relaxed);
-			continue;
-		}
-		{
-			skit_hist_record(w->hist, (uint64_t)(now - c->t0));
-			atomic_fetch_add_explicit(&w->live.requests, 1,
-						  memory_order_relaxed);
-			atomic_fetch_add_explicit(&w->live.tx, cfg->size,
-						  memory_order_relaxed);
-			atomic_fetch_add_explicit(&w->live.rx, cfg->size,
-						  memory_order_relaxed);
-		}
-	}
-	if (!w->t_end)
-		w->t_end = skit_now_ns();
-	fast_close(w, c);
-}
-
-void
-bench_watchdog(const struct bench_cfg *cfg, struct bench_worker *w)
-{
-	int64_t now = skit_now_ns(), lim = cfg->timeout_ms * 1000000;
-
-	for (int t = 0; t < cfg->threads; t++) {
-		struct bench_worker *x = &w[t];
-		int64_t t0;
-
-		if (!x->fast)
-			continue;
-		t0 = atomic_load(&x->inflight_t0);
-		if (!t0 || now - t0 < lim || atomic_load(&x->wd_fired))
-			continue;
-		pthread_mutex_lock(&x->fdlock);
-		if (x->fast_fd >= 0 && atomic_load(&x->inflight_t0) == t0) {
-			atomic_store(&x->wd_fired, true);
-			skit_shutdown(x->fast_fd, SHUT_RDWR);
-		}
-		pthread_mutex_unlock(&x->fdlock);
-	}
 }
 
 /* The i-th of n shares of total (the first total % n get one more). */
@@ -918,7 +702,7 @@ worker_main(void *arg)
 
 	w->t_begin = skit_now_ns();
 	if (w->fast) {
-		run_fast(w);
+		bench_run_fast(w);
 		atomic_store(&w->finished, true);
 		return NULL;
 	}
