@@ -53,6 +53,16 @@ teardown() {
 	done
 }
 
+@test "echo PORT: tcp on every address, dual-stack, several threads" {
+	need_ipv6
+	skit_bg -v echo -t 2 0
+	[[ "$BG_ADDR" == "tcp:[::]:"* ]]
+	run timeout 20 python3 "$PEER" exact "tcp:127.0.0.1:$BG_PORT"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	run timeout 20 python3 "$PEER" exact "tcp:[::1]:$BG_PORT"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+}
+
 @test "echo unix path and abstract x stream/dgram/seqpacket: exact echo" {
 	for k in unix unix-dgram unix-seqpacket; do
 		for t in "$BATS_TEST_TMPDIR/$k.sock" "@skit-echo-test-$$-$k"; do
