@@ -199,11 +199,14 @@ port_of(const struct skit_sockaddr *sa)
 }
 
 static int
-open_fail(const struct skit_err *err, bool inet)
+open_fail(const struct skit_err *err, bool inet, bool shared)
 {
 	int rc = cli_report(err);
 
-	if (err->code == -EADDRINUSE && inet)
+	if (err->code == -EADDRINUSE && inet && shared)
+		cli_hint("the server on this port does not share it: every "
+			 "server on it needs --reuseport");
+	else if (err->code == -EADDRINUSE && inet)
 		cli_hint("another server has this port; --reuseport shares "
 			 "it (SO_REUSEPORT)");
 	else if (err->code == SKIT_ELIVE || err->code == -EADDRINUSE)
@@ -223,6 +226,8 @@ open_sockets(const struct skit_addr *a, const struct echo_opts *o, int *fds,
 	struct skit_addr b = *a;
 	struct skit_err err;
 	int n = 1, fd;
+	bool shared = is_inet(a) &&
+		      (o->reuseport || skit_addr_has(a, SKIT_OPT_REUSEPORT));
 
 	skit_err_clear(&err);
 	if (a->kind == SKIT_KIND_TCP && !skit_addr_has(a, SKIT_OPT_NODELAY))
@@ -235,12 +240,12 @@ open_sockets(const struct skit_addr *a, const struct echo_opts *o, int *fds,
 				       SKIT_OPEN_NONBLOCK | SKIT_OPEN_PASSIVE,
 				       NULL, local, NULL, &err);
 			if (fd < 0)
-				return -open_fail(&err, true);
+				return -open_fail(&err, true, false);
 			set_port(&b, port_of(local));
 			skit_close(fd);
 		}
 		set_opt(&b, SKIT_OPT_REUSEPORT);
-	} else if (o->reuseport) {
+	} else if (shared) {
 		set_opt(&b, SKIT_OPT_REUSEPORT);
 	}
 	for (int i = 0; i < n; i++) {
@@ -250,7 +255,7 @@ open_sockets(const struct skit_addr *a, const struct echo_opts *o, int *fds,
 		if (fd < 0) {
 			while (i--)
 				skit_close(fds[i]);
-			return -open_fail(&err, is_inet(a));
+			return -open_fail(&err, is_inet(a), shared);
 		}
 		if (i == 0 && is_inet(a))
 			set_port(&b, port_of(local));
