@@ -92,6 +92,7 @@ struct worker {
 	const struct echo_opts *o;
 	const struct skit_echo_cfg *cfg;
 	atomic_bool *hurry;
+	atomic_bool *stop; /* datagram servers: set on the first signal */
 	atomic_int *done;
 	atomic_int *fd_users; /* loops still using fd; the last closes it */
 	struct skit_echo_stats st;
@@ -113,6 +114,16 @@ on_stop(struct skit_loop *loop, int fd, unsigned events, void *data)
 		skit_close(w->fd);
 }
 
+/* A datagram socket: served without a loop (see skit_echo_dgram_serve). */
+static void
+dgram_main(struct worker *w)
+{
+	w->rc = skit_echo_dgram_serve(w->fd, w->cfg, w->stop, &w->st);
+	if (atomic_fetch_sub(w->fd_users, 1) == 1)
+		skit_close(w->fd);
+	atomic_fetch_add(w->done, 1);
+}
+
 static void *
 worker_main(void *arg)
 {
@@ -122,6 +133,10 @@ worker_main(void *arg)
 	int64_t deadline;
 	int r;
 
+	if (w->cfg->type == SOCK_DGRAM) {
+		dgram_main(w);
+		return NULL;
+	}
 	r = skit_loop_new(SKIT_LOOP_AUTO, &loop);
 	if (r == 0)
 		r = skit_echo_new(loop, w->fd, w->cfg, &e);
@@ -225,6 +240,10 @@ open_sockets(const struct skit_addr *a, const struct echo_opts *o, int *fds,
 {
 	struct skit_addr b = *a;
 	struct skit_err err;
+	/* Datagram sockets block (skit_echo_dgram_serve), others sit in a
+	 * loop. */
+	int flags = SKIT_OPEN_PASSIVE |
+		    (a->type == SOCK_DGRAM ? 0 : SKIT_OPEN_NONBLOCK);
 	int n = 1, fd;
 	bool shared = is_inet(a) &&
 		      (o->reuseport || skit_addr_has(a, SKIT_OPT_REUSEPORT));
@@ -236,9 +255,8 @@ open_sockets(const struct skit_addr *a, const struct echo_opts *o, int *fds,
 		n = o->threads;
 		if (!o->reuseport && !skit_addr_has(a, SKIT_OPT_REUSEPORT)) {
 			/* Is the port free? A plain bind says. */
-			fd = skit_open(&b, SKIT_ROLE_LISTEN,
-				       SKIT_OPEN_NONBLOCK | SKIT_OPEN_PASSIVE,
-				       NULL, local, NULL, &err);
+			fd = skit_open(&b, SKIT_ROLE_LISTEN, flags, NULL, local,
+				       NULL, &err);
 			if (fd < 0)
 				return -open_fail(&err, true, false);
 			set_port(&b, port_of(local));
@@ -249,8 +267,7 @@ open_sockets(const struct skit_addr *a, const struct echo_opts *o, int *fds,
 		set_opt(&b, SKIT_OPT_REUSEPORT);
 	}
 	for (int i = 0; i < n; i++) {
-		fd = skit_open(&b, SKIT_ROLE_LISTEN,
-			       SKIT_OPEN_NONBLOCK | SKIT_OPEN_PASSIVE, NULL,
+		fd = skit_open(&b, SKIT_ROLE_LISTEN, flags, NULL,
 			       i ? NULL : local, NULL, &err);
 		if (fd < 0) {
 			while (i--)
@@ -355,7 +372,7 @@ serve(const struct echo_opts *o, const struct skit_addr *a, int *fds, int nfds)
 	struct skit_echo_stats tot = { 0 };
 	struct worker *w;
 	atomic_int count = 0, done = 0, *users;
-	atomic_bool hurry = false;
+	atomic_bool hurry = false, stop = false;
 	sigset_t set;
 	int stopfd, started = 0, rc = CLI_EXIT_OK;
 	uint64_t one = 1;
@@ -388,6 +405,7 @@ serve(const struct echo_opts *o, const struct skit_addr *a, int *fds, int nfds)
 					.o = o,
 					.cfg = &cfg,
 					.hurry = &hurry,
+					.stop = &stop,
 					.done = &done,
 					.fd_users = &users[nfds > 1 ? i : 0] };
 		if (pthread_create(&w[i].tid, NULL, worker_main, &w[i]) != 0)
@@ -408,6 +426,7 @@ serve(const struct echo_opts *o, const struct skit_addr *a, int *fds, int nfds)
 			;
 	}
 	/* First signal (or a loop that failed): drain. */
+	atomic_store(&stop, true);
 	if (write(stopfd, &one, sizeof(one)) < 0)
 		rc = CLI_EXIT_FAIL;
 	while (atomic_load(&done) < started) {

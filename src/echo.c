@@ -12,6 +12,7 @@
 #include "skit/echo.h"
 #include "skit/io.h"
 #include "skit/sock.h"
+#include "echo_int.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -35,8 +36,9 @@
 #define ACCEPT_BATCH 1
 /* One datagram per wakeup, for the same reason (level triggering brings
  * the socket back while more are queued). */
-#define DGRAM_BATCH 1
-#define PAUSE_MS    100 /* accept paused this long when out of fds */
+#define DGRAM_BATCH   1
+#define PAUSE_MS      100 /* accept paused this long when out of fds */
+#define STOP_CHECK_MS 100 /* blocking datagram server: stop seen this often */
 
 enum {
 	CONN_EOF = 1 << 0, /* peer sent EOF: close once pending is written */
@@ -290,50 +292,82 @@ on_listen(struct skit_loop *loop, int fd, unsigned events, void *data)
 	}
 }
 
-/* Answer the datagrams queued on fd, at most max of them; returns how
- * many were read. */
+/*
+ * Answer the datagrams queued on fd, at most max of them (flags for
+ * recvfrom: 0, or MSG_DONTWAIT on a blocking socket); stops at the first
+ * -EAGAIN (nothing queued, or the receive time-out of a blocking
+ * socket). Returns how many were read.
+ */
 static int
-dgram_batch(struct skit_echo *e, int fd, int max)
+dgram_serve(const struct skit_echo_cfg *cfg, struct skit_echo_stats *st,
+	    char *scratch, int fd, int max, int flags)
 {
 	int i;
 
 	for (i = 0; i < max; i++) {
 		struct sockaddr_storage from;
 		socklen_t fromlen = sizeof(from);
-		char *buf = e->scratch + RBUF;
+		char *buf = scratch + RBUF;
 		ssize_t n, w;
 		size_t out;
 
-		n = skit_recvfrom(fd, buf, RBUF_LEN, 0,
+		n = skit_recvfrom(fd, buf, RBUF_LEN, flags,
 				  (struct sockaddr *)&from, &fromlen);
 		if (n == -EAGAIN)
 			break;
 		if (n < 0)
 			continue; /* an ICMP error from an earlier send */
-		e->st.bytes_in += (uint64_t)n;
-		e->st.msgs_in++;
-		if (e->cfg.mode == SKIT_ECHO_DISCARD)
+		st->bytes_in += (uint64_t)n;
+		st->msgs_in++;
+		if (cfg->mode == SKIT_ECHO_DISCARD)
 			continue;
 		if (fromlen <= sizeof(sa_family_t)) {
 			/* An unbound unix sender: nowhere to answer. */
-			e->st.dropped++;
+			st->dropped++;
 			continue;
 		}
 		out = (size_t)n;
-		if (e->cfg.mode == SKIT_ECHO_SOURCE) {
-			buf = e->scratch;
+		if (cfg->mode == SKIT_ECHO_SOURCE) {
+			buf = scratch;
 			out = SOURCE_DGRAM;
 		}
 		w = skit_sendto(fd, buf, out, 0, (struct sockaddr *)&from,
 				fromlen);
 		if (w < 0) {
-			e->st.dropped++;
+			st->dropped++;
 			continue;
 		}
-		e->st.bytes_out += (uint64_t)w;
-		e->st.msgs_out++;
+		st->bytes_out += (uint64_t)w;
+		st->msgs_out++;
 	}
 	return i;
+}
+
+static int
+dgram_batch(struct skit_echo *e, int fd, int max)
+{
+	return dgram_serve(&e->cfg, &e->st, e->scratch, fd, max, 0);
+}
+
+int
+skit_echo_dgram_serve(int fd, const struct skit_echo_cfg *cfg,
+		      const atomic_bool *stop, struct skit_echo_stats *st)
+{
+	char *scratch = malloc(SCRATCH);
+	int r;
+
+	memset(st, 0, sizeof(*st));
+	if (!scratch)
+		return -ENOMEM;
+	fill_pattern(scratch, PATTERN_LEN + SOURCE_CHUNK);
+	r = skit__sock_rcvtimeo(fd, STOP_CHECK_MS);
+	while (r == 0 && !atomic_load(stop))
+		dgram_serve(cfg, st, scratch, fd, 1024, 0);
+	/* Stopping: answer what already arrived (bounded), then return. */
+	if (r == 0)
+		dgram_serve(cfg, st, scratch, fd, 65536, MSG_DONTWAIT);
+	free(scratch);
+	return r;
 }
 
 static void

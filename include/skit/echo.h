@@ -80,6 +80,19 @@ int skit_echo_new(struct skit_loop *loop, int fd,
  */
 void skit_echo_drain(struct skit_echo *e);
 
+/*
+ * The datagram server without a loop: block in recvfrom() and answer,
+ * two system calls per datagram where the loop needs a third (its
+ * epoll_wait). fd is a bound datagram socket in blocking mode, which
+ * gets a 100 ms receive time-out (SO_RCVTIMEO) so that *stop is seen
+ * within that time. Several threads may serve the same fd. When *stop
+ * becomes true, the datagrams already queued are answered, then it
+ * returns 0 (or a negative code if the socket cannot be set up). The
+ * totals go to *st. Blocks until then.
+ */
+int skit_echo_dgram_serve(int fd, const struct skit_echo_cfg *cfg,
+			  const atomic_bool *stop, struct skit_echo_stats *st);
+
 /* Connections open now (after skit_echo_drain: how many are left). */
 int skit_echo_active(const struct skit_echo *e);
 

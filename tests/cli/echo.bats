@@ -116,6 +116,19 @@ teardown() {
 	done
 }
 
+@test "echo: SIGTERM stops udp and unix-dgram servers (exit 0, totals)" {
+	for a in udp:127.0.0.1:0 "unix-dgram:@skit-echo-dterm-$$"; do
+		skit_bg -v echo -t 2 "$a"
+		run timeout 30 "$SKIT" bench -m rr -r 300 -c 3 --json "$BG_ADDR"
+		[ "$status" -eq 0 ]
+		[ "$(echo "$output" | jq .requests)" -eq 300 ]
+		kill -TERM "$BG_PID"
+		wait_exit "$BG_PID" 10
+		[ "$WAIT_RC" -eq 0 ]
+		grep -q "300 messages in, 300 out, 0 dropped" "$BG_ERR"
+	done
+}
+
 @test "echo: after SIGTERM new clients are refused; socket file removed" {
 	sock=$BATS_TEST_TMPDIR/e.sock
 	skit_bg -v echo -t 1 --grace 5 "unix:$sock"

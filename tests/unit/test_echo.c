@@ -209,6 +209,43 @@ test_discard_and_max_conns(void **state)
 	close_server(&f);
 }
 
+/* The loop-less datagram server: with stop already set it answers what
+ * is queued, then returns. */
+static void
+test_dgram_serve_drains(void **state)
+{
+	struct fixture f;
+	struct skit_echo_cfg cfg = { .mode = SKIT_ECHO_ECHO,
+				     .type = SOCK_DGRAM };
+	struct skit_echo_stats st;
+	struct skit_addr a;
+	atomic_bool stop = true;
+	char text[128], buf[64];
+	int fd;
+
+	(void)state;
+	snprintf(f.name, sizeof(f.name), "skit-test-echo-%d-block",
+		 (int)getpid());
+	snprintf(text, sizeof(text), "unix-dgram:@%s", f.name);
+	assert_int_equal(skit_addr_parse(text, SKIT_ROLE_LISTEN, &a, NULL), 0);
+	f.lfd = skit_open(&a, SKIT_ROLE_LISTEN, 0, NULL, NULL, NULL, NULL);
+	assert_true(f.lfd >= 0);
+	fd = client(&f, SOCK_DGRAM);
+	assert_int_equal(skit_write_some(fd, "one", 3), 3);
+	assert_int_equal(skit_write_some(fd, "", 0), 0);
+	assert_int_equal(skit_write_some(fd, "three", 5), 5);
+	assert_int_equal(skit_echo_dgram_serve(f.lfd, &cfg, &stop, &st), 0);
+	assert_int_equal(st.msgs_in, 3);
+	assert_int_equal(st.msgs_out, 3);
+	assert_int_equal(st.bytes_out, 8);
+	assert_int_equal(skit_read_some(fd, buf, sizeof(buf)), 3);
+	assert_int_equal(skit_read_some(fd, buf, sizeof(buf)), 0);
+	assert_int_equal(skit_read_some(fd, buf, sizeof(buf)), 5);
+	assert_memory_equal(buf, "three", 5);
+	close(fd);
+	close(f.lfd);
+}
+
 int
 main(void)
 {
@@ -216,6 +253,7 @@ main(void)
 		cmocka_unit_test(test_stream_big),
 		cmocka_unit_test(test_dgram),
 		cmocka_unit_test(test_discard_and_max_conns),
+		cmocka_unit_test(test_dgram_serve_drains),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
