@@ -95,10 +95,22 @@ struct worker {
 	atomic_bool *stop; /* datagram servers: set on the first signal */
 	atomic_int *done;
 	atomic_int *fd_users; /* loops still using fd; the last closes it */
+	bool released;	      /* this worker no longer uses fd */
 	struct skit_echo_stats st;
 	struct skit_echo *e;
 	int rc;
 };
+
+/* This worker is done with its socket; the last user closes it. */
+static void
+release_fd(struct worker *w)
+{
+	if (w->released)
+		return;
+	w->released = true;
+	if (atomic_fetch_sub(w->fd_users, 1) == 1)
+		skit_close(w->fd);
+}
 
 static void
 on_stop(struct skit_loop *loop, int fd, unsigned events, void *data)
@@ -110,8 +122,7 @@ on_stop(struct skit_loop *loop, int fd, unsigned events, void *data)
 	skit_loop_del(loop, fd);
 	skit_loop_stop(loop);
 	/* New clients are refused from now on, not left in the backlog. */
-	if (atomic_fetch_sub(w->fd_users, 1) == 1)
-		skit_close(w->fd);
+	release_fd(w);
 }
 
 /* A datagram socket: served without a loop (see skit_echo_dgram_serve). */
@@ -119,8 +130,7 @@ static void
 dgram_main(struct worker *w)
 {
 	w->rc = skit_echo_dgram_serve(w->fd, w->cfg, w->stop, &w->st);
-	if (atomic_fetch_sub(w->fd_users, 1) == 1)
-		skit_close(w->fd);
+	release_fd(w);
 	atomic_fetch_add(w->done, 1);
 }
 
@@ -156,9 +166,7 @@ worker_main(void *arg)
 		skit_echo_stats(e, &w->st);
 	skit_echo_free(e);
 	skit_loop_free(loop);
-	if (atomic_load(w->fd_users) > 0 &&
-	    atomic_fetch_sub(w->fd_users, 1) == 1)
-		skit_close(w->fd); /* the loop failed before on_stop */
+	release_fd(w); /* if the loop failed before on_stop */
 	w->rc = r;
 	atomic_fetch_add(w->done, 1);
 	return NULL;
