@@ -19,6 +19,9 @@ struct command {
  */
 static const struct command commands[] = {
 	{ "help", cmd_help, "show help for skit or a command" },
+	{ "ifaces", cmd_ifaces, "list interfaces and addresses (netlink)" },
+	{ "ping", cmd_ping, "ICMP echo (or TCP/UDP/unix round trips)" },
+	{ "sniff", cmd_sniff, "capture packets (AF_PACKET) with filters" },
 	{ "version", cmd_version, "print skit's version" },
 };
 
