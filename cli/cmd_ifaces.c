@@ -13,14 +13,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { OPT_JSON = 256, OPT_WATCH };
+enum { OPT_JSON = 256 };
 
 static const struct cli_opt opts[] = {
 	{ "brief", 'b', NULL, 'b',
 	  "one line per interface with its addresses (ip -br addr)" },
 	{ "json", 0, NULL, OPT_JSON,
 	  "NDJSON, one object per interface (ip -j addr names)" },
-	{ "watch", 'w', NULL, OPT_WATCH,
+	{ "watch", 'w', NULL, 'w',
 	  "print link and address changes as they happen" },
 	{ "count", 'c', "N", 'c', "with --watch: exit after N changes" },
 	{ NULL, 0, NULL, 0, NULL },
@@ -311,7 +311,7 @@ parse_args(int argc, char **argv, struct ifaces_opts *o)
 		case OPT_JSON:
 			o->json = true;
 			break;
-		case OPT_WATCH:
+		case 'w':
 			o->watch = true;
 			break;
 		case 'c':
