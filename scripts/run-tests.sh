@@ -9,9 +9,9 @@ status=0
 rm -f build/results-*.txt
 
 echo "=== pass 1: normal build"
-make -s BUILD=build check-suites || status=1
+make -s -j"$(nproc)" BUILD=build check-suites || status=1
 echo "=== pass 2: AddressSanitizer + UndefinedBehaviorSanitizer"
-make -s BUILD=build/san SAN=1 OPT="-O1 -g" check-suites || status=1
+make -s -j"$(nproc)" BUILD=build/san SAN=1 OPT="-O1 -g" check-suites || status=1
 echo "=== fuzz targets over their seed corpora"
 make -s fuzz-check || status=1
 
