@@ -14,6 +14,7 @@
  * delivers replies to our own socket), so sequence and token decide.
  */
 #include "cli.h"
+#include "ping.h"
 #include "skit/icmp.h"
 
 #include <arpa/inet.h>
@@ -28,7 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define TOKEN_LEN 8
+#define TOKEN_LEN PING_TOKEN_LEN
 #define MAX_SIZE  65507 /* largest ICMPv4 payload in one IPv4 datagram */
 
 enum { OPT_JSON = 256, OPT_RAW, OPT_DGRAM };
@@ -75,21 +76,6 @@ static const struct cli_help help = {
 		 "for any ICMP socket\n",
 };
 
-struct ping_opts {
-	int family;
-	long long count; /* 0 = forever */
-	long long interval_ms;
-	long long timeout_ms;
-	long long deadline_ms; /* 0 = none */
-	long long size;
-	long long ttl; /* 0 = system default */
-	uint8_t pattern[16];
-	size_t pattern_len;
-	bool quiet, timestamp, numeric, json;
-	int sock_flags;
-	const char *target;
-};
-
 enum slot_state {
 	SLOT_FREE = 0,
 	SLOT_WAITING, /* sent, no answer yet, not timed out */
@@ -120,21 +106,18 @@ struct ping {
 	size_t buflen;
 	struct slot *slots; /* 65536, indexed by the wire sequence */
 
-	uint64_t sent, received, dups, errors, late, reordered;
+	struct ping_stats st;
 	uint64_t max_seq_replied;
 	int last_send_err;
-	double *rtts;
-	size_t nrtts, rtts_cap;
-	int64_t start_mono, end_mono;
 };
 
-static volatile sig_atomic_t interrupted;
+volatile sig_atomic_t ping_interrupted;
 
 static void
 on_signal(int sig)
 {
 	(void)sig;
-	interrupted = 1;
+	ping_interrupted = 1;
 }
 
 static int
@@ -274,15 +257,6 @@ out:
 	return rc;
 }
 
-static int64_t
-mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void
 addr_text(const struct sockaddr_storage *ss, char *buf, size_t len)
 {
@@ -298,50 +272,10 @@ addr_text(const struct sockaddr_storage *ss, char *buf, size_t len)
 		snprintf(buf, len, "?");
 }
 
-static void
-line_prefix(const struct ping *p)
-{
-	struct timespec ts;
-
-	if (!p->o.timestamp)
-		return;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	printf("[%lld.%06ld] ", (long long)ts.tv_sec, ts.tv_nsec / 1000);
-}
-
-/* "time": UNIX time with microseconds (a double would print %.6g). */
-static void
-json_time(struct cli_json *j)
-{
-	struct timespec ts;
-	char buf[48];
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	snprintf(buf, sizeof(buf), "%lld.%06ld", (long long)ts.tv_sec,
-		 ts.tv_nsec / 1000);
-	cli_json_raw(j, "time", buf);
-}
-
-static int
-add_rtt(struct ping *p, double ms)
-{
-	if (p->nrtts == p->rtts_cap) {
-		size_t cap = p->rtts_cap ? p->rtts_cap * 2 : 64;
-		double *n = realloc(p->rtts, cap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		p->rtts = n;
-		p->rtts_cap = cap;
-	}
-	p->rtts[p->nrtts++] = ms;
-	return 0;
-}
-
 static int
 send_one(struct ping *p)
 {
-	uint16_t seq = (uint16_t)((p->sent + 1) & 0xffff);
+	uint16_t seq = (uint16_t)((p->st.sent + 1) & 0xffff);
 	struct slot *s = &p->slots[seq];
 	ssize_t n;
 
@@ -350,10 +284,10 @@ send_one(struct ping *p)
 	if (n < 0)
 		return (int)n;
 	s->state = SLOT_WAITING;
-	s->nseq = p->sent + 1;
-	s->sent_mono = mono_ns();
+	s->nseq = p->st.sent + 1;
+	s->sent_mono = ping_mono_ns();
 	clock_gettime(CLOCK_REALTIME, &s->sent_real);
-	p->sent++;
+	p->st.sent++;
 	n = skit_icmp_send(p->fd, p->buf, (size_t)n, (struct sockaddr *)&p->dst,
 			   p->dstlen);
 	if (n < 0) {
@@ -362,7 +296,7 @@ send_one(struct ping *p)
 		 * reported like iputils and the schedule goes on.
 		 */
 		s->state = SLOT_ERROR;
-		p->errors++;
+		p->st.errors++;
 		p->last_send_err = (int)n;
 		if (p->o.json) {
 			struct cli_json j;
@@ -392,7 +326,7 @@ print_reply(struct ping *p, const char *from, size_t bytes, uint16_t seq,
 
 		cli_json_begin(&j, stdout);
 		cli_json_str(&j, "type", "reply");
-		json_time(&j);
+		ping_json_time(&j);
 		cli_json_str(&j, "from", from);
 		cli_json_uint(&j, "bytes", bytes);
 		cli_json_uint(&j, "seq", seq);
@@ -407,7 +341,7 @@ print_reply(struct ping *p, const char *from, size_t bytes, uint16_t seq,
 		cli_json_end(&j);
 		return;
 	}
-	line_prefix(p);
+	ping_line_prefix(&p->o);
 	printf("%zu bytes from %s: icmp_seq=%u", bytes, from, seq);
 	if (ttl >= 0)
 		printf(" ttl=%d", ttl);
@@ -429,7 +363,7 @@ print_error(struct ping *p, const char *from, uint16_t seq, uint8_t type,
 			return;
 		cli_json_begin(&j, stdout);
 		cli_json_str(&j, "type", "error");
-		json_time(&j);
+		ping_json_time(&j);
 		cli_json_str(&j, "from", from);
 		cli_json_uint(&j, "seq", seq);
 		cli_json_str(&j, "icmp", skit_icmp_kind_name(p->family, type));
@@ -443,7 +377,7 @@ print_error(struct ping *p, const char *from, uint16_t seq, uint8_t type,
 	}
 	if (p->o.quiet)
 		return;
-	line_prefix(p);
+	ping_line_prefix(&p->o);
 	printf("From %s icmp_seq=%u %s", from, seq, text);
 	if (info && ((p->family == AF_INET && type == 3 && code == 4) ||
 		     (p->family == AF_INET6 && type == 2)))
@@ -467,32 +401,32 @@ on_reply(struct ping *p, const char *from, size_t bytes, uint16_t seq, int ttl,
 		rtt = (double)(rx_real->tv_sec - s->sent_real.tv_sec) * 1e3 +
 		      (double)(rx_real->tv_nsec - s->sent_real.tv_nsec) / 1e6;
 	} else {
-		rtt = (double)(mono_ns() - s->sent_mono) / 1e6;
+		rtt = (double)(ping_mono_ns() - s->sent_mono) / 1e6;
 	}
 	if (rtt < 0)
 		rtt = 0;
 	switch (s->state) {
 	case SLOT_REPLIED:
 		dup = true;
-		p->dups++;
+		p->st.dups++;
 		break;
 	case SLOT_EXPIRED:
 		late = true;
-		p->late++;
+		p->st.late++;
 		/* A late reply is still a reply. */
 		__attribute__((fallthrough));
 	default:
-		if (s->state == SLOT_ERROR && p->errors)
-			p->errors--;
+		if (s->state == SLOT_ERROR && p->st.errors)
+			p->st.errors--;
 		s->state = SLOT_REPLIED;
-		p->received++;
+		p->st.received++;
 		if (s->nseq < p->max_seq_replied) {
 			reord = true;
-			p->reordered++;
+			p->st.reordered++;
 		} else {
 			p->max_seq_replied = s->nseq;
 		}
-		if (add_rtt(p, rtt) < 0)
+		if (ping_stats_add(&p->st, rtt) < 0)
 			cli_verbose("ping: out of memory for statistics");
 	}
 	print_reply(p, from, bytes, seq, ttl, rtt, dup, late, reord);
@@ -508,7 +442,7 @@ on_error(struct ping *p, const char *from, uint16_t seq, uint8_t type,
 		return;
 	if (s->state == SLOT_WAITING || s->state == SLOT_EXPIRED) {
 		s->state = SLOT_ERROR;
-		p->errors++;
+		p->st.errors++;
 	}
 	print_error(p, from, seq, type, code, info);
 }
@@ -588,9 +522,9 @@ static int64_t
 expire(struct ping *p, int64_t now)
 {
 	int64_t next = INT64_MAX, tmo = p->o.timeout_ms * 1000000;
-	uint64_t first = p->sent > 65535 ? p->sent - 65535 : 1;
+	uint64_t first = p->st.sent > 65535 ? p->st.sent - 65535 : 1;
 
-	for (uint64_t n = first; n <= p->sent; n++) {
+	for (uint64_t n = first; n <= p->st.sent; n++) {
 		struct slot *s = &p->slots[n & 0xffff];
 
 		if (s->state != SLOT_WAITING)
@@ -601,93 +535,6 @@ expire(struct ping *p, int64_t now)
 			next = s->sent_mono + tmo;
 	}
 	return next;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Nearest-rank percentile of the sorted array. */
-static double
-pct(const double *v, size_t n, double q)
-{
-	size_t k = (size_t)ceil(q / 100.0 * (double)n);
-
-	return v[k ? k - 1 : 0];
-}
-
-static void
-summary(struct ping *p)
-{
-	double min = 0, max = 0, sum = 0, sum2 = 0, avg = 0, mdev = 0;
-	double loss = p->sent ? (double)(p->sent - p->received) * 100.0 /
-					(double)p->sent
-			      : 0;
-	long long ms = (p->end_mono - p->start_mono) / 1000000;
-	double *v = p->rtts;
-	size_t n = p->nrtts;
-
-	if (n) {
-		qsort(v, n, sizeof(*v), cmp_double);
-		min = v[0];
-		max = v[n - 1];
-		for (size_t i = 0; i < n; i++) {
-			sum += v[i];
-			sum2 += v[i] * v[i];
-		}
-		avg = sum / (double)n;
-		mdev = sqrt(fmax(0, sum2 / (double)n - avg * avg));
-	}
-	if (p->o.json) {
-		struct cli_json j;
-		char rtt[512];
-
-		cli_json_begin(&j, stdout);
-		cli_json_str(&j, "type", "summary");
-		cli_json_str(&j, "target", p->o.target);
-		cli_json_str(&j, "address", p->dst_text);
-		cli_json_str(&j, "socket", p->raw ? "raw" : "dgram");
-		cli_json_uint(&j, "transmitted", p->sent);
-		cli_json_uint(&j, "received", p->received);
-		cli_json_uint(&j, "duplicates", p->dups);
-		cli_json_uint(&j, "errors", p->errors);
-		cli_json_uint(&j, "late", p->late);
-		cli_json_uint(&j, "out_of_order", p->reordered);
-		cli_json_double(&j, "loss_pct", loss);
-		cli_json_int(&j, "time_ms", ms);
-		if (n) {
-			snprintf(rtt, sizeof(rtt),
-				 "{\"min\":%.3f,\"avg\":%.3f,\"max\":%.3f,"
-				 "\"mdev\":%.3f,\"p50\":%.3f,\"p90\":%.3f,"
-				 "\"p99\":%.3f}",
-				 min, avg, max, mdev, pct(v, n, 50),
-				 pct(v, n, 90), pct(v, n, 99));
-			cli_json_raw(&j, "rtt_ms", rtt);
-		} else {
-			cli_json_null(&j, "rtt_ms");
-		}
-		cli_json_end(&j);
-		return;
-	}
-	printf("\n--- %s ping statistics ---\n", p->o.target);
-	printf("%llu packets transmitted, %llu received",
-	       (unsigned long long)p->sent, (unsigned long long)p->received);
-	if (p->dups)
-		printf(", +%llu duplicates", (unsigned long long)p->dups);
-	if (p->errors)
-		printf(", +%llu errors", (unsigned long long)p->errors);
-	printf(", %g%% packet loss, time %lldms\n", loss, ms);
-	if (n) {
-		printf("rtt min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms\n", min,
-		       avg, max, mdev);
-		printf("rtt p50/p90/p99 = %.3f/%.3f/%.3f ms\n", pct(v, n, 50),
-		       pct(v, n, 90), pct(v, n, 99));
-	}
-	fflush(stdout);
 }
 
 static void
@@ -781,7 +628,7 @@ prepare_buffers(struct ping *p)
 	if (!p->slots || !p->payload || !p->buf)
 		return -ENOMEM;
 	if (getrandom(p->token, sizeof(p->token), 0) != sizeof(p->token)) {
-		int64_t t = mono_ns() ^ (int64_t)getpid() << 32;
+		int64_t t = ping_mono_ns() ^ (int64_t)getpid() << 32;
 
 		memcpy(p->token, &t, sizeof(p->token));
 	}
@@ -796,9 +643,9 @@ prepare_buffers(struct ping *p)
 static bool
 anything_waiting(const struct ping *p)
 {
-	uint64_t first = p->sent > 65535 ? p->sent - 65535 : 1;
+	uint64_t first = p->st.sent > 65535 ? p->st.sent - 65535 : 1;
 
-	for (uint64_t n = first; n <= p->sent; n++)
+	for (uint64_t n = first; n <= p->st.sent; n++)
 		if (p->slots[n & 0xffff].state == SLOT_WAITING)
 			return true;
 	return false;
@@ -808,22 +655,23 @@ static int
 run(struct ping *p)
 {
 	int64_t interval = p->o.interval_ms * 1000000;
-	int64_t deadline = p->o.deadline_ms
-				   ? p->start_mono + p->o.deadline_ms * 1000000
-				   : INT64_MAX;
+	int64_t deadline =
+		p->o.deadline_ms ? p->st.start_mono + p->o.deadline_ms * 1000000
+				 : INT64_MAX;
 	sigset_t none;
 
 	sigemptyset(&none);
 	for (;;) {
-		int64_t now = mono_ns(), wake = deadline, next_send, next_exp;
-		bool more = !p->o.count || p->sent < (uint64_t)p->o.count;
+		int64_t now = ping_mono_ns(), wake = deadline, next_send,
+			next_exp;
+		bool more = !p->o.count || p->st.sent < (uint64_t)p->o.count;
 		struct pollfd pfd = { .fd = p->fd, .events = POLLIN };
 		struct timespec ts;
 		int r;
 
-		if (interrupted || now >= deadline)
+		if (ping_interrupted || now >= deadline)
 			break;
-		next_send = p->start_mono + (int64_t)p->sent * interval;
+		next_send = p->st.start_mono + (int64_t)p->st.sent * interval;
 		if (more && now >= next_send) {
 			r = send_one(p);
 			if (r < 0)
@@ -837,7 +685,8 @@ run(struct ping *p)
 		 */
 		if (!more && !anything_waiting(p))
 			break;
-		if (p->o.count && p->received >= (uint64_t)p->o.count && !more)
+		if (p->o.count && p->st.received >= (uint64_t)p->o.count &&
+		    !more)
 			break;
 		if (more && next_send < wake)
 			wake = next_send;
@@ -910,18 +759,18 @@ cmd_ping(int argc, char **argv)
 	} else if (!p.o.json && p.o.quiet) {
 		printf("PING %s (%s)\n", p.o.target, p.dst_text);
 	}
-	p.start_mono = mono_ns();
+	p.st.start_mono = ping_mono_ns();
 	r = run(&p);
-	p.end_mono = mono_ns();
+	p.st.end_mono = ping_mono_ns();
 	if (r < 0) {
 		cli_errorf("ping: %s: %s", p.dst_text, skit_strerror(r));
 		rc = cli_exit_for(r);
 		goto out;
 	}
-	summary(&p);
-	if (p.received)
+	ping_summary(&p.o, &p.st, p.dst_text, p.raw ? "raw" : "dgram");
+	if (p.st.received)
 		rc = CLI_EXIT_OK;
-	else if (p.last_send_err && p.errors == p.sent)
+	else if (p.last_send_err && p.st.errors == p.st.sent)
 		rc = cli_exit_for(p.last_send_err);
 	else
 		rc = CLI_EXIT_FAIL;
@@ -931,6 +780,6 @@ out:
 	free(p.slots);
 	free(p.payload);
 	free(p.buf);
-	free(p.rtts);
+	free(p.st.rtts);
 	return rc;
 }
