@@ -59,21 +59,29 @@ static const struct cli_opt opts[] = {
 
 static const struct cli_help help = {
 	.name = "ping",
-	.synopsis = "skit ping [-46qDn] [-c N] [-i SECS] [-W SECS] [-w SECS] "
-		    "[-s BYTES] [-t TTL] [-p HEX] [--json] HOST",
+	.synopsis =
+		"skit ping [-46qDn] [-c N] [-i SECS] [-W SECS] [-w SECS] "
+		"[-s BYTES] [-t TTL] [-p HEX] [--json] HOST\n"
+		"       skit ping [options] tcp:HOST:PORT | udp:HOST:PORT | "
+		"unix:PATH",
 	.about = "Send ICMP (or ICMPv6) echo requests to HOST and time the "
 		 "replies. Tries the\nunprivileged ICMP datagram socket "
 		 "first, then a raw socket; drops every\nprivilege once the "
 		 "socket is open. HOST may be written icmp:HOST or "
-		 "icmp6:HOST.",
+		 "icmp6:HOST.\nWith tcp:HOST:PORT it times TCP handshakes; "
+		 "with udp:, unix:, unix-seqpacket:\n(or unix-dgram: with "
+		 "bind=) it times round trips against an echo server.",
 	.opts = opts,
 	.extra = "examples:\n"
 		 "  skit ping -c 3 127.0.0.1\n"
 		 "  skit ping -6 -c 5 -i 0.2 ::1\n"
 		 "  skit ping --json -c 10 -i 0.01 -q 10.0.0.2\n"
+		 "  skit ping -c 5 tcp:127.0.0.1:8080\n"
+		 "  skit ping -c 5 udp:[::1]:7\n"
 		 "\nexit: 0 replies came, 1 none did, 2 usage, 3 name "
-		 "resolution,\n      4 unreachable (local), 6 no permission "
-		 "for any ICMP socket\n",
+		 "resolution,\n      4 unreachable or refused, 5 timed out "
+		 "(stream),\n"
+		 "      6 no permission for any ICMP socket\n",
 };
 
 enum slot_state {
@@ -729,6 +737,8 @@ cmd_ping(int argc, char **argv)
 		return CLI_EXIT_OK;
 	if (r < 0)
 		return CLI_EXIT_USAGE;
+	if (ping_is_transport(p.o.target))
+		return ping_transport(&p.o);
 	rc = setup(&p);
 	if (rc)
 		goto out;

@@ -100,3 +100,22 @@ public_cleanup() {
 	[ -n "${PUB_DIR:-}" ] && rm -rf "$PUB_DIR"
 	PUB_DIR=
 }
+
+# cmd_bg CMD... : start a command that prints "listening on ADDRESS" on
+# stderr (like skit_bg, for non-skit peers); sets BG_PID, BG_ADDR.
+cmd_bg() {
+	BG_N=$((${BG_N:-0} + 1))
+	BG_OUT=$BATS_TEST_TMPDIR/bg.$BG_N.out
+	BG_ERR=$BATS_TEST_TMPDIR/bg.$BG_N.err
+	"$@" >"$BG_OUT" 2>"$BG_ERR" </dev/null &
+	BG_PID=$!
+	BG_PIDS="${BG_PIDS:-} $BG_PID"
+	local i
+	for i in $(seq 1 200); do
+		BG_ADDR=$(sed -n 's/.*listening on \([^ ]*\).*/\1/p' "$BG_ERR" | head -1)
+		[ -n "$BG_ADDR" ] && return 0
+		kill -0 "$BG_PID" 2>/dev/null || { cat "$BG_ERR" >&2; return 1; }
+		sleep 0.05
+	done
+	return 1
+}

@@ -184,3 +184,49 @@ teardown() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"--deadline"* ]]
 }
+
+ECHO_PY=$BATS_TEST_DIRNAME/echo_low.py
+
+@test "ping tcp:HOST:PORT times handshakes; a closed port is refused (exit 4)" {
+	cmd_bg python3 "$ECHO_PY" tcp 127.0.0.1
+	run "$SKIT" ping -c 3 -i 0.2 "$BG_ADDR"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c "^connected to $BG_ADDR: seq=[123] time=" <<<"$output")" -eq 3 ]
+	[[ "$output" == *"3 packets transmitted, 3 received, 0% packet loss"* ]]
+	[[ "$output" == *"rtt p50/p90/p99 = "* ]]
+	port=${BG_ADDR##*:}
+	kill "$BG_PID"
+	wait "$BG_PID" 2>/dev/null || true
+	run "$SKIT" ping --json -c 2 -i 0.2 "tcp:127.0.0.1:$port"
+	echo "$output"
+	[ "$status" -eq 4 ]
+	[ "$(jq -r 'select(.type=="error") | .error' <<<"$output" | sort -u)" = ECONNREFUSED ]
+}
+
+@test "ping udp: round trips against an echo server; duplicates; v6" {
+	cmd_bg python3 "$ECHO_PY" udp 127.0.0.1 2
+	run "$SKIT" ping -c 3 -i 0.2 -W 1 "$BG_ADDR"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c "^56 bytes from $BG_ADDR: seq=[123] time=" <<<"$output")" -eq 4 ]
+	[[ "$output" == *"seq=2 time="*"(DUP!)"* ]]
+	[[ "$output" == *"3 packets transmitted, 3 received, +1 duplicates, 0% packet loss"* ]]
+	if [ -e /proc/net/if_inet6 ]; then
+		cmd_bg python3 "$ECHO_PY" udp ::1
+		run "$SKIT" ping --json -c 2 -i 0.2 -W 1 -s 20 "$BG_ADDR"
+		[ "$status" -eq 0 ]
+		[ "$(jq -r 'select(.type=="summary") | .received' <<<"$output")" = 2 ]
+		[ "$(jq -r 'select(.type=="reply") | .bytes' <<<"$output" | sort -u)" = 20 ]
+	fi
+}
+
+@test "ping unix: round trips over one connection to an echo server" {
+	cmd_bg python3 "$ECHO_PY" unix "$BATS_TEST_TMPDIR/echo.sock"
+	run "$SKIT" ping -c 3 -i 0.2 -s 100 "unix:$BATS_TEST_TMPDIR/echo.sock"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c "^100 bytes from unix:.*echo.sock: seq=[123] time=" <<<"$output")" -eq 3 ]
+	run "$SKIT" ping -c 1 "unix:$BATS_TEST_TMPDIR/nothing.sock"
+	[ "$status" -eq 4 ]
+}
