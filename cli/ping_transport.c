@@ -250,9 +250,12 @@ dgram_expiry(const struct tp *t, int64_t now)
 	return last;
 }
 
-/* Read echoes until `until` (ns) or until nothing is outstanding. */
+/*
+ * Read echoes until `until` (ns); with idle_stop, also stop as soon as no
+ * request is outstanding (the final wait after the last request).
+ */
 static void
-dgram_wait(struct tp *t, int64_t until)
+dgram_wait(struct tp *t, int64_t until, bool idle_stop)
 {
 	for (;;) {
 		int64_t now = ping_mono_ns(), left, exp = dgram_expiry(t, now);
@@ -260,9 +263,12 @@ dgram_wait(struct tp *t, int64_t until)
 		ssize_t n;
 		int r;
 
-		if (ping_interrupted || now >= until || !exp)
+		if (ping_interrupted || now >= until || (idle_stop && !exp))
 			return;
-		left = ((exp < until ? exp : until) - now + 999999) / 1000000;
+		if (idle_stop && exp < until)
+			left = (exp - now + 999999) / 1000000;
+		else
+			left = (until - now + 999999) / 1000000;
 		r = skit_wait_fd(t->fd, POLLIN,
 				 (int)(left > 1 << 30 ? 1 << 30 : left));
 		if (r <= 0)
@@ -437,7 +443,7 @@ ping_transport(const struct ping_opts *o)
 		if (next >= deadline)
 			break;
 		if (t.mode == MODE_DGRAM)
-			dgram_wait(&t, next);
+			dgram_wait(&t, next, false);
 		sleep_until(next);
 		if (ping_interrupted || ping_mono_ns() >= deadline)
 			break;
@@ -449,7 +455,7 @@ ping_transport(const struct ping_opts *o)
 			dgram_send(&t, n + 1);
 	}
 	if (t.mode == MODE_DGRAM)
-		dgram_wait(&t, deadline);
+		dgram_wait(&t, deadline, true);
 	t.st.end_mono = ping_mono_ns();
 	ping_summary(o, &t.st, t.addr_text,
 		     t.mode == MODE_CONNECT ? "tcp" : kind);
