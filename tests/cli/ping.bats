@@ -230,3 +230,30 @@ ECHO_PY=$BATS_TEST_DIRNAME/echo_low.py
 	run "$SKIT" ping -c 1 "unix:$BATS_TEST_TMPDIR/nothing.sock"
 	[ "$status" -eq 4 ]
 }
+
+@test "duplicated replies are marked (DUP!) and counted, not received twice" {
+	need_netns
+	need_cmd nft
+	ns_pair
+	# B's egress copies every echo reply (nft dup), so A gets each twice
+	# or more.
+	ip netns exec "$NS_B" nft -f - <<'NFT' || skip "nft netdev egress dup not available"
+table netdev skit_dup {
+	chain c {
+		type filter hook egress device vb priority 0;
+		ip protocol icmp icmp type echo-reply dup to vb;
+	}
+}
+NFT
+	ip netns exec "$NS_A" sysctl -qw net.ipv4.ping_group_range="0 2147483647"
+	for sock in --raw --dgram; do
+		run ip netns exec "$NS_A" "$SKIT" ping $sock --json -c 3 -i 0.2 -W 1 10.77.0.2
+		echo "$output"
+		[ "$status" -eq 0 ]
+		s=$(jq -c 'select(.type=="summary")' <<<"$output")
+		[ "$(jq -r .received <<<"$s")" = 3 ]
+		[ "$(jq -r .loss_pct <<<"$s")" = 0 ]
+		[ "$(jq -r '.duplicates >= 3' <<<"$s")" = true ]
+		[ "$(jq -c 'select(.type=="reply" and .duplicate==false) | .seq' <<<"$output" | tr '\n' ' ')" = "1 2 3 " ]
+	done
+}
