@@ -267,6 +267,8 @@ print_json(struct sniff *s, const struct skit_frame *f,
 	}
 	snprintf(buf, sizeof(buf), "0x%04x", p->ethertype);
 	cli_json_str(&j, "ethertype", buf);
+	if (f->vlan_valid)
+		cli_json_uint(&j, "vlan", f->vlan_tci & 0x0fff);
 	if (p->ip_version) {
 		char a[INET6_ADDRSTRLEN];
 		int fam = p->ip_version == 4 ? AF_INET : AF_INET6;
@@ -338,7 +340,15 @@ on_frame(const struct skit_frame *f, void *data)
 	else
 		off = f->netoff <= f->caplen ? f->netoff : f->caplen;
 	skit_pkt_decode(f->data + off, f->caplen - off, link, f->protocol, &p);
-	skit_pkt_summary(&p, sum, sizeof(sum));
+	{
+		/* The kernel strips the outer VLAN tag into the ring header. */
+		int n = 0;
+
+		if (f->vlan_valid)
+			n = snprintf(sum, sizeof(sum), "vlan %u, ",
+				     f->vlan_tci & 0x0fff);
+		skit_pkt_summary(&p, sum + n, sizeof(sum) - (size_t)n);
+	}
 	if (s->o.json) {
 		print_json(s, f, &p, sum);
 	} else {

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "skit/pkt.h"
 
@@ -445,6 +446,55 @@ test_names(void **state)
 	assert_int_equal(skit_pkt_proto_parse("sctp", &p), -EINVAL);
 }
 
+static void
+test_pcap(void **state)
+{
+	char path[] = "/tmp/skit-test-pcap.XXXXXX";
+	int fd = mkstemp(path);
+	struct skit_pcap *pc;
+	struct skit_frame f = { 0 };
+	uint8_t frame[128], back[256];
+	size_t n = frame_tcp4(frame, 1, 2, SKIT_TCP_SYN);
+	uint32_t v;
+	ssize_t got;
+
+	(void)state;
+	assert_true(fd >= 0);
+	unlink(path);
+	f.data = frame;
+	f.caplen = f.len = n;
+	f.ts.tv_sec = 7;
+	f.ts.tv_nsec = 123;
+	f.protocol = 0x0800;
+	f.hatype = 1;
+	assert_int_equal(
+		skit_pcap_open(fd, SKIT_PCAP_LINKTYPE_ETHERNET, 100, &pc), 0);
+	assert_int_equal(skit_pcap_write(pc, &f, 14), 0);
+	f.caplen = f.len = 200; /* over the snaplen: cut, length kept */
+	f.data = back;
+	memset(back, 0, sizeof(back));
+	assert_int_equal(skit_pcap_write(pc, &f, 14), 0);
+	assert_int_equal(skit_pcap_close(pc), 0);
+	got = pread(fd, back, sizeof(back), 0);
+	assert_int_equal(got, 24 + 16 + (ssize_t)n + 16 + 100);
+	memcpy(&v, back, 4);
+	assert_int_equal(v, 0xa1b23c4d);
+	memcpy(&v, back + 20, 4);
+	assert_int_equal(v, 1);
+	memcpy(&v, back + 24, 4);
+	assert_int_equal(v, 7);
+	memcpy(&v, back + 28, 4);
+	assert_int_equal(v, 123);
+	memcpy(&v, back + 32, 4);
+	assert_int_equal(v, n);
+	assert_memory_equal(back + 40, frame, n);
+	memcpy(&v, back + 40 + n + 8, 4);
+	assert_int_equal(v, 100); /* caplen */
+	memcpy(&v, back + 40 + n + 12, 4);
+	assert_int_equal(v, 200); /* original length */
+	close(fd);
+}
+
 int
 main(void)
 {
@@ -456,6 +506,7 @@ main(void)
 		cmocka_unit_test(test_malformed_prefixes),
 		cmocka_unit_test(test_bpf),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_pcap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
