@@ -64,7 +64,7 @@ struct send_opts {
 	bool connect;
 	bool crlf;
 	bool json;
-	enum nc_framing framing;
+	enum skit_framing framing;
 	long long wait_ms; /* -1: do not wait */
 	long long replies; /* 0: until the wait runs out */
 };
@@ -243,7 +243,7 @@ run_send(const struct send_opts *o, int nmsg, char **msgs)
 int
 cmd_send(int argc, char **argv)
 {
-	struct send_opts o = { .wait_ms = -1 };
+	struct send_opts o = { .framing = SKIT_FRAMING_LINE, .wait_ms = -1 };
 	struct cli_getopt_state st = { 0 };
 	const char *arg;
 	int c, rc = 0;
