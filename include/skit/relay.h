@@ -31,6 +31,10 @@
  *    and a message side the framing says where messages start and end
  *    (see enum skit_framing).
  *
+ * SIGPIPE: splice() and write() to a pipe cannot suppress it the way
+ * send(MSG_NOSIGNAL) does, so a process using the engine must ignore
+ * SIGPIPE (the CLI does in main); errors then come back as EPIPE.
+ *
  * The engine is driven by a struct skit_loop (loop.h): it registers the
  * ends' fds with callbacks, never blocks, and many pairs can share one
  * loop. skit_relay_run() is the blocking one-pair wrapper.
@@ -142,8 +146,8 @@ struct skit_relay_stats {
 	int64_t start_ns;    /* CLOCK_MONOTONIC */
 	int64_t end_ns;	     /* 0 while running */
 	enum skit_relay_reason reason;
-	int error;	/* the code behind RESET/ERROR, else 0 */
-	int error_side; /* 0 = A, 1 = B, -1 = none */
+	int error;	      /* the code behind RESET/ERROR, else 0 */
+	int error_side;	      /* 0 = A, 1 = B, -1 = none */
 	const char *error_op; /* "read", "write", "splice", "frame" or NULL */
 };
 
