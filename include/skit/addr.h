@@ -178,6 +178,16 @@ int skit_addr_format(const struct skit_addr *a, char *buf, size_t len);
 int skit_sockaddr_format(const struct sockaddr *sa, socklen_t salen, int type,
 			 int protocol, char *buf, size_t len);
 
+/*
+ * True when a and b mean the same address: every field the parser sets
+ * except kind_text (the spelling), with option strings compared by
+ * content. Used for format -> parse round trips.
+ */
+bool skit_addr_equal(const struct skit_addr *a, const struct skit_addr *b);
+
+/* "connect", "listen" or "default". */
+const char *skit_role_name(enum skit_role role);
+
 /* Option accessors. */
 static inline bool
 skit_addr_has(const struct skit_addr *a, enum skit_opt id)
@@ -221,6 +231,11 @@ struct skit_kind_row {
 	int type; /* 0 = the kind's default */
 	bool socat_alias;
 	const char *summary;
+	const char *target; /* what follows the ':' ("HOST:PORT", "PATH") */
+	bool abstract;	    /* socat ABSTRACT-*: the target is an abstract
+			       name written without its '@' */
+	uint64_t implies;   /* options this name sets (bit 1ull << opt),
+			       e.g. socat CREATE sets create and trunc */
 };
 const struct skit_kind_row *skit_addr_kinds(size_t *n);
 
@@ -234,6 +249,10 @@ struct skit_opt_row {
 	unsigned kinds; /* bit (1u << kind) for each kind it applies to */
 	unsigned roles; /* bit (1u << role); 0 = any role */
 	const char *summary;
+	const char *value;  /* the value's shape for help ("N", "SIZE"), or
+			       NULL for a flag */
+	long long min, max; /* accepted range of the number (INT, SIZE,
+			       DURATION in ms, MODE, HEX16) */
 };
 const struct skit_opt_row *skit_addr_opts(size_t *n);
 
