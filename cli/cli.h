@@ -135,6 +135,7 @@ extern struct cli_globals cli_g;
 
 /* The subcommands (sorted). */
 int cmd_help(int argc, char **argv);
+int cmd_relay(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 #endif

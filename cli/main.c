@@ -19,6 +19,7 @@ struct command {
  */
 static const struct command commands[] = {
 	{ "help", cmd_help, "show help for skit or a command" },
+	{ "relay", cmd_relay, "relay two endpoints both ways (socat's job)" },
 	{ "version", cmd_version, "print skit's version" },
 };
 
