@@ -284,6 +284,24 @@ hex_dump(struct skit_relay *r, int dir, const void *buf, size_t len, void *data)
 
 /* --- connections ----------------------------------------------------- */
 
+/*
+ * Close the listener. Like socat's UNIX-LISTEN, a unix socket file skit
+ * created is removed with it, so the next run can bind the path again.
+ */
+static void
+listener_close(struct app *app)
+{
+	const struct skit_addr *l = &app->addr[app->lside];
+
+	if (app->lep.rfd < 0)
+		return;
+	(void)skit_loop_del(app->loop, app->lep.rfd);
+	skit_endpoint_close(&app->lep);
+	app->lwatched = false;
+	if (l->family == AF_UNIX && !l->abstract && l->host[0])
+		(void)unlink(l->host);
+}
+
 static void
 listener_watch(struct app *app, bool on)
 {
@@ -609,9 +627,7 @@ on_accept(struct app *app)
 			 sizeof(c->a_desc), "%s > %s", p, l);
 		if (!app->fork) {
 			/* socat without fork: one client, then no more. */
-			(void)skit_loop_del(app->loop, app->lep.rfd);
-			skit_endpoint_close(&app->lep);
-			app->lwatched = false;
+			listener_close(app);
 		}
 		(void)dial(c);
 		if (app->lep.rfd < 0)
@@ -1052,10 +1068,8 @@ cmd_relay(int argc, char **argv)
 	}
 	while (app.conns)
 		conn_free(app.conns);
-	if (app.lep.rfd >= 0) {
-		(void)skit_loop_del(app.loop, app.lep.rfd);
-		skit_endpoint_close(&app.lep);
-	}
+	if (app.lside >= 0)
+		listener_close(&app);
 	if (app.sigfd >= 0) {
 		(void)skit_loop_del(app.loop, app.sigfd);
 		skit_close(app.sigfd);

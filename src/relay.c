@@ -524,10 +524,9 @@ flush_out(struct skit_relay *r, struct dir *d)
 				dst->e.tolen ? (struct sockaddr *)&dst->e.to
 					     : NULL,
 				dst->e.tolen);
-		if ((n == -EAGAIN || n == -EWOULDBLOCK) && !dst->e.tolen)
-			return did;
-		if (n < 0 && n != -EAGAIN && n != -EWOULDBLOCK &&
-		    n != -EMSGSIZE && n != -ENOBUFS &&
+		if (n == -EAGAIN || n == -EWOULDBLOCK)
+			return did; /* full: retried when writable (or soon) */
+		if (n < 0 && n != -EMSGSIZE && n != -ENOBUFS &&
 		    !(dst->e.type == SOCK_DGRAM && n == -ECONNREFUSED)) {
 			fail(r, side, "write", (int)n);
 			return -1;
@@ -535,8 +534,8 @@ flush_out(struct skit_relay *r, struct dir *d)
 		if (n < 0) {
 			/*
 			 * Datagram semantics: a message the kernel will not
-			 * take now (too big, no buffer, a refused peer, a
-			 * shared socket that is full) is lost, not retried.
+			 * take (too big, no buffer, a refused peer) is lost,
+			 * not retried.
 			 */
 			r->st.dropped[d->idx]++;
 		} else {
@@ -875,7 +874,7 @@ on_fd(struct skit_loop *loop, int fd, unsigned ev, void *data)
 static void
 update(struct skit_relay *r)
 {
-	bool kick = false;
+	bool kick = false, retry = false;
 	int e;
 
 	for (int i = 0; i < r->nw; i++)
@@ -892,6 +891,8 @@ update(struct skit_relay *r)
 				d->dst->ww->want |= SKIT_EV_WRITE;
 			else if (d->dst->e.tolen == 0)
 				kick = true;
+			else
+				retry = true;
 		} else if (d->st == D_DRAIN) {
 			kick = true; /* finish it on the next round */
 		} else if (d->src->rw) {
@@ -921,8 +922,12 @@ update(struct skit_relay *r)
 		}
 		w->cur = w->want;
 	}
-	if (kick && !r->kick_id) {
-		int64_t id = skit_loop_timer(r->loop, 0, on_kick, r);
+	/*
+	 * A shared socket we may not watch (a `to` end) was full: try again
+	 * in a millisecond instead of spinning on it.
+	 */
+	if ((kick || retry) && !r->kick_id) {
+		int64_t id = skit_loop_timer(r->loop, kick ? 0 : 1, on_kick, r);
 
 		if (id < 0) {
 			fail(r, -1, "timer", (int)id);

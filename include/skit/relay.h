@@ -116,8 +116,8 @@ const char *skit_relay_reason_name(enum skit_relay_reason r);
  *  to    when tolen > 0: write with sendto() to this address (an
  *        unconnected datagram socket shared with others, e.g. a UDP
  *        listener's per-peer session). Such an end's fds are never
- *        registered with the loop and never closed; a message that
- *        cannot be sent at once is dropped (counted), like UDP would.
+ *        registered with the loop and never closed; when the socket is
+ *        full (EAGAIN) the message waits and is retried 1 ms later.
  *  pushed  the end's input is fed by skit_relay_push() instead of
  *        being read from rfd (a UDP listener demultiplexing peers).
  */
