@@ -20,10 +20,12 @@
 #include "skit/loop.h"
 #include "skit/relay.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -596,6 +598,68 @@ dial(struct conn *c)
 	return 1;
 }
 
+/*
+ * socat's range=ADDR[/PREFIX]: may a peer at sa connect? Non-IP peers
+ * (unix) always may. An IPv4-mapped IPv6 peer matches IPv4 ranges.
+ */
+static bool
+range_permits(const char *range, const struct skit_sockaddr *sa)
+{
+	unsigned char want[16], have[16];
+	char txt[128], *slash;
+	int fam, bits, alen;
+	size_t n;
+
+	if (!range || !*range)
+		return true;
+	if (sa->ss.ss_family != AF_INET && sa->ss.ss_family != AF_INET6)
+		return true;
+	snprintf(txt, sizeof(txt), "%s", range[0] == '[' ? range + 1 : range);
+	slash = strchr(txt, '/');
+	bits = -1;
+	if (slash) {
+		*slash = '\0';
+		bits = (int)strtol(slash + 1, NULL, 10);
+	}
+	n = strlen(txt);
+	if (n && txt[n - 1] == ']')
+		txt[n - 1] = '\0';
+	if (inet_pton(AF_INET, txt, want) == 1)
+		fam = AF_INET, alen = 4;
+	else if (inet_pton(AF_INET6, txt, want) == 1)
+		fam = AF_INET6, alen = 16;
+	else
+		return false;
+	if (bits < 0 || bits > alen * 8)
+		bits = alen * 8;
+	if (sa->ss.ss_family == AF_INET) {
+		if (fam != AF_INET)
+			return false;
+		memcpy(have, &((const struct sockaddr_in *)&sa->ss)->sin_addr,
+		       4);
+	} else {
+		const unsigned char *a6 = ((const struct sockaddr_in6 *)&sa->ss)
+						  ->sin6_addr.s6_addr;
+		static const unsigned char mapped[12] = {
+			0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
+		};
+
+		if (fam == AF_INET && !memcmp(a6, mapped, 12))
+			memcpy(have, a6 + 12, 4);
+		else if (fam == AF_INET6)
+			memcpy(have, a6, 16);
+		else
+			return false;
+	}
+	for (int i = 0; i < bits; i++) {
+		int m = 0x80 >> (i % 8);
+
+		if ((want[i / 8] & m) != (have[i / 8] & m))
+			return false;
+	}
+	return true;
+}
+
 static void
 on_accept(struct app *app)
 {
@@ -612,6 +676,14 @@ on_accept(struct app *app)
 			cli_errorf("relay: accept %s: %s", app->ldesc,
 				   skit_strerror(fd));
 			return;
+		}
+		if (!range_permits(skit_addr_str(&app->addr[app->lside],
+						 SKIT_OPT_RANGE),
+				   &peer)) {
+			sa_text(&peer, p, sizeof(p));
+			cli_verbose("relay: %s is outside range=, closed", p);
+			skit_close(fd);
+			continue;
 		}
 		c = conn_new(app);
 		if (!c) {
@@ -672,6 +744,10 @@ on_datagram(struct app *app)
 		peer.family = peer.ss.ss_family;
 		peer.type = SOCK_DGRAM;
 		c = find_session(app, &peer);
+		if (!c && !range_permits(skit_addr_str(&app->addr[app->lside],
+						       SKIT_OPT_RANGE),
+					 &peer))
+			continue;
 		if (!c) {
 			if ((!app->fork && app->served + app->nconns > 0) ||
 			    at_capacity(app))

@@ -520,6 +520,16 @@ flush_out(struct skit_relay *r, struct dir *d)
 		}
 		if (k == 0)
 			break;
+		if (len == 0 && dst->e.type == SOCK_SEQPACKET) {
+			/*
+			 * An empty seqpacket message reads as EOF on the other
+			 * side: it cannot be relayed, so it is dropped.
+			 */
+			r->st.dropped[d->idx]++;
+			d->off += used;
+			did++;
+			continue;
+		}
 		n = skit_sendto(dst->e.wfd, p, len, 0,
 				dst->e.tolen ? (struct sockaddr *)&dst->e.to
 					     : NULL,

@@ -177,7 +177,8 @@ struct skit_relay_cfg {
 	/*
 	 * A datagram source never gives EOF. When the other direction is
 	 * DONE and the remaining one reads from a datagram socket, the pair
-	 * ends linger_ms later (socat's -t). 0 = 500 ms, < 0 = never.
+	 * ends once linger_ms pass without traffic (like socat's -t, but
+	 * counted from the last message). 0 = 500 ms, < 0 = never.
 	 */
 	int64_t linger_ms;
 	skit_relay_close_cb on_close;
