@@ -292,28 +292,26 @@ check_host(struct pctx *p, const struct seg *sg, const struct hostport *hp,
 		if (pct) {
 			const char *zone = pct + 1;
 			size_t zn = strlen(zone);
-			size_t zpos = pos + (size_t)(zone - buf);
+			size_t zoff = hp->h0 + (size_t)(zone - buf);
 
 			if (zn == 0)
-				return fail(p, code, zpos - 1,
+				return fail(p, code, (size_t)sg->map[zoff - 1],
 					    "empty zone id after '%%'");
 			if (zn >= IF_NAMESIZE)
-				return fail(p, code, zpos,
+				return fail(p, code, (size_t)sg->map[zoff],
 					    "zone id '%s' is too long (%d "
 					    "bytes at most)",
 					    zone, IF_NAMESIZE - 1);
-			for (size_t i = 0; i < zn; i++)
-				if (!is_alpha(zone[i]) && !is_digit(zone[i]) &&
-				    !strchr("_.-", zone[i]))
-					return fail(
-						p, code,
-						(size_t)sg->map[hp->h0 +
-								(size_t)(zone -
-									 buf) +
-								i],
-						"bad character '%s' in zone "
-						"id",
-						show_char(zone[i], cb));
+			for (size_t i = 0; i < zn; i++) {
+				char c = zone[i];
+
+				if (is_alpha(c) || is_digit(c) ||
+				    strchr("_.-", c))
+					continue;
+				return fail(p, code, (size_t)sg->map[zoff + i],
+					    "bad character '%s' in zone id",
+					    show_char(c, cb));
+			}
 			*pct = '%';
 		}
 		*litfam = AF_INET6;
@@ -828,7 +826,7 @@ parse_size(const char *s, size_t n, unsigned long long *out)
 		if (mul != 1)
 			n--;
 	}
-	if (!parse_u64(s, n, 1ULL << 40, out))
+	if (!parse_u64(s, n, 1ULL << 32, out))
 		return -1;
 	*out *= mul;
 	return 0;
@@ -1043,7 +1041,6 @@ parse_option(struct pctx *p, size_t s0, size_t e, struct optstate *st)
 	struct skit_addr *a = p->a;
 	const struct skit__opt_alias *al;
 	const struct skit_opt_row *row;
-	static const char noval[1] = "";
 	size_t eq = s0;
 	char name[40];
 	struct seg val;
@@ -1087,7 +1084,7 @@ parse_option(struct pctx *p, size_t s0, size_t e, struct optstate *st)
 		seg_take(p->text, eq + 1, e, &val);
 	} else {
 		val.n = 0;
-		val.s[0] = noval[0];
+		val.s[0] = '\0';
 		val.map[0] = (int)e;
 	}
 	if (al->special == SKIT__OPT_SOURCEPORT) {
@@ -1136,13 +1133,11 @@ merge_sourceport(struct pctx *p, const struct optstate *st)
 	if (!bind) {
 		n = snprintf(buf, sizeof(buf), ":%u", st->sp);
 	} else {
-		struct seg *sg = NULL;
+		struct seg tmp, *sg = &tmp;
 		struct hostport hp;
-		struct seg tmp;
 		int rc;
 
-		seg_take(bind, 0, strlen(bind), &tmp);
-		sg = &tmp;
+		seg_take(bind, 0, strlen(bind), sg);
 		for (size_t i = 0; i <= sg->n; i++)
 			sg->map[i] = (int)st->sp_pos;
 		rc = split_hostport(p, sg, 0, true, SKIT_EOPTION, &hp);
@@ -1194,6 +1189,10 @@ find_kind(struct pctx *p, size_t k, enum skit_role *suffix_role)
 			*suffix_role = sfx[i].role;
 			return 0;
 		}
+		if (base && skit_kind_is_socket(base->kind))
+			return fail(p, SKIT_EADDR, k - sl,
+				    "'%s' already implies a role; drop '%s'",
+				    base->name, sfx[i].s);
 		if (base)
 			return fail(p, SKIT_EADDR, k - sl,
 				    "'%s' takes no '%s' suffix (only socket "

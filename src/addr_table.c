@@ -237,6 +237,7 @@ skit__kind_find(const char *name, size_t n)
 #define KUNIX  (K(UNIX) | K(UNIX_DGRAM) | K(UNIX_SEQPACKET))
 #define KCONN  (K(TCP) | K(UNIX) | K(UNIX_SEQPACKET) | K(VSOCK))
 #define KSOCK  (KIP | KUNIX | K(VSOCK) | K(PACKET) | K(NETLINK))
+#define KSERV  (KINET | KUNIX | K(VSOCK))
 #define KALL   ((1u << SKIT_KIND__COUNT) - 2u)
 #define RL     (1u << SKIT_ROLE_LISTEN)
 #define RC     (1u << SKIT_ROLE_CONNECT)
@@ -309,9 +310,9 @@ static const struct skit_opt_row opt_rows[SKIT_OPT__COUNT] = {
 	OPT(INTERVAL, DURATION, 0, 0, KSOCK, 0, "TIME", 0, DAY_MS,
 	    "wait between retries (default 1s)"),
 	OPT(FOREVER, FLAG, 0, 0, KSOCK, 0, NULL, 0, 1, "retry without end"),
-	OPT(FORK, FLAG, 0, 0, KSOCK, RL, NULL, 0, 1,
+	OPT(FORK, FLAG, 0, 0, KSERV, RL, NULL, 0, 1,
 	    "serve each client separately and keep listening"),
-	OPT(MAX_CONNS, INT, 0, 0, KSOCK, RL, "N", 1, 1000000,
+	OPT(MAX_CONNS, INT, 0, 0, KSERV, RL, "N", 1, 1000000,
 	    "at most N clients at once"),
 	OPT(RANGE, STRING, 0, 0, KINET, RL, "ADDR/PREFIX", 0, 0,
 	    "accept clients from this network only"),

@@ -151,19 +151,36 @@ struct skit_addr {
 
 /*
  * Parse text into *out. default_role applies when the text does not say
- * (no "-listen"/"-connect" suffix, no socat alias that implies a role).
- * Returns 0, or SKIT_EADDR / SKIT_EOPTION with err filled: op "bad
- * address", subject the whole text, detail the problem, column the
- * 1-based position it points at. Never does I/O.
+ * (no "-listen"/"-connect" suffix, no socat alias that implies a role);
+ * non-socket kinds always get SKIT_ROLE_DEFAULT. The role decides:
+ *  - a listening tcp/udp address may be just "PORT" ("tcp-listen:8080");
+ *  - port 0 is accepted when listening or when the role is DEFAULT,
+ *    an error when connecting;
+ *  - a port range "20-25" is accepted only when connecting;
+ *  - options that apply to one role only (mode=, fork, connect-timeout=)
+ *    are checked against it (not when the role is DEFAULT).
+ * Kind-specific results: family/type/protocol are socket()'s arguments
+ * (AF_UNSPEC for tcp/udp; packet's protocol is htons(ethertype or
+ * ETH_P_ALL)); vsock_cid is VMADDR_CID_ANY for ":PORT"; netlink's host
+ * is the family's name ("route") or its number.
+ * Returns 0, or SKIT_EADDR (kind, target) / SKIT_EOPTION (an option)
+ * with err filled: op "bad address", subject the whole text, detail the
+ * problem, column the 1-based position it points at. On failure *out is
+ * all zero. Never does I/O; text may be NULL (an error).
  */
 int skit_addr_parse(const char *text, enum skit_role default_role,
 		    struct skit_addr *out, struct skit_err *err);
 
 /*
  * Write the canonical text of a parsed address: "tcp:[::1]:8080,nodelay",
- * "unix-listen:@name", "udp4:127.0.0.1:53". Parsing the result gives an
- * equal address. Returns the length it needed (like snprintf), or a
- * negative code.
+ * "unix-listen:@name", "udp4:127.0.0.1:53". The kind is skit's lower-case
+ * name with "-listen"/"-connect" when the role is not DEFAULT, options
+ * come in table order, ',' and '\' are escaped. Parsing the result
+ * gives an address skit_addr_equal() to a (with the same default role;
+ * with any when a's role is not DEFAULT, since the text says it); it always
+ * fits in SKIT_ADDR_TEXT_MAX + 1 bytes. Returns the length it needed
+ * (like snprintf; buf may be NULL when len is 0), or -EINVAL for an
+ * address that was not parsed.
  */
 int skit_addr_format(const struct skit_addr *a, char *buf, size_t len);
 
