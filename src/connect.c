@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 
 /* At most this many attempts in flight (RFC 8305 leaves it open). */
 #define HE_MAX_INFLIGHT 4
@@ -36,7 +37,8 @@ struct he_state {
 	int nact;
 	int last_err;
 	size_t last_idx;
-	bool setup_failed; /* last error came before connect() */
+	long long deadline; /* monotonic ms, -1 for none */
+	bool setup_failed;  /* last error came before connect() */
 	struct skit_err setup_err;
 };
 
@@ -59,11 +61,19 @@ he_start(struct he_state *st, size_t idx)
 {
 	struct skit_sockaddr sa = st->r->v[idx];
 	struct skit_err e;
+	bool unix_blocking;
 	int fd, r;
 
 	skit_err_clear(&e);
 	st->tried[idx] = true;
-	fd = skit__sock_create(&sa, true, &e);
+	/*
+	 * A unix stream connect never waits for the network, only for room
+	 * in a busy server's backlog, and a nonblocking one fails with
+	 * EAGAIN instead of waiting. So unix sockets connect blocking,
+	 * bounded by SO_SNDTIMEO (which unix connect() honours).
+	 */
+	unix_blocking = sa.family == AF_UNIX;
+	fd = skit__sock_create(&sa, !unix_blocking, &e);
 	if (fd < 0) {
 		r = fd;
 		goto setup_fail;
@@ -75,7 +85,30 @@ he_start(struct he_state *st, size_t idx)
 		skit_close(fd);
 		goto setup_fail;
 	}
+	if (unix_blocking && st->deadline >= 0) {
+		long long left = st->deadline - skit__now_ms();
+		struct timeval tv;
+
+		if (left < 1)
+			left = 1;
+		tv.tv_sec = (time_t)(left / 1000);
+		tv.tv_usec = (suseconds_t)(left % 1000) * 1000;
+		if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) <
+		    0) {
+			r = skit_err_set(&e, -errno, "setsockopt", "");
+			skit_close(fd);
+			goto setup_fail;
+		}
+	}
 	r = skit__connect(fd, &sa);
+	if (unix_blocking && (r == -EAGAIN || r == -EINPROGRESS))
+		r = -ETIMEDOUT;
+	if (r == 0 && unix_blocking && st->deadline >= 0) {
+		/* The time-out was for connect() only: later sends wait. */
+		struct timeval zero = { 0, 0 };
+
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &zero, sizeof(zero));
+	}
 	if (r == 0)
 		return fd;
 	if (r == -EINPROGRESS) {
@@ -149,7 +182,7 @@ he_fail(struct he_state *st, bool timed_out, struct skit_err *err)
 	return code;
 }
 
-/* Put the winner back in blocking mode unless the caller wants NONBLOCK. */
+/* The winner gets the blocking mode the caller asked for. */
 static int
 he_win(struct he_state *st, int fd, size_t idx, int flags,
        struct skit_sockaddr *peer, struct skit_err *err)
@@ -159,23 +192,24 @@ he_win(struct he_state *st, int fd, size_t idx, int flags,
 
 	while (st->nact > 0)
 		he_drop(st, st->nact - 1);
-	if (!(flags & SKIT_OPEN_NONBLOCK)) {
-		fl = fcntl(fd, F_GETFL);
-		if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
-			int e = -errno;
+	fl = fcntl(fd, F_GETFL);
+	if (fl >= 0)
+		fl = (flags & SKIT_OPEN_NONBLOCK) ? fl | O_NONBLOCK
+						  : fl & ~O_NONBLOCK;
+	if (fl < 0 || fcntl(fd, F_SETFL, fl) < 0) {
+		int e = -errno;
 
-			skit_close(fd);
-			return skit_err_set(err, e, "fcntl",
-					    skit__sa_text(&st->r->v[idx], text,
-							  sizeof(text)));
-		}
+		skit_close(fd);
+		return skit_err_set(
+			err, e, "fcntl",
+			skit__sa_text(&st->r->v[idx], text, sizeof(text)));
 	}
 	if (peer) {
-		*peer = st->r->v[idx];
-		/* An ICMP socket may have fallen back to SOCK_RAW. */
 		socklen_t l = sizeof(int);
 		int type;
 
+		*peer = st->r->v[idx];
+		/* An ICMP socket may have fallen back to SOCK_RAW. */
 		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l) == 0)
 			peer->type = type;
 	}
@@ -212,6 +246,7 @@ skit_connect_he(const struct skit_addr *a, const struct skit_resolved *r,
 		stagger_ms = 10;
 	now = skit__now_ms();
 	deadline = timeout_ms < 0 ? -1 : now + timeout_ms;
+	st.deadline = deadline;
 	next_at = now;
 
 	for (;;) {

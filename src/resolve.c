@@ -74,11 +74,14 @@ base(struct skit_sockaddr *sa, const struct skit_addr *a, int family)
 	sa->protocol = a->protocol;
 }
 
-/* Is IPv6 usable on this host (compiled in, not disabled)? */
+/*
+ * Is IPv6 usable on this host (compiled in, not disabled at boot)? A
+ * probe, not an action: untraced.
+ */
 static bool
 have_ipv6(void)
 {
-	int fd = skit_socket(AF_INET6, SOCK_DGRAM, 0, false);
+	int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
 		return false;
@@ -200,7 +203,13 @@ resolve_inet(const struct skit_addr *a, int flags,
 	bool icmp = a->kind == SKIT_KIND_ICMP || a->kind == SKIT_KIND_IP;
 	struct addrinfo hints, *ai = NULL, *p;
 	struct skit_sockaddr sa;
-	bool hook = res && res->getaddrinfo && !a->host_is_literal;
+	/*
+	 * Literals and numeric mode use the real getaddrinfo with
+	 * AI_NUMERICHOST: it never leaves the process, and a hook has no
+	 * business answering for them.
+	 */
+	bool hook = res && res->getaddrinfo && !a->host_is_literal &&
+		    !(flags & SKIT_OPEN_NUMERIC);
 	char service[8];
 	uint16_t port = 0;
 	int g, r;

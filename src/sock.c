@@ -170,9 +170,7 @@ skit__connect(int fd, const struct skit_sockaddr *sa)
 		else
 			skit__trace("connect(%d, %s) = 0", fd, text);
 	}
-	if (r == 0)
-		return 0;
-	return e == EAGAIN && sa->family == AF_UNIX ? -EAGAIN : -e;
+	return r == 0 ? 0 : -e;
 }
 
 static int
@@ -352,31 +350,17 @@ open_unconnected(const struct skit_addr *a, struct skit_sockaddr *sa, int flags,
 	return fd;
 }
 
-int
-skit_open(const struct skit_addr *a, enum skit_role default_role, int flags,
-	  const struct skit_resolver *res, struct skit_sockaddr *local,
-	  struct skit_sockaddr *peer, struct skit_err *err)
+/* skit_open with an explicit a->role. */
+static int
+open_once(const struct skit_addr *a, int flags, const struct skit_resolver *res,
+	  struct skit_sockaddr *local, struct skit_sockaddr *peer,
+	  struct skit_err *err)
 {
-	enum skit_role role =
-		a->role != SKIT_ROLE_DEFAULT ? a->role : default_role;
+	enum skit_role role = a->role;
 	struct skit_resolved r = { 0 };
-	struct skit_addr ac;
 	struct skit_sockaddr pa;
 	int fd, n, timeout;
 
-	skit_err_clear(err);
-	if (!skit_kind_is_socket(a->kind))
-		return skit_err_set(err, SKIT_EKIND, "open", a->host);
-	if (role == SKIT_ROLE_DEFAULT)
-		role = SKIT_ROLE_CONNECT;
-	/* From here on the role is explicit, for the option code too. */
-	ac = *a;
-	ac.role = role;
-	a = &ac;
-	if (role == SKIT_ROLE_LISTEN)
-		flags |= SKIT_OPEN_PASSIVE;
-	else
-		flags &= ~SKIT_OPEN_PASSIVE;
 	n = skit_resolve(a, flags, res, &r, err);
 	if (n < 0)
 		return n;
@@ -414,4 +398,28 @@ skit_open(const struct skit_addr *a, enum skit_role default_role, int flags,
 	}
 	skit_resolved_free(&r);
 	return fd;
+}
+
+int
+skit_open(const struct skit_addr *a, enum skit_role default_role, int flags,
+	  const struct skit_resolver *res, struct skit_sockaddr *local,
+	  struct skit_sockaddr *peer, struct skit_err *err)
+{
+	enum skit_role role =
+		a->role != SKIT_ROLE_DEFAULT ? a->role : default_role;
+	struct skit_addr ac;
+
+	skit_err_clear(err);
+	if (!skit_kind_is_socket(a->kind))
+		return skit_err_set(err, SKIT_EKIND, "open", a->host);
+	if (role == SKIT_ROLE_DEFAULT)
+		role = SKIT_ROLE_CONNECT;
+	/* From here on the role is explicit, for the option code too. */
+	ac = *a;
+	ac.role = role;
+	if (role == SKIT_ROLE_LISTEN)
+		flags |= SKIT_OPEN_PASSIVE;
+	else
+		flags &= ~SKIT_OPEN_PASSIVE;
+	return open_once(&ac, flags, res, local, peer, err);
 }

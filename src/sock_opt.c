@@ -9,6 +9,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
+#include <stdint.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <netinet/tcp.h>
@@ -103,10 +105,24 @@ is_inet(int family)
 }
 
 /*
- * Map a table row onto this socket: IP-level options have an IPv6
- * twin, and TCP/IP options make no sense on other families (the parser
- * already refused them on the wrong kind; this guards the families a
- * kind may resolve to). Returns false to skip the row.
+ * IPv4-level options and their IPv6 twins: ttl= is the hop limit and
+ * tos= the traffic class on an AF_INET6 socket.
+ */
+static const struct {
+	int v4_optname;
+	int v6_optname;
+} ip_twins[] = {
+	{ IP_TTL, IPV6_UNICAST_HOPS },
+	{ IP_TOS, IPV6_TCLASS },
+};
+
+/*
+ * Map a row of the option table onto this socket. Rows without a
+ * setsockopt are applied by skit itself (bind=, mode=, backlog=...). IP
+ * and TCP
+ * levels only make sense on inet sockets of the right type: the parser
+ * already refused them on the wrong kind, this guards the families a
+ * kind may resolve to. Returns false to skip the row.
  */
 static bool
 row_for_socket(const struct skit_opt_row *row, const struct skit_sockaddr *sa,
@@ -114,68 +130,35 @@ row_for_socket(const struct skit_opt_row *row, const struct skit_sockaddr *sa,
 {
 	*level = row->level;
 	*optname = row->optname;
-	switch (row->id) {
-	case SKIT_OPT_TTL:
-		if (!is_inet(sa->family))
-			return false;
-		if (sa->family == AF_INET6) {
-			*level = IPPROTO_IPV6;
-			*optname = IPV6_UNICAST_HOPS;
-		} else {
-			*level = IPPROTO_IP;
-			*optname = IP_TTL;
-		}
-		return true;
-	case SKIT_OPT_TOS:
-		if (!is_inet(sa->family))
-			return false;
-		if (sa->family == AF_INET6) {
-			*level = IPPROTO_IPV6;
-			*optname = IPV6_TCLASS;
-		} else {
-			*level = IPPROTO_IP;
-			*optname = IP_TOS;
-		}
-		return true;
-	case SKIT_OPT_V6ONLY:
-		*level = IPPROTO_IPV6;
-		*optname = IPV6_V6ONLY;
-		return sa->family == AF_INET6;
-	case SKIT_OPT_NODELAY:
-		*level = IPPROTO_TCP;
-		*optname = TCP_NODELAY;
-		return is_inet(sa->family) && sa->type == SOCK_STREAM;
-	case SKIT_OPT_KEEPALIVE:
-		*level = SOL_SOCKET;
-		*optname = SO_KEEPALIVE;
-		return sa->type == SOCK_STREAM || sa->type == SOCK_SEQPACKET;
-	case SKIT_OPT_REUSEADDR:
-		*level = SOL_SOCKET;
-		*optname = SO_REUSEADDR;
-		return true;
-	case SKIT_OPT_REUSEPORT:
-		*level = SOL_SOCKET;
-		*optname = SO_REUSEPORT;
-		return true;
-	case SKIT_OPT_RCVBUF:
-		*level = SOL_SOCKET;
-		*optname = SO_RCVBUF;
-		return true;
-	case SKIT_OPT_SNDBUF:
-		*level = SOL_SOCKET;
-		*optname = SO_SNDBUF;
-		return true;
-	case SKIT_OPT_BINDTODEVICE:
-		*level = SOL_SOCKET;
-		*optname = SO_BINDTODEVICE;
-		return true;
-	case SKIT_OPT_MARK:
-		*level = SOL_SOCKET;
-		*optname = SO_MARK;
-		return true;
-	default:
-		/* Options skit applies itself (bind, mode, backlog...). */
+	/*
+	 * "Level 0" in the table means skit applies the option itself, but
+	 * IPPROTO_IP is 0 too: the IP rows are told apart by their optname
+	 * (no IP-level option is numbered 0).
+	 */
+	if (row->level == 0 && row->optname == 0)
 		return false;
+	switch (row->level) {
+	case SOL_SOCKET:
+		return true;
+	case IPPROTO_TCP:
+		return is_inet(sa->family) && sa->type == SOCK_STREAM;
+	case IPPROTO_IPV6:
+		return sa->family == AF_INET6;
+	case IPPROTO_IP:
+		if (sa->family == AF_INET)
+			return true;
+		if (sa->family != AF_INET6)
+			return false;
+		for (size_t i = 0; i < sizeof(ip_twins) / sizeof(*ip_twins);
+		     i++)
+			if (ip_twins[i].v4_optname == row->optname) {
+				*level = IPPROTO_IPV6;
+				*optname = ip_twins[i].v6_optname;
+				return true;
+			}
+		return false;
+	default:
+		return true;
 	}
 }
 
@@ -230,7 +213,11 @@ skit_sock_apply_opts(int fd, const struct skit_addr *a,
 			r = set_str(fd, level, optname, dev ? dev : "");
 		} else {
 			v = skit_addr_num(a, rows[i].id, 0);
-			if (v > 0x7fffffff || v < -0x7fffffff)
+			/* SO_MARK is a u32 passed in an int. */
+			if (rows[i].id == SKIT_OPT_MARK && v > INT_MAX &&
+			    v <= UINT32_MAX)
+				v = (int)(uint32_t)v;
+			if (v > INT_MAX || v < INT_MIN)
 				return skit_err_setf(
 					err, SKIT_EOPTION, "setsockopt",
 					skit__sa_text(sa, text, sizeof(text)),

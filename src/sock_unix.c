@@ -71,7 +71,7 @@ skit_unix_prepare(const char *path, int type, struct skit_err *err)
 	/* A symlink, a regular file, a directory: never ours to delete. */
 	if (!S_ISSOCK(st.st_mode))
 		return skit_err_set(err, SKIT_ESTALE_NOT_SOCKET, "bind", text);
-	fd = skit_socket(AF_UNIX, sa.type, 0, false);
+	fd = skit_socket(AF_UNIX, sa.type, 0, true);
 	if (fd < 0)
 		return skit_err_set(err, fd, "socket", text);
 	r = skit__connect(fd, &sa);
@@ -79,7 +79,8 @@ skit_unix_prepare(const char *path, int type, struct skit_err *err)
 	/*
 	 * Refused means nobody is bound there: a leftover file. A socket of
 	 * another type (EPROTOTYPE) or a full backlog (EAGAIN) is a live
-	 * server. Anything else (EACCES...) is reported as is.
+	 * server. Anything else (EACCES...) is reported as is. The probe
+	 * is nonblocking so a busy server cannot make it wait.
 	 */
 	if (r == 0 || r == -EPROTOTYPE || r == -EAGAIN)
 		return skit_err_set(err, SKIT_ELIVE, "bind", text);
