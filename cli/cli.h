@@ -134,8 +134,12 @@ struct cli_globals {
 extern struct cli_globals cli_g;
 
 /* The subcommands (sorted). */
+int cmd_connect(int argc, char **argv);
 int cmd_help(int argc, char **argv);
+int cmd_listen(int argc, char **argv);
+int cmd_recv(int argc, char **argv);
 int cmd_relay(int argc, char **argv);
+int cmd_send(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 #endif

@@ -18,8 +18,13 @@ struct command {
  * order). Adding one: see cli/cli.h.
  */
 static const struct command commands[] = {
+	{ "connect", cmd_connect, "connect to ADDRESS and relay stdin/stdout" },
 	{ "help", cmd_help, "show help for skit or a command" },
+	{ "listen", cmd_listen, "listen on ADDRESS and serve clients" },
+	{ "recv", cmd_recv,
+	  "receive datagrams and print them with the sender" },
 	{ "relay", cmd_relay, "relay two endpoints both ways (socat's job)" },
+	{ "send", cmd_send, "send datagrams (one per message)" },
 	{ "version", cmd_version, "print skit's version" },
 };
 

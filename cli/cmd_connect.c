@@ -1,0 +1,382 @@
+/*
+ * cmd_connect.c - `skit connect ADDRESS` (or nc's `HOST PORT`): connect
+ * and relay stdin -> socket and socket -> stdout, with netcat's
+ * half-close policy (docs/half-close.md), --retry with backoff, and
+ * -z probes of a port or a port range.
+ */
+#include "cli.h"
+#include "nc.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+enum {
+	OPT_NO_SHUTDOWN = 256,
+	OPT_EXIT_ON_EOF,
+	OPT_FRAMING,
+	OPT_RETRY,
+	OPT_HEX,
+	OPT_SEND_ONLY,
+	OPT_RECV_ONLY,
+};
+
+static const struct cli_opt connect_opts[] = {
+	{ "ipv4", '4', NULL, '4', "IPv4 only" },
+	{ "ipv6", '6', NULL, '6', "IPv6 only" },
+	{ "crlf", 'C', NULL, 'C',
+	  "send \"\\r\\n\" for each \"\\n\" read from stdin" },
+	{ "unix", 'U', NULL, 'U',
+	  "the operand is a unix socket path (or @name)" },
+	{ "exit-on-eof", 0, NULL, OPT_EXIT_ON_EOF,
+	  "exit as soon as stdin ends and its bytes are sent (-q 0)" },
+	{ "framing", 0, "MODE", OPT_FRAMING,
+	  "messages <-> stdio on datagram/seqpacket sockets: line (default), "
+	  "len, raw" },
+	{ "hex", 0, NULL, OPT_HEX, "dump the traffic in hex on stderr" },
+	{ "numeric", 'n', NULL, 'n', "numeric addresses only, no DNS" },
+	{ "no-shutdown", 0, NULL, OPT_NO_SHUTDOWN,
+	  "do not shut down the socket's write side at stdin EOF" },
+	{ "source-port", 'p', "PORT", 'p', "local port to connect from" },
+	{ "quit", 'q', "SECS", 'q', "quit SECS after stdin EOF" },
+	{ "recv-only", 0, NULL, OPT_RECV_ONLY,
+	  "only copy socket -> stdout (ignore stdin)" },
+	{ "retry", 0, "N", OPT_RETRY,
+	  "retry a failed connect N times, backing off exponentially with "
+	  "jitter" },
+	{ "source", 's', "ADDR", 's', "local address to connect from" },
+	{ "send-only", 0, NULL, OPT_SEND_ONLY,
+	  "only copy stdin -> socket (exit when it is sent)" },
+	{ "udp", 'u', NULL, 'u', "UDP instead of TCP (HOST PORT form)" },
+	{ "verbose", 'v', NULL, 'v',
+	  "print the connection's addresses; -vv traces each socket call" },
+	{ "wait", 'w', "SECS", 'w', "connect timeout and idle timeout" },
+	{ "zero", 'z', NULL, 'z',
+	  "only probe: is the port (or each port of a range, 20-25) open" },
+	{ NULL, 0, NULL, 0, NULL },
+};
+
+static const struct cli_help connect_help = {
+	.name = "connect",
+	.synopsis = "skit connect [OPTIONS] ADDRESS | HOST PORT",
+	.about = "Connect to ADDRESS and copy stdin to the socket and the "
+		 "socket to stdout.\nAt stdin EOF the socket's write side is "
+		 "shut down and skit goes on printing\nwhat the peer sends "
+		 "until it closes (docs/half-close.md).",
+	.opts = connect_opts,
+	.extra = "examples:\n"
+		 "  skit connect tcp:example.org:80\n"
+		 "  skit connect -v 127.0.0.1 8080          nc style\n"
+		 "  skit connect unix-seqpacket:@ctl --framing len\n"
+		 "  skit connect -z -v tcp:127.0.0.1:20-25  probe a range\n",
+};
+
+struct connect_opts {
+	struct nc_addr_opts ao;
+	struct nc_sess_opts so;
+	bool zero;
+	bool framing_set;
+	long long wait_ms; /* -1: none */
+	long long retry;
+};
+
+/* Small xorshift for backoff jitter (not for anything secret). */
+static uint64_t
+jitter_rand(void)
+{
+	static uint64_t x;
+
+	if (!x)
+		x = (uint64_t)skit_now_ns() ^ ((uint64_t)getpid() << 32) ^ 1;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return x;
+}
+
+/* Worth another try: refused, unreachable, timed out, DNS "try again". */
+static bool
+retryable(int code)
+{
+	int ex = cli_exit_for(code);
+
+	return ex == CLI_EXIT_REFUSED || ex == CLI_EXIT_TIMEOUT ||
+	       code == SKIT_EAI_AGAIN || code == -ECONNRESET;
+}
+
+static void
+sleep_ms(long long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/*
+ * Connect, with --retry: each try is a new socket (skit_open), the
+ * delay doubles from 100 ms up to 10 s, and is drawn from [d/2, d) so
+ * that many clients restarting together spread out.
+ */
+static int
+open_with_retry(const struct connect_opts *o, const struct skit_addr *a,
+		struct skit_sockaddr *local, struct skit_sockaddr *peer,
+		struct skit_err *err)
+{
+	long long delay = 100;
+	int fd;
+
+	for (long long i = 0;; i++) {
+		fd = skit_open(a, SKIT_ROLE_CONNECT,
+			       SKIT_OPEN_NONBLOCK | nc_open_flags(&o->ao), NULL,
+			       local, peer, err);
+		if (fd >= 0 || i >= o->retry || !retryable(fd))
+			return fd;
+		{
+			long long d = delay / 2 +
+				      (long long)(jitter_rand() %
+						  (uint64_t)(delay / 2 + 1));
+			char buf[512];
+
+			cli_errorf("%s; retry %lld of %lld in %lld ms",
+				   skit_err_format(err, buf, sizeof(buf)),
+				   i + 1, o->retry, d);
+			sleep_ms(d);
+		}
+		delay = delay * 2 > 10000 ? 10000 : delay * 2;
+	}
+}
+
+/* -z on a UDP port: an ICMP port unreachable says closed. */
+static int
+probe_udp(int fd, long long wait_ms)
+{
+	char c;
+	ssize_t n;
+	int w;
+
+	n = skit_write_some(fd, "", 0);
+	if (n < 0)
+		return (int)n;
+	w = skit_wait_fd(fd, POLLIN, (int)(wait_ms >= 0 ? wait_ms : 1000));
+	if (w <= 0)
+		return 0; /* open or filtered: nc counts it as open */
+	n = skit_recvfrom(fd, &c, 1, MSG_DONTWAIT, NULL, NULL);
+	return n < 0 && n != -EAGAIN ? (int)n : 0;
+}
+
+static int
+run_probe(struct connect_opts *o, struct skit_addr *a)
+{
+	unsigned lo = a->port_lo, hi = a->port_is_range ? a->port_hi : lo;
+	int last = 0, open = 0;
+
+	if (!a->port_is_range && !lo) {
+		lo = hi = 0; /* a service name: one probe as written */
+	}
+	for (unsigned p = lo; p <= hi; p++) {
+		struct skit_addr pa = *a;
+		struct skit_sockaddr local, peer;
+		struct skit_err err;
+		char pt[300], buf[512];
+		int fd;
+
+		if (a->port_is_range) {
+			snprintf(pa.port, sizeof(pa.port), "%u", p);
+			pa.port_lo = pa.port_hi = (uint16_t)p;
+			pa.port_is_range = false;
+		}
+		skit_err_clear(&err);
+		fd = skit_open(&pa, SKIT_ROLE_CONNECT, nc_open_flags(&o->ao),
+			       NULL, &local, &peer, &err);
+		if (fd >= 0 && pa.type == SOCK_DGRAM) {
+			int r = probe_udp(fd, o->wait_ms);
+
+			if (r < 0) {
+				skit_close(fd);
+				fd = skit_err_set(
+					&err, r, "connect",
+					nc_sa_str(&peer, pt, sizeof(pt)));
+			}
+		}
+		if (fd >= 0) {
+			open++;
+			if (cli_g.verbose)
+				fprintf(stderr, "skit: %s open\n",
+					nc_sa_str(&peer, pt, sizeof(pt)));
+			skit_close(fd);
+		} else {
+			last = fd;
+			/* A bad name or address will not get better. */
+			if (cli_exit_for(fd) == CLI_EXIT_RESOLVE ||
+			    cli_exit_for(fd) == CLI_EXIT_USAGE)
+				return cli_report(&err);
+			if (cli_g.verbose)
+				fprintf(stderr, "skit: %s\n",
+					skit_err_format(&err, buf,
+							sizeof(buf)));
+		}
+		if (p == 65535)
+			break;
+	}
+	if (open)
+		return CLI_EXIT_OK;
+	return cli_exit_for(last);
+}
+
+static int
+run_connect(struct connect_opts *o, int nargs, char **args)
+{
+	struct skit_addr a;
+	struct skit_sockaddr local, peer;
+	struct skit_err err;
+	char text[SKIT_ADDR_TEXT_MAX + 300], lt[300], pt[300];
+	int fd, rc;
+
+	rc = nc_build_addr(nargs, args, SKIT_ROLE_CONNECT, &o->ao, &a, text,
+			   sizeof(text));
+	if (rc)
+		return rc;
+	if (!skit_kind_is_socket(a.kind)) {
+		cli_errorf("connect: '%s' is not a socket address", text);
+		return CLI_EXIT_USAGE;
+	}
+	if (o->wait_ms >= 0 && !skit_addr_has(&a, SKIT_OPT_CONNECT_TIMEOUT)) {
+		a.opt[SKIT_OPT_CONNECT_TIMEOUT].set = true;
+		a.opt[SKIT_OPT_CONNECT_TIMEOUT].num = o->wait_ms;
+	}
+	if (o->zero)
+		return run_probe(o, &a);
+	if (a.port_is_range) {
+		cli_errorf("connect: a port range needs -z");
+		return CLI_EXIT_USAGE;
+	}
+	if (!o->framing_set)
+		o->so.framing = SKIT_FRAMING_LINE;
+	skit_err_clear(&err);
+	fd = open_with_retry(o, &a, &local, &peer, &err);
+	if (fd < 0) {
+		rc = cli_report(&err);
+		if (rc == CLI_EXIT_TIMEOUT)
+			cli_hint("nothing answered within the connect "
+				 "timeout; is a firewall dropping packets?");
+		return rc;
+	}
+	nc_sa_str(&peer, pt, sizeof(pt));
+	if (cli_g.verbose)
+		cli_verbose("connected %s -> %s",
+			    nc_sa_str(&local, lt, sizeof(lt)), pt);
+	return nc_session_stdio(fd, pt, &o->so);
+}
+
+int
+cmd_connect(int argc, char **argv)
+{
+	struct connect_opts o = { .wait_ms = -1 };
+	struct cli_getopt_state st = { 0 };
+	const char *arg;
+	long long v;
+	int c, rc = 0;
+
+	o.so.dirs = SKIT_RELAY_BOTH;
+	o.so.quit_ms = -1;
+	o.so.what = "connect";
+	nc_permute(argc, argv, connect_opts);
+	while ((c = cli_getopt(argc, argv, &connect_help, &st, &arg)) != -1) {
+		switch (c) {
+		case -2:
+			cli_getopt_done(&st);
+			return CLI_EXIT_OK;
+		case '4':
+			o.ao.family = AF_INET;
+			break;
+		case '6':
+			o.ao.family = AF_INET6;
+			break;
+		case 'C':
+			o.so.crlf = true;
+			break;
+		case 'U':
+			o.ao.unix_path = true;
+			break;
+		case OPT_EXIT_ON_EOF:
+			o.so.quit_ms = 0;
+			break;
+		case OPT_FRAMING:
+			rc = skit_framing_parse(
+				     arg, (enum skit_framing *)&o.so.framing) <
+					     0
+				     ? 2
+				     : 0;
+			if (rc)
+				cli_errorf("--framing: '%s' is not line, len "
+					   "or raw",
+					   arg);
+			o.framing_set = true;
+			break;
+		case OPT_HEX:
+			o.so.hex = true;
+			break;
+		case 'n':
+			o.ao.numeric = true;
+			break;
+		case OPT_NO_SHUTDOWN:
+			o.so.no_shutdown = true;
+			break;
+		case 'p':
+			o.ao.port = arg;
+			break;
+		case 'q':
+			rc = cli_parse_duration_ms("-q", arg, &o.so.quit_ms)
+				     ? 2
+				     : 0;
+			break;
+		case OPT_RECV_ONLY:
+			o.so.dirs = SKIT_RELAY_BA;
+			break;
+		case OPT_RETRY:
+			rc = cli_parse_int("--retry", arg, 0, 1000, &v) ? 2 : 0;
+			o.retry = v;
+			break;
+		case 's':
+			o.ao.src = arg;
+			break;
+		case OPT_SEND_ONLY:
+			o.so.dirs = SKIT_RELAY_AB;
+			break;
+		case 'u':
+			o.ao.udp = true;
+			break;
+		case 'v':
+			cli_g.verbose++;
+			break;
+		case 'w':
+			rc = cli_parse_duration_ms("-w", arg, &o.wait_ms) ? 2
+									  : 0;
+			o.so.idle_ms = o.wait_ms;
+			break;
+		case 'z':
+			o.zero = true;
+			break;
+		default:
+			rc = CLI_EXIT_USAGE;
+		}
+		if (rc) {
+			cli_getopt_done(&st);
+			return rc;
+		}
+	}
+	cli_getopt_done(&st);
+	if (cli_g.verbose >= 2)
+		nc_trace_stderr();
+	if (o.so.dirs != SKIT_RELAY_BOTH && (o.so.crlf || o.so.no_shutdown) &&
+	    o.so.dirs == SKIT_RELAY_BA) {
+		cli_errorf("connect: --recv-only ignores stdin: -C and "
+			   "--no-shutdown do not apply");
+		return CLI_EXIT_USAGE;
+	}
+	return run_connect(&o, argc - optind, argv + optind);
+}

@@ -1,0 +1,376 @@
+/*
+ * cmd_recv.c - `skit recv ADDRESS`: bind, and print each datagram that
+ * arrives with its sender (recvfrom), optionally answering each sender
+ * (--reply). unix-seqpacket (and stream) addresses accept connections
+ * one after another and print each message.
+ */
+#include "cli.h"
+#include "nc.h"
+
+#include <errno.h>
+#include <netinet/ip.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum {
+	OPT_FRAMING = 256,
+	OPT_JSON,
+	OPT_REPLY,
+	OPT_HEX,
+};
+
+static const struct cli_opt recv_opts[] = {
+	{ "count", 'c', "N", 'c', "exit after N messages" },
+	{ "framing", 0, "MODE", OPT_FRAMING,
+	  "how messages are written to stdout: line (default), len, raw" },
+	{ "hex", 0, NULL, OPT_HEX, "also dump each message in hex on stderr" },
+	{ "json", 0, NULL, OPT_JSON,
+	  "one JSON object per message on stdout (from, length, payload or "
+	  "payload_hex)" },
+	{ "reply", 0, "TEXT", OPT_REPLY, "answer each message with TEXT" },
+	{ "timeout", 't', "SECS", 't',
+	  "give up after SECS without a message (exit 5 if none came, or "
+	  "fewer than --count)" },
+	{ "verbose", 'v', NULL, 'v',
+	  "more diagnostics (\"listening on\", each message); -vv traces" },
+	{ NULL, 0, NULL, 0, NULL },
+};
+
+static const struct cli_help recv_help = {
+	.name = "recv",
+	.synopsis = "skit recv [OPTIONS] ADDRESS",
+	.about = "Bind ADDRESS and print each message that arrives: the "
+		 "payload on stdout, the\nsender on stderr (or both in "
+		 "--json). With -v, print \"listening on ADDRESS\"\nfirst. "
+		 "udp, udp4, udp6, unix-dgram, unix-seqpacket, ip with proto= "
+		 "(root).",
+	.opts = recv_opts,
+	.extra = "examples:\n"
+		 "  skit -v recv udp:127.0.0.1:0 --count 1\n"
+		 "  skit recv unix-dgram:@logs --json\n"
+		 "  skit recv udp::5000 --reply ok\n",
+};
+
+struct recv_opts {
+	const char *addr;
+	long long count; /* 0: forever */
+	long long timeout_ms;
+	enum nc_framing framing;
+	bool json, hex;
+	const char *reply;
+};
+
+struct receiver {
+	const struct recv_opts *o;
+	struct skit_sockaddr local;
+	char *buf;
+	unsigned long long got;
+	uint64_t hexoff;
+};
+
+static bool
+printable(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (c < 0x20 && c != '\n' && c != '\r' && c != '\t')
+			return false;
+		if (c == 0x7f)
+			return false;
+	}
+	return true;
+}
+
+static void
+sender_text(const struct skit_sockaddr *from, char *buf, size_t len)
+{
+	if (from->family == AF_UNIX &&
+	    from->len <= (socklen_t)sizeof(sa_family_t))
+		snprintf(buf, len, "(unnamed)");
+	else
+		nc_sa_str(from, buf, len);
+}
+
+/* Print one message; 0, or an exit code when stdout is gone. */
+static int
+print_msg(struct receiver *r, const struct skit_sockaddr *from, const char *p,
+	  size_t n, bool truncated)
+{
+	char ft[300];
+
+	sender_text(from, ft, sizeof(ft));
+	if (r->o->hex) {
+		nc_hexdump(stderr, "<", r->hexoff, p, n);
+		r->hexoff += n;
+	}
+	if (r->o->json) {
+		struct cli_json j;
+		char *hex;
+
+		cli_json_begin(&j, stdout);
+		cli_json_str(&j, "from", ft);
+		cli_json_uint(&j, "length", n);
+		if (truncated)
+			cli_json_bool(&j, "truncated", true);
+		if (printable(p, n)) {
+			cli_json_strn(&j, "payload", p, n);
+		} else {
+			hex = malloc(2 * n + 1);
+			if (!hex)
+				return CLI_EXIT_FAIL;
+			for (size_t i = 0; i < n; i++)
+				snprintf(hex + 2 * i, 3, "%02x",
+					 (unsigned char)p[i]);
+			hex[2 * n] = '\0';
+			cli_json_str(&j, "payload_hex", hex);
+			free(hex);
+		}
+		cli_json_end(&j);
+		return ferror(stdout) ? CLI_EXIT_FAIL : 0;
+	}
+	fprintf(stderr, "from %s: %zu bytes%s\n", ft, n,
+		truncated ? " (truncated)" : "");
+	if (nc_write_msg(STDOUT_FILENO, r->o->framing, false, p, n) < 0)
+		return CLI_EXIT_FAIL;
+	return 0;
+}
+
+/* Strip the IPv4 header a raw socket hands over. */
+static void
+strip_ip_header(const struct skit_sockaddr *local, const char **p, size_t *n)
+{
+	const struct iphdr *ip = (const struct iphdr *)*p;
+	size_t hl;
+
+	if (local->type != SOCK_RAW || local->family != AF_INET ||
+	    *n < sizeof(*ip))
+		return;
+	hl = (size_t)ip->ihl * 4;
+	if (hl > *n)
+		return;
+	*p += hl;
+	*n -= hl;
+}
+
+static bool
+done(const struct receiver *r)
+{
+	return r->o->count && r->got >= (unsigned long long)r->o->count;
+}
+
+/* Exit code when the wait ran out. */
+static int
+timed_out(const struct receiver *r)
+{
+	if (r->got && !r->o->count)
+		return CLI_EXIT_OK;
+	cli_errorf("recv: timed out after %lld ms with %llu of %lld messages",
+		   r->o->timeout_ms, r->got, r->o->count ? r->o->count : 1);
+	return CLI_EXIT_TIMEOUT;
+}
+
+/* Datagram sockets: recvfrom, print, maybe reply. */
+static int
+serve_dgram(struct receiver *r, int fd)
+{
+	while (!done(r)) {
+		struct skit_sockaddr from = { .len = sizeof(from.ss) };
+		const char *p = r->buf;
+		ssize_t n;
+		size_t len;
+		int w, rc;
+
+		w = skit_wait_fd(fd, POLLIN, (int)r->o->timeout_ms);
+		if (w < 0)
+			return CLI_EXIT_FAIL;
+		if (w == 0)
+			return timed_out(r);
+		n = skit_recvfrom(fd, r->buf, NC_MSG_MAX,
+				  MSG_DONTWAIT | MSG_TRUNC,
+				  (struct sockaddr *)&from.ss, &from.len);
+		if (n == -EAGAIN)
+			continue;
+		if (n < 0) {
+			/* An ICMP error for an earlier reply: not fatal. */
+			if (n == -ECONNREFUSED)
+				continue;
+			cli_errorf("recv: %s", skit_strerror((int)n));
+			return cli_exit_for((int)n);
+		}
+		from.family = from.ss.ss_family;
+		from.type = r->local.type;
+		from.protocol = r->local.protocol;
+		len = (size_t)n > NC_MSG_MAX ? NC_MSG_MAX : (size_t)n;
+		strip_ip_header(&r->local, &p, &len);
+		r->got++;
+		rc = print_msg(r, &from, p, len, (size_t)n > NC_MSG_MAX);
+		if (rc)
+			return rc;
+		if (r->o->reply) {
+			if (from.family == AF_UNIX &&
+			    from.len <= (socklen_t)sizeof(sa_family_t)) {
+				cli_errorf("recv: cannot reply to an unnamed "
+					   "sender (it needs --bind)");
+				continue;
+			}
+			n = skit_sendto(fd, r->o->reply, strlen(r->o->reply), 0,
+					(const struct sockaddr *)&from.ss,
+					from.len);
+			if (n < 0)
+				cli_errorf("recv: reply: %s",
+					   skit_strerror((int)n));
+		}
+	}
+	return CLI_EXIT_OK;
+}
+
+/* Connection kinds (seqpacket, stream): one connection after another. */
+static int
+serve_conn(struct receiver *r, int lfd)
+{
+	while (!done(r)) {
+		struct skit_sockaddr from;
+		int w, cfd;
+
+		w = skit_wait_fd(lfd, POLLIN, (int)r->o->timeout_ms);
+		if (w < 0)
+			return CLI_EXIT_FAIL;
+		if (w == 0)
+			return timed_out(r);
+		cfd = skit_accept(lfd, false, &from);
+		if (cfd == -EAGAIN || cfd == -ECONNABORTED)
+			continue;
+		if (cfd < 0) {
+			cli_errorf("recv: accept: %s", skit_strerror(cfd));
+			return cli_exit_for(cfd);
+		}
+		while (!done(r)) {
+			ssize_t n;
+			int rc;
+
+			w = skit_wait_fd(cfd, POLLIN, (int)r->o->timeout_ms);
+			if (w <= 0) {
+				skit_close(cfd);
+				return w < 0 ? CLI_EXIT_FAIL : timed_out(r);
+			}
+			n = skit_recvfrom(cfd, r->buf, NC_MSG_MAX, 0, NULL,
+					  NULL);
+			if (n <= 0)
+				break;
+			r->got++;
+			rc = print_msg(r, &from, r->buf, (size_t)n, false);
+			if (rc) {
+				skit_close(cfd);
+				return rc;
+			}
+			if (r->o->reply)
+				(void)skit_write_all(cfd, r->o->reply,
+						     strlen(r->o->reply), 1000);
+		}
+		skit_close(cfd);
+	}
+	return CLI_EXIT_OK;
+}
+
+static int
+run_recv(const struct recv_opts *o)
+{
+	struct receiver r = { .o = o };
+	struct skit_addr a;
+	struct skit_err err;
+	char lt[300];
+	int fd, rc;
+
+	skit_err_clear(&err);
+	if (skit_addr_parse(o->addr, SKIT_ROLE_LISTEN, &a, &err) < 0)
+		return cli_report(&err);
+	if (!skit_kind_is_socket(a.kind)) {
+		cli_errorf("recv: '%s' is not a socket address", o->addr);
+		return CLI_EXIT_USAGE;
+	}
+	fd = skit_open(&a, SKIT_ROLE_LISTEN, 0, NULL, &r.local, NULL, &err);
+	if (fd < 0)
+		return cli_report(&err);
+	if (cli_g.verbose)
+		cli_verbose("listening on %s",
+			    nc_sa_str(&r.local, lt, sizeof(lt)));
+	r.buf = malloc(NC_MSG_MAX);
+	if (!r.buf) {
+		skit_close(fd);
+		return CLI_EXIT_FAIL;
+	}
+	if (r.local.type == SOCK_STREAM || r.local.type == SOCK_SEQPACKET)
+		rc = serve_conn(&r, fd);
+	else
+		rc = serve_dgram(&r, fd);
+	free(r.buf);
+	skit_close(fd);
+	if (a.kind != SKIT_KIND_NONE && a.family == AF_UNIX && !a.abstract &&
+	    a.host[0])
+		unlink(a.host);
+	return rc;
+}
+
+int
+cmd_recv(int argc, char **argv)
+{
+	struct recv_opts o = { .timeout_ms = -1 };
+	struct cli_getopt_state st = { 0 };
+	const char *arg;
+	int c, rc = 0;
+
+	nc_permute(argc, argv, recv_opts);
+	while ((c = cli_getopt(argc, argv, &recv_help, &st, &arg)) != -1) {
+		switch (c) {
+		case -2:
+			cli_getopt_done(&st);
+			return CLI_EXIT_OK;
+		case 'c':
+			rc = cli_parse_int("--count", arg, 1, INT64_MAX,
+					   &o.count)
+				     ? 2
+				     : 0;
+			break;
+		case OPT_FRAMING:
+			rc = nc_parse_framing(arg, &o.framing);
+			break;
+		case OPT_HEX:
+			o.hex = true;
+			break;
+		case OPT_JSON:
+			o.json = true;
+			break;
+		case OPT_REPLY:
+			o.reply = arg;
+			break;
+		case 't':
+			rc = cli_parse_duration_ms("--timeout", arg,
+						   &o.timeout_ms)
+				     ? 2
+				     : 0;
+			break;
+		case 'v':
+			cli_g.verbose++;
+			break;
+		default:
+			rc = CLI_EXIT_USAGE;
+		}
+		if (rc) {
+			cli_getopt_done(&st);
+			return rc;
+		}
+	}
+	cli_getopt_done(&st);
+	if (cli_g.verbose >= 2)
+		nc_trace_stderr();
+	if (optind != argc - 1) {
+		cli_errorf("recv: expected one ADDRESS");
+		fprintf(stderr, "usage: %s\n", recv_help.synopsis);
+		return CLI_EXIT_USAGE;
+	}
+	o.addr = argv[optind];
+	return run_recv(&o);
+}

@@ -1,0 +1,353 @@
+/*
+ * nc_hub.c - many clients on one loop, exchanging bytes: --broker
+ * (every client's bytes go to every other client), --chat (the same,
+ * line by line, each line prefixed with its sender's address), and
+ * `listen -k` without --exec (clients -> stdout, stdin -> every
+ * client).
+ *
+ * A client that half-closes stays a listener until writing to it fails.
+ * Each member has an output queue. A member whose queue passes
+ * HUB_QMAX (a reader that does not keep up) is dropped with a message,
+ * so one slow client cannot make the server hold unbounded memory or
+ * stall the others.
+ */
+#include "cli.h"
+#include "nc.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define HUB_QMAX (8u << 20)
+#define HUB_READ (64u << 10)
+
+struct member {
+	struct nc_hub *h;
+	int fd;
+	char name[128];
+	char *q; /* pending output */
+	size_t qlen, qcap, qoff;
+	char *line; /* --chat: a partial line */
+	size_t llen;
+	bool closing; /* read side done: only written to from now on */
+	struct member *next;
+};
+
+struct nc_hub {
+	struct skit_loop *loop;
+	enum nc_hub_mode mode;
+	bool hex;
+	struct member *list;
+	int n;
+	bool stdin_open;
+	char *rbuf;
+	void (*on_leave)(void *);
+	void *leave_data;
+};
+
+static void member_cb(struct skit_loop *loop, int fd, unsigned ev, void *data);
+
+void
+nc_hub_on_leave(struct nc_hub *h, void (*cb)(void *data), void *data)
+{
+	h->on_leave = cb;
+	h->leave_data = data;
+}
+
+static void
+member_free(struct nc_hub *h, struct member *m)
+{
+	struct member **pp;
+
+	for (pp = &h->list; *pp; pp = &(*pp)->next)
+		if (*pp == m) {
+			*pp = m->next;
+			break;
+		}
+	skit_loop_del(h->loop, m->fd);
+	skit_close(m->fd);
+	free(m->q);
+	free(m->line);
+	free(m);
+	h->n--;
+	if (h->on_leave)
+		h->on_leave(h->leave_data);
+}
+
+static void
+member_drop(struct member *m, const char *why)
+{
+	if (why)
+		cli_errorf("listen: dropping %s: %s", m->name, why);
+	else if (cli_g.verbose)
+		cli_verbose("%s left", m->name);
+	member_free(m->h, m);
+}
+
+/* Queue bytes for m; false when m was dropped for being too slow. */
+static bool
+enqueue(struct member *m, const char *p, size_t n)
+{
+	if (m->qoff && m->qoff == m->qlen)
+		m->qoff = m->qlen = 0;
+	if (m->qlen - m->qoff + n > HUB_QMAX) {
+		member_drop(m, "it does not read fast enough");
+		return false;
+	}
+	if (m->qlen + n > m->qcap) {
+		size_t ncap = m->qcap ? m->qcap : 16384;
+		char *nq;
+
+		if (m->qoff) {
+			memmove(m->q, m->q + m->qoff, m->qlen - m->qoff);
+			m->qlen -= m->qoff;
+			m->qoff = 0;
+		}
+		while (ncap < m->qlen + n)
+			ncap *= 2;
+		if (ncap != m->qcap) {
+			nq = realloc(m->q, ncap);
+			if (!nq) {
+				member_drop(m, "out of memory");
+				return false;
+			}
+			m->q = nq;
+			m->qcap = ncap;
+		}
+	}
+	memcpy(m->q + m->qlen, p, n);
+	m->qlen += n;
+	skit_loop_mod(m->h->loop, m->fd,
+		      (m->closing ? 0 : SKIT_EV_READ) | SKIT_EV_WRITE);
+	return true;
+}
+
+/* Deliver bytes from src (NULL: stdin) to the members it goes to. */
+static void
+deliver(struct nc_hub *h, struct member *src, const char *p, size_t n)
+{
+	struct member *m, *next;
+
+	if (h->mode == NC_HUB_FAN && src) {
+		if (skit_write_all(STDOUT_FILENO, p, n, -1) < 0)
+			h->stdin_open = false;
+		return;
+	}
+	for (m = h->list; m; m = next) {
+		next = m->next;
+		if (m != src)
+			enqueue(m, p, n);
+	}
+}
+
+/* --chat: whole lines, each prefixed with the sender's address. */
+static void
+deliver_lines(struct nc_hub *h, struct member *src, const char *p, size_t n,
+	      bool eof)
+{
+	size_t plen = strlen(src->name) + 2;
+
+	while (n || (eof && src->llen)) {
+		const char *nl = n ? memchr(p, '\n', n) : NULL;
+		size_t take = nl ? (size_t)(nl - p) + 1 : n;
+		char *nb;
+
+		nb = realloc(src->line, src->llen + take + plen + 1);
+		if (!nb)
+			return;
+		src->line = nb;
+		if (!src->llen) {
+			snprintf(src->line, plen + 1, "%s: ", src->name);
+			src->llen = plen;
+		}
+		memcpy(src->line + src->llen, p, take);
+		src->llen += take;
+		p += take;
+		n -= take;
+		if (!nl && !eof)
+			return;
+		if (!nl)
+			src->line[src->llen++] = '\n';
+		deliver(h, src, src->line, src->llen);
+		src->llen = 0;
+		if (!nl)
+			return;
+	}
+}
+
+static void
+member_read(struct nc_hub *h, struct member *m)
+{
+	ssize_t n = skit_read_some(m->fd, h->rbuf, HUB_READ);
+
+	if (n == -EAGAIN)
+		return;
+	if (n <= 0) {
+		if (h->mode == NC_HUB_CHAT)
+			deliver_lines(h, m, "", 0, true);
+		if (n < 0 && n != -ECONNRESET) {
+			member_drop(m, skit_strerror((int)n));
+			return;
+		}
+		/*
+		 * EOF: the client is done talking but may still listen (a
+		 * half-close). Stop reading; keep sending it what the others
+		 * say until a write fails because it has gone.
+		 */
+		m->closing = true;
+		skit_loop_mod(h->loop, m->fd,
+			      m->qlen > m->qoff ? SKIT_EV_WRITE : 0);
+		return;
+	}
+	if (h->hex)
+		nc_hexdump(stderr, "<", 0, h->rbuf, (size_t)n);
+	if (h->mode == NC_HUB_CHAT)
+		deliver_lines(h, m, h->rbuf, (size_t)n, false);
+	else
+		deliver(h, m, h->rbuf, (size_t)n);
+}
+
+static void
+member_write(struct nc_hub *h, struct member *m)
+{
+	ssize_t n = skit_write_some(m->fd, m->q + m->qoff, m->qlen - m->qoff);
+
+	if (n == -EAGAIN)
+		return;
+	if (n < 0) {
+		member_drop(m, n == -EPIPE || n == -ECONNRESET
+				       ? NULL
+				       : skit_strerror((int)n));
+		return;
+	}
+	m->qoff += (size_t)n;
+	if (m->qoff < m->qlen)
+		return;
+	m->qoff = m->qlen = 0;
+	skit_loop_mod(h->loop, m->fd, m->closing ? 0 : SKIT_EV_READ);
+}
+
+static void
+member_cb(struct skit_loop *loop, int fd, unsigned ev, void *data)
+{
+	struct member *m = data;
+	struct nc_hub *h = m->h;
+
+	(void)loop;
+	(void)fd;
+	if (ev & SKIT_EV_WRITE) {
+		member_write(h, m);
+		/* m may be gone: only read if it is still watched. */
+		for (struct member *x = h->list; x; x = x->next)
+			if (x == m)
+				goto alive;
+		return;
+	}
+alive:
+	if (ev & (SKIT_EV_READ | SKIT_EV_HUP | SKIT_EV_ERROR)) {
+		if (m->closing) {
+			if (ev & (SKIT_EV_ERROR | SKIT_EV_HUP))
+				member_drop(m, NULL);
+			return;
+		}
+		member_read(h, m);
+	}
+}
+
+static void
+stdin_cb(struct skit_loop *loop, int fd, unsigned ev, void *data)
+{
+	struct nc_hub *h = data;
+	ssize_t n = skit_read_some(fd, h->rbuf, HUB_READ);
+
+	(void)ev;
+	if (n == -EAGAIN)
+		return;
+	if (n <= 0) {
+		/* stdin is done; the clients stay. */
+		skit_loop_del(loop, fd);
+		h->stdin_open = false;
+		return;
+	}
+	deliver(h, NULL, h->rbuf, (size_t)n);
+}
+
+struct nc_hub *
+nc_hub_new(struct skit_loop *loop, enum nc_hub_mode mode, bool hex)
+{
+	struct nc_hub *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		return NULL;
+	h->rbuf = malloc(HUB_READ);
+	if (!h->rbuf) {
+		free(h);
+		return NULL;
+	}
+	h->loop = loop;
+	h->mode = mode;
+	h->hex = hex;
+	if (mode == NC_HUB_FAN &&
+	    skit_loop_add(loop, STDIN_FILENO, SKIT_EV_READ, stdin_cb, h) == 0)
+		h->stdin_open = true;
+	return h;
+}
+
+void
+nc_hub_free(struct nc_hub *h)
+{
+	if (!h)
+		return;
+	h->on_leave = NULL;
+	while (h->list)
+		member_free(h, h->list);
+	if (h->stdin_open)
+		skit_loop_del(h->loop, STDIN_FILENO);
+	free(h->rbuf);
+	free(h);
+}
+
+int
+nc_hub_add(struct nc_hub *h, int fd, const char *name)
+{
+	struct member *m = calloc(1, sizeof(*m));
+	int rc;
+
+	if (!m) {
+		skit_close(fd);
+		return -ENOMEM;
+	}
+	m->h = h;
+	m->fd = fd;
+	snprintf(m->name, sizeof(m->name), "%s", name);
+	rc = skit_loop_add(h->loop, fd, SKIT_EV_READ, member_cb, m);
+	if (rc < 0) {
+		skit_close(fd);
+		free(m);
+		return rc;
+	}
+	m->next = h->list;
+	h->list = m;
+	h->n++;
+	return 0;
+}
+
+int
+nc_hub_count(const struct nc_hub *h)
+{
+	return h->n;
+}
+
+static void
+trace_line(void *data, const char *line)
+{
+	(void)data;
+	fprintf(stderr, "skit: trace: %s\n", line);
+}
+
+void
+nc_trace_stderr(void)
+{
+	skit_trace_set(trace_line, NULL);
+}

@@ -1,0 +1,191 @@
+#!/usr/bin/env bats
+# skit send / skit recv: datagrams with their senders, replies,
+# connected datagram sockets, source addresses, message boundaries.
+load helpers
+
+teardown() {
+	bg_cleanup
+}
+
+# wait_exit, callable when the process exits non-zero: inside an ||
+# list `set -e` does not stop at its `wait`.
+wexit() {
+	wait_exit "$@" || return 1
+}
+
+# lenframes FILE SIZE...: FILE gets one 4-byte-length-prefixed message
+# of each SIZE (random bytes).
+lenframes() {
+	python3 - "$@" <<'PY'
+import os, struct, sys
+with open(sys.argv[1], "wb") as f:
+    for n in sys.argv[2:]:
+        f.write(struct.pack(">I", int(n)) + os.urandom(int(n)))
+PY
+}
+
+@test "send: each argument is one datagram; recv prints them with the sender" {
+	skit_bg -v recv udp4:127.0.0.1:0 --count 2
+	run "$SKIT" send "$BG_ADDR" hello world
+	[ "$status" -eq 0 ]
+	wexit "$BG_PID" 10
+	[ "$WAIT_RC" -eq 0 ]
+	[ "$(cat "$BG_OUT")" = "$(printf 'hello\nworld')" ]
+	grep -q '^from udp:127.0.0.1:[0-9]*: 5 bytes$' "$BG_ERR"
+}
+
+@test "send: stdin one message per line by default" {
+	skit_bg -v recv udp4:127.0.0.1:0 --count 3 --json
+	printf 'a\nbb\nccc\n' | "$SKIT" send "$BG_ADDR"
+	wexit "$BG_PID" 10
+	[ "$WAIT_RC" -eq 0 ]
+	json_valid "$BG_OUT"
+	[ "$(jq -r .length "$BG_OUT" | tr '\n' ' ')" = "1 2 3 " ]
+	[ "$(jq -r .payload "$BG_OUT" | tr '\n' ' ')" = "a bb ccc " ]
+	jq -r .from "$BG_OUT" | grep -q '^udp:127.0.0.1:[0-9]*$'
+}
+
+@test "recv --json: binary payloads come as payload_hex" {
+	skit_bg -v recv udp4:127.0.0.1:0 --count 1 --json
+	printf '\x00\x01\xff' | "$SKIT" send --framing raw "$BG_ADDR"
+	wexit "$BG_PID" 10
+	[ "$(jq -r .payload_hex "$BG_OUT")" = "0001ff" ]
+	[ "$(jq -r .length "$BG_OUT")" = 3 ]
+}
+
+@test "recv --reply answers each sender; send --wait prints the replies" {
+	skit_bg -v recv udp4:127.0.0.1:0 --reply pong
+	run "$SKIT" send --wait 5 --replies 1 "$BG_ADDR" ping
+	[ "$status" -eq 0 ]
+	[ "$output" = pong ]
+	run "$SKIT" send -w 5 --replies 1 "$BG_ADDR" ping2
+	[ "$output" = pong ]
+}
+
+@test "send --wait with no reply: exit 1 and a message" {
+	skit_bg -v recv udp4:127.0.0.1:0
+	run "$SKIT" send --wait 0.2 "$BG_ADDR" hello
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"no reply"* ]]
+}
+
+@test "send --connect: a connected socket learns the port is closed (exit 4)" {
+	# A port we just had and closed again: nothing listens there.
+	skit_bg -v recv udp4:127.0.0.1:0 --count 1
+	addr=$BG_ADDR
+	"$SKIT" send "$addr" x
+	wexit "$BG_PID" 10
+	run "$SKIT" send --connect -w 1 "$addr" a b c
+	[ "$status" -eq 4 ]
+	[[ "$output" == *"Connection refused"* ]]
+}
+
+@test "send --connect delivers like sendto" {
+	skit_bg -v recv udp4:127.0.0.1:0 --count 1
+	"$SKIT" send --connect "$BG_ADDR" viaconnect
+	wexit "$BG_PID" 10
+	[ "$(cat "$BG_OUT")" = viaconnect ]
+}
+
+@test "send --bind sets the source; unix-dgram replies come back to it" {
+	skit_bg -v recv "unix-dgram:$BATS_TEST_TMPDIR/srv" --reply ok
+	run "$SKIT" send --bind "$BATS_TEST_TMPDIR/cli" -w 5 --replies 1 "$BG_ADDR" hi
+	[ "$status" -eq 0 ]
+	[ "$output" = ok ]
+	grep -q "^from unix-dgram:$BATS_TEST_TMPDIR/cli: 2 bytes" "$BG_ERR"
+}
+
+@test "send autobinds a unix-dgram socket so replies can come back" {
+	skit_bg -v recv "unix-dgram:@skit-sr-$$-$RANDOM" --reply ok
+	run "$SKIT" send -w 5 --replies 1 "$BG_ADDR" hi
+	[ "$status" -eq 0 ]
+	[ "$output" = ok ]
+	grep -q '^from unix-dgram:@' "$BG_ERR"
+}
+
+@test "udp6 send/recv" {
+	need_ipv6
+	skit_bg -v recv "udp6:[::1]:0" --count 1
+	"$SKIT" send "$BG_ADDR" six
+	wexit "$BG_PID" 10
+	[ "$(cat "$BG_OUT")" = six ]
+	grep -q '^from udp:\[::1\]:' "$BG_ERR"
+}
+
+@test "unix-seqpacket: recv accepts and prints each message" {
+	skit_bg -v recv "unix-seqpacket:@skit-sr-$$-$RANDOM" --count 2 --reply r
+	run "$SKIT" send -w 5 --replies 2 "$BG_ADDR" one two
+	[ "$status" -eq 0 ]
+	wexit "$BG_PID" 10
+	[ "$(cat "$BG_OUT")" = "$(printf 'one\ntwo')" ]
+	[ "$output" = "$(printf 'r\nr')" ]
+}
+
+@test "boundaries of 1, 1000 and 60000 bytes survive (--framing len): udp, unix-dgram, seqpacket" {
+	lenframes "$BATS_TEST_TMPDIR/m" 1 1000 60000
+	for a in udp4:127.0.0.1:0 "unix-dgram:@skit-sr-$$-$RANDOM" \
+		"unix-seqpacket:@skit-sr-$$-$RANDOM"; do
+		skit_bg -v recv "$a" --count 3 --framing len
+		"$SKIT" send --framing len "$BG_ADDR" <"$BATS_TEST_TMPDIR/m"
+		wexit "$BG_PID" 10
+		[ "$WAIT_RC" -eq 0 ]
+		cmp "$BG_OUT" "$BATS_TEST_TMPDIR/m"
+	done
+}
+
+@test "recv --count N exits after N; --timeout gives exit 5 when short" {
+	skit_bg -v recv udp4:127.0.0.1:0 --count 3 --timeout 0.5
+	"$SKIT" send "$BG_ADDR" 1 2
+	wexit "$BG_PID" 10
+	[ "$WAIT_RC" -eq 5 ]
+	grep -q "timed out" "$BG_ERR"
+	[ "$(wc -l <"$BG_OUT")" -eq 2 ]
+}
+
+@test "recv --timeout without --count: exit 0 after some messages" {
+	skit_bg -v recv udp4:127.0.0.1:0 -t 0.3
+	"$SKIT" send "$BG_ADDR" x
+	wexit "$BG_PID" 10
+	[ "$WAIT_RC" -eq 0 ]
+}
+
+@test "recv --hex dumps the bytes on stderr" {
+	skit_bg -v recv udp4:127.0.0.1:0 --count 1 --hex
+	"$SKIT" send "$BG_ADDR" AB
+	wexit "$BG_PID" 10
+	grep -q '^< 00000000  41 42 ' "$BG_ERR"
+}
+
+@test "send -C: replies printed with CRLF line ends" {
+	skit_bg -v recv udp4:127.0.0.1:0 --reply pong
+	run "$SKIT" send -C -w 5 --replies 1 "$BG_ADDR" ping
+	[ "$output" = "$(printf 'pong\r')" ]
+}
+
+@test "send --json reports each message" {
+	skit_bg -v recv udp4:127.0.0.1:0 --count 2
+	"$SKIT" send --json "$BG_ADDR" a bcd >"$BATS_TEST_TMPDIR/j"
+	json_valid "$BATS_TEST_TMPDIR/j"
+	[ "$(jq -r .length "$BATS_TEST_TMPDIR/j" | tr '\n' ' ')" = "1 3 " ]
+	[ "$(jq -r .event "$BATS_TEST_TMPDIR/j" | sort -u)" = sent ]
+}
+
+@test "raw ip with proto=: send and recv (root)" {
+	need_root
+	skit_bg -v recv ip:127.0.0.1,proto=253 --count 1
+	"$SKIT" send ip:127.0.0.1,proto=253 rawhello
+	wexit "$BG_PID" 10
+	[ "$WAIT_RC" -eq 0 ]
+	[ "$(cat "$BG_OUT")" = rawhello ]
+}
+
+@test "send/recv: bad address exit 2, missing address exit 2" {
+	run "$SKIT" send udp:nohost
+	[ "$status" -eq 2 ]
+	run "$SKIT" recv
+	[ "$status" -eq 2 ]
+	run "$SKIT" send
+	[ "$status" -eq 2 ]
+	run "$SKIT" recv --count 0 udp::0
+	[ "$status" -eq 2 ]
+}
