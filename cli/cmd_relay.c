@@ -22,7 +22,10 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
@@ -102,6 +105,9 @@ struct conn {
 	struct skit_sockaddr cpeer; /* the listener side's peer */
 	int attempts;
 	int64_t timer;
+	struct dial_job *job; /* a thread is dialling the other side */
+	char envbuf[400];     /* SKIT_PEER=..., SKIT_LOCAL=... */
+	char *env[3];
 	int64_t start_ns;
 	char a_desc[300], b_desc[300];
 };
@@ -124,6 +130,7 @@ struct app {
 	struct skit_endpoint lep;
 	bool lwatched;
 	int sigfd;
+	int dpipe[2]; /* dialling threads report here */
 	struct conn *conns;
 	unsigned long nconns, next_id, served;
 	int exit_code;
@@ -287,6 +294,52 @@ hex_dump(struct skit_relay *r, int dir, const void *buf, size_t len, void *data)
 /* --- connections ----------------------------------------------------- */
 
 /*
+ * A connect that can take long (a TCP handshake to a slow or silent
+ * host, a name to resolve) runs in a thread of its own, so the loop
+ * keeps serving. The job holds copies of all the thread needs and two
+ * references: the thread's and the connection's. The thread reports
+ * through the app's pipe; whoever lets go last frees the job, so a
+ * connection closed mid-dial (skit stopping) never waits for it.
+ */
+struct dial_job {
+	atomic_int refs;
+	struct conn *c; /* only handed back, never used by the thread */
+	struct skit_addr addr;
+	unsigned flags;
+	char envbuf[400];
+	char *env[3];
+	int wfd; /* the thread's own copy of the report pipe */
+	int rc;
+	struct skit_err err;
+	struct skit_endpoint ep;
+};
+
+static void
+job_release(struct dial_job *job)
+{
+	if (atomic_fetch_sub(&job->refs, 1) != 1)
+		return;
+	skit_endpoint_close(&job->ep);
+	skit_close(job->wfd);
+	free(job);
+}
+
+static void *
+dial_thread(void *arg)
+{
+	struct dial_job *job = arg;
+	ssize_t n;
+
+	job->rc = skit_endpoint_open(&job->addr, SKIT_ROLE_CONNECT, job->flags,
+				     job->env, &job->ep, &job->err);
+	do
+		n = write(job->wfd, &job, sizeof(job));
+	while (n < 0 && errno == EINTR);
+	job_release(job);
+	return NULL;
+}
+
+/*
  * Close the listener. Like socat's UNIX-LISTEN, a unix socket file skit
  * created is removed with it, so the next run can bind the path again.
  */
@@ -332,6 +385,8 @@ conn_free(struct conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	app->nconns--;
+	if (c->job)
+		job_release(c->job); /* the thread cleans up when it is done */
 	if (c->timer > 0)
 		skit_loop_timer_cancel(app->loop, c->timer);
 	skit_relay_free(c->pair);
@@ -400,6 +455,9 @@ conn_new(struct app *app)
 	c->cfd = -1;
 	c->other.rfd = c->other.wfd = -1;
 	c->start_ns = skit_now_ns();
+	/* Until the sides are open, they are described by their text. */
+	snprintf(c->a_desc, sizeof(c->a_desc), "%s", app->text[0]);
+	snprintf(c->b_desc, sizeof(c->b_desc), "%s", app->text[1]);
 	c->next = app->conns;
 	if (app->conns)
 		app->conns->prev = c;
@@ -491,18 +549,19 @@ may_retry(const struct skit_addr *a, int attempts, int code)
 }
 
 static void
-env_for(struct conn *c, char *buf, size_t len, char *env[3])
+env_for(struct conn *c)
 {
 	char p[140], l[140];
+	size_t len = sizeof(c->envbuf);
 	int n;
 
 	sa_text(&c->cpeer, p, sizeof(p));
 	sa_text(&c->app->lep.local, l, sizeof(l));
-	n = snprintf(buf, len, "SKIT_PEER=%s", p);
-	env[0] = buf;
-	env[1] = buf + n + 1;
-	snprintf(buf + n + 1, len - (size_t)n - 1, "SKIT_LOCAL=%s", l);
-	env[2] = NULL;
+	n = snprintf(c->envbuf, len, "SKIT_PEER=%s", p);
+	c->env[0] = c->envbuf;
+	c->env[1] = c->envbuf + n + 1;
+	snprintf(c->envbuf + n + 1, len - (size_t)n - 1, "SKIT_LOCAL=%s", l);
+	c->env[2] = NULL;
 }
 
 static int dial(struct conn *c);
@@ -538,33 +597,24 @@ listener_end(struct conn *c, struct skit_relay_end *lend)
 }
 
 /*
- * Open the connecting side for an accepted connection or a new datagram
- * peer. On failure with retry=/forever left, try again later from a
- * timer: the listener and the other pairs keep running meanwhile.
- * Returns 1 when the pair runs, 0 when a retry is scheduled, -1 when
- * the connection was given up (and freed).
+ * The connecting side was opened (e >= 0) or not. On failure with
+ * retry=/forever left, dial again later from a timer: the listener and
+ * the other pairs keep running meanwhile. Returns 1 when the pair runs,
+ * 0 when a retry is scheduled, -1 when the connection was given up (and
+ * freed).
  */
 static int
-dial(struct conn *c)
+dial_result(struct conn *c, int e, const struct skit_err *err)
 {
 	struct app *app = c->app;
 	int oside = !app->lside;
 	const struct skit_addr *a = &app->addr[oside];
 	struct skit_relay_end lend;
-	struct skit_err err;
-	char envbuf[400], *env[3];
-	int e;
 
-	c->attempts++;
-	env_for(c, envbuf, sizeof(envbuf), env);
-	skit_err_clear(&err);
-	e = skit_endpoint_open(a, SKIT_ROLE_CONNECT,
-			       (app->numeric ? SKIT_EP_NUMERIC : 0), env,
-			       &c->other, &err);
 	if (e < 0) {
 		char msg[600];
 
-		skit_err_format(&err, msg, sizeof(msg));
+		skit_err_format(err, msg, sizeof(msg));
 		if (may_retry(a, c->attempts, e)) {
 			int64_t ms = retry_delay(a, c->attempts - 1);
 
@@ -585,7 +635,7 @@ dial(struct conn *c)
 			if (c->timer > 0)
 				return 0;
 		}
-		cli_report(&err);
+		cli_report(err);
 		conn_done(c, cli_exit_for(e));
 		return -1;
 	}
@@ -596,6 +646,111 @@ dial(struct conn *c)
 		return -1;
 	}
 	return 1;
+}
+
+static unsigned
+dial_flags(const struct app *app)
+{
+	return app->numeric ? SKIT_EP_NUMERIC : 0;
+}
+
+static void
+on_dialled(struct skit_loop *loop, int fd, unsigned ev, void *data)
+{
+	struct dial_job *job;
+
+	(void)loop;
+	(void)ev;
+	(void)data;
+	while (read(fd, &job, sizeof(job)) == (ssize_t)sizeof(job)) {
+		struct conn *c = job->c;
+		int rc = job->rc;
+		struct skit_err err = job->err;
+
+		/* The endpoint moves to the connection, then we let go. */
+		c->other = job->ep;
+		job->ep.rfd = job->ep.wfd = -1;
+		job->ep.pid = 0;
+		c->job = NULL;
+		job_release(job);
+		(void)dial_result(c, rc, &err);
+	}
+}
+
+static int
+start_job(struct conn *c)
+{
+	struct app *app = c->app;
+	struct dial_job *job = calloc(1, sizeof(*job));
+	pthread_attr_t at;
+	pthread_t th;
+	int e;
+
+	if (!job)
+		return -ENOMEM;
+	atomic_init(&job->refs, 2);
+	job->c = c;
+	job->addr = app->addr[!app->lside];
+	job->flags = dial_flags(app);
+	memcpy(job->envbuf, c->envbuf, sizeof(job->envbuf));
+	job->env[0] = job->envbuf + (c->env[0] - c->envbuf);
+	job->env[1] = job->envbuf + (c->env[1] - c->envbuf);
+	job->env[2] = NULL;
+	job->ep.rfd = job->ep.wfd = -1;
+	job->wfd = fcntl(app->dpipe[1], F_DUPFD_CLOEXEC, 3);
+	if (job->wfd < 0) {
+		free(job);
+		return -errno;
+	}
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	e = pthread_create(&th, &at, dial_thread, job);
+	pthread_attr_destroy(&at);
+	if (e != 0) {
+		skit_close(job->wfd);
+		free(job);
+		return -e;
+	}
+	c->job = job;
+	return 0;
+}
+
+/* Does opening this address wait on the network (a handshake, DNS)? */
+static bool
+dial_may_block(const struct skit_addr *a)
+{
+	if (a->kind == SKIT_KIND_TCP || a->kind == SKIT_KIND_VSOCK)
+		return true;
+	return (a->kind == SKIT_KIND_UDP || a->kind == SKIT_KIND_IP) &&
+	       !a->host_is_literal;
+}
+
+/*
+ * Open the connecting side for an accepted connection or a new datagram
+ * peer: in a thread when it may block, else at once. Same returns as
+ * dial_result(); 0 also while a thread is dialling.
+ */
+static int
+dial(struct conn *c)
+{
+	struct app *app = c->app;
+	const struct skit_addr *a = &app->addr[!app->lside];
+	struct skit_err err;
+	int e;
+
+	c->attempts++;
+	env_for(c);
+	/*
+	 * A datagram session dials at once: the datagram that opened it is
+	 * pushed right after, and a UDP "connect" does not wait anyway.
+	 */
+	if (!c->dgram && app->dpipe[1] >= 0 && dial_may_block(a) &&
+	    start_job(c) == 0)
+		return 0;
+	skit_err_clear(&err);
+	e = skit_endpoint_open(a, SKIT_ROLE_CONNECT, dial_flags(app), c->env,
+			       &c->other, &err);
+	return dial_result(c, e, &err);
 }
 
 /*
@@ -1086,6 +1241,14 @@ run_server(struct app *app)
 			return CLI_EXIT_FAIL;
 		}
 	}
+	if (pipe2(app->dpipe, O_CLOEXEC | O_NONBLOCK) < 0 ||
+	    skit_loop_add(app->loop, app->dpipe[0], SKIT_EV_READ, on_dialled,
+			  app) < 0) {
+		/* No threads then: every dial happens in the loop. */
+		skit_close(app->dpipe[0]);
+		skit_close(app->dpipe[1]);
+		app->dpipe[0] = app->dpipe[1] = -1;
+	}
 	e = skit_loop_add(app->loop, app->lep.rfd, SKIT_EV_READ, on_listener,
 			  app);
 	if (e < 0) {
@@ -1116,6 +1279,7 @@ cmd_relay(int argc, char **argv)
 
 	app.dirs = SKIT_RELAY_BOTH;
 	app.sigfd = -1;
+	app.dpipe[0] = app.dpipe[1] = -1;
 	app.lep.rfd = app.lep.wfd = -1;
 	rc = parse_args(argc, argv, &app);
 	if (rc)
@@ -1149,6 +1313,11 @@ cmd_relay(int argc, char **argv)
 	if (app.sigfd >= 0) {
 		(void)skit_loop_del(app.loop, app.sigfd);
 		skit_close(app.sigfd);
+	}
+	if (app.dpipe[0] >= 0) {
+		(void)skit_loop_del(app.loop, app.dpipe[0]);
+		skit_close(app.dpipe[0]);
+		skit_close(app.dpipe[1]);
 	}
 	free(app.dgbuf);
 	skit_loop_free(app.loop);

@@ -362,3 +362,33 @@ EOF
 	run bash -c "printf yes | '$SKIT' relay - TCP:127.0.0.1:$BG_PORT"
 	[ "$output" = "yes" ]
 }
+
+@test "relay: a silent backend does not stall the listener (dial in a thread)" {
+	need_cmd python3
+	# a TCP listener whose accept queue is full: SYNs to it go unanswered
+	python3 -c '
+import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(0)
+fill = []
+for i in range(4):
+    c = socket.socket(); c.setblocking(False)
+    try: c.connect(s.getsockname())
+    except BlockingIOError: pass
+    fill.append(c)
+print(s.getsockname()[1], flush=True)
+time.sleep(20)
+' >"$BATS_TEST_TMPDIR/bh.port" &
+	bh=$!
+	for i in $(seq 100); do [ -s "$BATS_TEST_TMPDIR/bh.port" ] && break; sleep 0.05; done
+	skit_bg relay -v tcp-listen:127.0.0.1:0,fork "tcp:127.0.0.1:$(cat "$BATS_TEST_TMPDIR/bh.port"),connect-timeout=10"
+	python3 "$PEER" hold "$BG_ADDR" &
+	holder=$!
+	for i in $(seq 100); do
+		kill -USR1 "$BG_PID"
+		grep -q "(dialling)" "$BG_ERR" && break
+		sleep 0.05
+	done
+	kill "$holder" "$bh"
+	grep -q "1 live, 0 served" "$BG_ERR"
+	grep -q "(dialling)" "$BG_ERR"
+}
