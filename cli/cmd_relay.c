@@ -131,6 +131,8 @@ struct app {
 	bool lwatched;
 	int sigfd;
 	int dpipe[2]; /* dialling threads report here */
+	char dacc[8 * sizeof(void *)];
+	size_t dlen;
 	struct conn *conns;
 	unsigned long nconns, next_id, served;
 	int exit_code;
@@ -328,13 +330,11 @@ static void *
 dial_thread(void *arg)
 {
 	struct dial_job *job = arg;
-	ssize_t n;
 
 	job->rc = skit_endpoint_open(&job->addr, SKIT_ROLE_CONNECT, job->flags,
 				     job->env, &job->ep, &job->err);
-	do
-		n = write(job->wfd, &job, sizeof(job));
-	while (n < 0 && errno == EINTR);
+	/* The pipe is nonblocking: write_all waits and resumes as needed. */
+	(void)skit_write_all(job->wfd, &job, sizeof(job), -1);
 	job_release(job);
 	return NULL;
 }
@@ -657,12 +657,22 @@ dial_flags(const struct app *app)
 static void
 on_dialled(struct skit_loop *loop, int fd, unsigned ev, void *data)
 {
+	struct app *app = data;
 	struct dial_job *job;
+	ssize_t n;
 
 	(void)loop;
 	(void)ev;
-	(void)data;
-	while (read(fd, &job, sizeof(job)) == (ssize_t)sizeof(job)) {
+	/* Reports may arrive in pieces: collect whole pointers. */
+	n = skit_read_some(fd, app->dacc + app->dlen,
+			   sizeof(app->dacc) - app->dlen);
+	if (n <= 0)
+		return;
+	app->dlen += (size_t)n;
+	while (app->dlen >= sizeof(job)) {
+		memcpy(&job, app->dacc, sizeof(job));
+		app->dlen -= sizeof(job);
+		memmove(app->dacc, app->dacc + sizeof(job), app->dlen);
 		struct conn *c = job->c;
 		int rc = job->rc;
 		struct skit_err err = job->err;

@@ -28,12 +28,20 @@ import time
 
 SKIT = os.environ.get("SKIT", "build/skit")
 TMP = os.environ.get("BATS_TEST_TMPDIR") or os.environ.get("TMPDIR", "/tmp")
-TIMEOUT = 60
+TIMEOUT = 20
+
+
+RELAYS = []
 
 
 def fail(msg):
     sys.stderr.write("relay_peer: FAIL: " + msg + "\n")
-    sys.exit(1)
+    for r in RELAYS:  # never leave a relay behind
+        if r.poll() is None:
+            r.kill()
+            r.wait()
+    sys.stdout.flush()
+    os._exit(1)
 
 
 def relay_env():
@@ -58,6 +66,7 @@ class Relay:
                                   stdin=subprocess.DEVNULL,
                                   stdout=subprocess.DEVNULL,
                                   stderr=self.err, env=relay_env())
+        RELAYS.append(self.p)
         deadline = time.time() + 10
         while time.time() < deadline:
             self.err.seek(0)
@@ -380,4 +389,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except Exception as e:  # a time-out or a refused connect
+        fail("%s: %s" % (type(e).__name__, e))
