@@ -142,6 +142,7 @@ int cmd_help(int argc, char **argv);
 int cmd_listen(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
 int cmd_recv(int argc, char **argv);
+int cmd_relay(int argc, char **argv);
 int cmd_resolve(int argc, char **argv);
 int cmd_send(int argc, char **argv);
 int cmd_version(int argc, char **argv);

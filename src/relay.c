@@ -31,15 +31,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define DEFAULT_BUF	 (256 * 1024)
-#define DEFAULT_PIPE	 (1024 * 1024)
-#define DEFAULT_LINGER	 500
-#define MAX_RAW_MSG	 65507 /* the largest UDP payload */
-#define MIN_MSG_BUF	 (65536 + 16)
-#define PUMP_BUDGET	 (16u << 20) /* bytes per direction per wakeup */
-#define SPLICE_FLAGS	 (SPLICE_F_MOVE | SPLICE_F_NONBLOCK)
-#define INTERNAL_HDR	 4 /* native length before each queued message */
-#define N_WATCH		 4
+#define DEFAULT_BUF    (256 * 1024)
+#define DEFAULT_PIPE   (1024 * 1024)
+#define DEFAULT_LINGER 500
+#define MAX_RAW_MSG    65507 /* the largest UDP payload */
+#define MIN_MSG_BUF    (65536 + 16)
+#define PUMP_BUDGET    (16u << 20) /* bytes per direction per wakeup */
+#define SPLICE_FLAGS   (SPLICE_F_MOVE | SPLICE_F_NONBLOCK)
+#define INTERNAL_HDR   4 /* native length before each queued message */
+#define N_WATCH	       4
 
 enum dstate {
 	D_RUN,	 /* reading the source and writing the destination */
@@ -101,8 +101,10 @@ skit_framing_parse(const char *s, enum skit_framing *out)
 		const char *name;
 		enum skit_framing f;
 	} tab[] = {
-		{ "raw", SKIT_FRAMING_RAW },	 { "line", SKIT_FRAMING_LINE },
-		{ "len", SKIT_FRAMING_LEN32 },	 { "len32", SKIT_FRAMING_LEN32 },
+		{ "raw", SKIT_FRAMING_RAW },
+		{ "line", SKIT_FRAMING_LINE },
+		{ "len", SKIT_FRAMING_LEN32 },
+		{ "len32", SKIT_FRAMING_LEN32 },
 		{ "len16", SKIT_FRAMING_LEN16 },
 	};
 
@@ -135,9 +137,12 @@ const char *
 skit_relay_reason_name(enum skit_relay_reason r)
 {
 	static const char *const names[] = {
-		[SKIT_RELAY_RUNNING] = "running", [SKIT_RELAY_EOF] = "eof",
-		[SKIT_RELAY_RESET] = "reset",	  [SKIT_RELAY_ERROR] = "error",
-		[SKIT_RELAY_IDLE] = "idle",	  [SKIT_RELAY_CLOSED] = "closed",
+		[SKIT_RELAY_RUNNING] = "running",
+		[SKIT_RELAY_EOF] = "eof",
+		[SKIT_RELAY_RESET] = "reset",
+		[SKIT_RELAY_ERROR] = "error",
+		[SKIT_RELAY_IDLE] = "idle",
+		[SKIT_RELAY_CLOSED] = "closed",
 	};
 
 	if ((unsigned)r < sizeof(names) / sizeof(names[0]))
@@ -234,8 +239,7 @@ fail(struct skit_relay *r, int side, const char *op, int code)
 	r->st.error = code;
 	r->st.error_side = side;
 	r->st.error_op = op;
-	finish(r, code == -ECONNRESET || code == -EPIPE ||
-				  code == -ECONNABORTED
+	finish(r, code == -ECONNRESET || code == -EPIPE || code == -ECONNABORTED
 			  ? SKIT_RELAY_RESET
 			  : SKIT_RELAY_ERROR);
 }
@@ -318,8 +322,8 @@ dir_done(struct skit_relay *r, struct dir *d)
 	 * EOF: wait linger_ms for late replies, then end (socat's -t).
 	 */
 	if (!can_eof(other) && r->cfg.linger_ms >= 0 && !r->linger_id) {
-		int64_t ms = r->cfg.linger_ms ? r->cfg.linger_ms
-					      : DEFAULT_LINGER;
+		int64_t ms =
+			r->cfg.linger_ms ? r->cfg.linger_ms : DEFAULT_LINGER;
 		int64_t id = skit_loop_timer(r->loop, ms, on_linger, r);
 
 		if (id < 0)
@@ -516,14 +520,23 @@ flush_out(struct skit_relay *r, struct dir *d)
 		}
 		if (k == 0)
 			break;
+		if (len == 0 && dst->e.type == SOCK_SEQPACKET) {
+			/*
+			 * An empty seqpacket message reads as EOF on the other
+			 * side: it cannot be relayed, so it is dropped.
+			 */
+			r->st.dropped[d->idx]++;
+			d->off += used;
+			did++;
+			continue;
+		}
 		n = skit_sendto(dst->e.wfd, p, len, 0,
 				dst->e.tolen ? (struct sockaddr *)&dst->e.to
 					     : NULL,
 				dst->e.tolen);
-		if ((n == -EAGAIN || n == -EWOULDBLOCK) && !dst->e.tolen)
-			return did;
-		if (n < 0 && n != -EAGAIN && n != -EWOULDBLOCK &&
-		    n != -EMSGSIZE && n != -ENOBUFS &&
+		if (n == -EAGAIN || n == -EWOULDBLOCK)
+			return did; /* full: retried when writable (or soon) */
+		if (n < 0 && n != -EMSGSIZE && n != -ENOBUFS &&
 		    !(dst->e.type == SOCK_DGRAM && n == -ECONNREFUSED)) {
 			fail(r, side, "write", (int)n);
 			return -1;
@@ -531,8 +544,8 @@ flush_out(struct skit_relay *r, struct dir *d)
 		if (n < 0) {
 			/*
 			 * Datagram semantics: a message the kernel will not
-			 * take now (too big, no buffer, a refused peer, a
-			 * shared socket that is full) is lost, not retried.
+			 * take (too big, no buffer, a refused peer) is lost,
+			 * not retried.
 			 */
 			r->st.dropped[d->idx]++;
 		} else {
@@ -696,8 +709,8 @@ step_copy(struct skit_relay *r, struct dir *d)
 static int
 splice_fallback(struct skit_relay *r, struct dir *d)
 {
-	size_t cap = r->cfg.buf_size > d->pipecap ? r->cfg.buf_size
-						  : d->pipecap;
+	size_t cap =
+		r->cfg.buf_size > d->pipecap ? r->cfg.buf_size : d->pipecap;
 	ssize_t n;
 
 	d->buf = malloc(cap);
@@ -871,7 +884,7 @@ on_fd(struct skit_loop *loop, int fd, unsigned ev, void *data)
 static void
 update(struct skit_relay *r)
 {
-	bool kick = false;
+	bool kick = false, retry = false;
 	int e;
 
 	for (int i = 0; i < r->nw; i++)
@@ -888,6 +901,8 @@ update(struct skit_relay *r)
 				d->dst->ww->want |= SKIT_EV_WRITE;
 			else if (d->dst->e.tolen == 0)
 				kick = true;
+			else
+				retry = true;
 		} else if (d->st == D_DRAIN) {
 			kick = true; /* finish it on the next round */
 		} else if (d->src->rw) {
@@ -917,8 +932,12 @@ update(struct skit_relay *r)
 		}
 		w->cur = w->want;
 	}
-	if (kick && !r->kick_id) {
-		int64_t id = skit_loop_timer(r->loop, 0, on_kick, r);
+	/*
+	 * A shared socket we may not watch (a `to` end) was full: try again
+	 * in a millisecond instead of spinning on it.
+	 */
+	if ((kick || retry) && !r->kick_id) {
+		int64_t id = skit_loop_timer(r->loop, kick ? 0 : 1, on_kick, r);
 
 		if (id < 0) {
 			fail(r, -1, "timer", (int)id);
@@ -979,8 +998,8 @@ setup_dir(struct skit_relay *r, struct dir *d)
 	long cap;
 
 	d->pipe[0] = d->pipe[1] = -1;
-	if (!(r->cfg.dirs & (d->idx == SKIT_DIR_AB ? SKIT_RELAY_AB
-						   : SKIT_RELAY_BA))) {
+	if (!(r->cfg.dirs &
+	      (d->idx == SKIT_DIR_AB ? SKIT_RELAY_AB : SKIT_RELAY_BA))) {
 		d->st = D_DONE; /* -u / -U: this direction is not relayed */
 		return 0;
 	}
@@ -1253,8 +1272,7 @@ run_closed(struct skit_relay *r, void *data)
 }
 
 static void
-run_data(struct skit_relay *r, int dir, const void *buf, size_t len,
-	 void *data)
+run_data(struct skit_relay *r, int dir, const void *buf, size_t len, void *data)
 {
 	struct run_ctx *c = data;
 
@@ -1299,8 +1317,7 @@ skit_relay_run(const struct skit_relay_end *a, const struct skit_relay_end *b,
 	    r->st.reason != SKIT_RELAY_IDLE)
 		e = r->st.error ? r->st.error : -ECANCELED;
 	if (e < 0)
-		skit_err_set(err, e,
-			     r->st.error_op ? r->st.error_op : "relay",
+		skit_err_set(err, e, r->st.error_op ? r->st.error_op : "relay",
 			     r->st.error_side == 0   ? "A"
 			     : r->st.error_side == 1 ? "B"
 						     : "pair");
