@@ -627,9 +627,11 @@ serve_loop(struct server *s)
 {
 	int rc;
 
-	rc = skit_loop_new(SKIT_LOOP_AUTO, &s->loop);
+	rc = skit_loop_new(nc_loop_backend(), &s->loop);
 	if (rc < 0)
 		return CLI_EXIT_FAIL;
+	if (cli_g.verbose >= 2)
+		cli_verbose("event loop: %s", skit_loop_backend_name(s->loop));
 	s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (s->local.type == SOCK_DGRAM) {
 		s->dbuf = malloc(NC_MSG_MAX);

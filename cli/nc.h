@@ -195,6 +195,12 @@ int nc_relay_exit(const struct skit_relay_stats *st, const char *what,
 
 /* --- misc ------------------------------------------------------------ */
 
+/*
+ * The loop backend the CLI asks for: SKIT_LOOP=poll or SKIT_LOOP=epoll
+ * in the environment (loop.h: the library never reads it), else AUTO.
+ */
+enum skit_loop_backend nc_loop_backend(void);
+
 /* Turn on the per-syscall trace (-vv) on stderr. */
 void nc_trace_stderr(void);
 

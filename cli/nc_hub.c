@@ -349,6 +349,18 @@ nc_hub_count(const struct nc_hub *h)
 	return h->n;
 }
 
+enum skit_loop_backend
+nc_loop_backend(void)
+{
+	const char *v = getenv("SKIT_LOOP");
+
+	if (v && !strcmp(v, "poll"))
+		return SKIT_LOOP_POLL;
+	if (v && !strcmp(v, "epoll"))
+		return SKIT_LOOP_EPOLL;
+	return SKIT_LOOP_AUTO;
+}
+
 static void
 trace_line(void *data, const char *line)
 {

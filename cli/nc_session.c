@@ -264,7 +264,7 @@ nc_session_stdio(int fd, const char *peer_text, const struct nc_sess_opts *o)
 	grow_pipe(STDIN_FILENO);
 	grow_pipe(STDOUT_FILENO);
 	skit_relay_end_from_fd(fd, true, &b);
-	rc = skit_loop_new(SKIT_LOOP_AUTO, &s.loop);
+	rc = skit_loop_new(nc_loop_backend(), &s.loop);
 	if (rc < 0)
 		goto fail;
 	s.filter = o->crlf || o->no_shutdown || o->quit_ms >= 0;

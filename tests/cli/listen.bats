@@ -121,6 +121,28 @@ wait_for() {
 	done
 }
 
+@test "SKIT_LOOP=poll: the poll backend serves 10 clients and a broker" {
+	SKIT_LOOP=poll skit_bg listen -vv -k tcp4:127.0.0.1:0 --exec cat
+	grep -q "event loop: poll" "$BG_ERR"
+	local pids=() i
+	for i in $(seq 1 10); do
+		seq -f "poll-$i-%g" 1 500 >"$BATS_TEST_TMPDIR/in.$i"
+		"$SKIT" connect "$BG_ADDR" <"$BATS_TEST_TMPDIR/in.$i" >"$BATS_TEST_TMPDIR/out.$i" &
+		pids+=($!)
+	done
+	for i in "${!pids[@]}"; do
+		wait "${pids[$i]}"
+	done
+	for i in $(seq 1 10); do
+		cmp "$BATS_TEST_TMPDIR/in.$i" "$BATS_TEST_TMPDIR/out.$i"
+	done
+	SKIT_LOOP=poll skit_bg listen -v --chat tcp4:127.0.0.1:0
+	hold "$BG_ADDR" "$BATS_TEST_TMPDIR/c1"
+	wait_for "$BG_ERR" "connection from"
+	(sleep 0.2; echo hi) | SKIT_LOOP=poll "$SKIT" connect -q 0.2 "$BG_ADDR"
+	wait_for "$BATS_TEST_TMPDIR/c1" ": hi"
+}
+
 @test "--max-conns N: one more client is closed with a message" {
 	skit_bg listen -v -k --max-conns 2 tcp4:127.0.0.1:0 --sh-exec 'cat'
 	hold "$BG_ADDR"
