@@ -11,7 +11,6 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 enum {
@@ -159,17 +158,6 @@ wait_replies(struct sender *s)
 	return rc;
 }
 
-/* A unique abstract name: what autobind does, but known to skit. */
-static void
-auto_bind_name(char *buf, size_t len)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	snprintf(buf, len, "@skit-send-%d-%lx", (int)getpid(),
-		 (unsigned long)ts.tv_nsec);
-}
-
 static int
 run_send(const struct send_opts *o, int nmsg, char **msgs)
 {
@@ -193,7 +181,7 @@ run_send(const struct send_opts *o, int nmsg, char **msgs)
 	 */
 	if (!bind && a.kind == SKIT_KIND_UNIX_DGRAM &&
 	    !skit_addr_has(&a, SKIT_OPT_BIND)) {
-		auto_bind_name(autob, sizeof(autob));
+		nc_autobind_name("send", autob, sizeof(autob));
 		bind = autob;
 	}
 	if (bind) {

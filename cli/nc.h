@@ -50,6 +50,14 @@ int nc_build_addr(int nargs, char **args, enum skit_role role,
 struct cli_opt;
 void nc_permute(int argc, char **argv, const struct cli_opt *opts);
 
+/*
+ * A unique abstract unix name ("@skit-WHO-PID-N") for a datagram
+ * client: an unbound unix-dgram socket has no address, so nothing could
+ * answer it (the kernel's autobind would name it too, but only on
+ * demand and unknown to skit).
+ */
+void nc_autobind_name(const char *who, char *buf, size_t len);
+
 /* Extra flags for skit_open/skit_resolve from the nc options. */
 int nc_open_flags(const struct nc_addr_opts *o);
 
