@@ -233,6 +233,19 @@ wait_for() {
 	[ "$(sort "$BG_OUT" | tr '\n' ' ')" = "one two " ]
 }
 
+@test "-k without --exec: stdin goes to every client" {
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	exec 8<>"$BATS_TEST_TMPDIR/in"
+	bg_in "$BATS_TEST_TMPDIR/in" listen -v -k tcp4:127.0.0.1:0
+	hold "$BG_ADDR" "$BATS_TEST_TMPDIR/h1"
+	hold "$BG_ADDR" "$BATS_TEST_TMPDIR/h2"
+	wait_for "$BG_ERR" "connection from" 2
+	echo broadcast >&8
+	wait_for "$BATS_TEST_TMPDIR/h1" broadcast
+	wait_for "$BATS_TEST_TMPDIR/h2" broadcast
+	exec 8>&-
+}
+
 @test "--allow / --deny: checked right after accept" {
 	skit_bg listen -v -k --allow 127.0.0.2/32 tcp4:127.0.0.1:0 --sh-exec 'echo ok'
 	run "$SKIT" connect "$BG_ADDR" </dev/null
@@ -298,6 +311,20 @@ wait_for() {
 	"$SKIT" send "$BG_ADDR" d1 d2
 	wait_for "$BG_OUT" d2
 	[ "$(cat "$BG_OUT")" = "$(printf 'd1\nd2')" ]
+}
+
+@test "datagram server without --exec: stdin answers the latest sender" {
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	exec 8<>"$BATS_TEST_TMPDIR/in"
+	bg_in "$BATS_TEST_TMPDIR/in" listen -v -u udp4:127.0.0.1:0
+	"$SKIT" send -w 10 --replies 1 "$BG_ADDR" question >"$BATS_TEST_TMPDIR/ans" &
+	HOLD=$!
+	wait_for "$BG_OUT" question
+	echo answer >&8
+	wait "$HOLD"
+	HOLD=
+	[ "$(cat "$BATS_TEST_TMPDIR/ans")" = answer ]
+	exec 8>&-
 }
 
 @test "EMFILE: with a low ulimit -n the server refuses, survives, serves later" {
