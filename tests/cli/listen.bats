@@ -107,6 +107,7 @@ wait_for() {
 
 @test "-k --exec cat: 50 concurrent clients each get their own data back" {
 	skit_bg listen -v -k tcp4:127.0.0.1:0 --exec cat
+	fds=$(ls /proc/"$BG_PID"/fd | wc -l)
 	local pids=() i
 	for i in $(seq 1 50); do
 		seq -f "client-$i-%g" 1 2000 >"$BATS_TEST_TMPDIR/in.$i"
@@ -119,6 +120,14 @@ wait_for() {
 	for i in $(seq 1 50); do
 		cmp "$BATS_TEST_TMPDIR/in.$i" "$BATS_TEST_TMPDIR/out.$i"
 	done
+	# Nothing left behind: the fds are back to the start, no zombie.
+	for i in $(seq 1 100); do
+		[ "$(ls /proc/"$BG_PID"/fd | wc -l)" -le "$fds" ] &&
+			[ -z "$(ps -o pid= --ppid "$BG_PID")" ] && break
+		sleep 0.05
+	done
+	[ "$(ls /proc/"$BG_PID"/fd | wc -l)" -le "$fds" ]
+	[ -z "$(ps -o pid= --ppid "$BG_PID")" ]
 }
 
 @test "SKIT_LOOP=poll: the poll backend serves 10 clients and a broker" {
