@@ -10,8 +10,10 @@
  *      from the table (cli_usage) and stays true;
  *   3. add a row, in sorted order, to the commands[] table in
  *      cli/main.c and a declaration below;
- *   4. add docs/<name>.md, a section in docs/skit.1, and
- *      tests/cli/<name>.bats.
+ *   4. add docs/<name>.md (every --long option of its --help must
+ *      appear there), a paragraph in docs/skit.1, and
+ *      tests/cli/<name>.bats; tests/cli/docs.bats checks the first two
+ *      for every command `skit --help` lists.
  * The command only uses libskit's public headers (include/skit/).
  */
 #ifndef SKIT_CLI_H
@@ -135,10 +137,13 @@ extern struct cli_globals cli_g;
 
 /* The subcommands (sorted). */
 int cmd_connect(int argc, char **argv);
+int cmd_get(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_listen(int argc, char **argv);
+int cmd_probe(int argc, char **argv);
 int cmd_recv(int argc, char **argv);
 int cmd_relay(int argc, char **argv);
+int cmd_resolve(int argc, char **argv);
 int cmd_send(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 

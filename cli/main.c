@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct command {
 	const char *name;
@@ -19,11 +20,16 @@ struct command {
  */
 static const struct command commands[] = {
 	{ "connect", cmd_connect, "connect to ADDRESS and relay stdin/stdout" },
+	{ "get", cmd_get, "fetch an http:// or https:// URL (like wget)" },
 	{ "help", cmd_help, "show help for skit or a command" },
 	{ "listen", cmd_listen, "listen on ADDRESS and serve clients" },
+	{ "probe", cmd_probe,
+	  "which domain x type x protocol combinations work here, and why" },
 	{ "recv", cmd_recv,
 	  "receive datagrams and print them with the sender" },
 	{ "relay", cmd_relay, "relay two endpoints both ways (socat's job)" },
+	{ "resolve", cmd_resolve,
+	  "explain an address: socket() call, options, sockaddrs" },
 	{ "send", cmd_send, "send datagrams (one per message)" },
 	{ "version", cmd_version, "print skit's version" },
 };
@@ -37,6 +43,54 @@ find_command(const char *name)
 		if (!strcmp(commands[i].name, name))
 			return &commands[i];
 	return NULL;
+}
+
+/* Levenshtein distance of two short words, capped at 9. */
+static int
+distance(const char *a, const char *b)
+{
+	int row[16], la = (int)strlen(a), lb = (int)strlen(b);
+
+	if (la > 15 || lb > 15)
+		return 9;
+	for (int j = 0; j <= lb; j++)
+		row[j] = j;
+	for (int i = 1; i <= la; i++) {
+		int prev = row[0], cur;
+
+		row[0] = i;
+		for (int j = 1; j <= lb; j++) {
+			cur = row[j];
+			row[j] = prev + (a[i - 1] != b[j - 1]);
+			if (row[j - 1] + 1 < row[j])
+				row[j] = row[j - 1] + 1;
+			if (cur + 1 < row[j])
+				row[j] = cur + 1;
+			prev = cur;
+		}
+	}
+	return row[lb] > 9 ? 9 : row[lb];
+}
+
+/* "hint: did you mean 'probe'?" for a mistyped or abbreviated command. */
+static void
+suggest(const char *name)
+{
+	const struct command *best = NULL;
+	int bestd = 3;
+
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		int d = distance(name, commands[i].name);
+
+		if (!strncmp(commands[i].name, name, strlen(name)) && *name)
+			d = 1;
+		if (d < bestd) {
+			bestd = d;
+			best = &commands[i];
+		}
+	}
+	if (best)
+		cli_hint("did you mean 'skit %s'?", best->name);
 }
 
 static void
@@ -97,6 +151,7 @@ cmd_help(int argc, char **argv)
 			return CLI_EXIT_OK;
 		}
 		cli_errorf("help: unknown command '%s'", argv[1]);
+		suggest(argv[1]);
 		return CLI_EXIT_USAGE;
 	}
 	sub[0] = argv[1];
@@ -150,8 +205,17 @@ main(int argc, char **argv)
 	c = find_command(argv[i]);
 	if (!c) {
 		cli_errorf("unknown command '%s'", argv[i]);
+		suggest(argv[i]);
 		fprintf(stderr, "run 'skit --help' for the list of commands\n");
 		return CLI_EXIT_USAGE;
+	}
+	/* DESIGN.md section 5: colour only on a terminal, never with NO_COLOR.
+	 */
+	{
+		const char *term = getenv("TERM");
+
+		cli_g.color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR") &&
+			      !(term && !strcmp(term, "dumb"));
 	}
 	if (cli_g.trace || cli_g.verbose >= 2)
 		skit_trace_set(trace_to_stderr, NULL);

@@ -113,12 +113,58 @@ cli_report(const struct skit_err *err)
 		int pad = (int)strlen(prefix) +
 			  (int)strlen(err->op[0] ? err->op : "bad address") +
 			  2 + err->column - 1;
-		fprintf(stderr, "%*s^\n", pad + 1, "");
+		fprintf(stderr, "%*s^\n", pad, "");
 	}
 	return cli_exit_for(err->code);
 }
 
 /* --help */
+
+/*
+ * Write text at column indent, wrapped at word boundaries so lines stay
+ * within 79 columns; first_col is where the cursor is now.
+ */
+static void
+wrap_text(FILE *f, const char *text, int indent, int first_col)
+{
+	int col = first_col;
+	const char *p = text;
+
+	while (*p) {
+		size_t w = strcspn(p, " ");
+
+		if (col > indent && col + 1 + (int)w > 79) {
+			fprintf(f, "\n%*s", indent, "");
+			col = indent;
+		} else if (col > indent) {
+			fputc(' ', f);
+			col++;
+		}
+		fwrite(p, 1, w, f);
+		col += (int)w;
+		p += w;
+		while (*p == ' ')
+			p++;
+	}
+	fputc('\n', f);
+}
+
+static void
+usage_line(FILE *f, const char *left, const char *help)
+{
+	enum { HELP_COL = 31 };
+	int n = fprintf(f, "  %s", left);
+
+	/* A long option name gets its help on the next line. */
+	if (n + 2 > HELP_COL) {
+		fprintf(f, "\n%*s", HELP_COL, "");
+		n = HELP_COL;
+	} else {
+		fprintf(f, "%*s", HELP_COL - n, "");
+		n = HELP_COL;
+	}
+	wrap_text(f, help, HELP_COL, n);
+}
 
 void
 cli_usage(FILE *f, const struct cli_help *h)
@@ -138,9 +184,9 @@ cli_usage(FILE *f, const struct cli_help *h)
 		else
 			snprintf(left, sizeof(left), "    --%s%s%s", o->name,
 				 o->arg ? " " : "", o->arg ? o->arg : "");
-		fprintf(f, "  %-28s %s\n", left, o->help);
+		usage_line(f, left, o->help);
 	}
-	fprintf(f, "  %-28s %s\n", "-h, --help", "show this help and exit");
+	usage_line(f, "-h, --help", "show this help and exit");
 	if (h->extra)
 		fprintf(f, "\n%s", h->extra);
 }
@@ -182,7 +228,11 @@ cli_getopt(int argc, char **argv, const struct cli_help *h,
 		st->shortopts[si++] = 'h';
 		st->shortopts[si] = '\0';
 		st->started = true;
-		optind = 1;
+		/*
+		 * 0, not 1: glibc then forgets the state of any earlier
+		 * scan (a half-read cluster like -vn of another argv).
+		 */
+		optind = 0;
 		opterr = 0;
 	}
 	c = getopt_long(argc, argv, st->shortopts, st->longopts, NULL);
@@ -192,6 +242,18 @@ cli_getopt(int argc, char **argv, const struct cli_help *h,
 		return -2;
 	}
 	if (c == '?') {
+		/*
+		 * A known option that got a value it does not take
+		 * ("--json=x"): glibc reports it as '?' with optopt set to
+		 * the option's id.
+		 */
+		for (o = h->opts; optopt && o && o->name; o++)
+			if (o->id == optopt && !o->arg &&
+			    !strncmp(argv[optind - 1], "--", 2)) {
+				cli_errorf("%s: option '--%s' takes no value",
+					   h->name, o->name);
+				return '?';
+			}
 		if (optopt && optopt < 256 && isprint(optopt))
 			cli_errorf("%s: unknown option '-%c'", h->name, optopt);
 		else
@@ -245,7 +307,8 @@ cli_parse_duration_ms(const char *opt, const char *s, long long *out)
 
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno || end == s || v < 0)
+	/* !(v >= 0) also rejects NaN, which no cast may see. */
+	if (errno || end == s || !(v >= 0))
 		goto bad;
 	if (!strcmp(end, "ms"))
 		mult = 1.0;
