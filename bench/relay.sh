@@ -4,6 +4,7 @@
 # source -> sink without a relay, one run each, in one go.
 #
 #   bench/relay.sh [SIZE_MIB]        (default 2048 = 2 GiB)
+#   ONLY="skit socat-b1M" bench/relay.sh 512    (some rows only)
 #
 # Prints GiB/s at the sink (first byte to EOF), each relay as a ratio of
 # socat's default, as a percentage of the plain transfer, and the relay
@@ -71,6 +72,11 @@ free_port() {
 run() {
 	local name=$1 kind=$2
 	shift 2
+	# ONLY="skit socat-b1M": run just these rows (plain always runs)
+	if [ -n "${ONLY:-}" ] && [ "$name" != plain ] &&
+		[[ " $ONLY " != *" $name "* ]]; then
+		return 0
+	fi
 	rm -f "$T"/*.sock
 	local sinkaddr=$T/sink.sock
 	python3 "$T/peer.py" sink "$kind" "$sinkaddr" >"$T/sink.out" &

@@ -73,6 +73,7 @@ struct dir {
 	/* splice: the private pipe and how much sits in it */
 	int pipe[2];
 	size_t inpipe, pipecap;
+	bool pfull; /* the pipe refused more: wait for the destination */
 	/* copy: buf[off..len) holds data not yet written */
 	char *buf;
 	size_t off, len, cap;
@@ -733,14 +734,13 @@ splice_fallback(struct skit_relay *r, struct dir *d)
 static long
 step_splice(struct skit_relay *r, struct dir *d)
 {
+	long did = 0;
 	ssize_t n;
 	int e;
 
 	if (d->inpipe > 0) {
 		n = skit_splice(d->pipe[0], d->dst->e.wfd, d->inpipe,
 				SPLICE_FLAGS);
-		if (n == -EAGAIN || n == 0)
-			return 0;
 		if (n == -EINVAL || n == -ENOSYS) {
 			e = splice_fallback(r, d);
 			if (e < 0) {
@@ -749,47 +749,60 @@ step_splice(struct skit_relay *r, struct dir *d)
 			}
 			return 1;
 		}
-		if (n < 0) {
+		if (n < 0 && n != -EAGAIN) {
 			fail(r, side_of(r, d->dst), "write", (int)n);
 			return -1;
 		}
-		d->inpipe -= (size_t)n;
-		r->st.bytes[d->idx] += (uint64_t)n;
-		r->st.spliced[d->idx] = true;
-		traffic(r);
-		return n;
-	}
-	if (d->st == D_RUN) {
-		n = skit_splice(d->src->e.rfd, d->pipe[1], d->pipecap,
-				SPLICE_FLAGS);
-		if (n == -EAGAIN)
-			return 0;
-		if (n == -EINVAL || n == -ENOSYS) {
-			e = splice_fallback(r, d);
-			if (e < 0) {
-				fail(r, side_of(r, d->src), "splice", e);
-				return -1;
-			}
-			return 1;
+		if (n > 0) {
+			d->inpipe -= (size_t)n;
+			d->pfull = false;
+			r->st.bytes[d->idx] += (uint64_t)n;
+			r->st.spliced[d->idx] = true;
+			traffic(r);
+			did += n;
 		}
-		if (n < 0) {
+	}
+	/*
+	 * Read on while the pipe has room, so the pipe absorbs bursts while
+	 * the destination catches up. An EAGAIN with bytes in the pipe may
+	 * mean the pipe is out of slots (not bytes): then stop reading
+	 * until the destination takes some, or a readable source would
+	 * wake the loop for nothing.
+	 */
+	if (d->st == D_RUN && d->inpipe < d->pipecap && !d->pfull) {
+		n = skit_splice(d->src->e.rfd, d->pipe[1],
+				d->pipecap - d->inpipe, SPLICE_FLAGS);
+		if (n == -EAGAIN) {
+			d->pfull = d->inpipe > 0;
+		} else if (n == -EINVAL || n == -ENOSYS) {
+			if (d->inpipe == 0) {
+				e = splice_fallback(r, d);
+				if (e < 0) {
+					fail(r, side_of(r, d->src), "splice",
+					     e);
+					return -1;
+				}
+				return 1;
+			}
+			d->pfull = true;
+		} else if (n < 0) {
 			fail(r, side_of(r, d->src), "read", (int)n);
 			return -1;
-		}
-		if (n == 0) {
+		} else if (n == 0) {
 			/* RUN -> DRAIN: the source said EOF. */
 			src_eof(d);
-			return 1;
+			did += 1;
+		} else {
+			d->inpipe += (size_t)n;
+			traffic(r);
+			did += n;
 		}
-		d->inpipe += (size_t)n;
-		traffic(r);
-		return n;
 	}
-	if (d->st == D_DRAIN) {
+	if (d->st == D_DRAIN && d->inpipe == 0) {
 		dir_done(r, d);
-		return 1;
+		return did + 1;
 	}
-	return 0;
+	return did;
 }
 
 /* Move what can move now in direction d, within the budget. */
@@ -896,6 +909,9 @@ update(struct skit_relay *r)
 		if (d->st == D_DONE)
 			continue;
 		pending = d->splice ? d->inpipe > 0 : has_output(r, d) != 0;
+		if (d->splice && pending && d->st == D_RUN && !d->pfull &&
+		    d->inpipe < d->pipecap && d->src->rw && d->src->rpoll)
+			d->src->rw->want |= SKIT_EV_READ;
 		if (pending) {
 			if (d->dst->ww && d->dst->wpoll)
 				d->dst->ww->want |= SKIT_EV_WRITE;
