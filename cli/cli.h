@@ -153,6 +153,7 @@ int cmd_listen(int argc, char **argv);
 int cmd_ping(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
 int cmd_recv(int argc, char **argv);
+int cmd_relay(int argc, char **argv);
 int cmd_resolve(int argc, char **argv);
 int cmd_send(int argc, char **argv);
 int cmd_sniff(int argc, char **argv);

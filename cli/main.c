@@ -33,6 +33,7 @@ static const struct command commands[] = {
 	  "which domain x type x protocol combinations work here, and why" },
 	{ "recv", cmd_recv,
 	  "receive datagrams and print them with the sender" },
+	{ "relay", cmd_relay, "relay two endpoints both ways (socat's job)" },
 	{ "resolve", cmd_resolve,
 	  "explain an address: socket() call, options, sockaddrs" },
 	{ "send", cmd_send, "send datagrams (one per message)" },

@@ -95,8 +95,8 @@ make_env(char *const *extra)
 }
 
 static int
-open_exec(const struct skit_addr *a, char *const *env,
-	  struct skit_endpoint *ep, struct skit_err *err)
+open_exec(const struct skit_addr *a, char *const *env, struct skit_endpoint *ep,
+	  struct skit_err *err)
 {
 	char words[SKIT_HOST_MAX + 8];
 	char *argv[MAX_ARGS];
@@ -147,8 +147,8 @@ open_exec(const struct skit_addr *a, char *const *env,
 	sigaddset(&def, SIGCHLD);
 	posix_spawnattr_setsigmask(&at, &none);
 	posix_spawnattr_setsigdefault(&at, &def);
-	posix_spawnattr_setflags(&at,
-				 POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK |
+					      POSIX_SPAWN_SETSIGDEF);
 	if (a->kind == SKIT_KIND_SH)
 		e = posix_spawn(&pid, argv[0], &fa, &at, argv, envp);
 	else

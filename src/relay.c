@@ -31,15 +31,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define DEFAULT_BUF	 (256 * 1024)
-#define DEFAULT_PIPE	 (1024 * 1024)
-#define DEFAULT_LINGER	 500
-#define MAX_RAW_MSG	 65507 /* the largest UDP payload */
-#define MIN_MSG_BUF	 (65536 + 16)
-#define PUMP_BUDGET	 (16u << 20) /* bytes per direction per wakeup */
-#define SPLICE_FLAGS	 (SPLICE_F_MOVE | SPLICE_F_NONBLOCK)
-#define INTERNAL_HDR	 4 /* native length before each queued message */
-#define N_WATCH		 4
+#define DEFAULT_BUF    (256 * 1024)
+#define DEFAULT_PIPE   (1024 * 1024)
+#define DEFAULT_LINGER 500
+#define MAX_RAW_MSG    65507 /* the largest UDP payload */
+#define MIN_MSG_BUF    (65536 + 16)
+#define PUMP_BUDGET    (16u << 20) /* bytes per direction per wakeup */
+#define SPLICE_FLAGS   (SPLICE_F_MOVE | SPLICE_F_NONBLOCK)
+#define INTERNAL_HDR   4 /* native length before each queued message */
+#define N_WATCH	       4
 
 enum dstate {
 	D_RUN,	 /* reading the source and writing the destination */
@@ -73,6 +73,7 @@ struct dir {
 	/* splice: the private pipe and how much sits in it */
 	int pipe[2];
 	size_t inpipe, pipecap;
+	bool pfull; /* the pipe refused more: wait for the destination */
 	/* copy: buf[off..len) holds data not yet written */
 	char *buf;
 	size_t off, len, cap;
@@ -101,8 +102,10 @@ skit_framing_parse(const char *s, enum skit_framing *out)
 		const char *name;
 		enum skit_framing f;
 	} tab[] = {
-		{ "raw", SKIT_FRAMING_RAW },	 { "line", SKIT_FRAMING_LINE },
-		{ "len", SKIT_FRAMING_LEN32 },	 { "len32", SKIT_FRAMING_LEN32 },
+		{ "raw", SKIT_FRAMING_RAW },
+		{ "line", SKIT_FRAMING_LINE },
+		{ "len", SKIT_FRAMING_LEN32 },
+		{ "len32", SKIT_FRAMING_LEN32 },
 		{ "len16", SKIT_FRAMING_LEN16 },
 	};
 
@@ -135,9 +138,12 @@ const char *
 skit_relay_reason_name(enum skit_relay_reason r)
 {
 	static const char *const names[] = {
-		[SKIT_RELAY_RUNNING] = "running", [SKIT_RELAY_EOF] = "eof",
-		[SKIT_RELAY_RESET] = "reset",	  [SKIT_RELAY_ERROR] = "error",
-		[SKIT_RELAY_IDLE] = "idle",	  [SKIT_RELAY_CLOSED] = "closed",
+		[SKIT_RELAY_RUNNING] = "running",
+		[SKIT_RELAY_EOF] = "eof",
+		[SKIT_RELAY_RESET] = "reset",
+		[SKIT_RELAY_ERROR] = "error",
+		[SKIT_RELAY_IDLE] = "idle",
+		[SKIT_RELAY_CLOSED] = "closed",
 	};
 
 	if ((unsigned)r < sizeof(names) / sizeof(names[0]))
@@ -234,8 +240,7 @@ fail(struct skit_relay *r, int side, const char *op, int code)
 	r->st.error = code;
 	r->st.error_side = side;
 	r->st.error_op = op;
-	finish(r, code == -ECONNRESET || code == -EPIPE ||
-				  code == -ECONNABORTED
+	finish(r, code == -ECONNRESET || code == -EPIPE || code == -ECONNABORTED
 			  ? SKIT_RELAY_RESET
 			  : SKIT_RELAY_ERROR);
 }
@@ -318,8 +323,8 @@ dir_done(struct skit_relay *r, struct dir *d)
 	 * EOF: wait linger_ms for late replies, then end (socat's -t).
 	 */
 	if (!can_eof(other) && r->cfg.linger_ms >= 0 && !r->linger_id) {
-		int64_t ms = r->cfg.linger_ms ? r->cfg.linger_ms
-					      : DEFAULT_LINGER;
+		int64_t ms =
+			r->cfg.linger_ms ? r->cfg.linger_ms : DEFAULT_LINGER;
 		int64_t id = skit_loop_timer(r->loop, ms, on_linger, r);
 
 		if (id < 0)
@@ -516,14 +521,23 @@ flush_out(struct skit_relay *r, struct dir *d)
 		}
 		if (k == 0)
 			break;
+		if (len == 0 && dst->e.type == SOCK_SEQPACKET) {
+			/*
+			 * An empty seqpacket message reads as EOF on the other
+			 * side: it cannot be relayed, so it is dropped.
+			 */
+			r->st.dropped[d->idx]++;
+			d->off += used;
+			did++;
+			continue;
+		}
 		n = skit_sendto(dst->e.wfd, p, len, 0,
 				dst->e.tolen ? (struct sockaddr *)&dst->e.to
 					     : NULL,
 				dst->e.tolen);
-		if ((n == -EAGAIN || n == -EWOULDBLOCK) && !dst->e.tolen)
-			return did;
-		if (n < 0 && n != -EAGAIN && n != -EWOULDBLOCK &&
-		    n != -EMSGSIZE && n != -ENOBUFS &&
+		if (n == -EAGAIN || n == -EWOULDBLOCK)
+			return did; /* full: retried when writable (or soon) */
+		if (n < 0 && n != -EMSGSIZE && n != -ENOBUFS &&
 		    !(dst->e.type == SOCK_DGRAM && n == -ECONNREFUSED)) {
 			fail(r, side, "write", (int)n);
 			return -1;
@@ -531,8 +545,8 @@ flush_out(struct skit_relay *r, struct dir *d)
 		if (n < 0) {
 			/*
 			 * Datagram semantics: a message the kernel will not
-			 * take now (too big, no buffer, a refused peer, a
-			 * shared socket that is full) is lost, not retried.
+			 * take (too big, no buffer, a refused peer) is lost,
+			 * not retried.
 			 */
 			r->st.dropped[d->idx]++;
 		} else {
@@ -696,8 +710,8 @@ step_copy(struct skit_relay *r, struct dir *d)
 static int
 splice_fallback(struct skit_relay *r, struct dir *d)
 {
-	size_t cap = r->cfg.buf_size > d->pipecap ? r->cfg.buf_size
-						  : d->pipecap;
+	size_t cap =
+		r->cfg.buf_size > d->pipecap ? r->cfg.buf_size : d->pipecap;
 	ssize_t n;
 
 	d->buf = malloc(cap);
@@ -720,14 +734,13 @@ splice_fallback(struct skit_relay *r, struct dir *d)
 static long
 step_splice(struct skit_relay *r, struct dir *d)
 {
+	long did = 0;
 	ssize_t n;
 	int e;
 
 	if (d->inpipe > 0) {
 		n = skit_splice(d->pipe[0], d->dst->e.wfd, d->inpipe,
 				SPLICE_FLAGS);
-		if (n == -EAGAIN || n == 0)
-			return 0;
 		if (n == -EINVAL || n == -ENOSYS) {
 			e = splice_fallback(r, d);
 			if (e < 0) {
@@ -736,47 +749,60 @@ step_splice(struct skit_relay *r, struct dir *d)
 			}
 			return 1;
 		}
-		if (n < 0) {
+		if (n < 0 && n != -EAGAIN) {
 			fail(r, side_of(r, d->dst), "write", (int)n);
 			return -1;
 		}
-		d->inpipe -= (size_t)n;
-		r->st.bytes[d->idx] += (uint64_t)n;
-		r->st.spliced[d->idx] = true;
-		traffic(r);
-		return n;
-	}
-	if (d->st == D_RUN) {
-		n = skit_splice(d->src->e.rfd, d->pipe[1], d->pipecap,
-				SPLICE_FLAGS);
-		if (n == -EAGAIN)
-			return 0;
-		if (n == -EINVAL || n == -ENOSYS) {
-			e = splice_fallback(r, d);
-			if (e < 0) {
-				fail(r, side_of(r, d->src), "splice", e);
-				return -1;
-			}
-			return 1;
+		if (n > 0) {
+			d->inpipe -= (size_t)n;
+			d->pfull = false;
+			r->st.bytes[d->idx] += (uint64_t)n;
+			r->st.spliced[d->idx] = true;
+			traffic(r);
+			did += n;
 		}
-		if (n < 0) {
+	}
+	/*
+	 * Read on while the pipe has room, so the pipe absorbs bursts while
+	 * the destination catches up. An EAGAIN with bytes in the pipe may
+	 * mean the pipe is out of slots (not bytes): then stop reading
+	 * until the destination takes some, or a readable source would
+	 * wake the loop for nothing.
+	 */
+	if (d->st == D_RUN && d->inpipe < d->pipecap && !d->pfull) {
+		n = skit_splice(d->src->e.rfd, d->pipe[1],
+				d->pipecap - d->inpipe, SPLICE_FLAGS);
+		if (n == -EAGAIN) {
+			d->pfull = d->inpipe > 0;
+		} else if (n == -EINVAL || n == -ENOSYS) {
+			if (d->inpipe == 0) {
+				e = splice_fallback(r, d);
+				if (e < 0) {
+					fail(r, side_of(r, d->src), "splice",
+					     e);
+					return -1;
+				}
+				return 1;
+			}
+			d->pfull = true;
+		} else if (n < 0) {
 			fail(r, side_of(r, d->src), "read", (int)n);
 			return -1;
-		}
-		if (n == 0) {
+		} else if (n == 0) {
 			/* RUN -> DRAIN: the source said EOF. */
 			src_eof(d);
-			return 1;
+			did += 1;
+		} else {
+			d->inpipe += (size_t)n;
+			traffic(r);
+			did += n;
 		}
-		d->inpipe += (size_t)n;
-		traffic(r);
-		return n;
 	}
-	if (d->st == D_DRAIN) {
+	if (d->st == D_DRAIN && d->inpipe == 0) {
 		dir_done(r, d);
-		return 1;
+		return did + 1;
 	}
-	return 0;
+	return did;
 }
 
 /* Move what can move now in direction d, within the budget. */
@@ -871,7 +897,7 @@ on_fd(struct skit_loop *loop, int fd, unsigned ev, void *data)
 static void
 update(struct skit_relay *r)
 {
-	bool kick = false;
+	bool kick = false, retry = false;
 	int e;
 
 	for (int i = 0; i < r->nw; i++)
@@ -883,11 +909,16 @@ update(struct skit_relay *r)
 		if (d->st == D_DONE)
 			continue;
 		pending = d->splice ? d->inpipe > 0 : has_output(r, d) != 0;
+		if (d->splice && pending && d->st == D_RUN && !d->pfull &&
+		    d->inpipe < d->pipecap && d->src->rw && d->src->rpoll)
+			d->src->rw->want |= SKIT_EV_READ;
 		if (pending) {
 			if (d->dst->ww && d->dst->wpoll)
 				d->dst->ww->want |= SKIT_EV_WRITE;
 			else if (d->dst->e.tolen == 0)
 				kick = true;
+			else
+				retry = true;
 		} else if (d->st == D_DRAIN) {
 			kick = true; /* finish it on the next round */
 		} else if (d->src->rw) {
@@ -917,8 +948,12 @@ update(struct skit_relay *r)
 		}
 		w->cur = w->want;
 	}
-	if (kick && !r->kick_id) {
-		int64_t id = skit_loop_timer(r->loop, 0, on_kick, r);
+	/*
+	 * A shared socket we may not watch (a `to` end) was full: try again
+	 * in a millisecond instead of spinning on it.
+	 */
+	if ((kick || retry) && !r->kick_id) {
+		int64_t id = skit_loop_timer(r->loop, kick ? 0 : 1, on_kick, r);
 
 		if (id < 0) {
 			fail(r, -1, "timer", (int)id);
@@ -979,8 +1014,8 @@ setup_dir(struct skit_relay *r, struct dir *d)
 	long cap;
 
 	d->pipe[0] = d->pipe[1] = -1;
-	if (!(r->cfg.dirs & (d->idx == SKIT_DIR_AB ? SKIT_RELAY_AB
-						   : SKIT_RELAY_BA))) {
+	if (!(r->cfg.dirs &
+	      (d->idx == SKIT_DIR_AB ? SKIT_RELAY_AB : SKIT_RELAY_BA))) {
 		d->st = D_DONE; /* -u / -U: this direction is not relayed */
 		return 0;
 	}
@@ -1253,8 +1288,7 @@ run_closed(struct skit_relay *r, void *data)
 }
 
 static void
-run_data(struct skit_relay *r, int dir, const void *buf, size_t len,
-	 void *data)
+run_data(struct skit_relay *r, int dir, const void *buf, size_t len, void *data)
 {
 	struct run_ctx *c = data;
 
@@ -1299,8 +1333,7 @@ skit_relay_run(const struct skit_relay_end *a, const struct skit_relay_end *b,
 	    r->st.reason != SKIT_RELAY_IDLE)
 		e = r->st.error ? r->st.error : -ECANCELED;
 	if (e < 0)
-		skit_err_set(err, e,
-			     r->st.error_op ? r->st.error_op : "relay",
+		skit_err_set(err, e, r->st.error_op ? r->st.error_op : "relay",
 			     r->st.error_side == 0   ? "A"
 			     : r->st.error_side == 1 ? "B"
 						     : "pair");

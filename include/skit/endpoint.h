@@ -44,8 +44,8 @@ enum {
 
 struct skit_endpoint {
 	enum skit_kind kind;
-	int rfd; /* -1 when none (or moved to a relay end) */
-	int wfd; /* -1 when none; == rfd for sockets */
+	int rfd;	/* -1 when none (or moved to a relay end) */
+	int wfd;	/* -1 when none; == rfd for sockets */
 	int type;	/* SOCK_* for sockets, 0 for other fds */
 	bool listening; /* a listen-role socket: accept() or recvfrom() it */
 	bool stdio;	/* rfd/wfd are the process's 0 and 1 */

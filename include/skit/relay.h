@@ -31,6 +31,10 @@
  *    and a message side the framing says where messages start and end
  *    (see enum skit_framing).
  *
+ * SIGPIPE: splice() and write() to a pipe cannot suppress it the way
+ * send(MSG_NOSIGNAL) does, so a process using the engine must ignore
+ * SIGPIPE (the CLI does in main); errors then come back as EPIPE.
+ *
  * The engine is driven by a struct skit_loop (loop.h): it registers the
  * ends' fds with callbacks, never blocks, and many pairs can share one
  * loop. skit_relay_run() is the blocking one-pair wrapper.
@@ -112,8 +116,8 @@ const char *skit_relay_reason_name(enum skit_relay_reason r);
  *  to    when tolen > 0: write with sendto() to this address (an
  *        unconnected datagram socket shared with others, e.g. a UDP
  *        listener's per-peer session). Such an end's fds are never
- *        registered with the loop and never closed; a message that
- *        cannot be sent at once is dropped (counted), like UDP would.
+ *        registered with the loop and never closed; when the socket is
+ *        full (EAGAIN) the message waits and is retried 1 ms later.
  *  pushed  the end's input is fed by skit_relay_push() instead of
  *        being read from rfd (a UDP listener demultiplexing peers).
  */
@@ -142,8 +146,8 @@ struct skit_relay_stats {
 	int64_t start_ns;    /* CLOCK_MONOTONIC */
 	int64_t end_ns;	     /* 0 while running */
 	enum skit_relay_reason reason;
-	int error;	/* the code behind RESET/ERROR, else 0 */
-	int error_side; /* 0 = A, 1 = B, -1 = none */
+	int error;	      /* the code behind RESET/ERROR, else 0 */
+	int error_side;	      /* 0 = A, 1 = B, -1 = none */
 	const char *error_op; /* "read", "write", "splice", "frame" or NULL */
 };
 
@@ -173,7 +177,8 @@ struct skit_relay_cfg {
 	/*
 	 * A datagram source never gives EOF. When the other direction is
 	 * DONE and the remaining one reads from a datagram socket, the pair
-	 * ends linger_ms later (socat's -t). 0 = 500 ms, < 0 = never.
+	 * ends once linger_ms pass without traffic (like socat's -t, but
+	 * counted from the last message). 0 = 500 ms, < 0 = never.
 	 */
 	int64_t linger_ms;
 	skit_relay_close_cb on_close;

@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# bench/relay.sh - source -> relay -> sink over loopback TCP and unix
+# sockets: skit relay, socat (default and -b 1048576), ncat, and a plain
+# source -> sink without a relay, one run each, in one go.
+#
+#   bench/relay.sh [SIZE_MIB]        (default 2048 = 2 GiB)
+#   ONLY="skit socat-b1M" bench/relay.sh 512    (some rows only)
+#
+# Prints GiB/s at the sink (first byte to EOF), each relay as a ratio of
+# socat's default, as a percentage of the plain transfer, and the relay
+# process's CPU seconds per GiB (user+system from /usr/bin/time, children
+# included, so ncat's --sh-exec helper counts). The source and sink are
+# small Python loops over 1 MiB buffers (sendall / recv_into), the same
+# for every row. One run each: on a shared machine the numbers are noisy.
+set -u
+cd "$(dirname "$0")/.."
+SKIT=${SKIT:-$PWD/build/skit}
+MIB=${1:-2048}
+BYTES=$((MIB * 1024 * 1024))
+T=$(mktemp -d /tmp/skit-bench-relay.XXXXXX)
+trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$T"' EXIT
+
+cat >"$T/peer.py" <<'PY'
+import os, socket, sys, time
+mode, kind = sys.argv[1], sys.argv[2]
+def mk():
+    return socket.socket(socket.AF_UNIX if kind == "unix" else socket.AF_INET,
+                         socket.SOCK_STREAM)
+if mode == "sink":
+    s = mk()
+    if kind == "unix":
+        s.bind(sys.argv[3])
+    else:
+        s.bind(("127.0.0.1", 0))
+    s.listen(1)
+    print(sys.argv[3] if kind == "unix" else s.getsockname()[1], flush=True)
+    c, _ = s.accept()
+    buf = bytearray(1 << 20)
+    n = c.recv_into(buf)
+    t0 = time.monotonic()
+    total = n
+    while n:
+        n = c.recv_into(buf)
+        total += n
+    dt = time.monotonic() - t0
+    print("%d %.6f" % (total, dt), flush=True)
+else:
+    addr, size = sys.argv[3], int(sys.argv[4])
+    for _ in range(200):
+        try:
+            s = mk()
+            s.connect(addr if kind == "unix" else ("127.0.0.1", int(addr)))
+            break
+        except OSError:
+            s.close()
+            time.sleep(0.02)
+    buf = memoryview(bytearray(1 << 20))
+    left = size
+    while left > 0:
+        n = min(left, len(buf))
+        s.sendall(buf[:n])
+        left -= n
+    s.shutdown(socket.SHUT_WR)
+    s.recv(1)
+PY
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# run NAME KIND RELAYCMD... : the relay listens on $LADDR and dials $SADDR
+run() {
+	local name=$1 kind=$2
+	shift 2
+	# ONLY="skit socat-b1M": run just these rows (plain always runs)
+	if [ -n "${ONLY:-}" ] && [ "$name" != plain ] &&
+		[[ " $ONLY " != *" $name "* ]]; then
+		return 0
+	fi
+	rm -f "$T"/*.sock
+	local sinkaddr=$T/sink.sock
+	python3 "$T/peer.py" sink "$kind" "$sinkaddr" >"$T/sink.out" &
+	local sink=$!
+	for _ in $(seq 100); do [ -s "$T/sink.out" ] && break; sleep 0.02; done
+	SADDR=$(head -1 "$T/sink.out")
+	if [ "$kind" = unix ]; then LADDR=$T/relay.sock; else LADDR=$(free_port); fi
+	local target=$LADDR
+	if [ "$name" = plain ]; then
+		target=$SADDR
+	else
+		eval "set -- $*"
+		/usr/bin/time -f "%U %S" -o "$T/time" "$@" 2>"$T/relay.err" &
+		for _ in $(seq 100); do
+			if [ "$kind" = unix ]; then [ -S "$LADDR" ] && break
+			else ss -ltn | grep -q ":$LADDR " && break; fi
+			sleep 0.02
+		done
+	fi
+	python3 "$T/peer.py" source "$kind" "$target" "$BYTES"
+	wait "$sink"
+	[ "$name" = plain ] || wait
+	read -r got secs < <(tail -1 "$T/sink.out")
+	local cpu=0
+	[ "$name" = plain ] || cpu=$(awk '{print $1 + $2}' "$T/time")
+	if [ "$got" != "$BYTES" ]; then
+		echo "$kind $name: sink got $got bytes, expected $BYTES" >&2
+		cat "$T/relay.err" >&2
+	fi
+	echo "$kind $name $got $secs $cpu" >>"$T/results"
+}
+
+for kind in tcp unix; do
+	if [ $kind = tcp ]; then
+		L='tcp-listen:127.0.0.1:$LADDR' C='tcp:127.0.0.1:$SADDR'
+		SL='TCP-LISTEN:$LADDR,bind=127.0.0.1,reuseaddr' SC='TCP:127.0.0.1:$SADDR'
+		NL='-l 127.0.0.1 $LADDR' NC='127.0.0.1 $SADDR'
+	else
+		L='unix-listen:$LADDR' C='unix:$SADDR'
+		SL='UNIX-LISTEN:$LADDR' SC='UNIX-CONNECT:$SADDR'
+		NL='-l -U $LADDR' NC='-U $SADDR'
+	fi
+	run plain $kind
+	run skit $kind "'$SKIT' relay $L $C"
+	run skit-nosplice $kind "'$SKIT' relay --no-splice $L $C"
+	run socat $kind "socat $SL $SC"
+	run socat-b1M $kind "socat -b 1048576 $SL $SC"
+	run ncat $kind "ncat $NL --sh-exec \"ncat $NC\""
+done
+
+echo "# skit relay bench: $MIB MiB per run, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -r)"
+awk -v bytes="$BYTES" '
+{ kind[NR] = $1; name[NR] = $2; secs[NR] = $4; cpu[NR] = $5;
+  gibs[NR] = $4 > 0 ? bytes / 1073741824 / $4 : 0
+  if ($2 == "socat") base[$1] = gibs[NR]
+  if ($2 == "plain") plain[$1] = gibs[NR] }
+END {
+  printf "%-5s %-14s %8s %10s %9s %12s\n", "kind", "relay", "GiB/s", "x socat", "% plain", "cpu s/GiB"
+  for (i = 1; i <= NR; i++)
+    printf "%-5s %-14s %8.2f %10.2f %8.0f%% %12s\n", kind[i], name[i], gibs[i],
+      base[kind[i]] ? gibs[i] / base[kind[i]] : 0,
+      plain[kind[i]] ? 100 * gibs[i] / plain[kind[i]] : 0,
+      name[i] == "plain" ? "-" : sprintf("%.2f", cpu[i] / (bytes / 1073741824))
+}' "$T/results"

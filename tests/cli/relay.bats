@@ -1,0 +1,394 @@
+#!/usr/bin/env bats
+# relay.bats - skit relay: endpoints of every kind, fork-style serving,
+# message boundaries, framing, resets, reconnect, observability, socat
+# compatibility. Integrity over every transport is in
+# relay_integrity.bats.
+load helpers
+
+PEER="$BATS_TEST_DIRNAME/relay_peer.py"
+
+teardown() {
+	bg_cleanup
+}
+
+@test "relay: --help lists the options and exits 0" {
+	run "$SKIT" relay --help
+	[ "$status" -eq 0 ]
+	for o in --unidirectional --reverse --framing --no-splice --max-conns \
+		--idle-timeout --linger --json --hex --numeric --verbose; do
+		grep -q -- "$o" <<<"$output"
+	done
+}
+
+@test "relay: usage errors exit 2 (one address, bad address, two listeners)" {
+	run "$SKIT" relay tcp:127.0.0.1:1
+	[ "$status" -eq 2 ]
+	run "$SKIT" relay - tcp:127.0.0.1
+	[ "$status" -eq 2 ]
+	grep -q "bad address" <<<"$output"
+	run "$SKIT" relay tcp-listen:127.0.0.1:0 unix-listen:@skit-x-$$
+	[ "$status" -eq 2 ]
+	grep -q "only one side may listen" <<<"$output"
+	run "$SKIT" relay --framing bogus - -
+	[ "$status" -eq 2 ]
+}
+
+@test "relay: a refused connect exits 4 with the address in the message" {
+	run "$SKIT" relay - tcp:127.0.0.1:1 </dev/null
+	[ "$status" -eq 4 ]
+	grep -q "tcp:127.0.0.1:1" <<<"$output"
+}
+
+@test "relay: fork-style listener with exec: serves clients one after another" {
+	skit_bg relay -v tcp-listen:127.0.0.1:0,fork 'exec:tr a-z A-Z'
+	run bash -c "printf hello | '$SKIT' relay - $BG_ADDR"
+	[ "$status" -eq 0 ]
+	[ "$output" = "HELLO" ]
+	run bash -c "printf world | '$SKIT' relay - $BG_ADDR"
+	[ "$output" = "WORLD" ]
+	grep -q "relay #2 closed: eof" "$BG_ERR"
+	kill -0 "$BG_PID"
+}
+
+@test "relay: without fork one connection is relayed, then skit exits 0" {
+	skit_bg relay -v unix-listen:@skit-relay-one-$$ 'sh:cat'
+	run bash -c "printf abc | '$SKIT' relay - $BG_ADDR"
+	[ "$output" = "abc" ]
+	wait_exit "$BG_PID" 10
+	[ "$WAIT_RC" -eq 0 ]
+}
+
+@test "relay: sh: gets SKIT_PEER and SKIT_LOCAL in its environment" {
+	skit_bg relay -v tcp-listen:127.0.0.1:0 'sh:echo "$SKIT_PEER $SKIT_LOCAL"'
+	run bash -c "'$SKIT' relay - $BG_ADDR </dev/null"
+	[ "$status" -eq 0 ]
+	[[ "$output" == "tcp:127.0.0.1:"*" $BG_ADDR" ]]
+}
+
+@test "relay: exec: children get no extra fds" {
+	skit_bg relay -v tcp-listen:127.0.0.1:0,fork 'sh:ls /proc/self/fd | wc -l'
+	run bash -c "'$SKIT' relay - $BG_ADDR </dev/null"
+	# 0, 1, 2 and the directory ls reads
+	[ "$(echo $output)" = "4" ]
+}
+
+@test "relay: -u copies A to B only; file: sinks with create/trunc/append" {
+	out=$BATS_TEST_TMPDIR/out
+	printf 'first\n' | "$SKIT" relay -u - "file:$out,create,trunc"
+	[ "$(cat "$out")" = "first" ]
+	printf 'second\n' | "$SKIT" relay -u - "file:$out,append"
+	[ "$(cat "$out")" = "$(printf 'first\nsecond')" ]
+	printf 'third\n' | "$SKIT" relay -u - "CREATE:$out"
+	[ "$(cat "$out")" = "third" ]
+}
+
+@test "relay: -U copies B to A only (file source into sh)" {
+	in=$BATS_TEST_TMPDIR/in
+	out=$BATS_TEST_TMPDIR/out
+	head -c 300000 /dev/urandom >"$in"
+	run "$SKIT" relay -U "sh:cat >$out" "file:$in"
+	[ "$status" -eq 0 ]
+	cmp "$in" "$out"
+}
+
+@test "relay: file source to a socket and back through pipe echo" {
+	in=$BATS_TEST_TMPDIR/in
+	head -c 1000000 /dev/urandom >"$in"
+	skit_bg relay -v tcp-listen:127.0.0.1:0,fork pipe
+	"$SKIT" relay - "$BG_ADDR" <"$in" >"$BATS_TEST_TMPDIR/back"
+	cmp "$in" "$BATS_TEST_TMPDIR/back"
+}
+
+@test "relay: stdio both ways with a regular file as stdin and stdout" {
+	in=$BATS_TEST_TMPDIR/in
+	head -c 2000000 /dev/urandom >"$in"
+	skit_bg relay -v tcp-listen:127.0.0.1:0,fork exec:cat
+	"$SKIT" relay - "$BG_ADDR" <"$in" >"$BATS_TEST_TMPDIR/back"
+	cmp "$in" "$BATS_TEST_TMPDIR/back"
+	"$SKIT" relay --no-splice - "$BG_ADDR" <"$in" >"$BATS_TEST_TMPDIR/back2"
+	cmp "$in" "$BATS_TEST_TMPDIR/back2"
+}
+
+@test "relay: SEQPACKET relay keeps 1000 message boundaries" {
+	need_cmd python3
+	run python3 "$PEER" msgs seqpacket 1000
+	echo "$output"
+	[ "$status" -eq 0 ]
+}
+
+@test "relay: UDP relay keeps 1000 message boundaries" {
+	need_cmd python3
+	run python3 "$PEER" msgs udp 1000
+	echo "$output"
+	[ "$status" -eq 0 ]
+}
+
+@test "relay: 50 concurrent connections through one fork relay, none mixed" {
+	need_cmd python3
+	run python3 "$PEER" concurrent 50 200000
+	echo "$output"
+	[ "$status" -eq 0 ]
+}
+
+@test "relay: --framing line turns lines into datagrams and back" {
+	skit_bg relay -v --framing line udp-listen:127.0.0.1:0,fork pipe
+	run bash -c "printf 'one\ntwo\n\nthree\n' | '$SKIT' relay --framing line - $BG_ADDR"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'one\ntwo\n\nthree')" ]
+}
+
+@test "relay: --framing len carries binary messages over a stream" {
+	skit_bg relay -v --framing len unix-seqpacket-listen:@skit-fl-$$,fork exec:cat
+	# messages of 3, 0 and 2 bytes; the empty one cannot cross a
+	# seqpacket socket (it would read as EOF) and is dropped
+	run bash -c "printf '\0\0\0\3a\nb\0\0\0\0\0\0\0\2cd' | '$SKIT' relay --framing len - unix-seqpacket:@skit-fl-$$ | od -An -tx1 | tr -d ' \n'"
+	[ "$output" = "00000003610a620000000263 64" ] ||
+		[ "$output" = "00000003610a62000000026364" ]
+}
+
+@test "relay: a UDP session per peer, ended by --idle-timeout" {
+	need_cmd python3
+	skit_bg relay -v --json --idle-timeout 0.3 udp-listen:127.0.0.1:0,fork pipe
+	port=$BG_PORT
+	python3 - "$port" <<'EOF'
+import socket, sys
+p = int(sys.argv[1])
+ss = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(3)]
+for i, s in enumerate(ss):
+    s.settimeout(5)
+    s.sendto(b"peer%d" % i, ("127.0.0.1", p))
+for i, s in enumerate(ss):
+    assert s.recv(100) == b"peer%d" % i
+EOF
+	for i in $(seq 100); do
+		[ "$(grep -c '"event":"close"' "$BG_OUT")" -ge 3 ] && break
+		sleep 0.05
+	done
+	[ "$(grep -c '"event":"open"' "$BG_OUT")" -eq 3 ]
+	[ "$(grep -c '"reason":"idle"' "$BG_OUT")" -eq 3 ]
+	json_valid "$BG_OUT"
+}
+
+@test "relay: kill -9 of the peer mid-stream makes single mode exit 7" {
+	need_cmd python3
+	skit_bg relay -v tcp-listen:127.0.0.1:0 'sh:exec cat /dev/zero'
+	python3 "$PEER" hold "$BG_ADDR" &
+	holder=$!
+	for i in $(seq 100); do
+		grep -q "relay #1 open" "$BG_ERR" && break
+		sleep 0.05
+	done
+	sleep 0.2
+	kill -9 "$holder"
+	wait "$holder" || true
+	# (wait_exit inside || so that set -e lets it record a non-zero rc)
+	WAIT_RC=none
+	wait_exit "$BG_PID" 10 || true
+	cat "$BG_ERR"
+	[ "$WAIT_RC" = 7 ]
+	grep -q "closed: reset" "$BG_ERR"
+}
+
+@test "relay: kill -9 of one client in multi mode; the others keep going" {
+	need_cmd python3
+	skit_bg relay -v --json tcp-listen:127.0.0.1:0,fork 'sh:head -c 5000000 /dev/zero'
+	python3 "$PEER" hold "$BG_ADDR" &
+	holder=$!
+	for i in $(seq 100); do
+		grep -q '"event":"open"' "$BG_OUT" && break
+		sleep 0.05
+	done
+	sleep 0.2
+	kill -9 "$holder"
+	wait "$holder" || true
+	for i in $(seq 100); do
+		grep -q '"reason":"reset"' "$BG_OUT" && break
+		sleep 0.05
+	done
+	grep -q '"reason":"reset"' "$BG_OUT"
+	run bash -c "'$SKIT' relay - $BG_ADDR </dev/null | wc -c"
+	[ "$output" -eq 5000000 ]
+	kill -0 "$BG_PID"
+}
+
+@test "relay: reconnect: backend stopped and restarted, the relay stays up" {
+	sock=$BATS_TEST_TMPDIR/back.sock
+	skit_bg relay -v "unix-listen:$sock,fork" 'exec:tr a-z A-Z'
+	back=$BG_PID
+	skit_bg relay -v tcp-listen:127.0.0.1:0,fork "unix:$sock,retry=50,interval=0.05"
+	front=$BG_ADDR
+	run bash -c "printf one | '$SKIT' relay - $front"
+	[ "$output" = "ONE" ]
+	kill "$back"
+	wait "$back" 2>/dev/null || true
+	# a client arrives while the backend is down: it waits for re-dials
+	(printf two | "$SKIT" relay - "$front" >"$BATS_TEST_TMPDIR/two") &
+	client=$!
+	for i in $(seq 100); do
+		grep -q "retry" "$BG_ERR" && break
+		sleep 0.05
+	done
+	grep -q "retry" "$BG_ERR"
+	skit_bg relay -v "unix-listen:$sock,fork" 'exec:tr a-z A-Z'
+	wait_exit "$client" 20
+	[ "$(cat "$BATS_TEST_TMPDIR/two")" = "TWO" ]
+	run bash -c "printf three | '$SKIT' relay - $front"
+	[ "$output" = "THREE" ]
+}
+
+@test "relay: reconnect gives up after retry=N and the listener stays up" {
+	skit_bg relay -v --json tcp-listen:127.0.0.1:0,fork "unix:$BATS_TEST_TMPDIR/none.sock,retry=2,interval=0.01"
+	run bash -c "'$SKIT' relay - $BG_ADDR </dev/null"
+	[ "$(grep -c '"event":"retry"' "$BG_OUT")" -eq 2 ]
+	kill -0 "$BG_PID"
+}
+
+@test "relay: single mode re-dials at start with retry= (connect-timeout composes)" {
+	sock=$BATS_TEST_TMPDIR/late.sock
+	(sleep 0.3; exec "$SKIT" relay "unix-listen:$sock" 'sh:printf late') &
+	late=$!
+	run "$SKIT" relay - "unix:$sock,retry=40,interval=0.05,connect-timeout=1" </dev/null
+	[ "$status" -eq 0 ]
+	[ "$output" = "late" ]
+	wait "$late"
+}
+
+@test "relay: --json events are NDJSON with bytes, reason and splice use" {
+	skit_bg relay -v --json tcp-listen:127.0.0.1:0,fork exec:cat
+	printf 'x%.0s' $(seq 1000) | "$SKIT" relay - "$BG_ADDR" >/dev/null
+	printf 'x%.0s' $(seq 10) | "$SKIT" relay - "$BG_ADDR" >/dev/null
+	for i in $(seq 100); do
+		[ "$(grep -c '"event":"close"' "$BG_OUT")" -ge 2 ] && break
+		sleep 0.05
+	done
+	json_valid "$BG_OUT"
+	grep -q '"event":"listening"' "$BG_OUT"
+	grep '"event":"close"' "$BG_OUT" | head -1 | grep -q '"bytes_ab":1000,"bytes_ba":1000'
+	grep '"event":"close"' "$BG_OUT" | head -1 | grep -q '"reason":"eof"'
+	grep '"event":"close"' "$BG_OUT" | head -1 | grep -q '"splice_ab":true'
+}
+
+@test "relay: --no-splice copies instead (splice flags false)" {
+	skit_bg relay -v --json --no-splice tcp-listen:127.0.0.1:0 exec:cat
+	printf 'hello' | "$SKIT" relay - "$BG_ADDR" >/dev/null
+	wait_exit "$BG_PID" 10
+	grep '"event":"close"' "$BG_OUT" | grep -q '"splice_ab":false,"splice_ba":false'
+}
+
+@test "relay: --hex dumps the traffic on stderr" {
+	skit_bg relay -v --hex tcp-listen:127.0.0.1:0 exec:cat
+	printf 'hi there' | "$SKIT" relay - "$BG_ADDR" >/dev/null
+	wait_exit "$BG_PID" 10
+	grep -q "> #1 A->B 8 bytes" "$BG_ERR"
+	grep -q "68 69 20 74 68 65 72 65" "$BG_ERR"
+	grep -q "< #1 B->A 8 bytes" "$BG_ERR"
+}
+
+@test "relay: SIGUSR1 prints the live connection table" {
+	need_cmd python3
+	skit_bg relay -v tcp-listen:127.0.0.1:0,fork exec:cat
+	python3 "$PEER" hold "$BG_ADDR" &
+	holder=$!
+	for i in $(seq 100); do
+		grep -q "relay #1 open" "$BG_ERR" && break
+		sleep 0.05
+	done
+	kill -USR1 "$BG_PID"
+	for i in $(seq 100); do
+		grep -q "1 live" "$BG_ERR" && break
+		sleep 0.05
+	done
+	kill "$holder"
+	grep -q "1 live, 0 served" "$BG_ERR"
+	grep -Eq "^ +1 .* tcp:127.0.0.1:[0-9]+ > $BG_ADDR \\|" "$BG_ERR"
+}
+
+@test "relay: --max-conns 1 holds the second client until the first ends" {
+	need_cmd python3
+	skit_bg relay -v --max-conns 1 tcp-listen:127.0.0.1:0 'sh:cat'
+	python3 "$PEER" hold "$BG_ADDR" &
+	holder=$!
+	for i in $(seq 100); do
+		grep -q "relay #1 open" "$BG_ERR" && break
+		sleep 0.05
+	done
+	(printf second | "$SKIT" relay - "$BG_ADDR" >"$BATS_TEST_TMPDIR/second") &
+	client=$!
+	sleep 0.3
+	! grep -q "relay #2 open" "$BG_ERR"
+	kill "$holder"
+	wait_exit "$client" 10
+	[ "$(cat "$BATS_TEST_TMPDIR/second")" = "second" ]
+}
+
+@test "relay: --idle-timeout ends a quiet pair (exit 0)" {
+	need_cmd python3
+	skit_bg relay -v --idle-timeout 0.2 tcp-listen:127.0.0.1:0 exec:cat
+	python3 "$PEER" hold "$BG_ADDR" &
+	holder=$!
+	wait_exit "$BG_PID" 10
+	kill "$holder"
+	[ "$WAIT_RC" -eq 0 ]
+	grep -q "closed: idle" "$BG_ERR"
+}
+
+@test "relay: socat forms work verbatim" {
+	skit_bg relay -v TCP-LISTEN:127.0.0.1:0,fork,reuseaddr "SYSTEM:tr a-z A-Z"
+	run bash -c "printf abc | '$SKIT' relay STDIO TCP:127.0.0.1:$BG_PORT,nodelay,keepalive"
+	[ "$output" = "ABC" ]
+	skit_bg relay -v "UNIX-LISTEN:$BATS_TEST_TMPDIR/s.sock,fork,unlink-early,perm=0600" EXEC:cat
+	[ "$(stat -c %a "$BATS_TEST_TMPDIR/s.sock")" = "600" ]
+	run bash -c "printf def | '$SKIT' relay STDIO UNIX-CONNECT:$BATS_TEST_TMPDIR/s.sock"
+	[ "$output" = "def" ]
+	skit_bg relay -v ABSTRACT-LISTEN:skit-socat-$$,fork PIPE
+	run bash -c "printf ghi | '$SKIT' relay - ABSTRACT-CONNECT:skit-socat-$$,retry=3,interval=0.1,connect-timeout=2"
+	[ "$output" = "ghi" ]
+	# (a datagram session never sends EOF to the program: cat, not tr)
+	skit_bg relay -v UDP-RECVFROM:127.0.0.1:0,fork "SYSTEM:cat"
+	run bash -c "printf jkl | '$SKIT' relay --linger 1 - UDP-SENDTO:127.0.0.1:$BG_PORT"
+	[ "$output" = "jkl" ]
+	printf mno >"$BATS_TEST_TMPDIR/in"
+	run "$SKIT" relay -u "OPEN:$BATS_TEST_TMPDIR/in" "CREATE:$BATS_TEST_TMPDIR/copy"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$BATS_TEST_TMPDIR/copy")" = "mno" ]
+}
+
+@test "relay: range= admits only clients inside it (socat's range)" {
+	skit_bg relay -v TCP-LISTEN:127.0.0.1:0,fork,range=10.0.0.0/8 EXEC:cat
+	run bash -c "printf no | '$SKIT' relay - TCP:127.0.0.1:$BG_PORT 2>/dev/null"
+	[ "$output" = "" ]
+	grep -q "outside range" "$BG_ERR"
+	skit_bg relay -v TCP-LISTEN:127.0.0.1:0,fork,range=127.0.0.0/8 EXEC:cat
+	run bash -c "printf yes | '$SKIT' relay - TCP:127.0.0.1:$BG_PORT"
+	[ "$output" = "yes" ]
+}
+
+@test "relay: a silent backend does not stall the listener (dial in a thread)" {
+	need_cmd python3
+	# a TCP listener whose accept queue is full: SYNs to it go unanswered
+	python3 -c '
+import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(0)
+fill = []
+for i in range(4):
+    c = socket.socket(); c.setblocking(False)
+    try: c.connect(s.getsockname())
+    except BlockingIOError: pass
+    fill.append(c)
+print(s.getsockname()[1], flush=True)
+time.sleep(20)
+' >"$BATS_TEST_TMPDIR/bh.port" &
+	bh=$!
+	for i in $(seq 100); do [ -s "$BATS_TEST_TMPDIR/bh.port" ] && break; sleep 0.05; done
+	skit_bg relay -v tcp-listen:127.0.0.1:0,fork "tcp:127.0.0.1:$(cat "$BATS_TEST_TMPDIR/bh.port"),connect-timeout=10"
+	python3 "$PEER" hold "$BG_ADDR" &
+	holder=$!
+	for i in $(seq 100); do
+		kill -USR1 "$BG_PID"
+		grep -q "(dialling)" "$BG_ERR" && break
+		sleep 0.05
+	done
+	kill "$holder" "$bh"
+	grep -q "1 live, 0 served" "$BG_ERR"
+	grep -q "(dialling)" "$BG_ERR"
+}

@@ -1,0 +1,732 @@
+/*
+ * test_relay.c - the pair engine and endpoints, over socketpairs, pipes
+ * and files (no network needed): integrity both ways, half-close,
+ * splice and copy, message boundaries, framing, errors, idle, push,
+ * exec children.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "relay_priv.h"
+#include "skit/endpoint.h"
+#include "skit/io.h"
+#include "skit/loop.h"
+#include "skit/relay.h"
+
+struct closed {
+	int calls;
+	struct skit_relay_stats st;
+};
+
+static void
+on_close(struct skit_relay *r, void *data)
+{
+	struct closed *c = data;
+
+	c->calls++;
+	c->st = *skit_relay_stats(r);
+}
+
+static void
+sp(int type, int v[2])
+{
+	assert_int_equal(skit__socketpair(type, v), 0);
+}
+
+static void
+nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	assert_int_equal(fcntl(fd, F_SETFL, fl | O_NONBLOCK), 0);
+}
+
+static void
+fill(unsigned char *p, size_t n, unsigned seed)
+{
+	for (size_t i = 0; i < n; i++) {
+		seed = seed * 1103515245u + 12345u;
+		p[i] = (unsigned char)(seed >> 16);
+	}
+}
+
+/*
+ * A peer: writes out[0..olen) then shuts down (if shut), reads into in
+ * until EOF. Driven without blocking from the test's loop.
+ */
+struct peer {
+	int fd;
+	const unsigned char *out;
+	size_t olen, osent;
+	bool shut, shut_done;
+	unsigned char *in;
+	size_t icap, ilen;
+	bool eof;
+};
+
+static void
+peer_step(struct peer *p)
+{
+	ssize_t n;
+
+	while (p->osent < p->olen) {
+		n = skit_write_some(p->fd, p->out + p->osent,
+				    p->olen - p->osent);
+		if (n <= 0)
+			break;
+		p->osent += (size_t)n;
+	}
+	if (p->osent == p->olen && p->shut && !p->shut_done) {
+		assert_int_equal(skit_shutdown(p->fd, SHUT_WR), 0);
+		p->shut_done = true;
+	}
+	while (!p->eof) {
+		n = skit_read_some(p->fd, p->in + p->ilen, p->icap - p->ilen);
+		if (n == 0)
+			p->eof = true;
+		if (n <= 0)
+			break;
+		p->ilen += (size_t)n;
+		assert_true(p->ilen <= p->icap);
+	}
+}
+
+/* Relay between two socketpairs of type; both peers send and shut. */
+static void
+run_stream(int type, bool no_splice, size_t na, size_t nb)
+{
+	struct skit_loop *loop;
+	struct skit_relay *r = NULL;
+	struct skit_relay_end ea, eb;
+	struct skit_relay_cfg cfg = { 0 };
+	struct closed c = { 0 };
+	int pa[2], pb[2];
+	unsigned char *da = malloc(na + 1), *db = malloc(nb + 1);
+	unsigned char *ra = malloc(nb + 1), *rb = malloc(na + 1);
+	struct peer A, B;
+	int rounds = 0;
+
+	fill(da, na, 1);
+	fill(db, nb, 2);
+	sp(type, pa);
+	sp(type, pb);
+	nonblock(pa[0]);
+	nonblock(pb[1]);
+	assert_int_equal(skit_loop_new(SKIT_LOOP_AUTO, &loop), 0);
+	assert_int_equal(skit_relay_end_from_fd(pa[1], true, &ea), 0);
+	assert_int_equal(skit_relay_end_from_fd(pb[0], true, &eb), 0);
+	cfg.no_splice = no_splice;
+	cfg.on_close = on_close;
+	cfg.data = &c;
+	cfg.pipe_size = 65536;
+	assert_int_equal(skit_relay_new(loop, &ea, &eb, &cfg, &r), 0);
+	A = (struct peer){ .fd = pa[0],
+			   .out = da,
+			   .olen = na,
+			   .shut = true,
+			   .in = ra,
+			   .icap = nb + 1 };
+	B = (struct peer){ .fd = pb[1],
+			   .out = db,
+			   .olen = nb,
+			   .shut = true,
+			   .in = rb,
+			   .icap = na + 1 };
+	while ((!A.eof || !B.eof || !c.calls) && rounds++ < 100000) {
+		peer_step(&A);
+		peer_step(&B);
+		assert_true(skit_loop_run_once(loop, 50) >= 0);
+	}
+	assert_true(A.eof && B.eof);
+	assert_int_equal(c.calls, 1);
+	assert_int_equal(c.st.reason, SKIT_RELAY_EOF);
+	assert_int_equal(B.ilen, na);
+	assert_int_equal(A.ilen, nb);
+	assert_memory_equal(rb, da, na);
+	assert_memory_equal(ra, db, nb);
+	assert_int_equal(c.st.bytes[SKIT_DIR_AB], na);
+	assert_int_equal(c.st.bytes[SKIT_DIR_BA], nb);
+	if (type == SOCK_STREAM && !no_splice && na > 0)
+		assert_true(c.st.spliced[SKIT_DIR_AB]);
+	if (no_splice)
+		assert_false(c.st.spliced[SKIT_DIR_AB]);
+	skit_relay_free(r);
+	skit_loop_free(loop);
+	close(pa[0]);
+	close(pb[1]);
+	free(da);
+	free(db);
+	free(ra);
+	free(rb);
+}
+
+static void
+test_stream_splice(void **state)
+{
+	(void)state;
+	run_stream(SOCK_STREAM, false, 0, 0);
+	run_stream(SOCK_STREAM, false, 1, 0);
+	run_stream(SOCK_STREAM, false, 3 << 20, 65535);
+}
+
+static void
+test_stream_copy(void **state)
+{
+	(void)state;
+	run_stream(SOCK_STREAM, true, 0, 1);
+	run_stream(SOCK_STREAM, true, 3 << 20, 1 << 20);
+}
+
+/* One side shuts down first; the other keeps sending for a while. */
+static void
+test_half_close(void **state)
+{
+	struct skit_loop *loop;
+	struct skit_relay *r = NULL;
+	struct skit_relay_end ea, eb;
+	struct skit_relay_cfg cfg = { .on_close = on_close };
+	struct closed c = { 0 };
+	int pa[2], pb[2];
+	char buf[64];
+	ssize_t n;
+
+	(void)state;
+	cfg.data = &c;
+	sp(SOCK_STREAM, pa);
+	sp(SOCK_STREAM, pb);
+	nonblock(pa[0]);
+	nonblock(pb[1]);
+	assert_int_equal(skit_loop_new(SKIT_LOOP_AUTO, &loop), 0);
+	skit_relay_end_from_fd(pa[1], true, &ea);
+	skit_relay_end_from_fd(pb[0], true, &eb);
+	assert_int_equal(skit_relay_new(loop, &ea, &eb, &cfg, &r), 0);
+	/* A says EOF: B must read EOF, the pair must not end. */
+	assert_int_equal(skit_shutdown(pa[0], SHUT_WR), 0);
+	for (int i = 0; i < 20; i++)
+		skit_loop_run_once(loop, 10);
+	n = skit_read_some(pb[1], buf, sizeof(buf));
+	assert_int_equal(n, 0);
+	assert_int_equal(c.calls, 0);
+	/* B still talks to A. */
+	assert_int_equal(skit_write_some(pb[1], "late", 4), 4);
+	for (int i = 0; i < 20 && skit_read_some(pa[0], buf, 4) != 4; i++)
+		skit_loop_run_once(loop, 10);
+	assert_memory_equal(buf, "late", 4);
+	assert_int_equal(c.calls, 0);
+	/* B says EOF too: now the pair ends. */
+	assert_int_equal(skit_shutdown(pb[1], SHUT_WR), 0);
+	for (int i = 0; i < 50 && !c.calls; i++)
+		skit_loop_run_once(loop, 10);
+	assert_int_equal(c.calls, 1);
+	assert_int_equal(c.st.reason, SKIT_RELAY_EOF);
+	assert_int_equal(skit_read_some(pa[0], buf, sizeof(buf)), 0);
+	skit_relay_free(r);
+	skit_loop_free(loop);
+	close(pa[0]);
+	close(pb[1]);
+}
+
+/* Message <-> message keeps every boundary, empty messages included. */
+static void
+run_msgs(int type)
+{
+	struct skit_loop *loop;
+	struct skit_relay *r = NULL;
+	struct skit_relay_end ea, eb;
+	struct skit_relay_cfg cfg = { .on_close = on_close };
+	struct closed c = { 0 };
+	int pa[2], pb[2];
+	unsigned char msg[5000], got[6000];
+	int sent = 0, recvd = 0;
+	/*
+	 * A zero-length seqpacket message reads as EOF (the kernel cannot
+	 * tell them apart), so seqpacket messages here are never empty.
+	 */
+	size_t extra = type == SOCK_SEQPACKET ? 1 : 0;
+
+	cfg.data = &c;
+	sp(type, pa);
+	sp(type, pb);
+	nonblock(pa[0]);
+	nonblock(pb[1]);
+	assert_int_equal(skit_loop_new(SKIT_LOOP_AUTO, &loop), 0);
+	skit_relay_end_from_fd(pa[1], true, &ea);
+	skit_relay_end_from_fd(pb[0], true, &eb);
+	assert_int_equal(skit_relay_new(loop, &ea, &eb, &cfg, &r), 0);
+	for (int rounds = 0; recvd < 300 && rounds < 10000; rounds++) {
+		while (sent < 300) {
+			size_t len = (size_t)(sent * 37) % 4000 + extra;
+
+			memset(msg, sent & 0xff, len);
+			if (skit_write_some(pa[0], msg, len) < 0)
+				break;
+			sent++;
+		}
+		skit_loop_run_once(loop, 10);
+		for (;;) {
+			ssize_t n = skit_read_some(pb[1], got, sizeof(got));
+
+			if (n < 0)
+				break;
+			assert_int_equal(n, (recvd * 37) % 4000 + (int)extra);
+			for (ssize_t i = 0; i < n; i++)
+				assert_int_equal(got[i], recvd & 0xff);
+			recvd++;
+		}
+	}
+	assert_int_equal(recvd, 300);
+	assert_int_equal(skit_relay_stats(r)->msgs[SKIT_DIR_AB], 300);
+	skit_relay_close(r);
+	assert_int_equal(c.calls, 1);
+	assert_int_equal(c.st.reason, SKIT_RELAY_CLOSED);
+	skit_relay_free(r);
+	skit_loop_free(loop);
+	close(pa[0]);
+	close(pb[1]);
+}
+
+static void
+test_dgram_boundaries(void **state)
+{
+	(void)state;
+	run_msgs(SOCK_DGRAM);
+	run_msgs(SOCK_SEQPACKET);
+}
+
+/* Pump a loop until the pair closed or rounds run out. */
+static void
+spin(struct skit_loop *loop, struct closed *c, int rounds)
+{
+	for (int i = 0; i < rounds && !c->calls; i++)
+		skit_loop_run_once(loop, 10);
+}
+
+/* stream -> seqpacket with line framing and back. */
+static void
+test_framing_line(void **state)
+{
+	struct skit_loop *loop;
+	struct skit_relay *r = NULL;
+	struct skit_relay_end ea, eb;
+	struct skit_relay_cfg cfg = { .on_close = on_close,
+				      .framing = SKIT_FRAMING_LINE };
+	struct closed c = { 0 };
+	int pa[2], pb[2];
+	char got[100];
+	ssize_t n;
+
+	(void)state;
+	cfg.data = &c;
+	sp(SOCK_STREAM, pa);
+	sp(SOCK_SEQPACKET, pb);
+	nonblock(pa[0]);
+	nonblock(pb[1]);
+	assert_int_equal(skit_loop_new(SKIT_LOOP_AUTO, &loop), 0);
+	skit_relay_end_from_fd(pa[1], true, &ea);
+	skit_relay_end_from_fd(pb[0], true, &eb);
+	assert_int_equal(skit_relay_new(loop, &ea, &eb, &cfg, &r), 0);
+	assert_int_equal(skit_write_some(pa[0], "one\ntwo\n\nthr", 12), 12);
+	assert_int_equal(skit_write_some(pb[1], "back", 4), 4);
+	assert_int_equal(skit_write_some(pb[1], "", 0), 0);
+	for (int i = 0; i < 20; i++)
+		skit_loop_run_once(loop, 5);
+	assert_int_equal(skit_shutdown(pa[0], SHUT_WR), 0);
+	assert_int_equal(skit_shutdown(pb[1], SHUT_WR), 0);
+	spin(loop, &c, 200);
+	assert_int_equal(c.st.reason, SKIT_RELAY_EOF);
+	assert_int_equal(c.st.dropped[SKIT_DIR_AB], 1);
+	n = skit_read_some(pb[1], got, sizeof(got));
+	assert_int_equal(n, 3);
+	assert_memory_equal(got, "one", 3);
+	n = skit_read_some(pb[1], got, sizeof(got));
+	assert_int_equal(n, 3);
+	assert_memory_equal(got, "two", 3);
+	/* the empty line is dropped: on seqpacket it would read as EOF */
+	n = skit_read_some(pb[1], got, sizeof(got));
+	assert_int_equal(n, 3); /* the last line, without "\n", at EOF */
+	assert_memory_equal(got, "thr", 3);
+	/* back: "back\n" then the empty seqpacket read as EOF */
+	n = skit_read_some(pa[0], got, sizeof(got));
+	assert_int_equal(n, 5);
+	assert_memory_equal(got, "back\n", 5);
+	skit_relay_free(r);
+	skit_loop_free(loop);
+	close(pa[0]);
+	close(pb[1]);
+}
+
+/* stream -> dgram with len16 framing; a frame cut short is an error. */
+static void
+test_framing_len(void **state)
+{
+	struct skit_loop *loop;
+	struct skit_relay *r = NULL;
+	struct skit_relay_end ea, eb;
+	struct skit_relay_cfg cfg = { .on_close = on_close,
+				      .framing = SKIT_FRAMING_LEN16,
+				      .dirs = SKIT_RELAY_AB };
+	struct closed c = { 0 };
+	int pa[2], pb[2];
+	char got[100];
+	ssize_t n;
+
+	(void)state;
+	cfg.data = &c;
+	sp(SOCK_STREAM, pa);
+	sp(SOCK_DGRAM, pb);
+	nonblock(pa[0]);
+	nonblock(pb[1]);
+	assert_int_equal(skit_loop_new(SKIT_LOOP_AUTO, &loop), 0);
+	skit_relay_end_from_fd(pa[1], true, &ea);
+	skit_relay_end_from_fd(pb[0], true, &eb);
+	assert_int_equal(skit_relay_new(loop, &ea, &eb, &cfg, &r), 0);
+	assert_int_equal(skit_write_some(pa[0], "\0\3abc\0\0\0\5xy", 12), 12);
+	assert_int_equal(skit_shutdown(pa[0], SHUT_WR), 0);
+	spin(loop, &c, 200);
+	assert_int_equal(c.calls, 1);
+	assert_int_equal(c.st.reason, SKIT_RELAY_ERROR);
+	assert_int_equal(c.st.error, SKIT_ETRUNC);
+	n = skit_read_some(pb[1], got, sizeof(got));
+	assert_int_equal(n, 3);
+	assert_memory_equal(got, "abc", 3);
+	n = skit_read_some(pb[1], got, sizeof(got));
+	assert_int_equal(n, 0);
+	skit_relay_free(r);
+	skit_loop_free(loop);
+	close(pa[0]);
+	close(pb[1]);
+}
+
+/* Writing to a peer that is gone is a reset. */
+static void
+test_reset(void **state)
+{
+	struct skit_loop *loop;
+	struct skit_relay *r = NULL;
+	struct skit_relay_end ea, eb;
+	struct skit_relay_cfg cfg = { .on_close = on_close };
+	struct closed c = { 0 };
+	int pa[2], pb[2];
+
+	(void)state;
+	cfg.data = &c;
+	sp(SOCK_STREAM, pa);
+	sp(SOCK_STREAM, pb);
+	nonblock(pa[0]);
+	assert_int_equal(skit_loop_new(SKIT_LOOP_AUTO, &loop), 0);
+	skit_relay_end_from_fd(pa[1], true, &ea);
+	skit_relay_end_from_fd(pb[0], true, &eb);
+	assert_int_equal(skit_relay_new(loop, &ea, &eb, &cfg, &r), 0);
+	close(pb[1]);
+	assert_int_equal(skit_write_some(pa[0], "data", 4), 4);
+	spin(loop, &c, 200);
+	assert_int_equal(c.calls, 1);
+	/* Either B's EOF came first (then A's data hits EPIPE) or not. */
+	assert_int_equal(c.st.reason, SKIT_RELAY_RESET);
+	assert_int_equal(c.st.error_side, 1);
+	skit_relay_free(r);
+	skit_loop_free(loop);
+	close(pa[0]);
+}
+
+static void
+test_idle(void **state)
+{
+	struct skit_loop *loop;
+	struct skit_relay *r = NULL;
+	struct skit_relay_end ea, eb;
+	struct skit_relay_cfg cfg = { .on_close = on_close, .idle_ms = 30 };
+	struct closed c = { 0 };
+	int pa[2], pb[2];
+
+	(void)state;
+	cfg.data = &c;
+	sp(SOCK_STREAM, pa);
+	sp(SOCK_STREAM, pb);
+	assert_int_equal(skit_loop_new(SKIT_LOOP_AUTO, &loop), 0);
+	skit_relay_end_from_fd(pa[1], true, &ea);
+	skit_relay_end_from_fd(pb[0], true, &eb);
+	assert_int_equal(skit_relay_new(loop, &ea, &eb, &cfg, &r), 0);
+	assert_int_equal(skit_loop_run(loop), 0);
+	assert_int_equal(c.calls, 1);
+	assert_int_equal(c.st.reason, SKIT_RELAY_IDLE);
+	skit_relay_free(r);
+	skit_loop_free(loop);
+	close(pa[0]);
+	close(pb[1]);
+}
+
+/* file -> socket -> file through the blocking wrapper (regular files). */
+static void
+test_files(void **state)
+{
+	char in[] = "/tmp/skit-test-relay-in-XXXXXX";
+	char out[] = "/tmp/skit-test-relay-out-XXXXXX";
+	int fi = mkstemp(in), fo = mkstemp(out), p[2], q[2];
+	size_t n = (1 << 20) + 7;
+	unsigned char *d = malloc(n), *g = malloc(n + 1);
+	struct skit_relay_end ea = { 0 }, eb = { 0 };
+	struct skit_relay_stats st;
+	struct skit_relay_cfg cfg = { .dirs = SKIT_RELAY_AB };
+
+	(void)state;
+	assert_true(fi >= 0 && fo >= 0);
+	fill(d, n, 7);
+	assert_int_equal(skit_write_all(fi, d, n, -1), (ssize_t)n);
+	assert_int_equal(lseek(fi, 0, SEEK_SET), 0);
+	/* file -> pipe p (the relay); pipe q feeds the second relay. */
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	ea = (struct skit_relay_end){ .rfd = fi, .wfd = -1, .own = true };
+	eb = (struct skit_relay_end){ .rfd = -1, .wfd = p[1], .own = true };
+	(void)q;
+	if (fork() == 0) {
+		close(p[0]);
+		_exit(skit_relay_run(&ea, &eb, &cfg, &st, NULL) == 0 ? 0 : 1);
+	}
+	close(fi);
+	close(p[1]);
+	ea = (struct skit_relay_end){ .rfd = p[0], .wfd = -1, .own = true };
+	eb = (struct skit_relay_end){ .rfd = -1, .wfd = fo, .own = true };
+	cfg.no_splice = true;
+	assert_int_equal(skit_relay_run(&ea, &eb, &cfg, &st, NULL), 0);
+	assert_int_equal(st.bytes[SKIT_DIR_AB], n);
+	fo = open(out, O_RDONLY);
+	assert_int_equal(skit_read_full(fo, g, n + 1, -1), (ssize_t)n);
+	assert_memory_equal(g, d, n);
+	close(fo);
+	unlink(in);
+	unlink(out);
+	free(d);
+	free(g);
+}
+
+/* A pushed end (a UDP listener session) into a stream with len32. */
+static void
+test_push(void **state)
+{
+	struct skit_loop *loop;
+	struct skit_relay *r = NULL;
+	struct skit_relay_end ea = { .rfd = -1,
+				     .wfd = -1,
+				     .pushed = true,
+				     .type = SOCK_DGRAM },
+			      eb;
+	struct skit_relay_cfg cfg = { .on_close = on_close,
+				      .framing = SKIT_FRAMING_LEN32 };
+	struct closed c = { 0 };
+	int pb[2];
+	char got[100];
+
+	(void)state;
+	cfg.data = &c;
+	sp(SOCK_STREAM, pb);
+	assert_int_equal(skit_loop_new(SKIT_LOOP_AUTO, &loop), 0);
+	skit_relay_end_from_fd(pb[0], true, &eb);
+	assert_int_equal(skit_relay_new(loop, &ea, &eb, &cfg, &r), 0);
+	assert_int_equal(skit_relay_push(r, 0, "hi", 2), 0);
+	assert_int_equal(skit_relay_push(r, 0, "", 0), 0);
+	assert_int_equal(skit_relay_push(r, 1, "x", 1), -EINVAL);
+	assert_int_equal(skit_read_full(pb[1], got, 10, 1000), 10);
+	assert_memory_equal(got, "\0\0\0\2hi\0\0\0\0", 10);
+	assert_int_equal(skit_relay_push_eof(r, 0), 0);
+	assert_int_equal(skit_shutdown(pb[1], SHUT_WR), 0);
+	spin(loop, &c, 100);
+	assert_int_equal(c.calls, 1);
+	assert_int_equal(c.st.reason, SKIT_RELAY_EOF);
+	assert_int_equal(skit_read_some(pb[1], got, 10), 0);
+	skit_relay_free(r);
+	skit_loop_free(loop);
+	close(pb[1]);
+}
+
+static void
+test_exec_split(void **state)
+{
+	char buf[128];
+	char *v[8];
+
+	(void)state;
+	assert_int_equal(skit_exec_split("tr a-z  A-Z", buf, sizeof(buf), v, 8),
+			 3);
+	assert_string_equal(v[0], "tr");
+	assert_string_equal(v[2], "A-Z");
+	assert_null(v[3]);
+	assert_int_equal(skit_exec_split("echo 'a b' \"c\\\"d\" e\\ f ''", buf,
+					 sizeof(buf), v, 8),
+			 5);
+	assert_string_equal(v[1], "a b");
+	assert_string_equal(v[2], "c\"d");
+	assert_string_equal(v[3], "e f");
+	assert_string_equal(v[4], "");
+	assert_int_equal(skit_exec_split("a 'b", buf, sizeof(buf), v, 8),
+			 -EINVAL);
+	assert_int_equal(skit_exec_split("   ", buf, sizeof(buf), v, 8),
+			 -EINVAL);
+	assert_int_equal(skit_exec_split("a b c d", buf, sizeof(buf), v, 3),
+			 -E2BIG);
+}
+
+/* exec: and sh: children on a socketpair, env passed, reaped. */
+static void
+test_exec(void **state)
+{
+	struct skit_addr a;
+	struct skit_endpoint ep;
+	struct skit_err err;
+	char *env[] = { "SKIT_TEST_VAR=hello", NULL };
+	char got[64];
+	int st = 0;
+	ssize_t n;
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	a.kind = SKIT_KIND_EXEC;
+	snprintf(a.host, sizeof(a.host), "tr a-z A-Z");
+	assert_int_equal(
+		skit_endpoint_open(&a, SKIT_ROLE_CONNECT, 0, NULL, &ep, &err),
+		0);
+	assert_int_equal(ep.type, SOCK_STREAM);
+	assert_true(ep.pid > 0);
+	assert_int_equal(skit_write_all(ep.wfd, "abc", 3, -1), 3);
+	assert_int_equal(skit_shutdown(ep.wfd, SHUT_WR), 0);
+	n = skit_read_full(ep.rfd, got, sizeof(got), 5000);
+	assert_int_equal(n, 3);
+	assert_memory_equal(got, "ABC", 3);
+	skit_endpoint_close(&ep);
+	assert_int_equal(skit_endpoint_wait(&ep, true, &st), 1);
+	assert_int_equal(st, 0);
+
+	a.kind = SKIT_KIND_SH;
+	snprintf(a.host, sizeof(a.host),
+		 "printf %%s \"$SKIT_TEST_VAR\"; ls /proc/self/fd | wc -l");
+	assert_int_equal(
+		skit_endpoint_open(&a, SKIT_ROLE_CONNECT, 0, env, &ep, &err),
+		0);
+	n = skit_read_full(ep.rfd, got, sizeof(got) - 1, 5000);
+	assert_true(n > 5);
+	got[n] = '\0';
+	/* 0, 1, 2 and the one ls opens to list the directory: 4 */
+	assert_string_equal(got, "hello4\n");
+	skit_endpoint_close(&ep);
+	assert_int_equal(skit_endpoint_wait(&ep, true, &st), 1);
+
+	a.kind = SKIT_KIND_EXEC;
+	snprintf(a.host, sizeof(a.host), "/nonexistent/prog");
+	assert_true(skit_endpoint_open(&a, SKIT_ROLE_CONNECT, 0, NULL, &ep,
+				       &err) < 0);
+	assert_int_equal(err.code, -ENOENT);
+}
+
+/*
+ * socat's address forms and options (the ones issue 4 lists) parse to
+ * the same address as their skit spelling.
+ */
+static void
+test_socat_aliases(void **state)
+{
+	static const char *const pairs[][2] = {
+		{ "TCP-LISTEN:8080,fork,reuseaddr",
+		  "tcp-listen:8080,fork,reuseaddr" },
+		{ "TCP:127.0.0.1:80", "tcp:127.0.0.1:80" },
+		{ "TCP4:127.0.0.1:80", "tcp4:127.0.0.1:80" },
+		{ "TCP6:[::1]:80", "tcp6:[::1]:80" },
+		{ "TCP4-LISTEN:8080", "tcp4-listen:8080" },
+		{ "TCP6-LISTEN:8080", "tcp6-listen:8080" },
+		{ "UNIX-CONNECT:/tmp/s", "unix:/tmp/s" },
+		{ "UNIX-CLIENT:/tmp/s", "unix:/tmp/s" },
+		{ "UNIX-LISTEN:/tmp/s,fork,unlink-early,mode=600",
+		  "unix-listen:/tmp/s,fork,unlink,mode=600" },
+		{ "UNIX-LISTEN:/tmp/s,perm=0600",
+		  "unix-listen:/tmp/s,mode=0600" },
+		{ "ABSTRACT-LISTEN:name", "unix-listen:@name" },
+		{ "ABSTRACT-CONNECT:name", "unix:@name" },
+		{ "UDP-RECVFROM:5353", "udp-listen:5353" },
+		{ "UDP-LISTEN:5353,fork", "udp-listen:5353,fork" },
+		{ "UDP-SENDTO:127.0.0.1:53", "udp:127.0.0.1:53" },
+		{ "STDIO", "-" },
+		{ "EXEC:cat", "exec:cat" },
+		{ "SYSTEM:tr a-z A-Z", "sh:tr a-z A-Z" },
+		{ "OPEN:/tmp/f", "file:/tmp/f" },
+		{ "CREATE:/tmp/f", "file:/tmp/f,create,trunc" },
+		{ "PIPE", "pipe" },
+		{ "PIPE:/tmp/fifo", "pipe:/tmp/fifo" },
+		{ "TCP:127.0.0.1:80,bind=127.0.0.2",
+		  "tcp:127.0.0.1:80,bind=127.0.0.2" },
+		{ "TCP-LISTEN:8080,range=127.0.0.0/8",
+		  "tcp-listen:8080,range=127.0.0.0/8" },
+		{ "TCP:127.0.0.1:80,nodelay,keepalive",
+		  "tcp:127.0.0.1:80,nodelay,keepalive" },
+		{ "TCP:127.0.0.1:80,tcp-nodelay,so-keepalive",
+		  "tcp:127.0.0.1:80,nodelay,keepalive" },
+		{ "TCP:127.0.0.1:80,rcvbuf=65536,sndbuf=65536",
+		  "tcp:127.0.0.1:80,rcvbuf=64k,sndbuf=64k" },
+		{ "TCP:127.0.0.1:80,retry=5,interval=0.5",
+		  "tcp:127.0.0.1:80,retry=5,interval=500ms" },
+		{ "TCP:127.0.0.1:80,forever,interval=1",
+		  "tcp:127.0.0.1:80,forever,interval=1s" },
+		{ "TCP:127.0.0.1:80,connect-timeout=2",
+		  "tcp:127.0.0.1:80,connect-timeout=2000ms" },
+		{ "TCP-LISTEN:8080,reuseaddr,max-children=10",
+		  "tcp-listen:8080,reuseaddr,max-conns=10" },
+	};
+	struct skit_addr a, b;
+	struct skit_err err;
+	char fa[SKIT_ADDR_TEXT_MAX], fb[SKIT_ADDR_TEXT_MAX];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+		int ra = skit_addr_parse(pairs[i][0], SKIT_ROLE_CONNECT, &a,
+					 &err);
+		int rb;
+
+		if (ra < 0)
+			fail_msg("%s: %s", pairs[i][0], err.detail);
+		rb = skit_addr_parse(pairs[i][1], SKIT_ROLE_CONNECT, &b, &err);
+		if (rb < 0)
+			fail_msg("%s: %s", pairs[i][1], err.detail);
+		assert_true(skit_addr_format(&a, fa, sizeof(fa)) > 0);
+		assert_true(skit_addr_format(&b, fb, sizeof(fb)) > 0);
+		if (strcmp(fa, fb) != 0 || a.kind != b.kind ||
+		    a.role != b.role || a.family != b.family ||
+		    a.type != b.type || a.abstract != b.abstract)
+			fail_msg("%s -> '%s' but %s -> '%s'", pairs[i][0], fa,
+				 pairs[i][1], fb);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_stream_splice),
+		cmocka_unit_test(test_stream_copy),
+		cmocka_unit_test(test_half_close),
+		cmocka_unit_test(test_dgram_boundaries),
+		cmocka_unit_test(test_framing_line),
+		cmocka_unit_test(test_framing_len),
+		cmocka_unit_test(test_reset),
+		cmocka_unit_test(test_idle),
+		cmocka_unit_test(test_files),
+		cmocka_unit_test(test_push),
+		cmocka_unit_test(test_exec_split),
+		cmocka_unit_test(test_exec),
+		cmocka_unit_test(test_socat_aliases),
+	};
+
+	/* As the CLI does: splice() into a dead socket raises SIGPIPE. */
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
