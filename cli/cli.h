@@ -66,6 +66,13 @@ struct cli_help {
 	const char *about;
 	const struct cli_opt *opts;
 	const char *extra;
+	/*
+	 * Accept options after operands too (GNU permutation), as users of
+	 * ping, curl and wget expect: `skit ping 127.0.0.1 -c 3`. Leave it
+	 * false for commands whose operands may start with '-' (messages,
+	 * command lines); "--" ends options either way.
+	 */
+	bool permute;
 };
 
 /* Print --help text generated from h to f. */

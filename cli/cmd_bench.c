@@ -61,6 +61,7 @@ static const struct cli_opt bench_opts[] = {
 
 static const struct cli_help bench_help = {
 	.name = "bench",
+	.permute = true,
 	.synopsis = "skit bench [OPTIONS] ADDRESS",
 	.about = "Load-test an echo server (skit echo, or any RFC 862 echo; "
 		 "a discard or\nsource server for throughput) over tcp, udp, "

@@ -61,6 +61,7 @@ static const struct cli_opt connect_opts[] = {
 
 static const struct cli_help connect_help = {
 	.name = "connect",
+	.permute = true,
 	.synopsis = "skit connect [OPTIONS] ADDRESS | HOST PORT",
 	.about = "Connect to ADDRESS and copy stdin to the socket and the "
 		 "socket to stdout.\nAt stdin EOF the socket's write side is "
@@ -284,7 +285,6 @@ cmd_connect(int argc, char **argv)
 	o.so.dirs = SKIT_RELAY_BOTH;
 	o.so.quit_ms = -1;
 	o.so.what = "connect";
-	nc_permute(argc, argv, connect_opts);
 	while ((c = cli_getopt(argc, argv, &connect_help, &st, &arg)) != -1) {
 		switch (c) {
 		case -2:

@@ -60,6 +60,7 @@ static const struct cli_opt echo_opts[] = {
 
 static const struct cli_help echo_help = {
 	.name = "echo",
+	.permute = true,
 	.synopsis = "skit echo [OPTIONS] ADDRESS",
 	.about = "Serve echo (RFC 862) on ADDRESS: stream kinds send back the "
 		 "bytes they\nreceive, datagram and seqpacket kinds each "

@@ -93,6 +93,7 @@ static const struct cli_opt get_opts_table[] = {
 
 static const struct cli_help get_help = {
 	.name = "get",
+	.permute = true,
 	.synopsis = "skit get [OPTIONS] URL",
 	.about = "Fetch an http:// or https:// URL, like wget: redirects "
 		 "followed, the body to\nstdout (or a file when stdout is a "
@@ -925,9 +926,6 @@ cmd_get(int argc, char **argv)
 	if (optind != argc - 1) {
 		cli_errorf("get: %s", optind >= argc ? "missing URL"
 						     : "one URL at a time");
-		if (optind + 1 < argc && argv[optind + 1][0] == '-')
-			cli_hint("options go before the URL: skit get "
-				 "[OPTIONS] URL");
 		fprintf(stderr, "usage: %s\n", get_help.synopsis);
 		rc = CLI_EXIT_USAGE;
 		goto done;

@@ -28,6 +28,7 @@ static const struct cli_opt opts[] = {
 
 static const struct cli_help help = {
 	.name = "ifaces",
+	.permute = true,
 	.synopsis = "skit ifaces [-b] [--json] [--watch [-c N]] [IFACE]",
 	.about = "List network interfaces (name, index, state, flags, MTU, "
 		 "MAC) and their IPv4\nand IPv6 addresses with prefix length "

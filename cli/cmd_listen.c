@@ -86,6 +86,7 @@ static const struct cli_opt listen_opts[] = {
 
 static const struct cli_help listen_help = {
 	.name = "listen",
+	.permute = true,
 	.synopsis = "skit listen [OPTIONS] ADDRESS | PORT | HOST PORT",
 	.about = "Listen on ADDRESS. By default serve one client on "
 		 "stdin/stdout and exit when it\nis done; with -k serve "
@@ -776,7 +777,6 @@ cmd_listen(int argc, char **argv)
 	o.so.quit_ms = -1;
 	o.so.what = "client";
 	o.so.framing = SKIT_FRAMING_LINE;
-	nc_permute(argc, argv, listen_opts);
 	while ((c = cli_getopt(argc, argv, &listen_help, &st, &arg)) != -1) {
 		switch (c) {
 		case -2:

@@ -59,6 +59,7 @@ static const struct cli_opt opts[] = {
 
 static const struct cli_help help = {
 	.name = "ping",
+	.permute = true,
 	.synopsis =
 		"skit ping [-46qDn] [-c N] [-i SECS] [-W SECS] [-w SECS] "
 		"[-s BYTES] [-t TTL] [-p HEX] [--json] HOST\n"

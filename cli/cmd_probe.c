@@ -30,6 +30,7 @@ static const struct cli_opt probe_opts[] = {
 
 static const struct cli_help probe_help = {
 	.name = "probe",
+	.permute = true,
 	.synopsis = "skit probe [--json] [--only ok|failed] [-f LIST] "
 		    "[--no-env]",
 	.about = "Try socket() for every domain x type x protocol combination "

@@ -40,6 +40,7 @@ static const struct cli_opt recv_opts[] = {
 
 static const struct cli_help recv_help = {
 	.name = "recv",
+	.permute = true,
 	.synopsis = "skit recv [OPTIONS] ADDRESS",
 	.about = "Bind ADDRESS and print each message that arrives: the "
 		 "payload on stdout, the\nsender on stderr (or both in "
@@ -322,7 +323,6 @@ cmd_recv(int argc, char **argv)
 	const char *arg;
 	int c, rc = 0;
 
-	nc_permute(argc, argv, recv_opts);
 	while ((c = cli_getopt(argc, argv, &recv_help, &st, &arg)) != -1) {
 		switch (c) {
 		case -2:

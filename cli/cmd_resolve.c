@@ -30,6 +30,7 @@ static const struct cli_opt resolve_opts[] = {
 
 static const struct cli_help resolve_help = {
 	.name = "resolve",
+	.permute = true,
 	.synopsis = "skit resolve [-n] [-4|-6] [-l] [--json] ADDRESS...",
 	.about = "Explain what each ADDRESS means, without opening anything: "
 		 "its kind and role,\nits options with their values, and "
@@ -386,22 +387,6 @@ fail:
 	return rc;
 }
 
-static void
-options_first(int argc, char **argv)
-{
-	int k = 1;
-
-	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
-		char *arg = argv[i];
-
-		if (arg[0] != '-' || !arg[1])
-			continue;
-		memmove(&argv[k + 1], &argv[k],
-			(size_t)(i - k) * sizeof(*argv));
-		argv[k++] = arg;
-	}
-}
-
 int
 cmd_resolve(int argc, char **argv)
 {
@@ -410,13 +395,6 @@ cmd_resolve(int argc, char **argv)
 	const char *arg;
 	int c, rc = 0, first = 0;
 
-	/*
-	 * Options may follow the addresses (skit resolve ADDR --json):
-	 * none takes a value, so move every option before the first
-	 * operand, keeping their order. "-" is an address (stdio), "--"
-	 * ends the options.
-	 */
-	options_first(argc, argv);
 	while ((c = cli_getopt(argc, argv, &resolve_help, &st, &arg)) != -1) {
 		switch (c) {
 		case 'n':

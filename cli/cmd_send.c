@@ -43,6 +43,7 @@ static const struct cli_opt send_opts[] = {
 
 static const struct cli_help send_help = {
 	.name = "send",
+	.permute = true,
 	.synopsis = "skit send [OPTIONS] ADDRESS [MESSAGE...]",
 	.about = "Send each MESSAGE (or each message read from stdin) as one "
 		 "datagram to ADDRESS:\nudp, udp4, udp6, unix-dgram (path or "
@@ -236,7 +237,6 @@ cmd_send(int argc, char **argv)
 	const char *arg;
 	int c, rc = 0;
 
-	nc_permute(argc, argv, send_opts);
 	while ((c = cli_getopt(argc, argv, &send_help, &st, &arg)) != -1) {
 		switch (c) {
 		case -2:

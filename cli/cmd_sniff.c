@@ -41,6 +41,7 @@ static const struct cli_opt opts[] = {
 
 static const struct cli_help help = {
 	.name = "sniff",
+	.permute = true,
 	.synopsis = "skit sniff [-x] [-c N] [-i IFACE] [--proto P] [--port N] "
 		    "[--host ADDR]\n"
 		    "                  [-w FILE] [--json] [IFACE]",

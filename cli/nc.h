@@ -48,7 +48,6 @@ int nc_build_addr(int nargs, char **args, enum skit_role role,
  * stays before the operands, so one that starts with '-' stays one.
  */
 struct cli_opt;
-void nc_permute(int argc, char **argv, const struct cli_opt *opts);
 
 /*
  * A unique abstract unix name ("@skit-WHO-PID-N") for a datagram

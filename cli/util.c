@@ -207,8 +207,12 @@ cli_getopt(int argc, char **argv, const struct cli_help *h,
 			cli_errorf("out of memory");
 			return '?';
 		}
-		/* '+': stop at the first operand, like POSIX. */
-		st->shortopts[si++] = '+';
+		/*
+		 * '+': stop at the first operand, like POSIX, unless the
+		 * command asks for GNU permutation (options after operands).
+		 */
+		if (!h->permute)
+			st->shortopts[si++] = '+';
 		st->shortopts[si++] = ':';
 		for (o = h->opts; o && o->name; o++) {
 			st->longopts[k].name = o->name;

@@ -10,6 +10,17 @@
 #include "skit/addr.h"
 #include "skit/sock.h"
 #include "skit/io.h"
+#include "skit/loop.h"
+#include "skit/relay.h"
+#include "skit/endpoint.h"
+#include "skit/echo.h"
+#include "skit/hist.h"
+#include "skit/http.h"
+#include "skit/tls.h"
+#include "skit/icmp.h"
+#include "skit/pkt.h"
+#include "skit/nl.h"
+#include "skit/probe.h"
 
 /* The library version string, "0.1.0". */
 const char *skit_version(void);

@@ -60,8 +60,10 @@ wait_exit() {
 	local pid=$1 secs=${2:-10} i
 	for i in $(seq 1 $((secs * 20))); do
 		if ! kill -0 "$pid" 2>/dev/null; then
-			wait "$pid"
-			WAIT_RC=$?
+			# "|| ..." keeps bats' set -e from aborting on a
+			# non-zero exit status, which the caller wants to see.
+			WAIT_RC=0
+			wait "$pid" || WAIT_RC=$?
 			return 0
 		fi
 		sleep 0.05

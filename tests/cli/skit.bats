@@ -37,3 +37,26 @@ load helpers
 		[ "$status" -eq 0 ]
 	done
 }
+
+@test "options may follow the operand where users expect it (echo, bench, ping)" {
+	skit_bg echo tcp:127.0.0.1:0 -v
+	run -0 "$SKIT" bench "tcp:127.0.0.1:$BG_PORT" -m rr -r 20 --json
+	[[ "$output" == *'"requests"'* ]] || [[ "$output" == *'"mode"'* ]]
+	echo "$output" | tail -1 | python3 -c 'import json,sys; json.loads(sys.stdin.read())'
+	if [ "$(id -u)" -eq 0 ]; then
+		run -0 "$SKIT" ping 127.0.0.1 -c 1 -q
+		[[ "$output" == *"1 received"* ]]
+	fi
+}
+
+@test "-- ends options: a message starting with - is sent as is" {
+	skit_bg recv -v --count 1 udp:127.0.0.1:0
+	run -0 "$SKIT" send "udp:127.0.0.1:$BG_PORT" -- -x
+	wait_exit "$BG_PID" 10
+	[ "$WAIT_RC" -eq 0 ]
+	grep -q -- '-x' "$BG_OUT"
+}
+
+teardown() {
+	bg_cleanup
+}
