@@ -135,16 +135,28 @@ struct cli_globals {
 };
 extern struct cli_globals cli_g;
 
+/*
+ * Drop privileges right after the privileged socket is open: back to the
+ * real uid/gid when running setuid/setgid, else clear all capabilities.
+ * Returns 0 or -errno.
+ */
+int cli_drop_privileges(void);
+
 /* The subcommands (sorted). */
+int cmd_bench(int argc, char **argv);
 int cmd_connect(int argc, char **argv);
+int cmd_echo(int argc, char **argv);
 int cmd_get(int argc, char **argv);
 int cmd_help(int argc, char **argv);
+int cmd_ifaces(int argc, char **argv);
 int cmd_listen(int argc, char **argv);
+int cmd_ping(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
 int cmd_recv(int argc, char **argv);
 int cmd_relay(int argc, char **argv);
 int cmd_resolve(int argc, char **argv);
 int cmd_send(int argc, char **argv);
+int cmd_sniff(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 #endif

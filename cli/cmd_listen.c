@@ -170,7 +170,9 @@ struct server {
 	int64_t resume_timer;
 	int64_t reap_timer;
 	int nconns;
-	int children;
+	int children;	/* --exec children not reaped yet */
+	pid_t *pending; /* those whose connection has ended */
+	int npending;
 	struct conn *conns;
 	struct nc_hub *hub;
 	int exit_code;
@@ -196,8 +198,15 @@ reap(struct skit_loop *loop, void *data)
 	int st;
 
 	s->reap_timer = 0;
-	while (s->children > 0 && (pid = waitpid(-1, &st, WNOHANG)) > 0)
+	for (int i = 0; i < s->npending;) {
+		pid = waitpid(s->pending[i], &st, WNOHANG);
+		if (pid == 0) {
+			i++;
+			continue;
+		}
+		s->pending[i] = s->pending[--s->npending];
 		s->children--;
+	}
 	if (s->children > 0)
 		s->reap_timer = skit_loop_timer(loop, 100, reap, s);
 }
@@ -244,9 +253,19 @@ conn_closed(struct skit_relay *r, void *data)
 		 * The child got EOF on its socket; it usually exits at once.
 		 * Reap it now if so, else from the timer.
 		 */
-		if (skit_endpoint_wait(&c->ep, false, NULL) == 1)
+		if (skit_endpoint_wait(&c->ep, false, NULL) == 1) {
 			s->children--;
-		want_reap(s);
+		} else {
+			pid_t *np =
+				realloc(s->pending, (size_t)(s->npending + 1) *
+							    sizeof(*np));
+
+			if (np) {
+				s->pending = np;
+				s->pending[s->npending++] = c->ep.pid;
+			}
+			want_reap(s);
+		}
 	}
 	skit_relay_free(r);
 	free(c);
@@ -299,7 +318,7 @@ start_exec(struct server *s, int fd, const char *name,
 		c->peerlen = peerlen;
 	}
 	skit_endpoint_to_end(&c->ep, &b);
-	cfg.framing = (enum skit_framing)s->o->so.framing;
+	cfg.framing = s->o->so.framing;
 	cfg.idle_ms = fd >= 0 ? (s->o->so.idle_ms > 0 ? s->o->so.idle_ms : 0)
 			      : s->o->idle_ms;
 	cfg.linger_ms = -1;
@@ -467,8 +486,7 @@ find_peer(struct server *s, const struct sockaddr_storage *ss, socklen_t len)
 static void
 dgram_stdout(struct server *s, const char *p, size_t n)
 {
-	if (nc_write_msg(STDOUT_FILENO, (enum nc_framing)s->o->so.framing,
-			 false, p, n) < 0)
+	if (nc_write_msg(STDOUT_FILENO, s->o->so.framing, false, p, n) < 0)
 		skit_loop_stop(s->loop);
 }
 
@@ -548,8 +566,7 @@ dgram_stdin(struct skit_loop *loop, int fd, unsigned ev, void *data)
 
 	(void)ev;
 	rc = nc_reader_fill(&s->in);
-	while ((rc = nc_reader_take(&s->in, (enum nc_framing)s->o->so.framing,
-				    &m, &len)) > 0) {
+	while ((rc = nc_reader_take(&s->in, s->o->so.framing, &m, &len)) > 0) {
 		if (!s->has_last) {
 			cli_errorf("listen: no peer yet: dropped a message "
 				   "from stdin");
@@ -610,9 +627,11 @@ serve_loop(struct server *s)
 {
 	int rc;
 
-	rc = skit_loop_new(SKIT_LOOP_AUTO, &s->loop);
+	rc = skit_loop_new(nc_loop_backend(), &s->loop);
 	if (rc < 0)
 		return CLI_EXIT_FAIL;
+	if (cli_g.verbose >= 2)
+		cli_verbose("event loop: %s", skit_loop_backend_name(s->loop));
 	s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (s->local.type == SOCK_DGRAM) {
 		s->dbuf = malloc(NC_MSG_MAX);
@@ -650,13 +669,25 @@ server_free(struct server *s)
 
 		s->conns = c->next;
 		skit_relay_free(c->relay);
-		if (c->ep.pid > 0)
-			kill(c->ep.pid, SIGTERM);
 		skit_endpoint_close(&c->ep);
+		if (c->ep.pid > 0) {
+			kill(c->ep.pid, SIGTERM);
+			skit_endpoint_wait(&c->ep, true, NULL);
+		}
 		free(c);
 	}
-	while (s->children > 0 && waitpid(-1, NULL, 0) > 0)
-		s->children--;
+	/*
+	 * Children whose client is gone have seen EOF and usually exit by
+	 * themselves; one that does not (it ignores its input) is asked to
+	 * before skit exits, so no child outlives its server.
+	 */
+	for (int i = 0; i < s->npending; i++) {
+		if (waitpid(s->pending[i], NULL, WNOHANG) == 0) {
+			kill(s->pending[i], SIGTERM);
+			waitpid(s->pending[i], NULL, 0);
+		}
+	}
+	free(s->pending);
 	nc_hub_free(s->hub);
 	if (s->in_open)
 		skit_loop_del(s->loop, STDIN_FILENO);

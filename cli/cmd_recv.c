@@ -57,7 +57,7 @@ struct recv_opts {
 	const char *addr;
 	long long count; /* 0: forever */
 	long long timeout_ms;
-	enum nc_framing framing;
+	enum skit_framing framing;
 	bool json, hex;
 	const char *reply;
 };
@@ -317,7 +317,7 @@ run_recv(const struct recv_opts *o)
 int
 cmd_recv(int argc, char **argv)
 {
-	struct recv_opts o = { .timeout_ms = -1 };
+	struct recv_opts o = { .framing = SKIT_FRAMING_LINE, .timeout_ms = -1 };
 	struct cli_getopt_state st = { 0 };
 	const char *arg;
 	int c, rc = 0;

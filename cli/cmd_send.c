@@ -11,7 +11,6 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 enum {
@@ -64,7 +63,7 @@ struct send_opts {
 	bool connect;
 	bool crlf;
 	bool json;
-	enum nc_framing framing;
+	enum skit_framing framing;
 	long long wait_ms; /* -1: do not wait */
 	long long replies; /* 0: until the wait runs out */
 };
@@ -159,17 +158,6 @@ wait_replies(struct sender *s)
 	return rc;
 }
 
-/* A unique abstract name: what autobind does, but known to skit. */
-static void
-auto_bind_name(char *buf, size_t len)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	snprintf(buf, len, "@skit-send-%d-%lx", (int)getpid(),
-		 (unsigned long)ts.tv_nsec);
-}
-
 static int
 run_send(const struct send_opts *o, int nmsg, char **msgs)
 {
@@ -193,7 +181,7 @@ run_send(const struct send_opts *o, int nmsg, char **msgs)
 	 */
 	if (!bind && a.kind == SKIT_KIND_UNIX_DGRAM &&
 	    !skit_addr_has(&a, SKIT_OPT_BIND)) {
-		auto_bind_name(autob, sizeof(autob));
+		nc_autobind_name("send", autob, sizeof(autob));
 		bind = autob;
 	}
 	if (bind) {
@@ -243,7 +231,7 @@ run_send(const struct send_opts *o, int nmsg, char **msgs)
 int
 cmd_send(int argc, char **argv)
 {
-	struct send_opts o = { .wait_ms = -1 };
+	struct send_opts o = { .framing = SKIT_FRAMING_LINE, .wait_ms = -1 };
 	struct cli_getopt_state st = { 0 };
 	const char *arg;
 	int c, rc = 0;

@@ -19,10 +19,16 @@ struct command {
  * order). Adding one: see cli/cli.h.
  */
 static const struct command commands[] = {
+	{ "bench", cmd_bench,
+	  "load-test an echo server: throughput, latency, "
+	  "connection rate" },
 	{ "connect", cmd_connect, "connect to ADDRESS and relay stdin/stdout" },
+	{ "echo", cmd_echo, "echo, discard or source server for every kind" },
 	{ "get", cmd_get, "fetch an http:// or https:// URL (like wget)" },
 	{ "help", cmd_help, "show help for skit or a command" },
+	{ "ifaces", cmd_ifaces, "list interfaces and addresses (netlink)" },
 	{ "listen", cmd_listen, "listen on ADDRESS and serve clients" },
+	{ "ping", cmd_ping, "ICMP echo (or TCP/UDP/unix round trips)" },
 	{ "probe", cmd_probe,
 	  "which domain x type x protocol combinations work here, and why" },
 	{ "recv", cmd_recv,
@@ -31,6 +37,7 @@ static const struct command commands[] = {
 	{ "resolve", cmd_resolve,
 	  "explain an address: socket() call, options, sockaddrs" },
 	{ "send", cmd_send, "send datagrams (one per message)" },
+	{ "sniff", cmd_sniff, "capture packets (AF_PACKET) with filters" },
 	{ "version", cmd_version, "print skit's version" },
 };
 

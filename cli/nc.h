@@ -50,6 +50,14 @@ int nc_build_addr(int nargs, char **args, enum skit_role role,
 struct cli_opt;
 void nc_permute(int argc, char **argv, const struct cli_opt *opts);
 
+/*
+ * A unique abstract unix name ("@skit-WHO-PID-N") for a datagram
+ * client: an unbound unix-dgram socket has no address, so nothing could
+ * answer it (the kernel's autobind would name it too, but only on
+ * demand and unknown to skit).
+ */
+void nc_autobind_name(const char *who, char *buf, size_t len);
+
 /* Extra flags for skit_open/skit_resolve from the nc options. */
 int nc_open_flags(const struct nc_addr_opts *o);
 
@@ -61,14 +69,12 @@ const char *nc_sa_str(const struct skit_sockaddr *sa, char *buf, size_t len);
 
 /* --- framing of messages on stdio (nc_frame.c) -------------------------- */
 
-enum nc_framing {
-	NC_FRAME_LINE = 0, /* one line per message ("\n" stripped/added) */
-	NC_FRAME_LEN,	   /* 4-byte big-endian length, then the bytes */
-	NC_FRAME_RAW,	   /* each read is one message, written as is */
-};
-
-/* Parse "line", "len" or "raw"; 0, or prints a message and returns 2. */
-int nc_parse_framing(const char *s, enum nc_framing *out);
+/*
+ * Framing (relay.h's enum skit_framing): how messages map to a byte
+ * stream on stdio. Parse "line", "len" (len32), "len16" or "raw"; 0, or
+ * prints a message and returns 2.
+ */
+int nc_parse_framing(const char *s, enum skit_framing *out);
 
 #define NC_MSG_MAX (256 * 1024) /* largest message read from stdio */
 
@@ -90,7 +96,7 @@ void nc_reader_free(struct nc_reader *r);
  * (SKIT_ETRUNC: EOF inside a len-framed message; SKIT_ELIMIT: a message
  * longer than NC_MSG_MAX). Blocks.
  */
-int nc_reader_next(struct nc_reader *r, enum nc_framing f, const char **msg,
+int nc_reader_next(struct nc_reader *r, enum skit_framing f, const char **msg,
 		   size_t *len);
 
 /*
@@ -99,7 +105,7 @@ int nc_reader_next(struct nc_reader *r, enum nc_framing f, const char **msg,
  * code. nc_reader_fill reads once (it blocks only if the fd has nothing
  * to read): 1 got bytes, 0 EOF, negative on error.
  */
-int nc_reader_take(struct nc_reader *r, enum nc_framing f, const char **msg,
+int nc_reader_take(struct nc_reader *r, enum skit_framing f, const char **msg,
 		   size_t *len);
 int nc_reader_fill(struct nc_reader *r);
 
@@ -107,7 +113,7 @@ int nc_reader_fill(struct nc_reader *r);
  * Write one message to fd with framing f (crlf: line framing ends with
  * "\r\n"). Blocks. Returns 0 or a negative code.
  */
-int nc_write_msg(int fd, enum nc_framing f, bool crlf, const void *msg,
+int nc_write_msg(int fd, enum skit_framing f, bool crlf, const void *msg,
 		 size_t len);
 
 /* --- --allow / --deny (nc_acl.c) ------------------------------------- */
@@ -196,6 +202,12 @@ int nc_relay_exit(const struct skit_relay_stats *st, const char *what,
 		  const char *peer_text);
 
 /* --- misc ------------------------------------------------------------ */
+
+/*
+ * The loop backend the CLI asks for: SKIT_LOOP=poll or SKIT_LOOP=epoll
+ * in the environment (loop.h: the library never reads it), else AUTO.
+ */
+enum skit_loop_backend nc_loop_backend(void);
 
 /* Turn on the per-syscall trace (-vv) on stderr. */
 void nc_trace_stderr(void);

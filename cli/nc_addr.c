@@ -7,6 +7,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 static bool
 all_digits(const char *s)
@@ -78,6 +80,18 @@ nc_build_addr(int nargs, char **args, enum skit_role role,
 	rc = skit_addr_parse(text, role, out, &err);
 	if (rc < 0)
 		return cli_report(&err);
+	/* A unix-dgram client needs a name for the replies to come back. */
+	if (role == SKIT_ROLE_CONNECT && out->kind == SKIT_KIND_UNIX_DGRAM &&
+	    !skit_addr_has(out, SKIT_OPT_BIND)) {
+		char name[64];
+
+		nc_autobind_name("connect", name, sizeof(name));
+		n = strlen(text);
+		snprintf(text + n, textlen - n, ",bind=%s", name);
+		rc = skit_addr_parse(text, role, out, &err);
+		if (rc < 0)
+			return cli_report(&err);
+	}
 	if (o->family != AF_UNSPEC) {
 		if (out->family != AF_UNSPEC && out->family != o->family &&
 		    (out->family == AF_INET || out->family == AF_INET6)) {
@@ -89,6 +103,16 @@ nc_build_addr(int nargs, char **args, enum skit_role role,
 			out->family = o->family;
 	}
 	return 0;
+}
+
+void
+nc_autobind_name(const char *who, char *buf, size_t len)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	snprintf(buf, len, "@skit-%s-%d-%lx", who, (int)getpid(),
+		 (unsigned long)ts.tv_nsec);
 }
 
 int

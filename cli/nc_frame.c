@@ -11,16 +11,10 @@
 #include <string.h>
 
 int
-nc_parse_framing(const char *s, enum nc_framing *out)
+nc_parse_framing(const char *s, enum skit_framing *out)
 {
-	if (!strcmp(s, "line"))
-		*out = NC_FRAME_LINE;
-	else if (!strcmp(s, "len"))
-		*out = NC_FRAME_LEN;
-	else if (!strcmp(s, "raw"))
-		*out = NC_FRAME_RAW;
-	else {
-		cli_errorf("--framing: '%s' is not line, len or raw", s);
+	if (skit_framing_parse(s, out) < 0) {
+		cli_errorf("--framing: '%s' is not line, len, len16 or raw", s);
 		return CLI_EXIT_USAGE;
 	}
 	return 0;
@@ -80,19 +74,19 @@ fill(struct nc_reader *r)
 }
 
 int
-nc_reader_take(struct nc_reader *r, enum nc_framing f, const char **msg,
+nc_reader_take(struct nc_reader *r, enum skit_framing f, const char **msg,
 	       size_t *len)
 {
 	size_t avail = r->end - r->start;
 	char *p = r->buf + r->start;
 
-	if (f == NC_FRAME_RAW && avail) {
+	if (f == SKIT_FRAMING_RAW && avail) {
 		*msg = p;
 		*len = avail;
 		r->start = r->end;
 		return 1;
 	}
-	if (f == NC_FRAME_LINE) {
+	if (f == SKIT_FRAMING_LINE) {
 		char *nl = memchr(p, '\n', avail);
 
 		if (nl || (r->eof && avail)) {
@@ -106,21 +100,26 @@ nc_reader_take(struct nc_reader *r, enum nc_framing f, const char **msg,
 			return 1;
 		}
 	}
-	if (f == NC_FRAME_LEN && avail >= 4) {
+	if (f == SKIT_FRAMING_LEN32 || f == SKIT_FRAMING_LEN16) {
 		const unsigned char *u = (const unsigned char *)p;
-		size_t l = (size_t)u[0] << 24 | (size_t)u[1] << 16 |
-			   (size_t)u[2] << 8 | u[3];
+		size_t hl = f == SKIT_FRAMING_LEN32 ? 4 : 2, l;
 
-		if (l > NC_MSG_MAX)
-			return SKIT_ELIMIT;
-		if (avail >= 4 + l) {
-			*msg = p + 4;
-			*len = l;
-			r->start += 4 + l;
-			return 1;
+		if (avail >= hl) {
+			l = hl == 4 ? (size_t)u[0] << 24 | (size_t)u[1] << 16 |
+					      (size_t)u[2] << 8 | u[3]
+				    : (size_t)u[0] << 8 | u[1];
+			if (l > NC_MSG_MAX)
+				return SKIT_ELIMIT;
+			if (avail >= hl + l) {
+				*msg = p + hl;
+				*len = l;
+				r->start += hl + l;
+				return 1;
+			}
 		}
 	}
-	if (r->eof && avail && f == NC_FRAME_LEN)
+	if (r->eof && avail &&
+	    (f == SKIT_FRAMING_LEN32 || f == SKIT_FRAMING_LEN16))
 		return SKIT_ETRUNC;
 	if (!r->eof && r->end == r->cap && r->start == 0)
 		return SKIT_ELIMIT;
@@ -134,7 +133,7 @@ nc_reader_fill(struct nc_reader *r)
 }
 
 int
-nc_reader_next(struct nc_reader *r, enum nc_framing f, const char **msg,
+nc_reader_next(struct nc_reader *r, enum skit_framing f, const char **msg,
 	       size_t *len)
 {
 	int rc;
@@ -152,15 +151,20 @@ nc_reader_next(struct nc_reader *r, enum nc_framing f, const char **msg,
 }
 
 int
-nc_write_msg(int fd, enum nc_framing f, bool crlf, const void *msg, size_t len)
+nc_write_msg(int fd, enum skit_framing f, bool crlf, const void *msg,
+	     size_t len)
 {
 	char stackbuf[4096], *b = stackbuf;
-	size_t hl = f == NC_FRAME_LEN ? 4 : 0;
-	size_t tl = f == NC_FRAME_LINE ? (crlf ? 2 : 1) : 0;
+	size_t hl = f == SKIT_FRAMING_LEN32   ? 4
+		    : f == SKIT_FRAMING_LEN16 ? 2
+					      : 0;
+	size_t tl = f == SKIT_FRAMING_LINE ? (crlf ? 2 : 1) : 0;
 	size_t total = hl + len + tl;
 	ssize_t n;
 
-	if (f == NC_FRAME_RAW) {
+	if (hl == 2 && len > 0xffff)
+		return SKIT_ELIMIT;
+	if (f == SKIT_FRAMING_RAW) {
 		n = skit_write_all(fd, msg, len, -1);
 		return n < 0 ? (int)n : 0;
 	}
@@ -173,11 +177,14 @@ nc_write_msg(int fd, enum nc_framing f, bool crlf, const void *msg, size_t len)
 		if (!b)
 			return -ENOMEM;
 	}
-	if (hl) {
+	if (hl == 4) {
 		b[0] = (char)(len >> 24);
 		b[1] = (char)(len >> 16);
 		b[2] = (char)(len >> 8);
 		b[3] = (char)len;
+	} else if (hl == 2) {
+		b[0] = (char)(len >> 8);
+		b[1] = (char)len;
 	}
 	if (len)
 		memcpy(b + hl, msg, len);

@@ -5,7 +5,8 @@
  * `listen -k` without --exec (clients -> stdout, stdin -> every
  * client).
  *
- * A client that half-closes stays a listener until writing to it fails.
+ * In --broker/--chat a client that half-closes stays a listener until
+ * writing to it fails.
  * Each member has an output queue. A member whose queue passes
  * HUB_QMAX (a reader that does not keep up) is dropped with a message,
  * so one slow client cannot make the server hold unbounded memory or
@@ -191,11 +192,17 @@ member_read(struct nc_hub *h, struct member *m)
 			return;
 		}
 		/*
-		 * EOF: the client is done talking but may still listen (a
-		 * half-close). Stop reading; keep sending it what the others
-		 * say until a write fails because it has gone.
+		 * EOF. In the fan mode (-k) the client only ever gets stdin's
+		 * broadcast: it is closed once its queue is sent, as ncat
+		 * does. In --broker/--chat it is done talking but may still
+		 * listen (a half-close): stop reading and keep sending it what
+		 * the others say until a write fails because it has gone.
 		 */
 		m->closing = true;
+		if (h->mode == NC_HUB_FAN && m->qlen == m->qoff) {
+			member_drop(m, NULL);
+			return;
+		}
 		skit_loop_mod(h->loop, m->fd,
 			      m->qlen > m->qoff ? SKIT_EV_WRITE : 0);
 		return;
@@ -225,7 +232,10 @@ member_write(struct nc_hub *h, struct member *m)
 	if (m->qoff < m->qlen)
 		return;
 	m->qoff = m->qlen = 0;
-	skit_loop_mod(h->loop, m->fd, m->closing ? 0 : SKIT_EV_READ);
+	if (m->closing && h->mode == NC_HUB_FAN)
+		member_drop(m, NULL);
+	else
+		skit_loop_mod(h->loop, m->fd, m->closing ? 0 : SKIT_EV_READ);
 }
 
 static void
@@ -337,6 +347,18 @@ int
 nc_hub_count(const struct nc_hub *h)
 {
 	return h->n;
+}
+
+enum skit_loop_backend
+nc_loop_backend(void)
+{
+	const char *v = getenv("SKIT_LOOP");
+
+	if (v && !strcmp(v, "poll"))
+		return SKIT_LOOP_POLL;
+	if (v && !strcmp(v, "epoll"))
+		return SKIT_LOOP_EPOLL;
+	return SKIT_LOOP_AUTO;
 }
 
 static void

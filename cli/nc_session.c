@@ -24,6 +24,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define FILTER_BUF (64u << 10)
@@ -223,6 +224,22 @@ nc_relay_exit(const struct skit_relay_stats *st, const char *what,
 					      : cli_exit_for(st->error);
 }
 
+/*
+ * A producer writing into our stdin pipe (or a consumer reading our
+ * stdout pipe) is woken once per pipe buffer: 64 KiB by default. A
+ * bigger pipe halves and halves again the context switches of a bulk
+ * transfer. Best effort: the limit (/proc/sys/fs/pipe-max-size) may
+ * refuse it.
+ */
+static void
+grow_pipe(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode))
+		(void)fcntl(fd, F_SETPIPE_SZ, 1 << 20);
+}
+
 int
 nc_session_stdio(int fd, const char *peer_text, const struct nc_sess_opts *o)
 {
@@ -244,8 +261,10 @@ nc_session_stdio(int fd, const char *peer_text, const struct nc_sess_opts *o)
 		return cli_report(&err);
 	}
 	skit_endpoint_to_end(&io, &a);
+	grow_pipe(STDIN_FILENO);
+	grow_pipe(STDOUT_FILENO);
 	skit_relay_end_from_fd(fd, true, &b);
-	rc = skit_loop_new(SKIT_LOOP_AUTO, &s.loop);
+	rc = skit_loop_new(nc_loop_backend(), &s.loop);
 	if (rc < 0)
 		goto fail;
 	s.filter = o->crlf || o->no_shutdown || o->quit_ms >= 0;

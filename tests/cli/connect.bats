@@ -224,6 +224,14 @@ serve() {
 	[ "$output" = abstract ]
 }
 
+@test "unix-dgram: the client gets a name, so replies come back" {
+	skit_bg listen -v -k "unix-dgram:@skit-nc-$$-$RANDOM" --exec cat
+	run timeout 10 "$SKIT" connect -q 0.5 "$BG_ADDR" <<<"dgram"
+	[ "$status" -eq 0 ]
+	[ "$output" = dgram ]
+	grep -q "new peer unix-dgram:@skit-connect-" "$BG_ERR"
+}
+
 @test "-4 and -6 pick the family; a mismatch is a usage error" {
 	serve --sh-exec 'cat'
 	run "$SKIT" connect -4 127.0.0.1 "$BG_PORT" <<<"four"

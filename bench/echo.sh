@@ -1,0 +1,354 @@
+#!/usr/bin/env bash
+# bench/echo.sh - skit echo and skit bench beside sockperf, socat, ncat,
+# iperf3 and the minimal epoll echo (bench/echo-min.c), in one run on
+# loopback, printing ratios (issue 5, "Performance").
+#
+#   bench/echo.sh                 everything, results also written to
+#                                 bench/results/echo-<date>.txt
+#   SECTIONS="lat crr" bench/echo.sh
+#
+# Environment: SKIT (build/skit), CPU (0: the CPU latency runs are pinned
+# to), LAT_DUR (5 s per latency run), CRR_DUR (10 s per crr run), TP_DUR
+# (5 s per throughput run), HOLD (15000 held connections), SECTIONS
+# (lat crr tp scale).
+#
+# Notes:
+# - sockperf's ping-pong client only counts replies whose header a
+#   sockperf server marked, and sockperf's server only answers sockperf
+#   messages, so neither drives or serves a plain RFC 862 echo. skit echo
+#   is measured with skit bench; skit bench is checked against sockperf's
+#   client on one server both can use (echo-min in its sockperf mode).
+# - ncat's listen mode is select()-based: it cannot hold more than about
+#   1,000 connections, whatever --max-conns says.
+# - Latency runs pin client and server to the same CPU (taskset), as the
+#   issue asks; numbers are round trips in microseconds.
+# - Every server is started here and stopped by its PID.
+set -u
+cd "$(dirname "$0")/.."
+SKIT=${SKIT:-build/skit}
+CPU=${CPU:-0}
+LAT_DUR=${LAT_DUR:-5}
+CRR_DUR=${CRR_DUR:-10}
+TP_DUR=${TP_DUR:-5}
+HOLD=${HOLD:-15000}
+SECTIONS=${SECTIONS:-lat crr tp scale}
+TMP=$(mktemp -d /tmp/skit-bench.XXXXXX)
+PIDS=()
+MIN=$TMP/echo-min
+OUT=bench/results/echo-$(date -u +%Y%m%d-%H%M).txt
+
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+
+for c in jq sockperf socat ncat iperf3 taskset cc; do
+	command -v "$c" >/dev/null || { echo "bench/echo.sh: needs $c" >&2; exit 1; }
+done
+[ -x "$SKIT" ] || { echo "bench/echo.sh: build skit first (make)" >&2; exit 1; }
+cc -O2 -o "$MIN" bench/echo-min.c || exit 1
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# bg CMD... : start a server in the background, remember its PID.
+bg() {
+	"$@" >"$TMP/bg.out" 2>"$TMP/bg.err" </dev/null &
+	LAST=$!
+	PIDS+=("$LAST")
+}
+
+stop() {
+	kill "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+
+# wait_tcp PORT / wait_unix PATH / wait_udp PORT: until something serves it.
+wait_tcp() {
+	for _ in $(seq 1 100); do
+		ss -Hltn "sport = :$1" | grep -q . && return 0
+		sleep 0.05
+	done
+	echo "nothing listens on $1" >&2
+	return 1
+}
+wait_udp() {
+	for _ in $(seq 1 100); do
+		ss -Hlun "sport = :$1" | grep -q . && return 0
+		sleep 0.05
+	done
+	return 1
+}
+wait_unix() {
+	for _ in $(seq 1 100); do
+		[ -S "$1" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+pin() { taskset -c "$CPU" "$@"; }
+
+# skit_rr ADDR : "p50 p99" of skit bench rr (64 B, one connection, pinned)
+skit_rr() {
+	pin "$SKIT" bench -m rr -s 64 -c 1 -d "$LAT_DUR" --json "$1" 2>/dev/null |
+		jq -r '"\(.latency_us.p50) \(.latency_us.p99)"' 2>/dev/null || echo "- -"
+}
+
+# sockperf_rr PORT [--tcp] : "p50 p99" of sockperf ping-pong (full RTT)
+sockperf_rr() {
+	local port=$1
+	shift
+	pin sockperf ping-pong -i 127.0.0.1 -p "$port" "$@" -m 64 -t "$LAT_DUR" \
+		--full-rtt 2>&1 | sed 's/\x1b\[[0-9;]*m//g' | awk '
+		/percentile 50.000/ {p50 = $NF}
+		/percentile 99.000/ {p99 = $NF}
+		END {print (p50 ? p50 : "-"), (p99 ? p99 : "-")}'
+}
+
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b; else printf "-" }'
+}
+
+say() { echo "$@" | tee -a "$TMP/report"; }
+
+# ---------------------------------------------------------------- latency
+lat() {
+	local p s u proto flag
+	declare -A P50 P99
+	say ""
+	say "== 1. Latency: 64-byte request/response, one connection, client and server pinned to CPU $CPU, ${LAT_DUR}s each (round trip, us)"
+	for proto in tcp udp; do
+		flag=""
+		[ "$proto" = tcp ] && flag=--tcp
+		p=$(free_port)
+		bg pin sockperf server -i 127.0.0.1 -p "$p" $flag
+		s=$LAST
+		if [ "$proto" = tcp ]; then wait_tcp "$p"; else wait_udp "$p"; fi
+		read -r P50[sp_sp_$proto] P99[sp_sp_$proto] <<<"$(sockperf_rr "$p" $flag)"
+		stop "$s"
+		# The same server for both clients: echo-min marking sockperf pings.
+		p=$(free_port)
+		bg pin "$MIN" "$proto" "$p" sockperf
+		s=$LAST
+		if [ "$proto" = tcp ]; then wait_tcp "$p"; else wait_udp "$p"; fi
+		read -r P50[sp_min_$proto] P99[sp_min_$proto] <<<"$(sockperf_rr "$p" $flag)"
+		read -r P50[sk_min_$proto] P99[sk_min_$proto] <<<"$(skit_rr "$proto:127.0.0.1:$p")"
+		stop "$s"
+		bg pin "$SKIT" -v echo -t 1 "$proto:127.0.0.1:0"
+		s=$LAST
+		sleep 0.3
+		u=$(sed -n 's/.*listening on //p' "$TMP/bg.err")
+		read -r P50[sk_sk_$proto] P99[sk_sk_$proto] <<<"$(skit_rr "$u")"
+		stop "$s"
+	done
+	p=$(free_port)
+	bg pin socat "TCP-LISTEN:$p,fork,reuseaddr" PIPE
+	s=$LAST; wait_tcp "$p"
+	read -r P50[sk_socat_tcp] P99[sk_socat_tcp] <<<"$(skit_rr "tcp:127.0.0.1:$p")"
+	stop "$s"
+	bg pin socat "UNIX-LISTEN:$TMP/socat.sock,fork" PIPE
+	s=$LAST; wait_unix "$TMP/socat.sock"
+	read -r P50[sk_socat_unix] P99[sk_socat_unix] <<<"$(skit_rr "unix:$TMP/socat.sock")"
+	stop "$s"
+	p=$(free_port)
+	bg pin ncat -l -k --exec /bin/cat 127.0.0.1 "$p"
+	s=$LAST; wait_tcp "$p"
+	read -r P50[sk_ncat_tcp] P99[sk_ncat_tcp] <<<"$(skit_rr "tcp:127.0.0.1:$p")"
+	stop "$s"
+	bg pin ncat -l -k -U --exec /bin/cat "$TMP/ncat.sock"
+	s=$LAST; wait_unix "$TMP/ncat.sock"
+	read -r P50[sk_ncat_unix] P99[sk_ncat_unix] <<<"$(skit_rr "unix:$TMP/ncat.sock")"
+	stop "$s"
+	bg pin "$MIN" unix "$TMP/min.sock"
+	s=$LAST; wait_unix "$TMP/min.sock"
+	read -r P50[sk_min_unix] P99[sk_min_unix] <<<"$(skit_rr "unix:$TMP/min.sock")"
+	stop "$s"
+	bg pin "$SKIT" -v echo -t 1 "unix:$TMP/skit.sock"
+	s=$LAST; wait_unix "$TMP/skit.sock"
+	read -r P50[sk_sk_unix] P99[sk_sk_unix] <<<"$(skit_rr "unix:$TMP/skit.sock")"
+	stop "$s"
+
+	say "$(printf '%-22s %-6s %-14s %9s %9s' server proto client p50 p99)"
+	row() { say "$(printf '%-22s %-6s %-14s %9s %9s' "$1" "$2" "$3" "${P50[$4]}" "${P99[$4]}")"; }
+	for proto in tcp udp; do
+		row "sockperf server" $proto "sockperf" sp_sp_$proto
+		row "skit echo -t 1" $proto "skit bench" sk_sk_$proto
+		row "echo-min (floor)" $proto "sockperf" sp_min_$proto
+		row "echo-min (floor)" $proto "skit bench" sk_min_$proto
+	done
+	row "socat PIPE" tcp "skit bench" sk_socat_tcp
+	row "ncat --exec cat" tcp "skit bench" sk_ncat_tcp
+	row "skit echo -t 1" unix "skit bench" sk_sk_unix
+	row "echo-min (floor)" unix "skit bench" sk_min_unix
+	row "socat PIPE" unix "skit bench" sk_socat_unix
+	row "ncat --exec cat" unix "skit bench" sk_ncat_unix
+	say ""
+	say "ratios:"
+	for proto in tcp udp; do
+		say "  $proto skit bench / sockperf client, same server (echo-min; target within 10%): p50 $(ratio "${P50[sk_min_$proto]}" "${P50[sp_min_$proto]}")  p99 $(ratio "${P99[sk_min_$proto]}" "${P99[sp_min_$proto]}")"
+		say "  $proto skit echo (skit bench) / sockperf server (sockperf; target <= 1.0): p50 $(ratio "${P50[sk_sk_$proto]}" "${P50[sp_sp_$proto]}")  p99 $(ratio "${P99[sk_sk_$proto]}" "${P99[sp_sp_$proto]}")"
+	done
+	for proto in tcp udp unix; do
+		say "  $proto skit echo / echo-min, both with skit bench (target <= 1.1): p50 $(ratio "${P50[sk_sk_$proto]}" "${P50[sk_min_$proto]}")  p99 $(ratio "${P99[sk_sk_$proto]}" "${P99[sk_min_$proto]}")"
+	done
+	for proto in tcp unix; do
+		say "  $proto skit echo / socat: p50 $(ratio "${P50[sk_sk_$proto]}" "${P50[sk_socat_$proto]}");  / ncat: p50 $(ratio "${P50[sk_sk_$proto]}" "${P50[sk_ncat_$proto]}")"
+	done
+}
+
+# ------------------------------------------------------------------- crr
+crr_rate() {
+	"$SKIT" bench -m crr -s 64 -c 1 -d "$CRR_DUR" --json "$1" 2>/dev/null |
+		jq -r '"\(.requests_per_s | floor) \(.latency_us.p50) \(.connect_errors)"' 2>/dev/null || echo "- - -"
+}
+
+crr() {
+	local p s
+	declare -A R L E
+	say ""
+	say "== 2. Connection rate: skit bench --mode crr (connect, 64 B request, response, close), one client connection, ${CRR_DUR}s each"
+	p=$(free_port)
+	bg "$SKIT" -v echo -t 1 "tcp:127.0.0.1:$p"
+	s=$LAST; wait_tcp "$p"
+	read -r R[skit_tcp] L[skit_tcp] E[skit_tcp] <<<"$(crr_rate "tcp:127.0.0.1:$p")"
+	stop "$s"
+	bg "$SKIT" -v echo -t 1 "unix:$TMP/c-skit.sock"
+	s=$LAST; wait_unix "$TMP/c-skit.sock"
+	read -r R[skit_unix] L[skit_unix] E[skit_unix] <<<"$(crr_rate "unix:$TMP/c-skit.sock")"
+	stop "$s"
+	p=$(free_port)
+	bg "$MIN" tcp "$p"
+	s=$LAST; wait_tcp "$p"
+	read -r R[min_tcp] L[min_tcp] E[min_tcp] <<<"$(crr_rate "tcp:127.0.0.1:$p")"
+	stop "$s"
+	bg "$MIN" unix "$TMP/c-min.sock"
+	s=$LAST; wait_unix "$TMP/c-min.sock"
+	read -r R[min_unix] L[min_unix] E[min_unix] <<<"$(crr_rate "unix:$TMP/c-min.sock")"
+	stop "$s"
+	p=$(free_port)
+	bg socat "TCP-LISTEN:$p,fork,reuseaddr" PIPE
+	s=$LAST; wait_tcp "$p"
+	read -r R[socat_tcp] L[socat_tcp] E[socat_tcp] <<<"$(crr_rate "tcp:127.0.0.1:$p")"
+	stop "$s"
+	bg socat "UNIX-LISTEN:$TMP/c-socat.sock,fork" PIPE
+	s=$LAST; wait_unix "$TMP/c-socat.sock"
+	read -r R[socat_unix] L[socat_unix] E[socat_unix] <<<"$(crr_rate "unix:$TMP/c-socat.sock")"
+	stop "$s"
+	p=$(free_port)
+	bg ncat -l -k --exec /bin/cat 127.0.0.1 "$p"
+	s=$LAST; wait_tcp "$p"
+	read -r R[ncat_tcp] L[ncat_tcp] E[ncat_tcp] <<<"$(crr_rate "tcp:127.0.0.1:$p")"
+	stop "$s"
+	bg ncat -l -k -U --exec /bin/cat "$TMP/c-ncat.sock"
+	s=$LAST; wait_unix "$TMP/c-ncat.sock"
+	read -r R[ncat_unix] L[ncat_unix] E[ncat_unix] <<<"$(crr_rate "unix:$TMP/c-ncat.sock")"
+	stop "$s"
+	say "$(printf '%-20s %-6s %12s %12s %8s' server proto "conns/s" "p50 (us)" errors)"
+	for proto in tcp unix; do
+		for sv in skit min socat ncat; do
+			say "$(printf '%-20s %-6s %12s %12s %8s' "$sv" "$proto" "${R[${sv}_$proto]}" "${L[${sv}_$proto]}" "${E[${sv}_$proto]}")"
+		done
+	done
+	say ""
+	say "ratios (targets: >= 5 vs socat, >= 15 vs ncat, >= 0.9 vs echo-min):"
+	for proto in tcp unix; do
+		say "  $proto skit echo / socat $(ratio "${R[skit_$proto]}" "${R[socat_$proto]}")   / ncat $(ratio "${R[skit_$proto]}" "${R[ncat_$proto]}")   / echo-min $(ratio "${R[skit_$proto]}" "${R[min_$proto]}")"
+	done
+}
+
+# ------------------------------------------------------------ throughput
+tp() {
+	local p s n a b
+	say ""
+	say "== 3. Throughput: TCP, ${TP_DUR}s, skit bench --mode throughput -> skit echo --discard vs iperf3 -c -> iperf3 -s (Gbit/s)"
+	say "$(printf '%-8s %14s %14s %8s' streams skit iperf3 ratio)"
+	for n in 1 4; do
+		bg "$SKIT" -v echo --discard "tcp:127.0.0.1:0"
+		s=$LAST
+		sleep 0.3
+		a=$("$SKIT" bench -m throughput -P "$n" -t "$((n > 1 ? 2 : 1))" -d "$TP_DUR" --json \
+			"$(sed -n 's/.*listening on //p' "$TMP/bg.err")" 2>/dev/null |
+			jq -r '.sent_bytes_per_s * 8 / 1e9 | . * 100 | floor / 100')
+		stop "$s"
+		p=$(free_port)
+		bg iperf3 -s -1 -p "$p"
+		s=$LAST; wait_tcp "$p"
+		b=$(iperf3 -c 127.0.0.1 -p "$p" -P "$n" -t "$TP_DUR" -J 2>/dev/null |
+			jq -r '.end.sum_received.bits_per_second / 1e9 | . * 100 | floor / 100')
+		stop "$s"
+		say "$(printf '%-8s %14s %14s %8s' "$n" "${a:--}" "${b:--}" "$(ratio "${a:-0}" "${b:-0}")")"
+	done
+	say "  (target: ratio >= 1.0)"
+}
+
+# ----------------------------------------------------------------- scale
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+nfds() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
+
+# hold NAME PID ADDR : hold $HOLD connections against PID serving ADDR
+hold() {
+	local name=$1 pid=$2 addr=$3 base fds0 after js
+	sleep 0.3
+	base=$(rss_kb "$pid")
+	fds0=$(nfds "$pid")
+	"$SKIT" bench -m conns -n "$HOLD" -d 3 -t 2 --timeout 10 --json "$addr" \
+		>"$TMP/hold.json" 2>"$TMP/hold.err" &
+	local bpid=$!
+	for _ in $(seq 1 400); do
+		[ "$(nfds "$pid")" -ge $((fds0 + HOLD)) ] && break
+		kill -0 "$bpid" 2>/dev/null || break
+		sleep 0.05
+	done
+	sleep 0.5
+	after=$(rss_kb "$pid")
+	local held=$(($(nfds "$pid") - fds0))
+	wait "$bpid"
+	js=$TMP/hold.json
+	say "$(printf '%-20s %8s %10s %10s %12s %10s' "$name" "$held" "$base" "$after" \
+		"$(awk -v a="$after" -v b="$base" -v n="$held" 'BEGIN { if (n > 0) printf "%.0f", (a - b) * 1024 / n; else print "-" }')" \
+		"$(jq -r '.setup_per_s | floor' "$js" 2>/dev/null || echo -)")"
+}
+
+scale() {
+	local p s
+	say ""
+	say "== 4. Scale: $HOLD held TCP connections (client: skit bench --mode conns in another process)"
+	say "$(printf '%-20s %8s %10s %10s %12s %10s' server held "RSS0 KiB" "RSS KiB" "bytes/conn" "setup/s")"
+	p=$(free_port)
+	bg "$SKIT" -v echo -t 2 "tcp:127.0.0.1:$p"
+	s=$LAST; wait_tcp "$p"
+	hold "skit echo -t 2" "$s" "tcp:127.0.0.1:$p"
+	stop "$s"
+	p=$(free_port)
+	bg "$SKIT" -v echo -t 1 "tcp:127.0.0.1:$p"
+	s=$LAST; wait_tcp "$p"
+	hold "skit echo -t 1" "$s" "tcp:127.0.0.1:$p"
+	stop "$s"
+	p=$(free_port)
+	bg "$MIN" tcp "$p"
+	s=$LAST; wait_tcp "$p"
+	hold "echo-min (floor)" "$s" "tcp:127.0.0.1:$p"
+	stop "$s"
+	p=$(free_port)
+	bg ncat -l -k --max-conns 20000 127.0.0.1 "$p"
+	s=$LAST; wait_tcp "$p"
+	hold "ncat -k" "$s" "tcp:127.0.0.1:$p"
+	stop "$s"
+	say "  (target: skit echo <= 256 bytes of userspace memory per idle connection)"
+}
+
+say "skit bench/echo.sh  $(date -u '+%Y-%m-%d %H:%M UTC')  $(uname -r)  $(nproc) CPUs"
+say "$("$SKIT" --version)"
+for sec in $SECTIONS; do
+	"$sec"
+done
+mkdir -p bench/results
+cp "$TMP/report" "$OUT"
+echo ""
+echo "written to $OUT"

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# bench/netcat.sh - bulk throughput of the netcat job: a producer pipes
+# SIZE bytes into a client, which sends them over loopback to a
+# one-client server writing to /dev/null:
+#
+#   head -c SIZE /dev/zero | CLIENT ADDRESS    SERVER ADDRESS > /dev/null
+#
+# for skit (connect/listen), socat, ncat and OpenBSD nc, over TCP and a
+# unix socket, in one run. Prints GiB/s per tool and skit's ratio to the
+# best of the others. One run each: the machine is shared and noisy.
+#
+#   bench/netcat.sh [SIZE_MiB]     (default 2048)
+#   SKIT=path/to/skit bench/netcat.sh
+set -u
+cd "$(dirname "$0")/.."
+MIB=${1:-2048}
+SKIT=${SKIT:-$PWD/build/skit}
+TMP=$(mktemp -d /tmp/skit-ncbench.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# wait_listen TRANSPORT PORT|PATH: until the server accepts.
+wait_listen() {
+	local i
+	for i in $(seq 1 100); do
+		if [ "$1" = tcp ]; then
+			python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1",int(sys.argv[1])),0.2).close()' "$2" 2>/dev/null && return 0
+		else
+			[ -S "$2" ] && return 0
+		fi
+		sleep 0.05
+	done
+	return 1
+}
+
+# server/client command lines per tool and transport.
+server_cmd() { # tool transport endpoint
+	case $1/$2 in
+	skit/tcp) echo "$SKIT listen tcp:127.0.0.1:$3" ;;
+	skit/unix) echo "$SKIT listen unix:$3" ;;
+	socat/tcp) echo "socat -u TCP-LISTEN:$3,bind=127.0.0.1,reuseaddr STDOUT" ;;
+	socat/unix) echo "socat -u UNIX-LISTEN:$3 STDOUT" ;;
+	ncat/tcp) echo "ncat -l 127.0.0.1 $3" ;;
+	ncat/unix) echo "ncat -l -U $3" ;;
+	nc/tcp) echo "nc.openbsd -l 127.0.0.1 $3" ;;
+	nc/unix) echo "nc.openbsd -l -U $3" ;;
+	esac
+}
+client_cmd() {
+	case $1/$2 in
+	skit/tcp) echo "$SKIT connect tcp:127.0.0.1:$3" ;;
+	skit/unix) echo "$SKIT connect unix:$3" ;;
+	socat/tcp) echo "socat -u STDIN TCP:127.0.0.1:$3" ;;
+	socat/unix) echo "socat -u STDIN UNIX-CONNECT:$3" ;;
+	ncat/tcp) echo "ncat --send-only 127.0.0.1 $3" ;;
+	ncat/unix) echo "ncat --send-only -U $3" ;;
+	nc/tcp) echo "nc.openbsd -N 127.0.0.1 $3" ;;
+	nc/unix) echo "nc.openbsd -N -U $3" ;;
+	esac
+}
+
+# run TOOL TRANSPORT: prints GiB/s (or "-" when the tool is missing).
+run() {
+	local tool=$1 tr=$2 ep srv cli t0 t1 spid
+	case $tool in nc) command -v nc.openbsd >/dev/null || { echo -; return; } ;;
+	skit) [ -x "$SKIT" ] || { echo -; return; } ;;
+	*) command -v "$tool" >/dev/null || { echo -; return; } ;; esac
+	if [ "$tr" = tcp ]; then ep=$(free_port); else ep=$TMP/$tool.sock; rm -f "$ep"; fi
+	srv=$(server_cmd "$tool" "$tr" "$ep")
+	cli=$(client_cmd "$tool" "$tr" "$ep")
+	$srv </dev/null >/dev/null 2>"$TMP/$tool.$tr.err" &
+	spid=$!
+	if ! wait_listen "$tr" "$ep"; then
+		kill "$spid" 2>/dev/null
+		echo -
+		return
+	fi
+	# The probe connection of wait_listen may have been the server's
+	# one client: restart it for the real run.
+	if [ "$tr" = tcp ]; then
+		wait "$spid" 2>/dev/null
+		$srv </dev/null >/dev/null 2>>"$TMP/$tool.$tr.err" &
+		spid=$!
+		sleep 0.3
+	fi
+	t0=$(date +%s.%N)
+	head -c $((MIB << 20)) /dev/zero | $cli >/dev/null 2>>"$TMP/$tool.$tr.err"
+	wait "$spid"
+	t1=$(date +%s.%N)
+	python3 -c 'import sys; print("%.2f" % (int(sys.argv[1]) / 1024 / (float(sys.argv[3]) - float(sys.argv[2]))))' "$MIB" "$t0" "$t1"
+}
+
+# The floor: the producer straight into /dev/null, no socket.
+t0=$(date +%s.%N)
+head -c $((MIB << 20)) /dev/zero | cat >/dev/null
+t1=$(date +%s.%N)
+floor=$(python3 -c 'import sys; print("%.2f" % (int(sys.argv[1]) / 1024 / (float(sys.argv[3]) - float(sys.argv[2]))))' "$MIB" "$t0" "$t1")
+
+echo "netcat bench: $MIB MiB, producer | client -> server > /dev/null, $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "host: $(uname -r), $(nproc) cores; pipe floor (head | cat > /dev/null): $floor GiB/s"
+printf '%-10s %10s %10s %10s %10s %14s\n' transport skit socat ncat nc "skit/best"
+for tr in tcp unix; do
+	declare -A g=()
+	for tool in skit socat ncat nc; do
+		g[$tool]=$(run "$tool" "$tr")
+	done
+	best=$(printf '%s\n' "${g[socat]}" "${g[ncat]}" "${g[nc]}" | grep -v '^-$' | sort -g | tail -1)
+	ratio=$(python3 -c 'import sys; print("%.2fx" % (float(sys.argv[1]) / float(sys.argv[2])))' "${g[skit]}" "$best" 2>/dev/null || echo -)
+	printf '%-10s %10s %10s %10s %10s %14s\n' "$tr" "${g[skit]}" "${g[socat]}" "${g[ncat]}" "${g[nc]}" "$ratio"
+	unset g
+done
+echo "(GiB/s, one run each)"

@@ -1,0 +1,206 @@
+/*
+ * bench_fast.c - the blocking fast path of `skit bench`: rr with one
+ * connection on a thread. The worker waits for each reply in read(),
+ * like sockperf, so the measurement is the transport's and not the
+ * poller's; the main thread is the watchdog (bench_watchdog) that shuts
+ * the socket down when a request is older than --timeout or the run is
+ * aborted, which wakes the read.
+ */
+#include "bench.h"
+#include "cli.h"
+
+#include <errno.h>
+#include <string.h>
+
+static void
+fast_close(struct bench_worker *w, struct bench_conn *c)
+{
+	pthread_mutex_lock(&w->fdlock);
+	w->fast_fd = -1;
+	pthread_mutex_unlock(&w->fdlock);
+	if (c->fd >= 0)
+		skit_close(c->fd);
+	c->fd = -1;
+}
+
+static int
+fast_open(struct bench_worker *w, struct bench_conn *c)
+{
+	int r = bench_conn_open(c, true);
+
+	if (r < 0)
+		return r;
+	pthread_mutex_lock(&w->fdlock);
+	w->fast_fd = c->fd;
+	pthread_mutex_unlock(&w->fdlock);
+	return 0;
+}
+
+/* A read or write failed: time-out, abort, or a real error. Returns 1
+ * when the request counts as lost and the loop goes on, -1 to stop. */
+static int
+fast_failed(struct bench_worker *w, struct bench_conn *c, ssize_t n)
+{
+	const struct bench_cfg *cfg = w->cfg;
+
+	if (atomic_load(&w->abort))
+		return -1;
+	if (atomic_load(&w->wd_fired)) {
+		if (!bench_is_dgram(cfg)) {
+			bench_fatal(w, SKIT_ENOREPLY, "bench",
+				    "no reply within %lld ms (is it an echo "
+				    "server?)",
+				    cfg->timeout_ms);
+			return -1;
+		}
+		/* Lost: a fresh socket (the old one was shut down). */
+		fast_close(w, c);
+		atomic_store(&w->wd_fired, false);
+		if (fast_open(w, c) < 0) {
+			w->err = w->conn_err;
+			w->errrec = w->conn_errrec;
+			return -1;
+		}
+		return 1;
+	}
+	if (n == 0)
+		bench_fatal(w, SKIT_ETRUNC, "bench",
+			    "the server closed the connection before replying");
+	else
+		bench_fatal(w, (int)n, n < 0 ? "receive from" : "bench", NULL);
+	return -1;
+}
+
+/* One request and its reply; 0 done, 1 lost, -1 stop. */
+static int
+fast_exchange(struct bench_worker *w, struct bench_conn *c)
+{
+	const struct bench_cfg *cfg = w->cfg;
+	size_t size = (size_t)cfg->size, got = 0;
+	ssize_t n;
+
+	for (size_t sent = 0; sent < size;) {
+		n = skit_write_some(c->fd, w->sbuf + sent, size - sent);
+		if (n < 0)
+			return fast_failed(w, c, n);
+		sent += (size_t)n;
+		if (bench_msg_based(cfg))
+			break;
+	}
+	if (bench_msg_based(cfg)) {
+		for (;;) {
+			n = skit_read_some(c->fd, w->rbuf, w->bufsz);
+			if (n < 0 || (n == 0 && (cfg->type == SOCK_SEQPACKET ||
+						 atomic_load(&w->wd_fired) ||
+						 atomic_load(&w->abort))))
+				return fast_failed(w, c, n);
+			if (bench_is_dgram(cfg) && size >= 8 &&
+			    (size_t)n == size &&
+			    memcmp(w->rbuf, &c->seq, 8) != 0) {
+				w->late++;
+				continue;
+			}
+			break;
+		}
+		if ((size_t)n != size) {
+			bench_fatal(w, SKIT_EPROTO, "bench",
+				    "the reply has %zd bytes, the request %zu",
+				    n, size);
+			return -1;
+		}
+		return bench_check_reply(c, w->rbuf, 0, size) ? 0 : -1;
+	}
+	while (got < size) {
+		n = skit_read_some(c->fd, w->rbuf, size - got);
+		if (n <= 0)
+			return fast_failed(w, c, n);
+		if (!bench_check_reply(c, w->rbuf, got, (size_t)n))
+			return -1;
+		got += (size_t)n;
+	}
+	return 0;
+}
+
+void
+bench_run_fast(struct bench_worker *w)
+{
+	const struct bench_cfg *cfg = w->cfg;
+	struct bench_conn *c = &w->conns[0];
+	int64_t now = skit_now_ns(), end = 0;
+	int64_t warm_end = now + cfg->warmup_ms * 1000000;
+
+	if (fast_open(w, c) < 0) {
+		w->err = w->conn_err;
+		w->errrec = w->conn_errrec;
+		return;
+	}
+	for (;;) {
+		int r;
+
+		if (atomic_load(&w->abort) || w->err)
+			break;
+		if (!w->counting && now >= warm_end) {
+			w->counting = true;
+			w->t_count = now;
+			if (!w->quota && cfg->duration_ms > 0)
+				end = now + cfg->duration_ms * 1000000;
+		}
+		if ((end && now >= end) || (w->quota && w->done >= w->quota)) {
+			w->t_end = now;
+			break;
+		}
+		c->seq = ((uint64_t)c->idx << 40) | ++w->seqno;
+		c->counted = w->counting;
+		bench_stamp(w->sbuf, (size_t)cfg->size, c->seq);
+		c->t0 = now;
+		atomic_store(&w->inflight_t0, now);
+		r = fast_exchange(w, c);
+		atomic_store(&w->inflight_t0, 0);
+		if (r < 0)
+			break;
+		now = skit_now_ns();
+		if (!c->counted)
+			continue;
+		w->done++;
+		if (r == 1) {
+			atomic_fetch_add_explicit(&w->live.lost, 1,
+						  memory_order_relaxed);
+			continue;
+		}
+		{
+			skit_hist_record(w->hist, (uint64_t)(now - c->t0));
+			atomic_fetch_add_explicit(&w->live.requests, 1,
+						  memory_order_relaxed);
+			atomic_fetch_add_explicit(&w->live.tx, cfg->size,
+						  memory_order_relaxed);
+			atomic_fetch_add_explicit(&w->live.rx, cfg->size,
+						  memory_order_relaxed);
+		}
+	}
+	if (!w->t_end)
+		w->t_end = skit_now_ns();
+	fast_close(w, c);
+}
+
+void
+bench_watchdog(const struct bench_cfg *cfg, struct bench_worker *w)
+{
+	int64_t now = skit_now_ns(), lim = cfg->timeout_ms * 1000000;
+
+	for (int t = 0; t < cfg->threads; t++) {
+		struct bench_worker *x = &w[t];
+		int64_t t0;
+
+		if (!x->fast)
+			continue;
+		t0 = atomic_load(&x->inflight_t0);
+		if (!t0 || now - t0 < lim || atomic_load(&x->wd_fired))
+			continue;
+		pthread_mutex_lock(&x->fdlock);
+		if (x->fast_fd >= 0 && atomic_load(&x->inflight_t0) == t0) {
+			atomic_store(&x->wd_fired, true);
+			skit_shutdown(x->fast_fd, SHUT_RDWR);
+		}
+		pthread_mutex_unlock(&x->fdlock);
+	}
+}

@@ -1,0 +1,116 @@
+/*
+ * sock_netlink.c - the NETLINK_ROUTE socket calls: open (with multicast
+ * groups for --watch), dump requests and reads.
+ */
+#include "skit/io.h"
+#include "skit/nl.h"
+#include "skit/sock.h"
+
+#include <errno.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define NL_BUF (64 * 1024)
+
+int
+skit_nl_open(unsigned groups, struct skit_err *err)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	int fd, one = 1;
+
+	fd = skit_socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE, false);
+	if (fd < 0)
+		return skit_err_set(err, fd, "socket", "netlink:route");
+	if (groups & SKIT_NL_GROUP_LINK)
+		sa.nl_groups |= RTMGRP_LINK;
+	if (groups & SKIT_NL_GROUP_ADDR)
+		sa.nl_groups |= RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR;
+	/* Extended ACKs make errors say what was wrong; optional. */
+	(void)setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = -errno;
+
+		skit_close(fd);
+		return skit_err_set(err, e, "bind", "netlink:route");
+	}
+	skit__trace("bind(%d, netlink groups 0x%x) = 0", fd, sa.nl_groups);
+	return fd;
+}
+
+static int
+send_dump(int fd, enum skit_nl_what what, uint32_t seq)
+{
+	struct {
+		struct nlmsghdr h;
+		union {
+			struct ifinfomsg link;
+			struct ifaddrmsg addr;
+		} u;
+	} req;
+	struct sockaddr_nl to = { .nl_family = AF_NETLINK };
+	ssize_t n;
+
+	memset(&req, 0, sizeof(req));
+	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	req.h.nlmsg_seq = seq;
+	if (what == SKIT_NL_LINK) {
+		req.h.nlmsg_type = RTM_GETLINK;
+		req.h.nlmsg_len = NLMSG_LENGTH(sizeof(req.u.link));
+		req.u.link.ifi_family = AF_UNSPEC;
+	} else {
+		req.h.nlmsg_type = RTM_GETADDR;
+		req.h.nlmsg_len = NLMSG_LENGTH(sizeof(req.u.addr));
+		req.u.addr.ifa_family = AF_UNSPEC;
+	}
+	n = skit_sendto(fd, &req, req.h.nlmsg_len, 0, (struct sockaddr *)&to,
+			sizeof(to));
+	return n < 0 ? (int)n : 0;
+}
+
+int
+skit_nl_dump(int fd, enum skit_nl_what what, skit_nl_cb cb, void *data)
+{
+	uint8_t *buf = malloc(NL_BUF);
+	int r;
+
+	if (!buf)
+		return -ENOMEM;
+	r = send_dump(fd, what, (uint32_t)what);
+	while (r == 0) {
+		ssize_t n = skit_recvfrom(fd, buf, NL_BUF, 0, NULL, NULL);
+
+		if (n < 0) {
+			r = (int)n;
+			break;
+		}
+		if (n == 0) {
+			r = -EPROTO;
+			break;
+		}
+		r = skit_nl_parse(buf, (size_t)n, cb, data);
+	}
+	free(buf);
+	return r == 1 ? 0 : r;
+}
+
+int
+skit_nl_read(int fd, skit_nl_cb cb, void *data)
+{
+	uint8_t *buf = malloc(NL_BUF);
+	ssize_t n;
+	int r;
+
+	if (!buf)
+		return -ENOMEM;
+	n = skit_recvfrom(fd, buf, NL_BUF, 0, NULL, NULL);
+	if (n < 0)
+		r = (int)n;
+	else
+		r = skit_nl_parse(buf, (size_t)n, cb, data);
+	free(buf);
+	return r == 1 ? 0 : r;
+}

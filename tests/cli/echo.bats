@@ -1,0 +1,233 @@
+#!/usr/bin/env bats
+# skit echo: every kind answers exactly, many clients, held connections,
+# graceful SIGTERM, SO_REUSEPORT only when asked, --discard/--source,
+# --max-conns. Clients: tests/cli/echo_peer.py and skit bench, always in
+# another process than the server.
+load helpers
+
+PEER="$BATS_TEST_DIRNAME/echo_peer.py"
+
+setup() {
+	need_cmd python3
+}
+
+teardown() {
+	bg_cleanup
+}
+
+@test "echo --help documents the options" {
+	run "$SKIT" echo --help
+	[ "$status" -eq 0 ]
+	for o in --discard --source --threads --max-conns --reuseport --grace --json; do
+		[[ "$output" == *"$o"* ]]
+	done
+}
+
+@test "echo: usage errors exit 2" {
+	run "$SKIT" echo
+	[ "$status" -eq 2 ]
+	run "$SKIT" echo file:/tmp/x
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"echo server needs"* ]]
+	run "$SKIT" echo --threads 0 tcp:127.0.0.1:0
+	[ "$status" -eq 2 ]
+	run "$SKIT" echo 'tcp:127.0.0.1'
+	[ "$status" -eq 2 ]
+}
+
+@test "echo tcp4 and udp4: exact echo of 0 (udp), 1, 1000 and 64 KiB" {
+	for a in tcp:127.0.0.1:0 udp:127.0.0.1:0; do
+		skit_bg -v echo -t 2 "$a"
+		run timeout 20 python3 "$PEER" exact "$BG_ADDR"
+		[ "$status" -eq 0 ] || { echo "$output"; false; }
+	done
+}
+
+@test "echo tcp6 and udp6: exact echo" {
+	need_ipv6
+	for a in 'tcp6:[::1]:0' 'udp6:[::1]:0'; do
+		skit_bg -v echo -t 2 "$a"
+		[[ "$BG_ADDR" == *"[::1]"* ]]
+		run timeout 20 python3 "$PEER" exact "$BG_ADDR"
+		[ "$status" -eq 0 ] || { echo "$output"; false; }
+	done
+}
+
+@test "echo PORT: tcp on every address, dual-stack, several threads" {
+	need_ipv6
+	skit_bg -v echo -t 2 0
+	[[ "$BG_ADDR" == "tcp:[::]:"* ]]
+	run timeout 20 python3 "$PEER" exact "tcp:127.0.0.1:$BG_PORT"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	run timeout 20 python3 "$PEER" exact "tcp:[::1]:$BG_PORT"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+}
+
+@test "echo unix path and abstract x stream/dgram/seqpacket: exact echo" {
+	for k in unix unix-dgram unix-seqpacket; do
+		for t in "$BATS_TEST_TMPDIR/$k.sock" "@skit-echo-test-$$-$k"; do
+			skit_bg -v echo -t 2 "$k:$t"
+			[ "$BG_ADDR" = "$k:$t" ]
+			run timeout 20 python3 "$PEER" exact "$BG_ADDR"
+			[ "$status" -eq 0 ] || { echo "$k:$t: $output"; false; }
+		done
+	done
+}
+
+@test "echo vsock: listens and stops cleanly (no traffic: no vsock loopback here)" {
+	[ -e /dev/vsock ] || skip "no /dev/vsock"
+	skit_bg -v echo -t 2 vsock::0
+	[[ "$BG_ADDR" == vsock:* ]]
+	kill -TERM "$BG_PID"
+	wait_exit "$BG_PID" 10
+	[ "$WAIT_RC" -eq 0 ]
+	grep -q "echo: 0 connections" "$BG_ERR"
+}
+
+@test "echo: 1,000 concurrent connections through --threads 2, none mixed" {
+	skit_bg -v echo --threads 2 tcp:127.0.0.1:0
+	run timeout 60 python3 "$PEER" many "$BG_ADDR" 1000
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[[ "$output" == "ok 1000 connections" ]]
+}
+
+@test "echo: 10,000 held connections, all served (client in another process)" {
+	ulimit -n 20000 || skip "cannot raise the fd limit to 20000"
+	skit_bg -v echo --threads 2 tcp:127.0.0.1:0
+	run --separate-stderr timeout 120 "$SKIT" bench --mode conns \
+		--conns 10000 --size 8 --duration 0.2 --threads 2 --json "$BG_ADDR"
+	[ "$status" -eq 0 ] || { echo "$output $stderr"; false; }
+	[ "$(echo "$output" | jq .opened)" -eq 10000 ]
+	[ "$(echo "$output" | jq .served)" -eq 10000 ]
+	[ "$(echo "$output" | jq .failed)" -eq 0 ]
+	[ "$(echo "$output" | jq .closed_by_server)" -eq 0 ]
+	[ "$(echo "$output" | jq .held)" -eq 10000 ]
+}
+
+@test "echo: SIGTERM mid-transfer: in-flight echoes complete, exit 0" {
+	for a in tcp:127.0.0.1:0 "unix:@skit-echo-term-$$"; do
+		skit_bg -v echo --threads 2 "$a"
+		pid=$BG_PID
+		run timeout 30 python3 "$PEER" midway "$BG_ADDR" 20 "$pid"
+		[ "$status" -eq 0 ] || { echo "$output"; false; }
+		wait_exit "$pid" 15
+		[ "$WAIT_RC" -eq 0 ]
+		grep -q "echo: 20 connections (0 rejected), 5242880 bytes in, 5242880 bytes out" "$BG_ERR"
+	done
+}
+
+@test "echo: SIGTERM stops udp and unix-dgram servers (exit 0, totals)" {
+	for a in udp:127.0.0.1:0 "unix-dgram:@skit-echo-dterm-$$"; do
+		skit_bg -v echo -t 2 "$a"
+		run timeout 30 "$SKIT" bench -m rr -r 300 -c 3 --json "$BG_ADDR"
+		[ "$status" -eq 0 ]
+		[ "$(echo "$output" | jq .requests)" -eq 300 ]
+		kill -TERM "$BG_PID"
+		wait_exit "$BG_PID" 10
+		[ "$WAIT_RC" -eq 0 ]
+		grep -q "300 messages in, 300 out, 0 dropped" "$BG_ERR"
+	done
+}
+
+@test "echo: after SIGTERM new clients are refused; socket file removed" {
+	sock=$BATS_TEST_TMPDIR/e.sock
+	skit_bg -v echo -t 1 --grace 5 "unix:$sock"
+	[ -S "$sock" ]
+	kill -TERM "$BG_PID"
+	wait_exit "$BG_PID" 10
+	[ "$WAIT_RC" -eq 0 ]
+	[ ! -e "$sock" ]
+	run timeout 10 "$SKIT" bench -m rr -r 1 "unix:$sock"
+	[ "$status" -eq 4 ]
+}
+
+@test "echo: idle connections get --grace, then the server exits 0" {
+	skit_bg -v echo -t 1 --grace 0.3 tcp:127.0.0.1:0
+	# A client that is answered, then idles for 20 s holding the line.
+	python3 -c '
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"hi")
+assert s.recv(2) == b"hi"
+print("answered", flush=True)
+time.sleep(20)
+' "$BG_PORT" >"$BATS_TEST_TMPDIR/idle.out" 2>&1 &
+	cpid=$!
+	for i in $(seq 1 100); do
+		grep -q answered "$BATS_TEST_TMPDIR/idle.out" && break
+		sleep 0.05
+	done
+	grep -q answered "$BATS_TEST_TMPDIR/idle.out"
+	kill -TERM "$BG_PID"
+	wait_exit "$BG_PID" 10
+	kill "$cpid" 2>/dev/null || true
+	wait "$cpid" 2>/dev/null || true
+	[ "$WAIT_RC" -eq 0 ]
+	grep -q "echo: 1 connections" "$BG_ERR"
+}
+
+@test "echo: a second server on the same port is refused unless --reuseport" {
+	for t in 1 2; do
+		skit_bg -v echo -t "$t" tcp:127.0.0.1:0
+		run timeout 10 "$SKIT" echo -t "$t" "tcp:127.0.0.1:$BG_PORT"
+		[ "$status" -ne 0 ]
+		[[ "$output" == *"Address already in use"* ]]
+		[[ "$output" == *"--reuseport"* ]]
+		bg_cleanup
+	done
+	skit_bg -v echo -t 2 --reuseport udp:127.0.0.1:0
+	port=$BG_PORT
+	run timeout 10 "$SKIT" echo -t 1 "udp:127.0.0.1:$port"
+	[ "$status" -ne 0 ]
+	skit_bg -v echo -t 1 --reuseport "udp:127.0.0.1:$port"
+	[ "$BG_PORT" = "$port" ]
+}
+
+@test "echo: a live unix socket is not taken over" {
+	skit_bg -v echo -t 1 "unix:@skit-echo-dup-$$"
+	run timeout 10 "$SKIT" echo -t 1 "unix:@skit-echo-dup-$$"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"in use"* ]]
+}
+
+@test "echo --discard drops data; --source sends the chargen pattern" {
+	skit_bg -v echo --discard -t 1 tcp:127.0.0.1:0
+	run bash -c "head -c 100000 /dev/zero | timeout 10 nc -q 1 127.0.0.1 $BG_PORT | wc -c"
+	[ "$output" -eq 0 ]
+	skit_bg -v echo --source -t 1 tcp:127.0.0.1:0
+	run bash -c "timeout 10 nc -d 127.0.0.1 $BG_PORT | head -c 148"
+	[ "${lines[0]}" = ' !"#$%&'"'"'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\]^_`abcdefg'$'\r' ]
+	[ "${lines[1]:0:3}" = '!"#' ]
+}
+
+@test "echo --max-conns: extra connections are closed at once" {
+	skit_bg -v echo -t 2 --max-conns 3 tcp:127.0.0.1:0
+	run --separate-stderr timeout 30 "$SKIT" bench -m conns -n 10 -s 4 -d 0.2 --json "$BG_ADDR"
+	[ "$status" -eq 1 ]
+	[ "$(echo "$output" | jq .served)" -eq 3 ]
+	[ "$(echo "$output" | jq .closed_by_server)" -eq 7 ]
+	kill -TERM "$BG_PID"
+	wait_exit "$BG_PID" 10
+	grep -q "(7 rejected)" "$BG_ERR"
+}
+
+@test "echo -v: raises the fd limit and says so; --json totals" {
+	(
+		ulimit -S -n 1024
+		ulimit -H -n 4096
+		exec "$SKIT" -v echo -t 1 --json tcp:127.0.0.1:0 \
+			>"$BATS_TEST_TMPDIR/j.out" 2>"$BATS_TEST_TMPDIR/j.err"
+	) &
+	pid=$!
+	for i in $(seq 1 100); do
+		grep -q "listening on" "$BATS_TEST_TMPDIR/j.err" 2>/dev/null && break
+		sleep 0.05
+	done
+	grep -q "open-file limit raised from 1024 to 4096" "$BATS_TEST_TMPDIR/j.err"
+	kill -TERM "$pid"
+	wait_exit "$pid" 10
+	[ "$WAIT_RC" -eq 0 ]
+	json_valid "$BATS_TEST_TMPDIR/j.out"
+	[ "$(head -1 "$BATS_TEST_TMPDIR/j.out" | jq -r .event)" = listening ]
+	[ "$(tail -1 "$BATS_TEST_TMPDIR/j.out" | jq -r .event)" = totals ]
+}

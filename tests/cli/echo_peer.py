@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""tests/cli/echo_peer.py - test clients for echo.bats (not a test itself).
+
+  echo_peer.py exact ADDR          messages of 0 (datagrams), 1, 1000 and
+                                   64 KiB bytes come back unchanged
+  echo_peer.py many ADDR N         N connections at once, distinct
+                                   payloads, none mixed
+  echo_peer.py midway ADDR N PID   N connections each send 256 KiB in
+                                   pieces; after the first echoes, SIGTERM
+                                   PID; every byte must still come back
+
+ADDR is skit's form (tcp:127.0.0.1:P, udp:[::1]:P, unix:/p, unix:@n,
+unix-dgram:..., unix-seqpacket:...). Exit 0 on success, 1 with a message.
+"""
+import os
+import selectors
+import signal
+import socket
+import sys
+import time
+
+DEADLINE = 30.0
+
+
+def parse(addr):
+    kind, _, target = addr.partition(":")
+    if kind in ("tcp", "udp", "tcp4", "tcp6", "udp4", "udp6"):
+        host, _, port = target.rpartition(":")
+        fam = socket.AF_INET
+        if host.startswith("["):
+            host, fam = host[1:-1], socket.AF_INET6
+        typ = socket.SOCK_STREAM if kind.startswith("tcp") else socket.SOCK_DGRAM
+        return fam, typ, (host, int(port))
+    typ = {"unix": socket.SOCK_STREAM, "unix-dgram": socket.SOCK_DGRAM,
+           "unix-seqpacket": socket.SOCK_SEQPACKET}[kind]
+    name = "\0" + target[1:] if target.startswith("@") else target
+    return socket.AF_UNIX, typ, name
+
+
+def connect(addr):
+    fam, typ, sa = parse(addr)
+    s = socket.socket(fam, typ)
+    if fam == socket.AF_UNIX and typ == socket.SOCK_DGRAM:
+        s.bind("")  # autobind: the server needs a name to answer to
+    s.settimeout(10)
+    s.connect(sa)
+    return s, typ
+
+
+def fail(msg):
+    print("echo_peer: " + msg, file=sys.stderr)
+    sys.exit(1)
+
+
+def recv_exact(s, n):
+    buf = bytearray()
+    while len(buf) < n:
+        b = s.recv(n - len(buf))
+        if not b:
+            fail("EOF after %d of %d bytes" % (len(buf), n))
+        buf += b
+    return bytes(buf)
+
+
+def exact(addr):
+    s, typ = connect(addr)
+    big = 65507 if addr.startswith("udp") else 65536
+    sizes = [1, 1000, big]
+    if typ == socket.SOCK_DGRAM:
+        sizes = [0] + sizes
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+    for n in sizes:
+        msg = os.urandom(n)
+        s.sendall(msg) if typ == socket.SOCK_STREAM else s.send(msg)
+        if typ == socket.SOCK_STREAM:
+            got = recv_exact(s, n)
+        else:
+            got = s.recv(big + 1)
+        if got != msg:
+            fail("%d-byte message came back as %d different bytes"
+                 % (n, len(got)))
+    if typ == socket.SOCK_STREAM:
+        s.shutdown(socket.SHUT_WR)
+        if s.recv(1) != b"":
+            fail("data after the echo")
+    s.close()
+    print("ok %s %s" % (addr, sizes))
+
+
+def run_conns(addr, conns, payloads, on_progress=None):
+    """Send each payload on its connection (in pieces), read it back."""
+    sel = selectors.DefaultSelector()
+    state = {}
+    for s, p in zip(conns, payloads):
+        s.setblocking(False)
+        state[s] = [p, 0, bytearray()]  # payload, sent, received
+        sel.register(s, selectors.EVENT_READ | selectors.EVENT_WRITE)
+    left = len(conns)
+    end = time.monotonic() + DEADLINE
+    while left:
+        if time.monotonic() > end:
+            fail("timed out with %d connections unfinished" % left)
+        for key, ev in sel.select(1.0):
+            s = key.fileobj
+            p, sent, got = state[s]
+            if ev & selectors.EVENT_WRITE and sent < len(p):
+                try:
+                    sent += s.send(p[sent:sent + 16384])
+                except BlockingIOError:
+                    pass
+                state[s][1] = sent
+                if sent == len(p):
+                    sel.modify(s, selectors.EVENT_READ)
+            if ev & selectors.EVENT_READ:
+                try:
+                    b = s.recv(65536)
+                except BlockingIOError:
+                    continue
+                if not b:
+                    fail("EOF after %d of %d bytes" % (len(got), len(p)))
+                got += b
+                if p[:len(got)] != bytes(got):
+                    fail("payload mixed up at byte %d" % len(got))
+                if on_progress:
+                    on_progress()
+                if len(got) == len(p):
+                    sel.unregister(s)
+                    s.close()
+                    left -= 1
+
+
+def many(addr, n):
+    conns = []
+    for i in range(n):
+        s, _ = connect(addr)
+        conns.append(s)
+    payloads = [(b"conn-%06d:" % i) * (50 + i % 50) for i in range(n)]
+    run_conns(addr, conns, payloads)
+    print("ok %d connections" % n)
+
+
+def midway(addr, n, pid):
+    conns = [connect(addr)[0] for _ in range(n)]
+    payloads = [os.urandom(256 * 1024) for _ in range(n)]
+    sent = []
+
+    def progress():
+        if not sent:
+            os.kill(pid, signal.SIGTERM)
+            sent.append(1)
+    run_conns(addr, conns, payloads, progress)
+    if not sent:
+        fail("never signalled")
+    print("ok %d connections completed across SIGTERM" % n)
+
+
+def main():
+    cmd, addr = sys.argv[1], sys.argv[2]
+    if cmd == "exact":
+        exact(addr)
+    elif cmd == "many":
+        many(addr, int(sys.argv[3]))
+    elif cmd == "midway":
+        midway(addr, int(sys.argv[3]), int(sys.argv[4]))
+    else:
+        fail("unknown command " + cmd)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,259 @@
+#!/usr/bin/env bats
+# skit ping: ICMP echo over raw and datagram sockets, errors from routers,
+# loss, the permission hint, JSON. Namespaces are created and deleted
+# here; the host's sysctls are never touched.
+load helpers
+load netns_low
+
+teardown() {
+	bg_cleanup
+	ns_cleanup
+	public_cleanup
+}
+
+@test "ping 127.0.0.1 -c 3 over a raw socket: replies and summary" {
+	need_root
+	run "$SKIT" ping --raw -c 3 -i 0.2 -W 1 127.0.0.1
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c '^64 bytes from 127.0.0.1: icmp_seq=[123] ttl=64 time=' <<<"$output")" -eq 3 ]
+	[[ "$output" == *"--- 127.0.0.1 ping statistics ---"* ]]
+	[[ "$output" == *"3 packets transmitted, 3 received, 0% packet loss"* ]]
+	[[ "$output" =~ rtt\ min/avg/max/mdev\ =\ [0-9.]+/[0-9.]+/[0-9.]+/[0-9.]+\ ms ]]
+	[[ "$output" =~ rtt\ p50/p90/p99\ =\ [0-9.]+/[0-9.]+/[0-9.]+\ ms ]]
+}
+
+@test "ping ::1 -c 3 over a raw socket, JSON" {
+	need_root
+	need_ipv6
+	run --separate-stderr "$SKIT" ping --raw --json -c 3 -i 0.2 -W 1 ::1
+	[ "$status" -eq 0 ]
+	echo "$output" >"$BATS_TEST_TMPDIR/out"
+	json_valid "$BATS_TEST_TMPDIR/out"
+	[ "$(jq -c 'select(.type=="reply") | .seq' <<<"$output" | tr '\n' ' ')" = "1 2 3 " ]
+	s=$(jq -c 'select(.type=="summary")' <<<"$output")
+	[ "$(jq -r .socket <<<"$s")" = raw ]
+	[ "$(jq -r .transmitted <<<"$s")" = 3 ]
+	[ "$(jq -r .received <<<"$s")" = 3 ]
+	[ "$(jq -r .loss_pct <<<"$s")" = 0 ]
+	[ "$(jq -r '.rtt_ms.p99 >= .rtt_ms.p50' <<<"$s")" = true ]
+}
+
+@test "datagram socket path, unprivileged, inside a namespace (v4 and v6)" {
+	need_netns
+	command -v setpriv >/dev/null || skip "needs setpriv"
+	ns_new D
+	public_skit
+	# ping_group_range is per network namespace: raise it in ours only.
+	ip netns exec "$NS_D" sysctl -qw net.ipv4.ping_group_range="0 2147483647"
+	for target in 127.0.0.1 ::1; do
+		run ip netns exec "$NS_D" setpriv --reuid=65534 --regid=65534 \
+			--clear-groups --inh-caps=-all --bounding-set=-all \
+			"$SKIT_PUBLIC" ping --json -c 3 -i 0.2 -W 1 "$target"
+		echo "$output"
+		[ "$status" -eq 0 ]
+		s=$(jq -c 'select(.type=="summary")' <<<"$output")
+		[ "$(jq -r .socket <<<"$s")" = dgram ]
+		[ "$(jq -r .received <<<"$s")" = 3 ]
+		# The kernel rewrote the identifier; replies still matched.
+		[ "$(jq -c 'select(.type=="reply")' <<<"$output" | wc -l)" -eq 3 ]
+	done
+}
+
+@test "no ICMP socket allowed: says what was tried, hints, exit 6" {
+	need_netns
+	command -v setpriv >/dev/null || skip "needs setpriv"
+	ns_new H
+	public_skit
+	ip netns exec "$NS_H" sysctl -qw net.ipv4.ping_group_range="1 0"
+	run ip netns exec "$NS_H" setpriv --reuid=65534 --regid=65534 \
+		--clear-groups --inh-caps=-all --bounding-set=-all \
+		"$SKIT_PUBLIC" ping -c 1 127.0.0.1
+	echo "$output"
+	[ "$status" -eq 6 ]
+	[[ "$output" == *"datagram: Permission denied"* ]]
+	[[ "$output" == *"raw: Operation not permitted"* ]]
+	[[ "$output" == *"hint:"*"ping_group_range"* ]]
+	[[ "$output" == *"hint:"*"CAP_NET_RAW"* ]]
+}
+
+@test "veth pair: ping the peer (v4 and v6, both sockets)" {
+	need_netns
+	ns_pair
+	ip netns exec "$NS_A" sysctl -qw net.ipv4.ping_group_range="0 2147483647"
+	for sock in --raw --dgram; do
+		run ip netns exec "$NS_A" "$SKIT" ping $sock -c 2 -i 0.2 -W 1 10.77.0.2
+		echo "$output"
+		[ "$status" -eq 0 ]
+		[[ "$output" == *"2 packets transmitted, 2 received"* ]]
+		run ip netns exec "$NS_A" "$SKIT" ping $sock -c 2 -i 0.2 -W 1 fd77::2
+		echo "$output"
+		[ "$status" -eq 0 ]
+		[[ "$output" == *"64 bytes from fd77::2: icmp_seq=1 ttl=64"* ]]
+	done
+}
+
+@test "an address nobody holds on the peer's subnet: 100% loss, exit 1" {
+	need_netns
+	ns_pair
+	run ip netns exec "$NS_A" "$SKIT" ping -c 2 -i 0.2 -W 1 10.77.0.99
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"2 packets transmitted, 0 received"*"100% packet loss"* ]]
+	[[ "$output" != *"bytes from"* ]]
+}
+
+@test "TTL 1 through a router namespace: time exceeded from the router" {
+	need_netns
+	ns_routed
+	ip netns exec "$NS_A" sysctl -qw net.ipv4.ping_group_range="0 2147483647"
+	# Sanity: the far side answers with the default TTL.
+	run ip netns exec "$NS_A" "$SKIT" ping -c 1 -W 1 10.78.2.1
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"ttl=63"* ]]
+	for sock in --raw --dgram; do
+		run ip netns exec "$NS_A" "$SKIT" ping $sock -t 1 -c 2 -i 0.2 -W 1 10.78.2.1
+		echo "$output"
+		[ "$status" -eq 1 ]
+		[[ "$output" == *"From 10.78.1.2 icmp_seq=1 Time to live exceeded"* ]]
+		[[ "$output" == *"0 received, +2 errors, 100% packet loss"* ]]
+	done
+	# Warm the neighbour caches first: the router drops the ICMPv6 error
+	# for a packet that arrives while it still resolves the sender.
+	ip netns exec "$NS_A" "$SKIT" ping -c 2 -i 0.2 -W 1 fd78:2::1 >/dev/null || true
+	run ip netns exec "$NS_A" "$SKIT" ping --json -t 1 -c 1 -W 1 fd78:2::1
+	echo "$output"
+	[ "$status" -eq 1 ]
+	e=$(jq -c 'select(.type=="error")' <<<"$output")
+	[ "$(jq -r .from <<<"$e")" = fd78:1::2 ]
+	[ "$(jq -r .icmp <<<"$e")" = time-exceeded ]
+}
+
+@test "privileges are dropped once the socket is open" {
+	need_root
+	"$SKIT" ping --raw -c 50 -i 0.2 127.0.0.1 >"$BATS_TEST_TMPDIR/out" 2>&1 &
+	pid=$!
+	BG_PIDS=$pid
+	for i in $(seq 1 100); do
+		grep -q 'bytes from' "$BATS_TEST_TMPDIR/out" && break
+		sleep 0.05
+	done
+	grep -q 'bytes from' "$BATS_TEST_TMPDIR/out"
+	grep '^CapEff' /proc/$pid/status
+	[ "$(awk '/^CapEff/ {print $2}' /proc/$pid/status)" = 0000000000000000 ]
+	[ "$(awk '/^CapPrm/ {print $2}' /proc/$pid/status)" = 0000000000000000 ]
+	# SIGINT ends the run with the summary, like iputils.
+	kill -INT $pid
+	wait_exit $pid 5
+	[ "$WAIT_RC" -eq 0 ]
+	grep -q 'packets transmitted' "$BATS_TEST_TMPDIR/out"
+}
+
+@test "-s, -p, -q, -D and -w" {
+	need_root
+	run "$SKIT" ping --raw -c 2 -i 0.2 -s 100 -p ab12 127.0.0.1
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"PING 127.0.0.1 (127.0.0.1) 100(128) bytes of data."* ]]
+	[[ "$output" == *"108 bytes from 127.0.0.1"* ]]
+	run "$SKIT" ping --raw -q -c 2 -i 0.2 127.0.0.1
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"bytes from"* ]]
+	[[ "$output" == *"2 packets transmitted, 2 received"* ]]
+	run "$SKIT" ping --raw -D -c 1 127.0.0.1
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ \[[0-9]+\.[0-9]{6}\]\ 64\ bytes\ from ]]
+	# -w: stops at the deadline without -c.
+	run "$SKIT" ping --raw -w 0.5 -i 0.2 127.0.0.1
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ ([0-9]+)\ packets\ transmitted ]]
+	[ "${BASH_REMATCH[1]}" -ge 1 ]
+}
+
+@test "usage errors exit 2, a name with -n exits 3" {
+	run "$SKIT" ping
+	[ "$status" -eq 2 ]
+	run "$SKIT" ping -p xyz 127.0.0.1
+	[ "$status" -eq 2 ]
+	run "$SKIT" ping -c 0 127.0.0.1
+	[ "$status" -eq 2 ]
+	run "$SKIT" ping -t 300 127.0.0.1
+	[ "$status" -eq 2 ]
+	run "$SKIT" ping -n -c 1 localhost
+	[ "$status" -eq 3 ]
+	run "$SKIT" ping --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"--deadline"* ]]
+}
+
+ECHO_PY=$BATS_TEST_DIRNAME/echo_low.py
+
+@test "ping tcp:HOST:PORT times handshakes; a closed port is refused (exit 4)" {
+	cmd_bg python3 "$ECHO_PY" tcp 127.0.0.1
+	run "$SKIT" ping -c 3 -i 0.2 "$BG_ADDR"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c "^connected to $BG_ADDR: seq=[123] time=" <<<"$output")" -eq 3 ]
+	[[ "$output" == *"3 packets transmitted, 3 received, 0% packet loss"* ]]
+	[[ "$output" == *"rtt p50/p90/p99 = "* ]]
+	port=${BG_ADDR##*:}
+	kill "$BG_PID"
+	wait "$BG_PID" 2>/dev/null || true
+	run "$SKIT" ping --json -c 2 -i 0.2 "tcp:127.0.0.1:$port"
+	echo "$output"
+	[ "$status" -eq 4 ]
+	[ "$(jq -r 'select(.type=="error") | .error' <<<"$output" | sort -u)" = ECONNREFUSED ]
+}
+
+@test "ping udp: round trips against an echo server; duplicates; v6" {
+	cmd_bg python3 "$ECHO_PY" udp 127.0.0.1 2
+	run "$SKIT" ping -c 3 -i 0.2 -W 1 "$BG_ADDR"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c "^56 bytes from $BG_ADDR: seq=[123] time=" <<<"$output")" -eq 4 ]
+	[[ "$output" == *"seq=2 time="*"(DUP!)"* ]]
+	[[ "$output" == *"3 packets transmitted, 3 received, +1 duplicates, 0% packet loss"* ]]
+	if [ -e /proc/net/if_inet6 ]; then
+		cmd_bg python3 "$ECHO_PY" udp ::1
+		run "$SKIT" ping --json -c 2 -i 0.2 -W 1 -s 20 "$BG_ADDR"
+		[ "$status" -eq 0 ]
+		[ "$(jq -r 'select(.type=="summary") | .received' <<<"$output")" = 2 ]
+		[ "$(jq -r 'select(.type=="reply") | .bytes' <<<"$output" | sort -u)" = 20 ]
+	fi
+}
+
+@test "ping unix: round trips over one connection to an echo server" {
+	cmd_bg python3 "$ECHO_PY" unix "$BATS_TEST_TMPDIR/echo.sock"
+	run "$SKIT" ping -c 3 -i 0.2 -s 100 "unix:$BATS_TEST_TMPDIR/echo.sock"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c "^100 bytes from unix:.*echo.sock: seq=[123] time=" <<<"$output")" -eq 3 ]
+	run "$SKIT" ping -c 1 "unix:$BATS_TEST_TMPDIR/nothing.sock"
+	[ "$status" -eq 4 ]
+}
+
+@test "duplicated replies are marked (DUP!) and counted, not received twice" {
+	need_netns
+	need_cmd nft
+	ns_pair
+	# B's egress copies every echo reply (nft dup), so A gets each twice
+	# or more.
+	ip netns exec "$NS_B" nft -f - <<'NFT' || skip "nft netdev egress dup not available"
+table netdev skit_dup {
+	chain c {
+		type filter hook egress device vb priority 0;
+		ip protocol icmp icmp type echo-reply dup to vb;
+	}
+}
+NFT
+	ip netns exec "$NS_A" sysctl -qw net.ipv4.ping_group_range="0 2147483647"
+	for sock in --raw --dgram; do
+		run ip netns exec "$NS_A" "$SKIT" ping $sock --json -c 3 -i 0.2 -W 1 10.77.0.2
+		echo "$output"
+		[ "$status" -eq 0 ]
+		s=$(jq -c 'select(.type=="summary")' <<<"$output")
+		[ "$(jq -r .received <<<"$s")" = 3 ]
+		[ "$(jq -r .loss_pct <<<"$s")" = 0 ]
+		[ "$(jq -r '.duplicates >= 3' <<<"$s")" = true ]
+		[ "$(jq -c 'select(.type=="reply" and .duplicate==false) | .seq' <<<"$output" | tr '\n' ' ')" = "1 2 3 " ]
+	done
+}

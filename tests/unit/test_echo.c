@@ -1,0 +1,260 @@
+/*
+ * test_echo.c - the echo server core on one loop, driven in-process:
+ * stream echo through the pending-tail path, datagrams (0 bytes
+ * included), discard, max_conns, drain.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "skit/echo.h"
+#include "skit/io.h"
+#include "skit/loop.h"
+#include "skit/sock.h"
+
+struct fixture {
+	struct skit_loop *loop;
+	struct skit_echo *e;
+	int lfd;
+	char name[64];
+};
+
+static int
+open_server(struct fixture *f, const char *kind, enum skit_echo_mode mode,
+	    int max_conns)
+{
+	struct skit_echo_cfg cfg = { .mode = mode, .max_conns = max_conns };
+	struct skit_addr a;
+	char text[128];
+
+	snprintf(f->name, sizeof(f->name), "skit-test-echo-%d-%s",
+		 (int)getpid(), kind);
+	snprintf(text, sizeof(text), "%s:@%s", kind, f->name);
+	assert_int_equal(skit_addr_parse(text, SKIT_ROLE_LISTEN, &a, NULL), 0);
+	f->lfd = skit_open(&a, SKIT_ROLE_LISTEN, SKIT_OPEN_NONBLOCK, NULL, NULL,
+			   NULL, NULL);
+	assert_true(f->lfd >= 0);
+	cfg.type = a.type;
+	assert_int_equal(skit_loop_new(SKIT_LOOP_AUTO, &f->loop), 0);
+	assert_int_equal(skit_echo_new(f->loop, f->lfd, &cfg, &f->e), 0);
+	return 0;
+}
+
+static void
+close_server(struct fixture *f)
+{
+	skit_echo_free(f->e);
+	skit_loop_free(f->loop);
+	close(f->lfd);
+}
+
+static int
+client(struct fixture *f, int type)
+{
+	struct sockaddr_un un = { .sun_family = AF_UNIX };
+	socklen_t len;
+	int fd = socket(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	if (type == SOCK_DGRAM) {
+		/* Autobind, so the server has somewhere to answer. */
+		struct sockaddr_un me = { .sun_family = AF_UNIX };
+
+		assert_int_equal(
+			bind(fd, (struct sockaddr *)&me, sizeof(sa_family_t)),
+			0);
+	}
+	un.sun_path[0] = '\0';
+	memcpy(un.sun_path + 1, f->name, strlen(f->name));
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+			  strlen(f->name));
+	assert_int_equal(connect(fd, (struct sockaddr *)&un, len), 0);
+	return fd;
+}
+
+static void
+pump(struct fixture *f, int n)
+{
+	for (int i = 0; i < n; i++)
+		assert_true(skit_loop_run_once(f->loop, 0) >= 0);
+}
+
+static void
+test_stream_big(void **state)
+{
+	struct fixture f;
+	struct skit_echo_stats st;
+	size_t len = 4u << 20, sent = 0, got = 0;
+	char *out = malloc(len), *in = malloc(len);
+	int fd, rounds = 0;
+
+	(void)state;
+	for (size_t i = 0; i < len; i++)
+		out[i] = (char)(i * 7 + i / 4096);
+	open_server(&f, "unix", SKIT_ECHO_ECHO, 0);
+	fd = client(&f, SOCK_STREAM);
+	/*
+	 * Write more than we read, so the server's writes come up short and
+	 * it has to keep a tail and stop reading.
+	 */
+	while (got < len && rounds++ < 200000) {
+		ssize_t n;
+
+		if (sent < len) {
+			n = skit_write_some(fd, out + sent, len - sent);
+			if (n > 0)
+				sent += (size_t)n;
+		}
+		pump(&f, 1);
+		/* Read only now and then, and not at first. */
+		if (sent < (1u << 20) && rounds % 8)
+			continue;
+		n = skit_read_some(fd, in + got, len - got);
+		if (n > 0)
+			got += (size_t)n;
+	}
+	assert_int_equal(got, len);
+	assert_memory_equal(in, out, len);
+	skit_echo_stats(f.e, &st);
+	assert_int_equal(st.bytes_in, len);
+	assert_int_equal(st.bytes_out, len);
+	assert_int_equal(st.active, 1);
+	close(fd);
+	pump(&f, 4);
+	assert_int_equal(skit_echo_active(f.e), 0);
+	close_server(&f);
+	free(out);
+	free(in);
+}
+
+static void
+test_dgram(void **state)
+{
+	struct fixture f;
+	struct skit_echo_stats st;
+	const size_t sizes[] = { 0, 1, 65536 };
+	char *buf = malloc(70000), *msg = malloc(65536);
+	int fd;
+
+	(void)state;
+	memset(msg, 'x', 65536);
+	open_server(&f, "unix-dgram", SKIT_ECHO_ECHO, 0);
+	fd = client(&f, SOCK_DGRAM);
+	for (size_t i = 0; i < 3; i++) {
+		ssize_t n = -EAGAIN;
+
+		assert_int_equal(skit_write_some(fd, msg, sizes[i]),
+				 (ssize_t)sizes[i]);
+		for (int k = 0; k < 100 && n == -EAGAIN; k++) {
+			pump(&f, 1);
+			n = skit_read_some(fd, buf, 70000);
+		}
+		assert_int_equal(n, (ssize_t)sizes[i]);
+		assert_memory_equal(buf, msg, sizes[i]);
+	}
+	skit_echo_stats(f.e, &st);
+	assert_int_equal(st.msgs_in, 3);
+	assert_int_equal(st.msgs_out, 3);
+	assert_int_equal(st.dropped, 0);
+	/* Drain answers what is queued, then leaves the loop. */
+	assert_int_equal(skit_write_some(fd, "late", 4), 4);
+	skit_echo_drain(f.e);
+	assert_int_equal(skit_read_some(fd, buf, 100), 4);
+	close(fd);
+	close_server(&f);
+	free(buf);
+	free(msg);
+}
+
+static void
+test_discard_and_max_conns(void **state)
+{
+	struct fixture f;
+	struct skit_echo_stats st;
+	char buf[16];
+	int a, b;
+
+	(void)state;
+	open_server(&f, "unix-seqpacket", SKIT_ECHO_DISCARD, 1);
+	a = client(&f, SOCK_SEQPACKET);
+	b = client(&f, SOCK_SEQPACKET);
+	pump(&f, 6);
+	assert_int_equal(skit_write_some(a, "hello", 5), 5);
+	pump(&f, 3);
+	/* Discarded: nothing comes back on a; b was closed at once. */
+	assert_int_equal(skit_read_some(a, buf, sizeof(buf)), -EAGAIN);
+	assert_int_equal(skit_read_some(b, buf, sizeof(buf)), 0);
+	skit_echo_stats(f.e, &st);
+	assert_int_equal(st.conns, 1);
+	assert_int_equal(st.rejected, 1);
+	assert_int_equal(st.msgs_in, 1);
+	assert_int_equal(st.bytes_out, 0);
+	/* Drain: no new connections, a keeps being served. */
+	skit_echo_drain(f.e);
+	assert_int_equal(skit_echo_active(f.e), 1);
+	close(a);
+	close(b);
+	pump(&f, 3);
+	assert_int_equal(skit_echo_active(f.e), 0);
+	close_server(&f);
+}
+
+/* The loop-less datagram server: with stop already set it answers what
+ * is queued, then returns. */
+static void
+test_dgram_serve_drains(void **state)
+{
+	struct fixture f;
+	struct skit_echo_cfg cfg = { .mode = SKIT_ECHO_ECHO,
+				     .type = SOCK_DGRAM };
+	struct skit_echo_stats st;
+	struct skit_addr a;
+	atomic_bool stop = true;
+	char text[128], buf[64];
+	int fd;
+
+	(void)state;
+	snprintf(f.name, sizeof(f.name), "skit-test-echo-%d-block",
+		 (int)getpid());
+	snprintf(text, sizeof(text), "unix-dgram:@%s", f.name);
+	assert_int_equal(skit_addr_parse(text, SKIT_ROLE_LISTEN, &a, NULL), 0);
+	f.lfd = skit_open(&a, SKIT_ROLE_LISTEN, 0, NULL, NULL, NULL, NULL);
+	assert_true(f.lfd >= 0);
+	fd = client(&f, SOCK_DGRAM);
+	assert_int_equal(skit_write_some(fd, "one", 3), 3);
+	assert_int_equal(skit_write_some(fd, "", 0), 0);
+	assert_int_equal(skit_write_some(fd, "three", 5), 5);
+	assert_int_equal(skit_echo_dgram_serve(f.lfd, &cfg, &stop, &st), 0);
+	assert_int_equal(st.msgs_in, 3);
+	assert_int_equal(st.msgs_out, 3);
+	assert_int_equal(st.bytes_out, 8);
+	assert_int_equal(skit_read_some(fd, buf, sizeof(buf)), 3);
+	assert_int_equal(skit_read_some(fd, buf, sizeof(buf)), 0);
+	assert_int_equal(skit_read_some(fd, buf, sizeof(buf)), 5);
+	assert_memory_equal(buf, "three", 5);
+	close(fd);
+	close(f.lfd);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_stream_big),
+		cmocka_unit_test(test_dgram),
+		cmocka_unit_test(test_discard_and_max_conns),
+		cmocka_unit_test(test_dgram_serve_drains),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

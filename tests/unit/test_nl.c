@@ -1,0 +1,264 @@
+/*
+ * test_nl.c - the NETLINK_ROUTE parser: links, addresses, dumps, errors,
+ * and every kind of length field that lies.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if_addr.h>
+#include <linux/if_link.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "skit/nl.h"
+
+/* A message builder over a byte buffer. */
+struct mb {
+	uint8_t buf[4096];
+	size_t len;
+	size_t msg; /* offset of the open message */
+};
+
+static void
+msg_begin(struct mb *b, uint16_t type, const void *body, size_t blen)
+{
+	struct nlmsghdr h = { 0 };
+
+	b->msg = b->len;
+	h.nlmsg_type = type;
+	memcpy(b->buf + b->len, &h, sizeof(h));
+	b->len += NLMSG_HDRLEN;
+	memcpy(b->buf + b->len, body, blen);
+	b->len += NLMSG_ALIGN(blen);
+}
+
+static void
+attr(struct mb *b, uint16_t type, const void *data, size_t dlen)
+{
+	struct rtattr a = { .rta_len = (unsigned short)RTA_LENGTH(dlen),
+			    .rta_type = type };
+
+	memcpy(b->buf + b->len, &a, sizeof(a));
+	memset(b->buf + b->len + sizeof(a), 0, RTA_SPACE(dlen) - sizeof(a));
+	memcpy(b->buf + b->len + sizeof(a), data, dlen);
+	b->len += RTA_SPACE(dlen);
+}
+
+static void
+msg_end(struct mb *b)
+{
+	uint32_t len = (uint32_t)(b->len - b->msg);
+
+	memcpy(b->buf + b->msg, &len, sizeof(len));
+}
+
+static void
+build_dump(struct mb *b)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC,
+				 .ifi_index = 3,
+				 .ifi_type = 1,
+				 .ifi_flags = 0x1003 };
+	struct ifaddrmsg ifa = { .ifa_family = AF_INET,
+				 .ifa_prefixlen = 24,
+				 .ifa_scope = RT_SCOPE_UNIVERSE,
+				 .ifa_index = 3 };
+	uint8_t mac[6] = { 0x02, 0, 0, 0, 0, 0x01 }, oper = 6;
+	uint32_t mtu = 1500;
+	uint8_t a4[4], a6[16];
+	uint8_t kind[64];
+	struct mb k = { 0 };
+
+	memset(b, 0, sizeof(*b));
+	msg_begin(b, RTM_NEWLINK, &ifi, sizeof(ifi));
+	attr(b, IFLA_IFNAME, "veth0", 6);
+	attr(b, IFLA_MTU, &mtu, 4);
+	attr(b, IFLA_ADDRESS, mac, 6);
+	attr(b, IFLA_OPERSTATE, &oper, 1);
+	attr(&k, IFLA_INFO_KIND, "veth", 5);
+	memcpy(kind, k.buf, k.len);
+	attr(b, IFLA_LINKINFO, kind, k.len);
+	msg_end(b);
+
+	msg_begin(b, RTM_NEWADDR, &ifa, sizeof(ifa));
+	inet_pton(AF_INET, "10.1.2.3", a4);
+	attr(b, IFA_ADDRESS, a4, 4);
+	attr(b, IFA_LOCAL, a4, 4);
+	attr(b, IFA_LABEL, "veth0", 6);
+	msg_end(b);
+
+	ifa.ifa_family = AF_INET6;
+	ifa.ifa_prefixlen = 64;
+	ifa.ifa_scope = RT_SCOPE_LINK;
+	msg_begin(b, RTM_NEWADDR, &ifa, sizeof(ifa));
+	inet_pton(AF_INET6, "fe80::1", a6);
+	attr(b, IFA_ADDRESS, a6, 16);
+	msg_end(b);
+
+	msg_begin(b, NLMSG_DONE, &mtu, 4);
+	msg_end(b);
+}
+
+struct seen {
+	int links, addrs;
+	struct skit_nl_link link;
+	struct skit_nl_addr addr[4];
+};
+
+static int
+collect(const struct skit_nl_event *ev, void *data)
+{
+	struct seen *s = data;
+
+	if (ev->what == SKIT_NL_LINK) {
+		s->link = ev->u.link;
+		s->links++;
+	} else if (s->addrs < 4) {
+		s->addr[s->addrs++] = ev->u.addr;
+	}
+	return 0;
+}
+
+static void
+test_dump(void **state)
+{
+	struct mb b;
+	struct seen s = { 0 };
+	char buf[64];
+	uint8_t want[16];
+
+	(void)state;
+	build_dump(&b);
+	assert_int_equal(skit_nl_parse(b.buf, b.len, collect, &s), 1);
+	assert_int_equal(s.links, 1);
+	assert_int_equal(s.link.index, 3);
+	assert_string_equal(s.link.name, "veth0");
+	assert_int_equal(s.link.mtu, 1500);
+	assert_int_equal(s.link.hwaddr_len, 6);
+	assert_int_equal(s.link.hwaddr[5], 1);
+	assert_string_equal(s.link.kind, "veth");
+	assert_string_equal(skit_nl_operstate_name(s.link.operstate), "UP");
+	assert_string_equal(skit_nl_flags_str(s.link.flags, buf, sizeof(buf)),
+			    "BROADCAST,MULTICAST,UP");
+
+	assert_int_equal(s.addrs, 2);
+	inet_pton(AF_INET, "10.1.2.3", want);
+	assert_memory_equal(s.addr[0].local, want, 4);
+	assert_false(s.addr[0].has_peer);
+	assert_int_equal(s.addr[0].prefixlen, 24);
+	assert_string_equal(s.addr[0].label, "veth0");
+	inet_pton(AF_INET6, "fe80::1", want);
+	assert_memory_equal(s.addr[1].local, want, 16);
+	assert_string_equal(
+		skit_nl_scope_name(s.addr[1].scope, buf, sizeof(buf)), "link");
+	assert_string_equal(skit_nl_scope_name(77, buf, sizeof(buf)), "77");
+}
+
+static void
+test_truncations(void **state)
+{
+	struct mb b;
+
+	(void)state;
+	build_dump(&b);
+	/* Every cut: a verdict, never a read past the cut (ASan). */
+	for (size_t k = 0; k < b.len; k++) {
+		uint8_t *c = malloc(k ? k : 1);
+		struct seen s = { 0 };
+		int r;
+
+		memcpy(c, b.buf, k);
+		r = skit_nl_parse(c, k, collect, &s);
+		assert_true(r == 0 || r == -EBADMSG);
+		free(c);
+	}
+}
+
+static void
+test_lying_lengths(void **state)
+{
+	struct mb b;
+	struct seen s = { 0 };
+	struct rtattr *a;
+	uint32_t big = 100000;
+
+	(void)state;
+	build_dump(&b);
+	/* The first message claims more than the buffer holds. */
+	memcpy(b.buf, &big, 4);
+	assert_int_equal(skit_nl_parse(b.buf, b.len, collect, &s), -EBADMSG);
+
+	/* An attribute longer than its message. */
+	build_dump(&b);
+	a = (struct rtattr *)(b.buf + NLMSG_HDRLEN +
+			      NLMSG_ALIGN(sizeof(struct ifinfomsg)));
+	a->rta_len = 2000;
+	assert_int_equal(skit_nl_parse(b.buf, b.len, collect, &s), -EBADMSG);
+
+	/* An attribute shorter than its own header. */
+	a->rta_len = 2;
+	assert_int_equal(skit_nl_parse(b.buf, b.len, collect, &s), -EBADMSG);
+
+	/* A message length below the header size. */
+	build_dump(&b);
+	big = 4;
+	memcpy(b.buf, &big, 4);
+	assert_int_equal(skit_nl_parse(b.buf, b.len, collect, &s), -EBADMSG);
+}
+
+static void
+test_error_and_ack(void **state)
+{
+	struct mb b = { 0 };
+	struct nlmsgerr e = { .error = -EPERM };
+
+	(void)state;
+	msg_begin(&b, NLMSG_ERROR, &e, sizeof(e));
+	msg_end(&b);
+	assert_int_equal(skit_nl_parse(b.buf, b.len, NULL, NULL), -EPERM);
+	memset(&b, 0, sizeof(b));
+	e.error = 0;
+	msg_begin(&b, NLMSG_ERROR, &e, sizeof(e));
+	msg_end(&b);
+	assert_int_equal(skit_nl_parse(b.buf, b.len, NULL, NULL), 0);
+}
+
+static int
+stop_early(const struct skit_nl_event *ev, void *data)
+{
+	(void)ev;
+	(void)data;
+	return -ECANCELED;
+}
+
+static void
+test_callback_stops(void **state)
+{
+	struct mb b;
+
+	(void)state;
+	build_dump(&b);
+	assert_int_equal(skit_nl_parse(b.buf, b.len, stop_early, NULL),
+			 -ECANCELED);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_dump),
+		cmocka_unit_test(test_truncations),
+		cmocka_unit_test(test_lying_lengths),
+		cmocka_unit_test(test_error_and_ack),
+		cmocka_unit_test(test_callback_stops),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
