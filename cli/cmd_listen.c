@@ -156,6 +156,7 @@ struct conn {
 	struct sockaddr_storage peer;
 	socklen_t peerlen;
 	char name[300];
+	uint64_t hexoff[2]; /* --hex: bytes dumped per direction */
 	struct conn *next;
 };
 
@@ -272,6 +273,18 @@ conn_closed(struct skit_relay *r, void *data)
 	stop_if_done(s);
 }
 
+/* --hex for an --exec pair: A is the client, B the child. */
+static void
+conn_hex(struct skit_relay *r, int dir, const void *buf, size_t len, void *data)
+{
+	struct conn *c = data;
+
+	(void)r;
+	nc_hexdump(stderr, dir == SKIT_DIR_AB ? "<" : ">", c->hexoff[dir], buf,
+		   len);
+	c->hexoff[dir] += len;
+}
+
 /* Start the --exec child for a client on fd (taken). */
 static int
 start_exec(struct server *s, int fd, const char *name,
@@ -323,6 +336,7 @@ start_exec(struct server *s, int fd, const char *name,
 			      : s->o->idle_ms;
 	cfg.linger_ms = -1;
 	cfg.on_close = conn_closed;
+	cfg.on_data = s->o->so.hex ? conn_hex : NULL;
 	cfg.data = c;
 	rc = skit_relay_new(s->loop, &a, &b, &cfg, &c->relay);
 	if (rc < 0) {

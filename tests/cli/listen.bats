@@ -394,6 +394,15 @@ wait_for() {
 	[ "$output" = "$(printf 'a\nb')" ]
 }
 
+@test "--hex with --exec: what the client sent (<) and got (>)" {
+	skit_bg listen -v --hex tcp4:127.0.0.1:0 --exec cat
+	run "$SKIT" connect "$BG_ADDR" <<<"XY"
+	[ "$output" = XY ]
+	wexit "$BG_PID" 10
+	grep -q '^< 00000000  58 59 0a' "$BG_ERR"
+	grep -q '^> 00000000  58 59 0a' "$BG_ERR"
+}
+
 @test "--no-shutdown, --send-only, --recv-only on the server" {
 	printf 'srv' >"$BATS_TEST_TMPDIR/in"
 	bg_in "$BATS_TEST_TMPDIR/in" listen -v --no-shutdown tcp4:127.0.0.1:0
