@@ -392,3 +392,16 @@ time.sleep(20)
 	grep -q "1 live, 0 served" "$BG_ERR"
 	grep -q "(dialling)" "$BG_ERR"
 }
+
+@test "relay: socat's -b, -T, -t and -x flags work" {
+	out=$BATS_TEST_TMPDIR/out
+	head -c 200000 /dev/urandom >"$BATS_TEST_TMPDIR/in"
+	run "$SKIT" relay -b 1048576 -T 5 -t 1 -u - "file:$out,create" <"$BATS_TEST_TMPDIR/in"
+	[ "$status" -eq 0 ]
+	cmp "$BATS_TEST_TMPDIR/in" "$out"
+	run bash -c "printf ab | '$SKIT' relay -x -u - file:$out,create,trunc"
+	grep -q "61 62" <<<"$output"
+	[ "$(cat "$out")" = "ab" ]
+	run "$SKIT" relay -b 1 - -
+	[ "$status" -eq 2 ]
+}
