@@ -650,10 +650,26 @@ dial_result(struct conn *c, int e, const struct skit_err *err)
 	return 1;
 }
 
+/*
+ * Endpoint flags for side: no DNS with -n, and with -u / -U whether the
+ * relay only reads or only writes it (file: picks its open mode so).
+ */
+static unsigned
+side_flags(const struct app *app, int side)
+{
+	unsigned fl = app->numeric ? SKIT_EP_NUMERIC : 0;
+
+	if (app->dirs == SKIT_RELAY_AB)
+		fl |= side == 0 ? SKIT_EP_READ : SKIT_EP_WRITE;
+	else if (app->dirs == SKIT_RELAY_BA)
+		fl |= side == 0 ? SKIT_EP_WRITE : SKIT_EP_READ;
+	return fl;
+}
+
 static unsigned
 dial_flags(const struct app *app)
 {
-	return app->numeric ? SKIT_EP_NUMERIC : 0;
+	return side_flags(app, !app->lside);
 }
 
 static void
@@ -1153,14 +1169,10 @@ static int
 open_side(struct app *app, int side, struct skit_endpoint *ep)
 {
 	const struct skit_addr *a = &app->addr[side];
-	unsigned fl = app->numeric ? SKIT_EP_NUMERIC : 0;
+	unsigned fl = side_flags(app, side);
 	struct skit_err err;
 	int e, attempts = 0;
 
-	if (app->dirs == SKIT_RELAY_AB)
-		fl |= side == 0 ? SKIT_EP_READ : SKIT_EP_WRITE;
-	else if (app->dirs == SKIT_RELAY_BA)
-		fl |= side == 0 ? SKIT_EP_WRITE : SKIT_EP_READ;
 	for (;;) {
 		skit_err_clear(&err);
 		e = skit_endpoint_open(a, SKIT_ROLE_CONNECT, fl, NULL, ep,
