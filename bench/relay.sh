@@ -33,8 +33,14 @@ if mode == "sink":
     else:
         s.bind(("127.0.0.1", 0))
     s.listen(1)
+    s.settimeout(30)
     print(sys.argv[3] if kind == "unix" else s.getsockname()[1], flush=True)
-    c, _ = s.accept()
+    try:
+        c, _ = s.accept()
+    except socket.timeout:
+        print("0 0", flush=True)
+        sys.exit(1)
+    c.settimeout(120)
     buf = bytearray(1 << 20)
     n = c.recv_into(buf)
     t0 = time.monotonic()
@@ -54,6 +60,8 @@ else:
         except OSError:
             s.close()
             time.sleep(0.02)
+    else:
+        sys.exit("source: cannot connect to %s" % addr)
     buf = memoryview(bytearray(1 << 20))
     left = size
     while left > 0:
@@ -96,10 +104,11 @@ run() {
 			sleep 0.02
 		done
 	fi
-	python3 "$T/peer.py" source "$kind" "$target" "$BYTES"
+	python3 "$T/peer.py" source "$kind" "$target" "$BYTES" || kill "$sink" 2>/dev/null
 	wait "$sink"
 	[ "$name" = plain ] || wait
 	read -r got secs < <(tail -1 "$T/sink.out")
+	: "${got:=0}" "${secs:=0}"
 	local cpu=0
 	[ "$name" = plain ] || cpu=$(awk '{print $1 + $2}' "$T/time")
 	if [ "$got" != "$BYTES" ]; then

@@ -38,10 +38,7 @@ enum {
 	OPT_FRAMING = 256,
 	OPT_NO_SPLICE,
 	OPT_MAX_CONNS,
-	OPT_IDLE,
-	OPT_LINGER,
 	OPT_JSON,
-	OPT_HEX,
 };
 
 static const struct cli_opt relay_opts[] = {
@@ -54,15 +51,17 @@ static const struct cli_opt relay_opts[] = {
 	  "copy through a buffer instead of splice()" },
 	{ "max-conns", 0, "N", OPT_MAX_CONNS,
 	  "serve many connections, at most N at once (implies fork)" },
-	{ "idle-timeout", 0, "SECS", OPT_IDLE,
+	{ "idle-timeout", 'T', "SECS", 'T',
 	  "end a pair after SECS without traffic (UDP sessions: default "
 	  "60)" },
-	{ "linger", 0, "SECS", OPT_LINGER,
+	{ "linger", 't', "SECS", 't',
 	  "wait this long for datagram replies once the other direction "
 	  "is done (default 0.5)" },
 	{ "json", 0, NULL, OPT_JSON,
 	  "NDJSON events (listening, open, close, retry, table)" },
-	{ "hex", 0, NULL, OPT_HEX, "hex dump of the traffic on stderr" },
+	{ "hex", 'x', NULL, 'x', "hex dump of the traffic on stderr" },
+	{ "buffer", 'b', "SIZE", 'b',
+	  "copy buffer and splice pipe size (default 256k and 1m)" },
 	{ "numeric", 'n', NULL, 'n', "no DNS lookups" },
 	{ "verbose", 'v', NULL, 'v',
 	  "log listening address, each connection and its close" },
@@ -123,6 +122,7 @@ struct app {
 	long long max_conns;
 	long long idle_ms;
 	long long linger_ms;
+	size_t bufsize; /* -b: buffer and pipe size, 0 = defaults */
 	bool idle_set;
 	/* state */
 	struct skit_loop *loop;
@@ -475,6 +475,8 @@ fill_cfg(struct app *app, struct conn *c, struct skit_relay_cfg *cfg)
 	cfg->no_splice = app->no_splice;
 	cfg->idle_ms = app->idle_ms;
 	cfg->linger_ms = app->linger_ms;
+	cfg->buf_size = app->bufsize;
+	cfg->pipe_size = app->bufsize;
 	cfg->on_close = pair_closed;
 	cfg->on_data = app->hex ? hex_dump : NULL;
 	cfg->data = c;
@@ -648,10 +650,26 @@ dial_result(struct conn *c, int e, const struct skit_err *err)
 	return 1;
 }
 
+/*
+ * Endpoint flags for side: no DNS with -n, and with -u / -U whether the
+ * relay only reads or only writes it (file: picks its open mode so).
+ */
+static unsigned
+side_flags(const struct app *app, int side)
+{
+	unsigned fl = app->numeric ? SKIT_EP_NUMERIC : 0;
+
+	if (app->dirs == SKIT_RELAY_AB)
+		fl |= side == 0 ? SKIT_EP_READ : SKIT_EP_WRITE;
+	else if (app->dirs == SKIT_RELAY_BA)
+		fl |= side == 0 ? SKIT_EP_WRITE : SKIT_EP_READ;
+	return fl;
+}
+
 static unsigned
 dial_flags(const struct app *app)
 {
-	return app->numeric ? SKIT_EP_NUMERIC : 0;
+	return side_flags(app, !app->lside);
 }
 
 static void
@@ -1030,7 +1048,7 @@ parse_args(int argc, char **argv, struct app *app)
 			app->max_conns = v;
 			app->fork = true;
 			break;
-		case OPT_IDLE:
+		case 'T':
 			if (cli_parse_duration_ms("--idle-timeout", arg,
 						  &app->idle_ms)) {
 				rc = CLI_EXIT_USAGE;
@@ -1038,7 +1056,7 @@ parse_args(int argc, char **argv, struct app *app)
 			}
 			app->idle_set = true;
 			break;
-		case OPT_LINGER:
+		case 't':
 			if (cli_parse_duration_ms("--linger", arg, &v)) {
 				rc = CLI_EXIT_USAGE;
 				goto out;
@@ -1048,7 +1066,17 @@ parse_args(int argc, char **argv, struct app *app)
 		case OPT_JSON:
 			app->json = true;
 			break;
-		case OPT_HEX:
+		case 'b':
+			if (cli_parse_size("--buffer", arg, &v) || v < 4096 ||
+			    v > (1 << 30)) {
+				if (v < 4096 || v > (1 << 30))
+					cli_errorf("relay: --buffer: 4k to 1g");
+				rc = CLI_EXIT_USAGE;
+				goto out;
+			}
+			app->bufsize = (size_t)v;
+			break;
+		case 'x':
 			app->hex = true;
 			break;
 		default:
@@ -1141,14 +1169,10 @@ static int
 open_side(struct app *app, int side, struct skit_endpoint *ep)
 {
 	const struct skit_addr *a = &app->addr[side];
-	unsigned fl = app->numeric ? SKIT_EP_NUMERIC : 0;
+	unsigned fl = side_flags(app, side);
 	struct skit_err err;
 	int e, attempts = 0;
 
-	if (app->dirs == SKIT_RELAY_AB)
-		fl |= side == 0 ? SKIT_EP_READ : SKIT_EP_WRITE;
-	else if (app->dirs == SKIT_RELAY_BA)
-		fl |= side == 0 ? SKIT_EP_WRITE : SKIT_EP_READ;
 	for (;;) {
 		skit_err_clear(&err);
 		e = skit_endpoint_open(a, SKIT_ROLE_CONNECT, fl, NULL, ep,

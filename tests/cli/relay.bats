@@ -392,3 +392,30 @@ time.sleep(20)
 	grep -q "1 live, 0 served" "$BG_ERR"
 	grep -q "(dialling)" "$BG_ERR"
 }
+
+@test "relay: socat's -b, -T, -t and -x flags work" {
+	out=$BATS_TEST_TMPDIR/out
+	head -c 200000 /dev/urandom >"$BATS_TEST_TMPDIR/in"
+	run "$SKIT" relay -b 1048576 -T 5 -t 1 -u - "file:$out,create" <"$BATS_TEST_TMPDIR/in"
+	[ "$status" -eq 0 ]
+	cmp "$BATS_TEST_TMPDIR/in" "$out"
+	run bash -c "printf ab | '$SKIT' relay -x -u - file:$out,create,trunc"
+	grep -q "61 62" <<<"$output"
+	[ "$(cat "$out")" = "ab" ]
+	run "$SKIT" relay -b 1 - -
+	[ "$status" -eq 2 ]
+}
+
+@test "relay: -u with a listener stores an upload, or serves a file to each client" {
+	out=$BATS_TEST_TMPDIR/up
+	head -c 300000 /dev/urandom >"$BATS_TEST_TMPDIR/in"
+	skit_bg relay -v -u tcp-listen:127.0.0.1:0 "file:$out,create,trunc"
+	"$SKIT" relay -u - "$BG_ADDR" <"$BATS_TEST_TMPDIR/in"
+	wait_exit "$BG_PID" 10
+	cmp "$BATS_TEST_TMPDIR/in" "$out"
+	skit_bg relay -v -u "file:$BATS_TEST_TMPDIR/in" tcp-listen:127.0.0.1:0,fork
+	for i in 1 2; do
+		"$SKIT" relay - "$BG_ADDR" </dev/null >"$BATS_TEST_TMPDIR/down"
+		cmp "$BATS_TEST_TMPDIR/in" "$BATS_TEST_TMPDIR/down"
+	done
+}
