@@ -148,7 +148,10 @@ install: all
 	ln -sf libskit.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libskit.so.0
 	ln -sf libskit.so.0 $(DESTDIR)$(PREFIX)/lib/libskit.so
 	install -m 644 include/skit/*.h $(DESTDIR)$(PREFIX)/include/skit/
-	install -m 644 skit.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/skit.pc
+	# skit.pc is written for the PREFIX installed to, not the one built with.
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' skit.pc.in \
+		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/skit.pc
+	chmod 644 $(DESTDIR)$(PREFIX)/lib/pkgconfig/skit.pc
 	install -m 644 docs/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 
 uninstall:

@@ -917,6 +917,41 @@ check_bind(struct pctx *p, const struct seg *val)
 	return 0;
 }
 
+/*
+ * socat's TCP-LISTEN:8080,bind=127.0.0.1 listens on 127.0.0.1: on a
+ * listening tcp/udp address bind= names the address to listen on. It is
+ * moved into the target (the canonical form is tcp-listen:127.0.0.1:8080)
+ * so that format and parse stay exact inverses, and the bind option is
+ * left unset.
+ */
+static int
+listen_bind(struct pctx *p, size_t s0, const struct seg *val)
+{
+	struct skit_addr *a = p->a;
+	struct hostport hp;
+	int rc, litfam;
+
+	rc = split_hostport(p, val, 0, true, SKIT_EOPTION, &hp);
+	if (rc < 0)
+		return rc;
+	if (hp.has_port)
+		return fail(p, SKIT_EOPTION, (size_t)val->map[hp.h1],
+			    "bind= on a listening address takes no port: "
+			    "the port is the target's");
+	if (a->host[0])
+		return fail(p, SKIT_EOPTION, s0,
+			    "the listening address is given twice (in the "
+			    "target and in bind=)");
+	rc = check_host(p, val, &hp, a->family, SKIT_EOPTION, a->host, &litfam);
+	if (rc < 0)
+		return rc;
+	if (a->host[0] == '\0')
+		return fail(p, SKIT_EOPTION, (size_t)val->map[0],
+			    "option 'bind' needs a value");
+	a->host_is_literal = litfam != AF_UNSPEC;
+	return 0;
+}
+
 static int
 check_string(struct pctx *p, enum skit_opt id, const char *name,
 	     const struct seg *val)
@@ -1072,6 +1107,15 @@ parse_option(struct pctx *p, size_t s0, size_t e, struct optstate *st)
 		return fail(p, SKIT_EOPTION, s0,
 			    "option '%s' does not apply to %s addresses", name,
 			    skit__kind_info(a->kind)->noun);
+	if (al->id == SKIT_OPT_BIND && a->role == SKIT_ROLE_LISTEN &&
+	    (a->kind == SKIT_KIND_TCP || a->kind == SKIT_KIND_UDP) &&
+	    al->special != SKIT__OPT_SOURCEPORT) {
+		if (eq >= e)
+			return fail(p, SKIT_EOPTION, s0,
+				    "option 'bind' needs a value");
+		seg_take(p->text, eq + 1, e, &val);
+		return listen_bind(p, s0, &val);
+	}
 	if (row->roles && a->role != SKIT_ROLE_DEFAULT &&
 	    !(row->roles & (1u << a->role)))
 		return fail(p, SKIT_EOPTION, s0,

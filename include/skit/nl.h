@@ -23,7 +23,7 @@
 /* One interface, from RTM_NEWLINK / RTM_DELLINK. */
 struct skit_nl_link {
 	int index;
-	char name[IFNAMSIZ];
+	char name[IF_NAMESIZE];
 	unsigned flags; /* IFF_UP, IFF_LOOPBACK, ... (ifi_flags) */
 	unsigned type;	/* ARPHRD_ETHER, ARPHRD_LOOPBACK, ... */
 	unsigned mtu;	/* 0 when absent */
@@ -49,7 +49,7 @@ struct skit_nl_addr {
 	bool has_peer;
 	uint8_t broadcast[4]; /* IPv4 IFA_BROADCAST */
 	bool has_broadcast;
-	char label[IFNAMSIZ];		   /* IFA_LABEL or "" */
+	char label[IF_NAMESIZE];	   /* IFA_LABEL or "" */
 	uint32_t valid_lft, preferred_lft; /* IFA_CACHEINFO, else ~0 */
 };
 

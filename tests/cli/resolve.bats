@@ -282,3 +282,18 @@ in_hosts_ns() {
 	grep -Eq 'socket\(AF_INET, SOCK_DGRAM, IPPROTO_ICMP\) +icmp:127\.0\.0\.1 +SOCK_RAW when ping_group_range refuses$' <<<"$output"
 	grep -Eq 'socket\(AF_INET6, SOCK_DGRAM, IPPROTO_ICMPV6\) ' <<<"$output"
 }
+
+@test "socat's TCP-LISTEN:PORT,bind=HOST listens on HOST" {
+	run -0 "$SKIT" resolve -n 'TCP-LISTEN:8080,bind=127.0.0.1'
+	[[ "$output" == *"canonical  tcp-listen:127.0.0.1:8080"* ]]
+	skit_bg echo -v 'TCP-LISTEN:0,bind=127.0.0.1'
+	[[ "$BG_ADDR" == tcp:127.0.0.1:* ]]
+	run -0 bash -c "printf ping | '$SKIT' connect -q 1 tcp:127.0.0.1:$BG_PORT"
+	[ "$output" = ping ]
+	run -2 "$SKIT" resolve -n 'tcp-listen:127.0.0.1:80,bind=127.0.0.2'
+	[[ "$output" == *"given twice"* ]]
+}
+
+teardown() {
+	bg_cleanup
+}
