@@ -15,13 +15,11 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Milliseconds on CLOCK_MONOTONIC, for the progress bar. */
 static long long
 now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return skit_now_ns() / 1000000;
 }
 
 long long

@@ -3,6 +3,7 @@
  * socket calls are in sock_icmp.c).
  */
 #include "skit/icmp.h"
+#include "bytes.h"
 
 #include <errno.h>
 #include <string.h>
@@ -22,26 +23,6 @@ enum {
 #define ICMP6_ECHO_REP	   129
 #define IP6_HDR_LEN	   40
 
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
 uint16_t
 skit_inet_cksum(const void *data, size_t len)
 {
@@ -50,7 +31,7 @@ skit_inet_cksum(const void *data, size_t len)
 	size_t i;
 
 	for (i = 0; i + 1 < len; i += 2)
-		sum += get16(p + i);
+		sum += skit__get16(p + i);
 	if (len & 1)
 		sum += (uint32_t)p[len - 1] << 8;
 	while (sum >> 16)
@@ -70,14 +51,14 @@ skit_icmp_build_echo(int family, uint16_t id, uint16_t seq, const void *payload,
 		return -EMSGSIZE;
 	p[OFF_TYPE] = family == AF_INET ? ICMP4_ECHO_REQUEST : ICMP6_ECHO_REQ;
 	p[OFF_CODE] = 0;
-	put16(p + OFF_CKSUM, 0);
-	put16(p + OFF_ID, id);
-	put16(p + OFF_SEQ, seq);
+	skit__put16(p + OFF_CKSUM, 0);
+	skit__put16(p + OFF_ID, id);
+	skit__put16(p + OFF_SEQ, seq);
 	if (plen)
 		memcpy(p + SKIT_ICMP_HDR_LEN, payload, plen);
 	if (family == AF_INET)
-		put16(p + OFF_CKSUM,
-		      skit_inet_cksum(p, SKIT_ICMP_HDR_LEN + plen));
+		skit__put16(p + OFF_CKSUM,
+			    skit_inet_cksum(p, SKIT_ICMP_HDR_LEN + plen));
 	return (ssize_t)(SKIT_ICMP_HDR_LEN + plen);
 }
 
@@ -108,8 +89,8 @@ parse_quoted4(const uint8_t *q, size_t qlen, struct skit_icmp_msg *m)
 		return -1;
 	memset(&m->orig_dst, 0, sizeof(m->orig_dst));
 	memcpy(&m->orig_dst, q + 16, 4);
-	m->orig_id = get16(q + ihl + OFF_ID);
-	m->orig_seq = get16(q + ihl + OFF_SEQ);
+	m->orig_id = skit__get16(q + ihl + OFF_ID);
+	m->orig_seq = skit__get16(q + ihl + OFF_SEQ);
 	return 0;
 }
 
@@ -124,8 +105,8 @@ parse_quoted6(const uint8_t *q, size_t qlen, struct skit_icmp_msg *m)
 	    q[IP6_HDR_LEN + OFF_TYPE] != ICMP6_ECHO_REQ)
 		return -1;
 	memcpy(&m->orig_dst, q + 24, 16);
-	m->orig_id = get16(q + IP6_HDR_LEN + OFF_ID);
-	m->orig_seq = get16(q + IP6_HDR_LEN + OFF_SEQ);
+	m->orig_id = skit__get16(q + IP6_HDR_LEN + OFF_ID);
+	m->orig_seq = skit__get16(q + IP6_HDR_LEN + OFF_SEQ);
 	return 0;
 }
 
@@ -148,7 +129,7 @@ skit_icmp_parse(int family, bool has_iphdr, const void *buf, size_t len,
 		if (family != AF_INET || len < 20 || (p[0] >> 4) != 4)
 			return 0;
 		ihl = (size_t)(p[0] & 0x0f) * 4;
-		tot = get16(p + 2);
+		tot = skit__get16(p + 2);
 		if (ihl < 20 || len < ihl || p[9] != IPPROTO_ICMP)
 			return 0;
 		/* Padding may follow the datagram: stop at its length. */
@@ -164,10 +145,10 @@ skit_icmp_parse(int family, bool has_iphdr, const void *buf, size_t len,
 		return 0;
 	out->type = p[OFF_TYPE];
 	out->code = p[OFF_CODE];
-	out->cksum = get16(p + OFF_CKSUM);
+	out->cksum = skit__get16(p + OFF_CKSUM);
 	out->cksum_ok = family == AF_INET6 || skit_inet_cksum(p, len) == 0;
-	out->id = get16(p + OFF_ID);
-	out->seq = get16(p + OFF_SEQ);
+	out->id = skit__get16(p + OFF_ID);
+	out->seq = skit__get16(p + OFF_SEQ);
 	reply_type = family == AF_INET ? ICMP4_ECHO_REPLY : ICMP6_ECHO_REP;
 	if (out->type == reply_type) {
 		out->cls =
@@ -181,7 +162,7 @@ skit_icmp_parse(int family, bool has_iphdr, const void *buf, size_t len,
 		size_t qlen = len - SKIT_ICMP_HDR_LEN;
 		int r;
 
-		out->info = get32(p + 4);
+		out->info = skit__get32(p + 4);
 		if (family == AF_INET) {
 			/* Only the MTU (low 16 bits) and pointer mean a thing.
 			 */
@@ -212,8 +193,8 @@ skit_icmp_parse_quoted(int family, const void *buf, size_t len, uint16_t *id,
 	(void)family;
 	if (len < SKIT_ICMP_HDR_LEN)
 		return -EBADMSG;
-	*id = get16(p + OFF_ID);
-	*seq = get16(p + OFF_SEQ);
+	*id = skit__get16(p + OFF_ID);
+	*seq = skit__get16(p + OFF_SEQ);
 	return 0;
 }
 

@@ -3,6 +3,7 @@
  * (STYLE.md rule 10). Nothing else in skit loops on these syscalls.
  */
 #include "skit/io.h"
+#include "io_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -47,8 +48,8 @@ skit__trace(const char *fmt, ...)
 	trace_fn(trace_data, line);
 }
 
-static long long
-now_ms(void)
+long long
+skit__now_ms(void)
 {
 	struct timespec ts;
 
@@ -56,15 +57,14 @@ now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Milliseconds left until deadline (-1: none), for poll(). */
-static int
-left_ms(long long deadline)
+int
+skit__left_ms(long long deadline)
 {
 	long long left;
 
 	if (deadline < 0)
 		return -1;
-	left = deadline - now_ms();
+	left = deadline - skit__now_ms();
 	return left < 0 ? 0 : (int)(left > 1 << 30 ? 1 << 30 : left);
 }
 
@@ -72,11 +72,11 @@ int
 skit_wait_fd(int fd, short events, int timeout_ms)
 {
 	struct pollfd p = { .fd = fd, .events = events };
-	long long deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	long long deadline = timeout_ms < 0 ? -1 : skit__now_ms() + timeout_ms;
 	int r;
 
 	for (;;) {
-		r = poll(&p, 1, left_ms(deadline));
+		r = poll(&p, 1, skit__left_ms(deadline));
 		if (r >= 0)
 			return r > 0 ? 1 : 0;
 		if (errno != EINTR)
@@ -124,7 +124,7 @@ skit_write_all(int fd, const void *buf, size_t len, int timeout_ms)
 {
 	const char *p = buf;
 	size_t done = 0;
-	long long deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	long long deadline = timeout_ms < 0 ? -1 : skit__now_ms() + timeout_ms;
 	bool sock = is_socket(fd);
 	ssize_t n;
 	int r;
@@ -141,7 +141,7 @@ skit_write_all(int fd, const void *buf, size_t len, int timeout_ms)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			r = skit_wait_fd(fd, POLLOUT, left_ms(deadline));
+			r = skit_wait_fd(fd, POLLOUT, skit__left_ms(deadline));
 			if (r < 0)
 				return r;
 			if (r == 0)
@@ -158,7 +158,7 @@ skit_read_full(int fd, void *buf, size_t len, int timeout_ms)
 {
 	char *p = buf;
 	size_t done = 0;
-	long long deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	long long deadline = timeout_ms < 0 ? -1 : skit__now_ms() + timeout_ms;
 	ssize_t n;
 	int r;
 
@@ -173,7 +173,7 @@ skit_read_full(int fd, void *buf, size_t len, int timeout_ms)
 		if (errno == EINTR)
 			continue;
 		if (errno == EAGAIN || errno == EWOULDBLOCK) {
-			r = skit_wait_fd(fd, POLLIN, left_ms(deadline));
+			r = skit_wait_fd(fd, POLLIN, skit__left_ms(deadline));
 			if (r < 0)
 				return r;
 			if (r == 0)

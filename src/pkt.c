@@ -8,6 +8,7 @@
  * short buffers are safe.
  */
 #include "skit/pkt.h"
+#include "bytes.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -26,19 +27,6 @@
 #define P_TCP	 6
 #define P_UDP	 17
 #define P_ICMPV6 58
-
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
 
 /*
  * The transport header at p: avail bytes captured, declared bytes per the
@@ -60,12 +48,12 @@ decode_l4(const uint8_t *p, size_t avail, size_t declared, struct skit_pkt *o)
 			o->malformed = "tcp";
 			return;
 		}
-		o->sport = get16(p);
-		o->dport = get16(p + 2);
-		o->tcp_seq = get32(p + 4);
-		o->tcp_ack = get32(p + 8);
+		o->sport = skit__get16(p);
+		o->dport = skit__get16(p + 2);
+		o->tcp_seq = skit__get32(p + 4);
+		o->tcp_ack = skit__get32(p + 8);
 		o->tcp_flags = p[13];
-		o->tcp_win = get16(p + 14);
+		o->tcp_win = skit__get16(p + 14);
 		o->payload_len = declared - doff;
 		o->has_l4 = true;
 		return;
@@ -77,13 +65,13 @@ decode_l4(const uint8_t *p, size_t avail, size_t declared, struct skit_pkt *o)
 			o->malformed = "udp";
 			return;
 		}
-		ulen = get16(p + 4);
+		ulen = skit__get16(p + 4);
 		if (ulen < 8 || ulen > declared) {
 			o->malformed = "udp";
 			return;
 		}
-		o->sport = get16(p);
-		o->dport = get16(p + 2);
+		o->sport = skit__get16(p);
+		o->dport = skit__get16(p + 2);
 		o->payload_len = ulen - 8;
 		o->has_l4 = true;
 		return;
@@ -97,8 +85,8 @@ decode_l4(const uint8_t *p, size_t avail, size_t declared, struct skit_pkt *o)
 		o->icmp_type = p[0];
 		o->icmp_code = p[1];
 		if (avail >= 8) {
-			o->icmp_id = get16(p + 4);
-			o->icmp_seq = get16(p + 6);
+			o->icmp_id = skit__get16(p + 4);
+			o->icmp_seq = skit__get16(p + 6);
 		}
 		o->payload_len = declared;
 		o->has_l4 = true;
@@ -116,7 +104,7 @@ decode_ipv4(const uint8_t *p, size_t len, struct skit_pkt *o)
 		return;
 	}
 	ihl = (size_t)(p[0] & 0x0f) * 4;
-	tot = get16(p + 2);
+	tot = skit__get16(p + 2);
 	if (ihl < 20 || ihl > len || tot < ihl) {
 		o->malformed = "ipv4";
 		return;
@@ -127,7 +115,7 @@ decode_ipv4(const uint8_t *p, size_t len, struct skit_pkt *o)
 	o->proto = p[9];
 	memcpy(o->ip_src, p + 12, 4);
 	memcpy(o->ip_dst, p + 16, 4);
-	if (get16(p + 6) & 0x1fff) {
+	if (skit__get16(p + 6) & 0x1fff) {
 		o->ip_fragment = true;
 		return;
 	}
@@ -152,7 +140,7 @@ decode_ipv6(const uint8_t *p, size_t len, struct skit_pkt *o)
 		o->malformed = "ipv6";
 		return;
 	}
-	plen = get16(p + 4);
+	plen = skit__get16(p + 4);
 	o->ip_version = 6;
 	o->ip_len = 40 + plen;
 	o->ttl = p[7];
@@ -171,7 +159,7 @@ decode_ipv6(const uint8_t *p, size_t len, struct skit_pkt *o)
 		}
 		if (nh == 44) {
 			hlen = 8;
-			if (get16(p + off + 2) & 0xfff8)
+			if (skit__get16(p + off + 2) & 0xfff8)
 				o->ip_fragment = true;
 		} else if (nh == 51) {
 			hlen = ((size_t)p[off + 1] + 2) * 4;
@@ -211,7 +199,7 @@ decode_arp(const uint8_t *p, size_t len, struct skit_pkt *o)
 		return;
 	}
 	o->is_arp = true;
-	o->arp_op = get16(p + 6);
+	o->arp_op = skit__get16(p + 6);
 	if (hl == 6 && pl == 4) {
 		memcpy(o->arp_sha, p + 8, 6);
 		memcpy(o->arp_spa, p + 14, 4);
@@ -260,15 +248,15 @@ skit_pkt_decode(const uint8_t *frame, size_t len, enum skit_link link,
 	out->has_eth = true;
 	memcpy(out->eth_dst, frame, 6);
 	memcpy(out->eth_src, frame + 6, 6);
-	type = get16(frame + 12);
+	type = skit__get16(frame + 12);
 	while ((type == ET_VLAN || type == ET_QINQ) && out->nvlan < 2) {
 		if (len < off + 4) {
 			out->ethertype = type;
 			out->malformed = "vlan";
 			return 0;
 		}
-		out->vlan[out->nvlan++] = get16(frame + off) & 0x0fff;
-		type = get16(frame + off + 2);
+		out->vlan[out->nvlan++] = skit__get16(frame + off) & 0x0fff;
+		type = skit__get16(frame + off + 2);
 		off += 4;
 	}
 	decode_l3(frame + off, len - off, type, out);
@@ -679,8 +667,8 @@ emit_host(struct bpf_asm *a, const struct skit_pkt_filter *f, int ok, int fail)
 			emit(a, BPF_LD | BPF_W | BPF_ABS,
 			     NET(base[side] + 4 * (uint32_t)w));
 			jump(a, BPF_JMP | BPF_JEQ | BPF_K,
-			     get32(f->host + 4 * w), w == words - 1 ? ok : NEXT,
-			     next);
+			     skit__get32(f->host + 4 * w),
+			     w == words - 1 ? ok : NEXT, next);
 		}
 		if (side == 0)
 			here(a, next);

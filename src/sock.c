@@ -66,15 +66,6 @@ skit__type_name(int type)
 	return s ? s : "SOCK_?";
 }
 
-long long
-skit__now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 const char *
 skit__sa_text(const struct skit_sockaddr *sa, char *buf, size_t len)
 {

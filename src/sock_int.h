@@ -6,13 +6,11 @@
 #define SKIT_SOCK_INT_H
 
 #include "skit/sock.h"
+#include "io_int.h" /* skit__now_ms */
 
 /* Symbolic names for trace lines: "AF_INET6", "SOCK_SEQPACKET". */
 const char *skit__af_name(int af);
 const char *skit__type_name(int type);
-
-/* Monotonic clock in milliseconds. */
-long long skit__now_ms(void);
 
 /*
  * sa in skit's address form ("tcp:[::1]:80"), falling back to

@@ -3,6 +3,7 @@
  * (include/skit/tls.h).
  */
 #include "skit/tls.h"
+#include "io_int.h"
 #include "skit/io.h"
 
 #include <arpa/inet.h>
@@ -40,26 +41,6 @@ struct skit_tls {
 	int fd;
 	bool eof_clean;
 };
-
-static long long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int
-left_ms(long long deadline)
-{
-	long long left;
-
-	if (deadline < 0)
-		return -1;
-	left = deadline - mono_ms();
-	return left < 0 ? 0 : (int)(left > 1 << 30 ? 1 << 30 : left);
-}
 
 /* The first queued OpenSSL error as text (the queue is cleared). */
 static void
@@ -182,7 +163,7 @@ ssl_wait_or_fail(struct skit_tls *t, int r, long long deadline, const char *op,
 	case SSL_ERROR_WANT_WRITE:
 		w = skit_wait_fd(t->fd,
 				 e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
-				 left_ms(deadline));
+				 skit__left_ms(deadline));
 		if (w < 0)
 			return skit_err_set(err, w, op, subject);
 		if (w == 0)
@@ -236,7 +217,7 @@ int
 skit_tls_connect(struct skit_tls_ctx *ctx, int fd, const char *host,
 		 int timeout_ms, struct skit_tls **out, struct skit_err *err)
 {
-	long long deadline = timeout_ms < 0 ? -1 : mono_ms() + timeout_ms;
+	long long deadline = timeout_ms < 0 ? -1 : skit__now_ms() + timeout_ms;
 	struct skit_tls *t;
 	char ip[64], why[160];
 	int r;
@@ -303,7 +284,7 @@ ssize_t
 skit_tls_read(struct skit_tls *t, void *buf, size_t len, int timeout_ms,
 	      struct skit_err *err)
 {
-	long long deadline = timeout_ms < 0 ? -1 : mono_ms() + timeout_ms;
+	long long deadline = timeout_ms < 0 ? -1 : skit__now_ms() + timeout_ms;
 	size_t got = 0, n;
 	int r;
 
@@ -341,7 +322,7 @@ ssize_t
 skit_tls_write(struct skit_tls *t, const void *buf, size_t len, int timeout_ms,
 	       struct skit_err *err)
 {
-	long long deadline = timeout_ms < 0 ? -1 : mono_ms() + timeout_ms;
+	long long deadline = timeout_ms < 0 ? -1 : skit__now_ms() + timeout_ms;
 	size_t done = 0, n;
 	int r;
 
@@ -371,7 +352,7 @@ skit_tls_eof_clean(const struct skit_tls *t)
 int
 skit_tls_shutdown(struct skit_tls *t, int timeout_ms)
 {
-	long long deadline = timeout_ms < 0 ? -1 : mono_ms() + timeout_ms;
+	long long deadline = timeout_ms < 0 ? -1 : skit__now_ms() + timeout_ms;
 	int r;
 
 	for (;;) {
