@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""tests/cli/icmp_peer_low.py ADDR HOLD LATE LAST DELAY - an ICMP echo
-peer for the `skit ping` late/out-of-order tests.
+"""tests/cli/icmp_peer_low.py ADDR HOLD LATE LAST DELAY [GATE] - an ICMP
+echo peer for the `skit ping` late/out-of-order tests.
 
 Run it inside a namespace whose kernel ignores echo requests
 (net.ipv4.icmp_echo_ignore_all=1, net.ipv6.icmp.echo_ignore_all=1). It
@@ -13,10 +13,15 @@ the echo sequence number:
           skit's -W: late); then LATE is answered, then LAST
   others  answered at once
 
+With GATE (a file name), LATE is answered as soon as GATE exists and
+DELAY seconds have passed since LATE arrived, whatever else came.
+
 So the order of events is fixed by the peer, not by timing. Prints
 "listening on icmp:ADDR" on stderr once the socket is open, one line per
-reply sent, and exits after answering LAST (or after 20 s at most).
+request received ("got N") and reply sent ("sent N"), and exits after
+answering LAST (or after 20 s at most).
 """
+import os
 import select
 import socket
 import struct
@@ -26,6 +31,7 @@ import time
 addr = sys.argv[1]
 hold, late, last = (int(x) for x in sys.argv[2:5])
 delay = float(sys.argv[5])
+gate = sys.argv[6] if len(sys.argv) > 6 else None
 v6 = ":" in addr
 
 if v6:
@@ -62,7 +68,13 @@ held = {}  # seq -> (request, source, arrival)
 seen = set()
 end = time.monotonic() + 20
 while time.monotonic() < end:
-    r, _, _ = select.select([s], [], [], 0.5)
+    if gate and late in held and os.path.exists(gate) and \
+            time.monotonic() >= held[late][2] + delay:
+        pkt_l, dst_l, _ = held.pop(late)
+        reply(pkt_l, dst_l)
+        if late == last:
+            sys.exit(0)
+    r, _, _ = select.select([s], [], [], 0.02 if gate else 0.5)
     if not r:
         continue
     pkt, src = s.recvfrom(70000)
@@ -74,11 +86,12 @@ while time.monotonic() < end:
     if seq in seen:
         continue
     seen.add(seq)
+    print("got %d" % seq, file=sys.stderr, flush=True)
     dst = src if v6 else (src[0], 0)
     if seq in (hold, late):
         held[seq] = (pkt, dst, time.monotonic())
         continue
-    if seq == last and late in held:
+    if seq == last and late in held and not gate:
         pkt_l, dst_l, t_l = held.pop(late)
         wait = t_l + delay - time.monotonic()
         if wait > 0:

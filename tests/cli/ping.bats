@@ -6,6 +6,8 @@ load helpers
 load netns_low
 
 teardown() {
+	# A test that stopped skit (SIGSTOP) lets it go on before the kill.
+	[ -z "${STOPPED:-}" ] || kill -CONT "$STOPPED" 2>/dev/null || true
 	bg_cleanup
 	ns_cleanup
 	public_cleanup
@@ -308,11 +310,12 @@ late_reorder() {
 	[ "$WAIT_RC" -eq 0 ]
 }
 
-@test "late and out-of-order replies are marked and counted (v4)" {
+@test "late and out-of-order replies are marked and counted (v4, v6, both sockets)" {
 	need_netns
 	ns_pair
 	# The kernel answers first: the links are up and the neighbour
-	# caches warm before the peer's replies are counted on.
+	# caches warm before the peer's replies are counted on. (IPv6 last:
+	# its first neighbour solicitation on a new link may be lost.)
 	ip netns exec "$NS_A" "$SKIT" ping -c 2 -i 0.1 -W 3 10.77.0.2 >/dev/null
 	ip netns exec "$NS_B" sysctl -qw net.ipv4.icmp_echo_ignore_all=1
 	ip netns exec "$NS_A" sysctl -qw net.ipv4.ping_group_range="0 2147483647"
@@ -321,17 +324,56 @@ late_reorder() {
 	[ "$status" -eq 1 ]
 	late_reorder 10.77.0.2 --raw text
 	late_reorder 10.77.0.2 --dgram json
-}
 
-@test "late and out-of-order replies are marked and counted (v6)" {
-	need_netns
-	ns_pair
 	ip netns exec "$NS_A" "$SKIT" ping -c 2 -i 0.1 -W 3 fd77::2 >/dev/null
 	ip netns exec "$NS_B" sysctl -qw net.ipv6.icmp.echo_ignore_all=1 ||
 		skip "no net.ipv6.icmp.echo_ignore_all"
-	ip netns exec "$NS_A" sysctl -qw net.ipv4.ping_group_range="0 2147483647"
 	run ip netns exec "$NS_A" "$SKIT" ping -c 1 -W 0.2 fd77::2
 	[ "$status" -eq 1 ]
 	late_reorder fd77::2 --raw json
 	late_reorder fd77::2 --dgram text
+}
+
+@test "a reply that came after -W while ping was stopped is late" {
+	need_netns
+	ns_pair
+	ip netns exec "$NS_A" "$SKIT" ping -c 2 -i 0.1 -W 3 10.77.0.2 >/dev/null
+	ip netns exec "$NS_B" sysctl -qw net.ipv4.icmp_echo_ignore_all=1
+	# The peer answers request 1 at once, request 2 once the gate file
+	# exists and 0.8 s (-W is 0.5 s) after request 2 came.
+	gate=$BATS_TEST_TMPDIR/gate
+	cmd_bg ip netns exec "$NS_B" python3 "$PEER_PY" 10.77.0.2 0 2 2 0.8 "$gate"
+	peer=$BG_PID
+	peer_err=$BG_ERR
+	out=$BATS_TEST_TMPDIR/ping.out
+	ip netns exec "$NS_A" "$SKIT" ping --raw --json -c 2 -i 0.1 -W 0.5 \
+		10.77.0.2 >"$out" 2>&1 &
+	pid=$!
+	BG_PIDS="$BG_PIDS $pid"
+	for i in $(seq 1 100); do
+		grep -q '^got 2$' "$peer_err" && break
+		sleep 0.05
+	done
+	grep -q '^got 2$' "$peer_err"
+	# skit now waits for reply 2: stop it; the reply arrives, overdue,
+	# while it is stopped, and is read only after it goes on. Late is
+	# when the reply came, not when skit got round to noticing.
+	kill -STOP "$pid"
+	STOPPED=$pid
+	touch "$gate"
+	wait_exit "$peer" 5
+	[ "$WAIT_RC" -eq 0 ]
+	grep -q '^sent 2$' "$peer_err"
+	kill -CONT "$pid"
+	STOPPED=
+	wait_exit "$pid" 5
+	cat "$out"
+	[ "$WAIT_RC" -eq 0 ]
+	json_valid "$out"
+	[ "$(jq -c 'select(.type=="reply") | [.seq, .late, .out_of_order]' "$out" | tr '\n' ' ')" = "[1,false,false] [2,true,false] " ]
+	[ "$(jq -r 'select(.type=="reply" and .seq==2) | .rtt_ms > 500' "$out")" = true ]
+	s=$(jq -c 'select(.type=="summary")' "$out")
+	[ "$(jq -r .received <<<"$s")" = 2 ]
+	[ "$(jq -r .late <<<"$s")" = 1 ]
+	[ "$(jq -r .out_of_order <<<"$s")" = 0 ]
 }
