@@ -419,12 +419,17 @@ on_reply(struct ping *p, const char *from, size_t bytes, uint16_t seq, int ttl,
 		dup = true;
 		p->st.dups++;
 		break;
-	case SLOT_EXPIRED:
-		late = true;
-		p->st.late++;
-		/* A late reply is still a reply. */
-		__attribute__((fallthrough));
 	default:
+		/*
+		 * Late: the reply came after -W, by its receive time, whether
+		 * expire() has marked the slot yet or not (a stopped or busy
+		 * process reads an overdue reply before it marks the slot,
+		 * or a timely one after). A late reply is still a reply.
+		 */
+		if (rtt > (double)p->o.timeout_ms) {
+			late = true;
+			p->st.late++;
+		}
 		if (s->state == SLOT_ERROR && p->st.errors)
 			p->st.errors--;
 		s->state = SLOT_REPLIED;

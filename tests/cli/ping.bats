@@ -6,6 +6,8 @@ load helpers
 load netns_low
 
 teardown() {
+	# A test that stopped skit (SIGSTOP) lets it go on before the kill.
+	[ -z "${STOPPED:-}" ] || kill -CONT "$STOPPED" 2>/dev/null || true
 	bg_cleanup
 	ns_cleanup
 	public_cleanup
@@ -256,4 +258,122 @@ NFT
 		[ "$(jq -r '.duplicates >= 3' <<<"$s")" = true ]
 		[ "$(jq -c 'select(.type=="reply" and .duplicate==false) | .seq' <<<"$output" | tr '\n' ' ')" = "1 2 3 " ]
 	done
+}
+
+PEER_PY=$BATS_TEST_DIRNAME/icmp_peer_low.py
+
+# late_reorder TARGET SOCK text|json : in A, ping TARGET (B, whose kernel
+# ignores echo requests) through a peer in B that holds reply 2 back
+# until reply 3 is out (out of order) and sends reply 4 only when request
+# 10 came and 0.8 s (-W is 0.5 s) have passed since request 4 arrived
+# (late, and out of order too). The peer fixes the order of events: no
+# timing assertions.
+late_reorder() {
+	local target=$1 sock=$2 s
+	cmd_bg ip netns exec "$NS_B" python3 "$PEER_PY" "$target" 2 4 10 0.8
+	if [ "$3" = text ]; then
+		run ip netns exec "$NS_A" "$SKIT" ping $sock -c 10 -i 0.1 -W 0.5 "$target"
+		echo "$output"
+		cat "$BG_ERR"
+		[ "$status" -eq 0 ]
+		# Every reply once, in the order the peer sent them.
+		[ "$(sed -n 's/.* bytes from .*icmp_seq=\([0-9]*\) .*/\1/p' <<<"$output" | tr '\n' ' ')" = "1 3 2 5 6 7 8 9 4 10 " ]
+		[[ "$output" =~ icmp_seq=2\ ttl=[0-9]+\ time=[0-9.]+\ ms\ \(out\ of\ order\)$'\n' ]]
+		[[ "$output" =~ icmp_seq=4\ ttl=[0-9]+\ time=[0-9.]+\ ms\ \(late\)\ \(out\ of\ order\)$'\n' ]]
+		# The other eight carry no mark.
+		[ "$(grep -c 'bytes from.*ms$' <<<"$output")" -eq 8 ]
+		[[ "$output" != *DUP* ]]
+		[[ "$output" == *"10 packets transmitted, 10 received, 0% packet loss"* ]]
+	else
+		run --separate-stderr ip netns exec "$NS_A" "$SKIT" ping $sock --json \
+			-c 10 -i 0.1 -W 0.5 "$target"
+		echo "$output"
+		cat "$BG_ERR"
+		[ "$status" -eq 0 ]
+		echo "$output" >"$BATS_TEST_TMPDIR/out"
+		json_valid "$BATS_TEST_TMPDIR/out"
+		[ "$(jq -c 'select(.type=="reply") | .seq' <<<"$output" | tr '\n' ' ')" = "1 3 2 5 6 7 8 9 4 10 " ]
+		[ "$(jq -c 'select(.type=="reply" and .late) | .seq' <<<"$output" | tr '\n' ' ')" = "4 " ]
+		[ "$(jq -c 'select(.type=="reply" and .out_of_order) | .seq' <<<"$output" | tr '\n' ' ')" = "2 4 " ]
+		[ "$(jq -c 'select(.type=="reply" and .duplicate) | .seq' <<<"$output")" = "" ]
+		s=$(jq -c 'select(.type=="summary")' <<<"$output")
+		[ "$(jq -r .socket <<<"$s")" = "${sock#--}" ]
+		[ "$(jq -r .transmitted <<<"$s")" = 10 ]
+		[ "$(jq -r .received <<<"$s")" = 10 ]
+		[ "$(jq -r .late <<<"$s")" = 1 ]
+		[ "$(jq -r .out_of_order <<<"$s")" = 2 ]
+		[ "$(jq -r .duplicates <<<"$s")" = 0 ]
+		[ "$(jq -r .loss_pct <<<"$s")" = 0 ]
+	fi
+	# The peer answered request 10 and left on its own.
+	wait_exit "$BG_PID" 5
+	[ "$WAIT_RC" -eq 0 ]
+}
+
+@test "late and out-of-order replies are marked and counted (v4, v6, both sockets)" {
+	need_netns
+	ns_pair
+	# The kernel answers first: the links are up and the neighbour
+	# caches warm before the peer's replies are counted on. (IPv6 last:
+	# its first neighbour solicitation on a new link may be lost.)
+	ip netns exec "$NS_A" "$SKIT" ping -c 2 -i 0.1 -W 3 10.77.0.2 >/dev/null
+	ip netns exec "$NS_B" sysctl -qw net.ipv4.icmp_echo_ignore_all=1
+	ip netns exec "$NS_A" sysctl -qw net.ipv4.ping_group_range="0 2147483647"
+	# Then it is silent: without the peer nothing answers.
+	run ip netns exec "$NS_A" "$SKIT" ping -c 1 -W 0.2 10.77.0.2
+	[ "$status" -eq 1 ]
+	late_reorder 10.77.0.2 --raw text
+	late_reorder 10.77.0.2 --dgram json
+
+	ip netns exec "$NS_A" "$SKIT" ping -c 2 -i 0.1 -W 3 fd77::2 >/dev/null
+	ip netns exec "$NS_B" sysctl -qw net.ipv6.icmp.echo_ignore_all=1 ||
+		skip "no net.ipv6.icmp.echo_ignore_all"
+	run ip netns exec "$NS_A" "$SKIT" ping -c 1 -W 0.2 fd77::2
+	[ "$status" -eq 1 ]
+	late_reorder fd77::2 --raw json
+	late_reorder fd77::2 --dgram text
+}
+
+@test "a reply that came after -W while ping was stopped is late" {
+	need_netns
+	ns_pair
+	ip netns exec "$NS_A" "$SKIT" ping -c 2 -i 0.1 -W 3 10.77.0.2 >/dev/null
+	ip netns exec "$NS_B" sysctl -qw net.ipv4.icmp_echo_ignore_all=1
+	# The peer answers request 1 at once, request 2 once the gate file
+	# exists and 0.8 s (-W is 0.5 s) after request 2 came.
+	gate=$BATS_TEST_TMPDIR/gate
+	cmd_bg ip netns exec "$NS_B" python3 "$PEER_PY" 10.77.0.2 0 2 2 0.8 "$gate"
+	peer=$BG_PID
+	peer_err=$BG_ERR
+	out=$BATS_TEST_TMPDIR/ping.out
+	ip netns exec "$NS_A" "$SKIT" ping --raw --json -c 2 -i 0.1 -W 0.5 \
+		10.77.0.2 >"$out" 2>&1 &
+	pid=$!
+	BG_PIDS="$BG_PIDS $pid"
+	for i in $(seq 1 100); do
+		grep -q '^got 2$' "$peer_err" && break
+		sleep 0.05
+	done
+	grep -q '^got 2$' "$peer_err"
+	# skit now waits for reply 2: stop it; the reply arrives, overdue,
+	# while it is stopped, and is read only after it goes on. Late is
+	# when the reply came, not when skit got round to noticing.
+	kill -STOP "$pid"
+	STOPPED=$pid
+	touch "$gate"
+	wait_exit "$peer" 5
+	[ "$WAIT_RC" -eq 0 ]
+	grep -q '^sent 2$' "$peer_err"
+	kill -CONT "$pid"
+	STOPPED=
+	wait_exit "$pid" 5
+	cat "$out"
+	[ "$WAIT_RC" -eq 0 ]
+	json_valid "$out"
+	[ "$(jq -c 'select(.type=="reply") | [.seq, .late, .out_of_order]' "$out" | tr '\n' ' ')" = "[1,false,false] [2,true,false] " ]
+	[ "$(jq -r 'select(.type=="reply" and .seq==2) | .rtt_ms > 500' "$out")" = true ]
+	s=$(jq -c 'select(.type=="summary")' "$out")
+	[ "$(jq -r .received <<<"$s")" = 2 ]
+	[ "$(jq -r .late <<<"$s")" = 1 ]
+	[ "$(jq -r .out_of_order <<<"$s")" = 0 ]
 }
