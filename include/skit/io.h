@@ -40,7 +40,11 @@ ssize_t skit_recvfrom(int fd, void *buf, size_t len, int flags,
 ssize_t skit_sendmsg(int fd, const struct msghdr *msg, int flags);
 ssize_t skit_recvmsg(int fd, struct msghdr *msg, int flags);
 
-/* splice() between fds (one must be a pipe); SPLICE_F_MOVE|NONBLOCK. */
+/*
+ * splice() between fds (one must be a pipe), with the flags given.
+ * splice() has no MSG_NOSIGNAL: splicing into a socket whose peer is gone
+ * raises SIGPIPE, so a program using it must ignore SIGPIPE.
+ */
 ssize_t skit_splice(int fd_in, int fd_out, size_t len, unsigned flags);
 
 /* shutdown() and close() that never fail loudly; close retries nothing. */

@@ -52,6 +52,13 @@ const char *skit_loop_backend_name(const struct skit_loop *loop);
  * Watch fd for events (SKIT_EV_READ|SKIT_EV_WRITE, or 0 to keep it
  * registered but idle). -EEXIST if fd is already watched. Does not take
  * ownership of fd: skit_loop_del() before close().
+ *
+ * A watcher with events 0 is taken out of the kernel backend, so
+ * SKIT_EV_ERROR/SKIT_EV_HUP (which epoll reports unasked) cannot make an
+ * idle fd spin. Regular files and other fds epoll refuses (EPERM) are
+ * accepted and reported ready at every wakeup, as poll() does.
+ * SIGPIPE is not the loop's business: callers writing to sockets or
+ * pipes from callbacks ignore it (skit's CLI does).
  */
 int skit_loop_add(struct skit_loop *loop, int fd, unsigned events,
 		  skit_fd_cb cb, void *data);
@@ -79,7 +86,11 @@ void skit_loop_timer_cancel(struct skit_loop *loop, int64_t id);
  */
 int skit_loop_run(struct skit_loop *loop);
 
-/* Wait at most timeout_ms (-1 forever) and dispatch once. */
+/*
+ * Wait at most timeout_ms (-1 forever) and dispatch once. Returns the
+ * number of callbacks run (>= 0; 0 on a time-out), or a negative code
+ * when the backend fails.
+ */
 int skit_loop_run_once(struct skit_loop *loop, int timeout_ms);
 
 /* Make skit_loop_run return after the current callback. */
