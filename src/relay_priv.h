@@ -27,4 +27,10 @@ int skit__socketpair(int type, int sv[2]);
  */
 long skit__splice_pipe(int p[2], size_t size);
 
+/*
+ * Bytes waiting to be read from fd (FIONREAD: a pipe, a stream socket,
+ * a regular file), or -errno when fd cannot tell.
+ */
+int skit__inq(int fd);
+
 #endif

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -51,4 +52,14 @@ skit__splice_pipe(int p[2], size_t size)
 	if (cap <= 0)
 		cap = 65536;
 	return cap;
+}
+
+int
+skit__inq(int fd)
+{
+	int n = 0;
+
+	if (ioctl(fd, FIONREAD, &n) < 0)
+		return -errno;
+	return n;
 }
