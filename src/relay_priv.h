@@ -5,6 +5,7 @@
 #ifndef SKIT_RELAY_PRIV_H
 #define SKIT_RELAY_PRIV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
@@ -32,5 +33,8 @@ long skit__splice_pipe(int p[2], size_t size);
  * a regular file), or -errno when fd cannot tell.
  */
 int skit__inq(int fd);
+
+/* Is fd a TCP socket (SO_PROTOCOL)? false when not, or on errors. */
+bool skit__is_tcp(int fd);
 
 #endif

@@ -122,7 +122,12 @@ pipe_trip() {
 	[ "$WAIT_RC" -eq 0 ]
 }
 
-@test "integrity: ${NC_SHIM} MiB, stdin and stdout pipes (direct splice), tcp4" {
+@test "integrity: ${NC_SHIM} MiB, stdin and stdout pipes (direct splice), unix" {
+	pipe_trip "$SMALL" "$(abstract)"
+}
+
+# Into TCP a stdin pipe is copied (larger segments); out of it, spliced.
+@test "integrity: ${NC_SHIM} MiB, stdin and stdout pipes, tcp4" {
 	pipe_trip "$SMALL" tcp4:127.0.0.1:0
 }
 
@@ -132,10 +137,16 @@ pipe_trip() {
 	shim_used
 }
 
+@test "integrity under faults: ${NC_SHIM} MiB, stdin and stdout pipes, tcp4" {
+	shim_on
+	pipe_trip "$SMALL" tcp4:127.0.0.1:0
+	shim_used
+}
+
 @test "integrity when splice() is refused (EINVAL): pipes fall back to copying" {
 	shim_on
 	export SKIT_FAULT_KINDS=einval SKIT_FAULT_RATE=0.1
-	pipe_trip "$SMALL" tcp4:127.0.0.1:0
+	pipe_trip "$SMALL" "$(abstract)"
 	unset LD_PRELOAD
 	# Both skit processes were refused at least once.
 	[ "$(wc -l <"$SKIT_FAULT_LOG")" -ge 2 ]
