@@ -70,6 +70,12 @@ struct dir {
 	struct end *src, *dst;
 	enum dstate st;
 	bool splice;
+	/*
+	 * direct: the source or the destination is itself a pipe, so one
+	 * splice() moves the bytes (no private pipe); dblk: the last one
+	 * found the source readable and the destination full.
+	 */
+	bool direct, dblk;
 	/* splice: the private pipe and how much sits in it */
 	int pipe[2];
 	size_t inpipe, pipecap;
@@ -805,6 +811,62 @@ step_splice(struct skit_relay *r, struct dir *d)
 	return did;
 }
 
+/*
+ * Direct splice: one of the two fds is a pipe, so splice() moves the
+ * bytes straight from the source to the destination. Nothing is held in
+ * between, so an EAGAIN does not say which side is not ready: ask the
+ * source how much it holds (FIONREAD) to decide what to wait for.
+ */
+static long
+step_direct(struct skit_relay *r, struct dir *d)
+{
+	ssize_t n;
+	int e, side;
+
+	if (d->st != D_RUN) {
+		dir_done(r, d);
+		return 1;
+	}
+	n = skit_splice(d->src->e.rfd, d->dst->e.wfd, d->pipecap, SPLICE_FLAGS);
+	if (n > 0) {
+		d->dblk = false;
+		r->st.bytes[d->idx] += (uint64_t)n;
+		r->st.spliced[d->idx] = true;
+		traffic(r);
+		return n;
+	}
+	if (n == 0) {
+		/* RUN -> DRAIN -> DONE: EOF, and nothing is held here. */
+		src_eof(d);
+		dir_done(r, d);
+		return 1;
+	}
+	if (n == -EAGAIN) {
+		d->dblk = !d->src->rpoll || skit__inq(d->src->e.rfd) > 0;
+		return 0;
+	}
+	if (n == -EINVAL || n == -ENOSYS) {
+		/* Refused before moving anything: copy from here on. */
+		e = splice_fallback(r, d);
+		if (e < 0) {
+			fail(r, side_of(r, d->src), "splice", e);
+			return -1;
+		}
+		d->direct = d->dblk = false;
+		return 1;
+	}
+	/*
+	 * Which side failed? A pipe never resets: EPIPE is the
+	 * destination's, other errors belong to the socket end.
+	 */
+	if (n == -EPIPE || (d->dst->e.type != 0 && d->src->e.type == 0))
+		side = side_of(r, d->dst);
+	else
+		side = side_of(r, d->src);
+	fail(r, side, side == side_of(r, d->dst) ? "write" : "read", (int)n);
+	return -1;
+}
+
 /* Move what can move now in direction d, within the budget. */
 static void
 pump(struct skit_relay *r, struct dir *d)
@@ -813,7 +875,9 @@ pump(struct skit_relay *r, struct dir *d)
 	long k;
 
 	while (!r->ended && d->st != D_DONE && moved < PUMP_BUDGET) {
-		k = d->splice ? step_splice(r, d) : step_copy(r, d);
+		k = d->direct	? step_direct(r, d)
+		    : d->splice ? step_splice(r, d)
+				: step_copy(r, d);
 		if (k <= 0)
 			break;
 		moved += (size_t)k;
@@ -908,6 +972,19 @@ update(struct skit_relay *r)
 
 		if (d->st == D_DONE)
 			continue;
+		if (d->direct) {
+			if (d->st != D_RUN)
+				kick = true;
+			else if (d->dblk && d->dst->ww && d->dst->wpoll)
+				d->dst->ww->want |= SKIT_EV_WRITE;
+			else if (d->dblk)
+				kick = true;
+			else if (d->src->rpoll)
+				d->src->rw->want |= SKIT_EV_READ;
+			else
+				kick = true;
+			continue;
+		}
 		pending = d->splice ? d->inpipe > 0 : has_output(r, d) != 0;
 		if (d->splice && pending && d->st == D_RUN && !d->pfull &&
 		    d->inpipe < d->pipecap && d->src->rw && d->src->rpoll)
@@ -987,7 +1064,19 @@ set_nonblock(int fd)
 	return 0;
 }
 
-/* Can splice() use this fd: a stream socket, a pipe, a regular file? */
+static bool
+is_fifo(int fd, int type)
+{
+	struct stat st;
+
+	return type == 0 && fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode);
+}
+
+/*
+ * Can splice() use this fd: a stream socket, a pipe, a regular file, or
+ * (writing) a character device such as /dev/null? A device that turns
+ * out not to support it fails with EINVAL, and the direction copies.
+ */
 static bool
 splice_ok(int fd, int type, bool writing)
 {
@@ -1000,6 +1089,8 @@ splice_ok(int fd, int type, bool writing)
 		return false;
 	if (S_ISFIFO(st.st_mode))
 		return true;
+	if (writing && S_ISCHR(st.st_mode))
+		return true;
 	if (!S_ISREG(st.st_mode))
 		return false;
 	/* The kernel refuses to splice into an O_APPEND file. */
@@ -1011,6 +1102,7 @@ static int
 setup_dir(struct skit_relay *r, struct dir *d)
 {
 	struct end *src = d->src, *dst = d->dst;
+	bool pipe_to_tcp;
 	long cap;
 
 	d->pipe[0] = d->pipe[1] = -1;
@@ -1021,10 +1113,30 @@ setup_dir(struct skit_relay *r, struct dir *d)
 	}
 	/* Nothing to read from the source: it is at EOF from the start. */
 	d->st = src->e.rfd < 0 && !src->e.pushed ? D_DRAIN : D_RUN;
+	/*
+	 * A pipe into a TCP socket copies instead: splice() hands TCP the
+	 * pipe's 4 KiB pages one fragment each, while send() fills large
+	 * page fragments (measured: `head | skit connect` over loopback
+	 * TCP ran about 15% faster, median of 9 runs).
+	 */
+	pipe_to_tcp = is_fifo(src->e.rfd, src->e.type) &&
+		      dst->e.type == SOCK_STREAM && skit__is_tcp(dst->e.wfd);
 	if (d->st == D_RUN && !r->cfg.no_splice && !r->cfg.on_data &&
 	    !src->e.pushed && dst->e.tolen == 0 && dst->e.wfd >= 0 &&
-	    splice_ok(src->e.rfd, src->e.type, false) &&
+	    !pipe_to_tcp && splice_ok(src->e.rfd, src->e.type, false) &&
 	    splice_ok(dst->e.wfd, dst->e.type, true)) {
+		/*
+		 * One end is a pipe already: splice straight between them,
+		 * when FIONREAD can tell an empty source from a full
+		 * destination after an EAGAIN.
+		 */
+		if ((is_fifo(src->e.rfd, src->e.type) ||
+		     is_fifo(dst->e.wfd, dst->e.type)) &&
+		    skit__inq(src->e.rfd) >= 0) {
+			d->pipecap = r->cfg.pipe_size;
+			d->splice = d->direct = true;
+			return 0;
+		}
 		cap = skit__splice_pipe(d->pipe, r->cfg.pipe_size);
 		if (cap < 0)
 			return (int)cap;

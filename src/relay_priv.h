@@ -5,6 +5,7 @@
 #ifndef SKIT_RELAY_PRIV_H
 #define SKIT_RELAY_PRIV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
@@ -26,5 +27,14 @@ int skit__socketpair(int type, int sv[2]);
  * pipe's capacity in bytes, or -errno.
  */
 long skit__splice_pipe(int p[2], size_t size);
+
+/*
+ * Bytes waiting to be read from fd (FIONREAD: a pipe, a stream socket,
+ * a regular file), or -errno when fd cannot tell.
+ */
+int skit__inq(int fd);
+
+/* Is fd a TCP socket (SO_PROTOCOL)? false when not, or on errors. */
+bool skit__is_tcp(int fd);
 
 #endif

@@ -8,6 +8,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -51,4 +53,25 @@ skit__splice_pipe(int p[2], size_t size)
 	if (cap <= 0)
 		cap = 65536;
 	return cap;
+}
+
+int
+skit__inq(int fd)
+{
+	int n = 0;
+
+	if (ioctl(fd, FIONREAD, &n) < 0)
+		return -errno;
+	return n;
+}
+
+bool
+skit__is_tcp(int fd)
+{
+	int proto = 0;
+	socklen_t len = sizeof(proto);
+
+	return fd >= 0 &&
+	       getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) == 0 &&
+	       proto == IPPROTO_TCP;
 }

@@ -109,3 +109,46 @@ shim_used() {
 	roundtrip "$SMALL" "unix-seqpacket:@skit-nc-sp-$$-$RANDOM" --framing raw
 	shim_used
 }
+
+# pipe_trip FILE ADDRESS: like roundtrip, but connect's stdin and stdout
+# are pipes, which the relay splices straight to and from the socket.
+pipe_trip() {
+	local file=$1 addr=$2
+	skit_bg listen -v "$addr" --exec cat
+	local got
+	got=$(cat "$file" | "$SKIT" connect "$BG_ADDR" | sha256sum | cut -d' ' -f1)
+	[ "$got" = "$(cat "$file.sha")" ]
+	wait_exit "$BG_PID" 30
+	[ "$WAIT_RC" -eq 0 ]
+}
+
+@test "integrity: ${NC_SHIM} MiB, stdin and stdout pipes (direct splice), unix" {
+	pipe_trip "$SMALL" "$(abstract)"
+}
+
+# Into TCP a stdin pipe is copied (larger segments); out of it, spliced.
+@test "integrity: ${NC_SHIM} MiB, stdin and stdout pipes, tcp4" {
+	pipe_trip "$SMALL" tcp4:127.0.0.1:0
+}
+
+@test "integrity under faults: ${NC_SHIM} MiB, stdin and stdout pipes, unix" {
+	shim_on
+	pipe_trip "$SMALL" "$(abstract)"
+	shim_used
+}
+
+@test "integrity under faults: ${NC_SHIM} MiB, stdin and stdout pipes, tcp4" {
+	shim_on
+	pipe_trip "$SMALL" tcp4:127.0.0.1:0
+	shim_used
+}
+
+@test "integrity when splice() is refused (EINVAL): pipes fall back to copying" {
+	shim_on
+	export SKIT_FAULT_KINDS=einval SKIT_FAULT_RATE=0.1
+	pipe_trip "$SMALL" "$(abstract)"
+	unset LD_PRELOAD
+	# Both skit processes were refused at least once.
+	[ "$(wc -l <"$SKIT_FAULT_LOG")" -ge 2 ]
+	awk -F'faults=' '{ if ($2 + 0 < 1) bad = 1 } END { exit bad }' "$SKIT_FAULT_LOG"
+}

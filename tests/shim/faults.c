@@ -15,7 +15,10 @@
  *   SKIT_FAULT_RATE   probability of a fault per call, 0..1 (default
  *                     0; the shim does nothing unless it is set)
  *   SKIT_FAULT_SEED   seed of the pseudo-random sequence (default 1)
- *   SKIT_FAULT_KINDS  comma list of short,eintr,eagain (default all)
+ *   SKIT_FAULT_KINDS  comma list of short,eintr,eagain (default all
+ *                     three), or einval: splice() refuses the pair
+ *                     of fds before moving anything, as for a device
+ *                     without splice support (only when named)
  *   SKIT_FAULT_COMM   only act in processes with this program name
  *                     (so children such as `cat` under --exec are
  *                     left alone)
@@ -35,7 +38,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-enum { F_SHORT = 1, F_EINTR = 2, F_EAGAIN = 4 };
+enum { F_SHORT = 1, F_EINTR = 2, F_EAGAIN = 4, F_EINVAL = 8 };
 
 static bool active;
 static double rate;
@@ -77,6 +80,8 @@ faults_init(void)
 			kinds |= F_EINTR;
 		if (strstr(k, "eagain"))
 			kinds |= F_EAGAIN;
+		if (strstr(k, "einval"))
+			kinds |= F_EINVAL;
 	}
 	rng = seed && *seed ? strtoull(seed, NULL, 0) : 1;
 	if (!rng)
@@ -367,6 +372,14 @@ splice(int in, loff_t *off_in, int out, loff_t *off_out, size_t len,
 
 	if (!fn)
 		fn = real("splice");
+	if (active && (kinds & F_EINVAL)) {
+		n_calls++;
+		if ((double)(next_rand() >> 11) / (double)(1ULL << 53) < rate) {
+			n_faults++;
+			errno = EINVAL;
+			return -1;
+		}
+	}
 	/* EAGAIN is legal only with SPLICE_F_NONBLOCK or a nonblock fd. */
 	f = pick(in, &len);
 	if (f == F_EAGAIN && !(flags & SPLICE_F_NONBLOCK))

@@ -707,6 +707,149 @@ test_socat_aliases(void **state)
 	}
 }
 
+/* Open fds of this process (to see whether a private pipe was made). */
+static int
+count_fds(void)
+{
+	int n = 0;
+
+	for (int fd = 0; fd < 1024; fd++)
+		if (fcntl(fd, F_GETFD) >= 0)
+			n++;
+	return n;
+}
+
+/*
+ * One end is a pair of pipes (as stdin/stdout of `cat | skit connect |
+ * cat`), the other a socket: both directions splice directly, with no
+ * private pipe, and every byte arrives in order both ways.
+ */
+static void
+test_pipe_direct(void **state)
+{
+	struct skit_loop *loop;
+	struct skit_relay *r = NULL;
+	struct skit_relay_end ea = { .rfd = -1, .wfd = -1 }, eb;
+	struct skit_relay_cfg cfg = { .on_close = on_close };
+	struct closed c = { 0 };
+	size_t na = 5 << 20, nb = 3 << 20, sent = 0, got = 0;
+	unsigned char *da = malloc(na), *db = malloc(nb);
+	unsigned char *ra = malloc(nb + 1), *rb = malloc(na + 1);
+	int in[2], out[2], s[2], before, rounds = 0;
+	bool eof = false;
+	struct peer B;
+	ssize_t n;
+
+	(void)state;
+	fill(da, na, 3);
+	fill(db, nb, 4);
+	assert_int_equal(pipe2(in, O_CLOEXEC | O_NONBLOCK), 0);
+	assert_int_equal(pipe2(out, O_CLOEXEC | O_NONBLOCK), 0);
+	sp(SOCK_STREAM, s);
+	nonblock(s[1]);
+	assert_int_equal(skit_loop_new(SKIT_LOOP_AUTO, &loop), 0);
+	ea.rfd = in[0];
+	ea.wfd = out[1];
+	ea.own = true;
+	assert_int_equal(skit_relay_end_from_fd(s[0], true, &eb), 0);
+	cfg.data = &c;
+	before = count_fds();
+	assert_int_equal(skit_relay_new(loop, &ea, &eb, &cfg, &r), 0);
+	/* Direct splice both ways: no private pipe was created. */
+	assert_int_equal(count_fds(), before);
+	B = (struct peer){ .fd = s[1],
+			   .out = db,
+			   .olen = nb,
+			   .shut = true,
+			   .in = rb,
+			   .icap = na + 1 };
+	while ((!eof || !B.eof || !c.calls) && rounds++ < 100000) {
+		while (in[1] >= 0 && sent < na) {
+			n = skit_write_some(in[1], da + sent, na - sent);
+			if (n <= 0)
+				break;
+			sent += (size_t)n;
+		}
+		if (in[1] >= 0 && sent == na) {
+			close(in[1]);
+			in[1] = -1;
+		}
+		while (!eof) {
+			n = skit_read_some(out[0], ra + got, nb + 1 - got);
+			if (n == 0)
+				eof = true;
+			if (n <= 0)
+				break;
+			got += (size_t)n;
+		}
+		peer_step(&B);
+		assert_true(skit_loop_run_once(loop, 50) >= 0);
+	}
+	assert_true(eof && B.eof);
+	assert_int_equal(c.calls, 1);
+	assert_int_equal(c.st.reason, SKIT_RELAY_EOF);
+	assert_int_equal(B.ilen, na);
+	assert_int_equal(got, nb);
+	assert_memory_equal(rb, da, na);
+	assert_memory_equal(ra, db, nb);
+	assert_true(c.st.spliced[SKIT_DIR_AB]);
+	assert_true(c.st.spliced[SKIT_DIR_BA]);
+	skit_relay_free(r);
+	skit_loop_free(loop);
+	close(out[0]);
+	close(s[1]);
+	free(da);
+	free(db);
+	free(ra);
+	free(rb);
+}
+
+/* A socket into /dev/null (a character device): spliced, all counted. */
+static void
+test_devnull_splice(void **state)
+{
+	struct skit_loop *loop;
+	struct skit_relay *r = NULL;
+	struct skit_relay_end ea, eb = { .rfd = -1, .wfd = -1 };
+	struct skit_relay_cfg cfg = { .on_close = on_close };
+	struct closed c = { 0 };
+	size_t na = 4 << 20;
+	unsigned char *da = malloc(na), dummy[16];
+	int s[2], rounds = 0;
+	struct peer A;
+
+	(void)state;
+	fill(da, na, 5);
+	sp(SOCK_STREAM, s);
+	nonblock(s[0]);
+	assert_int_equal(skit_loop_new(SKIT_LOOP_AUTO, &loop), 0);
+	assert_int_equal(skit_relay_end_from_fd(s[1], true, &ea), 0);
+	eb.wfd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	assert_true(eb.wfd >= 0);
+	eb.own = true;
+	cfg.data = &c;
+	assert_int_equal(skit_relay_new(loop, &ea, &eb, &cfg, &r), 0);
+	A = (struct peer){ .fd = s[0],
+			   .out = da,
+			   .olen = na,
+			   .shut = true,
+			   .in = dummy,
+			   .icap = sizeof(dummy) };
+	while ((!A.eof || !c.calls) && rounds++ < 100000) {
+		peer_step(&A);
+		assert_true(skit_loop_run_once(loop, 50) >= 0);
+	}
+	assert_true(A.eof);
+	assert_int_equal(A.ilen, 0);
+	assert_int_equal(c.calls, 1);
+	assert_int_equal(c.st.bytes[SKIT_DIR_AB], na);
+	assert_true(c.st.spliced[SKIT_DIR_AB]);
+	skit_relay_free(r);
+	skit_loop_free(loop);
+	close(s[0]);
+	free(da);
+}
+
 int
 main(void)
 {
@@ -724,6 +867,8 @@ main(void)
 		cmocka_unit_test(test_exec_split),
 		cmocka_unit_test(test_exec),
 		cmocka_unit_test(test_socat_aliases),
+		cmocka_unit_test(test_pipe_direct),
+		cmocka_unit_test(test_devnull_splice),
 	};
 
 	/* As the CLI does: splice() into a dead socket raises SIGPIPE. */
