@@ -15,13 +15,7 @@
 #include <unistd.h>
 
 enum {
-	OPT_NO_SHUTDOWN = 256,
-	OPT_EXIT_ON_EOF,
-	OPT_FRAMING,
-	OPT_RETRY,
-	OPT_HEX,
-	OPT_SEND_ONLY,
-	OPT_RECV_ONLY,
+	OPT_RETRY = NC_OPT__NEXT,
 };
 
 static const struct cli_opt connect_opts[] = {
@@ -31,24 +25,24 @@ static const struct cli_opt connect_opts[] = {
 	  "send \"\\r\\n\" for each \"\\n\" read from stdin" },
 	{ "unix", 'U', NULL, 'U',
 	  "the operand is a unix socket path (or @name)" },
-	{ "exit-on-eof", 0, NULL, OPT_EXIT_ON_EOF,
+	{ "exit-on-eof", 0, NULL, NC_OPT_EXIT_ON_EOF,
 	  "exit as soon as stdin ends and its bytes are sent (-q 0)" },
-	{ "framing", 0, "MODE", OPT_FRAMING,
+	{ "framing", 0, "MODE", NC_OPT_FRAMING,
 	  "messages <-> stdio on datagram/seqpacket sockets: line (default), "
 	  "len, raw" },
-	{ "hex", 0, NULL, OPT_HEX, "dump the traffic in hex on stderr" },
+	{ "hex", 0, NULL, NC_OPT_HEX, "dump the traffic in hex on stderr" },
 	{ "numeric", 'n', NULL, 'n', "numeric addresses only, no DNS" },
-	{ "no-shutdown", 0, NULL, OPT_NO_SHUTDOWN,
+	{ "no-shutdown", 0, NULL, NC_OPT_NO_SHUTDOWN,
 	  "do not shut down the socket's write side at stdin EOF" },
 	{ "source-port", 'p', "PORT", 'p', "local port to connect from" },
 	{ "quit", 'q', "SECS", 'q', "quit SECS after stdin EOF" },
-	{ "recv-only", 0, NULL, OPT_RECV_ONLY,
+	{ "recv-only", 0, NULL, NC_OPT_RECV_ONLY,
 	  "only copy socket -> stdout (ignore stdin)" },
 	{ "retry", 0, "N", OPT_RETRY,
 	  "retry a failed connect N times, backing off exponentially with "
 	  "jitter" },
 	{ "source", 's', "ADDR", 's', "local address to connect from" },
-	{ "send-only", 0, NULL, OPT_SEND_ONLY,
+	{ "send-only", 0, NULL, NC_OPT_SEND_ONLY,
 	  "only copy stdin -> socket (exit when it is sent)" },
 	{ "udp", 'u', NULL, 'u', "UDP instead of TCP (HOST PORT form)" },
 	{ "verbose", 'v', NULL, 'v',
@@ -290,68 +284,12 @@ cmd_connect(int argc, char **argv)
 		case -2:
 			cli_getopt_done(&st);
 			return CLI_EXIT_OK;
-		case '4':
-			o.ao.family = AF_INET;
-			break;
-		case '6':
-			o.ao.family = AF_INET6;
-			break;
-		case 'C':
-			o.so.crlf = true;
-			break;
-		case 'U':
-			o.ao.unix_path = true;
-			break;
-		case OPT_EXIT_ON_EOF:
-			o.so.quit_ms = 0;
-			break;
-		case OPT_FRAMING:
-			rc = skit_framing_parse(
-				     arg, (enum skit_framing *)&o.so.framing) <
-					     0
-				     ? 2
-				     : 0;
-			if (rc)
-				cli_errorf("--framing: '%s' is not line, len "
-					   "or raw",
-					   arg);
-			o.framing_set = true;
-			break;
-		case OPT_HEX:
-			o.so.hex = true;
-			break;
-		case 'n':
-			o.ao.numeric = true;
-			break;
-		case OPT_NO_SHUTDOWN:
-			o.so.no_shutdown = true;
-			break;
-		case 'p':
-			o.ao.port = arg;
-			break;
-		case 'q':
-			rc = cli_parse_duration_ms("-q", arg, &o.so.quit_ms)
-				     ? 2
-				     : 0;
-			break;
-		case OPT_RECV_ONLY:
-			o.so.dirs = SKIT_RELAY_BA;
-			break;
 		case OPT_RETRY:
 			rc = cli_parse_int("--retry", arg, 0, 1000, &v) ? 2 : 0;
 			o.retry = v;
 			break;
 		case 's':
 			o.ao.src = arg;
-			break;
-		case OPT_SEND_ONLY:
-			o.so.dirs = SKIT_RELAY_AB;
-			break;
-		case 'u':
-			o.ao.udp = true;
-			break;
-		case 'v':
-			cli_g.verbose++;
 			break;
 		case 'w':
 			rc = cli_parse_duration_ms("-w", arg, &o.wait_ms) ? 2
@@ -362,7 +300,11 @@ cmd_connect(int argc, char **argv)
 			o.zero = true;
 			break;
 		default:
-			rc = CLI_EXIT_USAGE;
+			/* -4 -6 -u -U -n -p -C -q -v and the NC_OPT_* flags. */
+			rc = nc_common_opt(c, arg, &o.ao, &o.so,
+					   &o.framing_set);
+			if (rc < 0)
+				rc = CLI_EXIT_USAGE;
 		}
 		if (rc) {
 			cli_getopt_done(&st);

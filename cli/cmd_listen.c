@@ -21,20 +21,14 @@
 #include <unistd.h>
 
 enum {
-	OPT_MAX_CONNS = 256,
+	OPT_MAX_CONNS = NC_OPT__NEXT,
 	OPT_EXEC,
 	OPT_SH_EXEC,
 	OPT_BROKER,
 	OPT_CHAT,
 	OPT_ALLOW,
 	OPT_DENY,
-	OPT_FRAMING,
-	OPT_HEX,
 	OPT_IDLE,
-	OPT_NO_SHUTDOWN,
-	OPT_EXIT_ON_EOF,
-	OPT_SEND_ONLY,
-	OPT_RECV_ONLY,
 };
 
 static const struct cli_opt listen_opts[] = {
@@ -53,12 +47,12 @@ static const struct cli_opt listen_opts[] = {
 	{ "deny", 0, "CIDR", OPT_DENY, "refuse clients in CIDR (repeatable)" },
 	{ "exec", 'e', "'PROG ARGS'", OPT_EXEC,
 	  "run PROG (no shell) for each client, on its stdin/stdout" },
-	{ "exit-on-eof", 0, NULL, OPT_EXIT_ON_EOF,
+	{ "exit-on-eof", 0, NULL, NC_OPT_EXIT_ON_EOF,
 	  "end the session as soon as stdin ends (-q 0)" },
-	{ "framing", 0, "MODE", OPT_FRAMING,
+	{ "framing", 0, "MODE", NC_OPT_FRAMING,
 	  "messages <-> bytes on datagram/seqpacket sockets: line (default), "
 	  "len, raw" },
-	{ "hex", 0, NULL, OPT_HEX, "dump the traffic in hex on stderr" },
+	{ "hex", 0, NULL, NC_OPT_HEX, "dump the traffic in hex on stderr" },
 	{ "idle-timeout", 0, "SECS", OPT_IDLE,
 	  "datagram servers: forget a peer after SECS without traffic "
 	  "(default 60)" },
@@ -67,13 +61,13 @@ static const struct cli_opt listen_opts[] = {
 	{ "max-conns", 'm', "N", OPT_MAX_CONNS,
 	  "with -k: at most N clients at once (default 100)" },
 	{ "numeric", 'n', NULL, 'n', "numeric addresses only, no DNS" },
-	{ "no-shutdown", 0, NULL, OPT_NO_SHUTDOWN,
+	{ "no-shutdown", 0, NULL, NC_OPT_NO_SHUTDOWN,
 	  "do not shut down the client's write side at stdin EOF" },
 	{ "port", 'p', "PORT", 'p', "the port to listen on (nc -l -p PORT)" },
 	{ "quit", 'q', "SECS", 'q', "end the session SECS after stdin EOF" },
-	{ "recv-only", 0, NULL, OPT_RECV_ONLY,
+	{ "recv-only", 0, NULL, NC_OPT_RECV_ONLY,
 	  "only copy client -> stdout (ignore stdin)" },
-	{ "send-only", 0, NULL, OPT_SEND_ONLY, "only copy stdin -> client" },
+	{ "send-only", 0, NULL, NC_OPT_SEND_ONLY, "only copy stdin -> client" },
 	{ "sh-exec", 'c', "'CMD'", OPT_SH_EXEC,
 	  "run CMD with /bin/sh -c for each client" },
 	{ "udp", 'u', NULL, 'u', "UDP instead of TCP (PORT form)" },
@@ -783,18 +777,6 @@ cmd_listen(int argc, char **argv)
 			cli_getopt_done(&st);
 			nc_acl_free(&o.acl);
 			return CLI_EXIT_OK;
-		case '4':
-			o.ao.family = AF_INET;
-			break;
-		case '6':
-			o.ao.family = AF_INET6;
-			break;
-		case 'C':
-			o.so.crlf = true;
-			break;
-		case 'U':
-			o.ao.unix_path = true;
-			break;
 		case OPT_ALLOW:
 			rc = nc_acl_add(&o.acl, true, arg);
 			break;
@@ -811,24 +793,6 @@ cmd_listen(int argc, char **argv)
 			o.exec = arg;
 			o.sh = false;
 			break;
-		case OPT_EXIT_ON_EOF:
-			o.so.quit_ms = 0;
-			break;
-		case OPT_FRAMING:
-			rc = skit_framing_parse(
-				     arg, (enum skit_framing *)&o.so.framing) <
-					     0
-				     ? 2
-				     : 0;
-			if (rc)
-				cli_errorf("--framing: '%s' is not line, len "
-					   "or raw",
-					   arg);
-			o.framing_set = true;
-			break;
-		case OPT_HEX:
-			o.so.hex = true;
-			break;
 		case OPT_IDLE:
 			rc = cli_parse_duration_ms("--idle-timeout", arg,
 						   &o.idle_ms)
@@ -844,35 +808,9 @@ cmd_listen(int argc, char **argv)
 				     ? 2
 				     : 0;
 			break;
-		case 'n':
-			o.ao.numeric = true;
-			break;
-		case OPT_NO_SHUTDOWN:
-			o.so.no_shutdown = true;
-			break;
-		case 'p':
-			o.ao.port = arg;
-			break;
-		case 'q':
-			rc = cli_parse_duration_ms("-q", arg, &o.so.quit_ms)
-				     ? 2
-				     : 0;
-			break;
-		case OPT_RECV_ONLY:
-			o.so.dirs = SKIT_RELAY_BA;
-			break;
-		case OPT_SEND_ONLY:
-			o.so.dirs = SKIT_RELAY_AB;
-			break;
 		case OPT_SH_EXEC:
 			o.exec = arg;
 			o.sh = true;
-			break;
-		case 'u':
-			o.ao.udp = true;
-			break;
-		case 'v':
-			cli_g.verbose++;
 			break;
 		case 'w':
 			rc = cli_parse_duration_ms("-w", arg, &o.so.idle_ms)
@@ -880,7 +818,11 @@ cmd_listen(int argc, char **argv)
 				     : 0;
 			break;
 		default:
-			rc = CLI_EXIT_USAGE;
+			/* -4 -6 -u -U -n -p -C -q -v and the NC_OPT_* flags. */
+			rc = nc_common_opt(c, arg, &o.ao, &o.so,
+					   &o.framing_set);
+			if (rc < 0)
+				rc = CLI_EXIT_USAGE;
 		}
 		if (rc) {
 			cli_getopt_done(&st);

@@ -43,13 +43,6 @@ int nc_build_addr(int nargs, char **args, enum skit_role role,
 		  char *text, size_t textlen);
 
 /*
- * Reorder argv so options (with their values) come before operands, as
- * GNU getopt would: nc users write `skit listen 8080 -k -v`. A "--"
- * stays before the operands, so one that starts with '-' stays one.
- */
-struct cli_opt;
-
-/*
  * A unique abstract unix name ("@skit-WHO-PID-N") for a datagram
  * client: an unbound unix-dgram socket has no address, so nothing could
  * answer it (the kernel's autobind would name it too, but only on
@@ -187,6 +180,29 @@ struct nc_sess_opts {
 		idle_ms;  /* -w: end after this long without traffic; 0 never */
 	const char *what; /* "connect" or "listen", for messages */
 };
+
+/*
+ * Long-option ids connect and listen share; each command numbers its own
+ * from NC_OPT__NEXT.
+ */
+enum {
+	NC_OPT_NO_SHUTDOWN = 256,
+	NC_OPT_EXIT_ON_EOF,
+	NC_OPT_FRAMING,
+	NC_OPT_HEX,
+	NC_OPT_SEND_ONLY,
+	NC_OPT_RECV_ONLY,
+	NC_OPT__NEXT,
+};
+
+/*
+ * Apply an option connect and listen share: -4 -6 -U -u -n -p -C -q -v
+ * and the NC_OPT_* ones (-w differs: the caller handles it). Returns -1
+ * when c is not one of them, else 0 or an exit code (a message was
+ * printed). *framing_set records an explicit --framing.
+ */
+int nc_common_opt(int c, const char *arg, struct nc_addr_opts *ao,
+		  struct nc_sess_opts *so, bool *framing_set);
 
 /*
  * Relay stdin/stdout and the connected socket fd (taken: closed at the

@@ -134,3 +134,59 @@ nc_sa_str(const struct skit_sockaddr *sa, char *buf, size_t len)
 		snprintf(buf, len, "?");
 	return buf;
 }
+
+int
+nc_common_opt(int c, const char *arg, struct nc_addr_opts *ao,
+	      struct nc_sess_opts *so, bool *framing_set)
+{
+	switch (c) {
+	case '4':
+		ao->family = AF_INET;
+		return 0;
+	case '6':
+		ao->family = AF_INET6;
+		return 0;
+	case 'U':
+		ao->unix_path = true;
+		return 0;
+	case 'u':
+		ao->udp = true;
+		return 0;
+	case 'n':
+		ao->numeric = true;
+		return 0;
+	case 'p':
+		ao->port = arg;
+		return 0;
+	case 'C':
+		so->crlf = true;
+		return 0;
+	case 'q':
+		return cli_parse_duration_ms("-q", arg, &so->quit_ms)
+			       ? CLI_EXIT_USAGE
+			       : 0;
+	case 'v':
+		cli_g.verbose++;
+		return 0;
+	case NC_OPT_EXIT_ON_EOF:
+		so->quit_ms = 0;
+		return 0;
+	case NC_OPT_FRAMING:
+		*framing_set = true;
+		return nc_parse_framing(arg, (enum skit_framing *)&so->framing);
+	case NC_OPT_HEX:
+		so->hex = true;
+		return 0;
+	case NC_OPT_NO_SHUTDOWN:
+		so->no_shutdown = true;
+		return 0;
+	case NC_OPT_RECV_ONLY:
+		so->dirs = SKIT_RELAY_BA;
+		return 0;
+	case NC_OPT_SEND_ONLY:
+		so->dirs = SKIT_RELAY_AB;
+		return 0;
+	default:
+		return -1;
+	}
+}
