@@ -24,7 +24,10 @@ ssize_t skit_write_some(int fd, const void *buf, size_t len);
 
 /*
  * Write all len bytes. On a nonblocking fd it waits with poll() for the
- * fd to drain (timeout_ms < 0: forever). Returns len or -errno (the
+ * fd to drain (timeout_ms < 0: forever; -ETIMEDOUT when it runs out). On
+ * a blocking fd the kernel blocks inside write() and timeout_ms cannot
+ * interrupt it: pass a nonblocking fd when the timeout matters (or set
+ * SO_SNDTIMEO on a socket). Returns len or -errno (the
  * bytes written before an error are lost to the caller: use
  * skit_write_some in event loops).
  */
