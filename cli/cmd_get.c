@@ -879,7 +879,12 @@ cmd_get(int argc, char **argv)
 		case OPT_CONNECT_TIMEOUT:
 		case OPT_TIMEOUT:
 		case OPT_RETRY_DELAY:
-			if (cli_parse_duration_ms(argv[optind - 1], arg, &v)) {
+			if (cli_parse_duration_ms(c == OPT_CONNECT_TIMEOUT
+							  ? "--connect-timeout"
+						  : c == OPT_TIMEOUT
+							  ? "--timeout"
+							  : "--retry-delay",
+						  arg, &v)) {
 				rc = CLI_EXIT_USAGE;
 				goto done;
 			}

@@ -384,3 +384,12 @@ PY
 	[ "$status" -eq 5 ]
 	[[ "$stderr" == *"hint: raise --connect-timeout"* ]]
 }
+
+@test "get: a bad duration names its option, whichever way it was written" {
+	run -2 "$SKIT" get --timeout 5x "http://127.0.0.1:1/"
+	[[ "$output" == *"--timeout: '5x' is not a duration"* ]]
+	run -2 "$SKIT" get --connect-timeout=x "http://127.0.0.1:1/"
+	[[ "$output" == *"--connect-timeout: 'x' is not a duration"* ]]
+	run -2 "$SKIT" get --retry-delay 1y "http://127.0.0.1:1/"
+	[[ "$output" == *"--retry-delay: '1y' is not a duration"* ]]
+}
