@@ -152,10 +152,16 @@ bench_run_fast(struct bench_worker *w)
 		c->seq = ((uint64_t)c->idx << 40) | ++w->seqno;
 		c->counted = w->counting;
 		bench_stamp(w->sbuf, (size_t)cfg->size, c->seq);
-		c->t0 = now;
-		atomic_store(&w->inflight_t0, now);
+		/*
+		 * The clock starts right before the request goes out, not
+		 * where the last round's bookkeeping left it. The watchdog
+		 * only needs to see the start eventually: relaxed stores.
+		 */
+		c->t0 = skit_now_ns();
+		atomic_store_explicit(&w->inflight_t0, c->t0,
+				      memory_order_relaxed);
 		r = fast_exchange(w, c);
-		atomic_store(&w->inflight_t0, 0);
+		atomic_store_explicit(&w->inflight_t0, 0, memory_order_relaxed);
 		if (r < 0)
 			break;
 		now = skit_now_ns();

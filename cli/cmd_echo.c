@@ -13,6 +13,13 @@
  * (never read, so it stays readable for all of them). Each loop stops
  * accepting and serves its connections until their peers close them or
  * --grace runs out; a second signal ends the grace at once.
+ *
+ * Blocking reads: a datagram worker, and a loop's only connection, read
+ * with no time-out (skit_echo_cfg.wake_signal). SIGRTMIN, with a handler
+ * that does nothing and no SA_RESTART, is what interrupts them: the
+ * library's per-thread timer sends it while a connection is served
+ * outside the loop, and the main thread sends it to every worker, once
+ * per tick, from the first SIGINT/SIGTERM until they have all returned.
  */
 #include "cli.h"
 #include "skit/echo.h"
@@ -373,6 +380,12 @@ report_totals(const struct echo_opts *o, const struct skit_echo_stats *t)
 	cli_json_end(&j);
 }
 
+static void
+on_wake(int sig)
+{
+	(void)sig; /* only here to interrupt a blocking read (EINTR) */
+}
+
 /* Start the workers, wait for signals, stop them; returns an exit code. */
 static int
 serve(const struct echo_opts *o, const struct skit_addr *a, int *fds, int nfds)
@@ -387,8 +400,13 @@ serve(const struct echo_opts *o, const struct skit_addr *a, int *fds, int nfds)
 	uint64_t one = 1;
 	struct timespec tick = { 0, 100 * 1000000 };
 
+	struct sigaction sa = { .sa_handler = on_wake };
+
 	cfg.max_conns = o->max_conns;
 	cfg.count = &count;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGRTMIN, &sa, NULL) == 0)
+		cfg.wake_signal = SIGRTMIN;
 	stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	w = calloc((size_t)o->threads, sizeof(*w));
 	users = calloc((size_t)nfds, sizeof(*users));
@@ -439,6 +457,10 @@ serve(const struct echo_opts *o, const struct skit_addr *a, int *fds, int nfds)
 	if (write(stopfd, &one, sizeof(one)) < 0)
 		rc = CLI_EXIT_FAIL;
 	while (atomic_load(&done) < started) {
+		/* Wake blocked reads; again each tick, in case one was
+		 * about to block when the last signal came. */
+		for (int i = 0; cfg.wake_signal && i < started; i++)
+			pthread_kill(w[i].tid, cfg.wake_signal);
 		if (sigtimedwait(&set, NULL, &tick) >= 0)
 			atomic_store(&hurry, true);
 	}

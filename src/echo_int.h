@@ -5,11 +5,40 @@
 #ifndef SKIT_ECHO_INT_H
 #define SKIT_ECHO_INT_H
 
+#include <stdbool.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
 /*
  * Give a blocking socket a receive time-out (SO_RCVTIMEO), so a thread
  * blocked in recvfrom() comes back now and then to look at its stop
  * flag. Returns 0 or -errno.
  */
 int skit__sock_rcvtimeo(int fd, int ms);
+
+/* Clear (blocking) or set O_NONBLOCK on fd. Returns 0 or -errno. */
+int skit__sock_blocking(int fd, bool blocking);
+
+/*
+ * recv() / recvfrom() once with no flags: on a blocking socket they wait
+ * for data, up to the socket's receive time-out (then -EAGAIN). A signal
+ * ends the wait with -EINTR (not retried: that is how a blocked server
+ * is woken). Return the byte count, 0 at EOF, or -errno.
+ */
+ssize_t skit__recv_wait(int fd, void *buf, size_t len);
+ssize_t skit__recvfrom_wait(int fd, void *buf, size_t len,
+			    struct sockaddr *from, socklen_t *fromlen);
+
+/*
+ * on: signal sig goes to the calling thread whenever fd becomes readable
+ * (O_ASYNC, F_SETOWN_EX to this thread, F_SETSIG sig): for a listening
+ * socket, when a connection arrives. off: no more signals. Returns 0 or
+ * -errno.
+ */
+int skit__sock_async(int fd, int sig, bool on);
+
+/* send() once with MSG_DONTWAIT | MSG_NOSIGNAL: never blocks, whatever
+ * the fd's mode. Returns the byte count or -errno. */
+ssize_t skit__send_nowait(int fd, const void *buf, size_t len);
 
 #endif

@@ -229,6 +229,8 @@ skit_accept(int lfd, bool nonblock, struct skit_sockaddr *peer)
 				    strerrorname_np(e));
 		return -e;
 	}
+	if (!peer && !skit__trace_on())
+		return fd; /* nobody asks who it is: no getsockopt per accept */
 	tmp.family = tmp.ss.ss_family;
 	{
 		socklen_t l = sizeof(int);

@@ -1,14 +1,17 @@
 /*
  * sock_echo.c - the socket-layer part of the echo server (echo.c): the
- * socket option the blocking datagram server needs.
+ * receive time-out of the blocking servers, and the blocking and
+ * never-blocking calls of a connection served outside the loop.
  */
 #include "echo_int.h"
 #include "skit/io.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 int
 skit__sock_rcvtimeo(int fd, int ms)
@@ -21,4 +24,62 @@ skit__sock_rcvtimeo(int fd, int ms)
 		    fd, ms, r, r < 0 ? " " : "",
 		    r < 0 ? strerrorname_np(errno) : "");
 	return r < 0 ? -errno : 0;
+}
+
+int
+skit__sock_blocking(int fd, bool blocking)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0)
+		return -errno;
+	fl = blocking ? fl & ~O_NONBLOCK : fl | O_NONBLOCK;
+	return fcntl(fd, F_SETFL, fl) < 0 ? -errno : 0;
+}
+
+ssize_t
+skit__recv_wait(int fd, void *buf, size_t len)
+{
+	ssize_t n = recv(fd, buf, len, 0);
+
+	return n < 0 ? -errno : n;
+}
+
+ssize_t
+skit__recvfrom_wait(int fd, void *buf, size_t len, struct sockaddr *from,
+		    socklen_t *fromlen)
+{
+	ssize_t n = recvfrom(fd, buf, len, 0, from, fromlen);
+
+	return n < 0 ? -errno : n;
+}
+
+ssize_t
+skit__send_nowait(int fd, const void *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = send(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
+}
+
+int
+skit__sock_async(int fd, int sig, bool on)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0)
+		return -errno;
+	if (on) {
+		struct f_owner_ex own = { .type = F_OWNER_TID,
+					  .pid = gettid() };
+
+		if (fcntl(fd, F_SETOWN_EX, &own) < 0 ||
+		    fcntl(fd, F_SETSIG, sig) < 0)
+			return -errno;
+	}
+	fl = on ? fl | O_ASYNC : fl & ~O_ASYNC;
+	return fcntl(fd, F_SETFL, fl) < 0 ? -errno : 0;
 }

@@ -14,7 +14,11 @@
  * written. So a million idle connections cost tens of megabytes, and a
  * slow reader never makes the server buffer more than one read.
  *
- * Nothing here blocks, prints, or handles signals.
+ * One TCP connection alone on its thread, exchanging messages, can be
+ * served with blocking reads outside the loop (two system calls per
+ * message instead of three): see wake_signal below.
+ *
+ * Nothing here prints or installs signal handlers.
  */
 #ifndef SKIT_ECHO_H
 #define SKIT_ECHO_H
@@ -44,6 +48,26 @@ struct skit_echo_cfg {
 	 */
 	int max_conns;
 	atomic_int *count;
+	/*
+	 * 0, or a signal the caller has set up to interrupt blocking reads:
+	 * a handler installed without SA_RESTART, the signal unblocked in
+	 * the loop's thread. With it:
+	 * - a TCP connection alone on its loop, read more than once (echo
+	 *   and discard modes), is read blocking with no time-out for up
+	 *   to 20 ms at a time, as a one-client server would. Meanwhile the
+	 *   listener sends wake_signal to the thread when a connection
+	 *   arrives (O_ASYNC), and a per-thread timer (timer_create) sends
+	 *   it every 20 ms: the loop's other fds and timers wait at most
+	 *   that long, so give such a loop little else to do;
+	 * - skit_echo_dgram_serve blocks with no time-out, and the caller
+	 *   wakes it after setting *stop by sending wake_signal to the
+	 *   thread (pthread_kill), again now and then until it returns.
+	 * Without it the loop serves every connection, and the datagram
+	 * server polls *stop every 100 ms (SO_RCVTIMEO): a receive
+	 * time-out arms a kernel timer for each wait, which costs about a
+	 * microsecond per message.
+	 */
+	int wake_signal;
 };
 
 /* Totals since skit_echo_new (read them from the loop's thread, or after
@@ -83,9 +107,11 @@ void skit_echo_drain(struct skit_echo *e);
 /*
  * The datagram server without a loop: block in recvfrom() and answer,
  * two system calls per datagram where the loop needs a third (its
- * epoll_wait). fd is a bound datagram socket in blocking mode, which
- * gets a 100 ms receive time-out (SO_RCVTIMEO) so that *stop is seen
- * within that time. Several threads may serve the same fd. When *stop
+ * epoll_wait). fd is a bound datagram socket in blocking mode. Without
+ * cfg->wake_signal it gets a 100 ms receive time-out (SO_RCVTIMEO) so
+ * that *stop is seen within that time; with it the caller wakes the
+ * thread (see struct skit_echo_cfg). Several threads may serve the same
+ * fd. When *stop
  * becomes true, the datagrams already queued are answered, then it
  * returns 0 (or a negative code if the socket cannot be set up). The
  * totals go to *st. Blocks until then.

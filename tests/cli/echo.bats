@@ -104,6 +104,56 @@ teardown() {
 	[ "$(echo "$output" | jq .held)" -eq 10000 ]
 }
 
+@test "echo: a connection alone on its thread (blocking reads) is served exactly; others still get in" {
+	for a in tcp:127.0.0.1:0 "unix:@skit-echo-alone-$$"; do
+		for m in "" --discard; do
+			skit_bg -v echo -t 1 $m "$a"
+			if [ -z "$m" ]; then
+				run timeout 60 python3 "$PEER" alone "$BG_ADDR"
+				[ "$status" -eq 0 ] || { echo "$output"; false; }
+			else
+				# discard: a stream of small writes, then EOF.
+				run timeout 30 sh -c "head -c 3000000 /dev/urandom | \"$SKIT\" connect $BG_ADDR"
+				[ "$status" -eq 0 ]
+			fi
+			kill -TERM "$BG_PID"
+			wait_exit "$BG_PID" 10
+			[ "$WAIT_RC" -eq 0 ]
+			if [ -z "$m" ]; then
+				# 4 x 50 rounds + 16 MiB + 2 x 20 rounds on one, 20 on the other
+				grep -q "echo: 2 connections (0 rejected), 20111826 bytes in, 20111826 bytes out" "$BG_ERR" || { cat "$BG_ERR"; false; }
+			else
+				grep -q "echo: 1 connections (0 rejected), 3000000 bytes in, 0 bytes out" "$BG_ERR" || { cat "$BG_ERR"; false; }
+			fi
+		done
+	done
+}
+
+@test "echo: SIGTERM while a lone client idles in a blocking read: exit 0 at once" {
+	skit_bg -v echo -t 1 --grace 0 tcp:127.0.0.1:0
+	python3 -c '
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+for i in range(5):
+    s.sendall(b"ping")
+    assert s.recv(4) == b"ping"
+print("answered", flush=True)
+time.sleep(20)
+' "$BG_PORT" >"$BATS_TEST_TMPDIR/idle.out" 2>&1 &
+	cpid=$!
+	for i in $(seq 1 100); do
+		grep -q answered "$BATS_TEST_TMPDIR/idle.out" && break
+		sleep 0.05
+	done
+	grep -q answered "$BATS_TEST_TMPDIR/idle.out"
+	kill -TERM "$BG_PID"
+	wait_exit "$BG_PID" 5
+	kill "$cpid" 2>/dev/null || true
+	wait "$cpid" 2>/dev/null || true
+	[ "$WAIT_RC" -eq 0 ]
+	grep -q "echo: 1 connections (0 rejected), 20 bytes in, 20 bytes out" "$BG_ERR"
+}
+
 @test "echo: SIGTERM mid-transfer: in-flight echoes complete, exit 0" {
 	for a in tcp:127.0.0.1:0 "unix:@skit-echo-term-$$"; do
 		skit_bg -v echo --threads 2 "$a"

@@ -8,6 +8,10 @@
   echo_peer.py midway ADDR N PID   N connections each send 256 KiB in
                                    pieces; after the first echoes, SIGTERM
                                    PID; every byte must still come back
+  echo_peer.py alone ADDR          one connection served alone (blocking
+                                   reads): request/response rounds, a
+                                   16 MiB burst, then while it idles a
+                                   second client must still be served
 
 ADDR is skit's form (tcp:127.0.0.1:P, udp:[::1]:P, unix:/p, unix:@n,
 unix-dgram:..., unix-seqpacket:...). Exit 0 on success, 1 with a message.
@@ -154,6 +158,75 @@ def midway(addr, n, pid):
     print("ok %d connections completed across SIGTERM" % n)
 
 
+def rounds(s, n, size):
+    for i in range(n):
+        msg = os.urandom(size)
+        s.sendall(msg)
+        if recv_exact(s, size) != msg:
+            fail("round %d: %d-byte message came back different" % (i, size))
+
+
+def alone(addr):
+    a, _ = connect(addr)
+    # Request/response: from the second message on, the server reads
+    # this connection blocking, outside its loop.
+    for size in (1, 64, 1000, 65536):
+        rounds(a, 50, size)
+    # A burst bigger than both socket buffers: the server's non-blocking
+    # send comes up short, it keeps the tail and goes back to its loop.
+    blob = os.urandom(16 << 20)
+    got = bytearray()
+    sel = selectors.DefaultSelector()
+    a.setblocking(False)
+    sel.register(a, selectors.EVENT_READ | selectors.EVENT_WRITE)
+    sent, end = 0, time.monotonic() + DEADLINE
+    while len(got) < len(blob):
+        if time.monotonic() > end:
+            fail("burst: %d of %d bytes back" % (len(got), len(blob)))
+        for key, ev in sel.select(1.0):
+            if ev & selectors.EVENT_WRITE and sent < len(blob):
+                try:
+                    sent += a.send(blob[sent:sent + 262144])
+                except BlockingIOError:
+                    pass
+                if sent == len(blob):
+                    sel.modify(a, selectors.EVENT_READ)
+            if ev & selectors.EVENT_READ:
+                try:
+                    b = a.recv(262144)
+                except BlockingIOError:
+                    continue
+                if not b:
+                    fail("burst: EOF after %d bytes" % len(got))
+                got += b
+    sel.close()
+    if bytes(got) != blob:
+        fail("burst came back different")
+    a.setblocking(True)
+    a.settimeout(10)
+    rounds(a, 20, 64)
+    # a idles in the middle of its exchange; a second client is still
+    # accepted and answered (the server's blocking read of a is
+    # interrupted by its timer, not held until a speaks again).
+    b, _ = connect(addr)
+    b.settimeout(5)
+    try:
+        rounds(b, 20, 100)
+    except socket.timeout:
+        fail("second client not answered while the first one idles")
+    b.shutdown(socket.SHUT_WR)
+    if b.recv(1) != b"":
+        fail("second client: data after the echo")
+    b.close()
+    # a is alone again, and still served.
+    rounds(a, 20, 64)
+    a.shutdown(socket.SHUT_WR)
+    if a.recv(1) != b"":
+        fail("data after the echo")
+    a.close()
+    print("ok alone %s" % addr)
+
+
 def main():
     cmd, addr = sys.argv[1], sys.argv[2]
     if cmd == "exact":
@@ -162,6 +235,8 @@ def main():
         many(addr, int(sys.argv[3]))
     elif cmd == "midway":
         midway(addr, int(sys.argv[3]), int(sys.argv[4]))
+    elif cmd == "alone":
+        alone(addr)
     else:
         fail("unknown command " + cmd)
 
