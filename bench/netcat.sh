@@ -7,10 +7,12 @@
 #
 # for skit (connect/listen), socat, ncat and OpenBSD nc, over TCP and a
 # unix socket, in one run. Prints GiB/s per tool and skit's ratio to the
-# best of the others. One run each: the machine is shared and noisy.
+# best of the others. Each pipeline runs ROUNDS times (default 3), the
+# tools interleaved round by round, and the table shows medians, with
+# the spread of skit's ratio: the machine is shared and noisy.
 #
 #   bench/netcat.sh [SIZE_MiB]     (default 2048)
-#   SKIT=path/to/skit bench/netcat.sh
+#   SKIT=path/to/skit ROUNDS=5 bench/netcat.sh
 set -u
 cd "$(dirname "$0")/.."
 MIB=${1:-2048}
@@ -99,17 +101,40 @@ head -c $((MIB << 20)) /dev/zero | cat >/dev/null
 t1=$(date +%s.%N)
 floor=$(python3 -c 'import sys; print("%.2f" % (int(sys.argv[1]) / 1024 / (float(sys.argv[3]) - float(sys.argv[2]))))' "$MIB" "$t0" "$t1")
 
-echo "netcat bench: $MIB MiB, producer | client -> server > /dev/null, $(date -u +%Y-%m-%dT%H:%MZ)"
+ROUNDS=${ROUNDS:-3}
+echo "netcat bench: $MIB MiB, producer | client -> server > /dev/null, median of $ROUNDS rounds, $(date -u +%Y-%m-%dT%H:%MZ)"
 echo "host: $(uname -r), $(nproc) cores; pipe floor (head | cat > /dev/null): $floor GiB/s"
-printf '%-10s %10s %10s %10s %10s %14s\n' transport skit socat ncat nc "skit/best"
-for tr in tcp unix; do
-	declare -A g=()
-	for tool in skit socat ncat nc; do
-		g[$tool]=$(run "$tool" "$tr")
+for round in $(seq "$ROUNDS"); do
+	for tr in tcp unix; do
+		for tool in skit socat ncat nc; do
+			echo "$round $tr $tool $(run "$tool" "$tr")" >>"$TMP/results"
+		done
 	done
-	best=$(printf '%s\n' "${g[socat]}" "${g[ncat]}" "${g[nc]}" | grep -v '^-$' | sort -g | tail -1)
-	ratio=$(python3 -c 'import sys; print("%.2fx" % (float(sys.argv[1]) / float(sys.argv[2])))' "${g[skit]}" "$best" 2>/dev/null || echo -)
-	printf '%-10s %10s %10s %10s %10s %14s\n' "$tr" "${g[skit]}" "${g[socat]}" "${g[ncat]}" "${g[nc]}" "$ratio"
-	unset g
 done
-echo "(GiB/s, one run each)"
+printf '%-10s %10s %10s %10s %10s %12s %16s\n' transport skit socat ncat nc "skit/best" "(per round)"
+python3 - "$TMP/results" <<'PY'
+import statistics, sys
+rows = [l.split() for l in open(sys.argv[1])]
+def num(v):
+    return None if v == "-" else float(v)
+for tr in ("tcp", "unix"):
+    med, per = {}, {}
+    for tool in ("skit", "socat", "ncat", "nc"):
+        vals = [num(r[3]) for r in rows if r[1] == tr and r[2] == tool]
+        vals = [v for v in vals if v is not None]
+        med[tool] = statistics.median(vals) if vals else None
+    # skit over the best peer, round by round
+    ratios = []
+    for rnd in sorted({r[0] for r in rows}):
+        got = {r[2]: num(r[3]) for r in rows if r[0] == rnd and r[1] == tr}
+        peers = [v for t, v in got.items() if t != "skit" and v]
+        if got.get("skit") and peers:
+            ratios.append(got["skit"] / max(peers))
+    peers = [med[t] for t in ("socat", "ncat", "nc") if med[t]]
+    ratio = "%.2fx" % (med["skit"] / max(peers)) if med["skit"] and peers else "-"
+    cell = lambda v: "-" if v is None else "%.2f" % v
+    print("%-10s %10s %10s %10s %10s %12s %16s" % (
+        tr, cell(med["skit"]), cell(med["socat"]), cell(med["ncat"]),
+        cell(med["nc"]), ratio, " ".join("%.2f" % x for x in ratios)))
+PY
+echo "(GiB/s, medians; skit/best compares the medians, per round the runs of one round)"

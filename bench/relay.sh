@@ -5,13 +5,18 @@
 #
 #   bench/relay.sh [SIZE_MIB]        (default 2048 = 2 GiB)
 #   ONLY="skit socat-b1M" bench/relay.sh 512    (some rows only)
+#   ROUNDS=5 KINDS=tcp bench/relay.sh 1024       (5 interleaved rounds)
+#
+# Each row runs ROUNDS times (default 3), the rows interleaved round by
+# round, and the table shows the median of each (with the spread of
+# GiB/s): on a shared machine one run of each is too noisy to compare.
 #
 # Prints GiB/s at the sink (first byte to EOF), each relay as a ratio of
 # socat's default, as a percentage of the plain transfer, and the relay
 # process's CPU seconds per GiB (user+system from /usr/bin/time, children
 # included, so ncat's --sh-exec helper counts). The source and sink are
 # small Python loops over 1 MiB buffers (sendall / recv_into), the same
-# for every row. One run each: on a shared machine the numbers are noisy.
+# for every row.
 set -u
 cd "$(dirname "$0")/.."
 SKIT=${SKIT:-$PWD/build/skit}
@@ -118,7 +123,10 @@ run() {
 	echo "$kind $name $got $secs $cpu" >>"$T/results"
 }
 
-for kind in tcp unix; do
+ROUNDS=${ROUNDS:-3}
+KINDS=${KINDS:-tcp unix}
+for round in $(seq "$ROUNDS"); do
+for kind in $KINDS; do
 	if [ $kind = tcp ]; then
 		L='tcp-listen:127.0.0.1:$LADDR' C='tcp:127.0.0.1:$SADDR'
 		SL='TCP-LISTEN:$LADDR,bind=127.0.0.1,reuseaddr' SC='TCP:127.0.0.1:$SADDR'
@@ -135,18 +143,45 @@ for kind in tcp unix; do
 	run socat-b1M $kind "socat -b 1048576 $SL $SC"
 	run ncat $kind "ncat $NL --sh-exec \"ncat $NC\""
 done
+done
 
-echo "# skit relay bench: $MIB MiB per run, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -r)"
+echo "# skit relay bench: $MIB MiB per run, median of $ROUNDS rounds, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -r)"
 awk -v bytes="$BYTES" '
-{ kind[NR] = $1; name[NR] = $2; secs[NR] = $4; cpu[NR] = $5;
-  gibs[NR] = $4 > 0 ? bytes / 1073741824 / $4 : 0
-  if ($2 == "socat") base[$1] = gibs[NR]
-  if ($2 == "plain") plain[$1] = gibs[NR] }
+function median(list,   a, n, i, j, t) {
+  n = split(list, a, " ")
+  for (i = 2; i <= n; i++)
+    for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) {
+      t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
+    }
+  return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+function lo(list,   a, n, i, m) {
+  n = split(list, a, " "); m = a[1]
+  for (i = 2; i <= n; i++) if (a[i] + 0 < m + 0) m = a[i]
+  return m
+}
+function hi(list,   a, n, i, m) {
+  n = split(list, a, " "); m = a[1]
+  for (i = 2; i <= n; i++) if (a[i] + 0 > m + 0) m = a[i]
+  return m
+}
+{ k = $1 " " $2
+  if (!(k in seen)) { seen[k] = 1; order[++rows] = k; kind[k] = $1; name[k] = $2 }
+  g[k] = g[k] " " ($4 > 0 ? bytes / 1073741824 / $4 : 0)
+  c[k] = c[k] " " $5 }
 END {
-  printf "%-5s %-14s %8s %10s %9s %12s\n", "kind", "relay", "GiB/s", "x socat", "% plain", "cpu s/GiB"
-  for (i = 1; i <= NR; i++)
-    printf "%-5s %-14s %8.2f %10.2f %8.0f%% %12s\n", kind[i], name[i], gibs[i],
-      base[kind[i]] ? gibs[i] / base[kind[i]] : 0,
-      plain[kind[i]] ? 100 * gibs[i] / plain[kind[i]] : 0,
-      name[i] == "plain" ? "-" : sprintf("%.2f", cpu[i] / (bytes / 1073741824))
+  for (r = 1; r <= rows; r++) {
+    k = order[r]; med[k] = median(g[k])
+    if (name[k] == "socat") base[kind[k]] = med[k]
+    if (name[k] == "plain") plain[kind[k]] = med[k]
+  }
+  printf "%-5s %-14s %8s %12s %10s %9s %12s\n", "kind", "relay", "GiB/s", "(min-max)", "x socat", "% plain", "cpu s/GiB"
+  for (r = 1; r <= rows; r++) {
+    k = order[r]
+    printf "%-5s %-14s %8.2f %12s %10.2f %8.0f%% %12s\n", kind[k], name[k], med[k],
+      sprintf("%.2f-%.2f", lo(g[k]), hi(g[k])),
+      base[kind[k]] ? med[k] / base[kind[k]] : 0,
+      plain[kind[k]] ? 100 * med[k] / plain[kind[k]] : 0,
+      name[k] == "plain" ? "-" : sprintf("%.2f", median(c[k]) / (bytes / 1073741824))
+  }
 }' "$T/results"

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #define DEFAULT_BUF    (256 * 1024)
+#define TCP_BUF	       (1024 * 1024) /* default copy buffer into TCP */
 #define DEFAULT_PIPE   (1024 * 1024)
 #define DEFAULT_LINGER 500
 #define MAX_RAW_MSG    65507 /* the largest UDP payload */
@@ -95,7 +96,8 @@ struct skit_relay {
 	int64_t kick_id, idle_id, linger_id;
 	int64_t last_ns; /* last traffic, for idle_ms */
 	bool ended;
-	bool notify; /* on_close is owed */
+	bool notify;	  /* on_close is owed */
+	bool buf_default; /* cfg.buf_size was 0: TCP_BUF into TCP */
 	struct skit_relay_stats st;
 };
 
@@ -1102,7 +1104,7 @@ static int
 setup_dir(struct skit_relay *r, struct dir *d)
 {
 	struct end *src = d->src, *dst = d->dst;
-	bool pipe_to_tcp;
+	bool to_tcp;
 	long cap;
 
 	d->pipe[0] = d->pipe[1] = -1;
@@ -1114,16 +1116,19 @@ setup_dir(struct skit_relay *r, struct dir *d)
 	/* Nothing to read from the source: it is at EOF from the start. */
 	d->st = src->e.rfd < 0 && !src->e.pushed ? D_DRAIN : D_RUN;
 	/*
-	 * A pipe into a TCP socket copies instead: splice() hands TCP the
-	 * pipe's 4 KiB pages one fragment each, while send() fills large
-	 * page fragments (measured: `head | skit connect` over loopback
-	 * TCP ran about 15% faster, median of 9 runs).
+	 * Anything into a TCP socket is copied, in 1 MiB reads and sends
+	 * unless buf_size was given: splice() hands TCP the pages it gets
+	 * one fragment each, while send() fills large page fragments.
+	 * Measured on loopback (6.18): `head | skit connect` ran about 15%
+	 * faster by copy; a TCP -> TCP relay 2.61 GiB/s by 1 MiB copies
+	 * against 2.02 by splice (median of 5), at the same CPU cost, and
+	 * unix -> TCP 2.4-2.7 against 1.9-2.4. Splicing *from* TCP stays:
+	 * TCP -> unix ran 2.4-3.8 GiB/s by splice, 1.7-2.3 by copy.
 	 */
-	pipe_to_tcp = is_fifo(src->e.rfd, src->e.type) &&
-		      dst->e.type == SOCK_STREAM && skit__is_tcp(dst->e.wfd);
+	to_tcp = dst->e.type == SOCK_STREAM && skit__is_tcp(dst->e.wfd);
 	if (d->st == D_RUN && !r->cfg.no_splice && !r->cfg.on_data &&
-	    !src->e.pushed && dst->e.tolen == 0 && dst->e.wfd >= 0 &&
-	    !pipe_to_tcp && splice_ok(src->e.rfd, src->e.type, false) &&
+	    !src->e.pushed && dst->e.tolen == 0 && dst->e.wfd >= 0 && !to_tcp &&
+	    splice_ok(src->e.rfd, src->e.type, false) &&
 	    splice_ok(dst->e.wfd, dst->e.type, true)) {
 		/*
 		 * One end is a pipe already: splice straight between them,
@@ -1145,6 +1150,8 @@ setup_dir(struct skit_relay *r, struct dir *d)
 		return 0;
 	}
 	d->cap = r->cfg.buf_size;
+	if (to_tcp && r->buf_default)
+		d->cap = TCP_BUF;
 	if ((src->msg || dst->msg || src->e.pushed) && d->cap < MIN_MSG_BUF)
 		d->cap = MIN_MSG_BUF;
 	d->buf = malloc(d->cap);
@@ -1215,8 +1222,10 @@ skit_relay_new(struct skit_loop *loop, const struct skit_relay_end *a,
 		r->cfg = *cfg;
 	if (!r->cfg.dirs)
 		r->cfg.dirs = SKIT_RELAY_BOTH;
-	if (!r->cfg.buf_size)
+	if (!r->cfg.buf_size) {
 		r->cfg.buf_size = DEFAULT_BUF;
+		r->buf_default = true;
+	}
 	if (!r->cfg.pipe_size)
 		r->cfg.pipe_size = DEFAULT_PIPE;
 	r->st.error_side = -1;
