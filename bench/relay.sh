@@ -125,28 +125,45 @@ run() {
 
 ROUNDS=${ROUNDS:-3}
 KINDS=${KINDS:-tcp unix}
+ROWS=(plain skit skit-nosplice socat socat-b1M ncat)
+
+# row_cmd NAME: the relay's command line for a row ($L $C $SL $SC $NL $NC
+# expand when the row runs).
+row_cmd() {
+	case $1 in
+	plain) echo "" ;;
+	skit) echo "'$SKIT' relay $L $C" ;;
+	skit-nosplice) echo "'$SKIT' relay --no-splice $L $C" ;;
+	socat) echo "socat $SL $SC" ;;
+	socat-b1M) echo "socat -b 1048576 $SL $SC" ;;
+	ncat) echo "ncat $NL --sh-exec \"ncat $NC\"" ;;
+	esac
+}
+
+# Round r starts at row r (mod the row count): no row always runs right
+# after the same neighbour (the first runs after a plain transfer came
+# out slower, whatever ran there).
 for round in $(seq "$ROUNDS"); do
-for kind in $KINDS; do
-	if [ $kind = tcp ]; then
-		L='tcp-listen:127.0.0.1:$LADDR' C='tcp:127.0.0.1:$SADDR'
-		SL='TCP-LISTEN:$LADDR,bind=127.0.0.1,reuseaddr' SC='TCP:127.0.0.1:$SADDR'
-		NL='-l 127.0.0.1 $LADDR' NC='127.0.0.1 $SADDR'
-	else
-		L='unix-listen:$LADDR' C='unix:$SADDR'
-		SL='UNIX-LISTEN:$LADDR' SC='UNIX-CONNECT:$SADDR'
-		NL='-l -U $LADDR' NC='-U $SADDR'
-	fi
-	run plain $kind
-	run skit $kind "'$SKIT' relay $L $C"
-	run skit-nosplice $kind "'$SKIT' relay --no-splice $L $C"
-	run socat $kind "socat $SL $SC"
-	run socat-b1M $kind "socat -b 1048576 $SL $SC"
-	run ncat $kind "ncat $NL --sh-exec \"ncat $NC\""
-done
+	for kind in $KINDS; do
+		if [ $kind = tcp ]; then
+			L='tcp-listen:127.0.0.1:$LADDR' C='tcp:127.0.0.1:$SADDR'
+			SL='TCP-LISTEN:$LADDR,bind=127.0.0.1,reuseaddr' SC='TCP:127.0.0.1:$SADDR'
+			NL='-l 127.0.0.1 $LADDR' NC='127.0.0.1 $SADDR'
+		else
+			L='unix-listen:$LADDR' C='unix:$SADDR'
+			SL='UNIX-LISTEN:$LADDR' SC='UNIX-CONNECT:$SADDR'
+			NL='-l -U $LADDR' NC='-U $SADDR'
+		fi
+		n=${#ROWS[@]}
+		for ((i = 0; i < n; i++)); do
+			name=${ROWS[$(((i + round) % n))]}
+			run "$name" "$kind" "$(row_cmd "$name")"
+		done
+	done
 done
 
 echo "# skit relay bench: $MIB MiB per run, median of $ROUNDS rounds, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -r)"
-awk -v bytes="$BYTES" '
+awk -v bytes="$BYTES" -v rowlist="${ROWS[*]}" -v kinds="$KINDS" '
 function median(list,   a, n, i, j, t) {
   n = split(list, a, " ")
   for (i = 2; i <= n; i++)
@@ -166,10 +183,14 @@ function hi(list,   a, n, i, m) {
   return m
 }
 { k = $1 " " $2
-  if (!(k in seen)) { seen[k] = 1; order[++rows] = k; kind[k] = $1; name[k] = $2 }
+  kind[k] = $1; name[k] = $2
   g[k] = g[k] " " ($4 > 0 ? bytes / 1073741824 / $4 : 0)
   c[k] = c[k] " " $5 }
 END {
+  nk = split(kinds, ks, " "); nr = split(rowlist, rs, " ")
+  for (a = 1; a <= nk; a++)
+    for (b = 1; b <= nr; b++)
+      if ((ks[a] " " rs[b]) in g) order[++rows] = ks[a] " " rs[b]
   for (r = 1; r <= rows; r++) {
     k = order[r]; med[k] = median(g[k])
     if (name[k] == "socat") base[kind[k]] = med[k]

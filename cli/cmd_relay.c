@@ -61,8 +61,8 @@ static const struct cli_opt relay_opts[] = {
 	  "NDJSON events (listening, open, close, retry, table)" },
 	{ "hex", 'x', NULL, 'x', "hex dump of the traffic on stderr" },
 	{ "buffer", 'b', "SIZE", 'b',
-	  "copy buffer and splice pipe size (default 256k, 1m into TCP, and "
-	  "1m)" },
+	  "copy buffer and splice pipe size (default 256k, growing to 2m "
+	  "into TCP, and 1m)" },
 	{ "numeric", 'n', NULL, 'n', "no DNS lookups" },
 	{ "verbose", 'v', NULL, 'v',
 	  "log listening address, each connection and its close" },

@@ -32,7 +32,7 @@
 #include <unistd.h>
 
 #define DEFAULT_BUF    (256 * 1024)
-#define TCP_BUF	       (1024 * 1024) /* default copy buffer into TCP */
+#define TCP_BUF	       (2 * 1024 * 1024) /* a copy into TCP grows to this */
 #define DEFAULT_PIPE   (1024 * 1024)
 #define DEFAULT_LINGER 500
 #define MAX_RAW_MSG    65507 /* the largest UDP payload */
@@ -84,6 +84,7 @@ struct dir {
 	/* copy: buf[off..len) holds data not yet written */
 	char *buf;
 	size_t off, len, cap;
+	size_t maxcap; /* a read that fills buf doubles it, up to this */
 };
 
 struct skit_relay {
@@ -97,7 +98,7 @@ struct skit_relay {
 	int64_t last_ns; /* last traffic, for idle_ms */
 	bool ended;
 	bool notify;	  /* on_close is owed */
-	bool buf_default; /* cfg.buf_size was 0: TCP_BUF into TCP */
+	bool buf_default; /* cfg.buf_size was 0: grow to TCP_BUF into TCP */
 	struct skit_relay_stats st;
 };
 
@@ -584,6 +585,23 @@ compact(struct dir *d)
  * Read once from the source into the buffer. Returns bytes (or 1 for a
  * message or EOF) read, 0 when the source would block, -1 on failure.
  */
+/*
+ * A read filled the whole buffer: the source has more queued than it
+ * holds, a bulk transfer. Double the buffer (up to maxcap), so the
+ * next reads and writes move more per system call. Best effort.
+ */
+static void
+grow_buf(struct dir *d)
+{
+	size_t cap = d->cap * 2 > d->maxcap ? d->maxcap : d->cap * 2;
+	char *p = realloc(d->buf, cap);
+
+	if (p) {
+		d->buf = p;
+		d->cap = cap;
+	}
+}
+
 static long
 fill_in(struct skit_relay *r, struct dir *d)
 {
@@ -660,10 +678,13 @@ fill_in(struct skit_relay *r, struct dir *d)
 		r->cfg.on_data(r, d->idx, d->buf + d->len, (size_t)n,
 			       r->cfg.data);
 	traffic(r);
-	if (discard)
+	if (discard) {
 		r->st.bytes[d->idx] += (uint64_t)n;
-	else
-		d->len += (size_t)n;
+		return n;
+	}
+	d->len += (size_t)n;
+	if (d->len == d->cap && d->cap < d->maxcap)
+		grow_buf(d);
 	return n;
 }
 
@@ -1116,14 +1137,16 @@ setup_dir(struct skit_relay *r, struct dir *d)
 	/* Nothing to read from the source: it is at EOF from the start. */
 	d->st = src->e.rfd < 0 && !src->e.pushed ? D_DRAIN : D_RUN;
 	/*
-	 * Anything into a TCP socket is copied, in 1 MiB reads and sends
-	 * unless buf_size was given: splice() hands TCP the pages it gets
-	 * one fragment each, while send() fills large page fragments.
-	 * Measured on loopback (6.18): `head | skit connect` ran about 15%
-	 * faster by copy; a TCP -> TCP relay 2.61 GiB/s by 1 MiB copies
-	 * against 2.02 by splice (median of 5), at the same CPU cost, and
-	 * unix -> TCP 2.4-2.7 against 1.9-2.4. Splicing *from* TCP stays:
-	 * TCP -> unix ran 2.4-3.8 GiB/s by splice, 1.7-2.3 by copy.
+	 * Anything into a TCP socket is copied: splice() hands TCP the
+	 * pages it gets one fragment each, while send() fills large page
+	 * fragments. Unless buf_size was given, the buffer starts at the
+	 * default and grows while reads fill it, up to TCP_BUF. Measured on
+	 * loopback (6.18): `head | skit connect` ran about 15% faster by
+	 * copy; a TCP -> TCP relay 2.61 GiB/s by 1 MiB copies against 2.02
+	 * by splice (median of 5), at the same CPU cost, and 2.91 by 2 MiB
+	 * copies (2.82 by 4 MiB); unix -> TCP 2.4-2.7 against 1.9-2.4.
+	 * Splicing *from* TCP stays: TCP -> unix ran 2.4-3.8 GiB/s by
+	 * splice, 1.7-2.3 by copy.
 	 */
 	to_tcp = dst->e.type == SOCK_STREAM && skit__is_tcp(dst->e.wfd);
 	if (d->st == D_RUN && !r->cfg.no_splice && !r->cfg.on_data &&
@@ -1150,10 +1173,11 @@ setup_dir(struct skit_relay *r, struct dir *d)
 		return 0;
 	}
 	d->cap = r->cfg.buf_size;
-	if (to_tcp && r->buf_default)
-		d->cap = TCP_BUF;
 	if ((src->msg || dst->msg || src->e.pushed) && d->cap < MIN_MSG_BUF)
 		d->cap = MIN_MSG_BUF;
+	d->maxcap = d->cap;
+	if (to_tcp && r->buf_default && !src->msg && !src->e.pushed)
+		d->maxcap = TCP_BUF;
 	d->buf = malloc(d->cap);
 	return d->buf ? 0 : -ENOMEM;
 }

@@ -25,9 +25,10 @@
  *    (raised to pipe_size with F_SETPIPE_SZ) and out of it, zero-copy.
  *    When the source or the destination is itself a pipe, one splice()
  *    moves the bytes straight across (up to pipe_size per call), with no
- *    private pipe. But anything into a TCP socket copies, in 1 MiB
- *    chunks unless buf_size is set (send() builds larger fragments than
- *    spliced pages: measured faster into TCP, see relay.c). If the
+ *    private pipe. But anything into a TCP socket copies, with a
+ *    buffer that grows up to 2 MiB while reads fill it, unless buf_size
+ *    is set (send() builds larger fragments than spliced pages:
+ *    measured faster into TCP, see relay.c). If the
  *    kernel refuses (EINVAL: a device without splice support, an
  *    O_APPEND file), the direction falls back to copying without losing
  *    a byte.
@@ -178,7 +179,7 @@ struct skit_relay_cfg {
 	enum skit_framing framing; /* stream <-> message conversion */
 	bool no_splice;		   /* always copy */
 	size_t buf_size;	   /* copy buffer per direction; 0 = 256 KiB,
-				      1 MiB into a TCP socket */
+				      growing to 2 MiB into a TCP socket */
 	size_t pipe_size;	   /* splice pipe; 0 = 1 MiB (best effort) */
 	int64_t idle_ms;	   /* end after this long without traffic; 0 =
 				      never */
