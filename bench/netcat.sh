@@ -3,16 +3,25 @@
 # SIZE bytes into a client, which sends them over loopback to a
 # one-client server writing to /dev/null:
 #
-#   head -c SIZE /dev/zero | CLIENT ADDRESS    SERVER ADDRESS > /dev/null
+#   PRODUCER | CLIENT ADDRESS    SERVER ADDRESS > /dev/null
 #
 # for skit (connect/listen), socat, ncat and OpenBSD nc, over TCP and a
 # unix socket, in one run. Prints GiB/s per tool and skit's ratio to the
 # best of the others. Each pipeline runs ROUNDS times (default 3), the
-# tools interleaved round by round, and the table shows medians, with
-# the spread of skit's ratio: the machine is shared and noisy.
+# tools interleaved round by round (each round starting with another
+# one), and the table shows medians, with skit's ratio per round: the
+# machine is shared and noisy.
+#
+# Two producers, the same for every tool:
+#   dd   dd if=/dev/zero bs=128K: writes the size cat(1) writes; the one
+#        the issue's target is read against
+#   head head -c SIZE /dev/zero: 8 KiB writes. On a 2-core machine it is
+#        the bottleneck of a fast client: it took 45% of the CPU in a
+#        skit run (perf), much of it spinning on the pipe's lock while
+#        the client read, and capped skit near 1.9 GiB/s
 #
 #   bench/netcat.sh [SIZE_MiB]     (default 2048)
-#   SKIT=path/to/skit ROUNDS=5 bench/netcat.sh
+#   SKIT=path/to/skit ROUNDS=5 PRODUCERS=dd bench/netcat.sh
 set -u
 cd "$(dirname "$0")/.."
 MIB=${1:-2048}
@@ -64,9 +73,18 @@ client_cmd() {
 	esac
 }
 
-# run TOOL TRANSPORT: prints GiB/s (or "-" when the tool is missing).
+# produce PRODUCER: MIB MiB of zeros on stdout.
+produce() {
+	case $1 in
+	dd) dd if=/dev/zero bs=128K count=$((MIB * 8)) status=none ;;
+	head) head -c $((MIB << 20)) /dev/zero ;;
+	esac
+}
+
+# run TOOL TRANSPORT PRODUCER: prints GiB/s (or "-" when the tool is
+# missing).
 run() {
-	local tool=$1 tr=$2 ep srv cli t0 t1 spid
+	local tool=$1 tr=$2 prod=$3 ep srv cli t0 t1 spid
 	case $tool in nc) command -v nc.openbsd >/dev/null || { echo -; return; } ;;
 	skit) [ -x "$SKIT" ] || { echo -; return; } ;;
 	*) command -v "$tool" >/dev/null || { echo -; return; } ;; esac
@@ -89,52 +107,62 @@ run() {
 		sleep 0.3
 	fi
 	t0=$(date +%s.%N)
-	head -c $((MIB << 20)) /dev/zero | $cli >/dev/null 2>>"$TMP/$tool.$tr.err"
+	produce "$prod" | $cli >/dev/null 2>>"$TMP/$tool.$tr.err"
 	wait "$spid"
 	t1=$(date +%s.%N)
 	python3 -c 'import sys; print("%.2f" % (int(sys.argv[1]) / 1024 / (float(sys.argv[3]) - float(sys.argv[2]))))' "$MIB" "$t0" "$t1"
 }
 
-# The floor: the producer straight into /dev/null, no socket.
-t0=$(date +%s.%N)
-head -c $((MIB << 20)) /dev/zero | cat >/dev/null
-t1=$(date +%s.%N)
-floor=$(python3 -c 'import sys; print("%.2f" % (int(sys.argv[1]) / 1024 / (float(sys.argv[3]) - float(sys.argv[2]))))' "$MIB" "$t0" "$t1")
-
 ROUNDS=${ROUNDS:-3}
+PRODUCERS=${PRODUCERS:-dd head}
+# The producers alone, straight into /dev/null: the most any pipeline
+# behind them could reach.
+floors=""
+for prod in $PRODUCERS; do
+	t0=$(date +%s.%N)
+	produce "$prod" >/dev/null
+	t1=$(date +%s.%N)
+	floors="$floors $prod $(python3 -c 'import sys; print("%.2f" % (int(sys.argv[1]) / 1024 / (float(sys.argv[3]) - float(sys.argv[2]))))' "$MIB" "$t0" "$t1") GiB/s;"
+done
 echo "netcat bench: $MIB MiB, producer | client -> server > /dev/null, median of $ROUNDS rounds, $(date -u +%Y-%m-%dT%H:%MZ)"
-echo "host: $(uname -r), $(nproc) cores; pipe floor (head | cat > /dev/null): $floor GiB/s"
+echo "host: $(uname -r), $(nproc) cores; producer alone >/dev/null:$floors"
+TOOLS=(skit socat ncat nc)
 for round in $(seq "$ROUNDS"); do
-	for tr in tcp unix; do
-		for tool in skit socat ncat nc; do
-			echo "$round $tr $tool $(run "$tool" "$tr")" >>"$TMP/results"
+	for prod in $PRODUCERS; do
+		for tr in tcp unix; do
+			# Each round starts with another tool: none always runs first.
+			for ((i = 0; i < ${#TOOLS[@]}; i++)); do
+				tool=${TOOLS[$(((i + round - 1) % ${#TOOLS[@]}))]}
+				echo "$round $tr $tool $prod $(run "$tool" "$tr" "$prod")" >>"$TMP/results"
+			done
 		done
 	done
 done
-printf '%-10s %10s %10s %10s %10s %12s %16s\n' transport skit socat ncat nc "skit/best" "(per round)"
-python3 - "$TMP/results" <<'PY'
+printf '%-10s %-9s %8s %8s %8s %8s %10s  %s\n' transport producer skit socat ncat nc "skit/best" "(per round)"
+python3 - "$TMP/results" "$PRODUCERS" <<'PY'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1])]
 def num(v):
     return None if v == "-" else float(v)
-for tr in ("tcp", "unix"):
-    med, per = {}, {}
-    for tool in ("skit", "socat", "ncat", "nc"):
-        vals = [num(r[3]) for r in rows if r[1] == tr and r[2] == tool]
-        vals = [v for v in vals if v is not None]
-        med[tool] = statistics.median(vals) if vals else None
-    # skit over the best peer, round by round
-    ratios = []
-    for rnd in sorted({r[0] for r in rows}):
-        got = {r[2]: num(r[3]) for r in rows if r[0] == rnd and r[1] == tr}
-        peers = [v for t, v in got.items() if t != "skit" and v]
-        if got.get("skit") and peers:
-            ratios.append(got["skit"] / max(peers))
-    peers = [med[t] for t in ("socat", "ncat", "nc") if med[t]]
-    ratio = "%.2fx" % (med["skit"] / max(peers)) if med["skit"] and peers else "-"
-    cell = lambda v: "-" if v is None else "%.2f" % v
-    print("%-10s %10s %10s %10s %10s %12s %16s" % (
-        tr, cell(med["skit"]), cell(med["socat"]), cell(med["ncat"]),
-        cell(med["nc"]), ratio, " ".join("%.2f" % x for x in ratios)))
+for prod in sys.argv[2].split():
+    for tr in ("tcp", "unix"):
+        sel = [r for r in rows if r[1] == tr and r[3] == prod]
+        med = {}
+        for tool in ("skit", "socat", "ncat", "nc"):
+            vals = [num(r[4]) for r in sel if r[2] == tool]
+            vals = [v for v in vals if v is not None]
+            med[tool] = statistics.median(vals) if vals else None
+        ratios = []  # skit over the best peer, round by round
+        for rnd in sorted({r[0] for r in sel}, key=int):
+            got = {r[2]: num(r[4]) for r in sel if r[0] == rnd}
+            peers = [v for t, v in got.items() if t != "skit" and v]
+            if got.get("skit") and peers:
+                ratios.append(got["skit"] / max(peers))
+        peers = [med[t] for t in ("socat", "ncat", "nc") if med[t]]
+        ratio = "%.2fx" % (med["skit"] / max(peers)) if med["skit"] and peers else "-"
+        cell = lambda v: "-" if v is None else "%.2f" % v
+        print("%-10s %-9s %8s %8s %8s %8s %10s  %s" % (
+            tr, prod, cell(med["skit"]), cell(med["socat"]), cell(med["ncat"]),
+            cell(med["nc"]), ratio, " ".join("%.2f" % x for x in ratios)))
 PY
 echo "(GiB/s, medians; skit/best compares the medians, per round the runs of one round)"
