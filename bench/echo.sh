@@ -127,20 +127,20 @@ lat() {
 		flag=""
 		[ "$proto" = tcp ] && flag=--tcp
 		p=$(free_port)
-		bg pin sockperf server -i 127.0.0.1 -p "$p" $flag
+		bg taskset -c "$CPU" sockperf server -i 127.0.0.1 -p "$p" $flag
 		s=$LAST
 		if [ "$proto" = tcp ]; then wait_tcp "$p"; else wait_udp "$p"; fi
 		read -r P50[sp_sp_$proto] P99[sp_sp_$proto] <<<"$(sockperf_rr "$p" $flag)"
 		stop "$s"
 		# The same server for both clients: echo-min marking sockperf pings.
 		p=$(free_port)
-		bg pin "$MIN" "$proto" "$p" sockperf
+		bg taskset -c "$CPU" "$MIN" "$proto" "$p" sockperf
 		s=$LAST
 		if [ "$proto" = tcp ]; then wait_tcp "$p"; else wait_udp "$p"; fi
 		read -r P50[sp_min_$proto] P99[sp_min_$proto] <<<"$(sockperf_rr "$p" $flag)"
 		read -r P50[sk_min_$proto] P99[sk_min_$proto] <<<"$(skit_rr "$proto:127.0.0.1:$p")"
 		stop "$s"
-		bg pin "$SKIT" -v echo -t 1 "$proto:127.0.0.1:0"
+		bg taskset -c "$CPU" "$SKIT" -v echo -t 1 "$proto:127.0.0.1:0"
 		s=$LAST
 		sleep 0.3
 		u=$(sed -n 's/.*listening on //p' "$TMP/bg.err")
@@ -148,28 +148,28 @@ lat() {
 		stop "$s"
 	done
 	p=$(free_port)
-	bg pin socat "TCP-LISTEN:$p,fork,reuseaddr" PIPE
+	bg taskset -c "$CPU" socat "TCP-LISTEN:$p,fork,reuseaddr" PIPE
 	s=$LAST; wait_tcp "$p"
 	read -r P50[sk_socat_tcp] P99[sk_socat_tcp] <<<"$(skit_rr "tcp:127.0.0.1:$p")"
 	stop "$s"
-	bg pin socat "UNIX-LISTEN:$TMP/socat.sock,fork" PIPE
+	bg taskset -c "$CPU" socat "UNIX-LISTEN:$TMP/socat.sock,fork" PIPE
 	s=$LAST; wait_unix "$TMP/socat.sock"
 	read -r P50[sk_socat_unix] P99[sk_socat_unix] <<<"$(skit_rr "unix:$TMP/socat.sock")"
 	stop "$s"
 	p=$(free_port)
-	bg pin ncat -l -k --exec /bin/cat 127.0.0.1 "$p"
+	bg taskset -c "$CPU" ncat -l -k --exec /bin/cat 127.0.0.1 "$p"
 	s=$LAST; wait_tcp "$p"
 	read -r P50[sk_ncat_tcp] P99[sk_ncat_tcp] <<<"$(skit_rr "tcp:127.0.0.1:$p")"
 	stop "$s"
-	bg pin ncat -l -k -U --exec /bin/cat "$TMP/ncat.sock"
+	bg taskset -c "$CPU" ncat -l -k -U --exec /bin/cat "$TMP/ncat.sock"
 	s=$LAST; wait_unix "$TMP/ncat.sock"
 	read -r P50[sk_ncat_unix] P99[sk_ncat_unix] <<<"$(skit_rr "unix:$TMP/ncat.sock")"
 	stop "$s"
-	bg pin "$MIN" unix "$TMP/min.sock"
+	bg taskset -c "$CPU" "$MIN" unix "$TMP/min.sock"
 	s=$LAST; wait_unix "$TMP/min.sock"
 	read -r P50[sk_min_unix] P99[sk_min_unix] <<<"$(skit_rr "unix:$TMP/min.sock")"
 	stop "$s"
-	bg pin "$SKIT" -v echo -t 1 "unix:$TMP/skit.sock"
+	bg taskset -c "$CPU" "$SKIT" -v echo -t 1 "unix:$TMP/skit.sock"
 	s=$LAST; wait_unix "$TMP/skit.sock"
 	read -r P50[sk_sk_unix] P99[sk_sk_unix] <<<"$(skit_rr "unix:$TMP/skit.sock")"
 	stop "$s"
@@ -264,27 +264,43 @@ crr() {
 
 # ------------------------------------------------------------ throughput
 tp() {
-	local p s n a b
+	local p s n a b a2 b2
 	say ""
 	say "== 3. Throughput: TCP, ${TP_DUR}s, skit bench --mode throughput -> skit echo --discard vs iperf3 -c -> iperf3 -s (Gbit/s)"
-	say "$(printf '%-8s %14s %14s %8s' streams skit iperf3 ratio)"
+	say "   defaults: skit writes 1 MiB, iperf3 128 KiB; then each with the other's write size"
+	say "$(printf '%-8s %12s %12s %8s   %14s %14s' streams skit iperf3 ratio "skit -s 128k" "iperf3 -l 1M")"
 	for n in 1 4; do
-		bg "$SKIT" -v echo --discard "tcp:127.0.0.1:0"
-		s=$LAST
-		sleep 0.3
-		a=$("$SKIT" bench -m throughput -P "$n" -t "$((n > 1 ? 2 : 1))" -d "$TP_DUR" --json \
-			"$(sed -n 's/.*listening on //p' "$TMP/bg.err")" 2>/dev/null |
-			jq -r '.sent_bytes_per_s * 8 / 1e9 | . * 100 | floor / 100')
-		stop "$s"
-		p=$(free_port)
-		bg iperf3 -s -1 -p "$p"
-		s=$LAST; wait_tcp "$p"
-		b=$(iperf3 -c 127.0.0.1 -p "$p" -P "$n" -t "$TP_DUR" -J 2>/dev/null |
-			jq -r '.end.sum_received.bits_per_second / 1e9 | . * 100 | floor / 100')
-		stop "$s"
-		say "$(printf '%-8s %14s %14s %8s' "$n" "${a:--}" "${b:--}" "$(ratio "${a:-0}" "${b:-0}")")"
+		a=$(tp_skit "$n" "")
+		b=$(tp_iperf "$n" "")
+		a2=$(tp_skit "$n" 128k)
+		b2=$(tp_iperf "$n" 1M)
+		say "$(printf '%-8s %12s %12s %8s   %14s %14s' "$n" "${a:--}" "${b:--}" "$(ratio "${a:-0}" "${b:-0}")" "${a2:--}" "${b2:--}")"
 	done
-	say "  (target: ratio >= 1.0)"
+	say "  (target: ratio >= 1.0, defaults against defaults)"
+}
+
+# tp_skit STREAMS [SIZE] / tp_iperf STREAMS [LEN]: Gbit/s of one run.
+tp_skit() {
+	local s r
+	bg "$SKIT" -v echo --discard "tcp:127.0.0.1:0"
+	s=$LAST
+	sleep 0.3
+	r=$("$SKIT" bench -m throughput -P "$1" -t "$(($1 > 1 ? 2 : 1))" -d "$TP_DUR" ${2:+-s "$2"} --json \
+		"$(sed -n 's/.*listening on //p' "$TMP/bg.err")" 2>/dev/null |
+		jq -r '.sent_bytes_per_s * 8 / 1e9 | . * 100 | floor / 100')
+	stop "$s"
+	echo "$r"
+}
+tp_iperf() {
+	local s p r
+	p=$(free_port)
+	bg iperf3 -s -1 -p "$p"
+	s=$LAST
+	wait_tcp "$p" >/dev/null
+	r=$(iperf3 -c 127.0.0.1 -p "$p" -P "$1" -t "$TP_DUR" ${2:+-l "$2"} -J 2>/dev/null |
+		jq -r '.end.sum_received.bits_per_second / 1e9 | . * 100 | floor / 100')
+	stop "$s"
+	echo "$r"
 }
 
 # ----------------------------------------------------------------- scale

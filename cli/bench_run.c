@@ -455,7 +455,14 @@ stream_io(struct bench_conn *c, unsigned events)
 	}
 	if (!(events & (SKIT_EV_READ | SKIT_EV_HUP | SKIT_EV_ERROR)))
 		return;
-	n = skit_read_some(c->fd, w->rbuf, w->bufsz);
+	{
+		size_t len = w->bufsz;
+
+		/* --bytes when receiving: never read past our share. */
+		if (cfg->bytes && cfg->dir == BENCH_RECV && c->quota_left < len)
+			len = (size_t)c->quota_left;
+		n = skit_read_some(c->fd, w->rbuf, len);
+	}
 	if (n == -EAGAIN)
 		return;
 	if (n < 0) {
