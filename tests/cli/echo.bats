@@ -129,28 +129,41 @@ teardown() {
 	done
 }
 
-@test "echo: SIGTERM while a lone client idles in a blocking read: exit 0 at once" {
-	skit_bg -v echo -t 1 --grace 0 tcp:127.0.0.1:0
+# idle_client N: a client of the server on $BG_PORT that exchanges N
+# 4-byte pings, then holds the connection for 20 s; returns once it was
+# answered. Its PID is in $IDLE_PID.
+idle_client() {
 	python3 -c '
 import socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-for i in range(5):
+for i in range(int(sys.argv[2])):
     s.sendall(b"ping")
     assert s.recv(4) == b"ping"
 print("answered", flush=True)
 time.sleep(20)
-' "$BG_PORT" >"$BATS_TEST_TMPDIR/idle.out" 2>&1 &
-	cpid=$!
+' "$BG_PORT" "$1" >"$BATS_TEST_TMPDIR/idle.out" 2>&1 &
+	IDLE_PID=$!
 	for i in $(seq 1 100); do
 		grep -q answered "$BATS_TEST_TMPDIR/idle.out" && break
 		sleep 0.05
 	done
 	grep -q answered "$BATS_TEST_TMPDIR/idle.out"
+}
+
+# stop_idle SECS: SIGTERM the server, which must exit 0 within SECS while
+# the idle client still holds its connection.
+stop_idle() {
 	kill -TERM "$BG_PID"
-	wait_exit "$BG_PID" 5
-	kill "$cpid" 2>/dev/null || true
-	wait "$cpid" 2>/dev/null || true
+	wait_exit "$BG_PID" "$1"
+	kill "$IDLE_PID" 2>/dev/null || true
+	wait "$IDLE_PID" 2>/dev/null || true
 	[ "$WAIT_RC" -eq 0 ]
+}
+
+@test "echo: SIGTERM while a lone client idles in a blocking read: exit 0 at once" {
+	skit_bg -v echo -t 1 --grace 0 tcp:127.0.0.1:0
+	idle_client 5 # from the second ping on, read outside the loop
+	stop_idle 5
 	grep -q "echo: 1 connections (0 rejected), 20 bytes in, 20 bytes out" "$BG_ERR"
 }
 
@@ -193,26 +206,8 @@ time.sleep(20)
 
 @test "echo: idle connections get --grace, then the server exits 0" {
 	skit_bg -v echo -t 1 --grace 0.3 tcp:127.0.0.1:0
-	# A client that is answered, then idles for 20 s holding the line.
-	python3 -c '
-import socket, sys, time
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-s.sendall(b"hi")
-assert s.recv(2) == b"hi"
-print("answered", flush=True)
-time.sleep(20)
-' "$BG_PORT" >"$BATS_TEST_TMPDIR/idle.out" 2>&1 &
-	cpid=$!
-	for i in $(seq 1 100); do
-		grep -q answered "$BATS_TEST_TMPDIR/idle.out" && break
-		sleep 0.05
-	done
-	grep -q answered "$BATS_TEST_TMPDIR/idle.out"
-	kill -TERM "$BG_PID"
-	wait_exit "$BG_PID" 10
-	kill "$cpid" 2>/dev/null || true
-	wait "$cpid" 2>/dev/null || true
-	[ "$WAIT_RC" -eq 0 ]
+	idle_client 1 # answered, then idles for 20 s holding the line
+	stop_idle 10
 	grep -q "echo: 1 connections" "$BG_ERR"
 }
 
