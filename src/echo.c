@@ -115,8 +115,7 @@ conn_close(struct conn *c)
 {
 	struct skit_echo *e = c->e;
 
-	skit_loop_del(e->loop, c->fd);
-	skit_close(c->fd);
+	skit_loop_close(e->loop, c->fd); /* accepted here, never shared */
 	if (c->prev)
 		c->prev->next = c->next;
 	else

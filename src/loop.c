@@ -20,6 +20,7 @@
  * backends rotate which fds come first.
  */
 #include "skit/loop.h"
+#include "skit/io.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -280,6 +281,23 @@ skit_loop_del(struct skit_loop *l, int fd)
 	memset(w, 0, sizeof(*w));
 	l->nwatch--;
 	return 0;
+}
+
+int
+skit_loop_close(struct skit_loop *l, int fd)
+{
+	struct watcher *w = watcher_of(l, fd);
+
+	if (w) {
+		count_active(l, w, -1);
+		/* epoll forgets the fd when close() drops its last reference:
+		 * no epoll_ctl(DEL), one system call per fd saved. */
+		if (w->in_backend && !l->be->close_unregisters)
+			l->be->del(l->be_st, fd);
+		memset(w, 0, sizeof(*w));
+		l->nwatch--;
+	}
+	return skit_close(fd);
 }
 
 int

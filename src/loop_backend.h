@@ -13,6 +13,8 @@
 
 #include "skit/loop.h"
 
+#include <stdbool.h>
+
 /* One ready fd as reported by a backend (SKIT_EV_* bits). */
 struct skit__loop_event {
 	int fd;
@@ -21,6 +23,8 @@ struct skit__loop_event {
 
 struct skit__loop_backend {
 	const char *name;
+	/* Does close() of an fd's last reference unregister it (epoll)? */
+	bool close_unregisters;
 	/* Create the backend's state in *out. 0 or -errno. */
 	int (*init)(void **out);
 	void (*free)(void *st);

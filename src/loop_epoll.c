@@ -122,6 +122,7 @@ ep_wait(void *p, struct skit__loop_event *out, int max, int timeout_ms)
 
 const struct skit__loop_backend skit__loop_epoll = {
 	.name = "epoll",
+	.close_unregisters = true,
 	.init = ep_init,
 	.free = ep_free,
 	.add = ep_add,

@@ -66,6 +66,18 @@ int skit_loop_mod(struct skit_loop *loop, int fd, unsigned events);
 int skit_loop_del(struct skit_loop *loop, int fd);
 
 /*
+ * skit_loop_del() and close() in one (close() as skit_close: never
+ * retried), one system call cheaper on epoll: closing the last
+ * descriptor of a file takes it out of epoll's interest list, so the
+ * loop does not ask. Only for an fd no other descriptor shares (no
+ * dup(), not inherited by a child): otherwise epoll would keep watching
+ * the file under this fd number; there, skit_loop_del() then close().
+ * fd is closed even when the loop did not watch it. Returns 0 or the
+ * -errno of close().
+ */
+int skit_loop_close(struct skit_loop *loop, int fd);
+
+/*
  * One-shot timers. skit_loop_timer fires after ms milliseconds,
  * skit_loop_timer_at at an absolute CLOCK_MONOTONIC time in ns (for
  * drift-free schedules: next = first + n * interval). Returns a timer

@@ -213,6 +213,7 @@ struct pair {
 	unsigned last;
 	struct pair *victim; /* watcher this one removes */
 	bool close_self;
+	bool use_close; /* remove the victim with skit_loop_close */
 };
 
 static void
@@ -226,8 +227,13 @@ pair_cb(struct skit_loop *l, int fd, unsigned ev, void *data)
 	if (ev & SKIT_EV_READ)
 		(void)!read(fd, buf, sizeof(buf));
 	if (pp->victim && pp->victim->p[0] >= 0) {
-		assert_int_equal(skit_loop_del(l, pp->victim->p[0]), 0);
-		close(pp->victim->p[0]);
+		if (pp->use_close) {
+			assert_int_equal(skit_loop_close(l, pp->victim->p[0]),
+					 0);
+		} else {
+			assert_int_equal(skit_loop_del(l, pp->victim->p[0]), 0);
+			close(pp->victim->p[0]);
+		}
 		pp->victim->p[0] = -1;
 	}
 	if (pp->close_self) {
@@ -363,6 +369,61 @@ test_remove_other_in_callback(void **state)
 		close(alive->p[0]);
 		close(a.p[1]);
 		close(b.p[1]);
+	}
+}
+
+/*
+ * skit_loop_close: the watcher goes with the fd. As with del, a stale
+ * event of an fd closed in the same wakeup is not delivered, the fd
+ * number's next owner gets its own events, and an fd the loop never
+ * watched is simply closed.
+ */
+static void
+test_loop_close(void **state)
+{
+	(void)state;
+	FOR_BACKENDS(l)
+	{
+		struct pair a = { .use_close = true },
+			    b = { .use_close = true }, c = { 0 };
+		struct pair *alive;
+		int fd;
+
+		mkpipe(a.p);
+		mkpipe(b.p);
+		a.victim = &b;
+		b.victim = &a;
+		assert_int_equal(write(a.p[1], "x", 1), 1);
+		assert_int_equal(write(b.p[1], "x", 1), 1);
+		assert_int_equal(
+			skit_loop_add(l, a.p[0], SKIT_EV_READ, pair_cb, &a), 0);
+		assert_int_equal(
+			skit_loop_add(l, b.p[0], SKIT_EV_READ, pair_cb, &b), 0);
+		assert_int_equal(skit_loop_run_once(l, 1000), 1);
+		assert_int_equal(a.calls + b.calls, 1);
+		assert_int_equal(skit_loop_count(l), 1);
+		alive = a.calls ? &a : &b;
+		/* The closed fd's number, reused and ready. */
+		mkpipe(c.p);
+		assert_int_equal(write(c.p[1], "y", 1), 1);
+		assert_int_equal(
+			skit_loop_add(l, c.p[0], SKIT_EV_READ, pair_cb, &c), 0);
+		assert_int_equal(skit_loop_run_once(l, 1000), 1);
+		assert_int_equal(c.calls, 1);
+		assert_int_equal(alive->calls, 1);
+		fd = alive->p[0];
+		assert_int_equal(skit_loop_close(l, fd), 0);
+		assert_int_equal(fcntl(fd, F_GETFD), -1);
+		assert_int_equal(skit_loop_count(l), 1);
+		assert_int_equal(skit_loop_close(l, c.p[0]), 0);
+		assert_int_equal(skit_loop_count(l), 0);
+		fd = dup(a.p[1]);
+		assert_true(fd >= 0);
+		assert_int_equal(skit_loop_close(l, fd), 0);
+		assert_int_equal(fcntl(fd, F_GETFD), -1);
+		close(a.p[1]);
+		close(b.p[1]);
+		close(c.p[1]);
 	}
 }
 
@@ -600,6 +661,7 @@ main(void)
 		cmocka_unit_test(test_remove_self_in_callback),
 		cmocka_unit_test(test_remove_other_in_callback),
 		cmocka_unit_test(test_reused_fd_number),
+		cmocka_unit_test(test_loop_close),
 		cmocka_unit_test(test_stop),
 		cmocka_unit_test(test_regular_file),
 		cmocka_unit_test(test_thousands_of_fds),
