@@ -120,6 +120,17 @@ skit_write_some(int fd, const void *buf, size_t len)
 }
 
 ssize_t
+skit_write_plain(int fd, const void *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = write(fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
+}
+
+ssize_t
 skit_write_all(int fd, const void *buf, size_t len, int timeout_ms)
 {
 	const char *p = buf;

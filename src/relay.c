@@ -507,8 +507,13 @@ flush_out(struct skit_relay *r, struct dir *d)
 
 	while (d->off < d->len) {
 		if (!dst->msg) {
-			n = skit_write_some(dst->e.wfd, d->buf + d->off,
-					    d->len - d->off);
+			/* Not a socket (type 0): no send() to fail first. */
+			n = dst->e.type ? skit_write_some(dst->e.wfd,
+							  d->buf + d->off,
+							  d->len - d->off)
+					: skit_write_plain(dst->e.wfd,
+							   d->buf + d->off,
+							   d->len - d->off);
 			if (n == -EAGAIN || n == -EWOULDBLOCK)
 				return did;
 			if (n < 0) {

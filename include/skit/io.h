@@ -19,8 +19,18 @@
 /* One read(); 0 means EOF. */
 ssize_t skit_read_some(int fd, void *buf, size_t len);
 
-/* One write()/send(MSG_NOSIGNAL); may be short. */
+/*
+ * One send(MSG_NOSIGNAL), or write() when fd is not a socket (found out
+ * by send() failing with ENOTSOCK); may be short.
+ */
 ssize_t skit_write_some(int fd, const void *buf, size_t len);
+
+/*
+ * One write(), for an fd known not to be a socket (a pipe, a file, a
+ * tty), where skit_write_some would pay a failed send() each time. On a
+ * socket it works too, but a closed peer raises SIGPIPE. May be short.
+ */
+ssize_t skit_write_plain(int fd, const void *buf, size_t len);
 
 /*
  * Write all len bytes. On a nonblocking fd it waits with poll() for the

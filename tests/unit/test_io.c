@@ -285,9 +285,12 @@ test_write_pipe_and_wait(void **state)
 	/* Not a socket: send() fails with ENOTSOCK and write() is used. */
 	assert_int_equal(skit_write_some(p[1], "xy", 2), 2);
 	assert_int_equal(skit_write_all(p[1], "z", 1, 100), 1);
+	/* ...and skit_write_plain goes straight to write(). */
+	assert_int_equal(skit_write_plain(p[1], "w", 1), 1);
 	assert_int_equal(skit_wait_fd(p[0], POLLIN, 1000), 1);
-	assert_int_equal(skit_read_full(p[0], buf, 3, 1000), 3);
-	assert_memory_equal(buf, "xyz", 3);
+	assert_int_equal(skit_read_full(p[0], buf, 4, 1000), 4);
+	assert_memory_equal(buf, "xyzw", 4);
+	assert_int_equal(skit_write_plain(-1, "w", 1), -EBADF);
 	close(p[1]);
 	assert_int_equal(skit_read_some(p[0], buf, sizeof(buf)), 0);
 	close(p[0]);
