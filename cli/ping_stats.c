@@ -136,6 +136,12 @@ ping_summary(const struct ping_opts *o, struct ping_stats *st,
 	if (st->errors)
 		printf(", +%llu errors", (unsigned long long)st->errors);
 	printf(", %g%% packet loss, time %lldms\n", loss, ms);
+	/* Not in iputils' line (parsers know that one): a line of its own,
+	 * only when there is something to say. */
+	if (st->late || st->reordered)
+		printf("%llu late (after -W), %llu out of order\n",
+		       (unsigned long long)st->late,
+		       (unsigned long long)st->reordered);
 	if (n) {
 		printf("rtt min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms\n", min,
 		       avg, max, mdev);
