@@ -339,6 +339,22 @@ test_remove_self_in_callback(void **state)
 	}
 }
 
+/* Two readable pipes, watched, each the other's victim. */
+static void
+watch_victims(struct skit_loop *l, struct pair *a, struct pair *b)
+{
+	mkpipe(a->p);
+	mkpipe(b->p);
+	a->victim = b;
+	b->victim = a;
+	assert_int_equal(write(a->p[1], "x", 1), 1);
+	assert_int_equal(write(b->p[1], "x", 1), 1);
+	assert_int_equal(skit_loop_add(l, a->p[0], SKIT_EV_READ, pair_cb, a),
+			 0);
+	assert_int_equal(skit_loop_add(l, b->p[0], SKIT_EV_READ, pair_cb, b),
+			 0);
+}
+
 /*
  * Two fds ready in the same wakeup; whichever runs first removes and
  * closes the other, which must then not be called (its event is stale).
@@ -351,16 +367,7 @@ test_remove_other_in_callback(void **state)
 	{
 		struct pair a = { 0 }, b = { 0 };
 
-		mkpipe(a.p);
-		mkpipe(b.p);
-		a.victim = &b;
-		b.victim = &a;
-		assert_int_equal(write(a.p[1], "x", 1), 1);
-		assert_int_equal(write(b.p[1], "x", 1), 1);
-		assert_int_equal(
-			skit_loop_add(l, a.p[0], SKIT_EV_READ, pair_cb, &a), 0);
-		assert_int_equal(
-			skit_loop_add(l, b.p[0], SKIT_EV_READ, pair_cb, &b), 0);
+		watch_victims(l, &a, &b);
 		assert_int_equal(skit_loop_run_once(l, 1000), 1);
 		assert_int_equal(a.calls + b.calls, 1);
 		assert_int_equal(skit_loop_count(l), 1);
@@ -389,16 +396,7 @@ test_loop_close(void **state)
 		struct pair *alive;
 		int fd;
 
-		mkpipe(a.p);
-		mkpipe(b.p);
-		a.victim = &b;
-		b.victim = &a;
-		assert_int_equal(write(a.p[1], "x", 1), 1);
-		assert_int_equal(write(b.p[1], "x", 1), 1);
-		assert_int_equal(
-			skit_loop_add(l, a.p[0], SKIT_EV_READ, pair_cb, &a), 0);
-		assert_int_equal(
-			skit_loop_add(l, b.p[0], SKIT_EV_READ, pair_cb, &b), 0);
+		watch_victims(l, &a, &b);
 		assert_int_equal(skit_loop_run_once(l, 1000), 1);
 		assert_int_equal(a.calls + b.calls, 1);
 		assert_int_equal(skit_loop_count(l), 1);
