@@ -404,7 +404,7 @@ exchange(struct get_run *run, const struct skit_url *u, struct skit_url *next,
 					      next, err);
 			if (rc < 0) {
 				/* The server's fault, not a usage error. */
-				char why[160];
+				char why[sizeof(err->detail)];
 
 				snprintf(why, sizeof(why), "%s",
 					 err ? err->detail : "");

@@ -134,27 +134,38 @@ he_drop(struct he_state *st, int k)
 	st->act[k] = st->act[--st->nact];
 }
 
-/* "tcp:[::1]:80: Connection refused; tcp:127.0.0.1:80: ..." */
+/*
+ * "tcp:[::1]:80: Connection refused; tcp:127.0.0.1:80: ...": every
+ * address tried, whole entries only; when the next one does not fit,
+ * "; +N more" says how many are left out.
+ */
 static void
 he_detail(struct he_state *st, struct skit_err *err)
 {
-	char text[160];
-	size_t used = 0;
+	char text[160], entry[256];
+	size_t used = 0, more = 0, cap = sizeof(err->detail);
 	int w;
 
 	err->detail[0] = '\0';
 	for (size_t i = 0; i < st->r->n; i++) {
-		if (!st->tried[i] || used >= sizeof(err->detail))
+		if (!st->tried[i])
 			continue;
 		skit__sa_text(&st->r->v[i], text, sizeof(text));
 		w = snprintf(
-			err->detail + used, sizeof(err->detail) - used,
-			"%s%s: %s", used ? "; " : "", text,
+			entry, sizeof(entry), "%s%s: %s", used ? "; " : "",
+			text,
 			skit_strerror(st->errs[i] ? st->errs[i] : -ETIMEDOUT));
-		if (w < 0)
-			break;
+		/* Keep room for "; +NNNN more" after the last whole entry. */
+		if (more || w < 0 || used + (size_t)w + 16 > cap) {
+			more++;
+			continue;
+		}
+		memcpy(err->detail + used, entry, (size_t)w + 1);
 		used += (size_t)w;
 	}
+	if (more)
+		snprintf(err->detail + used, cap - used, "%s+%zu more",
+			 used ? "; " : "", more);
 }
 
 static int

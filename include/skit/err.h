@@ -102,7 +102,7 @@ struct skit_err {
 	int column;
 	char op[32];
 	char subject[256];
-	char detail[160];
+	char detail[512];
 };
 
 /* Clear an error record (all fields empty, code 0). NULL is allowed. */

@@ -22,7 +22,7 @@
  * The hook answers every name with the sockaddrs in hook_addrs, in
  * order, ignoring the service (so one name can carry several ports).
  */
-static struct sockaddr_storage hook_addrs[16];
+static struct sockaddr_storage hook_addrs[32];
 static int hook_n;
 
 static int
@@ -75,7 +75,10 @@ static const struct skit_resolver hook = {
 static void
 hook_add(const char *lit, uint16_t port)
 {
-	struct sockaddr_storage *ss = &hook_addrs[hook_n++];
+	struct sockaddr_storage *ss;
+
+	assert_true(hook_n < (int)(sizeof(hook_addrs) / sizeof(hook_addrs[0])));
+	ss = &hook_addrs[hook_n++];
 
 	memset(ss, 0, sizeof(*ss));
 	if (strchr(lit, ':')) {
@@ -433,7 +436,8 @@ test_unix_busy_backlog(void **state)
 	close(lfd);
 }
 
-/* Many addresses, all refused: the list is cut to fit, never overrun. */
+/* Many addresses, all refused: whole entries that fit, then how many
+ * more; never overrun. */
 static void
 test_many_refused(void **state)
 {
@@ -445,7 +449,7 @@ test_many_refused(void **state)
 	(void)state;
 	port = refusing_port(holders);
 	hook_n = 0;
-	for (int i = 1; i <= 12; i++) {
+	for (int i = 1; i <= 20; i++) {
 		snprintf(lit, sizeof(lit), "127.0.0.%d", i);
 		hook_add(lit, port);
 	}
@@ -453,8 +457,22 @@ test_many_refused(void **state)
 	assert_int_equal(fd, -ECONNREFUSED);
 	assert_true(strlen(err.detail) < sizeof(err.detail));
 	assert_true(strncmp(err.detail, "tcp:127.0.0.1:", 14) == 0);
+	{
+		/* Every entry whole, and the count of the rest. */
+		const char *p = err.detail, *m = strstr(err.detail, "; +");
+		int whole = 0, rest = 0;
+
+		while ((p = strstr(p, ": Connection refused")) != NULL) {
+			whole++;
+			p++;
+		}
+		assert_non_null(m);
+		assert_int_equal(sscanf(m, "; +%d more", &rest), 1);
+		assert_true(whole > 1);
+		assert_int_equal(whole + rest, 20);
+	}
 	/* The last address tried is the subject. */
-	snprintf(lit, sizeof(lit), "tcp:127.0.0.12:%u", port);
+	snprintf(lit, sizeof(lit), "tcp:127.0.0.20:%u", port);
 	assert_string_equal(err.subject, lit);
 	close(holders[0]);
 	if (holders[1] >= 0)
