@@ -199,17 +199,12 @@ he_win(struct he_state *st, int fd, size_t idx, int flags,
        struct skit_sockaddr *peer, struct skit_err *err)
 {
 	char text[160];
-	int fl;
+	int e;
 
 	while (st->nact > 0)
 		he_drop(st, st->nact - 1);
-	fl = fcntl(fd, F_GETFL);
-	if (fl >= 0)
-		fl = (flags & SKIT_OPEN_NONBLOCK) ? fl | O_NONBLOCK
-						  : fl & ~O_NONBLOCK;
-	if (fl < 0 || fcntl(fd, F_SETFL, fl) < 0) {
-		int e = -errno;
-
+	e = skit__set_nonblock(fd, flags & SKIT_OPEN_NONBLOCK);
+	if (e < 0) {
 		skit_close(fd);
 		return skit_err_set(
 			err, e, "fcntl",

@@ -23,6 +23,7 @@
 #include "skit/io.h"
 #include "skit/sock.h"
 #include "echo_int.h"
+#include "io_int.h"	/* skit__set_nonblock */
 #include "relay_priv.h" /* skit__is_tcp */
 
 #include <errno.h>
@@ -217,15 +218,6 @@ served(struct conn *c, const char *buf, ssize_t n, ssize_t w)
 	return 0;
 }
 
-static int64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /*
  * Start (on) or stop what interrupts serve_alone's blocking reads: the
  * timer that sends cfg.wake_signal to this thread every ALONE_NS (made
@@ -275,31 +267,32 @@ serve_alone(struct conn *c)
 {
 	struct skit_echo *e = c->e;
 	char *buf = e->scratch + RBUF;
-	int64_t end = now_ns() + ALONE_NS;
+	int64_t end = skit_now_ns() + ALONE_NS;
 	ssize_t n, w = 0;
 	int r = 1;
 
 	if (alone_wake(e, true) < 0)
 		return;
-	if (skit__sock_blocking(c->fd, true) < 0 ||
+	if (skit__set_nonblock(c->fd, false) < 0 ||
 	    skit_loop_mod(e->loop, c->fd, 0) < 0) {
 		(void)alone_wake(e, false);
-		if (skit__sock_blocking(c->fd, false) < 0)
+		if (skit__set_nonblock(c->fd, true) < 0)
 			conn_close(c);
 		return;
 	}
 	do {
-		n = skit__recv_wait(c->fd, buf, RBUF_LEN);
+		n = skit__recvfrom_wait(c->fd, buf, RBUF_LEN, NULL, NULL);
 		if (n <= 0)
 			break;
-		if (e->cfg.mode == SKIT_ECHO_ECHO)
-			w = skit__send_nowait(c->fd, buf, (size_t)n);
+		if (e->cfg.mode == SKIT_ECHO_ECHO) /* never blocks */
+			w = skit_sendto(c->fd, buf, (size_t)n, MSG_DONTWAIT,
+					NULL, 0);
 		r = served(c, buf, n, w); /* a short write: back in (WRITE) */
-	} while (r == 1 && now_ns() < end);
+	} while (r == 1 && skit_now_ns() < end);
 	(void)alone_wake(e, false);
 	if (r < 0)
 		return; /* closed */
-	if (skit__sock_blocking(c->fd, false) < 0 ||
+	if (skit__set_nonblock(c->fd, true) < 0 ||
 	    (n <= 0 && n != -EINTR && n != -EAGAIN) ||
 	    (r == 1 && skit_loop_mod(e->loop, c->fd, SKIT_EV_READ) < 0))
 		conn_close(c); /* EOF or an error, as in on_conn */

@@ -16,16 +16,13 @@
  */
 int skit__sock_rcvtimeo(int fd, int ms);
 
-/* Clear (blocking) or set O_NONBLOCK on fd. Returns 0 or -errno. */
-int skit__sock_blocking(int fd, bool blocking);
-
 /*
- * recv() / recvfrom() once with no flags: on a blocking socket they wait
- * for data, up to the socket's receive time-out (then -EAGAIN). A signal
- * ends the wait with -EINTR (not retried: that is how a blocked server
- * is woken). Return the byte count, 0 at EOF, or -errno.
+ * recvfrom() once with no flags (from may be NULL): on a blocking socket
+ * it waits for data, up to the socket's receive time-out (then -EAGAIN).
+ * A signal ends the wait with -EINTR (not retried, unlike
+ * skit_recvfrom: that is how a blocked server is woken). Returns the
+ * byte count, 0 at EOF, or -errno.
  */
-ssize_t skit__recv_wait(int fd, void *buf, size_t len);
 ssize_t skit__recvfrom_wait(int fd, void *buf, size_t len,
 			    struct sockaddr *from, socklen_t *fromlen);
 
@@ -36,9 +33,5 @@ ssize_t skit__recvfrom_wait(int fd, void *buf, size_t len,
  * -errno.
  */
 int skit__sock_async(int fd, int sig, bool on);
-
-/* send() once with MSG_DONTWAIT | MSG_NOSIGNAL: never blocks, whatever
- * the fd's mode. Returns the byte count or -errno. */
-ssize_t skit__send_nowait(int fd, const void *buf, size_t len);
 
 #endif

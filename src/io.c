@@ -69,6 +69,19 @@ skit__left_ms(long long deadline)
 }
 
 int
+skit__set_nonblock(int fd, bool on)
+{
+	int fl = fcntl(fd, F_GETFL), want;
+
+	if (fl < 0)
+		return -errno;
+	want = on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK;
+	if (want != fl && fcntl(fd, F_SETFL, want) < 0)
+		return -errno;
+	return 0;
+}
+
+int
 skit_wait_fd(int fd, short events, int timeout_ms)
 {
 	struct pollfd p = { .fd = fd, .events = events };

@@ -1,8 +1,11 @@
 /*
- * io_int.h - deadline helpers shared inside libskit (io.c owns them).
+ * io_int.h - deadline and fd-mode helpers shared inside libskit (io.c
+ * owns them).
  */
 #ifndef SKIT_IO_INT_H
 #define SKIT_IO_INT_H
+
+#include <stdbool.h>
 
 /* Milliseconds on CLOCK_MONOTONIC. */
 long long skit__now_ms(void);
@@ -12,5 +15,11 @@ long long skit__now_ms(void);
  * means no deadline and gives -1), clamped to what poll() takes.
  */
 int skit__left_ms(long long deadline);
+
+/*
+ * Set (on) or clear O_NONBLOCK on fd; no F_SETFL when it already is so.
+ * Returns 0 or -errno.
+ */
+int skit__set_nonblock(int fd, bool on);
 
 #endif

@@ -268,15 +268,19 @@ skit_loop_mod(struct skit_loop *l, int fd, unsigned events)
 	return rc;
 }
 
-int
-skit_loop_del(struct skit_loop *l, int fd)
+/*
+ * Drop fd's watcher. closing: fd is about to be closed, so a backend
+ * that close() unregisters from (epoll) is not asked to.
+ */
+static int
+forget(struct skit_loop *l, int fd, bool closing)
 {
 	struct watcher *w = watcher_of(l, fd);
 
 	if (!w)
 		return -ENOENT;
 	count_active(l, w, -1);
-	if (w->in_backend)
+	if (w->in_backend && !(closing && l->be->close_unregisters))
 		l->be->del(l->be_st, fd);
 	memset(w, 0, sizeof(*w));
 	l->nwatch--;
@@ -284,19 +288,17 @@ skit_loop_del(struct skit_loop *l, int fd)
 }
 
 int
+skit_loop_del(struct skit_loop *l, int fd)
+{
+	return forget(l, fd, false);
+}
+
+int
 skit_loop_close(struct skit_loop *l, int fd)
 {
-	struct watcher *w = watcher_of(l, fd);
-
-	if (w) {
-		count_active(l, w, -1);
-		/* epoll forgets the fd when close() drops its last reference:
-		 * no epoll_ctl(DEL), one system call per fd saved. */
-		if (w->in_backend && !l->be->close_unregisters)
-			l->be->del(l->be_st, fd);
-		memset(w, 0, sizeof(*w));
-		l->nwatch--;
-	}
+	/* epoll forgets the fd when close() drops its last reference: no
+	 * epoll_ctl(DEL), one system call per fd saved. */
+	(void)forget(l, fd, true);
 	return skit_close(fd);
 }
 

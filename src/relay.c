@@ -22,6 +22,7 @@
 #include "skit/relay.h"
 #include "skit/io.h"
 
+#include "io_int.h" /* skit__set_nonblock */
 #include "relay_priv.h"
 
 #include <errno.h>
@@ -1080,18 +1081,6 @@ watch_for(struct skit_relay *r, int fd)
 	return &r->w[r->nw++];
 }
 
-static int
-set_nonblock(int fd)
-{
-	int fl = fcntl(fd, F_GETFL);
-
-	if (fl < 0)
-		return -errno;
-	if (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
-		return -errno;
-	return 0;
-}
-
 static bool
 is_fifo(int fd, int type)
 {
@@ -1195,13 +1184,13 @@ setup_end(struct skit_relay *r, struct end *e, const struct skit_relay_end *in)
 	e->e = *in;
 	e->msg = in->type == SOCK_DGRAM || in->type == SOCK_SEQPACKET;
 	if (in->rfd >= 0 && !in->pushed) {
-		err = set_nonblock(in->rfd);
+		err = skit__set_nonblock(in->rfd, true);
 		if (err < 0)
 			return err;
 		e->rw = watch_for(r, in->rfd);
 	}
 	if (in->wfd >= 0 && in->tolen == 0) {
-		err = set_nonblock(in->wfd);
+		err = skit__set_nonblock(in->wfd, true);
 		if (err < 0)
 			return err;
 		e->ww = watch_for(r, in->wfd);

@@ -1,7 +1,7 @@
 /*
  * sock_echo.c - the socket-layer part of the echo server (echo.c): the
- * receive time-out of the blocking servers, and the blocking and
- * never-blocking calls of a connection served outside the loop.
+ * receive time-out of the blocking servers, the receive a signal can
+ * interrupt, and the listener's signal on a new connection.
  */
 #include "echo_int.h"
 #include "skit/io.h"
@@ -26,42 +26,12 @@ skit__sock_rcvtimeo(int fd, int ms)
 	return r < 0 ? -errno : 0;
 }
 
-int
-skit__sock_blocking(int fd, bool blocking)
-{
-	int fl = fcntl(fd, F_GETFL);
-
-	if (fl < 0)
-		return -errno;
-	fl = blocking ? fl & ~O_NONBLOCK : fl | O_NONBLOCK;
-	return fcntl(fd, F_SETFL, fl) < 0 ? -errno : 0;
-}
-
-ssize_t
-skit__recv_wait(int fd, void *buf, size_t len)
-{
-	ssize_t n = recv(fd, buf, len, 0);
-
-	return n < 0 ? -errno : n;
-}
-
 ssize_t
 skit__recvfrom_wait(int fd, void *buf, size_t len, struct sockaddr *from,
 		    socklen_t *fromlen)
 {
 	ssize_t n = recvfrom(fd, buf, len, 0, from, fromlen);
 
-	return n < 0 ? -errno : n;
-}
-
-ssize_t
-skit__send_nowait(int fd, const void *buf, size_t len)
-{
-	ssize_t n;
-
-	do
-		n = send(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
 	return n < 0 ? -errno : n;
 }
 
