@@ -143,6 +143,8 @@ check_rr() {
 	[ "$status" -eq 0 ]
 	echo "$output" | jq -e '.bytes_sent > 0 and .bytes_received == 0 and
 		.sent_bytes_per_s > 0 and .streams == 2' >/dev/null
+	# Throughput writes 1 MiB at a time unless --size says otherwise.
+	echo "$output" | jq -e '.write_size == 1048576' >/dev/null
 	skit_bg -v echo --source -t 1 "unix:@skit-src-$$"
 	run timeout 30 "$SKIT" bench -m throughput --direction recv --bytes 1m --json "$BG_ADDR"
 	[ "$status" -eq 0 ]
