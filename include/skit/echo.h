@@ -14,7 +14,7 @@
  * written. So a million idle connections cost tens of megabytes, and a
  * slow reader never makes the server buffer more than one read.
  *
- * One TCP connection alone on its thread, exchanging messages, can be
+ * One stream connection alone on its thread, exchanging messages, can be
  * served with blocking reads outside the loop (two system calls per
  * message instead of three): see wake_signal below.
  *
@@ -52,7 +52,7 @@ struct skit_echo_cfg {
 	 * 0, or a signal the caller has set up to interrupt blocking reads:
 	 * a handler installed without SA_RESTART, the signal unblocked in
 	 * the loop's thread. With it:
-	 * - a TCP connection alone on its loop, read more than once (echo
+	 * - a stream connection alone on its loop, read more than once (echo
 	 *   and discard modes), is read blocking with no time-out for up
 	 *   to 20 ms at a time, as a one-client server would. Meanwhile the
 	 *   listener sends wake_signal to the thread when a connection
