@@ -46,7 +46,8 @@ struct bench_cfg {
 	long long warmup_ms;
 	long long timeout_ms; /* no reply: error (streams) or loss (dgram) */
 	long long interval_ms;
-	int stopfd; /* an eventfd: readable = stop now (SIGINT) */
+	int stopfd;    /* an eventfd: readable = stop now (SIGINT) */
+	bool sockperf; /* requests framed as sockperf pings */
 };
 
 /* Live counters, read by the main thread while workers run. */
@@ -143,7 +144,16 @@ bool bench_is_dgram(const struct bench_cfg *cfg);
 bool bench_msg_based(const struct bench_cfg *cfg);
 void bench_fatal(struct bench_worker *w, int code, const char *op,
 		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-void bench_stamp(char *buf, size_t size, uint64_t seq);
+/*
+ * sockperf's message header (--sockperf): a 64-bit sequence number, 16
+ * bits of flags and a 32-bit length, big-endian. A client sets "client"
+ * and "pong request"; the server answers with "client" cleared.
+ */
+#define BENCH_SOCKPERF_HDR    14
+#define BENCH_SOCKPERF_FLAGS  9 /* the flags' low byte */
+#define BENCH_SOCKPERF_CLIENT 1
+#define BENCH_SOCKPERF_PONG   2
+void bench_stamp(const struct bench_cfg *cfg, char *buf, uint64_t seq);
 int bench_conn_open(struct bench_conn *c, bool blocking);
 bool bench_check_reply(struct bench_conn *c, const char *got, size_t off,
 		       size_t n);

@@ -127,6 +127,8 @@ bench_print_json(const struct bench_cfg *cfg, struct bench_worker *w,
 	case BENCH_CRR:
 		cli_json_int(&j, "connections", cfg->conc);
 		cli_json_int(&j, "size", cfg->size);
+		cli_json_str(&j, "framing",
+			     cfg->sockperf ? "sockperf" : "echo");
 		cli_json_uint(&j, "requests", s->requests);
 		cli_json_double(&j, "requests_per_s",
 				bench_per_s(s->requests, s->secs));
@@ -144,6 +146,8 @@ bench_print_json(const struct bench_cfg *cfg, struct bench_worker *w,
 		cli_json_uint(&j, "opened", s->conn_ok);
 		cli_json_uint(&j, "failed", s->conn_fail);
 		cli_json_int(&j, "probe_size", cfg->size);
+		cli_json_str(&j, "framing",
+			     cfg->sockperf ? "sockperf" : "echo");
 		cli_json_uint(&j, "served", s->served);
 		cli_json_uint(&j, "closed_by_server", s->closed);
 		cli_json_uint(&j, "held", s->open_now);
@@ -181,9 +185,9 @@ bench_print_text(const struct bench_cfg *cfg, struct bench_worker *w,
 {
 	char a[32], b[32];
 
-	printf("skit bench --mode %s %s  (%d thread%s, %.2f s)\n",
-	       bench_mode_names[cfg->mode], cfg->where, cfg->threads,
-	       cfg->threads == 1 ? "" : "s", s->secs);
+	printf("skit bench --mode %s%s %s  (%d thread%s, %.2f s)\n",
+	       bench_mode_names[cfg->mode], cfg->sockperf ? " --sockperf" : "",
+	       cfg->where, cfg->threads, cfg->threads == 1 ? "" : "s", s->secs);
 	switch (cfg->mode) {
 	case BENCH_THROUGHPUT: {
 		int k = 0;

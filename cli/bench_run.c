@@ -18,6 +18,7 @@
 #include "bench.h"
 #include "cli.h"
 
+#include <endian.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,12 +62,29 @@ bench_fatal(struct bench_worker *w, int code, const char *op, const char *fmt,
 	skit_loop_stop(w->loop);
 }
 
-/* The request bytes: a fixed pattern, the first 8 bytes the sequence. */
+/*
+ * The request bytes: a fixed pattern, the first 8 bytes the sequence.
+ * With --sockperf they start with sockperf's header instead: sequence,
+ * flags "client" and "pong request", length, big-endian, which is what
+ * a sockperf server answers (clearing the client flag).
+ */
 void
-bench_stamp(char *buf, size_t size, uint64_t seq)
+bench_stamp(const struct bench_cfg *cfg, char *buf, uint64_t seq)
 {
-	if (size >= 8)
+	size_t size = (size_t)cfg->size;
+
+	if (cfg->sockperf && size >= BENCH_SOCKPERF_HDR) {
+		uint64_t s = htobe64(seq);
+		uint16_t flags =
+			htobe16(BENCH_SOCKPERF_CLIENT | BENCH_SOCKPERF_PONG);
+		uint32_t len = htobe32((uint32_t)size);
+
+		memcpy(buf, &s, 8);
+		memcpy(buf + 8, &flags, 2);
+		memcpy(buf + 10, &len, 4);
+	} else if (size >= 8) {
 		memcpy(buf, &seq, 8);
+	}
 }
 
 static void
@@ -157,7 +175,7 @@ send_more(struct bench_conn *c)
 	ssize_t n;
 
 	/* The buffer is shared by the worker's connections: stamp again. */
-	bench_stamp(w->sbuf, size, c->seq);
+	bench_stamp(w->cfg, w->sbuf, c->seq);
 	n = skit_write_some(c->fd, w->sbuf + c->sent, size - c->sent);
 	if (n == -EAGAIN) {
 		want(c, SKIT_EV_READ | SKIT_EV_WRITE);
@@ -203,7 +221,7 @@ start_request(struct bench_conn *c)
 	c->counted = w->counting;
 	if (c->counted)
 		w->issued++;
-	bench_stamp(w->sbuf, (size_t)w->cfg->size, c->seq);
+	bench_stamp(w->cfg, w->sbuf, c->seq);
 	c->sent = c->got = 0;
 	c->st = C_SEND;
 	c->t0 = skit_now_ns();
@@ -283,17 +301,37 @@ start_cycle(struct bench_conn *c)
 			    NULL);
 }
 
-/* Compare reply bytes with what was sent; false (and fatal) if they
- * differ. */
+/* Reply byte i (of the request) as it may come back: itself, or with
+ * --sockperf the flags' low byte with the client flag cleared, as a
+ * sockperf server answers. */
+static bool
+reply_byte_ok(const struct bench_cfg *cfg, const char *sbuf, size_t i, char b)
+{
+	return b == sbuf[i] || (cfg->sockperf && i == BENCH_SOCKPERF_FLAGS &&
+				(unsigned char)b == ((unsigned char)sbuf[i] &
+						     ~BENCH_SOCKPERF_CLIENT));
+}
+
+/* Compare reply bytes [off, off + n) with what was sent; false (and
+ * fatal) if they differ. */
 bool
 bench_check_reply(struct bench_conn *c, const char *got, size_t off, size_t n)
 {
 	struct bench_worker *w = c->w;
+	size_t fl = BENCH_SOCKPERF_FLAGS;
 
-	if (!memcmp(got, w->sbuf + off, n))
+	if (w->cfg->sockperf && off <= fl && fl < off + n) {
+		/* Around the flags byte, which may differ. */
+		if (reply_byte_ok(w->cfg, w->sbuf, fl, got[fl - off]) &&
+		    !memcmp(got, w->sbuf + off, fl - off) &&
+		    !memcmp(got + (fl - off) + 1, w->sbuf + fl + 1,
+			    off + n - fl - 1))
+			return true;
+	} else if (!memcmp(got, w->sbuf + off, n)) {
 		return true;
+	}
 	for (size_t i = 0; i < n; i++)
-		if (got[i] != w->sbuf[off + i]) {
+		if (!reply_byte_ok(w->cfg, w->sbuf, off + i, got[i])) {
 			bench_fatal(
 				w, SKIT_EPROTO, "bench",
 				"the reply is not an echo of the request (byte "
@@ -346,7 +384,7 @@ on_reply(struct bench_conn *c)
 	ssize_t n;
 
 	if (bench_msg_based(cfg)) {
-		n = skit_read_some(c->fd, w->rbuf, w->bufsz);
+		n = skit_recvfrom(c->fd, w->rbuf, w->bufsz, 0, NULL, NULL);
 		if (n == -EAGAIN)
 			return;
 		if (cfg->mode == BENCH_CONNS &&
@@ -370,8 +408,10 @@ on_reply(struct bench_conn *c)
 			w->late++;
 			return;
 		}
+		/* The buffer is shared by the worker's connections. */
+		bench_stamp(cfg, w->sbuf, c->seq);
 		if (bench_is_dgram(cfg) && size >= 8 && (size_t)n == size &&
-		    memcmp(w->rbuf, &c->seq, 8) != 0) {
+		    memcmp(w->rbuf, w->sbuf, 8) != 0) {
 			w->late++; /* an answer to an earlier, lost request */
 			return;
 		}
@@ -381,12 +421,11 @@ on_reply(struct bench_conn *c)
 				    n, size);
 			return;
 		}
-		bench_stamp(w->sbuf, size, c->seq);
 		if (bench_check_reply(c, w->rbuf, 0, size))
 			request_done(c);
 		return;
 	}
-	n = skit_read_some(c->fd, w->rbuf, size - c->got);
+	n = skit_recvfrom(c->fd, w->rbuf, size - c->got, 0, NULL, NULL);
 	if (n == -EAGAIN)
 		return;
 	if (cfg->mode == BENCH_CONNS && n <= 0) {
@@ -409,7 +448,7 @@ on_reply(struct bench_conn *c)
 			    "the server sent data nobody asked for");
 		return;
 	}
-	bench_stamp(w->sbuf, size, c->seq);
+	bench_stamp(cfg, w->sbuf, c->seq);
 	if (!bench_check_reply(c, w->rbuf, c->got, (size_t)n))
 		return;
 	c->got += (size_t)n;
@@ -461,7 +500,7 @@ stream_io(struct bench_conn *c, unsigned events)
 		/* --bytes when receiving: never read past our share. */
 		if (cfg->bytes && cfg->dir == BENCH_RECV && c->quota_left < len)
 			len = (size_t)c->quota_left;
-		n = skit_read_some(c->fd, w->rbuf, len);
+		n = skit_recvfrom(c->fd, w->rbuf, len, 0, NULL, NULL);
 	}
 	if (n == -EAGAIN)
 		return;
@@ -519,7 +558,8 @@ on_io(struct skit_loop *loop, int fd, unsigned events, void *data)
 	}
 	if (c->st == C_HOLD) {
 		/* Held connection: only EOF or an error is expected. */
-		ssize_t n = skit_read_some(c->fd, c->w->rbuf, c->w->bufsz);
+		ssize_t n = skit_recvfrom(c->fd, c->w->rbuf, c->w->bufsz, 0,
+					  NULL, NULL);
 
 		if (n == -EAGAIN || n > 0)
 			return;

@@ -23,6 +23,7 @@ enum {
 	OPT_DIRECTION,
 	OPT_JSON,
 	OPT_JSON_STREAM,
+	OPT_SOCKPERF,
 };
 
 static const struct cli_opt bench_opts[] = {
@@ -52,6 +53,9 @@ static const struct cli_opt bench_opts[] = {
 	  "spread the connections over N threads (1)" },
 	{ "interval", 'i', "SECS", 'i',
 	  "progress and --json-stream interval (1)" },
+	{ "sockperf", 0, NULL, OPT_SOCKPERF,
+	  "rr, crr, conns: frame requests as sockperf pings, so a sockperf "
+	  "server answers too (--size 14 or more)" },
 	{ "json", 0, NULL, OPT_JSON, "one JSON object with the results" },
 	{ "json-stream", 0, NULL, OPT_JSON_STREAM,
 	  "one JSON object per interval, then the results" },
@@ -195,6 +199,9 @@ parse_opts(int argc, char **argv, struct bench_cfg *cfg, struct bench_opts *o,
 		case OPT_JSON:
 			o->json = true;
 			break;
+		case OPT_SOCKPERF:
+			cfg->sockperf = true;
+			break;
 		case OPT_JSON_STREAM:
 			o->json_stream = true;
 			break;
@@ -248,6 +255,16 @@ settle(struct bench_cfg *cfg, const struct bench_opts *o)
 		cli_errorf("bench: --mode throughput needs a stream address "
 			   "(tcp, unix, vsock)");
 		cli_hint("for datagrams, use --mode rr");
+		return CLI_EXIT_USAGE;
+	}
+	if (cfg->sockperf && cfg->mode == BENCH_THROUGHPUT) {
+		cli_errorf("bench: --sockperf is for --mode rr, crr and conns");
+		return CLI_EXIT_USAGE;
+	}
+	if (cfg->sockperf && cfg->size && cfg->size < BENCH_SOCKPERF_HDR) {
+		cli_errorf("bench: --sockperf: --size must be at least %d "
+			   "(sockperf's header)",
+			   BENCH_SOCKPERF_HDR);
 		return CLI_EXIT_USAGE;
 	}
 	if (cfg->mode == BENCH_THROUGHPUT && cfg->size > 1024 * 1024)
@@ -505,6 +522,12 @@ cmd_bench(int argc, char **argv)
 				       "skit bench needs an echo server "
 				       "(discard or source for --mode "
 				       "throughput)");
+		else if ((w[t].err == SKIT_ETRUNC || w[t].err == -ECONNRESET) &&
+			 !cfg.sockperf && cfg.mode != BENCH_THROUGHPUT)
+			rc = fail_with(
+				&w[t].errrec,
+				"a sockperf server hangs up on plain "
+				"requests: if it is one, add --sockperf");
 		else
 			rc = fail_with(&w[t].errrec, NULL);
 		goto out;

@@ -12,7 +12,7 @@ what=${1:-test}
 build_pkgs=(gcc make libc6-dev libssl-dev pkg-config)
 test_pkgs=(libcmocka-dev bats clang libclang-rt-14-dev clang-format python3
 	jq iproute2 util-linux libcap2-bin openssl procps coreutils
-	socat ncat netcat-openbsd nftables iputils-ping tshark nginx-light
+	socat ncat netcat-openbsd sockperf nftables iputils-ping tshark nginx-light
 	curl wget passwd groff-base man-db bsdutils)
 
 pkgs=("${build_pkgs[@]}")

@@ -26,7 +26,7 @@ check_rr() {
 	[ "$status" -eq 0 ]
 	for o in --mode --concurrency --parallel --conns --size --duration \
 		--requests --bytes --direction --warmup --timeout --threads \
-		--interval --json --json-stream; do
+		--interval --json --json-stream --sockperf; do
 		[[ "$output" == *"$o"* ]]
 	done
 }
@@ -43,6 +43,12 @@ check_rr() {
 	[ "$status" -eq 2 ]
 	run "$SKIT" bench 'tcp:127.0.0.1'
 	[ "$status" -eq 2 ]
+	run "$SKIT" bench --sockperf -s 13 tcp:127.0.0.1:9
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--size must be at least 14"* ]]
+	run "$SKIT" bench --sockperf -m throughput tcp:127.0.0.1:9
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--sockperf is for"* ]]
 }
 
 @test "bench rr over tcp: --requests counts exactly, percentiles ordered" {
@@ -257,4 +263,87 @@ for _ in range(200):
 	kill "$cpid" 2>/dev/null || true
 	wait "$cpid" 2>/dev/null || true
 	[ "$status" -eq 7 ]
+}
+
+# sockperf_peer tcp|udp [MODE] : start tests/cli/sockperf_peer.py; sets
+# SP_PORT and SP_PID.
+sockperf_peer() {
+	local f=$BATS_TEST_TMPDIR/sp.$1$2.port
+	python3 "$BATS_TEST_DIRNAME/sockperf_peer.py" "$@" >"$f" &
+	SP_PID=$!
+	BG_PIDS="${BG_PIDS:-} $SP_PID"
+	for i in $(seq 1 100); do [ -s "$f" ] && break; sleep 0.05; done
+	SP_PORT=$(cat "$f")
+	[ -n "$SP_PORT" ]
+}
+
+@test "bench --sockperf: sockperf's framing, answered by a sockperf-like server" {
+	sockperf_peer tcp
+	out=$BATS_TEST_TMPDIR/sp.json
+	for args in "-m rr -r 500" "-m rr -r 400 -c 4 -t 2" "-m crr -r 50"; do
+		run timeout 30 "$SKIT" bench --sockperf $args --json "tcp:127.0.0.1:$SP_PORT"
+		[ "$status" -eq 0 ] || { echo "$args: $output"; false; }
+		echo "$output" >"$out"
+		check_rr "$out" "$(echo "$args" | sed 's/.*-r \([0-9]*\).*/\1/')"
+		[ "$(jq -r .framing "$out")" = sockperf ]
+	done
+	run timeout 30 "$SKIT" bench --sockperf -m conns -n 20 -s 100 -d 0.2 --json "tcp:127.0.0.1:$SP_PORT"
+	[ "$status" -eq 0 ]
+	echo "$output" | jq -e '.served == 20 and .framing == "sockperf"' >/dev/null
+	# Without --sockperf the peer hangs up, as sockperf's server does.
+	run timeout 30 "$SKIT" bench -m rr -r 5 "tcp:127.0.0.1:$SP_PORT"
+	[ "$status" -eq 7 ]
+	[[ "$output" == *"add --sockperf"* ]]
+	sockperf_peer udp
+	run timeout 30 "$SKIT" bench --sockperf -m rr -r 300 -c 2 -s 1000 --json "udp:127.0.0.1:$SP_PORT"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	echo "$output" >"$out"
+	check_rr "$out" 300
+	[ "$(jq .late "$out")" -eq 0 ]
+}
+
+@test "bench --sockperf against skit echo: an unchanged echo is accepted too" {
+	skit_bg -v echo -t 1 tcp:127.0.0.1:0
+	run timeout 30 "$SKIT" bench --sockperf -m rr -r 300 --json "$BG_ADDR"
+	[ "$status" -eq 0 ]
+	echo "$output" >"$BATS_TEST_TMPDIR/e.json"
+	check_rr "$BATS_TEST_TMPDIR/e.json" 300
+	run timeout 30 "$SKIT" bench --sockperf -m rr -r 10 "$BG_ADDR"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"--mode rr --sockperf"* ]]
+	skit_bg -v echo -t 1 udp:127.0.0.1:0
+	run timeout 30 "$SKIT" bench --sockperf -m rr -r 300 --json "$BG_ADDR"
+	[ "$status" -eq 0 ]
+	echo "$output" | jq -e '.requests == 300 and .lost == 0' >/dev/null
+}
+
+@test "bench --sockperf: any other change to the header is an error" {
+	for m in flag8 flag9; do
+		sockperf_peer tcp "$m"
+		run timeout 30 "$SKIT" bench --sockperf -m rr -r 5 "tcp:127.0.0.1:$SP_PORT"
+		[ "$status" -eq 1 ] || { echo "$m: $status $output"; false; }
+		[[ "$output" == *"byte ${m#flag} differs"* ]]
+	done
+}
+
+@test "bench --sockperf measures sockperf's own server (tcp, udp)" {
+	command -v sockperf >/dev/null || skip "sockperf is not installed"
+	for proto in tcp udp; do
+		port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+		flag=
+		[ "$proto" = tcp ] && flag=--tcp
+		sockperf server -i 127.0.0.1 -p "$port" $flag >"$BATS_TEST_TMPDIR/sps.out" 2>&1 &
+		spid=$!
+		BG_PIDS="${BG_PIDS:-} $spid"
+		for i in $(seq 1 100); do
+			ss -Hln "sport = :$port" | grep -q . && break
+			sleep 0.05
+		done
+		run timeout 30 "$SKIT" bench --sockperf -m rr -r 2000 --json "$proto:127.0.0.1:$port"
+		[ "$status" -eq 0 ] || { echo "$proto: $output"; cat "$BATS_TEST_TMPDIR/sps.out"; false; }
+		echo "$output" >"$BATS_TEST_TMPDIR/sps.json"
+		check_rr "$BATS_TEST_TMPDIR/sps.json" 2000
+		kill "$spid"
+		wait "$spid" 2>/dev/null || true
+	done
 }
