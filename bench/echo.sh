@@ -8,16 +8,21 @@
 #   SECTIONS="lat crr" bench/echo.sh
 #
 # Environment: SKIT (build/skit), CPU (0: the CPU latency runs are pinned
-# to), LAT_DUR (5 s per latency run), CRR_DUR (10 s per crr run), TP_DUR
-# (5 s per throughput run), HOLD (15000 held connections), SECTIONS
-# (lat crr tp scale).
+# to), LAT_DUR (5 s per latency run), LAT_ROUNDS (3), CRR_DUR (10 s per
+# crr run), TP_DUR (5 s per throughput run), HOLD (15000 held
+# connections), SECTIONS (lat crr tp scale).
 #
 # Notes:
 # - sockperf's ping-pong client only counts replies whose header a
-#   sockperf server marked, and sockperf's server only answers sockperf
-#   messages, so neither drives or serves a plain RFC 862 echo. skit echo
-#   is measured with skit bench; skit bench is checked against sockperf's
-#   client on one server both can use (echo-min in its sockperf mode).
+#   sockperf server marked, so it cannot measure a plain RFC 862 echo
+#   such as skit echo. skit bench --sockperf frames its requests as
+#   sockperf pings and accepts either answer, so one client measures
+#   sockperf's server, skit echo and echo-min alike: that is the server
+#   comparison. skit bench is checked against sockperf's client on the
+#   servers both can use (sockperf's, and echo-min in its sockperf mode).
+# - Latency cells run LAT_ROUNDS times (3), in an order rotated each
+#   round, and the table shows medians: single runs on a shared machine
+#   swing by more than the differences measured.
 # - ncat's listen mode is select()-based: it cannot hold more than about
 #   1,000 connections, whatever --max-conns says.
 # - Latency runs pin client and server to the same CPU (taskset), as the
@@ -94,9 +99,12 @@ wait_unix() {
 
 pin() { taskset -c "$CPU" "$@"; }
 
-# skit_rr ADDR : "p50 p99" of skit bench rr (64 B, one connection, pinned)
+# skit_rr ADDR [OPTION...] : "p50 p99" of skit bench rr (64 B, one
+# connection, pinned)
 skit_rr() {
-	pin "$SKIT" bench -m rr -s 64 -c 1 -d "$LAT_DUR" --json "$1" 2>/dev/null |
+	local a=$1
+	shift
+	pin "$SKIT" bench -m rr -s 64 -c 1 -d "$LAT_DUR" --json "$@" "$a" 2>/dev/null |
 		jq -r '"\(.latency_us.p50) \(.latency_us.p99)"' 2>/dev/null || echo "- -"
 }
 
@@ -118,69 +126,93 @@ ratio() {
 say() { echo "$@" | tee -a "$TMP/report"; }
 
 # ---------------------------------------------------------------- latency
-lat() {
-	local p s u proto flag
-	declare -A P50 P99
-	say ""
-	say "== 1. Latency: 64-byte request/response, one connection, client and server pinned to CPU $CPU, ${LAT_DUR}s each (round trip, us)"
-	for proto in tcp udp; do
-		flag=""
-		[ "$proto" = tcp ] && flag=--tcp
-		p=$(free_port)
-		bg taskset -c "$CPU" sockperf server -i 127.0.0.1 -p "$p" $flag
-		s=$LAST
-		if [ "$proto" = tcp ]; then wait_tcp "$p"; else wait_udp "$p"; fi
-		read -r P50[sp_sp_$proto] P99[sp_sp_$proto] <<<"$(sockperf_rr "$p" $flag)"
-		stop "$s"
-		# The same server for both clients: echo-min marking sockperf pings.
-		p=$(free_port)
-		bg taskset -c "$CPU" "$MIN" "$proto" "$p" sockperf
-		s=$LAST
-		if [ "$proto" = tcp ]; then wait_tcp "$p"; else wait_udp "$p"; fi
-		read -r P50[sp_min_$proto] P99[sp_min_$proto] <<<"$(sockperf_rr "$p" $flag)"
-		read -r P50[sk_min_$proto] P99[sk_min_$proto] <<<"$(skit_rr "$proto:127.0.0.1:$p")"
-		stop "$s"
-		bg taskset -c "$CPU" "$SKIT" -v echo -t 1 "$proto:127.0.0.1:0"
-		s=$LAST
-		sleep 0.3
-		u=$(sed -n 's/.*listening on //p' "$TMP/bg.err")
-		read -r P50[sk_sk_$proto] P99[sk_sk_$proto] <<<"$(skit_rr "$u")"
-		stop "$s"
-	done
-	p=$(free_port)
-	bg taskset -c "$CPU" socat "TCP-LISTEN:$p,fork,reuseaddr" PIPE
-	s=$LAST; wait_tcp "$p"
-	read -r P50[sk_socat_tcp] P99[sk_socat_tcp] <<<"$(skit_rr "tcp:127.0.0.1:$p")"
-	stop "$s"
-	bg taskset -c "$CPU" socat "UNIX-LISTEN:$TMP/socat.sock,fork" PIPE
-	s=$LAST; wait_unix "$TMP/socat.sock"
-	read -r P50[sk_socat_unix] P99[sk_socat_unix] <<<"$(skit_rr "unix:$TMP/socat.sock")"
-	stop "$s"
-	p=$(free_port)
-	bg taskset -c "$CPU" ncat -l -k --exec /bin/cat 127.0.0.1 "$p"
-	s=$LAST; wait_tcp "$p"
-	read -r P50[sk_ncat_tcp] P99[sk_ncat_tcp] <<<"$(skit_rr "tcp:127.0.0.1:$p")"
-	stop "$s"
-	bg taskset -c "$CPU" ncat -l -k -U --exec /bin/cat "$TMP/ncat.sock"
-	s=$LAST; wait_unix "$TMP/ncat.sock"
-	read -r P50[sk_ncat_unix] P99[sk_ncat_unix] <<<"$(skit_rr "unix:$TMP/ncat.sock")"
-	stop "$s"
-	bg taskset -c "$CPU" "$MIN" unix "$TMP/min.sock"
-	s=$LAST; wait_unix "$TMP/min.sock"
-	read -r P50[sk_min_unix] P99[sk_min_unix] <<<"$(skit_rr "unix:$TMP/min.sock")"
-	stop "$s"
-	bg taskset -c "$CPU" "$SKIT" -v echo -t 1 "unix:$TMP/skit.sock"
-	s=$LAST; wait_unix "$TMP/skit.sock"
-	read -r P50[sk_sk_unix] P99[sk_sk_unix] <<<"$(skit_rr "unix:$TMP/skit.sock")"
-	stop "$s"
+# A cell is CLIENT_SERVER_PROTO. Clients: sp (sockperf ping-pong), sk
+# (skit bench; --sockperf framing where a sockperf-speaking server is
+# measured, so one client measures every server). Servers: sp (sockperf
+# server), sk (skit echo -t 1), min (echo-min; in sockperf mode for tcp
+# and udp), socat (PIPE), ncat (--exec /bin/cat).
+LAT_CELLS="sp_sp_tcp sk_sp_tcp sk_sk_tcp sp_min_tcp sk_min_tcp
+	sp_sp_udp sk_sp_udp sk_sk_udp sp_min_udp sk_min_udp
+	sk_socat_tcp sk_ncat_tcp sk_sk_unix sk_min_unix sk_socat_unix
+	sk_ncat_unix"
+LAT_ROUNDS=${LAT_ROUNDS:-3}
 
-	say "$(printf '%-22s %-6s %-14s %9s %9s' server proto client p50 p99)"
-	row() { say "$(printf '%-22s %-6s %-14s %9s %9s' "$1" "$2" "$3" "${P50[$4]}" "${P99[$4]}")"; }
+# lat_cell CELL : one measurement, appended to $TMP/lat.CELL
+lat_cell() {
+	local cell=$1 client=${1%%_*} server proto=${1##*_} flag= p= s u r
+	server=${cell#*_}
+	server=${server%_*}
+	[ "$proto" = tcp ] && flag=--tcp
+	[ "$proto" = unix ] || p=$(free_port)
+	case $server-$proto in
+	sp-*) bg taskset -c "$CPU" sockperf server -i 127.0.0.1 -p "$p" $flag ;;
+	sk-unix) bg taskset -c "$CPU" "$SKIT" echo -t 1 "unix:$TMP/skit.sock" ;;
+	sk-*) bg taskset -c "$CPU" "$SKIT" echo -t 1 "$proto:127.0.0.1:$p" ;;
+	min-unix) bg taskset -c "$CPU" "$MIN" unix "$TMP/min.sock" ;;
+	min-*) bg taskset -c "$CPU" "$MIN" "$proto" "$p" sockperf ;;
+	socat-tcp) bg taskset -c "$CPU" socat "TCP-LISTEN:$p,fork,reuseaddr" PIPE ;;
+	socat-unix) bg taskset -c "$CPU" socat "UNIX-LISTEN:$TMP/socat.sock,fork" PIPE ;;
+	ncat-tcp) bg taskset -c "$CPU" ncat -l -k --exec /bin/cat 127.0.0.1 "$p" ;;
+	ncat-unix) bg taskset -c "$CPU" ncat -l -k -U --exec /bin/cat "$TMP/ncat.sock" ;;
+	esac
+	s=$LAST
+	if [ "$proto" = unix ]; then
+		u=unix:$TMP/$server.sock
+		[ "$server" = sk ] && u=unix:$TMP/skit.sock
+		wait_unix "${u#unix:}"
+	else
+		u=$proto:127.0.0.1:$p
+		"wait_$proto" "$p"
+	fi
+	case $client-$server-$proto in
+	sp-*) r=$(sockperf_rr "$p" $flag) ;;
+	sk-*-unix | sk-socat-* | sk-ncat-*) r=$(skit_rr "$u") ;;
+	sk-*) r=$(skit_rr "$u" --sockperf) ;;
+	esac
+	stop "$s"
+	[ "$proto" = unix ] && rm -f "${u#unix:}"
+	echo "$r" >>"$TMP/lat.$cell"
+}
+
+# lat_med CELL COLUMN(1: p50, 2: p99) : the median over the rounds
+lat_med() {
+	awk -v c="$2" '$c != "-" { v[n++] = $c } END {
+		if (!n) { print "-"; exit }
+		for (i = 0; i < n; i++) for (j = i + 1; j < n; j++)
+			if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
+		printf "%.3f\n", n % 2 ? v[int(n / 2)] : (v[n / 2 - 1] + v[n / 2]) / 2
+	}' "$TMP/lat.$1" 2>/dev/null || echo "-"
+}
+
+# lat_rounds A B COLUMN : A/B per round, "r1 r2 r3"
+lat_rounds() {
+	paste -d' ' "$TMP/lat.$1" "$TMP/lat.$2" | awk -v c="$3" '{
+		a = $c; b = $(c + 2)
+		printf("%s%s", (NR > 1 ? " " : ""),
+			(a + 0 > 0 && b + 0 > 0 ? sprintf("%.2f", a / b) : "-"))
+	}'
+}
+
+lat() {
+	local cells n=0 i k proto
+	read -r -a cells <<<"$(echo $LAT_CELLS)"
+	say ""
+	say "== 1. Latency: 64-byte request/response, one connection, client and server pinned to CPU $CPU, ${LAT_DUR}s each,"
+	say "   median of $LAT_ROUNDS rounds (the order rotates each round; round trip, us)"
+	for round in $(seq "$LAT_ROUNDS"); do
+		k=$(((round - 1) * 5))
+		for i in "${!cells[@]}"; do
+			lat_cell "${cells[$(((i + k) % ${#cells[@]}))]}"
+		done
+	done
+	say "$(printf '%-18s %-6s %-22s %9s %9s' server proto client p50 p99)"
+	row() { say "$(printf '%-18s %-6s %-22s %9s %9s' "$1" "$2" "$3" "$(lat_med "$4" 1)" "$(lat_med "$4" 2)")"; }
 	for proto in tcp udp; do
 		row "sockperf server" $proto "sockperf" sp_sp_$proto
-		row "skit echo -t 1" $proto "skit bench" sk_sk_$proto
+		row "sockperf server" $proto "skit bench --sockperf" sk_sp_$proto
+		row "skit echo -t 1" $proto "skit bench --sockperf" sk_sk_$proto
 		row "echo-min (floor)" $proto "sockperf" sp_min_$proto
-		row "echo-min (floor)" $proto "skit bench" sk_min_$proto
+		row "echo-min (floor)" $proto "skit bench --sockperf" sk_min_$proto
 	done
 	row "socat PIPE" tcp "skit bench" sk_socat_tcp
 	row "ncat --exec cat" tcp "skit bench" sk_ncat_tcp
@@ -188,17 +220,20 @@ lat() {
 	row "echo-min (floor)" unix "skit bench" sk_min_unix
 	row "socat PIPE" unix "skit bench" sk_socat_unix
 	row "ncat --exec cat" unix "skit bench" sk_ncat_unix
+	m() { lat_med "$1" "$2"; }
 	say ""
-	say "ratios:"
+	say "ratios (of the medians; per round in brackets):"
 	for proto in tcp udp; do
-		say "  $proto skit bench / sockperf client, same server (echo-min; target within 10%): p50 $(ratio "${P50[sk_min_$proto]}" "${P50[sp_min_$proto]}")  p99 $(ratio "${P99[sk_min_$proto]}" "${P99[sp_min_$proto]}")"
-		say "  $proto skit echo (skit bench) / sockperf server (sockperf; target <= 1.0): p50 $(ratio "${P50[sk_sk_$proto]}" "${P50[sp_sp_$proto]}")  p99 $(ratio "${P99[sk_sk_$proto]}" "${P99[sp_sp_$proto]}")"
+		say "  $proto skit echo / sockperf server, one client (skit bench --sockperf; target <= 1.0):"
+		say "      p50 $(ratio "$(m sk_sk_$proto 1)" "$(m sk_sp_$proto 1)") [$(lat_rounds sk_sk_$proto sk_sp_$proto 1)]  p99 $(ratio "$(m sk_sk_$proto 2)" "$(m sk_sp_$proto 2)") [$(lat_rounds sk_sk_$proto sk_sp_$proto 2)]"
+		say "  $proto skit bench / sockperf client, same server (target within 10%):"
+		say "      sockperf server: p50 $(ratio "$(m sk_sp_$proto 1)" "$(m sp_sp_$proto 1)")  p99 $(ratio "$(m sk_sp_$proto 2)" "$(m sp_sp_$proto 2)");  echo-min: p50 $(ratio "$(m sk_min_$proto 1)" "$(m sp_min_$proto 1)")  p99 $(ratio "$(m sk_min_$proto 2)" "$(m sp_min_$proto 2)")"
 	done
 	for proto in tcp udp unix; do
-		say "  $proto skit echo / echo-min, both with skit bench (target <= 1.1): p50 $(ratio "${P50[sk_sk_$proto]}" "${P50[sk_min_$proto]}")  p99 $(ratio "${P99[sk_sk_$proto]}" "${P99[sk_min_$proto]}")"
+		say "  $proto skit echo / echo-min, both with skit bench (target <= 1.1): p50 $(ratio "$(m sk_sk_$proto 1)" "$(m sk_min_$proto 1)")  p99 $(ratio "$(m sk_sk_$proto 2)" "$(m sk_min_$proto 2)")"
 	done
 	for proto in tcp unix; do
-		say "  $proto skit echo / socat: p50 $(ratio "${P50[sk_sk_$proto]}" "${P50[sk_socat_$proto]}");  / ncat: p50 $(ratio "${P50[sk_sk_$proto]}" "${P50[sk_ncat_$proto]}")"
+		say "  $proto skit echo / socat: p50 $(ratio "$(m sk_sk_$proto 1)" "$(m sk_socat_$proto 1)");  / ncat: p50 $(ratio "$(m sk_sk_$proto 1)" "$(m sk_ncat_$proto 1)")"
 	done
 }
 
