@@ -342,6 +342,10 @@ resolve_vsock(const struct skit_addr *a, int flags, struct skit_resolved *out)
 	if ((flags & SKIT_OPEN_PASSIVE) && a->host[0] == '\0')
 		vm->svm_cid = VMADDR_CID_ANY;
 	vm->svm_port = a->vsock_port;
+	/* Listening on port 0 means any free port, as with TCP: vsock's
+	 * VMADDR_PORT_ANY (bind would take a literal port 0). */
+	if ((flags & SKIT_OPEN_PASSIVE) && a->vsock_port == 0)
+		vm->svm_port = VMADDR_PORT_ANY;
 	sa.len = sizeof(*vm);
 	return push(out, &sa);
 }

@@ -13,6 +13,7 @@
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <linux/netlink.h>
+#include <linux/vm_sockets.h>
 #include <net/if.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -359,6 +360,36 @@ test_packet_netlink(void **state)
 }
 
 static void
+test_vsock(void **state)
+{
+	struct skit_resolved r;
+	struct skit_addr a;
+	struct skit_err err;
+	struct sockaddr_vm *vm;
+
+	(void)state;
+	th_parse("vsock:2:1234", SKIT_ROLE_CONNECT, &a);
+	assert_int_equal(skit_resolve(&a, 0, NULL, &r, &err), 1);
+	vm = (struct sockaddr_vm *)&r.v[0].ss;
+	assert_int_equal(vm->svm_family, AF_VSOCK);
+	assert_int_equal(vm->svm_cid, 2);
+	assert_int_equal(vm->svm_port, 1234);
+	skit_resolved_free(&r);
+	/* Listening: any CID; port 0 is any free port, not port 0. */
+	th_parse("vsock-listen:0", SKIT_ROLE_LISTEN, &a);
+	assert_int_equal(skit_resolve(&a, 0, NULL, &r, &err), 1);
+	vm = (struct sockaddr_vm *)&r.v[0].ss;
+	assert_int_equal(vm->svm_cid, VMADDR_CID_ANY);
+	assert_int_equal(vm->svm_port, VMADDR_PORT_ANY);
+	skit_resolved_free(&r);
+	th_parse("vsock-listen:1234", SKIT_ROLE_LISTEN, &a);
+	assert_int_equal(skit_resolve(&a, 0, NULL, &r, &err), 1);
+	vm = (struct sockaddr_vm *)&r.v[0].ss;
+	assert_int_equal(vm->svm_port, 1234);
+	skit_resolved_free(&r);
+}
+
+static void
 test_netlink_open(void **state)
 {
 	struct skit_sockaddr local, peer;
@@ -416,6 +447,7 @@ main(void)
 		cmocka_unit_test(test_service_name),
 		cmocka_unit_test(test_unix_lengths),
 		cmocka_unit_test(test_packet_netlink),
+		cmocka_unit_test(test_vsock),
 		cmocka_unit_test(test_netlink_open),
 		cmocka_unit_test(test_icmp),
 		cmocka_unit_test(test_not_a_socket),
