@@ -42,7 +42,7 @@
 #define SOURCE_CHUNK (64 * 1024)
 /* The scratch buffer: the pattern (for SOURCE), then the read buffer,
  * larger than any UDP or default-sized unix datagram. */
-#define RBUF	     (PATTERN_LEN + SOURCE_CHUNK)
+#define RBUF	     ((PATTERN_LEN + SOURCE_CHUNK + 4095) & ~4095)
 #define RBUF_LEN     (256 * 1024)
 #define SCRATCH	     (RBUF + RBUF_LEN)
 #define SOURCE_DGRAM 512
@@ -495,7 +495,7 @@ int
 skit_echo_dgram_serve(int fd, const struct skit_echo_cfg *cfg,
 		      const atomic_bool *stop, struct skit_echo_stats *st)
 {
-	char *scratch = malloc(SCRATCH);
+	char *scratch = aligned_alloc(4096, SCRATCH);
 	int r;
 
 	memset(st, 0, sizeof(*st));
@@ -529,7 +529,7 @@ skit_echo_new(struct skit_loop *loop, int fd, const struct skit_echo_cfg *cfg,
 
 	if (!e)
 		return -ENOMEM;
-	e->scratch = malloc(SCRATCH);
+	e->scratch = aligned_alloc(4096, SCRATCH);
 	if (!e->scratch) {
 		free(e);
 		return -ENOMEM;
