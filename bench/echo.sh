@@ -8,9 +8,9 @@
 #   SECTIONS="lat crr" bench/echo.sh
 #
 # Environment: SKIT (build/skit), CPU (0: the CPU latency runs are pinned
-# to), LAT_DUR (5 s per latency run), LAT_ROUNDS (3), CRR_DUR (10 s per
-# crr run), TP_DUR (5 s per throughput run), HOLD (15000 held
-# connections), SECTIONS (lat crr tp scale).
+# to), LAT_DUR (5 s per latency run), LAT_ROUNDS (3), LAT_PAIRS (8),
+# CRR_DUR (10 s per crr run), TP_DUR (5 s per throughput run), HOLD
+# (15000 held connections), SECTIONS (lat crr tp scale).
 #
 # Notes:
 # - sockperf's ping-pong client only counts replies whose header a
@@ -22,7 +22,9 @@
 #   servers both can use (sockperf's, and echo-min in its sockperf mode).
 # - Latency cells run LAT_ROUNDS times (3), in an order rotated each
 #   round, and the table shows medians: single runs on a shared machine
-#   swing by more than the differences measured.
+#   swing by more than the differences measured. The target (skit echo
+#   against sockperf's server) is measured again in LAT_PAIRS (8)
+#   back-to-back pairs, and the median of the per-pair ratios reported.
 # - ncat's listen mode is select()-based: it cannot hold more than about
 #   1,000 connections, whatever --max-conns says.
 # - Latency runs pin client and server to the same CPU (taskset), as the
@@ -136,8 +138,10 @@ LAT_CELLS="sp_sp_tcp sk_sp_tcp sk_sk_tcp sp_min_tcp sk_min_tcp
 	sk_socat_tcp sk_ncat_tcp sk_sk_unix sk_min_unix sk_socat_unix
 	sk_ncat_unix"
 LAT_ROUNDS=${LAT_ROUNDS:-3}
+LAT_PAIRS=${LAT_PAIRS:-8}
 
-# lat_cell CELL : one measurement, appended to $TMP/lat.CELL
+# lat_cell CELL [NAME] : one measurement, appended to $TMP/lat.NAME
+# (NAME: CELL)
 lat_cell() {
 	local cell=$1 client=${1%%_*} server proto=${1##*_} flag= p= s u r
 	server=${cell#*_}
@@ -171,7 +175,7 @@ lat_cell() {
 	esac
 	stop "$s"
 	[ "$proto" = unix ] && rm -f "${u#unix:}"
-	echo "$r" >>"$TMP/lat.$cell"
+	echo "$r" >>"$TMP/lat.${2:-$cell}"
 }
 
 # lat_med CELL COLUMN(1: p50, 2: p99) : the median over the rounds
@@ -182,6 +186,16 @@ lat_med() {
 			if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
 		printf "%.3f\n", n % 2 ? v[int(n / 2)] : (v[n / 2 - 1] + v[n / 2]) / 2
 	}' "$TMP/lat.$1" 2>/dev/null || echo "-"
+}
+
+# lat_ratio_med A B COLUMN : the median of the per-line ratios A/B
+lat_ratio_med() {
+	lat_rounds "$@" | tr ' ' '\n' | awk '$1 != "-" { v[n++] = $1 } END {
+		if (!n) { print "-"; exit }
+		for (i = 0; i < n; i++) for (j = i + 1; j < n; j++)
+			if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
+		printf "%.2f\n", n % 2 ? v[int(n / 2)] : (v[n / 2 - 1] + v[n / 2]) / 2
+	}'
 }
 
 # lat_rounds A B COLUMN : A/B per round, "r1 r2 r3"
@@ -205,6 +219,19 @@ lat() {
 			lat_cell "${cells[$(((i + k) % ${#cells[@]}))]}"
 		done
 	done
+	# The target, in back-to-back pairs: sockperf's server and skit
+	# echo through the same client, the order alternating.
+	for proto in tcp udp; do
+		for i in $(seq "$LAT_PAIRS"); do
+			if [ $((i % 2)) -eq 1 ]; then
+				lat_cell "sk_sp_$proto" "pair_sp_$proto"
+				lat_cell "sk_sk_$proto" "pair_sk_$proto"
+			else
+				lat_cell "sk_sk_$proto" "pair_sk_$proto"
+				lat_cell "sk_sp_$proto" "pair_sp_$proto"
+			fi
+		done
+	done
 	say "$(printf '%-18s %-6s %-22s %9s %9s' server proto client p50 p99)"
 	row() { say "$(printf '%-18s %-6s %-22s %9s %9s' "$1" "$2" "$3" "$(lat_med "$4" 1)" "$(lat_med "$4" 2)")"; }
 	for proto in tcp udp; do
@@ -222,10 +249,16 @@ lat() {
 	row "ncat --exec cat" unix "skit bench" sk_ncat_unix
 	m() { lat_med "$1" "$2"; }
 	say ""
-	say "ratios (of the medians; per round in brackets):"
+	say "skit echo against sockperf's server, one client (skit bench --sockperf), $LAT_PAIRS back-to-back pairs"
+	say "(the order alternates), target <= 1.0: the median of the per-pair ratios, each pair in brackets"
 	for proto in tcp udp; do
-		say "  $proto skit echo / sockperf server, one client (skit bench --sockperf; target <= 1.0):"
-		say "      p50 $(ratio "$(m sk_sk_$proto 1)" "$(m sk_sp_$proto 1)") [$(lat_rounds sk_sk_$proto sk_sp_$proto 1)]  p99 $(ratio "$(m sk_sk_$proto 2)" "$(m sk_sp_$proto 2)") [$(lat_rounds sk_sk_$proto sk_sp_$proto 2)]"
+		say "  $proto  medians p50 $(m pair_sk_$proto 1) vs $(m pair_sp_$proto 1) us, p99 $(m pair_sk_$proto 2) vs $(m pair_sp_$proto 2) us"
+		say "       p50 $(lat_ratio_med pair_sk_$proto pair_sp_$proto 1) [$(lat_rounds pair_sk_$proto pair_sp_$proto 1)]"
+		say "       p99 $(lat_ratio_med pair_sk_$proto pair_sp_$proto 2) [$(lat_rounds pair_sk_$proto pair_sp_$proto 2)]"
+	done
+	say ""
+	say "ratios (of the table's medians):"
+	for proto in tcp udp; do
 		say "  $proto skit bench / sockperf client, same server (target within 10%):"
 		say "      sockperf server: p50 $(ratio "$(m sk_sp_$proto 1)" "$(m sp_sp_$proto 1)")  p99 $(ratio "$(m sk_sp_$proto 2)" "$(m sp_sp_$proto 2)");  echo-min: p50 $(ratio "$(m sk_min_$proto 1)" "$(m sp_min_$proto 1)")  p99 $(ratio "$(m sk_min_$proto 2)" "$(m sp_min_$proto 2)")"
 	done
