@@ -26,7 +26,9 @@
 #   against sockperf's server) is measured again in LAT_PAIRS (8)
 #   back-to-back pairs, and the median of the per-pair ratios reported.
 # - ncat's listen mode is select()-based: it cannot hold more than about
-#   1,000 connections, whatever --max-conns says.
+#   1,000 connections, whatever --max-conns says. When a connection gets
+#   fd 1024 it aborts ("Attempt to FD_SET fd 1024"), which bash reports
+#   in the scale section as "Aborted"; its row shows what it held then.
 # - Latency runs pin client and server to the same CPU (taskset), as the
 #   issue asks; numbers are round trips in microseconds.
 # - Every server is started here and stopped by its PID.
