@@ -180,24 +180,25 @@ lat_cell() {
 	echo "$r" >>"$TMP/lat.${2:-$cell}"
 }
 
-# lat_med CELL COLUMN(1: p50, 2: p99) : the median over the rounds
-lat_med() {
-	awk -v c="$2" '$c != "-" { v[n++] = $c } END {
+# median FORMAT : the median of the numbers on stdin (one a line; "-"
+# skipped), printed with FORMAT, or "-"
+median() {
+	awk -v f="$1" '$1 != "-" && $1 != "" { v[n++] = $1 } END {
 		if (!n) { print "-"; exit }
 		for (i = 0; i < n; i++) for (j = i + 1; j < n; j++)
 			if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
-		printf "%.3f\n", n % 2 ? v[int(n / 2)] : (v[n / 2 - 1] + v[n / 2]) / 2
-	}' "$TMP/lat.$1" 2>/dev/null || echo "-"
+		printf f "\n", n % 2 ? v[int(n / 2)] : (v[n / 2 - 1] + v[n / 2]) / 2
+	}'
+}
+
+# lat_med CELL COLUMN(1: p50, 2: p99) : the median over the rounds
+lat_med() {
+	awk -v c="$2" '{ print $c }' "$TMP/lat.$1" 2>/dev/null | median "%.3f"
 }
 
 # lat_ratio_med A B COLUMN : the median of the per-line ratios A/B
 lat_ratio_med() {
-	lat_rounds "$@" | tr ' ' '\n' | awk '$1 != "-" { v[n++] = $1 } END {
-		if (!n) { print "-"; exit }
-		for (i = 0; i < n; i++) for (j = i + 1; j < n; j++)
-			if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
-		printf "%.2f\n", n % 2 ? v[int(n / 2)] : (v[n / 2 - 1] + v[n / 2]) / 2
-	}'
+	lat_rounds "$@" | tr ' ' '\n' | median "%.2f"
 }
 
 # lat_rounds A B COLUMN : A/B per round, "r1 r2 r3"
