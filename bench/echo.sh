@@ -211,7 +211,7 @@ lat_rounds() {
 }
 
 lat() {
-	local cells n=0 i k proto
+	local cells i k proto round
 	read -r -a cells <<<"$(echo $LAT_CELLS)"
 	say ""
 	say "== 1. Latency: 64-byte request/response, one connection, client and server pinned to CPU $CPU, ${LAT_DUR}s each,"

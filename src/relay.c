@@ -588,10 +588,6 @@ compact(struct dir *d)
 }
 
 /*
- * Read once from the source into the buffer. Returns bytes (or 1 for a
- * message or EOF) read, 0 when the source would block, -1 on failure.
- */
-/*
  * A read filled the whole buffer: the source has more queued than it
  * holds, a bulk transfer. Double the buffer (up to maxcap), so the
  * next reads and writes move more per system call. Best effort.
@@ -608,6 +604,10 @@ grow_buf(struct dir *d)
 	}
 }
 
+/*
+ * Read once from the source into the buffer. Returns bytes (or 1 for a
+ * message or EOF) read, 0 when the source would block, -1 on failure.
+ */
 static long
 fill_in(struct skit_relay *r, struct dir *d)
 {

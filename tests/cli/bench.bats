@@ -8,6 +8,11 @@ teardown() {
 	bg_cleanup
 }
 
+# free_port : a TCP port on 127.0.0.1 that nothing listens on now.
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
 # check_rr FILE N : a one-object rr/crr result with N requests, ordered
 # percentiles, nothing lost.
 check_rr() {
@@ -215,7 +220,7 @@ while n < 1000:
 
 @test "bench against a dead server: refused, exit 4, no hang" {
 	# A port nobody listens on: bind one, note it, close it.
-	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	port=$(free_port)
 	for m in rr crr throughput conns; do
 		run timeout 20 "$SKIT" bench -m "$m" -d 1 "tcp:127.0.0.1:$port"
 		[ "$status" -eq 4 ] || { echo "$m: $status $output"; false; }
@@ -327,9 +332,9 @@ sockperf_peer() {
 }
 
 @test "bench --sockperf measures sockperf's own server (tcp, udp)" {
-	command -v sockperf >/dev/null || skip "sockperf is not installed"
+	need_cmd sockperf
 	for proto in tcp udp; do
-		port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+		port=$(free_port)
 		flag=
 		[ "$proto" = tcp ] && flag=--tcp
 		sockperf server -i 127.0.0.1 -p "$port" $flag >"$BATS_TEST_TMPDIR/sps.out" 2>&1 &
