@@ -12,14 +12,19 @@
  * main thread with sigwaitinfo(); it wakes the loops through one eventfd
  * (never read, so it stays readable for all of them). Each loop stops
  * accepting and serves its connections until their peers close them or
- * --grace runs out; a second signal ends the grace at once.
+ * --grace runs out; a second signal ends the grace at once. Until the
+ * first signal the main thread sleeps with no time-out, so that nothing
+ * wakes on a schedule beside a latency-sensitive worker; a worker that
+ * ends (its loop failed) tells it with DONE_SIGNAL, blocked like the
+ * others.
  *
  * Blocking reads: a datagram worker, and a loop's only connection, read
- * with no time-out (skit_echo_cfg.wake_signal). SIGRTMIN, with a handler
- * that does nothing and no SA_RESTART, is what interrupts them: the
- * library's per-thread timer sends it while a connection is served
- * outside the loop, and the main thread sends it to every worker, once
- * per tick, from the first SIGINT/SIGTERM until they have all returned.
+ * with no time-out (skit_echo_cfg.wake_signal). SIGRTMIN, with the
+ * library's handler skit_echo_wake and no SA_RESTART, is what interrupts
+ * them: the listener sends it when a connection arrives while one is
+ * served outside the loop, and the main thread sends it to every worker,
+ * once per tick, from the first SIGINT/SIGTERM until they have all
+ * returned.
  */
 #include "cli.h"
 #include "skit/echo.h"
@@ -35,6 +40,8 @@
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <unistd.h>
+
+#define DONE_SIGNAL (SIGRTMIN + 1) /* a worker has returned */
 
 enum {
 	OPT_DISCARD = 256,
@@ -95,7 +102,8 @@ struct echo_opts {
 
 struct worker {
 	pthread_t tid;
-	int fd; /* the socket this loop serves */
+	pthread_t main; /* told DONE_SIGNAL when this worker returns */
+	int fd;		/* the socket this loop serves */
 	int stopfd;
 	const struct echo_opts *o;
 	const struct skit_echo_cfg *cfg;
@@ -133,13 +141,21 @@ on_stop(struct skit_loop *loop, int fd, unsigned events, void *data)
 	release_fd(w);
 }
 
+/* Count this worker as returned and tell the main thread. */
+static void
+finished(struct worker *w)
+{
+	atomic_fetch_add(w->done, 1);
+	pthread_kill(w->main, DONE_SIGNAL);
+}
+
 /* A datagram socket: served without a loop (see skit_echo_dgram_serve). */
 static void
 dgram_main(struct worker *w)
 {
 	w->rc = skit_echo_dgram_serve(w->fd, w->cfg, w->stop, &w->st);
 	release_fd(w);
-	atomic_fetch_add(w->done, 1);
+	finished(w);
 }
 
 static void *
@@ -176,7 +192,7 @@ worker_main(void *arg)
 	skit_loop_free(loop);
 	release_fd(w); /* if the loop failed before on_stop */
 	w->rc = r;
-	atomic_fetch_add(w->done, 1);
+	finished(w);
 	return NULL;
 }
 
@@ -380,12 +396,6 @@ report_totals(const struct echo_opts *o, const struct skit_echo_stats *t)
 	cli_json_end(&j);
 }
 
-static void
-on_wake(int sig)
-{
-	(void)sig; /* only here to interrupt a blocking read (EINTR) */
-}
-
 /* Start the workers, wait for signals, stop them; returns an exit code. */
 static int
 serve(const struct echo_opts *o, const struct skit_addr *a, int *fds, int nfds)
@@ -400,7 +410,7 @@ serve(const struct echo_opts *o, const struct skit_addr *a, int *fds, int nfds)
 	uint64_t one = 1;
 	struct timespec tick = { 0, 100 * 1000000 };
 
-	struct sigaction sa = { .sa_handler = on_wake };
+	struct sigaction sa = { .sa_handler = skit_echo_wake };
 
 	cfg.max_conns = o->max_conns;
 	cfg.count = &count;
@@ -425,9 +435,11 @@ serve(const struct echo_opts *o, const struct skit_addr *a, int *fds, int nfds)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, DONE_SIGNAL);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	for (int i = 0; i < o->threads; i++) {
-		w[i] = (struct worker){ .fd = fds[nfds > 1 ? i : 0],
+		w[i] = (struct worker){ .main = pthread_self(),
+					.fd = fds[nfds > 1 ? i : 0],
 					.stopfd = stopfd,
 					.o = o,
 					.cfg = &cfg,
@@ -448,20 +460,26 @@ serve(const struct echo_opts *o, const struct skit_addr *a, int *fds, int nfds)
 			   strerror(errno));
 		rc = CLI_EXIT_FAIL;
 	} else {
-		while (atomic_load(&done) < started &&
-		       sigtimedwait(&set, NULL, &tick) < 0)
-			;
+		while (atomic_load(&done) < started) {
+			int sig = sigwaitinfo(&set, NULL);
+
+			if (sig == SIGINT || sig == SIGTERM)
+				break;
+		}
 	}
 	/* First signal (or a loop that failed): drain. */
 	atomic_store(&stop, true);
 	if (write(stopfd, &one, sizeof(one)) < 0)
 		rc = CLI_EXIT_FAIL;
 	while (atomic_load(&done) < started) {
-		/* Wake blocked reads; again each tick, in case one was
-		 * about to block when the last signal came. */
+		int sig;
+
+		/* Wake blocked reads; again each tick, in case a datagram
+		 * worker was about to block when the last signal came. */
 		for (int i = 0; cfg.wake_signal && i < started; i++)
 			pthread_kill(w[i].tid, cfg.wake_signal);
-		if (sigtimedwait(&set, NULL, &tick) >= 0)
+		sig = sigtimedwait(&set, NULL, &tick);
+		if (sig == SIGINT || sig == SIGTERM)
 			atomic_store(&hurry, true);
 	}
 	for (int i = 0; i < started; i++) {

@@ -10,14 +10,18 @@
  * budget keeps things fair.
  *
  * With cfg.wake_signal, one stream connection alone on its thread, exchanging
- * messages, is served with blocking reads for up to ALONE_NS at a time
- * (serve_alone): two system calls per message instead of three, as a
- * one-client server would do. A receive time-out would arm a kernel
- * timer per wait (measured: about a microsecond per round trip), so the
- * reads have none. What interrupts a read of a quiet peer instead is
- * wake_signal: sent by the kernel to this thread when a connection
- * arrives on the listener (O_ASYNC), and by a per-thread timer every
- * ALONE_NS, the bound on how long the loop's other work waits.
+ * messages, is served with blocking reads (serve_alone): two system calls
+ * per message instead of three, as a one-client server would do. A
+ * receive time-out would arm a kernel timer per wait (measured: about a
+ * microsecond per round trip), so the reads have none, and nothing
+ * interrupts them on a schedule either (a periodic timer, even at 50 Hz,
+ * showed in the p99 round trip). What ends serve_alone is wake_signal:
+ * sent by the kernel to this thread when a connection arrives on the
+ * listener (O_ASYNC), or by the caller to ask for a stop. Its handler,
+ * skit_echo_wake, sets a per-thread flag that serve_alone checks before
+ * each read; a signal that lands between that check and the read gives
+ * the socket a receive time-out of one clock tick, so even then the read
+ * returns at once if the peer is quiet.
  */
 #include "skit/echo.h"
 #include "skit/io.h"
@@ -30,12 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
-
-#ifndef sigev_notify_thread_id
-#define sigev_notify_thread_id _sigev_un._tid
-#endif
 
 #define PATTERN_LINE 74 /* RFC 864: 72 characters + CR LF */
 #define PATTERN_LEN  (95 * PATTERN_LINE)
@@ -57,12 +56,6 @@
 #define DGRAM_BATCH   1
 #define PAUSE_MS      100 /* accept paused this long when out of fds */
 #define STOP_CHECK_MS 100 /* blocking datagram server: stop seen this often */
-/*
- * serve_alone: at most this long outside the loop, and the period of the
- * timer signal that ends a blocked read. A 5 ms timer raised the p99
- * round trip by half (its interrupts); 20 ms left it as it was.
- */
-#define ALONE_NS 20000000
 
 enum {
 	CONN_EOF = 1 << 0,  /* peer sent EOF: close once pending is written */
@@ -90,8 +83,6 @@ struct skit_echo {
 	struct skit_echo_stats st;
 	char *scratch; /* SCRATCH bytes; for SOURCE the pattern, repeated */
 	bool alone;    /* serve_alone is allowed: wake_signal, stream */
-	timer_t alone_timer; /* serve_alone's wake-up, made on first use */
-	bool has_timer;
 };
 
 static void
@@ -218,45 +209,11 @@ served(struct conn *c, const char *buf, ssize_t n, ssize_t w)
 }
 
 /*
- * Start (on) or stop what interrupts serve_alone's blocking reads: the
- * timer that sends cfg.wake_signal to this thread every ALONE_NS (made
- * on first use, on the loop's thread), and the same signal from the
- * listener when a connection arrives.
- */
-static int
-alone_wake(struct skit_echo *e, bool on)
-{
-	struct itimerspec it = { 0 };
-	int r;
-
-	if (!e->has_timer) {
-		struct sigevent sev = { 0 };
-
-		sev.sigev_notify = SIGEV_THREAD_ID;
-		sev.sigev_signo = e->cfg.wake_signal;
-		sev.sigev_notify_thread_id = gettid();
-		if (timer_create(CLOCK_MONOTONIC, &sev, &e->alone_timer) < 0)
-			return -errno;
-		e->has_timer = true;
-	}
-	if (on) {
-		it.it_value.tv_nsec = ALONE_NS;
-		it.it_interval.tv_nsec = ALONE_NS;
-	}
-	r = timer_settime(e->alone_timer, 0, &it, NULL) < 0 ? -errno : 0;
-	if (r == 0 && e->listening)
-		r = skit__sock_async(e->lfd, e->cfg.wake_signal, on);
-	if (r < 0 && on)
-		(void)alone_wake(e, false);
-	return r;
-}
-
-/*
  * c is its thread's only connection and has been served before: read
  * it blocking (recv, then send) instead of going back to epoll_wait for
- * each message. Back to the loop after ALONE_NS, when wake_signal
- * interrupts a read (a new connection, the timer, a stop request), on a
- * short write, or at EOF.
+ * each message, until wake_signal (a new connection on the listener,
+ * which signals this thread meanwhile; a stop request), a short write,
+ * or EOF.
  * Meanwhile c is out of epoll's interest list: registered, every
  * arriving message would also run epoll's wake-up callback (measured:
  * a quarter of a microsecond per round trip).
@@ -266,30 +223,45 @@ serve_alone(struct conn *c)
 {
 	struct skit_echo *e = c->e;
 	char *buf = e->scratch + RBUF;
-	int64_t end = skit_now_ns() + ALONE_NS;
-	ssize_t n, w = 0;
+	bool echo = e->cfg.mode == SKIT_ECHO_ECHO, unserved = false;
+	ssize_t n = -EINTR, w = 0; /* -EINTR: woken before any read */
 	int r = 1;
 
-	if (alone_wake(e, true) < 0)
+	skit__alone_woken = 0;
+	if (e->listening &&
+	    skit__sock_async(e->lfd, e->cfg.wake_signal, true) < 0)
 		return;
 	if (skit__set_nonblock(c->fd, false) < 0 ||
 	    skit_loop_mod(e->loop, c->fd, 0) < 0) {
-		(void)alone_wake(e, false);
+		if (e->listening)
+			(void)skit__sock_async(e->lfd, e->cfg.wake_signal,
+					       false);
 		if (skit__set_nonblock(c->fd, true) < 0)
 			conn_close(c);
 		return;
 	}
-	do {
+	skit__alone_fd = c->fd;
+	while (!skit__alone_woken) {
 		n = skit__recvfrom_wait(c->fd, buf, RBUF_LEN, NULL, NULL);
 		if (n <= 0)
 			break;
-		if (e->cfg.mode == SKIT_ECHO_ECHO) /* never blocks */
-			w = skit_sendto(c->fd, buf, (size_t)n, MSG_DONTWAIT,
-					NULL, 0);
-		r = served(c, buf, n, w); /* a short write: back in (WRITE) */
-	} while (r == 1 && skit_now_ns() < end);
-	(void)alone_wake(e, false);
-	if (r < 0)
+		w = echo ? skit_sendto(c->fd, buf, (size_t)n, MSG_DONTWAIT,
+				       NULL, 0)
+			 : n;
+		if (w != n) {
+			/* Short or failed: served() below, which may close
+			 * c, once c->fd is no longer the handler's. */
+			unserved = true;
+			break;
+		}
+		served(c, buf, n, w); /* all of it written: returns 1 */
+	}
+	skit__alone_fd = -1;
+	if (skit__alone_woken) /* the handler may have set a receive time-out */
+		(void)skit__sock_rcvtimeo(c->fd, 0);
+	if (e->listening)
+		(void)skit__sock_async(e->lfd, e->cfg.wake_signal, false);
+	if (unserved && (r = served(c, buf, n, w)) < 0)
 		return; /* closed */
 	if (skit__set_nonblock(c->fd, true) < 0 ||
 	    (n <= 0 && n != -EINTR && n != -EAGAIN) ||
@@ -595,8 +567,6 @@ skit_echo_free(struct skit_echo *e)
 		return;
 	if (e->pause_timer)
 		skit_loop_timer_cancel(e->loop, e->pause_timer);
-	if (e->has_timer)
-		timer_delete(e->alone_timer);
 	while (e->conns)
 		conn_close(e->conns);
 	if (e->listening)

@@ -5,6 +5,7 @@
 #ifndef SKIT_ECHO_INT_H
 #define SKIT_ECHO_INT_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -33,5 +34,16 @@ ssize_t skit__recvfrom_wait(int fd, void *buf, size_t len,
  * -errno.
  */
 int skit__sock_async(int fd, int sig, bool on);
+
+/*
+ * serve_alone's side of wake_signal, per thread (echo.c; here for the
+ * unit tests): skit__alone_woken is set by each wake_signal
+ * (skit_echo_wake), skit__alone_fd is the connection read blocking, -1
+ * outside serve_alone. initial-exec: a handler that touches them first
+ * never allocates.
+ */
+#define SKIT__TLS_IE __attribute__((tls_model("initial-exec")))
+extern SKIT__TLS_IE _Thread_local volatile sig_atomic_t skit__alone_woken;
+extern SKIT__TLS_IE _Thread_local volatile sig_atomic_t skit__alone_fd;
 
 #endif

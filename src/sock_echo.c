@@ -1,10 +1,13 @@
 /*
  * sock_echo.c - the socket-layer part of the echo server (echo.c): the
  * receive time-out of the blocking servers, the receive a signal can
- * interrupt, and the listener's signal on a new connection.
+ * interrupt, the listener's signal on a new connection, and that
+ * signal's handler.
  */
 #include "echo_int.h"
 #include "skit/io.h"
+
+#include "skit/echo.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -52,4 +55,24 @@ skit__sock_async(int fd, int sig, bool on)
 	}
 	fl = on ? fl | O_ASYNC : fl & ~O_ASYNC;
 	return fcntl(fd, F_SETFL, fl) < 0 ? -errno : 0;
+}
+
+SKIT__TLS_IE _Thread_local volatile sig_atomic_t skit__alone_woken;
+SKIT__TLS_IE _Thread_local volatile sig_atomic_t skit__alone_fd = -1;
+
+void
+skit_echo_wake(int sig)
+{
+	int saved = errno, fd = skit__alone_fd;
+
+	(void)sig;
+	skit__alone_woken = 1;
+	if (fd >= 0) {
+		/* serve_alone may be past its check of skit__alone_woken, about
+		 * to block: its read now waits one clock tick at most. */
+		struct timeval tv = { .tv_usec = 1 };
+
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	}
+	errno = saved;
 }

@@ -18,7 +18,8 @@
  * served with blocking reads outside the loop (two system calls per
  * message instead of three): see wake_signal below.
  *
- * Nothing here prints or installs signal handlers.
+ * Nothing here prints or installs signal handlers (skit_echo_wake is
+ * one, for the caller to install).
  */
 #ifndef SKIT_ECHO_H
 #define SKIT_ECHO_H
@@ -50,15 +51,16 @@ struct skit_echo_cfg {
 	atomic_int *count;
 	/*
 	 * 0, or a signal the caller has set up to interrupt blocking reads:
-	 * a handler installed without SA_RESTART, the signal unblocked in
-	 * the loop's thread. With it:
+	 * its handler is skit_echo_wake (or calls it), installed without
+	 * SA_RESTART, and the signal is unblocked in the loop's thread.
+	 * With it:
 	 * - a stream connection alone on its loop, read more than once (echo
-	 *   and discard modes), is read blocking with no time-out for up
-	 *   to 20 ms at a time, as a one-client server would. Meanwhile the
-	 *   listener sends wake_signal to the thread when a connection
-	 *   arrives (O_ASYNC), and a per-thread timer (timer_create) sends
-	 *   it every 20 ms: the loop's other fds and timers wait at most
-	 *   that long, so give such a loop little else to do;
+	 *   and discard modes), is read blocking with no time-out, as a
+	 *   one-client server would, until wake_signal comes to the thread:
+	 *   the listener sends it when a connection arrives (O_ASYNC), the
+	 *   caller sends it (pthread_kill) to make the loop look at its
+	 *   other fds, e.g. a stop request. Timers of the loop do not end
+	 *   such a read, so give such a loop little else to do;
 	 * - skit_echo_dgram_serve blocks with no time-out, and the caller
 	 *   wakes it after setting *stop by sending wake_signal to the
 	 *   thread (pthread_kill), again now and then until it returns.
@@ -85,6 +87,13 @@ struct skit_echo_stats {
 };
 
 struct skit_echo;
+
+/*
+ * The handler of cfg.wake_signal (async-signal-safe): marks the thread
+ * woken, so that a blocking read outside the loop returns to it, even
+ * one the signal came just before.
+ */
+void skit_echo_wake(int sig);
 
 /*
  * Start serving fd (nonblocking; listening for stream/seqpacket, bound

@@ -10,8 +10,10 @@
                                    PID; every byte must still come back
   echo_peer.py alone ADDR          one connection served alone (blocking
                                    reads): request/response rounds, a
-                                   16 MiB burst, then while it idles a
-                                   second client must still be served
+                                   16 MiB burst; a second client must
+                                   still be served while it keeps the
+                                   server busy, a third while it idles;
+                                   prints the bytes echoed in all
 
 ADDR is skit's form (tcp:127.0.0.1:P, udp:[::1]:P, unix:/p, unix:@n,
 unix-dgram:..., unix-seqpacket:...). Exit 0 on success, 1 with a message.
@@ -168,12 +170,32 @@ def rounds(s, n, size):
             fail("round %d: %d-byte message came back different" % (i, size))
 
 
+def second_client(addr, what):
+    """A client that arrives while the first one is served alone: it must
+    be accepted and answered (the server's blocking read of the first
+    one ends on the listener's signal). Returns the bytes it exchanged."""
+    b, _ = connect(addr)
+    b.settimeout(5)
+    try:
+        rounds(b, 20, 100)
+    except socket.timeout:
+        fail("client not answered while the first one %s" % what)
+    b.shutdown(socket.SHUT_WR)
+    if b.recv(1) != b"":
+        fail("client arriving while the first one %s: data after the echo"
+             % what)
+    b.close()
+    return 20 * 100
+
+
 def alone(addr):
     a, _ = connect(addr)
+    total = 0
     # Request/response: from the second message on, the server reads
     # this connection blocking, outside its loop.
     for size in (1, 64, 1000, 65536):
         rounds(a, 50, size)
+        total += 50 * size
     # A burst bigger than both socket buffers, not read for a while: the
     # server's non-blocking send comes up short, it keeps the tail and
     # goes back to its loop until we read.
@@ -184,28 +206,44 @@ def alone(addr):
     if recv_exact(a, len(blob)) != blob:
         fail("burst came back different")
     sender.join()
+    total += len(blob)
     rounds(a, 20, 64)
-    # a idles in the middle of its exchange; a second client is still
+    total += 20 * 64
+    # a keeps the server busy, request after request, while a second
+    # client arrives: the server must not stay with a as long as a talks.
+    stop, busy, errors = threading.Event(), [0], []
+
+    def keep_busy():
+        msg = bytes(range(64))
+        while not stop.is_set() and busy[0] < 1000000:
+            a.sendall(msg)
+            if recv_exact(a, 64) != msg:
+                errors.append("busy round %d came back different" % busy[0])
+                return
+            busy[0] += 1
+    talker = threading.Thread(target=keep_busy)
+    talker.start()
+    time.sleep(0.3)
+    total += second_client(addr, "talks")
+    stop.set()
+    talker.join()
+    if errors:
+        fail(errors[0])
+    if busy[0] == 0:
+        fail("the first client was not answered while busy")
+    total += 64 * busy[0]
+    # a idles in the middle of its exchange: a third client is still
     # accepted and answered (the server's blocking read of a is
-    # interrupted by the listener's signal or its timer, not held until
-    # a speaks again).
-    b, _ = connect(addr)
-    b.settimeout(5)
-    try:
-        rounds(b, 20, 100)
-    except socket.timeout:
-        fail("second client not answered while the first one idles")
-    b.shutdown(socket.SHUT_WR)
-    if b.recv(1) != b"":
-        fail("second client: data after the echo")
-    b.close()
+    # interrupted, not held until a speaks again).
+    total += second_client(addr, "idles")
     # a is alone again, and still served.
     rounds(a, 20, 64)
+    total += 20 * 64
     a.shutdown(socket.SHUT_WR)
     if a.recv(1) != b"":
         fail("data after the echo")
     a.close()
-    print("ok alone %s" % addr)
+    print("ok alone %s bytes=%d" % (addr, total))
 
 
 def main():

@@ -5,11 +5,10 @@
  * survive them.
  *
  * Calls wrapped: read, write, send, recv, sendto, recvfrom, sendmsg,
- * recvmsg, accept4, accept, splice. Only fds that are sockets or pipes
- * are touched (a regular file never returns EINTR); short counts only
- * on byte streams (a short datagram would be a lost message, not a
- * legal partial transfer); EAGAIN only on nonblocking fds (a blocking
- * fd never returns it).
+ * recvmsg, accept4, accept, splice, epoll_wait. Only fds that are sockets or
+ * pipes are touched (a regular file never returns EINTR); short counts only on
+ * byte streams (a short datagram would be a lost message, not a legal partial
+ * transfer); EAGAIN only on nonblocking fds (a blocking fd never returns it).
  *
  * Environment:
  *   SKIT_FAULT_RATE   probability of a fault per call, 0..1 (default
@@ -18,7 +17,9 @@
  *   SKIT_FAULT_KINDS  comma list of short,eintr,eagain (default all
  *                     three), or einval: splice() refuses the pair
  *                     of fds before moving anything, as for a device
- *                     without splice support (only when named)
+ *                     without splice support (only when named), or
+ *                     epoll: epoll_wait() fails (EINVAL), as in an
+ *                     event loop gone wrong (only when named)
  *   SKIT_FAULT_COMM   only act in processes with this program name
  *                     (so children such as `cat` under --exec are
  *                     left alone)
@@ -33,12 +34,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
-enum { F_SHORT = 1, F_EINTR = 2, F_EAGAIN = 4, F_EINVAL = 8 };
+enum { F_SHORT = 1, F_EINTR = 2, F_EAGAIN = 4, F_EINVAL = 8, F_EPOLL = 16 };
 
 static bool active;
 static double rate;
@@ -82,6 +84,8 @@ faults_init(void)
 			kinds |= F_EAGAIN;
 		if (strstr(k, "einval"))
 			kinds |= F_EINVAL;
+		if (strstr(k, "epoll"))
+			kinds |= F_EPOLL;
 	}
 	rng = seed && *seed ? strtoull(seed, NULL, 0) : 1;
 	if (!rng)
@@ -142,6 +146,20 @@ fd_allows(int fd)
 	if (fl >= 0 && (fl & O_NONBLOCK))
 		allow |= F_EAGAIN;
 	return allow & kinds;
+}
+
+/* A fault of a kind that only fails (einval, epoll): whether this call
+ * gets it. */
+static bool
+fails(unsigned kind)
+{
+	if (!active || !(kinds & kind))
+		return false;
+	n_calls++;
+	if ((double)(next_rand() >> 11) / (double)(1ULL << 53) >= rate)
+		return false;
+	n_faults++;
+	return true;
 }
 
 /*
@@ -372,13 +390,9 @@ splice(int in, loff_t *off_in, int out, loff_t *off_out, size_t len,
 
 	if (!fn)
 		fn = real("splice");
-	if (active && (kinds & F_EINVAL)) {
-		n_calls++;
-		if ((double)(next_rand() >> 11) / (double)(1ULL << 53) < rate) {
-			n_faults++;
-			errno = EINVAL;
-			return -1;
-		}
+	if (fails(F_EINVAL)) {
+		errno = EINVAL;
+		return -1;
 	}
 	/* EAGAIN is legal only with SPLICE_F_NONBLOCK or a nonblock fd. */
 	f = pick(in, &len);
@@ -386,4 +400,18 @@ splice(int in, loff_t *off_in, int out, loff_t *off_out, size_t len,
 		f = 0;
 	FAIL_IF(f);
 	return fn(in, off_in, out, off_out, len, flags);
+}
+
+int
+epoll_wait(int epfd, struct epoll_event *evs, int max, int timeout)
+{
+	static int (*fn)(int, struct epoll_event *, int, int);
+
+	if (!fn)
+		fn = real("epoll_wait");
+	if (fails(F_EPOLL)) {
+		errno = EINVAL;
+		return -1;
+	}
+	return fn(epfd, evs, max, timeout);
 }

@@ -1,7 +1,8 @@
 /*
  * test_echo.c - the echo server core on one loop, driven in-process:
  * stream echo through the pending-tail path, datagrams (0 bytes
- * included), discard, max_conns, drain.
+ * included), discard, max_conns, drain; and skit_echo_wake, the handler
+ * that ends a blocking read outside the loop.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,10 +11,12 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -21,6 +24,8 @@
 #include "skit/io.h"
 #include "skit/loop.h"
 #include "skit/sock.h"
+
+#include "echo_int.h"
 
 struct fixture {
 	struct skit_loop *loop;
@@ -246,6 +251,61 @@ test_dgram_serve_drains(void **state)
 	close(f.lfd);
 }
 
+static long
+rcvtimeo_us(int fd)
+{
+	struct timeval tv;
+	socklen_t len = sizeof(tv);
+
+	assert_int_equal(getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &len), 0);
+	return tv.tv_sec * 1000000L + tv.tv_usec;
+}
+
+/*
+ * The race serve_alone must survive: wake_signal lands after its check of
+ * skit__alone_woken and before recv() blocks. The handler runs then (here
+ * by raise()), so the read that follows must come back by itself within
+ * a clock tick, though the peer stays quiet. Outside serve_alone the
+ * handler only sets the flag.
+ */
+static void
+test_wake_before_blocking_read(void **state)
+{
+	struct sigaction sa = { .sa_handler = skit_echo_wake }, old;
+	int sv[2];
+	char c;
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	sigemptyset(&sa.sa_mask);
+	assert_int_equal(sigaction(SIGUSR1, &sa, &old), 0);
+
+	skit__alone_woken = 0;
+	skit__alone_fd = sv[0]; /* as serve_alone, which then checks the flag */
+	errno = EINPROGRESS;
+	assert_int_equal(raise(SIGUSR1), 0);  /* the signal, just after */
+	assert_int_equal(errno, EINPROGRESS); /* the handler keeps errno */
+	assert_true(skit__alone_woken);
+	assert_true(rcvtimeo_us(sv[0]) > 0);
+	alarm(10); /* a read that blocks for good fails the test */
+	assert_int_equal(recv(sv[0], &c, 1, 0), -1);
+	assert_true(errno == EAGAIN || errno == EWOULDBLOCK);
+	alarm(0);
+
+	/* Outside serve_alone: the flag, and no socket option. */
+	skit__alone_fd = -1;
+	skit__alone_woken = 0;
+	assert_int_equal(skit__sock_rcvtimeo(sv[0], 0), 0);
+	assert_int_equal(raise(SIGUSR1), 0);
+	assert_true(skit__alone_woken);
+	assert_int_equal(rcvtimeo_us(sv[0]), 0);
+
+	skit__alone_woken = 0;
+	assert_int_equal(sigaction(SIGUSR1, &old, NULL), 0);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int
 main(void)
 {
@@ -254,6 +314,7 @@ main(void)
 		cmocka_unit_test(test_dgram),
 		cmocka_unit_test(test_discard_and_max_conns),
 		cmocka_unit_test(test_dgram_serve_drains),
+		cmocka_unit_test(test_wake_before_blocking_read),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
