@@ -245,8 +245,8 @@ serve_alone(struct conn *c)
 		n = skit__recvfrom_wait(c->fd, buf, RBUF_LEN, NULL, NULL);
 		if (n <= 0)
 			break;
-		w = echo ? skit_sendto(c->fd, buf, (size_t)n, MSG_DONTWAIT,
-				       NULL, 0)
+		w = echo ? skit__sendto_now(c->fd, buf, (size_t)n, MSG_DONTWAIT,
+					    NULL, 0)
 			 : n;
 		if (w != n) {
 			/* Short or failed: served() below, which may close
@@ -445,8 +445,8 @@ dgram_serve(const struct skit_echo_cfg *cfg, struct skit_echo_stats *st,
 			buf = scratch;
 			out = SOURCE_DGRAM;
 		}
-		w = skit_sendto(fd, buf, out, 0, (struct sockaddr *)&from,
-				fromlen);
+		w = skit__sendto_now(fd, buf, out, 0, (struct sockaddr *)&from,
+				     fromlen);
 		if (w < 0) {
 			st->dropped++;
 			continue;

@@ -28,6 +28,13 @@ ssize_t skit__recvfrom_wait(int fd, void *buf, size_t len,
 			    struct sockaddr *from, socklen_t *fromlen);
 
 /*
+ * skit_sendto (MSG_NOSIGNAL added, EINTR retried, -errno), without
+ * glibc's cancellation point: for the blocking servers' answers.
+ */
+ssize_t skit__sendto_now(int fd, const void *buf, size_t len, int flags,
+			 const struct sockaddr *to, socklen_t tolen);
+
+/*
  * on: signal sig goes to the calling thread whenever fd becomes readable
  * (O_ASYNC, F_SETOWN_EX to this thread, F_SETSIG sig): for a listening
  * socket, when a connection arrives. off: no more signals. Returns 0 or
