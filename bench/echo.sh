@@ -8,7 +8,8 @@
 #   SECTIONS="lat crr" bench/echo.sh
 #
 # Environment: SKIT (build/skit), CPU (0: the CPU latency runs are pinned
-# to), LAT_DUR (5 s per latency run), LAT_ROUNDS (3), LAT_PAIRS (8),
+# to), LAT_DUR (5 s per latency run), LAT_ROUNDS (3), LAT_PAIRS (16),
+# PAIR_DUR (2 s per run of a pair),
 # CRR_DUR (10 s per crr run), TP_DUR (5 s per throughput run), HOLD
 # (15000 held connections), SECTIONS (lat crr tp scale).
 #
@@ -23,8 +24,11 @@
 # - Latency cells run LAT_ROUNDS times (3), in an order rotated each
 #   round, and the table shows medians: single runs on a shared machine
 #   swing by more than the differences measured. The target (skit echo
-#   against sockperf's server) is measured again in LAT_PAIRS (8)
-#   back-to-back pairs, and the median of the per-pair ratios reported.
+#   against sockperf's server) is measured again with both servers up
+#   side by side: LAT_PAIRS (16) pairs of PAIR_DUR (2 s) runs, one on
+#   each, the order alternating, and the median of the per-pair ratios
+#   reported. Runs seconds apart see the same machine, where cells
+#   minutes apart do not.
 # - ncat's listen mode is select()-based: it cannot hold more than about
 #   1,000 connections, whatever --max-conns says. When a connection gets
 #   fd 1024 it aborts ("Attempt to FD_SET fd 1024"), which bash reports
@@ -140,7 +144,8 @@ LAT_CELLS="sp_sp_tcp sk_sp_tcp sk_sk_tcp sp_min_tcp sk_min_tcp
 	sk_socat_tcp sk_ncat_tcp sk_sk_unix sk_min_unix sk_socat_unix
 	sk_ncat_unix"
 LAT_ROUNDS=${LAT_ROUNDS:-3}
-LAT_PAIRS=${LAT_PAIRS:-8}
+LAT_PAIRS=${LAT_PAIRS:-16}
+PAIR_DUR=${PAIR_DUR:-2}
 
 # lat_cell CELL [NAME] : one measurement, appended to $TMP/lat.NAME
 # (NAME: CELL)
@@ -210,6 +215,33 @@ lat_rounds() {
 	}'
 }
 
+# lat_pairs PROTO : sockperf's server and skit echo up side by side,
+# LAT_PAIRS pairs of PAIR_DUR runs through skit bench --sockperf, the
+# order alternating; into $TMP/lat.pair_sp_PROTO and lat.pair_sk_PROTO
+lat_pairs() {
+	local proto=$1 flag= psp psk ssp ssk i
+	[ "$proto" = tcp ] && flag=--tcp
+	psp=$(free_port)
+	bg pin sockperf server -i 127.0.0.1 -p "$psp" $flag
+	ssp=$LAST
+	psk=$(free_port)
+	bg pin "$SKIT" echo -t 1 "$proto:127.0.0.1:$psk"
+	ssk=$LAST
+	"wait_$proto" "$psp"
+	"wait_$proto" "$psk"
+	for i in $(seq "$LAT_PAIRS"); do
+		if [ $((i % 2)) -eq 1 ]; then
+			LAT_DUR=$PAIR_DUR skit_rr "$proto:127.0.0.1:$psp" --sockperf >>"$TMP/lat.pair_sp_$proto"
+			LAT_DUR=$PAIR_DUR skit_rr "$proto:127.0.0.1:$psk" --sockperf >>"$TMP/lat.pair_sk_$proto"
+		else
+			LAT_DUR=$PAIR_DUR skit_rr "$proto:127.0.0.1:$psk" --sockperf >>"$TMP/lat.pair_sk_$proto"
+			LAT_DUR=$PAIR_DUR skit_rr "$proto:127.0.0.1:$psp" --sockperf >>"$TMP/lat.pair_sp_$proto"
+		fi
+	done
+	stop "$ssp"
+	stop "$ssk"
+}
+
 lat() {
 	local cells i k proto round
 	read -r -a cells <<<"$(echo $LAT_CELLS)"
@@ -222,18 +254,8 @@ lat() {
 			lat_cell "${cells[$(((i + k) % ${#cells[@]}))]}"
 		done
 	done
-	# The target, in back-to-back pairs: sockperf's server and skit
-	# echo through the same client, the order alternating.
 	for proto in tcp udp; do
-		for i in $(seq "$LAT_PAIRS"); do
-			if [ $((i % 2)) -eq 1 ]; then
-				lat_cell "sk_sp_$proto" "pair_sp_$proto"
-				lat_cell "sk_sk_$proto" "pair_sk_$proto"
-			else
-				lat_cell "sk_sk_$proto" "pair_sk_$proto"
-				lat_cell "sk_sp_$proto" "pair_sp_$proto"
-			fi
-		done
+		lat_pairs "$proto"
 	done
 	say "$(printf '%-18s %-6s %-22s %9s %9s' server proto client p50 p99)"
 	row() { say "$(printf '%-18s %-6s %-22s %9s %9s' "$1" "$2" "$3" "$(lat_med "$4" 1)" "$(lat_med "$4" 2)")"; }
@@ -252,8 +274,9 @@ lat() {
 	row "ncat --exec cat" unix "skit bench" sk_ncat_unix
 	m() { lat_med "$1" "$2"; }
 	say ""
-	say "skit echo against sockperf's server, one client (skit bench --sockperf), $LAT_PAIRS back-to-back pairs"
-	say "(the order alternates), target <= 1.0: the median of the per-pair ratios, each pair in brackets"
+	say "skit echo against sockperf's server, both up side by side, one client (skit bench --sockperf):"
+	say "$LAT_PAIRS pairs of ${PAIR_DUR}s runs, the order alternating; target <= 1.0: the median of the per-pair"
+	say "ratios, each pair in brackets"
 	for proto in tcp udp; do
 		say "  $proto  medians p50 $(m pair_sk_$proto 1) vs $(m pair_sp_$proto 1) us, p99 $(m pair_sk_$proto 2) vs $(m pair_sp_$proto 2) us"
 		say "       p50 $(lat_ratio_med pair_sk_$proto pair_sp_$proto 1) [$(lat_rounds pair_sk_$proto pair_sp_$proto 1)]"
