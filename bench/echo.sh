@@ -8,8 +8,8 @@
 #   SECTIONS="lat crr" bench/echo.sh
 #
 # Environment: SKIT (build/skit), CPU (0: the CPU latency runs are pinned
-# to), LAT_DUR (5 s per latency run), LAT_ROUNDS (3), LAT_PAIRS (16),
-# PAIR_DUR (2 s per run of a pair),
+# to), LAT_DUR (5 s per latency run), LAT_ROUNDS (3), LAT_PAIRS (8),
+# PAIR_DUR (2 s per run of a pair), AB_RUNS (6), AB_DUR (5 s),
 # CRR_DUR (10 s per crr run), TP_DUR (5 s per throughput run), HOLD
 # (15000 held connections), SECTIONS (lat crr tp scale).
 #
@@ -24,11 +24,16 @@
 # - Latency cells run LAT_ROUNDS times (3), in an order rotated each
 #   round, and the table shows medians: single runs on a shared machine
 #   swing by more than the differences measured. The target (skit echo
-#   against sockperf's server) is measured again with both servers up
-#   side by side: LAT_PAIRS (16) pairs of PAIR_DUR (2 s) runs, one on
-#   each, the order alternating, and the median of the per-pair ratios
-#   reported. Runs seconds apart see the same machine, where cells
-#   minutes apart do not.
+#   against sockperf's server) is measured two more ways:
+#   - side by side: both servers up, LAT_PAIRS (8) pairs of PAIR_DUR
+#     (2 s) runs of skit bench --sockperf, one on each, the order
+#     alternating; the median of the per-pair ratios;
+#   - request by request: bench/rr-ab.c sends one ping to one server,
+#     the next to the other (ABBA), for AB_DUR (5 s), so whatever
+#     disturbs the machine falls on both alike; AB_RUNS (6) runs, each
+#     with fresh servers and the two swapping places; the median of the
+#     per-run ratios. The same with sockperf's server against itself
+#     shows how far two identical servers read apart: the noise floor.
 # - ncat's listen mode is select()-based: it cannot hold more than about
 #   1,000 connections, whatever --max-conns says. When a connection gets
 #   fd 1024 it aborts ("Attempt to FD_SET fd 1024"), which bash reports
@@ -64,12 +69,15 @@ for c in jq sockperf socat ncat iperf3 taskset cc; do
 done
 [ -x "$SKIT" ] || { echo "bench/echo.sh: build skit first (make)" >&2; exit 1; }
 cc -O2 -o "$MIN" bench/echo-min.c || exit 1
+cc -O2 -o "$TMP/rr-ab" bench/rr-ab.c || exit 1
 
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# bg CMD... : start a server in the background, remember its PID.
+# bg CMD... : start a server in the background, remember its PID. CMD
+# must be a program (taskset, not the pin function): a function would run
+# in a subshell, and its PID is not the server's.
 bg() {
 	"$@" >"$TMP/bg.out" 2>"$TMP/bg.err" </dev/null &
 	LAST=$!
@@ -144,8 +152,10 @@ LAT_CELLS="sp_sp_tcp sk_sp_tcp sk_sk_tcp sp_min_tcp sk_min_tcp
 	sk_socat_tcp sk_ncat_tcp sk_sk_unix sk_min_unix sk_socat_unix
 	sk_ncat_unix"
 LAT_ROUNDS=${LAT_ROUNDS:-3}
-LAT_PAIRS=${LAT_PAIRS:-16}
+LAT_PAIRS=${LAT_PAIRS:-8}
 PAIR_DUR=${PAIR_DUR:-2}
+AB_RUNS=${AB_RUNS:-6}
+AB_DUR=${AB_DUR:-5}
 
 # lat_cell CELL [NAME] : one measurement, appended to $TMP/lat.NAME
 # (NAME: CELL)
@@ -219,16 +229,13 @@ lat_rounds() {
 # LAT_PAIRS pairs of PAIR_DUR runs through skit bench --sockperf, the
 # order alternating; into $TMP/lat.pair_sp_PROTO and lat.pair_sk_PROTO
 lat_pairs() {
-	local proto=$1 flag= psp psk ssp ssk i
-	[ "$proto" = tcp ] && flag=--tcp
+	local proto=$1 psp psk ssp ssk i
 	psp=$(free_port)
-	bg pin sockperf server -i 127.0.0.1 -p "$psp" $flag
+	serve sp "$proto" "$psp"
 	ssp=$LAST
 	psk=$(free_port)
-	bg pin "$SKIT" echo -t 1 "$proto:127.0.0.1:$psk"
+	serve sk "$proto" "$psk"
 	ssk=$LAST
-	"wait_$proto" "$psp"
-	"wait_$proto" "$psk"
 	for i in $(seq "$LAT_PAIRS"); do
 		if [ $((i % 2)) -eq 1 ]; then
 			LAT_DUR=$PAIR_DUR skit_rr "$proto:127.0.0.1:$psp" --sockperf >>"$TMP/lat.pair_sp_$proto"
@@ -240,6 +247,52 @@ lat_pairs() {
 	done
 	stop "$ssp"
 	stop "$ssk"
+}
+
+# serve KIND PROTO PORT : start sockperf's server (sp) or skit echo (sk)
+# on 127.0.0.1:PORT, pinned; until it listens. PID in $LAST.
+serve() {
+	local flag=
+	[ "$2" = tcp ] && flag=--tcp
+	case $1 in
+	sp) bg taskset -c "$CPU" sockperf server -i 127.0.0.1 -p "$3" $flag ;;
+	sk) bg taskset -c "$CPU" "$SKIT" echo -t 1 "$2:127.0.0.1:$3" ;;
+	esac
+	"wait_$2" "$3"
+}
+
+# lat_ab PROTO X Y NAME : AB_RUNS runs of rr-ab between fresh servers of
+# kinds X and Y (sp, sk), which swap places each run; appends
+# "X_p50 X_p99 Y_p50 Y_p99" per run to $TMP/ab.NAME
+lat_ab() {
+	local proto=$1 i pa pb sa sb ka kb out
+	for i in $(seq "$AB_RUNS"); do
+		ka=$2 kb=$3
+		[ $((i % 2)) -eq 0 ] && ka=$3 kb=$2
+		pa=$(free_port)
+		serve "$ka" "$proto" "$pa"
+		sa=$LAST
+		pb=$(free_port)
+		serve "$kb" "$proto" "$pb"
+		sb=$LAST
+		out=$(pin "$TMP/rr-ab" "$proto" "$pa" "$pb" "$AB_DUR" 2>&1)
+		stop "$sa"
+		stop "$sb"
+		# A and B lines: "A N p50 p90 p99 p99.9"; X first
+		echo "$out" | awk -v swap=$((i % 2 == 0)) '
+			$1 == "A" { a = $3 " " $5 } $1 == "B" { b = $3 " " $5 }
+			END { if (a == "" || b == "") print "- - - -";
+			      else if (swap) print b, a; else print a, b }' >>"$TMP/ab.$4"
+	done
+}
+
+# ab_ratio NAME COLUMN(1: p50, 2: p99) : "median [r1 r2 ...]" of Y/X
+ab_ratio() {
+	local rs
+	rs=$(awk -v c="$2" '{ x = $c; y = $(c + 2)
+		printf("%s%s", (NR > 1 ? " " : ""),
+			(x + 0 > 0 && y + 0 > 0 ? sprintf("%.3f", y / x) : "-")) }' "$TMP/ab.$1")
+	echo "$(echo "$rs" | tr ' ' '\n' | median "%.3f") [$rs]"
 }
 
 lat() {
@@ -256,6 +309,8 @@ lat() {
 	done
 	for proto in tcp udp; do
 		lat_pairs "$proto"
+		lat_ab "$proto" sp sk "$proto"
+		lat_ab "$proto" sp sp "null_$proto"
 	done
 	say "$(printf '%-18s %-6s %-22s %9s %9s' server proto client p50 p99)"
 	row() { say "$(printf '%-18s %-6s %-22s %9s %9s' "$1" "$2" "$3" "$(lat_med "$4" 1)" "$(lat_med "$4" 2)")"; }
@@ -273,6 +328,16 @@ lat() {
 	row "socat PIPE" unix "skit bench" sk_socat_unix
 	row "ncat --exec cat" unix "skit bench" sk_ncat_unix
 	m() { lat_med "$1" "$2"; }
+	say ""
+	say "skit echo against sockperf's server, request by request (bench/rr-ab.c: ABBA, ${AB_DUR}s, fresh"
+	say "servers swapping places each run): skit echo / sockperf server, median of $AB_RUNS runs [each run];"
+	say "target <= 1.0. The noise floor: sockperf's server against itself, the same way."
+	for proto in tcp udp; do
+		say "  $proto  p50 $(ab_ratio "$proto" 1)"
+		say "       p99 $(ab_ratio "$proto" 2)"
+		say "       noise floor: p50 $(ab_ratio "null_$proto" 1)"
+		say "                    p99 $(ab_ratio "null_$proto" 2)"
+	done
 	say ""
 	say "skit echo against sockperf's server, both up side by side, one client (skit bench --sockperf):"
 	say "$LAT_PAIRS pairs of ${PAIR_DUR}s runs, the order alternating; target <= 1.0: the median of the per-pair"
