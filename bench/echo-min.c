@@ -55,8 +55,8 @@ open_listener(const char *kind, const char *where)
 
 		in.sin_port = htons((unsigned short)strtoul(where, NULL, 10));
 		in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		fd = socket(AF_INET, (kind[0] == 'u' ? SOCK_DGRAM : SOCK_STREAM),
-			    0);
+		fd = socket(AF_INET,
+			    (kind[0] == 'u' ? SOCK_DGRAM : SOCK_STREAM), 0);
 		if (fd < 0)
 			return -1;
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));

@@ -57,8 +57,8 @@ open_to(int udp, int port)
 	int one = 1, fd = socket(AF_INET, udp ? SOCK_DGRAM : SOCK_STREAM, 0);
 
 	if (fd < 0 ||
-	    (!udp && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
-				sizeof(one)) < 0) ||
+	    (!udp &&
+	     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0) ||
 	    connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
 		perror("rr-ab: socket/connect");
 		exit(1);
@@ -76,7 +76,7 @@ ping(int fd, uint64_t seq)
 	int64_t t0;
 
 	memcpy(req, &be, 8);
-	req[9] = 3;   /* flags (16 bits): client | pong request */
+	req[9] = 3;    /* flags (16 bits): client | pong request */
 	req[13] = MSG; /* length (32 bits) */
 	t0 = now_ns();
 	if (send(fd, req, MSG, 0) != MSG) {
