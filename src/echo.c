@@ -223,7 +223,7 @@ serve_alone(struct conn *c)
 {
 	struct skit_echo *e = c->e;
 	char *buf = e->scratch + RBUF;
-	bool echo = e->cfg.mode == SKIT_ECHO_ECHO, unserved = false;
+	bool echo = e->cfg.mode == SKIT_ECHO_ECHO;
 	ssize_t n = -EINTR, w = 0; /* -EINTR: woken before any read */
 	int r = 1;
 
@@ -248,12 +248,8 @@ serve_alone(struct conn *c)
 		w = echo ? skit__sendto_now(c->fd, buf, (size_t)n, MSG_DONTWAIT,
 					    NULL, 0)
 			 : n;
-		if (w != n) {
-			/* Short or failed: served() below, which may close
-			 * c, once c->fd is no longer the handler's. */
-			unserved = true;
-			break;
-		}
+		if (w != n)
+			break;	      /* short or failed: served() below */
 		served(c, buf, n, w); /* all of it written: returns 1 */
 	}
 	skit__alone_fd = -1;
@@ -261,7 +257,9 @@ serve_alone(struct conn *c)
 		(void)skit__sock_rcvtimeo(c->fd, 0);
 	if (e->listening)
 		(void)skit__sock_async(e->lfd, e->cfg.wake_signal, false);
-	if (unserved && (r = served(c, buf, n, w)) < 0)
+	/* A short or failed send ended the loop: served() now, which may
+	 * close c, once c->fd is no longer the handler's. */
+	if (n > 0 && w != n && (r = served(c, buf, n, w)) < 0)
 		return; /* closed */
 	if (skit__set_nonblock(c->fd, true) < 0 ||
 	    (n <= 0 && n != -EINTR && n != -EAGAIN) ||

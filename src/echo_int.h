@@ -43,8 +43,9 @@ ssize_t skit__sendto_now(int fd, const void *buf, size_t len, int flags,
 int skit__sock_async(int fd, int sig, bool on);
 
 /*
- * serve_alone's side of wake_signal, per thread (echo.c; here for the
- * unit tests): skit__alone_woken is set by each wake_signal
+ * serve_alone's side of wake_signal, per thread (defined in
+ * sock_echo.c beside the handler; here for echo.c and the unit tests):
+ * skit__alone_woken is set by each wake_signal
  * (skit_echo_wake), skit__alone_fd is the connection read blocking, -1
  * outside serve_alone. initial-exec: a handler that touches them first
  * never allocates.
