@@ -157,41 +157,50 @@ PAIR_DUR=${PAIR_DUR:-2}
 AB_RUNS=${AB_RUNS:-6}
 AB_DUR=${AB_DUR:-5}
 
+# serve KIND PROTO [PORT] : start a latency server pinned to $CPU: sp
+# (sockperf's), sk (skit echo -t 1), min (echo-min; sockperf mode on
+# tcp and udp), socat (PIPE), ncat (--exec /bin/cat); on
+# 127.0.0.1:PORT, or for unix on $TMP/KIND.sock. Returns once it
+# listens, its PID in $LAST and its address in $ADDR.
+serve() {
+	local kind=$1 proto=$2 p=${3:-} flag= path=$TMP/$1.sock
+	[ "$proto" = tcp ] && flag=--tcp
+	case $kind-$proto in
+	sp-*) bg taskset -c "$CPU" sockperf server -i 127.0.0.1 -p "$p" $flag ;;
+	sk-unix) bg taskset -c "$CPU" "$SKIT" echo -t 1 "unix:$path" ;;
+	sk-*) bg taskset -c "$CPU" "$SKIT" echo -t 1 "$proto:127.0.0.1:$p" ;;
+	min-unix) bg taskset -c "$CPU" "$MIN" unix "$path" ;;
+	min-*) bg taskset -c "$CPU" "$MIN" "$proto" "$p" sockperf ;;
+	socat-tcp) bg taskset -c "$CPU" socat "TCP-LISTEN:$p,fork,reuseaddr" PIPE ;;
+	socat-unix) bg taskset -c "$CPU" socat "UNIX-LISTEN:$path,fork" PIPE ;;
+	ncat-tcp) bg taskset -c "$CPU" ncat -l -k --exec /bin/cat 127.0.0.1 "$p" ;;
+	ncat-unix) bg taskset -c "$CPU" ncat -l -k -U --exec /bin/cat "$path" ;;
+	esac
+	if [ "$proto" = unix ]; then
+		ADDR=unix:$path
+		wait_unix "$path"
+	else
+		ADDR=$proto:127.0.0.1:$p
+		"wait_$proto" "$p"
+	fi
+}
+
 # lat_cell CELL [NAME] : one measurement, appended to $TMP/lat.NAME
 # (NAME: CELL)
 lat_cell() {
-	local cell=$1 client=${1%%_*} server proto=${1##*_} flag= p= s u r
+	local cell=$1 client=${1%%_*} server proto=${1##*_} flag= p= r
 	server=${cell#*_}
 	server=${server%_*}
 	[ "$proto" = tcp ] && flag=--tcp
 	[ "$proto" = unix ] || p=$(free_port)
-	case $server-$proto in
-	sp-*) bg taskset -c "$CPU" sockperf server -i 127.0.0.1 -p "$p" $flag ;;
-	sk-unix) bg taskset -c "$CPU" "$SKIT" echo -t 1 "unix:$TMP/skit.sock" ;;
-	sk-*) bg taskset -c "$CPU" "$SKIT" echo -t 1 "$proto:127.0.0.1:$p" ;;
-	min-unix) bg taskset -c "$CPU" "$MIN" unix "$TMP/min.sock" ;;
-	min-*) bg taskset -c "$CPU" "$MIN" "$proto" "$p" sockperf ;;
-	socat-tcp) bg taskset -c "$CPU" socat "TCP-LISTEN:$p,fork,reuseaddr" PIPE ;;
-	socat-unix) bg taskset -c "$CPU" socat "UNIX-LISTEN:$TMP/socat.sock,fork" PIPE ;;
-	ncat-tcp) bg taskset -c "$CPU" ncat -l -k --exec /bin/cat 127.0.0.1 "$p" ;;
-	ncat-unix) bg taskset -c "$CPU" ncat -l -k -U --exec /bin/cat "$TMP/ncat.sock" ;;
-	esac
-	s=$LAST
-	if [ "$proto" = unix ]; then
-		u=unix:$TMP/$server.sock
-		[ "$server" = sk ] && u=unix:$TMP/skit.sock
-		wait_unix "${u#unix:}"
-	else
-		u=$proto:127.0.0.1:$p
-		"wait_$proto" "$p"
-	fi
+	serve "$server" "$proto" "$p"
 	case $client-$server-$proto in
 	sp-*) r=$(sockperf_rr "$p" $flag) ;;
-	sk-*-unix | sk-socat-* | sk-ncat-*) r=$(skit_rr "$u") ;;
-	sk-*) r=$(skit_rr "$u" --sockperf) ;;
+	sk-*-unix | sk-socat-* | sk-ncat-*) r=$(skit_rr "$ADDR") ;;
+	sk-*) r=$(skit_rr "$ADDR" --sockperf) ;;
 	esac
-	stop "$s"
-	[ "$proto" = unix ] && rm -f "${u#unix:}"
+	stop "$LAST"
+	[ "$proto" = unix ] && rm -f "${ADDR#unix:}"
 	echo "$r" >>"$TMP/lat.${2:-$cell}"
 }
 
@@ -216,13 +225,17 @@ lat_ratio_med() {
 	lat_rounds "$@" | tr ' ' '\n' | median "%.2f"
 }
 
+# ratios COLUMN FORMAT : for each line "x1 x2 y1 y2" on stdin, y/x of
+# that column with FORMAT ("-" where one is missing), on one line
+ratios() {
+	awk -v c="$1" -v f="$2" '{ x = $c; y = $(c + 2)
+		printf("%s%s", (NR > 1 ? " " : ""),
+			(x + 0 > 0 && y + 0 > 0 ? sprintf(f, y / x) : "-")) }'
+}
+
 # lat_rounds A B COLUMN : A/B per round, "r1 r2 r3"
 lat_rounds() {
-	paste -d' ' "$TMP/lat.$1" "$TMP/lat.$2" | awk -v c="$3" '{
-		a = $c; b = $(c + 2)
-		printf("%s%s", (NR > 1 ? " " : ""),
-			(a + 0 > 0 && b + 0 > 0 ? sprintf("%.2f", a / b) : "-"))
-	}'
+	paste -d' ' "$TMP/lat.$2" "$TMP/lat.$1" | ratios "$3" "%.2f"
 }
 
 # lat_pairs PROTO : sockperf's server and skit echo up side by side,
@@ -247,18 +260,6 @@ lat_pairs() {
 	done
 	stop "$ssp"
 	stop "$ssk"
-}
-
-# serve KIND PROTO PORT : start sockperf's server (sp) or skit echo (sk)
-# on 127.0.0.1:PORT, pinned; until it listens. PID in $LAST.
-serve() {
-	local flag=
-	[ "$2" = tcp ] && flag=--tcp
-	case $1 in
-	sp) bg taskset -c "$CPU" sockperf server -i 127.0.0.1 -p "$3" $flag ;;
-	sk) bg taskset -c "$CPU" "$SKIT" echo -t 1 "$2:127.0.0.1:$3" ;;
-	esac
-	"wait_$2" "$3"
 }
 
 # lat_ab PROTO X Y NAME : AB_RUNS runs of rr-ab between fresh servers of
@@ -289,9 +290,7 @@ lat_ab() {
 # ab_ratio NAME COLUMN(1: p50, 2: p99) : "median [r1 r2 ...]" of Y/X
 ab_ratio() {
 	local rs
-	rs=$(awk -v c="$2" '{ x = $c; y = $(c + 2)
-		printf("%s%s", (NR > 1 ? " " : ""),
-			(x + 0 > 0 && y + 0 > 0 ? sprintf("%.3f", y / x) : "-")) }' "$TMP/ab.$1")
+	rs=$(ratios "$2" "%.3f" <"$TMP/ab.$1")
 	echo "$(echo "$rs" | tr ' ' '\n' | median "%.3f") [$rs]"
 }
 
