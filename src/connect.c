@@ -223,11 +223,11 @@ he_win(struct he_state *st, int fd, size_t idx, int flags,
 }
 
 int
-skit_connect_he(const struct skit_addr *a, const struct skit_resolved *r,
-		int stagger_ms, int timeout_ms, int flags,
-		struct skit_sockaddr *peer, struct skit_err *err)
+skit_connect_he_stop(const struct skit_addr *a, const struct skit_resolved *r,
+		     int stagger_ms, int timeout_ms, int flags, int stopfd,
+		     struct skit_sockaddr *peer, struct skit_err *err)
 {
-	struct pollfd pfd[HE_MAX_INFLIGHT];
+	struct pollfd pfd[HE_MAX_INFLIGHT + 1];
 	struct he_state st;
 	long long now, deadline, next_at;
 	size_t next = 0;
@@ -289,7 +289,11 @@ skit_connect_he(const struct skit_addr *a, const struct skit_resolved *r,
 			pfd[k].events = POLLOUT;
 			pfd[k].revents = 0;
 		}
-		ret = poll(pfd, (nfds_t)st.nact, wait);
+		/* The stop fd sits after the attempts (-1: poll skips it). */
+		pfd[k].fd = stopfd;
+		pfd[k].events = POLLIN;
+		pfd[k].revents = 0;
+		ret = poll(pfd, (nfds_t)st.nact + 1, wait);
 		if (ret < 0 && errno != EINTR) {
 			ret = -errno;
 			while (st.nact > 0)
@@ -299,6 +303,16 @@ skit_connect_he(const struct skit_addr *a, const struct skit_resolved *r,
 		}
 		if (ret <= 0)
 			continue;
+		if (pfd[st.nact].revents) {
+			char text[160];
+
+			while (st.nact > 0)
+				he_drop(&st, st.nact - 1);
+			fd = skit_err_set(err, -ECANCELED, "connect",
+					  skit__sa_text(&r->v[st.last_idx],
+							text, sizeof(text)));
+			goto out;
+		}
 		/* Walk backwards: he_drop moves the last entry into k. */
 		for (k = st.nact - 1; k >= 0; k--) {
 			size_t idx = st.act[k].idx;
@@ -332,4 +346,13 @@ out:
 	free(st.errs);
 	free(st.tried);
 	return fd;
+}
+
+int
+skit_connect_he(const struct skit_addr *a, const struct skit_resolved *r,
+		int stagger_ms, int timeout_ms, int flags,
+		struct skit_sockaddr *peer, struct skit_err *err)
+{
+	return skit_connect_he_stop(a, r, stagger_ms, timeout_ms, flags, -1,
+				    peer, err);
 }

@@ -82,19 +82,30 @@ skit__set_nonblock(int fd, bool on)
 }
 
 int
-skit_wait_fd(int fd, short events, int timeout_ms)
+skit_wait_fd_stop(int fd, short events, int timeout_ms, int stopfd)
 {
-	struct pollfd p = { .fd = fd, .events = events };
+	struct pollfd p[2] = { { .fd = fd, .events = events },
+			       { .fd = stopfd, .events = POLLIN } };
 	long long deadline = timeout_ms < 0 ? -1 : skit__now_ms() + timeout_ms;
+	nfds_t n = stopfd >= 0 ? 2 : 1;
 	int r;
 
 	for (;;) {
-		r = poll(&p, 1, skit__left_ms(deadline));
+		r = poll(p, n, skit__left_ms(deadline));
+		if (r < 0 && errno != EINTR)
+			return -errno;
+		/* A stop wins over readiness: the caller asked to end. */
+		if (r > 0 && n == 2 && p[1].revents)
+			return -ECANCELED;
 		if (r >= 0)
 			return r > 0 ? 1 : 0;
-		if (errno != EINTR)
-			return -errno;
 	}
+}
+
+int
+skit_wait_fd(int fd, short events, int timeout_ms)
+{
+	return skit_wait_fd_stop(fd, events, timeout_ms, -1);
 }
 
 /* Is fd a socket? send() with MSG_NOSIGNAL only works on sockets. */
@@ -143,21 +154,36 @@ skit_write_plain(int fd, const void *buf, size_t len)
 	return n < 0 ? -errno : n;
 }
 
+/*
+ * With a stop fd, a blocking fd must not block in the kernel either: a
+ * socket is written with MSG_DONTWAIT and read only once poll() said it
+ * may be, so that every wait is a poll() that watches stopfd.
+ */
 ssize_t
-skit_write_all(int fd, const void *buf, size_t len, int timeout_ms)
+skit_write_all_stop(int fd, const void *buf, size_t len, int timeout_ms,
+		    int stopfd)
 {
 	const char *p = buf;
 	size_t done = 0;
 	long long deadline = timeout_ms < 0 ? -1 : skit__now_ms() + timeout_ms;
 	bool sock = is_socket(fd);
+	int flags = MSG_NOSIGNAL | (stopfd >= 0 ? MSG_DONTWAIT : 0);
 	ssize_t n;
 	int r;
 
 	while (done < len) {
-		if (sock)
-			n = send(fd, p + done, len - done, MSG_NOSIGNAL);
-		else
+		if (sock) {
+			n = send(fd, p + done, len - done, flags);
+		} else {
+			if (stopfd >= 0) {
+				r = skit_wait_fd_stop(fd, POLLOUT,
+						      skit__left_ms(deadline),
+						      stopfd);
+				if (r <= 0)
+					return r < 0 ? r : -ETIMEDOUT;
+			}
 			n = write(fd, p + done, len - done);
+		}
 		if (n > 0) {
 			done += (size_t)n;
 			continue;
@@ -165,7 +191,8 @@ skit_write_all(int fd, const void *buf, size_t len, int timeout_ms)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			r = skit_wait_fd(fd, POLLOUT, skit__left_ms(deadline));
+			r = skit_wait_fd_stop(fd, POLLOUT,
+					      skit__left_ms(deadline), stopfd);
 			if (r < 0)
 				return r;
 			if (r == 0)
@@ -178,7 +205,13 @@ skit_write_all(int fd, const void *buf, size_t len, int timeout_ms)
 }
 
 ssize_t
-skit_read_full(int fd, void *buf, size_t len, int timeout_ms)
+skit_write_all(int fd, const void *buf, size_t len, int timeout_ms)
+{
+	return skit_write_all_stop(fd, buf, len, timeout_ms, -1);
+}
+
+ssize_t
+skit_read_full_stop(int fd, void *buf, size_t len, int timeout_ms, int stopfd)
 {
 	char *p = buf;
 	size_t done = 0;
@@ -187,6 +220,15 @@ skit_read_full(int fd, void *buf, size_t len, int timeout_ms)
 	int r;
 
 	while (done < len) {
+		if (stopfd >= 0) {
+			/* Readable (or EOF, or an error): read() returns. */
+			r = skit_wait_fd_stop(fd, POLLIN,
+					      skit__left_ms(deadline), stopfd);
+			if (r < 0)
+				return r;
+			if (r == 0)
+				return -ETIMEDOUT;
+		}
 		n = read(fd, p + done, len - done);
 		if (n > 0) {
 			done += (size_t)n;
@@ -197,7 +239,8 @@ skit_read_full(int fd, void *buf, size_t len, int timeout_ms)
 		if (errno == EINTR)
 			continue;
 		if (errno == EAGAIN || errno == EWOULDBLOCK) {
-			r = skit_wait_fd(fd, POLLIN, skit__left_ms(deadline));
+			r = skit_wait_fd_stop(fd, POLLIN,
+					      skit__left_ms(deadline), stopfd);
 			if (r < 0)
 				return r;
 			if (r == 0)
@@ -207,6 +250,12 @@ skit_read_full(int fd, void *buf, size_t len, int timeout_ms)
 		return -errno;
 	}
 	return (ssize_t)done;
+}
+
+ssize_t
+skit_read_full(int fd, void *buf, size_t len, int timeout_ms)
+{
+	return skit_read_full_stop(fd, buf, len, timeout_ms, -1);
 }
 
 ssize_t

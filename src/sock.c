@@ -203,6 +203,20 @@ skit_sock_peer(int fd, struct skit_sockaddr *out)
 }
 
 int
+skit_sock_error(int fd)
+{
+	int e = 0;
+	socklen_t l = sizeof(e);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &l) < 0)
+		return -errno;
+	if (e)
+		skit__trace("getsockopt(%d, SO_ERROR) = %s", fd,
+			    strerrorname_np(e));
+	return -e;
+}
+
+int
 skit_sockaddr_str(const struct skit_sockaddr *sa, char *buf, size_t len)
 {
 	return skit_sockaddr_format((const struct sockaddr *)&sa->ss, sa->len,

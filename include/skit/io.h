@@ -7,6 +7,16 @@
  * helpers loop until done. All return a count >= 0 or -errno.
  * SIGPIPE: send-style helpers use MSG_NOSIGNAL on sockets; for pipes
  * the CLI ignores SIGPIPE.
+ *
+ * Stopping a wait: since EINTR is retried (and skit installs no signal
+ * handlers), a signal never ends a wait in here, and -EINTR never
+ * reaches the caller. A program that must stop waiting (on SIGINT, or
+ * when another thread says so) passes a stop fd to the *_stop
+ * variants: any fd that turns readable to ask for a stop and stays
+ * readable (an eventfd or a pipe written by the program's signal
+ * handler, a signalfd). They watch it beside fd and return -ECANCELED
+ * as soon as it is readable, without reading it. stopfd < 0 watches
+ * nothing: the plain functions are the variants with -1.
  */
 #ifndef SKIT_IO_H
 #define SKIT_IO_H
@@ -43,8 +53,26 @@ ssize_t skit_write_plain(int fd, const void *buf, size_t len);
  */
 ssize_t skit_write_all(int fd, const void *buf, size_t len, int timeout_ms);
 
+/*
+ * skit_write_all that also ends with -ECANCELED when stopfd turns
+ * readable (see the top of this file). With a stop fd a blocking socket
+ * is written with MSG_DONTWAIT, so the time-out and the stop fd work on
+ * it too; a blocking pipe or file is written after poll() says it has
+ * room, and a write larger than that room can still block.
+ */
+ssize_t skit_write_all_stop(int fd, const void *buf, size_t len, int timeout_ms,
+			    int stopfd);
+
 /* Read exactly len bytes unless EOF comes first; returns bytes read. */
 ssize_t skit_read_full(int fd, void *buf, size_t len, int timeout_ms);
+
+/*
+ * skit_read_full that also ends with -ECANCELED when stopfd turns
+ * readable; with a stop fd each read waits in poll() first, so a
+ * blocking fd honours the time-out and the stop fd too.
+ */
+ssize_t skit_read_full_stop(int fd, void *buf, size_t len, int timeout_ms,
+			    int stopfd);
 
 ssize_t skit_sendto(int fd, const void *buf, size_t len, int flags,
 		    const struct sockaddr *to, socklen_t tolen);
@@ -64,8 +92,16 @@ ssize_t skit_splice(int fd_in, int fd_out, size_t len, unsigned flags);
 int skit_shutdown(int fd, int how);
 int skit_close(int fd);
 
-/* Wait for fd to become readable/writable; 1 ready, 0 timeout, -errno. */
+/*
+ * Wait for fd to become readable/writable; 1 ready (POLLERR and POLLHUP
+ * count as ready: the next read or write returns the error or EOF), 0
+ * timeout, -errno.
+ */
 int skit_wait_fd(int fd, short events, int timeout_ms);
+
+/* skit_wait_fd that also ends with -ECANCELED when stopfd turns readable
+ * (it wins when both are ready). */
+int skit_wait_fd_stop(int fd, short events, int timeout_ms, int stopfd);
 
 /*
  * The trace hook behind `skit -vv`/--trace: when set, every socket call

@@ -12,6 +12,16 @@
  * several threads (skit echo --threads). Callbacks may add, modify or
  * remove any watcher or timer, including their own, and may free the
  * data of a removed watcher.
+ *
+ * Signals: a wait the kernel interrupts (EINTR) is simply resumed, so
+ * a signal alone never ends skit_loop_run. A program stops the loop on
+ * a signal by watching a stop fd (a signalfd, or an eventfd its handler
+ * writes) and calling skit_loop_stop from that watcher.
+ *
+ * Every callback must do something about SKIT_EV_ERROR and SKIT_EV_HUP
+ * (read the fd, which returns the error or EOF; take the error with
+ * skit_sock_error; or remove the watcher): the loop is level-triggered,
+ * so a condition left in place is reported again at once, forever.
  */
 #ifndef SKIT_LOOP_H
 #define SKIT_LOOP_H

@@ -160,6 +160,17 @@ int skit_connect_he(const struct skit_addr *a, const struct skit_resolved *r,
 		    struct skit_sockaddr *peer, struct skit_err *err);
 
 /*
+ * skit_connect_he that also gives up, closing every attempt, as soon as
+ * stopfd turns readable (a stop fd, see skit/io.h; -1: none): -ECANCELED
+ * with err op "connect". A unix stream connect waits inside connect()
+ * (for backlog room, up to timeout_ms) and sees the stop fd only after.
+ */
+int skit_connect_he_stop(const struct skit_addr *a,
+			 const struct skit_resolved *r, int stagger_ms,
+			 int timeout_ms, int flags, int stopfd,
+			 struct skit_sockaddr *peer, struct skit_err *err);
+
+/*
  * accept4() with CLOEXEC (and NONBLOCK when nonblock); peer may be NULL.
  * Blocks when lfd is blocking. Traced.
  * Returns the fd or -errno (EINTR retried, EAGAIN returned).
@@ -173,6 +184,15 @@ int skit_accept(int lfd, bool nonblock, struct skit_sockaddr *peer);
  */
 int skit_sock_local(int fd, struct skit_sockaddr *out);
 int skit_sock_peer(int fd, struct skit_sockaddr *out);
+
+/*
+ * The socket's pending error (getsockopt SO_ERROR), which reading
+ * clears: 0 or -errno. poll() and epoll report POLLERR for as long as
+ * it is set, so a loop that sees POLLERR on a socket it does not read
+ * (a packet capture ring, a connect in progress) takes it with this, or
+ * it wakes at once again and again.
+ */
+int skit_sock_error(int fd);
 
 /*
  * Format a skit_sockaddr in skit's address form (skit_sockaddr_format

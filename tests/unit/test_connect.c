@@ -15,6 +15,8 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/timerfd.h>
+#include <time.h>
 
 #include "sockhelp.h"
 
@@ -336,6 +338,41 @@ test_connect_timeout(void **state)
 }
 
 /*
+ * A connect that waits (full queue), with no time-out: a stop fd that
+ * turns readable (here a timerfd, in skit a signal's eventfd) ends it,
+ * -ECANCELED with op "connect", every attempt closed.
+ */
+static void
+test_connect_stop(void **state)
+{
+	struct itimerspec it = { .it_value = { 0, 100 * 1000000 } };
+	struct skit_resolved r = { 0 };
+	struct skit_addr a;
+	struct skit_err err;
+	char t[100];
+	int fill[8], nfill, lfd, stop, fd;
+	uint16_t port;
+
+	(void)state;
+	lfd = full_listener(&port, fill, &nfill);
+	snprintf(t, sizeof(t), "tcp4:127.0.0.1:%u", port);
+	th_parse(t, SKIT_ROLE_CONNECT, &a);
+	assert_true(skit_resolve(&a, SKIT_OPEN_NUMERIC, NULL, &r, &err) >= 0);
+	stop = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	assert_true(stop >= 0);
+	assert_int_equal(timerfd_settime(stop, 0, &it, NULL), 0);
+	fd = skit_connect_he_stop(&a, &r, 250, -1, 0, stop, NULL, &err);
+	assert_int_equal(fd, -ECANCELED);
+	assert_int_equal(err.code, -ECANCELED);
+	assert_string_equal(err.op, "connect");
+	skit_resolved_free(&r);
+	close(stop);
+	for (int i = 0; i < nfill; i++)
+		close(fill[i]);
+	close(lfd);
+}
+
+/*
  * The first address hangs (full queue); after the stagger the second
  * starts and wins, and the hanging attempt is abandoned.
  */
@@ -500,6 +537,7 @@ main(void)
 		cmocka_unit_test(test_all_fail),
 		cmocka_unit_test(test_single_refused),
 		cmocka_unit_test(test_connect_timeout),
+		cmocka_unit_test(test_connect_stop),
 		cmocka_unit_test(test_stagger_overtakes),
 		cmocka_unit_test(test_timeout_many),
 		cmocka_unit_test(test_unix_busy_backlog),

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -202,6 +203,111 @@ test_read_full_timeout_and_eof(void **state)
 	assert_int_equal(skit_read_full(sv[1], buf, sizeof(buf), 1000), 3);
 	assert_memory_equal(buf, "abc", 3);
 	assert_int_equal(skit_read_some(sv[1], buf, sizeof(buf)), 0);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/*
+ * A stop fd that turns readable ms from now and stays so: a timerfd,
+ * like the eventfd a signal handler writes.
+ */
+static int
+stop_after(int ms)
+{
+	struct itimerspec it = { .it_value = { ms / 1000,
+					       (long)(ms % 1000) * 1000000 } };
+	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+
+	assert_true(fd >= 0);
+	assert_int_equal(timerfd_settime(fd, 0, &it, NULL), 0);
+	return fd;
+}
+
+static void
+test_wait_fd_stop(void **state)
+{
+	int sv[2], stop;
+	char c;
+
+	(void)state;
+	small_pair(sv);
+	/* Not stopped: ready, then a time-out, as skit_wait_fd. */
+	stop = stop_after(10000);
+	assert_int_equal(skit_write_all(sv[0], "x", 1, -1), 1);
+	assert_int_equal(skit_wait_fd_stop(sv[1], POLLIN, 1000, stop), 1);
+	assert_int_equal(skit_read_some(sv[1], &c, 1), 1);
+	assert_int_equal(skit_wait_fd_stop(sv[1], POLLIN, 20, stop), 0);
+	close(stop);
+	/* No time-out and nothing comes: the stop fd ends the wait. */
+	stop = stop_after(50);
+	assert_int_equal(skit_wait_fd_stop(sv[1], POLLIN, -1, stop),
+			 -ECANCELED);
+	/* It is not read: it still stops, and wins over readiness. */
+	assert_int_equal(skit_write_all(sv[0], "x", 1, -1), 1);
+	assert_int_equal(skit_wait_fd_stop(sv[1], POLLIN, -1, stop),
+			 -ECANCELED);
+	close(stop);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/*
+ * A blocking socket nobody reads from: plain skit_write_all would block
+ * inside send() for good; with a stop fd the stop and the time-out both
+ * end it.
+ */
+static void
+test_write_all_stop(void **state)
+{
+	int sv[2], p[2], stop;
+	char *data = pattern(BIG);
+
+	(void)state;
+	small_pair(sv);
+	stop = stop_after(50);
+	assert_int_equal(skit_write_all_stop(sv[0], data, BIG, -1, stop),
+			 -ECANCELED);
+	close(stop);
+	stop = stop_after(10000);
+	assert_int_equal(skit_write_all_stop(sv[0], data, BIG, 50, stop),
+			 -ETIMEDOUT);
+	close(stop);
+	/* A nonblocking pipe (not a socket) as well. */
+	assert_int_equal(pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
+	stop = stop_after(50);
+	assert_int_equal(skit_write_all_stop(p[1], data, BIG, -1, stop),
+			 -ECANCELED);
+	close(stop);
+	close(p[0]);
+	close(p[1]);
+	close(sv[0]);
+	close(sv[1]);
+	free(data);
+}
+
+/* The same for reads on a blocking socket that stays silent. */
+static void
+test_read_full_stop(void **state)
+{
+	int sv[2], stop;
+	char buf[16];
+
+	(void)state;
+	small_pair(sv);
+	stop = stop_after(50);
+	assert_int_equal(skit_read_full_stop(sv[1], buf, sizeof(buf), -1, stop),
+			 -ECANCELED);
+	close(stop);
+	stop = stop_after(10000);
+	assert_int_equal(skit_read_full_stop(sv[1], buf, sizeof(buf), 30, stop),
+			 -ETIMEDOUT);
+	/* Data and EOF before len: the short count, as skit_read_full. */
+	assert_int_equal(skit_write_all(sv[0], "abc", 3, -1), 3);
+	assert_int_equal(skit_shutdown(sv[0], SHUT_WR), 0);
+	assert_int_equal(
+		skit_read_full_stop(sv[1], buf, sizeof(buf), 1000, stop), 3);
+	assert_memory_equal(buf, "abc", 3);
+	close(stop);
 	close(sv[0]);
 	close(sv[1]);
 }
@@ -399,6 +505,9 @@ main(void)
 		cmocka_unit_test(test_write_some_partial),
 		cmocka_unit_test(test_write_all_timeout),
 		cmocka_unit_test(test_read_full_timeout_and_eof),
+		cmocka_unit_test(test_wait_fd_stop),
+		cmocka_unit_test(test_write_all_stop),
+		cmocka_unit_test(test_read_full_stop),
 		cmocka_unit_test(test_write_all_partial_and_eintr),
 		cmocka_unit_test(test_read_eintr),
 		cmocka_unit_test(test_write_pipe_and_wait),

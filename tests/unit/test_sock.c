@@ -155,6 +155,37 @@ test_udp4(void **state)
 	roundtrip("udp4:127.0.0.1:0", NULL);
 }
 
+/*
+ * A UDP socket connected to a port nobody serves: the ICMP port
+ * unreachable becomes its pending error (POLLERR), which
+ * skit_sock_error takes, and then it is gone.
+ */
+static void
+test_sock_error(void **state)
+{
+	struct skit_sockaddr local;
+	struct pollfd p;
+	char t[64];
+	int l, fd;
+
+	(void)state;
+	l = th_open("udp4:127.0.0.1:0", SKIT_ROLE_LISTEN, 0, &local, NULL);
+	snprintf(t, sizeof(t), "udp4:127.0.0.1:%u",
+		 ntohs(((struct sockaddr_in *)&local.ss)->sin_port));
+	close(l); /* the port is closed now */
+	fd = th_open(t, SKIT_ROLE_CONNECT, 0, NULL, NULL);
+	assert_int_equal(skit_sock_error(fd), 0);
+	assert_int_equal(skit_write_some(fd, "x", 1), 1);
+	p = (struct pollfd){ .fd = fd, .events = POLLIN };
+	assert_int_equal(poll(&p, 1, 5000), 1);
+	assert_true(p.revents & POLLERR);
+	assert_int_equal(skit_sock_error(fd), -ECONNREFUSED);
+	assert_int_equal(skit_sock_error(fd), 0);
+	p.revents = 0;
+	assert_int_equal(poll(&p, 1, 0), 0);
+	close(fd);
+}
+
 static void
 test_udp6(void **state)
 {
@@ -646,6 +677,7 @@ main(void)
 		cmocka_unit_test(test_tcp6),
 		cmocka_unit_test(test_udp4),
 		cmocka_unit_test(test_udp6),
+		cmocka_unit_test(test_sock_error),
 		cmocka_unit_test(test_unix_paths),
 		cmocka_unit_test(test_unix_abstract),
 		cmocka_unit_test(test_abstract_exact_length),
