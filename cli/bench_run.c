@@ -129,9 +129,16 @@ bench_conn_open(struct bench_conn *c, bool blocking)
 		bench_addr_set_str(&own, SKIT_OPT_BIND, name);
 		a = &own;
 	}
-	fd = skit_connect_he(a, &cfg->res, 250,
-			     (int)(cfg->timeout_ms > 0 ? cfg->timeout_ms : -1),
-			     blocking ? 0 : SKIT_OPEN_NONBLOCK, NULL, &err);
+	/* An abort (cfg->stopfd) ends a connect that waits. */
+	fd = skit_connect_he_stop(
+		a, &cfg->res, 250,
+		(int)(cfg->timeout_ms > 0 ? cfg->timeout_ms : -1),
+		blocking ? 0 : SKIT_OPEN_NONBLOCK, cfg->stopfd, NULL, &err);
+	if (fd == -ECANCELED) {
+		/* Stopped, not failed: the results so far stand. */
+		w->stopping = true;
+		return fd;
+	}
 	if (fd < 0) {
 		atomic_fetch_add_explicit(&w->live.conn_fail, 1,
 					  memory_order_relaxed);

@@ -149,6 +149,41 @@ extern struct cli_globals cli_g;
  */
 int cli_drop_privileges(void);
 
+/*
+ * Ending on SIGINT, SIGTERM and SIGHUP (cli/stop.c, docs/exit-codes.md):
+ * a command ends within a second, then by the signal itself (status
+ * 128 + N), after finishing what it owes.
+ *
+ * cli_stop_init: main() installs the handler before any command runs;
+ * until a command calls cli_stop_watch, a stop signal ends the process
+ * at once.
+ *
+ * cli_stop_unlink: remove path (a socket file, a temporary file) if a
+ * signal ends the process. Two paths at most; the command still
+ * removes them itself on its normal way out.
+ * cli_stop_keep: forget path again (renamed into place, or removed).
+ *
+ * cli_stop_watch: from now on a stop signal makes cli_stop_fd()
+ * readable (and it stays so) instead of ending the process; the command
+ * watches that fd in every wait, finishes and returns. A second signal,
+ * or one second without returning, ends it anyway. 0 or -errno.
+ * cli_stopping: has a stop signal come?
+ *
+ * cli_stop_note: a command that took a stop signal itself (sigwait)
+ * records it, so the process still ends by it.
+ *
+ * cli_stop_end: main() passes the command's exit code; after a stop
+ * signal it flushes stdio and ends the process by that signal.
+ */
+void cli_stop_init(void);
+void cli_stop_unlink(const char *path);
+void cli_stop_keep(const char *path);
+int cli_stop_watch(void);
+int cli_stop_fd(void);
+bool cli_stopping(void);
+void cli_stop_note(int sig);
+int cli_stop_end(int rc);
+
 /* The subcommands (sorted). */
 int cmd_bench(int argc, char **argv);
 int cmd_connect(int argc, char **argv);

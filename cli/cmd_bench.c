@@ -9,7 +9,7 @@
 
 #include <errno.h>
 #include <math.h>
-#include <signal.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -315,10 +315,10 @@ raise_nofile(void)
 }
 
 /* Interval reports (progress line, --json-stream) until the workers end
- * or a signal asks to stop. Returns true when interrupted. */
+ * or a signal asks to stop (cli_stop_fd). Returns true when interrupted. */
 static bool
 watch(const struct bench_cfg *cfg, struct bench_worker *w,
-      const struct bench_opts *o, const sigset_t *sigs)
+      const struct bench_opts *o)
 {
 	bool tty = !o->json && !o->json_stream && isatty(2);
 	int64_t start = skit_now_ns(),
@@ -330,14 +330,14 @@ watch(const struct bench_cfg *cfg, struct bench_worker *w,
 
 	for (;;) {
 		int fin = 0;
-		struct timespec tick = { 0, 20 * 1000000 };
+		struct pollfd sfd = { .fd = cli_stop_fd(), .events = POLLIN };
 
 		for (int t = 0; t < cfg->threads; t++)
 			fin += atomic_load(&w[t].finished);
 		if (fin == cfg->threads)
 			break;
 		bench_watchdog(cfg, w);
-		if (sigtimedwait(sigs, NULL, &tick) >= 0 && !stop) {
+		if (poll(&sfd, 1, 20) > 0 && !stop) {
 			bench_abort(cfg, w);
 			stop = true;
 		}
@@ -446,7 +446,6 @@ cmd_bench(int argc, char **argv)
 	struct skit_err err;
 	char text[SKIT_ADDR_TEXT_MAX + 32];
 	const char *arg;
-	sigset_t sigs;
 	int argi, rc, r;
 	bool interrupted;
 
@@ -498,16 +497,15 @@ cmd_bench(int argc, char **argv)
 		cli_errorf("bench: out of memory");
 		goto out;
 	}
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-	r = bench_start(&cfg, w);
+	/* A stop signal ends the run with the results so far. */
+	r = cli_stop_watch();
+	if (r == 0)
+		r = bench_start(&cfg, w);
 	if (r < 0) {
 		cli_errorf("bench: cannot start: %s", skit_strerror(r));
 		goto out;
 	}
-	interrupted = watch(&cfg, w, &o, &sigs);
+	interrupted = watch(&cfg, w, &o);
 	bench_join(&cfg, w);
 	bench_sum_up(&cfg, w, &s);
 	for (int t = 0; t < cfg.threads; t++) {

@@ -8,11 +8,12 @@
  * only after a plain bind showed the port is free, so a second server on
  * the same port is refused (unless --reuseport asks to share it).
  *
- * Signals: SIGINT/SIGTERM are blocked in every thread and taken by the
- * main thread with sigwaitinfo(); it wakes the loops through one eventfd
+ * Signals: SIGINT/SIGTERM/SIGHUP are blocked in every thread and taken by
+ * the main thread with sigwaitinfo(); it wakes the loops through one eventfd
  * (never read, so it stays readable for all of them). Each loop stops
  * accepting and serves its connections until their peers close them or
- * --grace runs out; a second signal ends the grace at once. Until the
+ * --grace runs out; a second signal ends the grace at once. The process
+ * then ends by the first signal (cli_stop_note, cli/stop.c). Until the
  * first signal the main thread sleeps with no time-out, so that nothing
  * wakes on a schedule beside a latency-sensitive worker; a worker that
  * ends (its loop failed) tells it with DONE_SIGNAL, blocked like the
@@ -81,7 +82,8 @@ static const struct cli_help echo_help = {
 		 "message to its sender. Kinds:\ntcp, udp (v4/v6), unix, "
 		 "unix-dgram, unix-seqpacket (path or @abstract), vsock.\n"
 		 "A bare PORT means tcp::PORT. SIGTERM/SIGINT stop accepting "
-		 "and let open\nconnections finish (exit 0).",
+		 "and let open\nconnections finish (--grace), then skit ends "
+		 "by the signal.",
 	.opts = echo_opts,
 	.extra = "examples:\n"
 		 "  skit -v echo tcp::7                  echo on port 7, one "
@@ -217,6 +219,15 @@ static bool
 is_inet(const struct skit_addr *a)
 {
 	return a->kind == SKIT_KIND_TCP || a->kind == SKIT_KIND_UDP;
+}
+
+/* A unix socket with a file (not an abstract name): ours to remove. */
+static bool
+is_unix_file(const struct skit_addr *a)
+{
+	return (a->kind == SKIT_KIND_UNIX || a->kind == SKIT_KIND_UNIX_DGRAM ||
+		a->kind == SKIT_KIND_UNIX_SEQPACKET) &&
+	       !a->abstract && a->host[0];
 }
 
 static void
@@ -435,6 +446,7 @@ serve(const struct echo_opts *o, const struct skit_addr *a, int *fds, int nfds)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
 	sigaddset(&set, DONE_SIGNAL);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	for (int i = 0; i < o->threads; i++) {
@@ -463,8 +475,10 @@ serve(const struct echo_opts *o, const struct skit_addr *a, int *fds, int nfds)
 		while (atomic_load(&done) < started) {
 			int sig = sigwaitinfo(&set, NULL);
 
-			if (sig == SIGINT || sig == SIGTERM)
+			if (sig > 0 && sig != DONE_SIGNAL) {
+				cli_stop_note(sig);
 				break;
+			}
 		}
 	}
 	/* First signal (or a loop that failed): drain. */
@@ -479,8 +493,10 @@ serve(const struct echo_opts *o, const struct skit_addr *a, int *fds, int nfds)
 		for (int i = 0; cfg.wake_signal && i < started; i++)
 			pthread_kill(w[i].tid, cfg.wake_signal);
 		sig = sigtimedwait(&set, NULL, &tick);
-		if (sig == SIGINT || sig == SIGTERM)
+		if (sig > 0 && sig != DONE_SIGNAL) {
+			cli_stop_note(sig);
 			atomic_store(&hurry, true);
+		}
 	}
 	for (int i = 0; i < started; i++) {
 		pthread_join(w[i].tid, NULL);
@@ -550,6 +566,8 @@ cmd_echo(int argc, char **argv)
 		return -nfds;
 	}
 	skit_sockaddr_str(&local, where, sizeof(where));
+	if (is_unix_file(&a))
+		cli_stop_unlink(a.host); /* a signal before serve() */
 	cli_verbose("listening on %s", where);
 	if (o.json) {
 		struct cli_json j;
@@ -563,9 +581,7 @@ cmd_echo(int argc, char **argv)
 	rc = serve(&o, &a, fds, nfds); /* closes fds */
 	/* Our socket file goes with us (abstract names vanish by
 	 * themselves). */
-	if ((a.kind == SKIT_KIND_UNIX || a.kind == SKIT_KIND_UNIX_DGRAM ||
-	     a.kind == SKIT_KIND_UNIX_SEQPACKET) &&
-	    !a.abstract && a.host[0])
+	if (is_unix_file(&a))
 		unlink(a.host);
 	free(fds);
 	return rc;

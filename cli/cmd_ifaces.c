@@ -9,9 +9,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/if_arp.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum { OPT_JSON = 256 };
 
@@ -342,15 +342,6 @@ struct watch {
 	long long seen;
 };
 
-static volatile sig_atomic_t stop_watch;
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	stop_watch = 1;
-}
-
 static int
 on_event(const struct skit_nl_event *ev, void *data)
 {
@@ -415,19 +406,19 @@ watch(const struct ifaces_opts *o)
 {
 	struct skit_err err;
 	struct watch w = { .o = o };
-	struct sigaction sa;
 	int fd, r = 0;
 
 	skit_err_clear(&err);
 	fd = skit_nl_open(SKIT_NL_GROUP_LINK | SKIT_NL_GROUP_ADDR, &err);
 	if (fd < 0)
 		return cli_report(&err);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal; /* no SA_RESTART: the read returns */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	/*
+	 * Each event is printed and flushed as it comes: nothing is owed on
+	 * a stop signal, which ends the process at once wherever it waits
+	 * (cli/stop.c), the blocking netlink read included.
+	 */
 	cli_verbose("listening on netlink:route");
-	while (!stop_watch) {
+	for (;;) {
 		r = skit_nl_read(fd, on_event, &w);
 		if (r == -ENOBUFS) {
 			cli_errorf("ifaces: the kernel dropped notifications "
@@ -438,7 +429,7 @@ watch(const struct ifaces_opts *o)
 			break;
 	}
 	skit_close(fd);
-	if (r == -ECANCELED || r == -EINTR || stop_watch)
+	if (r == -ECANCELED)
 		return CLI_EXIT_OK;
 	cli_errorf("ifaces: read netlink:route: %s", skit_strerror(r));
 	return cli_exit_for(r);

@@ -115,34 +115,6 @@ struct listen_opts {
 
 struct server;
 
-/*
- * The unix socket file this process made, for the SIGINT/SIGTERM
- * handler to remove (a signal handler can only reach a global).
- */
-static char sock_path[SKIT_HOST_MAX];
-
-static void
-on_term(int sig)
-{
-	if (sock_path[0])
-		unlink(sock_path);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-static void
-remove_on_signal(const char *path)
-{
-	struct sigaction sa;
-
-	snprintf(sock_path, sizeof(sock_path), "%s", path);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_term;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-}
-
 /* One client or datagram peer served through a relay pair. */
 struct conn {
 	struct server *srv;
@@ -631,6 +603,16 @@ serve_single_stdio(struct server *s)
 	return nc_session_stdio(fd, pt, &s->o->so);
 }
 
+/* --exec: a stop signal ends the loop; server_free stops the children. */
+static void
+on_stop(struct skit_loop *loop, int fd, unsigned ev, void *data)
+{
+	(void)ev;
+	(void)data;
+	skit_loop_del(loop, fd);
+	skit_loop_stop(loop);
+}
+
 static int
 serve_loop(struct server *s)
 {
@@ -639,6 +621,20 @@ serve_loop(struct server *s)
 	rc = skit_loop_new(nc_loop_backend(), &s->loop);
 	if (rc < 0)
 		return CLI_EXIT_FAIL;
+	/*
+	 * Children are owed a SIGTERM when skit stops; without them a stop
+	 * signal only has the socket file to remove (cli_stop_unlink).
+	 */
+	if (s->o->exec) {
+		rc = cli_stop_watch();
+		if (rc == 0)
+			rc = skit_loop_add(s->loop, cli_stop_fd(), SKIT_EV_READ,
+					   on_stop, s);
+		if (rc < 0) {
+			cli_errorf("listen: signals: %s", skit_strerror(rc));
+			return CLI_EXIT_FAIL;
+		}
+	}
 	if (cli_g.verbose >= 2)
 		cli_verbose("event loop: %s", skit_loop_backend_name(s->loop));
 	s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -700,6 +696,8 @@ server_free(struct server *s)
 	nc_hub_free(s->hub);
 	if (s->in_open)
 		skit_loop_del(s->loop, STDIN_FILENO);
+	if (s->loop)
+		skit_loop_del(s->loop, cli_stop_fd());
 	nc_reader_free(&s->in);
 	if (s->lfd >= 0) {
 		if (s->loop)
@@ -746,7 +744,7 @@ run_listen(struct listen_opts *o, int nargs, char **args)
 	}
 	nc_sa_str(&s.local, s.local_text, sizeof(s.local_text));
 	if (s.local.family == AF_UNIX && !s.addr.abstract && s.addr.host[0])
-		remove_on_signal(s.addr.host);
+		cli_stop_unlink(s.addr.host);
 	if (cli_g.verbose)
 		cli_verbose("listening on %s", s.local_text);
 	if (s.local.type == SOCK_DGRAM && !o->framing_set)

@@ -22,7 +22,6 @@
 #include <errno.h>
 #include <math.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -82,7 +81,8 @@ static const struct cli_help help = {
 		 "\nexit: 0 replies came, 1 none did, 2 usage, 3 name "
 		 "resolution,\n      4 unreachable or refused, 5 timed out "
 		 "(stream),\n"
-		 "      6 no permission for any ICMP socket\n",
+		 "      6 no permission for any ICMP socket;\n"
+		 "      SIGINT/SIGTERM: the summary, then 130/143\n",
 };
 
 enum slot_state {
@@ -119,15 +119,6 @@ struct ping {
 	uint64_t max_seq_replied;
 	int last_send_err;
 };
-
-volatile sig_atomic_t ping_interrupted;
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	ping_interrupted = 1;
-}
 
 static int
 parse_pattern(const char *s, struct ping_opts *o)
@@ -510,8 +501,12 @@ read_errqueue(struct ping *p)
 
 	for (int budget = 0; budget < 1000; budget++) {
 		n = skit_icmp_recv_err(p->fd, p->buf, p->buflen, &qe);
-		if (n < 0)
+		if (n < 0) {
+			/* An error that came without a queue entry would
+			 * keep POLLERR up: take it. */
+			(void)skit_sock_error(p->fd);
 			return;
+		}
 		if (skit_icmp_parse_quoted(p->family, p->buf, qe.len, &id,
 					   &seq) < 0)
 			continue;
@@ -672,18 +667,19 @@ run(struct ping *p)
 	int64_t deadline =
 		p->o.deadline_ms ? p->st.start_mono + p->o.deadline_ms * 1000000
 				 : INT64_MAX;
-	sigset_t none;
 
-	sigemptyset(&none);
 	for (;;) {
 		int64_t now = ping_mono_ns(), wake = deadline, next_send,
 			next_exp;
 		bool more = !p->o.count || p->st.sent < (uint64_t)p->o.count;
-		struct pollfd pfd = { .fd = p->fd, .events = POLLIN };
+		struct pollfd pfd[2] = {
+			{ .fd = p->fd, .events = POLLIN },
+			{ .fd = cli_stop_fd(), .events = POLLIN },
+		};
 		struct timespec ts;
 		int r;
 
-		if (ping_interrupted || now >= deadline)
+		if (cli_stopping() || now >= deadline)
 			break;
 		next_send = p->st.start_mono + (int64_t)p->st.sent * interval;
 		if (more && now >= next_send) {
@@ -715,13 +711,15 @@ run(struct ping *p)
 			ts.tv_sec = left / 1000000000;
 			ts.tv_nsec = left % 1000000000;
 		}
-		r = ppoll(&pfd, 1, &ts, &none);
+		r = ppoll(pfd, 2, &ts, NULL);
 		if (r < 0 && errno != EINTR)
 			return -errno;
 		if (r > 0) {
-			if (pfd.revents & POLLIN)
+			if (pfd[0].revents & POLLNVAL)
+				return -EBADF;
+			if (pfd[0].revents & POLLIN)
 				read_replies(p);
-			if (pfd.revents & POLLERR)
+			if (pfd[0].revents & POLLERR)
 				read_errqueue(p);
 		}
 	}
@@ -732,8 +730,6 @@ int
 cmd_ping(int argc, char **argv)
 {
 	struct ping p;
-	struct sigaction sa;
-	sigset_t block;
 	int r, rc;
 
 	memset(&p, 0, sizeof(p));
@@ -754,15 +750,13 @@ cmd_ping(int argc, char **argv)
 		goto out;
 	}
 
-	/* SIGINT/SIGTERM end the run with a summary, like iputils. */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigprocmask(SIG_BLOCK, &block, NULL);
+	/* A stop signal ends the run with the summary, like iputils. */
+	r = cli_stop_watch();
+	if (r < 0) {
+		cli_errorf("ping: %s", skit_strerror(r));
+		rc = CLI_EXIT_FAIL;
+		goto out;
+	}
 
 	if (!p.o.json && !p.o.quiet) {
 		if (p.family == AF_INET)

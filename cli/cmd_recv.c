@@ -295,6 +295,9 @@ run_recv(const struct recv_opts *o)
 	fd = skit_open(&a, SKIT_ROLE_LISTEN, 0, NULL, &r.local, NULL, &err);
 	if (fd < 0)
 		return cli_report(&err);
+	/* A stop signal removes the socket file we made, then ends us. */
+	if (a.family == AF_UNIX && !a.abstract && a.host[0])
+		cli_stop_unlink(a.host);
 	if (cli_g.verbose)
 		cli_verbose("listening on %s",
 			    nc_sa_str(&r.local, lt, sizeof(lt)));

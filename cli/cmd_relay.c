@@ -989,17 +989,36 @@ on_signal(struct skit_loop *loop, int fd, unsigned ev, void *data)
 			while (waitpid(-1, NULL, WNOHANG) > 0)
 				;
 			break;
-		default:
-			/* SIGINT, SIGTERM: stop, close everything, exit. */
-			cli_verbose("relay: signal %d: stopping",
-				    (int)si.ssi_signo);
-			app->exit_code = app->fork ? CLI_EXIT_OK
-						   : 128 + (int)si.ssi_signo;
-			app->single_done = true;
-			skit_loop_stop(loop);
-			break;
 		}
 	}
+}
+
+/* A stop signal (cli/stop.c): close everything; main() ends by it. */
+static void
+on_stop(struct skit_loop *loop, int fd, unsigned ev, void *data)
+{
+	struct app *app = data;
+
+	(void)ev;
+	cli_verbose("relay: stopping on a signal");
+	(void)skit_loop_del(loop, fd);
+	app->single_done = true;
+	skit_loop_stop(loop);
+}
+
+/*
+ * From here a stop signal is the loop's to handle: the pairs are closed
+ * and a unix socket file removed before the process ends.
+ */
+static int
+watch_stop(struct app *app)
+{
+	int e = cli_stop_watch();
+
+	if (e == 0)
+		e = skit_loop_add(app->loop, cli_stop_fd(), SKIT_EV_READ,
+				  on_stop, app);
+	return e;
 }
 
 /* --- setup ----------------------------------------------------------- */
@@ -1146,6 +1165,7 @@ parse_addrs(struct app *app)
 	return 0;
 }
 
+/* SIGUSR1 (the table) and SIGCHLD through a signalfd in the loop. */
 static int
 setup_signals(struct app *app)
 {
@@ -1153,8 +1173,6 @@ setup_signals(struct app *app)
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGCHLD);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		return -errno;
@@ -1231,7 +1249,9 @@ run_single(struct app *app)
 	skit_endpoint_to_end(&ep[0], &end[0]);
 	skit_endpoint_to_end(&ep[1], &end[1]);
 	fill_cfg(app, c, &cfg);
-	e = skit_relay_new(app->loop, &end[0], &end[1], &cfg, &c->pair);
+	e = watch_stop(app);
+	if (e == 0)
+		e = skit_relay_new(app->loop, &end[0], &end[1], &cfg, &c->pair);
 	if (e < 0) {
 		cli_errorf("relay: %s", skit_strerror(e));
 		for (int i = 0; i < 2; i++) {
@@ -1269,6 +1289,14 @@ run_server(struct app *app)
 	if (e < 0)
 		return cli_report(&err);
 	sa_text(&app->lep.local, app->ldesc, sizeof(app->ldesc));
+	if (l->family == AF_UNIX && !l->abstract && l->host[0])
+		cli_stop_unlink(l->host);
+	e = watch_stop(app);
+	if (e < 0) {
+		cli_errorf("relay: signals: %s", skit_strerror(e));
+		listener_close(app);
+		return CLI_EXIT_FAIL;
+	}
 	if (app->lep.type == SOCK_DGRAM) {
 		app->dgbuf = malloc(65536);
 		if (!app->dgbuf) {
@@ -1349,6 +1377,7 @@ cmd_relay(int argc, char **argv)
 		(void)skit_loop_del(app.loop, app.sigfd);
 		skit_close(app.sigfd);
 	}
+	(void)skit_loop_del(app.loop, cli_stop_fd());
 	if (app.dpipe[0] >= 0) {
 		(void)skit_loop_del(app.loop, app.dpipe[0]);
 		skit_close(app.dpipe[0]);

@@ -13,7 +13,6 @@
 #include <net/if.h>
 #include <net/if_arp.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -80,15 +79,6 @@ struct sniff {
 	int write_err;
 	char names[64][IF_NAMESIZE]; /* ifindex -> name cache */
 };
-
-static volatile sig_atomic_t interrupted;
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	interrupted = 1;
-}
 
 static int
 parse_args(int argc, char **argv, struct sniff_opts *o)
@@ -447,23 +437,44 @@ open_all(struct sniff *s)
 	return 0;
 }
 
+/*
+ * POLLERR on the capture socket: the kernel stopped the capture (the
+ * interface went down or away sets ENETDOWN) and keeps reporting it
+ * until the error is read, so read it (an unread error made poll()
+ * return at once forever). Returns the error, or 0 when there was none.
+ */
+static int
+capture_error(struct sniff *s, short revents)
+{
+	int e = skit_sock_error(skit_capture_fd(s->cap));
+
+	if (e == 0 && (revents & (POLLHUP | POLLNVAL)))
+		e = revents & POLLNVAL ? -EBADF : -ENETDOWN;
+	return e;
+}
+
+/*
+ * Capture until -c, -d, a stop signal (0) or an error (< 0). Frames the
+ * ring holds are taken first in every case, so the pcap file ends with
+ * the last frame captured.
+ */
 static int
 loop(struct sniff *s)
 {
 	int64_t deadline = 0;
 	struct timespec now;
-	sigset_t none;
 
-	sigemptyset(&none);
 	if (s->o.duration_ms) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		deadline = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec +
 			   s->o.duration_ms * 1000000;
 	}
 	cli_verbose("listening on packet:%s", s->o.iface ? s->o.iface : "any");
-	for (;;) {
-		struct pollfd pfd = { .fd = skit_capture_fd(s->cap),
-				      .events = POLLIN };
+	for (int err = 0;;) {
+		struct pollfd pfd[2] = {
+			{ .fd = skit_capture_fd(s->cap), .events = POLLIN },
+			{ .fd = cli_stop_fd(), .events = POLLIN },
+		};
 		struct timespec ts = { .tv_sec = 3600 };
 		int r;
 
@@ -474,8 +485,8 @@ loop(struct sniff *s)
 			return 0;
 		if (r < 0)
 			return r;
-		if (interrupted)
-			return 0;
+		if (err || cli_stopping())
+			return err;
 		if (deadline) {
 			int64_t left;
 
@@ -487,18 +498,37 @@ loop(struct sniff *s)
 			ts.tv_sec = left / 1000000000;
 			ts.tv_nsec = left % 1000000000;
 		}
-		r = ppoll(&pfd, 1, &ts, &none);
+		r = ppoll(pfd, 2, &ts, NULL);
 		if (r < 0 && errno != EINTR)
 			return -errno;
+		/* An error ends the capture after one last look at the
+		 * ring, like a stop signal (seen at the top). */
+		if (r > 0 && (pfd[0].revents & (POLLERR | POLLHUP | POLLNVAL)))
+			err = capture_error(s, pfd[0].revents);
 	}
+}
+
+/* The message for an error that ended the capture. */
+static int
+report_capture_error(const struct sniff *s, int r)
+{
+	char name[IF_NAMESIZE];
+
+	if (r != -ENETDOWN || !s->ifindex) {
+		cli_errorf("sniff: capture: %s", skit_strerror(r));
+		return cli_exit_for(r);
+	}
+	/* ENETDOWN: the interface was taken down, or deleted. */
+	cli_errorf("sniff -i %s: interface went %s (%s)", s->o.iface,
+		   if_indextoname((unsigned)s->ifindex, name) ? "down" : "away",
+		   skit_errname(r));
+	return CLI_EXIT_FAIL;
 }
 
 int
 cmd_sniff(int argc, char **argv)
 {
 	struct sniff *s;
-	struct sigaction sa;
-	sigset_t block;
 	uint64_t received = 0, dropped = 0;
 	int r, rc;
 
@@ -513,23 +543,16 @@ cmd_sniff(int argc, char **argv)
 		free(s);
 		return r == -2 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigprocmask(SIG_BLOCK, &block, NULL);
-
 	rc = open_all(s);
 	if (rc)
 		goto out;
-	r = loop(s);
-	if (r < 0) {
-		cli_errorf("sniff: capture: %s", skit_strerror(r));
-		rc = cli_exit_for(r);
-	}
+	/* From here a stop signal ends the loop: the counts and a complete
+	 * pcap file are owed. */
+	r = cli_stop_watch();
+	if (r == 0)
+		r = loop(s);
+	if (r < 0)
+		rc = report_capture_error(s, r);
 	if (s->pcap) {
 		int e = skit_pcap_close(s->pcap);
 

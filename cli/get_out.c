@@ -67,6 +67,8 @@ get_out_open(struct get_out *out, const char *path, long long resume_from,
 		return skit_err_set(err, e, "create a temporary file for",
 				    path);
 	}
+	/* A stop signal must not leave it behind (cli/stop.c). */
+	cli_stop_unlink(out->tmp);
 	/* mkostemp makes 0600; a download gets the usual umask mode. */
 	{
 		mode_t m = umask(0);
@@ -117,6 +119,7 @@ get_out_commit(struct get_out *out, struct skit_err *err)
 		rc = skit_err_set(err, -errno, "rename to", out->path);
 	if (rc < 0 && out->tmp[0])
 		unlink(out->tmp);
+	cli_stop_keep(out->tmp);
 	out->tmp[0] = '\0';
 	return rc;
 }
@@ -135,6 +138,7 @@ get_out_abort(struct get_out *out)
 	out->fd = -1;
 	if (out->tmp[0])
 		unlink(out->tmp);
+	cli_stop_keep(out->tmp);
 	out->tmp[0] = '\0';
 }
 

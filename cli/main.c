@@ -184,6 +184,8 @@ main(int argc, char **argv)
 	 * MSG_NOSIGNAL).
 	 */
 	signal(SIGPIPE, SIG_IGN);
+	/* SIGINT, SIGTERM, SIGHUP: end by the signal (cli/stop.c). */
+	cli_stop_init();
 
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		const char *a = argv[i];
@@ -226,5 +228,6 @@ main(int argc, char **argv)
 	}
 	if (cli_g.trace || cli_g.verbose >= 2)
 		skit_trace_set(trace_to_stderr, NULL);
-	return c->fn(argc - i, argv + i);
+	/* A command stopped by a signal ends by it (cli/stop.c). */
+	return cli_stop_end(c->fn(argc - i, argv + i));
 }

@@ -6,7 +6,6 @@
 #ifndef SKIT_CLI_PING_H
 #define SKIT_CLI_PING_H
 
-#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -36,9 +35,6 @@ struct ping_stats {
 	size_t nrtts, rtts_cap;
 	int64_t start_mono, end_mono;
 };
-
-/* Set by SIGINT/SIGTERM: finish with the summary. */
-extern volatile sig_atomic_t ping_interrupted;
 
 /* CLOCK_MONOTONIC in ns. */
 int64_t ping_mono_ns(void);

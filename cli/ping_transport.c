@@ -9,7 +9,8 @@
  *   unix-dgram:PATH,bind=PATH
  *                        like udp: (bind= gives the replies an address).
  * The schedule is the ICMP one: request n leaves at start + n * interval
- * (absolute CLOCK_MONOTONIC deadlines, clock_nanosleep TIMER_ABSTIME).
+ * (absolute CLOCK_MONOTONIC deadlines; each sleep is a ppoll() up to the
+ * next one that also watches the stop fd, cli/stop.c).
  * Each request carries an 8-byte token of this run and its 64-bit
  * sequence number, so replies are matched, duplicates and late ones told
  * apart.
@@ -153,9 +154,11 @@ probe_connect(struct tp *t, uint64_t seq)
 
 	skit_err_clear(&err);
 	t->st.sent++;
-	fd = skit_connect_he(&t->a, &t->r, 250, (int)t->o->timeout_ms, 0, &peer,
-			     &err);
+	fd = skit_connect_he_stop(&t->a, &t->r, 250, (int)t->o->timeout_ms, 0,
+				  cli_stop_fd(), &peer, &err);
 	t1 = ping_mono_ns();
+	if (fd == -ECANCELED)
+		return; /* stopped: in flight, like an unanswered request */
 	if (fd < 0) {
 		report_error(t, seq, fd);
 		return;
@@ -186,13 +189,19 @@ probe_stream(struct tp *t, uint64_t seq)
 	fill_request(t, seq);
 	t->st.sent++;
 	t0 = ping_mono_ns();
-	n = skit_write_all(t->fd, t->out, t->len, (int)t->o->timeout_ms);
+	n = skit_write_all_stop(t->fd, t->out, t->len, (int)t->o->timeout_ms,
+				cli_stop_fd());
+	if (n == -ECANCELED)
+		return;
 	if (n < 0) {
 		report_error(t, seq, (int)n);
 		t->fatal = true;
 		return;
 	}
-	n = skit_read_full(t->fd, t->in, t->len, (int)t->o->timeout_ms);
+	n = skit_read_full_stop(t->fd, t->in, t->len, (int)t->o->timeout_ms,
+				cli_stop_fd());
+	if (n == -ECANCELED)
+		return;
 	if (n < 0 || (size_t)n != t->len) {
 		/* A missing echo leaves the stream out of step: stop. */
 		report_error(t, seq,
@@ -222,8 +231,10 @@ dgram_send(struct tp *t, uint64_t seq)
 	t->st.sent++;
 	t->sent_at[seq % SLOTS] = ping_mono_ns();
 	t->state[seq % SLOTS] = ST_WAITING;
-	n = skit_write_some(t->fd, t->out, t->len);
-	if (n < 0) {
+	/* A unix datagram peer with a full queue makes the send wait. */
+	n = skit_write_all_stop(t->fd, t->out, t->len, (int)t->o->timeout_ms,
+				cli_stop_fd());
+	if (n < 0 && n != -ECANCELED) {
 		t->state[seq % SLOTS] = ST_NONE;
 		report_error(t, seq, (int)n);
 	}
@@ -263,20 +274,24 @@ dgram_wait(struct tp *t, int64_t until, bool idle_stop)
 		ssize_t n;
 		int r;
 
-		if (ping_interrupted || now >= until || (idle_stop && !exp))
+		if (cli_stopping() || now >= until || (idle_stop && !exp))
 			return;
 		if (idle_stop && exp < until)
 			left = (exp - now + 999999) / 1000000;
 		else
 			left = (until - now + 999999) / 1000000;
-		r = skit_wait_fd(t->fd, POLLIN,
-				 (int)(left > 1 << 30 ? 1 << 30 : left));
-		if (r <= 0)
+		r = skit_wait_fd_stop(t->fd, POLLIN,
+				      (int)(left > 1 << 30 ? 1 << 30 : left),
+				      cli_stop_fd());
+		if (r < 0)
+			return;
+		if (r == 0)
 			continue;
 		n = skit_read_some(t->fd, t->in, t->len + 1);
 		if (n < 0) {
-			/* An ICMP port unreachable for the last request. */
-			if (n != -EAGAIN && n != -EINTR) {
+			/* An ICMP port unreachable for the last request: read,
+			 * it is gone (a poll loop that left it would spin). */
+			if (n != -EAGAIN) {
 				t->state[t->st.sent % SLOTS] = ST_NONE;
 				report_error(t, t->st.sent, (int)n);
 			}
@@ -311,16 +326,20 @@ dgram_wait(struct tp *t, int64_t until, bool idle_stop)
 	}
 }
 
+/* Sleep until when (CLOCK_MONOTONIC ns) or a stop signal. */
 static void
 sleep_until(int64_t when)
 {
-	struct timespec ts = { .tv_sec = when / 1000000000,
-			       .tv_nsec = when % 1000000000 };
+	struct pollfd stop = { .fd = cli_stop_fd(), .events = POLLIN };
 
-	while (!ping_interrupted &&
-	       clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
-		       EINTR)
-		;
+	while (!cli_stopping()) {
+		int64_t left = when - ping_mono_ns();
+		struct timespec ts = { .tv_sec = left / 1000000000,
+				       .tv_nsec = left % 1000000000 };
+
+		if (left <= 0 || ppoll(&stop, 1, &ts, NULL) > 0)
+			return;
+	}
 }
 
 static int
@@ -394,18 +413,10 @@ prepare(struct tp *t)
 	return 0;
 }
 
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	ping_interrupted = 1;
-}
-
 int
 ping_transport(const struct ping_opts *o)
 {
 	struct tp t;
-	struct sigaction sa;
 	int64_t interval = o->interval_ms * 1000000, deadline, start;
 	const char *kind;
 	int rc;
@@ -416,10 +427,13 @@ ping_transport(const struct ping_opts *o)
 	rc = prepare(&t);
 	if (rc)
 		goto out;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal; /* no SA_RESTART: sleeps and waits end */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	/* A stop signal ends the run with the summary. */
+	rc = cli_stop_watch();
+	if (rc < 0) {
+		cli_errorf("ping: %s", skit_strerror(rc));
+		rc = CLI_EXIT_FAIL;
+		goto out;
+	}
 	kind = t.mode == MODE_CONNECT ? "tcp"
 	       : t.mode == MODE_DGRAM ? "datagram"
 				      : "stream";
@@ -435,7 +449,7 @@ ping_transport(const struct ping_opts *o)
 	t.st.start_mono = start;
 	deadline = o->deadline_ms ? start + o->deadline_ms * 1000000
 				  : MAX_WAIT * 1000000;
-	for (uint64_t n = 0; !ping_interrupted && !t.fatal; n++) {
+	for (uint64_t n = 0; !cli_stopping() && !t.fatal; n++) {
 		int64_t next = start + (int64_t)n * interval;
 
 		if (o->count && n >= (uint64_t)o->count)
@@ -445,7 +459,7 @@ ping_transport(const struct ping_opts *o)
 		if (t.mode == MODE_DGRAM)
 			dgram_wait(&t, next, false);
 		sleep_until(next);
-		if (ping_interrupted || ping_mono_ns() >= deadline)
+		if (cli_stopping() || ping_mono_ns() >= deadline)
 			break;
 		if (t.mode == MODE_CONNECT)
 			probe_connect(&t, n + 1);

@@ -80,7 +80,7 @@ teardown() {
 	[[ "$BG_ADDR" == vsock:* ]]
 	kill -TERM "$BG_PID"
 	wait_exit "$BG_PID" 10
-	[ "$WAIT_RC" -eq 0 ]
+	[ "$WAIT_RC" -eq 143 ]
 	grep -q "echo: 0 connections" "$BG_ERR"
 }
 
@@ -118,7 +118,7 @@ teardown() {
 			fi
 			kill -TERM "$BG_PID"
 			wait_exit "$BG_PID" 10
-			[ "$WAIT_RC" -eq 0 ]
+			[ "$WAIT_RC" -eq 143 ]
 			if [ -z "$m" ]; then
 				# the peer counts what it had echoed (the busy
 				# phase varies): each byte once, in and out
@@ -153,36 +153,36 @@ time.sleep(20)
 	grep -q answered "$BATS_TEST_TMPDIR/idle.out"
 }
 
-# stop_idle SECS: SIGTERM the server, which must exit 0 within SECS while
-# the idle client still holds its connection.
+# stop_idle SECS: SIGTERM the server, which must end by it (143) within
+# SECS while the idle client still holds its connection.
 stop_idle() {
 	kill -TERM "$BG_PID"
 	wait_exit "$BG_PID" "$1"
 	kill "$IDLE_PID" 2>/dev/null || true
 	wait "$IDLE_PID" 2>/dev/null || true
-	[ "$WAIT_RC" -eq 0 ]
+	[ "$WAIT_RC" -eq 143 ]
 }
 
-@test "echo: SIGTERM while a lone client idles in a blocking read: exit 0 at once" {
+@test "echo: SIGTERM while a lone client idles in a blocking read: ends at once, by the signal" {
 	skit_bg -v echo -t 1 --grace 0 tcp:127.0.0.1:0
 	idle_client 5 # from the second ping on, read outside the loop
 	stop_idle 5
 	grep -q "echo: 1 connections (0 rejected), 20 bytes in, 20 bytes out" "$BG_ERR"
 }
 
-@test "echo: SIGTERM mid-transfer: in-flight echoes complete, exit 0" {
+@test "echo: SIGTERM mid-transfer: in-flight echoes complete, then it ends by the signal" {
 	for a in tcp:127.0.0.1:0 "unix:@skit-echo-term-$$"; do
 		skit_bg -v echo --threads 2 "$a"
 		pid=$BG_PID
 		run timeout 30 python3 "$PEER" midway "$BG_ADDR" 20 "$pid"
 		[ "$status" -eq 0 ] || { echo "$output"; false; }
 		wait_exit "$pid" 15
-		[ "$WAIT_RC" -eq 0 ]
+		[ "$WAIT_RC" -eq 143 ]
 		grep -q "echo: 20 connections (0 rejected), 5242880 bytes in, 5242880 bytes out" "$BG_ERR"
 	done
 }
 
-@test "echo: SIGTERM stops udp and unix-dgram servers (exit 0, totals)" {
+@test "echo: SIGTERM stops udp and unix-dgram servers (by the signal, totals)" {
 	for a in udp:127.0.0.1:0 "unix-dgram:@skit-echo-dterm-$$"; do
 		skit_bg -v echo -t 2 "$a"
 		run timeout 30 "$SKIT" bench -m rr -r 300 -c 3 --json "$BG_ADDR"
@@ -190,7 +190,7 @@ stop_idle() {
 		[ "$(echo "$output" | jq .requests)" -eq 300 ]
 		kill -TERM "$BG_PID"
 		wait_exit "$BG_PID" 10
-		[ "$WAIT_RC" -eq 0 ]
+		[ "$WAIT_RC" -eq 143 ]
 		grep -q "300 messages in, 300 out, 0 dropped" "$BG_ERR"
 	done
 }
@@ -201,13 +201,13 @@ stop_idle() {
 	[ -S "$sock" ]
 	kill -TERM "$BG_PID"
 	wait_exit "$BG_PID" 10
-	[ "$WAIT_RC" -eq 0 ]
+	[ "$WAIT_RC" -eq 143 ]
 	[ ! -e "$sock" ]
 	run timeout 10 "$SKIT" bench -m rr -r 1 "unix:$sock"
 	[ "$status" -eq 4 ]
 }
 
-@test "echo: idle connections get --grace, then the server exits 0" {
+@test "echo: idle connections get --grace, then the server ends by the signal" {
 	skit_bg -v echo -t 1 --grace 0.3 tcp:127.0.0.1:0
 	idle_client 1 # answered, then idles for 20 s holding the line
 	stop_idle 10
@@ -289,7 +289,7 @@ stop_idle() {
 	grep -q "open-file limit raised from 1024 to 4096" "$BATS_TEST_TMPDIR/j.err"
 	kill -TERM "$pid"
 	wait_exit "$pid" 10
-	[ "$WAIT_RC" -eq 0 ]
+	[ "$WAIT_RC" -eq 143 ]
 	json_valid "$BATS_TEST_TMPDIR/j.out"
 	[ "$(head -1 "$BATS_TEST_TMPDIR/j.out" | jq -r .event)" = listening ]
 	[ "$(tail -1 "$BATS_TEST_TMPDIR/j.out" | jq -r .event)" = totals ]

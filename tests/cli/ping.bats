@@ -144,10 +144,11 @@ teardown() {
 	grep '^CapEff' /proc/$pid/status
 	[ "$(awk '/^CapEff/ {print $2}' /proc/$pid/status)" = 0000000000000000 ]
 	[ "$(awk '/^CapPrm/ {print $2}' /proc/$pid/status)" = 0000000000000000 ]
-	# SIGINT ends the run with the summary, like iputils.
+	# SIGINT ends the run with the summary, like iputils, then skit
+	# ends by the signal (docs/exit-codes.md).
 	kill -INT $pid
 	wait_exit $pid 5
-	[ "$WAIT_RC" -eq 0 ]
+	[ "$WAIT_RC" -eq 130 ]
 	grep -q 'packets transmitted' "$BATS_TEST_TMPDIR/out"
 }
 
