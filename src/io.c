@@ -108,6 +108,18 @@ skit_wait_fd(int fd, short events, int timeout_ms)
 	return skit_wait_fd_stop(fd, events, timeout_ms, -1);
 }
 
+/*
+ * The wait of the write-all and read-full loops: 0 when fd is ready,
+ * -ETIMEDOUT at the deadline, -ECANCELED on a stop, or -errno.
+ */
+static int
+wait_ready(int fd, short events, long long deadline, int stopfd)
+{
+	int r = skit_wait_fd_stop(fd, events, skit__left_ms(deadline), stopfd);
+
+	return r > 0 ? 0 : r == 0 ? -ETIMEDOUT : r;
+}
+
 /* Is fd a socket? send() with MSG_NOSIGNAL only works on sockets. */
 static bool
 is_socket(int fd)
@@ -176,11 +188,9 @@ skit_write_all_stop(int fd, const void *buf, size_t len, int timeout_ms,
 			n = send(fd, p + done, len - done, flags);
 		} else {
 			if (stopfd >= 0) {
-				r = skit_wait_fd_stop(fd, POLLOUT,
-						      skit__left_ms(deadline),
-						      stopfd);
-				if (r <= 0)
-					return r < 0 ? r : -ETIMEDOUT;
+				r = wait_ready(fd, POLLOUT, deadline, stopfd);
+				if (r < 0)
+					return r;
 			}
 			n = write(fd, p + done, len - done);
 		}
@@ -191,12 +201,9 @@ skit_write_all_stop(int fd, const void *buf, size_t len, int timeout_ms,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			r = skit_wait_fd_stop(fd, POLLOUT,
-					      skit__left_ms(deadline), stopfd);
+			r = wait_ready(fd, POLLOUT, deadline, stopfd);
 			if (r < 0)
 				return r;
-			if (r == 0)
-				return -ETIMEDOUT;
 			continue;
 		}
 		return n < 0 ? -errno : -EIO;
@@ -222,12 +229,9 @@ skit_read_full_stop(int fd, void *buf, size_t len, int timeout_ms, int stopfd)
 	while (done < len) {
 		if (stopfd >= 0) {
 			/* Readable (or EOF, or an error): read() returns. */
-			r = skit_wait_fd_stop(fd, POLLIN,
-					      skit__left_ms(deadline), stopfd);
+			r = wait_ready(fd, POLLIN, deadline, stopfd);
 			if (r < 0)
 				return r;
-			if (r == 0)
-				return -ETIMEDOUT;
 		}
 		n = read(fd, p + done, len - done);
 		if (n > 0) {
@@ -239,12 +243,9 @@ skit_read_full_stop(int fd, void *buf, size_t len, int timeout_ms, int stopfd)
 		if (errno == EINTR)
 			continue;
 		if (errno == EAGAIN || errno == EWOULDBLOCK) {
-			r = skit_wait_fd_stop(fd, POLLIN,
-					      skit__left_ms(deadline), stopfd);
+			r = wait_ready(fd, POLLIN, deadline, stopfd);
 			if (r < 0)
 				return r;
-			if (r == 0)
-				return -ETIMEDOUT;
 			continue;
 		}
 		return -errno;

@@ -120,6 +120,17 @@ stops_by() {
 	fi
 }
 
+# stopped_with_summary SIG SECS WHAT CMD...: start CMD (a skit ping),
+# let it run SECS, stop it (stops_by) and find its summary.
+stopped_with_summary() {
+	local sig=$1 secs=$2 what=$3
+	shift 3
+	start /dev/null "$@"
+	sleep "$secs"
+	stops_by "$sig" "$PID" "$what"
+	grep -q "packets transmitted" "$OUT"
+}
+
 @test "signals: ifaces --watch ends on SIGINT and SIGTERM (issue 13 item 2)" {
 	for sig in INT TERM; do
 		start /dev/null "$SKIT" -v ifaces --watch
@@ -242,10 +253,8 @@ sniff_veth() {
 	stops_by INT "$PID" "ping, idle"
 	grep -q "1 packets transmitted, 1 received" "$OUT"
 	# Mid-transfer: a request every 10 ms.
-	start /dev/null ip netns exec "$NS_A" "$SKIT" ping -i 0.01 10.78.2.1
-	sleep 0.5
-	stops_by TERM "$PID" "ping, every 10 ms"
-	grep -q "packets transmitted" "$OUT"
+	stopped_with_summary TERM 0.5 "ping, every 10 ms" \
+		ip netns exec "$NS_A" "$SKIT" ping -i 0.01 10.78.2.1
 	# No answer: B ignores echo requests.
 	ip netns exec "$NS_B" sysctl -qw net.ipv4.icmp_echo_ignore_all=1
 	start /dev/null ip netns exec "$NS_A" "$SKIT" ping -i 0.2 10.78.2.1
@@ -274,19 +283,15 @@ sniff_veth() {
 	grep -q "1 packets transmitted, 1 received" "$OUT"
 	# tcp: a handshake that never completes (full accept queue).
 	peer tcp-backlog
-	start /dev/null "$SKIT" ping -i 0.2 "$PEER_ADDR"
-	sleep 1
-	stops_by TERM "$PID" "ping tcp, handshake pending"
-	grep -q "packets transmitted" "$OUT"
+	stopped_with_summary TERM 1 "ping tcp, handshake pending" \
+		"$SKIT" ping -i 0.2 "$PEER_ADDR"
 	# tcp: refused every time.
 	start /dev/null "$SKIT" ping -i 0.1 "tcp:127.0.0.1:$closed"
 	wait_for "$OUT" "refused"
 	stops_by INT "$PID" "ping tcp, refused"
 	# udp: round trips every 10 ms.
-	start /dev/null "$SKIT" ping -i 0.01 "$udp"
-	sleep 0.5
-	stops_by TERM "$PID" "ping udp, mid-transfer"
-	grep -q "packets transmitted" "$OUT"
+	stopped_with_summary TERM 0.5 "ping udp, mid-transfer" \
+		"$SKIT" ping -i 0.01 "$udp"
 	# udp: a peer that never answers, and a closed port (ICMP errors).
 	peer udp-silent
 	start /dev/null "$SKIT" ping -i 0.2 "$PEER_ADDR"
@@ -298,17 +303,13 @@ sniff_veth() {
 	# unix-dgram: a peer that never reads; its queue fills and the
 	# sends block.
 	peer unix-dgram-silent "$BATS_TEST_TMPDIR/silent.sock"
-	start /dev/null "$SKIT" ping -i 0.01 "$PEER_ADDR,bind=$BATS_TEST_TMPDIR/me.sock"
-	sleep 1
-	stops_by INT "$PID" "ping unix-dgram, blocked on a full peer"
-	grep -q "packets transmitted" "$OUT"
+	stopped_with_summary INT 1 "ping unix-dgram, blocked on a full peer" \
+		"$SKIT" ping -i 0.01 "$PEER_ADDR,bind=$BATS_TEST_TMPDIR/me.sock"
 	# unix stream: a peer that accepts and never reads or answers: the
 	# request waits for its echo (-W 10).
 	peer unix-hold "$BATS_TEST_TMPDIR/hold.sock"
-	start /dev/null "$SKIT" ping -s 65507 -i 0.2 "$PEER_ADDR"
-	sleep 1
-	stops_by TERM "$PID" "ping unix, waiting on a peer that stalls"
-	grep -q "packets transmitted" "$OUT"
+	stopped_with_summary TERM 1 "ping unix, waiting on a peer that stalls" \
+		"$SKIT" ping -s 65507 -i 0.2 "$PEER_ADDR"
 }
 
 @test "signals: bench ends by the signal with the results so far: rr, throughput, a stalled or silent server, a connect that waits" {

@@ -33,8 +33,8 @@ def say(addr):
     sys.stderr.flush()
 
 
-def hold_forever(listener):
-    held = []
+def accept_each(listener, take):
+    """Accept connections for LIFETIME, handing each to take()."""
     end = time.monotonic() + LIFETIME
     listener.settimeout(0.5)
     while time.monotonic() < end:
@@ -42,7 +42,12 @@ def hold_forever(listener):
             c, _ = listener.accept()
         except socket.timeout:
             continue
-        held.append(c)
+        take(c)
+
+
+def hold_forever(listener):
+    held = []
+    accept_each(listener, held.append)
 
 
 def tcp_listener(backlog=16):
@@ -103,14 +108,8 @@ def reset(c):
 def tcp_reset():
     s, addr = tcp_listener()
     say(addr)
-    end = time.monotonic() + LIFETIME
-    s.settimeout(0.5)
-    while time.monotonic() < end:
-        try:
-            c, _ = s.accept()
-        except socket.timeout:
-            continue
-        threading.Thread(target=reset, args=(c,), daemon=True).start()
+    accept_each(s, lambda c: threading.Thread(target=reset, args=(c,),
+                                              daemon=True).start())
 
 
 def main():
