@@ -13,7 +13,11 @@
  *   4. add docs/<name>.md (every --long option of its --help must
  *      appear there), a paragraph in docs/skit.1, and
  *      tests/cli/<name>.bats; tests/cli/docs.bats checks the first two
- *      for every command `skit --help` lists.
+ *      for every command `skit --help` lists;
+ *   5. if it can run for long, give it a case in tests/cli/signals.bats:
+ *      SIGINT/SIGTERM end it at once unless it registers files
+ *      (cli_stop_unlink) or owes work and watches cli_stop_fd() in every
+ *      wait (cli_stop_watch; see below and cli/stop.c).
  * The command only uses libskit's public headers (include/skit/).
  */
 #ifndef SKIT_CLI_H

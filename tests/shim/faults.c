@@ -25,6 +25,8 @@
  *                     left alone)
  *   SKIT_FAULT_LOG    append "PID calls=N faults=N" here at exit, so a
  *                     test can check that faults were really injected
+ *                     (also when skit ends by the signal that stopped
+ *                     it, which skips destructors: raise() logs first)
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -34,9 +36,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -95,19 +99,34 @@ faults_init(void)
 	active = true;
 }
 
+/*
+ * The log line, once. Plain system calls (write() is the wrapper
+ * below), so that raise() in a signal handler may log too.
+ */
+static void
+faults_log(void)
+{
+	static volatile sig_atomic_t logged;
+	char line[96];
+	int fd, n;
+
+	if (!active || !logpath || logged)
+		return;
+	logged = 1;
+	n = snprintf(line, sizeof(line), "%d calls=%lu faults=%lu\n",
+		     (int)getpid(), n_calls, n_faults);
+	fd = open(logpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return;
+	if (n > 0)
+		(void)syscall(SYS_write, fd, line, (size_t)n);
+	close(fd);
+}
+
 __attribute__((destructor)) static void
 faults_fini(void)
 {
-	FILE *f;
-
-	if (!active || !logpath)
-		return;
-	f = fopen(logpath, "a");
-	if (!f)
-		return;
-	fprintf(f, "%d calls=%lu faults=%lu\n", (int)getpid(), n_calls,
-		n_faults);
-	fclose(f);
+	faults_log();
 }
 
 static void *
@@ -414,4 +433,20 @@ epoll_wait(int epfd, struct epoll_event *evs, int max, int timeout)
 		return -1;
 	}
 	return fn(epfd, evs, max, timeout);
+}
+
+/*
+ * skit ends by the signal that stopped it (cli/stop.c raises it with the
+ * default action), and a process killed by a signal runs no
+ * destructors: log now.
+ */
+int
+raise(int sig)
+{
+	static int (*r)(int);
+
+	if (!r)
+		r = real("raise");
+	faults_log();
+	return r(sig);
 }
