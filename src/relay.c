@@ -86,6 +86,11 @@ struct dir {
 	char *buf;
 	size_t off, len, cap;
 	size_t maxcap; /* a read that fills buf doubles it, up to this */
+	/*
+	 * A message destination refused the next message (EAGAIN) first at
+	 * this loop time; 0 while it takes them (cfg.send_timeout_ms).
+	 */
+	int64_t stall_ns;
 };
 
 struct skit_relay {
@@ -95,7 +100,7 @@ struct skit_relay {
 	struct dir dir[2];
 	struct watch w[N_WATCH];
 	int nw;
-	int64_t kick_id, idle_id, linger_id;
+	int64_t kick_id, idle_id, linger_id, stall_id;
 	int64_t last_ns; /* last traffic, for idle_ms */
 	bool ended;
 	bool notify;	  /* on_close is owed */
@@ -204,6 +209,7 @@ teardown(struct skit_relay *r)
 	cancel(r, &r->kick_id);
 	cancel(r, &r->idle_id);
 	cancel(r, &r->linger_id);
+	cancel(r, &r->stall_id);
 	for (int i = 0; i < 2; i++) {
 		struct end *e = &r->end[i];
 		struct dir *d = &r->dir[i];
@@ -356,6 +362,79 @@ static void
 traffic(struct skit_relay *r)
 {
 	r->last_ns = skit_loop_now(r->loop);
+}
+
+/* --- a full message destination -------------------------------------- */
+
+/* d's destination stayed full for limit_ms: the pair ends (SKIT_EFULL). */
+static void
+full(struct skit_relay *r, struct dir *d, int64_t limit_ms)
+{
+	r->st.limit_ms = limit_ms;
+	fail(r, side_of(r, d->dst), "write", SKIT_EFULL);
+}
+
+/*
+ * The stall timer: a message destination refused its next message
+ * send_timeout_ms ago and has taken none since. A datagram receiver
+ * that stopped reading would otherwise hold the pair (and whoever waits
+ * for it) forever: the loop would wait for a POLLOUT that never comes.
+ */
+static void
+on_stall(struct skit_loop *loop, void *data)
+{
+	struct skit_relay *r = data;
+	int64_t now = skit_loop_now(loop), next = 0, id;
+	int64_t tmo = r->cfg.send_timeout_ms * 1000000;
+
+	r->stall_id = 0;
+	for (int i = 0; i < 2; i++) {
+		struct dir *d = &r->dir[i];
+
+		if (!d->stall_ns)
+			continue;
+		if (now >= d->stall_ns + tmo) {
+			full(r, d, r->cfg.send_timeout_ms);
+			notify(r);
+			return;
+		}
+		if (!next || d->stall_ns + tmo < next)
+			next = d->stall_ns + tmo;
+	}
+	if (!next)
+		return; /* both take messages again */
+	id = skit_loop_timer_at(loop, next, on_stall, r);
+	if (id < 0) {
+		fail(r, -1, "timer", (int)id);
+		notify(r);
+		return;
+	}
+	r->stall_id = id;
+}
+
+/*
+ * d's message destination refused a message (EAGAIN): note when that
+ * began (the first refusal; a message taken clears it) and make sure the
+ * stall timer runs. Returns 0, or -1 when the pair failed.
+ */
+static int
+stalled(struct skit_relay *r, struct dir *d)
+{
+	int64_t id;
+
+	if (!d->stall_ns)
+		d->stall_ns = skit_loop_now(r->loop);
+	if (r->cfg.send_timeout_ms <= 0 || r->stall_id)
+		return 0;
+	id = skit_loop_timer_at(r->loop,
+				d->stall_ns + r->cfg.send_timeout_ms * 1000000,
+				on_stall, r);
+	if (id < 0) {
+		fail(r, -1, "timer", (int)id);
+		return -1;
+	}
+	r->stall_id = id;
+	return 0;
 }
 
 /* --- framing ------------------------------------------------------- */
@@ -551,7 +630,9 @@ flush_out(struct skit_relay *r, struct dir *d)
 					     : NULL,
 				dst->e.tolen);
 		if (n == -EAGAIN || n == -EWOULDBLOCK)
-			return did; /* full: retried when writable (or soon) */
+			/* full: retried when writable (or soon), not forever */
+			return stalled(r, d) < 0 ? -1 : did;
+		d->stall_ns = 0;
 		if (n < 0 && n != -EMSGSIZE && n != -ENOBUFS &&
 		    !(dst->e.type == SOCK_DGRAM && n == -ECONNREFUSED)) {
 			fail(r, side, "write", (int)n);
@@ -938,7 +1019,18 @@ on_idle(struct skit_loop *loop, void *data)
 
 	r->idle_id = 0;
 	if (now >= due) {
-		/* No traffic for idle_ms: the pair ends (any state). */
+		/*
+		 * No traffic for idle_ms: the pair ends (any state). When a
+		 * message waits for a full receiver, that is why: say so.
+		 */
+		for (int i = 0; i < 2; i++) {
+			if (r->dir[i].stall_ns) {
+				full(r, &r->dir[i], r->cfg.idle_ms);
+				notify(r);
+				return;
+			}
+		}
+		r->st.limit_ms = r->cfg.idle_ms;
 		finish(r, SKIT_RELAY_IDLE);
 		notify(r);
 		return;
@@ -1206,6 +1298,7 @@ free_unowned(struct skit_relay *r)
 		unwatch(r, &r->w[i]);
 	cancel(r, &r->kick_id);
 	cancel(r, &r->idle_id);
+	cancel(r, &r->stall_id);
 	for (int i = 0; i < 2; i++) {
 		struct dir *d = &r->dir[i];
 

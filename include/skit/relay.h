@@ -13,7 +13,9 @@
  *
  * The pair ends when both directions are DONE (reason SKIT_RELAY_EOF),
  * or on the first error in either direction (RESET or ERROR), or after
- * idle_ms without traffic (IDLE), or when the caller closes it (CLOSED).
+ * idle_ms without traffic (IDLE), or when a message destination stays
+ * full for send_timeout_ms (ERROR with SKIT_EFULL), or when the caller
+ * closes it (CLOSED).
  * A half-closed pair is never ended early: EOF from A only shuts down
  * B's write side and B may go on sending (STYLE.md rule 11, the diagram
  * is in docs/relay.md).
@@ -125,7 +127,8 @@ const char *skit_relay_reason_name(enum skit_relay_reason r);
  *        unconnected datagram socket shared with others, e.g. a UDP
  *        listener's per-peer session). Such an end's fds are never
  *        registered with the loop and never closed; when the socket is
- *        full (EAGAIN) the message waits and is retried 1 ms later.
+ *        full (EAGAIN) the message waits and is retried 1 ms later
+ *        (for at most cfg.send_timeout_ms).
  *  pushed  the end's input is fed by skit_relay_push() instead of
  *        being read from rfd (a UDP listener demultiplexing peers).
  */
@@ -157,6 +160,13 @@ struct skit_relay_stats {
 	int error;	      /* the code behind RESET/ERROR, else 0 */
 	int error_side;	      /* 0 = A, 1 = B, -1 = none */
 	const char *error_op; /* "read", "write", "splice", "frame" or NULL */
+	/*
+	 * The time limit that ran out, in ms: idle_ms for reason IDLE,
+	 * and for error SKIT_EFULL the wait a message destination was
+	 * given (send_timeout_ms, or idle_ms when the idle time-out came
+	 * first); else 0.
+	 */
+	int64_t limit_ms;
 };
 
 /*
@@ -183,6 +193,18 @@ struct skit_relay_cfg {
 	size_t pipe_size;	   /* splice pipe; 0 = 1 MiB (best effort) */
 	int64_t idle_ms;	   /* end after this long without traffic; 0 =
 				      never */
+	/*
+	 * A message destination (a datagram or seqpacket socket, or a `to`
+	 * end) that refuses a message with EAGAIN (the receiver's queue,
+	 * or this socket's send buffer, stays full) is waited for this long;
+	 * then the pair ends with reason ERROR, error SKIT_EFULL and
+	 * error_op "write". Each message it takes starts the wait again.
+	 * 0 = wait as long as it takes. When idle_ms runs out while a
+	 * message waits so, the pair also ends with SKIT_EFULL (not IDLE):
+	 * the full receiver is why nothing moved. Stream destinations are
+	 * not bounded by it (TCP flow control is not an error).
+	 */
+	int64_t send_timeout_ms;
 	/*
 	 * A datagram source never gives EOF. When the other direction is
 	 * DONE and the remaining one reads from a datagram socket, the pair

@@ -463,10 +463,74 @@ test_idle(void **state)
 	assert_int_equal(skit_loop_run(loop), 0);
 	assert_int_equal(c.calls, 1);
 	assert_int_equal(c.st.reason, SKIT_RELAY_IDLE);
+	assert_int_equal(c.st.limit_ms, 30);
 	skit_relay_free(r);
 	skit_loop_free(loop);
 	close(pa[0]);
 	close(pb[1]);
+}
+
+/* An end fed by skit_relay_push, as a UDP listener's session is. */
+static const struct skit_relay_end pushed_dgram = {
+	.rfd = -1,
+	.wfd = -1,
+	.pushed = true,
+	.type = SOCK_DGRAM,
+};
+
+/*
+ * Pushed messages into a datagram socket whose peer never reads: once
+ * its send buffer is full the message waits; after send_timeout_ms (or
+ * idle_ms, when that comes first) the pair ends with SKIT_EFULL and the
+ * limit that ran out, instead of waiting for ever.
+ */
+static void
+full_case(int64_t send_ms, int64_t idle_ms, int64_t want_limit)
+{
+	struct skit_loop *loop;
+	struct skit_relay *r = NULL;
+	struct skit_relay_end ea = pushed_dgram, eb;
+	struct skit_relay_cfg cfg = { .on_close = on_close,
+				      .send_timeout_ms = send_ms,
+				      .idle_ms = idle_ms };
+	struct closed c = { 0 };
+	char msg[1000];
+	int pb[2], small = 4096;
+
+	cfg.data = &c;
+	memset(msg, 'm', sizeof(msg));
+	sp(SOCK_DGRAM, pb);
+	assert_int_equal(
+		setsockopt(pb[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)),
+		0);
+	assert_int_equal(skit_loop_new(SKIT_LOOP_AUTO, &loop), 0);
+	skit_relay_end_from_fd(pb[0], true, &eb);
+	assert_int_equal(skit_relay_new(loop, &ea, &eb, &cfg, &r), 0);
+	/* More than the send buffer holds; pb[1] never reads. */
+	for (int i = 0; i < 100 && !c.calls; i++) {
+		(void)skit_relay_push(r, 0, msg, sizeof(msg));
+		skit_loop_run_once(loop, 0);
+	}
+	spin(loop, &c, 500);
+	assert_int_equal(c.calls, 1);
+	assert_int_equal(c.st.reason, SKIT_RELAY_ERROR);
+	assert_int_equal(c.st.error, SKIT_EFULL);
+	assert_int_equal(c.st.error_side, 1);
+	assert_string_equal(c.st.error_op, "write");
+	assert_int_equal(c.st.limit_ms, want_limit);
+	assert_true(c.st.msgs[SKIT_DIR_AB] > 0);
+	skit_relay_free(r);
+	skit_loop_free(loop);
+	close(pb[1]);
+}
+
+static void
+test_full(void **state)
+{
+	(void)state;
+	full_case(50, 0, 50);	 /* the send time-out */
+	full_case(0, 60, 60);	 /* the idle time-out, with a message stuck */
+	full_case(2000, 40, 40); /* whichever comes first */
 }
 
 /* file -> socket -> file through the blocking wrapper (regular files). */
@@ -519,11 +583,7 @@ test_push(void **state)
 {
 	struct skit_loop *loop;
 	struct skit_relay *r = NULL;
-	struct skit_relay_end ea = { .rfd = -1,
-				     .wfd = -1,
-				     .pushed = true,
-				     .type = SOCK_DGRAM },
-			      eb;
+	struct skit_relay_end ea = pushed_dgram, eb;
 	struct skit_relay_cfg cfg = { .on_close = on_close,
 				      .framing = SKIT_FRAMING_LEN32 };
 	struct closed c = { 0 };
@@ -862,6 +922,7 @@ main(void)
 		cmocka_unit_test(test_framing_len),
 		cmocka_unit_test(test_reset),
 		cmocka_unit_test(test_idle),
+		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_files),
 		cmocka_unit_test(test_push),
 		cmocka_unit_test(test_exec_split),
