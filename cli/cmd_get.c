@@ -75,9 +75,11 @@ static const struct cli_opt get_opts_table[] = {
 	{ "verbose", 'v', NULL, OPT_VERBOSE,
 	  "print addresses, the 5-tuple, TLS details and the exchange" },
 	{ "connect-timeout", 0, "SECS", OPT_CONNECT_TIMEOUT,
-	  "give up connecting (and the TLS handshake) after SECS" },
+	  "connect time-out: give up connecting (and the TLS handshake) "
+	  "after SECS" },
 	{ "timeout", 0, "SECS", OPT_TIMEOUT,
-	  "give up when no data arrives for SECS (default 900)" },
+	  "idle time-out: give up when no data arrives for SECS (default "
+	  "900)" },
 	{ "retry", 0, "N", OPT_RETRY,
 	  "retry N times on connection failures, time-outs and 5xx" },
 	{ "retry-delay", 0, "SECS", OPT_RETRY_DELAY,
