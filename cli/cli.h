@@ -105,6 +105,28 @@ void cli_verbose(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  */
 int cli_report(const struct skit_err *err);
 
+/*
+ * Time limits (docs/exit-codes.md, "Time limits"). A datagram sender
+ * waits this long for a full receiver when its command has no time
+ * limit of its own (-w, -T, --timeout, -W).
+ */
+#define CLI_SEND_WAIT_MS 5000
+
+/* ms as seconds for messages: "2", "0.5", "0.25". Returns buf. */
+const char *cli_secs(long long ms, char *buf, size_t len);
+
+/*
+ * The two ends a time limit gives a command, each one line on stderr,
+ * both exit 5 (the return value):
+ *   "skit: OP SUBJECT: idle for N s, closing"
+ *   "skit: OP SUBJECT: the receiver's queue is full (EAGAIN) after N s"
+ * the second with a hint naming opt, the option that sets the limit
+ * ("-w", "--timeout"; NULL: no hint).
+ */
+int cli_report_idle(const char *op, const char *subject, long long ms);
+int cli_report_full(const char *op, const char *subject, long long ms,
+		    const char *opt);
+
 /* Parse helpers: 0 on success, else a message was printed (exit 2). */
 int cli_parse_int(const char *opt, const char *s, long long min, long long max,
 		  long long *out);

@@ -217,10 +217,15 @@ serve_dgram(struct receiver *r, int fd)
 					   "sender (it needs --bind)");
 				continue;
 			}
-			n = skit_sendto(fd, r->o->reply, strlen(r->o->reply), 0,
+			/* A sender that stopped reading must not hold us. */
+			n = skit_sendto(fd, r->o->reply, strlen(r->o->reply),
+					MSG_DONTWAIT,
 					(const struct sockaddr *)&from.ss,
 					from.len);
-			if (n < 0)
+			if (n == -EAGAIN)
+				cli_errorf("recv: reply: %s (EAGAIN): dropped",
+					   skit_strerror(SKIT_EFULL));
+			else if (n < 0)
 				cli_errorf("recv: reply: %s",
 					   skit_strerror((int)n));
 		}
@@ -241,7 +246,8 @@ serve_conn(struct receiver *r, int lfd)
 			return CLI_EXIT_FAIL;
 		if (w == 0)
 			return timed_out(r);
-		cfd = skit_accept(lfd, false, &from);
+		/* Nonblocking: the reply's write is bounded (1 s). */
+		cfd = skit_accept(lfd, true, &from);
 		if (cfd == -EAGAIN || cfd == -ECONNABORTED)
 			continue;
 		if (cfd < 0) {
@@ -259,6 +265,8 @@ serve_conn(struct receiver *r, int lfd)
 			}
 			n = skit_recvfrom(cfd, r->buf, NC_MSG_MAX, 0, NULL,
 					  NULL);
+			if (n == -EAGAIN)
+				continue;
 			if (n <= 0)
 				break;
 			r->got++;

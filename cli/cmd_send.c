@@ -35,7 +35,9 @@ static const struct cli_opt send_opts[] = {
 	{ "replies", 0, "N", OPT_REPLIES,
 	  "with --wait: stop as soon as N replies came" },
 	{ "wait", 'w', "SECS", 'w',
-	  "after sending, print replies until SECS pass without one" },
+	  "wait up to SECS for a full receiver to take each message "
+	  "(default 5), and after sending print replies until SECS pass "
+	  "without one" },
 	{ "verbose", 'v', NULL, 'v',
 	  "more diagnostics (\"listening on\", each message); -vv traces" },
 	{ NULL, 0, NULL, 0, NULL },
@@ -76,6 +78,7 @@ struct sender {
 	const struct send_opts *o;
 	char peer_text[300];
 	unsigned long long sent;
+	long long send_ms; /* how long a full receiver is waited for */
 };
 
 static int
@@ -89,6 +92,8 @@ send_one(struct sender *s, const char *msg, size_t len)
 		n = skit_sendto(s->fd, msg, len, 0,
 				(const struct sockaddr *)&s->peer.ss,
 				s->peer.len);
+	if (n == -EAGAIN)
+		return cli_report_full("send", s->peer_text, s->send_ms, "-w");
 	if (n < 0) {
 		struct skit_err err;
 
@@ -199,6 +204,18 @@ run_send(const struct send_opts *o, int nmsg, char **msgs)
 	if (s.fd < 0)
 		return cli_report(&err);
 	nc_sa_str(&s.peer, s.peer_text, sizeof(s.peer_text));
+	/*
+	 * A blocking sendto() to a unix receiver that stopped reading
+	 * sleeps until it reads again: bound the sleep (-w, else the
+	 * default), then say so (exit 5).
+	 */
+	s.send_ms = o->wait_ms >= 0 ? o->wait_ms : CLI_SEND_WAIT_MS;
+	rc = skit_sock_send_timeout(s.fd, (int)s.send_ms);
+	if (rc < 0) {
+		cli_errorf("send %s: %s", s.peer_text, skit_strerror(rc));
+		skit_close(s.fd);
+		return cli_exit_for(rc);
+	}
 	rc = 0;
 	if (nmsg > 0) {
 		for (int i = 0; i < nmsg && !rc; i++)

@@ -43,6 +43,7 @@ cli_exit_for(int code)
 	case -ENODEV:
 		return CLI_EXIT_REFUSED;
 	case -ETIMEDOUT:
+	case SKIT_EFULL: /* a receiver stayed full until a time limit */
 		return CLI_EXIT_TIMEOUT;
 	case -EACCES:
 	case -EPERM:
@@ -283,6 +284,36 @@ cli_getopt_done(struct cli_getopt_state *st)
 }
 
 /* Value parsers */
+
+const char *
+cli_secs(long long ms, char *buf, size_t len)
+{
+	snprintf(buf, len, "%g", (double)ms / 1000);
+	return buf;
+}
+
+int
+cli_report_idle(const char *op, const char *subject, long long ms)
+{
+	char s[32];
+
+	cli_errorf("%s %s: idle for %s s, closing", op, subject,
+		   cli_secs(ms, s, sizeof(s)));
+	return CLI_EXIT_TIMEOUT;
+}
+
+int
+cli_report_full(const char *op, const char *subject, long long ms,
+		const char *opt)
+{
+	char s[32];
+
+	cli_errorf("%s %s: %s (EAGAIN) after %s s", op, subject,
+		   skit_strerror(SKIT_EFULL), cli_secs(ms, s, sizeof(s)));
+	if (opt)
+		cli_hint("is the receiver reading? %s SECS waits longer", opt);
+	return CLI_EXIT_TIMEOUT;
+}
 
 int
 cli_parse_int(const char *opt, const char *s, long long min, long long max,

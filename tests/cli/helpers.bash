@@ -100,3 +100,26 @@ for n, line in enumerate(open(sys.argv[1]), 1):
         json.loads(line)
 ' "$1"
 }
+
+# dgram_sink [ADDR N] : start a unix-dgram socket that never reads
+# (dgram_sink.py), stopped with the skit_bg processes; with ADDR N it
+# first sends N datagrams to ADDR (unix-dgram:...) and never reads the
+# answers. Sets SINK (its address, unix-dgram:@...). fill_sink fills its
+# queue, so the next sender finds it full at once.
+dgram_sink() {
+	need_cmd python3
+	SINK=unix-dgram:@skit-sink-$$-$BATS_TEST_NUMBER-${RANDOM}
+	local out=$BATS_TEST_TMPDIR/sink.$RANDOM i
+	python3 "$BATS_TEST_DIRNAME/dgram_sink.py" "${SINK#unix-dgram:}" 60 \
+		${1:+"${1#unix-dgram:}" "$2"} >"$out" &
+	BG_PIDS="${BG_PIDS:-} $!"
+	for i in $(seq 1 200); do
+		grep -q ready "$out" && return 0
+		sleep 0.05
+	done
+	echo "dgram_sink did not start" >&2
+	return 1
+}
+fill_sink() {
+	seq 100000 | timeout 30 "$SKIT" send -w 0.2 "$SINK" 2>/dev/null || true
+}

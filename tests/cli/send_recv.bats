@@ -69,6 +69,35 @@ PY
 	[[ "$output" == *"no reply"* ]]
 }
 
+@test "send: a unix-dgram receiver that stops reading: exit 5 after -w, with the message" {
+	dgram_sink
+	run --separate-stderr timeout 30 "$SKIT" send -w 0.5 "$SINK" < <(seq 100000)
+	[ "$status" -eq 5 ]
+	[[ "$stderr" == *"skit: send $SINK: the receiver's queue is full (EAGAIN) after 0.5 s"* ]]
+	# Connected, with the message as an argument: the same.
+	run --separate-stderr timeout 30 "$SKIT" send --connect -w 0.3 "$SINK" one
+	[ "$status" -eq 5 ]
+	[[ "$stderr" == *"full (EAGAIN) after 0.3 s"* ]]
+}
+
+@test "send: without -w a full receiver is waited for 5 s (the default)" {
+	dgram_sink
+	fill_sink
+	run --separate-stderr timeout 30 "$SKIT" send "$SINK" one
+	[ "$status" -eq 5 ]
+	[[ "$stderr" == *"full (EAGAIN) after 5 s"* ]]
+}
+
+@test "recv --reply never waits for a sender that stopped reading" {
+	skit_bg -v recv "unix-dgram:@skit-recv-$$-$BATS_TEST_NUMBER" --count 40 --reply pong
+	# 40 datagrams from a socket that never reads the answers.
+	dgram_sink "$BG_ADDR" 40
+	wexit "$BG_PID" 20
+	[ "$WAIT_RC" -eq 0 ]
+	[ "$(wc -l <"$BG_OUT")" -eq 40 ]
+	grep -q "reply: the receiver's queue is full (EAGAIN): dropped" "$BG_ERR"
+}
+
 @test "send --connect: a connected socket learns the port is closed (exit 4)" {
 	# A port we just had and closed again: nothing listens there.
 	skit_bg -v recv udp4:127.0.0.1:0 --count 1
