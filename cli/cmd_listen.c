@@ -74,7 +74,9 @@ static const struct cli_opt listen_opts[] = {
 	{ "verbose", 'v', NULL, 'v',
 	  "print \"listening on ADDRESS\" and each client; -vv traces" },
 	{ "wait", 'w', "SECS", 'w',
-	  "end a session after SECS without traffic" },
+	  "time limit: SECS without traffic end a client's session (exit 5 "
+	  "without -k); a full datagram receiver is waited for SECS "
+	  "(default 5)" },
 	{ NULL, 0, NULL, 0, NULL },
 };
 
@@ -232,8 +234,13 @@ conn_closed(struct skit_relay *r, void *data)
 			break;
 		}
 	s->nconns--;
-	if (st->reason == SKIT_RELAY_RESET || st->reason == SKIT_RELAY_ERROR) {
-		/* One client's trouble is not the server's: say it. */
+	if (st->reason == SKIT_RELAY_RESET || st->reason == SKIT_RELAY_ERROR ||
+	    (st->reason == SKIT_RELAY_IDLE && !s->o->keep)) {
+		/*
+		 * One client's trouble is not the server's: say it. An idle
+		 * client ends a server without -k (a time-out, exit 5); with
+		 * -k it is just gone.
+		 */
 		rc = nc_relay_exit(st, "client", c->name);
 		if (!s->o->keep)
 			s->exit_code = rc;
@@ -329,6 +336,7 @@ start_exec(struct server *s, int fd, const char *name,
 	cfg.framing = s->o->so.framing;
 	cfg.idle_ms = fd >= 0 ? (s->o->so.idle_ms > 0 ? s->o->so.idle_ms : 0)
 			      : s->o->idle_ms;
+	cfg.send_timeout_ms = s->o->so.send_ms;
 	cfg.linger_ms = -1;
 	cfg.on_close = conn_closed;
 	cfg.on_data = s->o->so.hex ? conn_hex : NULL;
@@ -581,9 +589,13 @@ dgram_stdin(struct skit_loop *loop, int fd, unsigned ev, void *data)
 				   "from stdin");
 			continue;
 		}
-		(void)skit_sendto(s->lfd, m, len, 0,
-				  (const struct sockaddr *)&s->last,
-				  s->lastlen);
+		/* The socket never blocks: a full peer loses the line. */
+		if (skit_sendto(s->lfd, m, len, 0,
+				(const struct sockaddr *)&s->last,
+				s->lastlen) == -EAGAIN)
+			cli_errorf("listen: %s (EAGAIN): dropped a message "
+				   "from stdin",
+				   skit_strerror(SKIT_EFULL));
 	}
 	if (s->in.eof || rc < 0) {
 		skit_loop_del(loop, fd);
@@ -831,6 +843,7 @@ cmd_listen(int argc, char **argv)
 		}
 	}
 	cli_getopt_done(&st);
+	o.so.send_ms = o.so.idle_ms > 0 ? o.so.idle_ms : CLI_SEND_WAIT_MS;
 	if (cli_g.verbose >= 2)
 		nc_trace_stderr();
 	if (o.exec && (o.broker || o.chat)) {

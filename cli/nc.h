@@ -177,8 +177,10 @@ struct nc_sess_opts {
 			    */
 	long long quit_ms; /* -q: end this long after stdin EOF; -1 never */
 	long long
-		idle_ms;  /* -w: end after this long without traffic; 0 never */
-	const char *what; /* "connect" or "listen", for messages */
+		idle_ms; /* -w: end after this long without traffic; 0 never */
+	long long send_ms; /* -w, or CLI_SEND_WAIT_MS: how long a full
+			      message receiver is waited for */
+	const char *what;  /* "connect" or "listen", for messages */
 };
 
 /*
@@ -212,7 +214,11 @@ int nc_common_opt(int c, const char *arg, struct nc_addr_opts *ao,
 int nc_session_stdio(int fd, const char *peer_text,
 		     const struct nc_sess_opts *o);
 
-/* The exit code for a relay that ended with stats st (0 when clean). */
+/*
+ * The exit code for a relay that ended with stats st: 0 when clean,
+ * else it prints why ("WHAT PEER: ...", an idle time-out or a full
+ * receiver included: docs/exit-codes.md, "Time limits").
+ */
 int nc_relay_exit(const struct skit_relay_stats *st, const char *what,
 		  const char *peer_text);
 

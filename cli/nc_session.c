@@ -207,15 +207,19 @@ nc_relay_exit(const struct skit_relay_stats *st, const char *what,
 {
 	switch (st->reason) {
 	case SKIT_RELAY_EOF:
-	case SKIT_RELAY_IDLE:
 	case SKIT_RELAY_CLOSED:
 	case SKIT_RELAY_RUNNING:
 		return CLI_EXIT_OK;
+	case SKIT_RELAY_IDLE:
+		/* An idle time-out is a time-out (docs/exit-codes.md). */
+		return cli_report_idle(what, peer_text, st->limit_ms);
 	case SKIT_RELAY_RESET:
 	case SKIT_RELAY_ERROR:
 	default:
 		break;
 	}
+	if (st->error == SKIT_EFULL)
+		return cli_report_full(what, peer_text, st->limit_ms, "-w");
 	/* Our own stdout went away (a closed pipe): not the peer's fault. */
 	cli_errorf("%s %s: %s%s%s", what, peer_text,
 		   st->error_op ? st->error_op : "", st->error_op ? ": " : "",
@@ -283,6 +287,7 @@ nc_session_stdio(int fd, const char *peer_text, const struct nc_sess_opts *o)
 	cfg.dirs = o->dirs | SKIT_RELAY_AB;
 	cfg.framing = (enum skit_framing)o->framing;
 	cfg.idle_ms = o->idle_ms > 0 ? o->idle_ms : 0;
+	cfg.send_timeout_ms = o->send_ms;
 	cfg.on_close = on_close;
 	cfg.on_data = o->hex ? on_data : NULL;
 	cfg.data = &s;

@@ -373,12 +373,53 @@ wait_for() {
 	kill -0 "$BG_PID"
 }
 
-@test "-w SECS: an idle session ends" {
+@test "-w SECS: an idle session ends; without -k that is a time-out (exit 5)" {
 	skit_bg listen -v -w 0.3 tcp4:127.0.0.1:0 --sh-exec 'sleep 30'
 	run timeout 10 "$SKIT" connect "$BG_ADDR" </dev/null
 	[ "$status" -eq 0 ]
 	wexit "$BG_PID" 10
-	[ "$WAIT_RC" -eq 0 ]
+	[ "$WAIT_RC" -eq 5 ]
+	grep -q "idle for 0.3 s, closing" "$BG_ERR"
+	# The stdio session: the same.
+	skit_bg listen -v -w 0.3 tcp4:127.0.0.1:0
+	run timeout 10 "$SKIT" connect "$BG_ADDR" < <(sleep 20)
+	wexit "$BG_PID" 10
+	[ "$WAIT_RC" -eq 5 ]
+	grep -q "^skit: client tcp:127.0.0.1:[0-9]*: idle for 0.3 s, closing$" "$BG_ERR"
+}
+
+@test "unix-dgram --exec: a peer that stops reading the answers: exit 5 after -w" {
+	skit_bg listen -v -w 0.5 "unix-dgram:@skit-listen-$$-$BATS_TEST_NUMBER" --exec cat
+	dgram_sink "$BG_ADDR" 40
+	wexit "$BG_PID" 20
+	[ "$WAIT_RC" -eq 5 ]
+	grep -q "^skit: client $SINK: the receiver's queue is full (EAGAIN) after 0.5 s$" "$BG_ERR"
+}
+
+@test "unix-dgram stdio: lines for a peer that stopped reading are dropped, with a message" {
+	name=unix-dgram:@skit-listen-$$-$BATS_TEST_NUMBER
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	"$SKIT" listen -v "$name" <"$BATS_TEST_TMPDIR/in" >/dev/null 2>"$BATS_TEST_TMPDIR/err" &
+	BG_PIDS="${BG_PIDS:-} $!"
+	exec 5>"$BATS_TEST_TMPDIR/in"
+	for i in $(seq 100); do grep -q "listening on" "$BATS_TEST_TMPDIR/err" && break; sleep 0.05; done
+	dgram_sink "$name" 1 # the latest sender, which never reads
+	# (the first lines may come before its datagram is read: again)
+	seq 1000 >&5
+	sleep 0.3
+	seq 1000 >&5
+	exec 5>&-
+	for i in $(seq 100); do grep -q "dropped a message from stdin" "$BATS_TEST_TMPDIR/err" && break; sleep 0.05; done
+	grep -q "^skit: listen: the receiver's queue is full (EAGAIN): dropped a message from stdin$" "$BATS_TEST_TMPDIR/err"
+}
+
+@test "-w SECS with -k: an idle client is closed, the server goes on" {
+	skit_bg listen -v -k -w 0.3 tcp4:127.0.0.1:0 --sh-exec 'sleep 30'
+	run timeout 10 "$SKIT" connect "$BG_ADDR" </dev/null
+	[ "$status" -eq 0 ]
+	kill -0 "$BG_PID"
+	grep -q "done (idle" "$BG_ERR"
+	! grep -q "closing" "$BG_ERR"
 }
 
 @test "--hex, -C, -q, --exit-on-eof on the server's stdio" {
