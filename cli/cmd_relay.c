@@ -53,7 +53,8 @@ static const struct cli_opt relay_opts[] = {
 	  "serve many connections, at most N at once (implies fork)" },
 	{ "idle-timeout", 'T', "SECS", 'T',
 	  "end a pair after SECS without traffic (UDP sessions: default "
-	  "60)" },
+	  "60; exit 5 without fork); a full datagram receiver is waited "
+	  "for SECS (default 5)" },
 	{ "linger", 't', "SECS", 't',
 	  "wait this long for datagram replies once the other direction "
 	  "is done (default 0.5)" },
@@ -420,13 +421,39 @@ exit_for_stats(const struct skit_relay_stats *st)
 {
 	switch (st->reason) {
 	case SKIT_RELAY_EOF:
-	case SKIT_RELAY_IDLE:
 	case SKIT_RELAY_CLOSED:
 		return CLI_EXIT_OK;
+	case SKIT_RELAY_IDLE:
+		return CLI_EXIT_TIMEOUT; /* docs/exit-codes.md, "Time limits" */
 	case SKIT_RELAY_RESET:
 		return CLI_EXIT_RESET;
 	default:
 		return cli_exit_for(st->error);
+	}
+}
+
+/*
+ * Single mode: say why the one pair ended when that is the exit code's
+ * reason. A time limit always (the -v close line does not give it);
+ * other errors when -v has not logged them already.
+ */
+static void
+single_closed(const struct app *app, const struct skit_relay_stats *st)
+{
+	char both[2 * SKIT_ADDR_TEXT_MAX + 2];
+
+	if (st->reason == SKIT_RELAY_IDLE) {
+		snprintf(both, sizeof(both), "%s %s", app->text[0],
+			 app->text[1]);
+		(void)cli_report_idle("relay", both, st->limit_ms);
+	} else if (st->error == SKIT_EFULL) {
+		(void)cli_report_full("relay",
+				      app->text[st->error_side == 1 ? 1 : 0],
+				      st->limit_ms, "-T");
+	} else if (st->error && !cli_g.verbose) {
+		cli_errorf("relay: %s %s: %s", st->error_op ? st->error_op : "",
+			   st->error_side ? "B" : "A",
+			   skit_strerror(st->error));
 	}
 }
 
@@ -437,10 +464,8 @@ pair_closed(struct skit_relay *r, void *data)
 	const struct skit_relay_stats *st = skit_relay_stats(r);
 
 	log_close(c, st);
-	if (!c->app->fork && st->error && !cli_g.verbose)
-		cli_errorf("relay: %s %s: %s", st->error_op ? st->error_op : "",
-			   st->error_side ? "B" : "A",
-			   skit_strerror(st->error));
+	if (!c->app->fork)
+		single_closed(c->app, st);
 	conn_done(c, exit_for_stats(st));
 }
 
@@ -475,6 +500,10 @@ fill_cfg(struct app *app, struct conn *c, struct skit_relay_cfg *cfg)
 	cfg->framing = app->framing;
 	cfg->no_splice = app->no_splice;
 	cfg->idle_ms = app->idle_ms;
+	/* A full message receiver: waited for -T, else the default. */
+	cfg->send_timeout_ms = app->idle_set && app->idle_ms > 0
+				       ? app->idle_ms
+				       : CLI_SEND_WAIT_MS;
 	cfg->linger_ms = app->linger_ms;
 	cfg->buf_size = app->bufsize;
 	cfg->pipe_size = app->bufsize;
