@@ -41,8 +41,10 @@ static const struct cli_opt opts[] = {
 	{ "interval", 'i', "SECS", 'i',
 	  "time between requests (default 1; ms suffix allowed)" },
 	{ "timeout", 'W', "SECS", 'W',
-	  "how long to wait for each reply (default 10)" },
-	{ "deadline", 'w', "SECS", 'w', "stop after SECS, whatever happened" },
+	  "how long to wait for each reply, and for a full receiver "
+	  "(default 10)" },
+	{ "deadline", 'w', "SECS", 'w',
+	  "deadline: stop after SECS, whatever happened" },
 	{ "size", 's', "BYTES", 's', "payload bytes per request (default 56)" },
 	{ "ttl", 't', "N", 't', "IPv4 TTL / IPv6 hop limit of requests" },
 	{ "pattern", 'p', "HEX", 'p',

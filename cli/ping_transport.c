@@ -47,6 +47,7 @@ struct tp {
 	uint8_t *state;
 	int last_err;
 	bool fatal;
+	bool full; /* the receiver stayed full for -W: exit 5 */
 };
 
 bool
@@ -141,6 +142,18 @@ report_error(struct tp *t, uint64_t seq, int code)
 	fflush(stdout);
 }
 
+/*
+ * The echo server took no request for -W (its queue stayed full): the
+ * run stops, with the message, and exits 5.
+ */
+static void
+receiver_full(struct tp *t)
+{
+	(void)cli_report_full("ping", t->addr_text, t->o->timeout_ms, "-W");
+	t->full = true;
+	t->fatal = true;
+}
+
 /* One TCP handshake: connect, note the time, close. */
 static void
 probe_connect(struct tp *t, uint64_t seq)
@@ -187,6 +200,11 @@ probe_stream(struct tp *t, uint64_t seq)
 	t->st.sent++;
 	t0 = ping_mono_ns();
 	n = skit_write_all(t->fd, t->out, t->len, (int)t->o->timeout_ms);
+	if (n == -ETIMEDOUT) {
+		/* No room for -W: the server stopped reading. */
+		receiver_full(t);
+		return;
+	}
 	if (n < 0) {
 		report_error(t, seq, (int)n);
 		t->fatal = true;
@@ -213,20 +231,48 @@ probe_stream(struct tp *t, uint64_t seq)
 	report_reply(t, seq, t->len, rtt, false, false, t->addr_text);
 }
 
-static void
-dgram_send(struct tp *t, uint64_t seq)
+/*
+ * Send one datagram request on the nonblocking socket. A receiver whose
+ * queue is full (EAGAIN) is waited for, never past `until` (ns), in
+ * short polls so that SIGINT is seen. Returns the send's result
+ * (-EAGAIN when the wait ran out).
+ */
+static ssize_t
+dgram_put(struct tp *t, int64_t until)
 {
+	for (;;) {
+		ssize_t n = skit_write_some(t->fd, t->out, t->len);
+		int64_t left = (until - ping_mono_ns() + 999999) / 1000000;
+
+		if (n != -EAGAIN || ping_interrupted || left <= 0)
+			return n;
+		(void)skit_wait_fd(t->fd, POLLOUT,
+				   (int)(left < 100 ? left : 100));
+	}
+}
+
+static void
+dgram_send(struct tp *t, uint64_t seq, int64_t deadline)
+{
+	int64_t until = ping_mono_ns() + t->o->timeout_ms * 1000000;
 	ssize_t n;
 
 	fill_request(t, seq);
 	t->st.sent++;
 	t->sent_at[seq % SLOTS] = ping_mono_ns();
 	t->state[seq % SLOTS] = ST_WAITING;
-	n = skit_write_some(t->fd, t->out, t->len);
-	if (n < 0) {
-		t->state[seq % SLOTS] = ST_NONE;
+	n = dgram_put(t, until < deadline ? until : deadline);
+	if (n >= 0)
+		return;
+	t->state[seq % SLOTS] = ST_NONE;
+	if (n != -EAGAIN) {
 		report_error(t, seq, (int)n);
+		return;
 	}
+	/* Not sent: -w or a signal ended the wait, or -W ran out. */
+	t->st.sent--;
+	if (!ping_interrupted && ping_mono_ns() < deadline)
+		receiver_full(t);
 }
 
 /*
@@ -381,9 +427,16 @@ prepare(struct tp *t)
 	{
 		struct skit_sockaddr peer;
 
-		t->fd = skit_open(&t->a, SKIT_ROLE_CONNECT,
-				  t->o->numeric ? SKIT_OPEN_NUMERIC : 0, NULL,
-				  NULL, &peer, &err);
+		/*
+		 * Nonblocking: no send or read may sleep in the kernel past
+		 * -W (a receiver that stopped reading, an echo that never
+		 * comes).
+		 */
+		t->fd = skit_open(
+			&t->a, SKIT_ROLE_CONNECT,
+			SKIT_OPEN_NONBLOCK |
+				(t->o->numeric ? SKIT_OPEN_NUMERIC : 0),
+			NULL, NULL, &peer, &err);
 		if (t->fd < 0)
 			return cli_report(&err);
 		if (skit_sockaddr_str(&peer, t->addr_text,
@@ -452,14 +505,16 @@ ping_transport(const struct ping_opts *o)
 		else if (t.mode == MODE_STREAM)
 			probe_stream(&t, n + 1);
 		else
-			dgram_send(&t, n + 1);
+			dgram_send(&t, n + 1, deadline);
 	}
-	if (t.mode == MODE_DGRAM)
+	if (t.mode == MODE_DGRAM && !t.full)
 		dgram_wait(&t, deadline, true);
 	t.st.end_mono = ping_mono_ns();
 	ping_summary(o, &t.st, t.addr_text,
 		     t.mode == MODE_CONNECT ? "tcp" : kind);
-	if (t.st.received)
+	if (t.full)
+		rc = CLI_EXIT_TIMEOUT;
+	else if (t.st.received)
 		rc = CLI_EXIT_OK;
 	else if (t.last_err && t.st.errors == t.st.sent)
 		rc = cli_exit_for(t.last_err);
