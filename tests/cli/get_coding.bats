@@ -26,11 +26,7 @@ EOF
 }
 
 teardown_file() {
-	local p
-	[ -f "$BATS_FILE_TMPDIR/pids" ] || return 0
-	for p in $(cat "$BATS_FILE_TMPDIR/pids"); do
-		stop_pid "$p"
-	done
+	stop_file_pids
 }
 
 setup() {
@@ -45,6 +41,14 @@ need_nginx_up() {
 }
 
 sha() { sha256sum <"$1" | cut -d' ' -f1; }
+
+# fails CODE ROUTE TEXT: `skit get -O c.out $TS_URL/ROUTE` exits CODE
+# with TEXT on stderr (and $output, $stderr set for more checks).
+fails() {
+	run --separate-stderr "$SKIT" get -O c.out "$TS_URL/$2"
+	[ "$status" -eq "$1" ] || { echo "$2: exit $status: $stderr"; return 1; }
+	[[ "$stderr" == *"$3"* ]] || { echo "$2: $stderr"; return 1; }
+}
 
 @test "get: gzip, x-gzip, deflate, bare deflate, stacked and multi-member bodies decode" {
 	for r in gzip x-gzip deflate deflate-raw gzip-deflate gzip-gzip gzip-multi; do
@@ -108,8 +112,7 @@ sha() { sha256sum <"$1" | cut -d' ' -f1; }
 	[ -z "$output" ]
 	[[ "$stderr" == *"skit: get $TS_URL/br: unsupported Content-Encoding 'br'"* ]]
 	[[ "$stderr" == *"hint: skit decodes gzip and deflate: --compressed"* ]]
-	run --separate-stderr "$SKIT" get -O br.out "$TS_URL/br"
-	[ "$status" -eq 1 ]
+	fails 1 br "unsupported Content-Encoding 'br'"
 	[ -z "$(ls -A)" ]
 	# With --compressed the hint would not help: none.
 	run --separate-stderr "$SKIT" get --compressed "$TS_URL/br"
@@ -118,9 +121,7 @@ sha() { sha256sum <"$1" | cut -d' ' -f1; }
 }
 
 @test "get: a Transfer-Encoding other than chunked exits 1 and names it" {
-	run --separate-stderr "$SKIT" get -O te.out "$TS_URL/te-gzip"
-	[ "$status" -eq 1 ]
-	[[ "$stderr" == *"get $TS_URL/te-gzip: unsupported Transfer-Encoding 'gzip'"* ]]
+	fails 1 te-gzip "get $TS_URL/te-gzip: unsupported Transfer-Encoding 'gzip'"
 	[ -z "$(ls -A)" ]
 	run --separate-stderr "$SKIT" get --compressed "$TS_URL/te-gzip"
 	[ "$status" -eq 1 ]
@@ -128,23 +129,13 @@ sha() { sha256sum <"$1" | cut -d' ' -f1; }
 }
 
 @test "get: corrupt gzip or junk after it exits 1; cut short exits 7; no file left" {
-	run --separate-stderr "$SKIT" get -O c.out "$TS_URL/gzip-corrupt"
-	[ "$status" -eq 1 ]
-	[[ "$stderr" == *"get $TS_URL/gzip-corrupt: corrupt gzip data (incorrect data check)"* ]]
-	run --separate-stderr "$SKIT" get -O c.out "$TS_URL/gzip-badblock"
-	[ "$status" -eq 1 ]
-	[[ "$stderr" == *"corrupt gzip data (invalid block type)"* ]]
-	run --separate-stderr "$SKIT" get -O c.out "$TS_URL/gzip-trailing"
-	[ "$status" -eq 1 ]
-	[[ "$stderr" == *"bytes after the end of the gzip data"* ]]
+	fails 1 gzip-corrupt "get $TS_URL/gzip-corrupt: corrupt gzip data (incorrect data check)"
+	fails 1 gzip-badblock "corrupt gzip data (invalid block type)"
+	fails 1 gzip-trailing "bytes after the end of the gzip data"
 	# Complete framing (Content-Length), incomplete gzip data.
-	run --separate-stderr "$SKIT" get -O c.out "$TS_URL/gzip-truncated"
-	[ "$status" -eq 7 ]
-	[[ "$stderr" == *"get $TS_URL/gzip-truncated: the body ended inside the gzip data"* ]]
+	fails 7 gzip-truncated "get $TS_URL/gzip-truncated: the body ended inside the gzip data"
 	# Read until close: gzip notices what the framing cannot.
-	run --separate-stderr "$SKIT" get -O c.out "$TS_URL/gzip-close-short"
-	[ "$status" -eq 7 ]
-	[[ "$stderr" == *"the body ended inside the gzip data"* ]]
+	fails 7 gzip-close-short "the body ended inside the gzip data"
 	[ -z "$(ls -A)" ]
 	# On stdout too the exit status says so.
 	run "$SKIT" get -q "$TS_URL/gzip-truncated"

@@ -764,12 +764,31 @@ test_decode_members(void **state)
 		expect_content(&gz, coded[0], n, steps[i][0], steps[i][1]);
 }
 
+/*
+ * Decoding in[0..n) with c, in pieces of step bytes into cap, fails with
+ * code; err.detail contains detail (when not NULL).
+ */
+static void
+expect_bad(const struct skit_http_codings *c, const unsigned char *in, size_t n,
+	   size_t step, size_t cap, int code, const char *detail)
+{
+	struct skit_err err;
+	size_t glen;
+	int rc = decode_all(c, in, n, step, cap, &glen, &err);
+
+	if (rc != code || (detail && !strstr(err.detail, detail)))
+		fail_msg("%zu bytes, step %zu cap %zu: %d '%s', wanted %d '%s'",
+			 n, step, cap, rc, err.detail, code,
+			 detail ? detail : "");
+}
+
 static void
 test_decode_bad(void **state)
 {
 	struct skit_http_codings gz = { 1, { SKIT_CODING_GZIP } };
 	struct skit_http_codings df = { 1, { SKIT_CODING_DEFLATE } };
 	struct skit_http_codings none = { 0, { 0 } };
+	const char *junk = "bytes after the end of the gzip data";
 	struct skit_http_decoder *d;
 	struct skit_err err;
 	size_t n, glen;
@@ -779,69 +798,42 @@ test_decode_bad(void **state)
 	n = zcode(31, content, CONTENT_LEN, coded[0], sizeof(coded[0]));
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
 		size_t step = steps[i][0], cap = steps[i][1];
+		unsigned char *b = coded[0];
 
 		/* Cut short: finish says so. */
-		assert_int_equal(decode_all(&gz, coded[0], n / 2, step, cap,
-					    &glen, &err),
-				 SKIT_ETRUNC);
-		assert_string_equal(err.detail,
-				    "the body ended inside the gzip data");
-		assert_int_equal(decode_all(&gz, coded[0], n - 1, step, cap,
-					    &glen, &err),
-				 SKIT_ETRUNC);
-		assert_int_equal(
-			decode_all(&gz, coded[0], 1, step, cap, &glen, &err),
-			SKIT_ETRUNC);
+		expect_bad(&gz, b, n / 2, step, cap, SKIT_ETRUNC,
+			   "the body ended inside the gzip data");
+		expect_bad(&gz, b, n - 1, step, cap, SKIT_ETRUNC, NULL);
+		expect_bad(&gz, b, 1, step, cap, SKIT_ETRUNC, NULL);
 		/* Junk after the end (not another gzip member). */
-		memcpy(coded[0] + n, "junk", 4);
-		assert_int_equal(decode_all(&gz, coded[0], n + 4, step, cap,
-					    &glen, &err),
-				 SKIT_ECODING);
-		assert_string_equal(err.detail,
-				    "bytes after the end of the gzip data");
-		coded[0][n] = 0;
-		assert_int_equal(decode_all(&gz, coded[0], n + 1, step, cap,
-					    &glen, &err),
-				 SKIT_ECODING);
+		memcpy(b + n, "junk", 4);
+		expect_bad(&gz, b, n + 4, step, cap, SKIT_ECODING, junk);
+		b[n] = 0;
+		expect_bad(&gz, b, n + 1, step, cap, SKIT_ECODING, junk);
 		/* The first byte of a member, and no more: cut short. */
-		coded[0][n] = 0x1f;
-		assert_int_equal(decode_all(&gz, coded[0], n + 1, step, cap,
-					    &glen, &err),
-				 SKIT_ETRUNC);
+		b[n] = 0x1f;
+		expect_bad(&gz, b, n + 1, step, cap, SKIT_ETRUNC, NULL);
 		/* A member's magic, then junk. */
-		memcpy(coded[0] + n, "\x1f\x8b\x09junk_junk_junk", 17);
-		assert_int_equal(decode_all(&gz, coded[0], n + 17, step, cap,
-					    &glen, &err),
-				 SKIT_ECODING);
-		assert_string_equal(err.detail,
-				    "bytes after the end of the gzip data");
+		memcpy(b + n, "\x1f\x8b\x09junk_junk_junk", 17);
+		expect_bad(&gz, b, n + 17, step, cap, SKIT_ECODING, junk);
 		/* A wrong CRC-32: every byte decodes, then the check fails. */
-		coded[0][n - 8] ^= 1;
-		assert_int_equal(
-			decode_all(&gz, coded[0], n, step, cap, &glen, &err),
-			SKIT_ECODING);
-		assert_string_equal(err.detail,
-				    "corrupt gzip data (incorrect data check)");
-		coded[0][n - 8] ^= 1;
+		b[n - 8] ^= 1;
+		expect_bad(&gz, b, n, step, cap, SKIT_ECODING,
+			   "corrupt gzip data (incorrect data check)");
+		b[n - 8] ^= 1;
 	}
 	/* Not gzip at all. */
-	assert_int_equal(decode_all(&gz, content, 100, 7, 100, &glen, &err),
-			 SKIT_ECODING);
-	assert_non_null(strstr(err.detail, "corrupt gzip data"));
+	expect_bad(&gz, content, 100, 7, 100, SKIT_ECODING,
+		   "corrupt gzip data");
 	/* A zlib stream with junk after it; a reserved block type. */
 	n = zcode(15, content, 5000, coded[0], sizeof(coded[0]));
-	memcpy(coded[0] + n, "x", 1);
-	assert_int_equal(decode_all(&df, coded[0], n + 1, 1, 10, &glen, &err),
-			 SKIT_ECODING);
-	assert_string_equal(err.detail,
-			    "bytes after the end of the deflate data");
-	assert_int_equal(decode_all(&df, (const unsigned char *)"\x07\0\0", 3,
-				    1, 10, &glen, &err),
-			 SKIT_ECODING);
-	assert_non_null(strstr(err.detail, "invalid block type"));
+	coded[0][n] = 'x';
+	expect_bad(&df, coded[0], n + 1, 1, 10, SKIT_ECODING,
+		   "bytes after the end of the deflate data");
+	expect_bad(&df, (const unsigned char *)"\x07\0\0", 3, 1, 10,
+		   SKIT_ECODING, "invalid block type");
 	/* One byte of deflate: too little to choose a format, cut short. */
-	assert_int_equal(decode_all(&df, coded[0], 1, 1, 10, &glen, &err),
-			 SKIT_ETRUNC);
+	expect_bad(&df, coded[0], 1, 1, 10, SKIT_ETRUNC, NULL);
 	/* The smallest bare deflate stream (an empty final block). */
 	assert_int_equal(decode_all(&df, (const unsigned char *)"\x03\x00", 2,
 				    1, 10, &glen, &err),
