@@ -158,11 +158,11 @@ human(char *buf, size_t len, double v)
 void
 get_progress(struct get_out *out, bool final)
 {
-	long long done = out->existing + out->written;
+	long long done = out->existing + out->received;
 	long long total =
 		out->expected >= 0 ? out->existing + out->expected : -1;
 	double secs = (double)(now_ms() - out->start_ms) / 1000.0;
-	double rate = secs > 0 ? (double)out->written / secs : 0;
+	double rate = secs > 0 ? (double)out->received / secs : 0;
 	char dbuf[32], rbuf[32], eta[32] = "";
 	char bar[32];
 	int pct = -1, w = 20;
