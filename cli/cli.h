@@ -44,8 +44,9 @@ int cli_exit_for(int code);
 /*
  * An option row. name is the long name ("timeout"); shortopt its short
  * letter or 0; arg the value's placeholder ("SECS") or NULL for a flag;
- * help one line. id is what cli_getopt returns for it (use the short
- * letter when there is one, else a value >= 256).
+ * help one line. id is what cli_getopt returns for it, whichever form
+ * was given (the short letter when there is one, else a value >= 256;
+ * a row with a short letter may still use an id >= 256).
  */
 struct cli_opt {
 	const char *name;

@@ -58,6 +58,8 @@ static const struct cli_opt listen_opts[] = {
 	  "(default 60)" },
 	{ "keep-open", 'k', NULL, 'k',
 	  "keep listening after the first client, serve clients at once" },
+	{ "listen", 'l', NULL, 'l',
+	  "nc's listen flag, accepted: skit listen always listens" },
 	{ "max-conns", 'm', "N", OPT_MAX_CONNS,
 	  "with -k: at most N clients at once (default 100)" },
 	{ "numeric", 'n', NULL, 'n', "numeric addresses only, no DNS" },
@@ -801,6 +803,9 @@ cmd_listen(int argc, char **argv)
 			break;
 		case 'k':
 			o.keep = true;
+			break;
+		case 'l':
+			/* nc's "listen mode": skit listen always is. */
 			break;
 		case OPT_MAX_CONNS:
 			rc = cli_parse_int("--max-conns", arg, 1, 1000000,

@@ -34,6 +34,8 @@ struct nc_addr_opts {
  *   ADDRESS                 skit's grammar (tcp:host:80, unix:@x, ...)
  *   HOST PORT               tcp (udp with -u) to HOST:PORT
  *   PORT                    (listen) every address on PORT
+ *   -p PORT [HOST]          (listen) nc -l -p: PORT on every address,
+ *                           or on HOST
  *   PATH                    with -U: a unix socket path (or @name)
  * text receives the address text that was parsed (for messages).
  * Returns 0, or prints a message and returns an exit code (2).

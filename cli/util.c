@@ -197,7 +197,7 @@ cli_getopt(int argc, char **argv, const struct cli_help *h,
 {
 	const struct cli_opt *o;
 	size_t n = 0, k = 0, si = 0;
-	int c;
+	int c, longindex = -1;
 
 	if (!st->started) {
 		for (o = h->opts; o && o->name; o++)
@@ -239,8 +239,17 @@ cli_getopt(int argc, char **argv, const struct cli_help *h,
 		optind = 0;
 		opterr = 0;
 	}
-	c = getopt_long(argc, argv, st->shortopts, st->longopts, NULL);
+	c = getopt_long(argc, argv, st->shortopts, st->longopts, &longindex);
 	*optarg_out = optarg;
+	/*
+	 * A short letter names the row whose shortopt it is; return that
+	 * row's id, which need not be the letter (-e for OPT_EXEC). A long
+	 * option already came back as its id (longindex says which).
+	 */
+	if (longindex < 0 && c > 0 && c < 256 && c != ':' && c != '?')
+		for (o = h->opts; o && o->name; o++)
+			if (o->shortopt == c)
+				return o->id;
 	if (c == 'h') {
 		cli_usage(stdout, h);
 		return -2;
