@@ -236,7 +236,12 @@ conn_closed(struct skit_relay *r, void *data)
 	s->nconns--;
 	if (st->reason == SKIT_RELAY_RESET || st->reason == SKIT_RELAY_ERROR) {
 		/* One client's trouble is not the server's: say it. */
-		rc = nc_relay_exit(st, "client", c->name);
+		char cl[340], child[360];
+
+		snprintf(cl, sizeof(cl), "client %s", c->name);
+		snprintf(child, sizeof(child), "the %s child of client %s",
+			 s->o->sh ? "--sh-exec" : "--exec", c->name);
+		rc = nc_relay_exit(st, (const char *const[2]){ cl, child });
 		if (!s->o->keep)
 			s->exit_code = rc;
 	} else if (cli_g.verbose) {
@@ -410,7 +415,8 @@ on_emfile(struct server *s, int code)
 		s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	}
 	if (now - s->last_emfile_ns > 1000000000LL) {
-		cli_errorf("listen: accept: %s; %s", skit_strerror(code),
+		cli_errorf("listen: accept on %s: %s; %s", s->local_text,
+			   skit_strerror(code),
 			   fd >= 0 ? "closed the new client"
 				   : "pausing accept for 100 ms");
 		s->last_emfile_ns = now;
@@ -497,8 +503,16 @@ find_peer(struct server *s, const struct sockaddr_storage *ss, socklen_t len)
 static void
 dgram_stdout(struct server *s, const char *p, size_t n)
 {
-	if (nc_write_msg(STDOUT_FILENO, s->o->so.framing, false, p, n) < 0)
+	int rc = nc_write_msg(STDOUT_FILENO, s->o->so.framing, false, p, n);
+
+	if (rc == SKIT_ELIMIT) {
+		cli_errorf("listen: dropped a %zu-byte datagram: too long for "
+			   "--framing len16",
+			   n);
+	} else if (rc < 0) {
+		s->exit_code = cli_stdout_failed(rc);
 		skit_loop_stop(s->loop);
+	}
 }
 
 static void
