@@ -115,58 +115,68 @@ report() {
 	[[ "$output" == *$'H\theader\t'"'NAME: VALUE'"* ]]
 }
 
-@test "usage walk: every short and long option is accepted with a value" {
-	# The option comes first, an unknown one after it: a command that
-	# took the first goes on to complain about the second.
-	local c s l a v
+# each_option FN: call FN CMD SHORT LONG ARG for every option of every
+# command (SHORT and ARG "-" when there is none).
+each_option() {
+	local c s l a
 	for c in $(commands); do
 		while IFS=$'\t' read -r s l a; do
-			v=()
-			[ "$a" = - ] || v=("$(good_value "$c" "$l" "$a")")
-			check "$c --$l" "'--zz-sentinel'" "$c" "--$l" "${v[@]}" --zz-sentinel
-			[ "$a" = - ] ||
-				check "$c --$l=" "'--zz-sentinel'" "$c" "--$l=${v[0]}" --zz-sentinel
-			[ "$s" = - ] && continue
-			check "$c -$s" "'--zz-sentinel'" "$c" "-$s" "${v[@]}" --zz-sentinel
-			[ "$a" = - ] ||
-				check "$c -$s<v>" "'--zz-sentinel'" "$c" "-$s${v[0]}" --zz-sentinel
+			"$1" "$c" "$s" "$l" "$a"
 		done < <(options "$c")
 	done
+}
+
+# The option comes first, an unknown one after it: a command that took
+# the first goes on to complain about the second.
+accepted() {
+	local c=$1 s=$2 l=$3 a=$4 v=()
+	[ "$a" = - ] || v=("$(good_value "$c" "$l" "$a")")
+	check "$c --$l" "'--zz-sentinel'" "$c" "--$l" "${v[@]}" --zz-sentinel
+	[ "$a" = - ] ||
+		check "$c --$l=" "'--zz-sentinel'" "$c" "--$l=${v[0]}" --zz-sentinel
+	[ "$s" = - ] && return
+	check "$c -$s" "'--zz-sentinel'" "$c" "-$s" "${v[@]}" --zz-sentinel
+	[ "$a" = - ] ||
+		check "$c -$s<v>" "'--zz-sentinel'" "$c" "-$s${v[0]}" --zz-sentinel
+}
+
+missing_value() {
+	local c=$1 s=$2 l=$3 a=$4
+	[ "$a" = - ] && return
+	check "$c --$l" "'--$l'" "$c" "--$l"
+	[ "$s" = - ] || check "$c -$s" "'-$s'" "$c" "-$s"
+}
+
+bad_value() {
+	local c=$1 s=$2 l=$3 a=$4
+	checked_arg "$a" || return 0
+	check "$c --$l" "'zz-bad'" "$c" "--$l" zz-bad
+	[ "$s" = - ] || check "$c -$s" "'zz-bad'" "$c" "-$s" zz-bad
+}
+
+flag_value() {
+	local c=$1 l=$3 a=$4
+	[ "$a" = - ] || return 0
+	check "$c --$l=" "'--$l'" "$c" "--$l=1"
+}
+
+@test "usage walk: every short and long option is accepted with a value" {
+	each_option accepted
 	report 150
 }
 
 @test "usage walk: a missing value names the option" {
-	local c s l a
-	for c in $(commands); do
-		while IFS=$'\t' read -r s l a; do
-			[ "$a" = - ] && continue
-			check "$c --$l" "'--$l'" "$c" "--$l"
-			[ "$s" = - ] || check "$c -$s" "'-$s'" "$c" "-$s"
-		done < <(options "$c")
-	done
+	each_option missing_value
 	report 50
 }
 
 @test "usage walk: a bad value is quoted in the message" {
-	local c s l a
-	for c in $(commands); do
-		while IFS=$'\t' read -r s l a; do
-			checked_arg "$a" || continue
-			check "$c --$l" "'zz-bad'" "$c" "--$l" zz-bad
-			[ "$s" = - ] || check "$c -$s" "'zz-bad'" "$c" "-$s" zz-bad
-		done < <(options "$c")
-	done
+	each_option bad_value
 	report 40
 }
 
 @test "usage walk: a flag given a value names the flag" {
-	local c s l a
-	for c in $(commands); do
-		while IFS=$'\t' read -r s l a; do
-			[ "$a" = - ] || continue
-			check "$c --$l=" "'--$l'" "$c" "--$l=1"
-		done < <(options "$c")
-	done
+	each_option flag_value
 	report 40
 }
 
