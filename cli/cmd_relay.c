@@ -448,7 +448,6 @@ pair_closed(struct skit_relay *r, void *data)
 {
 	struct conn *c = data;
 	const struct skit_relay_stats *st = skit_relay_stats(r);
-
 	int code = exit_for_stats(st);
 
 	log_close(c, st);
