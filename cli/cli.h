@@ -44,8 +44,9 @@ int cli_exit_for(int code);
 /*
  * An option row. name is the long name ("timeout"); shortopt its short
  * letter or 0; arg the value's placeholder ("SECS") or NULL for a flag;
- * help one line. id is what cli_getopt returns for it (use the short
- * letter when there is one, else a value >= 256).
+ * help one line. id is what cli_getopt returns for it, whichever form
+ * was given (the short letter when there is one, else a value >= 256;
+ * a row with a short letter may still use an id >= 256).
  */
 struct cli_opt {
 	const char *name;
@@ -105,6 +106,40 @@ void cli_verbose(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  */
 int cli_report(const struct skit_err *err);
 
+/*
+ * Failed I/O says operation, object and reason: cli_io_error prints
+ * "skit: <op> <object>: <strerror>" ("write to stdout", "read from
+ * stdin", "write '/tmp/x'") and returns cli_exit_for(code).
+ */
+int cli_io_error(const char *op, const char *object, int code);
+
+/*
+ * A write to stdout failed with code (-errno): say "skit: write to
+ * stdout: <reason>" (once per run) and return 1. A reader that went
+ * away (-EPIPE: `skit ping ... | head`) ends skit quietly, as SIGPIPE
+ * would if skit did not ignore it: no message, and 0.
+ */
+int cli_stdout_failed(int code);
+
+/*
+ * Flush stdout: 0 when everything printed so far has been written, else
+ * the negative code, reported by cli_stdout_failed; what could not be
+ * written is dropped. Commands that print as they go call it after each
+ * record and stop once cli_g.stdout_code is set; main flushes and
+ * closes stdout after every command (a full disk shows only there when
+ * the output fits in stdio's buffer).
+ */
+int cli_stdout_flush(void);
+
+/*
+ * Report the error that ended a relay pair (st->error set): "skit:
+ * write to <name>: <reason>", name[0] and name[1] naming sides A and
+ * B, NULL for our own stdin/stdout (stdout's errors go through
+ * cli_stdout_failed). Returns the exit code the error deserves.
+ */
+int cli_relay_error(const struct skit_relay_stats *st,
+		    const char *const name[2]);
+
 /* Parse helpers: 0 on success, else a message was printed (exit 2). */
 int cli_parse_int(const char *opt, const char *s, long long min, long long max,
 		  long long *out);
@@ -134,11 +169,15 @@ void cli_json_end(struct cli_json *j);
 /* Write s as a JSON string literal (with quotes) to f. */
 void cli_json_quote(FILE *f, const char *s, size_t len);
 
-/* Global flags parsed by main before the command: -v count, etc. */
+/*
+ * Global flags parsed by main before the command: -v count, etc.
+ * stdout_code is the first failed write to stdout (-errno), 0 if none.
+ */
 struct cli_globals {
 	int verbose;
 	bool trace;
 	bool color;
+	int stdout_code;
 };
 extern struct cli_globals cli_g;
 

@@ -278,7 +278,7 @@ cmd_connect(int argc, char **argv)
 
 	o.so.dirs = SKIT_RELAY_BOTH;
 	o.so.quit_ms = -1;
-	o.so.what = "connect";
+	o.so.what = "server";
 	while ((c = cli_getopt(argc, argv, &connect_help, &st, &arg)) != -1) {
 		switch (c) {
 		case -2:

@@ -58,6 +58,8 @@ static const struct cli_opt listen_opts[] = {
 	  "(default 60)" },
 	{ "keep-open", 'k', NULL, 'k',
 	  "keep listening after the first client, serve clients at once" },
+	{ "listen", 'l', NULL, 'l',
+	  "nc's listen flag, accepted: skit listen always listens" },
 	{ "max-conns", 'm', "N", OPT_MAX_CONNS,
 	  "with -k: at most N clients at once (default 100)" },
 	{ "numeric", 'n', NULL, 'n', "numeric addresses only, no DNS" },
@@ -234,7 +236,12 @@ conn_closed(struct skit_relay *r, void *data)
 	s->nconns--;
 	if (st->reason == SKIT_RELAY_RESET || st->reason == SKIT_RELAY_ERROR) {
 		/* One client's trouble is not the server's: say it. */
-		rc = nc_relay_exit(st, "client", c->name);
+		char cl[340], child[360];
+
+		snprintf(cl, sizeof(cl), "client %s", c->name);
+		snprintf(child, sizeof(child), "the %s child of client %s",
+			 s->o->sh ? "--sh-exec" : "--exec", c->name);
+		rc = nc_relay_exit(st, (const char *const[2]){ cl, child });
 		if (!s->o->keep)
 			s->exit_code = rc;
 	} else if (cli_g.verbose) {
@@ -408,7 +415,8 @@ on_emfile(struct server *s, int code)
 		s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	}
 	if (now - s->last_emfile_ns > 1000000000LL) {
-		cli_errorf("listen: accept: %s; %s", skit_strerror(code),
+		cli_errorf("listen: accept on %s: %s; %s", s->local_text,
+			   skit_strerror(code),
 			   fd >= 0 ? "closed the new client"
 				   : "pausing accept for 100 ms");
 		s->last_emfile_ns = now;
@@ -495,8 +503,16 @@ find_peer(struct server *s, const struct sockaddr_storage *ss, socklen_t len)
 static void
 dgram_stdout(struct server *s, const char *p, size_t n)
 {
-	if (nc_write_msg(STDOUT_FILENO, s->o->so.framing, false, p, n) < 0)
+	int rc = nc_write_msg(STDOUT_FILENO, s->o->so.framing, false, p, n);
+
+	if (rc == SKIT_ELIMIT) {
+		cli_errorf("listen: dropped a %zu-byte datagram: too long for "
+			   "--framing len16",
+			   n);
+	} else if (rc < 0) {
+		s->exit_code = cli_stdout_failed(rc);
 		skit_loop_stop(s->loop);
+	}
 }
 
 static void
@@ -801,6 +817,9 @@ cmd_listen(int argc, char **argv)
 			break;
 		case 'k':
 			o.keep = true;
+			break;
+		case 'l':
+			/* nc's "listen mode": skit listen always is. */
 			break;
 		case OPT_MAX_CONNS:
 			rc = cli_parse_int("--max-conns", arg, 1, 1000000,

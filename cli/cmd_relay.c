@@ -158,6 +158,17 @@ secs_since(int64_t t0)
 	return (double)(skit_now_ns() - t0) / 1e9;
 }
 
+/*
+ * The --json events go to stdout: once it fails (reported), a server
+ * stops, as nobody can follow it any more.
+ */
+static void
+stop_if_stdout_failed(struct app *app)
+{
+	if (cli_g.stdout_code)
+		skit_loop_stop(app->loop);
+}
+
 static void
 log_open(struct conn *c)
 {
@@ -173,6 +184,7 @@ log_open(struct conn *c)
 	cli_json_str(&j, "a", c->a_desc);
 	cli_json_str(&j, "b", c->b_desc);
 	cli_json_end(&j);
+	stop_if_stdout_failed(app);
 }
 
 static void
@@ -217,6 +229,7 @@ log_close(struct conn *c, const struct skit_relay_stats *st)
 		cli_json_str(&j, "error_op", st->error_op);
 	}
 	cli_json_end(&j);
+	stop_if_stdout_failed(app);
 }
 
 static void
@@ -435,13 +448,19 @@ pair_closed(struct skit_relay *r, void *data)
 {
 	struct conn *c = data;
 	const struct skit_relay_stats *st = skit_relay_stats(r);
+	int code = exit_for_stats(st);
 
 	log_close(c, st);
-	if (!c->app->fork && st->error && !cli_g.verbose)
-		cli_errorf("relay: %s %s: %s", st->error_op ? st->error_op : "",
-			   st->error_side ? "B" : "A",
-			   skit_strerror(st->error));
-	conn_done(c, exit_for_stats(st));
+	if (!c->app->fork && st->error) {
+		const char *name[2] = { c->a_desc, c->b_desc };
+
+		/* A '-' side is our stdin/stdout: say which of them. */
+		for (int i = 0; i < 2; i++)
+			if (c->app->addr[i].kind == SKIT_KIND_STDIO)
+				name[i] = NULL;
+		code = cli_relay_error(st, name);
+	}
+	conn_done(c, code);
 }
 
 static struct conn *
@@ -1301,6 +1320,7 @@ run_server(struct app *app)
 		cli_json_str(&j, "address", app->ldesc);
 		cli_json_bool(&j, "fork", app->fork);
 		cli_json_end(&j);
+		stop_if_stdout_failed(app);
 	}
 	skit_loop_run(app->loop);
 	return app->exit_code;
@@ -1356,6 +1376,6 @@ cmd_relay(int argc, char **argv)
 	}
 	free(app.dgbuf);
 	skit_loop_free(app.loop);
-	fflush(stdout);
+	cli_stdout_flush();
 	return rc;
 }

@@ -218,7 +218,8 @@ run_send(const struct send_opts *o, int nmsg, char **msgs)
 		       (n = nc_reader_next(&r, o->framing, &m, &len)) > 0)
 			rc = send_one(&s, m, len);
 		if (!rc && n < 0) {
-			cli_errorf("send: reading stdin: %s", skit_strerror(n));
+			cli_errorf("send: read from stdin: %s",
+				   skit_strerror(n));
 			rc = cli_exit_for(n);
 		}
 		nc_reader_free(&r);

@@ -34,6 +34,8 @@ struct nc_addr_opts {
  *   ADDRESS                 skit's grammar (tcp:host:80, unix:@x, ...)
  *   HOST PORT               tcp (udp with -u) to HOST:PORT
  *   PORT                    (listen) every address on PORT
+ *   -p PORT [HOST]          (listen) nc -l -p: PORT on every address,
+ *                           or on HOST
  *   PATH                    with -U: a unix socket path (or @name)
  * text receives the address text that was parsed (for messages).
  * Returns 0, or prints a message and returns an exit code (2).
@@ -178,7 +180,7 @@ struct nc_sess_opts {
 	long long quit_ms; /* -q: end this long after stdin EOF; -1 never */
 	long long
 		idle_ms;  /* -w: end after this long without traffic; 0 never */
-	const char *what; /* "connect" or "listen", for messages */
+	const char *what; /* the peer, for messages: "server" or "client" */
 };
 
 /*
@@ -212,9 +214,14 @@ int nc_common_opt(int c, const char *arg, struct nc_addr_opts *ao,
 int nc_session_stdio(int fd, const char *peer_text,
 		     const struct nc_sess_opts *o);
 
-/* The exit code for a relay that ended with stats st (0 when clean). */
-int nc_relay_exit(const struct skit_relay_stats *st, const char *what,
-		  const char *peer_text);
+/*
+ * The exit code for a relay that ended with stats st: 0 when clean,
+ * else after a message naming the operation, the side and the reason
+ * ("skit: write to client tcp:...: Connection reset by peer"). name[0]
+ * and name[1] name sides A and B; NULL is our stdin/stdout (a reader of
+ * stdout that went away ends quietly, cli_stdout_failed).
+ */
+int nc_relay_exit(const struct skit_relay_stats *st, const char *const name[2]);
 
 /* --- misc ------------------------------------------------------------ */
 

@@ -86,6 +86,15 @@ member_drop(struct member *m, const char *why)
 	member_free(m->h, m);
 }
 
+/* A read or write on m failed with code: say which, drop m. */
+static void
+member_failed(struct member *m, const char *op, int code)
+{
+	cli_errorf("listen: %s client %s: %s; dropped it", op, m->name,
+		   skit_strerror(code));
+	member_free(m->h, m);
+}
+
 /* Queue bytes for m; false when m was dropped for being too slow. */
 static bool
 enqueue(struct member *m, const char *p, size_t n)
@@ -131,8 +140,13 @@ deliver(struct nc_hub *h, struct member *src, const char *p, size_t n)
 	struct member *m, *next;
 
 	if (h->mode == NC_HUB_FAN && src) {
-		if (skit_write_all(STDOUT_FILENO, p, n, -1) < 0)
-			h->stdin_open = false;
+		ssize_t w = skit_write_all(STDOUT_FILENO, p, n, -1);
+
+		/* Nowhere to put the clients' data: the server is done. */
+		if (w < 0) {
+			cli_stdout_failed((int)w);
+			skit_loop_stop(h->loop);
+		}
 		return;
 	}
 	for (m = h->list; m; m = next) {
@@ -188,7 +202,7 @@ member_read(struct nc_hub *h, struct member *m)
 		if (h->mode == NC_HUB_CHAT)
 			deliver_lines(h, m, "", 0, true);
 		if (n < 0 && n != -ECONNRESET) {
-			member_drop(m, skit_strerror((int)n));
+			member_failed(m, "read from", (int)n);
 			return;
 		}
 		/*
@@ -222,10 +236,12 @@ member_write(struct nc_hub *h, struct member *m)
 
 	if (n == -EAGAIN)
 		return;
+	if (n == -EPIPE || n == -ECONNRESET) {
+		member_drop(m, NULL); /* it has gone */
+		return;
+	}
 	if (n < 0) {
-		member_drop(m, n == -EPIPE || n == -ECONNRESET
-				       ? NULL
-				       : skit_strerror((int)n));
+		member_failed(m, "write to", (int)n);
 		return;
 	}
 	m->qoff += (size_t)n;

@@ -202,8 +202,7 @@ filter_start(struct session *s)
 }
 
 int
-nc_relay_exit(const struct skit_relay_stats *st, const char *what,
-	      const char *peer_text)
+nc_relay_exit(const struct skit_relay_stats *st, const char *const name[2])
 {
 	switch (st->reason) {
 	case SKIT_RELAY_EOF:
@@ -216,12 +215,7 @@ nc_relay_exit(const struct skit_relay_stats *st, const char *what,
 	default:
 		break;
 	}
-	/* Our own stdout went away (a closed pipe): not the peer's fault. */
-	cli_errorf("%s %s: %s%s%s", what, peer_text,
-		   st->error_op ? st->error_op : "", st->error_op ? ": " : "",
-		   skit_strerror(st->error));
-	return st->reason == SKIT_RELAY_RESET ? CLI_EXIT_RESET
-					      : cli_exit_for(st->error);
+	return cli_relay_error(st, name);
 }
 
 /*
@@ -250,6 +244,7 @@ nc_session_stdio(int fd, const char *peer_text, const struct nc_sess_opts *o)
 	struct skit_addr stdio_addr;
 	const struct skit_relay_stats *st;
 	struct skit_err err;
+	char peer[400];
 	int rc;
 
 	memset(&stdio_addr, 0, sizeof(stdio_addr));
@@ -298,16 +293,16 @@ nc_session_stdio(int fd, const char *peer_text, const struct nc_sess_opts *o)
 	st = skit_relay_stats(s.relay);
 	/*
 	 * Our stdout went away (`skit connect ... | head`): like a filter
-	 * killed by SIGPIPE, a normal end, not the peer's fault.
+	 * killed by SIGPIPE, a normal end, not the peer's fault (name[0]
+	 * NULL: nc_relay_exit leaves stdio's errors to cli_stdout_failed).
 	 */
-	if (st->error_side == 0 && st->error == -EPIPE)
-		rc = CLI_EXIT_OK;
-	else
-		rc = nc_relay_exit(st, o->what, peer_text);
+	snprintf(peer, sizeof(peer), "%s %s", o->what, peer_text);
+	rc = nc_relay_exit(st, (const char *const[2]){ NULL, peer });
 	skit_relay_free(s.relay);
 	goto out;
 fail:
-	cli_errorf("%s %s: %s", o->what, peer_text, skit_strerror(rc));
+	cli_errorf("relay with %s %s: %s", o->what, peer_text,
+		   skit_strerror(rc));
 	skit_close(fd);
 	rc = CLI_EXIT_FAIL;
 out:
