@@ -50,8 +50,9 @@ static const struct cli_opt listen_opts[] = {
 	{ "exit-on-eof", 0, NULL, NC_OPT_EXIT_ON_EOF,
 	  "end the session as soon as stdin ends (-q 0)" },
 	{ "framing", 0, "MODE", NC_OPT_FRAMING,
-	  "messages <-> bytes on datagram/seqpacket sockets: line (default), "
-	  "len, raw" },
+	  "messages <-> bytes on datagram/seqpacket sockets: line (default: "
+	  "a line with its \\n per message; messages are written as they "
+	  "are), len, len16, raw" },
 	{ "hex", 0, NULL, NC_OPT_HEX, "dump the traffic in hex on stderr" },
 	{ "idle-timeout", 0, "SECS", OPT_IDLE,
 	  "datagram servers: forget a peer after SECS without traffic "
@@ -495,7 +496,7 @@ find_peer(struct server *s, const struct sockaddr_storage *ss, socklen_t len)
 static void
 dgram_stdout(struct server *s, const char *p, size_t n)
 {
-	if (nc_write_msg(STDOUT_FILENO, s->o->so.framing, false, p, n) < 0)
+	if (nc_write_msg(STDOUT_FILENO, s->o->so.framing, NULL, p, n) < 0)
 		skit_loop_stop(s->loop);
 }
 
@@ -511,7 +512,9 @@ dgram_cb(struct skit_loop *loop, int fd, unsigned ev, void *data)
 		char pt[300];
 		ssize_t n;
 
-		n = skit_recvfrom(fd, s->dbuf, NC_MSG_MAX, MSG_DONTWAIT,
+		/* MSG_TRUNC: n is the real length even if it did not fit. */
+		n = skit_recvfrom(fd, s->dbuf, NC_MSG_MAX,
+				  MSG_DONTWAIT | MSG_TRUNC,
 				  (struct sockaddr *)&from.ss, &from.len);
 		if (n == -EAGAIN)
 			return;
@@ -526,6 +529,13 @@ dgram_cb(struct skit_loop *loop, int fd, unsigned ev, void *data)
 			snprintf(pt, sizeof(pt), "(unnamed)");
 		else
 			nc_sa_str(&from, pt, sizeof(pt));
+		if (n > NC_MSG_MAX) {
+			/* Dropped whole: a cut message would pass for one. */
+			cli_errorf("listen: dropped a %zd-byte datagram from "
+				   "%s: larger than %d bytes",
+				   n, pt, NC_MSG_MAX);
+			continue;
+		}
 		if (!s->o->exec) {
 			/* stdio: print it; stdin answers the latest sender. */
 			memcpy(&s->last, &from.ss, from.len);
@@ -571,6 +581,7 @@ dgram_stdin(struct skit_loop *loop, int fd, unsigned ev, void *data)
 	struct server *s = data;
 	const char *m;
 	size_t len;
+	ssize_t n;
 	int rc;
 
 	(void)ev;
@@ -581,9 +592,12 @@ dgram_stdin(struct skit_loop *loop, int fd, unsigned ev, void *data)
 				   "from stdin");
 			continue;
 		}
-		(void)skit_sendto(s->lfd, m, len, 0,
-				  (const struct sockaddr *)&s->last,
-				  s->lastlen);
+		n = skit_sendto(s->lfd, m, len, 0,
+				(const struct sockaddr *)&s->last, s->lastlen);
+		if (n < 0)
+			cli_errorf("listen: dropped a %zu-byte message from "
+				   "stdin: %s",
+				   len, skit_strerror((int)n));
 	}
 	if (s->in.eof || rc < 0) {
 		skit_loop_del(loop, fd);
