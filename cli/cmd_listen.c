@@ -671,7 +671,9 @@ serve_loop(struct server *s)
 					     : s->o->broker ? NC_HUB_BROKER
 							    : NC_HUB_FAN;
 
-			s->hub = nc_hub_new(s->loop, m, s->o->so.hex);
+			s->hub = nc_hub_new(s->loop, m, s->o->so.hex,
+					    s->local.type == SOCK_SEQPACKET,
+					    s->o->so.framing);
 			if (!s->hub)
 				return CLI_EXIT_FAIL;
 			nc_hub_on_leave(s->hub, hub_left, s);

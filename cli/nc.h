@@ -158,9 +158,13 @@ enum nc_hub_mode {
 
 struct nc_hub;
 
-/* A hub on loop; stdin/stdout take part in NC_HUB_FAN only. */
+/*
+ * A hub on loop; stdin/stdout take part in NC_HUB_FAN only. msgs: the
+ * members are seqpacket sockets, whose messages keep their boundaries;
+ * framing then cuts stdin into messages and frames them on stdout.
+ */
 struct nc_hub *nc_hub_new(struct skit_loop *loop, enum nc_hub_mode mode,
-			  bool hex);
+			  bool hex, bool msgs, enum skit_framing framing);
 void nc_hub_free(struct nc_hub *h);
 
 /* Hand a connected, nonblocking socket to the hub (it closes it). */
