@@ -50,8 +50,9 @@ static const struct cli_opt listen_opts[] = {
 	{ "exit-on-eof", 0, NULL, NC_OPT_EXIT_ON_EOF,
 	  "end the session as soon as stdin ends (-q 0)" },
 	{ "framing", 0, "MODE", NC_OPT_FRAMING,
-	  "messages <-> bytes on datagram/seqpacket sockets: line (default), "
-	  "len, raw" },
+	  "messages <-> bytes on datagram/seqpacket sockets: line (default: "
+	  "a line with its \\n per message; messages are written as they "
+	  "are), len, len16, raw" },
 	{ "hex", 0, NULL, NC_OPT_HEX, "dump the traffic in hex on stderr" },
 	{ "idle-timeout", 0, "SECS", OPT_IDLE,
 	  "datagram servers: forget a peer after SECS without traffic "
@@ -503,7 +504,7 @@ find_peer(struct server *s, const struct sockaddr_storage *ss, socklen_t len)
 static void
 dgram_stdout(struct server *s, const char *p, size_t n)
 {
-	int rc = nc_write_msg(STDOUT_FILENO, s->o->so.framing, false, p, n);
+	int rc = nc_write_msg(STDOUT_FILENO, s->o->so.framing, NULL, p, n);
 
 	if (rc == SKIT_ELIMIT) {
 		cli_errorf("listen: dropped a %zu-byte datagram: too long for "
@@ -527,7 +528,9 @@ dgram_cb(struct skit_loop *loop, int fd, unsigned ev, void *data)
 		char pt[300];
 		ssize_t n;
 
-		n = skit_recvfrom(fd, s->dbuf, NC_MSG_MAX, MSG_DONTWAIT,
+		/* MSG_TRUNC: n is the real length even if it did not fit. */
+		n = skit_recvfrom(fd, s->dbuf, NC_MSG_MAX,
+				  MSG_DONTWAIT | MSG_TRUNC,
 				  (struct sockaddr *)&from.ss, &from.len);
 		if (n == -EAGAIN)
 			return;
@@ -542,6 +545,13 @@ dgram_cb(struct skit_loop *loop, int fd, unsigned ev, void *data)
 			snprintf(pt, sizeof(pt), "(unnamed)");
 		else
 			nc_sa_str(&from, pt, sizeof(pt));
+		if (n > NC_MSG_MAX) {
+			/* Dropped whole: a cut message would pass for one. */
+			cli_errorf("listen: dropped a %zd-byte datagram from "
+				   "%s: larger than %d bytes",
+				   n, pt, NC_MSG_MAX);
+			continue;
+		}
 		if (!s->o->exec) {
 			/* stdio: print it; stdin answers the latest sender. */
 			memcpy(&s->last, &from.ss, from.len);
@@ -587,6 +597,7 @@ dgram_stdin(struct skit_loop *loop, int fd, unsigned ev, void *data)
 	struct server *s = data;
 	const char *m;
 	size_t len;
+	ssize_t n;
 	int rc;
 
 	(void)ev;
@@ -597,9 +608,12 @@ dgram_stdin(struct skit_loop *loop, int fd, unsigned ev, void *data)
 				   "from stdin");
 			continue;
 		}
-		(void)skit_sendto(s->lfd, m, len, 0,
-				  (const struct sockaddr *)&s->last,
-				  s->lastlen);
+		n = skit_sendto(s->lfd, m, len, 0,
+				(const struct sockaddr *)&s->last, s->lastlen);
+		if (n < 0)
+			cli_errorf("listen: dropped a %zu-byte message from "
+				   "stdin: %s",
+				   len, skit_strerror((int)n));
 	}
 	if (s->in.eof || rc < 0) {
 		skit_loop_del(loop, fd);
@@ -673,7 +687,9 @@ serve_loop(struct server *s)
 					     : s->o->broker ? NC_HUB_BROKER
 							    : NC_HUB_FAN;
 
-			s->hub = nc_hub_new(s->loop, m, s->o->so.hex);
+			s->hub = nc_hub_new(s->loop, m, s->o->so.hex,
+					    s->local.type == SOCK_SEQPACKET,
+					    s->o->so.framing);
 			if (!s->hub)
 				return CLI_EXIT_FAIL;
 			nc_hub_on_leave(s->hub, hub_left, s);

@@ -24,7 +24,8 @@ enum {
 static const struct cli_opt recv_opts[] = {
 	{ "count", 'c', "N", 'c', "exit after N messages" },
 	{ "framing", 0, "MODE", OPT_FRAMING,
-	  "how messages are written to stdout: line (default), len, raw" },
+	  "how messages are written to stdout: line (default: a \\n after "
+	  "each that has none), len, len16, raw (exactly as they came)" },
 	{ "hex", 0, NULL, OPT_HEX, "also dump each message in hex on stderr" },
 	{ "json", 0, NULL, OPT_JSON,
 	  "one JSON object per message on stdout (from, length, payload or "
@@ -150,7 +151,7 @@ print_msg(struct receiver *r, const struct skit_sockaddr *from, const char *p,
 	}
 	fprintf(stderr, "from %s: %zu bytes%s\n", ft, n,
 		truncated ? " (truncated)" : "");
-	rc = nc_write_msg(STDOUT_FILENO, r->o->framing, false, p, n);
+	rc = nc_write_msg(STDOUT_FILENO, r->o->framing, "\n", p, n);
 	if (rc == SKIT_ELIMIT) {
 		cli_errorf("recv: not printed: %zu bytes are too long for "
 			   "--framing len16",

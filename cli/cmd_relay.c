@@ -45,8 +45,9 @@ static const struct cli_opt relay_opts[] = {
 	{ "unidirectional", 'u', NULL, 'u', "relay A -> B only" },
 	{ "reverse", 'U', NULL, 'U', "relay B -> A only" },
 	{ "framing", 0, "MODE", OPT_FRAMING,
-	  "stream <-> message framing: raw, line, len (len32) or len16 "
-	  "(default raw)" },
+	  "stream <-> message framing: raw (default), line (a line with its "
+	  "\\n per message), len (len32) or len16; messages are written to "
+	  "the stream as they are" },
 	{ "no-splice", 0, NULL, OPT_NO_SPLICE,
 	  "copy through a buffer instead of splice()" },
 	{ "max-conns", 0, "N", OPT_MAX_CONNS,

@@ -65,8 +65,9 @@ const char *nc_sa_str(const struct skit_sockaddr *sa, char *buf, size_t len);
 
 /*
  * Framing (relay.h's enum skit_framing): how messages map to a byte
- * stream on stdio. Parse "line", "len" (len32), "len16" or "raw"; 0, or
- * prints a message and returns 2.
+ * stream on stdio, cut and framed by the library's codec
+ * (skit_frame_next, skit_frame_hdr). Parse "line", "len" (len32),
+ * "len16" or "raw"; 0, or prints a message and returns 2.
  */
 int nc_parse_framing(const char *s, enum skit_framing *out);
 
@@ -78,7 +79,6 @@ struct nc_reader {
 	char *buf;
 	size_t cap, start, end;
 	bool eof;
-	bool crlf; /* line framing: also strip a "\r" before "\n" */
 };
 
 int nc_reader_init(struct nc_reader *r, int fd);
@@ -87,8 +87,10 @@ void nc_reader_free(struct nc_reader *r);
 /*
  * The next message: 1 with *msg and *len pointing into the reader's buffer
  * (valid until the next call), 0 at EOF, or a negative code
- * (SKIT_ETRUNC: EOF inside a len-framed message; SKIT_ELIMIT: a message
- * longer than NC_MSG_MAX). Blocks.
+ * (SKIT_ETRUNC: EOF inside a len-framed message; SKIT_ELIMIT: a
+ * len-framed message longer than NC_MSG_MAX). A line keeps its "\n";
+ * line and raw messages are at most SKIT_FRAME_MSG_MAX bytes (a longer
+ * run is cut into several). Blocks.
  */
 int nc_reader_next(struct nc_reader *r, enum skit_framing f, const char **msg,
 		   size_t *len);
@@ -104,10 +106,14 @@ int nc_reader_take(struct nc_reader *r, enum skit_framing f, const char **msg,
 int nc_reader_fill(struct nc_reader *r);
 
 /*
- * Write one message to fd with framing f (crlf: line framing ends with
- * "\r\n"). Blocks. Returns 0 or a negative code.
+ * Write one message to fd with framing f: a length header for len and
+ * len16, else the bytes as they are. eol NULL: nothing more (a byte
+ * stream: what the sender cut comes back byte for byte). eol "\n" or
+ * "\r\n": line framing for a reader's eyes (recv, send --wait): a message
+ * that does not end in "\n" is followed by eol, one that does is not.
+ * One write. Blocks. Returns 0 or a negative code.
  */
-int nc_write_msg(int fd, enum skit_framing f, bool crlf, const void *msg,
+int nc_write_msg(int fd, enum skit_framing f, const char *eol, const void *msg,
 		 size_t len);
 
 /* --- --allow / --deny (nc_acl.c) ------------------------------------- */
@@ -154,9 +160,13 @@ enum nc_hub_mode {
 
 struct nc_hub;
 
-/* A hub on loop; stdin/stdout take part in NC_HUB_FAN only. */
+/*
+ * A hub on loop; stdin/stdout take part in NC_HUB_FAN only. msgs: the
+ * members are seqpacket sockets, whose messages keep their boundaries;
+ * framing then cuts stdin into messages and frames them on stdout.
+ */
 struct nc_hub *nc_hub_new(struct skit_loop *loop, enum nc_hub_mode mode,
-			  bool hex);
+			  bool hex, bool msgs, enum skit_framing framing);
 void nc_hub_free(struct nc_hub *h);
 
 /* Hand a connected, nonblocking socket to the hub (it closes it). */

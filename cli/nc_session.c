@@ -24,6 +24,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -42,7 +43,6 @@ struct session {
 	char *buf; /* filtered bytes not yet in the pipe */
 	size_t len, off;
 	bool in_eof;
-	uint64_t pushed; /* bytes put into the pipe */
 	int64_t quit_timer;
 };
 
@@ -80,19 +80,23 @@ quit_now(struct skit_loop *loop, void *data)
 
 /*
  * After stdin EOF with -q: wait until the relay has written everything
- * that went into the pipe, then start the -q clock.
+ * that went into the pipe (none left in the pipe, none held by the
+ * relay), then start the -q clock. Counting bytes written would not do:
+ * length headers and dropped messages never reach the socket as
+ * payload.
  */
 static void
 quit_check(struct skit_loop *loop, void *data)
 {
 	struct session *s = data;
-	const struct skit_relay_stats *st;
+	int inpipe = 0;
 
 	s->quit_timer = 0;
 	if (s->ended)
 		return;
-	st = skit_relay_stats(s->relay);
-	if (st->bytes[SKIT_DIR_AB] >= s->pushed)
+	if (ioctl(s->pipe[0], FIONREAD, &inpipe) < 0)
+		inpipe = 0;
+	if (inpipe == 0 && skit_relay_pending(s->relay, SKIT_DIR_AB) == 0)
 		s->quit_timer =
 			skit_loop_timer(loop, s->o->quit_ms, quit_now, s);
 	else
@@ -117,7 +121,6 @@ filter_flush(struct session *s)
 			break;
 		}
 		s->off += (size_t)n;
-		s->pushed += (uint64_t)n;
 	}
 	s->off = s->len = 0;
 	return true;
