@@ -28,8 +28,9 @@ static const struct cli_opt connect_opts[] = {
 	{ "exit-on-eof", 0, NULL, NC_OPT_EXIT_ON_EOF,
 	  "exit as soon as stdin ends and its bytes are sent (-q 0)" },
 	{ "framing", 0, "MODE", NC_OPT_FRAMING,
-	  "messages <-> stdio on datagram/seqpacket sockets: line (default), "
-	  "len, raw" },
+	  "messages <-> stdio on datagram/seqpacket sockets: line (default: "
+	  "a line with its \\n per message; messages are written as they "
+	  "are), len, len16, raw" },
 	{ "hex", 0, NULL, NC_OPT_HEX, "dump the traffic in hex on stderr" },
 	{ "numeric", 'n', NULL, 'n', "numeric addresses only, no DNS" },
 	{ "no-shutdown", 0, NULL, NC_OPT_NO_SHUTDOWN,
@@ -285,7 +286,8 @@ cmd_connect(int argc, char **argv)
 
 	o.so.dirs = SKIT_RELAY_BOTH;
 	o.so.quit_ms = -1;
-	o.so.what = "connect";
+	o.so.what = "server";
+	o.so.op = "connect";
 	while ((c = cli_getopt(argc, argv, &connect_help, &st, &arg)) != -1) {
 		switch (c) {
 		case -2:

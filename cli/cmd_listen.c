@@ -50,14 +50,17 @@ static const struct cli_opt listen_opts[] = {
 	{ "exit-on-eof", 0, NULL, NC_OPT_EXIT_ON_EOF,
 	  "end the session as soon as stdin ends (-q 0)" },
 	{ "framing", 0, "MODE", NC_OPT_FRAMING,
-	  "messages <-> bytes on datagram/seqpacket sockets: line (default), "
-	  "len, raw" },
+	  "messages <-> bytes on datagram/seqpacket sockets: line (default: "
+	  "a line with its \\n per message; messages are written as they "
+	  "are), len, len16, raw" },
 	{ "hex", 0, NULL, NC_OPT_HEX, "dump the traffic in hex on stderr" },
 	{ "idle-timeout", 0, "SECS", OPT_IDLE,
 	  "datagram servers: forget a peer after SECS without traffic "
 	  "(default 60)" },
 	{ "keep-open", 'k', NULL, 'k',
 	  "keep listening after the first client, serve clients at once" },
+	{ "listen", 'l', NULL, 'l',
+	  "nc's listen flag, accepted: skit listen always listens" },
 	{ "max-conns", 'm', "N", OPT_MAX_CONNS,
 	  "with -k: at most N clients at once (default 100)" },
 	{ "numeric", 'n', NULL, 'n', "numeric addresses only, no DNS" },
@@ -241,7 +244,17 @@ conn_closed(struct skit_relay *r, void *data)
 		 * client ends a server without -k (a time-out, exit 5); with
 		 * -k it is just gone.
 		 */
-		rc = nc_relay_exit(st, "client", c->name);
+		char cl[340], child[360];
+
+		snprintf(cl, sizeof(cl), "client %s", c->name);
+		snprintf(child, sizeof(child), "the %s child of client %s",
+			 s->o->sh ? "--sh-exec" : "--exec", c->name);
+		rc = nc_relay_exit(st, &(const struct cli_relay_names){
+					       .side = { cl, child },
+					       .op = "client",
+					       .addr = { c->name, NULL },
+					       .opt = "-w",
+				       });
 		if (!s->o->keep)
 			s->exit_code = rc;
 	} else if (cli_g.verbose) {
@@ -416,7 +429,8 @@ on_emfile(struct server *s, int code)
 		s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	}
 	if (now - s->last_emfile_ns > 1000000000LL) {
-		cli_errorf("listen: accept: %s; %s", skit_strerror(code),
+		cli_errorf("listen: accept on %s: %s; %s", s->local_text,
+			   skit_strerror(code),
 			   fd >= 0 ? "closed the new client"
 				   : "pausing accept for 100 ms");
 		s->last_emfile_ns = now;
@@ -503,8 +517,16 @@ find_peer(struct server *s, const struct sockaddr_storage *ss, socklen_t len)
 static void
 dgram_stdout(struct server *s, const char *p, size_t n)
 {
-	if (nc_write_msg(STDOUT_FILENO, s->o->so.framing, false, p, n) < 0)
+	int rc = nc_write_msg(STDOUT_FILENO, s->o->so.framing, NULL, p, n);
+
+	if (rc == SKIT_ELIMIT) {
+		cli_errorf("listen: dropped a %zu-byte datagram: too long for "
+			   "--framing len16",
+			   n);
+	} else if (rc < 0) {
+		s->exit_code = cli_stdout_failed(rc);
 		skit_loop_stop(s->loop);
+	}
 }
 
 static void
@@ -519,7 +541,9 @@ dgram_cb(struct skit_loop *loop, int fd, unsigned ev, void *data)
 		char pt[300];
 		ssize_t n;
 
-		n = skit_recvfrom(fd, s->dbuf, NC_MSG_MAX, MSG_DONTWAIT,
+		/* MSG_TRUNC: n is the real length even if it did not fit. */
+		n = skit_recvfrom(fd, s->dbuf, NC_MSG_MAX,
+				  MSG_DONTWAIT | MSG_TRUNC,
 				  (struct sockaddr *)&from.ss, &from.len);
 		if (n == -EAGAIN)
 			return;
@@ -534,6 +558,13 @@ dgram_cb(struct skit_loop *loop, int fd, unsigned ev, void *data)
 			snprintf(pt, sizeof(pt), "(unnamed)");
 		else
 			nc_sa_str(&from, pt, sizeof(pt));
+		if (n > NC_MSG_MAX) {
+			/* Dropped whole: a cut message would pass for one. */
+			cli_errorf("listen: dropped a %zd-byte datagram from "
+				   "%s: larger than %d bytes",
+				   n, pt, NC_MSG_MAX);
+			continue;
+		}
 		if (!s->o->exec) {
 			/* stdio: print it; stdin answers the latest sender. */
 			memcpy(&s->last, &from.ss, from.len);
@@ -579,6 +610,7 @@ dgram_stdin(struct skit_loop *loop, int fd, unsigned ev, void *data)
 	struct server *s = data;
 	const char *m;
 	size_t len;
+	ssize_t n;
 	int rc;
 
 	(void)ev;
@@ -590,12 +622,16 @@ dgram_stdin(struct skit_loop *loop, int fd, unsigned ev, void *data)
 			continue;
 		}
 		/* The socket never blocks: a full peer loses the line. */
-		if (skit_sendto(s->lfd, m, len, 0,
-				(const struct sockaddr *)&s->last,
-				s->lastlen) == -EAGAIN)
+		n = skit_sendto(s->lfd, m, len, 0,
+				(const struct sockaddr *)&s->last, s->lastlen);
+		if (n == -EAGAIN)
 			cli_errorf("listen: %s (EAGAIN): dropped a message "
 				   "from stdin",
 				   skit_strerror(SKIT_EFULL));
+		else if (n < 0)
+			cli_errorf("listen: dropped a %zu-byte message from "
+				   "stdin: %s",
+				   len, skit_strerror((int)n));
 	}
 	if (s->in.eof || rc < 0) {
 		skit_loop_del(loop, fd);
@@ -669,7 +705,9 @@ serve_loop(struct server *s)
 					     : s->o->broker ? NC_HUB_BROKER
 							    : NC_HUB_FAN;
 
-			s->hub = nc_hub_new(s->loop, m, s->o->so.hex);
+			s->hub = nc_hub_new(s->loop, m, s->o->so.hex,
+					    s->local.type == SOCK_SEQPACKET,
+					    s->o->so.framing);
 			if (!s->hub)
 				return CLI_EXIT_FAIL;
 			nc_hub_on_leave(s->hub, hub_left, s);
@@ -782,6 +820,7 @@ cmd_listen(int argc, char **argv)
 	o.so.dirs = SKIT_RELAY_BOTH;
 	o.so.quit_ms = -1;
 	o.so.what = "client";
+	o.so.op = "client";
 	o.so.framing = SKIT_FRAMING_LINE;
 	while ((c = cli_getopt(argc, argv, &listen_help, &st, &arg)) != -1) {
 		switch (c) {
@@ -813,6 +852,9 @@ cmd_listen(int argc, char **argv)
 			break;
 		case 'k':
 			o.keep = true;
+			break;
+		case 'l':
+			/* nc's "listen mode": skit listen always is. */
 			break;
 		case OPT_MAX_CONNS:
 			rc = cli_parse_int("--max-conns", arg, 1, 1000000,

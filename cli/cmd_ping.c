@@ -358,7 +358,7 @@ print_reply(struct ping *p, const char *from, size_t bytes, uint16_t seq,
 		printf(" ttl=%d", ttl);
 	printf(" time=%.3f ms%s%s%s\n", rtt, dup ? " (DUP!)" : "",
 	       late ? " (late)" : "", reord ? " (out of order)" : "");
-	fflush(stdout);
+	cli_stdout_flush();
 }
 
 static void
@@ -394,7 +394,7 @@ print_error(struct ping *p, const char *from, uint16_t seq, uint8_t type,
 		     (p->family == AF_INET6 && type == 2)))
 		printf(" (mtu = %u)", info);
 	printf("\n");
-	fflush(stdout);
+	cli_stdout_flush();
 }
 
 /* A reply for wire sequence seq arrived. */
@@ -685,7 +685,8 @@ run(struct ping *p)
 		struct timespec ts;
 		int r;
 
-		if (ping_interrupted || now >= deadline)
+		/* Stop once stdout fails: nobody would see the replies. */
+		if (ping_interrupted || cli_g.stdout_code || now >= deadline)
 			break;
 		next_send = p->st.start_mono + (int64_t)p->st.sent * interval;
 		if (more && now >= next_send) {
@@ -773,7 +774,7 @@ cmd_ping(int argc, char **argv)
 		else
 			printf("PING %s (%s) %lld data bytes\n", p.o.target,
 			       p.dst_text, p.o.size);
-		fflush(stdout);
+		cli_stdout_flush();
 	} else if (!p.o.json && p.o.quiet) {
 		printf("PING %s (%s)\n", p.o.target, p.dst_text);
 	}

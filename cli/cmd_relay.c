@@ -45,8 +45,9 @@ static const struct cli_opt relay_opts[] = {
 	{ "unidirectional", 'u', NULL, 'u', "relay A -> B only" },
 	{ "reverse", 'U', NULL, 'U', "relay B -> A only" },
 	{ "framing", 0, "MODE", OPT_FRAMING,
-	  "stream <-> message framing: raw, line, len (len32) or len16 "
-	  "(default raw)" },
+	  "stream <-> message framing: raw (default), line (a line with its "
+	  "\\n per message), len (len32) or len16; messages are written to "
+	  "the stream as they are" },
 	{ "no-splice", 0, NULL, OPT_NO_SPLICE,
 	  "copy through a buffer instead of splice()" },
 	{ "max-conns", 0, "N", OPT_MAX_CONNS,
@@ -159,6 +160,17 @@ secs_since(int64_t t0)
 	return (double)(skit_now_ns() - t0) / 1e9;
 }
 
+/*
+ * The --json events go to stdout: once it fails (reported), a server
+ * stops, as nobody can follow it any more.
+ */
+static void
+stop_if_stdout_failed(struct app *app)
+{
+	if (cli_g.stdout_code)
+		skit_loop_stop(app->loop);
+}
+
 static void
 log_open(struct conn *c)
 {
@@ -174,6 +186,7 @@ log_open(struct conn *c)
 	cli_json_str(&j, "a", c->a_desc);
 	cli_json_str(&j, "b", c->b_desc);
 	cli_json_end(&j);
+	stop_if_stdout_failed(app);
 }
 
 static void
@@ -218,6 +231,7 @@ log_close(struct conn *c, const struct skit_relay_stats *st)
 		cli_json_str(&j, "error_op", st->error_op);
 	}
 	cli_json_end(&j);
+	stop_if_stdout_failed(app);
 }
 
 static void
@@ -432,41 +446,34 @@ exit_for_stats(const struct skit_relay_stats *st)
 	}
 }
 
-/*
- * Single mode: say why the one pair ended when that is the exit code's
- * reason. A time limit always (the -v close line does not give it);
- * other errors when -v has not logged them already.
- */
-static void
-single_closed(const struct app *app, const struct skit_relay_stats *st)
-{
-	char both[2 * SKIT_ADDR_TEXT_MAX + 2];
-
-	if (st->reason == SKIT_RELAY_IDLE) {
-		snprintf(both, sizeof(both), "%s %s", app->text[0],
-			 app->text[1]);
-		(void)cli_report_idle("relay", both, st->limit_ms);
-	} else if (st->error == SKIT_EFULL) {
-		(void)cli_report_full("relay",
-				      app->text[st->error_side == 1 ? 1 : 0],
-				      st->limit_ms, "-T");
-	} else if (st->error && !cli_g.verbose) {
-		cli_errorf("relay: %s %s: %s", st->error_op ? st->error_op : "",
-			   st->error_side ? "B" : "A",
-			   skit_strerror(st->error));
-	}
-}
-
 static void
 pair_closed(struct skit_relay *r, void *data)
 {
 	struct conn *c = data;
 	const struct skit_relay_stats *st = skit_relay_stats(r);
+	int code = exit_for_stats(st);
 
 	log_close(c, st);
-	if (!c->app->fork)
-		single_closed(c->app, st);
-	conn_done(c, exit_for_stats(st));
+	/*
+	 * Single mode: say why the one pair ended when that is the exit
+	 * code's reason, an error or a time limit (the -v close line does
+	 * not say which limit).
+	 */
+	if (!c->app->fork && (st->error || st->reason == SKIT_RELAY_IDLE)) {
+		struct cli_relay_names n = {
+			.side = { c->a_desc, c->b_desc },
+			.op = "relay",
+			.addr = { c->app->text[0], c->app->text[1] },
+			.opt = "-T",
+		};
+
+		/* A '-' side is our stdin/stdout: say which of them. */
+		for (int i = 0; i < 2; i++)
+			if (c->app->addr[i].kind == SKIT_KIND_STDIO)
+				n.side[i] = NULL;
+		code = cli_relay_error(st, &n);
+	}
+	conn_done(c, code);
 }
 
 static struct conn *
@@ -1330,6 +1337,7 @@ run_server(struct app *app)
 		cli_json_str(&j, "address", app->ldesc);
 		cli_json_bool(&j, "fork", app->fork);
 		cli_json_end(&j);
+		stop_if_stdout_failed(app);
 	}
 	skit_loop_run(app->loop);
 	return app->exit_code;
@@ -1385,6 +1393,6 @@ cmd_relay(int argc, char **argv)
 	}
 	free(app.dgbuf);
 	skit_loop_free(app.loop);
-	fflush(stdout);
+	cli_stdout_flush();
 	return rc;
 }

@@ -28,9 +28,12 @@ static const struct cli_opt send_opts[] = {
 	{ "connect", 0, NULL, OPT_CONNECT,
 	  "connect the datagram socket (the kernel records the peer and "
 	  "reports ICMP errors)" },
-	{ "crlf", 'C', NULL, 'C', "line framing: end replies with CRLF" },
+	{ "crlf", 'C', NULL, 'C',
+	  "line framing: lines go out ending in \"\\r\\n\", replies are "
+	  "printed with it" },
 	{ "framing", 0, "MODE", OPT_FRAMING,
-	  "how stdin and replies map to messages: line (default), len, raw" },
+	  "how stdin and replies map to messages: line (default: a line with "
+	  "its \\n per message), len, len16, raw" },
 	{ "json", 0, NULL, OPT_JSON, "print one JSON object per message sent" },
 	{ "replies", 0, "N", OPT_REPLIES,
 	  "with --wait: stop as soon as N replies came" },
@@ -120,6 +123,32 @@ send_one(struct sender *s, const char *msg, size_t len)
 	return 0;
 }
 
+/*
+ * -C: a line that ends in a bare "\n" goes out ending in "\r\n". One at
+ * the size limit already sends its "\r\n" as a message of its own.
+ */
+static int
+send_crlf(struct sender *s, const char *m, size_t len)
+{
+	char *b;
+	int rc;
+
+	if (!len || m[len - 1] != '\n' || (len > 1 && m[len - 2] == '\r'))
+		return send_one(s, m, len);
+	if (len >= SKIT_FRAME_MSG_MAX) {
+		rc = send_one(s, m, len - 1);
+		return rc ? rc : send_one(s, "\r\n", 2);
+	}
+	b = malloc(len + 1);
+	if (!b)
+		return CLI_EXIT_FAIL;
+	memcpy(b, m, len - 1);
+	memcpy(b + len - 1, "\r\n", 2);
+	rc = send_one(s, b, len + 1);
+	free(b);
+	return rc;
+}
+
 /* Print replies until wait_ms of silence. Exit code. */
 static int
 wait_replies(struct sender *s)
@@ -151,7 +180,8 @@ wait_replies(struct sender *s)
 		if (n == 0 && s->peer.type == SOCK_SEQPACKET)
 			break; /* the peer closed the connection */
 		got++;
-		if (nc_write_msg(STDOUT_FILENO, s->o->framing, s->o->crlf, buf,
+		if (nc_write_msg(STDOUT_FILENO, s->o->framing,
+				 s->o->crlf ? "\r\n" : "\n", buf,
 				 (size_t)n) < 0)
 			break;
 	}
@@ -230,12 +260,14 @@ run_send(const struct send_opts *o, int nmsg, char **msgs)
 			skit_close(s.fd);
 			return CLI_EXIT_FAIL;
 		}
-		r.crlf = o->crlf;
 		while (!rc &&
 		       (n = nc_reader_next(&r, o->framing, &m, &len)) > 0)
-			rc = send_one(&s, m, len);
+			rc = o->crlf && o->framing == SKIT_FRAMING_LINE
+				     ? send_crlf(&s, m, len)
+				     : send_one(&s, m, len);
 		if (!rc && n < 0) {
-			cli_errorf("send: reading stdin: %s", skit_strerror(n));
+			cli_errorf("send: read from stdin: %s",
+				   skit_strerror(n));
 			rc = cli_exit_for(n);
 		}
 		nc_reader_free(&r);

@@ -468,8 +468,8 @@ loop(struct sniff *s)
 		int r;
 
 		r = skit_capture_next(s->cap, on_frame, s);
-		fflush(stdout);
-		if (r == -ECANCELED ||
+		/* Stop once stdout fails (cli_stdout_flush said why). */
+		if (cli_stdout_flush() < 0 || r == -ECANCELED ||
 		    (s->o.count && s->captured >= (uint64_t)s->o.count))
 			return 0;
 		if (r < 0)
@@ -527,7 +527,8 @@ cmd_sniff(int argc, char **argv)
 		goto out;
 	r = loop(s);
 	if (r < 0) {
-		cli_errorf("sniff: capture: %s", skit_strerror(r));
+		cli_errorf("sniff: capture on packet:%s: %s",
+			   s->o.iface ? s->o.iface : "any", skit_strerror(r));
 		rc = cli_exit_for(r);
 	}
 	if (s->pcap) {

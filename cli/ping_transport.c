@@ -111,7 +111,7 @@ report_reply(struct tp *t, uint64_t seq, size_t bytes, double rtt, bool dup,
 		printf("%zu bytes from %s: seq=%llu time=%.3f ms%s%s\n", bytes,
 		       from, (unsigned long long)seq, rtt, dup ? " (DUP!)" : "",
 		       late ? " (late)" : "");
-	fflush(stdout);
+	cli_stdout_flush();
 }
 
 static void
@@ -139,7 +139,7 @@ report_error(struct tp *t, uint64_t seq, int code)
 	ping_line_prefix(t->o);
 	printf("From %s seq=%llu %s\n", t->addr_text, (unsigned long long)seq,
 	       skit_strerror(code));
-	fflush(stdout);
+	cli_stdout_flush();
 }
 
 /*
@@ -483,12 +483,14 @@ ping_transport(const struct ping_opts *o)
 			       ? "datagram round trips to an echo "
 				 "server"
 			       : "round trips to an echo server");
-	fflush(stdout);
+	cli_stdout_flush();
 	start = ping_mono_ns();
 	t.st.start_mono = start;
 	deadline = o->deadline_ms ? start + o->deadline_ms * 1000000
 				  : MAX_WAIT * 1000000;
-	for (uint64_t n = 0; !ping_interrupted && !t.fatal; n++) {
+	/* Stop once stdout fails: nobody would see the replies. */
+	for (uint64_t n = 0;
+	     !ping_interrupted && !t.fatal && !cli_g.stdout_code; n++) {
 		int64_t next = start + (int64_t)n * interval;
 
 		if (o->count && n >= (uint64_t)o->count)

@@ -36,7 +36,7 @@
 #define TCP_BUF	       (2 * 1024 * 1024) /* a copy into TCP grows to this */
 #define DEFAULT_PIPE   (1024 * 1024)
 #define DEFAULT_LINGER 500
-#define MAX_RAW_MSG    65507 /* the largest UDP payload */
+#define LINE_WAIT_MS   100 /* a line cut short this long goes as it is */
 #define MIN_MSG_BUF    (65536 + 16)
 #define PUMP_BUDGET    (16u << 20) /* bytes per direction per wakeup */
 #define SPLICE_FLAGS   (SPLICE_F_MOVE | SPLICE_F_NONBLOCK)
@@ -68,9 +68,17 @@ struct end {
 };
 
 struct dir {
+	struct skit_relay *r;
 	int idx; /* SKIT_DIR_AB or SKIT_DIR_BA */
 	struct end *src, *dst;
 	enum dstate st;
+	/*
+	 * LINE framing from a stream into messages: when the source read
+	 * last (in_ns), the timer that sends a line left unfinished for
+	 * LINE_WAIT_MS (part_id), and that it is due (part_go).
+	 */
+	int64_t in_ns, part_id;
+	bool part_go;
 	bool splice;
 	/*
 	 * direct: the source or the destination is itself a pipe, so one
@@ -214,6 +222,7 @@ teardown(struct skit_relay *r)
 		struct end *e = &r->end[i];
 		struct dir *d = &r->dir[i];
 
+		cancel(r, &d->part_id);
 		if (e->e.own && e->e.tolen == 0) {
 			if (e->e.rfd >= 0)
 				skit_close(e->e.rfd);
@@ -445,26 +454,14 @@ msg_hdr(const struct skit_relay *r, const struct dir *d)
 {
 	if (d->dst->msg || d->dst->e.wfd < 0)
 		return INTERNAL_HDR;
-	switch (r->cfg.framing) {
-	case SKIT_FRAMING_LEN32:
-		return 4;
-	case SKIT_FRAMING_LEN16:
-		return 2;
-	default:
-		return 0;
-	}
-}
-
-static size_t
-msg_trailer(const struct skit_relay *r, const struct dir *d)
-{
-	return !d->dst->msg && r->cfg.framing == SKIT_FRAMING_LINE ? 1 : 0;
+	return skit_frame_hdr_len(r->cfg.framing);
 }
 
 /*
  * Frame a message of n bytes that sits at buf + len + hdr: write the
- * header in front and the trailer behind, and account for it. Returns
- * false when it cannot be framed (a LEN16 message over 65535 bytes).
+ * header in front (nothing follows it: LINE and RAW messages go to a
+ * stream as they are), and account for it. Returns false when it cannot
+ * be framed (a LEN16 message over 65535 bytes).
  */
 static bool
 frame_msg(struct skit_relay *r, struct dir *d, size_t n)
@@ -472,24 +469,14 @@ frame_msg(struct skit_relay *r, struct dir *d, size_t n)
 	unsigned char *p = (unsigned char *)d->buf + d->len;
 	size_t hdr = msg_hdr(r, d);
 
-	if (hdr == INTERNAL_HDR && (d->dst->msg || d->dst->e.wfd < 0)) {
+	if (d->dst->msg || d->dst->e.wfd < 0) {
 		uint32_t v = (uint32_t)n;
 
 		memcpy(p, &v, sizeof(v));
-	} else if (hdr == 4) {
-		p[0] = (unsigned char)(n >> 24);
-		p[1] = (unsigned char)(n >> 16);
-		p[2] = (unsigned char)(n >> 8);
-		p[3] = (unsigned char)n;
-	} else if (hdr == 2) {
-		if (n > 65535)
-			return false;
-		p[0] = (unsigned char)(n >> 8);
-		p[1] = (unsigned char)n;
+	} else if (skit_frame_hdr(r->cfg.framing, n, p) < 0) {
+		return false;
 	}
-	if (msg_trailer(r, d))
-		p[hdr + n] = '\n';
-	d->len += hdr + n + msg_trailer(r, d);
+	d->len += hdr + n;
 	return true;
 }
 
@@ -503,9 +490,8 @@ static int
 next_msg(const struct skit_relay *r, const struct dir *d, const char **p,
 	 size_t *n, size_t *used)
 {
-	const unsigned char *q = (const unsigned char *)d->buf + d->off;
-	size_t avail = d->len - d->off, hdr, len;
-	const char *nl;
+	const char *q = d->buf + d->off;
+	size_t avail = d->len - d->off;
 
 	if (avail == 0)
 		return 0;
@@ -513,48 +499,18 @@ next_msg(const struct skit_relay *r, const struct dir *d, const char **p,
 		uint32_t v;
 
 		memcpy(&v, q, sizeof(v));
-		*p = (const char *)q + INTERNAL_HDR;
+		*p = q + INTERNAL_HDR;
 		*n = v;
 		*used = INTERNAL_HDR + v;
 		return 1;
 	}
-	switch (r->cfg.framing) {
-	case SKIT_FRAMING_RAW:
-		*p = (const char *)q;
-		*n = *used = avail < MAX_RAW_MSG ? avail : MAX_RAW_MSG;
-		return 1;
-	case SKIT_FRAMING_LINE:
-		nl = memchr(q, '\n', avail < MAX_RAW_MSG ? avail : MAX_RAW_MSG);
-		*p = (const char *)q;
-		if (nl) {
-			*n = (size_t)(nl - (const char *)q);
-			*used = *n + 1;
-			return 1;
-		}
-		if (avail >= MAX_RAW_MSG || d->st != D_RUN) {
-			/* A line too long, or the last one without "\n". */
-			*n = *used = avail < MAX_RAW_MSG ? avail : MAX_RAW_MSG;
-			return 1;
-		}
-		return 0;
-	case SKIT_FRAMING_LEN32:
-	case SKIT_FRAMING_LEN16:
-		hdr = r->cfg.framing == SKIT_FRAMING_LEN32 ? 4 : 2;
-		if (avail < hdr)
-			return d->st == D_RUN ? 0 : SKIT_ETRUNC;
-		len = hdr == 4 ? ((size_t)q[0] << 24 | (size_t)q[1] << 16 |
-				  (size_t)q[2] << 8 | q[3])
-			       : ((size_t)q[0] << 8 | q[1]);
-		if (len + hdr > d->cap)
-			return SKIT_ELIMIT;
-		if (avail < hdr + len)
-			return d->st == D_RUN ? 0 : SKIT_ETRUNC;
-		*p = (const char *)q + hdr;
-		*n = len;
-		*used = hdr + len;
-		return 1;
-	}
-	return SKIT_EPROTO;
+	/*
+	 * A stream source: the codec cuts it (at EOF, or for a line left
+	 * unfinished too long, what is there goes as it is).
+	 */
+	return skit_frame_next(
+		r->cfg.framing, q, avail, d->st != D_RUN || d->part_go,
+		d->cap - skit_frame_hdr_len(r->cfg.framing), p, n, used);
 }
 
 /* --- copy mode ----------------------------------------------------- */
@@ -652,8 +608,10 @@ flush_out(struct skit_relay *r, struct dir *d)
 		d->off += used;
 		did += len ? (long)len : 1;
 	}
-	if (d->off >= d->len)
+	if (d->off >= d->len) {
 		d->off = d->len = 0;
+		d->part_go = false;
+	}
 	return did;
 }
 
@@ -699,8 +657,8 @@ fill_in(struct skit_relay *r, struct dir *d)
 
 	compact(d);
 	if (src->msg) {
-		size_t hdr = msg_hdr(r, d), tr = msg_trailer(r, d);
-		size_t room = d->cap - d->len - hdr - tr;
+		size_t hdr = msg_hdr(r, d);
+		size_t room = d->cap - d->len - hdr;
 
 		/* MSG_TRUNC: n is the real length even if it did not fit. */
 		n = skit_recvfrom(src->e.rfd, d->buf + d->len + hdr, room,
@@ -744,8 +702,8 @@ fill_in(struct skit_relay *r, struct dir *d)
 
 		/* RAW into messages: one read() is one message. */
 		if (d->dst->msg && r->cfg.framing == SKIT_FRAMING_RAW &&
-		    room > MAX_RAW_MSG)
-			room = MAX_RAW_MSG;
+		    room > SKIT_FRAME_MSG_MAX)
+			room = SKIT_FRAME_MSG_MAX;
 		if (room == 0)
 			return 0;
 		n = skit_read_some(src->e.rfd, d->buf + d->len, room);
@@ -765,6 +723,7 @@ fill_in(struct skit_relay *r, struct dir *d)
 		r->cfg.on_data(r, d->idx, d->buf + d->len, (size_t)n,
 			       r->cfg.data);
 	traffic(r);
+	d->in_ns = r->last_ns;
 	if (discard) {
 		r->st.bytes[d->idx] += (uint64_t)n;
 		return n;
@@ -1044,6 +1003,48 @@ on_idle(struct skit_loop *loop, void *data)
 	r->idle_id = id;
 }
 
+/*
+ * A line from a stream towards messages stopped halfway: a prompt, or a
+ * last line whose EOF cannot come (a child answering datagrams, which
+ * never say EOF). Once the stream has been quiet for LINE_WAIT_MS, what
+ * there is goes as a message; the rest of the line follows in the next.
+ */
+static void
+on_part(struct skit_loop *loop, void *data)
+{
+	struct dir *d = data;
+	struct skit_relay *r = d->r;
+	int64_t due = d->in_ns + (int64_t)LINE_WAIT_MS * 1000000;
+	int64_t id;
+
+	d->part_id = 0;
+	if (skit_loop_now(loop) < due) {
+		id = skit_loop_timer_at(loop, due, on_part, d);
+		if (id < 0)
+			fail(r, -1, "timer", (int)id);
+		else
+			d->part_id = id;
+		notify(r);
+		return;
+	}
+	if (d->st == D_RUN && d->off < d->len && has_output(r, d) == 0) {
+		d->part_go = true;
+		pump(r, d);
+	}
+	if (!r->ended)
+		update(r);
+	notify(r);
+}
+
+/* Does d hold an unfinished line that on_part should watch? */
+static bool
+part_line(const struct skit_relay *r, const struct dir *d)
+{
+	return r->cfg.framing == SKIT_FRAMING_LINE && d->dst->msg &&
+	       !d->src->msg && !d->src->e.pushed && !d->splice &&
+	       d->st == D_RUN && d->off < d->len;
+}
+
 static void
 on_fd(struct skit_loop *loop, int fd, unsigned ev, void *data)
 {
@@ -1107,6 +1108,18 @@ update(struct skit_relay *r)
 			continue;
 		}
 		pending = d->splice ? d->inpipe > 0 : has_output(r, d) != 0;
+		if (!pending && !d->part_id && part_line(r, d)) {
+			int64_t id = skit_loop_timer_at(
+				r->loop,
+				d->in_ns + (int64_t)LINE_WAIT_MS * 1000000,
+				on_part, d);
+
+			if (id < 0) {
+				fail(r, -1, "timer", (int)id);
+				return;
+			}
+			d->part_id = id;
+		}
 		if (d->splice && pending && d->st == D_RUN && !d->pfull &&
 		    d->inpipe < d->pipecap && d->src->rw && d->src->rpoll)
 			d->src->rw->want |= SKIT_EV_READ;
@@ -1302,6 +1315,7 @@ free_unowned(struct skit_relay *r)
 	for (int i = 0; i < 2; i++) {
 		struct dir *d = &r->dir[i];
 
+		cancel(r, &d->part_id);
 		if (d->pipe[0] >= 0) {
 			skit_close(d->pipe[0]);
 			skit_close(d->pipe[1]);
@@ -1343,6 +1357,7 @@ skit_relay_new(struct skit_loop *loop, const struct skit_relay_end *a,
 	r->st.start_ns = skit_now_ns();
 	r->last_ns = r->st.start_ns;
 	for (int i = 0; i < 2; i++) {
+		r->dir[i].r = r;
 		r->dir[i].idx = i;
 		r->dir[i].src = &r->end[i];
 		r->dir[i].dst = &r->end[!i];
@@ -1442,7 +1457,7 @@ skit_relay_push(struct skit_relay *r, int side, const void *msg, size_t len)
 		return 0;
 	}
 	compact(d);
-	need = msg_hdr(r, d) + len + msg_trailer(r, d);
+	need = msg_hdr(r, d) + len;
 	if (need > d->cap - d->len) {
 		r->st.dropped[d->idx]++;
 		return -ENOBUFS;
@@ -1480,6 +1495,17 @@ skit_relay_push_eof(struct skit_relay *r, int side)
 		update(r);
 	notify(r);
 	return 0;
+}
+
+size_t
+skit_relay_pending(const struct skit_relay *r, int dir)
+{
+	const struct dir *d;
+
+	if (!r || dir < 0 || dir > 1 || r->ended)
+		return 0;
+	d = &r->dir[dir];
+	return d->splice ? d->inpipe : d->len - d->off;
 }
 
 const struct skit_relay_stats *

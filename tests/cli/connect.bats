@@ -233,13 +233,16 @@ serve() {
 	[ ! -s "$BATS_TEST_TMPDIR/got" ]
 }
 
-@test "-u HOST PORT: one line per datagram" {
+@test "-u HOST PORT: one line per datagram, replies written as they are" {
 	skit_bg recv -v udp4:127.0.0.1:0 --count 2 --reply ok
 	run timeout 10 "$SKIT" connect -u -q 0.5 127.0.0.1 "$BG_PORT" < <(printf 'l1\nl2\n')
 	[ "$status" -eq 0 ]
-	[ "$output" = "$(printf 'ok\nok')" ]
+	# Each reply is written verbatim, like nc -u: no newline added.
+	[ "$output" = okok ]
 	wexit "$BG_PID" 10
 	[ "$(cat "$BG_OUT")" = "$(printf 'l1\nl2')" ]
+	# Each line went with its newline: 3 bytes, printed once.
+	[ "$(grep -c ': 3 bytes$' "$BG_ERR")" -eq 2 ]
 }
 
 @test "-U PATH and unix:@abstract" {

@@ -15,12 +15,13 @@ export SKIT
 # in $BATS_TEST_TMPDIR/bg.N.out and stderr in bg.N.err; wait (up to 10 s)
 # for a "listening on ADDRESS" line on stderr. Sets BG_PID, BG_ADDR
 # (e.g. tcp:127.0.0.1:41234), BG_PORT (the port, when it has one),
-# BG_OUT and BG_ERR. Fails when the line does not come.
+# BG_OUT and BG_ERR. Fails when the line does not come. With BG_STDOUT
+# set (say /dev/full) stdout goes there instead of BG_OUT.
 skit_bg() {
 	BG_N=$((${BG_N:-0} + 1))
 	BG_OUT=$BATS_TEST_TMPDIR/bg.$BG_N.out
 	BG_ERR=$BATS_TEST_TMPDIR/bg.$BG_N.err
-	"$SKIT" "$@" >"$BG_OUT" 2>"$BG_ERR" </dev/null &
+	"$SKIT" "$@" >"${BG_STDOUT:-$BG_OUT}" 2>"$BG_ERR" </dev/null &
 	BG_PID=$!
 	BG_PIDS="${BG_PIDS:-} $BG_PID"
 	local i

@@ -87,6 +87,34 @@ wait_for() {
 	[[ "$BG_ADDR" == tcp:127.0.0.1:* ]]
 }
 
+@test "nc habits: -l -p PORT, -lp, -lvnp bundles, -l -p PORT HOST" {
+	skit_bg listen -l -v -p 0
+	[[ "$BG_ADDR" == tcp:* ]] && [ "$BG_PORT" -gt 0 ]
+	skit_bg listen -v -lp 0
+	[ "$BG_PORT" -gt 0 ]
+	skit_bg listen -lvnp 0 127.0.0.1
+	[[ "$BG_ADDR" == tcp:127.0.0.1:* ]]
+	run "$SKIT" connect 127.0.0.1 "$BG_PORT" <<<"bundled"
+	[ "$status" -eq 0 ]
+	wexit "$BG_PID" 10
+	[ "$WAIT_RC" -eq 0 ]
+	[ "$(cat "$BG_OUT")" = bundled ]
+	run --separate-stderr "$SKIT" listen -l -p 0 9
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"-p 0 and the operand '9'"* ]]
+}
+
+@test "short forms -e, -c and -m serve like --exec, --sh-exec, --max-conns" {
+	skit_bg listen -v -k -m 5 -e cat tcp4:127.0.0.1:0
+	run "$SKIT" connect "$BG_ADDR" <<<"via -e"
+	[ "$status" -eq 0 ]
+	[ "$output" = "via -e" ]
+	skit_bg listen -v -k -c 'echo via -c' tcp4:127.0.0.1:0
+	run "$SKIT" connect "$BG_ADDR" </dev/null
+	[ "$status" -eq 0 ]
+	[ "$output" = "via -c" ]
+}
+
 @test "one client by default: the listener closes once it is taken" {
 	skit_bg listen -v tcp4:127.0.0.1:0
 	hold "$BG_ADDR"
@@ -315,11 +343,13 @@ wait_for() {
 	wait_for "$BG_ERR" "done (idle"
 }
 
-@test "datagram server without --exec prints each datagram" {
+@test "datagram server without --exec prints each datagram as it is" {
 	skit_bg listen -v -u udp4:127.0.0.1:0
 	"$SKIT" send "$BG_ADDR" d1 d2
-	wait_for "$BG_OUT" d2
-	[ "$(cat "$BG_OUT")" = "$(printf 'd1\nd2')" ]
+	printf 'l3\n' | "$SKIT" send "$BG_ADDR"
+	wait_for "$BG_OUT" l3
+	# Verbatim, like nc -u -l: no newline added, none doubled.
+	[ "$(cat "$BG_OUT")" = "$(printf 'd1d2l3')" ]
 }
 
 @test "datagram server without --exec: stdin answers the latest sender" {
@@ -496,12 +526,19 @@ wait_for() {
 	[ "$status" -eq 2 ]
 	run "$SKIT" listen --max-conns 0 tcp::0
 	[ "$status" -eq 2 ]
+	# The short forms reach the same checks, with a message.
+	run --separate-stderr "$SKIT" listen -m 0 tcp::0
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"--max-conns: '0'"* ]]
+	run --separate-stderr "$SKIT" listen -e cat
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"missing ADDRESS"* ]]
 }
 
 @test "listen --help lists every option" {
 	run "$SKIT" listen --help
 	[ "$status" -eq 0 ]
-	for o in --keep-open --max-conns --exec --sh-exec --broker --chat --allow --deny --idle-timeout --framing --hex -C -q -w -u -U -4 -6 -n -p -v; do
+	for o in --listen --keep-open --max-conns --exec --sh-exec --broker --chat --allow --deny --idle-timeout --framing --hex -C -q -w -u -U -4 -6 -n -p -v; do
 		[[ "$output" == *"$o"* ]]
 	done
 }
