@@ -83,14 +83,28 @@ fast_exchange(struct bench_worker *w, struct bench_conn *c, int64_t *t1)
 	size_t size = (size_t)cfg->size, got = 0;
 	ssize_t n;
 
+	/*
+	 * The watchdog times the reply: a stream's send too (its
+	 * shutdown() wakes a send stuck on a peer that does not read); a
+	 * message's send is bounded by the socket's send time-out instead
+	 * (bench_conn_open), after which the receiver is known to be full.
+	 */
+	if (!bench_msg_based(cfg))
+		atomic_store_explicit(&w->inflight_t0, c->t0,
+				      memory_order_relaxed);
 	for (size_t sent = 0; sent < size;) {
 		n = skit_sendto(c->fd, w->sbuf + sent, size - sent, 0, NULL, 0);
+		if (n == -EAGAIN && bench_msg_based(cfg)) {
+			bench_fatal(w, SKIT_EFULL, "bench", NULL);
+			return -1;
+		}
 		if (n < 0)
 			return fast_failed(w, c, n);
 		sent += (size_t)n;
 		if (bench_msg_based(cfg))
 			break;
 	}
+	atomic_store_explicit(&w->inflight_t0, c->t0, memory_order_relaxed);
 	if (bench_msg_based(cfg)) {
 		for (;;) {
 			n = skit_recvfrom(c->fd, w->rbuf, w->bufsz, 0, NULL,
@@ -163,11 +177,10 @@ bench_run_fast(struct bench_worker *w)
 		/*
 		 * The clock starts right before the request goes out, not
 		 * where the last round's bookkeeping left it. The watchdog
-		 * only needs to see the start eventually: relaxed stores.
+		 * only needs to see the start eventually: relaxed stores
+		 * (fast_exchange makes them).
 		 */
 		c->t0 = skit_now_ns();
-		atomic_store_explicit(&w->inflight_t0, c->t0,
-				      memory_order_relaxed);
 		r = fast_exchange(w, c, &t1);
 		atomic_store_explicit(&w->inflight_t0, 0, memory_order_relaxed);
 		if (r < 0)

@@ -263,5 +263,5 @@ bench_print_text(const struct bench_cfg *cfg, struct bench_worker *w,
 		       bench_per_s(s->conn_ok, s->setup_secs));
 		break;
 	}
-	fflush(stdout);
+	cli_stdout_flush();
 }

@@ -153,6 +153,13 @@ bench_conn_open(struct bench_conn *c, bool blocking)
 		skit_close(fd);
 		return -ENOMEM;
 	}
+	/*
+	 * The fast path sends blocking: a message receiver that stopped
+	 * reading must not hold the send for ever (--timeout, then
+	 * SKIT_EFULL).
+	 */
+	if (blocking && bench_msg_based(cfg))
+		(void)skit_sock_send_timeout(fd, (int)cfg->timeout_ms);
 	atomic_fetch_add_explicit(&w->live.conn_ok, 1, memory_order_relaxed);
 	c->fd = fd;
 	return 0;
@@ -612,6 +619,11 @@ on_scan(struct skit_loop *loop, void *data)
 
 		if ((c->st != C_WAIT && c->st != C_SEND) || now - c->t0 < lim)
 			continue;
+		if (c->st == C_SEND && bench_msg_based(cfg)) {
+			/* Not even sent: the receiver's queue stays full. */
+			bench_fatal(w, SKIT_EFULL, "bench", NULL);
+			return;
+		}
 		if (bench_is_dgram(cfg) && cfg->mode == BENCH_RR) {
 			/* Lost: count it, send the next. */
 			if (c->counted) {

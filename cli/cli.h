@@ -48,8 +48,9 @@ int cli_exit_for(int code);
 /*
  * An option row. name is the long name ("timeout"); shortopt its short
  * letter or 0; arg the value's placeholder ("SECS") or NULL for a flag;
- * help one line. id is what cli_getopt returns for it (use the short
- * letter when there is one, else a value >= 256).
+ * help one line. id is what cli_getopt returns for it, whichever form
+ * was given (the short letter when there is one, else a value >= 256;
+ * a row with a short letter may still use an id >= 256).
  */
 struct cli_opt {
 	const char *name;
@@ -109,6 +110,81 @@ void cli_verbose(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  */
 int cli_report(const struct skit_err *err);
 
+/*
+ * Time limits (docs/exit-codes.md, "Time limits"). A datagram sender
+ * waits this long for a full receiver when its command has no time
+ * limit of its own (-w, -T, --timeout, -W).
+ */
+#define CLI_SEND_WAIT_MS 5000
+
+/* ms as seconds for messages: "2", "0.5", "0.25". Returns buf. */
+const char *cli_secs(long long ms, char *buf, size_t len);
+
+/*
+ * The two ends a time limit gives a command, each one line on stderr,
+ * both exit 5 (the return value):
+ *   "skit: OP SUBJECT: idle for N s, closing"
+ *   "skit: OP SUBJECT: the receiver's queue is full (EAGAIN) after N s"
+ * the second with a hint naming opt, the option that sets the limit
+ * ("-w", "--timeout"; NULL: no hint).
+ */
+int cli_report_idle(const char *op, const char *subject, long long ms);
+int cli_report_full(const char *op, const char *subject, long long ms,
+		    const char *opt);
+
+/*
+ * Failed I/O says operation, object and reason: cli_io_error prints
+ * "skit: <op> <object>: <strerror>" ("write to stdout", "read from
+ * stdin", "write '/tmp/x'") and returns cli_exit_for(code).
+ */
+int cli_io_error(const char *op, const char *object, int code);
+
+/*
+ * A write to stdout failed with code (-errno): say "skit: write to
+ * stdout: <reason>" (once per run) and return 1. A reader that went
+ * away (-EPIPE: `skit ping ... | head`) ends skit quietly, as SIGPIPE
+ * would if skit did not ignore it: no message, and 0.
+ */
+int cli_stdout_failed(int code);
+
+/*
+ * Flush stdout: 0 when everything printed so far has been written, else
+ * the negative code, reported by cli_stdout_failed; what could not be
+ * written is dropped. Commands that print as they go call it after each
+ * record and stop once cli_g.stdout_code is set; main flushes and
+ * closes stdout after every command (a full disk shows only there when
+ * the output fits in stdio's buffer).
+ */
+int cli_stdout_flush(void);
+
+/*
+ * How the end of a relay pair is told (cli_relay_error).
+ *   side  side[0] and side[1] name sides A and B in an I/O error
+ *         ("skit: write to SIDE: <reason>"); NULL is our own stdin/stdout
+ *         (stdout's errors go through cli_stdout_failed)
+ *   op, addr  a time limit names the pair by op and the addresses of
+ *         its sides, NULL where a side has none ("relay A B", "connect
+ *         tcp:..."; cli_report_idle), and a full receiver by op and its
+ *         own address (cli_report_full)
+ *   opt   the option that sets the wait for a full receiver ("-w", "-T"),
+ *         named in the hint
+ */
+struct cli_relay_names {
+	const char *side[2];
+	const char *op;
+	const char *addr[2];
+	const char *opt;
+};
+
+/*
+ * Report why a relay pair ended with an error (st->error set) or an idle
+ * time-out (reason IDLE): a full receiver (SKIT_EFULL) and an idle
+ * time-out as docs/exit-codes.md "Time limits" says, any other error as
+ * "skit: write to SIDE: <reason>". Returns the exit code it deserves.
+ */
+int cli_relay_error(const struct skit_relay_stats *st,
+		    const struct cli_relay_names *n);
+
 /* Parse helpers: 0 on success, else a message was printed (exit 2). */
 int cli_parse_int(const char *opt, const char *s, long long min, long long max,
 		  long long *out);
@@ -138,11 +214,15 @@ void cli_json_end(struct cli_json *j);
 /* Write s as a JSON string literal (with quotes) to f. */
 void cli_json_quote(FILE *f, const char *s, size_t len);
 
-/* Global flags parsed by main before the command: -v count, etc. */
+/*
+ * Global flags parsed by main before the command: -v count, etc.
+ * stdout_code is the first failed write to stdout (-errno), 0 if none.
+ */
 struct cli_globals {
 	int verbose;
 	bool trace;
 	bool color;
+	int stdout_code;
 };
 extern struct cli_globals cli_g;
 
@@ -176,8 +256,9 @@ int cli_drop_privileges(void);
  * cli_stop_note: a command that took a stop signal itself (sigwait)
  * records it, so the process still ends by it.
  *
- * cli_stop_end: main() passes the command's exit code; after a stop
- * signal it flushes stdio and ends the process by that signal.
+ * cli_stop_end: main() passes the command's exit code once it has
+ * flushed and closed stdout; after a stop signal it ends the process by
+ * that signal, unless writing stdout failed (then rc, which is 1).
  */
 void cli_stop_init(void);
 void cli_stop_unlink(const char *path);

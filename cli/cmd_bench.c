@@ -48,7 +48,7 @@ static const struct cli_opt bench_opts[] = {
 	  "--requests/--bytes)" },
 	{ "timeout", 0, "SECS", OPT_TIMEOUT,
 	  "no reply this long: an error (streams, 5) or a loss (datagrams, "
-	  "1)" },
+	  "1); also the connect time-out and the wait for a full receiver" },
 	{ "threads", 't', "N", 't',
 	  "spread the connections over N threads (1)" },
 	{ "interval", 'i', "SECS", 'i',
@@ -511,7 +511,10 @@ cmd_bench(int argc, char **argv)
 	for (int t = 0; t < cfg.threads; t++) {
 		if (!w[t].err)
 			continue;
-		if (w[t].err == -ECONNREFUSED || w[t].err == -ENOENT)
+		if (w[t].err == SKIT_EFULL)
+			rc = cli_report_full("bench", cfg.where, cfg.timeout_ms,
+					     "--timeout");
+		else if (w[t].err == -ECONNREFUSED || w[t].err == -ENOENT)
 			rc = fail_with(&w[t].errrec,
 				       "is the server running? start one with "
 				       "'skit echo ADDRESS'");

@@ -28,8 +28,9 @@ static const struct cli_opt connect_opts[] = {
 	{ "exit-on-eof", 0, NULL, NC_OPT_EXIT_ON_EOF,
 	  "exit as soon as stdin ends and its bytes are sent (-q 0)" },
 	{ "framing", 0, "MODE", NC_OPT_FRAMING,
-	  "messages <-> stdio on datagram/seqpacket sockets: line (default), "
-	  "len, raw" },
+	  "messages <-> stdio on datagram/seqpacket sockets: line (default: "
+	  "a line with its \\n per message; messages are written as they "
+	  "are), len, len16, raw" },
 	{ "hex", 0, NULL, NC_OPT_HEX, "dump the traffic in hex on stderr" },
 	{ "numeric", 'n', NULL, 'n', "numeric addresses only, no DNS" },
 	{ "no-shutdown", 0, NULL, NC_OPT_NO_SHUTDOWN,
@@ -47,7 +48,10 @@ static const struct cli_opt connect_opts[] = {
 	{ "udp", 'u', NULL, 'u', "UDP instead of TCP (HOST PORT form)" },
 	{ "verbose", 'v', NULL, 'v',
 	  "print the connection's addresses; -vv traces each socket call" },
-	{ "wait", 'w', "SECS", 'w', "connect timeout and idle timeout" },
+	{ "wait", 'w', "SECS", 'w',
+	  "time limit: connecting, then SECS without traffic end the "
+	  "session (exit 5); a full datagram receiver is waited for SECS "
+	  "(default 5)" },
 	{ "zero", 'z', NULL, 'z',
 	  "only probe: is the port (or each port of a range, 20-25) open" },
 	{ NULL, 0, NULL, 0, NULL },
@@ -145,7 +149,7 @@ open_with_retry(const struct connect_opts *o, const struct skit_addr *a,
 	}
 }
 
-/* -z on a UDP port: an ICMP port unreachable says closed. */
+/* -z on a datagram port: an ICMP port unreachable says closed. */
 static int
 probe_udp(int fd, long long wait_ms)
 {
@@ -153,8 +157,12 @@ probe_udp(int fd, long long wait_ms)
 	ssize_t n;
 	int w;
 
-	n = skit_write_some(fd, "", 0);
-	if (n < 0)
+	/*
+	 * Never sleep in the send: a unix receiver whose queue is full
+	 * (EAGAIN) is there, so the port counts as open.
+	 */
+	n = skit_sendto(fd, "", 0, MSG_DONTWAIT, NULL, 0);
+	if (n < 0 && n != -EAGAIN)
 		return (int)n;
 	w = skit_wait_fd(fd, POLLIN, (int)(wait_ms >= 0 ? wait_ms : 1000));
 	if (w <= 0)
@@ -278,7 +286,8 @@ cmd_connect(int argc, char **argv)
 
 	o.so.dirs = SKIT_RELAY_BOTH;
 	o.so.quit_ms = -1;
-	o.so.what = "connect";
+	o.so.what = "server";
+	o.so.op = "connect";
 	while ((c = cli_getopt(argc, argv, &connect_help, &st, &arg)) != -1) {
 		switch (c) {
 		case -2:
@@ -312,6 +321,7 @@ cmd_connect(int argc, char **argv)
 		}
 	}
 	cli_getopt_done(&st);
+	o.so.send_ms = o.so.idle_ms > 0 ? o.so.idle_ms : CLI_SEND_WAIT_MS;
 	if (cli_g.verbose >= 2)
 		nc_trace_stderr();
 	if (o.so.dirs != SKIT_RELAY_BOTH && (o.so.crlf || o.so.no_shutdown) &&

@@ -42,6 +42,7 @@ enum {
 	OPT_RETRY_DELAY,
 	OPT_CA_FILE,
 	OPT_MAX_HEAD,
+	OPT_COMPRESSED,
 };
 
 static const struct cli_opt get_opts_table[] = {
@@ -69,15 +70,19 @@ static const struct cli_opt get_opts_table[] = {
 	  "write to a file named like the URL's last path segment" },
 	{ "continue", 'c', NULL, OPT_CONTINUE,
 	  "resume a partial file with a Range request" },
+	{ "compressed", 0, NULL, OPT_COMPRESSED,
+	  "ask for a gzip or deflate body (Accept-Encoding); it is decoded" },
 	{ "quiet", 'q', NULL, OPT_QUIET, "no progress bar or messages" },
 	{ "server-response", 'S', NULL, OPT_SERVER_RESPONSE,
 	  "print the response headers on stderr" },
 	{ "verbose", 'v', NULL, OPT_VERBOSE,
 	  "print addresses, the 5-tuple, TLS details and the exchange" },
 	{ "connect-timeout", 0, "SECS", OPT_CONNECT_TIMEOUT,
-	  "give up connecting (and the TLS handshake) after SECS" },
+	  "connect time-out: give up connecting (and the TLS handshake) "
+	  "after SECS" },
 	{ "timeout", 0, "SECS", OPT_TIMEOUT,
-	  "give up when no data arrives for SECS (default 900)" },
+	  "idle time-out: give up when no data arrives for SECS (default "
+	  "900)" },
 	{ "retry", 0, "N", OPT_RETRY,
 	  "retry N times on connection failures, time-outs and 5xx" },
 	{ "retry-delay", 0, "SECS", OPT_RETRY_DELAY,
@@ -111,7 +116,8 @@ static const struct cli_help get_help = {
 		 "out, 7 cut short or reset, 8 TLS\n",
 };
 
-#define BUF_SIZE (256 * 1024)
+#define BUF_SIZE    (256 * 1024)
+#define DECODE_SIZE (64 * 1024) /* decoded bytes per write */
 
 /* One run of the command: options, TLS context, buffers, output. */
 struct get_run {
@@ -130,6 +136,8 @@ struct get_run {
 	bool send_body;
 	const char **headers; /* current request headers */
 	size_t nheaders;
+	struct skit_http_decoder *dec; /* this response's content codings */
+	char *dbuf;		       /* DECODE_SIZE bytes for dec */
 };
 
 /* Set err's subject to text (cut to fit). */
@@ -225,6 +233,33 @@ out_write(struct get_run *run, const void *p, size_t n, struct skit_err *err)
 }
 
 /*
+ * Body bytes as the framing delivers them: counted for the progress bar
+ * (bytes on the wire, as Content-Length counts them), then decoded when
+ * the response has content codings, then written.
+ */
+static int
+body_data(struct get_run *run, const char *p, size_t n, struct skit_err *err)
+{
+	size_t used, made;
+	int rc;
+
+	run->out.received += (long long)n;
+	if (!run->dec)
+		return out_write(run, p, n, err);
+	do {
+		rc = skit_http_decoder_feed(run->dec, p, n, &used, run->dbuf,
+					    DECODE_SIZE, &made, err);
+		if (rc == 0)
+			rc = out_write(run, run->dbuf, made, err);
+		if (rc < 0)
+			return rc;
+		p += used;
+		n -= used;
+	} while (n > 0 || made == DECODE_SIZE);
+	return 0;
+}
+
+/*
  * Feed body bytes through the framing. Returns 1 when the body is
  * complete, 0 to read more, or a code.
  */
@@ -246,7 +281,7 @@ body_feed(struct get_run *run, struct body *b, const char *p, size_t n,
 	case SKIT_HTTP_BODY_LENGTH:
 		if ((long long)n > b->left)
 			n = (size_t)b->left;
-		rc = out_write(run, p, n, err);
+		rc = body_data(run, p, n, err);
 		if (rc < 0)
 			return rc;
 		b->left -= (long long)n;
@@ -262,7 +297,7 @@ body_feed(struct get_run *run, struct body *b, const char *p, size_t n,
 			if (rc < 0)
 				return rc;
 			if (dl) {
-				int w = out_write(run, d, dl, err);
+				int w = body_data(run, d, dl, err);
 
 				if (w < 0)
 					return w;
@@ -274,10 +309,69 @@ body_feed(struct get_run *run, struct body *b, const char *p, size_t n,
 		}
 		return 0;
 	case SKIT_HTTP_BODY_CLOSE:
-		rc = out_write(run, p, n, err);
+		rc = body_data(run, p, n, err);
 		return rc < 0 ? rc : 0;
 	}
 	return 0;
+}
+
+/*
+ * What to send as Accept-Encoding. A resume asks for the identity
+ * coding: a range of gzip data cannot be decoded on its own (RFC 9110
+ * section 14.1.2: ranges count the coded bytes), and the partial file
+ * holds decoded bytes.
+ */
+static const char *
+accept_encoding(const struct get_opts *o, long long resume_from)
+{
+	if (resume_from > 0)
+		return "identity";
+	return o->compressed ? "gzip, deflate" : NULL;
+}
+
+/* The codings of r as the server listed them: "gzip, deflate". */
+static void
+codings_text(const struct skit_http_codings *c, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (unsigned i = 0; i < c->n && o < len; i++)
+		o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? ", " : "",
+				      skit_coding_name(c->coding[i]));
+}
+
+/*
+ * Check the response's codings before any byte is written: a coding
+ * skit cannot decode is an error, and a gzip or deflate body gets a
+ * decoder. Returns 0 or a code.
+ */
+static int
+start_decoding(struct get_run *run, const struct skit_http_resp *resp,
+	       long long resume_from, struct skit_err *err)
+{
+	struct skit_http_codings c;
+	char names[64];
+	int rc;
+
+	rc = skit_http_codings(resp, &c, err);
+	if (rc < 0 || c.n == 0)
+		return rc;
+	codings_text(&c, names, sizeof(names));
+	if (resume_from > 0)
+		return skit_err_setf(err, SKIT_ECODING, "get", "", 0,
+				     "the server sent a range of %s-coded "
+				     "data, which cannot be decoded on its "
+				     "own",
+				     names);
+	if (!run->dbuf) {
+		run->dbuf = malloc(DECODE_SIZE);
+		if (!run->dbuf)
+			return skit_err_set(err, -ENOMEM, "get", "");
+	}
+	if (run->o->verbose)
+		cli_verbose("decoding Content-Encoding %s", names);
+	return skit_http_decoder_init(&run->dec, &c, err);
 }
 
 /* Result of one exchange besides success and errors. */
@@ -319,6 +413,7 @@ exchange(struct get_run *run, const struct skit_url *u, struct skit_url *next,
 			.headers = run->headers,
 			.nheaders = run->nheaders,
 			.user_agent = o->user_agent,
+			.accept_encoding = accept_encoding(o, resume_from),
 			.content_length =
 				run->send_body ? (long long)run->body_len : -1,
 			.range_from = resume_from,
@@ -477,6 +572,11 @@ exchange(struct get_run *run, const struct skit_url *u, struct skit_url *next,
 			resume_from = 0;
 		}
 	}
+	if (b.mode != SKIT_HTTP_BODY_NONE) {
+		rc = start_decoding(run, resp, resume_from, err);
+		if (rc < 0)
+			goto out;
+	}
 	if (o->head) {
 		/* --head: the response head is the payload. */
 		rc = open_output(run, 0, -1, err);
@@ -528,6 +628,15 @@ exchange(struct get_run *run, const struct skit_url *u, struct skit_url *next,
 		}
 		rc = body_feed(run, &b, run->buf, (size_t)n, err);
 	}
+	if (rc >= 0 && run->dec) {
+		unsigned long long in, outn;
+
+		rc = skit_http_decoder_finish(run->dec, err);
+		skit_http_decoder_totals(run->dec, &in, &outn);
+		if (rc == 0 && o->verbose)
+			cli_verbose("decoded %llu body bytes into %llu", in,
+				    outn);
+	}
 	if (rc < 0)
 		goto out;
 	if (b.mode == SKIT_HTTP_BODY_CHUNKED && b.ch.ntrailers &&
@@ -540,6 +649,15 @@ exchange(struct get_run *run, const struct skit_url *u, struct skit_url *next,
 out:
 	if (rc < 0 && err && !err->subject[0])
 		set_subject(err, utxt);
+	/*
+	 * The library's coding errors (op "HTTP response" or "decode") read
+	 * "get URL: unsupported Content-Encoding 'br'".
+	 */
+	if (rc < 0 && err &&
+	    (err->code == SKIT_ECODING || !strcmp(err->op, "decode")))
+		snprintf(err->op, sizeof(err->op), "get");
+	skit_http_decoder_free(run->dec);
+	run->dec = NULL;
 	if (rc < 0 && run->out_open) {
 		get_out_abort(&run->out);
 		run->out_open = false;
@@ -650,7 +768,7 @@ same_origin(const struct skit_url *a, const struct skit_url *b)
 }
 
 static void
-report(const struct skit_err *err)
+report(const struct skit_err *err, const struct get_opts *o)
 {
 	cli_report(err);
 	if (err->code == SKIT_ETLSVERIFY) {
@@ -667,6 +785,13 @@ report(const struct skit_err *err)
 	} else if (err->code == SKIT_ELIMIT) {
 		cli_hint("--max-head SIZE raises the limit on the response "
 			 "head");
+	} else if (err->code == SKIT_ECODING &&
+		   strstr(err->detail, "cannot be decoded on its own")) {
+		cli_hint("remove the file (or drop -c) to download it whole");
+	} else if (err->code == SKIT_ECODING && !o->compressed &&
+		   strstr(err->detail, "unsupported Content-Encoding")) {
+		cli_hint("skit decodes gzip and deflate: --compressed asks "
+			 "the server for those");
 	}
 }
 
@@ -866,6 +991,9 @@ cmd_get(int argc, char **argv)
 		case OPT_CONTINUE:
 			o.resume = true;
 			break;
+		case OPT_COMPRESSED:
+			o.compressed = true;
+			break;
 		case OPT_QUIET:
 			o.quiet = true;
 			break;
@@ -992,7 +1120,7 @@ cmd_get(int argc, char **argv)
 	skit_err_clear(&err);
 	rc = run_get(&run, url, &err);
 	if (rc < 0) {
-		report(&err);
+		report(&err, &o);
 		rc = cli_exit_for(err.code ? err.code : rc);
 	} else {
 		rc = CLI_EXIT_OK;
@@ -1001,6 +1129,7 @@ done:
 	cli_getopt_done(&st);
 	skit_tls_ctx_free(run.tls);
 	free(run.buf);
+	free(run.dbuf);
 	free(url);
 	free(name);
 	free(data_buf);

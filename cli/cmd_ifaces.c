@@ -394,9 +394,10 @@ on_event(const struct skit_nl_event *ev, void *data)
 		       addr_str(a, a->local, s, sizeof(s)), a->prefixlen,
 		       skit_nl_scope_name(a->scope, sc, sizeof(sc)));
 	}
-	fflush(stdout);
+	cli_stdout_flush();
 	w->seen++;
-	if (w->o->count && w->seen >= w->o->count)
+	/* Stop at --count, or once stdout fails (it was reported). */
+	if ((w->o->count && w->seen >= w->o->count) || cli_g.stdout_code)
 		return -ECANCELED;
 	return 0;
 }

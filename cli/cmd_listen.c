@@ -50,14 +50,17 @@ static const struct cli_opt listen_opts[] = {
 	{ "exit-on-eof", 0, NULL, NC_OPT_EXIT_ON_EOF,
 	  "end the session as soon as stdin ends (-q 0)" },
 	{ "framing", 0, "MODE", NC_OPT_FRAMING,
-	  "messages <-> bytes on datagram/seqpacket sockets: line (default), "
-	  "len, raw" },
+	  "messages <-> bytes on datagram/seqpacket sockets: line (default: "
+	  "a line with its \\n per message; messages are written as they "
+	  "are), len, len16, raw" },
 	{ "hex", 0, NULL, NC_OPT_HEX, "dump the traffic in hex on stderr" },
 	{ "idle-timeout", 0, "SECS", OPT_IDLE,
 	  "datagram servers: forget a peer after SECS without traffic "
 	  "(default 60)" },
 	{ "keep-open", 'k', NULL, 'k',
 	  "keep listening after the first client, serve clients at once" },
+	{ "listen", 'l', NULL, 'l',
+	  "nc's listen flag, accepted: skit listen always listens" },
 	{ "max-conns", 'm', "N", OPT_MAX_CONNS,
 	  "with -k: at most N clients at once (default 100)" },
 	{ "numeric", 'n', NULL, 'n', "numeric addresses only, no DNS" },
@@ -74,7 +77,9 @@ static const struct cli_opt listen_opts[] = {
 	{ "verbose", 'v', NULL, 'v',
 	  "print \"listening on ADDRESS\" and each client; -vv traces" },
 	{ "wait", 'w', "SECS", 'w',
-	  "end a session after SECS without traffic" },
+	  "time limit: SECS without traffic end a client's session (exit 5 "
+	  "without -k); a full datagram receiver is waited for SECS "
+	  "(default 5)" },
 	{ NULL, 0, NULL, 0, NULL },
 };
 
@@ -204,9 +209,24 @@ conn_closed(struct skit_relay *r, void *data)
 			break;
 		}
 	s->nconns--;
-	if (st->reason == SKIT_RELAY_RESET || st->reason == SKIT_RELAY_ERROR) {
-		/* One client's trouble is not the server's: say it. */
-		rc = nc_relay_exit(st, "client", c->name);
+	if (st->reason == SKIT_RELAY_RESET || st->reason == SKIT_RELAY_ERROR ||
+	    (st->reason == SKIT_RELAY_IDLE && !s->o->keep)) {
+		/*
+		 * One client's trouble is not the server's: say it. An idle
+		 * client ends a server without -k (a time-out, exit 5); with
+		 * -k it is just gone.
+		 */
+		char cl[340], child[360];
+
+		snprintf(cl, sizeof(cl), "client %s", c->name);
+		snprintf(child, sizeof(child), "the %s child of client %s",
+			 s->o->sh ? "--sh-exec" : "--exec", c->name);
+		rc = nc_relay_exit(st, &(const struct cli_relay_names){
+					       .side = { cl, child },
+					       .op = "client",
+					       .addr = { c->name, NULL },
+					       .opt = "-w",
+				       });
 		if (!s->o->keep)
 			s->exit_code = rc;
 	} else if (cli_g.verbose) {
@@ -301,6 +321,7 @@ start_exec(struct server *s, int fd, const char *name,
 	cfg.framing = s->o->so.framing;
 	cfg.idle_ms = fd >= 0 ? (s->o->so.idle_ms > 0 ? s->o->so.idle_ms : 0)
 			      : s->o->idle_ms;
+	cfg.send_timeout_ms = s->o->so.send_ms;
 	cfg.linger_ms = -1;
 	cfg.on_close = conn_closed;
 	cfg.on_data = s->o->so.hex ? conn_hex : NULL;
@@ -380,7 +401,8 @@ on_emfile(struct server *s, int code)
 		s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	}
 	if (now - s->last_emfile_ns > 1000000000LL) {
-		cli_errorf("listen: accept: %s; %s", skit_strerror(code),
+		cli_errorf("listen: accept on %s: %s; %s", s->local_text,
+			   skit_strerror(code),
 			   fd >= 0 ? "closed the new client"
 				   : "pausing accept for 100 ms");
 		s->last_emfile_ns = now;
@@ -467,8 +489,16 @@ find_peer(struct server *s, const struct sockaddr_storage *ss, socklen_t len)
 static void
 dgram_stdout(struct server *s, const char *p, size_t n)
 {
-	if (nc_write_msg(STDOUT_FILENO, s->o->so.framing, false, p, n) < 0)
+	int rc = nc_write_msg(STDOUT_FILENO, s->o->so.framing, NULL, p, n);
+
+	if (rc == SKIT_ELIMIT) {
+		cli_errorf("listen: dropped a %zu-byte datagram: too long for "
+			   "--framing len16",
+			   n);
+	} else if (rc < 0) {
+		s->exit_code = cli_stdout_failed(rc);
 		skit_loop_stop(s->loop);
+	}
 }
 
 static void
@@ -483,7 +513,9 @@ dgram_cb(struct skit_loop *loop, int fd, unsigned ev, void *data)
 		char pt[300];
 		ssize_t n;
 
-		n = skit_recvfrom(fd, s->dbuf, NC_MSG_MAX, MSG_DONTWAIT,
+		/* MSG_TRUNC: n is the real length even if it did not fit. */
+		n = skit_recvfrom(fd, s->dbuf, NC_MSG_MAX,
+				  MSG_DONTWAIT | MSG_TRUNC,
 				  (struct sockaddr *)&from.ss, &from.len);
 		if (n == -EAGAIN)
 			return;
@@ -498,6 +530,13 @@ dgram_cb(struct skit_loop *loop, int fd, unsigned ev, void *data)
 			snprintf(pt, sizeof(pt), "(unnamed)");
 		else
 			nc_sa_str(&from, pt, sizeof(pt));
+		if (n > NC_MSG_MAX) {
+			/* Dropped whole: a cut message would pass for one. */
+			cli_errorf("listen: dropped a %zd-byte datagram from "
+				   "%s: larger than %d bytes",
+				   n, pt, NC_MSG_MAX);
+			continue;
+		}
 		if (!s->o->exec) {
 			/* stdio: print it; stdin answers the latest sender. */
 			memcpy(&s->last, &from.ss, from.len);
@@ -543,6 +582,7 @@ dgram_stdin(struct skit_loop *loop, int fd, unsigned ev, void *data)
 	struct server *s = data;
 	const char *m;
 	size_t len;
+	ssize_t n;
 	int rc;
 
 	(void)ev;
@@ -553,9 +593,17 @@ dgram_stdin(struct skit_loop *loop, int fd, unsigned ev, void *data)
 				   "from stdin");
 			continue;
 		}
-		(void)skit_sendto(s->lfd, m, len, 0,
-				  (const struct sockaddr *)&s->last,
-				  s->lastlen);
+		/* The socket never blocks: a full peer loses the line. */
+		n = skit_sendto(s->lfd, m, len, 0,
+				(const struct sockaddr *)&s->last, s->lastlen);
+		if (n == -EAGAIN)
+			cli_errorf("listen: %s (EAGAIN): dropped a message "
+				   "from stdin",
+				   skit_strerror(SKIT_EFULL));
+		else if (n < 0)
+			cli_errorf("listen: dropped a %zu-byte message from "
+				   "stdin: %s",
+				   len, skit_strerror((int)n));
 	}
 	if (s->in.eof || rc < 0) {
 		skit_loop_del(loop, fd);
@@ -653,7 +701,9 @@ serve_loop(struct server *s)
 					     : s->o->broker ? NC_HUB_BROKER
 							    : NC_HUB_FAN;
 
-			s->hub = nc_hub_new(s->loop, m, s->o->so.hex);
+			s->hub = nc_hub_new(s->loop, m, s->o->so.hex,
+					    s->local.type == SOCK_SEQPACKET,
+					    s->o->so.framing);
 			if (!s->hub)
 				return CLI_EXIT_FAIL;
 			nc_hub_on_leave(s->hub, hub_left, s);
@@ -768,6 +818,7 @@ cmd_listen(int argc, char **argv)
 	o.so.dirs = SKIT_RELAY_BOTH;
 	o.so.quit_ms = -1;
 	o.so.what = "client";
+	o.so.op = "client";
 	o.so.framing = SKIT_FRAMING_LINE;
 	while ((c = cli_getopt(argc, argv, &listen_help, &st, &arg)) != -1) {
 		switch (c) {
@@ -800,6 +851,9 @@ cmd_listen(int argc, char **argv)
 		case 'k':
 			o.keep = true;
 			break;
+		case 'l':
+			/* nc's "listen mode": skit listen always is. */
+			break;
 		case OPT_MAX_CONNS:
 			rc = cli_parse_int("--max-conns", arg, 1, 1000000,
 					   &o.max_conns)
@@ -829,6 +883,7 @@ cmd_listen(int argc, char **argv)
 		}
 	}
 	cli_getopt_done(&st);
+	o.so.send_ms = o.so.idle_ms > 0 ? o.so.idle_ms : CLI_SEND_WAIT_MS;
 	if (cli_g.verbose >= 2)
 		nc_trace_stderr();
 	if (o.exec && (o.broker || o.chat)) {

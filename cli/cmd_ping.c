@@ -40,8 +40,10 @@ static const struct cli_opt opts[] = {
 	{ "interval", 'i', "SECS", 'i',
 	  "time between requests (default 1; ms suffix allowed)" },
 	{ "timeout", 'W', "SECS", 'W',
-	  "how long to wait for each reply (default 10)" },
-	{ "deadline", 'w', "SECS", 'w', "stop after SECS, whatever happened" },
+	  "how long to wait for each reply, and for a full receiver "
+	  "(default 10)" },
+	{ "deadline", 'w', "SECS", 'w',
+	  "deadline: stop after SECS, whatever happened" },
 	{ "size", 's', "BYTES", 's', "payload bytes per request (default 56)" },
 	{ "ttl", 't', "N", 't', "IPv4 TTL / IPv6 hop limit of requests" },
 	{ "pattern", 'p', "HEX", 'p',
@@ -347,7 +349,7 @@ print_reply(struct ping *p, const char *from, size_t bytes, uint16_t seq,
 		printf(" ttl=%d", ttl);
 	printf(" time=%.3f ms%s%s%s\n", rtt, dup ? " (DUP!)" : "",
 	       late ? " (late)" : "", reord ? " (out of order)" : "");
-	fflush(stdout);
+	cli_stdout_flush();
 }
 
 static void
@@ -383,7 +385,7 @@ print_error(struct ping *p, const char *from, uint16_t seq, uint8_t type,
 		     (p->family == AF_INET6 && type == 2)))
 		printf(" (mtu = %u)", info);
 	printf("\n");
-	fflush(stdout);
+	cli_stdout_flush();
 }
 
 /* A reply for wire sequence seq arrived. */
@@ -679,7 +681,8 @@ run(struct ping *p)
 		struct timespec ts;
 		int r;
 
-		if (cli_stopping() || now >= deadline)
+		/* Stop once stdout fails: nobody would see the replies. */
+		if (cli_stopping() || cli_g.stdout_code || now >= deadline)
 			break;
 		next_send = p->st.start_mono + (int64_t)p->st.sent * interval;
 		if (more && now >= next_send) {
@@ -765,7 +768,7 @@ cmd_ping(int argc, char **argv)
 		else
 			printf("PING %s (%s) %lld data bytes\n", p.o.target,
 			       p.dst_text, p.o.size);
-		fflush(stdout);
+		cli_stdout_flush();
 	} else if (!p.o.json && p.o.quiet) {
 		printf("PING %s (%s)\n", p.o.target, p.dst_text);
 	}

@@ -484,9 +484,5 @@ cmd_probe(int argc, char **argv)
 			print_env_text(&env);
 	}
 	free(lines);
-	if (fflush(stdout) || ferror(stdout)) {
-		cli_errorf("probe: write to stdout failed");
-		return CLI_EXIT_FAIL;
-	}
 	return rc;
 }

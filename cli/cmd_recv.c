@@ -24,7 +24,8 @@ enum {
 static const struct cli_opt recv_opts[] = {
 	{ "count", 'c', "N", 'c', "exit after N messages" },
 	{ "framing", 0, "MODE", OPT_FRAMING,
-	  "how messages are written to stdout: line (default), len, raw" },
+	  "how messages are written to stdout: line (default: a \\n after "
+	  "each that has none), len, len16, raw (exactly as they came)" },
 	{ "hex", 0, NULL, OPT_HEX, "also dump each message in hex on stderr" },
 	{ "json", 0, NULL, OPT_JSON,
 	  "one JSON object per message on stdout (from, length, payload or "
@@ -69,6 +70,7 @@ struct receiver {
 	char *buf;
 	unsigned long long got;
 	uint64_t hexoff;
+	int stop_rc; /* the exit code once print_msg says stop */
 };
 
 static bool
@@ -95,12 +97,23 @@ sender_text(const struct skit_sockaddr *from, char *buf, size_t len)
 		nc_sa_str(from, buf, len);
 }
 
-/* Print one message; 0, or an exit code when stdout is gone. */
+/*
+ * Print one message: 0, or -1 to stop with r->stop_rc (stdout failed,
+ * or its reader has gone: then quietly, with 0).
+ */
+static int
+stop_printing(struct receiver *r, int code)
+{
+	r->stop_rc = cli_stdout_failed(code);
+	return -1;
+}
+
 static int
 print_msg(struct receiver *r, const struct skit_sockaddr *from, const char *p,
 	  size_t n, bool truncated)
 {
 	char ft[300];
+	int rc;
 
 	sender_text(from, ft, sizeof(ft));
 	if (r->o->hex) {
@@ -120,8 +133,11 @@ print_msg(struct receiver *r, const struct skit_sockaddr *from, const char *p,
 			cli_json_strn(&j, "payload", p, n);
 		} else {
 			hex = malloc(2 * n + 1);
-			if (!hex)
-				return CLI_EXIT_FAIL;
+			if (!hex) {
+				cli_errorf("recv: out of memory");
+				r->stop_rc = CLI_EXIT_FAIL;
+				return -1;
+			}
 			for (size_t i = 0; i < n; i++)
 				snprintf(hex + 2 * i, 3, "%02x",
 					 (unsigned char)p[i]);
@@ -130,13 +146,19 @@ print_msg(struct receiver *r, const struct skit_sockaddr *from, const char *p,
 			free(hex);
 		}
 		cli_json_end(&j);
-		return ferror(stdout) ? CLI_EXIT_FAIL : 0;
+		return cli_g.stdout_code ? stop_printing(r, cli_g.stdout_code)
+					 : 0;
 	}
 	fprintf(stderr, "from %s: %zu bytes%s\n", ft, n,
 		truncated ? " (truncated)" : "");
-	if (nc_write_msg(STDOUT_FILENO, r->o->framing, false, p, n) < 0)
-		return CLI_EXIT_FAIL;
-	return 0;
+	rc = nc_write_msg(STDOUT_FILENO, r->o->framing, "\n", p, n);
+	if (rc == SKIT_ELIMIT) {
+		cli_errorf("recv: not printed: %zu bytes are too long for "
+			   "--framing len16",
+			   n);
+		return 0;
+	}
+	return rc < 0 ? stop_printing(r, rc) : 0;
 }
 
 /* Strip the IPv4 header a raw socket hands over. */
@@ -180,9 +202,10 @@ serve_dgram(struct receiver *r, int fd)
 	while (!done(r)) {
 		struct skit_sockaddr from = { .len = sizeof(from.ss) };
 		const char *p = r->buf;
+		char lt[300];
 		ssize_t n;
 		size_t len;
-		int w, rc;
+		int w;
 
 		w = skit_wait_fd(fd, POLLIN, (int)r->o->timeout_ms);
 		if (w < 0)
@@ -198,7 +221,9 @@ serve_dgram(struct receiver *r, int fd)
 			/* An ICMP error for an earlier reply: not fatal. */
 			if (n == -ECONNREFUSED)
 				continue;
-			cli_errorf("recv: %s", skit_strerror((int)n));
+			cli_errorf("recv: recvfrom %s: %s",
+				   nc_sa_str(&r->local, lt, sizeof(lt)),
+				   skit_strerror((int)n));
 			return cli_exit_for((int)n);
 		}
 		from.family = from.ss.ss_family;
@@ -207,9 +232,8 @@ serve_dgram(struct receiver *r, int fd)
 		len = (size_t)n > NC_MSG_MAX ? NC_MSG_MAX : (size_t)n;
 		strip_ip_header(&r->local, &p, &len);
 		r->got++;
-		rc = print_msg(r, &from, p, len, (size_t)n > NC_MSG_MAX);
-		if (rc)
-			return rc;
+		if (print_msg(r, &from, p, len, (size_t)n > NC_MSG_MAX) < 0)
+			return r->stop_rc;
 		if (r->o->reply) {
 			if (from.family == AF_UNIX &&
 			    from.len <= (socklen_t)sizeof(sa_family_t)) {
@@ -217,11 +241,17 @@ serve_dgram(struct receiver *r, int fd)
 					   "sender (it needs --bind)");
 				continue;
 			}
-			n = skit_sendto(fd, r->o->reply, strlen(r->o->reply), 0,
+			/* A sender that stopped reading must not hold us. */
+			n = skit_sendto(fd, r->o->reply, strlen(r->o->reply),
+					MSG_DONTWAIT,
 					(const struct sockaddr *)&from.ss,
 					from.len);
-			if (n < 0)
-				cli_errorf("recv: reply: %s",
+			if (n == -EAGAIN)
+				cli_errorf("recv: reply: %s (EAGAIN): dropped",
+					   skit_strerror(SKIT_EFULL));
+			else if (n < 0)
+				cli_errorf("recv: reply to %s: %s",
+					   nc_sa_str(&from, lt, sizeof(lt)),
 					   skit_strerror((int)n));
 		}
 	}
@@ -234,6 +264,7 @@ serve_conn(struct receiver *r, int lfd)
 {
 	while (!done(r)) {
 		struct skit_sockaddr from;
+		char lt[300];
 		int w, cfd;
 
 		w = skit_wait_fd(lfd, POLLIN, (int)r->o->timeout_ms);
@@ -241,16 +272,18 @@ serve_conn(struct receiver *r, int lfd)
 			return CLI_EXIT_FAIL;
 		if (w == 0)
 			return timed_out(r);
-		cfd = skit_accept(lfd, false, &from);
+		/* Nonblocking: the reply's write is bounded (1 s). */
+		cfd = skit_accept(lfd, true, &from);
 		if (cfd == -EAGAIN || cfd == -ECONNABORTED)
 			continue;
 		if (cfd < 0) {
-			cli_errorf("recv: accept: %s", skit_strerror(cfd));
+			cli_errorf("recv: accept on %s: %s",
+				   nc_sa_str(&r->local, lt, sizeof(lt)),
+				   skit_strerror(cfd));
 			return cli_exit_for(cfd);
 		}
 		while (!done(r)) {
 			ssize_t n;
-			int rc;
 
 			w = skit_wait_fd(cfd, POLLIN, (int)r->o->timeout_ms);
 			if (w <= 0) {
@@ -259,13 +292,14 @@ serve_conn(struct receiver *r, int lfd)
 			}
 			n = skit_recvfrom(cfd, r->buf, NC_MSG_MAX, 0, NULL,
 					  NULL);
+			if (n == -EAGAIN)
+				continue;
 			if (n <= 0)
 				break;
 			r->got++;
-			rc = print_msg(r, &from, r->buf, (size_t)n, false);
-			if (rc) {
+			if (print_msg(r, &from, r->buf, (size_t)n, false) < 0) {
 				skit_close(cfd);
-				return rc;
+				return r->stop_rc;
 			}
 			if (r->o->reply)
 				(void)skit_write_all(cfd, r->o->reply,

@@ -45,15 +45,17 @@ static const struct cli_opt relay_opts[] = {
 	{ "unidirectional", 'u', NULL, 'u', "relay A -> B only" },
 	{ "reverse", 'U', NULL, 'U', "relay B -> A only" },
 	{ "framing", 0, "MODE", OPT_FRAMING,
-	  "stream <-> message framing: raw, line, len (len32) or len16 "
-	  "(default raw)" },
+	  "stream <-> message framing: raw (default), line (a line with its "
+	  "\\n per message), len (len32) or len16; messages are written to "
+	  "the stream as they are" },
 	{ "no-splice", 0, NULL, OPT_NO_SPLICE,
 	  "copy through a buffer instead of splice()" },
 	{ "max-conns", 0, "N", OPT_MAX_CONNS,
 	  "serve many connections, at most N at once (implies fork)" },
 	{ "idle-timeout", 'T', "SECS", 'T',
 	  "end a pair after SECS without traffic (UDP sessions: default "
-	  "60)" },
+	  "60; exit 5 without fork); a full datagram receiver is waited "
+	  "for SECS (default 5)" },
 	{ "linger", 't', "SECS", 't',
 	  "wait this long for datagram replies once the other direction "
 	  "is done (default 0.5)" },
@@ -158,6 +160,17 @@ secs_since(int64_t t0)
 	return (double)(skit_now_ns() - t0) / 1e9;
 }
 
+/*
+ * The --json events go to stdout: once it fails (reported), a server
+ * stops, as nobody can follow it any more.
+ */
+static void
+stop_if_stdout_failed(struct app *app)
+{
+	if (cli_g.stdout_code)
+		skit_loop_stop(app->loop);
+}
+
 static void
 log_open(struct conn *c)
 {
@@ -173,6 +186,7 @@ log_open(struct conn *c)
 	cli_json_str(&j, "a", c->a_desc);
 	cli_json_str(&j, "b", c->b_desc);
 	cli_json_end(&j);
+	stop_if_stdout_failed(app);
 }
 
 static void
@@ -217,6 +231,7 @@ log_close(struct conn *c, const struct skit_relay_stats *st)
 		cli_json_str(&j, "error_op", st->error_op);
 	}
 	cli_json_end(&j);
+	stop_if_stdout_failed(app);
 }
 
 static void
@@ -420,9 +435,10 @@ exit_for_stats(const struct skit_relay_stats *st)
 {
 	switch (st->reason) {
 	case SKIT_RELAY_EOF:
-	case SKIT_RELAY_IDLE:
 	case SKIT_RELAY_CLOSED:
 		return CLI_EXIT_OK;
+	case SKIT_RELAY_IDLE:
+		return CLI_EXIT_TIMEOUT; /* docs/exit-codes.md, "Time limits" */
 	case SKIT_RELAY_RESET:
 		return CLI_EXIT_RESET;
 	default:
@@ -435,13 +451,29 @@ pair_closed(struct skit_relay *r, void *data)
 {
 	struct conn *c = data;
 	const struct skit_relay_stats *st = skit_relay_stats(r);
+	int code = exit_for_stats(st);
 
 	log_close(c, st);
-	if (!c->app->fork && st->error && !cli_g.verbose)
-		cli_errorf("relay: %s %s: %s", st->error_op ? st->error_op : "",
-			   st->error_side ? "B" : "A",
-			   skit_strerror(st->error));
-	conn_done(c, exit_for_stats(st));
+	/*
+	 * Single mode: say why the one pair ended when that is the exit
+	 * code's reason, an error or a time limit (the -v close line does
+	 * not say which limit).
+	 */
+	if (!c->app->fork && (st->error || st->reason == SKIT_RELAY_IDLE)) {
+		struct cli_relay_names n = {
+			.side = { c->a_desc, c->b_desc },
+			.op = "relay",
+			.addr = { c->app->text[0], c->app->text[1] },
+			.opt = "-T",
+		};
+
+		/* A '-' side is our stdin/stdout: say which of them. */
+		for (int i = 0; i < 2; i++)
+			if (c->app->addr[i].kind == SKIT_KIND_STDIO)
+				n.side[i] = NULL;
+		code = cli_relay_error(st, &n);
+	}
+	conn_done(c, code);
 }
 
 static struct conn *
@@ -475,6 +507,10 @@ fill_cfg(struct app *app, struct conn *c, struct skit_relay_cfg *cfg)
 	cfg->framing = app->framing;
 	cfg->no_splice = app->no_splice;
 	cfg->idle_ms = app->idle_ms;
+	/* A full message receiver: waited for -T, else the default. */
+	cfg->send_timeout_ms = app->idle_set && app->idle_ms > 0
+				       ? app->idle_ms
+				       : CLI_SEND_WAIT_MS;
 	cfg->linger_ms = app->linger_ms;
 	cfg->buf_size = app->bufsize;
 	cfg->pipe_size = app->bufsize;
@@ -1329,6 +1365,7 @@ run_server(struct app *app)
 		cli_json_str(&j, "address", app->ldesc);
 		cli_json_bool(&j, "fork", app->fork);
 		cli_json_end(&j);
+		stop_if_stdout_failed(app);
 	}
 	skit_loop_run(app->loop);
 	return app->exit_code;
@@ -1385,6 +1422,6 @@ cmd_relay(int argc, char **argv)
 	}
 	free(app.dgbuf);
 	skit_loop_free(app.loop);
-	fflush(stdout);
+	cli_stdout_flush();
 	return rc;
 }

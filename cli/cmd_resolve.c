@@ -438,9 +438,5 @@ cmd_resolve(int argc, char **argv)
 		if (rc && !first)
 			first = rc;
 	}
-	if (fflush(stdout) || ferror(stdout)) {
-		cli_errorf("resolve: write to stdout failed");
-		return CLI_EXIT_FAIL;
-	}
 	return first;
 }

@@ -28,14 +28,19 @@ static const struct cli_opt send_opts[] = {
 	{ "connect", 0, NULL, OPT_CONNECT,
 	  "connect the datagram socket (the kernel records the peer and "
 	  "reports ICMP errors)" },
-	{ "crlf", 'C', NULL, 'C', "line framing: end replies with CRLF" },
+	{ "crlf", 'C', NULL, 'C',
+	  "line framing: lines go out ending in \"\\r\\n\", replies are "
+	  "printed with it" },
 	{ "framing", 0, "MODE", OPT_FRAMING,
-	  "how stdin and replies map to messages: line (default), len, raw" },
+	  "how stdin and replies map to messages: line (default: a line with "
+	  "its \\n per message), len, len16, raw" },
 	{ "json", 0, NULL, OPT_JSON, "print one JSON object per message sent" },
 	{ "replies", 0, "N", OPT_REPLIES,
 	  "with --wait: stop as soon as N replies came" },
 	{ "wait", 'w', "SECS", 'w',
-	  "after sending, print replies until SECS pass without one" },
+	  "wait up to SECS for a full receiver to take each message "
+	  "(default 5), and after sending print replies until SECS pass "
+	  "without one" },
 	{ "verbose", 'v', NULL, 'v',
 	  "more diagnostics (\"listening on\", each message); -vv traces" },
 	{ NULL, 0, NULL, 0, NULL },
@@ -76,6 +81,7 @@ struct sender {
 	const struct send_opts *o;
 	char peer_text[300];
 	unsigned long long sent;
+	long long send_ms; /* how long a full receiver is waited for */
 };
 
 static int
@@ -89,6 +95,8 @@ send_one(struct sender *s, const char *msg, size_t len)
 		n = skit_sendto(s->fd, msg, len, 0,
 				(const struct sockaddr *)&s->peer.ss,
 				s->peer.len);
+	if (n == -EAGAIN)
+		return cli_report_full("send", s->peer_text, s->send_ms, "-w");
 	if (n < 0) {
 		struct skit_err err;
 
@@ -113,6 +121,32 @@ send_one(struct sender *s, const char *msg, size_t len)
 		cli_verbose("sent %zd bytes to %s", n, s->peer_text);
 	}
 	return 0;
+}
+
+/*
+ * -C: a line that ends in a bare "\n" goes out ending in "\r\n". One at
+ * the size limit already sends its "\r\n" as a message of its own.
+ */
+static int
+send_crlf(struct sender *s, const char *m, size_t len)
+{
+	char *b;
+	int rc;
+
+	if (!len || m[len - 1] != '\n' || (len > 1 && m[len - 2] == '\r'))
+		return send_one(s, m, len);
+	if (len >= SKIT_FRAME_MSG_MAX) {
+		rc = send_one(s, m, len - 1);
+		return rc ? rc : send_one(s, "\r\n", 2);
+	}
+	b = malloc(len + 1);
+	if (!b)
+		return CLI_EXIT_FAIL;
+	memcpy(b, m, len - 1);
+	memcpy(b + len - 1, "\r\n", 2);
+	rc = send_one(s, b, len + 1);
+	free(b);
+	return rc;
 }
 
 /* Print replies until wait_ms of silence. Exit code. */
@@ -146,7 +180,8 @@ wait_replies(struct sender *s)
 		if (n == 0 && s->peer.type == SOCK_SEQPACKET)
 			break; /* the peer closed the connection */
 		got++;
-		if (nc_write_msg(STDOUT_FILENO, s->o->framing, s->o->crlf, buf,
+		if (nc_write_msg(STDOUT_FILENO, s->o->framing,
+				 s->o->crlf ? "\r\n" : "\n", buf,
 				 (size_t)n) < 0)
 			break;
 	}
@@ -199,6 +234,18 @@ run_send(const struct send_opts *o, int nmsg, char **msgs)
 	if (s.fd < 0)
 		return cli_report(&err);
 	nc_sa_str(&s.peer, s.peer_text, sizeof(s.peer_text));
+	/*
+	 * A blocking sendto() to a unix receiver that stopped reading
+	 * sleeps until it reads again: bound the sleep (-w, else the
+	 * default), then say so (exit 5).
+	 */
+	s.send_ms = o->wait_ms >= 0 ? o->wait_ms : CLI_SEND_WAIT_MS;
+	rc = skit_sock_send_timeout(s.fd, (int)s.send_ms);
+	if (rc < 0) {
+		cli_errorf("send %s: %s", s.peer_text, skit_strerror(rc));
+		skit_close(s.fd);
+		return cli_exit_for(rc);
+	}
 	rc = 0;
 	if (nmsg > 0) {
 		for (int i = 0; i < nmsg && !rc; i++)
@@ -213,12 +260,14 @@ run_send(const struct send_opts *o, int nmsg, char **msgs)
 			skit_close(s.fd);
 			return CLI_EXIT_FAIL;
 		}
-		r.crlf = o->crlf;
 		while (!rc &&
 		       (n = nc_reader_next(&r, o->framing, &m, &len)) > 0)
-			rc = send_one(&s, m, len);
+			rc = o->crlf && o->framing == SKIT_FRAMING_LINE
+				     ? send_crlf(&s, m, len)
+				     : send_one(&s, m, len);
 		if (!rc && n < 0) {
-			cli_errorf("send: reading stdin: %s", skit_strerror(n));
+			cli_errorf("send: read from stdin: %s",
+				   skit_strerror(n));
 			rc = cli_exit_for(n);
 		}
 		nc_reader_free(&r);

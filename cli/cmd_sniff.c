@@ -479,8 +479,8 @@ loop(struct sniff *s)
 		int r;
 
 		r = skit_capture_next(s->cap, on_frame, s);
-		fflush(stdout);
-		if (r == -ECANCELED ||
+		/* Stop once stdout fails (cli_stdout_flush said why). */
+		if (cli_stdout_flush() < 0 || r == -ECANCELED ||
 		    (s->o.count && s->captured >= (uint64_t)s->o.count))
 			return 0;
 		if (r < 0)
@@ -515,7 +515,8 @@ report_capture_error(const struct sniff *s, int r)
 	char name[IF_NAMESIZE];
 
 	if (r != -ENETDOWN || !s->ifindex) {
-		cli_errorf("sniff: capture: %s", skit_strerror(r));
+		cli_errorf("sniff: capture on packet:%s: %s",
+			   s->o.iface ? s->o.iface : "any", skit_strerror(r));
 		return cli_exit_for(r);
 	}
 	/* ENETDOWN: the interface was taken down, or deleted. */

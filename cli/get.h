@@ -30,6 +30,7 @@ struct get_opts {
 	const char *output; /* -O FILE; "-" is stdout */
 	bool remote_name;
 	bool resume;
+	bool compressed; /* --compressed: ask for gzip and deflate */
 	bool quiet;
 	bool show_headers; /* -S */
 	int verbose;
@@ -81,6 +82,8 @@ struct get_out {
 	bool appending;	    /* resume: writing into path itself */
 	long long existing; /* bytes already in path (resume) */
 	long long written;  /* body bytes written by this transfer */
+	long long received; /* body bytes as sent, before content decoding:
+			       what the progress bar counts */
 	long long expected; /* body bytes announced, -1 unknown */
 	/* progress bar */
 	bool progress;

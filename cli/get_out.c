@@ -89,7 +89,7 @@ get_out_write(struct get_out *out, const void *buf, size_t len,
 		return 0;
 	n = skit_write_all(out->fd, buf, len, -1);
 	if (n < 0)
-		return skit_err_set(err, (int)n, "write",
+		return skit_err_set(err, (int)n, "write to",
 				    out->path ? out->path : "stdout");
 	out->written += (long long)len;
 	if (out->progress) {
@@ -113,7 +113,7 @@ get_out_commit(struct get_out *out, struct skit_err *err)
 	if (!out->path)
 		return 0;
 	if (out->fd >= 0 && close(out->fd) < 0)
-		rc = skit_err_set(err, -errno, "write", out->path);
+		rc = skit_err_set(err, -errno, "write to", out->path);
 	out->fd = -1;
 	if (rc == 0 && out->tmp[0] && rename(out->tmp, out->path) < 0)
 		rc = skit_err_set(err, -errno, "rename to", out->path);
@@ -162,11 +162,11 @@ human(char *buf, size_t len, double v)
 void
 get_progress(struct get_out *out, bool final)
 {
-	long long done = out->existing + out->written;
+	long long done = out->existing + out->received;
 	long long total =
 		out->expected >= 0 ? out->existing + out->expected : -1;
 	double secs = (double)(now_ms() - out->start_ms) / 1000.0;
-	double rate = secs > 0 ? (double)out->written / secs : 0;
+	double rate = secs > 0 ? (double)out->received / secs : 0;
 	char dbuf[32], rbuf[32], eta[32] = "";
 	char bar[32];
 	int pct = -1, w = 20;

@@ -3,6 +3,7 @@
  */
 #include "cli.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,8 +173,9 @@ trace_to_stderr(void *data, const char *line)
 	fprintf(stderr, "skit: trace: %s\n", line);
 }
 
-int
-main(int argc, char **argv)
+/* Global options, then the command; returns its exit code. */
+static int
+run(int argc, char **argv)
 {
 	const struct command *c;
 	int i = 1;
@@ -228,6 +230,24 @@ main(int argc, char **argv)
 	}
 	if (cli_g.trace || cli_g.verbose >= 2)
 		skit_trace_set(trace_to_stderr, NULL);
+	return c->fn(argc - i, argv + i);
+}
+
+int
+main(int argc, char **argv)
+{
+	int rc = run(argc, argv);
+
+	/*
+	 * Output still in stdio's buffer is written only now: a full disk
+	 * or a closed stdout must fail the command here, with the reason.
+	 */
+	cli_stdout_flush();
+	if (fclose(stdout) != 0 && !cli_g.stdout_code)
+		cli_stdout_failed(-errno);
+	if (rc == CLI_EXIT_OK && cli_g.stdout_code &&
+	    cli_g.stdout_code != -EPIPE)
+		rc = CLI_EXIT_FAIL;
 	/* A command stopped by a signal ends by it (cli/stop.c). */
-	return cli_stop_end(c->fn(argc - i, argv + i));
+	return cli_stop_end(rc);
 }

@@ -17,6 +17,8 @@
 #include "skit/relay.h"
 #include "skit/skit.h"
 
+struct cli_relay_names; /* cli.h */
+
 /* --- addresses from nc operands (nc_addr.c) --------------------------- */
 
 /* The nc flags that shape an address: -u -U -4 -6 -n -s ADDR -p PORT. */
@@ -34,6 +36,8 @@ struct nc_addr_opts {
  *   ADDRESS                 skit's grammar (tcp:host:80, unix:@x, ...)
  *   HOST PORT               tcp (udp with -u) to HOST:PORT
  *   PORT                    (listen) every address on PORT
+ *   -p PORT [HOST]          (listen) nc -l -p: PORT on every address,
+ *                           or on HOST
  *   PATH                    with -U: a unix socket path (or @name)
  * text receives the address text that was parsed (for messages).
  * Returns 0, or prints a message and returns an exit code (2).
@@ -63,8 +67,9 @@ const char *nc_sa_str(const struct skit_sockaddr *sa, char *buf, size_t len);
 
 /*
  * Framing (relay.h's enum skit_framing): how messages map to a byte
- * stream on stdio. Parse "line", "len" (len32), "len16" or "raw"; 0, or
- * prints a message and returns 2.
+ * stream on stdio, cut and framed by the library's codec
+ * (skit_frame_next, skit_frame_hdr). Parse "line", "len" (len32),
+ * "len16" or "raw"; 0, or prints a message and returns 2.
  */
 int nc_parse_framing(const char *s, enum skit_framing *out);
 
@@ -76,7 +81,6 @@ struct nc_reader {
 	char *buf;
 	size_t cap, start, end;
 	bool eof;
-	bool crlf; /* line framing: also strip a "\r" before "\n" */
 };
 
 int nc_reader_init(struct nc_reader *r, int fd);
@@ -85,8 +89,10 @@ void nc_reader_free(struct nc_reader *r);
 /*
  * The next message: 1 with *msg and *len pointing into the reader's buffer
  * (valid until the next call), 0 at EOF, or a negative code
- * (SKIT_ETRUNC: EOF inside a len-framed message; SKIT_ELIMIT: a message
- * longer than NC_MSG_MAX). Blocks.
+ * (SKIT_ETRUNC: EOF inside a len-framed message; SKIT_ELIMIT: a
+ * len-framed message longer than NC_MSG_MAX). A line keeps its "\n";
+ * line and raw messages are at most SKIT_FRAME_MSG_MAX bytes (a longer
+ * run is cut into several). Blocks.
  */
 int nc_reader_next(struct nc_reader *r, enum skit_framing f, const char **msg,
 		   size_t *len);
@@ -102,10 +108,14 @@ int nc_reader_take(struct nc_reader *r, enum skit_framing f, const char **msg,
 int nc_reader_fill(struct nc_reader *r);
 
 /*
- * Write one message to fd with framing f (crlf: line framing ends with
- * "\r\n"). Blocks. Returns 0 or a negative code.
+ * Write one message to fd with framing f: a length header for len and
+ * len16, else the bytes as they are. eol NULL: nothing more (a byte
+ * stream: what the sender cut comes back byte for byte). eol "\n" or
+ * "\r\n": line framing for a reader's eyes (recv, send --wait): a message
+ * that does not end in "\n" is followed by eol, one that does is not.
+ * One write. Blocks. Returns 0 or a negative code.
  */
-int nc_write_msg(int fd, enum skit_framing f, bool crlf, const void *msg,
+int nc_write_msg(int fd, enum skit_framing f, const char *eol, const void *msg,
 		 size_t len);
 
 /* --- --allow / --deny (nc_acl.c) ------------------------------------- */
@@ -152,9 +162,13 @@ enum nc_hub_mode {
 
 struct nc_hub;
 
-/* A hub on loop; stdin/stdout take part in NC_HUB_FAN only. */
+/*
+ * A hub on loop; stdin/stdout take part in NC_HUB_FAN only. msgs: the
+ * members are seqpacket sockets, whose messages keep their boundaries;
+ * framing then cuts stdin into messages and frames them on stdout.
+ */
 struct nc_hub *nc_hub_new(struct skit_loop *loop, enum nc_hub_mode mode,
-			  bool hex);
+			  bool hex, bool msgs, enum skit_framing framing);
 void nc_hub_free(struct nc_hub *h);
 
 /* Hand a connected, nonblocking socket to the hub (it closes it). */
@@ -177,8 +191,12 @@ struct nc_sess_opts {
 			    */
 	long long quit_ms; /* -q: end this long after stdin EOF; -1 never */
 	long long
-		idle_ms;  /* -w: end after this long without traffic; 0 never */
-	const char *what; /* "connect" or "listen", for messages */
+		idle_ms; /* -w: end after this long without traffic; 0 never */
+	long long send_ms; /* -w, or CLI_SEND_WAIT_MS: how long a full
+			      message receiver is waited for */
+	const char *what;  /* the peer, for messages: "server" or "client" */
+	const char *op;	   /* a time limit's message names the peer by this
+			      ("connect", "client") and its address */
 };
 
 /*
@@ -212,9 +230,17 @@ int nc_common_opt(int c, const char *arg, struct nc_addr_opts *ao,
 int nc_session_stdio(int fd, const char *peer_text,
 		     const struct nc_sess_opts *o);
 
-/* The exit code for a relay that ended with stats st (0 when clean). */
-int nc_relay_exit(const struct skit_relay_stats *st, const char *what,
-		  const char *peer_text);
+/*
+ * The exit code for a relay that ended with stats st: 0 when clean,
+ * else after a message naming the operation, the side and the reason
+ * ("skit: write to client tcp:...: Connection reset by peer"), or the
+ * time limit that ran out (an idle time-out, a full receiver:
+ * docs/exit-codes.md, "Time limits"). n names the sides
+ * (cli_relay_error); a NULL side is our stdin/stdout (a reader of stdout
+ * that went away ends quietly, cli_stdout_failed).
+ */
+int nc_relay_exit(const struct skit_relay_stats *st,
+		  const struct cli_relay_names *n);
 
 /* --- misc ------------------------------------------------------------ */
 

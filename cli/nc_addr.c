@@ -41,13 +41,26 @@ nc_build_addr(int nargs, char **args, enum skit_role role,
 	      const struct nc_addr_opts *o, struct skit_addr *out, char *text,
 	      size_t textlen)
 {
+	const char *cmd = role == SKIT_ROLE_LISTEN ? "listen" : "connect";
 	char host[SKIT_HOST_MAX + 2];
 	struct skit_err err;
 	size_t n;
 	int rc;
 
-	if (nargs == 0 && role == SKIT_ROLE_LISTEN && o->port) {
+	if (role == SKIT_ROLE_LISTEN && o->port &&
+	    (nargs > 1 || o->unix_path ||
+	     (nargs == 1 && all_digits(args[0])))) {
+		cli_errorf("%s: -p %s and the operand%s '%s' both name what "
+			   "to listen on: give one",
+			   cmd, o->port, nargs > 1 ? "s" : "", args[0]);
+		return CLI_EXIT_USAGE;
+	} else if (nargs == 0 && role == SKIT_ROLE_LISTEN && o->port) {
 		snprintf(text, textlen, "%s::%s", inet_kind(o), o->port);
+	} else if (nargs == 1 && role == SKIT_ROLE_LISTEN && o->port) {
+		/* nc -l -p PORT HOST: the HOST PORT form. */
+		host_part(args[0], host, sizeof(host));
+		snprintf(text, textlen, "%s:%s:%s", inet_kind(o), host,
+			 o->port);
 	} else if (nargs == 1 && o->unix_path) {
 		snprintf(text, textlen, "%s:%s", o->udp ? "unix-dgram" : "unix",
 			 args[0]);
@@ -61,7 +74,8 @@ nc_build_addr(int nargs, char **args, enum skit_role role,
 		snprintf(text, textlen, "%s:%s:%s", inet_kind(o), host,
 			 args[1]);
 	} else {
-		cli_errorf("expected ADDRESS, HOST PORT%s",
+		cli_errorf("%s: %s: expected ADDRESS, HOST PORT%s", cmd,
+			   nargs ? "too many operands" : "missing ADDRESS",
 			   role == SKIT_ROLE_LISTEN ? " or PORT" : "");
 		return CLI_EXIT_USAGE;
 	}

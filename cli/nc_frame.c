@@ -77,53 +77,18 @@ int
 nc_reader_take(struct nc_reader *r, enum skit_framing f, const char **msg,
 	       size_t *len)
 {
-	size_t avail = r->end - r->start;
-	char *p = r->buf + r->start;
+	size_t used;
+	int rc;
 
-	if (f == SKIT_FRAMING_RAW && avail) {
-		*msg = p;
-		*len = avail;
-		r->start = r->end;
-		return 1;
-	}
-	if (f == SKIT_FRAMING_LINE) {
-		char *nl = memchr(p, '\n', avail);
-
-		if (nl || (r->eof && avail)) {
-			size_t l = nl ? (size_t)(nl - p) : avail;
-
-			r->start += nl ? l + 1 : l;
-			if (r->crlf && l && p[l - 1] == '\r')
-				l--;
-			*msg = p;
-			*len = l;
-			return 1;
-		}
-	}
-	if (f == SKIT_FRAMING_LEN32 || f == SKIT_FRAMING_LEN16) {
-		const unsigned char *u = (const unsigned char *)p;
-		size_t hl = f == SKIT_FRAMING_LEN32 ? 4 : 2, l;
-
-		if (avail >= hl) {
-			l = hl == 4 ? (size_t)u[0] << 24 | (size_t)u[1] << 16 |
-					      (size_t)u[2] << 8 | u[3]
-				    : (size_t)u[0] << 8 | u[1];
-			if (l > NC_MSG_MAX)
-				return SKIT_ELIMIT;
-			if (avail >= hl + l) {
-				*msg = p + hl;
-				*len = l;
-				r->start += hl + l;
-				return 1;
-			}
-		}
-	}
-	if (r->eof && avail &&
-	    (f == SKIT_FRAMING_LEN32 || f == SKIT_FRAMING_LEN16))
-		return SKIT_ETRUNC;
-	if (!r->eof && r->end == r->cap && r->start == 0)
-		return SKIT_ELIMIT;
-	return 0;
+	rc = skit_frame_next(f, r->buf + r->start, r->end - r->start, r->eof,
+			     NC_MSG_MAX, msg, len, &used);
+	/*
+	 * The buffer holds NC_MSG_MAX + 8 bytes, so every message the codec
+	 * may wait for fits: a length frame over NC_MSG_MAX is SKIT_ELIMIT.
+	 */
+	if (rc > 0)
+		r->start += used;
+	return rc;
 }
 
 int
@@ -151,20 +116,22 @@ nc_reader_next(struct nc_reader *r, enum skit_framing f, const char **msg,
 }
 
 int
-nc_write_msg(int fd, enum skit_framing f, bool crlf, const void *msg,
+nc_write_msg(int fd, enum skit_framing f, const char *eol, const void *msg,
 	     size_t len)
 {
 	char stackbuf[4096], *b = stackbuf;
-	size_t hl = f == SKIT_FRAMING_LEN32   ? 4
-		    : f == SKIT_FRAMING_LEN16 ? 2
-					      : 0;
-	size_t tl = f == SKIT_FRAMING_LINE ? (crlf ? 2 : 1) : 0;
-	size_t total = hl + len + tl;
+	unsigned char hdr[4];
+	int hl = skit_frame_hdr(f, len, hdr);
+	size_t tl = 0, total;
 	ssize_t n;
 
-	if (hl == 2 && len > 0xffff)
-		return SKIT_ELIMIT;
-	if (f == SKIT_FRAMING_RAW) {
+	if (hl < 0)
+		return hl;
+	if (eol && f == SKIT_FRAMING_LINE &&
+	    (len == 0 || ((const char *)msg)[len - 1] != '\n'))
+		tl = strlen(eol);
+	total = (size_t)hl + len + tl;
+	if (total == len) {
 		n = skit_write_all(fd, msg, len, -1);
 		return n < 0 ? (int)n : 0;
 	}
@@ -177,19 +144,11 @@ nc_write_msg(int fd, enum skit_framing f, bool crlf, const void *msg,
 		if (!b)
 			return -ENOMEM;
 	}
-	if (hl == 4) {
-		b[0] = (char)(len >> 24);
-		b[1] = (char)(len >> 16);
-		b[2] = (char)(len >> 8);
-		b[3] = (char)len;
-	} else if (hl == 2) {
-		b[0] = (char)(len >> 8);
-		b[1] = (char)len;
-	}
+	memcpy(b, hdr, (size_t)hl);
 	if (len)
 		memcpy(b + hl, msg, len);
 	if (tl)
-		memcpy(b + hl + len, crlf ? "\r\n" : "\n", tl);
+		memcpy(b + hl + len, eol, tl);
 	n = skit_write_all(fd, b, total, -1);
 	if (b != stackbuf)
 		free(b);

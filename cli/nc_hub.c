@@ -11,6 +11,11 @@
  * HUB_QMAX (a reader that does not keep up) is dropped with a message,
  * so one slow client cannot make the server hold unbounded memory or
  * stall the others.
+ *
+ * On a seqpacket listener the members' messages keep their boundaries:
+ * each is queued with its length and sent as one message, stdin is cut
+ * into messages by --framing, and messages go to stdout framed by it
+ * (line and raw: as they are), as the one-client session does.
  */
 #include "cli.h"
 #include "nc.h"
@@ -20,8 +25,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#define HUB_QMAX (8u << 20)
-#define HUB_READ (64u << 10)
+#define HUB_QMAX  (8u << 20)
+#define HUB_READ  (64u << 10)
+#define MSG_HDR	  sizeof(uint32_t) /* a queued message's length */
+#define MSG_BURST 64		   /* messages sent per wakeup */
 
 struct member {
 	struct nc_hub *h;
@@ -42,6 +49,9 @@ struct nc_hub {
 	struct member *list;
 	int n;
 	bool stdin_open;
+	bool msgs; /* seqpacket members: queue and send whole messages */
+	enum skit_framing framing;
+	struct nc_reader in; /* msgs: stdin cut into messages */
 	char *rbuf;
 	void (*on_leave)(void *);
 	void *leave_data;
@@ -86,10 +96,24 @@ member_drop(struct member *m, const char *why)
 	member_free(m->h, m);
 }
 
-/* Queue bytes for m; false when m was dropped for being too slow. */
-static bool
-enqueue(struct member *m, const char *p, size_t n)
+/* A read or write on m failed with code: say which, drop m. */
+static void
+member_failed(struct member *m, const char *op, int code)
 {
+	cli_errorf("listen: %s client %s: %s; dropped it", op, m->name,
+		   skit_strerror(code));
+	member_free(m->h, m);
+}
+
+/*
+ * Queue bytes for m (for a message member, one message: its length
+ * first); false when m was dropped for being too slow.
+ */
+static bool
+enqueue(struct member *m, const char *p, size_t len)
+{
+	size_t hl = m->h->msgs ? MSG_HDR : 0, n = hl + len;
+
 	if (m->qoff && m->qoff == m->qlen)
 		m->qoff = m->qlen = 0;
 	if (m->qlen - m->qoff + n > HUB_QMAX) {
@@ -117,7 +141,12 @@ enqueue(struct member *m, const char *p, size_t n)
 			m->qcap = ncap;
 		}
 	}
-	memcpy(m->q + m->qlen, p, n);
+	if (hl) {
+		uint32_t v = (uint32_t)len;
+
+		memcpy(m->q + m->qlen, &v, hl);
+	}
+	memcpy(m->q + m->qlen + hl, p, len);
 	m->qlen += n;
 	skit_loop_mod(m->h->loop, m->fd,
 		      (m->closing ? 0 : SKIT_EV_READ) | SKIT_EV_WRITE);
@@ -131,10 +160,20 @@ deliver(struct nc_hub *h, struct member *src, const char *p, size_t n)
 	struct member *m, *next;
 
 	if (h->mode == NC_HUB_FAN && src) {
-		if (skit_write_all(STDOUT_FILENO, p, n, -1) < 0)
-			h->stdin_open = false;
+		ssize_t w = h->msgs ? nc_write_msg(STDOUT_FILENO, h->framing,
+						   NULL, p, n)
+				    : skit_write_all(STDOUT_FILENO, p, n, -1);
+
+		/* Nowhere to put the clients' data: the server is done. */
+		if (w < 0) {
+			cli_stdout_failed((int)w);
+			skit_loop_stop(h->loop);
+		}
 		return;
 	}
+	/* An empty seqpacket message would read as EOF: none is sent. */
+	if (h->msgs && n == 0)
+		return;
 	for (m = h->list; m; m = next) {
 		next = m->next;
 		if (m != src)
@@ -180,15 +219,26 @@ deliver_lines(struct nc_hub *h, struct member *src, const char *p, size_t n,
 static void
 member_read(struct nc_hub *h, struct member *m)
 {
-	ssize_t n = skit_read_some(m->fd, h->rbuf, HUB_READ);
+	ssize_t n;
 
+	/* MSG_TRUNC: a message's real length even if it does not fit. */
+	n = h->msgs ? skit_recvfrom(m->fd, h->rbuf, NC_MSG_MAX, MSG_TRUNC, NULL,
+				    NULL)
+		    : skit_read_some(m->fd, h->rbuf, HUB_READ);
 	if (n == -EAGAIN)
 		return;
+	if (h->msgs && n > NC_MSG_MAX) {
+		/* Dropped whole: a cut message would pass for one. */
+		cli_errorf("listen: dropped a %zd-byte message from %s: "
+			   "larger than %d bytes",
+			   n, m->name, NC_MSG_MAX);
+		return;
+	}
 	if (n <= 0) {
 		if (h->mode == NC_HUB_CHAT)
 			deliver_lines(h, m, "", 0, true);
 		if (n < 0 && n != -ECONNRESET) {
-			member_drop(m, skit_strerror((int)n));
+			member_failed(m, "read from", (int)n);
 			return;
 		}
 		/*
@@ -215,20 +265,42 @@ member_read(struct nc_hub *h, struct member *m)
 		deliver(h, m, h->rbuf, (size_t)n);
 }
 
+/* Send queued messages, one send each; -EAGAIN when m is full. */
+static ssize_t
+member_write_msgs(struct member *m)
+{
+	for (int i = 0; i < MSG_BURST && m->qoff < m->qlen; i++) {
+		uint32_t len;
+		ssize_t n;
+
+		memcpy(&len, m->q + m->qoff, MSG_HDR);
+		n = skit_write_some(m->fd, m->q + m->qoff + MSG_HDR, len);
+		if (n < 0)
+			return n;
+		m->qoff += MSG_HDR + len;
+	}
+	return 0;
+}
+
 static void
 member_write(struct nc_hub *h, struct member *m)
 {
-	ssize_t n = skit_write_some(m->fd, m->q + m->qoff, m->qlen - m->qoff);
+	ssize_t n = h->msgs ? member_write_msgs(m)
+			    : skit_write_some(m->fd, m->q + m->qoff,
+					      m->qlen - m->qoff);
 
 	if (n == -EAGAIN)
 		return;
-	if (n < 0) {
-		member_drop(m, n == -EPIPE || n == -ECONNRESET
-				       ? NULL
-				       : skit_strerror((int)n));
+	if (n == -EPIPE || n == -ECONNRESET) {
+		member_drop(m, NULL); /* it has gone */
 		return;
 	}
-	m->qoff += (size_t)n;
+	if (n < 0) {
+		member_failed(m, "write to", (int)n);
+		return;
+	}
+	if (!h->msgs)
+		m->qoff += (size_t)n;
 	if (m->qoff < m->qlen)
 		return;
 	m->qoff = m->qlen = 0;
@@ -265,13 +337,37 @@ alive:
 	}
 }
 
+/* stdin of a seqpacket hub: cut into messages by the framing. */
+static void
+stdin_msgs(struct nc_hub *h, int fd)
+{
+	const char *p;
+	size_t len;
+	int rc = nc_reader_fill(&h->in), k;
+
+	while ((k = nc_reader_take(&h->in, h->framing, &p, &len)) > 0)
+		deliver(h, NULL, p, len);
+	if (k < 0)
+		cli_errorf("listen: stdin: %s", skit_strerror(k));
+	if (rc <= 0 || k < 0) {
+		/* stdin is done; the clients stay. */
+		skit_loop_del(h->loop, fd);
+		h->stdin_open = false;
+	}
+}
+
 static void
 stdin_cb(struct skit_loop *loop, int fd, unsigned ev, void *data)
 {
 	struct nc_hub *h = data;
-	ssize_t n = skit_read_some(fd, h->rbuf, HUB_READ);
+	ssize_t n;
 
 	(void)ev;
+	if (h->msgs) {
+		stdin_msgs(h, fd);
+		return;
+	}
+	n = skit_read_some(fd, h->rbuf, HUB_READ);
 	if (n == -EAGAIN)
 		return;
 	if (n <= 0) {
@@ -284,20 +380,25 @@ stdin_cb(struct skit_loop *loop, int fd, unsigned ev, void *data)
 }
 
 struct nc_hub *
-nc_hub_new(struct skit_loop *loop, enum nc_hub_mode mode, bool hex)
+nc_hub_new(struct skit_loop *loop, enum nc_hub_mode mode, bool hex, bool msgs,
+	   enum skit_framing framing)
 {
 	struct nc_hub *h = calloc(1, sizeof(*h));
 
 	if (!h)
 		return NULL;
-	h->rbuf = malloc(HUB_READ);
-	if (!h->rbuf) {
+	h->rbuf = malloc(msgs ? NC_MSG_MAX : HUB_READ);
+	if (!h->rbuf || (msgs && mode == NC_HUB_FAN &&
+			 nc_reader_init(&h->in, STDIN_FILENO) < 0)) {
+		free(h->rbuf);
 		free(h);
 		return NULL;
 	}
 	h->loop = loop;
 	h->mode = mode;
 	h->hex = hex;
+	h->msgs = msgs;
+	h->framing = framing;
 	if (mode == NC_HUB_FAN &&
 	    skit_loop_add(loop, STDIN_FILENO, SKIT_EV_READ, stdin_cb, h) == 0)
 		h->stdin_open = true;
@@ -314,6 +415,7 @@ nc_hub_free(struct nc_hub *h)
 		member_free(h, h->list);
 	if (h->stdin_open)
 		skit_loop_del(h->loop, STDIN_FILENO);
+	nc_reader_free(&h->in);
 	free(h->rbuf);
 	free(h);
 }

@@ -24,6 +24,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -42,7 +43,6 @@ struct session {
 	char *buf; /* filtered bytes not yet in the pipe */
 	size_t len, off;
 	bool in_eof;
-	uint64_t pushed; /* bytes put into the pipe */
 	int64_t quit_timer;
 };
 
@@ -80,19 +80,23 @@ quit_now(struct skit_loop *loop, void *data)
 
 /*
  * After stdin EOF with -q: wait until the relay has written everything
- * that went into the pipe, then start the -q clock.
+ * that went into the pipe (none left in the pipe, none held by the
+ * relay), then start the -q clock. Counting bytes written would not do:
+ * length headers and dropped messages never reach the socket as
+ * payload.
  */
 static void
 quit_check(struct skit_loop *loop, void *data)
 {
 	struct session *s = data;
-	const struct skit_relay_stats *st;
+	int inpipe = 0;
 
 	s->quit_timer = 0;
 	if (s->ended)
 		return;
-	st = skit_relay_stats(s->relay);
-	if (st->bytes[SKIT_DIR_AB] >= s->pushed)
+	if (ioctl(s->pipe[0], FIONREAD, &inpipe) < 0)
+		inpipe = 0;
+	if (inpipe == 0 && skit_relay_pending(s->relay, SKIT_DIR_AB) == 0)
 		s->quit_timer =
 			skit_loop_timer(loop, s->o->quit_ms, quit_now, s);
 	else
@@ -117,7 +121,6 @@ filter_flush(struct session *s)
 			break;
 		}
 		s->off += (size_t)n;
-		s->pushed += (uint64_t)n;
 	}
 	s->off = s->len = 0;
 	return true;
@@ -202,26 +205,21 @@ filter_start(struct session *s)
 }
 
 int
-nc_relay_exit(const struct skit_relay_stats *st, const char *what,
-	      const char *peer_text)
+nc_relay_exit(const struct skit_relay_stats *st,
+	      const struct cli_relay_names *n)
 {
 	switch (st->reason) {
 	case SKIT_RELAY_EOF:
-	case SKIT_RELAY_IDLE:
 	case SKIT_RELAY_CLOSED:
 	case SKIT_RELAY_RUNNING:
 		return CLI_EXIT_OK;
+	case SKIT_RELAY_IDLE: /* a time-out (docs/exit-codes.md) */
 	case SKIT_RELAY_RESET:
 	case SKIT_RELAY_ERROR:
 	default:
 		break;
 	}
-	/* Our own stdout went away (a closed pipe): not the peer's fault. */
-	cli_errorf("%s %s: %s%s%s", what, peer_text,
-		   st->error_op ? st->error_op : "", st->error_op ? ": " : "",
-		   skit_strerror(st->error));
-	return st->reason == SKIT_RELAY_RESET ? CLI_EXIT_RESET
-					      : cli_exit_for(st->error);
+	return cli_relay_error(st, n);
 }
 
 /*
@@ -250,6 +248,7 @@ nc_session_stdio(int fd, const char *peer_text, const struct nc_sess_opts *o)
 	struct skit_addr stdio_addr;
 	const struct skit_relay_stats *st;
 	struct skit_err err;
+	char peer[400];
 	int rc;
 
 	memset(&stdio_addr, 0, sizeof(stdio_addr));
@@ -283,6 +282,7 @@ nc_session_stdio(int fd, const char *peer_text, const struct nc_sess_opts *o)
 	cfg.dirs = o->dirs | SKIT_RELAY_AB;
 	cfg.framing = (enum skit_framing)o->framing;
 	cfg.idle_ms = o->idle_ms > 0 ? o->idle_ms : 0;
+	cfg.send_timeout_ms = o->send_ms;
 	cfg.on_close = on_close;
 	cfg.on_data = o->hex ? on_data : NULL;
 	cfg.data = &s;
@@ -298,16 +298,21 @@ nc_session_stdio(int fd, const char *peer_text, const struct nc_sess_opts *o)
 	st = skit_relay_stats(s.relay);
 	/*
 	 * Our stdout went away (`skit connect ... | head`): like a filter
-	 * killed by SIGPIPE, a normal end, not the peer's fault.
+	 * killed by SIGPIPE, a normal end, not the peer's fault (side A
+	 * NULL: nc_relay_exit leaves stdio's errors to cli_stdout_failed).
 	 */
-	if (st->error_side == 0 && st->error == -EPIPE)
-		rc = CLI_EXIT_OK;
-	else
-		rc = nc_relay_exit(st, o->what, peer_text);
+	snprintf(peer, sizeof(peer), "%s %s", o->what, peer_text);
+	rc = nc_relay_exit(st, &(const struct cli_relay_names){
+				       .side = { NULL, peer },
+				       .op = o->op,
+				       .addr = { NULL, peer_text },
+				       .opt = "-w",
+			       });
 	skit_relay_free(s.relay);
 	goto out;
 fail:
-	cli_errorf("%s %s: %s", o->what, peer_text, skit_strerror(rc));
+	cli_errorf("relay with %s %s: %s", o->what, peer_text,
+		   skit_strerror(rc));
 	skit_close(fd);
 	rc = CLI_EXIT_FAIL;
 out:

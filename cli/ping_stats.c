@@ -148,5 +148,5 @@ ping_summary(const struct ping_opts *o, struct ping_stats *st,
 		printf("rtt p50/p90/p99 = %.3f/%.3f/%.3f ms\n", pct(v, n, 50),
 		       pct(v, n, 90), pct(v, n, 99));
 	}
-	fflush(stdout);
+	cli_stdout_flush();
 }

@@ -48,6 +48,7 @@ struct tp {
 	uint8_t *state;
 	int last_err;
 	bool fatal;
+	bool full; /* the receiver stayed full for -W: exit 5 */
 };
 
 bool
@@ -111,7 +112,7 @@ report_reply(struct tp *t, uint64_t seq, size_t bytes, double rtt, bool dup,
 		printf("%zu bytes from %s: seq=%llu time=%.3f ms%s%s\n", bytes,
 		       from, (unsigned long long)seq, rtt, dup ? " (DUP!)" : "",
 		       late ? " (late)" : "");
-	fflush(stdout);
+	cli_stdout_flush();
 }
 
 static void
@@ -139,7 +140,19 @@ report_error(struct tp *t, uint64_t seq, int code)
 	ping_line_prefix(t->o);
 	printf("From %s seq=%llu %s\n", t->addr_text, (unsigned long long)seq,
 	       skit_strerror(code));
-	fflush(stdout);
+	cli_stdout_flush();
+}
+
+/*
+ * The echo server took no request for -W (its queue stayed full): the
+ * run stops, with the message, and exits 5.
+ */
+static void
+receiver_full(struct tp *t)
+{
+	(void)cli_report_full("ping", t->addr_text, t->o->timeout_ms, "-W");
+	t->full = true;
+	t->fatal = true;
 }
 
 /* One TCP handshake: connect, note the time, close. */
@@ -193,6 +206,11 @@ probe_stream(struct tp *t, uint64_t seq)
 				cli_stop_fd());
 	if (n == -ECANCELED)
 		return;
+	if (n == -ETIMEDOUT) {
+		/* No room for -W: the server stopped reading. */
+		receiver_full(t);
+		return;
+	}
 	if (n < 0) {
 		report_error(t, seq, (int)n);
 		t->fatal = true;
@@ -222,22 +240,49 @@ probe_stream(struct tp *t, uint64_t seq)
 	report_reply(t, seq, t->len, rtt, false, false, t->addr_text);
 }
 
-static void
-dgram_send(struct tp *t, uint64_t seq)
+/*
+ * Send one datagram request on the nonblocking socket. A receiver whose
+ * queue is full (EAGAIN) is waited for, never past `until` (ns) nor past
+ * a stop signal (the wait watches the stop fd, cli/stop.c). Returns the
+ * send's result (-EAGAIN when the wait ran out or was stopped).
+ */
+static ssize_t
+dgram_put(struct tp *t, int64_t until)
 {
+	for (;;) {
+		ssize_t n = skit_write_some(t->fd, t->out, t->len);
+		int64_t left = (until - ping_mono_ns() + 999999) / 1000000;
+
+		if (n != -EAGAIN || cli_stopping() || left <= 0)
+			return n;
+		(void)skit_wait_fd_stop(t->fd, POLLOUT,
+					(int)(left > 1 << 30 ? 1 << 30 : left),
+					cli_stop_fd());
+	}
+}
+
+static void
+dgram_send(struct tp *t, uint64_t seq, int64_t deadline)
+{
+	int64_t until = ping_mono_ns() + t->o->timeout_ms * 1000000;
 	ssize_t n;
 
 	fill_request(t, seq);
 	t->st.sent++;
 	t->sent_at[seq % SLOTS] = ping_mono_ns();
 	t->state[seq % SLOTS] = ST_WAITING;
-	/* A unix datagram peer with a full queue makes the send wait. */
-	n = skit_write_all_stop(t->fd, t->out, t->len, (int)t->o->timeout_ms,
-				cli_stop_fd());
-	if (n < 0 && n != -ECANCELED) {
-		t->state[seq % SLOTS] = ST_NONE;
+	n = dgram_put(t, until < deadline ? until : deadline);
+	if (n >= 0)
+		return;
+	t->state[seq % SLOTS] = ST_NONE;
+	if (n != -EAGAIN) {
 		report_error(t, seq, (int)n);
+		return;
 	}
+	/* Not sent: -w or a signal ended the wait, or -W ran out. */
+	t->st.sent--;
+	if (!cli_stopping() && ping_mono_ns() < deadline)
+		receiver_full(t);
 }
 
 /*
@@ -400,9 +445,16 @@ prepare(struct tp *t)
 	{
 		struct skit_sockaddr peer;
 
-		t->fd = skit_open(&t->a, SKIT_ROLE_CONNECT,
-				  t->o->numeric ? SKIT_OPEN_NUMERIC : 0, NULL,
-				  NULL, &peer, &err);
+		/*
+		 * Nonblocking: no send or read may sleep in the kernel past
+		 * -W (a receiver that stopped reading, an echo that never
+		 * comes).
+		 */
+		t->fd = skit_open(
+			&t->a, SKIT_ROLE_CONNECT,
+			SKIT_OPEN_NONBLOCK |
+				(t->o->numeric ? SKIT_OPEN_NUMERIC : 0),
+			NULL, NULL, &peer, &err);
 		if (t->fd < 0)
 			return cli_report(&err);
 		if (skit_sockaddr_str(&peer, t->addr_text,
@@ -444,12 +496,14 @@ ping_transport(const struct ping_opts *o)
 			       ? "datagram round trips to an echo "
 				 "server"
 			       : "round trips to an echo server");
-	fflush(stdout);
+	cli_stdout_flush();
 	start = ping_mono_ns();
 	t.st.start_mono = start;
 	deadline = o->deadline_ms ? start + o->deadline_ms * 1000000
 				  : MAX_WAIT * 1000000;
-	for (uint64_t n = 0; !cli_stopping() && !t.fatal; n++) {
+	/* Stop once stdout fails: nobody would see the replies. */
+	for (uint64_t n = 0; !cli_stopping() && !t.fatal && !cli_g.stdout_code;
+	     n++) {
 		int64_t next = start + (int64_t)n * interval;
 
 		if (o->count && n >= (uint64_t)o->count)
@@ -466,14 +520,16 @@ ping_transport(const struct ping_opts *o)
 		else if (t.mode == MODE_STREAM)
 			probe_stream(&t, n + 1);
 		else
-			dgram_send(&t, n + 1);
+			dgram_send(&t, n + 1, deadline);
 	}
-	if (t.mode == MODE_DGRAM)
+	if (t.mode == MODE_DGRAM && !t.full)
 		dgram_wait(&t, deadline, true);
 	t.st.end_mono = ping_mono_ns();
 	ping_summary(o, &t.st, t.addr_text,
 		     t.mode == MODE_CONNECT ? "tcp" : kind);
-	if (t.st.received)
+	if (t.full)
+		rc = CLI_EXIT_TIMEOUT;
+	else if (t.st.received)
 		rc = CLI_EXIT_OK;
 	else if (t.last_err && t.st.errors == t.st.sent)
 		rc = cli_exit_for(t.last_err);

@@ -213,9 +213,14 @@ cli_stop_end(int rc)
 {
 	int sig = stop_sig;
 
-	if (!sig)
+	/*
+	 * Output that could not be written made the run a failure, said
+	 * and exit 1 (docs/exit-codes.md): a stop does not hide that. A
+	 * reader that went away (EPIPE) is no failure.
+	 */
+	if (!sig || (cli_g.stdout_code && cli_g.stdout_code != -EPIPE))
 		return rc;
-	fflush(stdout);
+	/* stdout is main()'s: flushed and closed before. */
 	fflush(stderr);
 	/* The command cleaned up itself. */
 	for (int i = 0; i < STOP_PATHS; i++)

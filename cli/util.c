@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,6 +44,7 @@ cli_exit_for(int code)
 	case -ENODEV:
 		return CLI_EXIT_REFUSED;
 	case -ETIMEDOUT:
+	case SKIT_EFULL: /* a receiver stayed full until a time limit */
 		return CLI_EXIT_TIMEOUT;
 	case -EACCES:
 	case -EPERM:
@@ -116,6 +118,107 @@ cli_report(const struct skit_err *err)
 		fprintf(stderr, "%*s^\n", pad, "");
 	}
 	return cli_exit_for(err->code);
+}
+
+int
+cli_io_error(const char *op, const char *object, int code)
+{
+	cli_errorf("%s %s: %s", op, object, skit_strerror(code));
+	return cli_exit_for(code);
+}
+
+int
+cli_stdout_failed(int code)
+{
+	if (!cli_g.stdout_code) {
+		cli_g.stdout_code = code;
+		if (code != -EPIPE)
+			cli_io_error("write to", "stdout", code);
+	}
+	return code == -EPIPE ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+}
+
+int
+cli_stdout_flush(void)
+{
+	int before = errno, code;
+
+	errno = 0;
+	if (fflush(stdout) == 0 && !ferror(stdout)) {
+		errno = before;
+		return 0;
+	}
+	/*
+	 * glibc drops a buffer it failed to write and only keeps the error
+	 * flag: when the failure was inside an earlier printf, errno from
+	 * then is the best account of why.
+	 */
+	code = errno ? -errno : before ? -before : -EIO;
+	__fpurge(stdout);
+	clearerr(stdout);
+	cli_stdout_failed(code);
+	return code;
+}
+
+/* A relay side that is our stdio: stdin is read, stdout written. */
+static int
+stdio_failed(const char *op, int code)
+{
+	if (!strcmp(op, "write") || (!strcmp(op, "splice") && code == -EPIPE))
+		return cli_stdout_failed(code);
+	if (!strcmp(op, "read"))
+		return cli_io_error("read from", "stdin", code);
+	return cli_io_error(op, "stdin/stdout", code);
+}
+
+/*
+ * The addresses a time limit's message names after its op: side's when
+ * side is 0 or 1, else every address the pair has ("A B").
+ */
+static const char *
+limit_subject(const struct cli_relay_names *n, int side, char *buf, size_t len)
+{
+	size_t at = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < 2 && at < len; i++)
+		if (n->addr[i] && (side < 0 || side == i))
+			at += (size_t)snprintf(buf + at, len - at, "%s%s",
+					       at ? " " : "", n->addr[i]);
+	return buf;
+}
+
+int
+cli_relay_error(const struct skit_relay_stats *st,
+		const struct cli_relay_names *n)
+{
+	const char *op = st->error_op ? st->error_op : "relay";
+	/* Side -1 (a timer, a watch) is the pair's: name it by B. */
+	int side = st->error_side == 0 ? 0 : 1;
+	const char *who = n->side[side];
+	char subj[2 * SKIT_ADDR_TEXT_MAX + 2];
+
+	if (st->reason == SKIT_RELAY_IDLE)
+		return cli_report_idle(n->op,
+				       limit_subject(n, -1, subj, sizeof(subj)),
+				       st->limit_ms);
+	if (st->error == SKIT_EFULL) {
+		/* A side without an address (stdout) is named by the other. */
+		if (!n->addr[side])
+			side = 1 - side;
+		return cli_report_full(
+			n->op, limit_subject(n, side, subj, sizeof(subj)),
+			st->limit_ms, n->opt);
+	}
+	if (!who)
+		return stdio_failed(op, st->error);
+	if (!strcmp(op, "write"))
+		op = "write to";
+	else if (!strcmp(op, "read"))
+		op = "read from";
+	cli_io_error(op, who, st->error);
+	return st->reason == SKIT_RELAY_RESET ? CLI_EXIT_RESET
+					      : cli_exit_for(st->error);
 }
 
 /* --help */
@@ -197,7 +300,7 @@ cli_getopt(int argc, char **argv, const struct cli_help *h,
 {
 	const struct cli_opt *o;
 	size_t n = 0, k = 0, si = 0;
-	int c;
+	int c, longindex = -1;
 
 	if (!st->started) {
 		for (o = h->opts; o && o->name; o++)
@@ -239,8 +342,17 @@ cli_getopt(int argc, char **argv, const struct cli_help *h,
 		optind = 0;
 		opterr = 0;
 	}
-	c = getopt_long(argc, argv, st->shortopts, st->longopts, NULL);
+	c = getopt_long(argc, argv, st->shortopts, st->longopts, &longindex);
 	*optarg_out = optarg;
+	/*
+	 * A short letter names the row whose shortopt it is; return that
+	 * row's id, which need not be the letter (-e for OPT_EXEC). A long
+	 * option already came back as its id (longindex says which).
+	 */
+	if (longindex < 0 && c > 0 && c < 256 && c != ':' && c != '?')
+		for (o = h->opts; o && o->name; o++)
+			if (o->shortopt == c)
+				return o->id;
 	if (c == 'h') {
 		cli_usage(stdout, h);
 		return -2;
@@ -283,6 +395,36 @@ cli_getopt_done(struct cli_getopt_state *st)
 }
 
 /* Value parsers */
+
+const char *
+cli_secs(long long ms, char *buf, size_t len)
+{
+	snprintf(buf, len, "%g", (double)ms / 1000);
+	return buf;
+}
+
+int
+cli_report_idle(const char *op, const char *subject, long long ms)
+{
+	char s[32];
+
+	cli_errorf("%s %s: idle for %s s, closing", op, subject,
+		   cli_secs(ms, s, sizeof(s)));
+	return CLI_EXIT_TIMEOUT;
+}
+
+int
+cli_report_full(const char *op, const char *subject, long long ms,
+		const char *opt)
+{
+	char s[32];
+
+	cli_errorf("%s %s: %s (EAGAIN) after %s s", op, subject,
+		   skit_strerror(SKIT_EFULL), cli_secs(ms, s, sizeof(s)));
+	if (opt)
+		cli_hint("is the receiver reading? %s SECS waits longer", opt);
+	return CLI_EXIT_TIMEOUT;
+}
 
 int
 cli_parse_int(const char *opt, const char *s, long long min, long long max,
@@ -494,5 +636,8 @@ cli_json_end(struct cli_json *j)
 	if (!j->n)
 		fputc('{', j->f);
 	fputs("}\n", j->f);
-	fflush(j->f);
+	if (j->f == stdout)
+		cli_stdout_flush();
+	else
+		fflush(j->f);
 }

@@ -38,6 +38,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				sum += (unsigned char)f->value[k];
 		}
 		(void)skit_http_body_mode(&resp, false);
+		{
+			struct skit_http_codings c;
+
+			if (skit_http_codings(&resp, &c, NULL) == 0 &&
+			    c.n > SKIT_CODINGS_MAX)
+				abort();
+		}
 		if (skit_http_field_get(&resp, "content-range")) {
 			const struct skit_http_field *f =
 				skit_http_field_get(&resp, "content-range");

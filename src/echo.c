@@ -443,8 +443,13 @@ dgram_serve(const struct skit_echo_cfg *cfg, struct skit_echo_stats *st,
 			buf = scratch;
 			out = SOURCE_DGRAM;
 		}
-		w = skit__sendto_now(fd, buf, out, 0, (struct sockaddr *)&from,
-				     fromlen);
+		/*
+		 * Never wait for the sender to make room: a unix client that
+		 * stopped reading would hold the server (and every other
+		 * client) for ever. Its answer is dropped, as UDP would.
+		 */
+		w = skit__sendto_now(fd, buf, out, MSG_DONTWAIT,
+				     (struct sockaddr *)&from, fromlen);
 		if (w < 0) {
 			st->dropped++;
 			continue;

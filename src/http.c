@@ -598,6 +598,9 @@ skit_http_request_build(const struct skit_http_req *r, char *buf, size_t len,
 		goto toolong;
 	if (!user_has(r, "Accept") && put(buf, len, &o, "Accept: */*\r\n"))
 		goto toolong;
+	if (r->accept_encoding && !user_has(r, "Accept-Encoding") &&
+	    put(buf, len, &o, "Accept-Encoding: %s\r\n", r->accept_encoding))
+		goto toolong;
 	if (r->range_from >= 0 && !user_has(r, "Range") &&
 	    put(buf, len, &o, "Range: bytes=%lld-\r\n", r->range_from))
 		goto toolong;
@@ -688,27 +691,45 @@ parse_length(const char *v, size_t n, long long *out)
 	return 0;
 }
 
+/*
+ * The next element of the comma list v[*i..n), trimmed, in *el and
+ * *el_len; false at the end. Empty elements are skipped (RFC 9110
+ * section 5.6.1).
+ */
+static bool
+list_next(const char *v, size_t n, size_t *i, const char **el, size_t *el_len)
+{
+	while (*i < n) {
+		size_t s, e;
+
+		while (*i < n &&
+		       (v[*i] == ' ' || v[*i] == '\t' || v[*i] == ','))
+			(*i)++;
+		s = *i;
+		while (*i < n && v[*i] != ',')
+			(*i)++;
+		e = *i;
+		while (e > s && (v[e - 1] == ' ' || v[e - 1] == '\t'))
+			e--;
+		if (e > s) {
+			*el = v + s;
+			*el_len = e - s;
+			return true;
+		}
+	}
+	return false;
+}
+
 /* Is token (case-insensitive) in the comma list v? last: only at the end. */
 static bool
 list_has(const char *v, size_t n, const char *token, bool last)
 {
-	size_t i = 0;
+	size_t i = 0, el_len;
+	const char *el;
 	bool found = false;
 
-	while (i < n) {
-		size_t s, e;
-
-		while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
-			i++;
-		s = i;
-		while (i < n && v[i] != ',')
-			i++;
-		e = i;
-		while (e > s && (v[e - 1] == ' ' || v[e - 1] == '\t'))
-			e--;
-		if (e == s)
-			continue;
-		found = eq_nocase(v + s, e - s, token);
+	while (list_next(v, n, &i, &el, &el_len)) {
+		found = eq_nocase(el, el_len, token);
 		if (found && !last)
 			return true;
 	}
@@ -870,6 +891,88 @@ skit_http_body_mode(const struct skit_http_resp *r, bool head_request)
 	if (r->content_length >= 0)
 		return SKIT_HTTP_BODY_LENGTH;
 	return SKIT_HTTP_BODY_CLOSE;
+}
+
+/* --- Codings ------------------------------------------------------------ */
+
+/* A coding name from the server, safe to print: 40 bytes, '?' for odd. */
+static void
+printable(char *dst, size_t cap, const char *src, size_t n)
+{
+	size_t k = 0;
+
+	for (; k < n && k + 1 < cap && k < 40; k++)
+		dst[k] = isprint((unsigned char)src[k]) ? src[k] : '?';
+	dst[k] = '\0';
+}
+
+static int
+unsupported(struct skit_err *err, const char *field, const char *name,
+	    size_t len)
+{
+	char shown[48];
+
+	printable(shown, sizeof(shown), name, len);
+	return skit_err_setf(err, SKIT_ECODING, "HTTP response", "", 0,
+			     "unsupported %s '%s'", field, shown);
+}
+
+int
+skit_http_codings(const struct skit_http_resp *r, struct skit_http_codings *out,
+		  struct skit_err *err)
+{
+	bool chunked = false;
+
+	out->n = 0;
+	for (size_t k = 0; k < r->nfields; k++) {
+		const struct skit_http_field *f = &r->field[k];
+		bool te = skit_http_field_is(f, "Transfer-Encoding");
+		size_t i = 0, tl;
+		const char *t;
+
+		if (!te && !skit_http_field_is(f, "Content-Encoding"))
+			continue;
+		while (list_next(f->value, f->value_len, &i, &t, &tl)) {
+			enum skit_coding c;
+
+			if (te && chunked)
+				return skit_err_setf(err, SKIT_EHTTP,
+						     "HTTP response", "", 0,
+						     "chunked is not the last "
+						     "Transfer-Encoding");
+			if (eq_nocase(t, tl, "identity"))
+				continue;
+			if (te) {
+				if (!eq_nocase(t, tl, "chunked"))
+					return unsupported(err,
+							   "Transfer-Encoding",
+							   t, tl);
+				chunked = true;
+				continue;
+			}
+			if (eq_nocase(t, tl, "gzip") ||
+			    eq_nocase(t, tl, "x-gzip"))
+				c = SKIT_CODING_GZIP;
+			else if (eq_nocase(t, tl, "deflate"))
+				c = SKIT_CODING_DEFLATE;
+			else
+				return unsupported(err, "Content-Encoding", t,
+						   tl);
+			if (out->n == SKIT_CODINGS_MAX)
+				return skit_err_setf(
+					err, SKIT_ECODING, "HTTP response", "",
+					0, "more than %d Content-Encodings",
+					SKIT_CODINGS_MAX);
+			out->coding[out->n++] = c;
+		}
+	}
+	return 0;
+}
+
+const char *
+skit_coding_name(enum skit_coding c)
+{
+	return c == SKIT_CODING_GZIP ? "gzip" : "deflate";
 }
 
 /* Parse digits at v[*i..n) into *out; -1 when none or overflow. */

@@ -36,7 +36,7 @@
 #define TCP_BUF	       (2 * 1024 * 1024) /* a copy into TCP grows to this */
 #define DEFAULT_PIPE   (1024 * 1024)
 #define DEFAULT_LINGER 500
-#define MAX_RAW_MSG    65507 /* the largest UDP payload */
+#define LINE_WAIT_MS   100 /* a line cut short this long goes as it is */
 #define MIN_MSG_BUF    (65536 + 16)
 #define PUMP_BUDGET    (16u << 20) /* bytes per direction per wakeup */
 #define SPLICE_FLAGS   (SPLICE_F_MOVE | SPLICE_F_NONBLOCK)
@@ -68,9 +68,17 @@ struct end {
 };
 
 struct dir {
+	struct skit_relay *r;
 	int idx; /* SKIT_DIR_AB or SKIT_DIR_BA */
 	struct end *src, *dst;
 	enum dstate st;
+	/*
+	 * LINE framing from a stream into messages: when the source read
+	 * last (in_ns), the timer that sends a line left unfinished for
+	 * LINE_WAIT_MS (part_id), and that it is due (part_go).
+	 */
+	int64_t in_ns, part_id;
+	bool part_go;
 	bool splice;
 	/*
 	 * direct: the source or the destination is itself a pipe, so one
@@ -86,6 +94,11 @@ struct dir {
 	char *buf;
 	size_t off, len, cap;
 	size_t maxcap; /* a read that fills buf doubles it, up to this */
+	/*
+	 * A message destination refused the next message (EAGAIN) first at
+	 * this loop time; 0 while it takes them (cfg.send_timeout_ms).
+	 */
+	int64_t stall_ns;
 };
 
 struct skit_relay {
@@ -95,7 +108,7 @@ struct skit_relay {
 	struct dir dir[2];
 	struct watch w[N_WATCH];
 	int nw;
-	int64_t kick_id, idle_id, linger_id;
+	int64_t kick_id, idle_id, linger_id, stall_id;
 	int64_t last_ns; /* last traffic, for idle_ms */
 	bool ended;
 	bool notify;	  /* on_close is owed */
@@ -204,10 +217,12 @@ teardown(struct skit_relay *r)
 	cancel(r, &r->kick_id);
 	cancel(r, &r->idle_id);
 	cancel(r, &r->linger_id);
+	cancel(r, &r->stall_id);
 	for (int i = 0; i < 2; i++) {
 		struct end *e = &r->end[i];
 		struct dir *d = &r->dir[i];
 
+		cancel(r, &d->part_id);
 		if (e->e.own && e->e.tolen == 0) {
 			if (e->e.rfd >= 0)
 				skit_close(e->e.rfd);
@@ -358,6 +373,79 @@ traffic(struct skit_relay *r)
 	r->last_ns = skit_loop_now(r->loop);
 }
 
+/* --- a full message destination -------------------------------------- */
+
+/* d's destination stayed full for limit_ms: the pair ends (SKIT_EFULL). */
+static void
+full(struct skit_relay *r, struct dir *d, int64_t limit_ms)
+{
+	r->st.limit_ms = limit_ms;
+	fail(r, side_of(r, d->dst), "write", SKIT_EFULL);
+}
+
+/*
+ * The stall timer: a message destination refused its next message
+ * send_timeout_ms ago and has taken none since. A datagram receiver
+ * that stopped reading would otherwise hold the pair (and whoever waits
+ * for it) forever: the loop would wait for a POLLOUT that never comes.
+ */
+static void
+on_stall(struct skit_loop *loop, void *data)
+{
+	struct skit_relay *r = data;
+	int64_t now = skit_loop_now(loop), next = 0, id;
+	int64_t tmo = r->cfg.send_timeout_ms * 1000000;
+
+	r->stall_id = 0;
+	for (int i = 0; i < 2; i++) {
+		struct dir *d = &r->dir[i];
+
+		if (!d->stall_ns)
+			continue;
+		if (now >= d->stall_ns + tmo) {
+			full(r, d, r->cfg.send_timeout_ms);
+			notify(r);
+			return;
+		}
+		if (!next || d->stall_ns + tmo < next)
+			next = d->stall_ns + tmo;
+	}
+	if (!next)
+		return; /* both take messages again */
+	id = skit_loop_timer_at(loop, next, on_stall, r);
+	if (id < 0) {
+		fail(r, -1, "timer", (int)id);
+		notify(r);
+		return;
+	}
+	r->stall_id = id;
+}
+
+/*
+ * d's message destination refused a message (EAGAIN): note when that
+ * began (the first refusal; a message taken clears it) and make sure the
+ * stall timer runs. Returns 0, or -1 when the pair failed.
+ */
+static int
+stalled(struct skit_relay *r, struct dir *d)
+{
+	int64_t id;
+
+	if (!d->stall_ns)
+		d->stall_ns = skit_loop_now(r->loop);
+	if (r->cfg.send_timeout_ms <= 0 || r->stall_id)
+		return 0;
+	id = skit_loop_timer_at(r->loop,
+				d->stall_ns + r->cfg.send_timeout_ms * 1000000,
+				on_stall, r);
+	if (id < 0) {
+		fail(r, -1, "timer", (int)id);
+		return -1;
+	}
+	r->stall_id = id;
+	return 0;
+}
+
 /* --- framing ------------------------------------------------------- */
 
 /* Header bytes in front of a message read from a message source. */
@@ -366,26 +454,14 @@ msg_hdr(const struct skit_relay *r, const struct dir *d)
 {
 	if (d->dst->msg || d->dst->e.wfd < 0)
 		return INTERNAL_HDR;
-	switch (r->cfg.framing) {
-	case SKIT_FRAMING_LEN32:
-		return 4;
-	case SKIT_FRAMING_LEN16:
-		return 2;
-	default:
-		return 0;
-	}
-}
-
-static size_t
-msg_trailer(const struct skit_relay *r, const struct dir *d)
-{
-	return !d->dst->msg && r->cfg.framing == SKIT_FRAMING_LINE ? 1 : 0;
+	return skit_frame_hdr_len(r->cfg.framing);
 }
 
 /*
  * Frame a message of n bytes that sits at buf + len + hdr: write the
- * header in front and the trailer behind, and account for it. Returns
- * false when it cannot be framed (a LEN16 message over 65535 bytes).
+ * header in front (nothing follows it: LINE and RAW messages go to a
+ * stream as they are), and account for it. Returns false when it cannot
+ * be framed (a LEN16 message over 65535 bytes).
  */
 static bool
 frame_msg(struct skit_relay *r, struct dir *d, size_t n)
@@ -393,24 +469,14 @@ frame_msg(struct skit_relay *r, struct dir *d, size_t n)
 	unsigned char *p = (unsigned char *)d->buf + d->len;
 	size_t hdr = msg_hdr(r, d);
 
-	if (hdr == INTERNAL_HDR && (d->dst->msg || d->dst->e.wfd < 0)) {
+	if (d->dst->msg || d->dst->e.wfd < 0) {
 		uint32_t v = (uint32_t)n;
 
 		memcpy(p, &v, sizeof(v));
-	} else if (hdr == 4) {
-		p[0] = (unsigned char)(n >> 24);
-		p[1] = (unsigned char)(n >> 16);
-		p[2] = (unsigned char)(n >> 8);
-		p[3] = (unsigned char)n;
-	} else if (hdr == 2) {
-		if (n > 65535)
-			return false;
-		p[0] = (unsigned char)(n >> 8);
-		p[1] = (unsigned char)n;
+	} else if (skit_frame_hdr(r->cfg.framing, n, p) < 0) {
+		return false;
 	}
-	if (msg_trailer(r, d))
-		p[hdr + n] = '\n';
-	d->len += hdr + n + msg_trailer(r, d);
+	d->len += hdr + n;
 	return true;
 }
 
@@ -424,9 +490,8 @@ static int
 next_msg(const struct skit_relay *r, const struct dir *d, const char **p,
 	 size_t *n, size_t *used)
 {
-	const unsigned char *q = (const unsigned char *)d->buf + d->off;
-	size_t avail = d->len - d->off, hdr, len;
-	const char *nl;
+	const char *q = d->buf + d->off;
+	size_t avail = d->len - d->off;
 
 	if (avail == 0)
 		return 0;
@@ -434,48 +499,18 @@ next_msg(const struct skit_relay *r, const struct dir *d, const char **p,
 		uint32_t v;
 
 		memcpy(&v, q, sizeof(v));
-		*p = (const char *)q + INTERNAL_HDR;
+		*p = q + INTERNAL_HDR;
 		*n = v;
 		*used = INTERNAL_HDR + v;
 		return 1;
 	}
-	switch (r->cfg.framing) {
-	case SKIT_FRAMING_RAW:
-		*p = (const char *)q;
-		*n = *used = avail < MAX_RAW_MSG ? avail : MAX_RAW_MSG;
-		return 1;
-	case SKIT_FRAMING_LINE:
-		nl = memchr(q, '\n', avail < MAX_RAW_MSG ? avail : MAX_RAW_MSG);
-		*p = (const char *)q;
-		if (nl) {
-			*n = (size_t)(nl - (const char *)q);
-			*used = *n + 1;
-			return 1;
-		}
-		if (avail >= MAX_RAW_MSG || d->st != D_RUN) {
-			/* A line too long, or the last one without "\n". */
-			*n = *used = avail < MAX_RAW_MSG ? avail : MAX_RAW_MSG;
-			return 1;
-		}
-		return 0;
-	case SKIT_FRAMING_LEN32:
-	case SKIT_FRAMING_LEN16:
-		hdr = r->cfg.framing == SKIT_FRAMING_LEN32 ? 4 : 2;
-		if (avail < hdr)
-			return d->st == D_RUN ? 0 : SKIT_ETRUNC;
-		len = hdr == 4 ? ((size_t)q[0] << 24 | (size_t)q[1] << 16 |
-				  (size_t)q[2] << 8 | q[3])
-			       : ((size_t)q[0] << 8 | q[1]);
-		if (len + hdr > d->cap)
-			return SKIT_ELIMIT;
-		if (avail < hdr + len)
-			return d->st == D_RUN ? 0 : SKIT_ETRUNC;
-		*p = (const char *)q + hdr;
-		*n = len;
-		*used = hdr + len;
-		return 1;
-	}
-	return SKIT_EPROTO;
+	/*
+	 * A stream source: the codec cuts it (at EOF, or for a line left
+	 * unfinished too long, what is there goes as it is).
+	 */
+	return skit_frame_next(
+		r->cfg.framing, q, avail, d->st != D_RUN || d->part_go,
+		d->cap - skit_frame_hdr_len(r->cfg.framing), p, n, used);
 }
 
 /* --- copy mode ----------------------------------------------------- */
@@ -551,7 +586,9 @@ flush_out(struct skit_relay *r, struct dir *d)
 					     : NULL,
 				dst->e.tolen);
 		if (n == -EAGAIN || n == -EWOULDBLOCK)
-			return did; /* full: retried when writable (or soon) */
+			/* full: retried when writable (or soon), not forever */
+			return stalled(r, d) < 0 ? -1 : did;
+		d->stall_ns = 0;
 		if (n < 0 && n != -EMSGSIZE && n != -ENOBUFS &&
 		    !(dst->e.type == SOCK_DGRAM && n == -ECONNREFUSED)) {
 			fail(r, side, "write", (int)n);
@@ -571,8 +608,10 @@ flush_out(struct skit_relay *r, struct dir *d)
 		d->off += used;
 		did += len ? (long)len : 1;
 	}
-	if (d->off >= d->len)
+	if (d->off >= d->len) {
 		d->off = d->len = 0;
+		d->part_go = false;
+	}
 	return did;
 }
 
@@ -618,8 +657,8 @@ fill_in(struct skit_relay *r, struct dir *d)
 
 	compact(d);
 	if (src->msg) {
-		size_t hdr = msg_hdr(r, d), tr = msg_trailer(r, d);
-		size_t room = d->cap - d->len - hdr - tr;
+		size_t hdr = msg_hdr(r, d);
+		size_t room = d->cap - d->len - hdr;
 
 		/* MSG_TRUNC: n is the real length even if it did not fit. */
 		n = skit_recvfrom(src->e.rfd, d->buf + d->len + hdr, room,
@@ -663,8 +702,8 @@ fill_in(struct skit_relay *r, struct dir *d)
 
 		/* RAW into messages: one read() is one message. */
 		if (d->dst->msg && r->cfg.framing == SKIT_FRAMING_RAW &&
-		    room > MAX_RAW_MSG)
-			room = MAX_RAW_MSG;
+		    room > SKIT_FRAME_MSG_MAX)
+			room = SKIT_FRAME_MSG_MAX;
 		if (room == 0)
 			return 0;
 		n = skit_read_some(src->e.rfd, d->buf + d->len, room);
@@ -684,6 +723,7 @@ fill_in(struct skit_relay *r, struct dir *d)
 		r->cfg.on_data(r, d->idx, d->buf + d->len, (size_t)n,
 			       r->cfg.data);
 	traffic(r);
+	d->in_ns = r->last_ns;
 	if (discard) {
 		r->st.bytes[d->idx] += (uint64_t)n;
 		return n;
@@ -938,7 +978,18 @@ on_idle(struct skit_loop *loop, void *data)
 
 	r->idle_id = 0;
 	if (now >= due) {
-		/* No traffic for idle_ms: the pair ends (any state). */
+		/*
+		 * No traffic for idle_ms: the pair ends (any state). When a
+		 * message waits for a full receiver, that is why: say so.
+		 */
+		for (int i = 0; i < 2; i++) {
+			if (r->dir[i].stall_ns) {
+				full(r, &r->dir[i], r->cfg.idle_ms);
+				notify(r);
+				return;
+			}
+		}
+		r->st.limit_ms = r->cfg.idle_ms;
 		finish(r, SKIT_RELAY_IDLE);
 		notify(r);
 		return;
@@ -950,6 +1001,48 @@ on_idle(struct skit_loop *loop, void *data)
 		return;
 	}
 	r->idle_id = id;
+}
+
+/*
+ * A line from a stream towards messages stopped halfway: a prompt, or a
+ * last line whose EOF cannot come (a child answering datagrams, which
+ * never say EOF). Once the stream has been quiet for LINE_WAIT_MS, what
+ * there is goes as a message; the rest of the line follows in the next.
+ */
+static void
+on_part(struct skit_loop *loop, void *data)
+{
+	struct dir *d = data;
+	struct skit_relay *r = d->r;
+	int64_t due = d->in_ns + (int64_t)LINE_WAIT_MS * 1000000;
+	int64_t id;
+
+	d->part_id = 0;
+	if (skit_loop_now(loop) < due) {
+		id = skit_loop_timer_at(loop, due, on_part, d);
+		if (id < 0)
+			fail(r, -1, "timer", (int)id);
+		else
+			d->part_id = id;
+		notify(r);
+		return;
+	}
+	if (d->st == D_RUN && d->off < d->len && has_output(r, d) == 0) {
+		d->part_go = true;
+		pump(r, d);
+	}
+	if (!r->ended)
+		update(r);
+	notify(r);
+}
+
+/* Does d hold an unfinished line that on_part should watch? */
+static bool
+part_line(const struct skit_relay *r, const struct dir *d)
+{
+	return r->cfg.framing == SKIT_FRAMING_LINE && d->dst->msg &&
+	       !d->src->msg && !d->src->e.pushed && !d->splice &&
+	       d->st == D_RUN && d->off < d->len;
 }
 
 static void
@@ -1015,6 +1108,18 @@ update(struct skit_relay *r)
 			continue;
 		}
 		pending = d->splice ? d->inpipe > 0 : has_output(r, d) != 0;
+		if (!pending && !d->part_id && part_line(r, d)) {
+			int64_t id = skit_loop_timer_at(
+				r->loop,
+				d->in_ns + (int64_t)LINE_WAIT_MS * 1000000,
+				on_part, d);
+
+			if (id < 0) {
+				fail(r, -1, "timer", (int)id);
+				return;
+			}
+			d->part_id = id;
+		}
 		if (d->splice && pending && d->st == D_RUN && !d->pfull &&
 		    d->inpipe < d->pipecap && d->src->rw && d->src->rpoll)
 			d->src->rw->want |= SKIT_EV_READ;
@@ -1206,9 +1311,11 @@ free_unowned(struct skit_relay *r)
 		unwatch(r, &r->w[i]);
 	cancel(r, &r->kick_id);
 	cancel(r, &r->idle_id);
+	cancel(r, &r->stall_id);
 	for (int i = 0; i < 2; i++) {
 		struct dir *d = &r->dir[i];
 
+		cancel(r, &d->part_id);
 		if (d->pipe[0] >= 0) {
 			skit_close(d->pipe[0]);
 			skit_close(d->pipe[1]);
@@ -1250,6 +1357,7 @@ skit_relay_new(struct skit_loop *loop, const struct skit_relay_end *a,
 	r->st.start_ns = skit_now_ns();
 	r->last_ns = r->st.start_ns;
 	for (int i = 0; i < 2; i++) {
+		r->dir[i].r = r;
 		r->dir[i].idx = i;
 		r->dir[i].src = &r->end[i];
 		r->dir[i].dst = &r->end[!i];
@@ -1349,7 +1457,7 @@ skit_relay_push(struct skit_relay *r, int side, const void *msg, size_t len)
 		return 0;
 	}
 	compact(d);
-	need = msg_hdr(r, d) + len + msg_trailer(r, d);
+	need = msg_hdr(r, d) + len;
 	if (need > d->cap - d->len) {
 		r->st.dropped[d->idx]++;
 		return -ENOBUFS;
@@ -1387,6 +1495,17 @@ skit_relay_push_eof(struct skit_relay *r, int side)
 		update(r);
 	notify(r);
 	return 0;
+}
+
+size_t
+skit_relay_pending(const struct skit_relay *r, int dir)
+{
+	const struct dir *d;
+
+	if (!r || dir < 0 || dir > 1 || r->ended)
+		return 0;
+	d = &r->dir[dir];
+	return d->splice ? d->inpipe : d->len - d->off;
 }
 
 const struct skit_relay_stats *

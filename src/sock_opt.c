@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 
 struct sockopt_name {
 	int level;
@@ -35,6 +36,7 @@ static const struct sockopt_name sockopt_names[] = {
 	{ SOL_SOCKET, SO_SNDBUF, "SOL_SOCKET", "SO_SNDBUF" },
 	{ SOL_SOCKET, SO_BINDTODEVICE, "SOL_SOCKET", "SO_BINDTODEVICE" },
 	{ SOL_SOCKET, SO_MARK, "SOL_SOCKET", "SO_MARK" },
+	{ SOL_SOCKET, SO_SNDTIMEO, "SOL_SOCKET", "SO_SNDTIMEO" },
 	{ IPPROTO_TCP, TCP_NODELAY, "IPPROTO_TCP", "TCP_NODELAY" },
 	{ IPPROTO_IP, IP_TTL, "IPPROTO_IP", "IP_TTL" },
 	{ IPPROTO_IP, IP_TOS, "IPPROTO_IP", "IP_TOS" },
@@ -72,30 +74,45 @@ trace_sockopt(int fd, int level, int optname, const char *val, int r)
 		skit__trace("setsockopt(%d, %s, %s, %s) = 0", fd, ln, on, val);
 }
 
+/* setsockopt() and its trace line; text is the value as the trace shows it. */
+static int
+set_traced(int fd, int level, int optname, const void *v, socklen_t len,
+	   const char *text)
+{
+	int r = setsockopt(fd, level, optname, v, len) < 0 ? -errno : 0;
+
+	trace_sockopt(fd, level, optname, text, r);
+	return r;
+}
+
 static int
 set_int(int fd, int level, int optname, int v)
 {
 	char val[24];
-	int r = 0;
 
-	if (setsockopt(fd, level, optname, &v, sizeof(v)) < 0)
-		r = -errno;
 	snprintf(val, sizeof(val), "%d", v);
-	trace_sockopt(fd, level, optname, val, r);
-	return r;
+	return set_traced(fd, level, optname, &v, sizeof(v), val);
+}
+
+int
+skit_sock_send_timeout(int fd, int timeout_ms)
+{
+	int ms = timeout_ms < 1 ? 1 : timeout_ms;
+	struct timeval tv = { .tv_sec = ms / 1000,
+			      .tv_usec = (ms % 1000) * 1000 };
+	char val[24];
+
+	snprintf(val, sizeof(val), "%d ms", ms);
+	return set_traced(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv), val);
 }
 
 static int
 set_str(int fd, int level, int optname, const char *s)
 {
 	char val[80];
-	int r = 0;
 
-	if (setsockopt(fd, level, optname, s, (socklen_t)strlen(s)) < 0)
-		r = -errno;
 	snprintf(val, sizeof(val), "\"%s\"", s);
-	trace_sockopt(fd, level, optname, val, r);
-	return r;
+	return set_traced(fd, level, optname, s, (socklen_t)strlen(s), val);
 }
 
 static bool

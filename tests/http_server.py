@@ -3,8 +3,10 @@
 
 It sends what real servers rarely do, byte for byte: chunked bodies with
 odd chunk sizes, extensions and trailers, 1xx interim responses, bodies
-cut short, oversized heads, slow or silent responses. Each path is one
-scenario (see ROUTES). It binds port 0 (or --port) and prints
+cut short, oversized heads, slow or silent responses, and content
+codings (gzip, deflate with and without its zlib wrapper, stacked,
+corrupt, cut short, unsupported). Each path is one scenario (see
+ROUTES). It binds port 0 (or --port) and prints
 "listening on tcp:HOST:PORT" on stderr; stop it by its PID.
 
   python3 tests/http_server.py [--bind 127.0.0.1] [--dump DIR]
@@ -18,6 +20,7 @@ import socketserver
 import sys
 import threading
 import time
+import zlib
 
 
 def pattern(n, seed=7):
@@ -35,6 +38,27 @@ CHUNKED_BODY = pattern(200003)
 CHUNK_SIZES = [1, 7, 4093, 65537, 1, 100000, 30364]
 assert sum(CHUNK_SIZES) == len(CHUNKED_BODY)
 CLOSE_BODY = pattern(70001, seed=3)
+# Text that compresses well, then bytes that do not: the coded scenarios
+# all carry this content.
+CODED_BODY = b"".join(b"line %d of the coded body\n" % i
+                      for i in range(20000)) + pattern(50001, seed=5)
+
+
+def gzip_data(data, level=6):
+    c = zlib.compressobj(level, zlib.DEFLATED, 16 + 15)
+    return c.compress(data) + c.flush()
+
+
+def zlib_data(data):
+    return zlib.compress(data, 6)
+
+
+def raw_deflate(data):
+    c = zlib.compressobj(6, zlib.DEFLATED, -15)
+    return c.compress(data) + c.flush()
+
+
+CODED_GZIP = gzip_data(CODED_BODY)
 counters = {}
 lock = threading.Lock()
 
@@ -77,6 +101,20 @@ class Handler(socketserver.BaseRequestHandler):
 
     def send(self, b):
         self.request.sendall(b)
+
+    def send_chunked(self, data, sizes=(1, 7, 4093, 65537)):
+        """data as chunks of the given sizes, then the rest, then 0."""
+        off = 0
+        for n in list(sizes) + [len(data)]:
+            part = data[off:off + n]
+            if part:
+                self.send(b"%x\r\n" % len(part) + part + b"\r\n")
+            off += len(part)
+        self.send(b"0\r\n\r\n")
+
+    def send_coded(self, coding, data):
+        self.send(head(200, "OK", ["Content-Encoding: %s" % coding,
+                                   "Content-Length: %d" % len(data)]) + data)
 
     def handle(self):
         try:
@@ -210,6 +248,101 @@ class Handler(socketserver.BaseRequestHandler):
         self.send(head(302, "Found", ["Location: ftp://elsewhere/x",
                                       "Content-Length: 0"]))
 
+    # --- content codings (the content is CODED_BODY) ---------------
+
+    def r_gzip(self, method, query, body):
+        self.send_coded("gzip", CODED_GZIP)
+
+    def r_x_gzip(self, method, query, body):
+        self.send_coded("x-gzip", CODED_GZIP)
+
+    def r_deflate(self, method, query, body):
+        # zlib-wrapped (RFC 1950), in odd chunks.
+        self.send(head(200, "OK", ["Content-Encoding: deflate",
+                                   "Transfer-Encoding: chunked"]))
+        self.send_chunked(zlib_data(CODED_BODY))
+
+    def r_deflate_raw(self, method, query, body):
+        # Bare RFC 1951 data, as some servers send "deflate"; the body
+        # runs until the server closes.
+        self.send(head(200, "OK", ["Content-Encoding: deflate",
+                                   "Connection: close"]) +
+                  raw_deflate(CODED_BODY))
+        self.request.shutdown(socket.SHUT_WR)
+
+    def r_gzip_deflate(self, method, query, body):
+        # Stacked: gzip applied first, then deflate.
+        self.send(head(200, "OK", ["Content-Encoding: gzip",
+                                   "Content-Encoding: deflate",
+                                   "Transfer-Encoding: chunked"]))
+        self.send_chunked(zlib_data(CODED_GZIP))
+
+    def r_gzip_gzip(self, method, query, body):
+        self.send_coded("GZIP, identity, gzip", gzip_data(CODED_GZIP, 1))
+
+    def r_gzip_multi(self, method, query, body):
+        # Two gzip members one after the other (gzip -c a b).
+        half = len(CODED_BODY) // 3
+        self.send_coded("gzip", gzip_data(CODED_BODY[:half]) +
+                        gzip_data(CODED_BODY[half:]))
+
+    def r_gzip_empty(self, method, query, body):
+        self.send(head(200, "OK", ["Content-Encoding: gzip",
+                                   "Content-Length: 0"]))
+
+    def r_gzip_corrupt(self, method, query, body):
+        # The CRC-32 in the gzip trailer is wrong: every byte decodes,
+        # and the check at the end fails.
+        bad = bytearray(CODED_GZIP)
+        bad[-8] ^= 0xFF
+        self.send_coded("gzip", bytes(bad))
+
+    def r_gzip_badblock(self, method, query, body):
+        # A deflate block of the reserved type 3, right after the header.
+        self.send_coded("gzip", CODED_GZIP[:10] + b"\x07" + b"\0" * 40)
+
+    def r_gzip_truncated(self, method, query, body):
+        # The framing is complete (Content-Length), the gzip data is not.
+        self.send_coded("gzip", CODED_GZIP[:len(CODED_GZIP) // 2])
+
+    def r_gzip_close_short(self, method, query, body):
+        # Read until close, and the server stops halfway through.
+        self.send(head(200, "OK", ["Content-Encoding: gzip"]) +
+                  CODED_GZIP[:len(CODED_GZIP) // 2])
+        self.request.shutdown(socket.SHUT_WR)
+
+    def r_gzip_trailing(self, method, query, body):
+        self.send_coded("gzip", CODED_GZIP + b"junk after the gzip data")
+
+    def r_br(self, method, query, body):
+        self.send_coded("br", b"\x1b\x03\x00\xf8\xa5\x82\x02")
+
+    def r_te_gzip(self, method, query, body):
+        # A transfer coding skit never asked for (it sends no TE).
+        self.send(head(200, "OK", ["Transfer-Encoding: gzip, chunked"]))
+        self.send_chunked(CODED_GZIP)
+
+    def r_negotiate(self, method, query, body):
+        # gzip when asked for, else identity; a Range is served over the
+        # bytes actually sent, coded or not (RFC 9110 section 14.1.2).
+        ae = self.req_fields.get("accept-encoding", "")
+        coded = "gzip" in ae.lower()
+        data = CODED_GZIP if coded else CODED_BODY
+        fields = ["Vary: Accept-Encoding"]
+        if coded:
+            fields.append("Content-Encoding: gzip")
+        rng = self.req_fields.get("range", "")
+        if rng.startswith("bytes=") and rng.endswith("-"):
+            first = int(rng[6:-1])
+            fields.append("Content-Range: bytes %d-%d/%d" %
+                          (first, len(data) - 1, len(data)))
+            part = data[first:]
+            self.send(head(206, "Partial Content", fields +
+                           ["Content-Length: %d" % len(part)]) + part)
+            return
+        self.send(head(200, "OK", fields +
+                       ["Content-Length: %d" % len(data)]) + data)
+
 
 ROUTES = {
     "/chunked": Handler.r_chunked,
@@ -233,6 +366,22 @@ ROUTES = {
     "/post-redirect": Handler.r_post_redirect,
     "/redirect-307": Handler.r_redirect_307,
     "/bad-location": Handler.r_bad_location,
+    "/gzip": Handler.r_gzip,
+    "/x-gzip": Handler.r_x_gzip,
+    "/deflate": Handler.r_deflate,
+    "/deflate-raw": Handler.r_deflate_raw,
+    "/gzip-deflate": Handler.r_gzip_deflate,
+    "/gzip-gzip": Handler.r_gzip_gzip,
+    "/gzip-multi": Handler.r_gzip_multi,
+    "/gzip-empty": Handler.r_gzip_empty,
+    "/gzip-corrupt": Handler.r_gzip_corrupt,
+    "/gzip-badblock": Handler.r_gzip_badblock,
+    "/gzip-truncated": Handler.r_gzip_truncated,
+    "/gzip-close-short": Handler.r_gzip_close_short,
+    "/gzip-trailing": Handler.r_gzip_trailing,
+    "/br": Handler.r_br,
+    "/te-gzip": Handler.r_te_gzip,
+    "/negotiate": Handler.r_negotiate,
 }
 
 
@@ -258,6 +407,8 @@ def main():
             f.write(CLOSE_BODY)
         with open(a.dump + "/headonly.bin", "wb") as f:
             f.write(pattern(12345))
+        with open(a.dump + "/coded.bin", "wb") as f:
+            f.write(CODED_BODY)
     cls = Server6 if ":" in a.bind else Server
     srv = cls((a.bind, a.port), Handler)
     host, port = srv.server_address[:2]

@@ -51,7 +51,9 @@
 	X(EREDIRECT, 14, "too many redirects or redirect loop")         \
 	X(EHTTPSTATUS, 15, "server returned an error status")           \
 	X(EDOWNGRADE, 16, "redirect from https to http refused")        \
-	X(EUSER, 17, "unknown user or group")
+	X(EUSER, 17, "unknown user or group")                           \
+	X(ECODING, 18, "unsupported or corrupt content coding")         \
+	X(EFULL, 19, "the receiver's queue is full")
 
 #define SKIT_EAI_BASE 11000
 #define SKIT_ETK_BASE 12000

@@ -14,10 +14,20 @@
  *   skit_chunked_step          a streaming chunked-body decoder that
  *                              keeps the trailer fields
  *   skit_http_content_range    "bytes A-B/N" of a 206 response
+ *   skit_http_codings          which codings a response's body has,
+ *                              and whether skit can undo them
+ *   skit_http_decoder_*        a streaming gzip/deflate decoder
+ *                              (init/feed/finish) for the content
+ *                              codings
+ *
+ * The decoder is the one exception to "no allocation": it holds zlib's
+ * state, freed by skit_http_decoder_free.
  *
  * Errors: SKIT_EADDR for URLs (err->column points at the problem),
  * SKIT_EHTTP for malformed responses, SKIT_ELIMIT when a head or a
- * trailer section goes over its limit.
+ * trailer section goes over its limit, SKIT_ECODING for a coding skit
+ * cannot decode or coded data that is corrupt, SKIT_ETRUNC for coded
+ * data that ends early.
  */
 #ifndef SKIT_HTTP_H
 #define SKIT_HTTP_H
@@ -108,16 +118,17 @@ int skit_url_addr_text(const struct skit_url *u, int family, char *buf,
 /*
  * A request to build. headers are the user's "Name: value" lines; one
  * whose name matches a default header (Host, User-Agent, Accept,
- * Connection) replaces it, and "Name:" with an empty value removes
- * that default header (like curl -H). content_length < 0 sends no
- * Content-Length; range_from >= 0 sends "Range: bytes=N-".
+ * Connection, Accept-Encoding) replaces it, and "Name:" with an empty
+ * value removes that default header (like curl -H). content_length < 0
+ * sends no Content-Length; range_from >= 0 sends "Range: bytes=N-".
  */
 struct skit_http_req {
 	const char *method; /* "GET" when NULL */
 	const struct skit_url *url;
 	const char *const *headers;
 	size_t nheaders;
-	const char *user_agent; /* NULL: no User-Agent */
+	const char *user_agent;	     /* NULL: no User-Agent */
+	const char *accept_encoding; /* NULL: no Accept-Encoding */
 	long long content_length;
 	long long range_from;
 };
@@ -243,5 +254,95 @@ int skit_chunked_step(struct skit_chunked *c, const char *in, size_t len,
 
 /* True when the decoder has seen the whole body. */
 bool skit_chunked_done(const struct skit_chunked *c);
+
+/* --- Codings ------------------------------------------------------------ */
+
+/*
+ * The content codings skit decodes (RFC 9110 section 8.4.1). br, zstd,
+ * compress and unknown names are refused by skit_http_codings.
+ */
+enum skit_coding {
+	SKIT_CODING_GZIP = 1, /* "gzip", "x-gzip": RFC 1952 members */
+	SKIT_CODING_DEFLATE,  /* "deflate": a zlib stream (RFC 1950), or a
+				 bare deflate stream (RFC 1951) as browsers
+				 also accept */
+};
+
+#define SKIT_CODINGS_MAX 4 /* stacked content codings undone */
+
+/* A body's content codings, in the order the server applied them. */
+struct skit_http_codings {
+	unsigned n; /* 0: the body is the content as it is */
+	enum skit_coding coding[SKIT_CODINGS_MAX];
+};
+
+/*
+ * Check the codings of response r and list its content codings in *out.
+ * Transfer-Encoding may hold only "chunked" (once, last) and "identity":
+ * skit never asks for another transfer coding (it sends no TE header).
+ * Content-Encoding may hold "gzip", "x-gzip", "deflate" and "identity"
+ * (skipped); several fields add up to one list. Names are
+ * case-insensitive. Returns:
+ *   0             *out filled
+ *   SKIT_ECODING  a coding skit cannot decode, named in err->detail:
+ *                 "unsupported Content-Encoding 'br'", "unsupported
+ *                 Transfer-Encoding 'gzip'", or more than
+ *                 SKIT_CODINGS_MAX content codings
+ *   SKIT_EHTTP    "chunked" twice or not last
+ * Call it only for a response that has a body (skit_http_body_mode).
+ */
+int skit_http_codings(const struct skit_http_resp *r,
+		      struct skit_http_codings *out, struct skit_err *err);
+
+/* "gzip" or "deflate" (static strings). */
+const char *skit_coding_name(enum skit_coding c);
+
+/* --- Decoding content codings ------------------------------------------- */
+
+/* Opaque: one zlib inflate stream per coding, and buffers between them. */
+struct skit_http_decoder;
+
+/*
+ * A decoder that undoes the codings in c, last applied first (so
+ * "Content-Encoding: gzip, deflate" is inflated, then gunzipped).
+ * *out is the caller's, to free with skit_http_decoder_free. Allocates
+ * about 60 KiB per coding. Does not block. Returns 0, -ENOMEM, or
+ * SKIT_ECODING when c has no coding or more than SKIT_CODINGS_MAX.
+ */
+int skit_http_decoder_init(struct skit_http_decoder **out,
+			   const struct skit_http_codings *c,
+			   struct skit_err *err);
+
+/*
+ * Feed len bytes of the coded body and decode into out[0..cap). On
+ * return *used bytes of in were consumed and *out_len bytes written.
+ * The call stops when all of in is consumed and out still has room, or
+ * when out is full (*out_len == cap): call again with the rest of in
+ * (an empty rest too) until *used == len and *out_len < cap. Then every
+ * byte decodable so far has been written.
+ *
+ * A gzip body may hold several members one after the other (as gzip -c
+ * a b writes); any other byte after the end of the coded data is an
+ * error. Returns 0, or SKIT_ECODING with err->detail saying what is
+ * wrong ("corrupt gzip data (invalid block type)", "bytes after the
+ * end of the deflate data"), or -ENOMEM.
+ */
+int skit_http_decoder_feed(struct skit_http_decoder *d, const void *in,
+			   size_t len, size_t *used, void *out, size_t cap,
+			   size_t *out_len, struct skit_err *err);
+
+/*
+ * The body has ended (its framing says so). Returns 0 when every coded
+ * stream ended too, or the body was empty (no byte fed: empty content);
+ * SKIT_ETRUNC ("the body ended inside the gzip data") when one did not.
+ */
+int skit_http_decoder_finish(struct skit_http_decoder *d, struct skit_err *err);
+
+/* Bytes fed in and decoded out so far (for -v). */
+void skit_http_decoder_totals(const struct skit_http_decoder *d,
+			      unsigned long long *in, unsigned long long *out);
+
+/* Free d and its zlib state. NULL is allowed. */
+void skit_http_decoder_free(struct skit_http_decoder *d);
 
 #endif

@@ -74,6 +74,13 @@ ssize_t skit_read_full(int fd, void *buf, size_t len, int timeout_ms);
 ssize_t skit_read_full_stop(int fd, void *buf, size_t len, int timeout_ms,
 			    int stopfd);
 
+/*
+ * sendto() (send() when to is NULL) with MSG_NOSIGNAL, EINTR retried.
+ * On a blocking socket it sleeps while there is no room (a full unix
+ * datagram receiver, a full send buffer): for ever, unless
+ * skit_sock_send_timeout() bounded it (then -EAGAIN). Pass MSG_DONTWAIT
+ * in flags to never sleep.
+ */
 ssize_t skit_sendto(int fd, const void *buf, size_t len, int flags,
 		    const struct sockaddr *to, socklen_t tolen);
 ssize_t skit_recvfrom(int fd, void *buf, size_t len, int flags,

@@ -13,7 +13,9 @@
  *
  * The pair ends when both directions are DONE (reason SKIT_RELAY_EOF),
  * or on the first error in either direction (RESET or ERROR), or after
- * idle_ms without traffic (IDLE), or when the caller closes it (CLOSED).
+ * idle_ms without traffic (IDLE), or when a message destination stays
+ * full for send_timeout_ms (ERROR with SKIT_EFULL), or when the caller
+ * closes it (CLOSED).
  * A half-closed pair is never ended early: EOF from A only shuts down
  * B's write side and B may go on sending (STYLE.md rule 11, the diagram
  * is in docs/relay.md).
@@ -76,11 +78,23 @@ enum {
 
 /*
  * Framing between a byte stream and a message side (ignored when both
- * sides are streams or both are message sockets):
- *  RAW    each read() of the stream becomes one message (at most 65507
- *         bytes); a message is written to the stream as its bytes.
- *  LINE   one message per line: the stream's "\n" ends a message (the
- *         newline is not part of it); a message gets "\n" appended.
+ * sides are streams or both are message sockets). Every framing carries
+ * any byte stream byte-exact from one skit end to another: what the
+ * sender cuts into messages, the receiver writes back as it was.
+ *  RAW    what one read() of the stream gave is one message (at most
+ *         SKIT_FRAME_MSG_MAX bytes); a message is written to the stream
+ *         as its bytes.
+ *  LINE   one message per line, the line's "\n" included: an empty line
+ *         is the message "\n" (never an empty message, which reads as
+ *         EOF on seqpacket); a run of SKIT_FRAME_MSG_MAX bytes without
+ *         "\n" is sent as a message of that size and the line goes on in
+ *         the next one; at EOF the last bytes without "\n" are a message
+ *         as they are, and so are those of a line the stream leaves
+ *         unfinished for 100 ms (a prompt; a child answering datagrams,
+ *         which never say EOF). A message is written to the stream as its
+ *         bytes
+ *         (verbatim, like nc and socat): one that does not end in "\n"
+ *         is not given one.
  *  LEN32  a 4-byte big-endian length, then that many bytes.
  *  LEN16  a 2-byte big-endian length, then that many bytes (DNS over
  *         TCP style).
@@ -91,6 +105,40 @@ enum skit_framing {
 	SKIT_FRAMING_LEN32,
 	SKIT_FRAMING_LEN16,
 };
+
+/*
+ * The largest RAW or LINE message: the largest UDP payload, so that any
+ * such message fits any datagram socket.
+ */
+#define SKIT_FRAME_MSG_MAX 65507
+
+/*
+ * The framing codec (src/frame.c): pure functions, no I/O, no
+ * allocation, shared by the relay engine and the CLI.
+ *
+ * skit_frame_next: the next message in buf[0..len) of a byte stream
+ * framed with f. eof: no more bytes will follow buf. max: the largest
+ * message the caller can take (RAW and LINE messages are also never
+ * longer than SKIT_FRAME_MSG_MAX; must be > 0). Returns 1 with *msg and
+ * *n (the payload, pointing into buf) and *used (the bytes of buf it
+ * took, header included); 0 when there is no complete message yet (or
+ * len is 0); SKIT_ELIMIT for a length header over max; SKIT_ETRUNC when
+ * eof cuts a length-framed message short; -EINVAL for a bad f or max.
+ */
+int skit_frame_next(enum skit_framing f, const char *buf, size_t len, bool eof,
+		    size_t max, const char **msg, size_t *n, size_t *used);
+
+/* The header in front of each message on the stream side: 4, 2 or 0. */
+size_t skit_frame_hdr_len(enum skit_framing f);
+
+/*
+ * Write into hdr (skit_frame_hdr_len(f) bytes) the header for an n-byte
+ * message written to a stream. Returns the header's length, or
+ * SKIT_ELIMIT when n does not fit the length field (LEN16 over 65535).
+ * Nothing follows a message: LINE and RAW messages are written as they
+ * are.
+ */
+int skit_frame_hdr(enum skit_framing f, size_t n, unsigned char *hdr);
 
 /* Parse "raw", "line", "len" (= len32), "len32", "len16". 0 or -EINVAL. */
 int skit_framing_parse(const char *s, enum skit_framing *out);
@@ -125,7 +173,8 @@ const char *skit_relay_reason_name(enum skit_relay_reason r);
  *        unconnected datagram socket shared with others, e.g. a UDP
  *        listener's per-peer session). Such an end's fds are never
  *        registered with the loop and never closed; when the socket is
- *        full (EAGAIN) the message waits and is retried 1 ms later.
+ *        full (EAGAIN) the message waits and is retried 1 ms later
+ *        (for at most cfg.send_timeout_ms).
  *  pushed  the end's input is fed by skit_relay_push() instead of
  *        being read from rfd (a UDP listener demultiplexing peers).
  */
@@ -157,6 +206,13 @@ struct skit_relay_stats {
 	int error;	      /* the code behind RESET/ERROR, else 0 */
 	int error_side;	      /* 0 = A, 1 = B, -1 = none */
 	const char *error_op; /* "read", "write", "splice", "frame" or NULL */
+	/*
+	 * The time limit that ran out, in ms: idle_ms for reason IDLE,
+	 * and for error SKIT_EFULL the wait a message destination was
+	 * given (send_timeout_ms, or idle_ms when the idle time-out came
+	 * first); else 0.
+	 */
+	int64_t limit_ms;
 };
 
 /*
@@ -183,6 +239,18 @@ struct skit_relay_cfg {
 	size_t pipe_size;	   /* splice pipe; 0 = 1 MiB (best effort) */
 	int64_t idle_ms;	   /* end after this long without traffic; 0 =
 				      never */
+	/*
+	 * A message destination (a datagram or seqpacket socket, or a `to`
+	 * end) that refuses a message with EAGAIN (the receiver's queue,
+	 * or this socket's send buffer, stays full) is waited for this long;
+	 * then the pair ends with reason ERROR, error SKIT_EFULL and
+	 * error_op "write". Each message it takes starts the wait again.
+	 * 0 = wait as long as it takes. When idle_ms runs out while a
+	 * message waits so, the pair also ends with SKIT_EFULL (not IDLE):
+	 * the full receiver is why nothing moved. Stream destinations are
+	 * not bounded by it (TCP flow control is not an error).
+	 */
+	int64_t send_timeout_ms;
 	/*
 	 * A datagram source never gives EOF. When the other direction is
 	 * DONE and the remaining one reads from a datagram socket, the pair
@@ -236,6 +304,14 @@ int skit_relay_push(struct skit_relay *r, int side, const void *msg,
  * callers that learn EOF out of band). Same return values as push.
  */
 int skit_relay_push_eof(struct skit_relay *r, int side);
+
+/*
+ * Bytes the direction dir (SKIT_DIR_AB or SKIT_DIR_BA) has read from its
+ * source and not yet written or dropped (framing headers included): 0
+ * once everything read so far has been delivered, and after the pair
+ * ended. Does not block.
+ */
+size_t skit_relay_pending(const struct skit_relay *r, int dir);
 
 /* The pair's counters and, once ended, why. Never NULL. */
 const struct skit_relay_stats *skit_relay_stats(const struct skit_relay *r);

@@ -109,6 +109,17 @@ int skit_sock_apply_opts(int fd, const struct skit_addr *a,
 			 const struct skit_sockaddr *sa, struct skit_err *err);
 
 /*
+ * Bound how long a send on the blocking socket fd may sleep in the
+ * kernel waiting for room (SO_SNDTIMEO): a unix datagram receiver whose
+ * queue is full, or fd's own send buffer. A send that found no room for
+ * timeout_ms then fails with -EAGAIN (skit_sendto, skit_write_some;
+ * a signal restarts the wait). timeout_ms < 1 means 1 ms (0 would be
+ * "forever" to the kernel). Nonblocking fds are not affected. Traced.
+ * Returns 0 or -errno.
+ */
+int skit_sock_send_timeout(int fd, int timeout_ms);
+
+/*
  * Open a socket for a, in its role (default_role when a->role is
  * DEFAULT):
  *  - listen: bound, and listening for stream/seqpacket (backlog= or

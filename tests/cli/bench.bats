@@ -233,6 +233,17 @@ while n < 1000:
 	[[ "$output" == *"Connection refused"* ]]
 }
 
+@test "bench rr unix-dgram: a receiver that stops reading: exit 5 after --timeout" {
+	dgram_sink
+	fill_sink
+	# One connection (the blocking fast path) and two (the event loop).
+	for c in 1 2; do
+		run --separate-stderr timeout 30 "$SKIT" bench -m rr -c "$c" -r 100 --timeout 0.5 "$SINK"
+		[ "$status" -eq 5 ] || { echo "-c $c: $status $stderr"; false; }
+		[[ "$stderr" == *"skit: bench $SINK: the receiver's queue is full (EAGAIN) after 0.5 s"* ]]
+	done
+}
+
 @test "bench against a non-echo server: a clear error, no hang" {
 	# Discard: no reply (exit 1 after --timeout).
 	skit_bg -v echo --discard -t 1 tcp:127.0.0.1:0

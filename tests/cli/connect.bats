@@ -59,9 +59,36 @@ serve() {
 	[ "$(cat "$BATS_TEST_TMPDIR/got")" = payload ]
 }
 
-@test "-w SECS: an idle connection ends (exit 0)" {
+@test "-w SECS: an idle connection is a time-out (exit 5, one line saying so)" {
 	serve --sh-exec 'sleep 30'
-	run timeout 10 "$SKIT" connect -w 0.3 "$BG_ADDR" < <(sleep 20)
+	run --separate-stderr timeout 10 "$SKIT" connect -w 0.3 "$BG_ADDR" < <(sleep 20)
+	[ "$status" -eq 5 ]
+	[ "$stderr" = "skit: connect $BG_ADDR: idle for 0.3 s, closing" ]
+}
+
+@test "-w SECS: traffic keeps the session alive; EOF before -w is exit 0" {
+	serve --sh-exec 'for i in 1 2 3 4; do sleep 0.2; echo $i; done'
+	run --separate-stderr timeout 10 "$SKIT" connect -w 1 "$BG_ADDR" </dev/null
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf '1\n2\n3\n4')" ]
+	[ -z "$stderr" ]
+}
+
+@test "unix-dgram: a receiver that stops reading: exit 5 after -w, with the message" {
+	dgram_sink
+	run --separate-stderr timeout 30 "$SKIT" connect -w 0.5 "$SINK" < <(seq 100000)
+	[ "$status" -eq 5 ]
+	[[ "$stderr" == *"skit: connect $SINK: the receiver's queue is full (EAGAIN) after 0.5 s"* ]]
+	# Without -w: the default, 5 s.
+	run --separate-stderr timeout 30 "$SKIT" connect "$SINK" < <(seq 100000)
+	[ "$status" -eq 5 ]
+	[[ "$stderr" == *"full (EAGAIN) after 5 s"* ]]
+}
+
+@test "-z on a unix-dgram receiver whose queue is full: open, at once" {
+	dgram_sink
+	fill_sink
+	run timeout 10 "$SKIT" connect -z -w 0.3 "$SINK"
 	[ "$status" -eq 0 ]
 }
 
@@ -206,13 +233,16 @@ serve() {
 	[ ! -s "$BATS_TEST_TMPDIR/got" ]
 }
 
-@test "-u HOST PORT: one line per datagram" {
+@test "-u HOST PORT: one line per datagram, replies written as they are" {
 	skit_bg recv -v udp4:127.0.0.1:0 --count 2 --reply ok
 	run timeout 10 "$SKIT" connect -u -q 0.5 127.0.0.1 "$BG_PORT" < <(printf 'l1\nl2\n')
 	[ "$status" -eq 0 ]
-	[ "$output" = "$(printf 'ok\nok')" ]
+	# Each reply is written verbatim, like nc -u: no newline added.
+	[ "$output" = okok ]
 	wexit "$BG_PID" 10
 	[ "$(cat "$BG_OUT")" = "$(printf 'l1\nl2')" ]
+	# Each line went with its newline: 3 bytes, printed once.
+	[ "$(grep -c ': 3 bytes$' "$BG_ERR")" -eq 2 ]
 }
 
 @test "-U PATH and unix:@abstract" {

@@ -74,6 +74,15 @@ teardown() {
 	done
 }
 
+@test "echo unix-dgram: a client that stops reading its answers does not stall the others" {
+	skit_bg -v echo "unix-dgram:@skit-echo-$$-$BATS_TEST_NUMBER"
+	# 40 datagrams from a socket that never reads its answers.
+	dgram_sink "$BG_ADDR" 40
+	run timeout 10 "$SKIT" send -w 2 --replies 1 "$BG_ADDR" hello
+	[ "$status" -eq 0 ]
+	[ "$output" = hello ]
+}
+
 @test "echo vsock: listens and stops cleanly (no traffic: no vsock loopback here)" {
 	[ -e /dev/vsock ] || skip "no /dev/vsock"
 	skit_bg -v echo -t 2 vsock::0

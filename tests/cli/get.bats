@@ -34,11 +34,7 @@ need_nginx_file() {
 }
 
 teardown_file() {
-	local p
-	[ -f "$BATS_FILE_TMPDIR/pids" ] || return 0
-	for p in $(cat "$BATS_FILE_TMPDIR/pids"); do
-		stop_pid "$p"
-	done
+	stop_file_pids
 }
 
 setup() {

@@ -111,6 +111,16 @@ stop_pid() {
 	wait "$1" 2>/dev/null || true
 }
 
+# stop_file_pids: stop the servers setup_file listed, one PID or more a
+# line, in $BATS_FILE_TMPDIR/pids (for teardown_file).
+stop_file_pids() {
+	local p
+	[ -f "$BATS_FILE_TMPDIR/pids" ] || return 0
+	for p in $(cat "$BATS_FILE_TMPDIR/pids"); do
+		stop_pid "$p"
+	done
+}
+
 # start_test_server DIR [BIND]: tests/http_server.py on BIND (default
 # 127.0.0.1) port 0; sets TS_PID, TS_PORT, TS_URL (http://HOST:PORT).
 start_test_server() {

@@ -15,12 +15,13 @@ export SKIT
 # in $BATS_TEST_TMPDIR/bg.N.out and stderr in bg.N.err; wait (up to 10 s)
 # for a "listening on ADDRESS" line on stderr. Sets BG_PID, BG_ADDR
 # (e.g. tcp:127.0.0.1:41234), BG_PORT (the port, when it has one),
-# BG_OUT and BG_ERR. Fails when the line does not come.
+# BG_OUT and BG_ERR. Fails when the line does not come. With BG_STDOUT
+# set (say /dev/full) stdout goes there instead of BG_OUT.
 skit_bg() {
 	BG_N=$((${BG_N:-0} + 1))
 	BG_OUT=$BATS_TEST_TMPDIR/bg.$BG_N.out
 	BG_ERR=$BATS_TEST_TMPDIR/bg.$BG_N.err
-	"$SKIT" "$@" >"$BG_OUT" 2>"$BG_ERR" </dev/null &
+	"$SKIT" "$@" >"${BG_STDOUT:-$BG_OUT}" 2>"$BG_ERR" </dev/null &
 	BG_PID=$!
 	BG_PIDS="${BG_PIDS:-} $BG_PID"
 	local i
@@ -99,4 +100,27 @@ for n, line in enumerate(open(sys.argv[1]), 1):
     if line.strip():
         json.loads(line)
 ' "$1"
+}
+
+# dgram_sink [ADDR N] : start a unix-dgram socket that never reads
+# (dgram_sink.py), stopped with the skit_bg processes; with ADDR N it
+# first sends N datagrams to ADDR (unix-dgram:...) and never reads the
+# answers. Sets SINK (its address, unix-dgram:@...). fill_sink fills its
+# queue, so the next sender finds it full at once.
+dgram_sink() {
+	need_cmd python3
+	SINK=unix-dgram:@skit-sink-$$-$BATS_TEST_NUMBER-${RANDOM}
+	local out=$BATS_TEST_TMPDIR/sink.$RANDOM i
+	python3 "$BATS_TEST_DIRNAME/dgram_sink.py" "${SINK#unix-dgram:}" 60 \
+		${1:+"${1#unix-dgram:}" "$2"} >"$out" &
+	BG_PIDS="${BG_PIDS:-} $!"
+	for i in $(seq 1 200); do
+		grep -q ready "$out" && return 0
+		sleep 0.05
+	done
+	echo "dgram_sink did not start" >&2
+	return 1
+}
+fill_sink() {
+	seq 100000 | timeout 30 "$SKIT" send -w 0.2 "$SINK" 2>/dev/null || true
 }

@@ -87,6 +87,34 @@ wait_for() {
 	[[ "$BG_ADDR" == tcp:127.0.0.1:* ]]
 }
 
+@test "nc habits: -l -p PORT, -lp, -lvnp bundles, -l -p PORT HOST" {
+	skit_bg listen -l -v -p 0
+	[[ "$BG_ADDR" == tcp:* ]] && [ "$BG_PORT" -gt 0 ]
+	skit_bg listen -v -lp 0
+	[ "$BG_PORT" -gt 0 ]
+	skit_bg listen -lvnp 0 127.0.0.1
+	[[ "$BG_ADDR" == tcp:127.0.0.1:* ]]
+	run "$SKIT" connect 127.0.0.1 "$BG_PORT" <<<"bundled"
+	[ "$status" -eq 0 ]
+	wexit "$BG_PID" 10
+	[ "$WAIT_RC" -eq 0 ]
+	[ "$(cat "$BG_OUT")" = bundled ]
+	run --separate-stderr "$SKIT" listen -l -p 0 9
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"-p 0 and the operand '9'"* ]]
+}
+
+@test "short forms -e, -c and -m serve like --exec, --sh-exec, --max-conns" {
+	skit_bg listen -v -k -m 5 -e cat tcp4:127.0.0.1:0
+	run "$SKIT" connect "$BG_ADDR" <<<"via -e"
+	[ "$status" -eq 0 ]
+	[ "$output" = "via -e" ]
+	skit_bg listen -v -k -c 'echo via -c' tcp4:127.0.0.1:0
+	run "$SKIT" connect "$BG_ADDR" </dev/null
+	[ "$status" -eq 0 ]
+	[ "$output" = "via -c" ]
+}
+
 @test "one client by default: the listener closes once it is taken" {
 	skit_bg listen -v tcp4:127.0.0.1:0
 	hold "$BG_ADDR"
@@ -315,11 +343,13 @@ wait_for() {
 	wait_for "$BG_ERR" "done (idle"
 }
 
-@test "datagram server without --exec prints each datagram" {
+@test "datagram server without --exec prints each datagram as it is" {
 	skit_bg listen -v -u udp4:127.0.0.1:0
 	"$SKIT" send "$BG_ADDR" d1 d2
-	wait_for "$BG_OUT" d2
-	[ "$(cat "$BG_OUT")" = "$(printf 'd1\nd2')" ]
+	printf 'l3\n' | "$SKIT" send "$BG_ADDR"
+	wait_for "$BG_OUT" l3
+	# Verbatim, like nc -u -l: no newline added, none doubled.
+	[ "$(cat "$BG_OUT")" = "$(printf 'd1d2l3')" ]
 }
 
 @test "datagram server without --exec: stdin answers the latest sender" {
@@ -373,12 +403,53 @@ wait_for() {
 	kill -0 "$BG_PID"
 }
 
-@test "-w SECS: an idle session ends" {
+@test "-w SECS: an idle session ends; without -k that is a time-out (exit 5)" {
 	skit_bg listen -v -w 0.3 tcp4:127.0.0.1:0 --sh-exec 'sleep 30'
 	run timeout 10 "$SKIT" connect "$BG_ADDR" </dev/null
 	[ "$status" -eq 0 ]
 	wexit "$BG_PID" 10
-	[ "$WAIT_RC" -eq 0 ]
+	[ "$WAIT_RC" -eq 5 ]
+	grep -q "idle for 0.3 s, closing" "$BG_ERR"
+	# The stdio session: the same.
+	skit_bg listen -v -w 0.3 tcp4:127.0.0.1:0
+	run timeout 10 "$SKIT" connect "$BG_ADDR" < <(sleep 20)
+	wexit "$BG_PID" 10
+	[ "$WAIT_RC" -eq 5 ]
+	grep -q "^skit: client tcp:127.0.0.1:[0-9]*: idle for 0.3 s, closing$" "$BG_ERR"
+}
+
+@test "unix-dgram --exec: a peer that stops reading the answers: exit 5 after -w" {
+	skit_bg listen -v -w 0.5 "unix-dgram:@skit-listen-$$-$BATS_TEST_NUMBER" --exec cat
+	dgram_sink "$BG_ADDR" 40
+	wexit "$BG_PID" 20
+	[ "$WAIT_RC" -eq 5 ]
+	grep -q "^skit: client $SINK: the receiver's queue is full (EAGAIN) after 0.5 s$" "$BG_ERR"
+}
+
+@test "unix-dgram stdio: lines for a peer that stopped reading are dropped, with a message" {
+	name=unix-dgram:@skit-listen-$$-$BATS_TEST_NUMBER
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	"$SKIT" listen -v "$name" <"$BATS_TEST_TMPDIR/in" >/dev/null 2>"$BATS_TEST_TMPDIR/err" &
+	BG_PIDS="${BG_PIDS:-} $!"
+	exec 5>"$BATS_TEST_TMPDIR/in"
+	for i in $(seq 100); do grep -q "listening on" "$BATS_TEST_TMPDIR/err" && break; sleep 0.05; done
+	dgram_sink "$name" 1 # the latest sender, which never reads
+	# (the first lines may come before its datagram is read: again)
+	seq 1000 >&5
+	sleep 0.3
+	seq 1000 >&5
+	exec 5>&-
+	for i in $(seq 100); do grep -q "dropped a message from stdin" "$BATS_TEST_TMPDIR/err" && break; sleep 0.05; done
+	grep -q "^skit: listen: the receiver's queue is full (EAGAIN): dropped a message from stdin$" "$BATS_TEST_TMPDIR/err"
+}
+
+@test "-w SECS with -k: an idle client is closed, the server goes on" {
+	skit_bg listen -v -k -w 0.3 tcp4:127.0.0.1:0 --sh-exec 'sleep 30'
+	run timeout 10 "$SKIT" connect "$BG_ADDR" </dev/null
+	[ "$status" -eq 0 ]
+	kill -0 "$BG_PID"
+	grep -q "done (idle" "$BG_ERR"
+	! grep -q "closing" "$BG_ERR"
 }
 
 @test "--hex, -C, -q, --exit-on-eof on the server's stdio" {
@@ -455,12 +526,19 @@ wait_for() {
 	[ "$status" -eq 2 ]
 	run "$SKIT" listen --max-conns 0 tcp::0
 	[ "$status" -eq 2 ]
+	# The short forms reach the same checks, with a message.
+	run --separate-stderr "$SKIT" listen -m 0 tcp::0
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"--max-conns: '0'"* ]]
+	run --separate-stderr "$SKIT" listen -e cat
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"missing ADDRESS"* ]]
 }
 
 @test "listen --help lists every option" {
 	run "$SKIT" listen --help
 	[ "$status" -eq 0 ]
-	for o in --keep-open --max-conns --exec --sh-exec --broker --chat --allow --deny --idle-timeout --framing --hex -C -q -w -u -U -4 -6 -n -p -v; do
+	for o in --listen --keep-open --max-conns --exec --sh-exec --broker --chat --allow --deny --idle-timeout --framing --hex -C -q -w -u -U -4 -6 -n -p -v; do
 		[[ "$output" == *"$o"* ]]
 	done
 }

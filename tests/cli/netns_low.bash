@@ -62,14 +62,14 @@ ns_routed() {
 	ip netns exec "$NS_R" sysctl -qw net.ipv6.conf.all.forwarding=1
 }
 
-# ns_bg NS ARGS... : like skit_bg, inside namespace NS.
+# ns_bg NS ARGS... : like skit_bg (BG_STDOUT too), inside namespace NS.
 ns_bg() {
 	local ns=$1
 	shift
 	BG_N=$((${BG_N:-0} + 1))
 	BG_OUT=$BATS_TEST_TMPDIR/bg.$BG_N.out
 	BG_ERR=$BATS_TEST_TMPDIR/bg.$BG_N.err
-	ip netns exec "$ns" "$SKIT" "$@" >"$BG_OUT" 2>"$BG_ERR" </dev/null &
+	ip netns exec "$ns" "$SKIT" "$@" >"${BG_STDOUT:-$BG_OUT}" 2>"$BG_ERR" </dev/null &
 	BG_PID=$!
 	BG_PIDS="${BG_PIDS:-} $BG_PID"
 	local i

@@ -225,6 +225,15 @@ ECHO_PY=$BATS_TEST_DIRNAME/echo_low.py
 	fi
 }
 
+@test "ping unix-dgram: a receiver that stops reading: exit 5 after -W, with the message" {
+	dgram_sink
+	fill_sink
+	run --separate-stderr timeout 30 "$SKIT" ping -c 5 -i 0.1 -W 0.5 "$SINK"
+	[ "$status" -eq 5 ]
+	[[ "$stderr" == *"skit: ping $SINK: the receiver's queue is full (EAGAIN) after 0.5 s"* ]]
+	[[ "$output" == *"0 packets transmitted, 0 received"* ]]
+}
+
 @test "ping unix: round trips over one connection to an echo server" {
 	cmd_bg python3 "$ECHO_PY" unix "$BATS_TEST_TMPDIR/echo.sock"
 	run "$SKIT" ping -c 3 -i 0.2 -s 100 "unix:$BATS_TEST_TMPDIR/echo.sock"

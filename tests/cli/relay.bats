@@ -321,15 +321,27 @@ EOF
 	[ "$(cat "$BATS_TEST_TMPDIR/second")" = "second" ]
 }
 
-@test "relay: --idle-timeout ends a quiet pair (exit 0)" {
+@test "relay: --idle-timeout ends a quiet pair: a time-out without fork (exit 5)" {
 	need_cmd python3
 	skit_bg relay -v --idle-timeout 0.2 tcp-listen:127.0.0.1:0 exec:cat
 	python3 "$PEER" hold "$BG_ADDR" &
 	holder=$!
 	wait_exit "$BG_PID" 10
 	kill "$holder"
-	[ "$WAIT_RC" -eq 0 ]
+	[ "$WAIT_RC" -eq 5 ]
 	grep -q "closed: idle" "$BG_ERR"
+	grep -q "^skit: relay tcp-listen:127.0.0.1:0 exec:cat: idle for 0.2 s, closing$" "$BG_ERR"
+}
+
+@test "relay: a unix-dgram receiver that stops reading: exit 5 after -T, with the message" {
+	dgram_sink
+	run --separate-stderr timeout 30 "$SKIT" relay --framing line -T 0.5 - "$SINK" < <(seq 100000)
+	[ "$status" -eq 5 ]
+	[[ "$stderr" == *"skit: relay $SINK: the receiver's queue is full (EAGAIN) after 0.5 s"* ]]
+	# Without -T: the default, 5 s.
+	run --separate-stderr timeout 30 "$SKIT" relay --framing line - "$SINK" < <(seq 100000)
+	[ "$status" -eq 5 ]
+	[[ "$stderr" == *"full (EAGAIN) after 5 s"* ]]
 }
 
 @test "relay: socat forms work verbatim" {

@@ -34,15 +34,33 @@ PY
 	grep -q '^from udp:127.0.0.1:[0-9]*: 5 bytes$' "$BG_ERR"
 }
 
-@test "send: stdin one message per line by default" {
-	skit_bg -v recv udp4:127.0.0.1:0 --count 3 --json
-	printf 'a\nbb\nccc\n' | "$SKIT" send "$BG_ADDR"
+@test "send: stdin one message per line by default, each with its newline" {
+	skit_bg -v recv udp4:127.0.0.1:0 --count 4 --json
+	printf 'a\nbb\n\nccc' | "$SKIT" send "$BG_ADDR"
 	wexit "$BG_PID" 10
 	[ "$WAIT_RC" -eq 0 ]
 	json_valid "$BG_OUT"
-	[ "$(jq -r .length "$BG_OUT" | tr '\n' ' ')" = "1 2 3 " ]
-	[ "$(jq -r .payload "$BG_OUT" | tr '\n' ' ')" = "a bb ccc " ]
+	# The empty line is "\n"; the last line goes as it is.
+	[ "$(jq -r .length "$BG_OUT" | tr '\n' ' ')" = "2 3 1 3 " ]
+	[ "$(jq -c .payload "$BG_OUT" | tr '\n' ' ')" = '"a\n" "bb\n" "\n" "ccc" ' ]
 	jq -r .from "$BG_OUT" | grep -q '^udp:127.0.0.1:[0-9]*$'
+}
+
+@test "recv: a payload that ends in a newline is printed once, others get one" {
+	skit_bg -v recv udp4:127.0.0.1:0 --count 3
+	"$SKIT" send "$BG_ADDR" one
+	printf 'two\n\n' | "$SKIT" send "$BG_ADDR"
+	wexit "$BG_PID" 10
+	[ "$WAIT_RC" -eq 0 ]
+	printf 'one\ntwo\n\n' | cmp - "$BG_OUT"
+}
+
+@test "send -C: lines go out ending in CRLF" {
+	skit_bg -v recv udp4:127.0.0.1:0 --count 3 --json
+	printf 'a\nb\r\nc' | "$SKIT" send -C "$BG_ADDR"
+	wexit "$BG_PID" 10
+	[ "$WAIT_RC" -eq 0 ]
+	[ "$(jq -c .payload "$BG_OUT" | tr '\n' ' ')" = '"a\r\n" "b\r\n" "c" ' ]
 }
 
 @test "recv --json: binary payloads come as payload_hex" {
@@ -67,6 +85,35 @@ PY
 	run "$SKIT" send --wait 0.2 "$BG_ADDR" hello
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"no reply"* ]]
+}
+
+@test "send: a unix-dgram receiver that stops reading: exit 5 after -w, with the message" {
+	dgram_sink
+	run --separate-stderr timeout 30 "$SKIT" send -w 0.5 "$SINK" < <(seq 100000)
+	[ "$status" -eq 5 ]
+	[[ "$stderr" == *"skit: send $SINK: the receiver's queue is full (EAGAIN) after 0.5 s"* ]]
+	# Connected, with the message as an argument: the same.
+	run --separate-stderr timeout 30 "$SKIT" send --connect -w 0.3 "$SINK" one
+	[ "$status" -eq 5 ]
+	[[ "$stderr" == *"full (EAGAIN) after 0.3 s"* ]]
+}
+
+@test "send: without -w a full receiver is waited for 5 s (the default)" {
+	dgram_sink
+	fill_sink
+	run --separate-stderr timeout 30 "$SKIT" send "$SINK" one
+	[ "$status" -eq 5 ]
+	[[ "$stderr" == *"full (EAGAIN) after 5 s"* ]]
+}
+
+@test "recv --reply never waits for a sender that stopped reading" {
+	skit_bg -v recv "unix-dgram:@skit-recv-$$-$BATS_TEST_NUMBER" --count 40 --reply pong
+	# 40 datagrams from a socket that never reads the answers.
+	dgram_sink "$BG_ADDR" 40
+	wexit "$BG_PID" 20
+	[ "$WAIT_RC" -eq 0 ]
+	[ "$(wc -l <"$BG_OUT")" -eq 40 ]
+	grep -q "reply: the receiver's queue is full (EAGAIN): dropped" "$BG_ERR"
 }
 
 @test "send --connect: a connected socket learns the port is closed (exit 4)" {

@@ -623,7 +623,7 @@ while time.monotonic() < end:
 import socket, sys
 socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b"hi", sys.argv[1])
 ' "$sock"
-	wait_for "$BG_ERR" "recv: reply: |cannot reply"
+	wait_for "$BG_ERR" "recv: reply( to [^:]*)?: |cannot reply"
 	stops_by INT "$BG_PID" "recv, after a failed reply"
 	# A seqpacket connection that idles.
 	skit_bg -v recv "unix-seqpacket:$sock"

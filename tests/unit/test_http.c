@@ -1,5 +1,6 @@
 /*
- * test_http.c - URLs, request heads, response heads, chunked decoding.
+ * test_http.c - URLs, request heads, response heads, chunked decoding,
+ * content codings and their decoder.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <zlib.h>
 
 #include "skit/http.h"
 
@@ -242,6 +244,32 @@ test_request_build(void **state)
 	r.method = "GET";
 	assert_int_equal(skit_http_request_build(&r, buf, 20, &err),
 			 SKIT_ETOOLONG);
+}
+
+static void
+test_request_accept_encoding(void **state)
+{
+	char buf[2048];
+	const char *hdrs[] = { "Accept-Encoding: br" };
+	struct skit_http_req r = { .url = &u,
+				   .accept_encoding = "gzip, deflate",
+				   .content_length = -1,
+				   .range_from = -1 };
+
+	(void)state;
+	assert_int_equal(skit_url_parse("http://h/", &u, NULL), 0);
+	assert_true(skit_http_request_build(&r, buf, sizeof(buf), NULL) > 0);
+	assert_string_equal(buf, "GET / HTTP/1.1\r\n"
+				 "Host: h\r\n"
+				 "Accept: */*\r\n"
+				 "Accept-Encoding: gzip, deflate\r\n"
+				 "Connection: close\r\n\r\n");
+	/* The user's header replaces skit's. */
+	r.headers = hdrs;
+	r.nheaders = 1;
+	assert_true(skit_http_request_build(&r, buf, sizeof(buf), NULL) > 0);
+	assert_null(strstr(buf, "gzip"));
+	assert_non_null(strstr(buf, "\r\nAccept-Encoding: br\r\n"));
 }
 
 static struct skit_http_resp resp;
@@ -487,6 +515,339 @@ test_chunked_bad(void **state)
 	}
 }
 
+/* Parse a head with the given field lines and check its codings. */
+static int
+codings_of(const char *fields, struct skit_http_codings *c,
+	   struct skit_err *err)
+{
+	char h[1024];
+	int n = snprintf(h, sizeof(h), "HTTP/1.1 200 OK\r\n%s\r\n", fields);
+
+	assert_true(skit_http_parse_head(h, (size_t)n, sizeof(h), &resp, NULL) >
+		    0);
+	skit_err_clear(err);
+	return skit_http_codings(&resp, c, err);
+}
+
+static void
+test_codings(void **state)
+{
+	struct skit_http_codings c;
+	struct skit_err err;
+
+	(void)state;
+	assert_int_equal(codings_of("Content-Length: 3\r\n", &c, &err), 0);
+	assert_int_equal(c.n, 0);
+	assert_int_equal(codings_of("Transfer-Encoding: chunked\r\n"
+				    "Content-Encoding: identity\r\n",
+				    &c, &err),
+			 0);
+	assert_int_equal(c.n, 0);
+	assert_int_equal(codings_of("Content-Encoding: X-Gzip\r\n", &c, &err),
+			 0);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.coding[0], SKIT_CODING_GZIP);
+	/* Lists and repeated fields add up, in the order applied. */
+	assert_int_equal(codings_of("Content-Encoding: gzip, ,identity\r\n"
+				    "Transfer-Encoding: identity, chunked\r\n"
+				    "Content-Encoding: DEFLATE\r\n",
+				    &c, &err),
+			 0);
+	assert_int_equal(c.n, 2);
+	assert_int_equal(c.coding[0], SKIT_CODING_GZIP);
+	assert_int_equal(c.coding[1], SKIT_CODING_DEFLATE);
+	assert_string_equal(skit_coding_name(c.coding[1]), "deflate");
+
+	/* Codings skit cannot decode are named. */
+	assert_int_equal(codings_of("Content-Encoding: gzip, br\r\n", &c, &err),
+			 SKIT_ECODING);
+	assert_string_equal(err.detail, "unsupported Content-Encoding 'br'");
+	assert_int_equal(codings_of("Content-Encoding: zstd\r\n", &c, &err),
+			 SKIT_ECODING);
+	assert_int_equal(codings_of("Content-Encoding: compress\r\n", &c, &err),
+			 SKIT_ECODING);
+	assert_int_equal(
+		codings_of("Content-Encoding: a\x01\x1b[2J\r\n", &c, &err),
+		SKIT_ECODING);
+	assert_string_equal(err.detail,
+			    "unsupported Content-Encoding 'a??[2J'");
+	assert_int_equal(
+		codings_of("Transfer-Encoding: gzip, chunked\r\n", &c, &err),
+		SKIT_ECODING);
+	assert_string_equal(err.detail, "unsupported Transfer-Encoding 'gzip'");
+	assert_int_equal(
+		codings_of("Transfer-Encoding: chunked;x=1\r\n", &c, &err),
+		SKIT_ECODING);
+	assert_int_equal(codings_of("Content-Encoding: gzip,gzip,gzip,gzip,"
+				    "gzip\r\n",
+				    &c, &err),
+			 SKIT_ECODING);
+	assert_non_null(strstr(err.detail, "more than 4"));
+	/* chunked only once, and last. */
+	assert_int_equal(
+		codings_of("Transfer-Encoding: chunked, chunked\r\n", &c, &err),
+		SKIT_EHTTP);
+	assert_int_equal(codings_of("Transfer-Encoding: chunked\r\n"
+				    "Transfer-Encoding: identity\r\n",
+				    &c, &err),
+			 SKIT_EHTTP);
+}
+
+/* --- the decoder ---------------------------------------------------------- */
+
+#define CONTENT_LEN 150000
+
+static unsigned char content[CONTENT_LEN];
+static unsigned char coded[2][CONTENT_LEN + 4096];
+static unsigned char got[CONTENT_LEN * 2];
+
+/* Text that compresses well, then bytes that do not. */
+static void
+make_content(void)
+{
+	size_t o = 0;
+	unsigned x = 7;
+
+	for (int i = 0; o + 40 < CONTENT_LEN / 2; i++)
+		o += (size_t)snprintf((char *)content + o, 40,
+				      "line %d of the content\n", i);
+	while (o < CONTENT_LEN) {
+		x = x * 1103515245 + 12345;
+		content[o++] = (unsigned char)(x >> 16);
+	}
+}
+
+/* Compress in[0..n) with zlib's windowBits wbits (31 gzip, 15, -15). */
+static size_t
+zcode(int wbits, const unsigned char *in, size_t n, unsigned char *out,
+      size_t cap)
+{
+	z_stream z;
+	size_t len;
+
+	memset(&z, 0, sizeof(z));
+	assert_int_equal(
+		deflateInit2(&z, 6, Z_DEFLATED, wbits, 8, Z_DEFAULT_STRATEGY),
+		Z_OK);
+	z.next_in = (Bytef *)(uintptr_t)in;
+	z.avail_in = (uInt)n;
+	z.next_out = out;
+	z.avail_out = (uInt)cap;
+	assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+	len = z.total_out;
+	deflateEnd(&z);
+	return len;
+}
+
+/*
+ * Decode in[0..n) fed in pieces of step bytes, into out buffers of ocap
+ * bytes, following the feed contract. The decoded bytes go to got,
+ * *glen of them. Returns the first error, or finish's result.
+ */
+static int
+decode_all(const struct skit_http_codings *c, const unsigned char *in, size_t n,
+	   size_t step, size_t ocap, size_t *glen, struct skit_err *err)
+{
+	struct skit_http_decoder *d;
+	unsigned char obuf[70000];
+	size_t off = 0;
+	int rc;
+
+	assert_true(ocap <= sizeof(obuf));
+	*glen = 0;
+	skit_err_clear(err);
+	rc = skit_http_decoder_init(&d, c, err);
+	if (rc < 0)
+		return rc;
+	while (off < n) {
+		size_t piece = n - off < step ? n - off : step;
+		size_t used, made;
+
+		do {
+			rc = skit_http_decoder_feed(d, in + off, piece, &used,
+						    obuf, ocap, &made, err);
+			if (rc < 0)
+				goto out;
+			assert_true(used <= piece && made <= ocap);
+			assert_true(*glen + made <= sizeof(got));
+			memcpy(got + *glen, obuf, made);
+			*glen += made;
+			off += used;
+			piece -= used;
+		} while (piece > 0 || made == ocap);
+	}
+	rc = skit_http_decoder_finish(d, err);
+	{
+		unsigned long long tin, tout;
+
+		skit_http_decoder_totals(d, &tin, &tout);
+		assert_int_equal(tin, n);
+		assert_int_equal(tout, *glen);
+	}
+out:
+	skit_http_decoder_free(d);
+	return rc;
+}
+
+static void
+expect_content(const struct skit_http_codings *c, const unsigned char *in,
+	       size_t n, size_t step, size_t ocap)
+{
+	struct skit_err err;
+	size_t glen;
+	int rc = decode_all(c, in, n, step, ocap, &glen, &err);
+
+	if (rc)
+		fail_msg("step %zu cap %zu: %d %s", step, ocap, rc, err.detail);
+	assert_int_equal(glen, CONTENT_LEN);
+	assert_memory_equal(got, content, CONTENT_LEN);
+}
+
+static const size_t steps[][2] = {
+	{ 1, 1 },    { 1, 65536 },   { 3, 7 },
+	{ 4093, 1 }, { 65537, 100 }, { 1000000, 65536 },
+};
+
+static void
+test_decode(void **state)
+{
+	struct skit_http_codings gz = { 1, { SKIT_CODING_GZIP } };
+	struct skit_http_codings df = { 1, { SKIT_CODING_DEFLATE } };
+	size_t n;
+
+	(void)state;
+	make_content();
+	/* gzip, zlib-wrapped deflate and bare deflate, in any pieces. */
+	n = zcode(31, content, CONTENT_LEN, coded[0], sizeof(coded[0]));
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+		expect_content(&gz, coded[0], n, steps[i][0], steps[i][1]);
+	n = zcode(15, content, CONTENT_LEN, coded[0], sizeof(coded[0]));
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+		expect_content(&df, coded[0], n, steps[i][0], steps[i][1]);
+	n = zcode(-15, content, CONTENT_LEN, coded[0], sizeof(coded[0]));
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+		expect_content(&df, coded[0], n, steps[i][0], steps[i][1]);
+}
+
+static void
+test_decode_stacked(void **state)
+{
+	/* "Content-Encoding: gzip, deflate, gzip": undone right to left. */
+	struct skit_http_codings c = {
+		3, { SKIT_CODING_GZIP, SKIT_CODING_DEFLATE, SKIT_CODING_GZIP }
+	};
+	size_t n;
+
+	(void)state;
+	make_content();
+	n = zcode(31, content, CONTENT_LEN, coded[0], sizeof(coded[0]));
+	n = zcode(-15, coded[0], n, coded[1], sizeof(coded[1]));
+	n = zcode(31, coded[1], n, coded[0], sizeof(coded[0]));
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+		expect_content(&c, coded[0], n, steps[i][0], steps[i][1]);
+}
+
+static void
+test_decode_members(void **state)
+{
+	struct skit_http_codings gz = { 1, { SKIT_CODING_GZIP } };
+	size_t n;
+
+	(void)state;
+	make_content();
+	/* Three members one after the other, as gzip -c a b c writes. */
+	n = zcode(31, content, 1000, coded[0], sizeof(coded[0]));
+	n += zcode(31, content + 1000, 0, coded[0] + n, sizeof(coded[0]) - n);
+	n += zcode(31, content + 1000, CONTENT_LEN - 1000, coded[0] + n,
+		   sizeof(coded[0]) - n);
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+		expect_content(&gz, coded[0], n, steps[i][0], steps[i][1]);
+}
+
+/*
+ * Decoding in[0..n) with c, in pieces of step bytes into cap, fails with
+ * code; err.detail contains detail (when not NULL).
+ */
+static void
+expect_bad(const struct skit_http_codings *c, const unsigned char *in, size_t n,
+	   size_t step, size_t cap, int code, const char *detail)
+{
+	struct skit_err err;
+	size_t glen;
+	int rc = decode_all(c, in, n, step, cap, &glen, &err);
+
+	if (rc != code || (detail && !strstr(err.detail, detail)))
+		fail_msg("%zu bytes, step %zu cap %zu: %d '%s', wanted %d '%s'",
+			 n, step, cap, rc, err.detail, code,
+			 detail ? detail : "");
+}
+
+static void
+test_decode_bad(void **state)
+{
+	struct skit_http_codings gz = { 1, { SKIT_CODING_GZIP } };
+	struct skit_http_codings df = { 1, { SKIT_CODING_DEFLATE } };
+	struct skit_http_codings none = { 0, { 0 } };
+	const char *junk = "bytes after the end of the gzip data";
+	struct skit_http_decoder *d;
+	struct skit_err err;
+	size_t n, glen;
+
+	(void)state;
+	make_content();
+	n = zcode(31, content, CONTENT_LEN, coded[0], sizeof(coded[0]));
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		size_t step = steps[i][0], cap = steps[i][1];
+		unsigned char *b = coded[0];
+
+		/* Cut short: finish says so. */
+		expect_bad(&gz, b, n / 2, step, cap, SKIT_ETRUNC,
+			   "the body ended inside the gzip data");
+		expect_bad(&gz, b, n - 1, step, cap, SKIT_ETRUNC, NULL);
+		expect_bad(&gz, b, 1, step, cap, SKIT_ETRUNC, NULL);
+		/* Junk after the end (not another gzip member). */
+		memcpy(b + n, "junk", 4);
+		expect_bad(&gz, b, n + 4, step, cap, SKIT_ECODING, junk);
+		b[n] = 0;
+		expect_bad(&gz, b, n + 1, step, cap, SKIT_ECODING, junk);
+		/* The first byte of a member, and no more: cut short. */
+		b[n] = 0x1f;
+		expect_bad(&gz, b, n + 1, step, cap, SKIT_ETRUNC, NULL);
+		/* A member's magic, then junk. */
+		memcpy(b + n, "\x1f\x8b\x09junk_junk_junk", 17);
+		expect_bad(&gz, b, n + 17, step, cap, SKIT_ECODING, junk);
+		/* A wrong CRC-32: every byte decodes, then the check fails. */
+		b[n - 8] ^= 1;
+		expect_bad(&gz, b, n, step, cap, SKIT_ECODING,
+			   "corrupt gzip data (incorrect data check)");
+		b[n - 8] ^= 1;
+	}
+	/* Not gzip at all. */
+	expect_bad(&gz, content, 100, 7, 100, SKIT_ECODING,
+		   "corrupt gzip data");
+	/* A zlib stream with junk after it; a reserved block type. */
+	n = zcode(15, content, 5000, coded[0], sizeof(coded[0]));
+	coded[0][n] = 'x';
+	expect_bad(&df, coded[0], n + 1, 1, 10, SKIT_ECODING,
+		   "bytes after the end of the deflate data");
+	expect_bad(&df, (const unsigned char *)"\x07\0\0", 3, 1, 10,
+		   SKIT_ECODING, "invalid block type");
+	/* One byte of deflate: too little to choose a format, cut short. */
+	expect_bad(&df, coded[0], 1, 1, 10, SKIT_ETRUNC, NULL);
+	/* The smallest bare deflate stream (an empty final block). */
+	assert_int_equal(decode_all(&df, (const unsigned char *)"\x03\x00", 2,
+				    1, 10, &glen, &err),
+			 0);
+	assert_int_equal(glen, 0);
+	/* An empty body is empty content. */
+	assert_int_equal(decode_all(&gz, coded[0], 0, 1, 10, &glen, &err), 0);
+	assert_int_equal(glen, 0);
+	/* A decoder needs one to four codings. */
+	assert_int_equal(skit_http_decoder_init(&d, &none, &err), SKIT_ECODING);
+	assert_null(d);
+	skit_http_decoder_free(NULL);
+}
+
 static void
 test_content_range(void **state)
 {
@@ -535,6 +896,12 @@ main(void)
 		cmocka_unit_test(test_chunked),
 		cmocka_unit_test(test_chunked_bad),
 		cmocka_unit_test(test_content_range),
+		cmocka_unit_test(test_request_accept_encoding),
+		cmocka_unit_test(test_codings),
+		cmocka_unit_test(test_decode),
+		cmocka_unit_test(test_decode_stacked),
+		cmocka_unit_test(test_decode_members),
+		cmocka_unit_test(test_decode_bad),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -314,58 +314,179 @@ spin(struct skit_loop *loop, struct closed *c, int rounds)
 		skit_loop_run_once(loop, 10);
 }
 
-/* stream -> seqpacket with line framing and back. */
+/*
+ * A pair for the framing tests: a stream socketpair pa (A is pa[1], the
+ * test writes pa[0]) and a socketpair pb of type (B is pb[0], the test
+ * reads pb[1]), the test's ends nonblocking.
+ */
+static struct skit_relay *
+frame_pair(struct skit_loop **loop, struct skit_relay_cfg *cfg, int type,
+	   int pa[2], int pb[2])
+{
+	struct skit_relay *r = NULL;
+	struct skit_relay_end ea, eb;
+
+	sp(SOCK_STREAM, pa);
+	sp(type, pb);
+	nonblock(pa[0]);
+	nonblock(pb[1]);
+	assert_int_equal(skit_loop_new(SKIT_LOOP_AUTO, loop), 0);
+	skit_relay_end_from_fd(pa[1], true, &ea);
+	skit_relay_end_from_fd(pb[0], true, &eb);
+	assert_int_equal(skit_relay_new(*loop, &ea, &eb, cfg, &r), 0);
+	return r;
+}
+
+static void
+frame_pair_free(struct skit_loop *loop, struct skit_relay *r, int pa[2],
+		int pb[2])
+{
+	skit_relay_free(r);
+	skit_loop_free(loop);
+	close(pa[0]);
+	close(pb[1]);
+}
+
+/* The next message on fd while the loop runs (bounded: 5 s). */
+static ssize_t
+next_msg(struct skit_loop *loop, int fd, char *buf, size_t len)
+{
+	ssize_t n = -EAGAIN;
+
+	for (int i = 0; i < 500 && n == -EAGAIN; i++) {
+		skit_loop_run_once(loop, 10);
+		n = skit_read_some(fd, buf, len);
+	}
+	return n;
+}
+
+/*
+ * stream -> seqpacket with line framing and back: a line keeps its "\n"
+ * (an empty line is the message "\n", not an empty message, which would
+ * read as EOF), the last line goes as it is, and messages come back
+ * verbatim (no "\n" added to one without).
+ */
 static void
 test_framing_line(void **state)
 {
 	struct skit_loop *loop;
-	struct skit_relay *r = NULL;
-	struct skit_relay_end ea, eb;
+	struct skit_relay *r;
 	struct skit_relay_cfg cfg = { .on_close = on_close,
 				      .framing = SKIT_FRAMING_LINE };
 	struct closed c = { 0 };
 	int pa[2], pb[2];
 	char got[100];
-	ssize_t n;
 
 	(void)state;
 	cfg.data = &c;
-	sp(SOCK_STREAM, pa);
-	sp(SOCK_SEQPACKET, pb);
-	nonblock(pa[0]);
-	nonblock(pb[1]);
-	assert_int_equal(skit_loop_new(SKIT_LOOP_AUTO, &loop), 0);
-	skit_relay_end_from_fd(pa[1], true, &ea);
-	skit_relay_end_from_fd(pb[0], true, &eb);
-	assert_int_equal(skit_relay_new(loop, &ea, &eb, &cfg, &r), 0);
+	r = frame_pair(&loop, &cfg, SOCK_SEQPACKET, pa, pb);
 	assert_int_equal(skit_write_some(pa[0], "one\ntwo\n\nthr", 12), 12);
 	assert_int_equal(skit_write_some(pb[1], "back", 4), 4);
-	assert_int_equal(skit_write_some(pb[1], "", 0), 0);
+	assert_int_equal(skit_write_some(pb[1], "line\n", 5), 5);
 	for (int i = 0; i < 20; i++)
 		skit_loop_run_once(loop, 5);
 	assert_int_equal(skit_shutdown(pa[0], SHUT_WR), 0);
 	assert_int_equal(skit_shutdown(pb[1], SHUT_WR), 0);
 	spin(loop, &c, 200);
 	assert_int_equal(c.st.reason, SKIT_RELAY_EOF);
-	assert_int_equal(c.st.dropped[SKIT_DIR_AB], 1);
-	n = skit_read_some(pb[1], got, sizeof(got));
-	assert_int_equal(n, 3);
-	assert_memory_equal(got, "one", 3);
-	n = skit_read_some(pb[1], got, sizeof(got));
-	assert_int_equal(n, 3);
-	assert_memory_equal(got, "two", 3);
-	/* the empty line is dropped: on seqpacket it would read as EOF */
-	n = skit_read_some(pb[1], got, sizeof(got));
-	assert_int_equal(n, 3); /* the last line, without "\n", at EOF */
+	assert_int_equal(c.st.dropped[SKIT_DIR_AB], 0);
+	assert_int_equal(c.st.msgs[SKIT_DIR_AB], 4);
+	assert_int_equal(skit_read_some(pb[1], got, sizeof(got)), 4);
+	assert_memory_equal(got, "one\n", 4);
+	assert_int_equal(skit_read_some(pb[1], got, sizeof(got)), 4);
+	assert_memory_equal(got, "two\n", 4);
+	/* the empty line */
+	assert_int_equal(skit_read_some(pb[1], got, sizeof(got)), 1);
+	assert_memory_equal(got, "\n", 1);
+	/* the last line, without "\n", at EOF */
+	assert_int_equal(skit_read_some(pb[1], got, sizeof(got)), 3);
 	assert_memory_equal(got, "thr", 3);
-	/* back: "back\n" then the empty seqpacket read as EOF */
-	n = skit_read_some(pa[0], got, sizeof(got));
-	assert_int_equal(n, 5);
-	assert_memory_equal(got, "back\n", 5);
-	skit_relay_free(r);
-	skit_loop_free(loop);
-	close(pa[0]);
-	close(pb[1]);
+	assert_int_equal(skit_read_some(pb[1], got, sizeof(got)), 0);
+	/* back: both messages as they were, nothing added */
+	assert_int_equal(skit_read_full(pa[0], got, sizeof(got), 1000), 9);
+	assert_memory_equal(got, "backline\n", 9);
+	frame_pair_free(loop, r, pa, pb);
+}
+
+/*
+ * A line longer than SKIT_FRAME_MSG_MAX goes out over UDP-sized
+ * datagrams, cut at the limit, and nothing of it is lost.
+ */
+static void
+test_framing_long_line(void **state)
+{
+	struct skit_loop *loop;
+	struct skit_relay *r;
+	struct skit_relay_cfg cfg = { .on_close = on_close,
+				      .framing = SKIT_FRAMING_LINE,
+				      .dirs = SKIT_RELAY_AB };
+	struct closed c = { 0 };
+	size_t len = 2 * SKIT_FRAME_MSG_MAX + 100, got = 0;
+	char *line = malloc(len), *back = malloc(len + 1);
+	size_t sizes[4] = { 0 }, k = 0;
+	int pa[2], pb[2];
+	ssize_t n;
+
+	(void)state;
+	assert_non_null(line);
+	assert_non_null(back);
+	memset(line, 'x', len);
+	line[len - 1] = '\n';
+	cfg.data = &c;
+	r = frame_pair(&loop, &cfg, SOCK_DGRAM, pa, pb);
+	assert_int_equal(skit_write_all(pa[0], line, len, 1000), (ssize_t)len);
+	assert_int_equal(skit_shutdown(pa[0], SHUT_WR), 0);
+	/* Read while the relay runs: the datagram socket holds only a few. */
+	while (k < 4 && got < len &&
+	       (n = next_msg(loop, pb[1], back + got, len + 1 - got)) > 0) {
+		sizes[k++] = (size_t)n;
+		got += (size_t)n;
+	}
+	spin(loop, &c, 200);
+	assert_int_equal(c.st.reason, SKIT_RELAY_EOF);
+	assert_int_equal(c.st.dropped[SKIT_DIR_AB], 0);
+	assert_int_equal(k, 3);
+	assert_int_equal(sizes[0], SKIT_FRAME_MSG_MAX);
+	assert_int_equal(sizes[1], SKIT_FRAME_MSG_MAX);
+	assert_int_equal(sizes[2], 100);
+	assert_int_equal(got, len);
+	assert_memory_equal(back, line, len);
+	frame_pair_free(loop, r, pa, pb);
+	free(line);
+	free(back);
+}
+
+/*
+ * A line that stops halfway (a prompt) goes as a message once the
+ * stream has been quiet a while, without waiting for EOF; a complete
+ * line after it is a message of its own.
+ */
+static void
+test_framing_line_pause(void **state)
+{
+	struct skit_loop *loop;
+	struct skit_relay *r;
+	struct skit_relay_cfg cfg = { .on_close = on_close,
+				      .framing = SKIT_FRAMING_LINE,
+				      .dirs = SKIT_RELAY_AB };
+	struct closed c = { 0 };
+	int pa[2], pb[2];
+	char got[100];
+
+	(void)state;
+	cfg.data = &c;
+	r = frame_pair(&loop, &cfg, SOCK_DGRAM, pa, pb);
+	assert_int_equal(skit_write_some(pa[0], "a\n$ ", 4), 4);
+	assert_int_equal(next_msg(loop, pb[1], got, sizeof(got)), 2);
+	assert_memory_equal(got, "a\n", 2);
+	/* The pause is 100 ms; next_msg waits up to 5 s (a slow machine). */
+	assert_int_equal(next_msg(loop, pb[1], got, sizeof(got)), 2);
+	assert_memory_equal(got, "$ ", 2);
+	assert_false(c.calls); /* the stream is still open */
+	assert_int_equal(skit_write_some(pa[0], "ls\n", 3), 3);
+	assert_int_equal(next_msg(loop, pb[1], got, sizeof(got)), 3);
+	assert_memory_equal(got, "ls\n", 3);
+	frame_pair_free(loop, r, pa, pb);
 }
 
 /* stream -> dgram with len16 framing; a frame cut short is an error. */
@@ -373,41 +494,27 @@ static void
 test_framing_len(void **state)
 {
 	struct skit_loop *loop;
-	struct skit_relay *r = NULL;
-	struct skit_relay_end ea, eb;
+	struct skit_relay *r;
 	struct skit_relay_cfg cfg = { .on_close = on_close,
 				      .framing = SKIT_FRAMING_LEN16,
 				      .dirs = SKIT_RELAY_AB };
 	struct closed c = { 0 };
 	int pa[2], pb[2];
 	char got[100];
-	ssize_t n;
 
 	(void)state;
 	cfg.data = &c;
-	sp(SOCK_STREAM, pa);
-	sp(SOCK_DGRAM, pb);
-	nonblock(pa[0]);
-	nonblock(pb[1]);
-	assert_int_equal(skit_loop_new(SKIT_LOOP_AUTO, &loop), 0);
-	skit_relay_end_from_fd(pa[1], true, &ea);
-	skit_relay_end_from_fd(pb[0], true, &eb);
-	assert_int_equal(skit_relay_new(loop, &ea, &eb, &cfg, &r), 0);
+	r = frame_pair(&loop, &cfg, SOCK_DGRAM, pa, pb);
 	assert_int_equal(skit_write_some(pa[0], "\0\3abc\0\0\0\5xy", 12), 12);
 	assert_int_equal(skit_shutdown(pa[0], SHUT_WR), 0);
 	spin(loop, &c, 200);
 	assert_int_equal(c.calls, 1);
 	assert_int_equal(c.st.reason, SKIT_RELAY_ERROR);
 	assert_int_equal(c.st.error, SKIT_ETRUNC);
-	n = skit_read_some(pb[1], got, sizeof(got));
-	assert_int_equal(n, 3);
+	assert_int_equal(skit_read_some(pb[1], got, sizeof(got)), 3);
 	assert_memory_equal(got, "abc", 3);
-	n = skit_read_some(pb[1], got, sizeof(got));
-	assert_int_equal(n, 0);
-	skit_relay_free(r);
-	skit_loop_free(loop);
-	close(pa[0]);
-	close(pb[1]);
+	assert_int_equal(skit_read_some(pb[1], got, sizeof(got)), 0);
+	frame_pair_free(loop, r, pa, pb);
 }
 
 /* Writing to a peer that is gone is a reset. */
@@ -463,10 +570,74 @@ test_idle(void **state)
 	assert_int_equal(skit_loop_run(loop), 0);
 	assert_int_equal(c.calls, 1);
 	assert_int_equal(c.st.reason, SKIT_RELAY_IDLE);
+	assert_int_equal(c.st.limit_ms, 30);
 	skit_relay_free(r);
 	skit_loop_free(loop);
 	close(pa[0]);
 	close(pb[1]);
+}
+
+/* An end fed by skit_relay_push, as a UDP listener's session is. */
+static const struct skit_relay_end pushed_dgram = {
+	.rfd = -1,
+	.wfd = -1,
+	.pushed = true,
+	.type = SOCK_DGRAM,
+};
+
+/*
+ * Pushed messages into a datagram socket whose peer never reads: once
+ * its send buffer is full the message waits; after send_timeout_ms (or
+ * idle_ms, when that comes first) the pair ends with SKIT_EFULL and the
+ * limit that ran out, instead of waiting for ever.
+ */
+static void
+full_case(int64_t send_ms, int64_t idle_ms, int64_t want_limit)
+{
+	struct skit_loop *loop;
+	struct skit_relay *r = NULL;
+	struct skit_relay_end ea = pushed_dgram, eb;
+	struct skit_relay_cfg cfg = { .on_close = on_close,
+				      .send_timeout_ms = send_ms,
+				      .idle_ms = idle_ms };
+	struct closed c = { 0 };
+	char msg[1000];
+	int pb[2], small = 4096;
+
+	cfg.data = &c;
+	memset(msg, 'm', sizeof(msg));
+	sp(SOCK_DGRAM, pb);
+	assert_int_equal(
+		setsockopt(pb[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)),
+		0);
+	assert_int_equal(skit_loop_new(SKIT_LOOP_AUTO, &loop), 0);
+	skit_relay_end_from_fd(pb[0], true, &eb);
+	assert_int_equal(skit_relay_new(loop, &ea, &eb, &cfg, &r), 0);
+	/* More than the send buffer holds; pb[1] never reads. */
+	for (int i = 0; i < 100 && !c.calls; i++) {
+		(void)skit_relay_push(r, 0, msg, sizeof(msg));
+		skit_loop_run_once(loop, 0);
+	}
+	spin(loop, &c, 500);
+	assert_int_equal(c.calls, 1);
+	assert_int_equal(c.st.reason, SKIT_RELAY_ERROR);
+	assert_int_equal(c.st.error, SKIT_EFULL);
+	assert_int_equal(c.st.error_side, 1);
+	assert_string_equal(c.st.error_op, "write");
+	assert_int_equal(c.st.limit_ms, want_limit);
+	assert_true(c.st.msgs[SKIT_DIR_AB] > 0);
+	skit_relay_free(r);
+	skit_loop_free(loop);
+	close(pb[1]);
+}
+
+static void
+test_full(void **state)
+{
+	(void)state;
+	full_case(50, 0, 50);	 /* the send time-out */
+	full_case(0, 60, 60);	 /* the idle time-out, with a message stuck */
+	full_case(2000, 40, 40); /* whichever comes first */
 }
 
 /* file -> socket -> file through the blocking wrapper (regular files). */
@@ -519,11 +690,7 @@ test_push(void **state)
 {
 	struct skit_loop *loop;
 	struct skit_relay *r = NULL;
-	struct skit_relay_end ea = { .rfd = -1,
-				     .wfd = -1,
-				     .pushed = true,
-				     .type = SOCK_DGRAM },
-			      eb;
+	struct skit_relay_end ea = pushed_dgram, eb;
 	struct skit_relay_cfg cfg = { .on_close = on_close,
 				      .framing = SKIT_FRAMING_LEN32 };
 	struct closed c = { 0 };
@@ -859,9 +1026,12 @@ main(void)
 		cmocka_unit_test(test_half_close),
 		cmocka_unit_test(test_dgram_boundaries),
 		cmocka_unit_test(test_framing_line),
+		cmocka_unit_test(test_framing_long_line),
+		cmocka_unit_test(test_framing_line_pause),
 		cmocka_unit_test(test_framing_len),
 		cmocka_unit_test(test_reset),
 		cmocka_unit_test(test_idle),
+		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_files),
 		cmocka_unit_test(test_push),
 		cmocka_unit_test(test_exec_split),

@@ -19,6 +19,7 @@
 #include <sys/un.h>
 
 #include "sockhelp.h"
+#include "skit/loop.h" /* skit_now_ns */
 
 static char tmpdir[64];
 
@@ -606,6 +607,48 @@ test_local_peer(void **state)
 	close(lfd);
 }
 
+/*
+ * A blocking unix-dgram sendto() to a receiver that never reads sleeps
+ * once its queue is full; skit_sock_send_timeout bounds the sleep
+ * (-EAGAIN), for unconnected and connected senders alike.
+ */
+static void
+test_send_timeout(void **state)
+{
+	char name[64];
+	int rfd;
+
+	(void)state;
+	snprintf(name, sizeof(name), "unix-dgram:@skit-test-full-%d",
+		 (int)getpid());
+	rfd = th_open(name, SKIT_ROLE_LISTEN, 0, NULL, NULL);
+	for (int connected = 0; connected < 2; connected++) {
+		struct skit_sockaddr peer;
+		ssize_t n = 0;
+		int64_t t0 = 0;
+		int fd, i;
+
+		fd = th_open(name, SKIT_ROLE_CONNECT,
+			     connected ? 0 : SKIT_OPEN_NOCONNECT, NULL, &peer);
+		assert_int_equal(skit_sock_send_timeout(fd, 50), 0);
+		for (i = 0; i < 100000; i++) {
+			t0 = skit_now_ns();
+			n = connected ? skit_sendto(fd, "x", 1, 0, NULL, 0)
+				      : skit_sendto(fd, "x", 1, 0,
+						    (struct sockaddr *)&peer.ss,
+						    peer.len);
+			if (n < 0)
+				break;
+		}
+		assert_int_equal(n, -EAGAIN);
+		/* It waited (about 50 ms), and not for ever. */
+		assert_true(skit_now_ns() - t0 >= 40 * 1000000LL);
+		assert_true(skit_now_ns() - t0 < 5000 * 1000000LL);
+		close(fd);
+	}
+	close(rfd);
+}
+
 static void
 test_vsock_create(void **state)
 {
@@ -691,6 +734,7 @@ main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_trace),
 		cmocka_unit_test(test_local_peer),
+		cmocka_unit_test(test_send_timeout),
 		cmocka_unit_test(test_vsock_create),
 		cmocka_unit_test(test_vsock_connect),
 	};
