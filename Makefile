@@ -8,8 +8,9 @@
 #   make fuzz            libFuzzer targets (clang) in build/fuzz/
 #   make format          clang-format every source file in place
 #
-# Sources are found by wildcard: a new src/*.c joins the library, a new
-# cli/*.c the binary, tests/unit/test_*.c a unit test, fuzz/fuzz_*.c a
+# Sources are found by wildcard: a new src/<stage>/*.c joins the library
+# (stages: core, addr, net, layer, proto, engine; see README "Layout"), a
+# new cli/*.c or cli/<command>/*.c the binary, tests/unit/test_*.c a unit test, fuzz/fuzz_*.c a
 # fuzz target, tests/shim/*.c an LD_PRELOAD shim.
 
 PREFIX   ?= /usr/local
@@ -36,12 +37,12 @@ CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer \
 LDFLAGS  += -fsanitize=address,undefined
 endif
 
-LIB_SRC  := $(sort $(wildcard src/*.c))
-CLI_SRC  := $(sort $(wildcard cli/*.c))
+LIB_SRC  := $(sort $(wildcard src/*/*.c))
+CLI_SRC  := $(sort $(wildcard cli/*.c cli/*/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
 SHIM_SRC := $(sort $(wildcard tests/shim/*.c))
-HDRS     := $(wildcard include/skit/*.h) $(wildcard cli/*.h) $(wildcard src/*.h)
+HDRS     := $(wildcard include/skit/*.h cli/*.h cli/*/*.h src/*/*.h)
 
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
@@ -57,6 +58,11 @@ all: deps-build $(BUILD)/skit $(BUILD)/libskit.a $(BUILD)/libskit.so skit.pc
 
 deps-build:
 	@scripts/deps.sh build
+
+# The library includes its internal headers by path from src/
+# ("core/io_int.h"); the CLI sees only include/ and cli/.
+$(BUILD)/src/%.o: CPPFLAGS += -Isrc
+$(BUILD)/cli/%.o: CPPFLAGS += -Icli
 
 $(BUILD)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)

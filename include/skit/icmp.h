@@ -111,7 +111,7 @@ const char *skit_icmp_describe(int family, uint8_t type, uint8_t code);
 /* A short stable name for JSON: "unreachable", "time-exceeded", ... */
 const char *skit_icmp_kind_name(int family, uint8_t type);
 
-/* --- sockets (src/sock_icmp.c) ------------------------------------- */
+/* --- sockets (src/net/sock_icmp.c) ------------------------------------- */
 
 /*
  * How skit_icmp_open went: the socket type that worked and, for the

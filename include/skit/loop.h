@@ -4,7 +4,7 @@
  * Level-triggered readiness, fd-indexed registration (one watcher per
  * fd), timers in a heap on CLOCK_MONOTONIC, a per-wakeup work budget so
  * one busy fd cannot starve the others. Two backends behind one private
- * interface (src/loop_backend.h): epoll (default on Linux) and poll()
+ * interface (src/core/loop_backend.h): epoll (default on Linux) and poll()
  * (portable fallback, also forced with SKIT_LOOP=poll in the
  * environment of the CLI, never read by the library itself).
  *

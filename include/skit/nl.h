@@ -1,11 +1,11 @@
 /*
  * skit/nl.h - NETLINK_ROUTE: dump and watch interfaces and addresses.
  *
- * The parser (src/nl.c) is pure and bounds-checked: it takes the bytes a
+ * The parser (src/proto/nl.c) is pure and bounds-checked: it takes the bytes a
  * netlink socket returned, walks every message and attribute with
  * explicit length checks (never trusting a length field past the
  * buffer), and hands each link or address to a callback as a plain
- * struct. The socket calls are in src/sock_netlink.c.
+ * struct. The socket calls are in src/net/sock_netlink.c.
  */
 #ifndef SKIT_NL_H
 #define SKIT_NL_H
@@ -96,7 +96,7 @@ const char *skit_nl_scope_name(unsigned scope, char *buf, size_t len);
  */
 char *skit_nl_flags_str(unsigned flags, char *buf, size_t len);
 
-/* --- sockets (src/sock_netlink.c) ----------------------------------- */
+/* --- sockets (src/net/sock_netlink.c) ----------------------------------- */
 
 /* Multicast groups for skit_nl_open. */
 enum {

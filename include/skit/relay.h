@@ -113,7 +113,7 @@ enum skit_framing {
 #define SKIT_FRAME_MSG_MAX 65507
 
 /*
- * The framing codec (src/frame.c): pure functions, no I/O, no
+ * The framing codec (src/layer/frame.c): pure functions, no I/O, no
  * allocation, shared by the relay engine and the CLI.
  *
  * skit_frame_next: the next message in buf[0..len) of a byte stream

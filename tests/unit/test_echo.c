@@ -25,7 +25,7 @@
 #include "skit/loop.h"
 #include "skit/sock.h"
 
-#include "echo_int.h"
+#include "engine/echo_int.h"
 
 struct fixture {
 	struct skit_loop *loop;

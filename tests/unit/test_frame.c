@@ -1,5 +1,5 @@
 /*
- * test_frame.c - the framing codec (src/frame.c): where messages start
+ * test_frame.c - the framing codec (src/layer/frame.c): where messages start
  * and end in a byte stream, the headers written in front of them, and
  * that cutting a stream into messages and writing them back gives the
  * same bytes for every framing.

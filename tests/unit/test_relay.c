@@ -20,7 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "relay_priv.h"
+#include "engine/relay_priv.h"
 #include "skit/endpoint.h"
 #include "skit/io.h"
 #include "skit/loop.h"

@@ -1,0 +1,201 @@
+/*
+ * cli/get/get_out.c - where `skit get` puts the body: stdout, or a
+ * temporary file beside the target renamed into place on success (so a
+ * failed transfer never leaves a file that looks complete), or the
+ * existing file appended in place when resuming. And the progress bar.
+ */
+#include "cli.h"
+#include "get.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Milliseconds on CLOCK_MONOTONIC, for the progress bar. */
+static long long
+now_ms(void)
+{
+	return skit_now_ns() / 1000000;
+}
+
+long long
+get_out_size(const char *path)
+{
+	struct stat st;
+
+	if (!path || stat(path, &st) || !S_ISREG(st.st_mode))
+		return -1;
+	return (long long)st.st_size;
+}
+
+int
+get_out_open(struct get_out *out, const char *path, long long resume_from,
+	     struct skit_err *err)
+{
+	bool progress = out->progress;
+
+	memset(out, 0, sizeof(*out));
+	out->progress = progress;
+	out->fd = -1;
+	out->path = path;
+	out->expected = -1;
+	out->start_ms = out->last_ms = now_ms();
+	if (!path) {
+		out->fd = STDOUT_FILENO;
+		return 0;
+	}
+	if (resume_from > 0) {
+		out->fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+		if (out->fd < 0)
+			return skit_err_set(err, -errno, "open", path);
+		out->appending = true;
+		out->existing = resume_from;
+		return 0;
+	}
+	if (snprintf(out->tmp, sizeof(out->tmp), "%s.skit-XXXXXX", path) >=
+	    (int)sizeof(out->tmp))
+		return skit_err_set(err, -ENAMETOOLONG, "open", path);
+	out->fd = mkostemp(out->tmp, O_CLOEXEC);
+	if (out->fd < 0) {
+		int e = -errno;
+
+		out->tmp[0] = '\0';
+		return skit_err_set(err, e, "create a temporary file for",
+				    path);
+	}
+	/* A stop signal must not leave it behind (cli/stop.c). */
+	cli_stop_unlink(out->tmp);
+	/* mkostemp makes 0600; a download gets the usual umask mode. */
+	{
+		mode_t m = umask(0);
+
+		umask(m);
+		fchmod(out->fd, 0666 & ~m);
+	}
+	return 0;
+}
+
+int
+get_out_write(struct get_out *out, const void *buf, size_t len,
+	      struct skit_err *err)
+{
+	ssize_t n;
+
+	if (len == 0)
+		return 0;
+	n = skit_write_all(out->fd, buf, len, -1);
+	if (n < 0)
+		return skit_err_set(err, (int)n, "write to",
+				    out->path ? out->path : "stdout");
+	out->written += (long long)len;
+	if (out->progress) {
+		long long t = now_ms();
+
+		if (t - out->last_ms >= 200) {
+			out->last_ms = t;
+			get_progress(out, false);
+		}
+	}
+	return 0;
+}
+
+int
+get_out_commit(struct get_out *out, struct skit_err *err)
+{
+	int rc = 0;
+
+	if (out->progress)
+		get_progress(out, true);
+	if (!out->path)
+		return 0;
+	if (out->fd >= 0 && close(out->fd) < 0)
+		rc = skit_err_set(err, -errno, "write to", out->path);
+	out->fd = -1;
+	if (rc == 0 && out->tmp[0] && rename(out->tmp, out->path) < 0)
+		rc = skit_err_set(err, -errno, "rename to", out->path);
+	if (rc < 0 && out->tmp[0])
+		unlink(out->tmp);
+	cli_stop_keep(out->tmp);
+	out->tmp[0] = '\0';
+	return rc;
+}
+
+void
+get_out_abort(struct get_out *out)
+{
+	if (out->progress && out->bar_len) {
+		get_progress(out, false);
+		fputc('\n', stderr);
+	}
+	if (!out->path)
+		return;
+	if (out->fd >= 0)
+		close(out->fd);
+	out->fd = -1;
+	if (out->tmp[0])
+		unlink(out->tmp);
+	cli_stop_keep(out->tmp);
+	out->tmp[0] = '\0';
+}
+
+/* "12.3 MiB" */
+static void
+human(char *buf, size_t len, double v)
+{
+	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	int u = 0;
+
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, len, "%.0f %s", v, unit[u]);
+	else
+		snprintf(buf, len, "%.1f %s", v, unit[u]);
+}
+
+void
+get_progress(struct get_out *out, bool final)
+{
+	long long done = out->existing + out->received;
+	long long total =
+		out->expected >= 0 ? out->existing + out->expected : -1;
+	double secs = (double)(now_ms() - out->start_ms) / 1000.0;
+	double rate = secs > 0 ? (double)out->received / secs : 0;
+	char dbuf[32], rbuf[32], eta[32] = "";
+	char bar[32];
+	int pct = -1, w = 20;
+
+	human(dbuf, sizeof(dbuf), (double)done);
+	human(rbuf, sizeof(rbuf), rate);
+	if (total > 0) {
+		int fill;
+
+		pct = (int)(done * 100 / total);
+		if (pct > 100)
+			pct = 100;
+		fill = pct * w / 100;
+		memset(bar, '=', (size_t)fill);
+		if (fill < w)
+			bar[fill] = '>';
+		memset(bar + fill + 1, ' ',
+		       (size_t)(w > fill ? w - fill - 1 : 0));
+		bar[w] = '\0';
+		if (!final && rate > 0)
+			snprintf(eta, sizeof(eta), "  eta %.0fs",
+				 (double)(total - done) / rate);
+	}
+	if (pct >= 0)
+		out->bar_len = fprintf(stderr, "\r%3d%% [%s] %s  %s/s%s   ",
+				       pct, bar, dbuf, rbuf, eta);
+	else
+		out->bar_len = fprintf(stderr, "\r%s  %s/s   ", dbuf, rbuf);
+	if (final)
+		fputc('\n', stderr);
+	fflush(stderr);
+}

@@ -1,0 +1,256 @@
+/*
+ * cli/nc/nc.h - helpers shared by the netcat commands (connect, listen,
+ * send, recv): nc-style operands and flags turned into an address,
+ * stdio framing of messages, --allow/--deny CIDR lists, --hex dumps.
+ */
+#ifndef SKIT_CLI_NC_H
+#define SKIT_CLI_NC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+#include "skit/endpoint.h"
+#include "skit/loop.h"
+#include "skit/relay.h"
+#include "skit/skit.h"
+
+struct cli_relay_names; /* cli.h */
+
+/* --- addresses from nc operands (nc_addr.c) --------------------------- */
+
+/* The nc flags that shape an address: -u -U -4 -6 -n -s ADDR -p PORT. */
+struct nc_addr_opts {
+	bool udp;	  /* -u */
+	bool unix_path;	  /* -U: the operand is a unix socket path */
+	int family;	  /* -4 AF_INET, -6 AF_INET6, else AF_UNSPEC */
+	bool numeric;	  /* -n: no DNS */
+	const char *src;  /* -s ADDR: source address (connect) */
+	const char *port; /* -p PORT: source port (connect), port (listen) */
+};
+
+/*
+ * Turn operands into a parsed address, nc style:
+ *   ADDRESS                 skit's grammar (tcp:host:80, unix:@x, ...)
+ *   HOST PORT               tcp (udp with -u) to HOST:PORT
+ *   PORT                    (listen) every address on PORT
+ *   -p PORT [HOST]          (listen) nc -l -p: PORT on every address,
+ *                           or on HOST
+ *   PATH                    with -U: a unix socket path (or @name)
+ * text receives the address text that was parsed (for messages).
+ * Returns 0, or prints a message and returns an exit code (2).
+ */
+int nc_build_addr(int nargs, char **args, enum skit_role role,
+		  const struct nc_addr_opts *o, struct skit_addr *out,
+		  char *text, size_t textlen);
+
+/*
+ * A unique abstract unix name ("@skit-WHO-PID-N") for a datagram
+ * client: an unbound unix-dgram socket has no address, so nothing could
+ * answer it (the kernel's autobind would name it too, but only on
+ * demand and unknown to skit).
+ */
+void nc_autobind_name(const char *who, char *buf, size_t len);
+
+/* Extra flags for skit_open/skit_resolve from the nc options. */
+int nc_open_flags(const struct nc_addr_opts *o);
+
+/* True for datagram-like kinds where one read/write is one message. */
+bool nc_is_msg_type(int type);
+
+/* "tcp:127.0.0.1:80" for a skit_sockaddr (never fails; "?" if odd). */
+const char *nc_sa_str(const struct skit_sockaddr *sa, char *buf, size_t len);
+
+/* --- framing of messages on stdio (nc_frame.c) -------------------------- */
+
+/*
+ * Framing (relay.h's enum skit_framing): how messages map to a byte
+ * stream on stdio, cut and framed by the library's codec
+ * (skit_frame_next, skit_frame_hdr). Parse "line", "len" (len32),
+ * "len16" or "raw"; 0, or prints a message and returns 2.
+ */
+int nc_parse_framing(const char *s, enum skit_framing *out);
+
+#define NC_MSG_MAX (256 * 1024) /* largest message read from stdio */
+
+/* A blocking message reader over an fd (stdin). */
+struct nc_reader {
+	int fd;
+	char *buf;
+	size_t cap, start, end;
+	bool eof;
+};
+
+int nc_reader_init(struct nc_reader *r, int fd);
+void nc_reader_free(struct nc_reader *r);
+
+/*
+ * The next message: 1 with *msg and *len pointing into the reader's buffer
+ * (valid until the next call), 0 at EOF, or a negative code
+ * (SKIT_ETRUNC: EOF inside a len-framed message; SKIT_ELIMIT: a
+ * len-framed message longer than NC_MSG_MAX). A line keeps its "\n";
+ * line and raw messages are at most SKIT_FRAME_MSG_MAX bytes (a longer
+ * run is cut into several). Blocks.
+ */
+int nc_reader_next(struct nc_reader *r, enum skit_framing f, const char **msg,
+		   size_t *len);
+
+/*
+ * Without blocking: 1 and the next complete message when one is
+ * buffered, 0 when more input is needed (or at EOF), or a negative
+ * code. nc_reader_fill reads once (it blocks only if the fd has nothing
+ * to read): 1 got bytes, 0 EOF, negative on error.
+ */
+int nc_reader_take(struct nc_reader *r, enum skit_framing f, const char **msg,
+		   size_t *len);
+int nc_reader_fill(struct nc_reader *r);
+
+/*
+ * Write one message to fd with framing f: a length header for len and
+ * len16, else the bytes as they are. eol NULL: nothing more (a byte
+ * stream: what the sender cut comes back byte for byte). eol "\n" or
+ * "\r\n": line framing for a reader's eyes (recv, send --wait): a message
+ * that does not end in "\n" is followed by eol, one that does is not.
+ * One write. Blocks. Returns 0 or a negative code.
+ */
+int nc_write_msg(int fd, enum skit_framing f, const char *eol, const void *msg,
+		 size_t len);
+
+/* --- --allow / --deny (nc_acl.c) ------------------------------------- */
+
+struct nc_cidr {
+	int family; /* AF_INET or AF_INET6 */
+	unsigned char addr[16];
+	int bits;
+};
+
+struct nc_acl {
+	struct nc_cidr *allow, *deny;
+	size_t nallow, ndeny;
+};
+
+/* Add "10.0.0.0/8", "::1", "fe80::/10"; 0, or prints and returns 2. */
+int nc_acl_add(struct nc_acl *acl, bool allow, const char *text);
+
+/*
+ * May a peer at sa connect? Denied when a --deny entry matches, or when
+ * there are --allow entries and none matches. IPv4-mapped IPv6 peers
+ * match IPv4 entries. Non-IP peers (unix) are always permitted.
+ */
+bool nc_acl_permits(const struct nc_acl *acl, const struct sockaddr *sa);
+bool nc_acl_empty(const struct nc_acl *acl);
+void nc_acl_free(struct nc_acl *acl);
+
+/* --- --hex (nc_hex.c) ------------------------------------------------- */
+
+/*
+ * Dump buf to f, 16 bytes a line, prefixed by dir ("<" received, ">"
+ * sent) and the running offset of that direction.
+ */
+void nc_hexdump(FILE *f, const char *dir, uint64_t offset, const void *buf,
+		size_t len);
+
+/* --- the hub: --broker, --chat, and listen -k without --exec (nc_hub.c) */
+
+enum nc_hub_mode {
+	NC_HUB_FAN,    /* clients -> stdout, stdin -> every client */
+	NC_HUB_BROKER, /* each client's bytes -> every other client */
+	NC_HUB_CHAT,   /* the same, line by line, prefixed with the sender */
+};
+
+struct nc_hub;
+
+/*
+ * A hub on loop; stdin/stdout take part in NC_HUB_FAN only. msgs: the
+ * members are seqpacket sockets, whose messages keep their boundaries;
+ * framing then cuts stdin into messages and frames them on stdout.
+ */
+struct nc_hub *nc_hub_new(struct skit_loop *loop, enum nc_hub_mode mode,
+			  bool hex, bool msgs, enum skit_framing framing);
+void nc_hub_free(struct nc_hub *h);
+
+/* Hand a connected, nonblocking socket to the hub (it closes it). */
+int nc_hub_add(struct nc_hub *h, int fd, const char *name);
+
+/* Clients connected now. */
+int nc_hub_count(const struct nc_hub *h);
+
+/* Called (if set) each time a client leaves. */
+void nc_hub_on_leave(struct nc_hub *h, void (*cb)(void *data), void *data);
+
+/* --- a stdio <-> socket session on the relay engine (nc_session.c) ---- */
+
+struct nc_sess_opts {
+	int framing;	   /* enum skit_framing (stream <-> message sides) */
+	unsigned dirs;	   /* SKIT_RELAY_AB (stdin -> socket) | BA */
+	bool hex;	   /* --hex */
+	bool crlf;	   /* -C: "\n" from stdin goes out as "\r\n" */
+	bool no_shutdown;  /* --no-shutdown: never shut the socket's write side
+			    */
+	long long quit_ms; /* -q: end this long after stdin EOF; -1 never */
+	long long
+		idle_ms; /* -w: end after this long without traffic; 0 never */
+	long long send_ms; /* -w, or CLI_SEND_WAIT_MS: how long a full
+			      message receiver is waited for */
+	const char *what;  /* the peer, for messages: "server" or "client" */
+	const char *op;	   /* a time limit's message names the peer by this
+			      ("connect", "client") and its address */
+};
+
+/*
+ * Long-option ids connect and listen share; each command numbers its own
+ * from NC_OPT__NEXT.
+ */
+enum {
+	NC_OPT_NO_SHUTDOWN = 256,
+	NC_OPT_EXIT_ON_EOF,
+	NC_OPT_FRAMING,
+	NC_OPT_HEX,
+	NC_OPT_SEND_ONLY,
+	NC_OPT_RECV_ONLY,
+	NC_OPT__NEXT,
+};
+
+/*
+ * Apply an option connect and listen share: -4 -6 -U -u -n -p -C -q -v
+ * and the NC_OPT_* ones (-w differs: the caller handles it). Returns -1
+ * when c is not one of them, else 0 or an exit code (a message was
+ * printed). *framing_set records an explicit --framing.
+ */
+int nc_common_opt(int c, const char *arg, struct nc_addr_opts *ao,
+		  struct nc_sess_opts *so, bool *framing_set);
+
+/*
+ * Relay stdin/stdout and the connected socket fd (taken: closed at the
+ * end) until both directions are done. peer_text names the peer in
+ * messages. Blocks. Returns the exit code.
+ */
+int nc_session_stdio(int fd, const char *peer_text,
+		     const struct nc_sess_opts *o);
+
+/*
+ * The exit code for a relay that ended with stats st: 0 when clean,
+ * else after a message naming the operation, the side and the reason
+ * ("skit: write to client tcp:...: Connection reset by peer"), or the
+ * time limit that ran out (an idle time-out, a full receiver:
+ * docs/exit-codes.md, "Time limits"). n names the sides
+ * (cli_relay_error); a NULL side is our stdin/stdout (a reader of stdout
+ * that went away ends quietly, cli_stdout_failed).
+ */
+int nc_relay_exit(const struct skit_relay_stats *st,
+		  const struct cli_relay_names *n);
+
+/* --- misc ------------------------------------------------------------ */
+
+/*
+ * The loop backend the CLI asks for: SKIT_LOOP=poll or SKIT_LOOP=epoll
+ * in the environment (loop.h: the library never reads it), else AUTO.
+ */
+enum skit_loop_backend nc_loop_backend(void);
+
+/* Turn on the per-syscall trace (-vv) on stderr. */
+void nc_trace_stderr(void);
+
+#endif

@@ -1,0 +1,341 @@
+/*
+ * io.c - the one place that retries EINTR and handles partial transfers
+ * (STYLE.md rule 10). Nothing else in skit loops on these syscalls.
+ */
+#include "skit/io.h"
+#include "core/io_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/*
+ * Process-wide trace hook (see io.h): written once at start-up, before
+ * any other thread exists, read-only afterwards.
+ */
+static skit_trace_fn trace_fn;
+static void *trace_data;
+
+void
+skit_trace_set(skit_trace_fn fn, void *data)
+{
+	trace_fn = fn;
+	trace_data = data;
+}
+
+bool
+skit__trace_on(void)
+{
+	return trace_fn != NULL;
+}
+
+void
+skit__trace(const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	if (!trace_fn)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	trace_fn(trace_data, line);
+}
+
+long long
+skit__now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+skit__left_ms(long long deadline)
+{
+	long long left;
+
+	if (deadline < 0)
+		return -1;
+	left = deadline - skit__now_ms();
+	return left < 0 ? 0 : (int)(left > 1 << 30 ? 1 << 30 : left);
+}
+
+int
+skit__set_nonblock(int fd, bool on)
+{
+	int fl = fcntl(fd, F_GETFL), want;
+
+	if (fl < 0)
+		return -errno;
+	want = on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK;
+	if (want != fl && fcntl(fd, F_SETFL, want) < 0)
+		return -errno;
+	return 0;
+}
+
+int
+skit_wait_fd_stop(int fd, short events, int timeout_ms, int stopfd)
+{
+	struct pollfd p[2] = { { .fd = fd, .events = events },
+			       { .fd = stopfd, .events = POLLIN } };
+	long long deadline = timeout_ms < 0 ? -1 : skit__now_ms() + timeout_ms;
+	nfds_t n = stopfd >= 0 ? 2 : 1;
+	int r;
+
+	for (;;) {
+		r = poll(p, n, skit__left_ms(deadline));
+		if (r < 0 && errno != EINTR)
+			return -errno;
+		/* A stop wins over readiness: the caller asked to end. */
+		if (r > 0 && n == 2 && p[1].revents)
+			return -ECANCELED;
+		if (r >= 0)
+			return r > 0 ? 1 : 0;
+	}
+}
+
+int
+skit_wait_fd(int fd, short events, int timeout_ms)
+{
+	return skit_wait_fd_stop(fd, events, timeout_ms, -1);
+}
+
+/*
+ * The wait of the write-all and read-full loops: 0 when fd is ready,
+ * -ETIMEDOUT at the deadline, -ECANCELED on a stop, or -errno.
+ */
+static int
+wait_ready(int fd, short events, long long deadline, int stopfd)
+{
+	int r = skit_wait_fd_stop(fd, events, skit__left_ms(deadline), stopfd);
+
+	return r > 0 ? 0 : r == 0 ? -ETIMEDOUT : r;
+}
+
+/* Is fd a socket? send() with MSG_NOSIGNAL only works on sockets. */
+static bool
+is_socket(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+ssize_t
+skit_read_some(int fd, void *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = read(fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
+}
+
+ssize_t
+skit_write_some(int fd, const void *buf, size_t len)
+{
+	ssize_t n;
+
+	for (;;) {
+		n = send(fd, buf, len, MSG_NOSIGNAL);
+		if (n < 0 && errno == ENOTSOCK)
+			n = write(fd, buf, len);
+		if (n >= 0 || errno != EINTR)
+			break;
+	}
+	return n < 0 ? -errno : n;
+}
+
+ssize_t
+skit_write_plain(int fd, const void *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = write(fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
+}
+
+/*
+ * With a stop fd, a blocking fd must not block in the kernel either: a
+ * socket is written with MSG_DONTWAIT and read only once poll() said it
+ * may be, so that every wait is a poll() that watches stopfd.
+ */
+ssize_t
+skit_write_all_stop(int fd, const void *buf, size_t len, int timeout_ms,
+		    int stopfd)
+{
+	const char *p = buf;
+	size_t done = 0;
+	long long deadline = timeout_ms < 0 ? -1 : skit__now_ms() + timeout_ms;
+	bool sock = is_socket(fd);
+	int flags = MSG_NOSIGNAL | (stopfd >= 0 ? MSG_DONTWAIT : 0);
+	ssize_t n;
+	int r;
+
+	while (done < len) {
+		if (sock) {
+			n = send(fd, p + done, len - done, flags);
+		} else {
+			if (stopfd >= 0) {
+				r = wait_ready(fd, POLLOUT, deadline, stopfd);
+				if (r < 0)
+					return r;
+			}
+			n = write(fd, p + done, len - done);
+		}
+		if (n > 0) {
+			done += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			r = wait_ready(fd, POLLOUT, deadline, stopfd);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		return n < 0 ? -errno : -EIO;
+	}
+	return (ssize_t)done;
+}
+
+ssize_t
+skit_write_all(int fd, const void *buf, size_t len, int timeout_ms)
+{
+	return skit_write_all_stop(fd, buf, len, timeout_ms, -1);
+}
+
+ssize_t
+skit_read_full_stop(int fd, void *buf, size_t len, int timeout_ms, int stopfd)
+{
+	char *p = buf;
+	size_t done = 0;
+	long long deadline = timeout_ms < 0 ? -1 : skit__now_ms() + timeout_ms;
+	ssize_t n;
+	int r;
+
+	while (done < len) {
+		if (stopfd >= 0) {
+			/* Readable (or EOF, or an error): read() returns. */
+			r = wait_ready(fd, POLLIN, deadline, stopfd);
+			if (r < 0)
+				return r;
+		}
+		n = read(fd, p + done, len - done);
+		if (n > 0) {
+			done += (size_t)n;
+			continue;
+		}
+		if (n == 0)
+			break;
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			r = wait_ready(fd, POLLIN, deadline, stopfd);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		return -errno;
+	}
+	return (ssize_t)done;
+}
+
+ssize_t
+skit_read_full(int fd, void *buf, size_t len, int timeout_ms)
+{
+	return skit_read_full_stop(fd, buf, len, timeout_ms, -1);
+}
+
+ssize_t
+skit_sendto(int fd, const void *buf, size_t len, int flags,
+	    const struct sockaddr *to, socklen_t tolen)
+{
+	ssize_t n;
+
+	do
+		n = sendto(fd, buf, len, flags | MSG_NOSIGNAL, to, tolen);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
+}
+
+ssize_t
+skit_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *from,
+	      socklen_t *fromlen)
+{
+	ssize_t n;
+
+	do
+		n = recvfrom(fd, buf, len, flags, from, fromlen);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
+}
+
+ssize_t
+skit_sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	ssize_t n;
+
+	do
+		n = sendmsg(fd, msg, flags | MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
+}
+
+ssize_t
+skit_recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	ssize_t n;
+
+	do
+		n = recvmsg(fd, msg, flags);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
+}
+
+ssize_t
+skit_splice(int fd_in, int fd_out, size_t len, unsigned flags)
+{
+	ssize_t n;
+
+	do
+		n = splice(fd_in, NULL, fd_out, NULL, len, flags);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
+}
+
+int
+skit_shutdown(int fd, int how)
+{
+	if (shutdown(fd, how) < 0)
+		return -errno;
+	skit__trace("shutdown(%d, %s) = 0", fd,
+		    how == SHUT_WR   ? "SHUT_WR"
+		    : how == SHUT_RD ? "SHUT_RD"
+				     : "SHUT_RDWR");
+	return 0;
+}
+
+int
+skit_close(int fd)
+{
+	/*
+	 * Never retry close() on EINTR: on Linux the fd is gone either way
+	 * and a retry could close a descriptor another thread just got.
+	 */
+	if (fd < 0)
+		return 0;
+	return close(fd) < 0 && errno != EINTR ? -errno : 0;
+}
