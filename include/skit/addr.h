@@ -58,8 +58,8 @@ enum skit_role {
 enum skit_optval_type {
 	SKIT_OPTV_FLAG,	    /* no value, or =0/1/yes/no/on/off */
 	SKIT_OPTV_INT,	    /* decimal integer */
-	SKIT_OPTV_SIZE,	    /* integer with optional k/m/g suffix (x1024) */
-	SKIT_OPTV_DURATION, /* seconds, decimal, or with ms/s/m suffix; ms */
+	SKIT_OPTV_SIZE,	    /* a size (skit/units.h): 64k, 1MiB; bytes */
+	SKIT_OPTV_DURATION, /* a duration (skit/units.h): 1.5, 250ms; ms */
 	SKIT_OPTV_MODE,	    /* octal file mode */
 	SKIT_OPTV_STRING,   /* free text */
 	SKIT_OPTV_HEX16,    /* 0x0800 style or decimal, 0..65535 */

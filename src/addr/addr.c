@@ -9,6 +9,7 @@
  * text, so every error can point at its column.
  */
 #include "addr/addr_int.h"
+#include "skit/units.h"
 
 #include <arpa/inet.h>
 #include <net/if.h>
@@ -762,76 +763,6 @@ parse_num(const char *s, size_t n, bool hex, unsigned long long *out)
 	return parse_u64(s, n, 1ULL << 60, out);
 }
 
-/* "1.5" (seconds), "250ms", "2s", "1m", "1h" -> milliseconds. */
-static bool
-parse_duration(const char *s, size_t n, unsigned long long *ms)
-{
-	unsigned long long ip = 0, fp = 0, fd = 1, unit = 1000;
-	size_t i = 0, ilen = 0, flen = 0;
-
-	while (i < n && is_digit(s[i])) {
-		if (++ilen > 12)
-			return false;
-		ip = ip * 10 + (unsigned)(s[i++] - '0');
-	}
-	if (i < n && s[i] == '.') {
-		i++;
-		while (i < n && is_digit(s[i])) {
-			if (flen < 6) {
-				fp = fp * 10 + (unsigned)(s[i] - '0');
-				fd *= 10;
-			}
-			flen++;
-			i++;
-		}
-		if (flen == 0)
-			return false;
-	}
-	if (ilen == 0 && flen == 0)
-		return false;
-	if (i + 2 == n && s[i] == 'm' && s[i + 1] == 's')
-		unit = 1;
-	else if (i + 1 == n && s[i] == 's')
-		unit = 1000;
-	else if (i + 1 == n && s[i] == 'm')
-		unit = 60000;
-	else if (i + 1 == n && s[i] == 'h')
-		unit = 3600000;
-	else if (i != n)
-		return false;
-	*ms = ip * unit + fp * unit / fd;
-	return true;
-}
-
-static int
-parse_size(const char *s, size_t n, unsigned long long *out)
-{
-	unsigned long long mul = 1;
-
-	if (n > 1) {
-		switch (s[n - 1]) {
-		case 'k':
-		case 'K':
-			mul = 1024;
-			break;
-		case 'm':
-		case 'M':
-			mul = 1024 * 1024;
-			break;
-		case 'g':
-		case 'G':
-			mul = 1024 * 1024 * 1024;
-			break;
-		}
-		if (mul != 1)
-			n--;
-	}
-	if (!parse_u64(s, n, 1ULL << 32, out))
-		return -1;
-	*out *= mul;
-	return 0;
-}
-
 /* A user or group: a name ([A-Za-z0-9_.-], not starting with '-'). */
 static bool
 good_account(const char *s, size_t n)
@@ -1027,12 +958,20 @@ parse_value(struct pctx *p, const struct skit_opt_row *row, const char *name,
 			v = (unsigned long long)pr;
 		}
 		break;
-	case SKIT_OPTV_SIZE:
-		ok = parse_size(s, n, &v) == 0;
+	case SKIT_OPTV_SIZE: {
+		uint64_t b;
+
+		ok = skit_parse_size(s, &b) == 0;
+		v = b;
 		break;
-	case SKIT_OPTV_DURATION:
-		ok = parse_duration(s, n, &v);
+	}
+	case SKIT_OPTV_DURATION: {
+		int64_t ms;
+
+		ok = skit_parse_duration_ms(s, &ms) == 0;
+		v = (unsigned long long)ms;
 		break;
+	}
 	case SKIT_OPTV_MODE:
 		ok = n <= 5;
 		for (size_t i = 0; ok && i < n; i++) {
