@@ -191,6 +191,10 @@ int cli_parse_int(const char *opt, const char *s, long long min, long long max,
 int cli_parse_duration_ms(const char *opt, const char *s, long long *out);
 int cli_parse_size(const char *opt, const char *s, long long *out);
 
+/* --allow/--deny CIDR: add it to acl; 0, or prints and returns 2 (1 when
+ * out of memory). */
+int cli_acl_add(struct skit_acl *acl, bool allow, const char *text);
+
 /*
  * NDJSON output: one object per line. Build one object with
  * cli_json_begin, add fields, cli_json_end writes "}\n" and flushes.

@@ -230,20 +230,6 @@ is_unix_file(const struct skit_addr *a)
 	       !a->abstract && a->host[0];
 }
 
-static void
-set_opt(struct skit_addr *a, enum skit_opt id)
-{
-	a->opt[id].set = true;
-	a->opt[id].num = 1;
-}
-
-static void
-set_port(struct skit_addr *a, unsigned port)
-{
-	snprintf(a->port, sizeof(a->port), "%u", port);
-	a->port_lo = a->port_hi = (uint16_t)port;
-}
-
 static unsigned
 port_of(const struct skit_sockaddr *sa)
 {
@@ -293,7 +279,8 @@ open_sockets(const struct skit_addr *a, const struct echo_opts *o, int *fds,
 
 	skit_err_clear(&err);
 	if (a->kind == SKIT_KIND_TCP && !skit_addr_has(a, SKIT_OPT_NODELAY))
-		set_opt(&b, SKIT_OPT_NODELAY); /* inherited by accepted fds */
+		(void)skit_addr_set_flag(&b, SKIT_OPT_NODELAY, true,
+					 NULL); /* inherited by accepted fds */
 	if (is_inet(a) && o->threads > 1) {
 		n = o->threads;
 		if (!o->reuseport && !skit_addr_has(a, SKIT_OPT_REUSEPORT)) {
@@ -302,12 +289,12 @@ open_sockets(const struct skit_addr *a, const struct echo_opts *o, int *fds,
 				       NULL, &err);
 			if (fd < 0)
 				return -open_fail(&err, true, false);
-			set_port(&b, port_of(local));
+			(void)skit_addr_set_port_num(&b, port_of(local), NULL);
 			skit_close(fd);
 		}
-		set_opt(&b, SKIT_OPT_REUSEPORT);
+		(void)skit_addr_set_flag(&b, SKIT_OPT_REUSEPORT, true, NULL);
 	} else if (shared) {
-		set_opt(&b, SKIT_OPT_REUSEPORT);
+		(void)skit_addr_set_flag(&b, SKIT_OPT_REUSEPORT, true, NULL);
 	}
 	for (int i = 0; i < n; i++) {
 		fd = skit_open(&b, SKIT_ROLE_LISTEN, flags, NULL,
@@ -318,7 +305,7 @@ open_sockets(const struct skit_addr *a, const struct echo_opts *o, int *fds,
 			return -open_fail(&err, is_inet(a), shared);
 		}
 		if (i == 0 && is_inet(a))
-			set_port(&b, port_of(local));
+			(void)skit_addr_set_port_num(&b, port_of(local), NULL);
 		fds[i] = fd;
 	}
 	return n;

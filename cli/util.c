@@ -444,6 +444,24 @@ cli_parse_int(const char *opt, const char *s, long long min, long long max,
 	return 0;
 }
 
+int
+cli_acl_add(struct skit_acl *acl, bool allow, const char *text)
+{
+	int rc = skit_acl_add(acl, allow, text);
+
+	if (rc == -ENOMEM) {
+		cli_errorf("out of memory");
+		return CLI_EXIT_FAIL;
+	}
+	if (rc < 0) {
+		cli_errorf("--%s: '%s' is not an address or CIDR block "
+			   "(10.0.0.0/8, ::1, fe80::/10)",
+			   allow ? "allow" : "deny", text);
+		return CLI_EXIT_USAGE;
+	}
+	return 0;
+}
+
 /* The grammars are the library's (skit/units.h); these only report. */
 int
 cli_parse_duration_ms(const char *opt, const char *s, long long *out)

@@ -237,6 +237,7 @@ run_connect(struct connect_opts *o, int nargs, char **args)
 	struct skit_sockaddr local, peer;
 	struct skit_err err;
 	char text[SKIT_ADDR_TEXT_MAX + 300], lt[300], pt[300];
+	const struct skit_opt_row *ct;
 	int fd, rc;
 
 	rc = nc_build_addr(nargs, args, SKIT_ROLE_CONNECT, &o->ao, &a, text,
@@ -247,9 +248,16 @@ run_connect(struct connect_opts *o, int nargs, char **args)
 		cli_errorf("connect: '%s' is not a socket address", text);
 		return CLI_EXIT_USAGE;
 	}
-	if (o->wait_ms >= 0 && !skit_addr_has(&a, SKIT_OPT_CONNECT_TIMEOUT)) {
-		a.opt[SKIT_OPT_CONNECT_TIMEOUT].set = true;
-		a.opt[SKIT_OPT_CONNECT_TIMEOUT].num = o->wait_ms;
+	/* -w is the connect time-out of the kinds that have one (past its
+	 * 24 hours connecting never waits that long anyway). */
+	ct = &skit_addr_opts(NULL)[SKIT_OPT_CONNECT_TIMEOUT];
+	if (o->wait_ms >= 0 && (ct->kinds & (1u << a.kind)) &&
+	    !skit_addr_has(&a, SKIT_OPT_CONNECT_TIMEOUT)) {
+		rc = skit_addr_set_num(
+			&a, SKIT_OPT_CONNECT_TIMEOUT,
+			o->wait_ms < ct->max ? o->wait_ms : ct->max, &err);
+		if (rc < 0)
+			return cli_report(&err);
 	}
 	if (o->zero)
 		return run_probe(o, &a);

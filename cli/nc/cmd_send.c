@@ -200,7 +200,7 @@ run_send(const struct send_opts *o, int nmsg, char **msgs)
 	struct skit_addr a;
 	struct skit_err err;
 	struct sender s = { .fd = -1, .o = o };
-	char text[SKIT_ADDR_TEXT_MAX + 300], autob[64];
+	char autob[64];
 	const char *bind = o->bind;
 	int flags = 0, rc;
 
@@ -220,11 +220,8 @@ run_send(const struct send_opts *o, int nmsg, char **msgs)
 		nc_autobind_name("send", autob, sizeof(autob));
 		bind = autob;
 	}
-	if (bind) {
-		snprintf(text, sizeof(text), "%s,bind=%s", o->addr, bind);
-		if (skit_addr_parse(text, SKIT_ROLE_CONNECT, &a, &err) < 0)
-			return cli_report(&err);
-	}
+	if (bind && skit_addr_set_str(&a, SKIT_OPT_BIND, bind, &err) < 0)
+		return cli_report(&err);
 	s.connected =
 		o->connect || a.type == SOCK_STREAM || a.type == SOCK_SEQPACKET;
 	if (!s.connected)

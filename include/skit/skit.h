@@ -8,6 +8,7 @@
 
 #include "skit/err.h"
 #include "skit/units.h"
+#include "skit/acl.h"
 #include "skit/addr.h"
 #include "skit/sock.h"
 #include "skit/io.h"
