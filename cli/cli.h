@@ -196,6 +196,14 @@ int cli_parse_size(const char *opt, const char *s, long long *out);
 int cli_acl_add(struct skit_acl *acl, bool allow, const char *text);
 
 /*
+ * Refuse an address option the command does not implement: supported is
+ * the command's mask (next to its option table), cmd its name ("skit
+ * echo"). 0, or prints the error (pointing at the option) and returns 2.
+ */
+int cli_addr_check(const struct skit_addr *a, uint64_t supported,
+		   const char *cmd);
+
+/*
  * NDJSON output: one object per line. Build one object with
  * cli_json_begin, add fields, cli_json_end writes "}\n" and flushes.
  */

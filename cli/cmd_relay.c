@@ -71,6 +71,14 @@ static const struct cli_opt relay_opts[] = {
 	{ NULL, 0, NULL, 0, NULL },
 };
 
+/*
+ * Address options relay implements: all of them (fork=, max-conns=,
+ * range=, retry=, interval=, forever, file options through the
+ * endpoints) except idle-timeout= (its flag is --idle-timeout).
+ */
+static const uint64_t relay_addr_opts =
+	SKIT_OPTS_ALL & ~SKIT_OPT_BIT(IDLE_TIMEOUT);
+
 static const struct cli_help relay_help = {
 	.name = "relay",
 	.synopsis = "skit relay [options] ADDRESS_A ADDRESS_B",
@@ -1111,12 +1119,17 @@ static int
 parse_addrs(struct app *app)
 {
 	struct skit_err err;
+	int rc;
 
 	for (int i = 0; i < 2; i++) {
 		skit_err_clear(&err);
 		if (skit_addr_parse(app->text[i], SKIT_ROLE_CONNECT,
 				    &app->addr[i], &err) < 0)
 			return cli_report(&err);
+		rc = cli_addr_check(&app->addr[i], relay_addr_opts,
+				    "skit relay");
+		if (rc)
+			return rc;
 	}
 	app->lside = -1;
 	for (int i = 0; i < 2; i++) {

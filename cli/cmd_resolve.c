@@ -28,6 +28,9 @@ static const struct cli_opt resolve_opts[] = {
 	{ NULL, 0, NULL, 0, NULL },
 };
 
+/* resolve opens nothing and explains every option. */
+static const uint64_t resolve_addr_opts = SKIT_OPTS_ALL;
+
 static const struct cli_help resolve_help = {
 	.name = "resolve",
 	.permute = true,
@@ -352,6 +355,9 @@ resolve_one(const struct resolve_opts *o, const char *text)
 	rc = skit_addr_parse(text,
 			     o->listen ? SKIT_ROLE_LISTEN : SKIT_ROLE_CONNECT,
 			     &a, &err);
+	if (rc < 0)
+		goto fail;
+	rc = skit_addr_check(&a, resolve_addr_opts, "skit resolve", &err);
 	if (rc < 0)
 		goto fail;
 	rc = apply_family(o, &a, text, &err);

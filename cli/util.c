@@ -462,6 +462,16 @@ cli_acl_add(struct skit_acl *acl, bool allow, const char *text)
 	return 0;
 }
 
+int
+cli_addr_check(const struct skit_addr *a, uint64_t supported, const char *cmd)
+{
+	struct skit_err err;
+
+	if (skit_addr_check(a, supported, cmd, &err) < 0)
+		return cli_report(&err);
+	return 0;
+}
+
 /* The grammars are the library's (skit/units.h); these only report. */
 int
 cli_parse_duration_ms(const char *opt, const char *s, long long *out)

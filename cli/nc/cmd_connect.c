@@ -57,6 +57,11 @@ static const struct cli_opt connect_opts[] = {
 	{ NULL, 0, NULL, 0, NULL },
 };
 
+/* Address options connect implements: skit_open's, with its connect
+ * time-out (also -w). Not retry= (its flag is --retry). */
+static const uint64_t connect_addr_opts =
+	SKIT_OPTS_OPEN | SKIT_OPT_BIT(CONNECT_TIMEOUT);
+
 static const struct cli_help connect_help = {
 	.name = "connect",
 	.permute = true,
@@ -248,6 +253,9 @@ run_connect(struct connect_opts *o, int nargs, char **args)
 		cli_errorf("connect: '%s' is not a socket address", text);
 		return CLI_EXIT_USAGE;
 	}
+	rc = cli_addr_check(&a, connect_addr_opts, "skit connect");
+	if (rc)
+		return rc;
 	/* -w is the connect time-out of the kinds that have one (past its
 	 * 24 hours connecting never waits that long anyway). */
 	ct = &skit_addr_opts(NULL)[SKIT_OPT_CONNECT_TIMEOUT];

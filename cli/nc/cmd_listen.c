@@ -83,6 +83,10 @@ static const struct cli_opt listen_opts[] = {
 	{ NULL, 0, NULL, 0, NULL },
 };
 
+/* Address options listen implements: what skit_open applies (-k,
+ * --max-conns, --allow/--deny, --idle-timeout are flags, not options). */
+static const uint64_t listen_addr_opts = SKIT_OPTS_OPEN;
+
 static const struct cli_help listen_help = {
 	.name = "listen",
 	.permute = true,
@@ -782,6 +786,9 @@ run_listen(struct listen_opts *o, int nargs, char **args)
 		cli_errorf("listen: '%s' is not a socket address", text);
 		return CLI_EXIT_USAGE;
 	}
+	rc = cli_addr_check(&s.addr, listen_addr_opts, "skit listen");
+	if (rc)
+		return rc;
 	skit_err_clear(&err);
 	s.lfd = skit_open(&s.addr, SKIT_ROLE_LISTEN,
 			  SKIT_OPEN_NONBLOCK | nc_open_flags(&o->ao), NULL,

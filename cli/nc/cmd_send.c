@@ -46,6 +46,11 @@ static const struct cli_opt send_opts[] = {
 	{ NULL, 0, NULL, 0, NULL },
 };
 
+/* Address options send implements: skit_open's, with its connect
+ * time-out. */
+static const uint64_t send_addr_opts =
+	SKIT_OPTS_OPEN | SKIT_OPT_BIT(CONNECT_TIMEOUT);
+
 static const struct cli_help send_help = {
 	.name = "send",
 	.permute = true,
@@ -211,6 +216,9 @@ run_send(const struct send_opts *o, int nmsg, char **msgs)
 		cli_errorf("send: '%s' is not a socket address", o->addr);
 		return CLI_EXIT_USAGE;
 	}
+	rc = cli_addr_check(&a, send_addr_opts, "skit send");
+	if (rc)
+		return rc;
 	/*
 	 * An unbound unix datagram socket has no name, so nothing can
 	 * answer it: give it one unless --bind did.
