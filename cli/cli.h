@@ -190,6 +190,9 @@ int cli_parse_int(const char *opt, const char *s, long long min, long long max,
 		  long long *out);
 int cli_parse_duration_ms(const char *opt, const char *s, long long *out);
 int cli_parse_size(const char *opt, const char *s, long long *out);
+/* A size from min to max bytes; 0, or prints and returns -1. */
+int cli_parse_size_range(const char *opt, const char *s, long long min,
+			 long long max, long long *out);
 
 /* --allow/--deny CIDR: add it to acl; 0, or prints and returns 2 (1 when
  * out of memory). */

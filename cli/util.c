@@ -445,6 +445,23 @@ cli_parse_int(const char *opt, const char *s, long long min, long long max,
 }
 
 int
+cli_parse_size_range(const char *opt, const char *s, long long min,
+		     long long max, long long *out)
+{
+	long long v;
+
+	if (cli_parse_size(opt, s, &v))
+		return -1;
+	if (v < min || v > max) {
+		cli_errorf("%s: '%s' is not a size from %lld to %lld bytes",
+			   opt, s, min, max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int
 cli_acl_add(struct skit_acl *acl, bool allow, const char *text)
 {
 	int rc = skit_acl_add(acl, allow, text);

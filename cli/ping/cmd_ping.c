@@ -217,7 +217,8 @@ parse_args(int argc, char **argv, struct ping_opts *o)
 			o->deadline_ms = v < 1 ? 1 : v;
 			break;
 		case 's':
-			if (cli_parse_int("-s", arg, 0, MAX_SIZE, &o->size))
+			if (cli_parse_size_range("-s", arg, 0, MAX_SIZE,
+						 &o->size))
 				goto out;
 			break;
 		case 't':
