@@ -423,11 +423,17 @@ target_inet(struct pctx *p, const struct seg *sg)
 		if (rc < 0)
 			return rc;
 	}
-	memcpy(a->port, port.text, sizeof(a->port));
-	a->port_lo = port.lo;
-	a->port_hi = port.hi;
-	a->port_is_range = port.range;
+	skit__put_port(a, &port);
 	return 0;
+}
+
+void
+skit__put_port(struct skit_addr *a, const struct port *port)
+{
+	memcpy(a->port, port->text, sizeof(a->port));
+	a->port_lo = port->lo;
+	a->port_hi = port->hi;
+	a->port_is_range = port->range;
 }
 
 int

@@ -99,6 +99,28 @@ clear_target(struct skit_addr *a)
 	a->netlink_proto = 0;
 }
 
+/*
+ * The start of a setter that takes a value text: a made address, the
+ * context for messages about the value (NULL is ""), and the value as
+ * a segment. Returns 0 or the error.
+ */
+static int
+begin(struct pctx *p, struct skit_addr *a, const char **value, const char *what,
+      struct seg *sg, struct skit_err *err)
+{
+	if (!valid(a))
+		return not_built(err);
+	if (!*value)
+		*value = "";
+	ctx(p, a, *value, err);
+	if (p->len >= SKIT__SEG_MAX)
+		return skit__addr_fail(p, SKIT_EADDR, 0,
+				       "%s is longer than %d bytes", what,
+				       SKIT__SEG_MAX - 1);
+	skit__seg_raw(*value, p->len, sg);
+	return 0;
+}
+
 int
 skit_addr_set_target(struct skit_addr *a, const char *target,
 		     struct skit_err *err)
@@ -108,17 +130,10 @@ skit_addr_set_target(struct skit_addr *a, const char *target,
 	struct seg sg;
 	int rc, proto;
 
-	if (!valid(a))
-		return not_built(err);
-	if (!target)
-		target = "";
-	ctx(&p, a, target, err);
-	if (p.len >= SKIT__SEG_MAX)
-		return skit__addr_fail(&p, SKIT_EADDR, 0,
-				       "target is longer than %d bytes",
-				       SKIT__SEG_MAX - 1);
+	rc = begin(&p, a, &target, "target", &sg, err);
+	if (rc < 0)
+		return rc;
 	save = *a;
-	skit__seg_raw(target, p.len, &sg);
 	clear_target(a);
 	rc = skit__parse_target(&p, &sg, &proto);
 	if (rc == 0 && a->kind == SKIT_KIND_IP && proto > 0) {
@@ -170,14 +185,9 @@ skit_addr_set_host(struct skit_addr *a, const char *host, struct skit_err *err)
 	char out[SKIT_HOST_MAX];
 	int rc, litfam;
 
-	if (!valid(a))
-		return not_built(err);
-	if (!host)
-		host = "";
-	ctx(&p, a, host, err);
-	if (p.len >= SKIT__SEG_MAX)
-		return skit__addr_fail(&p, SKIT_EADDR, 0, "host is too long");
-	skit__seg_raw(host, p.len, &sg);
+	rc = begin(&p, a, &host, "host", &sg, err);
+	if (rc < 0)
+		return rc;
 	switch (a->kind) {
 	case SKIT_KIND_TCP:
 	case SKIT_KIND_UDP:
@@ -232,14 +242,9 @@ skit_addr_set_port(struct skit_addr *a, const char *port, struct skit_err *err)
 	struct seg sg;
 	int rc;
 
-	if (!valid(a))
-		return not_built(err);
-	if (!port)
-		port = "";
-	ctx(&p, a, port, err);
-	if (p.len >= SKIT__SEG_MAX)
-		return skit__addr_fail(&p, SKIT_EADDR, 0, "port is too long");
-	skit__seg_raw(port, p.len, &sg);
+	rc = begin(&p, a, &port, "port", &sg, err);
+	if (rc < 0)
+		return rc;
 	switch (a->kind) {
 	case SKIT_KIND_TCP:
 	case SKIT_KIND_UDP:
@@ -248,10 +253,7 @@ skit_addr_set_port(struct skit_addr *a, const char *port, struct skit_err *err)
 			a->role == SKIT_ROLE_CONNECT, SKIT_EADDR, &pt);
 		if (rc < 0)
 			return rc;
-		memcpy(a->port, pt.text, sizeof(a->port));
-		a->port_lo = pt.lo;
-		a->port_hi = pt.hi;
-		a->port_is_range = pt.range;
+		skit__put_port(a, &pt);
 		return 0;
 	case SKIT_KIND_VSOCK:
 		if (!skit__parse_u64(port, p.len, 0xffffffffu, &v))

@@ -172,6 +172,9 @@ int skit__check_unix_name(struct pctx *p, const struct seg *sg, size_t from,
 int skit__check_ifname(struct pctx *p, const struct seg *sg, size_t from,
 		       int code);
 
+/* Store a checked port (text, number or range) in a. */
+void skit__put_port(struct skit_addr *a, const struct port *port);
+
 /* The target after "KIND:" for p->a's kind; *proto: ip's ":PROTO". */
 int skit__parse_target(struct pctx *p, const struct seg *sg, int *proto);
 
