@@ -197,7 +197,7 @@ skit_addr_set_host(struct skit_addr *a, const char *host, struct skit_err *err)
 	case SKIT_KIND_VSOCK:
 		if (p.len == 0) {
 			a->vsock_cid = CID_ANY;
-			a->host[0] = '\0';
+			memset(a->host, 0, sizeof(a->host));
 			return 0;
 		}
 		if (!skit__parse_u64(host, p.len, 0xffffffffu, &cid) ||
@@ -208,6 +208,7 @@ skit_addr_set_host(struct skit_addr *a, const char *host, struct skit_err *err)
 					       "3+ a VM)",
 					       host);
 		a->vsock_cid = (uint32_t)cid;
+		memset(a->host, 0, sizeof(a->host));
 		snprintf(a->host, sizeof(a->host), "%llu", cid);
 		return 0;
 	default:
@@ -228,7 +229,8 @@ skit_addr_set_host(struct skit_addr *a, const char *host, struct skit_err *err)
 	    (a->kind == SKIT_KIND_ICMP || a->kind == SKIT_KIND_IP) &&
 	    a->role != SKIT_ROLE_LISTEN)
 		return skit__addr_fail(&p, SKIT_EADDR, 0, "missing HOST");
-	memcpy(a->host, out, sizeof(a->host));
+	memset(a->host, 0, sizeof(a->host));
+	memcpy(a->host, out, strlen(out) + 1);
 	a->host_is_literal = litfam != AF_UNSPEC;
 	return 0;
 }

@@ -124,7 +124,7 @@ check_bind(struct pctx *p, const struct seg *val)
 		return skit__addr_fail(p, SKIT_EOPTION, (size_t)val->map[0],
 				       "option 'bind' needs a value");
 	memset(&a->bind, 0, sizeof(a->bind));
-	memcpy(a->bind.host, host, sizeof(host));
+	memcpy(a->bind.host, host, strlen(host) + 1);
 	a->bind.family = litfam;
 	a->bind.has_port = hp.has_port;
 	a->bind.port = hp.has_port ? port.lo : 0;
