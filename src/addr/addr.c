@@ -7,6 +7,10 @@
  * the rest are options. Each piece is unescaped ("\," and "\\") into a
  * struct seg that remembers, for every byte, where it came from in the
  * text, so every error can point at its column.
+ *
+ * Longer than 800 lines on purpose: the host, port and name checks and
+ * one target parser per kind are one grammar, read top to bottom; the
+ * options are in addr_opt.c, the builder in addr_build.c.
  */
 #include "addr/addr_int.h"
 #include "skit/units.h"
