@@ -379,10 +379,8 @@ sleep_until(int64_t when)
 
 	while (!cli_stopping()) {
 		int64_t left = when - ping_mono_ns();
-		struct timespec ts = { .tv_sec = left / 1000000000,
-				       .tv_nsec = left % 1000000000 };
 
-		if (left <= 0 || ppoll(&stop, 1, &ts, NULL) > 0)
+		if (left <= 0 || skit_poll(&stop, 1, left) > 0)
 			return;
 	}
 }
