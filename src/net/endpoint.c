@@ -6,7 +6,7 @@
 #include "skit/endpoint.h"
 #include "skit/io.h"
 
-#include "engine/relay_priv.h"
+#include "net/sock_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -221,8 +221,10 @@ open_pipe(const struct skit_addr *a, struct skit_endpoint *ep,
 
 	if (!a->host[0]) {
 		/* Echo: what the relay writes into it comes back out. */
-		if (pipe2(p, O_CLOEXEC) < 0)
-			return skit_err_set(err, -errno, "pipe", "pipe");
+		int e = skit_pipe(p, false);
+
+		if (e < 0)
+			return skit_err_set(err, e, "pipe", "pipe");
 		ep->rfd = p[0];
 		ep->wfd = p[1];
 		ep->type = 0;
@@ -254,8 +256,8 @@ open_stdio(unsigned flags, struct skit_endpoint *ep)
 	ep->stdio = true;
 	ep->rfd = (flags & SKIT_EP_READ) ? 0 : -1;
 	ep->wfd = (flags & SKIT_EP_WRITE) ? 1 : -1;
-	ep->saved_fl[0] = fcntl(0, F_GETFL);
-	ep->saved_fl[1] = fcntl(1, F_GETFL);
+	ep->saved_fl[0] = skit_fd_flags(0);
+	ep->saved_fl[1] = skit_fd_flags(1);
 	/* inetd style: stdin may itself be a socket. */
 	t = skit__sock_type(0);
 	ep->type = t > 0 && ep->rfd >= 0 && skit__sock_type(1) == t ? t : 0;
@@ -326,9 +328,9 @@ skit_endpoint_close(struct skit_endpoint *ep)
 	if (ep->stdio) {
 		/* The relay made them O_NONBLOCK; the shell shares them. */
 		if (ep->saved_fl[0] >= 0)
-			(void)fcntl(0, F_SETFL, ep->saved_fl[0]);
+			(void)skit_fd_set_flags(0, ep->saved_fl[0]);
 		if (ep->saved_fl[1] >= 0)
-			(void)fcntl(1, F_SETFL, ep->saved_fl[1]);
+			(void)skit_fd_set_flags(1, ep->saved_fl[1]);
 		ep->saved_fl[0] = ep->saved_fl[1] = -1;
 		ep->rfd = ep->wfd = -1;
 		return;
