@@ -1,8 +1,13 @@
 /*
- * test_connect.c - Happy Eyeballs through the resolver hook: one family
+ * test_dial.c - Happy Eyeballs through the resolver hook: one family
  * dead, every address dead (each error reported), a pending attempt
  * overtaken by the next, and connect-timeout against a listener whose
- * accept queue is full (SYNs dropped: a local blackhole).
+ * accept queue is full (SYNs dropped: a local blackhole). Then the dial
+ * on a caller's loop (dial.h): the stagger seen in the trace, names
+ * looked up in the library's thread, cancels in every state (nothing
+ * leaks: the sanitizer pass checks), the retry policy and its
+ * callbacks, a full unix backlog waited out on a timer. (Long because
+ * it is dial.c's whole contract, blocking and on a loop, in one place.)
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +24,12 @@
 #include <time.h>
 
 #include "sockhelp.h"
+
+#include <dirent.h>
+#include <stdatomic.h>
+
+#include "skit/dial.h"
+#include "skit/loop.h"
 
 /*
  * The hook answers every name with the sockaddrs in hook_addrs, in
@@ -529,6 +540,638 @@ test_empty_list(void **state)
 			 SKIT_EAI_NODATA);
 }
 
+/* --- the dial on a caller's loop (dial.h) ----------------------------- */
+
+struct dres {
+	int calls;
+	int code;
+	struct skit_dial_result res;
+	struct skit_err err;
+	int retries;
+	int64_t delays[16];
+	int cancel_at; /* on_retry cancels at this attempt (0: never) */
+};
+
+static void
+d_done(struct skit_dial *d, int code, const struct skit_dial_result *res,
+       const struct skit_err *err, void *data)
+{
+	struct dres *r = data;
+
+	r->calls++;
+	r->code = code;
+	if (res)
+		r->res = *res;
+	else
+		r->res.fd = -1;
+	if (err)
+		r->err = *err;
+	assert_true(code == 0 ? res != NULL : err != NULL);
+	skit_dial_cancel(d); /* allowed from inside: a no-op */
+}
+
+static void
+d_retry(struct skit_dial *d, int attempt, int64_t delay_ms,
+	const struct skit_err *why, void *data)
+{
+	struct dres *r = data;
+
+	if (r->retries < 16)
+		r->delays[r->retries] = delay_ms;
+	r->retries++;
+	assert_int_equal(attempt, r->retries);
+	assert_non_null(why);
+	assert_true(why->code < 0);
+	if (r->cancel_at && attempt >= r->cancel_at)
+		skit_dial_cancel(d);
+}
+
+/* Run loop until *flag, at most ms (bounded: a stuck dial fails). */
+static void
+run_until(struct skit_loop *loop, const int *flag, int64_t ms)
+{
+	int64_t end = skit_now_ns() + ms * 1000000;
+
+	while (!*flag && skit_now_ns() < end)
+		assert_true(skit_loop_run_once(loop, 20) >= 0);
+}
+
+static void
+run_for(struct skit_loop *loop, int64_t ms)
+{
+	int never = 0;
+
+	run_until(loop, &never, ms);
+}
+
+/*
+ * How many of this process's fds are of a kind ("socket:",
+ * "anon_inode:[eventfd]"): the sanitizers open files and pipes of
+ * their own now and then, so a plain count would not do.
+ */
+static int
+open_fds(const char *kind)
+{
+	char path[300], link[300];
+	struct dirent *e;
+	DIR *dir = opendir("/proc/self/fd");
+	int n = 0;
+	ssize_t l;
+
+	assert_non_null(dir);
+	while ((e = readdir(dir)) != NULL) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
+		l = readlink(path, link, sizeof(link) - 1);
+		if (l <= 0)
+			continue;
+		link[l] = '\0';
+		if (strncmp(link, kind, strlen(kind)) == 0)
+			n++;
+	}
+	closedir(dir);
+	return n;
+}
+
+static struct skit_dial *
+start(struct skit_loop *loop, const char *text, struct skit_dial_cfg *cfg,
+      struct dres *r)
+{
+	struct skit_dial *d = NULL;
+	struct skit_addr a;
+	struct skit_err err;
+	char msg[300];
+
+	memset(r, 0, sizeof(*r));
+	r->res.fd = -1;
+	cfg->on_done = d_done;
+	cfg->on_retry = d_retry;
+	cfg->data = r;
+	th_parse(text, SKIT_ROLE_CONNECT, &a);
+	if (skit_dial_start(loop, &a, cfg, &d, &err) < 0)
+		fail_msg("%s", skit_err_format(&err, msg, sizeof(msg)));
+	assert_non_null(d);
+	/* Never a callback from inside start. */
+	assert_int_equal(r->calls, 0);
+	return d;
+}
+
+/* Trace lines of connect() calls, with their time. */
+struct tline {
+	int64_t ns;
+	char text[200];
+};
+static struct tline tlines[16];
+static int ntlines;
+
+static void
+trace_connects(void *data, const char *line)
+{
+	(void)data;
+	if (strncmp(line, "connect(", 8) == 0 && !strstr(line, "after") &&
+	    ntlines < 16) {
+		tlines[ntlines].ns = skit_now_ns();
+		snprintf(tlines[ntlines].text, sizeof(tlines[0].text), "%s",
+			 line);
+		ntlines++;
+	}
+}
+
+/*
+ * Two families through the hook (so the name goes through the lookup
+ * thread): 127.0.0.1 silent (its queue full), then ::1 refusing. The
+ * second attempt starts one stagger after the first (the first is
+ * still pending), is refused, and the round times out on the first:
+ * both errors in the report, the hanging one as timed out.
+ */
+static void
+test_stagger_two_families(void **state)
+{
+	struct skit_dial_cfg cfg = { .stagger_ms = 150 };
+	struct skit_loop *loop;
+	struct dres r;
+	char t[100], want[300];
+	int fill[8], nfill, lfd, holders[2];
+	uint16_t silent, refusing;
+
+	(void)state;
+	if (!th_have_ipv6()) {
+		print_message("skip: no IPv6 loopback\n");
+		skip();
+	}
+	lfd = full_listener(&silent, fill, &nfill);
+	refusing = refusing_port(holders);
+	hook_n = 0;
+	hook_add("127.0.0.1", silent);
+	hook_add("::1", refusing);
+	cfg.res = &hook;
+	assert_int_equal(skit_loop_new(SKIT_LOOP_AUTO, &loop), 0);
+	ntlines = 0;
+	skit_trace_set(trace_connects, NULL);
+	start(loop, "tcp:dual.test:1,connect-timeout=700ms", &cfg, &r);
+	run_until(loop, &r.calls, 5000);
+	skit_trace_set(NULL, NULL);
+	assert_int_equal(r.calls, 1);
+	assert_int_equal(r.code, -ETIMEDOUT);
+	assert_int_equal(r.retries, 0);
+	snprintf(want, sizeof(want), "tcp:127.0.0.1:%u", silent);
+	assert_string_equal(r.err.subject, want);
+	snprintf(want, sizeof(want),
+		 "tcp:127.0.0.1:%u: Connection timed out; "
+		 "tcp:[::1]:%u: Connection refused",
+		 silent, refusing);
+	assert_string_equal(r.err.detail, want);
+	/* The stagger: the second connect() no sooner than 150 ms after. */
+	assert_int_equal(ntlines, 2);
+	snprintf(t, sizeof(t), "tcp:127.0.0.1:%u", silent);
+	assert_non_null(strstr(tlines[0].text, t));
+	assert_non_null(strstr(tlines[1].text, "tcp:[::1]:"));
+	assert_true(tlines[1].ns - tlines[0].ns >= 150 * 1000000LL);
+	skit_loop_free(loop);
+	close(holders[0]);
+	close(holders[1]);
+	for (int i = 0; i < nfill; i++)
+		close(fill[i]);
+	close(lfd);
+}
+
+/* Every address refuses: the same report as skit_open's, from a loop. */
+static void
+test_loop_all_refused(void **state)
+{
+	struct skit_dial_cfg cfg = { 0 };
+	struct skit_loop *loop;
+	struct dres r;
+	char want[300];
+	int holders[2];
+	uint16_t port;
+
+	(void)state;
+	port = refusing_port(holders);
+	hook_n = 0;
+	hook_add("127.0.0.1", port);
+	hook_add("127.0.0.2", port);
+	cfg.res = &hook;
+	assert_int_equal(skit_loop_new(SKIT_LOOP_AUTO, &loop), 0);
+	start(loop, "tcp:two.test:1", &cfg, &r);
+	run_until(loop, &r.calls, 5000);
+	assert_int_equal(r.calls, 1);
+	assert_int_equal(r.code, -ECONNREFUSED);
+	assert_string_equal(r.err.op, "connect");
+	snprintf(want, sizeof(want), "tcp:127.0.0.2:%u", port);
+	assert_string_equal(r.err.subject, want);
+	snprintf(want, sizeof(want),
+		 "tcp:127.0.0.1:%u: Connection refused; "
+		 "tcp:127.0.0.2:%u: Connection refused",
+		 port, port);
+	assert_string_equal(r.err.detail, want);
+	assert_int_equal(skit_loop_count(loop), 0);
+	skit_loop_free(loop);
+	close(holders[0]);
+	if (holders[1] >= 0)
+		close(holders[1]);
+}
+
+/* A connect that works, from a loop: the fd, its peer, its mode. */
+static void
+test_loop_connects(void **state)
+{
+	struct skit_dial_cfg cfg = { .flags = SKIT_OPEN_NONBLOCK };
+	struct skit_sockaddr local;
+	struct skit_loop *loop;
+	struct dres r;
+	char t[100];
+	int lfd, s;
+
+	(void)state;
+	lfd = th_open("tcp4:127.0.0.1:0", SKIT_ROLE_LISTEN, 0, &local, NULL);
+	snprintf(t, sizeof(t), "tcp:127.0.0.1:%u", port_of(&local));
+	assert_int_equal(skit_loop_new(SKIT_LOOP_AUTO, &loop), 0);
+	start(loop, t, &cfg, &r);
+	run_until(loop, &r.calls, 5000);
+	assert_int_equal(r.code, 0);
+	assert_true(r.res.fd >= 0);
+	assert_int_equal(r.res.attempts, 1);
+	assert_int_equal(port_of(&r.res.peer), port_of(&local));
+	assert_int_equal(r.res.peer.type, SOCK_STREAM);
+	assert_true(fcntl(r.res.fd, F_GETFL) & O_NONBLOCK);
+	s = skit_accept(lfd, false, NULL);
+	assert_true(s >= 0);
+	close(s);
+	close(r.res.fd);
+	skit_loop_free(loop);
+	close(lfd);
+}
+
+static atomic_int slow_calls;
+static atomic_bool slow_returned;
+static int slow_ms;
+
+/* A hook that takes slow_ms, then answers 127.0.0.1. */
+static int
+slow_gai(void *data, const char *node, const char *service,
+	 const struct addrinfo *hints, struct addrinfo **res)
+{
+	struct timespec ts = { slow_ms / 1000, (slow_ms % 1000) * 1000000L };
+
+	atomic_fetch_add(&slow_calls, 1);
+	nanosleep(&ts, NULL);
+	hook_n = 0;
+	hook_add("127.0.0.1", 1);
+	return hook_gai(data, node, service, hints, res);
+}
+
+static void
+slow_free(void *data, struct addrinfo *ai)
+{
+	hook_free(data, ai);
+	atomic_store(&slow_returned, true);
+}
+
+static const struct skit_resolver slow_hook = {
+	.getaddrinfo = slow_gai,
+	.freeaddrinfo = slow_free,
+};
+
+/* Wait (bounded) until the process has n fds of kind open again. */
+static void
+fds_back_to(const char *kind, int n)
+{
+	for (int i = 0; i < 500 && open_fds(kind) != n; i++)
+		usleep(10000);
+	assert_int_equal(open_fds(kind), n);
+}
+
+/*
+ * Cancelled while the name is being looked up: no callback, ever; the
+ * loop is left empty at once, and the thread, when its lookup returns,
+ * frees what is left (its eventfd closed: the fd count comes back).
+ */
+static void
+test_cancel_during_lookup(void **state)
+{
+	struct skit_dial_cfg cfg = { .res = &slow_hook };
+	struct skit_loop *loop;
+	struct skit_dial *d;
+	struct dres r;
+	int before;
+
+	(void)state;
+	assert_int_equal(skit_loop_new(SKIT_LOOP_AUTO, &loop), 0);
+	/* Earlier tests' lookup threads let go of theirs on their own. */
+	fds_back_to("anon_inode:[eventfd]", 0);
+	before = 0;
+	slow_ms = 300;
+	atomic_store(&slow_calls, 0);
+	atomic_store(&slow_returned, false);
+	d = start(loop, "tcp:slow.test:80", &cfg, &r);
+	for (int i = 0; i < 250 && atomic_load(&slow_calls) == 0; i++)
+		run_for(loop, 20);
+	assert_int_equal(atomic_load(&slow_calls), 1);
+	skit_dial_cancel(d);
+	assert_int_equal(skit_loop_count(loop), 0);
+	for (int i = 0; i < 500 && !atomic_load(&slow_returned); i++)
+		usleep(10000);
+	assert_true(atomic_load(&slow_returned));
+	fds_back_to("anon_inode:[eventfd]", before);
+	run_for(loop, 50);
+	assert_int_equal(r.calls, 0);
+	skit_loop_free(loop);
+}
+
+/* Cancelled with attempts in flight: every socket closed, no callback. */
+static void
+test_cancel_during_attempts(void **state)
+{
+	struct skit_dial_cfg cfg = { 0 };
+	struct skit_loop *loop;
+	struct skit_dial *d;
+	struct skit_sockaddr v[2];
+	struct skit_resolved one, two = { 2, v };
+	struct skit_addr a;
+	struct dres r;
+	char t[100];
+	int fill[2][8], nfill[2], lfd[2], before;
+	uint16_t port[2];
+
+	(void)state;
+	lfd[0] = full_listener(&port[0], fill[0], &nfill[0]);
+	lfd[1] = full_listener(&port[1], fill[1], &nfill[1]);
+	/* A fixed list (no lookup thread, whose fd comes and goes). */
+	for (int k = 0; k < 2; k++) {
+		snprintf(t, sizeof(t), "tcp:127.0.0.1:%u", port[k]);
+		th_parse(t, SKIT_ROLE_CONNECT, &a);
+		assert_int_equal(skit_resolve(&a, 0, NULL, &one, NULL), 1);
+		two.v[k] = one.v[0];
+		skit_resolved_free(&one);
+	}
+	cfg.addrs = &two;
+	cfg.stagger_ms = 20;
+	assert_int_equal(skit_loop_new(SKIT_LOOP_AUTO, &loop), 0);
+	before = open_fds("socket:");
+	d = start(loop, "tcp:hang.test:1", &cfg, &r);
+	run_for(loop, 200);
+	assert_int_equal(r.calls, 0);
+	/* Both attempts are pending (their sockets open, watched). */
+	assert_int_equal(skit_loop_count(loop), 2);
+	assert_int_equal(open_fds("socket:"), before + 2);
+	skit_dial_cancel(d);
+	assert_int_equal(skit_loop_count(loop), 0);
+	assert_int_equal(open_fds("socket:"), before);
+	run_for(loop, 50);
+	assert_int_equal(r.calls, 0);
+	skit_loop_free(loop);
+	for (int k = 0; k < 2; k++) {
+		for (int i = 0; i < nfill[k]; i++)
+			close(fill[k][i]);
+		close(lfd[k]);
+	}
+}
+
+/* The one backoff policy, and which codes it retries. */
+static void
+test_retry_policy(void **state)
+{
+	(void)state;
+	assert_int_equal(skit_retry_delay(0, 100), 100);
+	assert_int_equal(skit_retry_delay(1, 100), 200);
+	assert_int_equal(skit_retry_delay(2, 100), 400);
+	assert_int_equal(skit_retry_delay(3, 100), 800);
+	assert_int_equal(skit_retry_delay(50, 100), 800);
+	assert_int_equal(skit_retry_delay(0, 0), 1000);
+	assert_int_equal(skit_retry_delay(4, -5), 8000);
+	assert_true(skit_retry_delay(3, INT64_MAX / 2) == INT64_MAX);
+	assert_true(skit_dial_retryable(-ECONNREFUSED));
+	assert_true(skit_dial_retryable(-ETIMEDOUT));
+	assert_true(skit_dial_retryable(-ENOENT));
+	assert_true(skit_dial_retryable(-EHOSTUNREACH));
+	assert_true(skit_dial_retryable(SKIT_EAI_AGAIN));
+	assert_false(skit_dial_retryable(SKIT_EAI_NONAME));
+	assert_false(skit_dial_retryable(-EACCES));
+	assert_false(skit_dial_retryable(SKIT_EADDR));
+	assert_false(skit_dial_retryable(-ENOMEM));
+	assert_false(skit_dial_retryable(-ECANCELED));
+}
+
+/* retry=2: three rounds, on_retry before each new one, then the end. */
+static void
+test_retry_refused(void **state)
+{
+	struct skit_dial_cfg cfg = { 0 };
+	struct skit_loop *loop;
+	struct dres r;
+	char t[100];
+	int holders[2];
+	uint16_t port;
+
+	(void)state;
+	port = refusing_port(holders);
+	snprintf(t, sizeof(t), "tcp:127.0.0.1:%u,retry=2,interval=10ms", port);
+	assert_int_equal(skit_loop_new(SKIT_LOOP_AUTO, &loop), 0);
+	start(loop, t, &cfg, &r);
+	run_until(loop, &r.calls, 5000);
+	assert_int_equal(r.calls, 1);
+	assert_int_equal(r.code, -ECONNREFUSED);
+	assert_int_equal(r.retries, 2);
+	assert_int_equal(r.delays[0], 10);
+	assert_int_equal(r.delays[1], 20);
+	/* cfg overrides the address: no retries. */
+	cfg.retries = SKIT_DIAL_NONE;
+	start(loop, t, &cfg, &r);
+	run_until(loop, &r.calls, 5000);
+	assert_int_equal(r.code, -ECONNREFUSED);
+	assert_int_equal(r.retries, 0);
+	skit_loop_free(loop);
+	close(holders[0]);
+	if (holders[1] >= 0)
+		close(holders[1]);
+}
+
+/*
+ * forever, bounded by the test: on_retry cancels the dial at the 5th
+ * retry; no on_done then, and nothing left on the loop. The blocking
+ * form ends with -ECANCELED when on_retry cancels.
+ */
+static void
+test_forever_cancelled(void **state)
+{
+	struct skit_dial_cfg cfg = { 0 };
+	struct skit_dial_result res;
+	struct skit_loop *loop;
+	struct skit_addr a;
+	struct skit_err err;
+	struct dres r;
+	char t[100];
+	int holders[2];
+	uint16_t port;
+
+	(void)state;
+	port = refusing_port(holders);
+	snprintf(t, sizeof(t), "tcp:127.0.0.1:%u,forever,interval=1ms", port);
+	assert_int_equal(skit_loop_new(SKIT_LOOP_AUTO, &loop), 0);
+	start(loop, t, &cfg, &r);
+	r.cancel_at = 5;
+	for (int i = 0; i < 250 && r.retries < 5; i++)
+		run_for(loop, 20);
+	assert_int_equal(r.retries, 5);
+	assert_int_equal(skit_loop_count(loop), 0);
+	run_for(loop, 50);
+	assert_int_equal(r.calls, 0);
+	assert_int_equal(r.retries, 5);
+	skit_loop_free(loop);
+
+	memset(&r, 0, sizeof(r));
+	r.cancel_at = 3;
+	cfg.on_retry = d_retry;
+	cfg.data = &r;
+	th_parse(t, SKIT_ROLE_CONNECT, &a);
+	assert_int_equal(skit_dial(&a, &cfg, -1, &res, &err), -ECANCELED);
+	assert_string_equal(err.op, "connect");
+	assert_int_equal(r.retries, 3);
+	close(holders[0]);
+	if (holders[1] >= 0)
+		close(holders[1]);
+}
+
+static atomic_int again_calls;
+
+static int
+again_gai(void *data, const char *node, const char *service,
+	  const struct addrinfo *hints, struct addrinfo **res)
+{
+	(void)data;
+	(void)node;
+	(void)service;
+	(void)hints;
+	(void)res;
+	atomic_fetch_add(&again_calls, 1);
+	return EAI_AGAIN;
+}
+
+static const struct skit_resolver again_hook = {
+	.getaddrinfo = again_gai,
+	.freeaddrinfo = hook_free,
+};
+
+/* A lookup that says "try again" is retried, and looked up anew. */
+static void
+test_retry_lookup(void **state)
+{
+	struct skit_dial_cfg cfg = { .res = &again_hook };
+	struct skit_loop *loop;
+	struct dres r;
+
+	(void)state;
+	atomic_store(&again_calls, 0);
+	assert_int_equal(skit_loop_new(SKIT_LOOP_AUTO, &loop), 0);
+	start(loop, "tcp:again.test:80,retry=2,interval=5ms", &cfg, &r);
+	run_until(loop, &r.calls, 5000);
+	assert_int_equal(r.code, SKIT_EAI_AGAIN);
+	assert_string_equal(r.err.op, "resolve");
+	assert_int_equal(r.retries, 2);
+	assert_int_equal(atomic_load(&again_calls), 3);
+	skit_loop_free(loop);
+}
+
+/*
+ * A unix server whose backlog is full: the dial neither blocks nor
+ * fails; it tries again on a timer, and connects once the server
+ * accepts one and makes room.
+ */
+static void
+test_loop_unix_backlog(void **state)
+{
+	struct skit_dial_cfg cfg = { 0 };
+	struct skit_loop *loop;
+	struct skit_err err;
+	struct dres r;
+	char name[80], t[160];
+	int lfd, c1, c2 = -1, s;
+
+	(void)state;
+	snprintf(name, sizeof(name), "@skit-dial-busy-%d", (int)getpid());
+	snprintf(t, sizeof(t), "unix:%s,backlog=0", name);
+	lfd = th_open(t, SKIT_ROLE_LISTEN, 0, NULL, NULL);
+	snprintf(t, sizeof(t), "unix:%s,connect-timeout=10s", name);
+	c1 = th_open(t, SKIT_ROLE_CONNECT, 0, NULL, NULL);
+	snprintf(t, sizeof(t), "unix:%s,connect-timeout=50ms", name);
+	for (int i = 0; i < 4; i++) {
+		struct skit_addr a;
+
+		th_parse(t, SKIT_ROLE_CONNECT, &a);
+		c2 = skit_open(&a, SKIT_ROLE_CONNECT, 0, NULL, NULL, NULL,
+			       &err);
+		if (c2 < 0)
+			break;
+		close(c2);
+	}
+	assert_int_equal(c2, -ETIMEDOUT);
+	assert_int_equal(skit_loop_new(SKIT_LOOP_AUTO, &loop), 0);
+	snprintf(t, sizeof(t), "unix:%s,connect-timeout=20s", name);
+	start(loop, t, &cfg, &r);
+	run_for(loop, 150);
+	assert_int_equal(r.calls, 0); /* still waiting for room */
+	s = skit_accept(lfd, false, NULL);
+	assert_true(s >= 0);
+	run_until(loop, &r.calls, 5000);
+	assert_int_equal(r.code, 0);
+	assert_false(fcntl(r.res.fd, F_GETFL) & O_NONBLOCK);
+	close(r.res.fd);
+	close(s);
+	close(c1);
+	skit_loop_free(loop);
+	close(lfd);
+}
+
+/*
+ * The blocking form with a stop fd: the name lookup runs in the thread
+ * and the stop ends the wait for it, well before the lookup returns.
+ */
+static void
+test_stop_during_lookup(void **state)
+{
+	struct itimerspec it = { .it_value = { 0, 50 * 1000000 } };
+	struct skit_dial_cfg cfg = { .res = &slow_hook };
+	struct skit_addr a;
+	struct skit_err err;
+	int64_t t0;
+	int stop;
+
+	(void)state;
+	slow_ms = 4000;
+	atomic_store(&slow_calls, 0);
+	th_parse("tcp:slow.test:80", SKIT_ROLE_CONNECT, &a);
+	stop = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	assert_true(stop >= 0);
+	assert_int_equal(timerfd_settime(stop, 0, &it, NULL), 0);
+	t0 = skit_now_ns();
+	assert_int_equal(skit_dial(&a, &cfg, stop, NULL, &err), -ECANCELED);
+	assert_string_equal(err.op, "connect");
+	/* Generous: the point is not waiting the lookup's 4 s. */
+	assert_true(skit_now_ns() - t0 < 3000 * 1000000LL);
+	close(stop);
+}
+
+static void
+test_not_a_socket(void **state)
+{
+	struct skit_dial_cfg cfg = { .on_done = d_done };
+	struct skit_loop *loop;
+	struct skit_dial *d = NULL;
+	struct skit_addr a;
+	struct skit_err err;
+
+	(void)state;
+	assert_int_equal(skit_loop_new(SKIT_LOOP_AUTO, &loop), 0);
+	th_parse("file:/dev/null", SKIT_ROLE_CONNECT, &a);
+	assert_int_equal(skit_dial_start(loop, &a, &cfg, &d, &err), SKIT_EKIND);
+	assert_null(d);
+	cfg.on_done = NULL;
+	th_parse("tcp:127.0.0.1:1", SKIT_ROLE_CONNECT, &a);
+	assert_int_equal(skit_dial_start(loop, &a, &cfg, &d, &err), -EINVAL);
+	assert_int_equal(skit_loop_count(loop), 0);
+	skit_loop_free(loop);
+}
+
 int
 main(void)
 {
@@ -543,6 +1186,18 @@ main(void)
 		cmocka_unit_test(test_unix_busy_backlog),
 		cmocka_unit_test(test_many_refused),
 		cmocka_unit_test(test_empty_list),
+		cmocka_unit_test(test_stagger_two_families),
+		cmocka_unit_test(test_loop_all_refused),
+		cmocka_unit_test(test_loop_connects),
+		cmocka_unit_test(test_cancel_during_lookup),
+		cmocka_unit_test(test_cancel_during_attempts),
+		cmocka_unit_test(test_retry_policy),
+		cmocka_unit_test(test_retry_refused),
+		cmocka_unit_test(test_forever_cancelled),
+		cmocka_unit_test(test_retry_lookup),
+		cmocka_unit_test(test_loop_unix_backlog),
+		cmocka_unit_test(test_stop_during_lookup),
+		cmocka_unit_test(test_not_a_socket),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
