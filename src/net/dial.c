@@ -300,8 +300,9 @@ finish_ok(struct skit_dial *d, struct attempt *at)
 	dial_free(d);
 }
 
+/* A round is due: the first one (kicked off by start) or a retry. */
 static void
-on_retry_due(struct skit_loop *loop, void *data)
+on_round_due(struct skit_loop *loop, void *data)
 {
 	struct skit_dial *d = data;
 
@@ -334,7 +335,7 @@ round_fail(struct skit_dial *d, int code, const struct skit_err *err)
 				return;
 			}
 		}
-		set_step(d, skit_now_ns() + ms * 1000000, on_retry_due);
+		set_step(d, skit_now_ns() + ms * 1000000, on_round_due);
 		if (d->step_timer > 0)
 			return;
 		code = (int)d->step_timer;
@@ -739,16 +740,6 @@ round_begin(struct skit_dial *d)
 	attempts_begin(d);
 }
 
-static void
-on_kick(struct skit_loop *loop, void *data)
-{
-	struct skit_dial *d = data;
-
-	(void)loop;
-	d->step_timer = 0;
-	round_begin(d);
-}
-
 /* --- the API ----------------------------------------------------------- */
 
 static int
@@ -829,7 +820,7 @@ skit_dial_start(struct skit_loop *loop, const struct skit_addr *a,
 	if (r < 0)
 		return r;
 	/* The first round starts from the loop: no callback from in here. */
-	d->step_timer = skit_loop_timer(loop, 0, on_kick, d);
+	d->step_timer = skit_loop_timer(loop, 0, on_round_due, d);
 	if (d->step_timer < 0) {
 		r = (int)d->step_timer;
 		d->step_timer = 0;
@@ -880,22 +871,26 @@ sync_done(struct skit_dial *d, int code, const struct skit_dial_result *res,
 	s->d = NULL;
 }
 
+/* What a cancelled dial names: its last address, else the host. */
+static const char *
+dial_subject(const struct skit_dial *d, char *text, size_t len)
+{
+	return d->r.n ? skit__sa_text(&d->r.v[d->last_idx], text, len)
+		      : d->a.host;
+}
+
 static void
 sync_retry(struct skit_dial *d, int attempt, int64_t delay_ms,
 	   const struct skit_err *why, void *data)
 {
 	struct sync_state *s = data;
+	char text[160];
 
 	s->on_retry(d, attempt, delay_ms, why, s->data);
 	if (d->cancelled) {
-		char text[160];
-
 		s->done = true;
-		s->code = skit_err_set(
-			&s->err, -ECANCELED, "connect",
-			d->r.n ? skit__sa_text(&d->r.v[d->last_idx], text,
-					       sizeof(text))
-			       : d->a.host);
+		s->code = skit_err_set(&s->err, -ECANCELED, "connect",
+				       dial_subject(d, text, sizeof(text)));
 		s->d = NULL;
 	}
 }
@@ -904,18 +899,16 @@ static void
 sync_stop(struct skit_loop *loop, int fd, unsigned ev, void *data)
 {
 	struct sync_state *s = data;
-	struct skit_dial *d = s->d;
 	char text[160];
 
 	(void)ev;
 	(void)skit_loop_del(loop, fd);
+	if (s->done)
+		return; /* the dial ended earlier in this same wakeup */
 	s->done = true;
 	s->code = skit_err_set(&s->err, -ECANCELED, "connect",
-			       d && d->r.n ? skit__sa_text(&d->r.v[d->last_idx],
-							   text, sizeof(text))
-			       : d	   ? d->a.host
-					   : "");
-	skit_dial_cancel(d);
+			       dial_subject(s->d, text, sizeof(text)));
+	skit_dial_cancel(s->d);
 	s->d = NULL;
 }
 
