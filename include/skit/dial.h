@@ -88,6 +88,7 @@ struct skit_dial_result {
  * code with err (res NULL). Called exactly once, unless the dial was
  * cancelled first. The dial is freed when this returns: do not use d
  * afterwards (skit_dial_cancel(d) from inside is allowed and a no-op).
+ * By then the dial has nothing left on the loop (no watcher, no timer).
  */
 typedef void (*skit_dial_cb)(struct skit_dial *d, int code,
 			     const struct skit_dial_result *res,

@@ -33,6 +33,7 @@
 #define BACKLOG_FIRST_MS 1
 #define BACKLOG_MAX_MS	 100
 #define INTERVAL_DEFAULT 1000
+#define DELAY_MAX_MS	 (8LL * 24 * 3600 * 1000)
 
 /*
  * A name lookup in flight, shared by the dial and the thread: two
@@ -246,16 +247,28 @@ round_clear(struct skit_dial *d)
 	skit_resolved_free(&d->r);
 }
 
+/*
+ * Take everything off the loop and let go of a lookup: done before
+ * on_done runs, so the dial has nothing on the loop once it is told.
+ */
 static void
-dial_free(struct skit_dial *d)
+dial_detach(struct skit_dial *d)
 {
 	round_clear(d);
 	if (d->step_timer > 0)
 		skit_loop_timer_cancel(d->loop, d->step_timer);
+	d->step_timer = 0;
 	if (d->lk) {
 		(void)skit_loop_del(d->loop, d->lk->efd);
 		lookup_release(d->lk);
+		d->lk = NULL;
 	}
+}
+
+static void
+dial_free(struct skit_dial *d)
+{
+	dial_detach(d);
 	skit_resolved_free(&d->fixed);
 	free(d);
 }
@@ -283,7 +296,7 @@ finish_ok(struct skit_dial *d, struct attempt *at)
 	d->nact--;
 	res.peer = at->sa;
 	res.attempts = d->rounds;
-	round_clear(d);
+	dial_detach(d);
 	e = skit_fd_nonblock(fd, d->cfg.flags & SKIT_OPEN_NONBLOCK);
 	d->finished = true;
 	if (e < 0) {
@@ -326,6 +339,9 @@ round_fail(struct skit_dial *d, int code, const struct skit_err *err)
 	    (d->retries == SKIT_DIAL_FOREVER || done < d->retries)) {
 		int64_t ms = skit_retry_delay(done, d->interval_ms);
 
+		/* interval= is at most a day; the clock must not wrap. */
+		if (ms > DELAY_MAX_MS)
+			ms = DELAY_MAX_MS;
 		if (d->cfg.on_retry) {
 			d->in_cb++;
 			d->cfg.on_retry(d, done + 1, ms, &e, d->cfg.data);
@@ -342,6 +358,7 @@ round_fail(struct skit_dial *d, int code, const struct skit_err *err)
 		skit_err_set(&e, code, "connect", d->a.host);
 	}
 	d->finished = true;
+	dial_detach(d);
 	user_on_done(d, code, NULL, &e);
 	dial_free(d);
 }
