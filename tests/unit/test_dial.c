@@ -1172,6 +1172,49 @@ test_not_a_socket(void **state)
 	skit_loop_free(loop);
 }
 
+/*
+ * skit_open_stop: a connect that waits ends on the stop fd (every
+ * attempt closed); a listener never waits and ignores it.
+ */
+static void
+test_open_stop(void **state)
+{
+	struct itimerspec it = { .it_value = { 0, 100 * 1000000 } };
+	struct skit_sockaddr local;
+	struct skit_addr a;
+	struct skit_err err;
+	char t[100];
+	int fill[8], nfill, lfd, stop, fd, before;
+	uint16_t port;
+
+	(void)state;
+	lfd = full_listener(&port, fill, &nfill);
+	snprintf(t, sizeof(t), "tcp4:127.0.0.1:%u", port);
+	th_parse(t, SKIT_ROLE_CONNECT, &a);
+	stop = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	assert_true(stop >= 0);
+	assert_int_equal(timerfd_settime(stop, 0, &it, NULL), 0);
+	before = open_fds("socket:");
+	fd = skit_open_stop(&a, SKIT_ROLE_CONNECT, 0, NULL, stop, NULL, NULL,
+			    &err);
+	assert_int_equal(fd, -ECANCELED);
+	assert_string_equal(err.op, "connect");
+	snprintf(t, sizeof(t), "tcp:127.0.0.1:%u", port);
+	assert_string_equal(err.subject, t);
+	assert_int_equal(open_fds("socket:"), before);
+	/* The stop fd is readable now; a listener opens all the same. */
+	th_parse("tcp4:127.0.0.1:0", SKIT_ROLE_LISTEN, &a);
+	fd = skit_open_stop(&a, SKIT_ROLE_LISTEN, 0, NULL, stop, &local, NULL,
+			    &err);
+	assert_true(fd >= 0);
+	assert_int_equal(local.family, AF_INET);
+	close(fd);
+	close(stop);
+	for (int i = 0; i < nfill; i++)
+		close(fill[i]);
+	close(lfd);
+}
+
 int
 main(void)
 {
@@ -1198,6 +1241,7 @@ main(void)
 		cmocka_unit_test(test_loop_unix_backlog),
 		cmocka_unit_test(test_stop_during_lookup),
 		cmocka_unit_test(test_not_a_socket),
+		cmocka_unit_test(test_open_stop),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
