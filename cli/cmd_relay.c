@@ -570,11 +570,9 @@ start_pair(struct conn *c, struct skit_relay_end *lend)
 static int64_t
 retry_delay(const struct skit_addr *a, int attempt)
 {
-	int64_t iv = skit_addr_num(a, SKIT_OPT_INTERVAL, 1000);
-	int sh = attempt < 3 ? attempt : 3;
-
-	/* Back off: interval, 2x, 4x, then 8x the interval at most. */
-	return iv << sh;
+	/* The one backoff policy (skit/dial.h): interval, 2x, 4x, 8x. */
+	return skit_retry_delay(attempt,
+				skit_addr_num(a, SKIT_OPT_INTERVAL, 0));
 }
 
 static bool
