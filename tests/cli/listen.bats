@@ -429,7 +429,8 @@ wait_for() {
 	dgram_sink "$BG_ADDR" 40
 	wexit "$BG_PID" 20
 	[ "$WAIT_RC" -eq 5 ]
-	grep -q "^skit: client $SINK: the receiver's queue is full (EAGAIN) after 0.5 s$" "$BG_ERR"
+	grep -q "^skit: client $SINK: the receiver's queue is full (EAGAIN) after 0.5 s$" "$BG_ERR" ||
+		{ cat "$BG_ERR"; false; }
 }
 
 @test "unix-dgram stdio: lines for a peer that stopped reading are dropped, with a message" {
