@@ -7,6 +7,7 @@
  * is left of the buffer before it is used.
  */
 #include "skit/nl.h"
+#include "proto/nl_int.h"
 
 #include <errno.h>
 #include <linux/if_addr.h>
@@ -18,21 +19,11 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#define ALIGN4(x) (((x) + 3u) & ~(size_t)3u)
+#define ALIGN4(x) SKIT__NL_ALIGN4(x)
 
-/* One attribute: its type (flags stripped) and payload. */
-struct attr {
-	unsigned type;
-	const uint8_t *data;
-	size_t len;
-};
-
-/*
- * Next attribute in p[0..len) at *off. Returns 1 with *a filled, 0 at
- * the end, -EBADMSG when the attribute does not fit.
- */
-static int
-next_attr(const uint8_t *p, size_t len, size_t *off, struct attr *a)
+int
+skit__nl_next_attr(const uint8_t *p, size_t len, size_t *off,
+		   struct skit__nl_attr *a)
 {
 	struct rtattr h;
 
@@ -48,8 +39,8 @@ next_attr(const uint8_t *p, size_t len, size_t *off, struct attr *a)
 	return 1;
 }
 
-static void
-copy_str(char *dst, size_t dstlen, const struct attr *a)
+void
+skit__nl_copy_str(char *dst, size_t dstlen, const struct skit__nl_attr *a)
 {
 	size_t n = strnlen((const char *)a->data, a->len);
 
@@ -59,8 +50,8 @@ copy_str(char *dst, size_t dstlen, const struct attr *a)
 	dst[n] = '\0';
 }
 
-static bool
-get_u32(const struct attr *a, uint32_t *v)
+bool
+skit__nl_get_u32(const struct skit__nl_attr *a, uint32_t *v)
 {
 	if (a->len < sizeof(*v))
 		return false;
@@ -68,16 +59,62 @@ get_u32(const struct attr *a, uint32_t *v)
 	return true;
 }
 
-static int
-parse_linkinfo(const struct attr *li, struct skit_nl_link *l)
+int
+skit__nl_walk(const void *buf, size_t len, skit__nl_msg_fn fn, void *ctx)
 {
-	struct attr a;
+	const uint8_t *p = buf;
+	size_t off = 0;
+
+	while (off < len && len - off >= sizeof(struct nlmsghdr)) {
+		struct nlmsghdr h;
+		const uint8_t *body;
+		size_t blen;
+		int r;
+
+		memcpy(&h, p + off, sizeof(h));
+		if (h.nlmsg_len < sizeof(h) || h.nlmsg_len > len - off)
+			return -EBADMSG;
+		body = p + off + NLMSG_HDRLEN;
+		blen = h.nlmsg_len >= NLMSG_HDRLEN ? h.nlmsg_len - NLMSG_HDRLEN
+						   : 0;
+		off += ALIGN4(h.nlmsg_len);
+		if (h.nlmsg_type == NLMSG_DONE) {
+			int32_t e = 0;
+
+			/* A dump the kernel could not run ends with its
+			 * error in NLMSG_DONE (sock_diag without a module:
+			 * -ENOENT). */
+			if (blen >= sizeof(e))
+				memcpy(&e, body, sizeof(e));
+			return e < 0 && e > -4096 ? e : 1;
+		}
+		if (h.nlmsg_type == NLMSG_ERROR) {
+			int32_t e;
+
+			if (blen < sizeof(e))
+				return -EBADMSG;
+			memcpy(&e, body, sizeof(e));
+			if (e == 0) /* an ACK */
+				continue;
+			return e < 0 && e > -4096 ? e : -EBADMSG;
+		}
+		r = fn(h.nlmsg_type, body, blen, ctx);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+static int
+parse_linkinfo(const struct skit__nl_attr *li, struct skit_nl_link *l)
+{
+	struct skit__nl_attr a;
 	size_t off = 0;
 	int r;
 
-	while ((r = next_attr(li->data, li->len, &off, &a)) > 0)
+	while ((r = skit__nl_next_attr(li->data, li->len, &off, &a)) > 0)
 		if (a.type == IFLA_INFO_KIND)
-			copy_str(l->kind, sizeof(l->kind), &a);
+			skit__nl_copy_str(l->kind, sizeof(l->kind), &a);
 	return r;
 }
 
@@ -85,7 +122,7 @@ static int
 parse_link(const uint8_t *p, size_t len, struct skit_nl_link *l)
 {
 	struct ifinfomsg ifi;
-	struct attr a;
+	struct skit__nl_attr a;
 	size_t off;
 	uint32_t v;
 	int r;
@@ -99,13 +136,13 @@ parse_link(const uint8_t *p, size_t len, struct skit_nl_link *l)
 	l->type = ifi.ifi_type;
 	l->operstate = -1;
 	off = ALIGN4(sizeof(ifi));
-	while ((r = next_attr(p, len, &off, &a)) > 0) {
+	while ((r = skit__nl_next_attr(p, len, &off, &a)) > 0) {
 		switch (a.type) {
 		case IFLA_IFNAME:
-			copy_str(l->name, sizeof(l->name), &a);
+			skit__nl_copy_str(l->name, sizeof(l->name), &a);
 			break;
 		case IFLA_MTU:
-			if (get_u32(&a, &v))
+			if (skit__nl_get_u32(&a, &v))
 				l->mtu = v;
 			break;
 		case IFLA_OPERSTATE:
@@ -113,11 +150,11 @@ parse_link(const uint8_t *p, size_t len, struct skit_nl_link *l)
 				l->operstate = a.data[0];
 			break;
 		case IFLA_MASTER:
-			if (get_u32(&a, &v))
+			if (skit__nl_get_u32(&a, &v))
 				l->master = (int)v;
 			break;
 		case IFLA_LINK:
-			if (get_u32(&a, &v))
+			if (skit__nl_get_u32(&a, &v))
 				l->link = (int)v;
 			break;
 		case IFLA_ADDRESS:
@@ -137,13 +174,13 @@ parse_link(const uint8_t *p, size_t len, struct skit_nl_link *l)
 				return -EBADMSG;
 			break;
 		case IFLA_QDISC:
-			copy_str(l->qdisc, sizeof(l->qdisc), &a);
+			skit__nl_copy_str(l->qdisc, sizeof(l->qdisc), &a);
 			break;
 		case IFLA_TXQLEN:
-			l->has_txqlen = get_u32(&a, &l->txqlen);
+			l->has_txqlen = skit__nl_get_u32(&a, &l->txqlen);
 			break;
 		case IFLA_GROUP:
-			if (get_u32(&a, &v))
+			if (skit__nl_get_u32(&a, &v))
 				l->group = v;
 			break;
 		case IFLA_LINK_NETNSID:
@@ -158,7 +195,7 @@ static int
 parse_addr(const uint8_t *p, size_t len, struct skit_nl_addr *ad)
 {
 	struct ifaddrmsg ifa;
-	struct attr a;
+	struct skit__nl_attr a;
 	size_t off, alen;
 	bool has_local = false, has_address = false;
 	uint8_t address[16] = { 0 };
@@ -179,7 +216,7 @@ parse_addr(const uint8_t *p, size_t len, struct skit_nl_addr *ad)
 		return 0;
 	alen = ad->family == AF_INET ? 4 : 16;
 	off = ALIGN4(sizeof(ifa));
-	while ((r = next_attr(p, len, &off, &a)) > 0) {
+	while ((r = skit__nl_next_attr(p, len, &off, &a)) > 0) {
 		switch (a.type) {
 		case IFA_LOCAL:
 			if (a.len >= alen) {
@@ -200,10 +237,10 @@ parse_addr(const uint8_t *p, size_t len, struct skit_nl_addr *ad)
 			}
 			break;
 		case IFA_LABEL:
-			copy_str(ad->label, sizeof(ad->label), &a);
+			skit__nl_copy_str(ad->label, sizeof(ad->label), &a);
 			break;
 		case IFA_FLAGS:
-			if (get_u32(&a, &v))
+			if (skit__nl_get_u32(&a, &v))
 				ad->flags = v;
 			break;
 		case IFA_CACHEINFO:
@@ -234,7 +271,7 @@ parse_addr(const uint8_t *p, size_t len, struct skit_nl_addr *ad)
 
 /* An address attribute of the family's length into dst. */
 static bool
-get_addr(const struct attr *a, int family, uint8_t *dst)
+get_addr(const struct skit__nl_attr *a, int family, uint8_t *dst)
 {
 	size_t alen = family == AF_INET ? 4 : 16;
 
@@ -246,7 +283,7 @@ get_addr(const struct attr *a, int family, uint8_t *dst)
 
 /* RTA_VIA: a family and an address of that family. */
 static void
-get_via(const struct attr *a, struct skit_nl_route *rt)
+get_via(const struct skit__nl_attr *a, struct skit_nl_route *rt)
 {
 	uint16_t fam;
 
@@ -264,7 +301,7 @@ get_via(const struct attr *a, struct skit_nl_route *rt)
 
 /* Count the next hops of RTA_MULTIPATH (each a struct rtnexthop). */
 static int
-count_nexthops(const struct attr *a)
+count_nexthops(const struct skit__nl_attr *a)
 {
 	size_t off = 0;
 	int n = 0;
@@ -287,7 +324,7 @@ static int
 parse_route(const uint8_t *p, size_t len, struct skit_nl_route *rt)
 {
 	struct rtmsg rtm;
-	struct attr a;
+	struct skit__nl_attr a;
 	size_t off;
 	uint32_t v;
 	int r;
@@ -310,7 +347,7 @@ parse_route(const uint8_t *p, size_t len, struct skit_nl_route *rt)
 		return 0;
 	rt->gateway_family = rt->family;
 	off = ALIGN4(sizeof(rtm));
-	while ((r = next_attr(p, len, &off, &a)) > 0) {
+	while ((r = skit__nl_next_attr(p, len, &off, &a)) > 0) {
 		switch (a.type) {
 		case RTA_DST:
 			rt->has_dst = get_addr(&a, rt->family, rt->dst);
@@ -328,15 +365,15 @@ parse_route(const uint8_t *p, size_t len, struct skit_nl_route *rt)
 			rt->has_prefsrc = get_addr(&a, rt->family, rt->prefsrc);
 			break;
 		case RTA_OIF:
-			if (get_u32(&a, &v))
+			if (skit__nl_get_u32(&a, &v))
 				rt->oif = (int)v;
 			break;
 		case RTA_TABLE:
-			if (get_u32(&a, &v))
+			if (skit__nl_get_u32(&a, &v))
 				rt->table = v;
 			break;
 		case RTA_PRIORITY:
-			rt->has_metric = get_u32(&a, &rt->metric);
+			rt->has_metric = skit__nl_get_u32(&a, &rt->metric);
 			break;
 		case RTA_PREF:
 			if (a.len >= 1)
@@ -367,7 +404,7 @@ static int
 parse_neigh(const uint8_t *p, size_t len, struct skit_nl_neigh *n)
 {
 	struct ndmsg ndm;
-	struct attr a;
+	struct skit__nl_attr a;
 	size_t off;
 	int r;
 
@@ -382,7 +419,7 @@ parse_neigh(const uint8_t *p, size_t len, struct skit_nl_neigh *n)
 	if (n->family != AF_INET && n->family != AF_INET6)
 		return 0;
 	off = ALIGN4(sizeof(ndm));
-	while ((r = next_attr(p, len, &off, &a)) > 0) {
+	while ((r = skit__nl_next_attr(p, len, &off, &a)) > 0) {
 		switch (a.type) {
 		case NDA_DST:
 			n->has_dst = get_addr(&a, n->family, n->dst);
@@ -398,89 +435,60 @@ parse_neigh(const uint8_t *p, size_t len, struct skit_nl_neigh *n)
 	return r < 0 ? r : 1;
 }
 
+struct parse_ctx {
+	skit_nl_cb cb;
+	void *data;
+};
+
+/* One NETLINK_ROUTE message: the event it holds, to the callback. */
+static int
+parse_msg(uint16_t type, const uint8_t *body, size_t blen, void *ctx)
+{
+	struct parse_ctx *c = ctx;
+	struct skit_nl_event ev;
+	int r;
+
+	memset(&ev, 0, sizeof(ev));
+	switch (type) {
+	case RTM_NEWLINK:
+	case RTM_DELLINK:
+		r = parse_link(body, blen, &ev.u.link);
+		ev.what = SKIT_NL_LINK;
+		if (r == 0)
+			r = 1; /* every link is one */
+		break;
+	case RTM_NEWADDR:
+	case RTM_DELADDR:
+		r = parse_addr(body, blen, &ev.u.addr);
+		ev.what = SKIT_NL_ADDR;
+		break;
+	case RTM_NEWROUTE:
+	case RTM_DELROUTE:
+		r = parse_route(body, blen, &ev.u.route);
+		ev.what = SKIT_NL_ROUTE;
+		break;
+	case RTM_NEWNEIGH:
+	case RTM_DELNEIGH:
+		r = parse_neigh(body, blen, &ev.u.neigh);
+		ev.what = SKIT_NL_NEIGH;
+		break;
+	default:
+		return 0;
+	}
+	/* r == 0: another family, or an address without an address. */
+	if (r <= 0)
+		return r;
+	ev.deleted = type == RTM_DELLINK || type == RTM_DELADDR ||
+		     type == RTM_DELROUTE || type == RTM_DELNEIGH;
+	return c->cb ? c->cb(&ev, c->data) : 0;
+}
+
 int
 skit_nl_parse(const void *buf, size_t len, skit_nl_cb cb, void *data)
 {
-	const uint8_t *p = buf;
-	size_t off = 0;
+	struct parse_ctx c = { cb, data };
 
-	while (off < len && len - off >= sizeof(struct nlmsghdr)) {
-		struct nlmsghdr h;
-		const uint8_t *body;
-		size_t blen;
-		struct skit_nl_event ev;
-		int r;
-
-		memcpy(&h, p + off, sizeof(h));
-		if (h.nlmsg_len < sizeof(h) || h.nlmsg_len > len - off)
-			return -EBADMSG;
-		body = p + off + NLMSG_HDRLEN;
-		blen = h.nlmsg_len >= NLMSG_HDRLEN ? h.nlmsg_len - NLMSG_HDRLEN
-						   : 0;
-		off += ALIGN4(h.nlmsg_len);
-		memset(&ev, 0, sizeof(ev));
-		switch (h.nlmsg_type) {
-		case NLMSG_DONE:
-			return 1;
-		case NLMSG_ERROR: {
-			struct nlmsgerr e;
-
-			if (blen < sizeof(e.error))
-				return -EBADMSG;
-			memcpy(&e.error, body, sizeof(e.error));
-			if (e.error == 0) /* an ACK */
-				continue;
-			return e.error < 0 && e.error > -4096 ? e.error
-							      : -EBADMSG;
-		}
-		case RTM_NEWLINK:
-		case RTM_DELLINK:
-			r = parse_link(body, blen, &ev.u.link);
-			if (r < 0)
-				return r;
-			ev.what = SKIT_NL_LINK;
-			ev.deleted = h.nlmsg_type == RTM_DELLINK;
-			break;
-		case RTM_NEWADDR:
-		case RTM_DELADDR:
-			r = parse_addr(body, blen, &ev.u.addr);
-			if (r < 0)
-				return r;
-			if (r == 0)
-				continue; /* another family, or no address */
-			ev.what = SKIT_NL_ADDR;
-			ev.deleted = h.nlmsg_type == RTM_DELADDR;
-			break;
-		case RTM_NEWROUTE:
-		case RTM_DELROUTE:
-			r = parse_route(body, blen, &ev.u.route);
-			if (r < 0)
-				return r;
-			if (r == 0)
-				continue; /* another family */
-			ev.what = SKIT_NL_ROUTE;
-			ev.deleted = h.nlmsg_type == RTM_DELROUTE;
-			break;
-		case RTM_NEWNEIGH:
-		case RTM_DELNEIGH:
-			r = parse_neigh(body, blen, &ev.u.neigh);
-			if (r < 0)
-				return r;
-			if (r == 0)
-				continue; /* another family */
-			ev.what = SKIT_NL_NEIGH;
-			ev.deleted = h.nlmsg_type == RTM_DELNEIGH;
-			break;
-		default:
-			continue;
-		}
-		if (cb) {
-			r = cb(&ev, data);
-			if (r)
-				return r;
-		}
-	}
-	return 0;
+	return skit__nl_walk(buf, len, parse_msg, &c);
 }
 
 const char *
