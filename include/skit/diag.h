@@ -123,10 +123,14 @@ int skit_diag_state_parse(const char *s);
 
 /* --- sockets (src/net/sock_diag.c) ------------------------------------- */
 
-/* Dump flags. */
+/*
+ * Dump flags: SKIT_DIAG_WANT_TCP_INFO asks for tcp_info and the
+ * congestion control; SKIT_DIAG_KERNEL_ONLY makes a raw dump without
+ * raw_diag fail with -ENOENT instead of reading /proc/net/raw.
+ */
 enum {
-	SKIT_DIAG_WANT_TCP_INFO =
-		1 << 0, /* tcp_info and the congestion control */
+	SKIT_DIAG_WANT_TCP_INFO = 1 << 0,
+	SKIT_DIAG_KERNEL_ONLY = 1 << 1,
 };
 
 /* Groups for skit_diag_open: the kernel's destroy notifications. */

@@ -161,7 +161,8 @@ skit_diag_dump(int fd, enum skit_diag_kind kind, int family, unsigned flags,
 		r = skit_diag_parse(buf, (size_t)n, kind, cb, data);
 	}
 	free(buf);
-	if (r == -ENOENT && kind == SKIT_DIAG_RAW)
+	if (r == -ENOENT && kind == SKIT_DIAG_RAW &&
+	    !(flags & SKIT_DIAG_KERNEL_ONLY))
 		return proc_raw(family, cb, data);
 	return r == 1 ? 0 : r;
 }

@@ -255,3 +255,62 @@ assert raw and all(not r["ok"] and "cap_net_raw" in r["fix"] for r in raw), raw
 	[[ "$output" == *ok* ]]
 	[[ "$output" != *$'\033['* ]]
 }
+
+# feature WHAT: the JSON record of one feature row in $output.
+feature() {
+	python3 -c '
+import json, sys
+for l in sys.stdin:
+    if not l.startswith("{"):
+        continue
+    r = json.loads(l)
+    if r.get("record") == "feature" and r["what"] == sys.argv[1]:
+        print(json.dumps(r))
+' "$1" <<<"$output"
+}
+
+@test "probe features: sock_diag per kind, multicast per interface, who may capture" {
+	need_root
+	need_cmd unshare
+	need_cmd python3
+	unshare -n true 2>/dev/null || skip "cannot create a network namespace"
+	# A namespace whose lo has no MULTICAST flag, then has it.
+	run --separate-stderr unshare -n sh -c '
+		ip link set lo up && ip link set lo multicast off &&
+		"$SKIT" probe --json --no-env -f netlink,inet,packet &&
+		ip link set lo multicast on && "$SKIT" probe --no-env -f inet'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	r=$(feature "sock_diag tcp (IPv4)")
+	[ "$(jq -r .ok <<<"$r")" = true ]
+	[ "$(jq -r .domain <<<"$r")" = AF_NETLINK ]
+	r=$(feature "sock_diag raw (IPv4)")
+	# raw_diag may be missing: then the reason and the module to load.
+	[ "$(jq -r .ok <<<"$r")" = true ] ||
+		[[ "$(jq -r .fix <<<"$r")" == "modprobe raw_diag"* ]]
+	r=$(feature "multicast on lo")
+	[ "$(jq -r .ok <<<"$r")" = false ]
+	[[ "$(jq -r .explanation <<<"$r")" == "no MULTICAST flag"* ]]
+	[ "$(jq -r .fix <<<"$r")" = "ip link set lo multicast on" ]
+	r=$(feature "capture (this process)")
+	[ "$(jq -r .ok <<<"$r")" = true ]
+	grep -Eq '^multicast on lo +ok +MULTICAST and up' <<<"$output"
+	grep -Eq '^FEATURE +RESULT +EXPLANATION' <<<"$output"
+
+	# Unprivileged: the reason and the hint; with the file capability
+	# every user may capture.
+	command -v setpriv >/dev/null || skip "needs setpriv"
+	nobody_skit
+	run --separate-stderr setpriv --reuid=65534 --regid=65534 --clear-groups \
+		--inh-caps=-all --bounding-set=-all "$NOBODY_DIR/skit" probe --no-env -f packet
+	echo "$output"
+	grep -Eq '^capture \(this process\) +EPERM +skit sniff needs CAP_NET_RAW' <<<"$output"
+	grep -Eq '^capture \(unprivileged users\) +EPERM' <<<"$output"
+	grep -Eq 'hint: setcap cap_net_raw\+ep on the skit binary' <<<"$output"
+	command -v setcap >/dev/null || skip "needs setcap"
+	setcap cap_net_raw+ep "$NOBODY_DIR/skit" 2>/dev/null || skip "no file capabilities here"
+	run --separate-stderr setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$NOBODY_DIR/skit" probe --no-env -f packet
+	echo "$output"
+	grep -Eq '^capture \(unprivileged users\) +ok +this binary has the file capability' <<<"$output"
+}
