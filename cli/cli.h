@@ -190,6 +190,21 @@ int cli_parse_int(const char *opt, const char *s, long long min, long long max,
 		  long long *out);
 int cli_parse_duration_ms(const char *opt, const char *s, long long *out);
 int cli_parse_size(const char *opt, const char *s, long long *out);
+/* A size from min to max bytes; 0, or prints and returns -1. */
+int cli_parse_size_range(const char *opt, const char *s, long long min,
+			 long long max, long long *out);
+
+/* --allow/--deny CIDR: add it to acl; 0, or prints and returns 2 (1 when
+ * out of memory). */
+int cli_acl_add(struct skit_acl *acl, bool allow, const char *text);
+
+/*
+ * Refuse an address option the command does not implement: supported is
+ * the command's mask (next to its option table), cmd its name ("skit
+ * echo"). 0, or prints the error (pointing at the option) and returns 2.
+ */
+int cli_addr_check(const struct skit_addr *a, uint64_t supported,
+		   const char *cmd);
 
 /*
  * NDJSON output: one object per line. Build one object with

@@ -259,7 +259,8 @@ parse_args(int argc, char **argv, struct sniff_opts *o)
 			o->print = true;
 			break;
 		case 's':
-			if (cli_parse_int("-s", arg, 64, 262144, &o->snaplen))
+			if (cli_parse_size_range("-s", arg, 64, 262144,
+						 &o->snaplen))
 				goto out;
 			break;
 		case OPT_DURATION:

@@ -126,7 +126,7 @@ bench_conn_open(struct bench_conn *c, bool blocking)
 		own = *a;
 		snprintf(name, sizeof(name), "@skit-bench-%d-%d", (int)getpid(),
 			 c->idx);
-		bench_addr_set_str(&own, SKIT_OPT_BIND, name);
+		(void)skit_addr_set_str(&own, SKIT_OPT_BIND, name, NULL);
 		a = &own;
 	}
 	/* An abort (cfg->stopfd) ends a connect that waits. */

@@ -57,6 +57,11 @@ static const struct cli_opt connect_opts[] = {
 	{ NULL, 0, NULL, 0, NULL },
 };
 
+/* Address options connect implements: skit_open's, with its connect
+ * time-out (also -w). Not retry= (its flag is --retry). */
+static const uint64_t connect_addr_opts =
+	SKIT_OPTS_OPEN | SKIT_OPT_BIT(CONNECT_TIMEOUT);
+
 static const struct cli_help connect_help = {
 	.name = "connect",
 	.permute = true,
@@ -237,6 +242,7 @@ run_connect(struct connect_opts *o, int nargs, char **args)
 	struct skit_sockaddr local, peer;
 	struct skit_err err;
 	char text[SKIT_ADDR_TEXT_MAX + 300], lt[300], pt[300];
+	const struct skit_opt_row *ct;
 	int fd, rc;
 
 	rc = nc_build_addr(nargs, args, SKIT_ROLE_CONNECT, &o->ao, &a, text,
@@ -247,9 +253,19 @@ run_connect(struct connect_opts *o, int nargs, char **args)
 		cli_errorf("connect: '%s' is not a socket address", text);
 		return CLI_EXIT_USAGE;
 	}
-	if (o->wait_ms >= 0 && !skit_addr_has(&a, SKIT_OPT_CONNECT_TIMEOUT)) {
-		a.opt[SKIT_OPT_CONNECT_TIMEOUT].set = true;
-		a.opt[SKIT_OPT_CONNECT_TIMEOUT].num = o->wait_ms;
+	rc = cli_addr_check(&a, connect_addr_opts, "skit connect");
+	if (rc)
+		return rc;
+	/* -w is the connect time-out of the kinds that have one (past its
+	 * 24 hours connecting never waits that long anyway). */
+	ct = &skit_addr_opts(NULL)[SKIT_OPT_CONNECT_TIMEOUT];
+	if (o->wait_ms >= 0 && (ct->kinds & (1u << a.kind)) &&
+	    !skit_addr_has(&a, SKIT_OPT_CONNECT_TIMEOUT)) {
+		rc = skit_addr_set_num(
+			&a, SKIT_OPT_CONNECT_TIMEOUT,
+			o->wait_ms < ct->max ? o->wait_ms : ct->max, &err);
+		if (rc < 0)
+			return cli_report(&err);
 	}
 	if (o->zero)
 		return run_probe(o, &a);

@@ -46,6 +46,11 @@ static const struct cli_opt send_opts[] = {
 	{ NULL, 0, NULL, 0, NULL },
 };
 
+/* Address options send implements: skit_open's, with its connect
+ * time-out. */
+static const uint64_t send_addr_opts =
+	SKIT_OPTS_OPEN | SKIT_OPT_BIT(CONNECT_TIMEOUT);
+
 static const struct cli_help send_help = {
 	.name = "send",
 	.permute = true,
@@ -200,7 +205,7 @@ run_send(const struct send_opts *o, int nmsg, char **msgs)
 	struct skit_addr a;
 	struct skit_err err;
 	struct sender s = { .fd = -1, .o = o };
-	char text[SKIT_ADDR_TEXT_MAX + 300], autob[64];
+	char autob[64];
 	const char *bind = o->bind;
 	int flags = 0, rc;
 
@@ -211,6 +216,9 @@ run_send(const struct send_opts *o, int nmsg, char **msgs)
 		cli_errorf("send: '%s' is not a socket address", o->addr);
 		return CLI_EXIT_USAGE;
 	}
+	rc = cli_addr_check(&a, send_addr_opts, "skit send");
+	if (rc)
+		return rc;
 	/*
 	 * An unbound unix datagram socket has no name, so nothing can
 	 * answer it: give it one unless --bind did.
@@ -220,11 +228,8 @@ run_send(const struct send_opts *o, int nmsg, char **msgs)
 		nc_autobind_name("send", autob, sizeof(autob));
 		bind = autob;
 	}
-	if (bind) {
-		snprintf(text, sizeof(text), "%s,bind=%s", o->addr, bind);
-		if (skit_addr_parse(text, SKIT_ROLE_CONNECT, &a, &err) < 0)
-			return cli_report(&err);
-	}
+	if (bind && skit_addr_set_str(&a, SKIT_OPT_BIND, bind, &err) < 0)
+		return cli_report(&err);
 	s.connected =
 		o->connect || a.type == SOCK_STREAM || a.type == SOCK_SEQPACKET;
 	if (!s.connected)

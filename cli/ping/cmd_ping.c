@@ -38,7 +38,7 @@ static const struct cli_opt opts[] = {
 	{ "ipv6", '6', NULL, '6', "use IPv6" },
 	{ "count", 'c', "N", 'c', "stop after N requests (default: forever)" },
 	{ "interval", 'i', "SECS", 'i',
-	  "time between requests (default 1; ms suffix allowed)" },
+	  "time between requests (default 1; 250ms, 2s, ...)" },
 	{ "timeout", 'W', "SECS", 'W',
 	  "how long to wait for each reply, and for a full receiver "
 	  "(default 10)" },
@@ -57,6 +57,10 @@ static const struct cli_opt opts[] = {
 	  "use the unprivileged datagram socket only" },
 	{ NULL, 0, NULL, 0, NULL },
 };
+
+/* Address options ping implements: what skit_open and skit_connect_he
+ * apply (the connect time-out is -W). Used by ping_transport.c. */
+const uint64_t ping_addr_opts = SKIT_OPTS_OPEN;
 
 static const struct cli_help help = {
 	.name = "ping",
@@ -213,7 +217,8 @@ parse_args(int argc, char **argv, struct ping_opts *o)
 			o->deadline_ms = v < 1 ? 1 : v;
 			break;
 		case 's':
-			if (cli_parse_int("-s", arg, 0, MAX_SIZE, &o->size))
+			if (cli_parse_size_range("-s", arg, 0, MAX_SIZE,
+						 &o->size))
 				goto out;
 			break;
 		case 't':

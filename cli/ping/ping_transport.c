@@ -397,6 +397,9 @@ prepare(struct tp *t)
 	r = skit_addr_parse(t->o->target, SKIT_ROLE_CONNECT, &t->a, &err);
 	if (r < 0)
 		return cli_report(&err);
+	r = cli_addr_check(&t->a, ping_addr_opts, "skit ping");
+	if (r)
+		return r;
 	switch (t->a.kind) {
 	case SKIT_KIND_TCP:
 		t->mode = MODE_CONNECT;

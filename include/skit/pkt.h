@@ -95,7 +95,7 @@ char *skit_pkt_tcp_flags(uint8_t flags, char *buf, size_t len);
 /* "tcp", "udp", "icmp", "icmp6", or the number. */
 const char *skit_pkt_proto_name(uint8_t proto, char *buf, size_t len);
 
-/* --- tcpdump filter expressions (src/proto/bpf.c, with libpcap) ---------- */
+/* --- tcpdump filter expressions (src/proto/bpf.c, with libpcap) ------- */
 
 /* The link types (pcap's DLT_*) a filter is compiled for. */
 #define SKIT_DLT_EN10MB	    1	/* Ethernet header (also loopback) */
@@ -204,8 +204,7 @@ int skit_capture_stats(struct skit_capture *c, uint64_t *received,
 /* Unmap the ring and close the socket. NULL is allowed. */
 void skit_capture_close(struct skit_capture *c);
 
-/* --- pcap files (src/proto/pcap.c) ------------------------------------------
- */
+/* --- pcap files (src/proto/pcap.c) --------------------------------------- */
 
 #define SKIT_PCAP_LINKTYPE_ETHERNET  1
 #define SKIT_PCAP_LINKTYPE_LINUX_SLL 113

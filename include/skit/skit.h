@@ -7,6 +7,8 @@
 #define SKIT_VERSION "0.1.0"
 
 #include "skit/err.h"
+#include "skit/units.h"
+#include "skit/acl.h"
 #include "skit/addr.h"
 #include "skit/sock.h"
 #include "skit/io.h"
