@@ -53,6 +53,14 @@ int skit__bind_source(int fd, const struct skit_addr *a,
 int skit__unix_bind(int fd, const struct skit_addr *a,
 		    const struct skit_sockaddr *sa, struct skit_err *err);
 
+/*
+ * Multicast on an inet datagram socket (src/net/sock_mcast.c): iface=
+ * (the interface for sending and joining; else the target's IPv6 scope),
+ * join= and join-source=. Returns 0 or a negative code, err filled.
+ */
+int skit__mcast_apply(int fd, const struct skit_addr *a,
+		      const struct skit_sockaddr *sa, struct skit_err *err);
+
 /* Build a unix sockaddr for path (or abstract name); SKIT_ETOOLONG. */
 int skit__unix_sockaddr(const char *name, bool abstract, int type,
 			struct skit_sockaddr *out);
