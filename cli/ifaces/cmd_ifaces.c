@@ -141,18 +141,6 @@ link_type(unsigned type, char *buf, size_t len)
 	return buf;
 }
 
-static char *
-hex_colon(const uint8_t *p, size_t n, char *buf, size_t len)
-{
-	size_t used = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < n && used + 4 <= len; i++)
-		used += (size_t)snprintf(buf + used, len - used, "%s%02x",
-					 i ? ":" : "", p[i]);
-	return buf;
-}
-
 static const char *
 addr_str(const struct skit_nl_addr *a, const uint8_t *bytes, char *buf,
 	 size_t len)
@@ -237,11 +225,11 @@ link_json(struct cli_json *j, const struct skit_nl_link *l,
 	if (l->hwaddr_len)
 		cli_json_str(
 			j, "address",
-			hex_colon(l->hwaddr, l->hwaddr_len, buf, sizeof(buf)));
+			ifaces_hex(l->hwaddr, l->hwaddr_len, buf, sizeof(buf)));
 	if (l->broadcast_len)
 		cli_json_str(j, "broadcast",
-			     hex_colon(l->broadcast, l->broadcast_len, buf,
-				       sizeof(buf)));
+			     ifaces_hex(l->broadcast, l->broadcast_len, buf,
+					sizeof(buf)));
 	if (l->kind[0])
 		cli_json_str(j, "kind", l->kind);
 	if (l->master)
@@ -285,7 +273,7 @@ print_text(const struct table *t, const struct skit_nl_link *l, bool brief)
 	char mac[100], flags[256], s[INET6_ADDRSTRLEN], sc[16];
 
 	skit_nl_flags_str(l->flags, flags, sizeof(flags));
-	hex_colon(l->hwaddr, l->hwaddr_len, mac, sizeof(mac));
+	ifaces_hex(l->hwaddr, l->hwaddr_len, mac, sizeof(mac));
 	if (brief) {
 		printf("%-16s %-14s", l->name,
 		       skit_nl_operstate_name(l->operstate));
@@ -436,7 +424,7 @@ event_text(const struct skit_nl_event *ev, const char *name)
 		const struct skit_nl_link *l = &ev->u.link;
 
 		skit_nl_flags_str(l->flags, flags, sizeof(flags));
-		hex_colon(l->hwaddr, l->hwaddr_len, mac, sizeof(mac));
+		ifaces_hex(l->hwaddr, l->hwaddr_len, mac, sizeof(mac));
 		if (ev->deleted)
 			printf("deleted link %d: %s\n", l->index, name);
 		else

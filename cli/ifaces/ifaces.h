@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "cli.h"
 #include "skit/nl.h"
@@ -20,6 +21,9 @@ struct ifaces_names {
 };
 const char *ifaces_name(const struct ifaces_names *n, int index, char *buf,
 			size_t len);
+
+/* A link-layer address as "02:00:00:00:00:01" into buf; returns buf. */
+char *ifaces_hex(const uint8_t *p, size_t n, char *buf, size_t len);
 
 /*
  * A comma-separated list ("UP,LOWER_UP") as a JSON array of strings

@@ -28,6 +28,18 @@ ifaces_name(const struct ifaces_names *n, int index, char *buf, size_t len)
 	return buf;
 }
 
+char *
+ifaces_hex(const uint8_t *p, size_t n, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && used + 4 <= len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%02x",
+					 i ? ":" : "", p[i]);
+	return buf;
+}
+
 void
 ifaces_json_list(struct cli_json *j, const char *key, const char *list)
 {
@@ -262,18 +274,6 @@ ifaces_route_json(struct cli_json *j, const struct ifaces_names *n,
 	cli_json_uint(j, "table_id", rt->table);
 }
 
-static char *
-lladdr_str(const struct skit_nl_neigh *ne, char *buf, size_t len)
-{
-	size_t used = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < ne->lladdr_len && used + 4 <= len; i++)
-		used += (size_t)snprintf(buf + used, len - used, "%s%02x",
-					 i ? ":" : "", ne->lladdr[i]);
-	return buf;
-}
-
 void
 ifaces_neigh_text(const struct ifaces_names *n, const struct skit_nl_neigh *ne,
 		  const char *prefix)
@@ -285,7 +285,8 @@ ifaces_neigh_text(const struct ifaces_names *n, const struct skit_nl_neigh *ne,
 	printf("%s%s dev %s", prefix, dst,
 	       ifaces_name(n, ne->index, dev, sizeof(dev)));
 	if (ne->lladdr_len)
-		printf(" lladdr %s", lladdr_str(ne, ll, sizeof(ll)));
+		printf(" lladdr %s",
+		       ifaces_hex(ne->lladdr, ne->lladdr_len, ll, sizeof(ll)));
 	if (ne->flags & NTF_ROUTER)
 		printf(" router");
 	if (ne->flags & NTF_PROXY)
@@ -308,7 +309,9 @@ ifaces_neigh_json(struct cli_json *j, const struct ifaces_names *n,
 	cli_json_str(j, "dst", dst);
 	cli_json_str(j, "dev", ifaces_name(n, ne->index, dev, sizeof(dev)));
 	if (ne->lladdr_len)
-		cli_json_str(j, "lladdr", lladdr_str(ne, ll, sizeof(ll)));
+		cli_json_str(
+			j, "lladdr",
+			ifaces_hex(ne->lladdr, ne->lladdr_len, ll, sizeof(ll)));
 	if (ne->flags & NTF_ROUTER)
 		cli_json_null(j, "router");
 	if (ne->flags & NTF_PROXY)

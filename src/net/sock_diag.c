@@ -6,6 +6,7 @@
 #include "skit/diag.h"
 #include "skit/io.h"
 #include "skit/sock.h"
+#include "net/sock_int.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -21,8 +22,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#define DIAG_BUF (64 * 1024)
 
 int
 skit_diag_open(unsigned groups, struct skit_err *err)
@@ -137,52 +136,44 @@ proc_raw(int family, skit_diag_cb cb, void *data)
 	return r;
 }
 
+/* skit_diag_parse as a skit__nl_parse_fn. */
+struct diag_ctx {
+	enum skit_diag_kind kind;
+	skit_diag_cb cb;
+	void *data;
+};
+
+static int
+diag_parse(const void *buf, size_t len, void *ctx)
+{
+	const struct diag_ctx *c = ctx;
+
+	return skit_diag_parse(buf, len, c->kind, c->cb, c->data);
+}
+
 int
 skit_diag_dump(int fd, enum skit_diag_kind kind, int family, unsigned flags,
 	       skit_diag_cb cb, void *data)
 {
-	uint8_t *buf = malloc(DIAG_BUF);
-	int r;
+	struct diag_ctx c = { kind, cb, data };
+	int r = send_dump(fd, kind, family, flags);
 
-	if (!buf)
-		return -ENOMEM;
-	r = send_dump(fd, kind, family, flags);
-	while (r == 0) {
-		ssize_t n = skit_recvfrom(fd, buf, DIAG_BUF, 0, NULL, NULL);
-
-		if (n < 0) {
-			r = (int)n;
-			break;
-		}
-		if (n == 0) {
-			r = -EPROTO;
-			break;
-		}
-		r = skit_diag_parse(buf, (size_t)n, kind, cb, data);
-	}
-	free(buf);
+	if (r == 0)
+		r = skit__nl_recv_dump(fd, diag_parse, &c);
 	if (r == -ENOENT && kind == SKIT_DIAG_RAW &&
 	    !(flags & SKIT_DIAG_KERNEL_ONLY))
 		return proc_raw(family, cb, data);
-	return r == 1 ? 0 : r;
+	return r;
 }
 
 int
 skit_diag_read(int fd, skit_diag_cb cb, void *data)
 {
-	uint8_t *buf = malloc(DIAG_BUF);
-	ssize_t n;
-	int r;
-
-	if (!buf)
-		return -ENOMEM;
-	n = skit_recvfrom(fd, buf, DIAG_BUF, 0, NULL, NULL);
 	/* Destroy notifications are inet records; the protocol attribute
 	 * says TCP or UDP. */
-	r = n < 0 ? (int)n
-		  : skit_diag_parse(buf, (size_t)n, SKIT_DIAG_TCP, cb, data);
-	free(buf);
-	return r == 1 ? 0 : r;
+	struct diag_ctx c = { SKIT_DIAG_TCP, cb, data };
+
+	return skit__nl_recv_once(fd, diag_parse, &c);
 }
 
 /* --- owners from /proc ---------------------------------------------- */

@@ -6,6 +6,7 @@
 #include "skit/io.h"
 #include "skit/nl.h"
 #include "skit/sock.h"
+#include "net/sock_int.h"
 
 #include <errno.h>
 #include <linux/neighbour.h>
@@ -90,14 +91,13 @@ send_dump(int fd, enum skit_nl_what what, uint32_t seq)
 }
 
 int
-skit_nl_dump(int fd, enum skit_nl_what what, skit_nl_cb cb, void *data)
+skit__nl_recv_dump(int fd, skit__nl_parse_fn parse, void *ctx)
 {
 	uint8_t *buf = malloc(NL_BUF);
-	int r;
+	int r = 0;
 
 	if (!buf)
 		return -ENOMEM;
-	r = send_dump(fd, what, (uint32_t)what);
 	while (r == 0) {
 		ssize_t n = skit_recvfrom(fd, buf, NL_BUF, 0, NULL, NULL);
 
@@ -109,14 +109,14 @@ skit_nl_dump(int fd, enum skit_nl_what what, skit_nl_cb cb, void *data)
 			r = -EPROTO;
 			break;
 		}
-		r = skit_nl_parse(buf, (size_t)n, cb, data);
+		r = parse(buf, (size_t)n, ctx);
 	}
 	free(buf);
 	return r == 1 ? 0 : r;
 }
 
 int
-skit_nl_read(int fd, skit_nl_cb cb, void *data)
+skit__nl_recv_once(int fd, skit__nl_parse_fn parse, void *ctx)
 {
 	uint8_t *buf = malloc(NL_BUF);
 	ssize_t n;
@@ -125,10 +125,38 @@ skit_nl_read(int fd, skit_nl_cb cb, void *data)
 	if (!buf)
 		return -ENOMEM;
 	n = skit_recvfrom(fd, buf, NL_BUF, 0, NULL, NULL);
-	if (n < 0)
-		r = (int)n;
-	else
-		r = skit_nl_parse(buf, (size_t)n, cb, data);
+	r = n < 0 ? (int)n : parse(buf, (size_t)n, ctx);
 	free(buf);
 	return r == 1 ? 0 : r;
+}
+
+/* skit_nl_parse as a skit__nl_parse_fn. */
+struct nl_ctx {
+	skit_nl_cb cb;
+	void *data;
+};
+
+static int
+nl_parse(const void *buf, size_t len, void *ctx)
+{
+	const struct nl_ctx *c = ctx;
+
+	return skit_nl_parse(buf, len, c->cb, c->data);
+}
+
+int
+skit_nl_dump(int fd, enum skit_nl_what what, skit_nl_cb cb, void *data)
+{
+	struct nl_ctx c = { cb, data };
+	int r = send_dump(fd, what, (uint32_t)what);
+
+	return r < 0 ? r : skit__nl_recv_dump(fd, nl_parse, &c);
+}
+
+int
+skit_nl_read(int fd, skit_nl_cb cb, void *data)
+{
+	struct nl_ctx c = { cb, data };
+
+	return skit__nl_recv_once(fd, nl_parse, &c);
 }

@@ -34,6 +34,20 @@ cookie64(const uint32_t c[2])
 	return (uint64_t)c[1] << 32 | c[0];
 }
 
+/*
+ * The message's fixed part (n bytes) into m, and the offset of its first
+ * attribute into *off: 0, or -EBADMSG when the body is shorter.
+ */
+static int
+fixed_part(const uint8_t *p, size_t len, void *m, size_t n, size_t *off)
+{
+	if (len < n)
+		return -EBADMSG;
+	memcpy(m, p, n);
+	*off = SKIT__NL_ALIGN4(n);
+	return 0;
+}
+
 static void
 read_tcp_info(const struct skit__nl_attr *a, struct skit_diag_sock *s)
 {
@@ -73,9 +87,8 @@ parse_inet(const uint8_t *p, size_t len, enum skit_diag_kind kind,
 	size_t off;
 	int r;
 
-	if (len < sizeof(m))
+	if (fixed_part(p, len, &m, sizeof(m), &off) < 0)
 		return -EBADMSG;
-	memcpy(&m, p, sizeof(m));
 	s->family = m.idiag_family;
 	if (s->family != AF_INET && s->family != AF_INET6)
 		return 0;
@@ -98,7 +111,6 @@ parse_inet(const uint8_t *p, size_t len, enum skit_diag_kind kind,
 	/* A raw socket's "port" is its protocol. */
 	if (kind == SKIT_DIAG_RAW)
 		s->protocol = s->sport;
-	off = SKIT__NL_ALIGN4(sizeof(m));
 	while ((r = skit__nl_next_attr(p, len, &off, &a)) > 0) {
 		switch (a.type) {
 		case INET_DIAG_INFO:
@@ -135,12 +147,10 @@ parse_unix(const uint8_t *p, size_t len, struct skit_diag_sock *s)
 	struct unix_diag_msg m;
 	struct skit__nl_attr a;
 	size_t off;
-	uint32_t v;
 	int r;
 
-	if (len < sizeof(m))
+	if (fixed_part(p, len, &m, sizeof(m), &off) < 0)
 		return -EBADMSG;
-	memcpy(&m, p, sizeof(m));
 	if (m.udiag_family != AF_UNIX)
 		return 0;
 	s->kind = SKIT_DIAG_UNIX;
@@ -149,7 +159,6 @@ parse_unix(const uint8_t *p, size_t len, struct skit_diag_sock *s)
 	s->state = m.udiag_state;
 	s->inode = m.udiag_ino;
 	s->cookie = cookie64(m.udiag_cookie);
-	off = SKIT__NL_ALIGN4(sizeof(m));
 	while ((r = skit__nl_next_attr(p, len, &off, &a)) > 0) {
 		switch (a.type) {
 		case UNIX_DIAG_NAME:
@@ -175,10 +184,7 @@ parse_unix(const uint8_t *p, size_t len, struct skit_diag_sock *s)
 			}
 			break;
 		case UNIX_DIAG_UID:
-			if (skit__nl_get_u32(&a, &v)) {
-				s->uid = v;
-				s->has_uid = true;
-			}
+			s->has_uid = skit__nl_get_u32(&a, &s->uid);
 			break;
 		}
 	}
@@ -206,12 +212,10 @@ parse_packet(const uint8_t *p, size_t len, struct skit_diag_sock *s)
 	struct packet_diag_msg m;
 	struct skit__nl_attr a;
 	size_t off;
-	uint32_t v;
 	int r;
 
-	if (len < sizeof(m))
+	if (fixed_part(p, len, &m, sizeof(m), &off) < 0)
 		return -EBADMSG;
-	memcpy(&m, p, sizeof(m));
 	if (m.pdiag_family != AF_PACKET)
 		return 0;
 	s->kind = SKIT_DIAG_PACKET;
@@ -221,7 +225,6 @@ parse_packet(const uint8_t *p, size_t len, struct skit_diag_sock *s)
 	s->inode = m.pdiag_ino;
 	s->cookie = cookie64(m.pdiag_cookie);
 	s->state = 7; /* TCP_CLOSE: UNCONN, as ss shows it */
-	off = SKIT__NL_ALIGN4(sizeof(m));
 	while ((r = skit__nl_next_attr(p, len, &off, &a)) > 0) {
 		switch (a.type) {
 		case PACKET_DIAG_INFO:
@@ -233,10 +236,7 @@ parse_packet(const uint8_t *p, size_t len, struct skit_diag_sock *s)
 			}
 			break;
 		case PACKET_DIAG_UID:
-			if (skit__nl_get_u32(&a, &v)) {
-				s->uid = v;
-				s->has_uid = true;
-			}
+			s->has_uid = skit__nl_get_u32(&a, &s->uid);
 			break;
 		case PACKET_DIAG_MEMINFO:
 			read_meminfo(&a, s, false);
@@ -254,9 +254,8 @@ parse_netlink(const uint8_t *p, size_t len, struct skit_diag_sock *s)
 	size_t off;
 	int r;
 
-	if (len < sizeof(m))
+	if (fixed_part(p, len, &m, sizeof(m), &off) < 0)
 		return -EBADMSG;
-	memcpy(&m, p, sizeof(m));
 	if (m.ndiag_family != AF_NETLINK)
 		return 0;
 	s->kind = SKIT_DIAG_NETLINK;
@@ -269,7 +268,6 @@ parse_netlink(const uint8_t *p, size_t len, struct skit_diag_sock *s)
 	s->dst_group = m.ndiag_dst_group;
 	s->inode = m.ndiag_ino;
 	s->cookie = cookie64(m.ndiag_cookie);
-	off = SKIT__NL_ALIGN4(sizeof(m));
 	while ((r = skit__nl_next_attr(p, len, &off, &a)) > 0)
 		if (a.type == NETLINK_DIAG_MEMINFO)
 			read_meminfo(&a, s, true);
