@@ -409,7 +409,6 @@ serve(const struct echo_opts *o, const struct skit_addr *a, int *fds, int nfds)
 	atomic_bool hurry = false, stop = false;
 	sigset_t set;
 	int stopfd, started = 0, rc = CLI_EXIT_OK;
-	uint64_t one = 1;
 	struct timespec tick = { 0, 100 * 1000000 };
 
 	struct sigaction sa = { .sa_handler = skit_echo_wake };
@@ -419,7 +418,7 @@ serve(const struct echo_opts *o, const struct skit_addr *a, int *fds, int nfds)
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGRTMIN, &sa, NULL) == 0)
 		cfg.wake_signal = SIGRTMIN;
-	stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	stopfd = skit_eventfd();
 	w = calloc((size_t)o->threads, sizeof(*w));
 	users = calloc((size_t)nfds, sizeof(*users));
 	for (int i = 0; users && i < nfds; i++)
@@ -430,8 +429,7 @@ serve(const struct echo_opts *o, const struct skit_addr *a, int *fds, int nfds)
 		free(users);
 		for (int i = 0; i < nfds; i++)
 			skit_close(fds[i]);
-		if (stopfd >= 0)
-			close(stopfd);
+		skit_close(stopfd);
 		return CLI_EXIT_FAIL;
 	}
 	sigemptyset(&set);
@@ -474,7 +472,7 @@ serve(const struct echo_opts *o, const struct skit_addr *a, int *fds, int nfds)
 	}
 	/* First signal (or a loop that failed): drain. */
 	atomic_store(&stop, true);
-	if (write(stopfd, &one, sizeof(one)) < 0)
+	if (skit_eventfd_signal(stopfd) < 0)
 		rc = CLI_EXIT_FAIL;
 	while (atomic_load(&done) < started) {
 		int sig;
@@ -507,7 +505,7 @@ serve(const struct echo_opts *o, const struct skit_addr *a, int *fds, int nfds)
 	report_totals(o, &tot);
 	free(w);
 	free(users);
-	close(stopfd);
+	skit_close(stopfd);
 	return rc;
 }
 

@@ -578,11 +578,9 @@ start_pair(struct conn *c, struct skit_relay_end *lend)
 static int64_t
 retry_delay(const struct skit_addr *a, int attempt)
 {
-	int64_t iv = skit_addr_num(a, SKIT_OPT_INTERVAL, 1000);
-	int sh = attempt < 3 ? attempt : 3;
-
-	/* Back off: interval, 2x, 4x, then 8x the interval at most. */
-	return iv << sh;
+	/* The one backoff policy (skit/dial.h): interval, 2x, 4x, 8x. */
+	return skit_retry_delay(attempt,
+				skit_addr_num(a, SKIT_OPT_INTERVAL, 0));
 }
 
 static bool
@@ -770,10 +768,11 @@ start_job(struct conn *c)
 	job->env[1] = job->envbuf + (c->env[1] - c->envbuf);
 	job->env[2] = NULL;
 	job->ep.rfd = job->ep.wfd = -1;
-	job->wfd = fcntl(app->dpipe[1], F_DUPFD_CLOEXEC, 3);
+	job->wfd = skit_dup(app->dpipe[1], 3);
 	if (job->wfd < 0) {
+		e = job->wfd;
 		free(job);
-		return -errno;
+		return e;
 	}
 	pthread_attr_init(&at);
 	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
@@ -978,7 +977,7 @@ on_signal(struct skit_loop *loop, int fd, unsigned ev, void *data)
 	struct signalfd_siginfo si;
 
 	(void)ev;
-	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+	while (skit_read_some(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		switch (si.ssi_signo) {
 		case SIGUSR1:
 			print_table(app);
@@ -1179,9 +1178,9 @@ setup_signals(struct app *app)
 	sigaddset(&set, SIGCHLD);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		return -errno;
-	app->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	app->sigfd = skit_signalfd(&set);
 	if (app->sigfd < 0)
-		return -errno;
+		return app->sigfd;
 	return skit_loop_add(app->loop, app->sigfd, SKIT_EV_READ, on_signal,
 			     app);
 }
@@ -1307,7 +1306,7 @@ run_server(struct app *app)
 			return CLI_EXIT_FAIL;
 		}
 	}
-	if (pipe2(app->dpipe, O_CLOEXEC | O_NONBLOCK) < 0 ||
+	if (skit_pipe(app->dpipe, true) < 0 ||
 	    skit_loop_add(app->loop, app->dpipe[0], SKIT_EV_READ, on_dialled,
 			  app) < 0) {
 		/* No threads then: every dial happens in the loop. */

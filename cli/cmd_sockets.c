@@ -938,10 +938,11 @@ watch(const struct sockets_opts *o)
 			{ .fd = cli_stop_fd(), .events = POLLIN },
 			{ .fd = events, .events = POLLIN },
 		};
-		int n = poll(pfd, events >= 0 ? 2 : 1, (int)o->interval_ms);
+		int n = skit_poll(pfd, events >= 0 ? 2 : 1,
+				  (int64_t)o->interval_ms * 1000000);
 
-		if (n < 0 && errno != EINTR) {
-			r = -errno;
+		if (n < 0) {
+			r = n;
 			break;
 		}
 		if (cli_stopping())

@@ -120,6 +120,38 @@ cli_report(const struct skit_err *err)
 	return cli_exit_for(err->code);
 }
 
+static void
+dial_retry(struct skit_dial *d, int attempt, int64_t delay_ms,
+	   const struct skit_err *why, void *data)
+{
+	const long long *of = data;
+	char buf[600], m[48] = "";
+
+	(void)d;
+	if (*of != SKIT_DIAL_FOREVER)
+		snprintf(m, sizeof(m), " of %lld", *of);
+	cli_errorf("%s; retry %d%s in %lld ms",
+		   skit_err_format(why, buf, sizeof(buf)), attempt, m,
+		   (long long)delay_ms);
+}
+
+int
+cli_dial(const struct skit_addr *a, struct skit_dial_cfg *cfg, int stopfd,
+	 struct skit_dial_result *res, struct skit_err *err)
+{
+	long long of;
+
+	if (cfg->retries)
+		of = cfg->retries < 0 ? 0 : cfg->retries;
+	else if (skit_addr_num(a, SKIT_OPT_FOREVER, 0))
+		of = SKIT_DIAL_FOREVER;
+	else
+		of = skit_addr_num(a, SKIT_OPT_RETRY, 0);
+	cfg->on_retry = dial_retry;
+	cfg->data = &of;
+	return skit_dial(a, cfg, stopfd, res, err);
+}
+
 int
 cli_io_error(const char *op, const char *object, int code)
 {

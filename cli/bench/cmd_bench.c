@@ -341,7 +341,7 @@ watch(const struct bench_cfg *cfg, struct bench_worker *w,
 		if (fin == cfg->threads)
 			break;
 		bench_watchdog(cfg, w);
-		if (poll(&sfd, 1, 20) > 0 && !stop) {
+		if (skit_poll(&sfd, 1, 20 * 1000000) > 0 && !stop) {
 			bench_abort(cfg, w);
 			stop = true;
 		}
@@ -479,7 +479,7 @@ cmd_bench(int argc, char **argv)
 		cfg.type = cfg.res.v[0].type;
 	raise_nofile();
 	rc = CLI_EXIT_FAIL;
-	cfg.stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	cfg.stopfd = skit_eventfd();
 	w = calloc((size_t)cfg.threads, sizeof(*w));
 	if (cfg.stopfd < 0 || !w || skit_hist_new(&s.hist) < 0) {
 		cli_errorf("bench: out of memory");
@@ -550,7 +550,6 @@ out:
 	free(w);
 	skit_hist_free(s.hist);
 	skit_resolved_free(&cfg.res);
-	if (cfg.stopfd >= 0)
-		close(cfg.stopfd);
+	skit_close(cfg.stopfd);
 	return rc;
 }

@@ -49,7 +49,7 @@ static const struct cli_opt send_opts[] = {
 /* Address options send implements: skit_open's, with its connect
  * time-out. */
 static const uint64_t send_addr_opts =
-	SKIT_OPTS_OPEN | SKIT_OPTS_MCAST | SKIT_OPT_BIT(CONNECT_TIMEOUT);
+	SKIT_OPTS_OPEN | SKIT_OPTS_DIAL | SKIT_OPTS_MCAST;
 
 static const struct cli_help send_help = {
 	.name = "send",
@@ -239,10 +239,16 @@ run_send(const struct send_opts *o, int nmsg, char **msgs)
 		o->connect || a.type == SOCK_STREAM || a.type == SOCK_SEQPACKET;
 	if (!s.connected)
 		flags |= SKIT_OPEN_NOCONNECT;
-	s.fd = skit_open(&a, SKIT_ROLE_CONNECT, flags, NULL, NULL, &s.peer,
-			 &err);
-	if (s.fd < 0)
-		return cli_report(&err);
+	{
+		/* The address's connect-timeout=, retry= and forever. */
+		struct skit_dial_cfg cfg = { .flags = flags };
+		struct skit_dial_result dr;
+
+		s.fd = cli_dial(&a, &cfg, -1, &dr, &err);
+		if (s.fd < 0)
+			return cli_report(&err);
+		s.peer = dr.peer;
+	}
 	nc_sa_str(&s.peer, s.peer_text, sizeof(s.peer_text));
 	/*
 	 * A blocking sendto() to a unix receiver that stopped reading

@@ -60,7 +60,7 @@ static const struct cli_opt opts[] = {
 
 /* Address options ping implements: what skit_open and skit_connect_he
  * apply (the connect time-out is -W). Used by ping_transport.c. */
-const uint64_t ping_addr_opts = SKIT_OPTS_OPEN;
+const uint64_t ping_addr_opts = SKIT_OPTS_OPEN | SKIT_OPTS_DIAL;
 
 static const struct cli_help help = {
 	.name = "ping",
@@ -683,7 +683,7 @@ run(struct ping *p)
 			{ .fd = p->fd, .events = POLLIN },
 			{ .fd = cli_stop_fd(), .events = POLLIN },
 		};
-		struct timespec ts;
+		int64_t wait_ns;
 		int r;
 
 		/* Stop once stdout fails: nobody would see the replies. */
@@ -710,18 +710,13 @@ run(struct ping *p)
 			wake = next_send;
 		if (next_exp < wake)
 			wake = next_exp;
-		if (wake == INT64_MAX) {
-			ts.tv_sec = 3600;
-			ts.tv_nsec = 0;
-		} else {
-			int64_t left = wake > now ? wake - now : 0;
-
-			ts.tv_sec = left / 1000000000;
-			ts.tv_nsec = left % 1000000000;
-		}
-		r = ppoll(pfd, 2, &ts, NULL);
-		if (r < 0 && errno != EINTR)
-			return -errno;
+		if (wake == INT64_MAX)
+			wait_ns = 3600 * INT64_C(1000000000);
+		else
+			wait_ns = wake > now ? wake - now : 0;
+		r = skit_poll(pfd, 2, wait_ns);
+		if (r < 0)
+			return r;
 		if (r > 0) {
 			if (pfd[0].revents & POLLNVAL)
 				return -EBADF;

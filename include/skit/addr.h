@@ -411,6 +411,15 @@ int skit_addr_check(const struct skit_addr *a, uint64_t supported,
 	 SKIT_OPT_BIT(IFACE) | SKIT_OPT_BIT(MULTICAST_TTL) | \
 	 SKIT_OPT_BIT(MULTICAST_LOOP) | SKIT_OPT_BIT(BROADCAST))
 
+/*
+ * The options a dial implements (dial.h: skit_dial, skit_dial_start,
+ * skit_open's connect role): how long one round may take and the one
+ * retry policy. A command that connects through a dial adds these.
+ */
+#define SKIT_OPTS_DIAL                                         \
+	(SKIT_OPT_BIT(CONNECT_TIMEOUT) | SKIT_OPT_BIT(RETRY) | \
+	 SKIT_OPT_BIT(INTERVAL) | SKIT_OPT_BIT(FOREVER))
+
 /* Every option (skit resolve, which opens nothing, explains them all). */
 #define SKIT_OPTS_ALL ((1ull << SKIT_OPT__COUNT) - 1)
 

@@ -15,6 +15,7 @@
 #include "skit/loop.h"
 #include "skit/relay.h"
 #include "skit/endpoint.h"
+#include "skit/dial.h"
 #include "skit/echo.h"
 #include "skit/hist.h"
 #include "skit/http.h"
