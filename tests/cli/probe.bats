@@ -136,15 +136,22 @@ row() {
 }
 
 @test "probe --only and --family filter rows" {
+	# The socket table is the first; the feature rows (JSON) follow.
 	run --separate-stderr "$SKIT" probe --no-env --only ok
 	[ "$status" -eq 0 ]
-	[ -z "$(awk 'NR > 1 && $4 != "ok"' <<<"$output")" ]
+	[ -z "$(awk '/^$/ { exit } NR > 1 && $4 != "ok"' <<<"$output")" ]
+	run --separate-stderr "$SKIT" probe --no-env --json --only ok
+	[ -z "$(jq -c 'select(.ok != true)' <<<"$output")" ]
 	run --separate-stderr "$SKIT" probe --no-env --only failed
 	[ "$status" -eq 0 ]
-	[ -z "$(awk 'NR > 1 && $4 == "ok"' <<<"$output")" ]
+	[ -z "$(awk '/^$/ { exit } NR > 1 && $4 == "ok"' <<<"$output")" ]
+	run --separate-stderr "$SKIT" probe --no-env --json --only failed
+	[ -z "$(jq -c 'select(.ok != false)' <<<"$output")" ]
+	run --separate-stderr "$SKIT" probe --no-env --json -f unix,AF_NETLINK
+	[ -z "$(jq -c 'select(.domain != "AF_UNIX" and .domain != "AF_NETLINK")' <<<"$output")" ]
 	run --separate-stderr "$SKIT" probe --no-env -f unix,AF_NETLINK
 	[ "$status" -eq 0 ]
-	[ -z "$(awk 'NR > 1 && $1 != "AF_UNIX" && $1 != "AF_NETLINK"' <<<"$output")" ]
+	[ -z "$(awk '/^$/ { exit } NR > 1 && $1 != "AF_UNIX" && $1 != "AF_NETLINK"' <<<"$output")" ]
 	grep -q '^AF_UNIX ' <<<"$output"
 	grep -q '^AF_NETLINK ' <<<"$output"
 }
