@@ -12,11 +12,23 @@ teardown() {
 	ns_cleanup
 }
 
-# recv_in NS ARGS...: a skit recv in NS (ns_bg: waits for "listening on").
-recv_in() {
-	local ns=$1
-	shift
-	ns_bg "$ns" -v recv -c 1 -t 5 "$@"
+# gets NS ADDR TO PAYLOAD: a skit recv on ADDR in NS gets the PAYLOAD
+# that skit send in A sends to TO (its stderr stays in $BG_ERR).
+gets() {
+	ns_bg "$1" -v recv -c 1 -t 5 "$2"
+	ip netns exec "$NS_A" "$SKIT" send "$3" "$4"
+	wait_exit "$BG_PID" 10
+	cat "$BG_ERR"
+	[ "$WAIT_RC" -eq 0 ] && [ "$(cat "$BG_OUT")" = "$4" ]
+}
+
+# misses NS ADDR TO: what skit send in A sends to TO does not reach a
+# skit recv on ADDR in NS (it times out after 1 s, exit 5).
+misses() {
+	ns_bg "$1" -v recv -c 1 -t 1 "$2"
+	ip netns exec "$NS_A" "$SKIT" send "$3" x
+	wait_exit "$BG_PID" 10
+	[ "$WAIT_RC" -eq 5 ] && [ ! -s "$BG_OUT" ]
 }
 
 # ll_ready NS DEV: wait (at most 5 s) until DEV has its IPv6 link-local
@@ -35,37 +47,24 @@ ll_ready() {
 	ns_pair
 	ns_bg "$NS_B" -v sniff -i vb -c 1 --json 'udp dst port 5000'
 	sniff_pid=$BG_PID sniff_out=$BG_OUT
-	recv_in "$NS_B" 'udp:239.1.2.3:5000,join=239.1.2.3,iface=vb'
-	ip netns exec "$NS_A" "$SKIT" send 'udp:239.1.2.3:5000,iface=va,multicast-ttl=7' hello
-	wait_exit "$BG_PID" 10
-	cat "$BG_OUT" "$BG_ERR"
-	[ "$WAIT_RC" -eq 0 ]
-	[ "$(cat "$BG_OUT")" = hello ]
+	gets "$NS_B" 'udp:239.1.2.3:5000,join=239.1.2.3,iface=vb' \
+		'udp:239.1.2.3:5000,iface=va,multicast-ttl=7' hello
 	grep -q 'from udp:10.77.0.1:' "$BG_ERR"
 	wait_exit "$sniff_pid" 10
 	[ "$(jq -r 'select(.type=="packet") | .ttl' "$sniff_out")" = 7 ]
 	[ "$(jq -r 'select(.type=="packet") | .dst' "$sniff_out")" = 239.1.2.3 ]
 	# Without join= nothing is delivered to a socket bound to the group.
-	ns_bg "$NS_B" -v recv -c 1 -t 1 'udp:239.1.2.4:5000'
-	ip netns exec "$NS_A" "$SKIT" send 'udp:239.1.2.4:5000,iface=va' hello
-	wait_exit "$BG_PID" 10
-	[ "$WAIT_RC" -eq 5 ]
+	misses "$NS_B" 'udp:239.1.2.4:5000' 'udp:239.1.2.4:5000,iface=va'
 }
 
 @test "join-source: only the named source's datagrams (SSM)" {
 	need_netns
 	ns_pair
-	recv_in "$NS_B" 'udp:232.1.1.1:5002,join=232.1.1.1,join-source=10.77.0.1,iface=vb'
-	ip netns exec "$NS_A" "$SKIT" send 'udp:232.1.1.1:5002,iface=va' ssm
-	wait_exit "$BG_PID" 10
-	[ "$WAIT_RC" -eq 0 ]
-	[ "$(cat "$BG_OUT")" = ssm ]
+	gets "$NS_B" 'udp:232.1.1.1:5002,join=232.1.1.1,join-source=10.77.0.1,iface=vb' \
+		'udp:232.1.1.1:5002,iface=va' ssm
 	# Another source: the kernel drops it.
-	ns_bg "$NS_B" -v recv -c 1 -t 1 'udp:232.1.1.1:5003,join-source=10.77.0.9,iface=vb'
-	ip netns exec "$NS_A" "$SKIT" send 'udp:232.1.1.1:5003,iface=va' ssm
-	wait_exit "$BG_PID" 10
-	[ "$WAIT_RC" -eq 5 ]
-	[ ! -s "$BG_OUT" ]
+	misses "$NS_B" 'udp:232.1.1.1:5003,join-source=10.77.0.9,iface=vb' \
+		'udp:232.1.1.1:5003,iface=va'
 }
 
 @test "IPv6: an ff02:: group with the interface as its scope" {
@@ -73,38 +72,26 @@ ll_ready() {
 	ns_pair
 	ll_ready "$NS_A" va
 	ll_ready "$NS_B" vb
-	recv_in "$NS_B" 'udp:[ff02::1:3%vb]:5001,join=ff02::1:3%vb'
-	ip netns exec "$NS_A" "$SKIT" send 'udp:[ff02::1:3%va]:5001,multicast-ttl=1' hi6
-	wait_exit "$BG_PID" 10
-	cat "$BG_ERR"
-	[ "$WAIT_RC" -eq 0 ]
-	[ "$(cat "$BG_OUT")" = hi6 ]
+	gets "$NS_B" 'udp:[ff02::1:3%vb]:5001,join=ff02::1:3%vb' \
+		'udp:[ff02::1:3%va]:5001,multicast-ttl=1' hi6
 	grep -q 'from udp:\[fe80::[0-9a-f:]*%vb\]:' "$BG_ERR"
 	# A global group with iface= instead of a scope.
-	recv_in "$NS_B" 'udp6::5006,join=ff05::1:4,iface=vb'
-	ip netns exec "$NS_A" "$SKIT" send 'udp:[ff05::1:4]:5006,iface=va' hi
-	wait_exit "$BG_PID" 10
-	[ "$WAIT_RC" -eq 0 ]
-	[ "$(cat "$BG_OUT")" = hi ]
+	gets "$NS_B" 'udp6::5006,join=ff05::1:4,iface=vb' 'udp:[ff05::1:4]:5006,iface=va' hi
 }
 
 @test "multicast-loop: our own datagrams come back unless turned off" {
 	need_netns
 	ns_pair
-	recv_in "$NS_A" 'udp:239.1.2.5:5007,join=239.1.2.5,iface=va'
-	ip netns exec "$NS_A" "$SKIT" send 'udp:239.1.2.5:5007,iface=va' looped
-	wait_exit "$BG_PID" 10
-	[ "$WAIT_RC" -eq 0 ]
-	[ "$(cat "$BG_OUT")" = looped ]
+	gets "$NS_A" 'udp:239.1.2.5:5007,join=239.1.2.5,iface=va' \
+		'udp:239.1.2.5:5007,iface=va' looped
+	# Turned off: B gets it, a member in A does not.
 	ns_bg "$NS_A" -v recv -c 1 -t 1 'udp:239.1.2.5:5007,join=239.1.2.5,iface=va'
-	local_pid=$BG_PID
-	recv_in "$NS_B" 'udp:239.1.2.5:5007,join=239.1.2.5,iface=vb'
-	ip netns exec "$NS_A" "$SKIT" send 'udp:239.1.2.5:5007,iface=va,multicast-loop=0' away
-	wait_exit "$BG_PID" 10
-	[ "$WAIT_RC" -eq 0 ]
-	[ "$(cat "$BG_OUT")" = away ]
+	local_pid=$BG_PID local_out=$BG_OUT
+	gets "$NS_B" 'udp:239.1.2.5:5007,join=239.1.2.5,iface=vb' \
+		'udp:239.1.2.5:5007,iface=va,multicast-loop=0' away
 	wait_exit "$local_pid" 10
 	[ "$WAIT_RC" -eq 5 ]
+	[ ! -s "$local_out" ]
 }
 
 @test "broadcast: refused without it (exit 6, a hint), subnet and limited broadcast with it" {
@@ -115,16 +102,8 @@ ll_ready() {
 	[ "$status" -eq 6 ]
 	[[ "$output" == *"Permission denied"* ]]
 	[[ "$output" == *"hint: a broadcast address needs ,broadcast"* ]]
-	recv_in "$NS_B" 'udp::5008'
-	ip netns exec "$NS_A" "$SKIT" send 'udp:10.77.0.255:5008,broadcast' subnet
-	wait_exit "$BG_PID" 10
-	[ "$WAIT_RC" -eq 0 ]
-	[ "$(cat "$BG_OUT")" = subnet ]
-	recv_in "$NS_B" 'udp::5009'
-	ip netns exec "$NS_A" "$SKIT" send 'udp:255.255.255.255:5009,so-broadcast,bindtodevice=va' limited
-	wait_exit "$BG_PID" 10
-	[ "$WAIT_RC" -eq 0 ]
-	[ "$(cat "$BG_OUT")" = limited ]
+	gets "$NS_B" 'udp::5008' 'udp:10.77.0.255:5008,broadcast' subnet
+	gets "$NS_B" 'udp::5009' 'udp:255.255.255.255:5009,so-broadcast,bindtodevice=va' limited
 }
 
 @test "listen -u and relay join groups too; bad values and wrong kinds are refused" {
