@@ -16,14 +16,8 @@ TRAFFIC=$BATS_TEST_DIRNAME/traffic_low.py
 # TP (TCP port), UP (UDP port), TRAFFIC_PID.
 traffic_start() {
 	TDIR=$BATS_TEST_TMPDIR/traffic
-	mkdir -p "$TDIR"
-	ip netns exec "$1" python3 "$TRAFFIC" "$TDIR" "${2:-1}" &
-	TRAFFIC_PID=$!
-	BG_PIDS="${BG_PIDS:-} $TRAFFIC_PID"
-	for i in $(seq 1 100); do
-		[ -s "$TDIR/ports" ] && break
-		sleep 0.05
-	done
+	ns_py "$1" "$TDIR" ports "$TRAFFIC" "${2:-1}"
+	TRAFFIC_PID=$PY_PID
 	read -r TP UP <"$TDIR/ports"
 	[ -n "$TP" ] && [ -n "$UP" ]
 }

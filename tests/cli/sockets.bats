@@ -16,14 +16,8 @@ PEER=$BATS_TEST_DIRNAME/sockets_peer.py
 # SDIR, PEER_PID, TP (TCP listener port), CP (its client's port), UP.
 peer_start() {
 	SDIR=$BATS_TEST_TMPDIR/peer
-	mkdir -p "$SDIR"
-	ip netns exec "$1" python3 "$PEER" "$SDIR" &
-	PEER_PID=$!
-	BG_PIDS="${BG_PIDS:-} $PEER_PID"
-	for i in $(seq 1 100); do
-		[ -s "$SDIR/info" ] && break
-		sleep 0.05
-	done
+	ns_py "$1" "$SDIR" info "$PEER"
+	PEER_PID=$PY_PID
 	read -r TP CP UP <"$SDIR/info"
 	[ -n "$UP" ]
 }
