@@ -30,7 +30,7 @@ OPT      ?= -O2 -g
 CPPFLAGS += -Iinclude
 CFLAGS   ?=
 CFLAGS   += $(CSTD) $(WARN) $(OPT) -fPIC -fno-strict-aliasing
-LDLIBS   += -lssl -lcrypto -lz -lpthread -lm
+LDLIBS   += -lpcap -lssl -lcrypto -lz -lpthread -lm
 
 ifneq ($(SAN),)
 CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -143,7 +143,7 @@ build/fuzzobj/%.o: %.c $(HDRS)
 build/fuzz/%: fuzz/%.c $(FUZZ_LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJ) \
-		-lssl -lcrypto -lz -lpthread -lm
+		-lpcap -lssl -lcrypto -lz -lpthread -lm
 
 fuzz: $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
 

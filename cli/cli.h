@@ -311,6 +311,7 @@ int cmd_relay(int argc, char **argv);
 int cmd_resolve(int argc, char **argv);
 int cmd_send(int argc, char **argv);
 int cmd_sniff(int argc, char **argv);
+int cmd_sockets(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 #endif

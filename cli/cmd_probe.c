@@ -205,6 +205,67 @@ print_fixes(const struct probe_line *l, size_t n)
 	}
 }
 
+/*
+ * The rows beyond socket() (skit_probe_features), filtered like the
+ * table: text with a hint under each failing row, or one JSON object
+ * each.
+ */
+static void
+print_features(const struct probe_opts *o, const struct skit_probe_env *env)
+{
+	struct skit_probe_feature *f = NULL;
+	size_t n = 0;
+	int w = 8, we = 6;
+	bool any = false;
+
+	if (skit_probe_features(env, &f, &n) < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		int k = (int)strlen(f[i].what);
+		int e = f[i].code ? (int)strlen(skit_errname(f[i].code)) : 2;
+
+		w = k > w ? k : w;
+		we = e > we ? e : we;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct skit_probe_feature *x = &f[i];
+
+		if (!family_wanted(o->family, x->domain) ||
+		    (o->only > 0 && x->code) || (o->only < 0 && !x->code))
+			continue;
+		if (o->json) {
+			struct cli_json j;
+			char b[16];
+
+			cli_json_begin(&j, stdout);
+			cli_json_str(&j, "record", "feature");
+			cli_json_str(&j, "domain",
+				     name_or_num(skit_af_name(x->domain),
+						 x->domain, b, sizeof(b)));
+			cli_json_str(&j, "what", x->what);
+			cli_json_bool(&j, "ok", x->code == 0);
+			if (x->code)
+				cli_json_str(&j, "errno",
+					     skit_errname(x->code));
+			else
+				cli_json_null(&j, "errno");
+			cli_json_str(&j, "explanation", x->why);
+			cli_json_str(&j, "fix", x->fix[0] ? x->fix : NULL);
+			cli_json_end(&j);
+			continue;
+		}
+		if (!any)
+			printf("\n%-*s  %-*s  %s\n", w, "FEATURE", we, "RESULT",
+			       "EXPLANATION");
+		any = true;
+		printf("%-*s  %-*s  %s\n", w, x->what, we,
+		       x->code ? skit_errname(x->code) : "ok", x->why);
+		if (x->fix[0])
+			printf("%-*s  %-*s  hint: %s\n", w, "", we, "", x->fix);
+	}
+	free(f);
+}
+
 static void
 print_limit(char *buf, size_t len, uint64_t v)
 {
@@ -475,11 +536,13 @@ cmd_probe(int argc, char **argv)
 	if (o.json) {
 		for (size_t i = 0; i < n; i++)
 			print_json_row(&lines[i]);
+		print_features(&o, &env);
 		if (!o.no_env)
 			rc = print_env_json(&env);
 	} else {
 		print_text(lines, n);
 		print_fixes(lines, n);
+		print_features(&o, &env);
 		if (!o.no_env)
 			print_env_text(&env);
 	}

@@ -1,9 +1,11 @@
 /*
  * cli/cmd_sniff.c - `skit sniff`: packet capture on AF_PACKET with a
- * TPACKET_V3 ring, tcpdump-like one-line summaries, NDJSON, pcap output
- * and --proto/--port/--host compiled to classic BPF in the kernel.
+ * TPACKET_V3 ring, tcpdump-like one-line summaries, NDJSON, pcap output,
+ * and tcpdump filter expressions (with the --proto/--port/--host
+ * shorthands) compiled by libpcap and run in the kernel.
  */
 #include "cli.h"
+#include "skit/nl.h"
 #include "skit/pkt.h"
 
 #include <arpa/inet.h>
@@ -18,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { OPT_JSON = 256, OPT_PROTO, OPT_PORT, OPT_HOST, OPT_PRINT };
+enum { OPT_JSON = 256, OPT_PROTO, OPT_PORT, OPT_HOST, OPT_PRINT, OPT_DURATION };
 
 static const struct cli_opt opts[] = {
 	{ "interface", 'i', "IFACE", 'i',
@@ -27,14 +29,17 @@ static const struct cli_opt opts[] = {
 	{ "hex", 'x', NULL, 'x', "hex dump of each frame (link header too)" },
 	{ "json", 0, NULL, OPT_JSON, "NDJSON: one object per packet + stats" },
 	{ "proto", 0, "PROTO", OPT_PROTO,
-	  "only tcp, udp, icmp (with ICMPv6) or arp" },
-	{ "port", 0, "N", OPT_PORT, "only TCP/UDP with source or dest port N" },
+	  "only tcp, udp, icmp (with ICMPv6), icmp6 or arp (repeat: any)" },
+	{ "port", 0, "N", OPT_PORT,
+	  "only packets with source or dest port N (repeat: any)" },
 	{ "host", 0, "ADDR", OPT_HOST,
-	  "only IPv4/IPv6 packets from or to ADDR" },
+	  "only IPv4/IPv6 packets from or to ADDR (repeat: any)" },
+	{ "dump", 'd', NULL, 'd',
+	  "print the compiled filter like tcpdump -d and exit" },
 	{ "write", 'w', "FILE", 'w', "write packets to a pcap FILE" },
 	{ "print", 0, NULL, OPT_PRINT, "with -w: print summaries as well" },
 	{ "snaplen", 's', "BYTES", 's', "keep at most BYTES of each frame" },
-	{ "duration", 'd', "SECS", 'd', "stop after SECS" },
+	{ "duration", 0, "SECS", OPT_DURATION, "stop after SECS" },
 	{ NULL, 0, NULL, 0, NULL },
 };
 
@@ -43,26 +48,31 @@ static const struct cli_help help = {
 	.permute = true,
 	.synopsis = "skit sniff [-x] [-c N] [-i IFACE] [--proto P] [--port N] "
 		    "[--host ADDR]\n"
-		    "                  [-w FILE] [--json] [IFACE]",
+		    "                  [-w FILE] [--json] [-d] [EXPRESSION]",
 	.about = "Capture packets with an AF_PACKET socket and a TPACKET_V3 "
-		 "ring and print one\nline per packet like tcpdump. Filters "
-		 "run in the kernel as classic BPF, so\nunwanted frames never "
-		 "reach skit. Needs CAP_NET_RAW; every privilege is\ndropped "
-		 "once the capture is open. Kernel drop counts are printed at "
-		 "the end.\nWith -v it says \"listening on packet:IFACE\" "
+		 "ring and print one\nline per packet like tcpdump. "
+		 "EXPRESSION is tcpdump's filter language, compiled\nby "
+		 "libpcap into classic BPF that runs in the kernel, so "
+		 "unwanted frames never\nreach skit; --proto, --port and "
+		 "--host are shorthands ANDed with it (each\nrepeated one "
+		 "ORed). Needs CAP_NET_RAW; every privilege is dropped once "
+		 "the\ncapture is open. Kernel drop counts are printed at "
+		 "the end. With -v it says\n\"listening on packet:IFACE\" "
 		 "once the capture runs.",
 	.opts = opts,
 	.extra = "examples:\n"
-		 "  skit sniff -i lo --port 8080\n"
+		 "  skit sniff -i lo 'tcp port 80 and host 127.0.0.1'\n"
+		 "  skit sniff -i lo --port 8080 --port 8443\n"
 		 "  skit sniff --proto icmp -c 4\n"
-		 "  skit sniff -i eth0 --host 192.0.2.1 -w out.pcap\n",
+		 "  skit sniff -i eth0 --host 192.0.2.1 -w out.pcap\n"
+		 "  skit sniff -i lo -d 'udp and not port 53'\n",
 };
 
 struct sniff_opts {
 	const char *iface;
 	long long count;
-	bool hex, json, print;
-	struct skit_pkt_filter filter;
+	bool hex, json, print, dump;
+	char *filter; /* the whole expression, shorthands included */
 	const char *write;
 	long long snaplen;
 	long long duration_ms;
@@ -80,16 +90,114 @@ struct sniff {
 	char names[64][IF_NAMESIZE]; /* ifindex -> name cache */
 };
 
+/* --proto NAME as a filter expression. */
+static const struct {
+	const char *name;
+	const char *expr;
+	bool ports; /* can carry a port */
+	bool hosts; /* has IP addresses */
+} protos[] = {
+	{ "tcp", "tcp", true, true },
+	{ "udp", "udp", true, true },
+	{ "icmp", "icmp or icmp6", false, true },
+	{ "icmp6", "icmp6", false, true },
+	{ "arp", "arp", false, false },
+};
+
+/*
+ * The shorthands gathered while parsing: each kind is a list of
+ * alternatives ("port 80 or port 443"), the kinds and the expression
+ * operands must all hold.
+ */
+struct shorthands {
+	char proto[128], port[512], host[1024];
+	bool port_proto, host_proto; /* a --proto with ports, addresses */
+	int nproto;
+};
+
+/* Append "or WORD" to one list. 0, or -1 when it no longer fits. */
+static int
+add_alt(char *list, size_t len, const char *fmt, const char *val)
+{
+	size_t used = strlen(list);
+	int n;
+
+	n = snprintf(list + used, len - used, "%s", used ? " or " : "");
+	if (n < 0 || (size_t)n >= len - used)
+		return -1;
+	used += (size_t)n;
+	n = snprintf(list + used, len - used, fmt, val);
+	return n < 0 || (size_t)n >= len - used ? -1 : 0;
+}
+
+static int
+add_proto(struct shorthands *sh, const char *arg)
+{
+	for (size_t i = 0; i < sizeof(protos) / sizeof(protos[0]); i++) {
+		if (strcasecmp(arg, protos[i].name))
+			continue;
+		sh->nproto++;
+		sh->port_proto |= protos[i].ports;
+		sh->host_proto |= protos[i].hosts;
+		return add_alt(sh->proto, sizeof(sh->proto), "%s",
+			       protos[i].expr);
+	}
+	cli_errorf("sniff: --proto: '%s' is not tcp, udp, icmp, icmp6 or arp",
+		   arg);
+	return -1;
+}
+
+/*
+ * Join the shorthands and the expression words into one expression,
+ * each part in parentheses when there are several. Returns a malloc'd
+ * string, or NULL.
+ */
+static char *
+join_filter(const struct shorthands *sh, int nwords, char **words)
+{
+	const char *part[3] = { sh->proto, sh->port, sh->host };
+	int nparts = nwords > 0;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	bool first = true;
+
+	if (!f)
+		return NULL;
+	for (int i = 0; i < 3; i++)
+		nparts += part[i][0] != '\0';
+	for (int i = 0; i < 3; i++) {
+		if (!part[i][0])
+			continue;
+		fprintf(f, nparts > 1 ? "%s(%s)" : "%s%s", first ? "" : " and ",
+			part[i]);
+		first = false;
+	}
+	if (nwords) {
+		fputs(first ? "" : " and ", f);
+		fputs(nparts > 1 ? "(" : "", f);
+		for (int i = 0; i < nwords; i++)
+			fprintf(f, "%s%s", i ? " " : "", words[i]);
+		fputs(nparts > 1 ? ")" : "", f);
+	}
+	if (fclose(f)) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
 static int
 parse_args(int argc, char **argv, struct sniff_opts *o)
 {
 	struct cli_getopt_state st = { 0 };
-	const char *arg;
+	struct shorthands sh = { 0 };
+	unsigned char a6[16];
+	const char *arg, *fmt;
 	long long v;
 	int c, rc = -1;
 
 	memset(o, 0, sizeof(*o));
-	o->filter.port = -1;
 	o->snaplen = 262144;
 	while ((c = cli_getopt(argc, argv, &help, &st, &arg)) != -1) {
 		switch (c) {
@@ -106,32 +214,41 @@ parse_args(int argc, char **argv, struct sniff_opts *o)
 		case 'x':
 			o->hex = true;
 			break;
+		case 'd':
+			o->dump = true;
+			break;
 		case OPT_JSON:
 			o->json = true;
 			break;
 		case OPT_PROTO:
-			if (skit_pkt_proto_parse(arg, &o->filter.proto) < 0) {
-				cli_errorf("sniff: --proto: '%s' is not tcp, "
-					   "udp, icmp or arp",
-					   arg);
+			if (add_proto(&sh, arg) < 0)
 				goto out;
-			}
 			break;
 		case OPT_PORT:
 			if (cli_parse_int("--port", arg, 0, 65535, &v))
 				goto out;
-			o->filter.port = (int)v;
+			if (add_alt(sh.port, sizeof(sh.port), "port %s", arg)) {
+				cli_errorf("sniff: too many --port");
+				goto out;
+			}
 			break;
 		case OPT_HOST:
-			if (inet_pton(AF_INET, arg, o->filter.host) == 1) {
-				o->filter.host_family = AF_INET;
-			} else if (inet_pton(AF_INET6, arg, o->filter.host) ==
-				   1) {
-				o->filter.host_family = AF_INET6;
+			/*
+			 * Literals only (no name is looked up), and IP
+			 * packets only: tcpdump's bare "host" matches ARP.
+			 */
+			if (inet_pton(AF_INET, arg, a6) == 1) {
+				fmt = "ip host %s";
+			} else if (inet_pton(AF_INET6, arg, a6) == 1) {
+				fmt = "ip6 host %s";
 			} else {
 				cli_errorf("sniff: --host: '%s' is not an IPv4 "
 					   "or IPv6 address",
 					   arg);
+				goto out;
+			}
+			if (add_alt(sh.host, sizeof(sh.host), fmt, arg)) {
+				cli_errorf("sniff: too many --host");
 				goto out;
 			}
 			break;
@@ -146,28 +263,32 @@ parse_args(int argc, char **argv, struct sniff_opts *o)
 						 &o->snaplen))
 				goto out;
 			break;
-		case 'd':
-			if (cli_parse_duration_ms("-d", arg, &o->duration_ms))
+		case OPT_DURATION:
+			if (cli_parse_duration_ms("--duration", arg,
+						  &o->duration_ms))
 				goto out;
 			break;
 		default:
 			goto out;
 		}
 	}
-	if (optind < argc && !o->iface)
+	/*
+	 * An operand naming an interface, when -i is not given, is the
+	 * interface (skit sniff eth0); the other operands are the filter.
+	 */
+	if (optind < argc && !o->iface && if_nametoindex(argv[optind]))
 		o->iface = argv[optind++];
-	if (optind < argc) {
-		cli_errorf("sniff: unexpected argument '%s'", argv[optind]);
-		goto out;
-	}
-	if ((o->filter.proto == SKIT_PKT_ARP &&
-	     (o->filter.port >= 0 || o->filter.host_family)) ||
-	    (o->filter.proto == SKIT_PKT_ICMP && o->filter.port >= 0)) {
+	if (sh.nproto && ((!sh.port_proto && sh.port[0]) ||
+			  (!sh.host_proto && sh.host[0]))) {
 		cli_errorf("sniff: --port/--host do not go with --proto %s",
-			   o->filter.proto == SKIT_PKT_ARP ? "arp" : "icmp");
+			   sh.proto);
 		goto out;
 	}
-	o->filter.snaplen = (uint32_t)o->snaplen;
+	o->filter = join_filter(&sh, argc - optind, argv + optind);
+	if (!o->filter) {
+		cli_errorf("sniff: out of memory");
+		goto out;
+	}
 	rc = 0;
 out:
 	cli_getopt_done(&st);
@@ -358,26 +479,117 @@ on_frame(const struct skit_frame *f, void *data)
 	return 0;
 }
 
+/* Find one interface by name in a link dump: its index and ARPHRD type. */
+struct iface_find {
+	const char *name;
+	int index;
+	unsigned type;
+};
+
 static int
-open_all(struct sniff *s)
+iface_match(const struct skit_nl_event *ev, void *data)
 {
-	struct sock_filter prog[SKIT_BPF_MAX];
+	struct iface_find *f = data;
+
+	if (ev->what == SKIT_NL_LINK && !strcmp(ev->u.link.name, f->name)) {
+		f->index = ev->u.link.index;
+		f->type = ev->u.link.type;
+	}
+	return 0;
+}
+
+/*
+ * The capture's interface (s->ifindex) and the link type its frames
+ * start with (-1: all interfaces), from NETLINK_ROUTE, which sees this
+ * network namespace's devices whatever /sys shows. An exit code on
+ * failure (the message was printed).
+ */
+static int
+find_iface(struct sniff *s, int *hatype)
+{
+	struct iface_find f = { .name = s->o.iface };
 	struct skit_err err;
-	int n, r;
+	int fd, r;
+
+	*hatype = -1;
+	/* "any" is all interfaces, as in tcpdump -i any. */
+	if (s->o.iface && !strcmp(s->o.iface, "any"))
+		s->o.iface = NULL;
+	if (!s->o.iface)
+		return 0;
+	skit_err_clear(&err);
+	fd = skit_nl_open(0, &err);
+	if (fd < 0)
+		return cli_report(&err);
+	r = skit_nl_dump(fd, SKIT_NL_LINK, iface_match, &f);
+	skit_close(fd);
+	if (r < 0) {
+		cli_errorf("sniff: dump netlink:route: %s", skit_strerror(r));
+		return cli_exit_for(r);
+	}
+	if (!f.index) {
+		cli_errorf("sniff: no interface '%s'", s->o.iface);
+		return CLI_EXIT_REFUSED;
+	}
+	s->ifindex = f.index;
+	*hatype = (int)f.type;
+	return 0;
+}
+
+/*
+ * Compile the filter for the link type the capture sees (hatype) into
+ * *out; with -d print it like tcpdump -d instead. An exit code on
+ * failure.
+ */
+static int
+compile_filter(struct sniff *s, int hatype, struct skit_bpf *out)
+{
+	struct skit_bpf prog;
+	struct skit_err err;
+	int dlt = skit_bpf_dlt(hatype), r;
 
 	skit_err_clear(&err);
-	if (s->o.iface) {
-		s->ifindex = (int)if_nametoindex(s->o.iface);
-		if (!s->ifindex) {
-			cli_errorf("sniff: no interface '%s'", s->o.iface);
-			return CLI_EXIT_REFUSED;
-		}
+	r = skit_bpf_compile(s->o.filter, dlt, (uint32_t)s->o.snaplen, &prog,
+			     &err);
+	if (r < 0) {
+		snprintf(err.op, sizeof(err.op), "sniff: bad filter");
+		return cli_report(&err);
 	}
-	n = skit_pkt_filter_compile(&s->o.filter, prog);
-	if (n < 0) {
-		cli_errorf("sniff: cannot compile the filter");
+	if (s->o.dump) {
+		char line[128];
+
+		cli_verbose("sniff: link type %s", skit_bpf_dlt_name(dlt));
+		for (int i = 0; i < prog.len; i++)
+			printf("%s\n",
+			       skit_bpf_image(&prog, i, line, sizeof(line)));
+		skit_bpf_free(&prog);
+		return 0;
+	}
+	r = skit_bpf_fit(&prog, out);
+	skit_bpf_free(&prog);
+	if (r == -EOPNOTSUPP) {
+		cli_errorf("sniff: filter '%s' reads the link-layer header, "
+			   "which a capture on %s does not have",
+			   s->o.filter,
+			   s->o.iface ? s->o.iface : "all interfaces");
+		cli_hint("capture on one Ethernet interface with -i IFACE");
 		return CLI_EXIT_USAGE;
 	}
+	if (r < 0) {
+		cli_errorf("sniff: filter '%s': %s", s->o.filter,
+			   skit_strerror(r));
+		return cli_exit_for(r);
+	}
+	return 0;
+}
+
+static int
+open_all(struct sniff *s, int hatype, const struct skit_bpf *prog)
+{
+	struct skit_err err;
+	int r;
+
+	skit_err_clear(&err);
 	if (s->o.write) {
 		s->pcap_fd =
 			open(s->o.write,
@@ -389,7 +601,7 @@ open_all(struct sniff *s)
 			return cli_exit_for(r);
 		}
 	}
-	r = skit_capture_open(s->ifindex, prog, n, &s->cap, &err);
+	r = skit_capture_open(s->ifindex, prog->insn, prog->len, &s->cap, &err);
 	if (r < 0) {
 		cli_report(&err);
 		if (r == -EPERM || r == -EACCES)
@@ -403,28 +615,12 @@ open_all(struct sniff *s)
 		return CLI_EXIT_PERM;
 	}
 	if (s->o.write) {
-		unsigned type = 0;
-
 		/*
 		 * One Ethernet-like interface: plain Ethernet records.
 		 * All interfaces (mixed link types): Linux cooked headers,
 		 * like tcpdump -i any.
 		 */
-		if (s->ifindex) {
-			char path[64 + IF_NAMESIZE];
-			FILE *f;
-
-			snprintf(path, sizeof(path), "/sys/class/net/%s/type",
-				 s->o.iface);
-			f = fopen(path, "r");
-			if (f) {
-				if (fscanf(f, "%u", &type) != 1)
-					type = 0;
-				fclose(f);
-			}
-		}
-		s->pcap_sll =
-			!(type == ARPHRD_ETHER || type == ARPHRD_LOOPBACK);
+		s->pcap_sll = skit_bpf_dlt(hatype) != SKIT_DLT_EN10MB;
 		r = skit_pcap_open(s->pcap_fd,
 				   s->pcap_sll ? SKIT_PCAP_LINKTYPE_LINUX_SLL
 					       : SKIT_PCAP_LINKTYPE_ETHERNET,
@@ -530,8 +726,9 @@ int
 cmd_sniff(int argc, char **argv)
 {
 	struct sniff *s;
+	struct skit_bpf prog = { 0 };
 	uint64_t received = 0, dropped = 0;
-	int r, rc;
+	int r, rc, hatype;
 
 	s = calloc(1, sizeof(*s));
 	if (!s) {
@@ -541,10 +738,16 @@ cmd_sniff(int argc, char **argv)
 	s->pcap_fd = -1;
 	r = parse_args(argc, argv, &s->o);
 	if (r < 0) {
+		free(s->o.filter);
 		free(s);
 		return r == -2 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 	}
-	rc = open_all(s);
+	rc = find_iface(s, &hatype);
+	if (!rc)
+		rc = compile_filter(s, hatype, &prog);
+	if (rc || s->o.dump)
+		goto out;
+	rc = open_all(s, hatype, &prog);
 	if (rc)
 		goto out;
 	/* From here a stop signal ends the loop: the counts and a complete
@@ -586,6 +789,8 @@ out:
 	skit_pcap_close(s->pcap);
 	skit_capture_close(s->cap);
 	skit_close(s->pcap_fd);
+	skit_bpf_free(&prog);
+	free(s->o.filter);
 	free(s);
 	return rc;
 }

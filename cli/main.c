@@ -39,6 +39,8 @@ static const struct command commands[] = {
 	  "explain an address: socket() call, options, sockaddrs" },
 	{ "send", cmd_send, "send datagrams (one per message)" },
 	{ "sniff", cmd_sniff, "capture packets (AF_PACKET) with filters" },
+	{ "sockets", cmd_sockets,
+	  "list every socket in the namespace (ss over sock_diag)" },
 	{ "version", cmd_version, "print skit's version" },
 };
 

@@ -1,5 +1,6 @@
 /*
- * fuzz_nl.c - the NETLINK_ROUTE parser over arbitrary bytes.
+ * fuzz_nl.c - the NETLINK_ROUTE parser over arbitrary bytes (links,
+ * addresses, routes, neighbours) and the names of what it found.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -16,15 +17,34 @@ use(const struct skit_nl_event *ev, void *data)
 	char buf[256];
 
 	(void)data;
-	if (ev->what == SKIT_NL_LINK) {
+	switch (ev->what) {
+	case SKIT_NL_LINK:
 		skit_nl_flags_str(ev->u.link.flags, buf, sizeof(buf));
 		skit_nl_operstate_name(ev->u.link.operstate);
-		if (strlen(ev->u.link.name) >= sizeof(ev->u.link.name))
+		if (strlen(ev->u.link.name) >= sizeof(ev->u.link.name) ||
+		    strlen(ev->u.link.qdisc) >= sizeof(ev->u.link.qdisc))
 			abort();
-	} else {
+		break;
+	case SKIT_NL_ADDR:
 		skit_nl_scope_name(ev->u.addr.scope, buf, sizeof(buf));
+		skit_nl_ifa_flags_str(ev->u.addr.family, ev->u.addr.flags, buf,
+				      16);
 		if (strlen(ev->u.addr.label) >= sizeof(ev->u.addr.label))
 			abort();
+		break;
+	case SKIT_NL_ROUTE:
+		skit_nl_rtype_name(ev->u.route.type, buf, sizeof(buf));
+		skit_nl_rtproto_name(ev->u.route.protocol, buf, sizeof(buf));
+		skit_nl_table_name(ev->u.route.table, buf, sizeof(buf));
+		skit_nl_rtflags_str(ev->u.route.flags, buf, 20);
+		if (ev->u.route.nexthops < 0)
+			abort();
+		break;
+	case SKIT_NL_NEIGH:
+		skit_nl_nud_str(ev->u.neigh.state, buf, 12);
+		if (ev->u.neigh.lladdr_len > sizeof(ev->u.neigh.lladdr))
+			abort();
+		break;
 	}
 	return 0;
 }

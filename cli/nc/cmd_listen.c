@@ -85,7 +85,7 @@ static const struct cli_opt listen_opts[] = {
 
 /* Address options listen implements: what skit_open applies (-k,
  * --max-conns, --allow/--deny, --idle-timeout are flags, not options). */
-static const uint64_t listen_addr_opts = SKIT_OPTS_OPEN;
+static const uint64_t listen_addr_opts = SKIT_OPTS_OPEN | SKIT_OPTS_MCAST;
 
 static const struct cli_help listen_help = {
 	.name = "listen",

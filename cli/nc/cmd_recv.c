@@ -40,7 +40,7 @@ static const struct cli_opt recv_opts[] = {
 };
 
 /* Address options recv implements: what skit_open applies. */
-static const uint64_t recv_addr_opts = SKIT_OPTS_OPEN;
+static const uint64_t recv_addr_opts = SKIT_OPTS_OPEN | SKIT_OPTS_MCAST;
 
 static const struct cli_help recv_help = {
 	.name = "recv",

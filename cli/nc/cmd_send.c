@@ -48,7 +48,8 @@ static const struct cli_opt send_opts[] = {
 
 /* Address options send implements: skit_open's, with its connect
  * time-out. */
-static const uint64_t send_addr_opts = SKIT_OPTS_OPEN | SKIT_OPTS_DIAL;
+static const uint64_t send_addr_opts =
+	SKIT_OPTS_OPEN | SKIT_OPTS_DIAL | SKIT_OPTS_MCAST;
 
 static const struct cli_help send_help = {
 	.name = "send",
@@ -92,6 +93,7 @@ static int
 send_one(struct sender *s, const char *msg, size_t len)
 {
 	ssize_t n;
+	int rc;
 
 	if (s->connected)
 		n = skit_sendto(s->fd, msg, len, 0, NULL, 0);
@@ -110,7 +112,11 @@ send_one(struct sender *s, const char *msg, size_t len)
 				 "socket accepts (sndbuf=, or a smaller "
 				 "message)",
 				 len);
-		return cli_report(&err);
+		rc = cli_report(&err);
+		if (n == -EACCES)
+			cli_hint("a broadcast address needs ,broadcast on the "
+				 "address (SO_BROADCAST)");
+		return rc;
 	}
 	s->sent++;
 	if (s->o->json) {

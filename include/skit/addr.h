@@ -96,7 +96,13 @@ enum skit_optval_type {
 	X(APPEND, "append", SKIT_OPTV_FLAG)                       \
 	X(CREATE, "create", SKIT_OPTV_FLAG)                       \
 	X(TRUNC, "trunc", SKIT_OPTV_FLAG)                         \
-	X(IDLE_TIMEOUT, "idle-timeout", SKIT_OPTV_DURATION)
+	X(IDLE_TIMEOUT, "idle-timeout", SKIT_OPTV_DURATION)       \
+	X(JOIN, "join", SKIT_OPTV_STRING)                         \
+	X(JOIN_SOURCE, "join-source", SKIT_OPTV_STRING)           \
+	X(IFACE, "iface", SKIT_OPTV_STRING)                       \
+	X(MULTICAST_TTL, "multicast-ttl", SKIT_OPTV_INT)          \
+	X(MULTICAST_LOOP, "multicast-loop", SKIT_OPTV_FLAG)       \
+	X(BROADCAST, "broadcast", SKIT_OPTV_FLAG)
 
 enum skit_opt {
 #define SKIT_X_(id, name, type) SKIT_OPT_##id,
@@ -395,6 +401,15 @@ int skit_addr_check(const struct skit_addr *a, uint64_t supported,
 	 SKIT_OPT_BIT(MARK) | SKIT_OPT_BIT(MODE) | SKIT_OPT_BIT(USER) |     \
 	 SKIT_OPT_BIT(GROUP) | SKIT_OPT_BIT(UNLINK) | SKIT_OPT_BIT(PROTO) | \
 	 SKIT_OPT_BIT(ETHERTYPE))
+
+/*
+ * Multicast and broadcast (skit_open applies them too): the datagram
+ * commands that open through skit_open add them to their masks.
+ */
+#define SKIT_OPTS_MCAST                                      \
+	(SKIT_OPT_BIT(JOIN) | SKIT_OPT_BIT(JOIN_SOURCE) |    \
+	 SKIT_OPT_BIT(IFACE) | SKIT_OPT_BIT(MULTICAST_TTL) | \
+	 SKIT_OPT_BIT(MULTICAST_LOOP) | SKIT_OPT_BIT(BROADCAST))
 
 /*
  * The options a dial implements (dial.h: skit_dial, skit_dial_start,

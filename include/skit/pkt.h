@@ -1,7 +1,7 @@
 /*
  * skit/pkt.h - packet capture: frame decoders (pure, bounds-checked),
- * the classic BPF filter compiler, the AF_PACKET TPACKET_V3 ring, and a
- * pcap file writer.
+ * tcpdump filter expressions (compiled by libpcap), the AF_PACKET TPACKET_V3
+ * ring, and a pcap file writer.
  *
  * Decoders never read past the captured length. A header that does not
  * fit, or whose own length fields disagree with what was captured, marks
@@ -95,47 +95,64 @@ char *skit_pkt_tcp_flags(uint8_t flags, char *buf, size_t len);
 /* "tcp", "udp", "icmp", "icmp6", or the number. */
 const char *skit_pkt_proto_name(uint8_t proto, char *buf, size_t len);
 
-/* --- the BPF filter compiler (src/proto/pkt.c) --------------------------- */
+/* --- tcpdump filter expressions (src/proto/bpf.c, with libpcap) ------- */
 
-enum skit_pkt_proto {
-	SKIT_PKT_ANY = 0,
-	SKIT_PKT_TCP,
-	SKIT_PKT_UDP,
-	SKIT_PKT_ICMP, /* ICMP and ICMPv6 */
-	SKIT_PKT_ARP,
+/* The link types (pcap's DLT_*) a filter is compiled for. */
+#define SKIT_DLT_EN10MB	    1	/* Ethernet header (also loopback) */
+#define SKIT_DLT_LINUX_SLL2 276 /* Linux cooked header v2 (tcpdump -i any) */
+
+/* A classic BPF program. insn is malloc'd (skit_bpf_free). */
+struct skit_bpf {
+	struct sock_filter *insn;
+	int len;
+	int dlt; /* SKIT_DLT_* it was compiled for */
 };
 
-/* What --proto, --port and --host asked for (all must hold). */
-struct skit_pkt_filter {
-	enum skit_pkt_proto proto;
-	int port;	  /* -1: any; else TCP or UDP source or destination */
-	int host_family;  /* 0: any; AF_INET or AF_INET6 */
-	uint8_t host[16]; /* source or destination address */
-	uint32_t snaplen;
-};
 /*
- * Every program also drops the outgoing copy of frames on loopback
- * devices (the kernel shows each loopback frame twice, as it leaves and
- * as it arrives; libpcap drops the same copy).
+ * The link type to compile for a capture on an interface of ARPHRD type
+ * hatype: Ethernet for Ethernet and loopback devices, else (and for
+ * hatype < 0, all interfaces) LINUX_SLL2, as tcpdump would choose.
  */
+int skit_bpf_dlt(int hatype);
 
-#define SKIT_BPF_MAX 128
+/* pcap's name of a link type: "EN10MB", "LINUX_SLL2". Never NULL. */
+const char *skit_bpf_dlt_name(int dlt);
 
 /*
- * Compile f into a classic BPF program in prog[0..SKIT_BPF_MAX) that
- * accepts matching frames (up to snaplen bytes) and drops the rest. It
- * reads the network header through SKF_NET_OFF and the ethertype through
- * SKF_AD_PROTOCOL, so it works on every link type. Returns the number
- * of instructions, or -EINVAL. Pure.
+ * Compile expr, tcpdump's filter language ("tcp port 80 and host
+ * 127.0.0.1"; NULL or "" accepts every packet), with libpcap's
+ * pcap_compile for link type dlt, optimised as `tcpdump -d` does;
+ * accepted packets are kept up to snaplen bytes (0: 262144). Names in
+ * the expression ("host example.org", "port http") are looked up as
+ * libpcap does. Returns 0 with *out (free with skit_bpf_free), or
+ * SKIT_EOPTION with libpcap's message in err->detail ("syntax error"),
+ * or -ENOMEM. Does not open a device.
  */
-int skit_pkt_filter_compile(const struct skit_pkt_filter *f,
-			    struct sock_filter *prog);
+int skit_bpf_compile(const char *expr, int dlt, uint32_t snaplen,
+		     struct skit_bpf *out, struct skit_err *err);
 
 /*
- * Parse --proto text ("tcp", "udp", "icmp", "arp") into *out: 0 or
- * -EINVAL.
+ * Fit a compiled program to skit's capture ring (a SOCK_RAW packet
+ * socket, frames starting at the link header): a LINUX_SLL2 program
+ * reads the cooked header's protocol, ifindex and packet type through
+ * the kernel's ancillary offsets and the rest through SKF_NET_OFF, so it
+ * runs on every link type; an Ethernet program is kept as it is. Every
+ * fitted program first drops the outgoing copy of loopback frames (the
+ * kernel shows each loopback frame twice; libpcap drops the same copy).
+ * Returns 0 with *out (skit_bpf_free), -EOPNOTSUPP when the program
+ * reads another cooked-header byte (the kernel has no equivalent),
+ * -EINVAL, -ENOMEM. Pure.
  */
-int skit_pkt_proto_parse(const char *s, enum skit_pkt_proto *out);
+int skit_bpf_fit(const struct skit_bpf *in, struct skit_bpf *out);
+
+/*
+ * Instruction i as `tcpdump -d` prints it: "(004) jeq      #0x50
+ * jt 18\tjf 19". Writes buf (always terminated) and returns it.
+ */
+char *skit_bpf_image(const struct skit_bpf *b, int i, char *buf, size_t len);
+
+/* Free b's instructions (b itself is the caller's). NULL is allowed. */
+void skit_bpf_free(struct skit_bpf *b);
 
 /* --- AF_PACKET capture (src/net/sock_packet.c) --------------------------- */
 
@@ -158,9 +175,9 @@ struct skit_frame {
 /*
  * Open a capture on interface ifindex (0: all interfaces): an
  * AF_PACKET socket that receives nothing until the filter (prog, n
- * instructions; NULL for none) is attached and the TPACKET_V3 ring is
- * mapped, then bound to ETH_P_ALL. Needs CAP_NET_RAW. Returns 0 and
- * *out, or a negative code with err filled. Does not block.
+ * instructions, fitted by skit_bpf_fit; NULL for none) is attached and the
+ * TPACKET_V3 ring is mapped, then bound to ETH_P_ALL. Needs CAP_NET_RAW.
+ * Returns 0 and *out, or a negative code with err filled. Does not block.
  */
 int skit_capture_open(int ifindex, const struct sock_filter *prog, int n,
 		      struct skit_capture **out, struct skit_err *err);

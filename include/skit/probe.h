@@ -126,6 +126,37 @@ const char *skit_probe_fix(const struct skit_probe_row *row, int code,
 			   const struct skit_probe_env *env);
 
 /*
+ * What the commands below the transport need beyond socket() itself,
+ * each with its answer: the sock_diag dumps `skit sockets` makes (one
+ * per kind; a kernel may lack a kind's module), multicast on each
+ * interface (its MULTICAST flag and state; nothing is joined or sent),
+ * and whether capturing (`skit sniff`) works for this process and for
+ * an unprivileged user running this binary (its file capabilities or
+ * setuid bit).
+ *   domain  the family the row is about (for --family filters)
+ *   what    "sock_diag tcp (IPv4)", "multicast on eth0", "capture ..."
+ *   code    0 when it works, else a negative errno that says why
+ *   why     one line
+ *   fix     how to make it work, "" when there is no simple way
+ */
+struct skit_probe_feature {
+	int domain;
+	char what[64];
+	int code;
+	char why[192];
+	char fix[160];
+};
+
+/*
+ * Find the answers for every feature: dumps over NETLINK_SOCK_DIAG
+ * (answers only), NETLINK_ROUTE for the interfaces, /proc/self/exe's
+ * capabilities. Returns 0 with *out (free() it) and *n, or -errno. Does
+ * not send anything to a network.
+ */
+int skit_probe_features(const struct skit_probe_env *env,
+			struct skit_probe_feature **out, size_t *n);
+
+/*
  * Symbolic names of socket() arguments: "AF_INET6", "SOCK_SEQPACKET"
  * (type flags SOCK_CLOEXEC/SOCK_NONBLOCK ignored). NULL when unknown.
  */

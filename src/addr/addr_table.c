@@ -328,6 +328,19 @@ static const struct skit_opt_row opt_rows[SKIT_OPT__COUNT] = {
 	    "truncate the file when opening (O_TRUNC)"),
 	OPT(IDLE_TIMEOUT, DURATION, 0, 0, KALL, 0, "TIME", 0, DAY_MS,
 	    "close after this long without data"),
+	OPT(JOIN, STRING, 0, 0, K(UDP), 0, "GROUP[%IFACE]", 0, 0,
+	    "join a multicast group (MCAST_JOIN_GROUP)"),
+	OPT(JOIN_SOURCE, STRING, 0, 0, K(UDP), 0, "SOURCE", 0, 0,
+	    "source-specific join: the group's datagrams from SOURCE only"),
+	OPT(IFACE, STRING, 0, 0, K(UDP), 0, "IFACE", 0, 0,
+	    "interface to join on and send multicast through"),
+	OPT(MULTICAST_TTL, INT, IPPROTO_IP, IP_MULTICAST_TTL, K(UDP) | K(IP), 0,
+	    "N", 0, 255, "TTL / hop limit of multicast datagrams (default 1)"),
+	OPT(MULTICAST_LOOP, FLAG, IPPROTO_IP, IP_MULTICAST_LOOP, K(UDP) | K(IP),
+	    0, NULL, 0, 1,
+	    "deliver our own multicast datagrams here too (default on)"),
+	OPT(BROADCAST, FLAG, SOL, SO_BROADCAST, K(UDP) | K(IP) | K(ICMP), 0,
+	    NULL, 0, 1, "allow sending to broadcast addresses (SO_BROADCAST)"),
 };
 
 const struct skit_opt_row *
@@ -381,6 +394,11 @@ static const struct skit__opt_alias opt_aliases[] = {
 	{ "creat", SKIT_OPT_CREATE, SKIT__OPT_PLAIN },
 	{ "max-children", SKIT_OPT_MAX_CONNS, SKIT__OPT_PLAIN },
 	{ "protocol", SKIT_OPT_PROTO, SKIT__OPT_PLAIN },
+	{ "ip-add-membership", SKIT_OPT_JOIN, SKIT__OPT_PLAIN },
+	{ "ipv6-join-group", SKIT_OPT_JOIN, SKIT__OPT_PLAIN },
+	{ "ip-multicast-ttl", SKIT_OPT_MULTICAST_TTL, SKIT__OPT_PLAIN },
+	{ "ip-multicast-loop", SKIT_OPT_MULTICAST_LOOP, SKIT__OPT_PLAIN },
+	{ "so-broadcast", SKIT_OPT_BROADCAST, SKIT__OPT_PLAIN },
 };
 
 const struct skit__opt_alias *

@@ -80,6 +80,26 @@ int skit__bind_source(int fd, const struct skit_addr *a,
 int skit__unix_bind(int fd, const struct skit_addr *a,
 		    const struct skit_sockaddr *sa, struct skit_err *err);
 
+/*
+ * Multicast on an inet datagram socket (src/net/sock_mcast.c): iface=
+ * (the interface for sending and joining; else the target's IPv6 scope),
+ * join= and join-source=. Returns 0 or a negative code, err filled.
+ */
+int skit__mcast_apply(int fd, const struct skit_addr *a,
+		      const struct skit_sockaddr *sa, struct skit_err *err);
+
+/*
+ * The receive side of netlink (src/net/sock_netlink.c, for
+ * NETLINK_ROUTE and NETLINK_SOCK_DIAG): skit__nl_recv_dump reads
+ * replies and hands each batch to parse until parse returns nonzero
+ * (1: NLMSG_DONE) or a read fails; skit__nl_recv_once reads one batch
+ * (notifications). Both return 0 for done, parse's negative value, or
+ * -errno (-EPROTO for an empty read during a dump).
+ */
+typedef int (*skit__nl_parse_fn)(const void *buf, size_t len, void *ctx);
+int skit__nl_recv_dump(int fd, skit__nl_parse_fn parse, void *ctx);
+int skit__nl_recv_once(int fd, skit__nl_parse_fn parse, void *ctx);
+
 /* Build a unix sockaddr for path (or abstract name); SKIT_ETOOLONG. */
 int skit__unix_sockaddr(const char *name, bool abstract, int type,
 			struct skit_sockaddr *out);

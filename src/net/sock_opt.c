@@ -44,6 +44,13 @@ static const struct sockopt_name sockopt_names[] = {
 	{ IPPROTO_IPV6, IPV6_UNICAST_HOPS, "IPPROTO_IPV6",
 	  "IPV6_UNICAST_HOPS" },
 	{ IPPROTO_IPV6, IPV6_TCLASS, "IPPROTO_IPV6", "IPV6_TCLASS" },
+	{ SOL_SOCKET, SO_BROADCAST, "SOL_SOCKET", "SO_BROADCAST" },
+	{ IPPROTO_IP, IP_MULTICAST_TTL, "IPPROTO_IP", "IP_MULTICAST_TTL" },
+	{ IPPROTO_IP, IP_MULTICAST_LOOP, "IPPROTO_IP", "IP_MULTICAST_LOOP" },
+	{ IPPROTO_IPV6, IPV6_MULTICAST_HOPS, "IPPROTO_IPV6",
+	  "IPV6_MULTICAST_HOPS" },
+	{ IPPROTO_IPV6, IPV6_MULTICAST_LOOP, "IPPROTO_IPV6",
+	  "IPV6_MULTICAST_LOOP" },
 };
 
 static void
@@ -131,6 +138,8 @@ static const struct {
 } ip_twins[] = {
 	{ IP_TTL, IPV6_UNICAST_HOPS },
 	{ IP_TOS, IPV6_TCLASS },
+	{ IP_MULTICAST_TTL, IPV6_MULTICAST_HOPS },
+	{ IP_MULTICAST_LOOP, IPV6_MULTICAST_LOOP },
 };
 
 /*
@@ -248,7 +257,7 @@ skit_sock_apply_opts(int fd, const struct skit_addr *a,
 				skit__sa_text(sa, text, sizeof(text)), 0,
 				"%s: %s", rows[i].name, skit_strerror(r));
 	}
-	return 0;
+	return skit__mcast_apply(fd, a, sa, err);
 }
 
 /* bind= on an inet socket: the parsed source host (a name is looked

@@ -86,6 +86,23 @@ ns_bg() {
 	return 1
 }
 
+# ns_py NS DIR FILE SCRIPT ARGS...: run python3 SCRIPT DIR ARGS... in NS
+# in the background (PY_PID) and wait (at most 5 s) until it wrote
+# DIR/FILE, its sign that it is ready.
+ns_py() {
+	local ns=$1 dir=$2 file=$3 i
+	shift 3
+	mkdir -p "$dir"
+	ip netns exec "$ns" python3 "$1" "$dir" "${@:2}" &
+	PY_PID=$!
+	BG_PIDS="${BG_PIDS:-} $PY_PID"
+	for i in $(seq 1 100); do
+		[ -s "$dir/$file" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 # A copy of the binary that an unprivileged user may run (the source
 # tree may sit under a private home directory). Sets SKIT_PUBLIC.
 public_skit() {

@@ -37,6 +37,11 @@ addr_for() {
 	mode=* | unlink) echo "unix-listen:$BATS_TEST_TMPDIR/no/dir/s,$opt" ;;
 	fork | max-conns=* | range=* | backlog=*)
 		echo "tcp-listen:192.0.2.1:0,$opt" ;;
+	join=* | join-source=* | iface=* | multicast-* | broadcast)
+		case $cmd in
+		listen | recv | echo) echo "udp-listen:192.0.2.1:0,$opt" ;;
+		*) echo "udp:127.0.0.1:1,$opt" ;;
+		esac ;;
 	*)
 		case $cmd in
 		listen | recv | echo) echo "tcp-listen:192.0.2.1:0,$opt" ;;
@@ -55,6 +60,10 @@ opt_text() {
 	backlog) echo "backlog=4" ;;
 	mode) echo "mode=600" ;;
 	rcvbuf) echo "rcvbuf=64k" ;;
+	join) echo "join=239.1.1.1" ;;
+	join-source) echo "join-source=10.0.0.1" ;;
+	iface) echo "iface=lo" ;;
+	multicast-ttl) echo "multicast-ttl=2" ;;
 	*) echo "$1" ;;
 	esac
 }

@@ -136,15 +136,22 @@ row() {
 }
 
 @test "probe --only and --family filter rows" {
+	# The socket table is the first; the feature rows (JSON) follow.
 	run --separate-stderr "$SKIT" probe --no-env --only ok
 	[ "$status" -eq 0 ]
-	[ -z "$(awk 'NR > 1 && $4 != "ok"' <<<"$output")" ]
+	[ -z "$(awk '/^$/ { exit } NR > 1 && $4 != "ok"' <<<"$output")" ]
+	run --separate-stderr "$SKIT" probe --no-env --json --only ok
+	[ -z "$(jq -c 'select(.ok != true)' <<<"$output")" ]
 	run --separate-stderr "$SKIT" probe --no-env --only failed
 	[ "$status" -eq 0 ]
-	[ -z "$(awk 'NR > 1 && $4 == "ok"' <<<"$output")" ]
+	[ -z "$(awk '/^$/ { exit } NR > 1 && $4 == "ok"' <<<"$output")" ]
+	run --separate-stderr "$SKIT" probe --no-env --json --only failed
+	[ -z "$(jq -c 'select(.ok != false)' <<<"$output")" ]
+	run --separate-stderr "$SKIT" probe --no-env --json -f unix,AF_NETLINK
+	[ -z "$(jq -c 'select(.domain != "AF_UNIX" and .domain != "AF_NETLINK")' <<<"$output")" ]
 	run --separate-stderr "$SKIT" probe --no-env -f unix,AF_NETLINK
 	[ "$status" -eq 0 ]
-	[ -z "$(awk 'NR > 1 && $1 != "AF_UNIX" && $1 != "AF_NETLINK"' <<<"$output")" ]
+	[ -z "$(awk '/^$/ { exit } NR > 1 && $1 != "AF_UNIX" && $1 != "AF_NETLINK"' <<<"$output")" ]
 	grep -q '^AF_UNIX ' <<<"$output"
 	grep -q '^AF_NETLINK ' <<<"$output"
 }
@@ -254,4 +261,63 @@ assert raw and all(not r["ok"] and "cap_net_raw" in r["fix"] for r in raw), raw
 	[ "$status" -eq 0 ]
 	[[ "$output" == *ok* ]]
 	[[ "$output" != *$'\033['* ]]
+}
+
+# feature WHAT: the JSON record of one feature row in $output.
+feature() {
+	python3 -c '
+import json, sys
+for l in sys.stdin:
+    if not l.startswith("{"):
+        continue
+    r = json.loads(l)
+    if r.get("record") == "feature" and r["what"] == sys.argv[1]:
+        print(json.dumps(r))
+' "$1" <<<"$output"
+}
+
+@test "probe features: sock_diag per kind, multicast per interface, who may capture" {
+	need_root
+	need_cmd unshare
+	need_cmd python3
+	unshare -n true 2>/dev/null || skip "cannot create a network namespace"
+	# A namespace whose lo has no MULTICAST flag, then has it.
+	run --separate-stderr unshare -n sh -c '
+		ip link set lo up && ip link set lo multicast off &&
+		"$SKIT" probe --json --no-env -f netlink,inet,packet &&
+		ip link set lo multicast on && "$SKIT" probe --no-env -f inet'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	r=$(feature "sock_diag tcp (IPv4)")
+	[ "$(jq -r .ok <<<"$r")" = true ]
+	[ "$(jq -r .domain <<<"$r")" = AF_NETLINK ]
+	r=$(feature "sock_diag raw (IPv4)")
+	# raw_diag may be missing: then the reason and the module to load.
+	[ "$(jq -r .ok <<<"$r")" = true ] ||
+		[[ "$(jq -r .fix <<<"$r")" == "modprobe raw_diag"* ]]
+	r=$(feature "multicast on lo")
+	[ "$(jq -r .ok <<<"$r")" = false ]
+	[[ "$(jq -r .explanation <<<"$r")" == "no MULTICAST flag"* ]]
+	[ "$(jq -r .fix <<<"$r")" = "ip link set lo multicast on" ]
+	r=$(feature "capture (this process)")
+	[ "$(jq -r .ok <<<"$r")" = true ]
+	grep -Eq '^multicast on lo +ok +MULTICAST and up' <<<"$output"
+	grep -Eq '^FEATURE +RESULT +EXPLANATION' <<<"$output"
+
+	# Unprivileged: the reason and the hint; with the file capability
+	# every user may capture.
+	command -v setpriv >/dev/null || skip "needs setpriv"
+	nobody_skit
+	run --separate-stderr setpriv --reuid=65534 --regid=65534 --clear-groups \
+		--inh-caps=-all --bounding-set=-all "$NOBODY_DIR/skit" probe --no-env -f packet
+	echo "$output"
+	grep -Eq '^capture \(this process\) +EPERM +skit sniff needs CAP_NET_RAW' <<<"$output"
+	grep -Eq '^capture \(unprivileged users\) +EPERM' <<<"$output"
+	grep -Eq 'hint: setcap cap_net_raw\+ep on the skit binary' <<<"$output"
+	command -v setcap >/dev/null || skip "needs setcap"
+	setcap cap_net_raw+ep "$NOBODY_DIR/skit" 2>/dev/null || skip "no file capabilities here"
+	run --separate-stderr setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$NOBODY_DIR/skit" probe --no-env -f packet
+	echo "$output"
+	grep -Eq '^capture \(unprivileged users\) +ok +this binary has the file capability' <<<"$output"
 }

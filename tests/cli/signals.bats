@@ -139,6 +139,14 @@ stopped_with_summary() {
 	done
 }
 
+@test "signals: sockets --watch ends on SIGINT and SIGTERM" {
+	for sig in INT TERM; do
+		start /dev/null "$SKIT" -v sockets --watch --interval 0.1
+		wait_for "$ERR" "listening on netlink:sock_diag"
+		stops_by "$sig" "$PID" "sockets --watch, idle"
+	done
+}
+
 @test "signals: ifaces --watch on a full stdout, and after the kernel dropped notifications" {
 	need_netns
 	ns_new W

@@ -16,14 +16,8 @@ TRAFFIC=$BATS_TEST_DIRNAME/traffic_low.py
 # TP (TCP port), UP (UDP port), TRAFFIC_PID.
 traffic_start() {
 	TDIR=$BATS_TEST_TMPDIR/traffic
-	mkdir -p "$TDIR"
-	ip netns exec "$1" python3 "$TRAFFIC" "$TDIR" "${2:-1}" &
-	TRAFFIC_PID=$!
-	BG_PIDS="${BG_PIDS:-} $TRAFFIC_PID"
-	for i in $(seq 1 100); do
-		[ -s "$TDIR/ports" ] && break
-		sleep 0.05
-	done
+	ns_py "$1" "$TDIR" ports "$TRAFFIC" "${2:-1}"
+	TRAFFIC_PID=$PY_PID
 	read -r TP UP <"$TDIR/ports"
 	[ -n "$TP" ] && [ -n "$UP" ]
 }
@@ -64,7 +58,7 @@ traffic_go() {
 	ns_new S
 	traffic_start "$NS_S" 3
 	# Only the UDP port: the TCP connection and pings before must not show.
-	ns_bg "$NS_S" -v sniff -i lo --port "$UP" -d 10 -c 3
+	ns_bg "$NS_S" -v sniff -i lo --port "$UP" --duration 10 -c 3
 	ip netns exec "$NS_S" "$SKIT" ping --raw -c 2 -i 0.2 -W 1 127.0.0.1 >/dev/null
 	traffic_go
 	wait_exit "$BG_PID" 10
@@ -156,8 +150,81 @@ traffic_go() {
 	[ "$status" -eq 2 ]
 	run "$SKIT" sniff --proto arp --port 80
 	[ "$status" -eq 2 ]
+	run "$SKIT" sniff --proto icmp --port 80
+	[ "$status" -eq 2 ]
 	run "$SKIT" sniff --host not-an-address
 	[ "$status" -eq 2 ]
 	run "$SKIT" sniff -i no-such-iface0 -c 1
 	[ "$status" -eq 4 ]
+}
+
+# Expressions whose programs skit and tcpdump must print alike.
+FILTERS=("tcp port 80" "udp and host 10.0.0.1" "icmp or arp"
+	"tcp[tcpflags] & tcp-syn != 0" "ip6 host fd00::1" "not (port 53 or port 5353) and greater 100"
+	"net 10.0.0.0/8 and portrange 1000-2000" "inbound and udp" "")
+
+@test "sniff -d prints the program tcpdump -d prints, on lo and on any" {
+	need_netns
+	need_cmd tcpdump
+	ns_new S
+	for i in lo any; do
+		for e in "${FILTERS[@]}"; do
+			ip netns exec "$NS_S" tcpdump -i "$i" -d "$e" 2>/dev/null >"$BATS_TEST_TMPDIR/t"
+			ip netns exec "$NS_S" "$SKIT" sniff -i "$i" -d "$e" >"$BATS_TEST_TMPDIR/s"
+			diff "$BATS_TEST_TMPDIR/t" "$BATS_TEST_TMPDIR/s" || {
+				echo "differs for -i $i '$e'"
+				false
+			}
+			[ -s "$BATS_TEST_TMPDIR/s" ]
+		done
+	done
+	# The shorthands are the same expression: repeated ones ORed, the
+	# kinds and the operands ANDed.
+	ip netns exec "$NS_S" tcpdump -i lo -d '(tcp or udp) and (port 80 or port 443) and (ip host 10.0.0.1 or ip6 host fd00::1) and (not src port 9)' \
+		2>/dev/null >"$BATS_TEST_TMPDIR/t"
+	ip netns exec "$NS_S" "$SKIT" sniff -i lo -d --proto tcp --port 80 --proto udp \
+		--port 443 --host 10.0.0.1 --host fd00::1 not src port 9 >"$BATS_TEST_TMPDIR/s"
+	diff "$BATS_TEST_TMPDIR/t" "$BATS_TEST_TMPDIR/s"
+}
+
+@test "sniff EXPRESSION captures what it says on one interface and on all" {
+	need_netns
+	ns_new S
+	traffic_start "$NS_S" 2
+	# All interfaces: the cooked-header program fitted to the ring.
+	ns_bg "$NS_S" -v sniff -c 2 --duration 10 "udp and dst port $UP"
+	any_pid=$BG_PID any_out=$BG_OUT any_err=$BG_ERR
+	# lo, Ethernet program; two --port shorthands mean either port.
+	ns_bg "$NS_S" -v sniff -i lo -c 4 --duration 10 --port "$UP" --port "$TP" 'tcp[tcpflags] & tcp-syn != 0 or udp'
+	traffic_go
+	wait_exit "$any_pid" 10
+	[ "$WAIT_RC" -eq 0 ]
+	wait_exit "$BG_PID" 10
+	[ "$WAIT_RC" -eq 0 ]
+	cat "$any_out" "$BG_OUT"
+	[ "$(grep -c "> 127.0.0.1.$UP: UDP, length 5" "$any_out")" -eq 2 ]
+	[ "$(wc -l <"$any_out")" -eq 2 ]
+	grep -q '^2 packets received by filter' "$any_err"
+	# SYN and SYN-ACK of the TCP connection, then the two datagrams (-c 4:
+	# a fifth would only show by waiting out --duration).
+	[ "$(grep -c 'Flags \[S' "$BG_OUT")" -eq 2 ]
+	[ "$(grep -c "UDP, length 5" "$BG_OUT")" -eq 2 ]
+	[ "$(wc -l <"$BG_OUT")" -eq 4 ]
+}
+
+@test "sniff: a bad expression is a usage error quoting libpcap" {
+	run "$SKIT" sniff -d 'tcp prot 80'
+	echo "$output"
+	[ "$status" -eq 2 ]
+	[[ "$output" == "skit: sniff: bad filter 'tcp prot 80': "*"syntax error"* ]]
+	# Link-layer bytes a capture on all interfaces does not have.
+	run "$SKIT" sniff -c 1 'ether host 02:00:00:00:00:01'
+	echo "$output"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"bad filter"*"ethernet addresses supported only"* ]]
+	run "$SKIT" sniff -c 1 'link[6] = 1'
+	echo "$output"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"reads the link-layer header"* ]]
+	[[ "$output" == *"hint: "*"-i IFACE"* ]]
 }

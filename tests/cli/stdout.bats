@@ -35,13 +35,16 @@ bg_full_ok() {
 	[ "$(grep -cF -- "$FULL_MSG" "$BG_ERR")" -eq 1 ]
 }
 
-@test "stdout full: probe, resolve, ifaces, version, --help" {
+@test "stdout full: probe, resolve, ifaces, sockets, version, --help" {
 	full_ok probe
 	full_ok probe --json
 	full_ok resolve tcp:127.0.0.1:80
 	full_ok resolve --json tcp:127.0.0.1:80 udp:[::1]:53
 	full_ok ifaces
 	full_ok ifaces --json
+	full_ok ifaces --routes
+	full_ok sockets
+	full_ok sockets --json
 	full_ok version
 	full_ok --version
 	full_ok --help

@@ -12,52 +12,14 @@
 #include <errno.h>
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
+#include <linux/neighbour.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "skit/nl.h"
-
-/* A message builder over a byte buffer. */
-struct mb {
-	uint8_t buf[4096];
-	size_t len;
-	size_t msg; /* offset of the open message */
-};
-
-static void
-msg_begin(struct mb *b, uint16_t type, const void *body, size_t blen)
-{
-	struct nlmsghdr h = { 0 };
-
-	b->msg = b->len;
-	h.nlmsg_type = type;
-	memcpy(b->buf + b->len, &h, sizeof(h));
-	b->len += NLMSG_HDRLEN;
-	memcpy(b->buf + b->len, body, blen);
-	b->len += NLMSG_ALIGN(blen);
-}
-
-static void
-attr(struct mb *b, uint16_t type, const void *data, size_t dlen)
-{
-	struct rtattr a = { .rta_len = (unsigned short)RTA_LENGTH(dlen),
-			    .rta_type = type };
-
-	memcpy(b->buf + b->len, &a, sizeof(a));
-	memset(b->buf + b->len + sizeof(a), 0, RTA_SPACE(dlen) - sizeof(a));
-	memcpy(b->buf + b->len + sizeof(a), data, dlen);
-	b->len += RTA_SPACE(dlen);
-}
-
-static void
-msg_end(struct mb *b)
-{
-	uint32_t len = (uint32_t)(b->len - b->msg);
-
-	memcpy(b->buf + b->msg, &len, sizeof(len));
-}
+#include "nlmsg.h"
 
 static void
 build_dump(struct mb *b)
@@ -249,6 +211,167 @@ test_callback_stops(void **state)
 			 -ECANCELED);
 }
 
+/* Collect routes and neighbours. */
+struct rn {
+	struct skit_nl_route rt[4];
+	struct skit_nl_neigh ne[4];
+	int nrt, nne;
+};
+
+static int
+collect_rn(const struct skit_nl_event *ev, void *data)
+{
+	struct rn *r = data;
+
+	if (ev->what == SKIT_NL_ROUTE && r->nrt < 4)
+		r->rt[r->nrt++] = ev->u.route;
+	if (ev->what == SKIT_NL_NEIGH && r->nne < 4)
+		r->ne[r->nne++] = ev->u.neigh;
+	return 0;
+}
+
+static void
+test_routes_neigh(void **state)
+{
+	struct rtmsg rtm = { .rtm_family = AF_INET6,
+			     .rtm_dst_len = 48,
+			     .rtm_table = RT_TABLE_MAIN,
+			     .rtm_protocol = RTPROT_STATIC,
+			     .rtm_scope = RT_SCOPE_UNIVERSE,
+			     .rtm_type = RTN_UNICAST,
+			     .rtm_flags = RTNH_F_ONLINK };
+	struct rtmsg mpls = { .rtm_family = 28 /* AF_MPLS */ };
+	struct ndmsg ndm = { .ndm_family = AF_INET,
+			     .ndm_ifindex = 3,
+			     .ndm_state = NUD_REACHABLE | NUD_PERMANENT,
+			     .ndm_flags = NTF_ROUTER };
+	struct rta_cacheinfo ci = { .rta_expires = 12345 };
+	uint8_t dst[16], gw[16], via[2 + 4], ll[6] = { 2, 0, 0, 0, 0, 9 };
+	uint32_t oif = 3, table = 100, prio = 7;
+	uint8_t pref = 1;
+	uint16_t fam4 = AF_INET;
+	struct rtnexthop nh[2] = { { .rtnh_len = sizeof(nh[0]) },
+				   { .rtnh_len = sizeof(nh[0]) } };
+	struct mb b;
+	struct rn r;
+	char buf[128];
+
+	(void)state;
+	memset(&b, 0, sizeof(b));
+	memset(&r, 0, sizeof(r));
+	inet_pton(AF_INET6, "fd80::", dst);
+	inet_pton(AF_INET6, "fd77::2", gw);
+	msg_begin(&b, RTM_NEWROUTE, &rtm, sizeof(rtm));
+	attr(&b, RTA_DST, dst, 16);
+	attr(&b, RTA_GATEWAY, gw, 16);
+	attr(&b, RTA_OIF, &oif, 4);
+	attr(&b, RTA_TABLE, &table, 4);
+	attr(&b, RTA_PRIORITY, &prio, 4);
+	attr(&b, RTA_PREF, &pref, 1);
+	attr(&b, RTA_CACHEINFO, &ci, sizeof(ci));
+	msg_end(&b);
+	/* Another family: skipped. */
+	msg_begin(&b, RTM_NEWROUTE, &mpls, sizeof(mpls));
+	msg_end(&b);
+	/* An IPv4 route through an IPv4 gateway of an IPv6 route (RTA_VIA),
+	 * with two next hops. */
+	rtm.rtm_family = AF_INET;
+	rtm.rtm_dst_len = 0;
+	rtm.rtm_type = RTN_BLACKHOLE;
+	memcpy(via, &fam4, 2);
+	inet_pton(AF_INET, "10.0.0.1", via + 2);
+	msg_begin(&b, RTM_DELROUTE, &rtm, sizeof(rtm));
+	attr(&b, RTA_VIA, via, sizeof(via));
+	attr(&b, RTA_MULTIPATH, nh, sizeof(nh));
+	msg_end(&b);
+	msg_begin(&b, RTM_NEWNEIGH, &ndm, sizeof(ndm));
+	attr(&b, NDA_DST, gw, 4);
+	attr(&b, NDA_LLADDR, ll, 6);
+	msg_end(&b);
+	assert_int_equal(skit_nl_parse(b.buf, b.len, collect_rn, &r), 0);
+	assert_int_equal(r.nrt, 2);
+	assert_int_equal(r.rt[0].family, AF_INET6);
+	assert_true(r.rt[0].has_dst);
+	assert_memory_equal(r.rt[0].dst, dst, 16);
+	assert_int_equal(r.rt[0].dst_len, 48);
+	assert_true(r.rt[0].has_gateway);
+	assert_int_equal(r.rt[0].gateway_family, AF_INET6);
+	assert_int_equal(r.rt[0].oif, 3);
+	assert_int_equal(r.rt[0].table, 100);
+	assert_true(r.rt[0].has_metric);
+	assert_int_equal(r.rt[0].metric, 7);
+	assert_int_equal(r.rt[0].pref, 1);
+	assert_int_equal(r.rt[0].expires, 123);
+	assert_false(r.rt[0].has_prefsrc);
+	assert_int_equal(r.rt[1].family, AF_INET);
+	assert_false(r.rt[1].has_dst);
+	assert_int_equal(r.rt[1].gateway_family, AF_INET);
+	assert_int_equal(r.rt[1].nexthops, 2);
+	assert_int_equal(r.rt[1].pref, -1);
+	assert_int_equal(r.nne, 1);
+	assert_int_equal(r.ne[0].index, 3);
+	assert_int_equal(r.ne[0].lladdr_len, 6);
+	assert_true(r.ne[0].has_dst);
+	assert_int_equal(r.ne[0].flags, NTF_ROUTER);
+
+	/* A next hop whose length lies. */
+	nh[1].rtnh_len = 200;
+	memset(&b, 0, sizeof(b));
+	msg_begin(&b, RTM_NEWROUTE, &rtm, sizeof(rtm));
+	attr(&b, RTA_MULTIPATH, nh, sizeof(nh));
+	msg_end(&b);
+	assert_int_equal(skit_nl_parse(b.buf, b.len, collect_rn, &r), -EBADMSG);
+
+	/*
+	 * A next hop whose length is not a multiple of 4 at the end of the
+	 * attribute: the aligned step goes past the end, and the walk
+	 * stops there (it used to read on; fuzz_nl found it).
+	 */
+	{
+		uint8_t odd[10] = { 0 };
+
+		odd[0] = 9; /* rtnh_len */
+		memset(&b, 0, sizeof(b));
+		memset(&r, 0, sizeof(r));
+		msg_begin(&b, RTM_NEWROUTE, &rtm, sizeof(rtm));
+		attr(&b, RTA_MULTIPATH, odd, sizeof(odd));
+		msg_end(&b);
+		assert_int_equal(skit_nl_parse(b.buf, b.len, collect_rn, &r),
+				 0);
+		assert_int_equal(r.rt[0].nexthops, 1);
+	}
+
+	/* The names ip prints. */
+	assert_string_equal(skit_nl_rtype_name(RTN_BLACKHOLE, buf, 16),
+			    "blackhole");
+	assert_string_equal(skit_nl_rtype_name(99, buf, 16), "99");
+	assert_string_equal(skit_nl_rtproto_name(RTPROT_KERNEL, buf, 16),
+			    "kernel");
+	assert_string_equal(skit_nl_table_name(255, buf, 16), "local");
+	assert_string_equal(skit_nl_table_name(100, buf, 16), "100");
+	assert_string_equal(skit_nl_nud_str(0, buf, sizeof(buf)), "NONE");
+	assert_string_equal(
+		skit_nl_nud_str(NUD_STALE | NUD_PERMANENT, buf, sizeof(buf)),
+		"STALE,PERMANENT");
+	assert_string_equal(skit_nl_rtflags_str(RTNH_F_ONLINK | RTNH_F_LINKDOWN,
+						buf, sizeof(buf)),
+			    "onlink,linkdown");
+	assert_string_equal(skit_nl_ifa_flags_str(AF_INET6,
+						  IFA_F_SECONDARY | IFA_F_NODAD,
+						  buf, sizeof(buf)),
+			    "temporary,nodad,dynamic");
+	assert_string_equal(skit_nl_ifa_flags_str(
+				    AF_INET, IFA_F_SECONDARY | IFA_F_PERMANENT,
+				    buf, sizeof(buf)),
+			    "secondary");
+	assert_string_equal(skit_nl_ifa_flags_str(AF_INET, IFA_F_PERMANENT, buf,
+						  sizeof(buf)),
+			    "");
+	/* A small buffer stays terminated. */
+	skit_nl_ifa_flags_str(AF_INET6, IFA_F_SECONDARY | IFA_F_NODAD, buf, 12);
+	assert_true(strlen(buf) < 12);
+}
+
 int
 main(void)
 {
@@ -258,6 +381,7 @@ main(void)
 		cmocka_unit_test(test_lying_lengths),
 		cmocka_unit_test(test_error_and_ack),
 		cmocka_unit_test(test_callback_stops),
+		cmocka_unit_test(test_routes_neigh),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,8 @@
 /*
- * test_pkt.c - frame decoders, summaries and the BPF filter compiler
- * (checked by running the programs in a small classic BPF interpreter
- * that knows the SKF_NET_OFF and SKF_AD_* loads the compiler uses).
+ * test_pkt.c - frame decoders, summaries, and tcpdump expressions
+ * compiled by libpcap and fitted to skit's ring (checked by running the
+ * programs in a small classic BPF interpreter that knows the kernel's
+ * SKF_NET_OFF and SKF_AD_* loads).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -283,9 +284,18 @@ test_malformed_prefixes(void **state)
 	assert_int_equal(strlen(s), 7);
 }
 
-/* A classic BPF interpreter for what the compiler emits. */
+/*
+ * A classic BPF interpreter with the kernel's ancillary loads, to run
+ * the programs libpcap compiled and skit_bpf_fit fitted on test frames
+ * (Ethernet, network header at 14).
+ */
+struct meta {
+	uint32_t pkttype, hatype, ifindex;
+};
+
 static uint32_t
-ld(const uint8_t *f, size_t len, size_t netoff, uint32_t k, int size, bool *oob)
+ld(const uint8_t *f, size_t len, const struct meta *m, uint32_t k, int size,
+   bool *oob)
 {
 	size_t off;
 	uint32_t v = 0;
@@ -293,11 +303,17 @@ ld(const uint8_t *f, size_t len, size_t netoff, uint32_t k, int size, bool *oob)
 	if (k == (uint32_t)(SKF_AD_OFF + SKF_AD_PROTOCOL))
 		return len >= 14 ? (uint32_t)(f[12] << 8 | f[13]) : 0;
 	if (k == (uint32_t)(SKF_AD_OFF + SKF_AD_PKTTYPE))
-		return 0; /* PACKET_HOST */
+		return m->pkttype;
 	if (k == (uint32_t)(SKF_AD_OFF + SKF_AD_HATYPE))
-		return 1; /* ARPHRD_ETHER */
-	if (k >= (uint32_t)SKF_NET_OFF && k < (uint32_t)SKF_AD_OFF)
-		off = netoff + (k - (uint32_t)SKF_NET_OFF);
+		return m->hatype;
+	if (k == (uint32_t)(SKF_AD_OFF + SKF_AD_IFINDEX))
+		return m->ifindex;
+	if (k >= (uint32_t)SKF_AD_OFF) {
+		fail_msg("unexpected ancillary load %d", (int)(k - SKF_AD_OFF));
+		return 0;
+	}
+	if (k >= (uint32_t)SKF_NET_OFF)
+		off = 14 + (k - (uint32_t)SKF_NET_OFF);
 	else
 		off = k;
 	if (off + (size_t)size > len) {
@@ -310,39 +326,103 @@ ld(const uint8_t *f, size_t len, size_t netoff, uint32_t k, int size, bool *oob)
 }
 
 static uint32_t
-run_bpf(const struct sock_filter *prog, int n, const uint8_t *f, size_t len)
+alu(uint16_t op, uint32_t a, uint32_t v)
 {
-	uint32_t A = 0, X = 0;
-	size_t netoff = 14;
+	switch (op) {
+	case BPF_ADD:
+		return a + v;
+	case BPF_SUB:
+		return a - v;
+	case BPF_MUL:
+		return a * v;
+	case BPF_DIV:
+		return v ? a / v : 0;
+	case BPF_MOD:
+		return v ? a % v : 0;
+	case BPF_AND:
+		return a & v;
+	case BPF_OR:
+		return a | v;
+	case BPF_XOR:
+		return a ^ v;
+	case BPF_LSH:
+		return v < 32 ? a << v : 0;
+	case BPF_RSH:
+		return v < 32 ? a >> v : 0;
+	case BPF_NEG:
+		return -a;
+	}
+	fail_msg("unexpected ALU op 0x%x", op);
+	return 0;
+}
+
+static uint32_t
+run_prog(const struct skit_bpf *b, const uint8_t *f, size_t len,
+	 const struct meta *m)
+{
+	uint32_t A = 0, X = 0, M[BPF_MEMWORDS] = { 0 };
 	bool oob = false;
 
-	for (int pc = 0; pc < n; pc++) {
-		const struct sock_filter *i = &prog[pc];
-		int size = BPF_SIZE(i->code) == BPF_W	? 4
-			   : BPF_SIZE(i->code) == BPF_H ? 2
-							: 1;
+	for (int pc = 0; pc < b->len; pc++) {
+		const struct sock_filter *i = &b->insn[pc];
+		uint16_t c = i->code;
+		int size = BPF_SIZE(c) == BPF_W	  ? 4
+			   : BPF_SIZE(c) == BPF_H ? 2
+						  : 1;
+		uint32_t v = BPF_SRC(c) == BPF_X ? X : i->k;
+		bool t;
 
-		switch (BPF_CLASS(i->code)) {
+		switch (BPF_CLASS(c)) {
 		case BPF_LD:
-			A = ld(f, len, netoff,
-			       BPF_MODE(i->code) == BPF_IND ? i->k + X : i->k,
-			       size, &oob);
+			if (BPF_MODE(c) == BPF_IMM)
+				A = i->k;
+			else if (BPF_MODE(c) == BPF_MEM)
+				A = M[i->k % BPF_MEMWORDS];
+			else if (BPF_MODE(c) == BPF_LEN)
+				A = (uint32_t)len;
+			else
+				A = ld(f, len, m,
+				       BPF_MODE(c) == BPF_IND ? i->k + X : i->k,
+				       size, &oob);
 			break;
 		case BPF_LDX:
-			X = 4 * (ld(f, len, netoff, i->k, 1, &oob) & 0xf);
+			if (BPF_MODE(c) == BPF_IMM)
+				X = i->k;
+			else if (BPF_MODE(c) == BPF_MEM)
+				X = M[i->k % BPF_MEMWORDS];
+			else if (BPF_MODE(c) == BPF_LEN)
+				X = (uint32_t)len;
+			else
+				X = 4 * (ld(f, len, m, i->k, 1, &oob) & 0xf);
+			break;
+		case BPF_ST:
+			M[i->k % BPF_MEMWORDS] = A;
+			break;
+		case BPF_STX:
+			M[i->k % BPF_MEMWORDS] = X;
+			break;
+		case BPF_ALU:
+			A = alu(BPF_OP(c), A, v);
 			break;
 		case BPF_JMP:
-			if (BPF_OP(i->code) == BPF_JEQ)
-				pc += A == i->k ? i->jt : i->jf;
-			else if (BPF_OP(i->code) == BPF_JSET)
-				pc += (A & i->k) ? i->jt : i->jf;
-			else
+			if (BPF_OP(c) == BPF_JA) {
 				pc += (int)i->k;
+				break;
+			}
+			t = BPF_OP(c) == BPF_JEQ   ? A == v
+			    : BPF_OP(c) == BPF_JGT ? A > v
+			    : BPF_OP(c) == BPF_JGE ? A >= v
+						   : (A & v) != 0;
+			pc += t ? i->jt : i->jf;
 			break;
 		case BPF_RET:
-			return i->k;
-		default:
-			fail_msg("unexpected opcode 0x%x", i->code);
+			return BPF_RVAL(c) == BPF_A ? A : i->k;
+		case BPF_MISC:
+			if (BPF_MISCOP(c) == BPF_TAX)
+				X = A;
+			else
+				A = X;
+			break;
 		}
 		if (oob)
 			return 0; /* the kernel drops on out-of-bounds loads */
@@ -351,15 +431,31 @@ run_bpf(const struct sock_filter *prog, int n, const uint8_t *f, size_t len)
 	return 0;
 }
 
+/* Compile expr for dlt, fit it, run it on a frame a host received. */
 static uint32_t
-filter(const struct skit_pkt_filter *flt, const uint8_t *f, size_t len)
+filter_meta(const char *expr, int dlt, const uint8_t *f, size_t len,
+	    const struct meta *m)
 {
-	struct sock_filter prog[SKIT_BPF_MAX];
-	int n = skit_pkt_filter_compile(flt, prog);
+	struct skit_bpf prog, fit;
+	struct skit_err err;
+	uint32_t r;
 
-	assert_true(n > 2);
-	assert_int_equal(BPF_CLASS(prog[n - 1].code), BPF_RET);
-	return run_bpf(prog, n, f, len);
+	assert_int_equal(skit_bpf_compile(expr, dlt, 1000, &prog, &err), 0);
+	assert_int_equal(prog.dlt, dlt);
+	assert_int_equal(skit_bpf_fit(&prog, &fit), 0);
+	assert_int_equal(BPF_CLASS(fit.insn[fit.len - 1].code), BPF_RET);
+	r = run_prog(&fit, f, len, m);
+	skit_bpf_free(&prog);
+	skit_bpf_free(&fit);
+	return r;
+}
+
+static uint32_t
+filter(const char *expr, int dlt, const uint8_t *f, size_t len)
+{
+	struct meta m = { .pkttype = 0, .hatype = 1, .ifindex = 2 };
+
+	return filter_meta(expr, dlt, f, len, &m);
 }
 
 static void
@@ -369,71 +465,111 @@ test_bpf(void **state)
 	size_t nt4 = frame_tcp4(t4, 40000, 8080, SKIT_TCP_SYN);
 	size_t nu6 = frame_udp6(u6, 5353, 53);
 	size_t narp = frame_arp(arp);
-	struct skit_pkt_filter f = { .port = -1, .snaplen = 1000 };
-	struct sock_filter prog[SKIT_BPF_MAX];
+	static const int dlts[] = { SKIT_DLT_EN10MB, SKIT_DLT_LINUX_SLL2 };
 
 	(void)state;
-	/* No filter: everything, cut to snaplen. */
-	assert_int_equal(filter(&f, t4, nt4), 1000);
-	assert_int_equal(filter(&f, arp, narp), 1000);
+	/*
+	 * The same expressions give the same answers whether compiled for
+	 * Ethernet or for cooked headers and fitted to the ring.
+	 */
+	for (size_t d = 0; d < 2; d++) {
+		int dlt = dlts[d];
 
-	f.proto = SKIT_PKT_TCP;
-	assert_true(filter(&f, t4, nt4));
-	assert_false(filter(&f, u6, nu6));
-	assert_false(filter(&f, arp, narp));
+		/* No filter: everything, cut to snaplen. */
+		assert_int_equal(filter("", dlt, t4, nt4), 1000);
+		assert_int_equal(filter(NULL, dlt, arp, narp), 1000);
+		assert_true(filter("tcp", dlt, t4, nt4));
+		assert_false(filter("tcp", dlt, u6, nu6));
+		assert_false(filter("tcp", dlt, arp, narp));
+		assert_true(filter("udp", dlt, u6, nu6));
+		assert_true(filter("arp", dlt, arp, narp));
+		assert_false(filter("arp", dlt, t4, nt4));
+		assert_true(filter("port 8080", dlt, t4, nt4));
+		assert_true(filter("src port 40000", dlt, t4, nt4));
+		assert_false(filter("dst port 40000", dlt, t4, nt4));
+		assert_true(filter("port 53", dlt, u6, nu6));
+		assert_false(filter("tcp port 53", dlt, u6, nu6));
+		assert_true(filter("host 10.0.0.2", dlt, t4, nt4));
+		assert_false(filter("host 10.0.0.3", dlt, t4, nt4));
+		assert_true(filter("udp and src host fd00::1", dlt, u6, nu6));
+		assert_false(filter("host fd00::3", dlt, u6, nu6));
+		assert_true(filter("(tcp or udp) and (port 53 or port 9)", dlt,
+				   u6, nu6));
+		assert_false(filter("(tcp or udp) and (port 54 or port 9)", dlt,
+				    u6, nu6));
+		assert_true(
+			filter("tcp[tcpflags] & tcp-syn != 0", dlt, t4, nt4));
+		assert_true(filter("greater 50 and ip", dlt, t4, nt4));
+	}
+	/* Cooked-header fields become the kernel's ancillary loads. */
+	assert_true(filter("ifindex 2", SKIT_DLT_LINUX_SLL2, t4, nt4));
+	assert_false(filter("ifindex 3", SKIT_DLT_LINUX_SLL2, t4, nt4));
+	assert_true(filter("inbound", SKIT_DLT_LINUX_SLL2, t4, nt4));
+	assert_false(filter("outbound", SKIT_DLT_LINUX_SLL2, t4, nt4));
+}
 
-	f.proto = SKIT_PKT_UDP;
-	assert_false(filter(&f, t4, nt4));
-	assert_true(filter(&f, u6, nu6));
+static void
+test_bpf_fit(void **state)
+{
+	uint8_t t4[128];
+	size_t nt4 = frame_tcp4(t4, 40000, 8080, SKIT_TCP_SYN);
+	struct meta out_lo = { .pkttype = 4, .hatype = 772 };
+	struct meta out_eth = { .pkttype = 4, .hatype = 1 };
+	struct skit_bpf prog, fit;
+	struct skit_err err;
+	char line[128];
 
-	f.proto = SKIT_PKT_ARP;
-	assert_true(filter(&f, arp, narp));
-	assert_false(filter(&f, t4, nt4));
+	(void)state;
+	/* The outgoing copy of a loopback frame is dropped, others kept. */
+	assert_int_equal(filter_meta("", SKIT_DLT_EN10MB, t4, nt4, &out_lo), 0);
+	assert_int_equal(filter_meta("", SKIT_DLT_EN10MB, t4, nt4, &out_eth),
+			 1000);
+	assert_int_equal(filter_meta("", SKIT_DLT_LINUX_SLL2, t4, nt4, &out_lo),
+			 0);
 
-	f.proto = SKIT_PKT_ANY;
-	f.port = 8080;
-	assert_true(filter(&f, t4, nt4));
-	assert_false(filter(&f, u6, nu6));
-	assert_false(filter(&f, arp, narp));
-	f.port = 40000; /* the source port matches too */
-	assert_true(filter(&f, t4, nt4));
-	f.port = 53;
-	assert_true(filter(&f, u6, nu6));
-	assert_false(filter(&f, t4, nt4));
-	f.proto = SKIT_PKT_TCP; /* port 53 but TCP only */
-	assert_false(filter(&f, u6, nu6));
+	/* A cooked-header byte the kernel cannot give: refused. */
+	assert_int_equal(skit_bpf_compile("link[6] = 1", SKIT_DLT_LINUX_SLL2, 0,
+					  &prog, &err),
+			 0);
+	assert_int_equal(skit_bpf_fit(&prog, &fit), -EOPNOTSUPP);
+	skit_bpf_free(&prog);
 
-	f.proto = SKIT_PKT_ANY;
-	f.port = -1;
-	f.host_family = AF_INET;
-	inet_pton(AF_INET, "10.0.0.2", f.host);
-	assert_true(filter(&f, t4, nt4));
-	assert_false(filter(&f, u6, nu6));
-	inet_pton(AF_INET, "10.0.0.3", f.host);
-	assert_false(filter(&f, t4, nt4));
+	/* libpcap's message, quoted. */
+	skit_err_clear(&err);
+	assert_int_equal(skit_bpf_compile("tcp prot 80", SKIT_DLT_EN10MB, 0,
+					  &prog, &err),
+			 SKIT_EOPTION);
+	assert_non_null(strstr(err.detail, "syntax error"));
+	assert_string_equal(err.subject, "tcp prot 80");
+	assert_null(prog.insn);
+	assert_int_equal(skit_bpf_compile("ether host 1:2:3:4:5:6",
+					  SKIT_DLT_LINUX_SLL2, 0, &prog, &err),
+			 SKIT_EOPTION);
 
-	f.host_family = AF_INET6;
-	inet_pton(AF_INET6, "fd00::1", f.host);
-	assert_true(filter(&f, u6, nu6));
-	assert_false(filter(&f, t4, nt4));
-	f.port = 53;
-	f.proto = SKIT_PKT_UDP;
-	assert_true(filter(&f, u6, nu6));
-	inet_pton(AF_INET6, "fd00::3", f.host);
-	assert_false(filter(&f, u6, nu6));
+	/* tcpdump -d's lines. */
+	assert_int_equal(skit_bpf_compile("tcp port 80", SKIT_DLT_EN10MB, 0,
+					  &prog, &err),
+			 0);
+	assert_string_equal(skit_bpf_image(&prog, 0, line, sizeof(line)),
+			    "(000) ldh      [12]");
+	assert_string_equal(
+		skit_bpf_image(&prog, prog.len - 1, line, sizeof(line)),
+		"(019) ret      #0");
+	assert_string_equal(skit_bpf_image(&prog, prog.len, line, 4), "");
+	skit_bpf_free(&prog);
 
-	/* Nonsense combinations are refused. */
-	f.proto = SKIT_PKT_ARP;
-	assert_int_equal(skit_pkt_filter_compile(&f, prog), -EINVAL);
-	f.proto = SKIT_PKT_ICMP;
-	assert_int_equal(skit_pkt_filter_compile(&f, prog), -EINVAL);
+	assert_int_equal(skit_bpf_dlt(1), SKIT_DLT_EN10MB);
+	assert_int_equal(skit_bpf_dlt(772), SKIT_DLT_EN10MB);
+	assert_int_equal(skit_bpf_dlt(65534), SKIT_DLT_LINUX_SLL2);
+	assert_int_equal(skit_bpf_dlt(-1), SKIT_DLT_LINUX_SLL2);
+	assert_string_equal(skit_bpf_dlt_name(SKIT_DLT_LINUX_SLL2),
+			    "LINUX_SLL2");
 }
 
 static void
 test_names(void **state)
 {
 	char b[16];
-	enum skit_pkt_proto p;
 
 	(void)state;
 	assert_string_equal(
@@ -441,9 +577,6 @@ test_names(void **state)
 		"F.");
 	assert_string_equal(skit_pkt_tcp_flags(0, b, sizeof(b)), "none");
 	assert_string_equal(skit_pkt_proto_name(132, b, sizeof(b)), "132");
-	assert_int_equal(skit_pkt_proto_parse("UDP", &p), 0);
-	assert_int_equal(p, SKIT_PKT_UDP);
-	assert_int_equal(skit_pkt_proto_parse("sctp", &p), -EINVAL);
 }
 
 static void
@@ -505,6 +638,7 @@ main(void)
 		cmocka_unit_test(test_icmp_and_frag),
 		cmocka_unit_test(test_malformed_prefixes),
 		cmocka_unit_test(test_bpf),
+		cmocka_unit_test(test_bpf_fit),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_pcap),
 	};
