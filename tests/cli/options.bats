@@ -170,8 +170,9 @@ accepted() {
 
 @test "durations: one grammar for flags and address options" {
 	skit_bg echo -v tcp:127.0.0.1:0
-	# -w takes what connect-timeout= takes: 1h, 250ms, 1.5, "2 s"
-	for w in 1h 250ms 1.5 "2 s" 1d 500us; do
+	# -w takes what connect-timeout= takes: 1h, 250ms, 1.5, "2 s" (and -w
+	# is also the idle time-out: none so short that a loaded machine trips it)
+	for w in 1h 250ms 1.5 "2 s" 1d 900000us; do
 		run --separate-stderr timeout 10 "$SKIT" connect -w "$w" "$BG_ADDR" <<<"ok"
 		[ "$status" -eq 0 ]
 		[ "$output" = ok ]
