@@ -2,7 +2,7 @@
  * test_relay.c - the pair engine and endpoints, over socketpairs, pipes
  * and files (no network needed): integrity both ways, half-close,
  * splice and copy, message boundaries, framing, errors, idle, push,
- * exec children.
+ * exec children, ends with layers (conn.h), quit_ms.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,7 +21,9 @@
 #include <unistd.h>
 
 #include "engine/relay_priv.h"
+#include "skit/conn.h"
 #include "skit/endpoint.h"
+#include "skit/frame.h"
 #include "skit/io.h"
 #include "skit/loop.h"
 #include "skit/relay.h"
@@ -1017,6 +1019,239 @@ test_devnull_splice(void **state)
 	free(da);
 }
 
+/* --- ends with layers (conn.h) ------------------------------------------ */
+
+/*
+ * B is a conn over seqpacket with the framing layer the caller pushed
+ * (line) and crlf on top: the stream from A goes through crlf, then is
+ * cut into lines; B's messages come to A as they are. The pair adds no
+ * framing of its own (its cfg says len16) and counts the messages.
+ */
+static void
+test_conn_framed(void **state)
+{
+	struct skit_frame_cfg fc = { .framing = SKIT_FRAMING_LINE };
+	struct skit_loop *loop;
+	struct skit_relay *r = NULL;
+	struct skit_relay_end ea, eb = { .own = true };
+	struct skit_relay_cfg cfg = { .on_close = on_close,
+				      .framing = SKIT_FRAMING_LEN16 };
+	struct closed c = { 0 };
+	struct skit_conn *conn;
+	int pa[2], pb[2];
+	char got[64];
+
+	(void)state;
+	cfg.data = &c;
+	sp(SOCK_STREAM, pa);
+	sp(SOCK_SEQPACKET, pb);
+	nonblock(pa[0]);
+	nonblock(pb[1]);
+	assert_int_equal(skit_loop_new(SKIT_LOOP_AUTO, &loop), 0);
+	skit_relay_end_from_fd(pa[1], true, &ea);
+	assert_int_equal(
+		skit_conn_new(pb[0], pb[0], SOCK_SEQPACKET, true, &conn), 0);
+	assert_int_equal(skit_conn_push(conn, &skit_layer_frame, &fc, NULL), 0);
+	assert_int_equal(skit_conn_push(conn, &skit_layer_crlf, NULL, NULL), 0);
+	eb.conn = conn;
+	assert_int_equal(skit_relay_new(loop, &ea, &eb, &cfg, &r), 0);
+	assert_int_equal(skit_write_some(pa[0], "ab\nz", 4), 4);
+	assert_int_equal(skit_write_some(pb[1], "back", 4), 4);
+	assert_int_equal(next_msg(loop, pb[1], got, sizeof(got)), 4);
+	assert_memory_equal(got, "ab\r\n", 4);
+	assert_int_equal(skit_read_full(pa[0], got, 4, 1000), 4);
+	assert_memory_equal(got, "back", 4);
+	/* A's EOF: the last line goes as it is, then B's peer reads EOF. */
+	assert_int_equal(skit_shutdown(pa[0], SHUT_WR), 0);
+	assert_int_equal(next_msg(loop, pb[1], got, sizeof(got)), 1);
+	assert_memory_equal(got, "z", 1);
+	assert_int_equal(next_msg(loop, pb[1], got, sizeof(got)), 0);
+	assert_int_equal(skit_shutdown(pb[1], SHUT_WR), 0);
+	spin(loop, &c, 200);
+	assert_int_equal(c.calls, 1);
+	assert_int_equal(c.st.reason, SKIT_RELAY_EOF);
+	assert_int_equal(c.st.msgs[SKIT_DIR_AB], 2);
+	assert_int_equal(c.st.bytes[SKIT_DIR_AB], 5);
+	assert_int_equal(c.st.bytes[SKIT_DIR_BA], 4);
+	assert_false(c.st.spliced[SKIT_DIR_BA]);
+	skit_relay_free(r);
+	skit_loop_free(loop);
+	close(pa[0]);
+	close(pb[1]);
+}
+
+/*
+ * A layer whose handshake waits for the peer to say "ok" (2 bytes)
+ * before any data moves: the pair drives it when the fd is readable,
+ * and relays nothing through the end until it is done.
+ */
+static int
+greet_handshake(struct skit_layer *l)
+{
+	char *got = skit_layer_priv(l);
+	ssize_t n;
+
+	while (strlen(got) < 2) {
+		n = skit_layer_recv_below(l, got + strlen(got),
+					  2 - strlen(got));
+		if (n < 0)
+			return (int)n;
+		if (n == 0)
+			return -ECONNRESET;
+	}
+	return strcmp(got, "ok") ? -EPROTO : 0;
+}
+
+static unsigned
+greet_events(const struct skit_layer *l, unsigned want)
+{
+	const char *got = skit_layer_priv(l);
+
+	return strlen(got) < 2 ? SKIT_EV_READ : want;
+}
+
+static const struct skit_layer_ops greet_ops = {
+	.name = "greet",
+	.size = 4,
+	.handshake = greet_handshake,
+	.events = greet_events,
+};
+
+static void
+test_conn_handshake(void **state)
+{
+	struct skit_loop *loop;
+	struct skit_relay *r = NULL;
+	struct skit_relay_end ea, eb = { .own = true };
+	struct skit_relay_cfg cfg = { .on_close = on_close };
+	struct closed c = { 0 };
+	struct skit_conn *conn;
+	int pa[2], pb[2];
+	char got[16];
+
+	(void)state;
+	cfg.data = &c;
+	sp(SOCK_STREAM, pa);
+	sp(SOCK_STREAM, pb);
+	nonblock(pa[0]);
+	nonblock(pb[1]);
+	assert_int_equal(skit_loop_new(SKIT_LOOP_AUTO, &loop), 0);
+	skit_relay_end_from_fd(pa[1], true, &ea);
+	assert_int_equal(skit_conn_new(pb[0], pb[0], SOCK_STREAM, true, &conn),
+			 0);
+	assert_int_equal(skit_conn_push(conn, &greet_ops, NULL, NULL), 0);
+	eb.conn = conn;
+	assert_int_equal(skit_relay_new(loop, &ea, &eb, &cfg, &r), 0);
+	assert_int_equal(skit_write_some(pa[0], "data", 4), 4);
+	for (int i = 0; i < 10; i++)
+		skit_loop_run_once(loop, 5);
+	/* Nothing through B before its handshake. */
+	assert_int_equal(skit_read_some(pb[1], got, sizeof(got)), -EAGAIN);
+	assert_int_equal(skit_write_some(pb[1], "o", 1), 1);
+	for (int i = 0; i < 10; i++)
+		skit_loop_run_once(loop, 5);
+	assert_int_equal(skit_read_some(pb[1], got, sizeof(got)), -EAGAIN);
+	assert_int_equal(skit_write_some(pb[1], "kreply", 6), 6);
+	assert_int_equal(skit_read_full(pb[1], got, 4, 1000), -ETIMEDOUT);
+	for (int i = 0; i < 20; i++)
+		skit_loop_run_once(loop, 5);
+	assert_int_equal(skit_read_some(pb[1], got, sizeof(got)), 4);
+	assert_memory_equal(got, "data", 4);
+	assert_int_equal(skit_read_some(pa[0], got, sizeof(got)), 5);
+	assert_memory_equal(got, "reply", 5);
+	assert_int_equal(c.calls, 0);
+	skit_relay_free(r);
+	skit_loop_free(loop);
+	close(pa[0]);
+	close(pb[1]);
+}
+
+/*
+ * quit_ms: once A's EOF has reached B, the pair ends quit_ms later
+ * (reason EOF) though B never says EOF.
+ */
+static void
+test_quit(void **state)
+{
+	struct skit_loop *loop;
+	struct skit_relay *r;
+	struct skit_relay_cfg cfg = { .on_close = on_close, .quit_ms = 30 };
+	struct closed c = { 0 };
+	int pa[2], pb[2];
+	char got[16];
+
+	(void)state;
+	cfg.data = &c;
+	r = frame_pair(&loop, &cfg, SOCK_STREAM, pa, pb);
+	assert_int_equal(skit_write_some(pa[0], "bye", 3), 3);
+	assert_int_equal(skit_shutdown(pa[0], SHUT_WR), 0);
+	spin(loop, &c, 500);
+	assert_int_equal(c.calls, 1);
+	assert_int_equal(c.st.reason, SKIT_RELAY_EOF);
+	assert_int_equal(skit_read_some(pb[1], got, sizeof(got)), 3);
+	assert_int_equal(skit_read_some(pb[1], got, sizeof(got)), 0);
+	frame_pair_free(loop, r, pa, pb);
+}
+
+/*
+ * B with the no-shutdown layer: A's EOF never reaches B and the
+ * direction stays open, so the pair outlives B's own EOF; -q (quit_ms)
+ * still ends it.
+ */
+static void
+test_no_shutdown(void **state)
+{
+	struct skit_loop *loop;
+	struct skit_relay *r = NULL;
+	struct skit_relay_end ea, eb = { .own = true };
+	struct skit_relay_cfg cfg = { .on_close = on_close };
+	struct closed c = { 0 };
+	struct skit_conn *conn;
+	int pa[2], pb[2];
+	char got[16];
+
+	(void)state;
+	cfg.data = &c;
+	for (int quit = 0; quit < 2; quit++) {
+		cfg.quit_ms = quit ? 20 : 0;
+		c.calls = 0;
+		sp(SOCK_STREAM, pa);
+		sp(SOCK_STREAM, pb);
+		nonblock(pa[0]);
+		nonblock(pb[1]);
+		assert_int_equal(skit_loop_new(SKIT_LOOP_AUTO, &loop), 0);
+		skit_relay_end_from_fd(pa[1], true, &ea);
+		assert_int_equal(
+			skit_conn_new(pb[0], pb[0], SOCK_STREAM, true, &conn),
+			0);
+		assert_int_equal(skit_conn_push(conn, &skit_layer_no_shutdown,
+						NULL, NULL),
+				 0);
+		eb.conn = conn;
+		assert_int_equal(skit_relay_new(loop, &ea, &eb, &cfg, &r), 0);
+		assert_int_equal(skit_write_some(pa[0], "x", 1), 1);
+		assert_int_equal(skit_shutdown(pa[0], SHUT_WR), 0);
+		assert_int_equal(skit_shutdown(pb[1], SHUT_WR), 0);
+		spin(loop, &c, quit ? 500 : 30);
+		assert_int_equal(skit_read_some(pb[1], got, sizeof(got)), 1);
+		if (quit) {
+			assert_int_equal(c.calls, 1);
+			assert_int_equal(c.st.reason, SKIT_RELAY_EOF);
+		} else {
+			assert_int_equal(c.calls, 0);
+			assert_int_equal(
+				skit_read_some(pb[1], got, sizeof(got)),
+				-EAGAIN);
+			assert_int_equal(
+				skit_read_some(pa[0], got, sizeof(got)), 0);
+		}
+		skit_relay_free(r);
+		skit_loop_free(loop);
+		close(pa[0]);
+		close(pb[1]);
+	}
+}
+
 int
 main(void)
 {
@@ -1039,6 +1274,10 @@ main(void)
 		cmocka_unit_test(test_socat_aliases),
 		cmocka_unit_test(test_pipe_direct),
 		cmocka_unit_test(test_devnull_splice),
+		cmocka_unit_test(test_conn_framed),
+		cmocka_unit_test(test_conn_handshake),
+		cmocka_unit_test(test_quit),
+		cmocka_unit_test(test_no_shutdown),
 	};
 
 	/* As the CLI does: splice() into a dead socket raises SIGPIPE. */
