@@ -51,7 +51,7 @@ struct nc_hub {
 	bool stdin_open;
 	bool msgs; /* seqpacket members: queue and send whole messages */
 	enum skit_framing framing;
-	struct nc_reader in; /* msgs: stdin cut into messages */
+	struct skit_frame_reader in; /* msgs: stdin cut into messages */
 	char *rbuf;
 	void (*on_leave)(void *);
 	void *leave_data;
@@ -160,8 +160,8 @@ deliver(struct nc_hub *h, struct member *src, const char *p, size_t n)
 	struct member *m, *next;
 
 	if (h->mode == NC_HUB_FAN && src) {
-		ssize_t w = h->msgs ? nc_write_msg(STDOUT_FILENO, h->framing,
-						   NULL, p, n)
+		ssize_t w = h->msgs ? skit_frame_write(STDOUT_FILENO,
+						       h->framing, NULL, p, n)
 				    : skit_write_all(STDOUT_FILENO, p, n, -1);
 
 		/* Nowhere to put the clients' data: the server is done. */
@@ -343,9 +343,9 @@ stdin_msgs(struct nc_hub *h, int fd)
 {
 	const char *p;
 	size_t len;
-	int rc = nc_reader_fill(&h->in), k;
+	int rc = skit_frame_reader_fill(&h->in), k;
 
-	while ((k = nc_reader_take(&h->in, h->framing, &p, &len)) > 0)
+	while ((k = skit_frame_reader_take(&h->in, h->framing, &p, &len)) > 0)
 		deliver(h, NULL, p, len);
 	if (k < 0)
 		cli_errorf("listen: stdin: %s", skit_strerror(k));
@@ -388,8 +388,9 @@ nc_hub_new(struct skit_loop *loop, enum nc_hub_mode mode, bool hex, bool msgs,
 	if (!h)
 		return NULL;
 	h->rbuf = malloc(msgs ? NC_MSG_MAX : HUB_READ);
-	if (!h->rbuf || (msgs && mode == NC_HUB_FAN &&
-			 nc_reader_init(&h->in, STDIN_FILENO) < 0)) {
+	if (!h->rbuf ||
+	    (msgs && mode == NC_HUB_FAN &&
+	     skit_frame_reader_init(&h->in, STDIN_FILENO, NC_MSG_MAX) < 0)) {
 		free(h->rbuf);
 		free(h);
 		return NULL;
@@ -415,7 +416,7 @@ nc_hub_free(struct nc_hub *h)
 		member_free(h, h->list);
 	if (h->stdin_open)
 		skit_loop_del(h->loop, STDIN_FILENO);
-	nc_reader_free(&h->in);
+	skit_frame_reader_free(&h->in);
 	free(h->rbuf);
 	free(h);
 }
