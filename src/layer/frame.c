@@ -288,6 +288,20 @@ send_tail(struct skit_layer *l, struct frame *fr)
 	return 0;
 }
 
+/*
+ * Before anything else: a sticky error, or the tail when it is owed
+ * (complete) or due (quiet long enough). 0, -EAGAIN, or a code.
+ */
+static int
+send_owed(struct skit_layer *l, struct frame *fr)
+{
+	if (fr->err)
+		return fr->err;
+	if (fr->owed || (fr->due && fr->tlen))
+		return send_tail(l, fr);
+	return 0;
+}
+
 static void
 on_quiet(struct skit_loop *loop, void *data)
 {
@@ -393,13 +407,9 @@ f_send(struct skit_layer *l, const void *buf, size_t len)
 	size_t done = 0, n, used;
 	int rc;
 
-	if (fr->err)
-		return fr->err;
-	if (fr->owed || (fr->due && fr->tlen)) {
-		rc = send_tail(l, fr);
-		if (rc < 0)
-			return rc;
-	}
+	rc = send_owed(l, fr);
+	if (rc < 0)
+		return rc;
 	while (done < len) {
 		if (fr->tlen > 0) {
 			done += tail_add(fr, p + done, len - done);
@@ -445,17 +455,9 @@ f_send(struct skit_layer *l, const void *buf, size_t len)
 static int
 f_flush(struct skit_layer *l)
 {
-	struct frame *fr = skit_layer_priv(l);
-	int rc;
+	int rc = send_owed(l, skit_layer_priv(l));
 
-	if (fr->err)
-		return fr->err;
-	if (fr->owed || (fr->due && fr->tlen)) {
-		rc = send_tail(l, fr);
-		if (rc < 0)
-			return rc;
-	}
-	return skit_layer_flush_below(l);
+	return rc < 0 ? rc : skit_layer_flush_below(l);
 }
 
 /* The end of the stream: what is left is the last message. */

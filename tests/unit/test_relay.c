@@ -1021,6 +1021,37 @@ test_devnull_splice(void **state)
 
 /* --- ends with layers (conn.h) ------------------------------------------ */
 
+/* A conn over one end of a new socketpair pb of type (pb[1]: the test's). */
+static struct skit_conn *
+conn_over(int type, int pb[2])
+{
+	struct skit_conn *conn;
+
+	sp(type, pb);
+	nonblock(pb[1]);
+	assert_int_equal(skit_conn_new(pb[0], pb[0], type, true, &conn), 0);
+	return conn;
+}
+
+/*
+ * A pair: A a stream socketpair pa (the test writes pa[0]), B the conn
+ * (owned by the pair).
+ */
+static struct skit_relay *
+pair_with(struct skit_loop **loop, struct skit_relay_cfg *cfg,
+	  struct skit_conn *conn, int pa[2])
+{
+	struct skit_relay *r = NULL;
+	struct skit_relay_end ea, eb = { .own = true, .conn = conn };
+
+	sp(SOCK_STREAM, pa);
+	nonblock(pa[0]);
+	assert_int_equal(skit_loop_new(SKIT_LOOP_AUTO, loop), 0);
+	skit_relay_end_from_fd(pa[1], true, &ea);
+	assert_int_equal(skit_relay_new(*loop, &ea, &eb, cfg, &r), 0);
+	return r;
+}
+
 /*
  * B is a conn over seqpacket with the framing layer the caller pushed
  * (line) and crlf on top: the stream from A goes through crlf, then is
@@ -1032,8 +1063,7 @@ test_conn_framed(void **state)
 {
 	struct skit_frame_cfg fc = { .framing = SKIT_FRAMING_LINE };
 	struct skit_loop *loop;
-	struct skit_relay *r = NULL;
-	struct skit_relay_end ea, eb = { .own = true };
+	struct skit_relay *r;
 	struct skit_relay_cfg cfg = { .on_close = on_close,
 				      .framing = SKIT_FRAMING_LEN16 };
 	struct closed c = { 0 };
@@ -1043,18 +1073,10 @@ test_conn_framed(void **state)
 
 	(void)state;
 	cfg.data = &c;
-	sp(SOCK_STREAM, pa);
-	sp(SOCK_SEQPACKET, pb);
-	nonblock(pa[0]);
-	nonblock(pb[1]);
-	assert_int_equal(skit_loop_new(SKIT_LOOP_AUTO, &loop), 0);
-	skit_relay_end_from_fd(pa[1], true, &ea);
-	assert_int_equal(
-		skit_conn_new(pb[0], pb[0], SOCK_SEQPACKET, true, &conn), 0);
+	conn = conn_over(SOCK_SEQPACKET, pb);
 	assert_int_equal(skit_conn_push(conn, &skit_layer_frame, &fc, NULL), 0);
 	assert_int_equal(skit_conn_push(conn, &skit_layer_crlf, NULL, NULL), 0);
-	eb.conn = conn;
-	assert_int_equal(skit_relay_new(loop, &ea, &eb, &cfg, &r), 0);
+	r = pair_with(&loop, &cfg, conn, pa);
 	assert_int_equal(skit_write_some(pa[0], "ab\nz", 4), 4);
 	assert_int_equal(skit_write_some(pb[1], "back", 4), 4);
 	assert_int_equal(next_msg(loop, pb[1], got, sizeof(got)), 4);
@@ -1121,8 +1143,7 @@ static void
 test_conn_handshake(void **state)
 {
 	struct skit_loop *loop;
-	struct skit_relay *r = NULL;
-	struct skit_relay_end ea, eb = { .own = true };
+	struct skit_relay *r;
 	struct skit_relay_cfg cfg = { .on_close = on_close };
 	struct closed c = { 0 };
 	struct skit_conn *conn;
@@ -1131,17 +1152,9 @@ test_conn_handshake(void **state)
 
 	(void)state;
 	cfg.data = &c;
-	sp(SOCK_STREAM, pa);
-	sp(SOCK_STREAM, pb);
-	nonblock(pa[0]);
-	nonblock(pb[1]);
-	assert_int_equal(skit_loop_new(SKIT_LOOP_AUTO, &loop), 0);
-	skit_relay_end_from_fd(pa[1], true, &ea);
-	assert_int_equal(skit_conn_new(pb[0], pb[0], SOCK_STREAM, true, &conn),
-			 0);
+	conn = conn_over(SOCK_STREAM, pb);
 	assert_int_equal(skit_conn_push(conn, &greet_ops, NULL, NULL), 0);
-	eb.conn = conn;
-	assert_int_equal(skit_relay_new(loop, &ea, &eb, &cfg, &r), 0);
+	r = pair_with(&loop, &cfg, conn, pa);
 	assert_int_equal(skit_write_some(pa[0], "data", 4), 4);
 	for (int i = 0; i < 10; i++)
 		skit_loop_run_once(loop, 5);
@@ -1202,8 +1215,7 @@ static void
 test_no_shutdown(void **state)
 {
 	struct skit_loop *loop;
-	struct skit_relay *r = NULL;
-	struct skit_relay_end ea, eb = { .own = true };
+	struct skit_relay *r;
 	struct skit_relay_cfg cfg = { .on_close = on_close };
 	struct closed c = { 0 };
 	struct skit_conn *conn;
@@ -1215,20 +1227,11 @@ test_no_shutdown(void **state)
 	for (int quit = 0; quit < 2; quit++) {
 		cfg.quit_ms = quit ? 20 : 0;
 		c.calls = 0;
-		sp(SOCK_STREAM, pa);
-		sp(SOCK_STREAM, pb);
-		nonblock(pa[0]);
-		nonblock(pb[1]);
-		assert_int_equal(skit_loop_new(SKIT_LOOP_AUTO, &loop), 0);
-		skit_relay_end_from_fd(pa[1], true, &ea);
-		assert_int_equal(
-			skit_conn_new(pb[0], pb[0], SOCK_STREAM, true, &conn),
-			0);
+		conn = conn_over(SOCK_STREAM, pb);
 		assert_int_equal(skit_conn_push(conn, &skit_layer_no_shutdown,
 						NULL, NULL),
 				 0);
-		eb.conn = conn;
-		assert_int_equal(skit_relay_new(loop, &ea, &eb, &cfg, &r), 0);
+		r = pair_with(&loop, &cfg, conn, pa);
 		assert_int_equal(skit_write_some(pa[0], "x", 1), 1);
 		assert_int_equal(skit_shutdown(pa[0], SHUT_WR), 0);
 		assert_int_equal(skit_shutdown(pb[1], SHUT_WR), 0);
