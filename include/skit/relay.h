@@ -131,7 +131,8 @@ const char *skit_relay_reason_name(enum skit_relay_reason r);
  *        it ends (and the conn closes the fds it owns); else the caller
  *        frees it after the pair has ended. Push the conn's layers
  *        before: the pair adds only framing, when the conn offers
- *        messages and the other end does not.
+ *        messages and the other end does not. A conn without layers
+ *        (skit_conn_bare) is used as its fds, fast paths and all.
  */
 struct skit_relay_end {
 	int rfd;

@@ -95,7 +95,9 @@ teardown(struct skit_relay *r)
 			skit_conn_free(e->conn);
 		else if (e->conn)
 			skit_conn_set_loop(e->conn, NULL, NULL, NULL);
-		e->conn = NULL;
+		if (e->keep && e->conn_own)
+			skit_conn_free(e->keep);
+		e->conn = e->keep = NULL;
 		if (e->e.own && e->e.tolen == 0) {
 			if (e->e.rfd >= 0)
 				skit_close(e->e.rfd);
@@ -218,13 +220,10 @@ shut_dst(struct skit_relay *r, struct dir *d)
 		rc = skit_conn_shutdown(dst->conn);
 		skit__relay_conn_sync(r, dst);
 		d->shut_wait = rc == -EAGAIN;
-		if (rc == -EAGAIN) {
-			/* The last message waits for a full receiver. */
-			if (dst->framed)
-				(void)skit__relay_stalled(r, d);
+		if (skit__relay_framed_wait(r, d, rc) < 0)
+			return 0;
+		if (rc == -EAGAIN)
 			return rc;
-		}
-		d->stall_ns = 0;
 		if (rc < 0) {
 			skit__relay_conn_fail(r, d, dst, "write", rc);
 			return 0;
@@ -372,13 +371,21 @@ setup_end(struct skit_relay *r, struct end *e, const struct skit_relay_end *in)
 		/* The conn's fds; closing them is the conn's business. */
 		if (in->pushed || in->tolen)
 			return -EINVAL;
-		e->conn = in->conn;
 		e->conn_own = in->own;
+		/* No layer: the fds themselves, with every fast path. */
+		if (skit_conn_bare(in->conn))
+			e->keep = in->conn;
+		else
+			e->conn = in->conn;
 		e->e.rfd = skit_conn_rfd(in->conn);
 		e->e.wfd = skit_conn_wfd(in->conn);
 		e->e.type = skit_conn_type(in->conn);
 		e->e.own = false;
 		e->msg = skit_conn_is_message(in->conn);
+		/* The caller's framing (or WebSocket...): bytes over messages
+		 */
+		e->framed = !e->msg && (e->e.type == SOCK_DGRAM ||
+					e->e.type == SOCK_SEQPACKET);
 	}
 	if (e->e.rfd >= 0 && !in->pushed) {
 		err = skit__set_nonblock(e->e.rfd, true);
@@ -407,7 +414,13 @@ add_framing(struct skit_relay *r, struct end *e)
 	struct skit_conn *c = e->conn;
 	int err;
 
-	if (!c) {
+	if (!c && e->keep) {
+		/* The caller's bare conn takes the layer. */
+		c = e->conn = e->keep;
+		e->keep = NULL;
+		skit_conn_set_loop(c, r->loop, skit__relay_conn_kick, r);
+		e->seen = *skit_conn_stats(c);
+	} else if (!c) {
 		err = skit_conn_new(e->e.pushed ? -1 : e->e.rfd, e->e.wfd,
 				    e->e.type, false, &c);
 		if (err < 0)
@@ -460,7 +473,7 @@ setup_conns(struct skit_relay *r)
 		struct end *e = &r->end[i], *o = &r->end[!i];
 
 		if (e->msg && !o->msg) {
-			e->framed = true;
+			e->framed = e->add_frame = true;
 			e->msg = false;
 			r->any_conn = true;
 		}
@@ -577,7 +590,7 @@ skit_relay_new(struct skit_loop *loop, const struct skit_relay_end *a,
 	}
 	/* Last, so that a failure leaves the caller's conns as they were. */
 	for (int i = 0; i < 2 && err == 0; i++)
-		if (r->end[i].framed)
+		if (r->end[i].add_frame)
 			err = add_framing(r, &r->end[i]);
 	if (err < 0) {
 		free_unowned(r);

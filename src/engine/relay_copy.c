@@ -132,14 +132,8 @@ flush_out(struct skit_relay *r, struct dir *d)
 		n = write_bytes(dst, d->buf + d->off, d->len - d->off);
 		if (dst->conn) {
 			skit__relay_conn_sync(r, dst);
-			/*
-			 * Bytes framed into messages: a receiver that does not
-			 * take them is waited for as long as for any message.
-			 */
-			if (dst->framed && (n == -EAGAIN || n == -EWOULDBLOCK))
-				return skit__relay_stalled(r, d) < 0 ? -1 : did;
-			if (dst->framed)
-				d->stall_ns = 0;
+			if (skit__relay_framed_wait(r, d, (int)n) < 0)
+				return -1;
 		}
 		if (n == -EAGAIN || n == -EWOULDBLOCK)
 			return did;
@@ -280,7 +274,11 @@ skit__relay_step_copy(struct skit_relay *r, struct dir *d)
 		if (d->off < d->len)
 			return did; /* the destination is full: wait for it */
 	}
-	if (d->st == D_RUN && !d->src->e.pushed) {
+	/* A pushed source is read when a message comes (or its conn still
+	 * holds some of the last one). */
+	if (d->st == D_RUN &&
+	    (!d->src->e.pushed ||
+	     (d->src->conn && skit_conn_pending(d->src->conn)))) {
 		k = skit__relay_fill_in(r, d);
 		if (k < 0)
 			return -1;

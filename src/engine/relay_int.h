@@ -55,13 +55,16 @@ struct end {
 	bool msg;
 	/*
 	 * The chain of layers the end's bytes pass (conn.h), or NULL: the
-	 * bare fds, with every fast path. conn_own: the pair frees it.
+	 * bare fds, with every fast path. conn_own: the pair frees it (or
+	 * keep).
 	 * hs: its handshake still runs (no data moves yet). seen: its
 	 * counters already added to the pair's stats.
 	 */
 	struct skit_conn *conn;
+	struct skit_conn *keep; /* the caller's bare conn: only its fds used */
 	bool conn_own;
-	bool framed;
+	bool framed;	/* a message socket under layers offering bytes */
+	bool add_frame; /* the pair pushes the framing layer (at setup) */
 	bool hs;
 	struct skit_conn_stats seen;
 	struct watch *rw;  /* watch of rfd (NULL: pushed or none) */
@@ -146,6 +149,7 @@ struct watch *skit__relay_watch_for(struct skit_relay *r, int fd);
 int skit__relay_probe_watch(struct skit_relay *r, struct watch *w);
 void skit__relay_conn_kick(struct skit_conn *c, void *data);
 void skit__relay_conn_sync(struct skit_relay *r, struct end *e);
+int skit__relay_framed_wait(struct skit_relay *r, struct dir *d, int rc);
 void skit__relay_conn_fail(struct skit_relay *r, struct dir *d, struct end *e,
 			   const char *op, int code);
 

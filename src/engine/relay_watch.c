@@ -61,6 +61,10 @@ skit__relay_conn_sync(struct skit_relay *r, struct end *e)
 	const struct skit_conn_stats *cs = skit_conn_stats(e->conn);
 	int out = side_of(r, e), in = !out;
 
+	/* A message taken (or refused for good): the wait starts again. */
+	if (e->framed && (cs->msgs_out != e->seen.msgs_out ||
+			  cs->dropped_out != e->seen.dropped_out))
+		r->dir[in].stall_ns = 0;
 	r->st.bytes[in] += cs->bytes_out - e->seen.bytes_out;
 	r->st.msgs[in] += cs->msgs_out - e->seen.msgs_out;
 	r->st.dropped[in] += cs->dropped_out - e->seen.dropped_out;
@@ -69,6 +73,25 @@ skit__relay_conn_sync(struct skit_relay *r, struct end *e)
 		r->st.msgs[out] += (cs->msgs_in - e->seen.msgs_in) -
 				   (cs->dropped_in - e->seen.dropped_in);
 	e->seen = *cs;
+}
+
+/*
+ * d writes to a framed end (bytes cut into messages), and an operation
+ * on it returned rc: a receiver that does not take the messages is
+ * waited for as long as for any message (send_timeout_ms), whether the
+ * layer refused the bytes (-EAGAIN) or took them and holds a message
+ * it could not send (it asks for WRITE). Returns 0, or -1 when the
+ * pair failed.
+ */
+int
+skit__relay_framed_wait(struct skit_relay *r, struct dir *d, int rc)
+{
+	if (!d->dst->framed || r->ended)
+		return 0;
+	if (rc == -EAGAIN || rc == -EWOULDBLOCK ||
+	    (rc >= 0 && (skit_conn_events(d->dst->conn, 0) & SKIT_EV_WRITE)))
+		return skit__relay_stalled(r, d);
+	return 0;
 }
 
 /*
@@ -125,9 +148,8 @@ conn_service(struct skit_relay *r, struct end *e)
 	}
 	rc = skit_conn_flush(e->conn);
 	skit__relay_conn_sync(r, e);
-	/* What a framed end held went: its receiver takes messages. */
-	if (rc == 0 && e->framed && into->off >= into->len)
-		into->stall_ns = 0;
+	if (skit__relay_framed_wait(r, into, rc) < 0)
+		return;
 	if (rc < 0 && rc != -EAGAIN)
 		skit__relay_conn_fail(r, into, e, "write", rc);
 }

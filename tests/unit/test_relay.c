@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "engine/relay_priv.h"
@@ -633,6 +634,71 @@ full_case(int64_t send_ms, int64_t idle_ms, int64_t want_limit)
 	close(pb[1]);
 }
 
+/*
+ * The same from a stream through the framing layer the pair adds, into
+ * a `to` end (a shared datagram socket, as listen's per-peer sessions
+ * have): the lines come in pieces, so the layer completes lines it took
+ * and holds them for the full receiver. That counts as a message
+ * waiting, too, also once no more data comes.
+ */
+static void
+full_framed_case(int64_t send_ms, int64_t idle_ms, int64_t want_limit)
+{
+	struct skit_loop *loop;
+	struct skit_relay *r = NULL;
+	struct skit_relay_end ea, eb = { .rfd = -1, .type = SOCK_DGRAM };
+	struct skit_relay_cfg cfg = { .on_close = on_close,
+				      .framing = SKIT_FRAMING_LINE,
+				      .dirs = SKIT_RELAY_AB,
+				      .send_timeout_ms = send_ms,
+				      .idle_ms = idle_ms };
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct closed c = { 0 };
+	char piece[600];
+	int pa[2], rx, small = 4096;
+	socklen_t len;
+
+	cfg.data = &c;
+	memset(piece, 'p', sizeof(piece));
+	snprintf(sun.sun_path + 1, sizeof(sun.sun_path) - 1,
+		 "skit-test-relay-%d", (int)getpid());
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+			  strlen(sun.sun_path + 1));
+	rx = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(rx >= 0);
+	assert_int_equal(bind(rx, (struct sockaddr *)&sun, len), 0);
+	eb.wfd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	assert_true(eb.wfd >= 0);
+	assert_int_equal(setsockopt(eb.wfd, SOL_SOCKET, SO_SNDBUF, &small,
+				    sizeof(small)),
+			 0);
+	memcpy(&eb.to, &sun, len);
+	eb.tolen = len;
+	sp(SOCK_STREAM, pa);
+	nonblock(pa[0]);
+	assert_int_equal(skit_loop_new(SKIT_LOOP_AUTO, &loop), 0);
+	skit_relay_end_from_fd(pa[1], true, &ea);
+	assert_int_equal(skit_relay_new(loop, &ea, &eb, &cfg, &r), 0);
+	/* Half a line, then its end and half the next, ...; never read. */
+	for (int i = 0; i < 200 && !c.calls; i++) {
+		piece[sizeof(piece) - 1] = i % 2 ? '\n' : 'p';
+		(void)skit_write_some(pa[0], piece, sizeof(piece));
+		for (int k = 0; k < 3; k++)
+			skit_loop_run_once(loop, 0);
+	}
+	spin(loop, &c, 500);
+	assert_int_equal(c.calls, 1);
+	assert_int_equal(c.st.error, SKIT_EFULL);
+	assert_int_equal(c.st.error_side, 1);
+	assert_int_equal(c.st.limit_ms, want_limit);
+	assert_true(c.st.msgs[SKIT_DIR_AB] > 0);
+	skit_relay_free(r);
+	skit_loop_free(loop);
+	close(pa[0]);
+	close(eb.wfd);
+	close(rx);
+}
+
 static void
 test_full(void **state)
 {
@@ -640,6 +706,8 @@ test_full(void **state)
 	full_case(50, 0, 50);	 /* the send time-out */
 	full_case(0, 60, 60);	 /* the idle time-out, with a message stuck */
 	full_case(2000, 40, 40); /* whichever comes first */
+	full_framed_case(50, 0, 50);
+	full_framed_case(0, 60, 60);
 }
 
 /* file -> socket -> file through the blocking wrapper (regular files). */
@@ -719,6 +787,77 @@ test_push(void **state)
 	skit_relay_free(r);
 	skit_loop_free(loop);
 	close(pb[1]);
+}
+
+/*
+ * A pushed message the pair's buffer cannot hold whole (the stream
+ * behind it is slow) is taken in pieces: the rest waits in the framing
+ * layer and goes on without another push; a message that finds no room
+ * at all is dropped (ENOBUFS). Every byte of the others arrives.
+ */
+static void
+test_push_pieces(void **state)
+{
+	struct skit_loop *loop;
+	struct skit_relay *r = NULL;
+	struct skit_relay_end ea = pushed_dgram, eb;
+	struct skit_relay_cfg cfg = { .on_close = on_close,
+				      .framing = SKIT_FRAMING_LEN32,
+				      .buf_size = 65536 };
+	struct closed c = { 0 };
+	size_t mlen = 40000, want = 2 * (mlen + 4), got = 0;
+	char *msg = malloc(mlen), *back = malloc(want + 1);
+	int pb[2], small = 4096, rc = 0;
+	ssize_t n;
+
+	(void)state;
+	assert_non_null(msg);
+	assert_non_null(back);
+	cfg.data = &c;
+	sp(SOCK_STREAM, pb);
+	nonblock(pb[1]);
+	assert_int_equal(
+		setsockopt(pb[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)),
+		0);
+	assert_int_equal(
+		setsockopt(pb[1], SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)),
+		0);
+	assert_int_equal(skit_loop_new(SKIT_LOOP_AUTO, &loop), 0);
+	skit_relay_end_from_fd(pb[0], true, &eb);
+	assert_int_equal(skit_relay_new(loop, &ea, &eb, &cfg, &r), 0);
+	skit_loop_run_once(loop, 0);
+	memset(msg, 'a', mlen);
+	assert_int_equal(skit_relay_push(r, 0, msg, mlen), 0);
+	memset(msg, 'b', mlen);
+	assert_int_equal(skit_relay_push(r, 0, msg, mlen), 0);
+	/* Nothing drained yet: no room for a third. */
+	for (int i = 0; i < 3 && rc == 0; i++)
+		rc = skit_relay_push(r, 0, msg, mlen);
+	assert_int_equal(rc, -ENOBUFS);
+	for (int i = 0; i < 500 && got < want; i++) {
+		skit_loop_run_once(loop, 10);
+		while ((n = skit_read_some(pb[1], back + got, want + 1 - got)) >
+		       0)
+			got += (size_t)n;
+	}
+	assert_int_equal(got, want);
+	assert_memory_equal(back,
+			    "\0\0\x9c"
+			    "\x40"
+			    "aaaa",
+			    8);
+	assert_memory_equal(back + mlen + 4,
+			    "\0\0\x9c"
+			    "\x40"
+			    "bbbb",
+			    8);
+	assert_true(c.calls == 0);
+	assert_true(skit_relay_stats(r)->dropped[SKIT_DIR_AB] >= 1);
+	skit_relay_free(r);
+	skit_loop_free(loop);
+	close(pb[1]);
+	free(msg);
+	free(back);
 }
 
 static void
@@ -1179,6 +1318,34 @@ test_conn_handshake(void **state)
 	close(pb[1]);
 }
 
+/* A conn without layers is its fds: the pair splices, then frees it. */
+static void
+test_conn_bare(void **state)
+{
+	struct skit_loop *loop;
+	struct skit_relay *r;
+	struct skit_relay_cfg cfg = { .on_close = on_close };
+	struct closed c = { 0 };
+	int pa[2], pb[2];
+	char got[8];
+
+	(void)state;
+	cfg.data = &c;
+	r = pair_with(&loop, &cfg, conn_over(SOCK_STREAM, pb), pa);
+	assert_int_equal(skit_write_some(pa[0], "abc", 3), 3);
+	assert_int_equal(skit_shutdown(pa[0], SHUT_WR), 0);
+	assert_int_equal(skit_shutdown(pb[1], SHUT_WR), 0);
+	spin(loop, &c, 200);
+	assert_int_equal(c.st.reason, SKIT_RELAY_EOF);
+	assert_true(c.st.spliced[SKIT_DIR_AB]);
+	assert_int_equal(skit_read_some(pb[1], got, sizeof(got)), 3);
+	assert_int_equal(fcntl(pb[0], F_GETFD), -1); /* freed, fd closed */
+	skit_relay_free(r);
+	skit_loop_free(loop);
+	close(pa[0]);
+	close(pb[1]);
+}
+
 /*
  * quit_ms: once A's EOF has reached B, the pair ends quit_ms later
  * (reason EOF) though B never says EOF.
@@ -1272,6 +1439,7 @@ main(void)
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_files),
 		cmocka_unit_test(test_push),
+		cmocka_unit_test(test_push_pieces),
 		cmocka_unit_test(test_exec_split),
 		cmocka_unit_test(test_exec),
 		cmocka_unit_test(test_socat_aliases),
@@ -1279,6 +1447,7 @@ main(void)
 		cmocka_unit_test(test_devnull_splice),
 		cmocka_unit_test(test_conn_framed),
 		cmocka_unit_test(test_conn_handshake),
+		cmocka_unit_test(test_conn_bare),
 		cmocka_unit_test(test_quit),
 		cmocka_unit_test(test_no_shutdown),
 	};
