@@ -73,6 +73,10 @@ static const struct cli_opt echo_opts[] = {
 	{ NULL, 0, NULL, 0, NULL },
 };
 
+/* Address options echo implements: what skit_open applies (its own
+ * --max-conns, --reuseport and threads are flags, not options). */
+static const uint64_t echo_addr_opts = SKIT_OPTS_OPEN;
+
 static const struct cli_help echo_help = {
 	.name = "echo",
 	.permute = true,
@@ -230,20 +234,6 @@ is_unix_file(const struct skit_addr *a)
 	       !a->abstract && a->host[0];
 }
 
-static void
-set_opt(struct skit_addr *a, enum skit_opt id)
-{
-	a->opt[id].set = true;
-	a->opt[id].num = 1;
-}
-
-static void
-set_port(struct skit_addr *a, unsigned port)
-{
-	snprintf(a->port, sizeof(a->port), "%u", port);
-	a->port_lo = a->port_hi = (uint16_t)port;
-}
-
 static unsigned
 port_of(const struct skit_sockaddr *sa)
 {
@@ -293,7 +283,8 @@ open_sockets(const struct skit_addr *a, const struct echo_opts *o, int *fds,
 
 	skit_err_clear(&err);
 	if (a->kind == SKIT_KIND_TCP && !skit_addr_has(a, SKIT_OPT_NODELAY))
-		set_opt(&b, SKIT_OPT_NODELAY); /* inherited by accepted fds */
+		(void)skit_addr_set_flag(&b, SKIT_OPT_NODELAY, true,
+					 NULL); /* inherited by accepted fds */
 	if (is_inet(a) && o->threads > 1) {
 		n = o->threads;
 		if (!o->reuseport && !skit_addr_has(a, SKIT_OPT_REUSEPORT)) {
@@ -302,12 +293,12 @@ open_sockets(const struct skit_addr *a, const struct echo_opts *o, int *fds,
 				       NULL, &err);
 			if (fd < 0)
 				return -open_fail(&err, true, false);
-			set_port(&b, port_of(local));
+			(void)skit_addr_set_port_num(&b, port_of(local), NULL);
 			skit_close(fd);
 		}
-		set_opt(&b, SKIT_OPT_REUSEPORT);
+		(void)skit_addr_set_flag(&b, SKIT_OPT_REUSEPORT, true, NULL);
 	} else if (shared) {
-		set_opt(&b, SKIT_OPT_REUSEPORT);
+		(void)skit_addr_set_flag(&b, SKIT_OPT_REUSEPORT, true, NULL);
 	}
 	for (int i = 0; i < n; i++) {
 		fd = skit_open(&b, SKIT_ROLE_LISTEN, flags, NULL,
@@ -318,7 +309,7 @@ open_sockets(const struct skit_addr *a, const struct echo_opts *o, int *fds,
 			return -open_fail(&err, is_inet(a), shared);
 		}
 		if (i == 0 && is_inet(a))
-			set_port(&b, port_of(local));
+			(void)skit_addr_set_port_num(&b, port_of(local), NULL);
 		fds[i] = fd;
 	}
 	return n;
@@ -418,7 +409,6 @@ serve(const struct echo_opts *o, const struct skit_addr *a, int *fds, int nfds)
 	atomic_bool hurry = false, stop = false;
 	sigset_t set;
 	int stopfd, started = 0, rc = CLI_EXIT_OK;
-	uint64_t one = 1;
 	struct timespec tick = { 0, 100 * 1000000 };
 
 	struct sigaction sa = { .sa_handler = skit_echo_wake };
@@ -428,7 +418,7 @@ serve(const struct echo_opts *o, const struct skit_addr *a, int *fds, int nfds)
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGRTMIN, &sa, NULL) == 0)
 		cfg.wake_signal = SIGRTMIN;
-	stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	stopfd = skit_eventfd();
 	w = calloc((size_t)o->threads, sizeof(*w));
 	users = calloc((size_t)nfds, sizeof(*users));
 	for (int i = 0; users && i < nfds; i++)
@@ -439,8 +429,7 @@ serve(const struct echo_opts *o, const struct skit_addr *a, int *fds, int nfds)
 		free(users);
 		for (int i = 0; i < nfds; i++)
 			skit_close(fds[i]);
-		if (stopfd >= 0)
-			close(stopfd);
+		skit_close(stopfd);
 		return CLI_EXIT_FAIL;
 	}
 	sigemptyset(&set);
@@ -483,7 +472,7 @@ serve(const struct echo_opts *o, const struct skit_addr *a, int *fds, int nfds)
 	}
 	/* First signal (or a loop that failed): drain. */
 	atomic_store(&stop, true);
-	if (write(stopfd, &one, sizeof(one)) < 0)
+	if (skit_eventfd_signal(stopfd) < 0)
 		rc = CLI_EXIT_FAIL;
 	while (atomic_load(&done) < started) {
 		int sig;
@@ -516,7 +505,7 @@ serve(const struct echo_opts *o, const struct skit_addr *a, int *fds, int nfds)
 	report_totals(o, &tot);
 	free(w);
 	free(users);
-	close(stopfd);
+	skit_close(stopfd);
 	return rc;
 }
 
@@ -556,6 +545,9 @@ cmd_echo(int argc, char **argv)
 			   arg);
 		return CLI_EXIT_USAGE;
 	}
+	rc = cli_addr_check(&a, echo_addr_opts, "skit echo");
+	if (rc)
+		return rc;
 	raise_nofile();
 	fds = calloc((size_t)o.threads, sizeof(*fds));
 	if (!fds)

@@ -83,6 +83,10 @@ static const struct cli_opt listen_opts[] = {
 	{ NULL, 0, NULL, 0, NULL },
 };
 
+/* Address options listen implements: what skit_open applies (-k,
+ * --max-conns, --allow/--deny, --idle-timeout are flags, not options). */
+static const uint64_t listen_addr_opts = SKIT_OPTS_OPEN;
+
 static const struct cli_help listen_help = {
 	.name = "listen",
 	.permute = true,
@@ -115,7 +119,7 @@ struct listen_opts {
 	bool broker, chat;
 	bool framing_set;
 	long long idle_ms; /* datagram peers */
-	struct nc_acl acl;
+	struct skit_acl acl;
 };
 
 struct server;
@@ -450,7 +454,8 @@ accept_cb(struct skit_loop *loop, int lfd, unsigned ev, void *data)
 		peer.type = s->local.type;
 		peer.protocol = s->local.protocol;
 		nc_sa_str(&peer, pt, sizeof(pt));
-		if (!nc_acl_permits(&s->o->acl, (struct sockaddr *)&peer.ss)) {
+		if (!skit_acl_permits(&s->o->acl,
+				      (struct sockaddr *)&peer.ss)) {
 			cli_errorf("listen: refused %s: not allowed by "
 				   "--allow/--deny",
 				   pt);
@@ -523,7 +528,7 @@ dgram_cb(struct skit_loop *loop, int fd, unsigned ev, void *data)
 			continue; /* ICMP errors of earlier replies */
 		from.family = from.ss.ss_family;
 		from.type = s->local.type;
-		if (!nc_acl_permits(&s->o->acl, (struct sockaddr *)&from.ss))
+		if (!skit_acl_permits(&s->o->acl, (struct sockaddr *)&from.ss))
 			continue;
 		if (from.family == AF_UNIX &&
 		    from.len <= (socklen_t)sizeof(sa_family_t))
@@ -635,7 +640,8 @@ serve_single_stdio(struct server *s)
 		}
 		peer.type = s->local.type;
 		nc_sa_str(&peer, pt, sizeof(pt));
-		if (!nc_acl_permits(&s->o->acl, (struct sockaddr *)&peer.ss)) {
+		if (!skit_acl_permits(&s->o->acl,
+				      (struct sockaddr *)&peer.ss)) {
 			cli_errorf("listen: refused %s: not allowed by "
 				   "--allow/--deny",
 				   pt);
@@ -783,6 +789,9 @@ run_listen(struct listen_opts *o, int nargs, char **args)
 		cli_errorf("listen: '%s' is not a socket address", text);
 		return CLI_EXIT_USAGE;
 	}
+	rc = cli_addr_check(&s.addr, listen_addr_opts, "skit listen");
+	if (rc)
+		return rc;
 	skit_err_clear(&err);
 	s.lfd = skit_open(&s.addr, SKIT_ROLE_LISTEN,
 			  SKIT_OPEN_NONBLOCK | nc_open_flags(&o->ao), NULL,
@@ -827,10 +836,10 @@ cmd_listen(int argc, char **argv)
 		switch (c) {
 		case -2:
 			cli_getopt_done(&st);
-			nc_acl_free(&o.acl);
+			skit_acl_free(&o.acl);
 			return CLI_EXIT_OK;
 		case OPT_ALLOW:
-			rc = nc_acl_add(&o.acl, true, arg);
+			rc = cli_acl_add(&o.acl, true, arg);
 			break;
 		case OPT_BROKER:
 			o.broker = o.keep = true;
@@ -839,7 +848,7 @@ cmd_listen(int argc, char **argv)
 			o.chat = o.keep = true;
 			break;
 		case OPT_DENY:
-			rc = nc_acl_add(&o.acl, false, arg);
+			rc = cli_acl_add(&o.acl, false, arg);
 			break;
 		case OPT_EXEC:
 			o.exec = arg;
@@ -881,7 +890,7 @@ cmd_listen(int argc, char **argv)
 		}
 		if (rc) {
 			cli_getopt_done(&st);
-			nc_acl_free(&o.acl);
+			skit_acl_free(&o.acl);
 			return rc;
 		}
 	}
@@ -899,6 +908,6 @@ cmd_listen(int argc, char **argv)
 	} else {
 		rc = run_listen(&o, argc - optind, argv + optind);
 	}
-	nc_acl_free(&o.acl);
+	skit_acl_free(&o.acl);
 	return rc;
 }

@@ -125,7 +125,7 @@ grow_pipe(int fd)
 	struct stat st;
 
 	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode))
-		(void)fcntl(fd, F_SETPIPE_SZ, 1 << 20);
+		(void)skit_pipe_set_size(fd, 1 << 20);
 }
 
 int
