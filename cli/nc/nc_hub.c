@@ -16,6 +16,20 @@
  * each is queued with its length and sent as one message, stdin is cut
  * into messages by --framing, and messages go to stdout framed by it
  * (line and raw: as they are), as the one-client session does.
+ *
+ * Why this is its own pump and not relay pairs (issue 14): a pair joins
+ * two ends, the hub one to many. As pairs, each member would be its
+ * socket against a pushed end, its input read into a destination that
+ * discards (seen only by on_data), and everyone else's output pushed
+ * in with skit_relay_push. But a pair's queue is its fixed buffer, and
+ * a push that does not fit is dropped: right for a datagram, wrong for
+ * a byte stream, where the hub keeps a queue that grows to HUB_QMAX and
+ * then drops the slow member, never a piece of its stream. Pairs would
+ * need a growable-queue push mode and the discarding end: more than
+ * this file's queue. The right home is a broker engine in the library
+ * (N members, each a conn, with the queue policy here); --chat's prefix
+ * and the stdio side stay CLI. Left for when a second user (skit relay)
+ * needs it.
  */
 #include "cli.h"
 #include "nc.h"
