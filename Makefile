@@ -6,6 +6,7 @@
 #                        AddressSanitizer + UndefinedBehaviorSanitizer
 #   make install PREFIX=/usr/local [DESTDIR=...]
 #   make fuzz            libFuzzer targets (clang) in build/fuzz/
+#   make examples        examples/*.c (the public API in use) in build/examples/
 #   make format          clang-format every source file in place
 #
 # Sources are found by wildcard: a new src/<stage>/*.c joins the library
@@ -42,6 +43,7 @@ CLI_SRC  := $(sort $(wildcard cli/*.c cli/*/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
 SHIM_SRC := $(sort $(wildcard tests/shim/*.c))
+EX_SRC   := $(sort $(wildcard examples/*.c))
 HDRS     := $(wildcard include/skit/*.h cli/*.h cli/*/*.h src/*/*.h)
 
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -49,9 +51,10 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 SHIM_SO  := $(SHIM_SRC:tests/shim/%.c=$(BUILD)/tests/%.so)
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%)
+EX_BIN   := $(EX_SRC:examples/%.c=$(BUILD)/examples/%)
 
 .PHONY: all deps check check-suites unit cli-tests checksrc format \
-        format-check fuzz fuzz-check install uninstall clean
+        format-check fuzz fuzz-check install uninstall clean examples
 .DEFAULT_GOAL := all
 
 all: deps-build $(BUILD)/skit $(BUILD)/libskit.a $(BUILD)/libskit.so skit.pc
@@ -94,6 +97,15 @@ $(BUILD)/tests/%.so: tests/shim/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CSTD) $(WARN) -O2 -fPIC -shared -o $@ $< -ldl
 
+# examples/*.c: short programs on the public API only (include/ and the
+# library). `make check` also builds them against an installed copy
+# (tests/cli/install.bats).
+examples: $(EX_BIN)
+
+$(BUILD)/examples/%: examples/%.c $(BUILD)/libskit.a $(wildcard include/skit/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libskit.a $(LDLIBS)
+
 # --- tests -------------------------------------------------------------
 
 check: deps checksrc format-check
@@ -112,11 +124,11 @@ checksrc:
 
 format:
 	clang-format -i $(LIB_SRC) $(CLI_SRC) $(UNIT_SRC) $(FUZZ_SRC) \
-		$(SHIM_SRC) $(HDRS)
+		$(SHIM_SRC) $(EX_SRC) $(HDRS)
 
 format-check:
 	@clang-format --dry-run --Werror $(LIB_SRC) $(CLI_SRC) $(UNIT_SRC) \
-		$(FUZZ_SRC) $(SHIM_SRC) $(HDRS) && echo "format: ok"
+		$(FUZZ_SRC) $(SHIM_SRC) $(EX_SRC) $(HDRS) && echo "format: ok"
 
 # --- fuzzing -----------------------------------------------------------
 

@@ -58,12 +58,26 @@ cli_exit_for(int code)
 	}
 }
 
+/*
+ * One line, written with one write(): stderr is shared with children
+ * (--exec) and other processes, and a line written in pieces can be
+ * cut in two by theirs.
+ */
 static void
 vmsg(const char *prefix, const char *fmt, va_list ap)
 {
-	fputs(prefix, stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	char buf[2048];
+	size_t p = strlen(prefix);
+	int n;
+
+	memcpy(buf, prefix, p);
+	n = vsnprintf(buf + p, sizeof(buf) - p - 1, fmt, ap);
+	if (n < 0)
+		n = 0;
+	if ((size_t)n > sizeof(buf) - p - 2)
+		n = (int)(sizeof(buf) - p - 2); /* cut: the line still ends */
+	buf[p + (size_t)n] = '\n';
+	fwrite(buf, 1, p + (size_t)n + 1, stderr);
 }
 
 void

@@ -33,10 +33,17 @@ done
 echo "$p $f $s" >"$BUILD/results-unit.txt"
 echo "unit: $p passed, $f failed, $s skipped"
 
-# CLI tests (bats, TAP output so skips are counted).
+# CLI tests (bats, TAP output so skips are counted). Most of a CLI
+# test's time is spent waiting on a peer or a timer, so they run
+# BATS_JOBS at a time (default: 2 per core; BATS_JOBS=1 runs them one
+# by one). Tests are written for that: port 0, names with $$ and
+# $BATS_TEST_NUMBER, files under $BATS_TEST_TMPDIR.
 p=0 f=0 s=0
+jobs=${BATS_JOBS:-$(($(nproc) * 2))}
+jobargs=()
+[ "$jobs" -gt 1 ] && command -v parallel >/dev/null && jobargs=(--jobs "$jobs")
 if ls tests/cli/*.bats >/dev/null 2>&1; then
-	out=$(bats --tap tests/cli 2>&1)
+	out=$(bats --tap "${jobargs[@]}" tests/cli 2>&1)
 	rc=$?
 	echo "$out" | grep -E '^not ok|# skip' | head -100
 	p=$(echo "$out" | grep -cE '^ok [0-9]+' )

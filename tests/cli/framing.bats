@@ -80,8 +80,10 @@ abstract() {
 @test "default framing: both ways through listen -k --exec cat over unix-dgram" {
 	# The reply's last line has no "\n" and the child never sees EOF (a
 	# datagram peer does not send one): it goes after a short pause.
+	# The client waits -q 3 s of quiet for it (not the default 0.5 s: a
+	# loaded machine may take longer).
 	skit_bg listen -v -k "$(abstract unix-dgram)" --exec cat
-	got=$(timeout 60 "$SKIT" connect "$BG_ADDR" <"$SMALL" | sha256sum | cut -d' ' -f1)
+	got=$(timeout 60 "$SKIT" connect -q 3 "$BG_ADDR" <"$SMALL" | sha256sum | cut -d' ' -f1)
 	[ "$got" = "$(cat "$SMALL.sha")" ]
 }
 

@@ -4,6 +4,10 @@
 # what was installed.
 load helpers
 
+teardown() {
+	bg_cleanup
+}
+
 setup() {
 	: "${BUILD:=$SKIT_SRC/build}"
 	D=$BATS_TEST_TMPDIR/root
@@ -63,4 +67,47 @@ C
 			-fsyntax-only -I"$D$P/include" -include "$h" -x c - ||
 			{ echo "not self-contained: $h"; false; }
 	done
+}
+
+# examples/*.c: built against what was installed, the way a user would.
+build_examples() {
+	local san= flags f
+	case "$BUILD" in *san*) san="-fsanitize=address,undefined" ;; esac
+	flags=$(PKG_CONFIG_PATH="$D$P/lib/pkgconfig" \
+		PKG_CONFIG_SYSROOT_DIR="$D" pkg-config --cflags --libs skit)
+	for f in "$SKIT_SRC"/examples/*.c; do
+		cc -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror $san \
+			-o "$BATS_TEST_TMPDIR/$(basename "$f" .c)" "$f" $flags \
+			-Wl,-rpath,"$D$P/lib" || { echo "does not build: $f"; return 1; }
+		[ "$(wc -l <"$f")" -le 60 ] || { echo "over 60 lines: $f"; return 1; }
+	done
+}
+
+@test "examples: each builds against the installed library, under 60 lines" {
+	need_cmd pkg-config
+	build_examples
+}
+
+@test "examples/dial: retries until the server is there, then talks to it" {
+	need_cmd pkg-config
+	build_examples
+	sock=$BATS_TEST_TMPDIR/later.sock
+	"$BATS_TEST_TMPDIR/dial" "unix:$sock,retry=100,interval=50ms" hello \
+		>"$BATS_TEST_TMPDIR/dial.out" 2>"$BATS_TEST_TMPDIR/dial.err" &
+	local dial=$!
+	for i in $(seq 1 100); do
+		grep -q "retry 1 in 50 ms" "$BATS_TEST_TMPDIR/dial.err" && break
+		sleep 0.05
+	done
+	grep -q "retry 1 in 50 ms" "$BATS_TEST_TMPDIR/dial.err"
+	skit_bg echo -v "unix-listen:$sock"
+	wait_exit "$dial" 20
+	cat "$BATS_TEST_TMPDIR/dial.err"
+	[ "$WAIT_RC" -eq 0 ]
+	[ "$(cat "$BATS_TEST_TMPDIR/dial.out")" = hello ]
+	grep -q "^dial: connected to unix:$sock (round [0-9]*)$" "$BATS_TEST_TMPDIR/dial.err"
+	# A bad address is the library's message.
+	run --separate-stderr "$BATS_TEST_TMPDIR/dial" "tcp:[::1" x
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == "dial: "* ]]
 }
