@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "skit/relay.h"
+#include "skit/frame.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -158,7 +158,7 @@ struct server {
 
 	/* datagram server without --exec: stdio */
 	char *dbuf;
-	struct nc_reader in;
+	struct skit_frame_reader in;
 	bool in_open;
 	struct sockaddr_storage last;
 	socklen_t lastlen;
@@ -494,7 +494,7 @@ find_peer(struct server *s, const struct sockaddr_storage *ss, socklen_t len)
 static void
 dgram_stdout(struct server *s, const char *p, size_t n)
 {
-	int rc = nc_write_msg(STDOUT_FILENO, s->o->so.framing, NULL, p, n);
+	int rc = skit_frame_write(STDOUT_FILENO, s->o->so.framing, NULL, p, n);
 
 	if (rc == SKIT_ELIMIT) {
 		cli_errorf("listen: dropped a %zu-byte datagram: too long for "
@@ -591,8 +591,9 @@ dgram_stdin(struct skit_loop *loop, int fd, unsigned ev, void *data)
 	int rc;
 
 	(void)ev;
-	rc = nc_reader_fill(&s->in);
-	while ((rc = nc_reader_take(&s->in, s->o->so.framing, &m, &len)) > 0) {
+	rc = skit_frame_reader_fill(&s->in);
+	while ((rc = skit_frame_reader_take(&s->in, s->o->so.framing, &m,
+					    &len)) > 0) {
 		if (!s->has_last) {
 			cli_errorf("listen: no peer yet: dropped a message "
 				   "from stdin");
@@ -697,7 +698,9 @@ serve_loop(struct server *s)
 		if (!s->dbuf)
 			return CLI_EXIT_FAIL;
 		skit_loop_add(s->loop, s->lfd, SKIT_EV_READ, dgram_cb, s);
-		if (!s->o->exec && nc_reader_init(&s->in, STDIN_FILENO) == 0 &&
+		if (!s->o->exec &&
+		    skit_frame_reader_init(&s->in, STDIN_FILENO, NC_MSG_MAX) ==
+			    0 &&
 		    skit_loop_add(s->loop, STDIN_FILENO, SKIT_EV_READ,
 				  dgram_stdin, s) == 0)
 			s->in_open = true;
@@ -754,7 +757,7 @@ server_free(struct server *s)
 		skit_loop_del(s->loop, STDIN_FILENO);
 	if (s->loop)
 		skit_loop_del(s->loop, cli_stop_fd());
-	nc_reader_free(&s->in);
+	skit_frame_reader_free(&s->in);
 	if (s->lfd >= 0) {
 		if (s->loop)
 			skit_loop_del(s->loop, s->lfd);

@@ -154,7 +154,7 @@ print_msg(struct receiver *r, const struct skit_sockaddr *from, const char *p,
 	}
 	fprintf(stderr, "from %s: %zu bytes%s\n", ft, n,
 		truncated ? " (truncated)" : "");
-	rc = nc_write_msg(STDOUT_FILENO, r->o->framing, "\n", p, n);
+	rc = skit_frame_write(STDOUT_FILENO, r->o->framing, "\n", p, n);
 	if (rc == SKIT_ELIMIT) {
 		cli_errorf("recv: not printed: %zu bytes are too long for "
 			   "--framing len16",

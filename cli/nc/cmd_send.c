@@ -190,9 +190,9 @@ wait_replies(struct sender *s)
 		if (n == 0 && s->peer.type == SOCK_SEQPACKET)
 			break; /* the peer closed the connection */
 		got++;
-		if (nc_write_msg(STDOUT_FILENO, s->o->framing,
-				 s->o->crlf ? "\r\n" : "\n", buf,
-				 (size_t)n) < 0)
+		if (skit_frame_write(STDOUT_FILENO, s->o->framing,
+				     s->o->crlf ? "\r\n" : "\n", buf,
+				     (size_t)n) < 0)
 			break;
 	}
 	free(buf);
@@ -267,17 +267,17 @@ run_send(const struct send_opts *o, int nmsg, char **msgs)
 		for (int i = 0; i < nmsg && !rc; i++)
 			rc = send_one(&s, msgs[i], strlen(msgs[i]));
 	} else {
-		struct nc_reader r;
+		struct skit_frame_reader r;
 		const char *m;
 		size_t len;
 		int n;
 
-		if (nc_reader_init(&r, STDIN_FILENO) < 0) {
+		if (skit_frame_reader_init(&r, STDIN_FILENO, NC_MSG_MAX) < 0) {
 			skit_close(s.fd);
 			return CLI_EXIT_FAIL;
 		}
-		while (!rc &&
-		       (n = nc_reader_next(&r, o->framing, &m, &len)) > 0)
+		while (!rc && (n = skit_frame_reader_next(&r, o->framing, &m,
+							  &len)) > 0)
 			rc = o->crlf && o->framing == SKIT_FRAMING_LINE
 				     ? send_crlf(&s, m, len)
 				     : send_one(&s, m, len);
@@ -286,7 +286,7 @@ run_send(const struct send_opts *o, int nmsg, char **msgs)
 				   skit_strerror(n));
 			rc = cli_exit_for(n);
 		}
-		nc_reader_free(&r);
+		skit_frame_reader_free(&r);
 	}
 	if (!rc && o->wait_ms >= 0)
 		rc = wait_replies(&s);

@@ -1,7 +1,7 @@
 /*
  * cli/nc/nc.h - helpers shared by the netcat commands (connect, listen,
  * send, recv): nc-style operands and flags turned into an address,
- * stdio framing of messages, --allow/--deny CIDR lists, --hex dumps.
+ * --framing, --allow/--deny CIDR lists, --hex dumps.
  */
 #ifndef SKIT_CLI_NC_H
 #define SKIT_CLI_NC_H
@@ -63,60 +63,17 @@ bool nc_is_msg_type(int type);
 /* "tcp:127.0.0.1:80" for a skit_sockaddr (never fails; "?" if odd). */
 const char *nc_sa_str(const struct skit_sockaddr *sa, char *buf, size_t len);
 
-/* --- framing of messages on stdio (nc_frame.c) -------------------------- */
+/* --- framing of messages on stdio ----------------------------------- */
 
 /*
- * Framing (relay.h's enum skit_framing): how messages map to a byte
- * stream on stdio, cut and framed by the library's codec
- * (skit_frame_next, skit_frame_hdr). Parse "line", "len" (len32),
- * "len16" or "raw"; 0, or prints a message and returns 2.
+ * --framing (frame.h's enum skit_framing): how messages map to a byte
+ * stream on stdio; the library cuts and frames (skit_frame_reader,
+ * skit_frame_write). Parse "line", "len" (len32), "len16" or "raw"; 0,
+ * or prints a message and returns 2.
  */
 int nc_parse_framing(const char *s, enum skit_framing *out);
 
 #define NC_MSG_MAX (256 * 1024) /* largest message read from stdio */
-
-/* A blocking message reader over an fd (stdin). */
-struct nc_reader {
-	int fd;
-	char *buf;
-	size_t cap, start, end;
-	bool eof;
-};
-
-int nc_reader_init(struct nc_reader *r, int fd);
-void nc_reader_free(struct nc_reader *r);
-
-/*
- * The next message: 1 with *msg and *len pointing into the reader's buffer
- * (valid until the next call), 0 at EOF, or a negative code
- * (SKIT_ETRUNC: EOF inside a len-framed message; SKIT_ELIMIT: a
- * len-framed message longer than NC_MSG_MAX). A line keeps its "\n";
- * line and raw messages are at most SKIT_FRAME_MSG_MAX bytes (a longer
- * run is cut into several). Blocks.
- */
-int nc_reader_next(struct nc_reader *r, enum skit_framing f, const char **msg,
-		   size_t *len);
-
-/*
- * Without blocking: 1 and the next complete message when one is
- * buffered, 0 when more input is needed (or at EOF), or a negative
- * code. nc_reader_fill reads once (it blocks only if the fd has nothing
- * to read): 1 got bytes, 0 EOF, negative on error.
- */
-int nc_reader_take(struct nc_reader *r, enum skit_framing f, const char **msg,
-		   size_t *len);
-int nc_reader_fill(struct nc_reader *r);
-
-/*
- * Write one message to fd with framing f: a length header for len and
- * len16, else the bytes as they are. eol NULL: nothing more (a byte
- * stream: what the sender cut comes back byte for byte). eol "\n" or
- * "\r\n": line framing for a reader's eyes (recv, send --wait): a message
- * that does not end in "\n" is followed by eol, one that does is not.
- * One write. Blocks. Returns 0 or a negative code.
- */
-int nc_write_msg(int fd, enum skit_framing f, const char *eol, const void *msg,
-		 size_t len);
 
 /* --- --hex (nc_hex.c) ------------------------------------------------- */
 

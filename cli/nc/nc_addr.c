@@ -204,3 +204,13 @@ nc_common_opt(int c, const char *arg, struct nc_addr_opts *ao,
 		return -1;
 	}
 }
+
+int
+nc_parse_framing(const char *s, enum skit_framing *out)
+{
+	if (skit_framing_parse(s, out) < 0) {
+		cli_errorf("--framing: '%s' is not line, len, len16 or raw", s);
+		return CLI_EXIT_USAGE;
+	}
+	return 0;
+}

@@ -8,14 +8,15 @@
  *   RUN    reading from the source, writing to the destination
  *   DRAIN  the source gave EOF; what is still buffered is being written
  *   DONE   everything was written and the destination was half-closed
- *          (shutdown(SHUT_WR) on a stream or seqpacket socket, close()
- *          of a pipe or file the pair owns)
+ *          (its layers ended their streams, then shutdown(SHUT_WR) on a
+ *          stream or seqpacket socket, close() of a pipe or file the
+ *          pair owns)
  *
  * The pair ends when both directions are DONE (reason SKIT_RELAY_EOF),
  * or on the first error in either direction (RESET or ERROR), or after
  * idle_ms without traffic (IDLE), or when a message destination stays
- * full for send_timeout_ms (ERROR with SKIT_EFULL), or when the caller
- * closes it (CLOSED).
+ * full for send_timeout_ms (ERROR with SKIT_EFULL), or quit_ms after
+ * A->B is DONE (EOF), or when the caller closes it (CLOSED).
  * A half-closed pair is never ended early: EOF from A only shuts down
  * B's write side and B may go on sending (STYLE.md rule 11, the diagram
  * is in docs/relay.md).
@@ -23,8 +24,9 @@
  * How bytes move, chosen per direction when the pair is created:
  *  - splice: stream socket, pipe or regular file on both sides (or a
  *    character device such as /dev/null as the destination), no
- *    framing conversion and no on_data hook: splice() into a private pipe
- *    (raised to pipe_size with F_SETPIPE_SZ) and out of it, zero-copy.
+ *    layers, no framing conversion and no on_data hook: splice() into a
+ *    private pipe (raised to pipe_size with F_SETPIPE_SZ) and out of it,
+ *    zero-copy.
  *    When the source or the destination is itself a pipe, one splice()
  *    moves the bytes straight across (up to pipe_size per call), with no
  *    private pipe. But anything into a TCP socket copies, with a
@@ -34,12 +36,24 @@
  *    kernel refuses (EINVAL: a device without splice support, an
  *    O_APPEND file), the direction falls back to copying without losing
  *    a byte.
- *  - copy: read()/write() through a buffer of buf_size bytes.
+ *  - copy: read()/write() through a buffer of buf_size bytes, or the
+ *    end's layers (conn.h: skit_conn_recv/send) when it has some.
  *  - message: a datagram or seqpacket source is read one message at a
  *    time and a message destination is written one message at a time,
  *    so boundaries survive (message <-> message). Between a byte stream
- *    and a message side the framing says where messages start and end
- *    (see enum skit_framing).
+ *    and a message side the pair puts the framing layer (frame.h,
+ *    skit_layer_frame, with cfg.framing) on the message end, which then
+ *    moves bytes like a stream.
+ *
+ * Layers. An end may come as a conn (skit_relay_end.conn): a socket or
+ * fds with a chain of layers (TLS, a proxy, the stdio policies, ...).
+ * The pair reads and writes it through the chain, waits for the events
+ * the chain asks for (skit_conn_events), lets the layers write what
+ * they hold when its fds are ready or a layer kicks (skit_conn_flush),
+ * reads again at once while skit_conn_pending says so, runs the
+ * handshake before any data moves through the end, and calls
+ * skit_conn_shutdown again until it is done. An end without layers
+ * keeps every fast path above.
  *
  * SIGPIPE: splice() and write() to a pipe cannot suppress it the way
  * send(MSG_NOSIGNAL) does, so a process using the engine must ignore
@@ -58,7 +72,9 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include "skit/conn.h"
 #include "skit/err.h"
+#include "skit/frame.h"
 #include "skit/loop.h"
 
 struct skit_relay;
@@ -75,74 +91,6 @@ enum {
 	SKIT_RELAY_BA = 1 << 1,
 	SKIT_RELAY_BOTH = SKIT_RELAY_AB | SKIT_RELAY_BA,
 };
-
-/*
- * Framing between a byte stream and a message side (ignored when both
- * sides are streams or both are message sockets). Every framing carries
- * any byte stream byte-exact from one skit end to another: what the
- * sender cuts into messages, the receiver writes back as it was.
- *  RAW    what one read() of the stream gave is one message (at most
- *         SKIT_FRAME_MSG_MAX bytes); a message is written to the stream
- *         as its bytes.
- *  LINE   one message per line, the line's "\n" included: an empty line
- *         is the message "\n" (never an empty message, which reads as
- *         EOF on seqpacket); a run of SKIT_FRAME_MSG_MAX bytes without
- *         "\n" is sent as a message of that size and the line goes on in
- *         the next one; at EOF the last bytes without "\n" are a message
- *         as they are, and so are those of a line the stream leaves
- *         unfinished for 100 ms (a prompt; a child answering datagrams,
- *         which never say EOF). A message is written to the stream as its
- *         bytes
- *         (verbatim, like nc and socat): one that does not end in "\n"
- *         is not given one.
- *  LEN32  a 4-byte big-endian length, then that many bytes.
- *  LEN16  a 2-byte big-endian length, then that many bytes (DNS over
- *         TCP style).
- */
-enum skit_framing {
-	SKIT_FRAMING_RAW = 0,
-	SKIT_FRAMING_LINE,
-	SKIT_FRAMING_LEN32,
-	SKIT_FRAMING_LEN16,
-};
-
-/*
- * The largest RAW or LINE message: the largest UDP payload, so that any
- * such message fits any datagram socket.
- */
-#define SKIT_FRAME_MSG_MAX 65507
-
-/*
- * The framing codec (src/layer/frame.c): pure functions, no I/O, no
- * allocation, shared by the relay engine and the CLI.
- *
- * skit_frame_next: the next message in buf[0..len) of a byte stream
- * framed with f. eof: no more bytes will follow buf. max: the largest
- * message the caller can take (RAW and LINE messages are also never
- * longer than SKIT_FRAME_MSG_MAX; must be > 0). Returns 1 with *msg and
- * *n (the payload, pointing into buf) and *used (the bytes of buf it
- * took, header included); 0 when there is no complete message yet (or
- * len is 0); SKIT_ELIMIT for a length header over max; SKIT_ETRUNC when
- * eof cuts a length-framed message short; -EINVAL for a bad f or max.
- */
-int skit_frame_next(enum skit_framing f, const char *buf, size_t len, bool eof,
-		    size_t max, const char **msg, size_t *n, size_t *used);
-
-/* The header in front of each message on the stream side: 4, 2 or 0. */
-size_t skit_frame_hdr_len(enum skit_framing f);
-
-/*
- * Write into hdr (skit_frame_hdr_len(f) bytes) the header for an n-byte
- * message written to a stream. Returns the header's length, or
- * SKIT_ELIMIT when n does not fit the length field (LEN16 over 65535).
- * Nothing follows a message: LINE and RAW messages are written as they
- * are.
- */
-int skit_frame_hdr(enum skit_framing f, size_t n, unsigned char *hdr);
-
-/* Parse "raw", "line", "len" (= len32), "len32", "len16". 0 or -EINVAL. */
-int skit_framing_parse(const char *s, enum skit_framing *out);
-const char *skit_framing_name(enum skit_framing f);
 
 /* Why a pair ended. */
 enum skit_relay_reason {
@@ -177,6 +125,14 @@ const char *skit_relay_reason_name(enum skit_relay_reason r);
  *        (for at most cfg.send_timeout_ms).
  *  pushed  the end's input is fed by skit_relay_push() instead of
  *        being read from rfd (a UDP listener demultiplexing peers).
+ *  conn  when set, the end is this conn (conn.h): its fds, its type
+ *        and its layers; rfd, wfd and type are ignored, pushed and `to`
+ *        must not be set. own then means the pair frees the conn when
+ *        it ends (and the conn closes the fds it owns); else the caller
+ *        frees it after the pair has ended. Push the conn's layers
+ *        before: the pair adds only framing, when the conn offers
+ *        messages and the other end does not. A conn without layers
+ *        (skit_conn_bare) is used as its fds, fast paths and all.
  */
 struct skit_relay_end {
 	int rfd;
@@ -186,6 +142,7 @@ struct skit_relay_end {
 	bool pushed;
 	struct sockaddr_storage to;
 	socklen_t tolen;
+	struct skit_conn *conn;
 };
 
 /*
@@ -221,10 +178,11 @@ struct skit_relay_stats {
  * stats are final. It may call skit_relay_free() on r (and anything
  * else); the engine does not touch r after it returns. It may be NULL.
  *
- * on_data (may be NULL) sees every chunk or message as it is read from
- * a source, before any framing; dir is SKIT_DIR_AB or SKIT_DIR_BA. It
- * turns splice off for the pair (the bytes must pass through user
- * space). It must not free r.
+ * on_data (may be NULL) sees every chunk or message as the pair reads it
+ * from a source (through the source's layers: a message end facing a
+ * stream gives its messages framed); dir is SKIT_DIR_AB or
+ * SKIT_DIR_BA. It turns splice off for the pair (the bytes must pass
+ * through user space). It must not free r.
  */
 typedef void (*skit_relay_close_cb)(struct skit_relay *r, void *data);
 typedef void (*skit_relay_data_cb)(struct skit_relay *r, int dir,
@@ -258,6 +216,14 @@ struct skit_relay_cfg {
 	 * counted from the last message). 0 = 500 ms, < 0 = never.
 	 */
 	int64_t linger_ms;
+	/*
+	 * A policy of the pair, not of either end's bytes (nc -q): once
+	 * A->B is DONE (A said EOF and all of it reached B, B half-closed
+	 * or not, as B's layers decide), the pair ends quit_ms later with
+	 * reason EOF, even if B->A still runs. 0 = never (to end at once,
+	 * use 1).
+	 */
+	int64_t quit_ms;
 	skit_relay_close_cb on_close;
 	skit_relay_data_cb on_data;
 	void *data; /* passed to the callbacks */
@@ -307,7 +273,8 @@ int skit_relay_push_eof(struct skit_relay *r, int side);
 
 /*
  * Bytes the direction dir (SKIT_DIR_AB or SKIT_DIR_BA) has read from its
- * source and not yet written or dropped (framing headers included): 0
+ * source and not yet written or dropped (not counting what the
+ * destination's layers hold): 0
  * once everything read so far has been delivered, and after the pair
  * ended. Does not block.
  */

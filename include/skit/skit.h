@@ -13,6 +13,8 @@
 #include "skit/sock.h"
 #include "skit/io.h"
 #include "skit/loop.h"
+#include "skit/conn.h"
+#include "skit/frame.h"
 #include "skit/relay.h"
 #include "skit/endpoint.h"
 #include "skit/dial.h"

@@ -1,161 +1,33 @@
 /*
- * relay.c - the pair engine (see include/skit/relay.h for the model).
+ * relay.c - the pair engine (see include/skit/relay.h for the model):
+ * creating and ending pairs, the half-close state machine, the time
+ * limits and the push API. How bytes move is in relay_copy.c and
+ * relay_splice.c, readiness in relay_watch.c, the blocking wrapper is
+ * relay_run.c; the shared state in relay_int.h.
  *
  * Each pair has two directions. A direction moves bytes from its source
  * end to its destination end in one of two ways: splice (through a
- * private pipe, zero-copy) or copy (through a buffer, where framing and
- * message boundaries are handled). The state of a direction only moves
- * forward: RUN -> DRAIN -> DONE; the comments at each transition say why.
+ * private pipe, zero-copy) or copy (through a buffer, where message
+ * boundaries are kept). The state of a direction only moves forward:
+ * RUN -> DRAIN -> DONE; the comments at each transition say why.
  *
- * Readiness: a direction waits for exactly one thing at a time. When it
- * holds data it could not write yet, it waits for its destination to be
- * writable, and does not read more (the kernel's socket buffers then
- * push back on the sender: TCP flow control does the rest). When it
- * holds nothing, it waits for its source to be readable. This keeps a
- * level-triggered loop from spinning on a readable source whose data
- * has nowhere to go.
- *
- * Regular files cannot be watched by epoll (EPERM): such fds are marked
- * "always ready" and a zero-delay timer (the kick) pumps the directions
- * that wait on them.
+ * An end may carry layers (struct skit_conn, conn.h): its bytes then
+ * pass through them, always by copy. Between a message end and a stream
+ * end the pair pushes the framing layer (frame.h) on the message end
+ * itself, so the pair has no framing code: it moves bytes, or messages
+ * one per message when both ends are message sockets.
  */
 #include "skit/relay.h"
 #include "skit/io.h"
 
 #include "core/io_int.h" /* skit__set_nonblock */
+#include "engine/relay_int.h"
 #include "engine/relay_priv.h"
+#include "layer/conn_int.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#define DEFAULT_BUF    (256 * 1024)
-#define TCP_BUF	       (2 * 1024 * 1024) /* a copy into TCP grows to this */
-#define DEFAULT_PIPE   (1024 * 1024)
-#define DEFAULT_LINGER 500
-#define LINE_WAIT_MS   100 /* a line cut short this long goes as it is */
-#define MIN_MSG_BUF    (65536 + 16)
-#define PUMP_BUDGET    (16u << 20) /* bytes per direction per wakeup */
-#define SPLICE_FLAGS   (SPLICE_F_MOVE | SPLICE_F_NONBLOCK)
-#define INTERNAL_HDR   4 /* native length before each queued message */
-#define N_WATCH	       4
-
-enum dstate {
-	D_RUN,	 /* reading the source and writing the destination */
-	D_DRAIN, /* the source is at EOF; flushing what is buffered */
-	D_DONE,	 /* flushed and the destination half-closed (or disabled) */
-};
-
-/* One watched fd; an end with rfd == wfd has one watch for both. */
-struct watch {
-	struct skit_relay *r;
-	int fd;
-	bool reg;      /* registered with the loop */
-	bool pollable; /* false: a regular file, always ready */
-	unsigned cur;  /* events currently asked of the loop */
-	unsigned want; /* events wanted after this round */
-};
-
-struct end {
-	struct skit_relay_end e;
-	bool msg;	   /* a datagram or seqpacket socket */
-	struct watch *rw;  /* watch of rfd (NULL: pushed or none) */
-	struct watch *ww;  /* watch of wfd (NULL: `to` or none) */
-	bool rpoll, wpoll; /* rfd/wfd pollable */
-};
-
-struct dir {
-	struct skit_relay *r;
-	int idx; /* SKIT_DIR_AB or SKIT_DIR_BA */
-	struct end *src, *dst;
-	enum dstate st;
-	/*
-	 * LINE framing from a stream into messages: when the source read
-	 * last (in_ns), the timer that sends a line left unfinished for
-	 * LINE_WAIT_MS (part_id), and that it is due (part_go).
-	 */
-	int64_t in_ns, part_id;
-	bool part_go;
-	bool splice;
-	/*
-	 * direct: the source or the destination is itself a pipe, so one
-	 * splice() moves the bytes (no private pipe); dblk: the last one
-	 * found the source readable and the destination full.
-	 */
-	bool direct, dblk;
-	/* splice: the private pipe and how much sits in it */
-	int pipe[2];
-	size_t inpipe, pipecap;
-	bool pfull; /* the pipe refused more: wait for the destination */
-	/* copy: buf[off..len) holds data not yet written */
-	char *buf;
-	size_t off, len, cap;
-	size_t maxcap; /* a read that fills buf doubles it, up to this */
-	/*
-	 * A message destination refused the next message (EAGAIN) first at
-	 * this loop time; 0 while it takes them (cfg.send_timeout_ms).
-	 */
-	int64_t stall_ns;
-};
-
-struct skit_relay {
-	struct skit_loop *loop;
-	struct skit_relay_cfg cfg;
-	struct end end[2];
-	struct dir dir[2];
-	struct watch w[N_WATCH];
-	int nw;
-	int64_t kick_id, idle_id, linger_id, stall_id;
-	int64_t last_ns; /* last traffic, for idle_ms */
-	bool ended;
-	bool notify;	  /* on_close is owed */
-	bool buf_default; /* cfg.buf_size was 0: grow to TCP_BUF into TCP */
-	struct skit_relay_stats st;
-};
-
-static void update(struct skit_relay *r);
-
-int
-skit_framing_parse(const char *s, enum skit_framing *out)
-{
-	static const struct {
-		const char *name;
-		enum skit_framing f;
-	} tab[] = {
-		{ "raw", SKIT_FRAMING_RAW },
-		{ "line", SKIT_FRAMING_LINE },
-		{ "len", SKIT_FRAMING_LEN32 },
-		{ "len32", SKIT_FRAMING_LEN32 },
-		{ "len16", SKIT_FRAMING_LEN16 },
-	};
-
-	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
-		if (!strcmp(s, tab[i].name)) {
-			*out = tab[i].f;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
-const char *
-skit_framing_name(enum skit_framing f)
-{
-	switch (f) {
-	case SKIT_FRAMING_RAW:
-		return "raw";
-	case SKIT_FRAMING_LINE:
-		return "line";
-	case SKIT_FRAMING_LEN32:
-		return "len32";
-	case SKIT_FRAMING_LEN16:
-		return "len16";
-	}
-	return "?";
-}
 
 const char *
 skit_relay_reason_name(enum skit_relay_reason r)
@@ -192,15 +64,6 @@ skit_relay_end_from_fd(int fd, bool own, struct skit_relay_end *end)
 /* --- ending a pair ------------------------------------------------- */
 
 static void
-unwatch(struct skit_relay *r, struct watch *w)
-{
-	if (w->reg)
-		(void)skit_loop_del(r->loop, w->fd);
-	w->reg = false;
-	w->cur = 0;
-}
-
-static void
 cancel(struct skit_relay *r, int64_t *id)
 {
 	if (*id > 0)
@@ -213,16 +76,28 @@ static void
 teardown(struct skit_relay *r)
 {
 	for (int i = 0; i < r->nw; i++)
-		unwatch(r, &r->w[i]);
+		skit__relay_unwatch(r, &r->w[i]);
 	cancel(r, &r->kick_id);
 	cancel(r, &r->idle_id);
 	cancel(r, &r->linger_id);
 	cancel(r, &r->stall_id);
+	cancel(r, &r->quit_id);
 	for (int i = 0; i < 2; i++) {
 		struct end *e = &r->end[i];
 		struct dir *d = &r->dir[i];
 
-		cancel(r, &d->part_id);
+		/*
+		 * The conn's layers go first, and its fds with it if it owns
+		 * them (one the pair made owns none). One the caller keeps
+		 * no longer wakes this pair.
+		 */
+		if (e->conn && e->conn_own)
+			skit_conn_free(e->conn);
+		else if (e->conn)
+			skit_conn_set_loop(e->conn, NULL, NULL, NULL);
+		if (e->keep && e->conn_own)
+			skit_conn_free(e->keep);
+		e->conn = e->keep = NULL;
 		if (e->e.own && e->e.tolen == 0) {
 			if (e->e.rfd >= 0)
 				skit_close(e->e.rfd);
@@ -245,8 +120,8 @@ teardown(struct skit_relay *r)
  * peers see their connections close at once; on_close is owed and paid
  * by the entry point that is running (notify()), as its last act.
  */
-static void
-finish(struct skit_relay *r, enum skit_relay_reason why)
+void
+skit__relay_finish(struct skit_relay *r, enum skit_relay_reason why)
 {
 	if (r->ended)
 		return;
@@ -257,34 +132,29 @@ finish(struct skit_relay *r, enum skit_relay_reason why)
 	teardown(r);
 }
 
-static void
-fail(struct skit_relay *r, int side, const char *op, int code)
+void
+skit__relay_fail(struct skit_relay *r, int side, const char *op, int code)
 {
 	if (r->ended)
 		return;
 	r->st.error = code;
 	r->st.error_side = side;
 	r->st.error_op = op;
-	finish(r, code == -ECONNRESET || code == -EPIPE || code == -ECONNABORTED
-			  ? SKIT_RELAY_RESET
-			  : SKIT_RELAY_ERROR);
+	skit__relay_finish(r, code == -ECONNRESET || code == -EPIPE ||
+					      code == -ECONNABORTED
+				      ? SKIT_RELAY_RESET
+				      : SKIT_RELAY_ERROR);
 }
 
 /* Pay the on_close owed; must be the last thing an entry point does. */
-static void
-notify(struct skit_relay *r)
+void
+skit__relay_notify(struct skit_relay *r)
 {
 	if (!r->notify)
 		return;
 	r->notify = false;
 	if (r->cfg.on_close)
 		r->cfg.on_close(r, r->cfg.data);
-}
-
-static int
-side_of(const struct skit_relay *r, const struct end *e)
-{
-	return e == &r->end[0] ? 0 : 1;
 }
 
 /* --- half-close ---------------------------------------------------- */
@@ -305,24 +175,73 @@ on_linger(struct skit_loop *loop, void *data)
 	(void)loop;
 	r->linger_id = 0;
 	/* DONE on one side, the other can never see EOF: end it now. */
-	finish(r, SKIT_RELAY_EOF);
-	notify(r);
+	skit__relay_finish(r, SKIT_RELAY_EOF);
+	skit__relay_notify(r);
+}
+
+static void
+on_quit(struct skit_loop *loop, void *data)
+{
+	struct skit_relay *r = data;
+
+	(void)loop;
+	r->quit_id = 0;
+	/* quit_ms after A's EOF reached B: the pair's policy ends it. */
+	skit__relay_finish(r, SKIT_RELAY_EOF);
+	skit__relay_notify(r);
+}
+
+/* Start a timer for the pair into *id (0 = none yet). */
+static void
+start_timer(struct skit_relay *r, int64_t *id, int64_t ms, skit_timer_cb cb)
+{
+	int64_t t;
+
+	if (*id)
+		return;
+	t = skit_loop_timer(r->loop, ms, cb, r);
+	if (t < 0)
+		skit__relay_fail(r, -1, "timer", (int)t);
+	else
+		*id = t;
 }
 
 /*
- * DRAIN -> DONE: everything read from the source was written. Tell the
- * destination no more data comes: shutdown(SHUT_WR) on a stream or
- * seqpacket socket (the peer reads EOF but may still send: the other
- * direction goes on), close() for a pipe or file the pair owns. A
- * datagram destination has no EOF to give.
+ * The destination of d is told no more data comes. Returns 0, or
+ * -EAGAIN while its layers still write (call again when writable).
  */
-static void
-dir_done(struct skit_relay *r, struct dir *d)
+static int
+shut_dst(struct skit_relay *r, struct dir *d)
 {
 	struct end *dst = d->dst;
-	struct dir *other = &r->dir[!d->idx];
+	int rc;
 
-	d->st = D_DONE;
+	if (dst->conn) {
+		rc = skit_conn_shutdown(dst->conn);
+		skit__relay_conn_sync(r, dst);
+		d->shut_wait = rc == -EAGAIN;
+		if (skit__relay_framed_wait(r, d, rc) < 0)
+			return 0;
+		if (rc == -EAGAIN)
+			return rc;
+		if (rc < 0) {
+			skit__relay_conn_fail(r, d, dst, "write", rc);
+			return 0;
+		}
+		/* A pipe's reader learns the end when it is closed. */
+		if (dst->e.type == 0 && dst->e.wfd >= 0 &&
+		    dst->e.wfd != dst->e.rfd) {
+			if (dst->ww)
+				skit__relay_unwatch(r, dst->ww);
+			if (skit_conn_close_write(dst->conn) == 0) {
+				dst->e.wfd = -1;
+				if (dst->ww)
+					dst->ww->fd = -1;
+				dst->ww = NULL;
+			}
+		}
+		return 0;
+	}
 	if (dst->e.wfd >= 0 && dst->e.tolen == 0) {
 		if (dst->e.type == SOCK_STREAM ||
 		    dst->e.type == SOCK_SEQPACKET) {
@@ -330,7 +249,7 @@ dir_done(struct skit_relay *r, struct dir *d)
 		} else if (dst->e.type == 0 && dst->e.own &&
 			   dst->e.wfd != dst->e.rfd) {
 			if (dst->ww)
-				unwatch(r, dst->ww);
+				skit__relay_unwatch(r, dst->ww);
 			skit_close(dst->e.wfd);
 			dst->e.wfd = -1;
 			if (dst->ww)
@@ -338,894 +257,70 @@ dir_done(struct skit_relay *r, struct dir *d)
 			dst->ww = NULL;
 		}
 	}
+	return 0;
+}
+
+/*
+ * DRAIN -> DONE: everything read from the source was written. Tell the
+ * destination no more data comes: its layers end their streams (a
+ * framing layer sends its last message), then shutdown(SHUT_WR) on a
+ * stream or seqpacket socket (the peer reads EOF but may still send:
+ * the other direction goes on), close() for a pipe or file the pair
+ * owns. A datagram destination has no EOF to give. Returns -EAGAIN
+ * (still DRAIN) while the layers wait (for the events they ask for;
+ * the no-shutdown layer waits for ever, keeping the direction open).
+ */
+int
+skit__relay_dir_done(struct skit_relay *r, struct dir *d)
+{
+	struct dir *other = &r->dir[!d->idx];
+
+	/* -q: A said EOF and all of it went to B; B has quit_ms more. */
+	if (d->idx == SKIT_DIR_AB && r->cfg.quit_ms > 0)
+		start_timer(r, &r->quit_id, r->cfg.quit_ms, on_quit);
+	if (shut_dst(r, d) == -EAGAIN || r->ended)
+		return r->ended ? 0 : -EAGAIN;
+	d->st = D_DONE;
 	/* Both directions DONE: the pair ends normally. */
 	if (other->st == D_DONE) {
-		finish(r, SKIT_RELAY_EOF);
-		return;
+		skit__relay_finish(r, SKIT_RELAY_EOF);
+		return 0;
 	}
 	/*
 	 * The other direction reads a datagram socket, which never gives
 	 * EOF: wait linger_ms for late replies, then end (socat's -t).
 	 */
-	if (!can_eof(other) && r->cfg.linger_ms >= 0 && !r->linger_id) {
-		int64_t ms =
-			r->cfg.linger_ms ? r->cfg.linger_ms : DEFAULT_LINGER;
-		int64_t id = skit_loop_timer(r->loop, ms, on_linger, r);
-
-		if (id < 0)
-			fail(r, -1, "timer", (int)id);
-		else
-			r->linger_id = id;
-	}
+	if (!can_eof(other) && r->cfg.linger_ms >= 0)
+		start_timer(r, &r->linger_id,
+			    r->cfg.linger_ms ? r->cfg.linger_ms
+					     : DEFAULT_LINGER,
+			    on_linger);
+	return 0;
 }
 
 /* RUN -> DRAIN: the source said EOF (read returned 0). */
-static void
-src_eof(struct dir *d)
+void
+skit__relay_src_eof(struct dir *d)
 {
 	if (d->st == D_RUN)
 		d->st = D_DRAIN;
 }
 
-static void
-traffic(struct skit_relay *r)
-{
-	r->last_ns = skit_loop_now(r->loop);
-}
-
-/* --- a full message destination -------------------------------------- */
-
-/* d's destination stayed full for limit_ms: the pair ends (SKIT_EFULL). */
-static void
-full(struct skit_relay *r, struct dir *d, int64_t limit_ms)
-{
-	r->st.limit_ms = limit_ms;
-	fail(r, side_of(r, d->dst), "write", SKIT_EFULL);
-}
-
-/*
- * The stall timer: a message destination refused its next message
- * send_timeout_ms ago and has taken none since. A datagram receiver
- * that stopped reading would otherwise hold the pair (and whoever waits
- * for it) forever: the loop would wait for a POLLOUT that never comes.
- */
-static void
-on_stall(struct skit_loop *loop, void *data)
-{
-	struct skit_relay *r = data;
-	int64_t now = skit_loop_now(loop), next = 0, id;
-	int64_t tmo = r->cfg.send_timeout_ms * 1000000;
-
-	r->stall_id = 0;
-	for (int i = 0; i < 2; i++) {
-		struct dir *d = &r->dir[i];
-
-		if (!d->stall_ns)
-			continue;
-		if (now >= d->stall_ns + tmo) {
-			full(r, d, r->cfg.send_timeout_ms);
-			notify(r);
-			return;
-		}
-		if (!next || d->stall_ns + tmo < next)
-			next = d->stall_ns + tmo;
-	}
-	if (!next)
-		return; /* both take messages again */
-	id = skit_loop_timer_at(loop, next, on_stall, r);
-	if (id < 0) {
-		fail(r, -1, "timer", (int)id);
-		notify(r);
-		return;
-	}
-	r->stall_id = id;
-}
-
-/*
- * d's message destination refused a message (EAGAIN): note when that
- * began (the first refusal; a message taken clears it) and make sure the
- * stall timer runs. Returns 0, or -1 when the pair failed.
- */
-static int
-stalled(struct skit_relay *r, struct dir *d)
-{
-	int64_t id;
-
-	if (!d->stall_ns)
-		d->stall_ns = skit_loop_now(r->loop);
-	if (r->cfg.send_timeout_ms <= 0 || r->stall_id)
-		return 0;
-	id = skit_loop_timer_at(r->loop,
-				d->stall_ns + r->cfg.send_timeout_ms * 1000000,
-				on_stall, r);
-	if (id < 0) {
-		fail(r, -1, "timer", (int)id);
-		return -1;
-	}
-	r->stall_id = id;
-	return 0;
-}
-
-/* --- framing ------------------------------------------------------- */
-
-/* Header bytes in front of a message read from a message source. */
-static size_t
-msg_hdr(const struct skit_relay *r, const struct dir *d)
-{
-	if (d->dst->msg || d->dst->e.wfd < 0)
-		return INTERNAL_HDR;
-	return skit_frame_hdr_len(r->cfg.framing);
-}
-
-/*
- * Frame a message of n bytes that sits at buf + len + hdr: write the
- * header in front (nothing follows it: LINE and RAW messages go to a
- * stream as they are), and account for it. Returns false when it cannot
- * be framed (a LEN16 message over 65535 bytes).
- */
-static bool
-frame_msg(struct skit_relay *r, struct dir *d, size_t n)
-{
-	unsigned char *p = (unsigned char *)d->buf + d->len;
-	size_t hdr = msg_hdr(r, d);
-
-	if (d->dst->msg || d->dst->e.wfd < 0) {
-		uint32_t v = (uint32_t)n;
-
-		memcpy(p, &v, sizeof(v));
-	} else if (skit_frame_hdr(r->cfg.framing, n, p) < 0) {
-		return false;
-	}
-	d->len += hdr + n;
-	return true;
-}
-
-/*
- * The next message to send to a message destination from buf[off..len).
- * Returns 1 with *p, *n (payload) and *used (bytes to consume), 0 when
- * no complete message is there yet, or a negative code for a framing
- * error (a length over the buffer, a frame cut short by EOF).
- */
-static int
-next_msg(const struct skit_relay *r, const struct dir *d, const char **p,
-	 size_t *n, size_t *used)
-{
-	const char *q = d->buf + d->off;
-	size_t avail = d->len - d->off;
-
-	if (avail == 0)
-		return 0;
-	if (d->src->msg || d->src->e.pushed) {
-		uint32_t v;
-
-		memcpy(&v, q, sizeof(v));
-		*p = q + INTERNAL_HDR;
-		*n = v;
-		*used = INTERNAL_HDR + v;
-		return 1;
-	}
-	/*
-	 * A stream source: the codec cuts it (at EOF, or for a line left
-	 * unfinished too long, what is there goes as it is).
-	 */
-	return skit_frame_next(
-		r->cfg.framing, q, avail, d->st != D_RUN || d->part_go,
-		d->cap - skit_frame_hdr_len(r->cfg.framing), p, n, used);
-}
-
-/* --- copy mode ----------------------------------------------------- */
-
-/* Is there something in the buffer to write (or a framing error)? */
-static int
-has_output(const struct skit_relay *r, const struct dir *d)
-{
-	const char *p;
-	size_t n, used;
-
-	if (d->off >= d->len)
-		return 0;
-	if (!d->dst->msg)
-		return 1;
-	return next_msg(r, d, &p, &n, &used);
-}
-
-/*
- * Write what is buffered. Returns bytes (or 1 per message) moved, 0 when
- * the destination would block, or -1 when the pair failed.
- */
-static long
-flush_out(struct skit_relay *r, struct dir *d)
-{
-	struct end *dst = d->dst;
-	int side = side_of(r, dst);
-	long did = 0;
-	ssize_t n;
-
-	while (d->off < d->len) {
-		if (!dst->msg) {
-			/* Not a socket (type 0): no send() to fail first. */
-			n = dst->e.type ? skit_write_some(dst->e.wfd,
-							  d->buf + d->off,
-							  d->len - d->off)
-					: skit_write_plain(dst->e.wfd,
-							   d->buf + d->off,
-							   d->len - d->off);
-			if (n == -EAGAIN || n == -EWOULDBLOCK)
-				return did;
-			if (n < 0) {
-				fail(r, side, "write", (int)n);
-				return -1;
-			}
-			d->off += (size_t)n;
-			r->st.bytes[d->idx] += (uint64_t)n;
-			did += n;
-			continue;
-		}
-		const char *p;
-		size_t len, used;
-		int k = next_msg(r, d, &p, &len, &used);
-
-		if (k < 0) {
-			fail(r, side_of(r, d->src), "frame", k);
-			return -1;
-		}
-		if (k == 0)
-			break;
-		if (len == 0 && dst->e.type == SOCK_SEQPACKET) {
-			/*
-			 * An empty seqpacket message reads as EOF on the other
-			 * side: it cannot be relayed, so it is dropped.
-			 */
-			r->st.dropped[d->idx]++;
-			d->off += used;
-			did++;
-			continue;
-		}
-		n = skit_sendto(dst->e.wfd, p, len, 0,
-				dst->e.tolen ? (struct sockaddr *)&dst->e.to
-					     : NULL,
-				dst->e.tolen);
-		if (n == -EAGAIN || n == -EWOULDBLOCK)
-			/* full: retried when writable (or soon), not forever */
-			return stalled(r, d) < 0 ? -1 : did;
-		d->stall_ns = 0;
-		if (n < 0 && n != -EMSGSIZE && n != -ENOBUFS &&
-		    !(dst->e.type == SOCK_DGRAM && n == -ECONNREFUSED)) {
-			fail(r, side, "write", (int)n);
-			return -1;
-		}
-		if (n < 0) {
-			/*
-			 * Datagram semantics: a message the kernel will not
-			 * take (too big, no buffer, a refused peer) is lost,
-			 * not retried.
-			 */
-			r->st.dropped[d->idx]++;
-		} else {
-			r->st.bytes[d->idx] += (uint64_t)n;
-			r->st.msgs[d->idx]++;
-		}
-		d->off += used;
-		did += len ? (long)len : 1;
-	}
-	if (d->off >= d->len) {
-		d->off = d->len = 0;
-		d->part_go = false;
-	}
-	return did;
-}
-
-/* Make room at the end of the buffer by moving pending bytes down. */
-static void
-compact(struct dir *d)
-{
-	if (d->off == 0)
-		return;
-	memmove(d->buf, d->buf + d->off, d->len - d->off);
-	d->len -= d->off;
-	d->off = 0;
-}
-
-/*
- * A read filled the whole buffer: the source has more queued than it
- * holds, a bulk transfer. Double the buffer (up to maxcap), so the
- * next reads and writes move more per system call. Best effort.
- */
-static void
-grow_buf(struct dir *d)
-{
-	size_t cap = d->cap * 2 > d->maxcap ? d->maxcap : d->cap * 2;
-	char *p = realloc(d->buf, cap);
-
-	if (p) {
-		d->buf = p;
-		d->cap = cap;
-	}
-}
-
-/*
- * Read once from the source into the buffer. Returns bytes (or 1 for a
- * message or EOF) read, 0 when the source would block, -1 on failure.
- */
-static long
-fill_in(struct skit_relay *r, struct dir *d)
-{
-	struct end *src = d->src;
-	int side = side_of(r, src);
-	bool discard = d->dst->e.wfd < 0;
-	ssize_t n;
-
-	compact(d);
-	if (src->msg) {
-		size_t hdr = msg_hdr(r, d);
-		size_t room = d->cap - d->len - hdr;
-
-		/* MSG_TRUNC: n is the real length even if it did not fit. */
-		n = skit_recvfrom(src->e.rfd, d->buf + d->len + hdr, room,
-				  MSG_TRUNC, NULL, NULL);
-		if (n == -EAGAIN || n == -EWOULDBLOCK)
-			return 0;
-		if (n == -ECONNREFUSED && src->e.type == SOCK_DGRAM)
-			return 1; /* an ICMP error for an earlier send */
-		if (n < 0) {
-			fail(r, side, "read", (int)n);
-			return -1;
-		}
-		if (n == 0 && src->e.type == SOCK_SEQPACKET) {
-			/* RUN -> DRAIN: the seqpacket peer shut down. */
-			src_eof(d);
-			return 1;
-		}
-		if ((size_t)n > room) {
-			r->st.dropped[d->idx]++;
-			return 1;
-		}
-		if (r->cfg.on_data)
-			r->cfg.on_data(r, d->idx, d->buf + d->len + hdr,
-				       (size_t)n, r->cfg.data);
-		traffic(r);
-		if (discard) {
-			r->st.bytes[d->idx] += (uint64_t)n;
-			r->st.msgs[d->idx]++;
-			return n ? n : 1;
-		}
-		if (!frame_msg(r, d, (size_t)n)) {
-			r->st.dropped[d->idx]++;
-			return 1;
-		}
-		if (!d->dst->msg)
-			r->st.msgs[d->idx]++;
-		return n ? n : 1;
-	}
-	{
-		size_t room = d->cap - d->len;
-
-		/* RAW into messages: one read() is one message. */
-		if (d->dst->msg && r->cfg.framing == SKIT_FRAMING_RAW &&
-		    room > SKIT_FRAME_MSG_MAX)
-			room = SKIT_FRAME_MSG_MAX;
-		if (room == 0)
-			return 0;
-		n = skit_read_some(src->e.rfd, d->buf + d->len, room);
-	}
-	if (n == -EAGAIN || n == -EWOULDBLOCK)
-		return 0;
-	if (n < 0) {
-		fail(r, side, "read", (int)n);
-		return -1;
-	}
-	if (n == 0) {
-		/* RUN -> DRAIN: the source said EOF. */
-		src_eof(d);
-		return 1;
-	}
-	if (r->cfg.on_data)
-		r->cfg.on_data(r, d->idx, d->buf + d->len, (size_t)n,
-			       r->cfg.data);
-	traffic(r);
-	d->in_ns = r->last_ns;
-	if (discard) {
-		r->st.bytes[d->idx] += (uint64_t)n;
-		return n;
-	}
-	d->len += (size_t)n;
-	if (d->len == d->cap && d->cap < d->maxcap)
-		grow_buf(d);
-	return n;
-}
-
-static long
-step_copy(struct skit_relay *r, struct dir *d)
-{
-	long did = 0, k;
-	int out;
-
-	if (d->off < d->len) {
-		k = flush_out(r, d);
-		if (k < 0)
-			return -1;
-		if (k > 0)
-			traffic(r);
-		did += k;
-	}
-	out = has_output(r, d);
-	if (out < 0) {
-		fail(r, side_of(r, d->src), "frame", out);
-		return -1;
-	}
-	if (out > 0)
-		return did; /* the destination is full: wait for it */
-	if (d->st == D_RUN && !d->src->e.pushed) {
-		k = fill_in(r, d);
-		if (k < 0)
-			return -1;
-		did += k;
-	}
-	if (d->st == D_DRAIN) {
-		out = has_output(r, d);
-		if (out < 0) {
-			fail(r, side_of(r, d->src), "frame", out);
-			return -1;
-		}
-		if (out == 0) {
-			d->off = d->len = 0;
-			dir_done(r, d);
-			return did + 1;
-		}
-	}
-	return did;
-}
-
-/* --- splice mode --------------------------------------------------- */
-
-/*
- * splice() refused the pair of fds: go on copying. Bytes already in the
- * pipe are read back into the buffer first, so none is lost.
- */
-static int
-splice_fallback(struct skit_relay *r, struct dir *d)
-{
-	size_t cap =
-		r->cfg.buf_size > d->pipecap ? r->cfg.buf_size : d->pipecap;
-	ssize_t n;
-
-	d->buf = malloc(cap);
-	if (!d->buf)
-		return -ENOMEM;
-	d->cap = cap;
-	d->off = d->len = 0;
-	while (d->inpipe > 0) {
-		n = skit_read_some(d->pipe[0], d->buf + d->len,
-				   d->cap - d->len);
-		if (n <= 0)
-			return n < 0 ? (int)n : -EIO;
-		d->len += (size_t)n;
-		d->inpipe -= (size_t)n;
-	}
-	d->splice = false;
-	return 0;
-}
-
-static long
-step_splice(struct skit_relay *r, struct dir *d)
-{
-	long did = 0;
-	ssize_t n;
-	int e;
-
-	if (d->inpipe > 0) {
-		n = skit_splice(d->pipe[0], d->dst->e.wfd, d->inpipe,
-				SPLICE_FLAGS);
-		if (n == -EINVAL || n == -ENOSYS) {
-			e = splice_fallback(r, d);
-			if (e < 0) {
-				fail(r, side_of(r, d->dst), "splice", e);
-				return -1;
-			}
-			return 1;
-		}
-		if (n < 0 && n != -EAGAIN) {
-			fail(r, side_of(r, d->dst), "write", (int)n);
-			return -1;
-		}
-		if (n > 0) {
-			d->inpipe -= (size_t)n;
-			d->pfull = false;
-			r->st.bytes[d->idx] += (uint64_t)n;
-			r->st.spliced[d->idx] = true;
-			traffic(r);
-			did += n;
-		}
-	}
-	/*
-	 * Read on while the pipe has room, so the pipe absorbs bursts while
-	 * the destination catches up. An EAGAIN with bytes in the pipe may
-	 * mean the pipe is out of slots (not bytes): then stop reading
-	 * until the destination takes some, or a readable source would
-	 * wake the loop for nothing.
-	 */
-	if (d->st == D_RUN && d->inpipe < d->pipecap && !d->pfull) {
-		n = skit_splice(d->src->e.rfd, d->pipe[1],
-				d->pipecap - d->inpipe, SPLICE_FLAGS);
-		if (n == -EAGAIN) {
-			d->pfull = d->inpipe > 0;
-		} else if (n == -EINVAL || n == -ENOSYS) {
-			if (d->inpipe == 0) {
-				e = splice_fallback(r, d);
-				if (e < 0) {
-					fail(r, side_of(r, d->src), "splice",
-					     e);
-					return -1;
-				}
-				return 1;
-			}
-			d->pfull = true;
-		} else if (n < 0) {
-			fail(r, side_of(r, d->src), "read", (int)n);
-			return -1;
-		} else if (n == 0) {
-			/* RUN -> DRAIN: the source said EOF. */
-			src_eof(d);
-			did += 1;
-		} else {
-			d->inpipe += (size_t)n;
-			traffic(r);
-			did += n;
-		}
-	}
-	if (d->st == D_DRAIN && d->inpipe == 0) {
-		dir_done(r, d);
-		return did + 1;
-	}
-	return did;
-}
-
-/*
- * Direct splice: one of the two fds is a pipe, so splice() moves the
- * bytes straight from the source to the destination. Nothing is held in
- * between, so an EAGAIN does not say which side is not ready: ask the
- * source how much it holds (FIONREAD) to decide what to wait for.
- */
-static long
-step_direct(struct skit_relay *r, struct dir *d)
-{
-	ssize_t n;
-	int e, side;
-
-	if (d->st != D_RUN) {
-		dir_done(r, d);
-		return 1;
-	}
-	n = skit_splice(d->src->e.rfd, d->dst->e.wfd, d->pipecap, SPLICE_FLAGS);
-	if (n > 0) {
-		d->dblk = false;
-		r->st.bytes[d->idx] += (uint64_t)n;
-		r->st.spliced[d->idx] = true;
-		traffic(r);
-		return n;
-	}
-	if (n == 0) {
-		/* RUN -> DRAIN -> DONE: EOF, and nothing is held here. */
-		src_eof(d);
-		dir_done(r, d);
-		return 1;
-	}
-	if (n == -EAGAIN) {
-		d->dblk = !d->src->rpoll || skit__inq(d->src->e.rfd) > 0;
-		return 0;
-	}
-	if (n == -EINVAL || n == -ENOSYS) {
-		/* Refused before moving anything: copy from here on. */
-		e = splice_fallback(r, d);
-		if (e < 0) {
-			fail(r, side_of(r, d->src), "splice", e);
-			return -1;
-		}
-		d->direct = d->dblk = false;
-		return 1;
-	}
-	/*
-	 * Which side failed? A pipe never resets: EPIPE is the
-	 * destination's, other errors belong to the socket end.
-	 */
-	if (n == -EPIPE || (d->dst->e.type != 0 && d->src->e.type == 0))
-		side = side_of(r, d->dst);
-	else
-		side = side_of(r, d->src);
-	fail(r, side, side == side_of(r, d->dst) ? "write" : "read", (int)n);
-	return -1;
-}
-
-/* Move what can move now in direction d, within the budget. */
-static void
-pump(struct skit_relay *r, struct dir *d)
-{
-	size_t moved = 0;
-	long k;
-
-	while (!r->ended && d->st != D_DONE && moved < PUMP_BUDGET) {
-		k = d->direct	? step_direct(r, d)
-		    : d->splice ? step_splice(r, d)
-				: step_copy(r, d);
-		if (k <= 0)
-			break;
-		moved += (size_t)k;
-	}
-}
-
-/* --- loop glue ----------------------------------------------------- */
-
-static void
-on_kick(struct skit_loop *loop, void *data)
-{
-	struct skit_relay *r = data;
-
-	(void)loop;
-	r->kick_id = 0;
-	pump(r, &r->dir[0]);
-	pump(r, &r->dir[1]);
-	if (!r->ended)
-		update(r);
-	notify(r);
-}
-
-static void
-on_idle(struct skit_loop *loop, void *data)
-{
-	struct skit_relay *r = data;
-	int64_t due = r->last_ns + r->cfg.idle_ms * 1000000;
-	int64_t now = skit_loop_now(loop), id;
-
-	r->idle_id = 0;
-	if (now >= due) {
-		/*
-		 * No traffic for idle_ms: the pair ends (any state). When a
-		 * message waits for a full receiver, that is why: say so.
-		 */
-		for (int i = 0; i < 2; i++) {
-			if (r->dir[i].stall_ns) {
-				full(r, &r->dir[i], r->cfg.idle_ms);
-				notify(r);
-				return;
-			}
-		}
-		r->st.limit_ms = r->cfg.idle_ms;
-		finish(r, SKIT_RELAY_IDLE);
-		notify(r);
-		return;
-	}
-	id = skit_loop_timer_at(loop, due, on_idle, r);
-	if (id < 0) {
-		fail(r, -1, "timer", (int)id);
-		notify(r);
-		return;
-	}
-	r->idle_id = id;
-}
-
-/*
- * A line from a stream towards messages stopped halfway: a prompt, or a
- * last line whose EOF cannot come (a child answering datagrams, which
- * never say EOF). Once the stream has been quiet for LINE_WAIT_MS, what
- * there is goes as a message; the rest of the line follows in the next.
- */
-static void
-on_part(struct skit_loop *loop, void *data)
-{
-	struct dir *d = data;
-	struct skit_relay *r = d->r;
-	int64_t due = d->in_ns + (int64_t)LINE_WAIT_MS * 1000000;
-	int64_t id;
-
-	d->part_id = 0;
-	if (skit_loop_now(loop) < due) {
-		id = skit_loop_timer_at(loop, due, on_part, d);
-		if (id < 0)
-			fail(r, -1, "timer", (int)id);
-		else
-			d->part_id = id;
-		notify(r);
-		return;
-	}
-	if (d->st == D_RUN && d->off < d->len && has_output(r, d) == 0) {
-		d->part_go = true;
-		pump(r, d);
-	}
-	if (!r->ended)
-		update(r);
-	notify(r);
-}
-
-/* Does d hold an unfinished line that on_part should watch? */
-static bool
-part_line(const struct skit_relay *r, const struct dir *d)
-{
-	return r->cfg.framing == SKIT_FRAMING_LINE && d->dst->msg &&
-	       !d->src->msg && !d->src->e.pushed && !d->splice &&
-	       d->st == D_RUN && d->off < d->len;
-}
-
-static void
-on_fd(struct skit_loop *loop, int fd, unsigned ev, void *data)
-{
-	struct watch *w = data;
-	struct skit_relay *r = w->r;
-
-	if (w->cur == 0) {
-		/*
-		 * Only ERROR/HUP, which the loop reports even when not asked:
-		 * stop watching until we want something from this fd again,
-		 * or a level-triggered loop would spin on it.
-		 */
-		(void)skit_loop_del(loop, fd);
-		w->reg = false;
-		return;
-	}
-	for (int i = 0; i < 2 && !r->ended; i++) {
-		struct dir *d = &r->dir[i];
-		bool rd = d->src->rw == w &&
-			  (ev & (SKIT_EV_READ | SKIT_EV_ERROR | SKIT_EV_HUP));
-		bool wr = d->dst->ww == w &&
-			  (ev & (SKIT_EV_WRITE | SKIT_EV_ERROR | SKIT_EV_HUP));
-
-		if (rd || wr)
-			pump(r, d);
-	}
-	if (!r->ended)
-		update(r);
-	notify(r);
-}
-
-/*
- * Ask the loop for what each direction waits on now: WRITE on the
- * destination while data is pending, else READ on the source.
- */
-static void
-update(struct skit_relay *r)
-{
-	bool kick = false, retry = false;
-	int e;
-
-	for (int i = 0; i < r->nw; i++)
-		r->w[i].want = 0;
-	for (int i = 0; i < 2; i++) {
-		struct dir *d = &r->dir[i];
-		bool pending;
-
-		if (d->st == D_DONE)
-			continue;
-		if (d->direct) {
-			if (d->st != D_RUN)
-				kick = true;
-			else if (d->dblk && d->dst->ww && d->dst->wpoll)
-				d->dst->ww->want |= SKIT_EV_WRITE;
-			else if (d->dblk)
-				kick = true;
-			else if (d->src->rpoll)
-				d->src->rw->want |= SKIT_EV_READ;
-			else
-				kick = true;
-			continue;
-		}
-		pending = d->splice ? d->inpipe > 0 : has_output(r, d) != 0;
-		if (!pending && !d->part_id && part_line(r, d)) {
-			int64_t id = skit_loop_timer_at(
-				r->loop,
-				d->in_ns + (int64_t)LINE_WAIT_MS * 1000000,
-				on_part, d);
-
-			if (id < 0) {
-				fail(r, -1, "timer", (int)id);
-				return;
-			}
-			d->part_id = id;
-		}
-		if (d->splice && pending && d->st == D_RUN && !d->pfull &&
-		    d->inpipe < d->pipecap && d->src->rw && d->src->rpoll)
-			d->src->rw->want |= SKIT_EV_READ;
-		if (pending) {
-			if (d->dst->ww && d->dst->wpoll)
-				d->dst->ww->want |= SKIT_EV_WRITE;
-			else if (d->dst->e.tolen == 0)
-				kick = true;
-			else
-				retry = true;
-		} else if (d->st == D_DRAIN) {
-			kick = true; /* finish it on the next round */
-		} else if (d->src->rw) {
-			if (d->src->rpoll)
-				d->src->rw->want |= SKIT_EV_READ;
-			else
-				kick = true;
-		}
-	}
-	for (int i = 0; i < r->nw; i++) {
-		struct watch *w = &r->w[i];
-
-		if (w->fd < 0 || !w->pollable || w->want == w->cur)
-			continue;
-		if (!w->reg && w->want) {
-			e = skit_loop_add(r->loop, w->fd, w->want, on_fd, w);
-			if (e == 0)
-				w->reg = true;
-		} else if (w->reg) {
-			e = skit_loop_mod(r->loop, w->fd, w->want);
-		} else {
-			e = 0;
-		}
-		if (e < 0) {
-			fail(r, -1, "watch", e);
-			return;
-		}
-		w->cur = w->want;
-	}
-	/*
-	 * A shared socket we may not watch (a `to` end) was full: try again
-	 * in a millisecond instead of spinning on it.
-	 */
-	if ((kick || retry) && !r->kick_id) {
-		int64_t id = skit_loop_timer(r->loop, kick ? 0 : 1, on_kick, r);
-
-		if (id < 0) {
-			fail(r, -1, "timer", (int)id);
-			return;
-		}
-		r->kick_id = id;
-	}
-}
-
 /* --- creating a pair ----------------------------------------------- */
 
-static struct watch *
-watch_for(struct skit_relay *r, int fd)
+/* Messages fit the buffer of a direction with a message side. */
+static size_t
+msg_cap(const struct skit_relay *r)
 {
-	for (int i = 0; i < r->nw; i++)
-		if (r->w[i].fd == fd)
-			return &r->w[i];
-	r->w[r->nw] = (struct watch){ .r = r, .fd = fd, .pollable = true };
-	return &r->w[r->nw++];
-}
-
-static bool
-is_fifo(int fd, int type)
-{
-	struct stat st;
-
-	return type == 0 && fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode);
-}
-
-/*
- * Can splice() use this fd: a stream socket, a pipe, a regular file, or
- * (writing) a character device such as /dev/null? A device that turns
- * out not to support it fails with EINVAL, and the direction copies.
- */
-static bool
-splice_ok(int fd, int type, bool writing)
-{
-	struct stat st;
-	int fl;
-
-	if (type == SOCK_STREAM)
-		return true;
-	if (type != 0 || fstat(fd, &st) < 0)
-		return false;
-	if (S_ISFIFO(st.st_mode))
-		return true;
-	if (writing && S_ISCHR(st.st_mode))
-		return true;
-	if (!S_ISREG(st.st_mode))
-		return false;
-	/* The kernel refuses to splice into an O_APPEND file. */
-	fl = skit_fd_flags(fd);
-	return !(writing && fl >= 0 && (fl & O_APPEND));
+	return r->cfg.buf_size < MIN_MSG_BUF ? MIN_MSG_BUF : r->cfg.buf_size;
 }
 
 static int
 setup_dir(struct skit_relay *r, struct dir *d)
 {
 	struct end *src = d->src, *dst = d->dst;
-	bool to_tcp;
-	long cap;
+	bool to_tcp, spliced;
+	int err;
 
 	d->pipe[0] = d->pipe[1] = -1;
 	if (!(r->cfg.dirs &
@@ -1249,33 +344,17 @@ setup_dir(struct skit_relay *r, struct dir *d)
 	 */
 	to_tcp = dst->e.type == SOCK_STREAM && skit__is_tcp(dst->e.wfd);
 	if (d->st == D_RUN && !r->cfg.no_splice && !r->cfg.on_data &&
-	    !src->e.pushed && dst->e.tolen == 0 && dst->e.wfd >= 0 && !to_tcp &&
-	    splice_ok(src->e.rfd, src->e.type, false) &&
-	    splice_ok(dst->e.wfd, dst->e.type, true)) {
-		/*
-		 * One end is a pipe already: splice straight between them,
-		 * when FIONREAD can tell an empty source from a full
-		 * destination after an EAGAIN.
-		 */
-		if ((is_fifo(src->e.rfd, src->e.type) ||
-		     is_fifo(dst->e.wfd, dst->e.type)) &&
-		    skit__inq(src->e.rfd) >= 0) {
-			d->pipecap = r->cfg.pipe_size;
-			d->splice = d->direct = true;
-			return 0;
-		}
-		cap = skit__splice_pipe(d->pipe, r->cfg.pipe_size);
-		if (cap < 0)
-			return (int)cap;
-		d->pipecap = (size_t)cap;
-		d->splice = true;
-		return 0;
+	    !src->e.pushed && dst->e.tolen == 0 && dst->e.wfd >= 0 && !to_tcp) {
+		err = skit__relay_setup_splice(r, d, &spliced);
+		if (err < 0 || spliced)
+			return err;
 	}
 	d->cap = r->cfg.buf_size;
-	if ((src->msg || dst->msg || src->e.pushed) && d->cap < MIN_MSG_BUF)
-		d->cap = MIN_MSG_BUF;
+	if (src->msg || dst->msg || src->framed || dst->framed || src->e.pushed)
+		d->cap = msg_cap(r);
 	d->maxcap = d->cap;
-	if (to_tcp && r->buf_default && !src->msg && !src->e.pushed)
+	if (to_tcp && r->buf_default && !src->msg && !src->framed &&
+	    !src->e.pushed)
 		d->maxcap = TCP_BUF;
 	d->buf = malloc(d->cap);
 	return d->buf ? 0 : -ENOMEM;
@@ -1288,34 +367,92 @@ setup_end(struct skit_relay *r, struct end *e, const struct skit_relay_end *in)
 
 	e->e = *in;
 	e->msg = in->type == SOCK_DGRAM || in->type == SOCK_SEQPACKET;
-	if (in->rfd >= 0 && !in->pushed) {
-		err = skit__set_nonblock(in->rfd, true);
-		if (err < 0)
-			return err;
-		e->rw = watch_for(r, in->rfd);
+	if (in->conn) {
+		/* The conn's fds; closing them is the conn's business. */
+		if (in->pushed || in->tolen)
+			return -EINVAL;
+		e->conn_own = in->own;
+		/* No layer: the fds themselves, with every fast path. */
+		if (skit_conn_bare(in->conn))
+			e->keep = in->conn;
+		else
+			e->conn = in->conn;
+		e->e.rfd = skit_conn_rfd(in->conn);
+		e->e.wfd = skit_conn_wfd(in->conn);
+		e->e.type = skit_conn_type(in->conn);
+		e->e.own = false;
+		e->msg = skit_conn_is_message(in->conn);
+		/* The caller's framing (or WebSocket...): bytes over messages
+		 */
+		e->framed = !e->msg && (e->e.type == SOCK_DGRAM ||
+					e->e.type == SOCK_SEQPACKET);
 	}
-	if (in->wfd >= 0 && in->tolen == 0) {
-		err = skit__set_nonblock(in->wfd, true);
+	if (e->e.rfd >= 0 && !in->pushed) {
+		err = skit__set_nonblock(e->e.rfd, true);
 		if (err < 0)
 			return err;
-		e->ww = watch_for(r, in->wfd);
+		e->rw = skit__relay_watch_for(r, e->e.rfd);
+	}
+	if (e->e.wfd >= 0 && in->tolen == 0) {
+		err = skit__set_nonblock(e->e.wfd, true);
+		if (err < 0)
+			return err;
+		e->ww = skit__relay_watch_for(r, e->e.wfd);
 	}
 	return 0;
 }
 
+/*
+ * e is a message end and the other end a stream: put the framing layer
+ * on e (on the caller's conn, or on one the pair makes over e's fds),
+ * so that e moves bytes too.
+ */
+static int
+add_framing(struct skit_relay *r, struct end *e)
+{
+	struct skit_frame_cfg fc = { .framing = r->cfg.framing };
+	struct skit_conn *c = e->conn;
+	int err;
+
+	if (!c && e->keep) {
+		/* The caller's bare conn takes the layer. */
+		c = e->conn = e->keep;
+		e->keep = NULL;
+		skit_conn_set_loop(c, r->loop, skit__relay_conn_kick, r);
+		e->seen = *skit_conn_stats(c);
+	} else if (!c) {
+		err = skit_conn_new(e->e.pushed ? -1 : e->e.rfd, e->e.wfd,
+				    e->e.type, false, &c);
+		if (err < 0)
+			return err;
+		e->conn = c;
+		e->conn_own = true;
+		if (e->e.tolen)
+			(void)skit_conn_set_peer(c, (struct sockaddr *)&e->e.to,
+						 e->e.tolen);
+		if (e->e.pushed)
+			skit__conn_set_pushed(c);
+		skit_conn_set_loop(c, r->loop, skit__relay_conn_kick, r);
+	}
+	fc.max_msg = msg_cap(r) - skit_frame_hdr_len(r->cfg.framing);
+	return skit_conn_push(c, &skit_layer_frame, &fc, NULL);
+}
+
+/* Undo setup without closing the caller's fds or freeing its conns. */
 static void
 free_unowned(struct skit_relay *r)
 {
-	/* Undo setup without closing the caller's fds. */
 	for (int i = 0; i < r->nw; i++)
-		unwatch(r, &r->w[i]);
+		skit__relay_unwatch(r, &r->w[i]);
 	cancel(r, &r->kick_id);
 	cancel(r, &r->idle_id);
 	cancel(r, &r->stall_id);
 	for (int i = 0; i < 2; i++) {
 		struct dir *d = &r->dir[i];
+		struct end *e = &r->end[i];
 
-		cancel(r, &d->part_id);
+		if (e->conn && e->conn_own && e->e.conn == NULL)
+			skit_conn_free(e->conn);
 		if (d->pipe[0] >= 0) {
 			skit_close(d->pipe[0]);
 			skit_close(d->pipe[1]);
@@ -1323,6 +460,55 @@ free_unowned(struct skit_relay *r)
 		free(d->buf);
 	}
 	free(r);
+}
+
+/*
+ * The ends' conns: which message end faces a stream (and is framed:
+ * add_framing, at the end of setup), the loop, the counters.
+ */
+static int
+setup_conns(struct skit_relay *r)
+{
+	for (int i = 0; i < 2; i++) {
+		struct end *e = &r->end[i], *o = &r->end[!i];
+
+		if (e->msg && !o->msg) {
+			e->framed = e->add_frame = true;
+			e->msg = false;
+			r->any_conn = true;
+		}
+	}
+	for (int i = 0; i < 2; i++) {
+		struct end *e = &r->end[i];
+
+		if (!e->conn)
+			continue;
+		r->any_conn = true;
+		skit_conn_set_loop(e->conn, r->loop, skit__relay_conn_kick, r);
+		e->hs = skit_conn_handshaking(e->conn);
+		e->seen = *skit_conn_stats(e->conn);
+	}
+	return 0;
+}
+
+/* One fd on both ends would need two watchers: refuse. */
+static bool
+same_fd(const struct skit_relay_end *a, const struct skit_relay_end *b)
+{
+	int fa[2] = { a->rfd, a->wfd }, fb[2] = { b->rfd, b->wfd };
+
+	if (a->conn) {
+		fa[0] = skit_conn_rfd(a->conn);
+		fa[1] = skit_conn_wfd(a->conn);
+	}
+	if (b->conn) {
+		fb[0] = skit_conn_rfd(b->conn);
+		fb[1] = skit_conn_wfd(b->conn);
+	}
+	for (int i = 0; i < 2; i++)
+		if (fa[i] >= 0 && (fa[i] == fb[0] || fa[i] == fb[1]))
+			return true;
+	return false;
 }
 
 int
@@ -1334,10 +520,6 @@ skit_relay_new(struct skit_loop *loop, const struct skit_relay_end *a,
 	int err;
 
 	if (!loop || !a || !b || !out)
-		return -EINVAL;
-	/* The same fd on both ends would need two watchers: refuse. */
-	if ((a->rfd >= 0 && (a->rfd == b->rfd || a->rfd == b->wfd)) ||
-	    (a->wfd >= 0 && (a->wfd == b->rfd || a->wfd == b->wfd)))
 		return -EINVAL;
 	r = calloc(1, sizeof(*r));
 	if (!r)
@@ -1363,16 +545,18 @@ skit_relay_new(struct skit_loop *loop, const struct skit_relay_end *a,
 		r->dir[i].dst = &r->end[!i];
 		r->dir[i].pipe[0] = r->dir[i].pipe[1] = -1;
 	}
-	err = setup_end(r, &r->end[0], a);
+	err = same_fd(a, b) ? -EINVAL : setup_end(r, &r->end[0], a);
 	if (err == 0)
 		err = setup_end(r, &r->end[1], b);
+	if (err == 0)
+		err = setup_conns(r);
 	for (int i = 0; i < 2 && err == 0; i++)
 		err = setup_dir(r, &r->dir[i]);
 	/* Probe which fds the loop can watch (regular files cannot). */
 	for (int i = 0; i < r->nw && err == 0; i++) {
 		struct watch *w = &r->w[i];
 
-		err = skit_loop_add(loop, w->fd, 0, on_fd, w);
+		err = skit__relay_probe_watch(r, w);
 		if (err == -EPERM) {
 			w->pollable = false;
 			err = 0;
@@ -1387,7 +571,8 @@ skit_relay_new(struct skit_loop *loop, const struct skit_relay_end *a,
 		e->wpoll = e->ww && e->ww->pollable;
 	}
 	if (err == 0 && r->cfg.idle_ms > 0) {
-		int64_t id = skit_loop_timer(loop, r->cfg.idle_ms, on_idle, r);
+		int64_t id = skit_loop_timer(loop, r->cfg.idle_ms,
+					     skit__relay_on_idle, r);
 
 		if (id < 0)
 			err = (int)id;
@@ -1396,13 +581,17 @@ skit_relay_new(struct skit_loop *loop, const struct skit_relay_end *a,
 	}
 	if (err == 0) {
 		/* The first round runs on the next wakeup, from the kick. */
-		int64_t id = skit_loop_timer(loop, 0, on_kick, r);
+		int64_t id = skit_loop_timer(loop, 0, skit__relay_on_kick, r);
 
 		if (id < 0)
 			err = (int)id;
 		else
 			r->kick_id = id;
 	}
+	/* Last, so that a failure leaves the caller's conns as they were. */
+	for (int i = 0; i < 2 && err == 0; i++)
+		if (r->end[i].add_frame)
+			err = add_framing(r, &r->end[i]);
 	if (err < 0) {
 		free_unowned(r);
 		return err;
@@ -1431,8 +620,28 @@ skit_relay_close(struct skit_relay *r)
 	if (!r || r->ended)
 		return;
 	/* The caller ends it (any state -> ended). */
-	finish(r, SKIT_RELAY_CLOSED);
-	notify(r);
+	skit__relay_finish(r, SKIT_RELAY_CLOSED);
+	skit__relay_notify(r);
+}
+
+/*
+ * A message for a pushed end whose other end is a stream: offered to
+ * its conn (framing) and read from there like any input, into the
+ * buffer's free room. false when it did not fit (dropped).
+ */
+static bool
+push_framed(struct skit_relay *r, struct dir *d, const void *msg, size_t len)
+{
+	struct skit_conn *c = d->src->conn;
+
+	skit__conn_feed(c, msg, len);
+	while (skit__conn_fed(c) && !r->ended && d->len < d->cap)
+		if (skit__relay_fill_in(r, d) <= 0)
+			break;
+	if (!skit__conn_fed(c))
+		return true;
+	skit__conn_feed(c, NULL, 0);
+	return false;
 }
 
 int
@@ -1448,31 +657,39 @@ skit_relay_push(struct skit_relay *r, int side, const void *msg, size_t len)
 		return -EINVAL;
 	if (r->ended || d->st != D_RUN)
 		return -EPIPE;
-	if (r->cfg.on_data)
-		r->cfg.on_data(r, d->idx, msg, len, r->cfg.data);
-	traffic(r);
-	if (d->dst->e.wfd < 0) {
-		r->st.bytes[d->idx] += len;
-		r->st.msgs[d->idx]++;
-		return 0;
+	if (d->src->conn) {
+		if (!push_framed(r, d, msg, len)) {
+			r->st.dropped[d->idx]++;
+			return -ENOBUFS;
+		}
+	} else {
+		if (r->cfg.on_data)
+			r->cfg.on_data(r, d->idx, msg, len, r->cfg.data);
+		traffic(r);
+		if (d->dst->e.wfd < 0) {
+			r->st.bytes[d->idx] += len;
+			r->st.msgs[d->idx]++;
+			return 0;
+		}
+		/* Queued as a message: the destination takes messages. */
+		skit__relay_compact(d);
+		need = INTERNAL_HDR + len;
+		if (need > d->cap - d->len || len > UINT32_MAX) {
+			r->st.dropped[d->idx]++;
+			return -ENOBUFS;
+		}
+		{
+			uint32_t v = (uint32_t)len;
+
+			memcpy(d->buf + d->len, &v, sizeof(v));
+		}
+		memcpy(d->buf + d->len + INTERNAL_HDR, msg, len);
+		d->len += need;
 	}
-	compact(d);
-	need = msg_hdr(r, d) + len;
-	if (need > d->cap - d->len) {
-		r->st.dropped[d->idx]++;
-		return -ENOBUFS;
-	}
-	memcpy(d->buf + d->len + msg_hdr(r, d), msg, len);
-	if (!frame_msg(r, d, len)) {
-		r->st.dropped[d->idx]++;
-		return -EMSGSIZE;
-	}
-	if (!d->dst->msg)
-		r->st.msgs[d->idx]++;
-	pump(r, d);
+	skit__relay_pump(r, d);
 	if (!r->ended)
-		update(r);
-	notify(r);
+		skit__relay_update(r);
+	skit__relay_notify(r);
 	return 0;
 }
 
@@ -1489,11 +706,11 @@ skit_relay_push_eof(struct skit_relay *r, int side)
 	if (r->ended || d->st != D_RUN)
 		return -EPIPE;
 	/* RUN -> DRAIN: the caller says the pushed source is at EOF. */
-	src_eof(d);
-	pump(r, d);
+	skit__relay_src_eof(d);
+	skit__relay_pump(r, d);
 	if (!r->ended)
-		update(r);
-	notify(r);
+		skit__relay_update(r);
+	skit__relay_notify(r);
 	return 0;
 }
 
@@ -1524,78 +741,4 @@ void *
 skit_relay_data(const struct skit_relay *r)
 {
 	return r->cfg.data;
-}
-
-/* --- the blocking wrapper ------------------------------------------ */
-
-struct run_ctx {
-	struct skit_loop *loop;
-	skit_relay_close_cb user_close;
-	skit_relay_data_cb user_data_cb;
-	void *user_data;
-};
-
-static void
-run_closed(struct skit_relay *r, void *data)
-{
-	struct run_ctx *c = data;
-
-	if (c->user_close)
-		c->user_close(r, c->user_data);
-	skit_loop_stop(c->loop);
-}
-
-static void
-run_data(struct skit_relay *r, int dir, const void *buf, size_t len, void *data)
-{
-	struct run_ctx *c = data;
-
-	c->user_data_cb(r, dir, buf, len, c->user_data);
-}
-
-int
-skit_relay_run(const struct skit_relay_end *a, const struct skit_relay_end *b,
-	       const struct skit_relay_cfg *cfg, struct skit_relay_stats *stats,
-	       struct skit_err *err)
-{
-	struct skit_relay_cfg c = { 0 };
-	struct run_ctx ctx = { 0 };
-	struct skit_relay *r = NULL;
-	struct skit_loop *loop = NULL;
-	int e;
-
-	if (cfg)
-		c = *cfg;
-	e = skit_loop_new(SKIT_LOOP_AUTO, &loop);
-	if (e < 0)
-		return skit_err_set(err, e, "relay", "loop");
-	/* Our callbacks wrap the caller's, which get the caller's data. */
-	ctx.loop = loop;
-	ctx.user_close = c.on_close;
-	ctx.user_data_cb = c.on_data;
-	ctx.user_data = c.data;
-	c.on_close = run_closed;
-	c.on_data = c.on_data ? run_data : NULL;
-	c.data = &ctx;
-	e = skit_relay_new(loop, a, b, &c, &r);
-	if (e < 0) {
-		skit_loop_free(loop);
-		return skit_err_set(err, e, "relay", "setup");
-	}
-	e = skit_loop_run(loop);
-	if (!r->ended)
-		finish(r, SKIT_RELAY_CLOSED);
-	if (stats)
-		*stats = r->st;
-	if (e >= 0 && r->st.reason != SKIT_RELAY_EOF &&
-	    r->st.reason != SKIT_RELAY_IDLE)
-		e = r->st.error ? r->st.error : -ECANCELED;
-	if (e < 0)
-		skit_err_set(err, e, r->st.error_op ? r->st.error_op : "relay",
-			     r->st.error_side == 0   ? "A"
-			     : r->st.error_side == 1 ? "B"
-						     : "pair");
-	skit_relay_free(r);
-	skit_loop_free(loop);
-	return e < 0 ? e : 0;
 }

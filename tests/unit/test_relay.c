@@ -2,7 +2,7 @@
  * test_relay.c - the pair engine and endpoints, over socketpairs, pipes
  * and files (no network needed): integrity both ways, half-close,
  * splice and copy, message boundaries, framing, errors, idle, push,
- * exec children.
+ * exec children, ends with layers (conn.h), quit_ms.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,10 +18,13 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "engine/relay_priv.h"
+#include "skit/conn.h"
 #include "skit/endpoint.h"
+#include "skit/frame.h"
 #include "skit/io.h"
 #include "skit/loop.h"
 #include "skit/relay.h"
@@ -631,6 +634,71 @@ full_case(int64_t send_ms, int64_t idle_ms, int64_t want_limit)
 	close(pb[1]);
 }
 
+/*
+ * The same from a stream through the framing layer the pair adds, into
+ * a `to` end (a shared datagram socket, as listen's per-peer sessions
+ * have): the lines come in pieces, so the layer completes lines it took
+ * and holds them for the full receiver. That counts as a message
+ * waiting, too, also once no more data comes.
+ */
+static void
+full_framed_case(int64_t send_ms, int64_t idle_ms, int64_t want_limit)
+{
+	struct skit_loop *loop;
+	struct skit_relay *r = NULL;
+	struct skit_relay_end ea, eb = { .rfd = -1, .type = SOCK_DGRAM };
+	struct skit_relay_cfg cfg = { .on_close = on_close,
+				      .framing = SKIT_FRAMING_LINE,
+				      .dirs = SKIT_RELAY_AB,
+				      .send_timeout_ms = send_ms,
+				      .idle_ms = idle_ms };
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct closed c = { 0 };
+	char piece[600];
+	int pa[2], rx, small = 4096;
+	socklen_t len;
+
+	cfg.data = &c;
+	memset(piece, 'p', sizeof(piece));
+	snprintf(sun.sun_path + 1, sizeof(sun.sun_path) - 1,
+		 "skit-test-relay-%d", (int)getpid());
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+			  strlen(sun.sun_path + 1));
+	rx = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(rx >= 0);
+	assert_int_equal(bind(rx, (struct sockaddr *)&sun, len), 0);
+	eb.wfd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	assert_true(eb.wfd >= 0);
+	assert_int_equal(setsockopt(eb.wfd, SOL_SOCKET, SO_SNDBUF, &small,
+				    sizeof(small)),
+			 0);
+	memcpy(&eb.to, &sun, len);
+	eb.tolen = len;
+	sp(SOCK_STREAM, pa);
+	nonblock(pa[0]);
+	assert_int_equal(skit_loop_new(SKIT_LOOP_AUTO, &loop), 0);
+	skit_relay_end_from_fd(pa[1], true, &ea);
+	assert_int_equal(skit_relay_new(loop, &ea, &eb, &cfg, &r), 0);
+	/* Half a line, then its end and half the next, ...; never read. */
+	for (int i = 0; i < 200 && !c.calls; i++) {
+		piece[sizeof(piece) - 1] = i % 2 ? '\n' : 'p';
+		(void)skit_write_some(pa[0], piece, sizeof(piece));
+		for (int k = 0; k < 3; k++)
+			skit_loop_run_once(loop, 0);
+	}
+	spin(loop, &c, 500);
+	assert_int_equal(c.calls, 1);
+	assert_int_equal(c.st.error, SKIT_EFULL);
+	assert_int_equal(c.st.error_side, 1);
+	assert_int_equal(c.st.limit_ms, want_limit);
+	assert_true(c.st.msgs[SKIT_DIR_AB] > 0);
+	skit_relay_free(r);
+	skit_loop_free(loop);
+	close(pa[0]);
+	close(eb.wfd);
+	close(rx);
+}
+
 static void
 test_full(void **state)
 {
@@ -638,6 +706,8 @@ test_full(void **state)
 	full_case(50, 0, 50);	 /* the send time-out */
 	full_case(0, 60, 60);	 /* the idle time-out, with a message stuck */
 	full_case(2000, 40, 40); /* whichever comes first */
+	full_framed_case(50, 0, 50);
+	full_framed_case(0, 60, 60);
 }
 
 /* file -> socket -> file through the blocking wrapper (regular files). */
@@ -717,6 +787,77 @@ test_push(void **state)
 	skit_relay_free(r);
 	skit_loop_free(loop);
 	close(pb[1]);
+}
+
+/*
+ * A pushed message the pair's buffer cannot hold whole (the stream
+ * behind it is slow) is taken in pieces: the rest waits in the framing
+ * layer and goes on without another push; a message that finds no room
+ * at all is dropped (ENOBUFS). Every byte of the others arrives.
+ */
+static void
+test_push_pieces(void **state)
+{
+	struct skit_loop *loop;
+	struct skit_relay *r = NULL;
+	struct skit_relay_end ea = pushed_dgram, eb;
+	struct skit_relay_cfg cfg = { .on_close = on_close,
+				      .framing = SKIT_FRAMING_LEN32,
+				      .buf_size = 65536 };
+	struct closed c = { 0 };
+	size_t mlen = 40000, want = 2 * (mlen + 4), got = 0;
+	char *msg = malloc(mlen), *back = malloc(want + 1);
+	int pb[2], small = 4096, rc = 0;
+	ssize_t n;
+
+	(void)state;
+	assert_non_null(msg);
+	assert_non_null(back);
+	cfg.data = &c;
+	sp(SOCK_STREAM, pb);
+	nonblock(pb[1]);
+	assert_int_equal(
+		setsockopt(pb[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)),
+		0);
+	assert_int_equal(
+		setsockopt(pb[1], SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)),
+		0);
+	assert_int_equal(skit_loop_new(SKIT_LOOP_AUTO, &loop), 0);
+	skit_relay_end_from_fd(pb[0], true, &eb);
+	assert_int_equal(skit_relay_new(loop, &ea, &eb, &cfg, &r), 0);
+	skit_loop_run_once(loop, 0);
+	memset(msg, 'a', mlen);
+	assert_int_equal(skit_relay_push(r, 0, msg, mlen), 0);
+	memset(msg, 'b', mlen);
+	assert_int_equal(skit_relay_push(r, 0, msg, mlen), 0);
+	/* Nothing drained yet: no room for a third. */
+	for (int i = 0; i < 3 && rc == 0; i++)
+		rc = skit_relay_push(r, 0, msg, mlen);
+	assert_int_equal(rc, -ENOBUFS);
+	for (int i = 0; i < 500 && got < want; i++) {
+		skit_loop_run_once(loop, 10);
+		while ((n = skit_read_some(pb[1], back + got, want + 1 - got)) >
+		       0)
+			got += (size_t)n;
+	}
+	assert_int_equal(got, want);
+	assert_memory_equal(back,
+			    "\0\0\x9c"
+			    "\x40"
+			    "aaaa",
+			    8);
+	assert_memory_equal(back + mlen + 4,
+			    "\0\0\x9c"
+			    "\x40"
+			    "bbbb",
+			    8);
+	assert_true(c.calls == 0);
+	assert_true(skit_relay_stats(r)->dropped[SKIT_DIR_AB] >= 1);
+	skit_relay_free(r);
+	skit_loop_free(loop);
+	close(pb[1]);
+	free(msg);
+	free(back);
 }
 
 static void
@@ -1017,6 +1158,270 @@ test_devnull_splice(void **state)
 	free(da);
 }
 
+/* --- ends with layers (conn.h) ------------------------------------------ */
+
+/* A conn over one end of a new socketpair pb of type (pb[1]: the test's). */
+static struct skit_conn *
+conn_over(int type, int pb[2])
+{
+	struct skit_conn *conn;
+
+	sp(type, pb);
+	nonblock(pb[1]);
+	assert_int_equal(skit_conn_new(pb[0], pb[0], type, true, &conn), 0);
+	return conn;
+}
+
+/*
+ * A pair: A a stream socketpair pa (the test writes pa[0]), B the conn
+ * (owned by the pair).
+ */
+static struct skit_relay *
+pair_with(struct skit_loop **loop, struct skit_relay_cfg *cfg,
+	  struct skit_conn *conn, int pa[2])
+{
+	struct skit_relay *r = NULL;
+	struct skit_relay_end ea, eb = { .own = true, .conn = conn };
+
+	sp(SOCK_STREAM, pa);
+	nonblock(pa[0]);
+	assert_int_equal(skit_loop_new(SKIT_LOOP_AUTO, loop), 0);
+	skit_relay_end_from_fd(pa[1], true, &ea);
+	assert_int_equal(skit_relay_new(*loop, &ea, &eb, cfg, &r), 0);
+	return r;
+}
+
+/*
+ * B is a conn over seqpacket with the framing layer the caller pushed
+ * (line) and crlf on top: the stream from A goes through crlf, then is
+ * cut into lines; B's messages come to A as they are. The pair adds no
+ * framing of its own (its cfg says len16) and counts the messages.
+ */
+static void
+test_conn_framed(void **state)
+{
+	struct skit_frame_cfg fc = { .framing = SKIT_FRAMING_LINE };
+	struct skit_loop *loop;
+	struct skit_relay *r;
+	struct skit_relay_cfg cfg = { .on_close = on_close,
+				      .framing = SKIT_FRAMING_LEN16 };
+	struct closed c = { 0 };
+	struct skit_conn *conn;
+	int pa[2], pb[2];
+	char got[64];
+
+	(void)state;
+	cfg.data = &c;
+	conn = conn_over(SOCK_SEQPACKET, pb);
+	assert_int_equal(skit_conn_push(conn, &skit_layer_frame, &fc, NULL), 0);
+	assert_int_equal(skit_conn_push(conn, &skit_layer_crlf, NULL, NULL), 0);
+	r = pair_with(&loop, &cfg, conn, pa);
+	assert_int_equal(skit_write_some(pa[0], "ab\nz", 4), 4);
+	assert_int_equal(skit_write_some(pb[1], "back", 4), 4);
+	assert_int_equal(next_msg(loop, pb[1], got, sizeof(got)), 4);
+	assert_memory_equal(got, "ab\r\n", 4);
+	assert_int_equal(skit_read_full(pa[0], got, 4, 1000), 4);
+	assert_memory_equal(got, "back", 4);
+	/* A's EOF: the last line goes as it is, then B's peer reads EOF. */
+	assert_int_equal(skit_shutdown(pa[0], SHUT_WR), 0);
+	assert_int_equal(next_msg(loop, pb[1], got, sizeof(got)), 1);
+	assert_memory_equal(got, "z", 1);
+	assert_int_equal(next_msg(loop, pb[1], got, sizeof(got)), 0);
+	assert_int_equal(skit_shutdown(pb[1], SHUT_WR), 0);
+	spin(loop, &c, 200);
+	assert_int_equal(c.calls, 1);
+	assert_int_equal(c.st.reason, SKIT_RELAY_EOF);
+	assert_int_equal(c.st.msgs[SKIT_DIR_AB], 2);
+	assert_int_equal(c.st.bytes[SKIT_DIR_AB], 5);
+	assert_int_equal(c.st.bytes[SKIT_DIR_BA], 4);
+	assert_false(c.st.spliced[SKIT_DIR_BA]);
+	skit_relay_free(r);
+	skit_loop_free(loop);
+	close(pa[0]);
+	close(pb[1]);
+}
+
+/*
+ * A layer whose handshake waits for the peer to say "ok" (2 bytes)
+ * before any data moves: the pair drives it when the fd is readable,
+ * and relays nothing through the end until it is done.
+ */
+static int
+greet_handshake(struct skit_layer *l)
+{
+	char *got = skit_layer_priv(l);
+	ssize_t n;
+
+	while (strlen(got) < 2) {
+		n = skit_layer_recv_below(l, got + strlen(got),
+					  2 - strlen(got));
+		if (n < 0)
+			return (int)n;
+		if (n == 0)
+			return -ECONNRESET;
+	}
+	return strcmp(got, "ok") ? -EPROTO : 0;
+}
+
+static unsigned
+greet_events(const struct skit_layer *l, unsigned want)
+{
+	const char *got = skit_layer_priv(l);
+
+	return strlen(got) < 2 ? SKIT_EV_READ : want;
+}
+
+static const struct skit_layer_ops greet_ops = {
+	.name = "greet",
+	.size = 4,
+	.handshake = greet_handshake,
+	.events = greet_events,
+};
+
+static void
+test_conn_handshake(void **state)
+{
+	struct skit_loop *loop;
+	struct skit_relay *r;
+	struct skit_relay_cfg cfg = { .on_close = on_close };
+	struct closed c = { 0 };
+	struct skit_conn *conn;
+	int pa[2], pb[2];
+	char got[16];
+
+	(void)state;
+	cfg.data = &c;
+	conn = conn_over(SOCK_STREAM, pb);
+	assert_int_equal(skit_conn_push(conn, &greet_ops, NULL, NULL), 0);
+	r = pair_with(&loop, &cfg, conn, pa);
+	assert_int_equal(skit_write_some(pa[0], "data", 4), 4);
+	for (int i = 0; i < 10; i++)
+		skit_loop_run_once(loop, 5);
+	/* Nothing through B before its handshake. */
+	assert_int_equal(skit_read_some(pb[1], got, sizeof(got)), -EAGAIN);
+	assert_int_equal(skit_write_some(pb[1], "o", 1), 1);
+	for (int i = 0; i < 10; i++)
+		skit_loop_run_once(loop, 5);
+	assert_int_equal(skit_read_some(pb[1], got, sizeof(got)), -EAGAIN);
+	assert_int_equal(skit_write_some(pb[1], "kreply", 6), 6);
+	assert_int_equal(skit_read_full(pb[1], got, 4, 1000), -ETIMEDOUT);
+	for (int i = 0; i < 20; i++)
+		skit_loop_run_once(loop, 5);
+	assert_int_equal(skit_read_some(pb[1], got, sizeof(got)), 4);
+	assert_memory_equal(got, "data", 4);
+	assert_int_equal(skit_read_some(pa[0], got, sizeof(got)), 5);
+	assert_memory_equal(got, "reply", 5);
+	assert_int_equal(c.calls, 0);
+	skit_relay_free(r);
+	skit_loop_free(loop);
+	close(pa[0]);
+	close(pb[1]);
+}
+
+/* A conn without layers is its fds: the pair splices, then frees it. */
+static void
+test_conn_bare(void **state)
+{
+	struct skit_loop *loop;
+	struct skit_relay *r;
+	struct skit_relay_cfg cfg = { .on_close = on_close };
+	struct closed c = { 0 };
+	int pa[2], pb[2];
+	char got[8];
+
+	(void)state;
+	cfg.data = &c;
+	r = pair_with(&loop, &cfg, conn_over(SOCK_STREAM, pb), pa);
+	assert_int_equal(skit_write_some(pa[0], "abc", 3), 3);
+	assert_int_equal(skit_shutdown(pa[0], SHUT_WR), 0);
+	assert_int_equal(skit_shutdown(pb[1], SHUT_WR), 0);
+	spin(loop, &c, 200);
+	assert_int_equal(c.st.reason, SKIT_RELAY_EOF);
+	assert_true(c.st.spliced[SKIT_DIR_AB]);
+	assert_int_equal(skit_read_some(pb[1], got, sizeof(got)), 3);
+	assert_int_equal(fcntl(pb[0], F_GETFD), -1); /* freed, fd closed */
+	skit_relay_free(r);
+	skit_loop_free(loop);
+	close(pa[0]);
+	close(pb[1]);
+}
+
+/*
+ * quit_ms: once A's EOF has reached B, the pair ends quit_ms later
+ * (reason EOF) though B never says EOF.
+ */
+static void
+test_quit(void **state)
+{
+	struct skit_loop *loop;
+	struct skit_relay *r;
+	struct skit_relay_cfg cfg = { .on_close = on_close, .quit_ms = 30 };
+	struct closed c = { 0 };
+	int pa[2], pb[2];
+	char got[16];
+
+	(void)state;
+	cfg.data = &c;
+	r = frame_pair(&loop, &cfg, SOCK_STREAM, pa, pb);
+	assert_int_equal(skit_write_some(pa[0], "bye", 3), 3);
+	assert_int_equal(skit_shutdown(pa[0], SHUT_WR), 0);
+	spin(loop, &c, 500);
+	assert_int_equal(c.calls, 1);
+	assert_int_equal(c.st.reason, SKIT_RELAY_EOF);
+	assert_int_equal(skit_read_some(pb[1], got, sizeof(got)), 3);
+	assert_int_equal(skit_read_some(pb[1], got, sizeof(got)), 0);
+	frame_pair_free(loop, r, pa, pb);
+}
+
+/*
+ * B with the no-shutdown layer: A's EOF never reaches B and the
+ * direction stays open, so the pair outlives B's own EOF; -q (quit_ms)
+ * still ends it.
+ */
+static void
+test_no_shutdown(void **state)
+{
+	struct skit_loop *loop;
+	struct skit_relay *r;
+	struct skit_relay_cfg cfg = { .on_close = on_close };
+	struct closed c = { 0 };
+	struct skit_conn *conn;
+	int pa[2], pb[2];
+	char got[16];
+
+	(void)state;
+	cfg.data = &c;
+	for (int quit = 0; quit < 2; quit++) {
+		cfg.quit_ms = quit ? 20 : 0;
+		c.calls = 0;
+		conn = conn_over(SOCK_STREAM, pb);
+		assert_int_equal(skit_conn_push(conn, &skit_layer_no_shutdown,
+						NULL, NULL),
+				 0);
+		r = pair_with(&loop, &cfg, conn, pa);
+		assert_int_equal(skit_write_some(pa[0], "x", 1), 1);
+		assert_int_equal(skit_shutdown(pa[0], SHUT_WR), 0);
+		assert_int_equal(skit_shutdown(pb[1], SHUT_WR), 0);
+		spin(loop, &c, quit ? 500 : 30);
+		assert_int_equal(skit_read_some(pb[1], got, sizeof(got)), 1);
+		if (quit) {
+			assert_int_equal(c.calls, 1);
+			assert_int_equal(c.st.reason, SKIT_RELAY_EOF);
+		} else {
+			assert_int_equal(c.calls, 0);
+			assert_int_equal(
+				skit_read_some(pb[1], got, sizeof(got)),
+				-EAGAIN);
+			assert_int_equal(
+				skit_read_some(pa[0], got, sizeof(got)), 0);
+		}
+		skit_relay_free(r);
+		skit_loop_free(loop);
+		close(pa[0]);
+		close(pb[1]);
+	}
+}
+
 int
 main(void)
 {
@@ -1034,11 +1439,17 @@ main(void)
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_files),
 		cmocka_unit_test(test_push),
+		cmocka_unit_test(test_push_pieces),
 		cmocka_unit_test(test_exec_split),
 		cmocka_unit_test(test_exec),
 		cmocka_unit_test(test_socat_aliases),
 		cmocka_unit_test(test_pipe_direct),
 		cmocka_unit_test(test_devnull_splice),
+		cmocka_unit_test(test_conn_framed),
+		cmocka_unit_test(test_conn_handshake),
+		cmocka_unit_test(test_conn_bare),
+		cmocka_unit_test(test_quit),
+		cmocka_unit_test(test_no_shutdown),
 	};
 
 	/* As the CLI does: splice() into a dead socket raises SIGPIPE. */
