@@ -40,10 +40,11 @@
  *             body that was kept continues where it stopped (the next
  *             Range starts after the bytes delivered).
  *
- * Time limits (all in ms, 0: none): connect_timeout_ms per attempt for
- * the connect and the TLS handshake; idle_timeout_ms without a byte
- * while waiting for the response or reading the body (-ETIMEDOUT,
- * detail "no data for N ms"); total_timeout_ms for the whole call,
+ * Time limits (in ms; the cfg fields say what 0 and < 0 mean):
+ * connect_timeout_ms per attempt for the connect and the TLS
+ * handshake; idle_timeout_ms without a byte while waiting for the
+ * response or reading the body (-ETIMEDOUT, detail "no data for N
+ * ms"); total_timeout_ms for the whole call,
  * retries and their waits included (-ETIMEDOUT, detail "the transfer
  * took longer than N ms"). stopfd (-1: none; see skit/io.h) ends every
  * wait, the name lookup and the retry waits too, with -ECANCELED.
