@@ -55,11 +55,11 @@
  * on_end exactly once: with 0 when the body is complete (the sink
  * commits: its return value is the fetch's), or with the failure's
  * negative code (the sink discards what it can; its return value is
- * ignored). A retry then starts over with a new on_head. A negative
- * return from on_head or on_body ends the fetch with that code (no
- * retry). on_event (may be NULL) hears what a -v trace prints. The
- * pointers in the structs passed to callbacks are valid during the
- * call only.
+ * ignored), also when on_head itself failed. A retry then starts over
+ * with a new on_head. A negative return from on_head or on_body ends
+ * the fetch with that code (no retry). on_event (may be NULL) hears what a -v
+ * trace prints. The pointers in the structs passed to callbacks are valid
+ * during the call only.
  *
  * Threads: the call blocks in the caller's thread (the name lookup may
  * run in skit_dial's lookup thread), keeps no state after it returns,

@@ -643,14 +643,11 @@ answer(struct fetch *f, struct conn *c, size_t len)
 	a.mode = b.mode;
 	a.range_from = from;
 	a.expected = b.mode == SKIT_HTTP_BODY_LENGTH ? b.left : -1;
-	if (s->on_head) {
-		rc = s->on_head(&a, s->data);
-		if (rc < 0) {
-			f->sink_failed = true;
-			return rc;
-		}
-	}
-	rc = body_read(f, c, &b, len - f->resp->head_len);
+	rc = s->on_head ? s->on_head(&a, s->data) : 0;
+	if (rc < 0)
+		f->sink_failed = true;
+	else
+		rc = body_read(f, c, &b, len - f->resp->head_len);
 	if (rc >= 0)
 		rc = finish_decoding(f);
 	if (rc >= 0 && b.mode == SKIT_HTTP_BODY_CHUNKED && b.ch.ntrailers) {

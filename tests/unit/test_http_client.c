@@ -140,6 +140,7 @@ struct rec {
 	long long range_from, expected, received;
 	int last_end;
 	char trailers[256];
+	int fail_head; /* on_head returns this when set */
 	int fail_body; /* on_body returns this when set */
 };
 
@@ -152,7 +153,7 @@ r_head(const struct skit_http_answer *a, void *data)
 	r->len = 0;
 	r->range_from = a->range_from;
 	r->expected = a->expected;
-	return 0;
+	return r->fail_head;
 }
 
 static int
@@ -576,6 +577,15 @@ test_retry_after_body(void **state)
 	fetch_steps(cut, 2, "/", &req, &cfg, &r, &s);
 	assert_int_equal(r.rc, -ENOSPC);
 	assert_int_equal(s.served, 1);
+
+	/* Nor one whose on_head fails; it still hears on_end. */
+	memset(&r, 0, sizeof(r));
+	r.rec.fail_head = -EACCES;
+	fetch_steps(cut, 2, "/", &req, &cfg, &r, &s);
+	assert_int_equal(r.rc, -EACCES);
+	assert_int_equal(s.served, 1);
+	assert_int_equal(r.rec.ends, 1);
+	assert_int_equal(r.rec.last_end, -EACCES);
 }
 
 static void
