@@ -123,6 +123,13 @@ int cli_dial(const struct skit_addr *a, struct skit_dial_cfg *cfg, int stopfd,
 	     struct skit_dial_result *res, struct skit_err *err);
 
 /*
+ * The one retry line: "skit: <why>; retry N of M in X ms" ("retry N in
+ * X ms" when of is SKIT_DIAL_FOREVER). cli_dial and get print it.
+ */
+void cli_retry_line(const struct skit_err *why, int attempt, long long of,
+		    long long delay_ms);
+
+/*
  * Time limits (docs/exit-codes.md, "Time limits"). A datagram sender
  * waits this long for a full receiver when its command has no time
  * limit of its own (-w, -T, --timeout, -W).

@@ -134,19 +134,27 @@ cli_report(const struct skit_err *err)
 	return cli_exit_for(err->code);
 }
 
+void
+cli_retry_line(const struct skit_err *why, int attempt, long long of,
+	       long long delay_ms)
+{
+	char buf[600], m[48] = "";
+
+	if (of != SKIT_DIAL_FOREVER)
+		snprintf(m, sizeof(m), " of %lld", of);
+	cli_errorf("%s; retry %d%s in %lld ms",
+		   skit_err_format(why, buf, sizeof(buf)), attempt, m,
+		   delay_ms);
+}
+
 static void
 dial_retry(struct skit_dial *d, int attempt, int64_t delay_ms,
 	   const struct skit_err *why, void *data)
 {
 	const long long *of = data;
-	char buf[600], m[48] = "";
 
 	(void)d;
-	if (*of != SKIT_DIAL_FOREVER)
-		snprintf(m, sizeof(m), " of %lld", *of);
-	cli_errorf("%s; retry %d%s in %lld ms",
-		   skit_err_format(why, buf, sizeof(buf)), attempt, m,
-		   (long long)delay_ms);
+	cli_retry_line(why, attempt, *of, (long long)delay_ms);
 }
 
 int

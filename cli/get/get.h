@@ -1,7 +1,8 @@
 /*
  * cli/get/get.h - the pieces of `skit get` shared by cmd_get.c (options,
- * redirects, retries), get_conn.c (connect, TLS, timed reads) and
- * get_out.c (output file, progress bar).
+ * the request, exit codes), get_show.c (what -v, -S and the messages
+ * print while libskit's skit_http_fetch runs) and get_out.c (output
+ * file, progress bar).
  */
 #ifndef SKIT_CLI_GET_H
 #define SKIT_CLI_GET_H
@@ -10,65 +11,25 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "skit/http.h"
-#include "skit/sock.h"
-#include "skit/tls.h"
+#include "skit/http_client.h"
 
-/* Everything the options say. */
+/* What the options say that the output and the messages need. */
 struct get_opts {
-	int family; /* AF_UNSPEC, AF_INET (-4), AF_INET6 (-6) */
-	const char *method;
-	bool head;
-	const char *data; /* request body (--data / --data-file) */
-	size_t data_len;
-	bool have_data;
-	const char **headers;
-	size_t nheaders;
-	const char *user_agent;
-	long long max_redirect;
-	bool allow_downgrade;
-	const char *output; /* -O FILE; "-" is stdout */
-	bool remote_name;
-	bool resume;
-	bool compressed; /* --compressed: ask for gzip and deflate */
-	bool quiet;
+	bool head;	   /* --head: the response head is the output */
+	bool quiet;	   /* -q */
 	bool show_headers; /* -S */
 	int verbose;
-	int connect_timeout_ms; /* -1: none */
-	int idle_timeout_ms;	/* -1: none */
-	long long retries;
-	long long retry_delay_ms;
-	const char *ca_file;
 	bool insecure;
-	size_t max_head;
 };
 
-/* One connection: a socket, and a TLS session on it for https. */
-struct get_conn {
-	int fd;
-	struct skit_tls *tls;
-	int idle_ms;
-};
+/* The `skit get` sink's events (skit_http_sink.on_event). */
+void get_show_event(const struct skit_http_event *ev, const struct get_opts *o);
 
 /*
- * Resolve and connect to u's host (Happy Eyeballs), run the TLS
- * handshake for https with tls (may be NULL for http). Prints -v lines.
- * Returns 0 or a negative code with err filled.
+ * Print a failed fetch's error (the library's "fetch" reads as "get")
+ * with a hint when the fix is known.
  */
-int get_conn_open(struct get_conn *c, const struct skit_url *u,
-		  const struct get_opts *o, struct skit_tls_ctx *tls,
-		  struct skit_err *err);
-
-/* Read some bytes (> 0), 0 at EOF, or a code (-ETIMEDOUT when idle). */
-ssize_t get_conn_read(struct get_conn *c, void *buf, size_t len,
-		      struct skit_err *err);
-
-/* Write all of buf; len or a code. */
-ssize_t get_conn_write(struct get_conn *c, const void *buf, size_t len,
-		       struct skit_err *err);
-
-/* Close (TLS close_notify when clean is true). Safe to call twice. */
-void get_conn_close(struct get_conn *c, bool clean);
+void get_report(struct skit_err *err, bool compressed);
 
 /*
  * The output: stdout, or a file written through a temporary file that

@@ -21,6 +21,7 @@
 #include "skit/echo.h"
 #include "skit/hist.h"
 #include "skit/http.h"
+#include "skit/http_client.h"
 #include "skit/tls.h"
 #include "skit/icmp.h"
 #include "skit/pkt.h"

@@ -56,6 +56,15 @@ int skit_tls_connect(struct skit_tls_ctx *ctx, int fd, const char *host,
 		     struct skit_err *err);
 
 /*
+ * skit_tls_connect with a stop fd (skit/io.h; -1: none): the handshake
+ * and every later wait of the session (read, write, shutdown) also end
+ * with -ECANCELED as soon as stopfd turns readable.
+ */
+int skit_tls_connect_stop(struct skit_tls_ctx *ctx, int fd, const char *host,
+			  int timeout_ms, int stopfd, struct skit_tls **out,
+			  struct skit_err *err);
+
+/*
  * Read up to len bytes of application data. Returns the count (> 0), 0
  * at the end of the stream (skit_tls_eof_clean says whether the peer
  * sent close_notify or just closed TCP), -ETIMEDOUT after timeout_ms

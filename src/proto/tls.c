@@ -39,6 +39,7 @@ struct skit_tls_ctx {
 struct skit_tls {
 	SSL *ssl;
 	int fd;
+	int stopfd; /* -1: none */
 	bool eof_clean;
 };
 
@@ -161,9 +162,9 @@ ssl_wait_or_fail(struct skit_tls *t, int r, long long deadline, const char *op,
 	switch (e) {
 	case SSL_ERROR_WANT_READ:
 	case SSL_ERROR_WANT_WRITE:
-		w = skit_wait_fd(t->fd,
-				 e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
-				 skit__left_ms(deadline));
+		w = skit_wait_fd_stop(
+			t->fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
+			skit__left_ms(deadline), t->stopfd);
 		if (w < 0)
 			return skit_err_set(err, w, op, subject);
 		if (w == 0)
@@ -217,6 +218,14 @@ int
 skit_tls_connect(struct skit_tls_ctx *ctx, int fd, const char *host,
 		 int timeout_ms, struct skit_tls **out, struct skit_err *err)
 {
+	return skit_tls_connect_stop(ctx, fd, host, timeout_ms, -1, out, err);
+}
+
+int
+skit_tls_connect_stop(struct skit_tls_ctx *ctx, int fd, const char *host,
+		      int timeout_ms, int stopfd, struct skit_tls **out,
+		      struct skit_err *err)
+{
 	long long deadline = timeout_ms < 0 ? -1 : skit__now_ms() + timeout_ms;
 	struct skit_tls *t;
 	char ip[64], why[160];
@@ -228,6 +237,7 @@ skit_tls_connect(struct skit_tls_ctx *ctx, int fd, const char *host,
 		return skit_err_set(err, -ENOMEM, "TLS handshake", host);
 	ERR_clear_error();
 	t->fd = fd;
+	t->stopfd = stopfd;
 	t->ssl = SSL_new(ctx->ctx);
 	if (!t->ssl || SSL_set_fd(t->ssl, fd) != 1)
 		goto ssl_fail;

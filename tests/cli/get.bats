@@ -251,7 +251,7 @@ sha() { sha256sum <"$1" | cut -d' ' -f1; }
 	run --separate-stderr "$SKIT" get --retry 3 --retry-delay 10ms "$TS_URL/flaky?2"
 	[ "$status" -eq 0 ]
 	[ "$output" = ok ]
-	[ "$(grep -c 'retrying' <<<"$stderr")" -eq 2 ]
+	[ "$(grep -c '; retry [0-9] of [0-9] in ' <<<"$stderr")" -eq 2 ]
 	run --separate-stderr "$SKIT" get "$TS_URL/flaky?1&b"
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"503 Service Unavailable"* ]]
@@ -268,7 +268,7 @@ sha() { sha256sum <"$1" | cut -d' ' -f1; }
 	[[ "$stderr" == *"connect tcp:127.0.0.1:$port: Connection refused"* ]]
 	run --separate-stderr "$SKIT" get --retry 2 --retry-delay 10ms "http://127.0.0.1:$port/"
 	[ "$status" -eq 4 ]
-	[ "$(grep -c 'retrying' <<<"$stderr")" -eq 2 ]
+	[ "$(grep -c '; retry [0-9] of [0-9] in ' <<<"$stderr")" -eq 2 ]
 }
 
 @test "get: a name that does not resolve exits 3" {

@@ -670,7 +670,7 @@ socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b"hi", sys.argv[1])
 	sleep 0.7
 	stops_by TERM "$PID" "get, connect pending"
 	start /dev/null "$SKIT" get --retry 20 -O retry.bin "http://127.0.0.1:$(closed_port)/"
-	wait_for "$ERR" "retrying"
+	wait_for "$ERR" "; retry 1 of 20 in"
 	stops_by INT "$PID" "get, retrying after refusals"
 	[ -z "$(ls -A | grep -e pending.bin -e retry.bin)" ]
 }
