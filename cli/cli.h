@@ -65,6 +65,16 @@ struct cli_opt {
  * a paragraph, the option table (terminated by a row with name NULL),
  * and optional trailing text (examples).
  */
+/*
+ * An option users bring from another tool (curl, wget, nc) that this
+ * command does not take: refused as any unknown option, then `hint:`.
+ * opt is "-o" or "--long".
+ */
+struct cli_habit {
+	const char *opt;
+	const char *hint;
+};
+
 struct cli_help {
 	const char *name;
 	const char *synopsis;
@@ -78,6 +88,7 @@ struct cli_help {
 	 * command lines); "--" ends options either way.
 	 */
 	bool permute;
+	const struct cli_habit *habits; /* ends with { NULL } */
 };
 
 /* Print --help text generated from h to f. */

@@ -88,8 +88,20 @@ static const struct cli_opt get_opts_table[] = {
 	{ NULL, 0, NULL, 0, NULL },
 };
 
+/* curl's and wget's letters that mean something else here. */
+static const struct cli_habit get_habits[] = {
+	{ "-o", "did you mean -O FILE? (curl's -o FILE; wget's -o is a log "
+		"file, which skit does not write)" },
+	{ "-L", "skit follows redirects by default (--max-redirect N limits "
+		"them)" },
+	{ "--location", "skit follows redirects by default (--max-redirect "
+			"N limits them)" },
+	{ NULL, NULL },
+};
+
 static const struct cli_help get_help = {
 	.name = "get",
+	.habits = get_habits,
 	.permute = true,
 	.synopsis = "skit get [OPTIONS] URL",
 	.about = "Fetch an http:// or https:// URL, like wget: redirects "

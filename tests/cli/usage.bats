@@ -221,3 +221,18 @@ synopsis() {
 	done
 	report 8
 }
+
+@test "habits from curl and wget: a refused option gets a hint" {
+	run --separate-stderr "$SKIT" get -o out http://127.0.0.1:1/
+	[ "$status" -eq 2 ]
+	[ "$(sed -n 2p <<<"$stderr")" = "hint: did you mean -O FILE? (curl's -o FILE; wget's -o is a log file, which skit does not write)" ]
+	for o in -L --location -Lv; do
+		run --separate-stderr "$SKIT" get "$o" http://127.0.0.1:1/
+		[ "$status" -eq 2 ]
+		[[ "$stderr" == *"hint: skit follows redirects by default (--max-redirect N limits them)"* ]]
+	done
+	# an option nobody brings: no hint
+	run --separate-stderr "$SKIT" get --locat http://127.0.0.1:1/
+	[ "$status" -eq 2 ]
+	[[ "$stderr" != *hint:* ]]
+}
