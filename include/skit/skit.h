@@ -18,6 +18,7 @@
 #include "skit/dial.h"
 #include "skit/echo.h"
 #include "skit/hist.h"
+#include "skit/bench.h"
 #include "skit/http.h"
 #include "skit/tls.h"
 #include "skit/icmp.h"

@@ -1,16 +1,17 @@
 /*
- * bench_fast.c - the blocking fast path of `skit bench`: rr with one
- * connection on a thread. The worker waits for each reply in read(),
+ * bench_fast.c - the blocking fast path of the load generator: rr with
+ * one connection on a thread. The worker waits for each reply in read(),
  * like sockperf, so the measurement is the transport's and not the
- * poller's; the main thread is the watchdog (bench_watchdog) that shuts
- * the socket down when a request is older than --timeout or the run is
- * aborted, which wakes the read.
+ * poller's; the caller's thread is the watchdog (bench_watchdog) that
+ * shuts the socket down when a request is older than the time-out or the
+ * run is stopped, which wakes the read.
  */
-#include "bench.h"
-#include "cli.h"
+#include "engine/bench_int.h"
 
 #include <errno.h>
 #include <string.h>
+
+#include "skit/io.h"
 
 static void
 fast_close(struct bench_worker *w, struct bench_conn *c)
@@ -23,44 +24,68 @@ fast_close(struct bench_worker *w, struct bench_conn *c)
 	c->fd = -1;
 }
 
+/* Dial c blocking (skit_dial; the stop fd ends a connect that waits). */
 static int
 fast_open(struct bench_worker *w, struct bench_conn *c)
 {
-	int r = bench_conn_open(c, true);
+	const struct skit_bench *b = w->b;
+	struct skit_dial_cfg dc;
+	struct skit_dial_result res;
+	struct skit_addr own;
+	struct skit_err err;
+	int fd;
 
-	if (r < 0)
-		return r;
+	bench_dial_cfg(b, &dc);
+	dc.flags = 0; /* blocking */
+	fd = skit_dial(bench_dial_addr(c, &own), &dc, b->stopfd, &res, &err);
+	if (fd == -ECANCELED) {
+		/* Stopped, not failed: the results so far stand. */
+		w->stopping = true;
+		return fd;
+	}
+	if (fd < 0) {
+		bench_conn_failed(c, fd, &err);
+		w->err = w->conn_err;
+		w->errrec = w->conn_errrec;
+		return fd;
+	}
+	/*
+	 * The fast path sends blocking: a message receiver that stopped
+	 * reading must not hold the send for ever (the time-out, then
+	 * SKIT_EFULL).
+	 */
+	if (bench_msg_based(b))
+		(void)skit_sock_send_timeout(fd, (int)w->cfg->timeout_ms);
+	bench_add(&w->conn_ok, 1);
+	c->fd = fd;
 	pthread_mutex_lock(&w->fdlock);
 	w->fast_fd = c->fd;
 	pthread_mutex_unlock(&w->fdlock);
 	return 0;
 }
 
-/* A read or write failed: time-out, abort, or a real error. Returns 1
+/* A read or write failed: time-out, stop, or a real error. Returns 1
  * when the request counts as lost and the loop goes on, -1 to stop. */
 static int
 fast_failed(struct bench_worker *w, struct bench_conn *c, ssize_t n)
 {
-	const struct bench_cfg *cfg = w->cfg;
+	const struct skit_bench_cfg *cfg = w->cfg;
 
 	if (atomic_load(&w->abort))
 		return -1;
 	if (atomic_load(&w->wd_fired)) {
-		if (!bench_is_dgram(cfg)) {
+		if (!bench_is_dgram(w->b)) {
 			bench_fatal(w, SKIT_ENOREPLY, "bench",
 				    "no reply within %lld ms (is it an echo "
 				    "server?)",
-				    cfg->timeout_ms);
+				    (long long)cfg->timeout_ms);
 			return -1;
 		}
 		/* Lost: a fresh socket (the old one was shut down). */
 		fast_close(w, c);
 		atomic_store(&w->wd_fired, false);
-		if (fast_open(w, c) < 0) {
-			w->err = w->conn_err;
-			w->errrec = w->conn_errrec;
+		if (fast_open(w, c) < 0)
 			return -1;
-		}
 		return 1;
 	}
 	if (n == 0)
@@ -71,6 +96,37 @@ fast_failed(struct bench_worker *w, struct bench_conn *c, ssize_t n)
 	return -1;
 }
 
+/* The reply to a message request; 0 done, 1 lost, -1 stop. */
+static int
+fast_msg_reply(struct bench_worker *w, struct bench_conn *c, int64_t *t1)
+{
+	const struct skit_bench_cfg *cfg = w->cfg;
+	size_t size = (size_t)cfg->size;
+	ssize_t n;
+
+	for (;;) {
+		n = skit_recvfrom(c->fd, w->rbuf, w->bufsz, 0, NULL, NULL);
+		*t1 = skit_now_ns();
+		if (n < 0 || (n == 0 && (w->b->type == SOCK_SEQPACKET ||
+					 atomic_load(&w->wd_fired) ||
+					 atomic_load(&w->abort))))
+			return fast_failed(w, c, n);
+		if (bench_is_dgram(w->b) && size >= 8 && (size_t)n == size &&
+		    memcmp(w->rbuf, w->sbuf, 8) != 0) {
+			w->late++;
+			continue;
+		}
+		break;
+	}
+	if ((size_t)n != size) {
+		bench_fatal(w, SKIT_EPROTO, "bench",
+			    "the reply has %zd bytes, the request %zu", n,
+			    size);
+		return -1;
+	}
+	return bench_check_reply(c, w->rbuf, 0, size) ? 0 : -1;
+}
+
 /*
  * One request and its reply; 0 done, 1 lost, -1 stop. *t1 is when the
  * last read returned: the reply is checked after the clock stops, so
@@ -79,57 +135,35 @@ fast_failed(struct bench_worker *w, struct bench_conn *c, ssize_t n)
 static int
 fast_exchange(struct bench_worker *w, struct bench_conn *c, int64_t *t1)
 {
-	const struct bench_cfg *cfg = w->cfg;
+	const struct skit_bench_cfg *cfg = w->cfg;
 	size_t size = (size_t)cfg->size, got = 0;
+	bool msg = bench_msg_based(w->b);
 	ssize_t n;
 
 	/*
 	 * The watchdog times the reply: a stream's send too (its
 	 * shutdown() wakes a send stuck on a peer that does not read); a
 	 * message's send is bounded by the socket's send time-out instead
-	 * (bench_conn_open), after which the receiver is known to be full.
+	 * (fast_open), after which the receiver is known to be full.
 	 */
-	if (!bench_msg_based(cfg))
+	if (!msg)
 		atomic_store_explicit(&w->inflight_t0, c->t0,
 				      memory_order_relaxed);
 	for (size_t sent = 0; sent < size;) {
 		n = skit_sendto(c->fd, w->sbuf + sent, size - sent, 0, NULL, 0);
-		if (n == -EAGAIN && bench_msg_based(cfg)) {
+		if (n == -EAGAIN && msg) {
 			bench_fatal(w, SKIT_EFULL, "bench", NULL);
 			return -1;
 		}
 		if (n < 0)
 			return fast_failed(w, c, n);
 		sent += (size_t)n;
-		if (bench_msg_based(cfg))
+		if (msg)
 			break;
 	}
 	atomic_store_explicit(&w->inflight_t0, c->t0, memory_order_relaxed);
-	if (bench_msg_based(cfg)) {
-		for (;;) {
-			n = skit_recvfrom(c->fd, w->rbuf, w->bufsz, 0, NULL,
-					  NULL);
-			*t1 = skit_now_ns();
-			if (n < 0 || (n == 0 && (cfg->type == SOCK_SEQPACKET ||
-						 atomic_load(&w->wd_fired) ||
-						 atomic_load(&w->abort))))
-				return fast_failed(w, c, n);
-			if (bench_is_dgram(cfg) && size >= 8 &&
-			    (size_t)n == size &&
-			    memcmp(w->rbuf, w->sbuf, 8) != 0) {
-				w->late++;
-				continue;
-			}
-			break;
-		}
-		if ((size_t)n != size) {
-			bench_fatal(w, SKIT_EPROTO, "bench",
-				    "the reply has %zd bytes, the request %zu",
-				    n, size);
-			return -1;
-		}
-		return bench_check_reply(c, w->rbuf, 0, size) ? 0 : -1;
-	}
+	if (msg)
+		return fast_msg_reply(w, c, t1);
 	while (got < size) {
 		n = skit_recvfrom(c->fd, w->rbuf, size - got, 0, NULL, NULL);
 		*t1 = skit_now_ns();
@@ -145,25 +179,22 @@ fast_exchange(struct bench_worker *w, struct bench_conn *c, int64_t *t1)
 void
 bench_run_fast(struct bench_worker *w)
 {
-	const struct bench_cfg *cfg = w->cfg;
+	const struct skit_bench_cfg *cfg = w->cfg;
 	struct bench_conn *c = &w->conns[0];
 	int64_t now = skit_now_ns(), end = 0;
 	int64_t warm_end = now + cfg->warmup_ms * 1000000;
 
-	if (fast_open(w, c) < 0) {
-		w->err = w->conn_err;
-		w->errrec = w->conn_errrec;
+	if (fast_open(w, c) < 0)
 		return;
-	}
 	for (;;) {
 		int64_t t1 = 0;
 		int r;
 
 		if (atomic_load(&w->abort) || w->err)
 			break;
-		if (!w->counting && now >= warm_end) {
-			w->counting = true;
+		if (!w->t_count && now >= warm_end) {
 			w->t_count = now;
+			atomic_store(&w->counting, true);
 			if (!w->quota && cfg->duration_ms > 0)
 				end = now + cfg->duration_ms * 1000000;
 		}
@@ -172,7 +203,7 @@ bench_run_fast(struct bench_worker *w)
 			break;
 		}
 		c->seq = ((uint64_t)c->idx << 40) | ++w->seqno;
-		c->counted = w->counting;
+		c->counted = w->t_count != 0;
 		bench_stamp(cfg, w->sbuf, c->seq);
 		/*
 		 * The clock starts right before the request goes out, not
@@ -190,19 +221,13 @@ bench_run_fast(struct bench_worker *w)
 			continue;
 		w->done++;
 		if (r == 1) {
-			atomic_fetch_add_explicit(&w->live.lost, 1,
-						  memory_order_relaxed);
+			bench_add(&c->ctr.lost, 1);
 			continue;
 		}
-		{
-			skit_hist_record(w->hist, (uint64_t)(t1 - c->t0));
-			atomic_fetch_add_explicit(&w->live.requests, 1,
-						  memory_order_relaxed);
-			atomic_fetch_add_explicit(&w->live.tx, cfg->size,
-						  memory_order_relaxed);
-			atomic_fetch_add_explicit(&w->live.rx, cfg->size,
-						  memory_order_relaxed);
-		}
+		skit_hist_record(w->hist, (uint64_t)(t1 - c->t0));
+		bench_add(&c->ctr.requests, 1);
+		bench_add(&c->ctr.tx, (uint64_t)cfg->size);
+		bench_add(&c->ctr.rx, (uint64_t)cfg->size);
 	}
 	if (!w->t_end)
 		w->t_end = skit_now_ns();
@@ -213,12 +238,12 @@ bench_run_fast(struct bench_worker *w)
 }
 
 void
-bench_watchdog(const struct bench_cfg *cfg, struct bench_worker *w)
+bench_watchdog(struct skit_bench *b)
 {
-	int64_t now = skit_now_ns(), lim = cfg->timeout_ms * 1000000;
+	int64_t now = skit_now_ns(), lim = b->cfg.timeout_ms * 1000000;
 
-	for (int t = 0; t < cfg->threads; t++) {
-		struct bench_worker *x = &w[t];
+	for (int t = 0; t < b->cfg.threads; t++) {
+		struct bench_worker *x = &b->w[t];
 		int64_t t0;
 
 		if (!x->fast)
