@@ -19,6 +19,7 @@
 #include "skit/echo.h"
 #include "skit/hist.h"
 #include "skit/bench.h"
+#include "skit/plot.h"
 #include "skit/http.h"
 #include "skit/tls.h"
 #include "skit/icmp.h"
