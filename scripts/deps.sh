@@ -13,7 +13,7 @@ build_pkgs=(gcc make libc6-dev libssl-dev zlib1g-dev pkg-config)
 test_pkgs=(libcmocka-dev bats clang libclang-rt-14-dev clang-format python3
 	jq iproute2 util-linux libcap2-bin openssl procps coreutils
 	socat ncat netcat-openbsd sockperf nftables iputils-ping tshark nginx-light
-	curl wget passwd groff-base man-db bsdutils)
+	curl wget passwd groff-base man-db bsdutils chromium fonts-dejavu-core)
 
 pkgs=("${build_pkgs[@]}")
 [ "$what" = test ] && pkgs+=("${test_pkgs[@]}")

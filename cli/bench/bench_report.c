@@ -40,7 +40,8 @@ json_latency(struct cli_json *j, const struct skit_hist *h)
 }
 
 void
-bench_print_json(const struct bench_run *run, bool stream)
+bench_print_json(const struct bench_run *run, const struct bench_record *rec,
+		 bool stream)
 {
 	const struct skit_bench_cfg *cfg = run->cfg;
 	const struct skit_bench_result *s = run->r;
@@ -120,6 +121,7 @@ bench_print_json(const struct bench_run *run, bool stream)
 				bench_per_s(s->conn_ok, s->setup_secs));
 		break;
 	}
+	bench_record_json(rec, &j);
 	cli_json_end(&j);
 }
 

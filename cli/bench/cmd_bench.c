@@ -21,6 +21,8 @@ enum {
 	OPT_JSON,
 	OPT_JSON_STREAM,
 	OPT_SOCKPERF,
+	OPT_REPORT,
+	OPT_COMPARE,
 };
 
 static const struct cli_opt bench_opts[] = {
@@ -49,13 +51,20 @@ static const struct cli_opt bench_opts[] = {
 	{ "threads", 't', "N", 't',
 	  "spread the connections over N threads (1)" },
 	{ "interval", 'i', "SECS", 'i',
-	  "progress and --json-stream interval (1)" },
+	  "the interval of the rate over time (1); given, an interim line "
+	  "each interval (text output)" },
 	{ "sockperf", 0, NULL, OPT_SOCKPERF,
 	  "rr, crr, conns: frame requests as sockperf pings, so a sockperf "
 	  "server answers too (--size 14 or more)" },
 	{ "json", 0, NULL, OPT_JSON, "one JSON object with the results" },
 	{ "json-stream", 0, NULL, OPT_JSON_STREAM,
 	  "one JSON object per interval, then the results" },
+	{ "report", 0, "FILE", OPT_REPORT,
+	  "also write an HTML report: latency percentile spectrum, rate "
+	  "over time, summary, record" },
+	{ "compare", 0, NULL, OPT_COMPARE,
+	  "the arguments are --json results of one mode: draw them on "
+	  "the same axes in the --report, with ratios" },
 	{ "verbose", 'v', NULL, 'v', "more diagnostics on stderr" },
 	{ NULL, 0, NULL, 0, NULL },
 };
@@ -68,7 +77,9 @@ static const uint64_t bench_addr_opts =
 static const struct cli_help bench_help = {
 	.name = "bench",
 	.permute = true,
-	.synopsis = "skit bench [OPTIONS] ADDRESS",
+	.synopsis = "skit bench [OPTIONS] ADDRESS\n"
+		    "       skit bench --compare --report FILE.html A.json "
+		    "B.json...",
 	.about = "Load-test an echo server (skit echo, or any RFC 862 echo; "
 		 "a discard or\nsource server for throughput) over tcp, udp, "
 		 "unix, unix-dgram,\nunix-seqpacket or vsock. Modes: "
@@ -81,11 +92,14 @@ static const struct cli_help bench_help = {
 		 "  skit bench -m rr -c 4 -d 5 tcp:127.0.0.1:7\n"
 		 "  skit bench -m throughput -P 4 tcp:[::1]:9\n"
 		 "  skit bench -m crr -r 10000 --json unix:/run/echo.sock\n"
-		 "  skit bench -m conns -n 10000 -s 8 tcp:127.0.0.1:7\n",
+		 "  skit bench -m conns -n 10000 -s 8 tcp:127.0.0.1:7\n"
+		 "  skit bench -m rr -d 10 --json --report rr.html 7 >rr.json\n"
+		 "  skit bench --compare --report ab.html a.json b.json\n",
 };
 
 struct bench_opts {
-	bool json, json_stream;
+	bool json, json_stream, compare, have_interval;
+	const char *report;
 	bool have_duration, have_warmup, have_timeout, have_size;
 	long long conc, parallel;
 	int type; /* the address's socket type (0: not known yet) */
@@ -195,6 +209,7 @@ parse_opts(int argc, char **argv, struct skit_bench_cfg *cfg,
 			cfg->interval_ms = v;
 			if (!bad && cfg->interval_ms < 10)
 				cfg->interval_ms = 10;
+			o->have_interval = true;
 			break;
 		case OPT_JSON:
 			o->json = true;
@@ -204,6 +219,12 @@ parse_opts(int argc, char **argv, struct skit_bench_cfg *cfg,
 			break;
 		case OPT_JSON_STREAM:
 			o->json_stream = true;
+			break;
+		case OPT_REPORT:
+			o->report = arg;
+			break;
+		case OPT_COMPARE:
+			o->compare = true;
 			break;
 		case 'v':
 			cli_g.verbose++;
@@ -320,8 +341,9 @@ raise_nofile(void)
  * --json-stream object, from the engine's samples. */
 struct watch {
 	const struct skit_bench_cfg *cfg;
-	bool tty, json_stream;
+	bool tty, json_stream, lines;
 	struct skit_bench_counts last;
+	struct bench_record *rec;
 };
 
 static void
@@ -332,6 +354,9 @@ on_sample(const struct skit_bench_sample *sm, void *data)
 	double dt = (double)sm->dt_ns / 1e9, at = (double)sm->t_ns / 1e9;
 	char a[32], b[32];
 
+	if (bench_record_sample(wa->rec, sm) < 0)
+		cli_errorf("bench: out of memory (the rate over time is cut "
+			   "short)");
 	if (wa->json_stream) {
 		struct cli_json j;
 
@@ -349,6 +374,25 @@ on_sample(const struct skit_bench_sample *sm, void *data)
 		cli_json_double(&j, "received_bytes_per_s",
 				(double)(t->rx - l->rx) / dt);
 		cli_json_end(&j);
+	} else if (wa->lines) {
+		/* iperf3-style interim lines, one per interval. */
+		if (!sm->counting)
+			printf("%6.1f s  (warm-up)\n", at);
+		else if (wa->cfg->mode == SKIT_BENCH_THROUGHPUT)
+			printf("%6.1f s  sent %sbit/s  received %sbit/s\n", at,
+			       bench_human(8.0 * (double)(t->tx - l->tx) / dt,
+					   a, sizeof(a)),
+			       bench_human(8.0 * (double)(t->rx - l->rx) / dt,
+					   b, sizeof(b)));
+		else
+			printf("%6.1f s  %s requests/s  lost %llu\n", at,
+			       bench_human((double)(t->requests - l->requests) /
+						   dt,
+					   a, sizeof(a)),
+			       (unsigned long long)(t->lost - l->lost));
+		cli_stdout_flush();
+	} else if (!wa->tty) {
+		/* nothing to show */
 	} else if (wa->cfg->mode == SKIT_BENCH_THROUGHPUT) {
 		fprintf(stderr, "\r%6.1f s  sent %sbit/s  received %sbit/s   ",
 			at,
@@ -412,6 +456,7 @@ cmd_bench(int argc, char **argv)
 	const struct skit_bench_result *r;
 	struct bench_run run;
 	struct watch wa = { 0 };
+	struct bench_record rec;
 	struct skit_err err;
 	char text[SKIT_ADDR_TEXT_MAX + 32];
 	const char *arg;
@@ -420,6 +465,8 @@ cmd_bench(int argc, char **argv)
 	rc = parse_opts(argc, argv, &cfg, &o, &argi);
 	if (rc)
 		return rc < 0 ? CLI_EXIT_OK : rc;
+	if (o.compare)
+		return bench_compare(o.report, argc - argi, argv + argi);
 	if (argi != argc - 1) {
 		cli_errorf("bench: expected one ADDRESS");
 		fprintf(stderr, "usage: %s\n", bench_help.synopsis);
@@ -447,15 +494,18 @@ cmd_bench(int argc, char **argv)
 	rc = settle(&cfg, &o);
 	if (rc)
 		return rc;
+	bench_record_init(&rec, &cfg, argc, argv);
 	wa.cfg = &cfg;
+	wa.rec = &rec;
 	wa.json_stream = o.json_stream;
 	wa.tty = !o.json && !o.json_stream && isatty(2);
-	if (wa.tty || wa.json_stream) {
-		cfg.on_sample = on_sample;
-		cfg.data = &wa;
-	}
-	if (skit_bench_new(&addr, &cfg, &b, &err) < 0)
+	wa.lines = !o.json && !o.json_stream && !wa.tty && o.have_interval;
+	cfg.on_sample = on_sample;
+	cfg.data = &wa;
+	if (skit_bench_new(&addr, &cfg, &b, &err) < 0) {
+		bench_record_free(&rec);
 		return cli_report(&err);
+	}
 	raise_nofile();
 	/* A stop signal ends the run with the results so far. */
 	rc = cli_stop_watch();
@@ -489,14 +539,19 @@ cmd_bench(int argc, char **argv)
 		rc = fail_with(&err, "is it an echo server?");
 		goto out;
 	}
+	bench_record_result(&rec, &run);
 	if (o.json || o.json_stream)
-		bench_print_json(&run, o.json_stream);
+		bench_print_json(&run, &rec, o.json_stream);
 	else
 		bench_print_text(&run);
 	rc = CLI_EXIT_OK; /* stopped or not: the results so far */
+	/* Written after the run: asking for it changes no measurement. */
+	if (o.report)
+		rc = bench_html_write(o.report, &rec, 1);
 	if (cfg.mode == SKIT_BENCH_CONNS && (r->conn_fail || r->closed))
 		rc = CLI_EXIT_FAIL;
 out:
 	skit_bench_free(b);
+	bench_record_free(&rec);
 	return rc;
 }

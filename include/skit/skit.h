@@ -20,6 +20,7 @@
 #include "skit/hist.h"
 #include "skit/bench.h"
 #include "skit/plot.h"
+#include "skit/json.h"
 #include "skit/http.h"
 #include "skit/tls.h"
 #include "skit/icmp.h"
