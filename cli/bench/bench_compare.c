@@ -125,6 +125,9 @@ from_json(struct bench_record *rec, const struct skit_json *o)
 		fig(rec, o, "sent_bytes_per_s", "sent", "bit/s", 8, false);
 		fig(rec, o, "received_bytes_per_s", "received", "bit/s", 8,
 		    false);
+		fig(rec, o, "lost_percent", "datagrams lost", "%", 1, true);
+		fig(rec, o, "jitter_ms", "jitter", "ms", 1, true);
+		fig(rec, o, "out_of_order", "out of order", "", 1, true);
 	} else if (!strcmp(rec->mode, "conns")) {
 		fig(rec, o, "opened", "opened", "", 1, false);
 		fig(rec, o, "held", "held to the end", "", 1, false);

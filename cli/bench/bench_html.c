@@ -382,7 +382,9 @@ rate_chart(FILE *f, const struct bench_record *recs, int n)
 static void
 fig_text(char *buf, size_t len, const struct bench_fig *fg)
 {
-	if (!strcmp(fg->unit, "us") || !fg->unit[0])
+	if (!strcmp(fg->unit, "%") || !strcmp(fg->unit, "ms"))
+		snprintf(buf, len, "%.4g %s", fg->v, fg->unit);
+	else if (!strcmp(fg->unit, "us") || !fg->unit[0])
 		snprintf(buf, len, "%.6g%s%s", fg->v, fg->unit[0] ? " " : "",
 			 !strcmp(fg->unit, "us") ? "\xc2\xb5s" : "");
 	else {

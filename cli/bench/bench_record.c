@@ -215,6 +215,17 @@ bench_record_result(struct bench_record *rec, const struct bench_run *run)
 		    8 * bench_per_s(r->total.tx, s), false);
 		fig(rec, "received_bits_per_s", "received", "bit/s",
 		    8 * bench_per_s(r->total.rx, s), false);
+		if (run->type == SOCK_DGRAM && r->udp.echoed) {
+			fig(rec, "lost_percent", "datagrams lost", "%",
+			    r->udp.sent ? 100.0 * (double)r->udp.lost /
+						  (double)r->udp.sent
+					: 0,
+			    true);
+			fig(rec, "jitter_ms", "jitter", "ms", r->udp.jitter_ms,
+			    true);
+			fig(rec, "out_of_order", "out of order", "",
+			    (double)r->udp.out_of_order, true);
+		}
 		break;
 	case SKIT_BENCH_RR:
 	case SKIT_BENCH_CRR:

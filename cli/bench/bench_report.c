@@ -39,6 +39,53 @@ json_latency(struct cli_json *j, const struct skit_hist *h)
 	cli_json_raw(j, "latency_us", buf);
 }
 
+/* udp throughput's datagram counts, as iperf3 -u reports them. */
+static void
+json_udp(struct cli_json *j, const struct skit_bench_cfg *cfg,
+	 const struct skit_bench_udp *u)
+{
+	cli_json_str(j, "protocol", "udp");
+	cli_json_int(j, "datagram_size", cfg->size);
+	cli_json_int(j, "target_bits_per_s", cfg->bitrate);
+	cli_json_uint(j, "datagrams_sent", u->sent);
+	cli_json_uint(j, "datagrams_received", u->received);
+	cli_json_bool(j, "echoed", u->echoed);
+	if (u->echoed) {
+		cli_json_uint(j, "lost", u->lost);
+		cli_json_double(j, "lost_percent",
+				u->sent ? 100.0 * (double)u->lost /
+						  (double)u->sent
+					: 0.0);
+		cli_json_uint(j, "out_of_order", u->out_of_order);
+		cli_json_uint(j, "duplicates", u->duplicates);
+		cli_json_double(j, "jitter_ms", u->jitter_ms);
+	} else {
+		/* Nothing came back (a discard server): not measured. */
+		cli_json_null(j, "lost");
+		cli_json_null(j, "lost_percent");
+		cli_json_null(j, "jitter_ms");
+	}
+}
+
+/* The text line of udp throughput's datagrams. */
+static void
+text_udp(const struct skit_bench_udp *u)
+{
+	printf("datagrams    sent %llu  received %llu",
+	       (unsigned long long)u->sent, (unsigned long long)u->received);
+	if (!u->echoed) {
+		printf("  (none came back: loss and jitter need an echo "
+		       "server)\n");
+		return;
+	}
+	printf("  lost %llu (%.3g%%)  out of order %llu  duplicates %llu  "
+	       "jitter %.3f ms\n",
+	       (unsigned long long)u->lost,
+	       u->sent ? 100.0 * (double)u->lost / (double)u->sent : 0.0,
+	       (unsigned long long)u->out_of_order,
+	       (unsigned long long)u->duplicates, u->jitter_ms);
+}
+
 void
 bench_print_json(const struct bench_run *run, const struct bench_record *rec,
 		 bool stream)
@@ -86,6 +133,8 @@ bench_print_json(const struct bench_run *run, const struct bench_record *rec,
 				bench_per_s(s->conn[k].rx, s->secs));
 		snprintf(buf + n, sizeof(buf) - n, "]");
 		cli_json_raw(&j, "per_stream", buf);
+		if (run->type == SOCK_DGRAM)
+			json_udp(&j, cfg, &s->udp);
 		break;
 	}
 	case SKIT_BENCH_RR:
@@ -179,6 +228,8 @@ bench_print_text(const struct bench_run *run)
 			stream_row(name, &s->conn[k], s->secs);
 		}
 		stream_row("total", &s->total, s->secs);
+		if (run->type == SOCK_DGRAM)
+			text_udp(&s->udp);
 		break;
 	case SKIT_BENCH_RR:
 	case SKIT_BENCH_CRR: {

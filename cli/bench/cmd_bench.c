@@ -32,8 +32,8 @@ static const struct cli_opt bench_opts[] = {
 	{ "parallel", 'P', "N", 'P', "throughput: parallel streams (1)" },
 	{ "conns", 'n', "N", 'n', "conns: connections to open (100)" },
 	{ "size", 's', "BYTES", 's',
-	  "request size (64), write size for throughput (1m), conns: "
-	  "probe size (0: none)" },
+	  "request size (64), write size for throughput (1m; udp: the "
+	  "datagram size, 1460), conns: probe size (0: none)" },
 	{ "duration", 'd', "SECS", 'd',
 	  "measure this long (10; conns: hold this long, 1)" },
 	{ "requests", 'r', "N", 'r',
@@ -48,6 +48,12 @@ static const struct cli_opt bench_opts[] = {
 	{ "timeout", 0, "SECS", OPT_TIMEOUT,
 	  "no reply this long: an error (streams, 5) or a loss (datagrams, "
 	  "1); also the connect time-out and the wait for a full receiver" },
+	{ "udp", 'u', NULL, 'u',
+	  "a bare PORT means udp:127.0.0.1:PORT (throughput over udp: "
+	  "iperf3 -u's job)" },
+	{ "bitrate", 'b', "RATE", 'b',
+	  "udp throughput: bit/s per stream (1m; k/m/g are 1000s; 0: as "
+	  "fast as the socket takes them)" },
 	{ "threads", 't', "N", 't',
 	  "spread the connections over N threads (1)" },
 	{ "interval", 'i', "SECS", 'i',
@@ -91,6 +97,7 @@ static const struct cli_help bench_help = {
 	.extra = "examples:\n"
 		 "  skit bench -m rr -c 4 -d 5 tcp:127.0.0.1:7\n"
 		 "  skit bench -m throughput -P 4 tcp:[::1]:9\n"
+		 "  skit bench -m throughput -u -b 100m -d 5 7\n"
 		 "  skit bench -m crr -r 10000 --json unix:/run/echo.sock\n"
 		 "  skit bench -m conns -n 10000 -s 8 tcp:127.0.0.1:7\n"
 		 "  skit bench -m rr -d 10 --json --report rr.html 7 >rr.json\n"
@@ -98,7 +105,7 @@ static const struct cli_help bench_help = {
 };
 
 struct bench_opts {
-	bool json, json_stream, compare, have_interval;
+	bool json, json_stream, compare, have_interval, udp, have_bitrate;
 	const char *report;
 	bool have_duration, have_warmup, have_timeout, have_size;
 	long long conc, parallel;
@@ -129,6 +136,49 @@ parse_dir(const char *s, enum skit_bench_dir *d)
 			   s);
 		return -1;
 	}
+	return 0;
+}
+
+/* A bit rate: a number with k, m or g (thousands, millions, billions:
+ * iperf3's units), or 0. */
+static int
+parse_bitrate(const char *s, int64_t *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || errno || v < 0) {
+		cli_errorf("bench: --bitrate: '%s' is not a bit rate (a "
+			   "number, with k, m or g)",
+			   s);
+		return -1;
+	}
+	switch (*end) {
+	case 'k':
+	case 'K':
+		v *= 1e3;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		v *= 1e6;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		v *= 1e9;
+		end++;
+		break;
+	}
+	if (*end || v > 1e12) {
+		cli_errorf("bench: --bitrate: '%s' is not a bit rate (a "
+			   "number, with k, m or g)",
+			   s);
+		return -1;
+	}
+	*out = (int64_t)v;
 	return 0;
 }
 
@@ -204,6 +254,13 @@ parse_opts(int argc, char **argv, struct skit_bench_cfg *cfg,
 			bad = cli_parse_int("--threads", arg, 1, 256, &v);
 			cfg->threads = (int)v;
 			break;
+		case 'u':
+			o->udp = true;
+			break;
+		case 'b':
+			bad = parse_bitrate(arg, &cfg->bitrate);
+			o->have_bitrate = true;
+			break;
 		case 'i':
 			bad = cli_parse_duration_ms("--interval", arg, &v);
 			cfg->interval_ms = v;
@@ -251,6 +308,7 @@ static int
 settle(struct skit_bench_cfg *cfg, const struct bench_opts *o)
 {
 	bool tput = cfg->mode == SKIT_BENCH_THROUGHPUT;
+	bool udp = tput && o->type == SOCK_DGRAM;
 
 	/*
 	 * Throughput writes 1 MiB at a time (the most --size allows there):
@@ -259,9 +317,29 @@ settle(struct skit_bench_cfg *cfg, const struct bench_opts *o)
 	 * limit, and a throughput test should find the transport's.
 	 */
 	if (!o->have_size)
-		cfg->size = tput			    ? 1024 * 1024
+		cfg->size = udp				    ? 1460
+			    : tput			    ? 1024 * 1024
 			    : cfg->mode == SKIT_BENCH_CONNS ? 0
 							    : 64;
+	if (o->have_bitrate && !udp) {
+		cli_errorf("bench: --bitrate is for --mode throughput over "
+			   "udp");
+		return CLI_EXIT_USAGE;
+	}
+	if (udp && !o->have_bitrate)
+		cfg->bitrate = 1000 * 1000; /* iperf3 -u's default */
+	if (udp && (cfg->bytes || cfg->dir != SKIT_BENCH_SEND)) {
+		cli_errorf("bench: udp throughput runs by --duration and "
+			   "sends (an echo server's replies measure the way "
+			   "back)");
+		return CLI_EXIT_USAGE;
+	}
+	if (udp && cfg->size < SKIT_BENCH_UDP_HDR) {
+		cli_errorf("bench: udp throughput: --size must be at least %d "
+			   "(the sequence and time header)",
+			   SKIT_BENCH_UDP_HDR);
+		return CLI_EXIT_USAGE;
+	}
 	if (cfg->size < 1 && cfg->mode != SKIT_BENCH_CONNS) {
 		cli_errorf("bench: --size: at least 1 byte");
 		return CLI_EXIT_USAGE;
@@ -275,10 +353,11 @@ settle(struct skit_bench_cfg *cfg, const struct bench_opts *o)
 		cli_errorf("bench: --bytes is for --mode throughput");
 		return CLI_EXIT_USAGE;
 	}
-	if (tput && o->type != SOCK_STREAM) {
-		cli_errorf("bench: --mode throughput needs a stream address "
-			   "(tcp, unix, vsock)");
-		cli_hint("for datagrams, use --mode rr");
+	if (tput && o->type != SOCK_STREAM && o->type != SOCK_DGRAM) {
+		cli_errorf(
+			"bench: --mode throughput needs a stream or datagram "
+			"address (tcp, unix, vsock, udp, unix-dgram)");
+		cli_hint("for seqpacket, use --mode rr");
 		return CLI_EXIT_USAGE;
 	}
 	if (cfg->sockperf && tput) {
@@ -291,8 +370,13 @@ settle(struct skit_bench_cfg *cfg, const struct bench_opts *o)
 			   SKIT_BENCH_SOCKPERF_HDR);
 		return CLI_EXIT_USAGE;
 	}
-	if (tput && cfg->size > 1024 * 1024)
+	if (tput && !udp && cfg->size > 1024 * 1024)
 		cfg->size = 1024 * 1024;
+	if (udp && cfg->size > 65507) {
+		cli_errorf("bench: udp throughput: --size is at most 65507 (a "
+			   "datagram)");
+		return CLI_EXIT_USAGE;
+	}
 	if (!o->have_duration)
 		cfg->duration_ms = cfg->mode == SKIT_BENCH_CONNS ? 1000 : 10000;
 	if (cfg->requests || cfg->bytes)
@@ -474,7 +558,8 @@ cmd_bench(int argc, char **argv)
 	}
 	arg = argv[argi];
 	if (arg[0] && strspn(arg, "0123456789") == strlen(arg)) {
-		snprintf(text, sizeof(text), "tcp:127.0.0.1:%s", arg);
+		snprintf(text, sizeof(text), "%s:127.0.0.1:%s",
+			 o.udp ? "udp" : "tcp", arg);
 		arg = text;
 	}
 	skit_err_clear(&err);
@@ -484,6 +569,12 @@ cmd_bench(int argc, char **argv)
 	    addr.kind > SKIT_KIND_VSOCK) {
 		cli_errorf("bench: '%s': needs a tcp, udp, unix, unix-dgram, "
 			   "unix-seqpacket or vsock address to connect to",
+			   arg);
+		return CLI_EXIT_USAGE;
+	}
+	if (o.udp && addr.kind != SKIT_KIND_UDP &&
+	    addr.kind != SKIT_KIND_UNIX_DGRAM) {
+		cli_errorf("bench: -u: '%s' is not a udp or unix-dgram address",
 			   arg);
 		return CLI_EXIT_USAGE;
 	}
@@ -532,7 +623,8 @@ cmd_bench(int argc, char **argv)
 		goto out;
 	}
 	if (run.type == SOCK_DGRAM && cfg.mode != SKIT_BENCH_CONNS &&
-	    !r->total.requests && r->total.lost) {
+	    cfg.mode != SKIT_BENCH_THROUGHPUT && !r->total.requests &&
+	    r->total.lost) {
 		skit_err_setf(&err, SKIT_ENOREPLY, "bench", run.where, 0,
 			      "no reply to any of %llu requests",
 			      (unsigned long long)r->total.lost);

@@ -6,6 +6,17 @@
  *   THROUGHPUT  each stream writes SIZE bytes at a time as fast as the
  *               socket takes them (unless receiving only) and reads
  *               whatever comes back; by duration or until BYTES moved.
+ *               Over udp (and unix-dgram), iperf3 -u's job: each stream
+ *               sends datagrams of SIZE bytes at bitrate bit/s (0: as
+ *               fast as the socket takes them), each carrying a header
+ *               (SKIT_BENCH_UDP_HDR: magic, stream, sequence number,
+ *               send time); against an echo server the datagrams that
+ *               come back give loss, out-of-order and duplicate counts
+ *               and the jitter (RFC 3550, over the round-trip times);
+ *               against a discard server only the sending is measured.
+ *               By duration; after it, datagrams still on their way are
+ *               waited for (until all are back, 100 ms without one, or
+ *               the time-out).
  *   RR          each connection has one request of SIZE bytes in
  *               flight: write it, read it back, check it, record the
  *               round trip in a histogram, send the next. Requests carry
@@ -75,6 +86,25 @@ enum skit_bench_dir {
  */
 #define SKIT_BENCH_SOCKPERF_HDR 14
 
+/*
+ * The header of a udp throughput datagram, big-endian: "SKIT" (4
+ * bytes), the stream number (4), the sequence number (8, from 0 per
+ * stream), the send time (8, CLOCK_MONOTONIC ns); the rest of SIZE is a
+ * fixed pattern. A receiver such as skit recv sees it as data.
+ */
+#define SKIT_BENCH_UDP_HDR 24
+
+/* udp throughput: over the counted window (sums over the streams). */
+struct skit_bench_udp {
+	uint64_t sent;	       /* datagrams sent */
+	uint64_t received;     /* distinct ones that came back */
+	uint64_t lost;	       /* sent - received */
+	uint64_t out_of_order; /* came back after a later one */
+	uint64_t duplicates;   /* came back more than once */
+	double jitter_ms;      /* RFC 3550, the streams' mean */
+	bool echoed;	       /* any came back at all */
+};
+
 /* Counted so far, for one connection (or stream) or for the whole run. */
 struct skit_bench_counts {
 	uint64_t requests; /* completed requests (rr, crr) */
@@ -124,6 +154,8 @@ struct skit_bench_cfg {
 				datagram send to a full receiver waits this
 				long, then SKIT_EFULL */
 	int64_t interval_ms; /* on_sample period (0: no samples) */
+	int64_t bitrate;     /* udp throughput: bit/s per stream (0: as fast
+				as the socket takes them) */
 	bool sockperf;	     /* frame requests as sockperf pings */
 	skit_bench_sample_cb on_sample; /* from skit_bench_run's thread */
 	void *data;
@@ -151,6 +183,7 @@ struct skit_bench_result {
 	const struct skit_hist *hist; /* the bench's: valid until free */
 	int nconn;		      /* 0 in CONNS mode */
 	const struct skit_bench_counts *conn; /* per connection */
+	struct skit_bench_udp udp;	      /* udp throughput */
 	bool stopped;			      /* ended by a stop request */
 	int code;
 	struct skit_err err;

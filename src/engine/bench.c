@@ -151,7 +151,9 @@ skit_bench_new(const struct skit_addr *a, const struct skit_bench_cfg *cfg,
 		goto fail;
 	skit_sockaddr_str(&b->res.v[0], b->where, sizeof(b->where));
 	b->type = b->addr.type ? b->addr.type : b->res.v[0].type;
-	if (cfg->mode == SKIT_BENCH_THROUGHPUT && b->type != SOCK_STREAM) {
+	if (cfg->mode == SKIT_BENCH_THROUGHPUT && b->type != SOCK_STREAM &&
+	    (b->type != SOCK_DGRAM || cfg->size < SKIT_BENCH_UDP_HDR ||
+	     cfg->bytes || cfg->bitrate < 0)) {
 		r = skit_err_set(err, -EINVAL, "bench", b->where);
 		goto fail;
 	}
@@ -315,6 +317,10 @@ sum_up(struct skit_bench *b)
 	}
 	s->secs = t1 > t0 ? (double)(t1 - t0) / 1e9 : 0.0;
 	s->setup_secs = (double)setup / 1e9;
+	if (b->cfg.mode == SKIT_BENCH_THROUGHPUT && b->type == SOCK_DGRAM) {
+		bench_udp_sum(b, &s->udp);
+		s->total.lost = s->udp.lost;
+	}
 	s->hist = b->hist;
 	s->nconn = b->nconn;
 	s->conn = b->snap;
@@ -372,6 +378,8 @@ skit_bench_free(struct skit_bench *b)
 		skit_hist_free(x->hist);
 		free(x->sbuf);
 		free(x->rbuf);
+		for (int i = 0; x->conns && i < x->nconn; i++)
+			free(x->conns[i].udp);
 		free(x->conns);
 		if (x->b)
 			pthread_mutex_destroy(&x->fdlock);

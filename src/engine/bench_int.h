@@ -60,6 +60,7 @@ enum conn_state {
 };
 
 struct bench_worker;
+struct bench_udp;
 
 struct bench_conn {
 	struct bench_worker *w;
@@ -74,6 +75,7 @@ struct bench_conn {
 	bool shut;	     /* throughput: SHUT_WR sent */
 	bool counted;	     /* the request started after the warm-up */
 	struct bench_ctrs ctr;
+	struct bench_udp *udp; /* udp throughput (bench_udp.c) */
 };
 
 struct bench_worker {
@@ -115,6 +117,12 @@ struct bench_worker {
 	char *sbuf, *rbuf;
 	size_t bufsz;
 	atomic_bool finished;
+
+	/* udp throughput (bench_udp.c) */
+	int64_t pace_last; /* the pacing timer's last run */
+	bool udp_draining; /* sending is over, echoes awaited */
+	int64_t udp_drain_start;
+	int64_t udp_last_rx; /* last datagram that came back */
 
 	/*
 	 * The blocking fast path (rr, one connection on the thread): the
@@ -176,6 +184,15 @@ const struct skit_addr *bench_dial_addr(const struct bench_conn *c,
 
 /* bench_run.c */
 void *bench_worker_main(void *arg);
+void bench_want(struct bench_conn *c, unsigned ev);
+
+/* bench_udp.c: udp throughput */
+int bench_udp_start(struct bench_conn *c);
+void bench_udp_io(struct bench_conn *c, unsigned events);
+/* The duration is over: stop sending, wait for what is on its way;
+ * false when there is nothing to wait for. */
+bool bench_udp_drain(struct bench_worker *w);
+void bench_udp_sum(const struct skit_bench *b, struct skit_bench_udp *out);
 
 /* bench_fast.c */
 void bench_run_fast(struct bench_worker *w);

@@ -82,8 +82,8 @@ conn_dial(struct bench_conn *c)
 	return true;
 }
 
-static void
-want(struct bench_conn *c, unsigned ev)
+void
+bench_want(struct bench_conn *c, unsigned ev)
 {
 	skit_loop_mod(c->w->loop, c->fd, ev);
 }
@@ -103,7 +103,7 @@ send_more(struct bench_conn *c)
 	bench_stamp(w->cfg, w->sbuf, c->seq);
 	n = skit_write_some(c->fd, w->sbuf + c->sent, size - c->sent);
 	if (n == -EAGAIN) {
-		want(c, SKIT_EV_READ | SKIT_EV_WRITE);
+		bench_want(c, SKIT_EV_READ | SKIT_EV_WRITE);
 		return true;
 	}
 	if (n < 0 && w->cfg->mode == SKIT_BENCH_CONNS) {
@@ -119,9 +119,9 @@ send_more(struct bench_conn *c)
 	if (bench_msg_based(w->b) || c->sent == size) {
 		c->sent = size;
 		c->st = C_WAIT;
-		want(c, SKIT_EV_READ);
+		bench_want(c, SKIT_EV_READ);
 	} else {
-		want(c, SKIT_EV_READ | SKIT_EV_WRITE);
+		bench_want(c, SKIT_EV_READ | SKIT_EV_WRITE);
 	}
 	return true;
 }
@@ -391,7 +391,7 @@ stream_io(struct bench_conn *c, unsigned events)
 			 * server closes. */
 			skit_shutdown(c->fd, SHUT_WR);
 			c->shut = true;
-			want(c, SKIT_EV_READ);
+			bench_want(c, SKIT_EV_READ);
 		}
 	}
 	if (!(events & (SKIT_EV_READ | SKIT_EV_HUP | SKIT_EV_ERROR)))
@@ -440,7 +440,10 @@ on_io(struct skit_loop *loop, int fd, unsigned events, void *data)
 	(void)loop;
 	(void)fd;
 	if (cfg->mode == SKIT_BENCH_THROUGHPUT) {
-		stream_io(c, events);
+		if (c->udp)
+			bench_udp_io(c, events);
+		else
+			stream_io(c, events);
 		return;
 	}
 	if (c->st == C_HOLD) {
@@ -466,6 +469,10 @@ on_end(struct skit_loop *loop, void *data)
 {
 	struct bench_worker *w = data;
 
+	/* udp throughput: the datagrams on their way are still counted. */
+	if (w->cfg->mode == SKIT_BENCH_THROUGHPUT && bench_is_dgram(w->b) &&
+	    !w->stopping && bench_udp_drain(w))
+		return;
 	if (!w->t_end)
 		w->t_end = skit_now_ns();
 	w->stopping = true;
@@ -644,13 +651,18 @@ conn_ready(struct bench_conn *c)
 		conns_next(w);
 		return;
 	case SKIT_BENCH_THROUGHPUT:
+		if (bench_is_dgram(w->b)) {
+			if (bench_udp_start(c) < 0)
+				bench_fatal(w, -ENOMEM, "bench", NULL);
+			return;
+		}
 		c->st = C_STREAM;
 		if (cfg->bytes)
 			c->quota_left = share(w->quota, (uint64_t)w->nconn,
 					      (uint64_t)(c - w->conns));
-		want(c,
-		     SKIT_EV_READ |
-			     (cfg->dir & SKIT_BENCH_SEND ? SKIT_EV_WRITE : 0));
+		bench_want(c, SKIT_EV_READ | (cfg->dir & SKIT_BENCH_SEND
+						      ? SKIT_EV_WRITE
+						      : 0));
 		return;
 	case SKIT_BENCH_CRR: /* issued as its dial started */
 		start_request(c);
