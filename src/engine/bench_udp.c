@@ -2,7 +2,8 @@
  * bench_udp.c - udp throughput (iperf3 -u's job) for the load generator:
  * each stream sends datagrams at its bit rate, paced by a 1 ms timer on
  * the worker's loop (a burst of what is owed each tick, as iperf3 does),
- * each stamped with the stream, a sequence number and the send time.
+ * each stamped with the stream, a sequence number and the send time;
+ * unlimited (bitrate 0), a burst whenever the socket is writable.
  * What an echo server sends back is checked against the sequence:
  * distinct ones received, out of order (lower than one already seen),
  * duplicates (seen before, within the last UDP_WIN), and the jitter of
@@ -113,10 +114,6 @@ on_pace(struct skit_loop *loop, void *data)
 
 		if (!u || c->st != C_STREAM || u->blocked)
 			continue;
-		if (!cfg->bitrate) {
-			send_burst(c, UDP_BURST);
-			continue;
-		}
 		u->credit += per_ns * (double)dt;
 		/* A stalled loop does not make up for lost time at once. */
 		if (u->credit > UDP_BURST)
@@ -137,9 +134,10 @@ bench_udp_start(struct bench_conn *c)
 	if (!c->udp)
 		return -ENOMEM;
 	c->st = C_STREAM;
-	bench_want(c, SKIT_EV_READ);
+	/* Unlimited: send whenever the socket takes more (no ticks). */
+	bench_want(c, SKIT_EV_READ | (w->cfg->bitrate ? 0 : SKIT_EV_WRITE));
 	/* The worker's first stream starts the pacing. */
-	if (!w->pace_last) {
+	if (w->cfg->bitrate && !w->pace_last) {
 		w->pace_last = skit_now_ns();
 		skit_loop_timer(w->loop, UDP_TICK_MS, on_pace, w);
 	}
@@ -233,7 +231,14 @@ bench_udp_io(struct bench_conn *c, unsigned events)
 	struct bench_worker *w = c->w;
 	struct bench_udp *u = c->udp;
 
-	if ((events & SKIT_EV_WRITE) && u->blocked) {
+	if ((events & SKIT_EV_WRITE) && !w->cfg->bitrate) {
+		/* Unlimited: a burst each time the socket takes more. */
+		u->blocked = false;
+		if (!w->udp_draining)
+			send_burst(c, UDP_BURST);
+		else
+			bench_want(c, SKIT_EV_READ);
+	} else if ((events & SKIT_EV_WRITE) && u->blocked) {
 		u->blocked = false;
 		bench_want(c, SKIT_EV_READ);
 	}

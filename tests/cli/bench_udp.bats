@@ -28,6 +28,11 @@ teardown() {
 	# Paced: two streams of 20 Mbit/s send about 40 (generous bounds).
 	echo "$output" | jq -e '.sent_bytes_per_s * 8 > 20e6 and
 		.sent_bytes_per_s * 8 < 48e6' >/dev/null || { echo "$output"; false; }
+	# Unlimited (-b 0): as fast as the socket takes them, still counted.
+	run --separate-stderr timeout 30 "$SKIT" bench -m throughput -b 0 -d 0.2 -w 0 --json "$BG_ADDR"
+	[ "$status" -eq 0 ]
+	echo "$output" | jq -e '.target_bits_per_s == 0 and .datagrams_sent > 100 and
+		.datagrams_received + .lost == .datagrams_sent' >/dev/null || { echo "$output"; false; }
 	# A bare port with -u is udp; text output names the datagrams.
 	run --separate-stderr timeout 30 "$SKIT" bench -m throughput -u -b 1m -d 0.2 "$BG_PORT"
 	[ "$status" -eq 0 ]
