@@ -40,26 +40,16 @@ static const char *const palette[] = { "#1f77b4", "#d62728", "#2ca02c",
 static void
 esc(FILE *f, const char *s)
 {
+	static const char *const ent[] = { "&lt;", "&gt;", "&amp;", "&quot;",
+					   "&#39;" };
+	const char *special = "<>&\"'", *e;
+
 	for (; *s; s++) {
-		switch (*s) {
-		case '<':
-			fputs("&lt;", f);
-			break;
-		case '>':
-			fputs("&gt;", f);
-			break;
-		case '&':
-			fputs("&amp;", f);
-			break;
-		case '"':
-			fputs("&quot;", f);
-			break;
-		case '\'':
-			fputs("&#39;", f);
-			break;
-		default:
+		e = strchr(special, *s);
+		if (e)
+			fputs(ent[e - special], f);
+		else
 			fputc(*s, f);
-		}
 	}
 }
 

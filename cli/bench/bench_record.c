@@ -253,79 +253,76 @@ bench_record_result(struct bench_record *rec, const struct bench_run *run)
 	}
 }
 
-/* A JSON array of n numbers (%.6g) into a fresh string. */
-static char *
-json_nums(const double *v, int n, int stride)
+/* ,"key":[n numbers] (%.6g; v[i * stride]) into f; no comma first
+ * when key starts the object. */
+static void
+put_nums(FILE *f, const char *key, bool first, const double *v, int n,
+	 int stride)
+{
+	if (key)
+		fprintf(f, "%s\"%s\":", first ? "" : ",", key);
+	fputc('[', f);
+	for (int i = 0; i < n; i++)
+		fprintf(f, "%s%.6g", i ? "," : "", v[(size_t)i * stride]);
+	fputc(']', f);
+}
+
+/* A raw JSON object built by fn into the object being written. */
+static void
+put_raw(struct cli_json *j, const char *key,
+	void (*fn)(FILE *f, const struct bench_record *rec),
+	const struct bench_record *rec)
 {
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
 	if (!f)
-		return NULL;
-	fputc('[', f);
-	for (int i = 0; i < n; i++)
-		fprintf(f, "%s%.6g", i ? "," : "", v[(size_t)i * stride]);
-	fputc(']', f);
-	fclose(f);
-	return buf;
+		return;
+	fn(f, rec);
+	if (fclose(f) == 0)
+		cli_json_raw(j, key, buf);
+	free(buf);
+}
+
+static void
+put_spectrum(FILE *f, const struct bench_record *rec)
+{
+	fputc('{', f);
+	put_nums(f, "percentile", true, rec->spec_p, rec->nspec, 1);
+	put_nums(f, "latency_us", false, rec->spec_us, rec->nspec, 1);
+	fputc('}', f);
+}
+
+static void
+put_series(FILE *f, const struct bench_record *rec)
+{
+	fputs("{\"rate\":", f);
+	cli_json_quote(f, rec->rate_name, strlen(rec->rate_name));
+	fprintf(f, ",\"interval_s\":%.6g", rec->interval_s);
+	put_nums(f, "t", false, rec->t, rec->nint, 1);
+	put_nums(f, "total", false, rec->total, rec->nint, 1);
+	fputs(",\"per_connection\":[", f);
+	for (int i = 0; i < rec->nconn && rec->nint; i++) {
+		if (i)
+			fputc(',', f);
+		put_nums(f, NULL, false, rec->conn + i, rec->nint, rec->nconn);
+	}
+	fputs("]}", f);
 }
 
 void
 bench_record_json(const struct bench_record *rec, struct cli_json *j)
 {
-	char *buf = NULL, *a;
-	size_t len = 0;
-	FILE *f;
-
 	cli_json_str(j, "command", rec->command);
 	cli_json_str(j, "version", rec->version);
 	cli_json_str(j, "kernel", rec->kernel);
 	cli_json_int(j, "cpus", rec->cpus);
 	cli_json_str(j, "date", rec->date);
-	if (rec->nspec) {
-		f = open_memstream(&buf, &len);
-		if (f) {
-			fputs("{\"percentile\":", f);
-			a = json_nums(rec->spec_p, rec->nspec, 1);
-			fputs(a ? a : "[]", f);
-			free(a);
-			fputs(",\"latency_us\":", f);
-			a = json_nums(rec->spec_us, rec->nspec, 1);
-			fputs(a ? a : "[]", f);
-			free(a);
-			fputc('}', f);
-			fclose(f);
-			cli_json_raw(j, "spectrum", buf);
-			free(buf);
-			buf = NULL;
-		}
-	}
-	if (!rec->rate_name[0])
-		return;
-	f = open_memstream(&buf, &len);
-	if (!f)
-		return;
-	fputs("{\"rate\":", f);
-	cli_json_quote(f, rec->rate_name, strlen(rec->rate_name));
-	fprintf(f, ",\"interval_s\":%.6g,\"t\":", rec->interval_s);
-	a = json_nums(rec->t, rec->nint, 1);
-	fputs(a ? a : "[]", f);
-	free(a);
-	fputs(",\"total\":", f);
-	a = json_nums(rec->total, rec->nint, 1);
-	fputs(a ? a : "[]", f);
-	free(a);
-	fputs(",\"per_connection\":[", f);
-	for (int i = 0; i < rec->nconn && rec->nint; i++) {
-		a = json_nums(rec->conn + i, rec->nint, rec->nconn);
-		fprintf(f, "%s%s", i ? "," : "", a ? a : "[]");
-		free(a);
-	}
-	fputs("]}", f);
-	fclose(f);
-	cli_json_raw(j, "series", buf);
-	free(buf);
+	if (rec->nspec)
+		put_raw(j, "spectrum", put_spectrum, rec);
+	if (rec->rate_name[0])
+		put_raw(j, "series", put_series, rec);
 }
 
 void

@@ -112,6 +112,10 @@ utf8(unsigned cp, char *o)
 	return 4;
 }
 
+/* The one-letter escapes and what they stand for. */
+static const char esc_from[] = "\"\\/bfnrt";
+static const char esc_to[] = "\"\\/\b\f\n\r\t";
+
 /* A string at p->pos (on its opening quote) into a fresh buffer. The
  * decoded text is never longer than the escaped one. */
 static int
@@ -141,32 +145,15 @@ string(struct parser *p, char **out, size_t *outlen)
 			continue;
 		}
 		c = (unsigned char)p->s[p->pos++];
-		switch (c) {
-		case '"':
-		case '\\':
-		case '/':
-			buf[n++] = (char)c;
+		if (c != 'u') {
+			const char *e = c ? strchr(esc_from, c) : NULL;
+
+			if (!e) {
+				free(buf);
+				return fail(p, "bad escape");
+			}
+			buf[n++] = esc_to[e - esc_from];
 			continue;
-		case 'b':
-			buf[n++] = '\b';
-			continue;
-		case 'f':
-			buf[n++] = '\f';
-			continue;
-		case 'n':
-			buf[n++] = '\n';
-			continue;
-		case 'r':
-			buf[n++] = '\r';
-			continue;
-		case 't':
-			buf[n++] = '\t';
-			continue;
-		case 'u':
-			break;
-		default:
-			free(buf);
-			return fail(p, "bad escape");
 		}
 		if (hex4(p, &cp) < 0) {
 			free(buf);
