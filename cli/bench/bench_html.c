@@ -102,6 +102,21 @@ y_label(char *buf, size_t len, double v, double div, double step,
 		snprintf(buf + strlen(buf), len - strlen(buf), "%s", prefix);
 }
 
+/* One tick: its grid line g (x1, y1, x2, y2), its mark t (the same)
+ * and its label at (lx, ly). */
+static void
+tick(FILE *f, const double *g, const double *t, double lx, double ly,
+     const char *anchor, const char *lab)
+{
+	fprintf(f,
+		"<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
+		"y2=\"%.1f\"/><line class=\"tick\" x1=\"%.1f\" y1=\"%.1f\" "
+		"x2=\"%.1f\" y2=\"%.1f\"/><text class=\"tick-label\" "
+		"x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">%s</text>\n",
+		g[0], g[1], g[2], g[3], t[0], t[1], t[2], t[3], lx, ly, anchor,
+		lab);
+}
+
 static void
 chart_axes(FILE *f, const struct chart *c, const struct skit_plot_ticks *xt,
 	   const struct skit_plot_ticks *yt, double ydiv, const char *yprefix)
@@ -117,14 +132,9 @@ chart_axes(FILE *f, const struct chart *c, const struct skit_plot_ticks *xt,
 					   y0, y1);
 
 		y_label(lab, sizeof(lab), yt->v[i], ydiv, yt->step, yprefix);
-		fprintf(f,
-			"<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" "
-			"x2=\"%.1f\" y2=\"%.1f\"/>"
-			"<line class=\"tick\" x1=\"%.1f\" y1=\"%.1f\" "
-			"x2=\"%.1f\" y2=\"%.1f\"/>"
-			"<text class=\"tick-label\" x=\"%.1f\" y=\"%.1f\" "
-			"text-anchor=\"end\">%s</text>\n",
-			x0, y, x1, y, x0 - 6, y, x0, y, x0 - 9, y + 4, lab);
+		tick(f, (const double[]){ x0, y, x1, y },
+		     (const double[]){ x0 - 6, y, x0, y }, x0 - 9, y + 4, "end",
+		     lab);
 	}
 	fprintf(f,
 		"<line class=\"axis-line\" x1=\"%.1f\" y1=\"%.1f\" "
@@ -142,14 +152,9 @@ chart_axes(FILE *f, const struct chart *c, const struct skit_plot_ticks *xt,
 
 		skit_plot_label(xt->v[i], xt->decimals, c->xpct, lab,
 				sizeof(lab));
-		fprintf(f,
-			"<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" "
-			"x2=\"%.1f\" y2=\"%.1f\"/>"
-			"<line class=\"tick\" x1=\"%.1f\" y1=\"%.1f\" "
-			"x2=\"%.1f\" y2=\"%.1f\"/>"
-			"<text class=\"tick-label\" x=\"%.1f\" y=\"%.1f\" "
-			"text-anchor=\"middle\">%s</text>\n",
-			x, y0, x, y1, x, y0, x, y0 + 6, x, y0 + 26, lab);
+		tick(f, (const double[]){ x, y0, x, y1 },
+		     (const double[]){ x, y0, x, y0 + 6 }, x, y0 + 26, "middle",
+		     lab);
 	}
 	fprintf(f,
 		"<line class=\"axis-line\" x1=\"%.1f\" y1=\"%.1f\" "

@@ -180,6 +180,17 @@ string(struct parser *p, char **out, size_t *outlen)
 	return 0;
 }
 
+/* One or more digits. */
+static int
+digits(struct parser *p)
+{
+	size_t start = p->pos;
+
+	while (p->pos < p->len && p->s[p->pos] >= '0' && p->s[p->pos] <= '9')
+		p->pos++;
+	return p->pos > start ? 0 : fail(p, "expected a digit");
+}
+
 static int
 number(struct parser *p, double *out)
 {
@@ -198,24 +209,16 @@ number(struct parser *p, double *out)
 		return fail(p, "expected a value");
 	if (p->pos < p->len && p->s[p->pos] == '.') {
 		p->pos++;
-		if (p->pos >= p->len || p->s[p->pos] < '0' ||
-		    p->s[p->pos] > '9')
-			return fail(p, "expected a digit");
-		while (p->pos < p->len && p->s[p->pos] >= '0' &&
-		       p->s[p->pos] <= '9')
-			p->pos++;
+		if (digits(p) < 0)
+			return -1;
 	}
 	if (p->pos < p->len && (p->s[p->pos] == 'e' || p->s[p->pos] == 'E')) {
 		p->pos++;
 		if (p->pos < p->len &&
 		    (p->s[p->pos] == '+' || p->s[p->pos] == '-'))
 			p->pos++;
-		if (p->pos >= p->len || p->s[p->pos] < '0' ||
-		    p->s[p->pos] > '9')
-			return fail(p, "expected a digit");
-		while (p->pos < p->len && p->s[p->pos] >= '0' &&
-		       p->s[p->pos] <= '9')
-			p->pos++;
+		if (digits(p) < 0)
+			return -1;
 	}
 	if (p->pos - start >= sizeof(tmp))
 		return fail(p, "number too long");
