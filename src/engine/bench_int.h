@@ -65,7 +65,8 @@ struct bench_udp;
 struct bench_conn {
 	struct bench_worker *w;
 	int fd;
-	int idx; /* global connection number */
+	int idx;     /* global connection number */
+	unsigned ev; /* the events the loop watches fd for */
 	enum conn_state st;
 	struct skit_dial *dial; /* while C_DIAL */
 	uint64_t seq;

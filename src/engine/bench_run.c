@@ -45,9 +45,10 @@ conn_close(struct bench_conn *c)
 	}
 	if (c->fd < 0)
 		return;
-	skit_loop_del(c->w->loop, c->fd);
-	skit_close(c->fd);
+	/* No epoll_ctl(DEL): close() takes it out of the epoll set. */
+	skit_loop_close(c->w->loop, c->fd);
 	c->fd = -1;
+	c->ev = 0;
 }
 
 static void on_io(struct skit_loop *loop, int fd, unsigned events, void *data);
@@ -82,10 +83,15 @@ conn_dial(struct bench_conn *c)
 	return true;
 }
 
+/* Watch c's fd for ev; a system call only when that changes (an rr
+ * connection waits for reads, request after request). */
 void
 bench_want(struct bench_conn *c, unsigned ev)
 {
-	skit_loop_mod(c->w->loop, c->fd, ev);
+	if (c->ev == ev)
+		return;
+	if (skit_loop_mod(c->w->loop, c->fd, ev) == 0)
+		c->ev = ev;
 }
 
 static void conn_dropped(struct bench_conn *c);
@@ -699,6 +705,7 @@ on_dialled(struct skit_dial *d, int code, const struct skit_dial_result *res,
 	bench_add(&w->conn_ok, 1);
 	w->fails_row = 0;
 	c->fd = res->fd;
+	c->ev = SKIT_EV_READ;
 	conn_ready(c);
 }
 

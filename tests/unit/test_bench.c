@@ -427,10 +427,20 @@ test_cfg_and_names(void **state)
 		skit_addr_parse("unix:@x", SKIT_ROLE_CONNECT, &a, NULL), 0);
 	assert_int_equal(skit_bench_new(&a, &cfg, &b, &err), -EINVAL);
 	assert_null(b);
+	/* Throughput over udp needs room for its header; seqpacket has
+	 * none. */
 	cfg = rr_cfg(SKIT_BENCH_THROUGHPUT, 1, 1, 0);
+	cfg.size = SKIT_BENCH_UDP_HDR - 1;
 	assert_int_equal(
 		skit_addr_parse("udp:127.0.0.1:9", SKIT_ROLE_CONNECT, &a, NULL),
 		0);
+	assert_int_equal(skit_bench_new(&a, &cfg, &b, &err), -EINVAL);
+	cfg.size = SKIT_BENCH_UDP_HDR;
+	assert_int_equal(skit_bench_new(&a, &cfg, &b, &err), 0);
+	skit_bench_free(b);
+	assert_int_equal(skit_addr_parse("unix-seqpacket:@x", SKIT_ROLE_CONNECT,
+					 &a, NULL),
+			 0);
 	assert_int_equal(skit_bench_new(&a, &cfg, &b, &err), -EINVAL);
 	assert_int_equal(skit_addr_parse("-", SKIT_ROLE_CONNECT, &a, NULL), 0);
 	assert_int_equal(skit_bench_new(&a, &cfg, &b, &err), SKIT_EKIND);
