@@ -90,7 +90,11 @@ workers_new(struct skit_bench *b)
 		if (cfg->mode == SKIT_BENCH_THROUGHPUT && cfg->bytes)
 			x->quota = share((uint64_t)cfg->bytes,
 					 (uint64_t)cfg->threads, (uint64_t)t);
-		x->fast = cfg->mode == SKIT_BENCH_RR && n == 1;
+		/* One connection on the thread: blocking calls (rr, and
+		 * crr over streams; a crr datagram "connection" is rr). */
+		x->fast = n == 1 && (cfg->mode == SKIT_BENCH_RR ||
+				     (cfg->mode == SKIT_BENCH_CRR &&
+				      b->type != SOCK_DGRAM));
 		x->fast_fd = -1;
 		pthread_mutex_init(&x->fdlock, NULL);
 		x->bufsz = (size_t)(cfg->size > 65536 ? cfg->size : 65536);

@@ -1,7 +1,7 @@
 /*
- * bench_fast.c - the blocking fast path of the load generator: rr with
- * one connection on a thread. The worker waits for each reply in read(),
- * like sockperf, so the measurement is the transport's and not the
+ * bench_fast.c - the blocking fast path of the load generator: rr or
+ * crr with one connection on a thread. The worker waits for each reply in
+ * read(), like sockperf, so the measurement is the transport's and not the
  * poller's; the caller's thread is the watchdog (bench_watchdog) that
  * shuts the socket down when a request is older than the time-out or the
  * run is stopped, which wakes the read.
@@ -12,6 +12,19 @@
 #include <string.h>
 
 #include "skit/io.h"
+
+#define FAST_MAX_BREAKS	   50	/* crr: broken cycles in a row, then stop */
+#define FAST_MAX_CONNFAILS 1000 /* crr: failed connects in a row */
+
+/* The first failed connect is the run's error. */
+static void
+fast_fatal_conn(struct bench_worker *w)
+{
+	if (!w->err && w->conn_err) {
+		w->err = w->conn_err;
+		w->errrec = w->conn_errrec;
+	}
+}
 
 static void
 fast_close(struct bench_worker *w, struct bench_conn *c)
@@ -24,7 +37,9 @@ fast_close(struct bench_worker *w, struct bench_conn *c)
 	c->fd = -1;
 }
 
-/* Dial c blocking (skit_dial; the stop fd ends a connect that waits). */
+/* Dial c blocking (skit_dial; the stop fd ends a connect that waits).
+ * A failure is counted (bench_conn_failed); the caller decides whether
+ * it is fatal. */
 static int
 fast_open(struct bench_worker *w, struct bench_conn *c)
 {
@@ -45,8 +60,6 @@ fast_open(struct bench_worker *w, struct bench_conn *c)
 	}
 	if (fd < 0) {
 		bench_conn_failed(c, fd, &err);
-		w->err = w->conn_err;
-		w->errrec = w->conn_errrec;
 		return fd;
 	}
 	/*
@@ -65,7 +78,8 @@ fast_open(struct bench_worker *w, struct bench_conn *c)
 }
 
 /* A read or write failed: time-out, stop, or a real error. Returns 1
- * when the request counts as lost and the loop goes on, -1 to stop. */
+ * when the request counts as lost and the loop goes on, 2 when a crr
+ * cycle broke and is tried again, -1 to stop. */
 static int
 fast_failed(struct bench_worker *w, struct bench_conn *c, ssize_t n)
 {
@@ -84,9 +98,19 @@ fast_failed(struct bench_worker *w, struct bench_conn *c, ssize_t n)
 		/* Lost: a fresh socket (the old one was shut down). */
 		fast_close(w, c);
 		atomic_store(&w->wd_fired, false);
-		if (fast_open(w, c) < 0)
+		if (fast_open(w, c) < 0) {
+			fast_fatal_conn(w);
 			return -1;
+		}
 		return 1;
+	}
+	/* crr: a connection broken before its reply is tried again, up
+	 * to a limit (as on the loop). */
+	if (cfg->mode == SKIT_BENCH_CRR &&
+	    (n == 0 || n == -ECONNRESET || n == -EPIPE) &&
+	    ++w->breaks_row < FAST_MAX_BREAKS) {
+		w->breaks++;
+		return 2;
 	}
 	if (n == 0)
 		bench_fatal(w, SKIT_ETRUNC, "bench",
@@ -176,21 +200,49 @@ fast_exchange(struct bench_worker *w, struct bench_conn *c, int64_t *t1)
 	return 0;
 }
 
+/* crr: this cycle's connection; 0, 1 to try again, -1 to stop. */
+static int
+crr_open(struct bench_worker *w, struct bench_conn *c)
+{
+	int r = fast_open(w, c);
+
+	if (r == 0) {
+		w->fails_row = 0;
+		return 0;
+	}
+	if (r == -ECANCELED || atomic_load(&w->abort))
+		return -1;
+	/* Refused from the start: nothing listens. */
+	if (!bench_get(&w->conn_ok) || ++w->fails_row >= FAST_MAX_CONNFAILS) {
+		fast_fatal_conn(w);
+		return -1;
+	}
+	return 1;
+}
+
+/*
+ * rr with one connection on the thread, or crr with one: request after
+ * request in blocking calls (crr: dial, request, reply, close, the
+ * sample covering the whole cycle).
+ */
 void
 bench_run_fast(struct bench_worker *w)
 {
 	const struct skit_bench_cfg *cfg = w->cfg;
 	struct bench_conn *c = &w->conns[0];
+	bool crr = cfg->mode == SKIT_BENCH_CRR;
 	int64_t now = skit_now_ns(), end = 0;
 	int64_t warm_end = now + cfg->warmup_ms * 1000000;
 
-	if (fast_open(w, c) < 0)
+	if (!crr && fast_open(w, c) < 0) {
+		fast_fatal_conn(w);
 		return;
+	}
 	for (;;) {
 		int64_t t1 = 0;
 		int r;
 
-		if (atomic_load(&w->abort) || w->err)
+		if (atomic_load(&w->abort) || w->err || w->stopping)
 			break;
 		if (!w->t_count && now >= warm_end) {
 			w->t_count = now;
@@ -204,6 +256,16 @@ bench_run_fast(struct bench_worker *w)
 		}
 		c->seq = ((uint64_t)c->idx << 40) | ++w->seqno;
 		c->counted = w->t_count != 0;
+		if (crr) {
+			c->tcycle = skit_now_ns();
+			r = crr_open(w, c);
+			if (r < 0)
+				break;
+			if (r > 0) {
+				now = skit_now_ns();
+				continue;
+			}
+		}
 		bench_stamp(cfg, w->sbuf, c->seq);
 		/*
 		 * The clock starts right before the request goes out, not
@@ -214,9 +276,16 @@ bench_run_fast(struct bench_worker *w)
 		c->t0 = skit_now_ns();
 		r = fast_exchange(w, c, &t1);
 		atomic_store_explicit(&w->inflight_t0, 0, memory_order_relaxed);
+		/* crr: the sample ends with the reply, as on the loop; the
+		 * close is in the rate, not in the latency. */
+		if (crr)
+			fast_close(w, c);
 		if (r < 0)
 			break;
 		now = skit_now_ns();
+		if (r == 2)
+			continue; /* a broken crr cycle: again */
+		w->breaks_row = 0;
 		if (!c->counted)
 			continue;
 		w->done++;
@@ -224,7 +293,8 @@ bench_run_fast(struct bench_worker *w)
 			bench_add(&c->ctr.lost, 1);
 			continue;
 		}
-		skit_hist_record(w->hist, (uint64_t)(t1 - c->t0));
+		skit_hist_record(w->hist,
+				 (uint64_t)(t1 - (crr ? c->tcycle : c->t0)));
 		bench_add(&c->ctr.requests, 1);
 		bench_add(&c->ctr.tx, (uint64_t)cfg->size);
 		bench_add(&c->ctr.rx, (uint64_t)cfg->size);

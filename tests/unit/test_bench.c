@@ -167,6 +167,7 @@ test_crr_requests(void **state)
 
 	(void)state;
 	server_start(&s, "unix", "crr");
+	/* One connection: the blocking fast path; three: the loop. */
 	for (int c = 1; c <= 3; c += 2) {
 		struct skit_bench_cfg cfg = rr_cfg(SKIT_BENCH_CRR, c, 1, 200);
 		struct skit_bench *b = run(s.addr, &cfg, -1);
@@ -359,8 +360,11 @@ test_stop_while_connecting(void **state)
 		fill[nfill++] = fd;
 	}
 	assert_true(nfill < 8);
-	for (int c = 1; c <= 2; c++) {
-		struct skit_bench_cfg cfg = rr_cfg(SKIT_BENCH_RR, c, 1, 0);
+	/* rr on the fast path and the loop, crr on the fast path. */
+	for (int k = 0; k < 3; k++) {
+		struct skit_bench_cfg cfg =
+			rr_cfg(k < 2 ? SKIT_BENCH_RR : SKIT_BENCH_CRR,
+			       k == 1 ? 2 : 1, 1, 0);
 		struct stopper st = { .fd = skit_eventfd() };
 		struct skit_bench *b = NULL;
 		struct skit_err err;
