@@ -460,7 +460,10 @@ on_sample(const struct skit_bench_sample *sm, void *data)
 		cli_json_end(&j);
 	} else if (wa->lines) {
 		/* iperf3-style interim lines, one per interval. */
-		if (!sm->counting)
+		if (wa->cfg->mode == SKIT_BENCH_CONNS)
+			printf("%6.1f s  %llu opened\n", at,
+			       (unsigned long long)sm->opened);
+		else if (!sm->counting)
 			printf("%6.1f s  (warm-up)\n", at);
 		else if (wa->cfg->mode == SKIT_BENCH_THROUGHPUT)
 			printf("%6.1f s  sent %sbit/s  received %sbit/s\n", at,

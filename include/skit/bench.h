@@ -119,10 +119,11 @@ struct skit_bench_counts {
  * mode). Valid during the callback only.
  */
 struct skit_bench_sample {
-	int index;     /* 1, 2, ... */
-	int64_t t_ns;  /* since the start of the run */
-	int64_t dt_ns; /* since the previous sample */
-	bool counting; /* the warm-up is over on every thread */
+	int index;	 /* 1, 2, ... */
+	int64_t t_ns;	 /* since the start of the run */
+	int64_t dt_ns;	 /* since the previous sample */
+	bool counting;	 /* the warm-up is over on every thread */
+	uint64_t opened; /* connections opened so far (every mode) */
 	struct skit_bench_counts total;
 	int nconn;
 	const struct skit_bench_counts *conn;

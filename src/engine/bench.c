@@ -243,9 +243,11 @@ sample(struct skit_bench *b, int index, int64_t start, int64_t *last)
 	s.t_ns = now - start;
 	s.dt_ns = now - *last;
 	s.counting = true;
-	for (int t = 0; t < b->cfg.threads; t++)
+	for (int t = 0; t < b->cfg.threads; t++) {
 		if (!atomic_load(&b->w[t].counting))
 			s.counting = false;
+		s.opened += bench_get(&b->w[t].conn_ok);
+	}
 	s.nconn = b->nconn;
 	s.conn = b->snap;
 	*last = now;

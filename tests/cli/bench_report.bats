@@ -58,6 +58,9 @@ run_json() {
 	run --separate-stderr timeout 30 "$SKIT" bench -m throughput -d 0.3 -w 0 -i 0.1 "$BG_ADDR"
 	[ "$status" -eq 0 ]
 	grep -q 's  sent .*bit/s  received .*bit/s$' <<<"$output"
+	run --separate-stderr timeout 30 "$SKIT" bench -m conns -n 20 -d 0.3 -i 0.1 "$BG_ADDR"
+	[ "$status" -eq 0 ]
+	grep -q '^ *0\.[0-9] s  20 opened$' <<<"$output"
 }
 
 @test "bench --report: one self-contained page, every chart with axes, ticks, units, series, legend" {
