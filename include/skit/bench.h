@@ -35,9 +35,9 @@
  * own event loop (skit/loop.h) and its share of the connections, and
  * waits for them in the caller's thread, which also calls on_sample
  * every interval_ms and times out requests of the blocking fast path
- * (RR with one connection on a thread waits for its reply in read(),
- * as sockperf does, so the figure is the transport's and not the
- * poller's). Connections are dialled with skit/dial.h on the worker's
+ * (RR, and CRR over streams, with one connection on a thread work in
+ * blocking calls: the reply is waited for in read(), as sockperf does,
+ * so the figure is the transport's and not the poller's). Connections are dialled with skit/dial.h on the worker's
  * loop (the fast path with skit_dial), with the address's
  * connect-timeout= or else timeout_ms as the time-out, and without
  * retries.
