@@ -37,10 +37,10 @@
  * every interval_ms and times out requests of the blocking fast path
  * (RR, and CRR over streams, with one connection on a thread work in
  * blocking calls: the reply is waited for in read(), as sockperf does,
- * so the figure is the transport's and not the poller's). Connections are dialled with skit/dial.h on the worker's
- * loop (the fast path with skit_dial), with the address's
- * connect-timeout= or else timeout_ms as the time-out, and without
- * retries.
+ * so the figure is the transport's and not the poller's). Connections are
+ * dialled with skit/dial.h on the worker's loop (the fast path with skit_dial),
+ * with the address's connect-timeout= or else timeout_ms as the time-out, and
+ * without retries.
  *
  * The warm-up (warmup_ms) is run but not counted: counters, samples and
  * the histogram see only what was started after it. Samples use
