@@ -23,6 +23,7 @@
 #define SCAN_MS		  50   /* how often time-outs are checked */
 #define CRR_MAX_BREAKS	  50   /* crr: broken cycles in a row, then stop */
 #define CRR_MAX_CONNFAILS 1000 /* crr: failed connects in a row */
+#define PROBE_WAIT_MS	  10   /* conns: how often the end looks again */
 
 /* The first connect error becomes the worker's fatal one. */
 static void
@@ -470,6 +471,16 @@ on_io(struct skit_loop *loop, int fd, unsigned events, void *data)
 		on_reply(c);
 }
 
+/* conns: a probe is still on its way. */
+static bool
+probes_pending(const struct bench_worker *w)
+{
+	for (int i = 0; i < w->nconn; i++)
+		if (w->conns[i].st == C_SEND || w->conns[i].st == C_WAIT)
+			return true;
+	return false;
+}
+
 static void
 on_end(struct skit_loop *loop, void *data)
 {
@@ -479,6 +490,13 @@ on_end(struct skit_loop *loop, void *data)
 	if (w->cfg->mode == SKIT_BENCH_THROUGHPUT && bench_is_dgram(w->b) &&
 	    !w->stopping && bench_udp_drain(w))
 		return;
+	/* conns: a probe sent is answered (or times out, on_scan) before
+	 * the run ends, however short the hold. */
+	if (w->cfg->mode == SKIT_BENCH_CONNS && !w->stopping &&
+	    probes_pending(w)) {
+		skit_loop_timer(loop, PROBE_WAIT_MS, on_end, w);
+		return;
+	}
 	if (!w->t_end)
 		w->t_end = skit_now_ns();
 	w->stopping = true;
