@@ -7,6 +7,7 @@
 #include "engine/bench_int.h"
 
 #include <endian.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -92,6 +93,32 @@ bench_dial_addr(const struct bench_conn *c, struct skit_addr *own)
 		 (unsigned long)(uintptr_t)b & 0xffffff, c->idx);
 	(void)skit_addr_set_str(own, SKIT_OPT_BIND, name, NULL);
 	return own;
+}
+
+int
+bench_dial_wait(struct bench_conn *c, int flags)
+{
+	struct bench_worker *w = c->w;
+	struct skit_dial_cfg dc;
+	struct skit_dial_result res;
+	struct skit_addr own;
+	struct skit_err err;
+	int fd;
+
+	bench_dial_cfg(w->b, &dc);
+	dc.flags = flags;
+	fd = skit_dial(bench_dial_addr(c, &own), &dc, w->b->stopfd, &res, &err);
+	if (fd == -ECANCELED) {
+		/* Stopped, not failed: the results so far stand. */
+		w->stopping = true;
+		return fd;
+	}
+	if (fd < 0) {
+		bench_conn_failed(c, fd, &err);
+		return fd;
+	}
+	bench_add(&w->conn_ok, 1);
+	return fd;
 }
 
 /* A connect failed: counted; the first one kept. */

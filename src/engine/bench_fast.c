@@ -43,33 +43,17 @@ fast_close(struct bench_worker *w, struct bench_conn *c)
 static int
 fast_open(struct bench_worker *w, struct bench_conn *c)
 {
-	const struct skit_bench *b = w->b;
-	struct skit_dial_cfg dc;
-	struct skit_dial_result res;
-	struct skit_addr own;
-	struct skit_err err;
-	int fd;
+	int fd = bench_dial_wait(c, 0); /* blocking */
 
-	bench_dial_cfg(b, &dc);
-	dc.flags = 0; /* blocking */
-	fd = skit_dial(bench_dial_addr(c, &own), &dc, b->stopfd, &res, &err);
-	if (fd == -ECANCELED) {
-		/* Stopped, not failed: the results so far stand. */
-		w->stopping = true;
+	if (fd < 0)
 		return fd;
-	}
-	if (fd < 0) {
-		bench_conn_failed(c, fd, &err);
-		return fd;
-	}
 	/*
 	 * The fast path sends blocking: a message receiver that stopped
 	 * reading must not hold the send for ever (the time-out, then
 	 * SKIT_EFULL).
 	 */
-	if (bench_msg_based(b))
+	if (bench_msg_based(w->b))
 		(void)skit_sock_send_timeout(fd, (int)w->cfg->timeout_ms);
-	bench_add(&w->conn_ok, 1);
 	c->fd = fd;
 	pthread_mutex_lock(&w->fdlock);
 	w->fast_fd = c->fd;

@@ -90,7 +90,6 @@ struct bench_worker {
 	int nconn; /* connections this worker runs */
 	int first; /* global index of its first connection */
 	struct bench_conn *conns;
-	int next_open;	 /* conns: the next connection to dial */
 	uint64_t quota;	 /* requests (or bytes) for this worker; 0 = none */
 	uint64_t issued; /* counted requests started */
 	uint64_t seqno;	 /* every request started */
@@ -178,6 +177,10 @@ void bench_conn_failed(struct bench_conn *c, int code,
 /* The dial's settings for b (the address's connect-timeout= or the
  * bench's time-out, no retries); on_done is the caller's. */
 void bench_dial_cfg(const struct skit_bench *b, struct skit_dial_cfg *dc);
+/* Dial c and wait (skit_dial; the stop fd ends a connect that waits):
+ * the fd (with flags' SKIT_OPEN_NONBLOCK), or a negative code, the
+ * failure counted (bench_conn_failed); -ECANCELED when stopped. */
+int bench_dial_wait(struct bench_conn *c, int flags);
 /* A unix-dgram client needs a name to be answered at: a copy of b's
  * address with one bound in own, else b's address. */
 const struct skit_addr *bench_dial_addr(const struct bench_conn *c,
