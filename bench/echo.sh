@@ -11,7 +11,7 @@
 # to), LAT_DUR (5 s per latency run), LAT_ROUNDS (3), LAT_PAIRS (8),
 # PAIR_DUR (2 s per run of a pair), AB_RUNS (6), AB_DUR (5 s),
 # CRR_DUR (10 s per crr run), TP_DUR (5 s per throughput run), HOLD
-# (15000 held connections), SECTIONS (lat crr tp scale).
+# (15000 held connections), SECTIONS (lat crr tp scale; also udp).
 #
 # Notes:
 # - sockperf's ping-pong client only counts replies whose header a
@@ -70,6 +70,7 @@ done
 [ -x "$SKIT" ] || { echo "bench/echo.sh: build skit first (make)" >&2; exit 1; }
 cc -O2 -o "$MIN" bench/echo-min.c || exit 1
 cc -O2 -o "$TMP/rr-ab" bench/rr-ab.c || exit 1
+cc -O2 -o "$TMP/crr-min" bench/crr-min.c || exit 1
 
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
@@ -418,6 +419,25 @@ crr() {
 	for proto in tcp unix; do
 		say "  $proto skit echo / socat $(ratio "${R[skit_$proto]}" "${R[socat_$proto]}")   / ncat $(ratio "${R[skit_$proto]}" "${R[ncat_$proto]}")   / echo-min $(ratio "${R[skit_$proto]}" "${R[min_$proto]}")"
 	done
+	# The client side (issue 18): skit bench --mode crr against a minimal
+	# blocking connect/request/reply/close client (bench/crr-min.c), both
+	# on echo-min, alternating.
+	p=$(free_port)
+	bg "$MIN" tcp "$p"
+	s=$LAST; wait_tcp "$p"
+	read -r R[cmin_tcp] L[cmin_tcp] <<<"$("$TMP/crr-min" tcp "$p" "$CRR_DUR")"
+	read -r R[cskit_tcp] L[cskit_tcp] E[cskit_tcp] <<<"$(crr_rate "tcp:127.0.0.1:$p")"
+	stop "$s"
+	bg "$MIN" unix "$TMP/c-min2.sock"
+	s=$LAST; wait_unix "$TMP/c-min2.sock"
+	read -r R[cskit_unix] L[cskit_unix] E[cskit_unix] <<<"$(crr_rate "unix:$TMP/c-min2.sock")"
+	read -r R[cmin_unix] L[cmin_unix] <<<"$("$TMP/crr-min" unix "$TMP/c-min2.sock" "$CRR_DUR")"
+	stop "$s"
+	say ""
+	say "clients on echo-min: skit bench -m crr / bench/crr-min.c (target >= 0.9):"
+	for proto in tcp unix; do
+		say "  $proto $(ratio "${R[cskit_$proto]}" "${R[cmin_$proto]}")  (${R[cskit_$proto]} vs ${R[cmin_$proto]} conns/s; p50 ${L[cskit_$proto]} vs ${L[cmin_$proto]} us)"
+	done
 }
 
 # ------------------------------------------------------------ throughput
@@ -459,6 +479,31 @@ tp_iperf() {
 		jq -r '.end.sum_received.bits_per_second / 1e9 | . * 100 | floor / 100')
 	stop "$s"
 	echo "$r"
+}
+
+# ------------------------------------------------------------------- udp
+# skit bench -m throughput -u (against skit echo --discard) beside
+# iperf3 -u (against iperf3 -s) at equal datagram size, unlimited rate:
+# the rate the sender achieved, and iperf3's loss at its receiver.
+udp() {
+	local p s a b l
+	say ""
+	say "== 5. UDP throughput, ${TP_DUR}s, 1460-byte datagrams, -b 0: skit bench -u vs iperf3 -u (Gbit/s sent)"
+	bg "$SKIT" -v echo --discard -t 1 "udp:127.0.0.1:0"
+	s=$LAST
+	sleep 0.3
+	a=$("$SKIT" bench -m throughput -b 0 -s 1460 -d "$TP_DUR" --json \
+		"$(sed -n 's/.*listening on //p' "$TMP/bg.err")" 2>/dev/null |
+		jq -r '.sent_bytes_per_s * 8 / 1e9 | . * 100 | floor / 100')
+	stop "$s"
+	p=$(free_port)
+	bg iperf3 -s -1 -p "$p"
+	s=$LAST
+	wait_tcp "$p" >/dev/null
+	read -r b l <<<"$(iperf3 -c 127.0.0.1 -p "$p" -u -b 0 -l 1460 -t "$TP_DUR" -J 2>/dev/null |
+		jq -r '"\(.end.sum.bits_per_second / 1e9 | . * 100 | floor / 100) \(.end.sum.lost_percent)"')"
+	stop "$s"
+	say "  skit ${a:--}   iperf3 ${b:--} (its loss ${l:--}%)   ratio $(ratio "${a:-0}" "${b:-0}")   (target >= 1.0)"
 }
 
 # ----------------------------------------------------------------- scale

@@ -34,6 +34,7 @@ good_value() {
 	local cmd=$1 long=$2 arg=$3
 	case "$cmd:$long" in
 	bench:mode) echo rr; return ;;
+	bench:bitrate) echo 1m; return ;;
 	relay:buffer) echo 64k; return ;;
 	*:framing) echo line; return ;;
 	*:data-file | *:ca-file) echo "$BATS_TEST_TMPDIR/file"; return ;;
