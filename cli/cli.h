@@ -68,10 +68,10 @@ struct cli_opt {
 /*
  * An option users bring from another tool (curl, wget, nc) that this
  * command does not take: refused as any unknown option, then `hint:`.
- * opt is "-o" or "--long".
+ * flag is "-o" or "--long".
  */
 struct cli_habit {
-	const char *opt;
+	const char *flag;
 	const char *hint;
 };
 

@@ -355,12 +355,12 @@ habit_hint(const struct cli_help *h, int optopt, const char *arg)
 	const struct cli_habit *x;
 	size_t n = strcspn(arg, "=");
 
-	for (x = h->habits; x && x->opt; x++) {
-		bool shortopt = x->opt[1] != '-';
+	for (x = h->habits; x && x->flag; x++) {
+		bool shortopt = x->flag[1] != '-';
 
-		if (shortopt ? optopt && optopt < 256 && x->opt[1] == optopt
-			     : !optopt && strlen(x->opt) == n &&
-				       !strncmp(x->opt, arg, n)) {
+		if (shortopt ? optopt && optopt < 256 && x->flag[1] == optopt
+			     : !optopt && strlen(x->flag) == n &&
+				       !strncmp(x->flag, arg, n)) {
 			cli_hint("%s", x->hint);
 			return;
 		}
