@@ -65,7 +65,7 @@ static const struct cli_opt bench_opts[] = {
 
 /* The address options bench implements: what skit_connect_he applies
  * (its connect time-out is --timeout). */
-static const uint64_t bench_addr_opts = SKIT_OPTS_OPEN;
+static const uint64_t bench_addr_opts = SKIT_OPTS_OPEN | SKIT_OPT_BIT(PROXY);
 
 static const struct cli_help bench_help = {
 	.name = "bench",

@@ -58,7 +58,8 @@ static const struct cli_opt connect_opts[] = {
 
 /* Address options connect implements: skit_open's, with its connect
  * time-out (also -w). Not retry= (its flag is --retry). */
-static const uint64_t connect_addr_opts = SKIT_OPTS_OPEN | SKIT_OPTS_DIAL;
+static const uint64_t connect_addr_opts =
+	SKIT_OPTS_OPEN | SKIT_OPTS_DIAL | SKIT_OPT_BIT(PROXY);
 
 static const struct cli_help connect_help = {
 	.name = "connect",

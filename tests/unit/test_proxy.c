@@ -1,0 +1,361 @@
+/*
+ * test_proxy.c - the proxy layer (skit/proxy.h): the URL grammar, every
+ * reply parser on good, short, failing and garbage replies, and the
+ * handshake on a socketpair against a scripted proxy: the requests it
+ * writes, what it does with each reply, and that it never reads past
+ * the reply (the tunnel's first bytes stay on the fd).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "skit/proxy.h"
+
+static void
+test_url(void **state)
+{
+	struct skit_proxy p;
+	struct skit_err err;
+
+	(void)state;
+	assert_int_equal(skit_proxy_parse("socks5://127.0.0.1:9050", &p, &err),
+			 0);
+	assert_int_equal(p.type, SKIT_PROXY_SOCKS5);
+	assert_string_equal(p.host, "127.0.0.1");
+	assert_int_equal(p.port, 9050);
+	assert_false(p.has_auth);
+
+	assert_int_equal(
+		skit_proxy_parse("SOCKS5H://u%40x:p%3Aw@[::1]:1", &p, &err), 0);
+	assert_string_equal(p.host, "::1");
+	assert_string_equal(p.user, "u@x");
+	assert_string_equal(p.pass, "p:w");
+	assert_true(p.has_auth);
+
+	assert_int_equal(skit_proxy_parse("http://proxy.test/", &p, &err), 0);
+	assert_int_equal(p.type, SKIT_PROXY_HTTP);
+	assert_int_equal(p.port, 1080);
+	assert_int_equal(skit_proxy_parse("socks4a://bob@h:2", &p, &err), 0);
+	assert_int_equal(p.type, SKIT_PROXY_SOCKS4A);
+	assert_string_equal(p.user, "bob");
+
+	static const char *const bad[] = {
+		"127.0.0.1:1080",   "ftp://h:1",	 "socks5://",
+		"socks5://h:",	    "socks5://h:0",	 "socks5://h:65536",
+		"socks5://h:1x",    "http://h:1/path",	 "socks5://[::1",
+		"socks5://u%4@h:1", "socks5://u%00@h:1",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(skit_proxy_parse(bad[i], &p, &err),
+				 SKIT_EOPTION);
+		assert_string_equal(err.op, "proxy");
+	}
+}
+
+static ssize_t
+parse(enum skit_proxy_stage st, const char *b, size_t n,
+      struct skit_proxy_reply *r, size_t *need)
+{
+	return skit_proxy_parse_reply(st, b, n, r, need);
+}
+
+static void
+test_socks5_replies(void **state)
+{
+	struct skit_proxy_reply r;
+	size_t need;
+
+	(void)state;
+	/* method choice */
+	assert_int_equal(parse(SKIT_PROXY_S5_METHOD, "\x05", 1, &r, &need), 0);
+	assert_int_equal(need, 1);
+	assert_int_equal(parse(SKIT_PROXY_S5_METHOD, "\x05\x00", 2, &r, &need),
+			 2);
+	assert_int_equal(r.code, 0);
+	assert_int_equal(parse(SKIT_PROXY_S5_METHOD, "\x05\xff", 2, &r, &need),
+			 2);
+	assert_int_equal(r.code, -EACCES);
+	assert_int_equal(parse(SKIT_PROXY_S5_METHOD, "\x05\x01", 2, &r, &need),
+			 SKIT_EPROTO);
+	assert_int_equal(parse(SKIT_PROXY_S5_METHOD, "HT", 2, &r, &need),
+			 SKIT_EPROTO);
+	/* RFC 1929 status */
+	assert_int_equal(parse(SKIT_PROXY_S5_AUTH, "\x01\x00", 2, &r, &need),
+			 2);
+	assert_int_equal(r.code, 0);
+	assert_int_equal(parse(SKIT_PROXY_S5_AUTH, "\x01\x01", 2, &r, &need),
+			 2);
+	assert_int_equal(r.code, -EACCES);
+	assert_string_equal(r.why, "authentication failed (status 1)");
+	/* CONNECT replies: IPv4, IPv6, a name; short; failures */
+	assert_int_equal(parse(SKIT_PROXY_S5_REPLY, "\x05\x00\x00\x01\x7f", 5,
+			       &r, &need),
+			 0);
+	assert_int_equal(need, 5);
+	assert_int_equal(parse(SKIT_PROXY_S5_REPLY,
+			       "\x05\x00\x00\x01\x7f\0\0\x01\x04\x38xyz", 13,
+			       &r, &need),
+			 10);
+	assert_int_equal(r.code, 0);
+	assert_int_equal(parse(SKIT_PROXY_S5_REPLY,
+			       "\x05\x00\x00\x04"
+			       "0123456789abcdef\x01\x02",
+			       22, &r, &need),
+			 22);
+	assert_int_equal(parse(SKIT_PROXY_S5_REPLY, "\x05\x00\x00\x03\x03", 5,
+			       &r, &need),
+			 0);
+	assert_int_equal(need, 5);
+	assert_int_equal(parse(SKIT_PROXY_S5_REPLY,
+			       "\x05\x00\x00\x03\x03"
+			       "abc\x00\x50",
+			       10, &r, &need),
+			 10);
+	assert_int_equal(parse(SKIT_PROXY_S5_REPLY,
+			       "\x05\x05\x00\x01\0\0\0\0\0\0", 10, &r, &need),
+			 10);
+	assert_int_equal(r.code, -ECONNREFUSED);
+	assert_int_equal(r.status, 5);
+	assert_string_equal(r.why,
+			    "connection refused by destination (reply 5)");
+	assert_int_equal(parse(SKIT_PROXY_S5_REPLY,
+			       "\x05\x02\x00\x01\0\0\0\0\0\0", 10, &r, &need),
+			 10);
+	assert_int_equal(r.code, -EACCES);
+	assert_int_equal(parse(SKIT_PROXY_S5_REPLY,
+			       "\x05\x04\x00\x01\0\0\0\0\0\0", 10, &r, &need),
+			 10);
+	assert_int_equal(r.code, -EHOSTUNREACH);
+	assert_int_equal(parse(SKIT_PROXY_S5_REPLY,
+			       "\x05\x63\x00\x01\0\0\0\0\0\0", 10, &r, &need),
+			 10);
+	assert_int_equal(r.code, SKIT_EPROTO);
+	assert_int_equal(
+		parse(SKIT_PROXY_S5_REPLY, "\x05\x00\x00\x09\0", 5, &r, &need),
+		SKIT_EPROTO);
+	assert_int_equal(
+		parse(SKIT_PROXY_S5_REPLY, "\x04\x5a\x00\x01\0", 5, &r, &need),
+		SKIT_EPROTO);
+}
+
+static void
+test_socks4_replies(void **state)
+{
+	struct skit_proxy_reply r;
+	size_t need;
+
+	(void)state;
+	assert_int_equal(parse(SKIT_PROXY_S4_REPLY, "\0\x5a\0", 3, &r, &need),
+			 0);
+	assert_int_equal(need, 5);
+	assert_int_equal(
+		parse(SKIT_PROXY_S4_REPLY, "\0\x5a\0\0\0\0\0\0", 8, &r, &need),
+		8);
+	assert_int_equal(r.code, 0);
+	assert_int_equal(
+		parse(SKIT_PROXY_S4_REPLY, "\0\x5b\0\0\0\0\0\0", 8, &r, &need),
+		8);
+	assert_int_equal(r.code, -ECONNREFUSED);
+	assert_int_equal(
+		parse(SKIT_PROXY_S4_REPLY, "\0\x5d\0\0\0\0\0\0", 8, &r, &need),
+		8);
+	assert_int_equal(r.code, -EACCES);
+	assert_int_equal(
+		parse(SKIT_PROXY_S4_REPLY, "\0\x77\0\0\0\0\0\0", 8, &r, &need),
+		SKIT_EPROTO);
+	assert_int_equal(parse(SKIT_PROXY_S4_REPLY, "\x05\x5a\0\0\0\0\0\0", 8,
+			       &r, &need),
+			 SKIT_EPROTO);
+}
+
+static void
+test_http_replies(void **state)
+{
+	static const char ok[] = "HTTP/1.1 200 Connection established\r\n"
+				 "Proxy-Agent: x\r\n\r\nSSH-2.0";
+	struct skit_proxy_reply r;
+	size_t need;
+
+	(void)state;
+	assert_int_equal(parse(SKIT_PROXY_HTTP_REPLY, ok, 20, &r, &need), 0);
+	assert_int_equal(need, 2);
+	assert_int_equal(parse(SKIT_PROXY_HTTP_REPLY, ok, 37, &r, &need), 0);
+	assert_int_equal(need, 1);
+	assert_int_equal(
+		parse(SKIT_PROXY_HTTP_REPLY, ok, sizeof(ok) - 1, &r, &need),
+		(ssize_t)(sizeof(ok) - 1 - 7));
+	assert_int_equal(r.code, 0);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(parse(SKIT_PROXY_HTTP_REPLY,
+			       "HTTP/1.0 407 Proxy Authentication Required\r\n"
+			       "\r\n",
+			       46, &r, &need),
+			 46);
+	assert_int_equal(r.code, -EACCES);
+	assert_string_equal(r.why, "proxy authentication failed (407 Proxy "
+				   "Authentication Required)");
+	assert_int_equal(parse(SKIT_PROXY_HTTP_REPLY,
+			       "HTTP/1.0 502 Bad Gateway\n\n", 26, &r, &need),
+			 26);
+	assert_int_equal(r.code, -ECONNREFUSED);
+	assert_int_equal(parse(SKIT_PROXY_HTTP_REPLY,
+			       "HTTP/1.0 504 Timeout\n\n", 22, &r, &need),
+			 22);
+	assert_int_equal(r.code, -ETIMEDOUT);
+	assert_int_equal(parse(SKIT_PROXY_HTTP_REPLY, "\x05\x00", 2, &r, &need),
+			 SKIT_EPROTO);
+	assert_int_equal(
+		parse(SKIT_PROXY_HTTP_REPLY, "HTTP/x 2\r\n\r\n", 12, &r, &need),
+		SKIT_EPROTO);
+}
+
+/*
+ * Run the handshake over a socketpair: proxy_side gets the requests and
+ * answers with the scripted replies. Returns the handshake's code.
+ */
+struct script {
+	const char *reply[3];
+	size_t len[3];
+};
+
+static int
+run(const struct skit_proxy *p, const char *host, const struct script *s,
+    char *seen, size_t *seenlen, struct skit_err *err)
+{
+	struct skit_proxy_cfg cfg = {
+		.proxy = p,
+		.host = host,
+		.port = 80,
+		.proxy_text = "tcp:127.0.0.1:1080",
+		.err = err,
+	};
+	struct skit_conn *c;
+	int sv[2], rc, k = 0;
+	ssize_t n;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(fcntl(sv[0], F_SETFL, O_NONBLOCK), 0);
+	assert_int_equal(skit_conn_new(sv[0], sv[0], SOCK_STREAM, false, &c),
+			 0);
+	assert_int_equal(skit_conn_push(c, &skit_layer_proxy, &cfg, err), 0);
+	*seenlen = 0;
+	for (int i = 0; i < 20; i++) {
+		rc = skit_conn_handshake(c);
+		if (rc != -EAGAIN)
+			break;
+		n = read(sv[1], seen + *seenlen, 1024);
+		if (n > 0)
+			*seenlen += (size_t)n;
+		if (k < 3 && s->reply[k]) {
+			if (s->len[k] == 0) {
+				shutdown(sv[1], SHUT_WR);
+			} else {
+				assert_int_equal(
+					write(sv[1], s->reply[k], s->len[k]),
+					(ssize_t)s->len[k]);
+			}
+			k++;
+		}
+	}
+	/* What the proxy sent after its reply is still on the fd. */
+	if (rc == 0) {
+		char b[16];
+
+		n = recv(sv[0], b, sizeof(b), MSG_DONTWAIT);
+		assert_int_equal(n, 4);
+		assert_memory_equal(b, "DATA", 4);
+	}
+	skit_conn_free(c);
+	close(sv[0]);
+	close(sv[1]);
+	return rc;
+}
+
+static void
+test_handshake(void **state)
+{
+	struct skit_proxy p;
+	struct skit_err err;
+	char seen[2048], errtext[600];
+	size_t n;
+	struct script s5ok = { { "\x05\x00",
+				 "\x05\x00\x00\x01\x7f\0\0\x01\x00\x50"
+				 "DATA" },
+			       { 2, 14 } };
+	struct script s5auth = { { "\x05\x02", "\x01\x00",
+				   "\x05\x00\x00\x01\0\0\0\0\0\0DATA" },
+				 { 2, 2, 14 } };
+	struct script s5bad = { { "\x05\x02", "\x01\x01" }, { 2, 2 } };
+	struct script s5cut = { { "\x05\x00", "" }, { 2, 0 } };
+	struct script s5refused = {
+		{ "\x05\x00", "\x05\x05\x00\x01\0\0\0\0\0\0" }, { 2, 10 }
+	};
+	struct script s4ok = { { "\0\x5a\0\0\0\0\0\0DATA" }, { 12 } };
+	struct script hok = { { "HTTP/1.1 200 OK\r\n\r\nDATA" }, { 23 } };
+	struct script hgarbage = { { "SSH-2.0-OpenSSH\r\n" }, { 17 } };
+
+	(void)state;
+	assert_int_equal(skit_proxy_parse("socks5://h:1", &p, &err), 0);
+	assert_int_equal(run(&p, "example.test", &s5ok, seen, &n, &err), 0);
+	assert_int_equal(n, 3 + 5 + 12 + 2);
+	assert_memory_equal(seen, "\x05\x01\x00\x05\x01\x00\x03\x0c", 8);
+	assert_memory_equal(seen + 8, "example.test\x00\x50", 14);
+
+	assert_int_equal(run(&p, "::1", &s5refused, seen, &n, &err),
+			 -ECONNREFUSED);
+	assert_memory_equal(seen + 3, "\x05\x01\x00\x04", 4);
+	skit_err_format(&err, errtext, sizeof(errtext));
+	assert_string_equal(errtext,
+			    "socks5 proxy tcp:127.0.0.1:1080: connection "
+			    "refused by destination (reply 5)");
+	assert_int_equal(run(&p, "10.0.0.1", &s5cut, seen, &n, &err),
+			 -ECONNRESET);
+
+	assert_int_equal(skit_proxy_parse("socks5://al:pw@h:1", &p, &err), 0);
+	assert_int_equal(run(&p, "10.0.0.1", &s5auth, seen, &n, &err), 0);
+	assert_memory_equal(seen,
+			    "\x05\x02\x00\x02\x01\x02"
+			    "al\x02"
+			    "pw",
+			    11);
+	assert_int_equal(run(&p, "10.0.0.1", &s5bad, seen, &n, &err), -EACCES);
+
+	assert_int_equal(skit_proxy_parse("socks4a://id@h:1", &p, &err), 0);
+	assert_int_equal(run(&p, "name.test", &s4ok, seen, &n, &err), 0);
+	assert_int_equal(n, 8 + 3 + 10);
+	assert_memory_equal(seen, "\x04\x01\x00\x50\0\0\0\x01id\0name.test\0",
+			    21);
+
+	assert_int_equal(skit_proxy_parse("http://u:p@h:1", &p, &err), 0);
+	assert_int_equal(run(&p, "::1", &hok, seen, &n, &err), 0);
+	seen[n] = '\0';
+	assert_string_equal(seen, "CONNECT [::1]:80 HTTP/1.1\r\n"
+				  "Host: [::1]:80\r\n"
+				  "Proxy-Authorization: Basic dTpw\r\n\r\n");
+	assert_int_equal(run(&p, "a.test", &hgarbage, seen, &n, &err),
+			 SKIT_EPROTO);
+	assert_string_equal(err.op, "http proxy");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_url),
+		cmocka_unit_test(test_socks5_replies),
+		cmocka_unit_test(test_socks4_replies),
+		cmocka_unit_test(test_http_replies),
+		cmocka_unit_test(test_handshake),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
