@@ -7,57 +7,12 @@
 # port, picked free just before they start.
 load helpers
 
+load get_helpers
+load proxy_helpers
+
 teardown() {
 	bg_cleanup
-	local p
-	for p in ${PEER_PIDS:-}; do
-		kill "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
-}
-
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-# wait_port PORT: until something accepts on 127.0.0.1:PORT (5 s).
-wait_port() {
-	local i
-	for i in $(seq 1 100); do
-		if python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1",int(sys.argv[1])),1).close()' "$1" 2>/dev/null; then
-			return 0
-		fi
-		sleep 0.05
-	done
-	echo "nothing listens on port $1" >&2
-	return 1
-}
-
-# microsocks [ARGS]: a SOCKS5 proxy on 127.0.0.1:$MS_PORT.
-microsocks_start() {
-	need_cmd microsocks
-	MS_PORT=$(free_port)
-	microsocks -i 127.0.0.1 -p "$MS_PORT" "$@" >"$BATS_TEST_TMPDIR/ms.log" 2>&1 &
-	PEER_PIDS="${PEER_PIDS:-} $!"
-	wait_port "$MS_PORT"
-}
-
-# tinyproxy_start [BASICAUTH_LINE]: HTTP CONNECT proxy on $TP_PORT.
-tinyproxy_start() {
-	need_cmd tinyproxy
-	TP_PORT=$(free_port)
-	cat >"$BATS_TEST_TMPDIR/tp.conf" <<EOF
-Port $TP_PORT
-Listen 127.0.0.1
-Timeout 10
-MaxClients 20
-Allow 127.0.0.1
-LogLevel Error
-${1:-}
-EOF
-	tinyproxy -d -c "$BATS_TEST_TMPDIR/tp.conf" >"$BATS_TEST_TMPDIR/tp.log" 2>&1 &
-	PEER_PIDS="${PEER_PIDS:-} $!"
-	wait_port "$TP_PORT"
+	proxies_stop
 }
 
 # target: a server that greets, then echoes (microsocks and tinyproxy
@@ -83,8 +38,7 @@ through() {
 	through "$TARGET,proxy=socks5://127.0.0.1:$MS_PORT"
 	[ "$status" -eq 0 ]
 	[ "$output" = "$(printf 'banner\nhello')" ]
-	kill $PEER_PIDS
-	PEER_PIDS=
+	proxies_stop
 	microsocks_start -u alice -P 's3cret'
 	through "$TARGET,proxy=socks5h://alice:s3cret@127.0.0.1:$MS_PORT"
 	[ "$status" -eq 0 ]
@@ -216,4 +170,60 @@ through() {
 	[ "$output" = via-relay ]
 	run --separate-stderr timeout 20 "$SKIT" bench --json -d 0.3 -c 2 "$ECHO,proxy=socks5://127.0.0.1:$MS_PORT"
 	[ "$status" -eq 0 ]
+}
+
+# web: a one-line HTTP server for get (any number of requests).
+web() {
+	skit_bg listen -v -k tcp4:127.0.0.1:0 --sh-exec \
+		'head -1 >/dev/null; printf "HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nok\n"'
+	WEB=http://127.0.0.1:$BG_PORT/
+}
+
+@test "get: -x/--proxy and curl's all_proxy, http_proxy, no_proxy" {
+	web
+	microsocks_start
+	run --separate-stderr timeout 10 "$SKIT" get -x "socks5://127.0.0.1:$MS_PORT" "$WEB"
+	[ "$status" -eq 0 ]
+	[ "$output" = ok ]
+	dead=$(free_port)
+	run --separate-stderr timeout 10 env all_proxy="socks5://127.0.0.1:$MS_PORT" "$SKIT" get "$WEB"
+	[ "$status" -eq 0 ]
+	[ "$output" = ok ]
+	# the proxy is really used: a dead one fails the fetch...
+	run --separate-stderr timeout 10 env http_proxy="127.0.0.1:$dead" "$SKIT" get "$WEB"
+	[ "$status" -eq 4 ]
+	[[ "$stderr" == *"tcp:127.0.0.1:$dead"* ]]
+	# ...unless no_proxy (or --noproxy) names the host
+	run --separate-stderr timeout 10 env http_proxy="127.0.0.1:$dead" no_proxy=example.test,127.0.0.1 "$SKIT" get "$WEB"
+	[ "$status" -eq 0 ]
+	run --separate-stderr timeout 10 "$SKIT" get -x "127.0.0.1:$dead" --noproxy '*' "$WEB"
+	[ "$status" -eq 0 ]
+	# https_proxy is for https URLs only
+	run --separate-stderr timeout 10 env https_proxy="127.0.0.1:$dead" "$SKIT" get "$WEB"
+	[ "$status" -eq 0 ]
+}
+
+@test "get: through tinyproxy with HTTP CONNECT and Basic auth" {
+	web
+	tinyproxy_start "BasicAuth alice s3cret"
+	run --separate-stderr timeout 10 "$SKIT" get -x "http://alice:s3cret@127.0.0.1:$TP_PORT" "$WEB"
+	[ "$status" -eq 0 ]
+	[ "$output" = ok ]
+	run --separate-stderr timeout 10 "$SKIT" get -x "http://alice:x@127.0.0.1:$TP_PORT" "$WEB"
+	[ "$status" -eq 6 ]
+	[[ "$stderr" == *"http proxy tcp:127.0.0.1:$TP_PORT"* ]]
+}
+
+@test "connect: ncat's --proxy, --proxy-type, --proxy-auth" {
+	target
+	microsocks_start -u alice -P s3cret
+	run --separate-stderr timeout 10 "$SKIT" connect --proxy "127.0.0.1:$MS_PORT" \
+		--proxy-type socks5 --proxy-auth alice:s3cret 127.0.0.1 "$BG_PORT" < <(echo hello; sleep 0.5)
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'banner\nhello')" ]
+	run --separate-stderr "$SKIT" connect --proxy-type socks5 127.0.0.1 9 </dev/null
+	[ "$status" -eq 2 ]
+	run --separate-stderr "$SKIT" connect --proxy 127.0.0.1 --proxy-type gopher 127.0.0.1 9 </dev/null
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"socks5, socks4 or http"* ]]
 }
