@@ -227,3 +227,20 @@ web() {
 	[ "$status" -eq 2 ]
 	[[ "$stderr" == *"socks5, socks4 or http"* ]]
 }
+
+@test "socat's SOCKS5: and PROXY: address kinds, in connect and relay" {
+	target
+	microsocks_start
+	through "SOCKS5:127.0.0.1:127.0.0.1:$BG_PORT,socksport=$MS_PORT"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'banner\nhello')" ]
+	tinyproxy_start "BasicAuth alice s3cret"
+	tport=$BG_PORT
+	skit_bg relay -v tcp-listen:127.0.0.1:0,fork \
+		"PROXY:127.0.0.1:127.0.0.1:$tport,proxyport=$TP_PORT,proxy-authorization=alice:s3cret"
+	through "$BG_ADDR"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'banner\nhello')" ]
+	run "$SKIT" resolve -n "SOCKS4A:127.0.0.1:10.0.0.1:22,socksport=9050"
+	[[ "$output" == *"canonical  tcp-connect:10.0.0.1:22,proxy=socks4a://127.0.0.1:9050"* ]]
+}

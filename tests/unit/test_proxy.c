@@ -346,6 +346,53 @@ test_handshake(void **state)
 	assert_string_equal(err.op, "http proxy");
 }
 
+/* socat's proxy kinds parse into tcp-connect with proxy= (addr_proxy.c) */
+static void
+test_socat_kinds(void **state)
+{
+	static const struct {
+		const char *in, *canon;
+	} good[] = {
+		{ "SOCKS4A:127.0.0.1:db.test:5432,socksport=9050",
+		  "tcp-connect:db.test:5432,proxy=socks4a://127.0.0.1:9050" },
+		{ "socks4:10.0.0.1:10.0.0.2:80,socksuser=nobody,nodelay",
+		  "tcp-connect:10.0.0.2:80,nodelay,proxy=socks4://"
+		  "nobody@10.0.0.1:1080" },
+		{ "SOCKS5:[::1]:[fd00::1]:22",
+		  "tcp-connect:[fd00::1]:22,proxy=socks5://[::1]:1080" },
+		{ "SOCKS5-CONNECT:127.0.0.1:1081:h.test:80",
+		  "tcp-connect:h.test:80,proxy=socks5://127.0.0.1:1081" },
+		{ "PROXY:127.0.0.1:h.test:443,proxyport=3128,"
+		  "proxy-authorization=a:b,connect-timeout=2",
+		  "tcp-connect:h.test:443,connect-timeout=2000ms,proxy=http://"
+		  "a:b@127.0.0.1:3128" },
+		{ "PROXY-CONNECT:127.0.0.1:h.test:80,proxyauth=u:p",
+		  "tcp-connect:h.test:80,proxy=http://u:p@127.0.0.1:8080" },
+	};
+	static const char *const bad[] = {
+		"SOCKS4A:127.0.0.1:h.test",
+		"PROXY:h.test:80",
+		"SOCKS5-CONNECT:127.0.0.1:h.test:80",
+		"SOCKS5:a:b:c:d",
+	};
+	struct skit_addr a;
+	struct skit_err err;
+	char text[SKIT_ADDR_TEXT_MAX + 1];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		assert_int_equal(skit_addr_parse(good[i].in, SKIT_ROLE_DEFAULT,
+						 &a, &err),
+				 0);
+		assert_true(skit_addr_format(&a, text, sizeof(text)) >= 0);
+		assert_string_equal(text, good[i].canon);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(
+			skit_addr_parse(bad[i], SKIT_ROLE_DEFAULT, &a, &err),
+			SKIT_EADDR);
+}
+
 int
 main(void)
 {
@@ -355,6 +402,7 @@ main(void)
 		cmocka_unit_test(test_socks4_replies),
 		cmocka_unit_test(test_http_replies),
 		cmocka_unit_test(test_handshake),
+		cmocka_unit_test(test_socat_kinds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
