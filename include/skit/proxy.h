@@ -30,6 +30,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "skit/addr.h"
@@ -121,5 +122,64 @@ enum skit_proxy_stage {
 ssize_t skit_proxy_parse_reply(enum skit_proxy_stage stage, const void *buf,
 			       size_t len, struct skit_proxy_reply *r,
 			       size_t *need);
+
+/* --- the server side (for a proxy server: pure, no I/O) ------------ */
+
+/* What a client asks a proxy server for. */
+struct skit_proxy_request {
+	enum skit_proxy_type type; /* SKIT_PROXY_SOCKS5 or SKIT_PROXY_HTTP */
+	int cmd;		   /* SOCKS5: 1 CONNECT, 2 BIND, 3 UDP
+				      ASSOCIATE; HTTP CONNECT: 1 */
+	char host[SKIT_HOST_MAX];  /* a name or a literal (no brackets) */
+	uint16_t port;
+	bool host_is_literal;
+	/* SOCKS5: the methods offered (bit m for method m < 8); HTTP: the
+	 * Basic credentials, when sent */
+	unsigned methods;
+	bool has_auth;
+	char user[256];
+	char pass[256];
+};
+
+/* Which client message a server parser reads. */
+enum skit_proxy_cstage {
+	SKIT_PROXY_C_FIRST = 0, /* the first message: a SOCKS5 greeting
+				   or an HTTP CONNECT head, told apart by
+				   the first byte */
+	SKIT_PROXY_C_AUTH,	/* RFC 1929 user/password request */
+	SKIT_PROXY_C_REQUEST,	/* the SOCKS5 request (CONNECT, ...) */
+};
+
+/*
+ * Parse a client's message at the start of buf[0..len) into *rq (the
+ * fields that message carries; others kept). Returns the message's
+ * length (> 0), 0 when incomplete (*need: at most this many more
+ * bytes belong to it, >= 1), or SKIT_EPROTO / SKIT_ELIMIT for what is
+ * not a SOCKS5 or HTTP CONNECT message (an HTTP method other than
+ * CONNECT is SKIT_EPROTO, with rq->type SKIT_PROXY_HTTP so the server
+ * can answer 405). Never reads past the message.
+ */
+ssize_t skit_proxy_parse_client(enum skit_proxy_cstage stage, const void *buf,
+				size_t len, struct skit_proxy_request *rq,
+				size_t *need);
+
+/*
+ * The server's replies, into buf (cap >= 64 for SOCKS, 256 for HTTP):
+ * the count written (0 when cap is too small).
+ *  - skit_proxy_reply_method: SOCKS5 method choice (0, 2 or 0xff)
+ *  - skit_proxy_reply_auth:   RFC 1929 status (ok or not)
+ *  - skit_proxy_reply_result: the answer to the request: code 0
+ *    (granted; SOCKS5 with bound, may be NULL for 0.0.0.0:0) or the
+ *    dial's code mapped to the reply (-ECONNREFUSED: SOCKS5 5, HTTP
+ *    502; -ENETUNREACH 3; -EHOSTUNREACH and resolver errors 4 / 502;
+ *    -ETIMEDOUT 6 / 504; -EACCES 2 / 403; SKIT_EPROTO 7 (command not
+ *    supported) / 405; anything else 1 / 502). HTTP answers 407 with
+ *    Proxy-Authenticate for -EPERM.
+ */
+size_t skit_proxy_reply_method(int method, void *buf, size_t cap);
+size_t skit_proxy_reply_auth(bool ok, void *buf, size_t cap);
+size_t skit_proxy_reply_result(enum skit_proxy_type type, int code,
+			       const struct sockaddr *bound, void *buf,
+			       size_t cap);
 
 #endif

@@ -15,6 +15,8 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -393,6 +395,118 @@ test_socat_kinds(void **state)
 			SKIT_EADDR);
 }
 
+/* The server side: what clients send, and the replies. */
+static void
+test_server_parsers(void **state)
+{
+	static const char head[] = "CONNECT [::1]:443 HTTP/1.1\r\n"
+				   "Host: [::1]:443\r\n"
+				   "Proxy-Authorization: Basic YWw6cHc=\r\n"
+				   "\r\nDATA";
+	struct skit_proxy_request rq;
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_port = htons(80) };
+	char out[300];
+	size_t need;
+
+	(void)state;
+	memset(&rq, 0, sizeof(rq));
+	assert_int_equal(skit_proxy_parse_client(SKIT_PROXY_C_FIRST, "\x05\x02",
+						 2, &rq, &need),
+			 0);
+	assert_int_equal(need, 2);
+	assert_int_equal(skit_proxy_parse_client(SKIT_PROXY_C_FIRST,
+						 "\x05\x02\x00\x02", 4, &rq,
+						 &need),
+			 4);
+	assert_int_equal(rq.type, SKIT_PROXY_SOCKS5);
+	assert_int_equal(rq.methods, 1u << 0 | 1u << 2);
+	assert_int_equal(skit_proxy_parse_client(SKIT_PROXY_C_AUTH,
+						 "\x01\x02"
+						 "al\x02"
+						 "pw",
+						 7, &rq, &need),
+			 7);
+	assert_string_equal(rq.user, "al");
+	assert_string_equal(rq.pass, "pw");
+	assert_int_equal(skit_proxy_parse_client(SKIT_PROXY_C_REQUEST,
+						 "\x05\x01\x00\x03\x06"
+						 "a.test\x01\xbb",
+						 13, &rq, &need),
+			 13);
+	assert_string_equal(rq.host, "a.test");
+	assert_int_equal(rq.port, 443);
+	assert_int_equal(rq.cmd, 1);
+	assert_false(rq.host_is_literal);
+	assert_int_equal(skit_proxy_parse_client(SKIT_PROXY_C_REQUEST,
+						 "\x05\x03\x00\x01\x7f\0\0\x01"
+						 "\x00\x35",
+						 10, &rq, &need),
+			 10);
+	assert_string_equal(rq.host, "127.0.0.1");
+	assert_int_equal(rq.cmd, 3);
+	assert_true(rq.host_is_literal);
+	assert_int_equal(skit_proxy_parse_client(SKIT_PROXY_C_REQUEST,
+						 "\x05\x01\x00\x07\x00", 5, &rq,
+						 &need),
+			 SKIT_EPROTO);
+	assert_int_equal(skit_proxy_parse_client(SKIT_PROXY_C_REQUEST,
+						 "\x05\x01\x00\x03\x00", 5, &rq,
+						 &need),
+			 SKIT_EPROTO);
+
+	memset(&rq, 0, sizeof(rq));
+	assert_int_equal(skit_proxy_parse_client(SKIT_PROXY_C_FIRST, head, 20,
+						 &rq, &need),
+			 0);
+	assert_int_equal(skit_proxy_parse_client(SKIT_PROXY_C_FIRST, head,
+						 sizeof(head) - 1, &rq, &need),
+			 (ssize_t)(sizeof(head) - 1 - 4));
+	assert_int_equal(rq.type, SKIT_PROXY_HTTP);
+	assert_string_equal(rq.host, "::1");
+	assert_int_equal(rq.port, 443);
+	assert_true(rq.has_auth);
+	assert_string_equal(rq.user, "al");
+	assert_string_equal(rq.pass, "pw");
+	static const char *const bad[] = {
+		"GET http://a.test/ HTTP/1.1\r\n\r\n",
+		"CONNECT a.test HTTP/1.1\r\n\r\n",
+		"CONNECT a.test:0 HTTP/1.1\r\n\r\n",
+		"CONNECT a.test:99999 HTTP/1.1\r\n\r\n",
+		"CONNECT ::1:80 HTTP/1.1\r\n\r\n",
+		"CONNECT a.test:80\r\n\r\n",
+		"\x04\x01\x00\x50",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(skit_proxy_parse_client(SKIT_PROXY_C_FIRST,
+							 bad[i], strlen(bad[i]),
+							 &rq, &need),
+				 SKIT_EPROTO);
+
+	/* replies */
+	assert_int_equal(skit_proxy_reply_method(0xff, out, sizeof(out)), 2);
+	assert_memory_equal(out, "\x05\xff", 2);
+	assert_int_equal(skit_proxy_reply_auth(false, out, sizeof(out)), 2);
+	assert_memory_equal(out, "\x01\x01", 2);
+	assert_int_equal(skit_proxy_reply_result(SKIT_PROXY_SOCKS5,
+						 -ECONNREFUSED, NULL, out,
+						 sizeof(out)),
+			 10);
+	assert_memory_equal(out, "\x05\x05\x00\x01\0\0\0\0\0\0", 10);
+	sin.sin_addr.s_addr = htonl(0x7f000001);
+	assert_int_equal(skit_proxy_reply_result(SKIT_PROXY_SOCKS5, 0,
+						 (struct sockaddr *)&sin, out,
+						 sizeof(out)),
+			 10);
+	assert_memory_equal(out, "\x05\x00\x00\x01\x7f\0\0\x01\x00\x50", 10);
+	assert_true(skit_proxy_reply_result(SKIT_PROXY_HTTP, -ETIMEDOUT, NULL,
+					    out, sizeof(out)) > 0);
+	assert_true(strncmp(out, "HTTP/1.1 504 ", 13) == 0);
+	assert_true(skit_proxy_reply_result(SKIT_PROXY_HTTP, -EPERM, NULL, out,
+					    sizeof(out)) > 0);
+	assert_non_null(strstr(out, "Proxy-Authenticate: Basic"));
+}
+
 int
 main(void)
 {
@@ -403,6 +517,7 @@ main(void)
 		cmocka_unit_test(test_http_replies),
 		cmocka_unit_test(test_handshake),
 		cmocka_unit_test(test_socat_kinds),
+		cmocka_unit_test(test_server_parsers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
