@@ -974,7 +974,8 @@ dial_new(struct skit_loop *loop, const struct skit_addr *a,
 			free(d);
 			return rc;
 		}
-	} else if (cfg->addrs) {
+	}
+	if (cfg->addrs) {
 		d->use_fixed = true;
 		d->fixed.n = cfg->addrs->n;
 		if (cfg->addrs->n) {

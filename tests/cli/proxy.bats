@@ -244,3 +244,11 @@ web() {
 	run "$SKIT" resolve -n "SOCKS4A:127.0.0.1:10.0.0.1:22,socksport=9050"
 	[[ "$output" == *"canonical  tcp-connect:10.0.0.1:22,proxy=socks4a://127.0.0.1:9050"* ]]
 }
+
+@test "resolve shows the proxy as what is connected to; the target's name is not looked up" {
+	run --separate-stderr "$SKIT" resolve -n "tcp:name.invalid:5432,proxy=socks5://127.0.0.1:1080"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"tcp:127.0.0.1:1080"* ]]
+	run --separate-stderr "$SKIT" resolve -n "tcp:name.invalid:5432,proxy=gopher://127.0.0.1:1"
+	[ "$status" -eq 2 ]
+}
