@@ -1,9 +1,12 @@
 /*
- * fuzz_socks.c - the SOCKS5 and SOCKS4 reply parsers (skit/proxy.h) on
- * arbitrary bytes: the first byte picks the stage, the rest is the
- * reply. A complete reply is never longer than the input, an
- * incomplete one always asks for at least one more byte, and the
- * reason is a terminated string.
+ * fuzz_socks.c - the proxy protocol parsers (skit/proxy.h) on arbitrary
+ * bytes: the first byte picks one, the rest is the message. 0-3: the
+ * client's reply parsers (SOCKS5 method, RFC 1929 status, SOCKS5 and
+ * SOCKS4 replies); 4-6: the server's parsers of what clients send (a
+ * SOCKS5 greeting or HTTP CONNECT head, an RFC 1929 request, a SOCKS5
+ * request). A complete message is never longer than the input, an
+ * incomplete one asks for at least one more byte, and every string
+ * filled in is terminated.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -23,21 +26,33 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		SKIT_PROXY_S5_REPLY,
 		SKIT_PROXY_S4_REPLY,
 	};
+	struct skit_proxy_request rq;
 	struct skit_proxy_reply r;
 	uint8_t *buf;
-	size_t need = 0;
+	size_t need = 0, n1;
 	ssize_t n;
+	int pick;
 
 	if (size < 1)
 		return 0;
-	buf = malloc(size - 1 ? size - 1 : 1);
+	n1 = size - 1;
+	buf = malloc(n1 ? n1 : 1);
 	if (!buf)
 		return 0;
-	memcpy(buf, data + 1, size - 1);
-	n = skit_proxy_parse_reply(stages[data[0] % 4], buf, size - 1, &r,
-				   &need);
-	if (n > (ssize_t)(size - 1) || (n == 0 && need == 0) ||
-	    strlen(r.why) >= sizeof(r.why))
+	memcpy(buf, data + 1, n1);
+	memset(&r, 0, sizeof(r));
+	memset(&rq, 0, sizeof(rq));
+	pick = data[0] % 7;
+	if (pick < 4)
+		n = skit_proxy_parse_reply(stages[pick], buf, n1, &r, &need);
+	else
+		n = skit_proxy_parse_client((enum skit_proxy_cstage)(pick - 4),
+					    buf, n1, &rq, &need);
+	if (n > (ssize_t)n1 || (n == 0 && need == 0) ||
+	    strlen(r.why) >= sizeof(r.why) ||
+	    strlen(rq.host) >= sizeof(rq.host) ||
+	    strlen(rq.user) >= sizeof(rq.user) ||
+	    strlen(rq.pass) >= sizeof(rq.pass))
 		abort();
 	free(buf);
 	return 0;

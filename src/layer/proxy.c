@@ -8,6 +8,7 @@
 #include "skit/http.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,18 +35,6 @@ skit_proxy_type_name(enum skit_proxy_type t)
 
 /* --- the URL ---------------------------------------------------------- */
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* %-decode s[0..n) into out (size cap): false when bad or too long. */
 static bool
 pct_decode(const char *s, size_t n, char *out, size_t cap)
@@ -56,15 +45,13 @@ pct_decode(const char *s, size_t n, char *out, size_t cap)
 		int c = (unsigned char)s[i];
 
 		if (c == '%') {
-			int h, l;
+			char hx[3] = { 0 };
 
-			if (i + 2 >= n)
+			if (i + 2 >= n || !isxdigit((unsigned char)s[i + 1]) ||
+			    !isxdigit((unsigned char)s[i + 2]))
 				return false;
-			h = hexval(s[i + 1]);
-			l = hexval(s[i + 2]);
-			if (h < 0 || l < 0)
-				return false;
-			c = h * 16 + l;
+			memcpy(hx, s + i + 1, 2);
+			c = (int)strtol(hx, NULL, 16);
 			i += 2;
 		}
 		if (c == 0 || k + 1 >= cap)
