@@ -6,6 +6,7 @@
  */
 #include "skit/proxy.h"
 #include "skit/http.h"
+#include "layer/proxy_int.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -222,19 +223,9 @@ parse_s5_reply(const uint8_t *b, size_t len, struct skit_proxy_reply *r,
 	if (b[0] != 5)
 		return bad(r, "not a SOCKS5 reply");
 	r->status = b[1];
-	switch (b[3]) {
-	case 1:
-		alen = 4;
-		break;
-	case 4:
-		alen = 16;
-		break;
-	case 3:
-		alen = 1 + (size_t)b[4];
-		break;
-	default:
+	alen = skit__socks5_addr_len(b);
+	if (!alen)
 		return bad(r, "bad address type in the SOCKS5 reply");
-	}
 	if (!have(len, 4 + alen + 2, need))
 		return 0;
 	if (b[1] < sizeof(s5_replies) / sizeof(s5_replies[0])) {

@@ -6,6 +6,7 @@
  * unit tests and the fuzzer.
  */
 #include "skit/proxy.h"
+#include "layer/proxy_int.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -82,21 +83,9 @@ s5_request(const uint8_t *b, size_t len, struct skit_proxy_request *rq,
 		return need_more(len, 5, need);
 	if (b[0] != 5 || b[2] != 0)
 		return SKIT_EPROTO;
-	switch (b[3]) {
-	case 1:
-		alen = 4;
-		break;
-	case 4:
-		alen = 16;
-		break;
-	case 3:
-		alen = 1 + (size_t)b[4];
-		if (b[4] == 0)
-			return SKIT_EPROTO;
-		break;
-	default:
+	alen = skit__socks5_addr_len(b);
+	if (!alen || (b[3] == 3 && b[4] == 0))
 		return SKIT_EPROTO;
-	}
 	n = 4 + alen + 2;
 	if (len < n)
 		return need_more(len, n, need);
