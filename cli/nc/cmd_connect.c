@@ -302,6 +302,10 @@ run_connect(struct connect_opts *o, int nargs, char **args)
 			memset(&local, 0, sizeof(local));
 		cli_verbose("connected %s -> %s",
 			    nc_sa_str(&local, lt, sizeof(lt)), pt);
+		if (skit_addr_has(&a, SKIT_OPT_PROXY))
+			cli_verbose("tunnel to %s%s%s:%s through the proxy %s",
+				    strchr(a.host, ':') ? "[" : "", a.host,
+				    strchr(a.host, ':') ? "]" : "", a.port, pt);
 	}
 	return nc_session_stdio(fd, pt, &o->so);
 }

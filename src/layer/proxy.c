@@ -581,6 +581,14 @@ proxy_open(struct skit_layer *l, const void *cfg, struct skit_err *err)
 static int
 on_reply(struct proxy *x, const struct skit_proxy_reply *r)
 {
+	char why[sizeof(r->why) + 64];
+
+	if (r->code < 0 && x->wait == SKIT_PROXY_S5_METHOD && !x->p.has_auth) {
+		snprintf(why, sizeof(why),
+			 "%s (it wants a user: socks5://USER:PASS@HOST:PORT)",
+			 r->why);
+		return fail(x, r->code, why);
+	}
 	if (r->code < 0)
 		return fail(x, r->code, r->why);
 	x->ilen = 0;

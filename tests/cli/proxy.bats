@@ -35,9 +35,10 @@ through() {
 @test "socks5: connect through microsocks, with and without a password" {
 	target
 	microsocks_start
-	through "$TARGET,proxy=socks5://127.0.0.1:$MS_PORT"
+	run --separate-stderr timeout 10 "$SKIT" connect -v "$TARGET,proxy=socks5://127.0.0.1:$MS_PORT" < <(echo hello; sleep 0.5)
 	[ "$status" -eq 0 ]
 	[ "$output" = "$(printf 'banner\nhello')" ]
+	[[ "$stderr" == *"tunnel to 127.0.0.1:${TARGET##*:} through the proxy tcp:127.0.0.1:$MS_PORT"* ]]
 	proxies_stop
 	microsocks_start -u alice -P 's3cret'
 	through "$TARGET,proxy=socks5h://alice:s3cret@127.0.0.1:$MS_PORT"
@@ -56,7 +57,7 @@ through() {
 	[[ "$stderr" == *"socks5 proxy tcp:127.0.0.1:$MS_PORT: authentication failed"* ]]
 	through "tcp:127.0.0.1:$port,proxy=socks5://127.0.0.1:$MS_PORT"
 	[ "$status" -eq 6 ]
-	[[ "$stderr" == *"no acceptable authentication method"* ]]
+	[[ "$stderr" == *"no acceptable authentication method (it wants a user: socks5://USER:PASS@HOST:PORT)"* ]]
 }
 
 @test "socks5: the target's name goes to the proxy, not to DNS" {
