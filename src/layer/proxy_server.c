@@ -154,6 +154,7 @@ static void
 basic_auth(const char *v, size_t n, struct skit_proxy_request *rq)
 {
 	char dec[520], *colon;
+	size_t ul, pl;
 	int dl;
 
 	if (n < 6 || strncasecmp(v, "Basic ", 6))
@@ -170,12 +171,15 @@ basic_auth(const char *v, size_t n, struct skit_proxy_request *rq)
 	if (dl < 0 || memchr(dec, 0, (size_t)dl))
 		return;
 	colon = strchr(dec, ':');
-	if (!colon || colon - dec >= (long)sizeof(rq->user) ||
-	    strlen(colon + 1) >= sizeof(rq->pass))
+	if (!colon)
 		return;
-	*colon = '\0';
-	snprintf(rq->user, sizeof(rq->user), "%s", dec);
-	snprintf(rq->pass, sizeof(rq->pass), "%s", colon + 1);
+	ul = (size_t)(colon - dec);
+	pl = strlen(colon + 1);
+	if (ul >= sizeof(rq->user) || pl >= sizeof(rq->pass))
+		return;
+	memcpy(rq->user, dec, ul);
+	rq->user[ul] = '\0';
+	memcpy(rq->pass, colon + 1, pl + 1);
 	rq->has_auth = true;
 }
 
