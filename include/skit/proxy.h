@@ -36,6 +36,7 @@
 #include "skit/addr.h"
 #include "skit/conn.h"
 #include "skit/err.h"
+#include "skit/loop.h"
 
 enum skit_proxy_type {
 	SKIT_PROXY_NONE = 0,
@@ -181,5 +182,45 @@ size_t skit_proxy_reply_auth(bool ok, void *buf, size_t cap);
 size_t skit_proxy_reply_result(enum skit_proxy_type type, int code,
 			       const struct sockaddr *bound, void *buf,
 			       size_t cap);
+
+/*
+ * The server's handshake on one accepted client, nonblocking: read the
+ * client's request (SOCKS5 with or without RFC 1929 authentication,
+ * or HTTP CONNECT with Basic auth), then, once the caller has dialled
+ * the target, write the answer. Nothing past the request is read, so
+ * after the answer the fd is the client's end of the tunnel.
+ */
+struct skit_proxy_server_cfg {
+	bool socks5, http;	 /* the protocols served */
+	const char *user, *pass; /* required credentials; NULL: none */
+};
+struct skit_proxy_accept;
+
+int skit_proxy_accept_new(const struct skit_proxy_server_cfg *cfg,
+			  struct skit_proxy_accept **out);
+
+/*
+ * Read the request from fd: 0 with *rq filled (dial rq->host:rq->port,
+ * then answer), -EAGAIN (wait for skit_proxy_accept_events), or a code:
+ * the client speaks another protocol (SKIT_EPROTO), gave wrong
+ * credentials (-EACCES), closed (-ECONNRESET). On a code the refusal
+ * the protocol has for it (method 0xff, auth failure, 407, 405) has
+ * been sent when the socket took it; close the fd.
+ */
+int skit_proxy_accept_request(struct skit_proxy_accept *pa, int fd,
+			      struct skit_proxy_request *rq);
+
+/*
+ * Answer the request with the dial's code (0: granted, bound is the
+ * local end of the dialled socket, may be NULL) and write it: 0 when
+ * written, -EAGAIN (wait), or a code.
+ */
+int skit_proxy_accept_answer(struct skit_proxy_accept *pa, int fd, int code,
+			     const struct sockaddr *bound);
+
+/* SKIT_EV_READ or SKIT_EV_WRITE: what the handshake waits for. */
+unsigned skit_proxy_accept_events(const struct skit_proxy_accept *pa);
+
+void skit_proxy_accept_free(struct skit_proxy_accept *pa);
 
 #endif

@@ -13,7 +13,10 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <strings.h>
+
+#include "skit/io.h"
 
 #define HEAD_MAX 8192
 
@@ -398,4 +401,240 @@ skit_proxy_reply_result(enum skit_proxy_type type, int code,
 			     : code == SKIT_EPROTO ? "405 Method Not Allowed"
 						   : "502 Bad Gateway");
 	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
+
+/* --- the server's handshake on one client ------------------------------ */
+
+enum astate {
+	A_READ = 0, /* reading the message of `stage` */
+	A_WRITE,    /* writing out[], then going to `next` */
+	A_READY,    /* the request is the caller's: dial, then answer */
+	A_DONE,
+	A_FAILED,
+};
+
+struct skit_proxy_accept {
+	bool socks5, http;
+	char user[256], pass[256];
+	bool auth;
+
+	enum astate st, next;
+	enum skit_proxy_cstage stage;
+	int fail;
+	struct skit_proxy_request rq;
+	uint8_t in[HEAD_MAX];
+	size_t ilen;
+	uint8_t out[300];
+	size_t olen, ooff;
+};
+
+int
+skit_proxy_accept_new(const struct skit_proxy_server_cfg *cfg,
+		      struct skit_proxy_accept **out)
+{
+	struct skit_proxy_accept *pa;
+
+	*out = NULL;
+	if (!cfg || (!cfg->socks5 && !cfg->http) ||
+	    (cfg->user && strlen(cfg->user) >= sizeof(pa->user)) ||
+	    (cfg->pass && strlen(cfg->pass) >= sizeof(pa->pass)))
+		return -EINVAL;
+	pa = calloc(1, sizeof(*pa));
+	if (!pa)
+		return -ENOMEM;
+	pa->socks5 = cfg->socks5;
+	pa->http = cfg->http;
+	if (cfg->user) {
+		pa->auth = true;
+		snprintf(pa->user, sizeof(pa->user), "%s", cfg->user);
+		snprintf(pa->pass, sizeof(pa->pass), "%s",
+			 cfg->pass ? cfg->pass : "");
+	}
+	*out = pa;
+	return 0;
+}
+
+void
+skit_proxy_accept_free(struct skit_proxy_accept *pa)
+{
+	free(pa);
+}
+
+unsigned
+skit_proxy_accept_events(const struct skit_proxy_accept *pa)
+{
+	return pa->st == A_WRITE ? SKIT_EV_WRITE : SKIT_EV_READ;
+}
+
+/* Write out[len] next, then go to next (A_FAILED: with code). */
+static void
+queue(struct skit_proxy_accept *pa, size_t len, enum astate next, int code)
+{
+	pa->olen = len;
+	pa->ooff = 0;
+	pa->st = A_WRITE;
+	pa->next = next;
+	pa->fail = code;
+}
+
+static bool
+creds_ok(const struct skit_proxy_accept *pa,
+	 const struct skit_proxy_request *rq)
+{
+	return rq->has_auth && !strcmp(rq->user, pa->user) &&
+	       !strcmp(rq->pass, pa->pass);
+}
+
+/* A whole message arrived: what to send and where to go. */
+static void
+on_message(struct skit_proxy_accept *pa)
+{
+	struct skit_proxy_request *rq = &pa->rq;
+	int m;
+
+	pa->ilen = 0;
+	switch (pa->stage) {
+	case SKIT_PROXY_C_FIRST:
+		if (rq->type == SKIT_PROXY_HTTP) {
+			if (!pa->http) {
+				pa->st = A_FAILED;
+				pa->fail = SKIT_EPROTO;
+			} else if (pa->auth && !creds_ok(pa, rq)) {
+				queue(pa,
+				      skit_proxy_reply_result(
+					      SKIT_PROXY_HTTP, -EPERM, NULL,
+					      pa->out, sizeof(pa->out)),
+				      A_FAILED, -EACCES);
+			} else {
+				pa->st = A_READY;
+			}
+			return;
+		}
+		if (!pa->socks5) {
+			pa->st = A_FAILED;
+			pa->fail = SKIT_EPROTO;
+			return;
+		}
+		m = pa->auth ? (rq->methods & 1u << 2 ? 2 : 0xff)
+			     : (rq->methods & 1u ? 0 : 0xff);
+		pa->stage = m == 2 ? SKIT_PROXY_C_AUTH : SKIT_PROXY_C_REQUEST;
+		queue(pa, skit_proxy_reply_method(m, pa->out, sizeof(pa->out)),
+		      m == 0xff ? A_FAILED : A_READ, -EACCES);
+		return;
+	case SKIT_PROXY_C_AUTH:
+		m = creds_ok(pa, rq);
+		pa->stage = SKIT_PROXY_C_REQUEST;
+		queue(pa, skit_proxy_reply_auth(m, pa->out, sizeof(pa->out)),
+		      m ? A_READ : A_FAILED, -EACCES);
+		return;
+	case SKIT_PROXY_C_REQUEST:
+		if (rq->cmd != 1) {
+			queue(pa,
+			      skit_proxy_reply_result(SKIT_PROXY_SOCKS5,
+						      SKIT_EPROTO, NULL,
+						      pa->out, sizeof(pa->out)),
+			      A_FAILED, SKIT_EPROTO);
+			return;
+		}
+		pa->st = A_READY;
+		return;
+	}
+}
+
+/* Write what is queued: 0 when out, -EAGAIN, or a code. */
+static int
+drain(struct skit_proxy_accept *pa, int fd)
+{
+	ssize_t n;
+
+	while (pa->ooff < pa->olen) {
+		n = skit_sendto(fd, pa->out + pa->ooff, pa->olen - pa->ooff,
+				MSG_DONTWAIT, NULL, 0);
+		if (n < 0)
+			return (int)n;
+		pa->ooff += (size_t)n;
+	}
+	pa->st = pa->next;
+	return pa->st == A_FAILED ? pa->fail : 0;
+}
+
+int
+skit_proxy_accept_request(struct skit_proxy_accept *pa, int fd,
+			  struct skit_proxy_request *rq)
+{
+	ssize_t n;
+	size_t need;
+	int rc;
+
+	for (;;) {
+		switch (pa->st) {
+		case A_READY:
+			*rq = pa->rq;
+			return 0;
+		case A_DONE:
+			return -EINVAL;
+		case A_FAILED:
+			return pa->fail;
+		case A_WRITE:
+			rc = drain(pa, fd);
+			if (rc < 0)
+				return rc == -EAGAIN ? rc : (pa->fail = rc);
+			break;
+		case A_READ:
+			n = skit_proxy_parse_client(pa->stage, pa->in, pa->ilen,
+						    &pa->rq, &need);
+			if (n < 0) {
+				bool http = pa->rq.type == SKIT_PROXY_HTTP;
+
+				pa->fail = (int)n;
+				if (!http || !pa->http) {
+					pa->st = A_FAILED;
+					return (int)n;
+				}
+				queue(pa,
+				      skit_proxy_reply_result(
+					      SKIT_PROXY_HTTP, SKIT_EPROTO,
+					      NULL, pa->out, sizeof(pa->out)),
+				      A_FAILED, (int)n);
+				break;
+			}
+			if (n > 0) {
+				on_message(pa);
+				break;
+			}
+			if (need > sizeof(pa->in) - pa->ilen)
+				need = sizeof(pa->in) - pa->ilen;
+			n = skit_recvfrom(fd, pa->in + pa->ilen, need,
+					  MSG_DONTWAIT, NULL, NULL);
+			if (n == 0) {
+				pa->st = A_FAILED;
+				return pa->fail = -ECONNRESET;
+			}
+			if (n < 0)
+				return (int)n;
+			pa->ilen += (size_t)n;
+			break;
+		}
+	}
+}
+
+int
+skit_proxy_accept_answer(struct skit_proxy_accept *pa, int fd, int code,
+			 const struct sockaddr *bound)
+{
+	int rc;
+
+	if (pa->st == A_READY)
+		queue(pa,
+		      skit_proxy_reply_result(pa->rq.type, code, bound, pa->out,
+					      sizeof(pa->out)),
+		      code == 0 ? A_DONE : A_FAILED, code);
+	if (pa->st == A_DONE)
+		return 0;
+	if (pa->st != A_WRITE)
+		return pa->st == A_FAILED ? pa->fail : -EINVAL;
+	rc = drain(pa, fd);
+	if (rc == -EAGAIN)
+		return rc;
+	return pa->ooff == pa->olen ? 0 : rc;
 }

@@ -507,6 +507,127 @@ test_server_parsers(void **state)
 	assert_non_null(strstr(out, "Proxy-Authenticate: Basic"));
 }
 
+/*
+ * The server's handshake against a client script on a socketpair: each
+ * client message is written when the server waits to read, and what
+ * the server wrote is collected.
+ */
+static int
+accept_run(const struct skit_proxy_server_cfg *cfg, const char *const *msg,
+	   const size_t *len, int nmsg, struct skit_proxy_request *rq,
+	   char *seen, size_t *seenlen)
+{
+	struct skit_proxy_accept *pa;
+	int sv[2], rc = -EAGAIN, k = 0;
+	ssize_t n;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(skit_proxy_accept_new(cfg, &pa), 0);
+	*seenlen = 0;
+	for (int i = 0; i < 20 && rc == -EAGAIN; i++) {
+		rc = skit_proxy_accept_request(pa, sv[0], rq);
+		n = recv(sv[1], seen + *seenlen, 512, MSG_DONTWAIT);
+		if (n > 0)
+			*seenlen += (size_t)n;
+		if (rc == -EAGAIN && k < nmsg) {
+			if (len[k] == 0)
+				shutdown(sv[1], SHUT_WR);
+			else
+				assert_int_equal(write(sv[1], msg[k], len[k]),
+						 (ssize_t)len[k]);
+			k++;
+		}
+	}
+	if (rc == 0) {
+		assert_int_equal(skit_proxy_accept_answer(pa, sv[0], 0, NULL),
+				 0);
+		n = recv(sv[1], seen + *seenlen, 512, MSG_DONTWAIT);
+		if (n > 0)
+			*seenlen += (size_t)n;
+		/* the bytes after the request are still on the fd */
+		n = recv(sv[0], seen + 1024, 16, MSG_DONTWAIT);
+		assert_int_equal(n, 4);
+		assert_memory_equal(seen + 1024, "DATA", 4);
+	}
+	skit_proxy_accept_free(pa);
+	close(sv[0]);
+	close(sv[1]);
+	return rc;
+}
+
+static void
+test_server_accept(void **state)
+{
+	struct skit_proxy_server_cfg open_cfg = { .socks5 = true,
+						  .http = true };
+	struct skit_proxy_server_cfg auth_cfg = {
+		.socks5 = true, .http = true, .user = "al", .pass = "pw"
+	};
+	const char *s5[] = { "\x05\x01\x00", "\x05\x01\x00\x03\x06"
+					     "a.test\x00\x50"
+					     "DATA" };
+	size_t s5l[] = { 3, 17 };
+	const char *s5a[] = { "\x05\x01\x02",
+			      "\x01\x02"
+			      "al\x02"
+			      "pw",
+			      "\x05\x01\x00\x01\x7f\0\0\x01\x00\x50"
+			      "DATA" };
+	size_t s5al[] = { 3, 7, 14 };
+	const char *s5bad[] = { "\x05\x01\x02", "\x01\x02"
+						"al\x02"
+						"no" };
+	size_t s5badl[] = { 3, 7 };
+	const char *s5udp[] = { "\x05\x01\x00",
+				"\x05\x03\x00\x01\0\0\0\0\0\0" };
+	size_t s5udpl[] = { 3, 10 };
+	const char *h[] = { "CONNECT 10.0.0.1:22 HTTP/1.1\r\n"
+			    "Proxy-Authorization: Basic YWw6cHc=\r\n\r\nDATA" };
+	size_t hl[] = { 70 };
+	const char *hget[] = { "GET / HTTP/1.1\r\n\r\n" };
+	size_t hgetl[] = { 18 };
+	const char *cut[] = { "\x05\x01", "" };
+	size_t cutl[] = { 2, 0 };
+	struct skit_proxy_request rq;
+	char seen[2048];
+	size_t n;
+
+	(void)state;
+	assert_int_equal(accept_run(&open_cfg, s5, s5l, 2, &rq, seen, &n), 0);
+	assert_string_equal(rq.host, "a.test");
+	assert_int_equal(rq.port, 80);
+	assert_int_equal(n, 2 + 10);
+	assert_memory_equal(seen, "\x05\x00\x05\x00\x00\x01", 6);
+
+	/* a client without the required method, with a wrong password */
+	assert_int_equal(accept_run(&auth_cfg, s5, s5l, 2, &rq, seen, &n),
+			 -EACCES);
+	assert_memory_equal(seen, "\x05\xff", 2);
+	assert_int_equal(accept_run(&auth_cfg, s5a, s5al, 3, &rq, seen, &n), 0);
+	assert_string_equal(rq.host, "127.0.0.1");
+	assert_memory_equal(seen, "\x05\x02\x01\x00\x05\x00", 6);
+	assert_int_equal(accept_run(&auth_cfg, s5bad, s5badl, 2, &rq, seen, &n),
+			 -EACCES);
+	assert_memory_equal(seen, "\x05\x02\x01\x01", 4);
+	/* UDP ASSOCIATE: command not supported (reply 7) */
+	assert_int_equal(accept_run(&open_cfg, s5udp, s5udpl, 2, &rq, seen, &n),
+			 SKIT_EPROTO);
+	assert_memory_equal(seen + 2, "\x05\x07", 2);
+
+	hl[0] = strlen(h[0]);
+	assert_int_equal(accept_run(&auth_cfg, h, hl, 1, &rq, seen, &n), 0);
+	assert_string_equal(rq.host, "10.0.0.1");
+	assert_int_equal(rq.port, 22);
+	seen[n] = '\0';
+	assert_string_equal(seen,
+			    "HTTP/1.1 200 Connection established\r\n\r\n");
+	assert_int_equal(accept_run(&open_cfg, hget, hgetl, 1, &rq, seen, &n),
+			 SKIT_EPROTO);
+	assert_true(strncmp(seen, "HTTP/1.1 405 ", 13) == 0);
+	assert_int_equal(accept_run(&open_cfg, cut, cutl, 2, &rq, seen, &n),
+			 -ECONNRESET);
+}
+
 int
 main(void)
 {
@@ -518,6 +639,7 @@ main(void)
 		cmocka_unit_test(test_handshake),
 		cmocka_unit_test(test_socat_kinds),
 		cmocka_unit_test(test_server_parsers),
+		cmocka_unit_test(test_server_accept),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
