@@ -76,9 +76,10 @@ static const struct cli_opt bench_opts[] = {
 };
 
 /* The address options bench implements: what a dial applies, but one
- * round only (connect-timeout=; --timeout when it is not set). */
+ * round only (connect-timeout=; --timeout when it is not set), and a
+ * proxy= the dial goes through. */
 static const uint64_t bench_addr_opts =
-	SKIT_OPTS_OPEN | SKIT_OPT_BIT(CONNECT_TIMEOUT);
+	SKIT_OPTS_OPEN | SKIT_OPT_BIT(CONNECT_TIMEOUT) | SKIT_OPT_BIT(PROXY);
 
 static const struct cli_help bench_help = {
 	.name = "bench",

@@ -102,7 +102,8 @@ enum skit_optval_type {
 	X(IFACE, "iface", SKIT_OPTV_STRING)                       \
 	X(MULTICAST_TTL, "multicast-ttl", SKIT_OPTV_INT)          \
 	X(MULTICAST_LOOP, "multicast-loop", SKIT_OPTV_FLAG)       \
-	X(BROADCAST, "broadcast", SKIT_OPTV_FLAG)
+	X(BROADCAST, "broadcast", SKIT_OPTV_FLAG)                 \
+	X(PROXY, "proxy", SKIT_OPTV_STRING)
 
 enum skit_opt {
 #define SKIT_X_(id, name, type) SKIT_OPT_##id,

@@ -30,6 +30,7 @@
 #include "skit/pkt.h"
 #include "skit/nl.h"
 #include "skit/probe.h"
+#include "skit/proxy.h"
 
 /* The library version string, "0.1.0". */
 const char *skit_version(void);

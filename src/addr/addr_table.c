@@ -341,6 +341,8 @@ static const struct skit_opt_row opt_rows[SKIT_OPT__COUNT] = {
 	    "deliver our own multicast datagrams here too (default on)"),
 	OPT(BROADCAST, FLAG, SOL, SO_BROADCAST, K(UDP) | K(IP) | K(ICMP), 0,
 	    NULL, 0, 1, "allow sending to broadcast addresses (SO_BROADCAST)"),
+	OPT(PROXY, STRING, 0, 0, K(TCP), RC, "URL", 0, 0,
+	    "connect through a proxy: socks5://, socks4a://, http://"),
 };
 
 const struct skit_opt_row *
