@@ -12,6 +12,8 @@
 #include "skit/io.h"
 #include "skit/loop.h"
 #include "skit/relay.h"
+#include "skit/serve.h"
+#include "skit/linger.h"
 #include "skit/endpoint.h"
 #include "skit/echo.h"
 #include "skit/hist.h"
