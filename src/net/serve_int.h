@@ -14,6 +14,13 @@
 #include "skit/sock.h"
 
 /*
+ * accept4(lfd, flags) with EINTR retried and failures traced (not
+ * EAGAIN); the peer's address in *peer (len and family only). Returns
+ * the fd or -errno. skit_accept and skit__accept_peer are built on it.
+ */
+int skit__accept4(int lfd, int flags, struct skit_sockaddr *peer);
+
+/*
  * accept4(CLOEXEC | NONBLOCK) on lfd, the peer's address in *peer with
  * family and len, and type set to the listener's type (the caller
  * knows it: no getsockopt per connection). Traced. Returns the fd or

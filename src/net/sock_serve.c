@@ -14,15 +14,14 @@
 #include <unistd.h>
 
 int
-skit__accept_peer(int lfd, int type, struct skit_sockaddr *peer)
+skit__accept4(int lfd, int flags, struct skit_sockaddr *peer)
 {
-	char text[160];
 	int fd, e;
 
 	peer->len = sizeof(peer->ss);
 	do
 		fd = accept4(lfd, (struct sockaddr *)&peer->ss, &peer->len,
-			     SOCK_CLOEXEC | SOCK_NONBLOCK);
+			     flags);
 	while (fd < 0 && errno == EINTR);
 	if (fd < 0) {
 		e = errno;
@@ -32,6 +31,17 @@ skit__accept_peer(int lfd, int type, struct skit_sockaddr *peer)
 		return -e;
 	}
 	peer->family = peer->ss.ss_family;
+	return fd;
+}
+
+int
+skit__accept_peer(int lfd, int type, struct skit_sockaddr *peer)
+{
+	char text[160];
+	int fd = skit__accept4(lfd, SOCK_CLOEXEC | SOCK_NONBLOCK, peer);
+
+	if (fd < 0)
+		return fd;
 	peer->type = type;
 	peer->protocol = 0;
 	if (skit__trace_on())

@@ -299,30 +299,23 @@ hold_conns() {
 }
 
 @test "echo: out of fds (EMFILE), clients are closed at once with a message; served again once fds free up" {
-	BG_ERR=$BATS_TEST_TMPDIR/emfile.err
-	bash -c 'ulimit -n 24; exec "$0" "$@"' "$SKIT" -v echo -t 1 tcp4:127.0.0.1:0 \
-		</dev/null >/dev/null 2>"$BG_ERR" &
-	pid=$!
-	BG_PIDS="${BG_PIDS:-} $pid"
-	for i in $(seq 1 200); do
-		grep -q "listening on" "$BG_ERR" && break
-		sleep 0.05
-	done
-	port=$(sed -n 's/.*listening on tcp:127.0.0.1:\([0-9]*\).*/\1/p' "$BG_ERR")
+	skit_bg -v echo -t 1 tcp4:127.0.0.1:0
+	# (after start: echo raises its soft limit to the hard one)
+	prlimit --pid "$BG_PID" --nofile=24:24
 	touch "$BATS_TEST_TMPDIR/flag"
-	hold_conns "$port" 40 "$BATS_TEST_TMPDIR/flag"
+	hold_conns "$BG_PORT" 40 "$BATS_TEST_TMPDIR/flag"
 	for i in $(seq 1 100); do
 		grep -q "Too many open files; closed the new client" "$BG_ERR" && break
 		sleep 0.05
 	done
 	grep -q "echo: accept: Too many open files; closed the new client" "$BG_ERR"
-	kill -0 "$pid"
+	kill -0 "$BG_PID"
 	rm "$BATS_TEST_TMPDIR/flag"
 	wait "$HOLD_PID" || true
-	run timeout 10 "$SKIT" bench -m rr -r 5 "tcp:127.0.0.1:$port"
+	run timeout 10 "$SKIT" bench -m rr -r 5 "$BG_ADDR"
 	[ "$status" -eq 0 ]
-	kill -TERM "$pid"
-	wait_exit "$pid" 10
+	kill -TERM "$BG_PID"
+	wait_exit "$BG_PID" 10
 	[ "$WAIT_RC" -eq 143 ]
 }
 

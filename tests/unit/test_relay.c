@@ -562,8 +562,7 @@ test_close_linger(void **state)
 {
 	static char big[1 << 20];
 	struct skit_loop *loop;
-	struct skit_relay *r = NULL;
-	struct skit_relay_end ea, eb;
+	struct skit_relay *r;
 	struct skit_relay_cfg cfg = { .on_close = on_close,
 				      .close_linger_ms = 5000 };
 	struct closed c = { 0 };
@@ -573,17 +572,11 @@ test_close_linger(void **state)
 
 	(void)state;
 	cfg.data = &c;
-	sp(SOCK_STREAM, pa);
-	sp(SOCK_STREAM, pb);
-	nonblock(pa[0]);
-	assert_int_equal(skit_loop_new(SKIT_LOOP_AUTO, &loop), 0);
-	skit_relay_end_from_fd(pa[1], true, &ea);
-	skit_relay_end_from_fd(pb[0], true, &eb);
-	assert_int_equal(skit_relay_new(loop, &ea, &eb, &cfg, &r), 0);
+	r = frame_pair(&loop, &cfg, SOCK_STREAM, pa, pb);
 	/* A sends more than B will ever read; B answers and exits. */
 	assert_true(skit_write_some(pa[0], big, sizeof(big)) > 0);
 	assert_int_equal(skit_write_some(pb[1], "reply", 5), 5);
-	close(pb[1]);
+	assert_int_equal(skit_shutdown(pb[1], SHUT_RDWR), 0);
 	spin(loop, &c, 500);
 	assert_int_equal(c.calls, 1);
 	assert_int_equal(c.st.reason, SKIT_RELAY_EOF);
@@ -598,9 +591,7 @@ test_close_linger(void **state)
 	for (int i = 0; i < 500 && skit_loop_count(loop) > 0; i++)
 		skit_loop_run_once(loop, 10);
 	assert_int_equal(skit_loop_count(loop), 0);
-	skit_relay_free(r);
-	skit_loop_free(loop);
-	close(pa[0]);
+	frame_pair_free(loop, r, pa, pb);
 }
 
 static void
