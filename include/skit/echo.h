@@ -58,7 +58,12 @@ struct skit_echo_cfg {
 	 */
 	int max_conns;
 	struct skit_serve_limit *limit;
-	/* Several loops serve this one listener: wake one per connection. */
+	/*
+	 * Several loops serve this one listener: they take turns on it
+	 * (serve.h's share; one skit_echo per loop joins it), or, without
+	 * a share, exclusive wakes one of them per connection.
+	 */
+	struct skit_serve_share *share;
 	bool exclusive;
 	/*
 	 * Refusals and accept failures for want of fds, rate-limited (see
@@ -167,10 +172,12 @@ void skit_echo_free(struct skit_echo *e);
  * (and UDP flows) over them; SO_REUSEPORT is set only after a plain
  * bind showed the port free, so a second server on the port is refused
  * unless reuseport (or the address's reuseport option) asks to share
- * it. Other kinds share one socket, which wakes one loop per connection
- * (EPOLLEXCLUSIVE). TCP gets TCP_NODELAY (inherited by accepted
- * connections) unless the address sets nodelay. Datagram sockets are
- * served blocking, without a loop (skit_echo_dgram_serve).
+ * it. Other kinds share one socket, which one loop at a time watches
+ * (serve.h's share): a client connecting again and again is served by
+ * one loop, as by a lone one, and many clients spread over all. TCP gets
+ * TCP_NODELAY (inherited by accepted connections) unless the address sets
+ * nodelay. Datagram sockets are served blocking, without a loop
+ * (skit_echo_dgram_serve).
  *
  * Stopping (skit_echo_server_stop): each worker stops accepting (the
  * last one to stop using a shared socket closes it, so new clients are

@@ -75,6 +75,7 @@
 struct skit_serve;
 struct skit_serve_session;
 struct skit_serve_limit;
+struct skit_serve_share;
 
 /* What on_event reports. */
 enum skit_serve_event_kind {
@@ -143,6 +144,10 @@ struct skit_serve_cfg {
 	/* Several loops watch this listener: wake one per connection
 	 * (SKIT_EV_EXCLUSIVE). */
 	bool exclusive;
+	/* Or several loops take turns on it (skit_serve_share_new): one
+	 * watches it at a time. Set with skit_serve_fd, one serve per loop;
+	 * exclusive is then ignored. */
+	struct skit_serve_share *share;
 
 	/*
 	 * Stream/seqpacket: a new connection. fd is the callback's (see the
@@ -281,6 +286,37 @@ ssize_t skit_serve_sendto(struct skit_serve *s, struct skit_serve_session *ss,
  */
 void skit_serve_session_end(struct skit_serve *s,
 			    struct skit_serve_session *ss);
+
+/* --- a listener shared by several loops ---------------------------- */
+
+/*
+ * Several serves, one per loop (thread), on one listener (skit_serve_fd
+ * with cfg.share): one of them at a time watches the listener and takes
+ * the connections (the first to join, at the start), so a client that
+ * connects again and again is served by one loop, as by a lone one, and
+ * no loop wakes for a connection another takes. After each connection,
+ * a holder with more connections open than the least busy other member
+ * (by more than one) hands the listener over to it, through an eventfd
+ * that member's loop watches: many clients spread over every loop. A
+ * member that closes hands it over too. n is the number of serves that
+ * will join. Free the share after every serve in it. Returns 0 and
+ * *out, or -EINVAL, -ENOMEM.
+ */
+int skit_serve_share_new(int n, struct skit_serve_share **out);
+void skit_serve_share_free(struct skit_serve_share *sh);
+
+/*
+ * The loop is about to read outside itself for a while (quiet: a
+ * blocking read, echo's lone connection), or is back (!quiet). Going
+ * quiet returns 1 when the loop must still hear of new connections (it
+ * watches the listener: ask the kernel for a signal, O_ASYNC), 0 when
+ * they are not its business (another member of its share holds the
+ * listener, and nothing is handed to a quiet member), or -1 when it
+ * must not go quiet now (it rests after running out of fds, is paused
+ * or closed, or the listener is being handed to it). Without a share:
+ * 1, or -1 when not accepting. Coming back returns 0.
+ */
+int skit_serve_quiet(struct skit_serve *s, bool quiet);
 
 /* --- a limit shared by several serves ----------------------------- */
 

@@ -224,14 +224,20 @@ serve_alone(struct conn *c)
 	char *buf = e->scratch + RBUF;
 	bool echo = e->cfg.mode == SKIT_ECHO_ECHO;
 	ssize_t n = -EINTR, w = 0; /* -EINTR: woken before any read */
-	int r = 1;
+	int r = 1, lis;
 
-	skit__alone_woken = 0;
-	if (skit__sock_async(e->lfd, e->cfg.wake_signal, true) < 0)
+	/* Does the listener need to signal us meanwhile (O_ASYNC)? */
+	lis = skit_serve_quiet(e->serve, true);
+	if (lis < 0)
 		return;
-	if (skit__set_nonblock(c->fd, false) < 0 ||
+	skit__alone_woken = 0;
+	if ((lis && skit__sock_async(e->lfd, e->cfg.wake_signal, true) < 0) ||
+	    skit__set_nonblock(c->fd, false) < 0 ||
 	    skit_loop_mod(e->loop, c->fd, 0) < 0) {
-		(void)skit__sock_async(e->lfd, e->cfg.wake_signal, false);
+		if (lis)
+			(void)skit__sock_async(e->lfd, e->cfg.wake_signal,
+					       false);
+		skit_serve_quiet(e->serve, false);
 		if (skit__set_nonblock(c->fd, true) < 0)
 			conn_close(c);
 		return;
@@ -251,7 +257,9 @@ serve_alone(struct conn *c)
 	skit__alone_fd = -1;
 	if (skit__alone_woken) /* the handler may have set a receive time-out */
 		(void)skit__sock_rcvtimeo(c->fd, 0);
-	(void)skit__sock_async(e->lfd, e->cfg.wake_signal, false);
+	if (lis)
+		(void)skit__sock_async(e->lfd, e->cfg.wake_signal, false);
+	skit_serve_quiet(e->serve, false);
 	/* A short or failed send ended the loop: served() now, which may
 	 * close c, once c->fd is no longer the handler's. */
 	if (n > 0 && w != n && (r = served(c, buf, n, w)) < 0)
@@ -311,12 +319,11 @@ on_conn(struct skit_loop *loop, int fd, unsigned events, void *data)
 	/*
 	 * Alone on this thread and talked to more than once (a
 	 * request/response peer, or a stream to discard; not a
-	 * connect-request-close one): serve it blocking for a while. Only
-	 * while the listener is watched: the serve's timers (a pause after
-	 * running out of fds) do not end a blocking read.
+	 * connect-request-close one): serve it blocking for a while (when
+	 * the serve allows: skit_serve_quiet).
 	 */
 	if (e->alone && e->st.active == 1 && !e->draining &&
-	    skit_serve_accepting(e->serve) && e->cfg.mode != SKIT_ECHO_SOURCE) {
+	    e->cfg.mode != SKIT_ECHO_SOURCE) {
 		if (c->flags & CONN_SEEN)
 			serve_alone(c);
 		else
@@ -491,6 +498,7 @@ skit_echo_new(struct skit_loop *loop, int fd, const struct skit_echo_cfg *cfg,
 					     .batch = 1,
 					     .linger_ms = -1,
 					     .exclusive = cfg->exclusive,
+					     .share = cfg->share,
 					     .on_conn = on_accept,
 					     .on_event = on_event,
 					     .data = e };

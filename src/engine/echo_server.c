@@ -46,6 +46,7 @@ struct skit_echo_server {
 	struct skit_echo_server_cfg cfg;
 	struct skit_echo_cfg ecfg;
 	struct skit_serve_limit *limit;
+	struct skit_serve_share *share; /* one socket, several loops */
 	int *fds;	   /* nfds sockets: one per worker, or one shared */
 	atomic_int *users; /* workers still using each socket */
 	int nfds;
@@ -269,13 +270,18 @@ skit_echo_server_open(const struct skit_addr *a,
 	r = open_sockets(srv, a, local ? local : &here, err);
 	if (r < 0)
 		goto fail;
+	if (srv->nfds == 1 && n > 1 && a->type != SOCK_DGRAM &&
+	    (r = skit_serve_share_new(n, &srv->share)) < 0) {
+		skit_err_set(err, r, "listen", a->host);
+		goto fail;
+	}
 	srv->ecfg = (struct skit_echo_cfg){
 		.mode = cfg->mode,
 		.type = a->type,
 		.max_conns = cfg->max_conns,
 		.limit = srv->limit,
-		/* one listener for several loops: wake one per connection */
-		.exclusive = srv->nfds == 1 && n > 1,
+		/* one listener for several loops: they take turns on it */
+		.share = srv->share,
 		.on_event = cfg->on_event,
 		.data = cfg->data,
 		.wake_signal = cfg->wake_signal,
@@ -372,6 +378,7 @@ skit_echo_server_free(struct skit_echo_server *srv)
 	if (srv->stopfd >= 0)
 		skit_close(srv->stopfd);
 	skit_serve_limit_free(srv->limit);
+	skit_serve_share_free(srv->share);
 	free(srv->path);
 	free(srv->fds);
 	free(srv->users);

@@ -41,6 +41,21 @@ struct skit_serve_limit {
 	int max;
 };
 
+/* A member of a share: one serve, on its own loop. */
+struct share_member {
+	atomic_int active; /* its connections, for the hand-over */
+	atomic_bool open;  /* joined and not closed */
+	atomic_bool away;  /* reading outside its loop: hand it nothing */
+	int bell;	   /* an eventfd its loop watches: "it is yours" */
+};
+
+struct skit_serve_share {
+	atomic_int holder; /* the member watching the listener, -1: none */
+	atomic_int joined;
+	int n;
+	struct share_member m[];
+};
+
 struct skit_serve_session {
 	struct skit_serve *s;
 	struct skit_serve_session *hnext;	/* hash chain */
@@ -73,8 +88,11 @@ struct skit_serve {
 	bool paused;  /* skit_serve_pause */
 	bool resting; /* out of fds: pause timer running */
 	bool freed;   /* skit_serve_free while a callback runs */
-	int depth;    /* callbacks running */
-	int reserve;  /* the reserve fd, or -1 */
+	bool holding; /* share: this loop watches the listener */
+	struct skit_serve_share *share;
+	int me;	     /* share: this serve's member index */
+	int depth;   /* callbacks running */
+	int reserve; /* the reserve fd, or -1 */
 	int64_t pause_timer;
 	struct skit_sockaddr local;
 	char *path; /* our unix socket file, or NULL */
@@ -162,6 +180,8 @@ take_slot(struct skit_serve *s)
 		return false;
 	}
 	s->st.active++;
+	if (s->share)
+		atomic_store(&s->share->m[s->me].active, s->st.active);
 	return true;
 }
 
@@ -169,8 +189,185 @@ static void
 give_slot(struct skit_serve *s)
 {
 	s->st.active--;
+	if (s->share)
+		atomic_store(&s->share->m[s->me].active, s->st.active);
 	if (s->cfg.limit)
 		atomic_fetch_sub(&s->cfg.limit->count, 1);
+}
+
+/* --- a listener shared by several loops -------------------------------- */
+
+static void rewatch(struct skit_serve *s);
+
+/*
+ * One member at a time watches the listener (the holder) and takes every
+ * connection, as a lone loop would: no other loop wakes, no accept()
+ * comes back empty. After each connection it takes, a holder with more
+ * connections than the least busy other member (by more than
+ * SHARE_SLACK) hands the listener over: it stops watching, names the
+ * new holder and rings its bell (an eventfd its loop watches). So one
+ * client connecting again and again stays on one loop, and many spread
+ * over all of them.
+ *
+ * A member reading outside its loop (echo's blocking reads) is away:
+ * nothing is handed to it. The race between going away and being
+ * handed the listener is settled by order: the member says it is away,
+ * then looks whether it was named holder meanwhile; the holder names a
+ * member only after looking that it is not away (seq_cst atomics).
+ */
+#define SHARE_SLACK 1
+
+int
+skit_serve_share_new(int n, struct skit_serve_share **out)
+{
+	struct skit_serve_share *sh;
+
+	*out = NULL;
+	if (n < 1)
+		return -EINVAL;
+	sh = calloc(1, sizeof(*sh) + (size_t)n * sizeof(sh->m[0]));
+	if (!sh)
+		return -ENOMEM;
+	sh->n = n;
+	atomic_init(&sh->holder, -1);
+	atomic_init(&sh->joined, 0);
+	for (int i = 0; i < n; i++) {
+		atomic_init(&sh->m[i].active, 0);
+		atomic_init(&sh->m[i].open, false);
+		atomic_init(&sh->m[i].away, false);
+		sh->m[i].bell = -1;
+	}
+	*out = sh;
+	return 0;
+}
+
+void
+skit_serve_share_free(struct skit_serve_share *sh)
+{
+	free(sh);
+}
+
+static void
+on_bell(struct skit_loop *loop, int fd, unsigned events, void *data)
+{
+	struct skit_serve *s = data;
+	uint64_t v;
+
+	(void)loop;
+	(void)events;
+	(void)skit_read_some(fd, &v, sizeof(v));
+	s->holding = atomic_load(&s->share->holder) == s->me;
+	rewatch(s);
+}
+
+/* The open member other than us with the fewest connections, or -1. */
+static int
+least_busy(const struct skit_serve *s, bool even_away, int *active)
+{
+	const struct skit_serve_share *sh = s->share;
+	int best = -1;
+
+	for (int j = 0; j < sh->n; j++) {
+		int v = atomic_load(&sh->m[j].active);
+
+		if (j == s->me || !atomic_load(&sh->m[j].open) ||
+		    (!even_away && atomic_load(&sh->m[j].away)))
+			continue;
+		if (best < 0 || v < *active) {
+			best = j;
+			*active = v;
+		}
+	}
+	return best;
+}
+
+static void
+hand_over(struct skit_serve *s, int to)
+{
+	uint64_t one = 1;
+
+	s->holding = false;
+	atomic_store(&s->share->holder, to);
+	rewatch(s);
+	(void)skit_write_plain(s->share->m[to].bell, &one, sizeof(one));
+}
+
+/* After a connection taken: hand the listener to a less busy loop? */
+static void
+balance(struct skit_serve *s)
+{
+	int active = 0, to = least_busy(s, false, &active);
+
+	if (to >= 0 && s->st.active > active + SHARE_SLACK)
+		hand_over(s, to);
+}
+
+/* This member joins its share; the first one holds the listener. */
+static int
+share_join(struct skit_serve *s)
+{
+	struct skit_serve_share *sh = s->share;
+	int none = -1, bell, r;
+
+	s->me = atomic_fetch_add(&sh->joined, 1);
+	if (s->me >= sh->n)
+		return -EINVAL;
+	bell = skit__doorbell();
+	if (bell < 0)
+		return bell;
+	r = skit_loop_add(s->loop, bell, SKIT_EV_READ, on_bell, s);
+	if (r < 0) {
+		skit_close(bell);
+		return r;
+	}
+	sh->m[s->me].bell = bell;
+	atomic_store(&sh->m[s->me].open, true);
+	s->holding = atomic_compare_exchange_strong(&sh->holder, &none, s->me);
+	return 0;
+}
+
+/* This member is done: the listener goes to another one, if it had it. */
+static void
+share_leave(struct skit_serve *s)
+{
+	struct skit_serve_share *sh = s->share;
+	int active = 0, to;
+
+	if (!sh || !atomic_load(&sh->m[s->me].open))
+		return;
+	atomic_store(&sh->m[s->me].open, false);
+	if (atomic_load(&sh->holder) == s->me) {
+		to = least_busy(s, true, &active);
+		if (to >= 0)
+			hand_over(s, to);
+		else
+			atomic_store(&sh->holder, -1);
+	}
+	s->holding = false;
+	(void)skit_loop_close(s->loop, sh->m[s->me].bell);
+	sh->m[s->me].bell = -1;
+}
+
+int
+skit_serve_quiet(struct skit_serve *s, bool quiet)
+{
+	struct skit_serve_share *sh = s->share;
+
+	if (!sh)
+		return !quiet || skit_serve_accepting(s) ? 1 : -1;
+	if (!quiet) {
+		atomic_store(&sh->m[s->me].away, false);
+		return 0;
+	}
+	atomic_store(&sh->m[s->me].away, true);
+	if (atomic_load(&sh->holder) != s->me)
+		return 0;
+	if (skit_serve_accepting(s))
+		return 1;
+	/* Handed over a moment ago (the bell is not heard yet), or resting:
+	 * this loop must look at its fds. */
+	atomic_store(&sh->m[s->me].away, false);
+	return -1;
 }
 
 /* --- reports ---------------------------------------------------------- */
@@ -367,7 +564,8 @@ on_listen(struct skit_loop *loop, int lfd, unsigned events, void *data)
 		struct skit_sockaddr peer;
 		int fd;
 
-		if (s->closed || s->paused || s->resting)
+		if (s->closed || s->paused || s->resting ||
+		    (s->share && !s->holding))
 			break;
 		fd = skit__accept_peer(lfd, s->local.type, &peer);
 		if (fd == -EAGAIN)
@@ -392,6 +590,8 @@ on_listen(struct skit_loop *loop, int lfd, unsigned events, void *data)
 		}
 		s->st.accepted++;
 		s->cfg.on_conn(s, fd, &peer, s->cfg.data);
+		if (s->share && !s->freed && s->holding)
+			balance(s);
 	}
 	leave(s);
 }
@@ -764,7 +964,12 @@ serve_new(struct skit_loop *loop, int lfd, bool own,
 		}
 		s->reserve = skit__reserve_fd();
 	}
-	if (s->cfg.exclusive)
+	s->share = s->dgram ? NULL : s->cfg.share;
+	if (s->share && (r = share_join(s)) < 0)
+		goto fail;
+	if (s->share && !s->holding)
+		ev = 0; /* another loop holds it */
+	else if (s->cfg.exclusive)
 		ev |= SKIT_EV_EXCLUSIVE;
 	r = skit_loop_add(loop, lfd, ev, s->dgram ? on_dgram : on_listen, s);
 	if (r < 0)
@@ -773,6 +978,7 @@ serve_new(struct skit_loop *loop, int lfd, bool own,
 	*out = s;
 	return 0;
 fail:
+	share_leave(s);
 	if (s->reserve >= 0)
 		skit_close(s->reserve);
 	free(s->buf);
@@ -863,7 +1069,8 @@ skit_serve_pause(struct skit_serve *s, bool paused)
 bool
 skit_serve_accepting(const struct skit_serve *s)
 {
-	return s->watched && !s->closed && !s->paused && !s->resting;
+	return s->watched && !s->closed && !s->paused && !s->resting &&
+	       (!s->share || s->holding);
 }
 
 void
@@ -874,6 +1081,7 @@ skit_serve_close(struct skit_serve *s)
 	s->closed = true;
 	if (s->dgram)
 		return; /* the sessions still answer from the socket */
+	share_leave(s);
 	if (s->pause_timer)
 		skit_loop_timer_cancel(s->loop, s->pause_timer);
 	s->pause_timer = 0;

@@ -803,6 +803,143 @@ test_unix_file(void **state)
 	th_rmdir(dir);
 }
 
+/* --- a share: loops taking turns on one listener --------------------- */
+
+struct member {
+	struct skit_loop *loop;
+	struct seen w;
+	struct skit_serve *s;
+};
+
+static void
+members_open(struct member m[2], struct skit_serve_share **sh, int *lfd,
+	     struct skit_sockaddr *local)
+{
+	char text[128];
+
+	abstract_name(text, sizeof(text), "unix", "share");
+	*lfd = th_open(text, SKIT_ROLE_LISTEN, SKIT_OPEN_NONBLOCK, local, NULL);
+	assert_int_equal(skit_serve_share_new(2, sh), 0);
+	for (int i = 0; i < 2; i++) {
+		struct skit_serve_cfg cfg;
+
+		memset(&m[i], 0, sizeof(m[i]));
+		cfg = cfg_for(&m[i].w);
+		cfg.linger_ms = -1;
+		cfg.share = *sh;
+		assert_int_equal(skit_loop_new(SKIT_LOOP_AUTO, &m[i].loop), 0);
+		assert_int_equal(skit_serve_fd(m[i].loop, *lfd, &cfg, &m[i].s),
+				 0);
+	}
+}
+
+/* One client: connect, and turn both loops until one has taken it. */
+static int
+connect_one(struct member m[2], const struct skit_sockaddr *local)
+{
+	int c = skit_socket(AF_UNIX, SOCK_STREAM, 0, false);
+	int before = m[0].w.conns + m[1].w.conns;
+	int64_t until = skit_now_ns() + 5000000000LL;
+
+	assert_int_equal(
+		connect(c, (const struct sockaddr *)&local->ss, local->len), 0);
+	while (m[0].w.conns + m[1].w.conns == before && skit_now_ns() < until) {
+		assert_true(skit_loop_run_once(m[0].loop, 5) >= 0);
+		assert_true(skit_loop_run_once(m[1].loop, 5) >= 0);
+	}
+	assert_int_equal(m[0].w.conns + m[1].w.conns, before + 1);
+	return c;
+}
+
+/* Turn both loops for what is pending (a hand-over's bell). */
+static void
+settle(struct member m[2])
+{
+	for (int i = 0; i < 3; i++) {
+		assert_true(skit_loop_run_once(m[0].loop, 5) >= 0);
+		assert_true(skit_loop_run_once(m[1].loop, 5) >= 0);
+	}
+}
+
+static void
+members_free(struct member m[2], struct skit_serve_share *sh, int lfd)
+{
+	for (int i = 0; i < 2; i++) {
+		release_all(m[i].s, &m[i].w);
+		skit_serve_free(m[i].s);
+		skit_loop_free(m[i].loop);
+	}
+	skit_serve_share_free(sh);
+	close(lfd);
+}
+
+/*
+ * A client that connects again and again stays on one loop (no other
+ * wakes); connections held open spread over both (hand-over when one
+ * has more than the other by more than one); a quiet member is handed
+ * nothing; a member that closes hands the listener on.
+ */
+static void
+test_share(void **state)
+{
+	struct member m[2];
+	struct skit_serve_share *sh;
+	struct skit_serve_stats s0, s1;
+	struct skit_sockaddr local;
+	int lfd, c[10];
+
+	(void)state;
+	members_open(m, &sh, &lfd, &local);
+	for (int i = 0; i < 20; i++) {
+		close(connect_one(m, &local));
+		release_all(m[0].s, &m[0].w);
+		release_all(m[1].s, &m[1].w);
+	}
+	skit_serve_stats(m[0].s, &s0);
+	skit_serve_stats(m[1].s, &s1);
+	assert_int_equal(s0.accepted, 20); /* the first to join holds it */
+	assert_int_equal(s1.accepted, 0);
+	assert_int_equal(s1.wakeups, 0);
+	/* Held open: 6 clients spread 3 and 3 (at most one apart + 1). */
+	for (int i = 0; i < 6; i++)
+		c[i] = connect_one(m, &local);
+	assert_true(m[0].w.conns >= 2 && m[1].w.conns >= 2);
+	settle(m);
+	/* A quiet member is handed nothing: the other one (not holding
+	 * the listener) goes quiet, the holder (q) takes four more, more
+	 * than enough for a hand-over. */
+	assert_true(skit_serve_accepting(m[1].s) !=
+		    skit_serve_accepting(m[0].s));
+	{
+		int q = skit_serve_accepting(m[0].s) ? 0 : 1;
+		int other = m[1 - q].w.conns;
+
+		assert_int_equal(skit_serve_quiet(m[1 - q].s, true), 0);
+		assert_int_equal(skit_serve_quiet(m[q].s, true), 1);
+		assert_int_equal(skit_serve_quiet(m[q].s, false), 0);
+		for (int i = 6; i < 10; i++)
+			c[i] = connect_one(m, &local);
+		settle(m);
+		assert_int_equal(m[1 - q].w.conns, other);
+		/* past the hand-over threshold (more than one apart) */
+		assert_true(m[q].w.conns > other + 1);
+		assert_true(skit_serve_accepting(m[q].s));
+		assert_int_equal(skit_serve_quiet(m[1 - q].s, false), 0);
+		/* The holder closes: the other one takes over. */
+		skit_serve_close(m[q].s);
+		for (int i = 0; i < 20 && !skit_serve_accepting(m[1 - q].s);
+		     i++)
+			assert_true(skit_loop_run_once(m[1 - q].loop, 5) >= 0);
+		assert_true(skit_serve_accepting(m[1 - q].s));
+		close(c[9]);
+		c[9] = connect_one(m, &local);
+		assert_int_equal(m[1 - q].w.conns, other + 1);
+	}
+	members_free(m, sh, lfd);
+	for (int i = 0; i < 10; i++)
+		close(c[i]);
+}
+
 /* --- several loops, one listener ------------------------------------ */
 
 struct worker {
@@ -948,6 +1085,7 @@ main(void)
 		cmocka_unit_test(test_session_limits),
 		cmocka_unit_test(test_no_sessions),
 		cmocka_unit_test(test_unix_file),
+		cmocka_unit_test(test_share),
 		cmocka_unit_test(test_exclusive),
 	};
 
