@@ -298,8 +298,9 @@ void skit_serve_session_end(struct skit_serve *s,
  * a holder with more connections open than the least busy other member
  * (by more than one) hands the listener over to it, through an eventfd
  * that member's loop watches: many clients spread over every loop. A
- * member that closes hands it over too. n is the number of serves that
- * will join. Free the share after every serve in it. Returns 0 and
+ * member that closes hands it over too (to one that is not quiet; if
+ * all are, the first to come back takes it). n is the number of serves
+ * that will join. Free the share after every serve in it. Returns 0 and
  * *out, or -EINVAL, -ENOMEM.
  */
 int skit_serve_share_new(int n, struct skit_serve_share **out);

@@ -235,7 +235,15 @@ skit_serve_share_new(int n, struct skit_serve_share **out)
 		atomic_init(&sh->m[i].active, 0);
 		atomic_init(&sh->m[i].open, false);
 		atomic_init(&sh->m[i].away, false);
-		sh->m[i].bell = -1;
+		/* The share's own, so that ringing a member that just left
+		 * never writes to an fd number reused meanwhile. */
+		sh->m[i].bell = skit__doorbell();
+		if (sh->m[i].bell < 0) {
+			int r = sh->m[i].bell;
+
+			skit_serve_share_free(sh);
+			return r;
+		}
 	}
 	*out = sh;
 	return 0;
@@ -244,6 +252,11 @@ skit_serve_share_new(int n, struct skit_serve_share **out)
 void
 skit_serve_share_free(struct skit_serve_share *sh)
 {
+	if (!sh)
+		return;
+	for (int i = 0; i < sh->n; i++)
+		if (sh->m[i].bell >= 0)
+			skit_close(sh->m[i].bell);
 	free(sh);
 }
 
@@ -262,7 +275,7 @@ on_bell(struct skit_loop *loop, int fd, unsigned events, void *data)
 
 /* The open member other than us with the fewest connections, or -1. */
 static int
-least_busy(const struct skit_serve *s, bool even_away, int *active)
+least_busy(const struct skit_serve *s, int *active)
 {
 	const struct skit_serve_share *sh = s->share;
 	int best = -1;
@@ -271,7 +284,7 @@ least_busy(const struct skit_serve *s, bool even_away, int *active)
 		int v = atomic_load(&sh->m[j].active);
 
 		if (j == s->me || !atomic_load(&sh->m[j].open) ||
-		    (!even_away && atomic_load(&sh->m[j].away)))
+		    atomic_load(&sh->m[j].away))
 			continue;
 		if (best < 0 || v < *active) {
 			best = j;
@@ -281,25 +294,37 @@ least_busy(const struct skit_serve *s, bool even_away, int *active)
 	return best;
 }
 
-static void
+/*
+ * Name member `to` holder, then look: if it left or went away
+ * meanwhile, take the listener back (false). It does the same in the
+ * other order (skit_serve_quiet, share_leave), so one of the two sees
+ * the other.
+ */
+static bool
 hand_over(struct skit_serve *s, int to)
 {
+	struct skit_serve_share *sh = s->share;
 	uint64_t one = 1;
 
+	atomic_store(&sh->holder, to);
+	if (!atomic_load(&sh->m[to].open) || atomic_load(&sh->m[to].away)) {
+		atomic_store(&sh->holder, s->me);
+		return false;
+	}
 	s->holding = false;
-	atomic_store(&s->share->holder, to);
 	rewatch(s);
-	(void)skit_write_plain(s->share->m[to].bell, &one, sizeof(one));
+	(void)skit_write_plain(sh->m[to].bell, &one, sizeof(one));
+	return true;
 }
 
 /* After a connection taken: hand the listener to a less busy loop? */
 static void
 balance(struct skit_serve *s)
 {
-	int active = 0, to = least_busy(s, false, &active);
+	int active = 0, to = least_busy(s, &active);
 
 	if (to >= 0 && s->st.active > active + SHARE_SLACK)
-		hand_over(s, to);
+		(void)hand_over(s, to);
 }
 
 /* This member joins its share; the first one holds the listener. */
@@ -307,20 +332,14 @@ static int
 share_join(struct skit_serve *s)
 {
 	struct skit_serve_share *sh = s->share;
-	int none = -1, bell, r;
+	int none = -1, r;
 
 	s->me = atomic_fetch_add(&sh->joined, 1);
 	if (s->me >= sh->n)
 		return -EINVAL;
-	bell = skit__doorbell();
-	if (bell < 0)
-		return bell;
-	r = skit_loop_add(s->loop, bell, SKIT_EV_READ, on_bell, s);
-	if (r < 0) {
-		skit_close(bell);
+	r = skit_loop_add(s->loop, sh->m[s->me].bell, SKIT_EV_READ, on_bell, s);
+	if (r < 0)
 		return r;
-	}
-	sh->m[s->me].bell = bell;
 	atomic_store(&sh->m[s->me].open, true);
 	s->holding = atomic_compare_exchange_strong(&sh->holder, &none, s->me);
 	return 0;
@@ -333,19 +352,16 @@ share_leave(struct skit_serve *s)
 	struct skit_serve_share *sh = s->share;
 	int active = 0, to;
 
-	if (!sh || !atomic_load(&sh->m[s->me].open))
+	if (!sh || s->me >= sh->n || !atomic_load(&sh->m[s->me].open))
 		return;
 	atomic_store(&sh->m[s->me].open, false);
 	if (atomic_load(&sh->holder) == s->me) {
-		to = least_busy(s, true, &active);
-		if (to >= 0)
-			hand_over(s, to);
-		else
+		to = least_busy(s, &active);
+		if (to < 0 || !hand_over(s, to))
 			atomic_store(&sh->holder, -1);
 	}
 	s->holding = false;
-	(void)skit_loop_close(s->loop, sh->m[s->me].bell);
-	sh->m[s->me].bell = -1;
+	(void)skit_loop_del(s->loop, sh->m[s->me].bell);
 }
 
 int
@@ -356,13 +372,21 @@ skit_serve_quiet(struct skit_serve *s, bool quiet)
 	if (!sh)
 		return !quiet || skit_serve_accepting(s) ? 1 : -1;
 	if (!quiet) {
+		int none = -1;
+
 		atomic_store(&sh->m[s->me].away, false);
+		/* Left with nobody to hand it to while we were away? */
+		if (atomic_compare_exchange_strong(&sh->holder, &none, s->me)) {
+			s->holding = true;
+			rewatch(s);
+		}
 		return 0;
 	}
+	/* Say so first, then look (see hand_over). */
 	atomic_store(&sh->m[s->me].away, true);
 	if (atomic_load(&sh->holder) != s->me)
 		return 0;
-	if (skit_serve_accepting(s))
+	if (s->holding && skit_serve_accepting(s))
 		return 1;
 	/* Handed over a moment ago (the bell is not heard yet), or resting:
 	 * this loop must look at its fds. */

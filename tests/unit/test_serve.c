@@ -940,6 +940,31 @@ test_share(void **state)
 		close(c[i]);
 }
 
+/* The holder leaves while the other member is quiet: the listener waits
+ * for it, and it takes the listener when it comes back. */
+static void
+test_share_quiet_leave(void **state)
+{
+	struct member m[2];
+	struct skit_serve_share *sh;
+	struct skit_sockaddr local;
+	int lfd, c;
+
+	(void)state;
+	members_open(m, &sh, &lfd, &local);
+	assert_true(skit_serve_accepting(m[0].s));
+	assert_int_equal(skit_serve_quiet(m[1].s, true), 0);
+	skit_serve_close(m[0].s);
+	settle(m);
+	assert_false(skit_serve_accepting(m[1].s));
+	assert_int_equal(skit_serve_quiet(m[1].s, false), 0);
+	assert_true(skit_serve_accepting(m[1].s));
+	c = connect_one(m, &local);
+	assert_int_equal(m[1].w.conns, 1);
+	members_free(m, sh, lfd);
+	close(c);
+}
+
 /* --- several loops, one listener ------------------------------------ */
 
 struct worker {
@@ -1086,6 +1111,7 @@ main(void)
 		cmocka_unit_test(test_no_sessions),
 		cmocka_unit_test(test_unix_file),
 		cmocka_unit_test(test_share),
+		cmocka_unit_test(test_share_quiet_leave),
 		cmocka_unit_test(test_exclusive),
 	};
 
