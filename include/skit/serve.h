@@ -296,7 +296,7 @@ void skit_serve_session_end(struct skit_serve *s,
  * connects again and again is served by one loop, as by a lone one, and
  * no loop wakes for a connection another takes. After each connection,
  * a holder with more connections open than the least busy other member
- * (by more than one) hands the listener over to it, through an eventfd
+ * (by more than 4) hands the listener over to it, through an eventfd
  * that member's loop watches: many clients spread over every loop. A
  * member that closes hands it over too (to one that is not quiet; if
  * all are, the first to come back takes it). n is the number of serves

@@ -215,7 +215,12 @@ static void rewatch(struct skit_serve *s);
  * then looks whether it was named holder meanwhile; the holder names a
  * member only after looking that it is not away (seq_cst atomics).
  */
-#define SHARE_SLACK 1
+/*
+ * Not 1: a client that connects again and again often has its next
+ * connection taken before the end of the last one is read (one epoll
+ * batch), and a slack of 1 then handed the listener back and forth.
+ */
+#define SHARE_SLACK 4
 
 int
 skit_serve_share_new(int n, struct skit_serve_share **out)

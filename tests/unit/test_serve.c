@@ -886,7 +886,7 @@ test_share(void **state)
 	struct skit_serve_share *sh;
 	struct skit_serve_stats s0, s1;
 	struct skit_sockaddr local;
-	int lfd, c[10];
+	int lfd, c[24];
 
 	(void)state;
 	members_open(m, &sh, &lfd, &local);
@@ -900,13 +900,14 @@ test_share(void **state)
 	assert_int_equal(s0.accepted, 20); /* the first to join holds it */
 	assert_int_equal(s1.accepted, 0);
 	assert_int_equal(s1.wakeups, 0);
-	/* Held open: 6 clients spread 3 and 3 (at most one apart + 1). */
-	for (int i = 0; i < 6; i++)
+	/* Held open: 12 clients spread over both (a hand-over when one
+	 * has more than the other by more than 4: 5 and 7). */
+	for (int i = 0; i < 12; i++)
 		c[i] = connect_one(m, &local);
-	assert_true(m[0].w.conns >= 2 && m[1].w.conns >= 2);
+	assert_true(m[0].w.conns >= 4 && m[1].w.conns >= 4);
 	settle(m);
 	/* A quiet member is handed nothing: the other one (not holding
-	 * the listener) goes quiet, the holder (q) takes four more, more
+	 * the listener) goes quiet, the holder (q) takes ten more, more
 	 * than enough for a hand-over. */
 	assert_true(skit_serve_accepting(m[1].s) !=
 		    skit_serve_accepting(m[0].s));
@@ -917,12 +918,12 @@ test_share(void **state)
 		assert_int_equal(skit_serve_quiet(m[1 - q].s, true), 0);
 		assert_int_equal(skit_serve_quiet(m[q].s, true), 1);
 		assert_int_equal(skit_serve_quiet(m[q].s, false), 0);
-		for (int i = 6; i < 10; i++)
+		for (int i = 12; i < 22; i++)
 			c[i] = connect_one(m, &local);
 		settle(m);
 		assert_int_equal(m[1 - q].w.conns, other);
-		/* past the hand-over threshold (more than one apart) */
-		assert_true(m[q].w.conns > other + 1);
+		/* past the hand-over threshold (more than 4 apart) */
+		assert_true(m[q].w.conns > other + 4);
 		assert_true(skit_serve_accepting(m[q].s));
 		assert_int_equal(skit_serve_quiet(m[1 - q].s, false), 0);
 		/* The holder closes: the other one takes over. */
@@ -931,12 +932,11 @@ test_share(void **state)
 		     i++)
 			assert_true(skit_loop_run_once(m[1 - q].loop, 5) >= 0);
 		assert_true(skit_serve_accepting(m[1 - q].s));
-		close(c[9]);
-		c[9] = connect_one(m, &local);
+		c[22] = connect_one(m, &local);
 		assert_int_equal(m[1 - q].w.conns, other + 1);
 	}
 	members_free(m, sh, lfd);
-	for (int i = 0; i < 10; i++)
+	for (int i = 0; i < 23; i++)
 		close(c[i]);
 }
 
