@@ -111,6 +111,18 @@ void cli_verbose(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_report(const struct skit_err *err);
 
 /*
+ * A command's dial (skit/dial.h) with the address's retry policy and
+ * its one retry line, the same in every command: skit_dial with
+ * on_retry printing "skit: <why>; retry N of M in X ms" on stderr
+ * ("retry N in X ms" with forever), always (a wait the user should see).
+ * cfg may set flags, addrs, time-out and retries (0: the address's);
+ * on_retry and data are the helper's. Returns the fd or a code, as
+ * skit_dial.
+ */
+int cli_dial(const struct skit_addr *a, struct skit_dial_cfg *cfg, int stopfd,
+	     struct skit_dial_result *res, struct skit_err *err);
+
+/*
  * Time limits (docs/exit-codes.md, "Time limits"). A datagram sender
  * waits this long for a full receiver when its command has no time
  * limit of its own (-w, -T, --timeout, -W).
@@ -190,6 +202,21 @@ int cli_parse_int(const char *opt, const char *s, long long min, long long max,
 		  long long *out);
 int cli_parse_duration_ms(const char *opt, const char *s, long long *out);
 int cli_parse_size(const char *opt, const char *s, long long *out);
+/* A size from min to max bytes; 0, or prints and returns -1. */
+int cli_parse_size_range(const char *opt, const char *s, long long min,
+			 long long max, long long *out);
+
+/* --allow/--deny CIDR: add it to acl; 0, or prints and returns 2 (1 when
+ * out of memory). */
+int cli_acl_add(struct skit_acl *acl, bool allow, const char *text);
+
+/*
+ * Refuse an address option the command does not implement: supported is
+ * the command's mask (next to its option table), cmd its name ("skit
+ * echo"). 0, or prints the error (pointing at the option) and returns 2.
+ */
+int cli_addr_check(const struct skit_addr *a, uint64_t supported,
+		   const char *cmd);
 
 /*
  * NDJSON output: one object per line. Build one object with

@@ -64,6 +64,10 @@ static const struct cli_opt echo_opts[] = {
 	{ NULL, 0, NULL, 0, NULL },
 };
 
+/* Address options echo implements: what skit_open applies (its own
+ * --max-conns, --reuseport and threads are flags, not options). */
+static const uint64_t echo_addr_opts = SKIT_OPTS_OPEN;
+
 static const struct cli_help echo_help = {
 	.name = "echo",
 	.permute = true,
@@ -341,6 +345,9 @@ cmd_echo(int argc, char **argv)
 			   arg);
 		return CLI_EXIT_USAGE;
 	}
+	rc = cli_addr_check(&a, echo_addr_opts, "skit echo");
+	if (rc)
+		return rc;
 	raise_nofile();
 	cfg.mode = o.mode;
 	cfg.threads = o.threads;

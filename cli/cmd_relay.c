@@ -71,6 +71,14 @@ static const struct cli_opt relay_opts[] = {
 	{ NULL, 0, NULL, 0, NULL },
 };
 
+/*
+ * Address options relay implements: all of them (fork=, max-conns=,
+ * range=, retry=, interval=, forever, file options through the
+ * endpoints) except idle-timeout= (its flag is --idle-timeout).
+ */
+static const uint64_t relay_addr_opts =
+	SKIT_OPTS_ALL & ~SKIT_OPT_BIT(IDLE_TIMEOUT);
+
 static const struct cli_help relay_help = {
 	.name = "relay",
 	.synopsis = "skit relay [options] ADDRESS_A ADDRESS_B",
@@ -570,11 +578,9 @@ start_pair(struct conn *c, struct skit_relay_end *lend)
 static int64_t
 retry_delay(const struct skit_addr *a, int attempt)
 {
-	int64_t iv = skit_addr_num(a, SKIT_OPT_INTERVAL, 1000);
-	int sh = attempt < 3 ? attempt : 3;
-
-	/* Back off: interval, 2x, 4x, then 8x the interval at most. */
-	return iv << sh;
+	/* The one backoff policy (skit/dial.h): interval, 2x, 4x, 8x. */
+	return skit_retry_delay(attempt,
+				skit_addr_num(a, SKIT_OPT_INTERVAL, 0));
 }
 
 static bool
@@ -762,10 +768,11 @@ start_job(struct conn *c)
 	job->env[1] = job->envbuf + (c->env[1] - c->envbuf);
 	job->env[2] = NULL;
 	job->ep.rfd = job->ep.wfd = -1;
-	job->wfd = fcntl(app->dpipe[1], F_DUPFD_CLOEXEC, 3);
+	job->wfd = skit_dup(app->dpipe[1], 3);
 	if (job->wfd < 0) {
+		e = job->wfd;
 		free(job);
-		return -errno;
+		return e;
 	}
 	pthread_attr_init(&at);
 	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
@@ -819,65 +826,23 @@ dial(struct conn *c)
 }
 
 /*
- * socat's range=ADDR[/PREFIX]: may a peer at sa connect? Non-IP peers
- * (unix) always may. An IPv4-mapped IPv6 peer matches IPv4 ranges.
+ * socat's range=ADDR[/PREFIX]: may a peer at sa connect? range= is an
+ * acl with one allow rule (skit/acl.h): non-IP peers (unix) always may,
+ * an IPv4-mapped IPv6 peer matches an IPv4 range.
  */
 static bool
-range_permits(const char *range, const struct skit_sockaddr *sa)
+range_permits(const struct skit_addr *a, const struct skit_sockaddr *sa)
 {
-	unsigned char want[16], have[16];
-	char txt[128], *slash;
-	int fam, bits, alen;
-	size_t n;
+	const struct skit_cidr *r = skit_addr_get_range(a);
+	struct skit_cidr one;
+	struct skit_acl acl = SKIT_ACL_INIT;
 
-	if (!range || !*range)
+	if (!r)
 		return true;
-	if (sa->ss.ss_family != AF_INET && sa->ss.ss_family != AF_INET6)
-		return true;
-	snprintf(txt, sizeof(txt), "%s", range[0] == '[' ? range + 1 : range);
-	slash = strchr(txt, '/');
-	bits = -1;
-	if (slash) {
-		*slash = '\0';
-		bits = (int)strtol(slash + 1, NULL, 10);
-	}
-	n = strlen(txt);
-	if (n && txt[n - 1] == ']')
-		txt[n - 1] = '\0';
-	if (inet_pton(AF_INET, txt, want) == 1)
-		fam = AF_INET, alen = 4;
-	else if (inet_pton(AF_INET6, txt, want) == 1)
-		fam = AF_INET6, alen = 16;
-	else
-		return false;
-	if (bits < 0 || bits > alen * 8)
-		bits = alen * 8;
-	if (sa->ss.ss_family == AF_INET) {
-		if (fam != AF_INET)
-			return false;
-		memcpy(have, &((const struct sockaddr_in *)&sa->ss)->sin_addr,
-		       4);
-	} else {
-		const unsigned char *a6 = ((const struct sockaddr_in6 *)&sa->ss)
-						  ->sin6_addr.s6_addr;
-		static const unsigned char mapped[12] = {
-			0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
-		};
-
-		if (fam == AF_INET && !memcmp(a6, mapped, 12))
-			memcpy(have, a6 + 12, 4);
-		else if (fam == AF_INET6)
-			memcpy(have, a6, 16);
-		else
-			return false;
-	}
-	for (int i = 0; i < bits; i++) {
-		int m = 0x80 >> (i % 8);
-
-		if ((want[i / 8] & m) != (have[i / 8] & m))
-			return false;
-	}
-	return true;
+	one = *r;
+	acl.allow = &one;
+	acl.nallow = 1;
+	return skit_acl_permits(&acl, (const struct sockaddr *)&sa->ss);
 }
 
 static void
@@ -897,9 +862,7 @@ on_accept(struct app *app)
 				   skit_strerror(fd));
 			return;
 		}
-		if (!range_permits(skit_addr_str(&app->addr[app->lside],
-						 SKIT_OPT_RANGE),
-				   &peer)) {
+		if (!range_permits(&app->addr[app->lside], &peer)) {
 			sa_text(&peer, p, sizeof(p));
 			cli_verbose("relay: %s is outside range=, closed", p);
 			skit_close(fd);
@@ -964,9 +927,7 @@ on_datagram(struct app *app)
 		peer.family = peer.ss.ss_family;
 		peer.type = SOCK_DGRAM;
 		c = find_session(app, &peer);
-		if (!c && !range_permits(skit_addr_str(&app->addr[app->lside],
-						       SKIT_OPT_RANGE),
-					 &peer))
+		if (!c && !range_permits(&app->addr[app->lside], &peer))
 			continue;
 		if (!c) {
 			if ((!app->fork && app->served + app->nconns > 0) ||
@@ -1016,7 +977,7 @@ on_signal(struct skit_loop *loop, int fd, unsigned ev, void *data)
 	struct signalfd_siginfo si;
 
 	(void)ev;
-	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+	while (skit_read_some(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		switch (si.ssi_signo) {
 		case SIGUSR1:
 			print_table(app);
@@ -1157,12 +1118,17 @@ static int
 parse_addrs(struct app *app)
 {
 	struct skit_err err;
+	int rc;
 
 	for (int i = 0; i < 2; i++) {
 		skit_err_clear(&err);
 		if (skit_addr_parse(app->text[i], SKIT_ROLE_CONNECT,
 				    &app->addr[i], &err) < 0)
 			return cli_report(&err);
+		rc = cli_addr_check(&app->addr[i], relay_addr_opts,
+				    "skit relay");
+		if (rc)
+			return rc;
 	}
 	app->lside = -1;
 	for (int i = 0; i < 2; i++) {
@@ -1212,9 +1178,9 @@ setup_signals(struct app *app)
 	sigaddset(&set, SIGCHLD);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		return -errno;
-	app->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	app->sigfd = skit_signalfd(&set);
 	if (app->sigfd < 0)
-		return -errno;
+		return app->sigfd;
 	return skit_loop_add(app->loop, app->sigfd, SKIT_EV_READ, on_signal,
 			     app);
 }
@@ -1340,7 +1306,7 @@ run_server(struct app *app)
 			return CLI_EXIT_FAIL;
 		}
 	}
-	if (pipe2(app->dpipe, O_CLOEXEC | O_NONBLOCK) < 0 ||
+	if (skit_pipe(app->dpipe, true) < 0 ||
 	    skit_loop_add(app->loop, app->dpipe[0], SKIT_EV_READ, on_dialled,
 			  app) < 0) {
 		/* No threads then: every dial happens in the loop. */

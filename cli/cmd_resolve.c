@@ -28,6 +28,9 @@ static const struct cli_opt resolve_opts[] = {
 	{ NULL, 0, NULL, 0, NULL },
 };
 
+/* resolve opens nothing and explains every option. */
+static const uint64_t resolve_addr_opts = SKIT_OPTS_ALL;
+
 static const struct cli_help resolve_help = {
 	.name = "resolve",
 	.permute = true,
@@ -67,30 +70,29 @@ static void
 opt_text(const struct skit_addr *a, const struct skit_opt_row *o, char *buf,
 	 size_t len)
 {
-	const struct skit_optval *v = &a->opt[o->id];
+	long long v = skit_addr_num(a, o->id, 0);
 	const char *s;
 
 	switch (o->type) {
 	case SKIT_OPTV_FLAG:
-		snprintf(buf, len, "%s%s", o->name, v->num ? "" : "=0");
+		snprintf(buf, len, "%s%s", o->name, v ? "" : "=0");
 		break;
 	case SKIT_OPTV_DURATION:
-		snprintf(buf, len, "%s=%lldms", o->name, v->num);
+		snprintf(buf, len, "%s=%lldms", o->name, v);
 		break;
 	case SKIT_OPTV_MODE:
-		snprintf(buf, len, "%s=0%llo", o->name,
-			 (unsigned long long)v->num);
+		snprintf(buf, len, "%s=0%llo", o->name, (unsigned long long)v);
 		break;
 	case SKIT_OPTV_HEX16:
 		snprintf(buf, len, "%s=0x%04llx", o->name,
-			 (unsigned long long)v->num);
+			 (unsigned long long)v);
 		break;
 	case SKIT_OPTV_STRING:
 		s = skit_addr_str(a, o->id);
 		snprintf(buf, len, "%s=%s", o->name, s ? s : "");
 		break;
 	default:
-		snprintf(buf, len, "%s=%lld", o->name, v->num);
+		snprintf(buf, len, "%s=%lld", o->name, v);
 		break;
 	}
 }
@@ -184,10 +186,10 @@ opts_json(const struct skit_addr *a)
 		return NULL;
 	fputc('{', f);
 	for (size_t i = 0; i < nopts; i++) {
-		const struct skit_optval *v = &a->opt[opts[i].id];
+		long long v = skit_addr_num(a, opts[i].id, 0);
 		const char *s;
 
-		if (!v->set)
+		if (!skit_addr_has(a, opts[i].id))
 			continue;
 		if (n++)
 			fputc(',', f);
@@ -195,7 +197,7 @@ opts_json(const struct skit_addr *a)
 		fputc(':', f);
 		switch (opts[i].type) {
 		case SKIT_OPTV_FLAG:
-			fputs(v->num ? "true" : "false", f);
+			fputs(v ? "true" : "false", f);
 			break;
 		case SKIT_OPTV_STRING:
 			s = skit_addr_str(a, opts[i].id);
@@ -203,7 +205,7 @@ opts_json(const struct skit_addr *a)
 			cli_json_quote(f, s, strlen(s));
 			break;
 		default:
-			fprintf(f, "%lld", v->num);
+			fprintf(f, "%lld", v);
 			break;
 		}
 	}
@@ -332,7 +334,10 @@ apply_family(const struct resolve_opts *o, struct skit_addr *a,
 				     "-%c conflicts with '%s'",
 				     o->family == AF_INET ? '4' : '6',
 				     a->kind_text);
-	a->family = o->family;
+	if (skit_addr_set_family(a, o->family, err) < 0)
+		return skit_err_setf(err, SKIT_EADDR, "bad address", text, 0,
+				     "-%c conflicts with '%s'",
+				     o->family == AF_INET ? '4' : '6', a->host);
 	return 0;
 }
 
@@ -352,8 +357,9 @@ resolve_one(const struct resolve_opts *o, const char *text)
 			     &a, &err);
 	if (rc < 0)
 		goto fail;
-	if (a.role == SKIT_ROLE_DEFAULT)
-		a.role = o->listen ? SKIT_ROLE_LISTEN : SKIT_ROLE_CONNECT;
+	rc = skit_addr_check(&a, resolve_addr_opts, "skit resolve", &err);
+	if (rc < 0)
+		goto fail;
 	rc = apply_family(o, &a, text, &err);
 	if (rc < 0)
 		goto fail;

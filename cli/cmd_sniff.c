@@ -142,7 +142,8 @@ parse_args(int argc, char **argv, struct sniff_opts *o)
 			o->print = true;
 			break;
 		case 's':
-			if (cli_parse_int("-s", arg, 64, 262144, &o->snaplen))
+			if (cli_parse_size_range("-s", arg, 64, 262144,
+						 &o->snaplen))
 				goto out;
 			break;
 		case 'd':
@@ -475,7 +476,7 @@ loop(struct sniff *s)
 			{ .fd = skit_capture_fd(s->cap), .events = POLLIN },
 			{ .fd = cli_stop_fd(), .events = POLLIN },
 		};
-		struct timespec ts = { .tv_sec = 3600 };
+		int64_t wait_ns = 3600 * INT64_C(1000000000);
 		int r;
 
 		r = skit_capture_next(s->cap, on_frame, s);
@@ -495,12 +496,11 @@ loop(struct sniff *s)
 			       ((int64_t)now.tv_sec * 1000000000 + now.tv_nsec);
 			if (left <= 0)
 				return 0;
-			ts.tv_sec = left / 1000000000;
-			ts.tv_nsec = left % 1000000000;
+			wait_ns = left;
 		}
-		r = ppoll(pfd, 2, &ts, NULL);
-		if (r < 0 && errno != EINTR)
-			return -errno;
+		r = skit_poll(pfd, 2, wait_ns);
+		if (r < 0)
+			return r;
 		/* An error ends the capture after one last look at the
 		 * ring, like a stop signal (seen at the top). */
 		if (r > 0 && (pfd[0].revents & (POLLERR | POLLHUP | POLLNVAL)))
@@ -585,8 +585,7 @@ cmd_sniff(int argc, char **argv)
 out:
 	skit_pcap_close(s->pcap);
 	skit_capture_close(s->cap);
-	if (s->pcap_fd >= 0)
-		close(s->pcap_fd);
+	skit_close(s->pcap_fd);
 	free(s);
 	return rc;
 }

@@ -106,13 +106,12 @@ on_stop(int sig)
 	if (!stop_sig) {
 		stop_sig = sig;
 		if (cooperative) {
-			uint64_t one = 1;
 			struct itimerval it = {
 				.it_value = { STOP_FORCE_MS / 1000,
 					      STOP_FORCE_MS % 1000 * 1000 },
 			};
 
-			if (write(stop_efd, &one, sizeof(one)) < 0 ||
+			if (skit_eventfd_signal(stop_efd) < 0 ||
 			    setitimer(ITIMER_REAL, &it, NULL) < 0)
 				force_end(sig);
 			errno = saved;
@@ -160,9 +159,11 @@ int
 cli_stop_watch(void)
 {
 	if (stop_efd < 0) {
-		stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (stop_efd < 0)
-			return -errno;
+		int fd = skit_eventfd();
+
+		if (fd < 0)
+			return fd;
+		stop_efd = fd;
 	}
 	install(on_force, SIGALRM);
 	cooperative = 1;

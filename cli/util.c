@@ -120,6 +120,38 @@ cli_report(const struct skit_err *err)
 	return cli_exit_for(err->code);
 }
 
+static void
+dial_retry(struct skit_dial *d, int attempt, int64_t delay_ms,
+	   const struct skit_err *why, void *data)
+{
+	const long long *of = data;
+	char buf[600], m[48] = "";
+
+	(void)d;
+	if (*of != SKIT_DIAL_FOREVER)
+		snprintf(m, sizeof(m), " of %lld", *of);
+	cli_errorf("%s; retry %d%s in %lld ms",
+		   skit_err_format(why, buf, sizeof(buf)), attempt, m,
+		   (long long)delay_ms);
+}
+
+int
+cli_dial(const struct skit_addr *a, struct skit_dial_cfg *cfg, int stopfd,
+	 struct skit_dial_result *res, struct skit_err *err)
+{
+	long long of;
+
+	if (cfg->retries)
+		of = cfg->retries < 0 ? 0 : cfg->retries;
+	else if (skit_addr_num(a, SKIT_OPT_FOREVER, 0))
+		of = SKIT_DIAL_FOREVER;
+	else
+		of = skit_addr_num(a, SKIT_OPT_RETRY, 0);
+	cfg->on_retry = dial_retry;
+	cfg->data = &of;
+	return skit_dial(a, cfg, stopfd, res, err);
+}
+
 int
 cli_io_error(const char *op, const char *object, int code)
 {
@@ -445,76 +477,78 @@ cli_parse_int(const char *opt, const char *s, long long min, long long max,
 }
 
 int
+cli_parse_size_range(const char *opt, const char *s, long long min,
+		     long long max, long long *out)
+{
+	long long v;
+
+	if (cli_parse_size(opt, s, &v))
+		return -1;
+	if (v < min || v > max) {
+		cli_errorf("%s: '%s' is not a size from %lld to %lld bytes",
+			   opt, s, min, max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int
+cli_acl_add(struct skit_acl *acl, bool allow, const char *text)
+{
+	int rc = skit_acl_add(acl, allow, text);
+
+	if (rc == -ENOMEM) {
+		cli_errorf("out of memory");
+		return CLI_EXIT_FAIL;
+	}
+	if (rc < 0) {
+		cli_errorf("--%s: '%s' is not an address or CIDR block "
+			   "(10.0.0.0/8, ::1, fe80::/10)",
+			   allow ? "allow" : "deny", text);
+		return CLI_EXIT_USAGE;
+	}
+	return 0;
+}
+
+int
+cli_addr_check(const struct skit_addr *a, uint64_t supported, const char *cmd)
+{
+	struct skit_err err;
+
+	if (skit_addr_check(a, supported, cmd, &err) < 0)
+		return cli_report(&err);
+	return 0;
+}
+
+/* The grammars are the library's (skit/units.h); these only report. */
+int
 cli_parse_duration_ms(const char *opt, const char *s, long long *out)
 {
-	char *end;
-	double v;
-	double mult = 1000.0; /* seconds by default, like nc -w */
+	int64_t ms;
+	int rc = skit_parse_duration_ms(s, &ms);
 
-	errno = 0;
-	v = strtod(s, &end);
-	/* !(v >= 0) also rejects NaN, which no cast may see. */
-	if (errno || end == s || !(v >= 0))
-		goto bad;
-	if (!strcmp(end, "ms"))
-		mult = 1.0;
-	else if (!strcmp(end, "s") || !*end)
-		mult = 1000.0;
-	else if (!strcmp(end, "m"))
-		mult = 60000.0;
-	else if (!strcmp(end, "us"))
-		mult = 0.001;
-	else
-		goto bad;
-	if (v * mult > 9.0e15)
-		goto bad;
-	*out = (long long)(v * mult + 0.5);
-	return 0;
-bad:
-	cli_errorf("%s: '%s' is not a duration (seconds, or with ms/s/m)", opt,
-		   s);
+	if (rc == 0) {
+		*out = ms;
+		return 0;
+	}
+	cli_errorf("%s: '%s' is %s (seconds, or with ns/us/ms/s/m/h/d)", opt, s,
+		   rc == -ERANGE ? "too long a duration" : "not a duration");
 	return -1;
 }
 
 int
 cli_parse_size(const char *opt, const char *s, long long *out)
 {
-	char *end;
-	unsigned long long v;
-	unsigned long long mult = 1;
+	uint64_t v;
+	int rc = skit_parse_size(s, &v);
 
-	errno = 0;
-	if (*s == '-')
-		goto bad;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		goto bad;
-	switch (tolower((unsigned char)*end)) {
-	case '\0':
-		break;
-	case 'k':
-		mult = 1ull << 10;
-		break;
-	case 'm':
-		mult = 1ull << 20;
-		break;
-	case 'g':
-		mult = 1ull << 30;
-		break;
-	default:
-		goto bad;
+	if (rc == 0) {
+		*out = (long long)v;
+		return 0;
 	}
-	if (*end && end[1] &&
-	    !(tolower((unsigned char)end[1]) == 'i' &&
-	      tolower((unsigned char)end[2]) == 'b' && !end[3]) &&
-	    !(tolower((unsigned char)end[1]) == 'b' && !end[2]))
-		goto bad;
-	if (v > (unsigned long long)INT64_MAX / mult)
-		goto bad;
-	*out = (long long)(v * mult);
-	return 0;
-bad:
-	cli_errorf("%s: '%s' is not a size (bytes, or with k/m/g)", opt, s);
+	cli_errorf("%s: '%s' is %s (bytes, or with k/m/g/t, x1024)", opt, s,
+		   rc == -ERANGE ? "too large a size" : "not a size");
 	return -1;
 }
 

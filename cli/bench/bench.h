@@ -179,9 +179,6 @@ void bench_print_json(const struct bench_cfg *cfg, struct bench_worker *w,
 void bench_print_text(const struct bench_cfg *cfg, struct bench_worker *w,
 		      const struct bench_sum *s);
 
-/* Set a string option in a parsed address (0, or -1 when full). */
-int bench_addr_set_str(struct skit_addr *a, enum skit_opt id, const char *v);
-
 /* Start the workers (threads); 0 or a negative code. */
 int bench_start(const struct bench_cfg *cfg, struct bench_worker *w);
 

@@ -126,7 +126,7 @@ bench_conn_open(struct bench_conn *c, bool blocking)
 		own = *a;
 		snprintf(name, sizeof(name), "@skit-bench-%d-%d", (int)getpid(),
 			 c->idx);
-		bench_addr_set_str(&own, SKIT_OPT_BIND, name);
+		(void)skit_addr_set_str(&own, SKIT_OPT_BIND, name, NULL);
 		a = &own;
 	}
 	/* An abort (cfg->stopfd) ends a connect that waits. */
@@ -863,8 +863,6 @@ bench_start(const struct bench_cfg *cfg, struct bench_worker *w)
 void
 bench_abort(const struct bench_cfg *cfg, struct bench_worker *w)
 {
-	uint64_t one = 1;
-
 	for (int t = 0; t < cfg->threads; t++) {
 		atomic_store(&w[t].abort, true);
 		if (!w[t].fast)
@@ -874,8 +872,7 @@ bench_abort(const struct bench_cfg *cfg, struct bench_worker *w)
 			skit_shutdown(w[t].fast_fd, SHUT_RDWR);
 		pthread_mutex_unlock(&w[t].fdlock);
 	}
-	if (write(cfg->stopfd, &one, sizeof(one)) < 0)
-		return;
+	(void)skit_eventfd_signal(cfg->stopfd);
 }
 
 void

@@ -63,6 +63,10 @@ static const struct cli_opt bench_opts[] = {
 	{ NULL, 0, NULL, 0, NULL },
 };
 
+/* The address options bench implements: what skit_connect_he applies
+ * (its connect time-out is --timeout). */
+static const uint64_t bench_addr_opts = SKIT_OPTS_OPEN;
+
 static const struct cli_help bench_help = {
 	.name = "bench",
 	.permute = true,
@@ -337,7 +341,7 @@ watch(const struct bench_cfg *cfg, struct bench_worker *w,
 		if (fin == cfg->threads)
 			break;
 		bench_watchdog(cfg, w);
-		if (poll(&sfd, 1, 20) > 0 && !stop) {
+		if (skit_poll(&sfd, 1, 20 * 1000000) > 0 && !stop) {
 			bench_abort(cfg, w);
 			stop = true;
 		}
@@ -405,24 +409,6 @@ watch(const struct bench_cfg *cfg, struct bench_worker *w,
 	return stop;
 }
 
-int
-bench_addr_set_str(struct skit_addr *a, enum skit_opt id, const char *v)
-{
-	size_t len = strlen(v) + 1;
-
-	if (a->strbuf_used == 0) {
-		a->strbuf[0] = '\0';
-		a->strbuf_used = 1;
-	}
-	if (a->strbuf_used + len > sizeof(a->strbuf))
-		return -1;
-	memcpy(a->strbuf + a->strbuf_used, v, len);
-	a->opt[id].set = true;
-	a->opt[id].str = a->strbuf_used;
-	a->strbuf_used = (uint16_t)(a->strbuf_used + len);
-	return 0;
-}
-
 static int
 fail_with(struct skit_err *e, const char *hint)
 {
@@ -473,15 +459,17 @@ cmd_bench(int argc, char **argv)
 			   arg);
 		return CLI_EXIT_USAGE;
 	}
-	cfg.addr.role = SKIT_ROLE_CONNECT;
+	if (skit_addr_set_role(&cfg.addr, SKIT_ROLE_CONNECT, &err) < 0 ||
+	    skit_addr_check(&cfg.addr, bench_addr_opts, "skit bench", &err) < 0)
+		return cli_report(&err);
 	cfg.type = cfg.addr.type;
 	rc = settle(&cfg, &o);
 	if (rc)
 		return rc;
 	if (cfg.addr.kind == SKIT_KIND_TCP &&
 	    !skit_addr_has(&cfg.addr, SKIT_OPT_NODELAY)) {
-		cfg.addr.opt[SKIT_OPT_NODELAY].set = true;
-		cfg.addr.opt[SKIT_OPT_NODELAY].num = 1;
+		(void)skit_addr_set_flag(&cfg.addr, SKIT_OPT_NODELAY, true,
+					 NULL);
 	}
 	r = skit_resolve(&cfg.addr, 0, NULL, &cfg.res, &err);
 	if (r < 0)
@@ -491,7 +479,7 @@ cmd_bench(int argc, char **argv)
 		cfg.type = cfg.res.v[0].type;
 	raise_nofile();
 	rc = CLI_EXIT_FAIL;
-	cfg.stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	cfg.stopfd = skit_eventfd();
 	w = calloc((size_t)cfg.threads, sizeof(*w));
 	if (cfg.stopfd < 0 || !w || skit_hist_new(&s.hist) < 0) {
 		cli_errorf("bench: out of memory");
@@ -562,7 +550,6 @@ out:
 	free(w);
 	skit_hist_free(s.hist);
 	skit_resolved_free(&cfg.res);
-	if (cfg.stopfd >= 0)
-		close(cfg.stopfd);
+	skit_close(cfg.stopfd);
 	return rc;
 }

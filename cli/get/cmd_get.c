@@ -715,13 +715,13 @@ read_file(const char *path, char **out, size_t *len)
 	buf = malloc(cap);
 	for (;;) {
 		if (!buf) {
-			close(fd);
+			skit_close(fd);
 			return -ENOMEM;
 		}
 		r = skit_read_some(fd, buf + n, cap - n);
 		if (r < 0) {
 			free(buf);
-			close(fd);
+			skit_close(fd);
 			return (int)r;
 		}
 		if (r == 0)
@@ -736,7 +736,7 @@ read_file(const char *path, char **out, size_t *len)
 			cap *= 2;
 		}
 	}
-	close(fd);
+	skit_close(fd);
 	*out = buf;
 	*len = n;
 	return 0;

@@ -12,28 +12,19 @@
 #include <sys/socket.h>
 
 /* A tcp address for the URL's host and port, built without parsing. */
-static void
-url_to_addr(const struct skit_url *u, int family, struct skit_addr *a)
+static int
+url_to_addr(const struct skit_url *u, int family, struct skit_addr *a,
+	    struct skit_err *err)
 {
-	memset(a, 0, sizeof(*a));
-	a->kind = SKIT_KIND_TCP;
-	a->role = SKIT_ROLE_CONNECT;
-	a->family = u->host_is_ipv6 ? AF_INET6 : family;
-	a->type = SOCK_STREAM;
-	snprintf(a->host, sizeof(a->host), "%s", u->host);
-	snprintf(a->port, sizeof(a->port), "%u", (unsigned)u->port);
-	a->port_lo = a->port_hi = u->port;
-	a->host_is_literal = u->host_is_ipv6;
-	if (!u->host_is_ipv6) {
-		unsigned char tmp[16];
+	int rc;
 
-		a->host_is_literal = inet_pton(AF_INET, u->host, tmp) == 1;
-	}
-	snprintf(a->kind_text, sizeof(a->kind_text), "%s",
-		 family == AF_INET    ? "tcp4"
-		 : family == AF_INET6 ? "tcp6"
-				      : "tcp");
-	a->strbuf_used = 1;
+	skit_addr_init(a, SKIT_KIND_TCP, SKIT_ROLE_CONNECT);
+	rc = skit_addr_set_family(a, u->host_is_ipv6 ? AF_INET6 : family, err);
+	if (rc == 0)
+		rc = skit_addr_set_host(a, u->host, err);
+	if (rc == 0)
+		rc = skit_addr_set_port_num(a, u->port, err);
+	return rc;
 }
 
 int
@@ -55,7 +46,9 @@ get_conn_open(struct get_conn *c, const struct skit_url *u,
 		return skit_err_setf(err, SKIT_EAI_FAMILY, "connect", atxt, 0,
 				     "an IPv6 address with -4");
 	}
-	url_to_addr(u, o->family, &a);
+	rc = url_to_addr(u, o->family, &a, err);
+	if (rc < 0)
+		return rc;
 	skit_url_addr_text(u, o->family, atxt, sizeof(atxt));
 	rc = skit_resolve(&a, 0, NULL, &r, err);
 	if (rc < 0) {

@@ -112,8 +112,9 @@ get_out_commit(struct get_out *out, struct skit_err *err)
 		get_progress(out, true);
 	if (!out->path)
 		return 0;
-	if (out->fd >= 0 && close(out->fd) < 0)
-		rc = skit_err_set(err, -errno, "write to", out->path);
+	rc = skit_close(out->fd);
+	if (rc < 0)
+		rc = skit_err_set(err, rc, "write to", out->path);
 	out->fd = -1;
 	if (rc == 0 && out->tmp[0] && rename(out->tmp, out->path) < 0)
 		rc = skit_err_set(err, -errno, "rename to", out->path);
@@ -133,8 +134,7 @@ get_out_abort(struct get_out *out)
 	}
 	if (!out->path)
 		return;
-	if (out->fd >= 0)
-		close(out->fd);
+	skit_close(out->fd);
 	out->fd = -1;
 	if (out->tmp[0])
 		unlink(out->tmp);

@@ -1,8 +1,9 @@
 /*
  * cmd_connect.c - `skit connect ADDRESS` (or nc's `HOST PORT`): connect
  * and relay stdin -> socket and socket -> stdout, with netcat's
- * half-close policy (docs/half-close.md), --retry with backoff, and
- * -z probes of a port or a port range.
+ * half-close policy (docs/half-close.md), the address's retry policy
+ * (--retry, retry=, interval=, forever, connect-timeout=: a dial,
+ * skit/dial.h) and -z probes of a port or a port range.
  */
 #include "cli.h"
 #include "nc.h"
@@ -11,8 +12,6 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 enum {
 	OPT_RETRY = NC_OPT__NEXT,
@@ -40,8 +39,8 @@ static const struct cli_opt connect_opts[] = {
 	{ "recv-only", 0, NULL, NC_OPT_RECV_ONLY,
 	  "only copy socket -> stdout (ignore stdin)" },
 	{ "retry", 0, "N", OPT_RETRY,
-	  "retry a failed connect N times, backing off exponentially with "
-	  "jitter" },
+	  "retry a refused or timed-out connect N times (retry=N): after "
+	  "interval= (1s), then 2x, 4x, at most 8x that" },
 	{ "source", 's', "ADDR", 's', "local address to connect from" },
 	{ "send-only", 0, NULL, NC_OPT_SEND_ONLY,
 	  "only copy stdin -> socket (exit when it is sent)" },
@@ -56,6 +55,10 @@ static const struct cli_opt connect_opts[] = {
 	  "only probe: is the port (or each port of a range, 20-25) open" },
 	{ NULL, 0, NULL, 0, NULL },
 };
+
+/* Address options connect implements: skit_open's, with its connect
+ * time-out (also -w). Not retry= (its flag is --retry). */
+static const uint64_t connect_addr_opts = SKIT_OPTS_OPEN | SKIT_OPTS_DIAL;
 
 static const struct cli_help connect_help = {
 	.name = "connect",
@@ -80,73 +83,24 @@ struct connect_opts {
 	bool framing_set;
 	long long wait_ms; /* -1: none */
 	long long retry;
+	bool retry_set;
 };
 
-/* Small xorshift for backoff jitter (not for anything secret). */
-static uint64_t
-jitter_rand(void)
-{
-	static uint64_t x;
-
-	if (!x)
-		x = (uint64_t)skit_now_ns() ^ ((uint64_t)getpid() << 32) ^ 1;
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return x;
-}
-
-/* Worth another try: refused, unreachable, timed out, DNS "try again". */
-static bool
-retryable(int code)
-{
-	int ex = cli_exit_for(code);
-
-	return ex == CLI_EXIT_REFUSED || ex == CLI_EXIT_TIMEOUT ||
-	       code == SKIT_EAI_AGAIN || code == -ECONNRESET;
-}
-
-static void
-sleep_ms(long long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 /*
- * Connect, with --retry: each try is a new socket (skit_open), the
- * delay doubles from 100 ms up to 10 s, and is drawn from [d/2, d) so
- * that many clients restarting together spread out.
+ * How the dial runs: the address's connect-timeout=, retry=, forever
+ * and interval=, with -w as the connect time-out when the address has
+ * none and --retry N as retry=N.
  */
-static int
-open_with_retry(const struct connect_opts *o, const struct skit_addr *a,
-		struct skit_sockaddr *local, struct skit_sockaddr *peer,
-		struct skit_err *err)
+static void
+dial_cfg(const struct connect_opts *o, const struct skit_addr *a,
+	 struct skit_dial_cfg *cfg)
 {
-	long long delay = 100;
-	int fd;
-
-	for (long long i = 0;; i++) {
-		fd = skit_open(a, SKIT_ROLE_CONNECT,
-			       SKIT_OPEN_NONBLOCK | nc_open_flags(&o->ao), NULL,
-			       local, peer, err);
-		if (fd >= 0 || i >= o->retry || !retryable(fd))
-			return fd;
-		{
-			long long d = delay / 2 +
-				      (long long)(jitter_rand() %
-						  (uint64_t)(delay / 2 + 1));
-			char buf[512];
-
-			cli_errorf("%s; retry %lld of %lld in %lld ms",
-				   skit_err_format(err, buf, sizeof(buf)),
-				   i + 1, o->retry, d);
-			sleep_ms(d);
-		}
-		delay = delay * 2 > 10000 ? 10000 : delay * 2;
-	}
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->flags = SKIT_OPEN_NONBLOCK | nc_open_flags(&o->ao);
+	if (o->wait_ms >= 0 && !skit_addr_has(a, SKIT_OPT_CONNECT_TIMEOUT))
+		cfg->connect_timeout_ms = o->wait_ms > 0 ? o->wait_ms : 1;
+	if (o->retry_set)
+		cfg->retries = o->retry > 0 ? (int)o->retry : SKIT_DIAL_NONE;
 }
 
 /* -z on a datagram port: an ICMP port unreachable says closed. */
@@ -182,7 +136,9 @@ run_probe(struct connect_opts *o, struct skit_addr *a)
 	}
 	for (unsigned p = lo; p <= hi; p++) {
 		struct skit_addr pa = *a;
-		struct skit_sockaddr local, peer;
+		struct skit_dial_result dr;
+		struct skit_dial_cfg cfg;
+		struct skit_sockaddr peer;
 		struct skit_err err;
 		char pt[300], buf[512];
 		int fd;
@@ -193,8 +149,12 @@ run_probe(struct connect_opts *o, struct skit_addr *a)
 			pa.port_is_range = false;
 		}
 		skit_err_clear(&err);
-		fd = skit_open(&pa, SKIT_ROLE_CONNECT, nc_open_flags(&o->ao),
-			       NULL, &local, &peer, &err);
+		dial_cfg(o, &pa, &cfg);
+		cfg.flags &= ~SKIT_OPEN_NONBLOCK;
+		cfg.retries = SKIT_DIAL_NONE; /* a scan asks each port once */
+		fd = skit_dial(&pa, &cfg, -1, &dr, &err);
+		if (fd >= 0)
+			peer = dr.peer;
 		if (fd >= 0 && pa.type == SOCK_DGRAM) {
 			int r = probe_udp(fd, o->wait_ms);
 
@@ -234,7 +194,8 @@ static int
 run_connect(struct connect_opts *o, int nargs, char **args)
 {
 	struct skit_addr a;
-	struct skit_sockaddr local, peer;
+	struct skit_dial_result dr;
+	struct skit_dial_cfg cfg;
 	struct skit_err err;
 	char text[SKIT_ADDR_TEXT_MAX + 300], lt[300], pt[300];
 	int fd, rc;
@@ -247,10 +208,9 @@ run_connect(struct connect_opts *o, int nargs, char **args)
 		cli_errorf("connect: '%s' is not a socket address", text);
 		return CLI_EXIT_USAGE;
 	}
-	if (o->wait_ms >= 0 && !skit_addr_has(&a, SKIT_OPT_CONNECT_TIMEOUT)) {
-		a.opt[SKIT_OPT_CONNECT_TIMEOUT].set = true;
-		a.opt[SKIT_OPT_CONNECT_TIMEOUT].num = o->wait_ms;
-	}
+	rc = cli_addr_check(&a, connect_addr_opts, "skit connect");
+	if (rc)
+		return rc;
 	if (o->zero)
 		return run_probe(o, &a);
 	if (a.port_is_range) {
@@ -260,7 +220,8 @@ run_connect(struct connect_opts *o, int nargs, char **args)
 	if (!o->framing_set)
 		o->so.framing = SKIT_FRAMING_LINE;
 	skit_err_clear(&err);
-	fd = open_with_retry(o, &a, &local, &peer, &err);
+	dial_cfg(o, &a, &cfg);
+	fd = cli_dial(&a, &cfg, -1, &dr, &err);
 	if (fd < 0) {
 		rc = cli_report(&err);
 		if (rc == CLI_EXIT_TIMEOUT)
@@ -268,10 +229,15 @@ run_connect(struct connect_opts *o, int nargs, char **args)
 				 "timeout; is a firewall dropping packets?");
 		return rc;
 	}
-	nc_sa_str(&peer, pt, sizeof(pt));
-	if (cli_g.verbose)
+	nc_sa_str(&dr.peer, pt, sizeof(pt));
+	if (cli_g.verbose) {
+		struct skit_sockaddr local;
+
+		if (skit_sock_local(fd, &local) < 0)
+			memset(&local, 0, sizeof(local));
 		cli_verbose("connected %s -> %s",
 			    nc_sa_str(&local, lt, sizeof(lt)), pt);
+	}
 	return nc_session_stdio(fd, pt, &o->so);
 }
 
@@ -296,6 +262,7 @@ cmd_connect(int argc, char **argv)
 		case OPT_RETRY:
 			rc = cli_parse_int("--retry", arg, 0, 1000, &v) ? 2 : 0;
 			o.retry = v;
+			o.retry_set = true;
 			break;
 		case 's':
 			o.ao.src = arg;

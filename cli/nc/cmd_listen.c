@@ -88,6 +88,10 @@ static const struct cli_opt listen_opts[] = {
 	{ NULL, 0, NULL, 0, NULL },
 };
 
+/* Address options listen implements: what skit_open applies (-k,
+ * --max-conns, --allow/--deny, --idle-timeout are flags, not options). */
+static const uint64_t listen_addr_opts = SKIT_OPTS_OPEN;
+
 static const struct cli_help listen_help = {
 	.name = "listen",
 	.permute = true,
@@ -120,7 +124,7 @@ struct listen_opts {
 	bool broker, chat;
 	bool framing_set;
 	long long idle_ms; /* datagram peers */
-	struct nc_acl acl;
+	struct skit_acl acl;
 };
 
 struct server;
@@ -533,13 +537,6 @@ on_event(struct skit_serve *sv, const struct skit_serve_event *ev, void *data)
 	}
 }
 
-static bool
-acl_permits(const struct sockaddr *sa, socklen_t len, void *data)
-{
-	(void)len;
-	return nc_acl_permits(data, sa);
-}
-
 /* stdin of a datagram server without --exec: to the latest sender. */
 static void
 dgram_stdin(struct skit_loop *loop, int fd, unsigned ev, void *data)
@@ -595,8 +592,7 @@ open_server(struct server *s)
 	struct skit_serve_cfg cfg = {
 		/* without -k one client: the limit has nothing to count */
 		.max_conns = o->keep ? (int)o->max_conns : 0,
-		.permit = nc_acl_empty(&o->acl) ? NULL : acl_permits,
-		.permit_data = &o->acl,
+		.acl = skit_acl_empty(&o->acl) ? NULL : &o->acl,
 		.batch = 64,
 		.session_idle_ms = o->idle_ms > 0 ? o->idle_ms : -1,
 		.msg_max = NC_MSG_MAX,
@@ -752,6 +748,9 @@ run_listen(struct listen_opts *o, int nargs, char **args)
 		cli_errorf("listen: '%s' is not a socket address", text);
 		return CLI_EXIT_USAGE;
 	}
+	rc = cli_addr_check(&s.addr, listen_addr_opts, "skit listen");
+	if (rc)
+		return rc;
 	rc = open_server(&s);
 	if (rc == 0) {
 		if (s.dgram && !o->framing_set)
@@ -782,10 +781,10 @@ cmd_listen(int argc, char **argv)
 		switch (c) {
 		case -2:
 			cli_getopt_done(&st);
-			nc_acl_free(&o.acl);
+			skit_acl_free(&o.acl);
 			return CLI_EXIT_OK;
 		case OPT_ALLOW:
-			rc = nc_acl_add(&o.acl, true, arg);
+			rc = cli_acl_add(&o.acl, true, arg);
 			break;
 		case OPT_BROKER:
 			o.broker = o.keep = true;
@@ -794,7 +793,7 @@ cmd_listen(int argc, char **argv)
 			o.chat = o.keep = true;
 			break;
 		case OPT_DENY:
-			rc = nc_acl_add(&o.acl, false, arg);
+			rc = cli_acl_add(&o.acl, false, arg);
 			break;
 		case OPT_EXEC:
 			o.exec = arg;
@@ -836,7 +835,7 @@ cmd_listen(int argc, char **argv)
 		}
 		if (rc) {
 			cli_getopt_done(&st);
-			nc_acl_free(&o.acl);
+			skit_acl_free(&o.acl);
 			return rc;
 		}
 	}
@@ -854,6 +853,6 @@ cmd_listen(int argc, char **argv)
 	} else {
 		rc = run_listen(&o, argc - optind, argv + optind);
 	}
-	nc_acl_free(&o.acl);
+	skit_acl_free(&o.acl);
 	return rc;
 }

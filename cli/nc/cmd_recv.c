@@ -39,6 +39,9 @@ static const struct cli_opt recv_opts[] = {
 	{ NULL, 0, NULL, 0, NULL },
 };
 
+/* Address options recv implements: what skit_open applies. */
+static const uint64_t recv_addr_opts = SKIT_OPTS_OPEN;
+
 static const struct cli_help recv_help = {
 	.name = "recv",
 	.permute = true,
@@ -326,6 +329,9 @@ run_recv(const struct recv_opts *o)
 		cli_errorf("recv: '%s' is not a socket address", o->addr);
 		return CLI_EXIT_USAGE;
 	}
+	rc = cli_addr_check(&a, recv_addr_opts, "skit recv");
+	if (rc)
+		return rc;
 	fd = skit_open(&a, SKIT_ROLE_LISTEN, 0, NULL, &r.local, NULL, &err);
 	if (fd < 0)
 		return cli_report(&err);

@@ -46,6 +46,10 @@ static const struct cli_opt send_opts[] = {
 	{ NULL, 0, NULL, 0, NULL },
 };
 
+/* Address options send implements: skit_open's, with its connect
+ * time-out. */
+static const uint64_t send_addr_opts = SKIT_OPTS_OPEN | SKIT_OPTS_DIAL;
+
 static const struct cli_help send_help = {
 	.name = "send",
 	.permute = true,
@@ -200,7 +204,7 @@ run_send(const struct send_opts *o, int nmsg, char **msgs)
 	struct skit_addr a;
 	struct skit_err err;
 	struct sender s = { .fd = -1, .o = o };
-	char text[SKIT_ADDR_TEXT_MAX + 300], autob[64];
+	char autob[64];
 	const char *bind = o->bind;
 	int flags = 0, rc;
 
@@ -211,6 +215,9 @@ run_send(const struct send_opts *o, int nmsg, char **msgs)
 		cli_errorf("send: '%s' is not a socket address", o->addr);
 		return CLI_EXIT_USAGE;
 	}
+	rc = cli_addr_check(&a, send_addr_opts, "skit send");
+	if (rc)
+		return rc;
 	/*
 	 * An unbound unix datagram socket has no name, so nothing can
 	 * answer it: give it one unless --bind did.
@@ -220,19 +227,22 @@ run_send(const struct send_opts *o, int nmsg, char **msgs)
 		nc_autobind_name("send", autob, sizeof(autob));
 		bind = autob;
 	}
-	if (bind) {
-		snprintf(text, sizeof(text), "%s,bind=%s", o->addr, bind);
-		if (skit_addr_parse(text, SKIT_ROLE_CONNECT, &a, &err) < 0)
-			return cli_report(&err);
-	}
+	if (bind && skit_addr_set_str(&a, SKIT_OPT_BIND, bind, &err) < 0)
+		return cli_report(&err);
 	s.connected =
 		o->connect || a.type == SOCK_STREAM || a.type == SOCK_SEQPACKET;
 	if (!s.connected)
 		flags |= SKIT_OPEN_NOCONNECT;
-	s.fd = skit_open(&a, SKIT_ROLE_CONNECT, flags, NULL, NULL, &s.peer,
-			 &err);
-	if (s.fd < 0)
-		return cli_report(&err);
+	{
+		/* The address's connect-timeout=, retry= and forever. */
+		struct skit_dial_cfg cfg = { .flags = flags };
+		struct skit_dial_result dr;
+
+		s.fd = cli_dial(&a, &cfg, -1, &dr, &err);
+		if (s.fd < 0)
+			return cli_report(&err);
+		s.peer = dr.peer;
+	}
 	nc_sa_str(&s.peer, s.peer_text, sizeof(s.peer_text));
 	/*
 	 * A blocking sendto() to a unix receiver that stopped reading

@@ -118,31 +118,6 @@ int nc_reader_fill(struct nc_reader *r);
 int nc_write_msg(int fd, enum skit_framing f, const char *eol, const void *msg,
 		 size_t len);
 
-/* --- --allow / --deny (nc_acl.c) ------------------------------------- */
-
-struct nc_cidr {
-	int family; /* AF_INET or AF_INET6 */
-	unsigned char addr[16];
-	int bits;
-};
-
-struct nc_acl {
-	struct nc_cidr *allow, *deny;
-	size_t nallow, ndeny;
-};
-
-/* Add "10.0.0.0/8", "::1", "fe80::/10"; 0, or prints and returns 2. */
-int nc_acl_add(struct nc_acl *acl, bool allow, const char *text);
-
-/*
- * May a peer at sa connect? Denied when a --deny entry matches, or when
- * there are --allow entries and none matches. IPv4-mapped IPv6 peers
- * match IPv4 entries. Non-IP peers (unix) are always permitted.
- */
-bool nc_acl_permits(const struct nc_acl *acl, const struct sockaddr *sa);
-bool nc_acl_empty(const struct nc_acl *acl);
-void nc_acl_free(struct nc_acl *acl);
-
 /* --- --hex (nc_hex.c) ------------------------------------------------- */
 
 /*

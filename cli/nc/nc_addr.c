@@ -44,7 +44,6 @@ nc_build_addr(int nargs, char **args, enum skit_role role,
 	const char *cmd = role == SKIT_ROLE_LISTEN ? "listen" : "connect";
 	char host[SKIT_HOST_MAX + 2];
 	struct skit_err err;
-	size_t n;
 	int rc;
 
 	if (role == SKIT_ROLE_LISTEN && o->port &&
@@ -79,31 +78,30 @@ nc_build_addr(int nargs, char **args, enum skit_role role,
 			   role == SKIT_ROLE_LISTEN ? " or PORT" : "");
 		return CLI_EXIT_USAGE;
 	}
-	/* -s ADDR / -p PORT (connect): the source, as the bind= option. */
-	if (role == SKIT_ROLE_CONNECT && (o->src || o->port)) {
-		n = strlen(text);
-		host_part(o->src ? o->src : "", host, sizeof(host));
-		if (o->unix_path || !strncmp(text, "unix", 4))
-			snprintf(text + n, textlen - n, ",bind=%s",
-				 o->src ? o->src : "");
-		else
-			snprintf(text + n, textlen - n, ",bind=%s:%s", host,
-				 o->port ? o->port : "0");
-	}
 	skit_err_clear(&err);
 	rc = skit_addr_parse(text, role, out, &err);
 	if (rc < 0)
 		return cli_report(&err);
+	/* -s ADDR / -p PORT (connect): the source, as the bind= option. */
+	if (role == SKIT_ROLE_CONNECT && (o->src || o->port)) {
+		char src[SKIT_HOST_MAX + 40];
+
+		host_part(o->src ? o->src : "", host, sizeof(host));
+		if (o->unix_path || out->family == AF_UNIX)
+			snprintf(src, sizeof(src), "%s", o->src ? o->src : "");
+		else
+			snprintf(src, sizeof(src), "%s:%s", host,
+				 o->port ? o->port : "0");
+		if (skit_addr_set_str(out, SKIT_OPT_BIND, src, &err) < 0)
+			return cli_report(&err);
+	}
 	/* A unix-dgram client needs a name for the replies to come back. */
 	if (role == SKIT_ROLE_CONNECT && out->kind == SKIT_KIND_UNIX_DGRAM &&
 	    !skit_addr_has(out, SKIT_OPT_BIND)) {
 		char name[64];
 
 		nc_autobind_name("connect", name, sizeof(name));
-		n = strlen(text);
-		snprintf(text + n, textlen - n, ",bind=%s", name);
-		rc = skit_addr_parse(text, role, out, &err);
-		if (rc < 0)
+		if (skit_addr_set_str(out, SKIT_OPT_BIND, name, &err) < 0)
 			return cli_report(&err);
 	}
 	if (o->family != AF_UNSPEC) {
@@ -113,8 +111,10 @@ nc_build_addr(int nargs, char **args, enum skit_role role,
 				   o->family == AF_INET ? '4' : '6');
 			return CLI_EXIT_USAGE;
 		}
-		if (out->kind == SKIT_KIND_TCP || out->kind == SKIT_KIND_UDP)
-			out->family = o->family;
+		if ((out->kind == SKIT_KIND_TCP ||
+		     out->kind == SKIT_KIND_UDP) &&
+		    skit_addr_set_family(out, o->family, &err) < 0)
+			return cli_report(&err);
 	}
 	return 0;
 }

@@ -190,10 +190,13 @@ filter_in(struct skit_loop *loop, int fd, unsigned ev, void *data)
 static int
 filter_start(struct session *s)
 {
-	if (pipe2(s->pipe, O_CLOEXEC) < 0)
-		return -errno;
-	if (fcntl(s->pipe[1], F_SETFL, O_NONBLOCK) < 0)
-		return -errno;
+	int r = skit_pipe(s->pipe, false);
+
+	if (r < 0)
+		return r;
+	r = skit_fd_nonblock(s->pipe[1], true);
+	if (r < 0)
+		return r;
 	s->buf = malloc(FILTER_BUF);
 	if (!s->buf)
 		return -ENOMEM;
@@ -235,7 +238,7 @@ grow_pipe(int fd)
 	struct stat st;
 
 	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode))
-		(void)fcntl(fd, F_SETPIPE_SZ, 1 << 20);
+		(void)skit_pipe_set_size(fd, 1 << 20);
 }
 
 int

@@ -38,7 +38,7 @@ static const struct cli_opt opts[] = {
 	{ "ipv6", '6', NULL, '6', "use IPv6" },
 	{ "count", 'c', "N", 'c', "stop after N requests (default: forever)" },
 	{ "interval", 'i', "SECS", 'i',
-	  "time between requests (default 1; ms suffix allowed)" },
+	  "time between requests (default 1; 250ms, 2s, ...)" },
 	{ "timeout", 'W', "SECS", 'W',
 	  "how long to wait for each reply, and for a full receiver "
 	  "(default 10)" },
@@ -57,6 +57,10 @@ static const struct cli_opt opts[] = {
 	  "use the unprivileged datagram socket only" },
 	{ NULL, 0, NULL, 0, NULL },
 };
+
+/* Address options ping implements: what skit_open and skit_connect_he
+ * apply (the connect time-out is -W). Used by ping_transport.c. */
+const uint64_t ping_addr_opts = SKIT_OPTS_OPEN | SKIT_OPTS_DIAL;
 
 static const struct cli_help help = {
 	.name = "ping",
@@ -213,7 +217,8 @@ parse_args(int argc, char **argv, struct ping_opts *o)
 			o->deadline_ms = v < 1 ? 1 : v;
 			break;
 		case 's':
-			if (cli_parse_int("-s", arg, 0, MAX_SIZE, &o->size))
+			if (cli_parse_size_range("-s", arg, 0, MAX_SIZE,
+						 &o->size))
 				goto out;
 			break;
 		case 't':
@@ -678,7 +683,7 @@ run(struct ping *p)
 			{ .fd = p->fd, .events = POLLIN },
 			{ .fd = cli_stop_fd(), .events = POLLIN },
 		};
-		struct timespec ts;
+		int64_t wait_ns;
 		int r;
 
 		/* Stop once stdout fails: nobody would see the replies. */
@@ -705,18 +710,13 @@ run(struct ping *p)
 			wake = next_send;
 		if (next_exp < wake)
 			wake = next_exp;
-		if (wake == INT64_MAX) {
-			ts.tv_sec = 3600;
-			ts.tv_nsec = 0;
-		} else {
-			int64_t left = wake > now ? wake - now : 0;
-
-			ts.tv_sec = left / 1000000000;
-			ts.tv_nsec = left % 1000000000;
-		}
-		r = ppoll(pfd, 2, &ts, NULL);
-		if (r < 0 && errno != EINTR)
-			return -errno;
+		if (wake == INT64_MAX)
+			wait_ns = 3600 * INT64_C(1000000000);
+		else
+			wait_ns = wake > now ? wake - now : 0;
+		r = skit_poll(pfd, 2, wait_ns);
+		if (r < 0)
+			return r;
 		if (r > 0) {
 			if (pfd[0].revents & POLLNVAL)
 				return -EBADF;

@@ -39,6 +39,9 @@ struct ping_stats {
 /* CLOCK_MONOTONIC in ns. */
 int64_t ping_mono_ns(void);
 
+/* The address options ping implements (cmd_ping.c, next to its table). */
+extern const uint64_t ping_addr_opts;
+
 /* Record one round trip time (ms). 0 or -ENOMEM. */
 int ping_stats_add(struct ping_stats *st, double ms);
 

@@ -155,10 +155,23 @@ receiver_full(struct tp *t)
 	t->fatal = true;
 }
 
-/* One TCP handshake: connect, note the time, close. */
+/*
+ * One TCP handshake: connect, note the time, close. Bounded by the
+ * address's connect-timeout=, else by -W; retry= does not apply to a
+ * handshake that is itself the measurement.
+ */
 static void
 probe_connect(struct tp *t, uint64_t seq)
 {
+	struct skit_dial_cfg cfg = {
+		.addrs = &t->r,
+		.connect_timeout_ms =
+			skit_addr_has(&t->a, SKIT_OPT_CONNECT_TIMEOUT)
+				? 0
+				: t->o->timeout_ms,
+		.retries = SKIT_DIAL_NONE,
+	};
+	struct skit_dial_result dr;
 	struct skit_sockaddr peer;
 	struct skit_err err;
 	char from[SKIT_ADDR_TEXT_MAX + 1];
@@ -167,9 +180,9 @@ probe_connect(struct tp *t, uint64_t seq)
 
 	skit_err_clear(&err);
 	t->st.sent++;
-	fd = skit_connect_he_stop(&t->a, &t->r, 250, (int)t->o->timeout_ms, 0,
-				  cli_stop_fd(), &peer, &err);
+	fd = skit_dial(&t->a, &cfg, cli_stop_fd(), &dr, &err);
 	t1 = ping_mono_ns();
+	peer = dr.peer;
 	if (fd == -ECANCELED)
 		return; /* stopped: in flight, like an unanswered request */
 	if (fd < 0) {
@@ -379,10 +392,8 @@ sleep_until(int64_t when)
 
 	while (!cli_stopping()) {
 		int64_t left = when - ping_mono_ns();
-		struct timespec ts = { .tv_sec = left / 1000000000,
-				       .tv_nsec = left % 1000000000 };
 
-		if (left <= 0 || ppoll(&stop, 1, &ts, NULL) > 0)
+		if (left <= 0 || skit_poll(&stop, 1, left) > 0)
 			return;
 	}
 }
@@ -397,6 +408,9 @@ prepare(struct tp *t)
 	r = skit_addr_parse(t->o->target, SKIT_ROLE_CONNECT, &t->a, &err);
 	if (r < 0)
 		return cli_report(&err);
+	r = cli_addr_check(&t->a, ping_addr_opts, "skit ping");
+	if (r)
+		return r;
 	switch (t->a.kind) {
 	case SKIT_KIND_TCP:
 		t->mode = MODE_CONNECT;
@@ -450,13 +464,21 @@ prepare(struct tp *t)
 		 * -W (a receiver that stopped reading, an echo that never
 		 * comes).
 		 */
-		t->fd = skit_open(
-			&t->a, SKIT_ROLE_CONNECT,
-			SKIT_OPEN_NONBLOCK |
-				(t->o->numeric ? SKIT_OPEN_NUMERIC : 0),
-			NULL, NULL, &peer, &err);
+		struct skit_dial_cfg cfg = {
+			.flags = SKIT_OPEN_NONBLOCK |
+				 (t->o->numeric ? SKIT_OPEN_NUMERIC : 0),
+		};
+		struct skit_dial_result dr;
+
+		/*
+		 * The address's connect-timeout=, retry= and forever. No
+		 * stop fd yet: until cli_stop_watch() a signal ends the
+		 * process at once.
+		 */
+		t->fd = cli_dial(&t->a, &cfg, -1, &dr, &err);
 		if (t->fd < 0)
 			return cli_report(&err);
+		peer = dr.peer;
 		if (skit_sockaddr_str(&peer, t->addr_text,
 				      sizeof(t->addr_text)) < 0)
 			snprintf(t->addr_text, sizeof(t->addr_text), "%s",

@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "skit/acl.h"
 #include "skit/err.h"
 
 /* Address kinds. One row each in the kind table of addr.c. */
@@ -58,8 +59,8 @@ enum skit_role {
 enum skit_optval_type {
 	SKIT_OPTV_FLAG,	    /* no value, or =0/1/yes/no/on/off */
 	SKIT_OPTV_INT,	    /* decimal integer */
-	SKIT_OPTV_SIZE,	    /* integer with optional k/m/g suffix (x1024) */
-	SKIT_OPTV_DURATION, /* seconds, decimal, or with ms/s/m suffix; ms */
+	SKIT_OPTV_SIZE,	    /* a size (skit/units.h): 64k, 1MiB; bytes */
+	SKIT_OPTV_DURATION, /* a duration (skit/units.h): 1.5, 250ms; ms */
 	SKIT_OPTV_MODE,	    /* octal file mode */
 	SKIT_OPTV_STRING,   /* free text */
 	SKIT_OPTV_HEX16,    /* 0x0800 style or decimal, 0..65535 */
@@ -114,6 +115,24 @@ struct skit_optval {
 #define SKIT_ADDR_TEXT_MAX 1024 /* longest address text accepted */
 #define SKIT_HOST_MAX	   256
 
+/* The bit of an option in a mask of options (skit_addr_check). */
+#define SKIT_OPT_BIT(id) (1ull << SKIT_OPT_##id)
+
+/*
+ * bind= parsed: the local address a connecting socket binds before it
+ * connects (skit_addr_get_bind() returns it when the option is set).
+ */
+struct skit_addr_bind {
+	bool is_path;  /* unix kinds: host is a socket path or abstract name */
+	bool abstract; /* unix "@name": host holds the name without '@' */
+	bool has_port; /* tcp/udp: a port was given ("HOST:PORT", sp=) */
+	uint16_t port; /* tcp/udp: that port; 0 = any */
+	int family;    /* AF_INET/AF_INET6 for a literal host, else AF_UNSPEC */
+	/* a host name or literal without brackets ("" = any address of the
+	 * target's family), or the unix path / abstract name */
+	char host[SKIT_HOST_MAX];
+};
+
 /*
  * A parsed address. Fields that do not apply to the kind are zero/empty.
  */
@@ -144,9 +163,19 @@ struct skit_addr {
 	/* The name the user wrote for the kind ("TCP-LISTEN", "tcp6"). */
 	char kind_text[32];
 
+	/*
+	 * Options. Read them with the accessors below and write them with
+	 * the builder (skit_addr_set_*): the layout of opt[] and strbuf is
+	 * the library's.
+	 */
 	struct skit_optval opt[SKIT_OPT__COUNT];
 	char strbuf[512]; /* option string values; offset 0 is "" */
 	uint16_t strbuf_used;
+
+	/* bind= and range= parsed, valid when the option is set (the
+	 * option's string keeps the text as written, for skit_addr_format) */
+	struct skit_addr_bind bind;
+	struct skit_cidr range;
 };
 
 /*
@@ -225,6 +254,159 @@ skit_addr_str(const struct skit_addr *a, enum skit_opt id)
 	return a->opt[id].set && a->opt[id].str ? a->strbuf + a->opt[id].str
 						: NULL;
 }
+
+/* bind= parsed, or NULL when the address has no bind= (or sp=). */
+static inline const struct skit_addr_bind *
+skit_addr_get_bind(const struct skit_addr *a)
+{
+	return a->opt[SKIT_OPT_BIND].set ? &a->bind : NULL;
+}
+
+/* range= parsed (one CIDR block), or NULL when not set. */
+static inline const struct skit_cidr *
+skit_addr_get_range(const struct skit_addr *a)
+{
+	return a->opt[SKIT_OPT_RANGE].set ? &a->range : NULL;
+}
+
+/* --- the builder --------------------------------------------------------
+ *
+ * Make an address without writing text, or change a parsed one. Each
+ * setter checks its value with the parser's own code (the same messages,
+ * the same limits), so a built address is skit_addr_equal() to the one
+ * parsing the equivalent text gives. On failure a setter returns
+ * SKIT_EADDR/SKIT_EOPTION/SKIT_EKIND with err filled (op "bad address",
+ * subject the value, column into it) and leaves the address unchanged.
+ * Nothing here allocates or does I/O.
+ */
+
+/*
+ * Start an address of this kind and role (non-socket kinds always get
+ * SKIT_ROLE_DEFAULT), with the kind's default family, type and protocol,
+ * no target and no option. Returns 0 or -EINVAL for a bad kind (*a is
+ * then zeroed).
+ */
+int skit_addr_init(struct skit_addr *a, enum skit_kind kind,
+		   enum skit_role role);
+
+/*
+ * The target as the text after "KIND:" would give it ("127.0.0.1:80",
+ * "@name", "route", "cat -n"), taken literally (no "\," escapes).
+ */
+int skit_addr_set_target(struct skit_addr *a, const char *target,
+			 struct skit_err *err);
+
+/*
+ * tcp, udp, icmp, ip: the host (a name, "127.0.0.1", "::1" or "[::1]",
+ * "fe80::1%eth0"; "" = any). vsock: the CID. Other kinds: SKIT_EKIND.
+ */
+int skit_addr_set_host(struct skit_addr *a, const char *host,
+		       struct skit_err *err);
+
+/*
+ * tcp, udp: the port, a number or a service name ("8080", "http"; port 0
+ * and ranges follow the role as in the parser); vsock: the port number.
+ * Other kinds: SKIT_EKIND. set_port_num is the same with a number.
+ */
+int skit_addr_set_port(struct skit_addr *a, const char *port,
+		       struct skit_err *err);
+int skit_addr_set_port_num(struct skit_addr *a, unsigned port,
+			   struct skit_err *err);
+
+/*
+ * unix kinds: the socket path, or "@name" for an abstract name; file,
+ * pipe: the path; exec, sh: the command; packet: the interface; netlink:
+ * the family. tcp, udp, icmp, ip, vsock: SKIT_EKIND (use set_host/port).
+ */
+int skit_addr_set_path(struct skit_addr *a, const char *path,
+		       struct skit_err *err);
+
+/*
+ * tcp, udp: AF_INET, AF_INET6 or AF_UNSPEC (either); icmp, ip: AF_INET
+ * or AF_INET6. Refused when the host is a literal of the other family.
+ * Other kinds: only their own family.
+ */
+int skit_addr_set_family(struct skit_addr *a, int family, struct skit_err *err);
+
+/*
+ * Change the role of a socket address (for a command that takes an
+ * address whose text did not say). Refused when a set option applies
+ * to the other role only, or for a non-socket kind (which has none).
+ */
+int skit_addr_set_role(struct skit_addr *a, enum skit_role role,
+		       struct skit_err *err);
+
+/*
+ * Set option id from its value text exactly as "name=value" in an
+ * address is parsed: kinds, role, type, range and value checks, typed
+ * fields (bind=, range=). value NULL means the option written alone (a
+ * flag). When the option is set twice the last one wins; the strings of
+ * replaced values stay in strbuf, so an address takes 512 bytes of
+ * string values in all (SKIT_EOPTION past that).
+ */
+int skit_addr_set_opt(struct skit_addr *a, enum skit_opt id, const char *value,
+		      struct skit_err *err);
+
+/* set_opt for a number (INT, SIZE, DURATION in ms, MODE, HEX16). */
+int skit_addr_set_num(struct skit_addr *a, enum skit_opt id, long long v,
+		      struct skit_err *err);
+
+/* set_opt for a flag, on or off. */
+int skit_addr_set_flag(struct skit_addr *a, enum skit_opt id, bool on,
+		       struct skit_err *err);
+
+/* set_opt for a string option (bind=, user=, range=, ...). */
+int skit_addr_set_str(struct skit_addr *a, enum skit_opt id, const char *s,
+		      struct skit_err *err);
+
+/* Unset an option (as if it had not been written). */
+void skit_addr_unset(struct skit_addr *a, enum skit_opt id);
+
+/*
+ * Applicability per command. Each command declares, next to its option
+ * table, the mask of address options it implements (SKIT_OPT_BIT(id)
+ * bits, usually SKIT_OPTS_OPEN plus its own). skit_addr_check() refuses
+ * the first option that is set but not in supported: SKIT_EOPTION,
+ * "option 'retry' does not apply to 'skit echo'", op "bad address",
+ * subject the address's canonical text (skit_addr_format) and column
+ * pointing at the option in it. cmd is the command's name for the
+ * message. Options a kind or role rules out are refused by the parser
+ * already; this is the third check, the command's. Options implied by a
+ * socat name (CREATE's create and trunc) count as written.
+ */
+int skit_addr_check(const struct skit_addr *a, uint64_t supported,
+		    const char *cmd, struct skit_err *err);
+
+/*
+ * The options skit_open() and skit_resolve() apply themselves, so every
+ * command that opens its address through them (or through
+ * skit_connect_he) implements them: the socket options (setsockopt), the
+ * source (bind=), the listening stage (backlog=, and for unix files
+ * mode=, user=, group=, unlink) and the socket's protocol (proto=,
+ * ethertype=). connect-timeout= is skit_open's too but not
+ * skit_connect_he's: a command adds it when it opens through skit_open.
+ */
+#define SKIT_OPTS_OPEN                                                      \
+	(SKIT_OPT_BIT(REUSEADDR) | SKIT_OPT_BIT(REUSEPORT) |                \
+	 SKIT_OPT_BIT(NODELAY) | SKIT_OPT_BIT(KEEPALIVE) |                  \
+	 SKIT_OPT_BIT(RCVBUF) | SKIT_OPT_BIT(SNDBUF) | SKIT_OPT_BIT(BIND) | \
+	 SKIT_OPT_BIT(BACKLOG) | SKIT_OPT_BIT(TTL) | SKIT_OPT_BIT(TOS) |    \
+	 SKIT_OPT_BIT(V6ONLY) | SKIT_OPT_BIT(BINDTODEVICE) |                \
+	 SKIT_OPT_BIT(MARK) | SKIT_OPT_BIT(MODE) | SKIT_OPT_BIT(USER) |     \
+	 SKIT_OPT_BIT(GROUP) | SKIT_OPT_BIT(UNLINK) | SKIT_OPT_BIT(PROTO) | \
+	 SKIT_OPT_BIT(ETHERTYPE))
+
+/*
+ * The options a dial implements (dial.h: skit_dial, skit_dial_start,
+ * skit_open's connect role): how long one round may take and the one
+ * retry policy. A command that connects through a dial adds these.
+ */
+#define SKIT_OPTS_DIAL                                         \
+	(SKIT_OPT_BIT(CONNECT_TIMEOUT) | SKIT_OPT_BIT(RETRY) | \
+	 SKIT_OPT_BIT(INTERVAL) | SKIT_OPT_BIT(FOREVER))
+
+/* Every option (skit resolve, which opens nothing, explains them all). */
+#define SKIT_OPTS_ALL ((1ull << SKIT_OPT__COUNT) - 1)
 
 /* The option's name as written in the grammar ("connect-timeout"). */
 const char *skit_opt_name(enum skit_opt id);

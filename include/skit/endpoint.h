@@ -22,6 +22,11 @@
  * stderr); every other fd is closed in the child. SIGPIPE is reset to
  * the default there and the signal mask cleared. Children are not
  * reaped automatically: call skit_endpoint_wait().
+ *
+ * skit_endpoint_open blocks (DNS, connect); skit_endpoint_open_async
+ * does the same on an event loop: a connecting socket is a dial
+ * (skit/dial.h, with the address's retry policy), every other kind
+ * opens on the loop's next turn.
  */
 #ifndef SKIT_ENDPOINT_H
 #define SKIT_ENDPOINT_H
@@ -30,7 +35,9 @@
 #include <sys/types.h>
 
 #include "skit/addr.h"
+#include "skit/dial.h"
 #include "skit/err.h"
+#include "skit/loop.h"
 #include "skit/relay.h"
 #include "skit/sock.h"
 
@@ -68,6 +75,57 @@ struct skit_endpoint {
 int skit_endpoint_open(const struct skit_addr *a, enum skit_role default_role,
 		       unsigned flags, char *const *env,
 		       struct skit_endpoint *ep, struct skit_err *err);
+
+/*
+ * The asynchronous open: an operation on a loop, one callback at the
+ * end.
+ */
+struct skit_endpoint_op;
+
+/*
+ * The open is over: code 0 and *ep, which is now the callback's (a
+ * value: copy it, hand it to a relay end with skit_endpoint_to_end, or
+ * skit_endpoint_close it), or a negative code with err (ep NULL).
+ * Called once, unless cancelled first. The operation is freed when this
+ * returns (skit_endpoint_open_cancel from inside is a no-op).
+ */
+typedef void (*skit_endpoint_cb)(struct skit_endpoint_op *op, int code,
+				 struct skit_endpoint *ep,
+				 const struct skit_err *err, void *data);
+
+struct skit_endpoint_async {
+	enum skit_role default_role; /* as skit_endpoint_open's */
+	unsigned flags;		     /* SKIT_EP_*, as skit_endpoint_open's */
+	char *const *env;	     /* exec:/sh: extras, copied at start */
+	const struct skit_resolver *res; /* sockets: name-lookup hook */
+	skit_endpoint_cb on_done;	 /* required */
+	/* A connecting socket's dial retries (retry=, forever): told first,
+	 * with data (see skit_dial_retry_cb). May be NULL. */
+	skit_dial_retry_cb on_retry;
+	void *data;
+};
+
+/*
+ * Open a like skit_endpoint_open, without blocking loop: a socket that
+ * connects is dialled (Happy Eyeballs, names looked up in the library's
+ * thread, connect-timeout=, retry=/interval=/forever: skit/dial.h);
+ * every other kind (stdio, file:, pipe, exec:, sh:, listeners, packet
+ * and unconnected sockets, none of which waits on the network) is opened
+ * from a 0 ms timer, on the loop's next turn. cfg is copied. Returns 0
+ * and *out (for skit_endpoint_open_cancel), or a negative code with err
+ * filled and no callback to come. Never calls back from inside.
+ */
+int skit_endpoint_open_async(struct skit_loop *loop, const struct skit_addr *a,
+			     const struct skit_endpoint_async *cfg,
+			     struct skit_endpoint_op **out,
+			     struct skit_err *err);
+
+/*
+ * Stop an open in progress: a dial is cancelled (its attempts closed),
+ * nothing is opened any more, no callback runs after this returns; op
+ * is freed. NULL is allowed.
+ */
+void skit_endpoint_open_cancel(struct skit_endpoint_op *op);
 
 /*
  * Hand the endpoint's fds to a relay end: fills *end (own = true except

@@ -21,8 +21,11 @@
 #ifndef SKIT_IO_H
 #define SKIT_IO_H
 
+#include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -109,6 +112,51 @@ int skit_wait_fd(int fd, short events, int timeout_ms);
 /* skit_wait_fd that also ends with -ECANCELED when stopfd turns readable
  * (it wins when both are ready). */
 int skit_wait_fd_stop(int fd, short events, int timeout_ms, int stopfd);
+
+/*
+ * poll() over n fds with a timeout in nanoseconds (timeout_ns < 0:
+ * forever), for waits a loop would be too much for and that need more
+ * than millisecond precision (a drift-free schedule). EINTR is retried
+ * with the time that is left. Returns the number of fds with revents,
+ * 0 at the time-out, or -errno.
+ */
+int skit_poll(struct pollfd *fds, size_t n, int64_t timeout_ns);
+
+/*
+ * Descriptors. Every fd libskit makes is born CLOEXEC (STYLE.md 9).
+ *
+ * skit_pipe: a pipe, both ends CLOEXEC, and NONBLOCK when nonblock.
+ * skit_eventfd: an eventfd with counter 0, CLOEXEC and NONBLOCK: a stop
+ * fd (see the top of this file) or a wake-up for a loop.
+ * skit_eventfd_signal: add 1 to it (it turns readable); one write(),
+ * async-signal-safe, so a signal handler may call it.
+ * skit_signalfd: a signalfd for mask, CLOEXEC and NONBLOCK (the caller
+ * blocks the signals); read struct signalfd_siginfo with skit_read_some.
+ * skit_dup: a CLOEXEC duplicate of fd numbered at least min_fd.
+ * All return the fd (or 0 for pipe and signal) or -errno.
+ */
+int skit_pipe(int p[2], bool nonblock);
+int skit_eventfd(void);
+int skit_eventfd_signal(int fd);
+int skit_signalfd(const sigset_t *mask);
+int skit_dup(int fd, int min_fd);
+
+/*
+ * File status flags (fcntl F_GETFL / F_SETFL), to save and restore what
+ * a shared fd (stdin of a shell) had. Return the flags or 0, or -errno.
+ */
+int skit_fd_flags(int fd);
+int skit_fd_set_flags(int fd, int flags);
+
+/* Set (on) or clear O_NONBLOCK on fd, only when it changes. 0 or -errno. */
+int skit_fd_nonblock(int fd, bool on);
+
+/*
+ * Grow (or shrink) the pipe fd to at least size bytes (F_SETPIPE_SZ).
+ * Returns the pipe's new capacity, or -errno (-EPERM over the user's
+ * limit, -EBADF/-EINVAL when fd is not a pipe).
+ */
+int skit_pipe_set_size(int fd, int size);
 
 /*
  * The trace hook behind `skit -vv`/--trace: when set, every socket call

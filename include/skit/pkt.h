@@ -95,7 +95,7 @@ char *skit_pkt_tcp_flags(uint8_t flags, char *buf, size_t len);
 /* "tcp", "udp", "icmp", "icmp6", or the number. */
 const char *skit_pkt_proto_name(uint8_t proto, char *buf, size_t len);
 
-/* --- the BPF filter compiler (src/proto/pkt.c) ----------------------------- */
+/* --- the BPF filter compiler (src/proto/pkt.c) --------------------------- */
 
 enum skit_pkt_proto {
 	SKIT_PKT_ANY = 0,
@@ -187,7 +187,7 @@ int skit_capture_stats(struct skit_capture *c, uint64_t *received,
 /* Unmap the ring and close the socket. NULL is allowed. */
 void skit_capture_close(struct skit_capture *c);
 
-/* --- pcap files (src/proto/pcap.c) ------------------------------------------ */
+/* --- pcap files (src/proto/pcap.c) --------------------------------------- */
 
 #define SKIT_PCAP_LINKTYPE_ETHERNET  1
 #define SKIT_PCAP_LINKTYPE_LINUX_SLL 113

@@ -27,7 +27,7 @@
  *    once (the client reads EOF); a new datagram peer over it has its
  *    datagram dropped. The count is this serve's own (max_conns), or a
  *    struct skit_serve_limit shared by several serves (threads).
- *  - allow/deny: the permit hook decides on each new client or
+ *  - allow/deny: an acl (skit/acl.h) decides on each new client or
  *    datagram peer; a refused one is closed at once (or dropped).
  *  - reports: refusals, and accept failures for want of fds, reach
  *    on_event at most once per report_ms (1 s) per kind: the first at
@@ -67,6 +67,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include "skit/acl.h"
 #include "skit/addr.h"
 #include "skit/err.h"
 #include "skit/loop.h"
@@ -82,8 +83,8 @@ enum skit_serve_event_kind {
 	/* Over max-conns: a client closed at once, or a new datagram peer's
 	 * datagram dropped. */
 	SKIT_SERVE_LIMIT = 0,
-	/* The permit hook refused a client (closed at once) or a datagram
-	 * peer (its datagram dropped). */
+	/* The acl refused a client (closed at once) or a datagram peer (its
+	 * datagram dropped). */
 	SKIT_SERVE_DENIED,
 	/* accept() failed for want of fds or memory (code): the client was
 	 * closed at once through the reserve fd, or, with paused, accepting
@@ -123,11 +124,10 @@ struct skit_serve_cfg {
 	/* A count and limit shared with other serves, e.g. one per thread
 	 * (skit_serve_limit_new); NULL = this serve's own. */
 	struct skit_serve_limit *limit;
-	/* May this client or new datagram peer in? NULL = everyone. Called
-	 * with the peer's address as the kernel gave it. */
-	bool (*permit)(const struct sockaddr *sa, socklen_t len,
-		       void *permit_data);
-	void *permit_data;
+	/* Which clients and new datagram peers may in (skit_acl_permits:
+	 * peers that are not IP always may); NULL = everyone. The acl is
+	 * the caller's and must outlive the serve; it is only read. */
+	const struct skit_acl *acl;
 	/* accept4() (or recvfrom()) calls per wakeup, 0 = 16. 1 suits a
 	 * server where a connection is rare next to its traffic: level
 	 * triggering brings the listener back when more are queued, and a
@@ -179,13 +179,13 @@ struct skit_serve_cfg {
 	/* A report (see the top); may be NULL. */
 	void (*on_event)(struct skit_serve *s,
 			 const struct skit_serve_event *ev, void *data);
-	void *data; /* passed to the callbacks except permit */
+	void *data; /* passed to the callbacks */
 };
 
 /* Totals since the serve started. */
 struct skit_serve_stats {
 	uint64_t accepted;  /* connections handed to on_conn, sessions opened */
-	uint64_t refused;   /* closed or dropped at once: limit, permit,
+	uint64_t refused;   /* closed or dropped at once: limit, acl,
 			       on_session */
 	uint64_t nofd;	    /* accept failures for want of fds or memory */
 	uint64_t wakeups;   /* times the loop reported the socket ready */

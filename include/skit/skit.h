@@ -7,6 +7,8 @@
 #define SKIT_VERSION "0.1.0"
 
 #include "skit/err.h"
+#include "skit/units.h"
+#include "skit/acl.h"
 #include "skit/addr.h"
 #include "skit/sock.h"
 #include "skit/io.h"
@@ -15,6 +17,7 @@
 #include "skit/serve.h"
 #include "skit/linger.h"
 #include "skit/endpoint.h"
+#include "skit/dial.h"
 #include "skit/echo.h"
 #include "skit/hist.h"
 #include "skit/http.h"

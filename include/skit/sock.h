@@ -5,7 +5,8 @@
  * struct skit_addr into socket addresses, open creates the socket (born
  * CLOEXEC, and NONBLOCK on request), applies the address's options and
  * binds/listens or connects. A name with several addresses is connected
- * with Happy Eyeballs (RFC 8305).
+ * with Happy Eyeballs (RFC 8305): a dial (skit/dial.h), here on a
+ * private loop; dial.h does the same on a caller's loop, with retries.
  *
  * All functions here may block (DNS, connect) unless said otherwise.
  * They never print; on failure they close what they opened and fill the
@@ -126,18 +127,17 @@ int skit_sock_send_timeout(int fd, int timeout_ms);
  *    SOMAXCONN); unix sockets get mode=/user=/group= before listen(),
  *    and a stale socket file is removed only when it is a socket and
  *    connecting to it is refused (see skit_unix_prepare);
- *  - connect: connected (Happy Eyeballs over every address, bounded by
- *    connect-timeout=), or for datagrams with SKIT_OPEN_NOCONNECT only
- *    created (and bound with bind=).
+ *  - connect: connected (a dial, skit/dial.h: Happy Eyeballs over
+ *    every address, bounded by connect-timeout=), or for datagrams with
+ *    SKIT_OPEN_NOCONNECT only created (and bound with bind=).
  * Options: see skit_sock_apply_opts; bind= (connect role) binds the
  * source address first ("HOST", "HOST:PORT", "[V6]:PORT", ":PORT", or
  * a unix path / "@name", which a unix-dgram client needs to get
  * replies). Packet sockets are bound in either role (they cannot
  * connect). An ICMP datagram socket refused by ping_group_range falls
  * back to a raw one (peer->type says which).
- * One attempt: retry=, interval= and forever are left to the caller
- * (the relay retries from its event loop, which a sleep in here would
- * block).
+ * One round: retry=, interval= and forever are left to the caller
+ * (skit_dial and skit_dial_start follow them).
  * flags: SKIT_OPEN_NONBLOCK for an O_NONBLOCK fd, SKIT_OPEN_NUMERIC,
  * SKIT_OPEN_NOCONNECT. res: the resolver hook (NULL: getaddrinfo).
  * local and peer (may be NULL) receive the socket's own address and the
@@ -152,17 +152,30 @@ int skit_open(const struct skit_addr *a, enum skit_role default_role, int flags,
 	      struct skit_sockaddr *peer, struct skit_err *err);
 
 /*
+ * skit_open that also gives up, closing every attempt, as soon as
+ * stopfd turns readable (a stop fd, see skit/io.h; -1: none):
+ * -ECANCELED with err op "connect". With a stop fd a name is looked up
+ * in a thread, so the stop ends that wait too. Listeners and unconnected
+ * sockets never wait and ignore it.
+ */
+int skit_open_stop(const struct skit_addr *a, enum skit_role default_role,
+		   int flags, const struct skit_resolver *res, int stopfd,
+		   struct skit_sockaddr *local, struct skit_sockaddr *peer,
+		   struct skit_err *err);
+
+/*
  * Happy Eyeballs (RFC 8305): connect to the addresses in r, in order,
  * starting the next attempt every stagger_ms (250 recommended) while
  * earlier ones are still pending, first success wins and the others are
  * closed. At most 4 attempts are in flight; an attempt that fails
  * starts the next one at once. Each attempt gets a's options and
- * bind= source (looked up without a hook). Unix stream sockets connect
- * blocking, bounded by timeout_ms (they wait for backlog room).
- * timeout_ms < 0 means no limit. On failure err holds the last real
- * error with its address (-ETIMEDOUT when the time ran out), and when
- * there were several addresses detail lists each one's error:
- * "tcp:[::1]:80: Connection refused; tcp:127.0.0.1:80: Connection
+ * bind= source (looked up without a hook). A unix stream socket that
+ * finds the server's backlog full tries again, bounded by timeout_ms.
+ * timeout_ms < 0 means no limit (0 is taken as 1 ms). A dial
+ * (skit/dial.h) with cfg.addrs = r and no retries, on a private loop. On
+ * failure err holds the last real error with its address (-ETIMEDOUT when the
+ * time ran out), and when there were several addresses detail lists each one's
+ * error: "tcp:[::1]:80: Connection refused; tcp:127.0.0.1:80: Connection
  * refused". Returns the connected fd (NONBLOCK if flags says so) or a
  * code. Blocks up to timeout_ms.
  */
@@ -173,8 +186,7 @@ int skit_connect_he(const struct skit_addr *a, const struct skit_resolved *r,
 /*
  * skit_connect_he that also gives up, closing every attempt, as soon as
  * stopfd turns readable (a stop fd, see skit/io.h; -1: none): -ECANCELED
- * with err op "connect". A unix stream connect waits inside connect()
- * (for backlog room, up to timeout_ms) and sees the stop fd only after.
+ * with err op "connect".
  */
 int skit_connect_he_stop(const struct skit_addr *a,
 			 const struct skit_resolved *r, int stagger_ms,

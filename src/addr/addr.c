@@ -7,8 +7,13 @@
  * the rest are options. Each piece is unescaped ("\," and "\\") into a
  * struct seg that remembers, for every byte, where it came from in the
  * text, so every error can point at its column.
+ *
+ * Longer than 800 lines on purpose: the host, port and name checks and
+ * one target parser per kind are one grammar, read top to bottom; the
+ * options are in addr_opt.c, the builder in addr_build.c.
  */
 #include "addr/addr_int.h"
+#include "skit/units.h"
 
 #include <arpa/inet.h>
 #include <net/if.h>
@@ -23,29 +28,9 @@
 #define CID_ANY	   0xffffffffu
 #define ETH_ALL	   0x0003 /* ETH_P_ALL */
 #define NAME_LIMIT 253	  /* longest DNS name */
-#define SEG_MAX	   (SKIT_ADDR_TEXT_MAX + 1)
 
-/* One unescaped piece of the text, with each byte's column. */
-struct seg {
-	size_t n;
-	int map[SEG_MAX + 1]; /* map[i]: index in the text of s[i] */
-	char s[SEG_MAX];
-};
-
-struct pctx {
-	const char *text;
-	size_t len;
-	struct skit_addr *a;
-	struct skit_err *err;
-	const struct skit_kind_row *row;
-	const char *kname; /* canonical kind name, for messages */
-};
-
-static int fail(struct pctx *p, int code, size_t pos, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int
-fail(struct pctx *p, int code, size_t pos, const char *fmt, ...)
+int
+skit__addr_fail(struct pctx *p, int code, size_t pos, const char *fmt, ...)
 {
 	char detail[160];
 	va_list ap;
@@ -74,8 +59,8 @@ seg_end(const char *t, size_t i, size_t len)
  * Unescape t[from, to) into sg: "\," is a comma, "\\" a backslash; any
  * other backslash stays as it is (so shell commands keep theirs).
  */
-static void
-seg_take(const char *t, size_t from, size_t to, struct seg *sg)
+void
+skit__seg_take(const char *t, size_t from, size_t to, struct seg *sg)
 {
 	size_t n = 0;
 
@@ -91,53 +76,21 @@ seg_take(const char *t, size_t from, size_t to, struct seg *sg)
 	sg->n = n;
 }
 
-static bool
-is_digit(char c)
+void
+skit__seg_raw(const char *s, size_t n, struct seg *sg)
 {
-	return c >= '0' && c <= '9';
-}
-
-static bool
-is_alpha(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-static bool
-all_digits(const char *s, size_t n)
-{
-	if (n == 0)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!is_digit(s[i]))
-			return false;
-	return true;
-}
-
-/*
- * Decimal digits to a number no larger than max; false on anything
- * else (empty, junk, too large).
- */
-static bool
-parse_u64(const char *s, size_t n, unsigned long long max,
-	  unsigned long long *out)
-{
-	unsigned long long v = 0;
-
-	if (!all_digits(s, n))
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		v = v * 10 + (unsigned)(s[i] - '0');
-		if (v > max)
-			return false;
-	}
-	*out = v;
-	return true;
+	if (n > SKIT__SEG_MAX - 1)
+		n = SKIT__SEG_MAX - 1;
+	memcpy(sg->s, s, n);
+	for (size_t i = 0; i <= n; i++)
+		sg->map[i] = (int)i;
+	sg->s[n] = '\0';
+	sg->n = n;
 }
 
 /* A printable rendering of one byte for messages. */
-static const char *
-show_char(char c, char buf[8])
+const char *
+skit__show_char(char c, char buf[8])
 {
 	if ((unsigned char)c < 0x20 || (unsigned char)c >= 0x7f)
 		snprintf(buf, 8, "\\x%02x", (unsigned char)c);
@@ -152,24 +105,17 @@ put_host(struct pctx *p, const struct seg *sg, size_t from, size_t n,
 	 const char *what, size_t limit)
 {
 	if (n > limit || n >= sizeof(p->a->host))
-		return fail(p, SKIT_EADDR, (size_t)sg->map[from],
-			    "%s is %zu bytes; the limit is %zu", what, n,
-			    limit < sizeof(p->a->host)
-				    ? limit
-				    : sizeof(p->a->host) - 1);
+		return skit__addr_fail(
+			p, SKIT_EADDR, (size_t)sg->map[from],
+			"%s is %zu bytes; the limit is %zu", what, n,
+			limit < sizeof(p->a->host) ? limit
+						   : sizeof(p->a->host) - 1);
 	memcpy(p->a->host, sg->s + from, n);
 	p->a->host[n] = '\0';
 	return 0;
 }
 
 /* --- host and port -------------------------------------------------- */
-
-struct hostport {
-	size_t h0, h1; /* host in sg->s, brackets excluded */
-	size_t p0, p1; /* port in sg->s */
-	bool has_port;
-	bool bracketed;
-};
 
 static bool
 is_v6_literal(const char *s, size_t n)
@@ -193,9 +139,9 @@ is_v6_literal(const char *s, size_t n)
  * with several colons is an IPv6 literal without a port when
  * port_optional, else an error (it needs brackets).
  */
-static int
-split_hostport(struct pctx *p, const struct seg *sg, size_t from,
-	       bool port_optional, int code, struct hostport *hp)
+int
+skit__split_hostport(struct pctx *p, const struct seg *sg, size_t from,
+		     bool port_optional, int code, struct hostport *hp)
 {
 	const char *s = sg->s + from;
 	size_t n = sg->n - from;
@@ -205,8 +151,9 @@ split_hostport(struct pctx *p, const struct seg *sg, size_t from,
 	if (n > 0 && s[0] == '[') {
 		rb = memchr(s, ']', n);
 		if (!rb)
-			return fail(p, code, (size_t)sg->map[sg->n],
-				    "missing ']' after the IPv6 address");
+			return skit__addr_fail(
+				p, code, (size_t)sg->map[sg->n],
+				"missing ']' after the IPv6 address");
 		hp->bracketed = true;
 		hp->h0 = from + 1;
 		hp->h1 = from + (size_t)(rb - s);
@@ -215,10 +162,11 @@ split_hostport(struct pctx *p, const struct seg *sg, size_t from,
 		if (sg->s[hp->h1 + 1] != ':') {
 			char cb[8];
 
-			return fail(p, code, (size_t)sg->map[hp->h1 + 1],
-				    "unexpected '%s' after ']' (expected "
-				    "':PORT')",
-				    show_char(sg->s[hp->h1 + 1], cb));
+			return skit__addr_fail(
+				p, code, (size_t)sg->map[hp->h1 + 1],
+				"unexpected '%s' after ']' (expected "
+				"':PORT')",
+				skit__show_char(sg->s[hp->h1 + 1], cb));
 		}
 		hp->has_port = true;
 		hp->p0 = hp->h1 + 2;
@@ -236,9 +184,9 @@ split_hostport(struct pctx *p, const struct seg *sg, size_t from,
 			hp->h1 = sg->n;
 			return 0;
 		}
-		return fail(p, code, (size_t)sg->map[from],
-			    "an IPv6 address needs brackets, as in "
-			    "[::1]:PORT");
+		return skit__addr_fail(p, code, (size_t)sg->map[from],
+				       "an IPv6 address needs brackets, as in "
+				       "[::1]:PORT");
 	}
 	hp->h1 = from + (size_t)(c - s);
 	hp->has_port = true;
@@ -252,9 +200,10 @@ split_hostport(struct pctx *p, const struct seg *sg, size_t from,
  * (AF_UNSPEC for a name, for an empty host). family: the kind's
  * family, AF_UNSPEC for either. Writes it to out[SKIT_HOST_MAX].
  */
-static int
-check_host(struct pctx *p, const struct seg *sg, const struct hostport *hp,
-	   int family, int code, char *out, int *litfam)
+int
+skit__check_host(struct pctx *p, const struct seg *sg,
+		 const struct hostport *hp, int family, int code, char *out,
+		 int *litfam)
 {
 	const char *s = sg->s + hp->h0;
 	size_t n = hp->h1 - hp->h0;
@@ -266,13 +215,15 @@ check_host(struct pctx *p, const struct seg *sg, const struct hostport *hp,
 	*litfam = AF_UNSPEC;
 	if (n == 0) {
 		if (hp->bracketed)
-			return fail(p, code, pos, "empty IPv6 address in '[]'");
+			return skit__addr_fail(p, code, pos,
+					       "empty IPv6 address in '[]'");
 		out[0] = '\0';
 		return 0;
 	}
 	if (n > NAME_LIMIT)
-		return fail(p, code, pos, "host is %zu bytes; the limit is %d",
-			    n, NAME_LIMIT);
+		return skit__addr_fail(p, code, pos,
+				       "host is %zu bytes; the limit is %d", n,
+				       NAME_LIMIT);
 	memcpy(buf, s, n);
 	buf[n] = '\0';
 	if (hp->bracketed || memchr(buf, ':', n)) {
@@ -283,11 +234,13 @@ check_host(struct pctx *p, const struct seg *sg, const struct hostport *hp,
 			*pct = '\0';
 		if (inet_pton(AF_INET6, buf, &in6) != 1) {
 			if (!hp->bracketed)
-				return fail(p, code, pos,
-					    "bad host '%s' (an IPv6 address "
-					    "goes in brackets: [::1]:PORT)",
-					    buf);
-			return fail(p, code, pos, "bad IPv6 address '%s'", buf);
+				return skit__addr_fail(
+					p, code, pos,
+					"bad host '%s' (an IPv6 address "
+					"goes in brackets: [::1]:PORT)",
+					buf);
+			return skit__addr_fail(p, code, pos,
+					       "bad IPv6 address '%s'", buf);
 		}
 		if (pct) {
 			const char *zone = pct + 1;
@@ -295,22 +248,25 @@ check_host(struct pctx *p, const struct seg *sg, const struct hostport *hp,
 			size_t zoff = hp->h0 + (size_t)(zone - buf);
 
 			if (zn == 0)
-				return fail(p, code, (size_t)sg->map[zoff - 1],
-					    "empty zone id after '%%'");
+				return skit__addr_fail(
+					p, code, (size_t)sg->map[zoff - 1],
+					"empty zone id after '%%'");
 			if (zn >= IF_NAMESIZE)
-				return fail(p, code, (size_t)sg->map[zoff],
-					    "zone id '%s' is too long (%d "
-					    "bytes at most)",
-					    zone, IF_NAMESIZE - 1);
+				return skit__addr_fail(
+					p, code, (size_t)sg->map[zoff],
+					"zone id '%s' is too long (%d "
+					"bytes at most)",
+					zone, IF_NAMESIZE - 1);
 			for (size_t i = 0; i < zn; i++) {
 				char c = zone[i];
 
-				if (is_alpha(c) || is_digit(c) ||
+				if (skit__is_alpha(c) || skit__is_digit(c) ||
 				    strchr("_.-", c))
 					continue;
-				return fail(p, code, (size_t)sg->map[zoff + i],
-					    "bad character '%s' in zone id",
-					    show_char(c, cb));
+				return skit__addr_fail(
+					p, code, (size_t)sg->map[zoff + i],
+					"bad character '%s' in zone id",
+					skit__show_char(c, cb));
 			}
 			*pct = '%';
 		}
@@ -321,38 +277,35 @@ check_host(struct pctx *p, const struct seg *sg, const struct hostport *hp,
 		bool numeric = true;
 
 		for (size_t i = 0; i < n; i++) {
-			if (!is_digit(buf[i]) && buf[i] != '.')
+			if (!skit__is_digit(buf[i]) && buf[i] != '.')
 				numeric = false;
-			if (!is_alpha(buf[i]) && !is_digit(buf[i]) &&
-			    !strchr("-._", buf[i]))
-				return fail(p, code,
-					    (size_t)sg->map[hp->h0 + i],
-					    "bad character '%s' in host name",
-					    show_char(buf[i], cb));
+			if (!skit__is_alpha(buf[i]) &&
+			    !skit__is_digit(buf[i]) && !strchr("-._", buf[i]))
+				return skit__addr_fail(
+					p, code, (size_t)sg->map[hp->h0 + i],
+					"bad character '%s' in host name",
+					skit__show_char(buf[i], cb));
 		}
 		if (numeric)
-			return fail(p, code, pos, "bad IPv4 address '%s'", buf);
+			return skit__addr_fail(p, code, pos,
+					       "bad IPv4 address '%s'", buf);
 	}
 	if (family == AF_INET && *litfam == AF_INET6)
-		return fail(p, code, pos, "%s needs an IPv4 address, not '%s'",
-			    p->kname, buf);
+		return skit__addr_fail(p, code, pos,
+				       "%s needs an IPv4 address, not '%s'",
+				       p->kname, buf);
 	if (family == AF_INET6 && *litfam == AF_INET)
-		return fail(p, code, pos, "%s needs an IPv6 address, not '%s'",
-			    p->kname, buf);
+		return skit__addr_fail(p, code, pos,
+				       "%s needs an IPv6 address, not '%s'",
+				       p->kname, buf);
 	memcpy(out, buf, n + 1);
 	return 0;
 }
 
-struct port {
-	char text[32];
-	uint16_t lo, hi;
-	bool range;
-};
-
 /* A port: number, "LO-HI" range, or a service name. */
-static int
-check_port(struct pctx *p, const struct seg *sg, size_t p0, size_t p1,
-	   bool allow0, bool allow_range, int code, struct port *out)
+int
+skit__check_port(struct pctx *p, const struct seg *sg, size_t p0, size_t p1,
+		 bool allow0, bool allow_range, int code, struct port *out)
 {
 	const char *s = sg->s + p0;
 	size_t n = p1 - p0;
@@ -363,43 +316,49 @@ check_port(struct pctx *p, const struct seg *sg, size_t p0, size_t p1,
 
 	memset(out, 0, sizeof(*out));
 	if (n == 0)
-		return fail(p, code, pos, "missing port after ':'");
+		return skit__addr_fail(p, code, pos, "missing port after ':'");
 	if (n >= sizeof(out->text))
-		return fail(p, code, pos, "port '%.20s...' is too long", s);
-	if (all_digits(s, n)) {
-		if (!parse_u64(s, n, 65535, &v))
-			return fail(p, code, pos,
-				    "port %.*s is out of range (1-65535)",
-				    (int)n, s);
+		return skit__addr_fail(p, code, pos,
+				       "port '%.20s...' is too long", s);
+	if (skit__all_digits(s, n)) {
+		if (!skit__parse_u64(s, n, 65535, &v))
+			return skit__addr_fail(
+				p, code, pos,
+				"port %.*s is out of range (1-65535)", (int)n,
+				s);
 		if (v == 0 && !allow0)
-			return fail(p, code, pos,
-				    "port 0 is only valid when listening "
-				    "(a server binds port 0)");
+			return skit__addr_fail(
+				p, code, pos,
+				"port 0 is only valid when listening "
+				"(a server binds port 0)");
 		snprintf(out->text, sizeof(out->text), "%u", (unsigned)v);
 		out->lo = out->hi = (uint16_t)v;
 		return 0;
 	}
 	dash = memchr(s, '-', n);
-	if (dash && all_digits(s, (size_t)(dash - s)) &&
-	    all_digits(dash + 1, n - (size_t)(dash - s) - 1)) {
+	if (dash && skit__all_digits(s, (size_t)(dash - s)) &&
+	    skit__all_digits(dash + 1, n - (size_t)(dash - s) - 1)) {
 		size_t ln = (size_t)(dash - s);
 
 		if (!allow_range)
-			return fail(p, code, pos,
-				    "a port range ('%.*s') is only valid when "
-				    "connecting (nc -z)",
-				    (int)n, s);
-		if (!parse_u64(s, ln, 65535, &v) ||
-		    !parse_u64(dash + 1, n - ln - 1, 65535, &w) || v == 0 ||
-		    w == 0)
-			return fail(p, code, pos,
-				    "port range %.*s is out of range "
-				    "(1-65535)",
-				    (int)n, s);
+			return skit__addr_fail(
+				p, code, pos,
+				"a port range ('%.*s') is only valid when "
+				"connecting (nc -z)",
+				(int)n, s);
+		if (!skit__parse_u64(s, ln, 65535, &v) ||
+		    !skit__parse_u64(dash + 1, n - ln - 1, 65535, &w) ||
+		    v == 0 || w == 0)
+			return skit__addr_fail(
+				p, code, pos,
+				"port range %.*s is out of range "
+				"(1-65535)",
+				(int)n, s);
 		if (v > w)
-			return fail(p, code, pos,
-				    "port range %.*s is backwards (low-high)",
-				    (int)n, s);
+			return skit__addr_fail(
+				p, code, pos,
+				"port range %.*s is backwards (low-high)",
+				(int)n, s);
 		snprintf(out->text, sizeof(out->text), "%u-%u", (unsigned)v,
 			 (unsigned)w);
 		out->lo = (uint16_t)v;
@@ -407,16 +366,19 @@ check_port(struct pctx *p, const struct seg *sg, size_t p0, size_t p1,
 		out->range = true;
 		return 0;
 	}
-	if (!is_alpha(s[0]))
-		return fail(p, code, pos,
-			    "bad port '%.*s' (a number 1-65535 or a service "
-			    "name)",
-			    (int)n, s);
+	if (!skit__is_alpha(s[0]))
+		return skit__addr_fail(
+			p, code, pos,
+			"bad port '%.*s' (a number 1-65535 or a service "
+			"name)",
+			(int)n, s);
 	for (size_t i = 0; i < n; i++)
-		if (!is_alpha(s[i]) && !is_digit(s[i]) && !strchr("-._+", s[i]))
-			return fail(p, code, (size_t)sg->map[p0 + i],
-				    "bad character '%s' in port '%.*s'",
-				    show_char(s[i], cb), (int)n, s);
+		if (!skit__is_alpha(s[i]) && !skit__is_digit(s[i]) &&
+		    !strchr("-._+", s[i]))
+			return skit__addr_fail(
+				p, code, (size_t)sg->map[p0 + i],
+				"bad character '%s' in port '%.*s'",
+				skit__show_char(s[i], cb), (int)n, s);
 	memcpy(out->text, s, n);
 	out->text[n] = '\0';
 	return 0;
@@ -433,59 +395,69 @@ target_inet(struct pctx *p, const struct seg *sg)
 	int rc, litfam;
 
 	if (sg->n == 0)
-		return fail(p, SKIT_EADDR, (size_t)sg->map[0],
-			    a->role == SKIT_ROLE_LISTEN
-				    ? "missing PORT after ':'"
-				    : "missing HOST:PORT after ':'");
+		return skit__addr_fail(p, SKIT_EADDR, (size_t)sg->map[0],
+				       a->role == SKIT_ROLE_LISTEN
+					       ? "missing PORT after ':'"
+					       : "missing HOST:PORT after ':'");
 	/* netcat habit: a listening address may be just "PORT". */
 	if (a->role == SKIT_ROLE_LISTEN && sg->s[0] != '[' &&
 	    !memchr(sg->s, ':', sg->n) && !is_v6_literal(sg->s, sg->n) &&
 	    !memchr(sg->s, '.', sg->n)) {
-		rc = check_port(p, sg, 0, sg->n, true, false, SKIT_EADDR,
-				&port);
+		rc = skit__check_port(p, sg, 0, sg->n, true, false, SKIT_EADDR,
+				      &port);
 		if (rc < 0)
 			return rc;
 		a->host[0] = '\0';
 	} else {
-		rc = split_hostport(p, sg, 0, false, SKIT_EADDR, &hp);
+		rc = skit__split_hostport(p, sg, 0, false, SKIT_EADDR, &hp);
 		if (rc < 0)
 			return rc;
 		if (!hp.has_port)
-			return fail(p, SKIT_EADDR, (size_t)sg->map[sg->n],
-				    "missing ':PORT'");
-		rc = check_host(p, sg, &hp, a->family, SKIT_EADDR, a->host,
-				&litfam);
+			return skit__addr_fail(p, SKIT_EADDR,
+					       (size_t)sg->map[sg->n],
+					       "missing ':PORT'");
+		rc = skit__check_host(p, sg, &hp, a->family, SKIT_EADDR,
+				      a->host, &litfam);
 		if (rc < 0)
 			return rc;
 		a->host_is_literal = litfam != AF_UNSPEC;
-		rc = check_port(
+		rc = skit__check_port(
 			p, sg, hp.p0, hp.p1, a->role != SKIT_ROLE_CONNECT,
 			a->role == SKIT_ROLE_CONNECT, SKIT_EADDR, &port);
 		if (rc < 0)
 			return rc;
 	}
-	memcpy(a->port, port.text, sizeof(a->port));
-	a->port_lo = port.lo;
-	a->port_hi = port.hi;
-	a->port_is_range = port.range;
+	skit__put_port(a, &port);
 	return 0;
 }
 
-static int
-check_unix_name(struct pctx *p, const struct seg *sg, size_t from,
-		bool abstract, int code)
+void
+skit__put_port(struct skit_addr *a, const struct port *port)
+{
+	memcpy(a->port, port->text, sizeof(a->port));
+	a->port_lo = port->lo;
+	a->port_hi = port->hi;
+	a->port_is_range = port->range;
+}
+
+int
+skit__check_unix_name(struct pctx *p, const struct seg *sg, size_t from,
+		      bool abstract, int code)
 {
 	size_t n = sg->n - from;
 	size_t pos = (size_t)sg->map[from];
 
 	if (abstract && n == 0)
-		return fail(p, code, pos, "empty abstract socket name");
+		return skit__addr_fail(p, code, pos,
+				       "empty abstract socket name");
 	if (!abstract && n == 0)
-		return fail(p, code, pos, "missing unix socket path");
+		return skit__addr_fail(p, code, pos,
+				       "missing unix socket path");
 	if (n > UNIX_LIMIT)
-		return fail(p, code, pos, "%s is %zu bytes; the limit is %zu",
-			    abstract ? "abstract name" : "unix path", n,
-			    UNIX_LIMIT);
+		return skit__addr_fail(p, code, pos,
+				       "%s is %zu bytes; the limit is %zu",
+				       abstract ? "abstract name" : "unix path",
+				       n, UNIX_LIMIT);
 	return 0;
 }
 
@@ -502,7 +474,7 @@ target_unix(struct pctx *p, const struct seg *sg)
 		a->abstract = true;
 		from = 1;
 	}
-	rc = check_unix_name(p, sg, from, a->abstract, SKIT_EADDR);
+	rc = skit__check_unix_name(p, sg, from, a->abstract, SKIT_EADDR);
 	if (rc < 0)
 		return rc;
 	return put_host(p, sg, from, sg->n - from, "unix path", UNIX_LIMIT);
@@ -517,26 +489,29 @@ target_vsock(struct pctx *p, const struct seg *sg)
 	size_t p0 = 0;
 
 	if (sg->n == 0)
-		return fail(p, SKIT_EADDR, (size_t)sg->map[0],
-			    "missing CID:PORT after ':'");
+		return skit__addr_fail(p, SKIT_EADDR, (size_t)sg->map[0],
+				       "missing CID:PORT after ':'");
 	if (c) {
 		size_t cn = (size_t)(c - sg->s);
 
-		if (cn > 0 && !parse_u64(sg->s, cn, 0xffffffffu, &cid))
-			return fail(p, SKIT_EADDR, (size_t)sg->map[0],
-				    "bad vsock CID '%.*s' (a number: 1 local, "
-				    "2 the host, 3+ a VM)",
-				    (int)cn, sg->s);
+		if (cn > 0 && !skit__parse_u64(sg->s, cn, 0xffffffffu, &cid))
+			return skit__addr_fail(
+				p, SKIT_EADDR, (size_t)sg->map[0],
+				"bad vsock CID '%.*s' (a number: 1 local, "
+				"2 the host, 3+ a VM)",
+				(int)cn, sg->s);
 		p0 = cn + 1;
 	} else if (a->role != SKIT_ROLE_LISTEN) {
-		return fail(p, SKIT_EADDR, (size_t)sg->map[sg->n],
-			    "missing ':PORT' (vsock addresses are CID:PORT)");
+		return skit__addr_fail(
+			p, SKIT_EADDR, (size_t)sg->map[sg->n],
+			"missing ':PORT' (vsock addresses are CID:PORT)");
 	}
-	if (!parse_u64(sg->s + p0, sg->n - p0, 0xffffffffu, &port))
-		return fail(p, SKIT_EADDR, (size_t)sg->map[p0],
-			    sg->n == p0 ? "missing port after ':'"
-					: "bad vsock port '%s' (a number)",
-			    sg->s + p0);
+	if (!skit__parse_u64(sg->s + p0, sg->n - p0, 0xffffffffu, &port))
+		return skit__addr_fail(
+			p, SKIT_EADDR, (size_t)sg->map[p0],
+			sg->n == p0 ? "missing port after ':'"
+				    : "bad vsock port '%s' (a number)",
+			sg->s + p0);
 	a->vsock_cid = (uint32_t)cid;
 	a->vsock_port = (uint32_t)port;
 	if (cid == CID_ANY)
@@ -559,10 +534,10 @@ target_host(struct pctx *p, const struct seg *sg, int *proto)
 	if (sg->n == 0) {
 		if (a->role == SKIT_ROLE_LISTEN)
 			return 0;
-		return fail(p, SKIT_EADDR, (size_t)sg->map[0],
-			    "missing HOST after ':'");
+		return skit__addr_fail(p, SKIT_EADDR, (size_t)sg->map[0],
+				       "missing HOST after ':'");
 	}
-	rc = split_hostport(p, sg, 0, true, SKIT_EADDR, &hp);
+	rc = skit__split_hostport(p, sg, 0, true, SKIT_EADDR, &hp);
 	if (rc < 0)
 		return rc;
 	if (hp.has_port) {
@@ -572,55 +547,60 @@ target_host(struct pctx *p, const struct seg *sg, int *proto)
 		char buf[32];
 
 		if (a->kind != SKIT_KIND_IP)
-			return fail(p, SKIT_EADDR, (size_t)sg->map[hp.h1],
-				    "%s addresses take no port", p->kname);
+			return skit__addr_fail(
+				p, SKIT_EADDR, (size_t)sg->map[hp.h1],
+				"%s addresses take no port", p->kname);
 		if (n < sizeof(buf)) {
 			memcpy(buf, s, n);
 			buf[n] = '\0';
 		} else {
 			buf[0] = '\0';
 		}
-		if (parse_u64(s, n, 255, &v) && v > 0)
+		if (skit__parse_u64(s, n, 255, &v) && v > 0)
 			*proto = (int)v;
 		else if ((*proto = skit__ipproto_lookup(buf)) < 0)
-			return fail(p, SKIT_EADDR, (size_t)sg->map[hp.p0],
-				    "bad IP protocol '%.*s' (1-255 or a name "
-				    "like gre)",
-				    (int)n, s);
+			return skit__addr_fail(
+				p, SKIT_EADDR, (size_t)sg->map[hp.p0],
+				"bad IP protocol '%.*s' (1-255 or a name "
+				"like gre)",
+				(int)n, s);
 	}
-	rc = check_host(p, sg, &hp, a->family, SKIT_EADDR, a->host, &litfam);
+	rc = skit__check_host(p, sg, &hp, a->family, SKIT_EADDR, a->host,
+			      &litfam);
 	if (rc < 0)
 		return rc;
 	if (a->host[0] == '\0' && a->role != SKIT_ROLE_LISTEN)
-		return fail(p, SKIT_EADDR, (size_t)sg->map[0],
-			    "missing HOST after ':'");
+		return skit__addr_fail(p, SKIT_EADDR, (size_t)sg->map[0],
+				       "missing HOST after ':'");
 	a->host_is_literal = litfam != AF_UNSPEC;
 	return 0;
 }
 
-static int
-check_ifname(struct pctx *p, const struct seg *sg, size_t from, int code)
+int
+skit__check_ifname(struct pctx *p, const struct seg *sg, size_t from, int code)
 {
 	size_t n = sg->n - from;
 	char cb[8];
 
 	if (n >= IF_NAMESIZE)
-		return fail(p, code, (size_t)sg->map[from],
-			    "interface name '%s' is too long (%d bytes at "
-			    "most)",
-			    sg->s + from, IF_NAMESIZE - 1);
+		return skit__addr_fail(
+			p, code, (size_t)sg->map[from],
+			"interface name '%s' is too long (%d bytes at "
+			"most)",
+			sg->s + from, IF_NAMESIZE - 1);
 	if ((n == 1 && sg->s[from] == '.') ||
 	    (n == 2 && sg->s[from] == '.' && sg->s[from + 1] == '.'))
-		return fail(p, code, (size_t)sg->map[from],
-			    "bad interface name '%s'", sg->s + from);
+		return skit__addr_fail(p, code, (size_t)sg->map[from],
+				       "bad interface name '%s'", sg->s + from);
 	for (size_t i = from; i < sg->n; i++) {
 		unsigned char c = (unsigned char)sg->s[i];
 
 		if (c <= ' ' || c >= 0x7f || c == '/' || c == ':' || c == ',' ||
 		    c == '\\')
-			return fail(p, code, (size_t)sg->map[i],
-				    "bad character '%s' in interface name",
-				    show_char((char)c, cb));
+			return skit__addr_fail(
+				p, code, (size_t)sg->map[i],
+				"bad character '%s' in interface name",
+				skit__show_char((char)c, cb));
 	}
 	return 0;
 }
@@ -634,22 +614,25 @@ target_netlink(struct pctx *p, const struct seg *sg)
 	int proto;
 
 	if (sg->n == 0)
-		return fail(p, SKIT_EADDR, (size_t)sg->map[0],
-			    "missing netlink family (route, generic, ... or "
-			    "a number 0-31)");
-	if (all_digits(sg->s, sg->n)) {
-		if (!parse_u64(sg->s, sg->n, 31, &v))
-			return fail(p, SKIT_EADDR, (size_t)sg->map[0],
-				    "netlink family %s is out of range (0-31)",
-				    sg->s);
+		return skit__addr_fail(
+			p, SKIT_EADDR, (size_t)sg->map[0],
+			"missing netlink family (route, generic, ... or "
+			"a number 0-31)");
+	if (skit__all_digits(sg->s, sg->n)) {
+		if (!skit__parse_u64(sg->s, sg->n, 31, &v))
+			return skit__addr_fail(
+				p, SKIT_EADDR, (size_t)sg->map[0],
+				"netlink family %s is out of range (0-31)",
+				sg->s);
 		proto = (int)v;
 	} else {
 		proto = skit__netlink_lookup(sg->s);
 		if (proto < 0)
-			return fail(p, SKIT_EADDR, (size_t)sg->map[0],
-				    "unknown netlink family '%.40s' (route, "
-				    "generic, audit, ... or a number)",
-				    sg->s);
+			return skit__addr_fail(
+				p, SKIT_EADDR, (size_t)sg->map[0],
+				"unknown netlink family '%.40s' (route, "
+				"generic, audit, ... or a number)",
+				sg->s);
 	}
 	a->netlink_proto = proto;
 	name = skit__netlink_name(proto);
@@ -665,13 +648,14 @@ target_text(struct pctx *p, const struct seg *sg, bool optional,
 	    const char *what)
 {
 	if (sg->n == 0 && !optional)
-		return fail(p, SKIT_EADDR, (size_t)sg->map[0],
-			    "missing %s after '%s:'", what, p->kname);
+		return skit__addr_fail(p, SKIT_EADDR, (size_t)sg->map[0],
+				       "missing %s after '%s:'", what,
+				       p->kname);
 	return put_host(p, sg, 0, sg->n, what, SKIT_HOST_MAX - 1);
 }
 
-static int
-parse_target(struct pctx *p, const struct seg *sg, int *proto)
+int
+skit__parse_target(struct pctx *p, const struct seg *sg, int *proto)
 {
 	struct skit_addr *a = p->a;
 	int rc;
@@ -691,7 +675,7 @@ parse_target(struct pctx *p, const struct seg *sg, int *proto)
 	case SKIT_KIND_IP:
 		return target_host(p, sg, proto);
 	case SKIT_KIND_PACKET:
-		rc = check_ifname(p, sg, 0, SKIT_EADDR);
+		rc = skit__check_ifname(p, sg, 0, SKIT_EADDR);
 		if (rc < 0)
 			return rc;
 		return put_host(p, sg, 0, sg->n, "interface name",
@@ -700,8 +684,9 @@ parse_target(struct pctx *p, const struct seg *sg, int *proto)
 		return target_netlink(p, sg);
 	case SKIT_KIND_STDIO:
 		if (sg->n > 0)
-			return fail(p, SKIT_EADDR, (size_t)sg->map[0],
-				    "'-' (stdio) takes no target");
+			return skit__addr_fail(p, SKIT_EADDR,
+					       (size_t)sg->map[0],
+					       "'-' (stdio) takes no target");
 		return 0;
 	case SKIT_KIND_FILE:
 		return target_text(p, sg, false, "file path");
@@ -711,496 +696,8 @@ parse_target(struct pctx *p, const struct seg *sg, int *proto)
 	case SKIT_KIND_PIPE:
 		return target_text(p, sg, true, "pipe path");
 	default:
-		return fail(p, SKIT_EADDR, 0, "unknown kind");
+		return skit__addr_fail(p, SKIT_EADDR, 0, "unknown kind");
 	}
-}
-
-/* --- options -------------------------------------------------------- */
-
-static int
-store_str(struct pctx *p, size_t pos, const char *s, size_t n, uint16_t *off)
-{
-	struct skit_addr *a = p->a;
-
-	if (a->strbuf_used + n + 1 > sizeof(a->strbuf))
-		return fail(p, SKIT_EOPTION, pos,
-			    "option values are too long (%zu bytes at most "
-			    "together)",
-			    sizeof(a->strbuf) - 2);
-	*off = a->strbuf_used;
-	memcpy(a->strbuf + a->strbuf_used, s, n);
-	a->strbuf[a->strbuf_used + n] = '\0';
-	a->strbuf_used = (uint16_t)(a->strbuf_used + n + 1);
-	return 0;
-}
-
-/* Decimal, or 0x hex when hex; false on junk or overflow. */
-static bool
-parse_num(const char *s, size_t n, bool hex, unsigned long long *out)
-{
-	unsigned long long v = 0;
-
-	if (hex && n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		for (size_t i = 2; i < n; i++) {
-			int d;
-
-			if (is_digit(s[i]))
-				d = s[i] - '0';
-			else if (s[i] >= 'a' && s[i] <= 'f')
-				d = s[i] - 'a' + 10;
-			else if (s[i] >= 'A' && s[i] <= 'F')
-				d = s[i] - 'A' + 10;
-			else
-				return false;
-			if (i > 17)
-				return false;
-			v = v * 16 + (unsigned)d;
-		}
-		*out = v;
-		return true;
-	}
-	return parse_u64(s, n, 1ULL << 60, out);
-}
-
-/* "1.5" (seconds), "250ms", "2s", "1m", "1h" -> milliseconds. */
-static bool
-parse_duration(const char *s, size_t n, unsigned long long *ms)
-{
-	unsigned long long ip = 0, fp = 0, fd = 1, unit = 1000;
-	size_t i = 0, ilen = 0, flen = 0;
-
-	while (i < n && is_digit(s[i])) {
-		if (++ilen > 12)
-			return false;
-		ip = ip * 10 + (unsigned)(s[i++] - '0');
-	}
-	if (i < n && s[i] == '.') {
-		i++;
-		while (i < n && is_digit(s[i])) {
-			if (flen < 6) {
-				fp = fp * 10 + (unsigned)(s[i] - '0');
-				fd *= 10;
-			}
-			flen++;
-			i++;
-		}
-		if (flen == 0)
-			return false;
-	}
-	if (ilen == 0 && flen == 0)
-		return false;
-	if (i + 2 == n && s[i] == 'm' && s[i + 1] == 's')
-		unit = 1;
-	else if (i + 1 == n && s[i] == 's')
-		unit = 1000;
-	else if (i + 1 == n && s[i] == 'm')
-		unit = 60000;
-	else if (i + 1 == n && s[i] == 'h')
-		unit = 3600000;
-	else if (i != n)
-		return false;
-	*ms = ip * unit + fp * unit / fd;
-	return true;
-}
-
-static int
-parse_size(const char *s, size_t n, unsigned long long *out)
-{
-	unsigned long long mul = 1;
-
-	if (n > 1) {
-		switch (s[n - 1]) {
-		case 'k':
-		case 'K':
-			mul = 1024;
-			break;
-		case 'm':
-		case 'M':
-			mul = 1024 * 1024;
-			break;
-		case 'g':
-		case 'G':
-			mul = 1024 * 1024 * 1024;
-			break;
-		}
-		if (mul != 1)
-			n--;
-	}
-	if (!parse_u64(s, n, 1ULL << 32, out))
-		return -1;
-	*out *= mul;
-	return 0;
-}
-
-/* A user or group: a name ([A-Za-z0-9_.-], not starting with '-'). */
-static bool
-good_account(const char *s, size_t n)
-{
-	if (n == 0 || n > 32 || s[0] == '-')
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!is_alpha(s[i]) && !is_digit(s[i]) && !strchr("_.-$", s[i]))
-			return false;
-	return true;
-}
-
-/* range=ADDR/PREFIX or ADDR, v4 or v6 ([v6] allowed). */
-static bool
-good_range(const char *s, size_t n)
-{
-	char buf[INET6_ADDRSTRLEN + 8];
-	unsigned char tmp[16];
-	const char *slash = memchr(s, '/', n);
-	const char *as = s;
-	size_t an = slash ? (size_t)(slash - s) : n;
-	unsigned long long bits;
-	int fam;
-
-	if (an >= 2 && as[0] == '[' && as[an - 1] == ']') {
-		as++;
-		an -= 2;
-	}
-	if (an == 0 || an >= sizeof(buf))
-		return false;
-	memcpy(buf, as, an);
-	buf[an] = '\0';
-	if (inet_pton(AF_INET, buf, tmp) == 1)
-		fam = AF_INET;
-	else if (inet_pton(AF_INET6, buf, tmp) == 1)
-		fam = AF_INET6;
-	else
-		return false;
-	if (slash)
-		return parse_u64(slash + 1, n - (size_t)(slash + 1 - s),
-				 fam == AF_INET ? 32 : 128, &bits);
-	return true;
-}
-
-/* The value of bind= for this kind (HOST[:PORT], or a unix path). */
-static int
-check_bind(struct pctx *p, const struct seg *val)
-{
-	struct skit_addr *a = p->a;
-	struct hostport hp;
-	struct port port;
-	char host[SKIT_HOST_MAX];
-	int rc, litfam;
-
-	switch (a->kind) {
-	case SKIT_KIND_UNIX:
-	case SKIT_KIND_UNIX_DGRAM:
-	case SKIT_KIND_UNIX_SEQPACKET:
-		return check_unix_name(p, val, val->s[0] == '@' ? 1 : 0,
-				       val->s[0] == '@', SKIT_EOPTION);
-	default:
-		break;
-	}
-	rc = split_hostport(p, val, 0, true, SKIT_EOPTION, &hp);
-	if (rc < 0)
-		return rc;
-	rc = check_host(p, val, &hp, a->family, SKIT_EOPTION, host, &litfam);
-	if (rc < 0)
-		return rc;
-	if (hp.has_port) {
-		if (a->kind != SKIT_KIND_TCP && a->kind != SKIT_KIND_UDP)
-			return fail(p, SKIT_EOPTION, (size_t)val->map[hp.h1],
-				    "bind= takes no port on %s addresses",
-				    p->kname);
-		rc = check_port(p, val, hp.p0, hp.p1, true, false, SKIT_EOPTION,
-				&port);
-		if (rc < 0)
-			return rc;
-	}
-	if (!hp.has_port && host[0] == '\0')
-		return fail(p, SKIT_EOPTION, (size_t)val->map[0],
-			    "option 'bind' needs a value");
-	return 0;
-}
-
-/*
- * socat's TCP-LISTEN:8080,bind=127.0.0.1 listens on 127.0.0.1: on a
- * listening tcp/udp address bind= names the address to listen on. It is
- * moved into the target (the canonical form is tcp-listen:127.0.0.1:8080)
- * so that format and parse stay exact inverses, and the bind option is
- * left unset.
- */
-static int
-listen_bind(struct pctx *p, size_t s0, const struct seg *val)
-{
-	struct skit_addr *a = p->a;
-	struct hostport hp;
-	int rc, litfam;
-
-	rc = split_hostport(p, val, 0, true, SKIT_EOPTION, &hp);
-	if (rc < 0)
-		return rc;
-	if (hp.has_port)
-		return fail(p, SKIT_EOPTION, (size_t)val->map[hp.h1],
-			    "bind= on a listening address takes no port: "
-			    "the port is the target's");
-	if (a->host[0])
-		return fail(p, SKIT_EOPTION, s0,
-			    "the listening address is given twice (in the "
-			    "target and in bind=)");
-	rc = check_host(p, val, &hp, a->family, SKIT_EOPTION, a->host, &litfam);
-	if (rc < 0)
-		return rc;
-	if (a->host[0] == '\0')
-		return fail(p, SKIT_EOPTION, (size_t)val->map[0],
-			    "option 'bind' needs a value");
-	a->host_is_literal = litfam != AF_UNSPEC;
-	return 0;
-}
-
-static int
-check_string(struct pctx *p, enum skit_opt id, const char *name,
-	     const struct seg *val)
-{
-	switch (id) {
-	case SKIT_OPT_BIND:
-		return check_bind(p, val);
-	case SKIT_OPT_BINDTODEVICE:
-		return check_ifname(p, val, 0, SKIT_EOPTION);
-	case SKIT_OPT_USER:
-	case SKIT_OPT_GROUP:
-		if (!good_account(val->s, val->n))
-			return fail(p, SKIT_EOPTION, (size_t)val->map[0],
-				    "bad %s name '%.40s'", name, val->s);
-		return 0;
-	case SKIT_OPT_RANGE:
-		if (!good_range(val->s, val->n))
-			return fail(p, SKIT_EOPTION, (size_t)val->map[0],
-				    "bad range '%.60s' (ADDRESS/PREFIX, as in "
-				    "10.0.0.0/8)",
-				    val->s);
-		return 0;
-	default:
-		return 0;
-	}
-}
-
-/* Option state that spans options (socat's sp= joins bind=). */
-struct optstate {
-	bool sp_set;
-	unsigned sp;
-	size_t sp_pos;
-};
-
-static int
-parse_value(struct pctx *p, const struct skit_opt_row *row, const char *name,
-	    const struct seg *val, bool has_value, long long *num)
-{
-	unsigned long long v = 0;
-	const char *s = val->s;
-	size_t n = val->n, pos = (size_t)val->map[0];
-	bool ok;
-
-	if (row->type == SKIT_OPTV_FLAG) {
-		if (!has_value) {
-			*num = 1;
-			return 0;
-		}
-		if (!strcmp(s, "1") || !strcasecmp(s, "yes") ||
-		    !strcasecmp(s, "on") || !strcasecmp(s, "true"))
-			*num = 1;
-		else if (!strcmp(s, "0") || !strcasecmp(s, "no") ||
-			 !strcasecmp(s, "off") || !strcasecmp(s, "false"))
-			*num = 0;
-		else
-			return fail(p, SKIT_EOPTION, pos,
-				    "option '%s' is a flag (no value, or "
-				    "=0/=1), not '%.40s'",
-				    name, s);
-		return 0;
-	}
-	if (!has_value || n == 0)
-		return fail(p, SKIT_EOPTION, pos,
-			    "option '%s' needs a value (%s=%s)", name, name,
-			    row->value ? row->value : "VALUE");
-	switch (row->type) {
-	case SKIT_OPTV_INT:
-		ok = parse_num(s, n, true, &v);
-		if (!ok && row->id == SKIT_OPT_PROTO) {
-			int pr = skit__ipproto_lookup(s);
-
-			ok = pr > 0;
-			v = (unsigned long long)pr;
-		}
-		break;
-	case SKIT_OPTV_SIZE:
-		ok = parse_size(s, n, &v) == 0;
-		break;
-	case SKIT_OPTV_DURATION:
-		ok = parse_duration(s, n, &v);
-		break;
-	case SKIT_OPTV_MODE:
-		ok = n <= 5;
-		for (size_t i = 0; ok && i < n; i++) {
-			if (s[i] < '0' || s[i] > '7')
-				ok = false;
-			else
-				v = v * 8 + (unsigned)(s[i] - '0');
-		}
-		break;
-	case SKIT_OPTV_HEX16:
-		ok = parse_num(s, n, true, &v);
-		break;
-	default:
-		*num = 0;
-		return 0;
-	}
-	if (!ok)
-		return fail(p, SKIT_EOPTION, pos,
-			    "bad value '%.40s' for option '%s' (expected %s)",
-			    s, name, row->value ? row->value : "a number");
-	if ((long long)v < row->min || (long long)v > row->max) {
-		if (row->type == SKIT_OPTV_MODE)
-			return fail(p, SKIT_EOPTION, pos,
-				    "mode %.40s is out of range (0-07777)", s);
-		if (row->type == SKIT_OPTV_DURATION)
-			return fail(p, SKIT_EOPTION, pos,
-				    "option '%s' is at most 24 hours, not "
-				    "'%.40s'",
-				    name, s);
-		return fail(p, SKIT_EOPTION, pos,
-			    "option '%s' must be %lld-%lld, not %.40s", name,
-			    row->min, row->max, s);
-	}
-	*num = (long long)v;
-	return 0;
-}
-
-static int
-parse_option(struct pctx *p, size_t s0, size_t e, struct optstate *st)
-{
-	struct skit_addr *a = p->a;
-	const struct skit__opt_alias *al;
-	const struct skit_opt_row *row;
-	size_t eq = s0;
-	char name[40];
-	struct seg val;
-	bool has_value;
-	long long num = 0;
-	int rc;
-
-	while (eq < e && p->text[eq] != '=')
-		eq++;
-	if (eq == s0)
-		return fail(p, SKIT_EOPTION, s0,
-			    eq == e ? "empty option after ','"
-				    : "missing option name before '='");
-	snprintf(name, sizeof(name), "%.*s", (int)(eq - s0), p->text + s0);
-	al = skit__opt_find(p->text + s0, eq - s0);
-	if (!al) {
-		const char *hint = skit__opt_suggest(p->text + s0, eq - s0);
-
-		if (hint)
-			return fail(p, SKIT_EOPTION, s0,
-				    "unknown option '%.30s' (did you mean "
-				    "'%s'?)",
-				    name, hint);
-		return fail(p, SKIT_EOPTION, s0, "unknown option '%.30s'",
-			    name);
-	}
-	row = skit__opt_row(al->id);
-	if (!(row->kinds & (1u << a->kind)))
-		return fail(p, SKIT_EOPTION, s0,
-			    "option '%s' does not apply to %s addresses", name,
-			    skit__kind_info(a->kind)->noun);
-	if (al->id == SKIT_OPT_BIND && a->role == SKIT_ROLE_LISTEN &&
-	    (a->kind == SKIT_KIND_TCP || a->kind == SKIT_KIND_UDP) &&
-	    al->special != SKIT__OPT_SOURCEPORT) {
-		if (eq >= e)
-			return fail(p, SKIT_EOPTION, s0,
-				    "option 'bind' needs a value");
-		seg_take(p->text, eq + 1, e, &val);
-		return listen_bind(p, s0, &val);
-	}
-	if (row->roles && a->role != SKIT_ROLE_DEFAULT &&
-	    !(row->roles & (1u << a->role)))
-		return fail(p, SKIT_EOPTION, s0,
-			    "option '%s' applies only to %s addresses", name,
-			    row->roles & (1u << SKIT_ROLE_LISTEN)
-				    ? "listening (-listen)"
-				    : "connecting");
-	has_value = eq < e;
-	if (has_value) {
-		seg_take(p->text, eq + 1, e, &val);
-	} else {
-		val.n = 0;
-		val.s[0] = '\0';
-		val.map[0] = (int)e;
-	}
-	if (al->special == SKIT__OPT_SOURCEPORT) {
-		unsigned long long v;
-
-		if (a->kind != SKIT_KIND_TCP && a->kind != SKIT_KIND_UDP)
-			return fail(p, SKIT_EOPTION, s0,
-				    "option '%s' does not apply to %s "
-				    "addresses",
-				    name, skit__kind_info(a->kind)->noun);
-		if (!has_value || !parse_u64(val.s, val.n, 65535, &v))
-			return fail(p, SKIT_EOPTION, (size_t)val.map[0],
-				    "option '%s' needs a port number 0-65535",
-				    name);
-		st->sp_set = true;
-		st->sp = (unsigned)v;
-		st->sp_pos = s0;
-		return 0;
-	}
-	rc = parse_value(p, row, name, &val, has_value, &num);
-	if (rc < 0)
-		return rc;
-	a->opt[al->id].set = true;
-	a->opt[al->id].num = num;
-	a->opt[al->id].str = 0;
-	if (row->type == SKIT_OPTV_STRING) {
-		rc = check_string(p, al->id, name, &val);
-		if (rc < 0)
-			return rc;
-		rc = store_str(p, s0, val.s, val.n, &a->opt[al->id].str);
-		if (rc < 0)
-			return rc;
-	}
-	return 0;
-}
-
-/* sp=PORT joins bind=: bind=HOST,sp=N is bind=HOST:N. */
-static int
-merge_sourceport(struct pctx *p, const struct optstate *st)
-{
-	struct skit_addr *a = p->a;
-	const char *bind = skit_addr_str(a, SKIT_OPT_BIND);
-	char buf[SKIT_HOST_MAX + 40];
-	int n;
-
-	if (!bind) {
-		n = snprintf(buf, sizeof(buf), ":%u", st->sp);
-	} else {
-		struct seg tmp, *sg = &tmp;
-		struct hostport hp;
-		int rc;
-
-		seg_take(bind, 0, strlen(bind), sg);
-		for (size_t i = 0; i <= sg->n; i++)
-			sg->map[i] = (int)st->sp_pos;
-		rc = split_hostport(p, sg, 0, true, SKIT_EOPTION, &hp);
-		if (rc < 0)
-			return rc;
-		if (hp.has_port)
-			return fail(p, SKIT_EOPTION, st->sp_pos,
-				    "sp=%u and a port in bind=%s: say the "
-				    "port once",
-				    st->sp, bind);
-		n = snprintf(buf, sizeof(buf),
-			     memchr(sg->s + hp.h0, ':', hp.h1 - hp.h0)
-				     ? "[%.*s]:%u"
-				     : "%.*s:%u",
-			     (int)(hp.h1 - hp.h0), sg->s + hp.h0, st->sp);
-	}
-	a->opt[SKIT_OPT_BIND].set = true;
-	return store_str(p, st->sp_pos, buf, (size_t)n,
-			 &a->opt[SKIT_OPT_BIND].str);
 }
 
 /* --- the kind ------------------------------------------------------- */
@@ -1234,38 +731,44 @@ find_kind(struct pctx *p, size_t k, enum skit_role *suffix_role)
 			return 0;
 		}
 		if (base && skit_kind_is_socket(base->kind))
-			return fail(p, SKIT_EADDR, k - sl,
-				    "'%s' already implies a role; drop '%s'",
-				    base->name, sfx[i].s);
+			return skit__addr_fail(
+				p, SKIT_EADDR, k - sl,
+				"'%s' already implies a role; drop '%s'",
+				base->name, sfx[i].s);
 		if (base)
-			return fail(p, SKIT_EADDR, k - sl,
-				    "'%s' takes no '%s' suffix (only socket "
-				    "kinds do)",
-				    base->name, sfx[i].s);
+			return skit__addr_fail(
+				p, SKIT_EADDR, k - sl,
+				"'%s' takes no '%s' suffix (only socket "
+				"kinds do)",
+				base->name, sfx[i].s);
 		hint = skit__kind_suggest(t, k - sl);
 		if (hint)
-			return fail(p, SKIT_EADDR, 0,
-				    "unknown kind '%.*s' (did you mean "
-				    "'%s%s'?)",
-				    (int)(k < 40 ? k : 40), t, hint, sfx[i].s);
+			return skit__addr_fail(
+				p, SKIT_EADDR, 0,
+				"unknown kind '%.*s' (did you mean "
+				"'%s%s'?)",
+				(int)(k < 40 ? k : 40), t, hint, sfx[i].s);
 	}
 	for (size_t i = 0; i < k; i++)
-		if (!is_alpha(t[i]) && !is_digit(t[i]) && t[i] != '-' &&
-		    t[i] != '_')
-			return fail(p, SKIT_EADDR, 0,
-				    "unknown kind '%.*s' (an address starts "
-				    "with a kind, as in tcp:HOST:PORT)",
-				    (int)(k < 40 ? k : 40), t);
+		if (!skit__is_alpha(t[i]) && !skit__is_digit(t[i]) &&
+		    t[i] != '-' && t[i] != '_')
+			return skit__addr_fail(
+				p, SKIT_EADDR, 0,
+				"unknown kind '%.*s' (an address starts "
+				"with a kind, as in tcp:HOST:PORT)",
+				(int)(k < 40 ? k : 40), t);
 	hint = skit__kind_suggest(t, k);
 	if (hint)
-		return fail(p, SKIT_EADDR, 0,
-			    "unknown kind '%.*s' (did you mean '%s'?)",
-			    (int)(k < 40 ? k : 40), t, hint);
-	return fail(p, SKIT_EADDR, 0,
-		    "unknown kind '%.*s' (tcp, udp, unix, unix-dgram, "
-		    "unix-seqpacket, vsock, icmp, ip, packet, netlink, -, "
-		    "file, exec, sh, pipe)",
-		    (int)(k < 40 ? k : 40), t);
+		return skit__addr_fail(
+			p, SKIT_EADDR, 0,
+			"unknown kind '%.*s' (did you mean '%s'?)",
+			(int)(k < 40 ? k : 40), t, hint);
+	return skit__addr_fail(
+		p, SKIT_EADDR, 0,
+		"unknown kind '%.*s' (tcp, udp, unix, unix-dgram, "
+		"unix-seqpacket, vsock, icmp, ip, packet, netlink, -, "
+		"file, exec, sh, pipe)",
+		(int)(k < 40 ? k : 40), t);
 }
 
 /* The target after a kind with no ':' at all. */
@@ -1281,6 +784,29 @@ target_hint(const struct pctx *p)
 		return p->a->role == SKIT_ROLE_LISTEN ? ":PORT" : ":CID:PORT";
 	default:
 		return NULL;
+	}
+}
+
+void
+skit__addr_protocol(struct skit_addr *a)
+{
+	switch (a->kind) {
+	case SKIT_KIND_ICMP:
+		a->protocol =
+			a->family == AF_INET6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
+		break;
+	case SKIT_KIND_IP:
+		a->protocol = (int)a->opt[SKIT_OPT_PROTO].num;
+		break;
+	case SKIT_KIND_PACKET:
+		a->protocol = htons((uint16_t)skit_addr_num(
+			a, SKIT_OPT_ETHERTYPE, ETH_ALL));
+		break;
+	case SKIT_KIND_NETLINK:
+		a->protocol = a->netlink_proto;
+		break;
+	default:
+		break;
 	}
 }
 
@@ -1307,23 +833,25 @@ skit_addr_parse(const char *text, enum skit_role default_role,
 	p.kname = "";
 	skit_err_clear(err);
 	if (!text || !text[0])
-		return fail(&p, SKIT_EADDR, 0,
-			    "empty address (expected KIND:TARGET, as in "
-			    "tcp:HOST:PORT)");
+		return skit__addr_fail(
+			&p, SKIT_EADDR, 0,
+			"empty address (expected KIND:TARGET, as in "
+			"tcp:HOST:PORT)");
 	len = strnlen(text, SKIT_ADDR_TEXT_MAX + 1);
 	if (len > SKIT_ADDR_TEXT_MAX)
-		return fail(&p, SKIT_EADDR, SKIT_ADDR_TEXT_MAX,
-			    "address is longer than %d bytes",
-			    SKIT_ADDR_TEXT_MAX);
+		return skit__addr_fail(&p, SKIT_EADDR, SKIT_ADDR_TEXT_MAX,
+				       "address is longer than %d bytes",
+				       SKIT_ADDR_TEXT_MAX);
 	p.len = len;
 
 	k = 0;
 	while (k < len && text[k] != ':' && text[k] != ',')
 		k++;
 	if (k == 0)
-		return fail(&p, SKIT_EADDR, 0,
-			    "missing kind before '%c' (as in tcp:HOST:PORT)",
-			    text[0]);
+		return skit__addr_fail(
+			&p, SKIT_EADDR, 0,
+			"missing kind before '%c' (as in tcp:HOST:PORT)",
+			text[0]);
 	rc = find_kind(&p, k, &sfx_role);
 	if (rc < 0) {
 		memset(out, 0, sizeof(*out));
@@ -1353,17 +881,18 @@ skit_addr_parse(const char *text, enum skit_role default_role,
 	/* The target. */
 	if (k < len && text[k] == ':') {
 		tend = seg_end(text, k + 1, len);
-		seg_take(text, k + 1, tend, &target);
+		skit__seg_take(text, k + 1, tend, &target);
 	} else {
 		tend = k;
 		if (a->kind != SKIT_KIND_STDIO && a->kind != SKIT_KIND_PIPE &&
 		    a->kind != SKIT_KIND_PACKET) {
 			const char *h = target_hint(&p);
 
-			rc = h ? fail(&p, SKIT_EADDR, k, "missing '%s'", h)
-			       : fail(&p, SKIT_EADDR, k,
-				      "missing ':%s' after '%.*s'",
-				      p.row->target, (int)k, text);
+			rc = h ? skit__addr_fail(&p, SKIT_EADDR, k,
+						 "missing '%s'", h)
+			       : skit__addr_fail(&p, SKIT_EADDR, k,
+						 "missing ':%s' after '%.*s'",
+						 p.row->target, (int)k, text);
 			memset(out, 0, sizeof(*out));
 			return rc;
 		}
@@ -1371,7 +900,7 @@ skit_addr_parse(const char *text, enum skit_role default_role,
 		target.s[0] = '\0';
 		target.map[0] = (int)k;
 	}
-	rc = parse_target(&p, &target, &proto);
+	rc = skit__parse_target(&p, &target, &proto);
 
 	/* Options: implied ones first, so written ones override them. */
 	for (int i = 0; rc == 0 && i < SKIT_OPT__COUNT; i++)
@@ -1382,48 +911,33 @@ skit_addr_parse(const char *text, enum skit_role default_role,
 	for (size_t i = tend; rc == 0 && i < len;) {
 		size_t e = seg_end(text, i + 1, len);
 
-		rc = parse_option(&p, i + 1, e, &st);
+		rc = skit__parse_option(&p, i + 1, e, &st);
 		i = e;
 	}
 	if (rc == 0 && st.sp_set)
-		rc = merge_sourceport(&p, &st);
+		rc = skit__merge_sourceport(&p, &st);
 	if (rc == 0 && a->kind == SKIT_KIND_IP) {
 		if (proto > 0 && skit_addr_has(a, SKIT_OPT_PROTO) &&
 		    a->opt[SKIT_OPT_PROTO].num != proto)
-			rc = fail(&p, SKIT_EOPTION, k,
-				  "protocol given twice (in the target and "
-				  "in proto=)");
+			rc = skit__addr_fail(
+				&p, SKIT_EOPTION, k,
+				"protocol given twice (in the target and "
+				"in proto=)");
 		else if (proto > 0) {
 			a->opt[SKIT_OPT_PROTO].set = true;
 			a->opt[SKIT_OPT_PROTO].num = proto;
 		} else if (!skit_addr_has(a, SKIT_OPT_PROTO))
-			rc = fail(&p, SKIT_EOPTION, len,
-				  "%s addresses need proto=N (the IP "
-				  "protocol, e.g. proto=47)",
-				  p.kname);
+			rc = skit__addr_fail(
+				&p, SKIT_EOPTION, len,
+				"%s addresses need proto=N (the IP "
+				"protocol, e.g. proto=47)",
+				p.kname);
 	}
 	if (rc < 0) {
 		memset(out, 0, sizeof(*out));
 		return rc;
 	}
 
-	switch (a->kind) {
-	case SKIT_KIND_ICMP:
-		a->protocol =
-			a->family == AF_INET6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
-		break;
-	case SKIT_KIND_IP:
-		a->protocol = (int)a->opt[SKIT_OPT_PROTO].num;
-		break;
-	case SKIT_KIND_PACKET:
-		a->protocol = htons((uint16_t)skit_addr_num(
-			a, SKIT_OPT_ETHERTYPE, ETH_ALL));
-		break;
-	case SKIT_KIND_NETLINK:
-		a->protocol = a->netlink_proto;
-		break;
-	default:
-		break;
-	}
+	skit__addr_protocol(a);
 	return 0;
 }

@@ -10,6 +10,8 @@
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -69,7 +71,7 @@ skit__left_ms(long long deadline)
 }
 
 int
-skit__set_nonblock(int fd, bool on)
+skit_fd_nonblock(int fd, bool on)
 {
 	int fl = fcntl(fd, F_GETFL), want;
 
@@ -79,6 +81,101 @@ skit__set_nonblock(int fd, bool on)
 	if (want != fl && fcntl(fd, F_SETFL, want) < 0)
 		return -errno;
 	return 0;
+}
+
+int
+skit_fd_flags(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	return fl < 0 ? -errno : fl;
+}
+
+int
+skit_fd_set_flags(int fd, int flags)
+{
+	return fcntl(fd, F_SETFL, flags) < 0 ? -errno : 0;
+}
+
+int
+skit_pipe_set_size(int fd, int size)
+{
+	int r = fcntl(fd, F_SETPIPE_SZ, size);
+
+	return r < 0 ? -errno : r;
+}
+
+int
+skit_dup(int fd, int min_fd)
+{
+	int r = fcntl(fd, F_DUPFD_CLOEXEC, min_fd);
+
+	return r < 0 ? -errno : r;
+}
+
+int
+skit_pipe(int p[2], bool nonblock)
+{
+	if (pipe2(p, O_CLOEXEC | (nonblock ? O_NONBLOCK : 0)) < 0)
+		return -errno;
+	return 0;
+}
+
+int
+skit_eventfd(void)
+{
+	int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int
+skit_eventfd_signal(int fd)
+{
+	uint64_t one = 1;
+
+	/* No trace and no retry loop: this runs in signal handlers. */
+	return write(fd, &one, sizeof(one)) < 0 ? -errno : 0;
+}
+
+int
+skit_signalfd(const sigset_t *mask)
+{
+	int fd = signalfd(-1, mask, SFD_NONBLOCK | SFD_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int
+skit_poll(struct pollfd *fds, size_t n, int64_t timeout_ns)
+{
+	int64_t deadline = 0, left;
+	struct timespec ts, *tp = NULL;
+	struct timespec now;
+	int r;
+
+	if (timeout_ns >= 0) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		deadline = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec +
+			   timeout_ns;
+		tp = &ts;
+	}
+	for (;;) {
+		if (tp) {
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			left = deadline -
+			       ((int64_t)now.tv_sec * 1000000000 + now.tv_nsec);
+			if (left < 0)
+				left = 0;
+			ts.tv_sec = (time_t)(left / 1000000000);
+			ts.tv_nsec = (long)(left % 1000000000);
+		}
+		r = ppoll(fds, (nfds_t)n, tp, NULL);
+		if (r >= 0)
+			return r;
+		if (errno != EINTR)
+			return -errno;
+	}
 }
 
 int

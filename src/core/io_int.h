@@ -7,6 +7,8 @@
 
 #include <stdbool.h>
 
+#include "skit/io.h"
+
 /* Milliseconds on CLOCK_MONOTONIC. */
 long long skit__now_ms(void);
 
@@ -16,10 +18,11 @@ long long skit__now_ms(void);
  */
 int skit__left_ms(long long deadline);
 
-/*
- * Set (on) or clear O_NONBLOCK on fd; no F_SETFL when it already is so.
- * Returns 0 or -errno.
- */
-int skit__set_nonblock(int fd, bool on);
+/* skit_fd_nonblock (skit/io.h), under the name the engine calls it by. */
+static inline int
+skit__set_nonblock(int fd, bool on)
+{
+	return skit_fd_nonblock(fd, on);
+}
 
 #endif

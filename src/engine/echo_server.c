@@ -26,7 +26,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #define GRACE_STEP_MS 50 /* a draining loop looks at hurry this often */
@@ -156,10 +155,10 @@ is_inet(const struct skit_addr *a)
 static void
 set_flag(struct skit_addr *a, enum skit_opt id)
 {
-	a->opt[id].set = true;
-	a->opt[id].num = 1;
+	(void)skit_addr_set_flag(a, id, true, NULL);
 }
 
+/* The port the kernel chose, for the next sockets on it. */
 static void
 set_port(struct skit_addr *a, const struct skit_sockaddr *sa)
 {
@@ -170,8 +169,7 @@ set_port(struct skit_addr *a, const struct skit_sockaddr *sa)
 		port = ntohs(((const struct sockaddr_in *)s)->sin_port);
 	else if (s->sa_family == AF_INET6)
 		port = ntohs(((const struct sockaddr_in6 *)s)->sin6_port);
-	snprintf(a->port, sizeof(a->port), "%u", port);
-	a->port_lo = a->port_hi = (uint16_t)port;
+	(void)skit_addr_set_port_num(a, port, NULL);
 }
 
 /* Open srv->fds (see echo.h); returns 0 or a code, err filled. */
@@ -262,9 +260,9 @@ skit_echo_server_open(const struct skit_addr *a,
 		skit_err_set(err, r, "listen", a->host);
 		goto fail;
 	}
-	srv->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	srv->stopfd = skit_eventfd();
 	if (srv->stopfd < 0) {
-		r = skit_err_set(err, -errno, "eventfd", a->host);
+		r = skit_err_set(err, srv->stopfd, "eventfd", a->host);
 		goto fail;
 	}
 	r = open_sockets(srv, a, local ? local : &here, err);
@@ -321,10 +319,8 @@ skit_echo_server_start(struct skit_echo_server *srv)
 void
 skit_echo_server_stop(struct skit_echo_server *srv, bool hurry)
 {
-	uint64_t one = 1;
-
 	if (!atomic_exchange(&srv->stop, true))
-		(void)skit_write_plain(srv->stopfd, &one, sizeof(one));
+		(void)skit_eventfd_signal(srv->stopfd);
 	if (hurry)
 		atomic_store(&srv->hurry, true);
 	/* Wake blocked reads, again at each call: a worker may have been

@@ -1251,7 +1251,7 @@ splice_ok(int fd, int type, bool writing)
 	if (!S_ISREG(st.st_mode))
 		return false;
 	/* The kernel refuses to splice into an O_APPEND file. */
-	fl = fcntl(fd, F_GETFL);
+	fl = skit_fd_flags(fd);
 	return !(writing && fl >= 0 && (fl & O_APPEND));
 }
 

@@ -6,7 +6,7 @@
 #include "skit/endpoint.h"
 #include "skit/io.h"
 
-#include "engine/relay_priv.h"
+#include "net/sock_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -221,8 +221,10 @@ open_pipe(const struct skit_addr *a, struct skit_endpoint *ep,
 
 	if (!a->host[0]) {
 		/* Echo: what the relay writes into it comes back out. */
-		if (pipe2(p, O_CLOEXEC) < 0)
-			return skit_err_set(err, -errno, "pipe", "pipe");
+		int e = skit_pipe(p, false);
+
+		if (e < 0)
+			return skit_err_set(err, e, "pipe", "pipe");
 		ep->rfd = p[0];
 		ep->wfd = p[1];
 		ep->type = 0;
@@ -254,26 +256,39 @@ open_stdio(unsigned flags, struct skit_endpoint *ep)
 	ep->stdio = true;
 	ep->rfd = (flags & SKIT_EP_READ) ? 0 : -1;
 	ep->wfd = (flags & SKIT_EP_WRITE) ? 1 : -1;
-	ep->saved_fl[0] = fcntl(0, F_GETFL);
-	ep->saved_fl[1] = fcntl(1, F_GETFL);
+	ep->saved_fl[0] = skit_fd_flags(0);
+	ep->saved_fl[1] = skit_fd_flags(1);
 	/* inetd style: stdin may itself be a socket. */
 	t = skit__sock_type(0);
 	ep->type = t > 0 && ep->rfd >= 0 && skit__sock_type(1) == t ? t : 0;
 	return 0;
 }
 
-int
-skit_endpoint_open(const struct skit_addr *a, enum skit_role default_role,
-		   unsigned flags, char *const *env, struct skit_endpoint *ep,
-		   struct skit_err *err)
+static void
+ep_init(const struct skit_addr *a, struct skit_endpoint *ep)
 {
-	enum skit_role role;
-	int oflags = 0, fd;
-
 	memset(ep, 0, sizeof(*ep));
 	ep->rfd = ep->wfd = -1;
 	ep->saved_fl[0] = ep->saved_fl[1] = -1;
 	ep->kind = a->kind;
+}
+
+static int
+open_flags(unsigned flags)
+{
+	return ((flags & SKIT_EP_NONBLOCK) ? SKIT_OPEN_NONBLOCK : 0) |
+	       ((flags & SKIT_EP_NUMERIC) ? SKIT_OPEN_NUMERIC : 0);
+}
+
+static int
+ep_open(const struct skit_addr *a, enum skit_role default_role, unsigned flags,
+	char *const *env, const struct skit_resolver *res,
+	struct skit_endpoint *ep, struct skit_err *err)
+{
+	enum skit_role role;
+	int fd;
+
+	ep_init(a, ep);
 	if (!(flags & (SKIT_EP_READ | SKIT_EP_WRITE)))
 		flags |= SKIT_EP_READ | SKIT_EP_WRITE;
 	switch (a->kind) {
@@ -293,18 +308,186 @@ skit_endpoint_open(const struct skit_addr *a, enum skit_role default_role,
 		return skit_err_setf(err, SKIT_EKIND, "open", a->kind_text, 0,
 				     "cannot relay this kind");
 	role = a->role != SKIT_ROLE_DEFAULT ? a->role : default_role;
-	if (flags & SKIT_EP_NONBLOCK)
-		oflags |= SKIT_OPEN_NONBLOCK;
-	if (flags & SKIT_EP_NUMERIC)
-		oflags |= SKIT_OPEN_NUMERIC;
-	fd = skit_open(a, default_role, oflags, NULL, &ep->local, &ep->peer,
-		       err);
+	fd = skit_open(a, default_role, open_flags(flags), res, &ep->local,
+		       &ep->peer, err);
 	if (fd < 0)
 		return fd;
 	ep->rfd = ep->wfd = fd;
 	ep->type = a->type;
 	ep->listening = role == SKIT_ROLE_LISTEN;
 	return 0;
+}
+
+int
+skit_endpoint_open(const struct skit_addr *a, enum skit_role default_role,
+		   unsigned flags, char *const *env, struct skit_endpoint *ep,
+		   struct skit_err *err)
+{
+	return ep_open(a, default_role, flags, env, NULL, ep, err);
+}
+
+/* --- on a loop ------------------------------------------------------ */
+
+struct skit_endpoint_op {
+	struct skit_loop *loop;
+	struct skit_addr a;
+	struct skit_endpoint_async cfg;
+	char **env;		/* a copy of cfg.env, one allocation */
+	struct skit_dial *dial; /* a connecting socket */
+	int64_t timer;		/* every other kind */
+	bool in_cb;
+};
+
+static void
+op_free(struct skit_endpoint_op *op)
+{
+	if (op->timer > 0)
+		skit_loop_timer_cancel(op->loop, op->timer);
+	skit_dial_cancel(op->dial);
+	free(op->env);
+	free(op);
+}
+
+static void
+op_done(struct skit_endpoint_op *op, int code, struct skit_endpoint *ep,
+	const struct skit_err *err)
+{
+	op->in_cb = true;
+	op->cfg.on_done(op, code, code < 0 ? NULL : ep, err, op->cfg.data);
+	op_free(op);
+}
+
+static void
+op_dialled(struct skit_dial *d, int code, const struct skit_dial_result *res,
+	   const struct skit_err *err, void *data)
+{
+	struct skit_endpoint_op *op = data;
+	struct skit_endpoint ep;
+
+	(void)d;
+	op->dial = NULL; /* it frees itself when this returns */
+	ep_init(&op->a, &ep);
+	if (code == 0) {
+		ep.rfd = ep.wfd = res->fd;
+		ep.type = op->a.type;
+		ep.peer = res->peer;
+		if (skit_sock_local(res->fd, &ep.local) < 0)
+			memset(&ep.local, 0, sizeof(ep.local));
+	}
+	op_done(op, code, &ep, err);
+}
+
+static void
+op_retry(struct skit_dial *d, int attempt, int64_t delay_ms,
+	 const struct skit_err *why, void *data)
+{
+	struct skit_endpoint_op *op = data;
+
+	op->cfg.on_retry(d, attempt, delay_ms, why, op->cfg.data);
+}
+
+static void
+op_now(struct skit_loop *loop, void *data)
+{
+	struct skit_endpoint_op *op = data;
+	struct skit_endpoint ep;
+	struct skit_err err;
+	int code;
+
+	(void)loop;
+	op->timer = 0;
+	skit_err_clear(&err);
+	code = ep_open(&op->a, op->cfg.default_role, op->cfg.flags, op->env,
+		       op->cfg.res, &ep, &err);
+	op_done(op, code, &ep, &err);
+}
+
+/* A NULL-terminated copy of env in one allocation (NULL for none). */
+static char **
+env_copy(char *const *env)
+{
+	size_t n = 0, bytes = 0;
+	char **v, *p;
+
+	if (!env)
+		return NULL;
+	for (; env[n]; n++)
+		bytes += strlen(env[n]) + 1;
+	v = malloc((n + 1) * sizeof(*v) + bytes);
+	if (!v)
+		return NULL;
+	p = (char *)(v + n + 1);
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(env[i]) + 1;
+
+		memcpy(p, env[i], l);
+		v[i] = p;
+		p += l;
+	}
+	v[n] = NULL;
+	return v;
+}
+
+int
+skit_endpoint_open_async(struct skit_loop *loop, const struct skit_addr *a,
+			 const struct skit_endpoint_async *cfg,
+			 struct skit_endpoint_op **out, struct skit_err *err)
+{
+	struct skit_endpoint_op *op;
+	enum skit_role role =
+		a->role != SKIT_ROLE_DEFAULT ? a->role : cfg->default_role;
+	int r;
+
+	*out = NULL;
+	skit_err_clear(err);
+	if (!cfg->on_done)
+		return skit_err_set(err, -EINVAL, "open", a->host);
+	op = calloc(1, sizeof(*op));
+	if (!op)
+		return skit_err_set(err, -ENOMEM, "open", a->host);
+	op->loop = loop;
+	op->a = *a;
+	op->cfg = *cfg;
+	op->cfg.env = NULL;
+	op->env = env_copy(cfg->env);
+	if (cfg->env && !op->env) {
+		free(op);
+		return skit_err_set(err, -ENOMEM, "open", a->host);
+	}
+	if (skit_kind_is_socket(a->kind) && a->kind != SKIT_KIND_PACKET &&
+	    role != SKIT_ROLE_LISTEN) {
+		struct skit_dial_cfg dc = {
+			.flags = open_flags(cfg->flags),
+			.res = cfg->res,
+			.on_done = op_dialled,
+			.on_retry = cfg->on_retry ? op_retry : NULL,
+			.data = op,
+		};
+
+		r = skit_dial_start(loop, a, &dc, &op->dial, err);
+	} else {
+		op->timer = skit_loop_timer(loop, 0, op_now, op);
+		r = op->timer < 0
+			    ? skit_err_set(err, (int)op->timer, "open", a->host)
+			    : 0;
+		if (r < 0)
+			op->timer = 0;
+	}
+	if (r < 0) {
+		op_free(op);
+		return r;
+	}
+	*out = op;
+	return 0;
+}
+
+void
+skit_endpoint_open_cancel(struct skit_endpoint_op *op)
+{
+	/* From inside on_done the op frees itself when it returns. */
+	if (!op || op->in_cb)
+		return;
+	op_free(op);
 }
 
 int
@@ -326,9 +509,9 @@ skit_endpoint_close(struct skit_endpoint *ep)
 	if (ep->stdio) {
 		/* The relay made them O_NONBLOCK; the shell shares them. */
 		if (ep->saved_fl[0] >= 0)
-			(void)fcntl(0, F_SETFL, ep->saved_fl[0]);
+			(void)skit_fd_set_flags(0, ep->saved_fl[0]);
 		if (ep->saved_fl[1] >= 0)
-			(void)fcntl(1, F_SETFL, ep->saved_fl[1]);
+			(void)skit_fd_set_flags(1, ep->saved_fl[1]);
 		ep->saved_fl[0] = ep->saved_fl[1] = -1;
 		ep->rfd = ep->wfd = -1;
 		return;

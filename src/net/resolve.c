@@ -74,21 +74,6 @@ base(struct skit_sockaddr *sa, const struct skit_addr *a, int family)
 	sa->protocol = a->protocol;
 }
 
-/*
- * Is IPv6 usable on this host (compiled in, not disabled at boot)? A
- * probe, not an action: untraced.
- */
-static bool
-have_ipv6(void)
-{
-	int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return false;
-	skit_close(fd);
-	return true;
-}
-
 static void
 make_inet(struct skit_sockaddr *sa, int family, const void *addr, uint16_t port)
 {
@@ -226,7 +211,8 @@ resolve_inet(const struct skit_addr *a, int flags,
 		 * a NULL node.
 		 */
 		int fam = a->family;
-		bool v6 = fam == AF_INET6 || (fam == AF_UNSPEC && have_ipv6());
+		bool v6 = fam == AF_INET6 ||
+			  (fam == AF_UNSPEC && skit__have_family(AF_INET6));
 
 		base(&sa, a, AF_INET);
 		if (passive) {

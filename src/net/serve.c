@@ -1,6 +1,6 @@
 /*
  * serve.c - one listener on one loop (include/skit/serve.h): the accept
- * path with its EMFILE policy, max-conns and permit checks, datagram
+ * path with its EMFILE policy, max-conns and the acl, datagram
  * sessions by peer, rate-limited reports, and the socket file removed
  * only while it is ours.
  *
@@ -242,7 +242,7 @@ skit_serve_share_new(int n, struct skit_serve_share **out)
 		atomic_init(&sh->m[i].away, false);
 		/* The share's own, so that ringing a member that just left
 		 * never writes to an fd number reused meanwhile. */
-		sh->m[i].bell = skit__doorbell();
+		sh->m[i].bell = skit_eventfd();
 		if (sh->m[i].bell < 0) {
 			int r = sh->m[i].bell;
 
@@ -309,8 +309,6 @@ static bool
 hand_over(struct skit_serve *s, int to)
 {
 	struct skit_serve_share *sh = s->share;
-	uint64_t one = 1;
-
 	atomic_store(&sh->holder, to);
 	if (!atomic_load(&sh->m[to].open) || atomic_load(&sh->m[to].away)) {
 		atomic_store(&sh->holder, s->me);
@@ -318,7 +316,7 @@ hand_over(struct skit_serve *s, int to)
 	}
 	s->holding = false;
 	rewatch(s);
-	(void)skit_write_plain(sh->m[to].bell, &one, sizeof(one));
+	(void)skit_eventfd_signal(sh->m[to].bell);
 	return true;
 }
 
@@ -492,9 +490,8 @@ refused(struct skit_serve *s, enum skit_serve_event_kind kind,
 static bool
 permitted(const struct skit_serve *s, const struct skit_sockaddr *peer)
 {
-	return !s->cfg.permit ||
-	       s->cfg.permit((const struct sockaddr *)&peer->ss, peer->len,
-			     s->cfg.permit_data);
+	return !s->cfg.acl ||
+	       skit_acl_permits(s->cfg.acl, (const struct sockaddr *)&peer->ss);
 }
 
 /* --- watching the socket -------------------------------------------- */

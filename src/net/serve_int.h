@@ -35,12 +35,6 @@ int skit__accept_peer(int lfd, int type, struct skit_sockaddr *peer);
  */
 int skit__reserve_fd(void);
 
-/*
- * An eventfd (CLOEXEC, NONBLOCK) for one loop to ring another's: a
- * shared listener handed over. Returns the fd or -errno.
- */
-int skit__doorbell(void);
-
 /* Which file a unix socket path named when its server bound it. */
 struct skit__file_id {
 	dev_t dev;

@@ -1,8 +1,9 @@
 /*
- * sock.c - socket creation, bind/listen/accept, and skit_open(): the
- * "open" layer of DESIGN.md section 1. Options live in sock_opt.c, unix
- * socket files in sock_unix.c, resolution in resolve.c and Happy
- * Eyeballs in connect.c.
+ * sock.c - the bottom of the socket layer: socket creation, bind,
+ * connect, listen, accept, names and errors, each one traced system
+ * call (net/sock_int.h). Options live in sock_opt.c and unix socket
+ * files in sock_unix.c; the top, which resolves an address and opens it
+ * (open.c, dial.c, resolve.c), calls down into these.
  */
 #include "skit/sock.h"
 #include "skit/io.h"
@@ -252,11 +253,9 @@ skit_accept(int lfd, bool nonblock, struct skit_sockaddr *peer)
 	return fd;
 }
 
-static int
-do_listen(int fd, const struct skit_addr *a, const char *text,
-	  struct skit_err *err)
+int
+skit__listen(int fd, int backlog, const char *text, struct skit_err *err)
 {
-	int backlog = (int)skit_addr_num(a, SKIT_OPT_BACKLOG, SOMAXCONN);
 	int e;
 
 	if (listen(fd, backlog) < 0) {
@@ -269,156 +268,13 @@ do_listen(int fd, const struct skit_addr *a, const char *text,
 	return 0;
 }
 
-static bool
-type_listens(int type)
+bool
+skit__have_family(int family)
 {
-	return type == SOCK_STREAM || type == SOCK_SEQPACKET;
-}
+	int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
-/* One listen attempt on one resolved address. */
-static int
-open_listen_one(const struct skit_addr *a, struct skit_sockaddr *sa, int flags,
-		struct skit_err *err)
-{
-	char text[160];
-	int fd, r;
-
-	if (sa->family == AF_UNIX && !a->abstract &&
-	    skit_addr_has(a, SKIT_OPT_UNLINK) &&
-	    skit_addr_num(a, SKIT_OPT_UNLINK, 0)) {
-		r = skit_unix_prepare(a->host, sa->type, err);
-		if (r < 0)
-			return r;
-	}
-	fd = skit__sock_create(sa, flags & SKIT_OPEN_NONBLOCK, err);
 	if (fd < 0)
-		return fd;
-	r = skit_sock_apply_opts(fd, a, sa, err);
-	if (r < 0)
-		goto fail;
-	if (sa->family == AF_UNIX)
-		r = skit__unix_bind(fd, a, sa, err);
-	else
-		r = skit__bind(fd, sa, err);
-	if (r < 0)
-		goto fail;
-	if (type_listens(sa->type)) {
-		r = do_listen(fd, a, skit__sa_text(sa, text, sizeof(text)),
-			      err);
-		if (r < 0)
-			goto fail;
-	}
-	return fd;
-fail:
+		return false;
 	skit_close(fd);
-	return r;
-}
-
-static int
-open_listen(const struct skit_addr *a, struct skit_resolved *r, int flags,
-	    struct skit_err *err)
-{
-	int fd = SKIT_EKIND;
-
-	/* Several addresses (a name): the first one that binds wins. */
-	for (size_t i = 0; i < r->n; i++) {
-		fd = open_listen_one(a, &r->v[i], flags, err);
-		if (fd >= 0)
-			return fd;
-	}
-	return fd;
-}
-
-/* Datagram/raw sockets that are not connected: created and bound. */
-static int
-open_unconnected(const struct skit_addr *a, struct skit_sockaddr *sa, int flags,
-		 const struct skit_resolver *res, struct skit_err *err)
-{
-	int fd, r;
-
-	fd = skit__sock_create(sa, flags & SKIT_OPEN_NONBLOCK, err);
-	if (fd < 0)
-		return fd;
-	r = skit_sock_apply_opts(fd, a, sa, err);
-	if (r >= 0)
-		r = skit__bind_source(fd, a, sa, res, err);
-	if (r < 0) {
-		skit_close(fd);
-		return r;
-	}
-	return fd;
-}
-
-/* skit_open with an explicit a->role. */
-static int
-open_once(const struct skit_addr *a, int flags, const struct skit_resolver *res,
-	  struct skit_sockaddr *local, struct skit_sockaddr *peer,
-	  struct skit_err *err)
-{
-	enum skit_role role = a->role;
-	struct skit_resolved r = { 0 };
-	struct skit_sockaddr pa;
-	int fd, n, timeout;
-
-	n = skit_resolve(a, flags, res, &r, err);
-	if (n < 0)
-		return n;
-	memset(&pa, 0, sizeof(pa));
-	if (role == SKIT_ROLE_LISTEN) {
-		fd = open_listen(a, &r, flags, err);
-	} else if (a->kind == SKIT_KIND_PACKET ||
-		   ((flags & SKIT_OPEN_NOCONNECT) &&
-		    r.v[0].type != SOCK_STREAM &&
-		    r.v[0].type != SOCK_SEQPACKET)) {
-		/*
-		 * Packet sockets cannot connect(): they are bound to the
-		 * interface and the caller uses sendto() with the address.
-		 */
-		if (a->kind == SKIT_KIND_PACKET)
-			fd = open_listen(a, &r, flags, err);
-		else
-			fd = open_unconnected(a, &r.v[0], flags, res, err);
-		pa = r.v[0];
-	} else {
-		timeout = (int)skit_addr_num(a, SKIT_OPT_CONNECT_TIMEOUT, -1);
-		fd = skit_connect_he(a, &r, 250, timeout, flags, &pa, err);
-	}
-	if (fd >= 0) {
-		if (peer)
-			*peer = pa;
-		if (local && skit_sock_local(fd, local) < 0)
-			memset(local, 0, sizeof(*local));
-		if (local && local->family == 0) {
-			local->family = r.v[0].family;
-			local->type = r.v[0].type;
-		}
-		if (local && r.v[0].protocol && !local->protocol)
-			local->protocol = r.v[0].protocol;
-	}
-	skit_resolved_free(&r);
-	return fd;
-}
-
-int
-skit_open(const struct skit_addr *a, enum skit_role default_role, int flags,
-	  const struct skit_resolver *res, struct skit_sockaddr *local,
-	  struct skit_sockaddr *peer, struct skit_err *err)
-{
-	enum skit_role role =
-		a->role != SKIT_ROLE_DEFAULT ? a->role : default_role;
-	struct skit_addr ac;
-
-	skit_err_clear(err);
-	if (!skit_kind_is_socket(a->kind))
-		return skit_err_set(err, SKIT_EKIND, "open", a->host);
-	if (role == SKIT_ROLE_DEFAULT)
-		role = SKIT_ROLE_CONNECT;
-	/* From here on the role is explicit, for the option code too. */
-	ac = *a;
-	ac.role = role;
-	if (role == SKIT_ROLE_LISTEN)
-		flags |= SKIT_OPEN_PASSIVE;
-	else
-		flags &= ~SKIT_OPEN_PASSIVE;
-	return open_once(&ac, flags, res, local, peer, err);
+	return true;
 }

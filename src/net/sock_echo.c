@@ -4,8 +4,8 @@
  * interrupt, the listener's signal on a new connection, and that
  * signal's handler.
  */
-#include "engine/echo_int.h"
 #include "skit/io.h"
+#include "net/sock_int.h"
 
 #include "skit/echo.h"
 

@@ -1,12 +1,23 @@
 /*
- * sock_int.h - internals shared by the socket layer (sock*.c, resolve.c,
- * connect.c). Not installed; nothing outside src/ includes it.
+ * sock_int.h - the bottom of the socket layer: what src/net/sock*.c (the
+ * only files of net/ that make socket system calls) offer the rest of
+ * libskit. Nothing here resolves, dials or opens an address: that is the
+ * top (resolve.c, dial.c, open.c), which calls down into these and never
+ * the other way round. Not installed; nothing outside src/ includes it.
  */
 #ifndef SKIT_SOCK_INT_H
 #define SKIT_SOCK_INT_H
 
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
 #include "skit/sock.h"
 #include "core/io_int.h" /* skit__now_ms */
+
+/* --- sock.c: create, bind, connect, listen, names ------------------- */
 
 /* Symbolic names for trace lines: "AF_INET6", "SOCK_SEQPACKET". */
 const char *skit__af_name(int af);
@@ -27,6 +38,12 @@ const char *skit__sa_text(const struct skit_sockaddr *sa, char *buf,
 int skit__sock_create(struct skit_sockaddr *sa, bool nonblock,
 		      struct skit_err *err);
 
+/*
+ * Can a socket of this family be created here (IPv6 compiled in and
+ * not disabled at boot)? A probe, not an action: untraced.
+ */
+bool skit__have_family(int family);
+
 /* bind() with a trace line; err filled with op "bind". */
 int skit__bind(int fd, const struct skit_sockaddr *sa, struct skit_err *err);
 
@@ -37,6 +54,14 @@ int skit__bind(int fd, const struct skit_sockaddr *sa, struct skit_err *err);
 int skit__connect(int fd, const struct skit_sockaddr *sa);
 
 /*
+ * listen(fd, backlog) with a trace line; err filled with op "listen"
+ * and subject text.
+ */
+int skit__listen(int fd, int backlog, const char *text, struct skit_err *err);
+
+/* --- sock_opt.c ----------------------------------------------------- */
+
+/*
  * Bind fd to a's bind= source address (connect role) when it has one:
  * "HOST", "HOST:PORT", "[V6]:PORT", ":PORT" for inet sockets, a path or
  * "@name" for unix ones. Returns 0 or a negative code, err filled.
@@ -44,6 +69,8 @@ int skit__connect(int fd, const struct skit_sockaddr *sa);
 int skit__bind_source(int fd, const struct skit_addr *a,
 		      const struct skit_sockaddr *sa,
 		      const struct skit_resolver *res, struct skit_err *err);
+
+/* --- sock_unix.c ---------------------------------------------------- */
 
 /*
  * Unix listen sockets: bind sa with mode=/user=/group= of a in force
@@ -56,5 +83,82 @@ int skit__unix_bind(int fd, const struct skit_addr *a,
 /* Build a unix sockaddr for path (or abstract name); SKIT_ETOOLONG. */
 int skit__unix_sockaddr(const char *name, bool abstract, int type,
 			struct skit_sockaddr *out);
+
+/* --- sock_splice.c: for the relay engine and endpoints -------------- */
+
+/*
+ * SO_TYPE of fd: SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET, ...; 0 when fd
+ * is not a socket; -errno on other errors.
+ */
+int skit__sock_type(int fd);
+
+/*
+ * A connected pair of unix sockets of type (SOCK_STREAM, ...), both
+ * CLOEXEC. Returns 0 or -errno.
+ */
+int skit__socketpair(int type, int sv[2]);
+
+/*
+ * A CLOEXEC|NONBLOCK pipe for splicing, raised to size bytes with
+ * F_SETPIPE_SZ when the kernel allows it (best effort: an unprivileged
+ * user over pipe-user-pages-soft keeps the default). Returns the
+ * pipe's capacity in bytes, or -errno.
+ */
+long skit__splice_pipe(int p[2], size_t size);
+
+/*
+ * Bytes waiting to be read from fd (FIONREAD: a pipe, a stream socket,
+ * a regular file), or -errno when fd cannot tell.
+ */
+int skit__inq(int fd);
+
+/* Is fd a TCP socket (SO_PROTOCOL)? false when not, or on errors. */
+bool skit__is_tcp(int fd);
+
+/* --- sock_echo.c: for the echo server (src/engine/echo.c) ----------- */
+
+/*
+ * Give a blocking socket a receive time-out (SO_RCVTIMEO), so a thread
+ * blocked in recvfrom() comes back now and then to look at its stop
+ * flag. Returns 0 or -errno.
+ */
+int skit__sock_rcvtimeo(int fd, int ms);
+
+/*
+ * recvfrom() once with no flags (from may be NULL): on a blocking socket
+ * it waits for data, up to the socket's receive time-out (then -EAGAIN).
+ * A signal ends the wait with -EINTR (not retried, unlike
+ * skit_recvfrom: that is how a blocked server is woken). Returns the
+ * byte count, 0 at EOF, or -errno.
+ */
+ssize_t skit__recvfrom_wait(int fd, void *buf, size_t len,
+			    struct sockaddr *from, socklen_t *fromlen);
+
+/*
+ * skit_sendto (MSG_NOSIGNAL added, EINTR retried, -errno), without
+ * glibc's cancellation point: for the blocking servers' answers.
+ */
+ssize_t skit__sendto_now(int fd, const void *buf, size_t len, int flags,
+			 const struct sockaddr *to, socklen_t tolen);
+
+/*
+ * on: signal sig goes to the calling thread whenever fd becomes readable
+ * (O_ASYNC, F_SETOWN_EX to this thread, F_SETSIG sig): for a listening
+ * socket, when a connection arrives. off: no more signals. Returns 0 or
+ * -errno.
+ */
+int skit__sock_async(int fd, int sig, bool on);
+
+/*
+ * serve_alone's side of wake_signal, per thread (defined in
+ * sock_echo.c beside the handler; here for echo.c and the unit tests):
+ * skit__alone_woken is set by each wake_signal
+ * (skit_echo_wake), skit__alone_fd is the connection read blocking, -1
+ * outside serve_alone. initial-exec: a handler that touches them first
+ * never allocates.
+ */
+#define SKIT__TLS_IE __attribute__((tls_model("initial-exec")))
+extern SKIT__TLS_IE _Thread_local volatile sig_atomic_t skit__alone_woken;
+extern SKIT__TLS_IE _Thread_local volatile sig_atomic_t skit__alone_fd;
 
 #endif

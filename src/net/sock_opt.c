@@ -251,82 +251,37 @@ skit_sock_apply_opts(int fd, const struct skit_addr *a,
 	return 0;
 }
 
-/* Split "HOST:PORT", "[V6]:PORT", ":PORT" or "HOST" (no port). */
+/* bind= on an inet socket: the parsed source host (a name is looked
+ * up in the target's family) and port. */
 static int
-split_hostport(const char *s, char *host, size_t hlen, char *port, size_t plen)
-{
-	const char *colon;
-	size_t l;
-
-	host[0] = port[0] = '\0';
-	if (s[0] == '[') {
-		const char *end = strchr(s, ']');
-
-		if (!end)
-			return -1;
-		l = (size_t)(end - s - 1);
-		if (l >= hlen)
-			return -1;
-		memcpy(host, s + 1, l);
-		host[l] = '\0';
-		if (end[1] == ':')
-			snprintf(port, plen, "%s", end + 2);
-		else if (end[1] != '\0')
-			return -1;
-		return 0;
-	}
-	colon = strrchr(s, ':');
-	/* Two colons and no brackets: a bare IPv6 literal, no port. */
-	if (colon && strchr(s, ':') != colon)
-		colon = NULL;
-	l = colon ? (size_t)(colon - s) : strlen(s);
-	if (l >= hlen)
-		return -1;
-	memcpy(host, s, l);
-	host[l] = '\0';
-	if (colon)
-		snprintf(port, plen, "%s", colon + 1);
-	return 0;
-}
-
-static int
-bind_source_inet(int fd, const char *v, const struct skit_sockaddr *sa,
+bind_source_inet(int fd, const struct skit_addr_bind *b, const char *v,
+		 const struct skit_sockaddr *sa,
 		 const struct skit_resolver *res, struct skit_err *err)
 {
 	struct skit_sockaddr src;
-	char host[SKIT_HOST_MAX], port[32], *end;
+	char port[8];
 	struct addrinfo hints, *ai = NULL;
-	long pn = 0;
 	int g;
 
-	if (split_hostport(v, host, sizeof(host), port, sizeof(port)) < 0)
-		return skit_err_setf(err, SKIT_EOPTION, "bind", v, 0,
-				     "bad source address");
-	if (port[0]) {
-		pn = strtol(port, &end, 10);
-		if (*end || pn < 0 || pn > 65535)
-			return skit_err_setf(err, SKIT_EOPTION, "bind", v, 0,
-					     "bad source port");
-	}
 	memset(&src, 0, sizeof(src));
 	src.family = sa->family;
 	src.type = sa->type;
 	src.protocol = sa->protocol;
-	if (host[0] == '\0') {
+	if (b->host[0] == '\0') {
 		/* ":PORT": any address of the target's family. */
 		if (sa->family == AF_INET6) {
 			struct sockaddr_in6 *s6 = (void *)&src.ss;
 
 			s6->sin6_family = AF_INET6;
 			s6->sin6_addr = in6addr_any;
-			s6->sin6_port = htons((uint16_t)pn);
+			s6->sin6_port = htons(b->port);
 			src.len = sizeof(*s6);
 		} else {
 			struct sockaddr_in *s4 = (void *)&src.ss;
 
 			s4->sin_family = AF_INET;
 			s4->sin_addr.s_addr = htonl(INADDR_ANY);
-			s4->sin_port = htons((uint16_t)pn);
+			s4->sin_port = htons(b->port);
 			src.len = sizeof(*s4);
 		}
 		return skit__bind(fd, &src, err);
@@ -335,11 +290,11 @@ bind_source_inet(int fd, const char *v, const struct skit_sockaddr *sa,
 	hints.ai_family = sa->family;
 	hints.ai_socktype = sa->type;
 	hints.ai_flags = AI_NUMERICSERV;
-	snprintf(port, sizeof(port), "%ld", pn);
+	snprintf(port, sizeof(port), "%u", (unsigned)b->port);
 	if (res && res->getaddrinfo)
-		g = res->getaddrinfo(res->data, host, port, &hints, &ai);
+		g = res->getaddrinfo(res->data, b->host, port, &hints, &ai);
 	else
-		g = getaddrinfo(host, port, &hints, &ai);
+		g = getaddrinfo(b->host, port, &hints, &ai);
 	if (g != 0 || !ai)
 		return skit_err_setf(
 			err, g ? skit_err_from_gai(g, errno) : SKIT_EAI_NONAME,
@@ -360,16 +315,17 @@ skit__bind_source(int fd, const struct skit_addr *a,
 		  const struct skit_sockaddr *sa,
 		  const struct skit_resolver *res, struct skit_err *err)
 {
+	const struct skit_addr_bind *b = skit_addr_get_bind(a);
 	const char *v = skit_addr_str(a, SKIT_OPT_BIND);
 	struct skit_sockaddr src;
 
-	if (!v || !v[0])
+	if (!b || !v)
 		return 0;
-	if (is_inet(sa->family))
-		return bind_source_inet(fd, v, sa, res, err);
-	if (sa->family == AF_UNIX) {
-		if (skit__unix_sockaddr(v[0] == '@' ? v + 1 : v, v[0] == '@',
-					sa->type, &src) < 0)
+	if (is_inet(sa->family) && !b->is_path)
+		return bind_source_inet(fd, b, v, sa, res, err);
+	if (sa->family == AF_UNIX && b->is_path) {
+		if (skit__unix_sockaddr(b->host, b->abstract, sa->type, &src) <
+		    0)
 			return skit_err_setf(err, SKIT_ETOOLONG, "bind", v, 0,
 					     "unix path too long");
 		return skit__bind(fd, &src, err);

@@ -3,8 +3,8 @@
  * endpoints: socket type probing, socketpair() for exec: children, and
  * the sized pipes that splice() moves data through.
  */
-#include "engine/relay_priv.h"
 #include "skit/io.h"
+#include "net/sock_int.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # skit connect: nc forms and flags, half-close, timeouts, exit codes.
 load helpers
+load netns_low
 
 teardown() {
 	bg_cleanup
@@ -160,6 +161,56 @@ serve() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == *hi ]]
 	[[ "$output" == *"retry 1 of 8"* ]]
+}
+
+@test "retry=3 on the address: three more tries, counted in -v output, then the error" {
+	# Before the dial, connect read retry= and ignored it: one try.
+	run --separate-stderr "$SKIT" connect -v "tcp:127.0.0.1:1,retry=3,interval=10ms" </dev/null
+	[ "$status" -eq 4 ]
+	[ "$(grep -c 'Connection refused; retry [0-9] of 3 in ' <<<"$stderr")" -eq 3 ]
+	[ "$(grep -c '^skit: connect tcp:127.0.0.1:1: Connection refused$' <<<"$stderr")" -eq 1 ]
+}
+
+@test "interval=: the first wait, then twice, four times, at most eight times" {
+	run --separate-stderr "$SKIT" connect "tcp:127.0.0.1:1,retry=5,interval=5ms" </dev/null
+	[ "$status" -eq 4 ]
+	[[ "$stderr" == *"retry 1 of 5 in 5 ms"* ]]
+	[[ "$stderr" == *"retry 2 of 5 in 10 ms"* ]]
+	[[ "$stderr" == *"retry 3 of 5 in 20 ms"* ]]
+	[[ "$stderr" == *"retry 4 of 5 in 40 ms"* ]]
+	[[ "$stderr" == *"retry 5 of 5 in 40 ms"* ]]
+	# A bad value is the address's error (exit 2), as anywhere.
+	run "$SKIT" connect "tcp:127.0.0.1:1,interval=soon" </dev/null
+	[ "$status" -eq 2 ]
+}
+
+@test "forever: retries until the server shows up" {
+	sock=$BATS_TEST_TMPDIR/later
+	(sleep 0.4; exec "$SKIT" listen "unix:$sock" --sh-exec 'echo hi') &
+	LATE=$!
+	run --separate-stderr timeout 20 "$SKIT" connect "unix:$sock,forever,interval=50ms" </dev/null
+	[ "$status" -eq 0 ]
+	[ "$output" = hi ]
+	[[ "$stderr" == *"No such file or directory; retry 1 in 50 ms"* ]]
+}
+
+@test "connect-timeout= on the address: a listener whose queue is full times out (exit 5)" {
+	cmd_bg python3 "$BATS_TEST_DIRNAME/stall_peer.py" tcp-backlog
+	run --separate-stderr timeout 20 "$SKIT" connect "$BG_ADDR,connect-timeout=300ms" </dev/null
+	[ "$status" -eq 5 ]
+	[ "$(grep -c '^skit:' <<<"$stderr")" -eq 1 ]
+	[[ "$stderr" == *"connect $BG_ADDR: Connection timed out"* ]]
+	# With retry= each round gets its own connect-timeout=.
+	run --separate-stderr timeout 20 "$SKIT" connect "$BG_ADDR,connect-timeout=200ms,retry=1,interval=10ms" </dev/null
+	[ "$status" -eq 5 ]
+	[[ "$stderr" == *"Connection timed out; retry 1 of 1 in 10 ms"* ]]
+}
+
+@test "a full unix backlog is waited for, up to connect-timeout= (exit 5)" {
+	cmd_bg python3 "$BATS_TEST_DIRNAME/stall_peer.py" unix-backlog "$BATS_TEST_TMPDIR/busy"
+	run --separate-stderr timeout 20 "$SKIT" connect "unix:$BATS_TEST_TMPDIR/busy,connect-timeout=300ms" </dev/null
+	[ "$status" -eq 5 ]
+	[[ "$stderr" == *"Connection timed out"* ]]
 }
 
 @test "-z: probe one port (open 0, closed 4) and a range" {

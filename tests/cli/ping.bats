@@ -244,6 +244,21 @@ ECHO_PY=$BATS_TEST_DIRNAME/echo_low.py
 	[ "$status" -eq 4 ]
 }
 
+@test "ping: retry= and forever on a unix: address; connect-timeout= on tcp: (exit 5)" {
+	run --separate-stderr "$SKIT" ping -c 1 "unix:$BATS_TEST_TMPDIR/none.sock,retry=2,interval=10ms"
+	[ "$status" -eq 4 ]
+	[ "$(grep -c 'No such file or directory; retry [12] of 2 in ' <<<"$stderr")" -eq 2 ]
+	(sleep 0.4; exec python3 "$ECHO_PY" unix "$BATS_TEST_TMPDIR/late.sock") &
+	BG_PIDS="${BG_PIDS:-} $!"
+	run --separate-stderr timeout 20 "$SKIT" ping -c 1 "unix:$BATS_TEST_TMPDIR/late.sock,forever,interval=50ms"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"; retry 1 in 50 ms"* ]]
+	cmd_bg python3 "$BATS_TEST_DIRNAME/stall_peer.py" tcp-backlog
+	run timeout 20 "$SKIT" ping -c 1 -W 10 "$BG_ADDR,connect-timeout=300ms"
+	[ "$status" -eq 5 ]
+	[[ "$output" == *"seq=1 Connection timed out"* ]]
+}
+
 @test "duplicated replies are marked (DUP!) and counted, not received twice" {
 	need_netns
 	need_cmd nft

@@ -168,6 +168,27 @@ PY
 	[ "$output" = "$(printf 'r\nr')" ]
 }
 
+@test "send: retry=, forever and connect-timeout= on the address" {
+	sock=$BATS_TEST_TMPDIR/sp.sock
+	run --separate-stderr "$SKIT" send "unix-seqpacket:$sock,retry=2,interval=10ms" one
+	[ "$status" -eq 4 ]
+	[ "$(grep -c 'No such file or directory; retry [12] of 2 in ' <<<"$stderr")" -eq 2 ]
+	(sleep 0.4; exec "$SKIT" recv --count 1 "unix-seqpacket:$sock" >"$BATS_TEST_TMPDIR/got") &
+	BG_PIDS="${BG_PIDS:-} $!"
+	run --separate-stderr timeout 20 "$SKIT" send "unix-seqpacket:$sock,forever,interval=50ms" one
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"; retry 1 in 50 ms"* ]]
+	for i in $(seq 1 100); do grep -q one "$BATS_TEST_TMPDIR/got" && break; sleep 0.05; done
+	grep -q one "$BATS_TEST_TMPDIR/got"
+	python3 "$BATS_TEST_DIRNAME/stall_peer.py" tcp-backlog 2>"$BATS_TEST_TMPDIR/peer.err" &
+	BG_PIDS="${BG_PIDS:-} $!"
+	for i in $(seq 1 100); do grep -q listening "$BATS_TEST_TMPDIR/peer.err" && break; sleep 0.05; done
+	addr=$(sed -n 's/.*listening on //p' "$BATS_TEST_TMPDIR/peer.err")
+	run --separate-stderr timeout 20 "$SKIT" send "$addr,connect-timeout=300ms" one
+	[ "$status" -eq 5 ]
+	[[ "$stderr" == *"connect $addr: Connection timed out"* ]]
+}
+
 @test "boundaries of 1, 1000 and 60000 bytes survive (--framing len): udp, unix-dgram, seqpacket" {
 	lenframes "$BATS_TEST_TMPDIR/m" 1 1000 60000
 	for a in udp4:127.0.0.1:0 "unix-dgram:@skit-sr-$$-$RANDOM" \

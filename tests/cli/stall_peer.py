@@ -18,6 +18,9 @@ is killed (at most 120 s).
                                     blocks
   stall_peer.py tcp-reset           accept, read a little, then reset the
                                     connection (RST); keeps accepting
+  stall_peer.py unix-backlog PATH   a unix stream listener whose queue is
+                                    full: a new connect() finds no room
+                                    (EAGAIN when nonblocking)
 """
 import socket
 import struct
@@ -72,6 +75,18 @@ def tcp_backlog():
     filler.close()
 
 
+def unix_backlog(path):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.bind(path)
+    s.listen(0)
+    # With a backlog of 0 one queued connection fills the queue.
+    filler = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    filler.connect(path)
+    say("unix:" + path)
+    time.sleep(LIFETIME)
+    filler.close()
+
+
 def udp_silent():
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(("127.0.0.1", 0))
@@ -120,6 +135,7 @@ def main():
         "unix-hold": unix_hold,
         "unix-dgram-silent": unix_dgram_silent,
         "tcp-reset": tcp_reset,
+        "unix-backlog": unix_backlog,
     }
     if len(sys.argv) < 2 or sys.argv[1] not in modes:
         sys.exit(__doc__)

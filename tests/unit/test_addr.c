@@ -1098,6 +1098,358 @@ test_canonical_fits(void **state)
 	check_fits(text, D);
 }
 
+/* Parse text (role r) and compare with a built address. */
+static void
+same_as(const struct skit_addr *built, const char *text, enum skit_role r)
+{
+	struct skit_addr want;
+	struct skit_err err;
+	char b1[SKIT_ADDR_TEXT_MAX + 1], b2[SKIT_ADDR_TEXT_MAX + 1];
+
+	if (skit_addr_parse(text, r, &want, &err) < 0)
+		fail_msg("'%s': %s", text, err.detail);
+	skit_addr_format(built, b1, sizeof(b1));
+	skit_addr_format(&want, b2, sizeof(b2));
+	if (!skit_addr_equal(built, &want))
+		fail_msg("built '%s' differs from parsed '%s' ('%s')", b1, b2,
+			 text);
+	assert_string_equal(b1, b2);
+}
+
+static void
+test_builder(void **state)
+{
+	struct skit_addr a;
+	struct skit_err err;
+
+	(void)state;
+	assert_int_equal(skit_addr_init(&a, SKIT_KIND_TCP, C), 0);
+	assert_int_equal(skit_addr_set_host(&a, "127.0.0.1", &err), 0);
+	assert_int_equal(skit_addr_set_port(&a, "80", &err), 0);
+	assert_int_equal(skit_addr_set_flag(&a, SKIT_OPT_NODELAY, true, &err),
+			 0);
+	assert_int_equal(skit_addr_set_num(&a, SKIT_OPT_RCVBUF, 65536, &err),
+			 0);
+	assert_int_equal(
+		skit_addr_set_num(&a, SKIT_OPT_CONNECT_TIMEOUT, 1500, &err), 0);
+	assert_int_equal(skit_addr_set_opt(&a, SKIT_OPT_INTERVAL, "1m", &err),
+			 0);
+	same_as(&a,
+		"tcp:127.0.0.1:80,nodelay,rcvbuf=64k,connect-timeout=1.5,"
+		"interval=60s",
+		C);
+
+	/* the family, a bracketed host, a port number */
+	skit_addr_init(&a, SKIT_KIND_TCP, C);
+	assert_int_equal(skit_addr_set_family(&a, AF_INET6, &err), 0);
+	assert_int_equal(skit_addr_set_host(&a, "[::1]", &err), 0);
+	assert_int_equal(skit_addr_set_port_num(&a, 8080, &err), 0);
+	same_as(&a, "tcp6:[::1]:8080", C);
+	assert_string_equal(a.kind_text, "tcp6");
+	skit_addr_init(&a, SKIT_KIND_UDP, L);
+	assert_int_equal(skit_addr_set_host(&a, "fe80::1%eth0", &err), 0);
+	assert_int_equal(skit_addr_set_port(&a, "0", &err), 0);
+	same_as(&a, "udp-listen:[fe80::1%eth0]:0", D);
+	skit_addr_init(&a, SKIT_KIND_TCP, C);
+	assert_int_equal(skit_addr_set_target(&a, "example.com:20-25", &err),
+			 0);
+	same_as(&a, "tcp:example.com:20-25", C);
+
+	/* unix, abstract; listen-only options */
+	skit_addr_init(&a, SKIT_KIND_UNIX_SEQPACKET, L);
+	assert_int_equal(skit_addr_set_path(&a, "@x", &err), 0);
+	assert_int_equal(skit_addr_set_num(&a, SKIT_OPT_BACKLOG, 5, &err), 0);
+	same_as(&a, "unix-seqpacket-listen:@x,backlog=5", D);
+	skit_addr_init(&a, SKIT_KIND_UNIX, L);
+	assert_int_equal(skit_addr_set_path(&a, "/run/a,b.sock", &err), 0);
+	assert_int_equal(skit_addr_set_num(&a, SKIT_OPT_MODE, 0600, &err), 0);
+	assert_int_equal(skit_addr_set_str(&a, SKIT_OPT_USER, "nobody", &err),
+			 0);
+	assert_int_equal(skit_addr_set_flag(&a, SKIT_OPT_UNLINK, false, &err),
+			 0);
+	same_as(&a, "unix-listen:/run/a\\,b.sock,mode=600,user=nobody,unlink=0",
+		D);
+
+	/* bind= on a listening tcp address is where it listens */
+	skit_addr_init(&a, SKIT_KIND_TCP, L);
+	assert_int_equal(skit_addr_set_port(&a, "0", &err), 0);
+	assert_int_equal(
+		skit_addr_set_str(&a, SKIT_OPT_BIND, "127.0.0.1", &err), 0);
+	same_as(&a, "tcp-listen:0,bind=127.0.0.1", D);
+	assert_false(skit_addr_has(&a, SKIT_OPT_BIND));
+
+	/* ip with a protocol name, packet's ethertype, vsock, exec, file */
+	skit_addr_init(&a, SKIT_KIND_IP, C);
+	assert_int_equal(skit_addr_set_host(&a, "127.0.0.1", &err), 0);
+	assert_int_equal(skit_addr_set_opt(&a, SKIT_OPT_PROTO, "gre", &err), 0);
+	same_as(&a, "ip:127.0.0.1,proto=47", C);
+	assert_int_equal(a.protocol, 47);
+	skit_addr_init(&a, SKIT_KIND_IP, C);
+	assert_int_equal(skit_addr_set_target(&a, "127.0.0.1:gre", &err), 0);
+	same_as(&a, "ip:127.0.0.1,proto=47", C);
+	skit_addr_init(&a, SKIT_KIND_PACKET, D);
+	assert_int_equal(skit_addr_set_path(&a, "lo", &err), 0);
+	assert_int_equal(
+		skit_addr_set_num(&a, SKIT_OPT_ETHERTYPE, 0x0800, &err), 0);
+	same_as(&a, "packet:lo,ethertype=0x0800", D);
+	skit_addr_init(&a, SKIT_KIND_ICMP, C);
+	assert_int_equal(skit_addr_set_family(&a, AF_INET6, &err), 0);
+	assert_int_equal(skit_addr_set_host(&a, "::1", &err), 0);
+	same_as(&a, "icmp6:[::1]", C);
+	skit_addr_init(&a, SKIT_KIND_VSOCK, C);
+	assert_int_equal(skit_addr_set_host(&a, "2", &err), 0);
+	assert_int_equal(skit_addr_set_port(&a, "1234", &err), 0);
+	same_as(&a, "vsock:2:1234", C);
+	skit_addr_init(&a, SKIT_KIND_EXEC, L);
+	assert_int_equal(a.role, D); /* non-socket kinds have no role */
+	assert_int_equal(skit_addr_set_path(&a, "printf a\\,b, c", &err), 0);
+	same_as(&a, "exec:printf a\\\\\\,b\\, c", D);
+	skit_addr_init(&a, SKIT_KIND_FILE, D);
+	assert_int_equal(skit_addr_set_path(&a, "/tmp/f", &err), 0);
+	assert_int_equal(skit_addr_set_flag(&a, SKIT_OPT_APPEND, true, &err),
+			 0);
+	same_as(&a, "file:/tmp/f,append", D);
+	skit_addr_init(&a, SKIT_KIND_STDIO, D);
+	same_as(&a, "-", D);
+	skit_addr_init(&a, SKIT_KIND_NETLINK, D);
+	assert_int_equal(skit_addr_set_path(&a, "audit", &err), 0);
+	same_as(&a, "netlink:audit", D);
+
+	/* the role, once the text did not say it */
+	assert_int_equal(skit_addr_parse("tcp:127.0.0.1:80", D, &a, &err), 0);
+	assert_int_equal(skit_addr_set_role(&a, C, &err), 0);
+	same_as(&a, "tcp-connect:127.0.0.1:80", D);
+
+	/* the last value wins, and unset forgets */
+	assert_int_equal(skit_addr_parse("tcp:h:1,bind=10.0.0.1", C, &a, &err),
+			 0);
+	assert_int_equal(
+		skit_addr_set_str(&a, SKIT_OPT_BIND, "10.0.0.2:7", &err), 0);
+	same_as(&a, "tcp:h:1,bind=10.0.0.2:7", C);
+	skit_addr_unset(&a, SKIT_OPT_BIND);
+	same_as(&a, "tcp:h:1", C);
+	assert_null(skit_addr_get_bind(&a));
+}
+
+/* Each failure says why and leaves the address as it was. */
+static void
+test_builder_errors(void **state)
+{
+	static const struct {
+		int op; /* 0 host, 1 port, 2 path, 3 opt, 4 family, 5 role */
+		const char *base, *value;
+		int id;
+		int code;
+		const char *detail;
+	} cases[] = {
+		{ 0, "tcp:h:1", "999.1.1.1", 0, SKIT_EADDR,
+		  "bad IPv4 address" },
+		{ 0, "tcp:h:1", "a b", 0, SKIT_EADDR, "bad character ' '" },
+		{ 0, "tcp4:h:1", "::1", 0, SKIT_EADDR, "needs an IPv4" },
+		{ 0, "unix:/x", "h", 0, SKIT_EKIND, "have no host" },
+		{ 0, "icmp:h", "", 0, SKIT_EADDR, "missing HOST" },
+		{ 1, "tcp-connect:h:1", "0", 0, SKIT_EADDR,
+		  "port 0 is only valid" },
+		{ 1, "tcp:h:1", "65536", 0, SKIT_EADDR, "out of range" },
+		{ 1, "tcp-listen:1", "1-2", 0, SKIT_EADDR, "port range" },
+		{ 1, "udp:h:1", "", 0, SKIT_EADDR, "missing port" },
+		{ 1, "unix:/x", "1", 0, SKIT_EKIND, "have no port" },
+		{ 2, "tcp:h:1", "/x", 0, SKIT_EKIND, "have no path" },
+		{ 2, "unix:/x", "", 0, SKIT_EADDR, "missing unix socket path" },
+		{ 3, "tcp:h:1", "0600", SKIT_OPT_MODE, SKIT_EOPTION,
+		  "does not apply to tcp" },
+		{ 3, "tcp:h:1", "25h", SKIT_OPT_CONNECT_TIMEOUT, SKIT_EOPTION,
+		  "at most 24 hours" },
+		{ 3, "tcp:h:1", "x", SKIT_OPT_RCVBUF, SKIT_EOPTION,
+		  "bad value 'x'" },
+		{ 3, "tcp:h:1", "2", SKIT_OPT_NODELAY, SKIT_EOPTION,
+		  "is a flag" },
+		{ 3, "tcp:h:1", "a,b", SKIT_OPT_BINDTODEVICE, SKIT_EOPTION,
+		  "bad character ','" },
+		{ 3, "tcp:h:1", "10.0.0.1:x y", SKIT_OPT_BIND, SKIT_EOPTION,
+		  "bad" },
+		{ 3, "tcp-listen:1", "10.0.0.0/33", SKIT_OPT_RANGE,
+		  SKIT_EOPTION, "bad range" },
+		{ 3, "tcp-connect:h:1", "1", SKIT_OPT_BACKLOG, SKIT_EOPTION,
+		  "applies only to listening" },
+		{ 4, "tcp:[::1]:1", "4", 0, SKIT_EADDR, "needs an IPv4" },
+		{ 4, "tcp:h:1,bind=::1", "4", 0, SKIT_EADDR, "needs an IPv4" },
+		{ 4, "icmp:h", "0", 0, SKIT_EKIND, "cannot be of family" },
+		{ 4, "unix:/x", "4", 0, SKIT_EKIND, "cannot be of family" },
+		{ 5, "tcp:h:1,connect-timeout=1", "L", 0, SKIT_EOPTION,
+		  "applies only to connecting" },
+		{ 5, "tcp:h:0", "C", 0, SKIT_EADDR, "port 0" },
+		{ 5, "file:/x", "C", 0, SKIT_EKIND, "neither connect" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		struct skit_addr a, before;
+		struct skit_err err;
+		const char *v = cases[i].value;
+		int rc = 0;
+
+		assert_int_equal(skit_addr_parse(cases[i].base, D, &a, &err),
+				 0);
+		before = a;
+		switch (cases[i].op) {
+		case 0:
+			rc = skit_addr_set_host(&a, v, &err);
+			break;
+		case 1:
+			rc = skit_addr_set_port(&a, v, &err);
+			break;
+		case 2:
+			rc = skit_addr_set_path(&a, v, &err);
+			break;
+		case 3:
+			rc = skit_addr_set_opt(&a, cases[i].id, v, &err);
+			break;
+		case 4:
+			rc = skit_addr_set_family(&a,
+						  v[0] == '4'	? AF_INET
+						  : v[0] == '6' ? AF_INET6
+								: AF_UNSPEC,
+						  &err);
+			break;
+		case 5:
+			rc = skit_addr_set_role(&a, v[0] == 'L' ? L : C, &err);
+			break;
+		}
+		if (rc != cases[i].code || err.code != cases[i].code ||
+		    !strstr(err.detail, cases[i].detail))
+			fail_msg("case %zu (%s, '%s'): rc %d, '%s'", i,
+				 cases[i].base, v, rc, err.detail);
+		if (memcmp(&a, &before, sizeof(a)) != 0)
+			fail_msg("case %zu changed the address", i);
+	}
+}
+
+static void
+test_typed_bind_range(void **state)
+{
+	const struct skit_addr_bind *b;
+	const struct skit_cidr *r;
+	struct skit_addr a;
+	struct skit_err err;
+
+	(void)state;
+	assert_int_equal(
+		skit_addr_parse("tcp:h:1,bind=10.0.0.1:5000", C, &a, &err), 0);
+	b = skit_addr_get_bind(&a);
+	assert_non_null(b);
+	assert_false(b->is_path);
+	assert_string_equal(b->host, "10.0.0.1");
+	assert_int_equal(b->family, AF_INET);
+	assert_true(b->has_port);
+	assert_int_equal(b->port, 5000);
+
+	assert_int_equal(skit_addr_parse("tcp:h:1,bind=[::1]", C, &a, &err), 0);
+	b = skit_addr_get_bind(&a);
+	assert_string_equal(b->host, "::1");
+	assert_int_equal(b->family, AF_INET6);
+	assert_false(b->has_port);
+
+	assert_int_equal(
+		skit_addr_parse("tcp:h:1,bind=host.example,sp=99", C, &a, &err),
+		0);
+	b = skit_addr_get_bind(&a);
+	assert_string_equal(b->host, "host.example");
+	assert_int_equal(b->family, AF_UNSPEC);
+	assert_true(b->has_port);
+	assert_int_equal(b->port, 99);
+
+	assert_int_equal(skit_addr_parse("udp:h:1,sp=1234", C, &a, &err), 0);
+	b = skit_addr_get_bind(&a);
+	assert_string_equal(b->host, "");
+	assert_int_equal(b->port, 1234);
+
+	assert_int_equal(skit_addr_parse("unix-dgram:@d,bind=@me", C, &a, &err),
+			 0);
+	b = skit_addr_get_bind(&a);
+	assert_true(b->is_path);
+	assert_true(b->abstract);
+	assert_string_equal(b->host, "me");
+	assert_int_equal(skit_addr_parse("unix:/x,bind=/tmp/s", C, &a, &err),
+			 0);
+	b = skit_addr_get_bind(&a);
+	assert_true(b->is_path);
+	assert_false(b->abstract);
+	assert_string_equal(b->host, "/tmp/s");
+
+	assert_int_equal(skit_addr_parse("tcp:h:1", C, &a, &err), 0);
+	assert_null(skit_addr_get_bind(&a));
+	assert_null(skit_addr_get_range(&a));
+
+	assert_int_equal(
+		skit_addr_parse("tcp-listen:1,range=[fd00::]/8", D, &a, &err),
+		0);
+	r = skit_addr_get_range(&a);
+	assert_non_null(r);
+	assert_int_equal(r->family, AF_INET6);
+	assert_int_equal(r->prefix, 8);
+	assert_int_equal(r->bytes[0], 0xfd);
+	assert_int_equal(
+		skit_addr_parse("tcp-listen:1,range=10.0.0.0/8", D, &a, &err),
+		0);
+	r = skit_addr_get_range(&a);
+	assert_int_equal(r->family, AF_INET);
+	assert_int_equal(r->bytes[0], 10);
+	assert_int_equal(r->prefix, 8);
+
+	/* a bad value points at its column */
+	assert_int_equal(
+		skit_addr_parse("tcp-listen:1,range=10.0.0.0/33", D, &a, &err),
+		SKIT_EOPTION);
+	assert_int_equal(err.column, 20);
+	assert_int_equal(
+		skit_addr_parse("tcp:h:1,bind=10.0.0.1:x y", C, &a, &err),
+		SKIT_EOPTION);
+	assert_int_equal(err.column, 24); /* the ' ' */
+}
+
+static void
+test_check(void **state)
+{
+	struct skit_addr a;
+	struct skit_err err;
+
+	(void)state;
+	assert_int_equal(skit_addr_parse("tcp:127.0.0.1:80,nodelay,retry=3", C,
+					 &a, &err),
+			 0);
+	assert_int_equal(skit_addr_check(&a, SKIT_OPTS_OPEN, "skit echo", &err),
+			 SKIT_EOPTION);
+	assert_string_equal(err.detail,
+			    "option 'retry' does not apply to 'skit echo'");
+	assert_string_equal(err.op, "bad address");
+	assert_string_equal(err.subject,
+			    "tcp-connect:127.0.0.1:80,nodelay,retry=3");
+	assert_int_equal(err.column, 34);
+	assert_int_equal(strncmp(err.subject + err.column - 1, "retry", 5), 0);
+	assert_int_equal(skit_addr_check(&a,
+					 SKIT_OPTS_OPEN | SKIT_OPT_BIT(RETRY),
+					 "skit relay", &err),
+			 0);
+	assert_int_equal(err.code, 0);
+	assert_int_equal(skit_addr_check(&a, SKIT_OPTS_ALL, "x", &err), 0);
+
+	/* a value holding an option's name does not fool the column */
+	assert_int_equal(
+		skit_addr_parse("exec:a\\,retry=1,idle-timeout=1", D, &a, &err),
+		0);
+	assert_int_equal(skit_addr_check(&a, 0, "skit connect", &err),
+			 SKIT_EOPTION);
+	assert_int_equal(
+		strncmp(err.subject + err.column - 1, "idle-timeout", 12), 0);
+
+	/* options a socat name implies count as written */
+	assert_int_equal(skit_addr_parse("CREATE:/tmp/x", D, &a, &err), 0);
+	assert_int_equal(skit_addr_check(&a, SKIT_OPT_BIT(TRUNC), "c", &err),
+			 SKIT_EOPTION);
+	assert_non_null(strstr(err.detail, "'create'"));
+}
+
 int
 main(void)
 {
@@ -1115,6 +1467,10 @@ main(void)
 		cmocka_unit_test(test_kind_table),
 		cmocka_unit_test(test_format_short),
 		cmocka_unit_test(test_canonical_fits),
+		cmocka_unit_test(test_builder),
+		cmocka_unit_test(test_builder_errors),
+		cmocka_unit_test(test_typed_bind_range),
+		cmocka_unit_test(test_check),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

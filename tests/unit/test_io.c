@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
@@ -498,6 +499,139 @@ test_trace_hook(void **state)
 	close(sv[1]);
 }
 
+/* Pipes, dup and the file status flags, all born CLOEXEC. */
+static void
+test_fd_helpers(void **state)
+{
+	int p[2], d, fl;
+
+	(void)state;
+	assert_int_equal(skit_pipe(p, true), 0);
+	assert_true(fcntl(p[0], F_GETFL) & O_NONBLOCK);
+	assert_true(fcntl(p[1], F_GETFD) & FD_CLOEXEC);
+	fl = skit_fd_flags(p[0]);
+	assert_true(fl >= 0 && (fl & O_NONBLOCK));
+	assert_int_equal(skit_fd_nonblock(p[0], false), 0);
+	assert_false(skit_fd_flags(p[0]) & O_NONBLOCK);
+	assert_int_equal(skit_fd_set_flags(p[0], fl), 0);
+	assert_true(skit_fd_flags(p[0]) & O_NONBLOCK);
+	assert_true(skit_pipe_set_size(p[1], 1 << 16) >= 1 << 16);
+	d = skit_dup(p[1], 100);
+	assert_true(d >= 100);
+	assert_true(fcntl(d, F_GETFD) & FD_CLOEXEC);
+	assert_int_equal(skit_write_all(d, "x", 1, 1000), 1);
+	assert_int_equal(skit_read_some(p[0], &fl, 1), 1);
+	close(d);
+	close(p[0]);
+	close(p[1]);
+	assert_int_equal(skit_pipe(p, false), 0);
+	assert_false(fcntl(p[0], F_GETFL) & O_NONBLOCK);
+	assert_true(fcntl(p[0], F_GETFD) & FD_CLOEXEC);
+	close(p[0]);
+	close(p[1]);
+	assert_int_equal(skit_fd_flags(-1), -EBADF);
+	assert_int_equal(skit_dup(-1, 0), -EBADF);
+	assert_int_equal(skit_pipe_set_size(-1, 1 << 16), -EBADF);
+}
+
+/* An eventfd as a stop fd: quiet until signalled, then stays readable. */
+static void
+test_eventfd(void **state)
+{
+	uint64_t v = 0;
+	int fd;
+
+	(void)state;
+	fd = skit_eventfd();
+	assert_true(fd >= 0);
+	assert_true(fcntl(fd, F_GETFL) & O_NONBLOCK);
+	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	assert_int_equal(skit_wait_fd(fd, POLLIN, 0), 0);
+	assert_int_equal(skit_eventfd_signal(fd), 0);
+	assert_int_equal(skit_eventfd_signal(fd), 0);
+	assert_int_equal(skit_wait_fd(fd, POLLIN, 0), 1);
+	assert_int_equal(skit_wait_fd(fd, POLLIN, 0), 1);
+	assert_int_equal(skit_read_some(fd, &v, sizeof(v)), sizeof(v));
+	assert_int_equal(v, 2);
+	assert_int_equal(skit_read_some(fd, &v, sizeof(v)), -EAGAIN);
+	close(fd);
+}
+
+static void
+test_signalfd(void **state)
+{
+	struct signalfd_siginfo si;
+	sigset_t set, old;
+	int fd;
+
+	(void)state;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR2);
+	assert_int_equal(pthread_sigmask(SIG_BLOCK, &set, &old), 0);
+	fd = skit_signalfd(&set);
+	assert_true(fd >= 0);
+	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	assert_int_equal(skit_read_some(fd, &si, sizeof(si)), -EAGAIN);
+	assert_int_equal(pthread_kill(pthread_self(), SIGUSR2), 0);
+	assert_int_equal(skit_read_some(fd, &si, sizeof(si)), sizeof(si));
+	assert_int_equal(si.ssi_signo, SIGUSR2);
+	close(fd);
+	assert_int_equal(pthread_sigmask(SIG_SETMASK, &old, NULL), 0);
+}
+
+struct poker {
+	pthread_t target;
+	int n;
+};
+
+static void *
+poker_main(void *arg)
+{
+	struct poker *pk = arg;
+
+	for (int i = 0; i < pk->n; i++) {
+		sleep_ms(20);
+		pthread_kill(pk->target, SIGUSR1);
+	}
+	return NULL;
+}
+
+/*
+ * skit_poll: a time-out in ns, EINTR retried with the time left (the
+ * wait is never cut short by a signal), readiness reported.
+ */
+static void
+test_poll(void **state)
+{
+	struct pollfd pfd;
+	struct poker pk = { .target = pthread_self(), .n = 3 };
+	pthread_t th;
+	int p[2], before;
+	int64_t t0;
+	struct timespec a, b;
+
+	(void)state;
+	install_usr1();
+	assert_int_equal(skit_pipe(p, true), 0);
+	pfd.fd = p[0];
+	pfd.events = POLLIN;
+	before = signals_seen;
+	assert_int_equal(pthread_create(&th, NULL, poker_main, &pk), 0);
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	assert_int_equal(skit_poll(&pfd, 1, 200 * 1000000LL), 0);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	pthread_join(th, NULL);
+	t0 = (b.tv_sec - a.tv_sec) * 1000000000LL + (b.tv_nsec - a.tv_nsec);
+	assert_true(t0 >= 200 * 1000000LL);
+	assert_true(signals_seen > before);
+	assert_int_equal(skit_write_all(p[1], "x", 1, 1000), 1);
+	assert_int_equal(skit_poll(&pfd, 1, -1), 1);
+	assert_true(pfd.revents & POLLIN);
+	assert_int_equal(skit_poll(&pfd, 1, 0), 1);
+	close(p[0]);
+	close(p[1]);
+}
+
 int
 main(void)
 {
@@ -514,6 +648,10 @@ main(void)
 		cmocka_unit_test(test_send_recv_msg),
 		cmocka_unit_test(test_splice),
 		cmocka_unit_test(test_trace_hook),
+		cmocka_unit_test(test_fd_helpers),
+		cmocka_unit_test(test_eventfd),
+		cmocka_unit_test(test_signalfd),
+		cmocka_unit_test(test_poll),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,9 +3,9 @@
  * lowered RLIMIT_NOFILE (in a child process: the reserve fd, then the
  * pause, never a spin, serving again once fds free up), max-conns
  * (accept and close, the rate-limited report and its count), a shared
- * limit, the permit hook, datagram sessions (opened, fed, answered,
- * expired, refused, ended from a callback), the unix socket file removed
- * only while it is ours, and EPOLLEXCLUSIVE: two loops in two threads
+ * limit, the acl (clients and datagram peers), datagram sessions (opened, fed,
+ * answered, expired, refused, ended from a callback), the unix socket file
+ * removed only while it is ours, and EPOLLEXCLUSIVE: two loops in two threads
  * on one listener, one wakeup per connection.
  */
 #include <setjmp.h>
@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -24,6 +25,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
+#include "skit/acl.h"
 #include "skit/loop.h"
 #include "skit/serve.h"
 #include "sockhelp.h"
@@ -41,8 +43,6 @@ struct seen {
 	void *last_session;
 	bool end_in_datagram; /* end the session from on_datagram */
 	bool refuse_sessions; /* on_session returns NULL */
-	int permit_calls;
-	int deny_first; /* permit says no to this many */
 };
 
 static void
@@ -68,16 +68,6 @@ on_event(struct skit_serve *s, const struct skit_serve_event *ev, void *data)
 	w->counts[ev->kind] += ev->count;
 	if (ev->kind == SKIT_SERVE_NOFD && ev->paused)
 		w->paused = true;
-}
-
-static bool
-permit(const struct sockaddr *sa, socklen_t len, void *data)
-{
-	struct seen *w = data;
-
-	(void)sa;
-	(void)len;
-	return w->permit_calls++ >= w->deny_first;
 }
 
 static void *
@@ -526,30 +516,6 @@ test_shared_limit(void **state)
 	close(b);
 }
 
-static void
-test_permit(void **state)
-{
-	struct fix f;
-	int a, b;
-
-	(void)state;
-	fix_init(&f);
-	f.w.deny_first = 1;
-	f.cfg.permit = permit;
-	f.cfg.permit_data = &f.w;
-	fix_open(&f, "unix", "permit");
-	a = client_of(f.s, SOCK_STREAM);
-	RUN_UNTIL(f.loop, f.w.events[SKIT_SERVE_DENIED] == 1);
-	assert_int_equal(f.w.conns, 0);
-	assert_true(reads_end(a));
-	b = client_of(f.s, SOCK_STREAM);
-	RUN_UNTIL(f.loop, f.w.conns == 1);
-	assert_int_equal(f.w.permit_calls, 2);
-	fix_free(&f);
-	close(a);
-	close(b);
-}
-
 /* Pause keeps clients in the backlog; close refuses them. */
 static void
 test_pause_close(void **state)
@@ -734,6 +700,77 @@ test_no_sessions(void **state)
 	assert_int_equal(st.datagrams, 2);
 	fix_free(&f);
 	close(a);
+}
+
+/* A client of s (a 127.0.0.1 listener) from address from. */
+static int
+client_from(const struct skit_serve *s, int type, const char *from)
+{
+	const struct skit_sockaddr *l = skit_serve_local(s);
+	struct sockaddr_in me = { .sin_family = AF_INET };
+	int fd = skit_socket(AF_INET, type, 0, false);
+
+	assert_true(fd >= 0);
+	assert_int_equal(inet_pton(AF_INET, from, &me.sin_addr), 1);
+	assert_int_equal(bind(fd, (struct sockaddr *)&me, sizeof(me)), 0);
+	assert_int_equal(connect(fd, (const struct sockaddr *)&l->ss, l->len),
+			 0);
+	return fd;
+}
+
+/* The acl: refused clients closed at once and reported, datagram peers
+ * dropped; peers that are not IP always in. */
+static void
+test_acl(void **state)
+{
+	struct skit_acl acl = SKIT_ACL_INIT;
+	struct fix f;
+	int a, b, u;
+
+	(void)state;
+	assert_int_equal(skit_acl_add(&acl, true, "127.0.0.0/8"), 0);
+	assert_int_equal(skit_acl_add(&acl, false, "127.0.0.2"), 0);
+	fix_init(&f);
+	f.cfg.acl = &acl;
+	f.s = serve_on(f.loop, "tcp4:127.0.0.1:0", &f.cfg);
+	a = client_from(f.s, SOCK_STREAM, "127.0.0.2");
+	RUN_UNTIL(f.loop, f.w.events[SKIT_SERVE_DENIED] == 1);
+	assert_int_equal(f.w.conns, 0);
+	assert_true(reads_end(a));
+	b = client_from(f.s, SOCK_STREAM, "127.0.0.3");
+	RUN_UNTIL(f.loop, f.w.conns == 1);
+	fix_free(&f);
+	close(a);
+	close(b);
+
+	/* Datagram peers: the denied one's datagram dropped, no session. */
+	fix_init(&f);
+	f.cfg.acl = &acl;
+	f.s = serve_on(f.loop, "udp4:127.0.0.1:0", &f.cfg);
+	a = client_from(f.s, SOCK_DGRAM, "127.0.0.2");
+	b = client_from(f.s, SOCK_DGRAM, "127.0.0.1");
+	ask(a, "no");
+	RUN_UNTIL(f.loop, f.w.events[SKIT_SERVE_DENIED] == 1);
+	ask(b, "yes");
+	RUN_UNTIL(f.loop, f.w.datagrams == 1);
+	assert_true(answered(b, "yes"));
+	assert_int_equal(f.w.sessions, 1);
+	fix_free(&f);
+	close(a);
+	close(b);
+
+	/* Unix peers match no block: in, even when every IP is denied. */
+	skit_acl_free(&acl);
+	assert_int_equal(skit_acl_add(&acl, false, "0.0.0.0/0"), 0);
+	assert_int_equal(skit_acl_add(&acl, false, "::/0"), 0);
+	fix_init(&f);
+	f.cfg.acl = &acl;
+	fix_open(&f, "unix", "acl");
+	u = client_of(f.s, SOCK_STREAM);
+	RUN_UNTIL(f.loop, f.w.conns == 1);
+	fix_free(&f);
+	close(u);
+	skit_acl_free(&acl);
 }
 
 /* --- the socket file ------------------------------------------------- */
@@ -1104,7 +1141,7 @@ main(void)
 		cmocka_unit_test(test_emfile),
 		cmocka_unit_test(test_max_conns),
 		cmocka_unit_test(test_shared_limit),
-		cmocka_unit_test(test_permit),
+		cmocka_unit_test(test_acl),
 		cmocka_unit_test(test_pause_close),
 		cmocka_unit_test(test_sessions),
 		cmocka_unit_test(test_session_limits),
