@@ -499,11 +499,15 @@ permitted(const struct skit_serve *s, const struct skit_sockaddr *peer)
 static void on_listen(struct skit_loop *loop, int fd, unsigned ev, void *data);
 static void on_dgram(struct skit_loop *loop, int fd, unsigned ev, void *data);
 
-/* Watch the socket when it should be, and not when not. */
+/* Watch the socket when it should be, and not when not (a member of a
+ * share that does not hold the listener must not: it would wake for
+ * every connection and, not taking it, spin). */
 static void
 rewatch(struct skit_serve *s)
 {
-	unsigned want = s->closed || s->paused || s->resting ? 0 : SKIT_EV_READ;
+	bool off = s->closed || s->paused || s->resting ||
+		   (s->share && !s->holding);
+	unsigned want = off ? 0 : SKIT_EV_READ;
 
 	if (s->watched && skit_loop_mod(s->loop, s->lfd, want) < 0)
 		s->resting = true; /* cannot happen on a registered fd */

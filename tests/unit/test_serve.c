@@ -951,7 +951,13 @@ test_share(void **state)
 	{
 		int q = skit_serve_accepting(m[0].s) ? 0 : 1;
 		int other = m[1 - q].w.conns;
+		uint64_t woke;
 
+		/* The one that handed the listener over no longer watches
+		 * it: new clients do not wake it (no level-triggered spin
+		 * on a listener it may not accept from). */
+		skit_serve_stats(m[1 - q].s, &s1);
+		woke = s1.wakeups;
 		assert_int_equal(skit_serve_quiet(m[1 - q].s, true), 0);
 		assert_int_equal(skit_serve_quiet(m[q].s, true), 1);
 		assert_int_equal(skit_serve_quiet(m[q].s, false), 0);
@@ -959,6 +965,8 @@ test_share(void **state)
 			c[i] = connect_one(m, &local);
 		settle(m);
 		assert_int_equal(m[1 - q].w.conns, other);
+		skit_serve_stats(m[1 - q].s, &s1);
+		assert_int_equal(s1.wakeups, woke);
 		/* past the hand-over threshold (more than 4 apart) */
 		assert_true(m[q].w.conns > other + 4);
 		assert_true(skit_serve_accepting(m[q].s));
