@@ -167,17 +167,19 @@ void skit_echo_free(struct skit_echo *e);
 /* --- the server: N threads, each a loop with its skit_echo ---------- */
 
 /*
- * Sockets: an inet address with more than one thread gets one
- * SO_REUSEPORT socket per thread, so the kernel spreads connections
- * (and UDP flows) over them; SO_REUSEPORT is set only after a plain
- * bind showed the port free, so a second server on the port is refused
- * unless reuseport (or the address's reuseport option) asks to share
- * it. Other kinds share one socket, which one loop at a time watches
- * (serve.h's share): a client connecting again and again is served by
- * one loop, as by a lone one, and many clients spread over all. TCP gets
- * TCP_NODELAY (inherited by accepted connections) unless the address sets
- * nodelay. Datagram sockets are served blocking, without a loop
- * (skit_echo_dgram_serve).
+ * Sockets: a udp address with more than one thread gets one
+ * SO_REUSEPORT socket per thread, so the kernel spreads flows over
+ * them; SO_REUSEPORT is set only after a plain bind showed the port
+ * free, so a second server on the port is refused unless reuseport (or
+ * the address's reuseport option) asks to share it, and then tcp gets
+ * one socket per thread too. Other stream listeners (tcp, unix) are one
+ * socket, which one loop at a time watches (serve.h's share): a client
+ * connecting again and again is served by one loop, as by a lone one
+ * (with a socket per thread the kernel spread one client's connections
+ * over the threads: 0.90 of echo-min's rate), and many clients spread
+ * over all. TCP gets TCP_NODELAY (inherited by accepted connections)
+ * unless the address sets nodelay. Datagram sockets are served
+ * blocking, without a loop (skit_echo_dgram_serve).
  *
  * Stopping (skit_echo_server_stop): each worker stops accepting (the
  * last one to stop using a shared socket closes it, so new clients are

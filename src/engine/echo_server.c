@@ -6,7 +6,7 @@
  * calls skit_echo_server_stop; the library only sends wake_signal to its
  * own threads (pthread_kill) to end a blocking read.
  *
- * A socket shared by several workers (unix kinds, one inet socket) is
+ * A socket shared by several workers (stream listeners, one udp socket) is
  * counted: each worker lets go of it when it stops accepting, and the
  * last one closes it, so a client that comes after the stop is refused
  * instead of waiting in a backlog nobody reads.
@@ -189,7 +189,10 @@ open_sockets(struct skit_echo_server *srv, const struct skit_addr *a,
 	if (a->kind == SKIT_KIND_TCP && !skit_addr_has(a, SKIT_OPT_NODELAY))
 		set_flag(&b, SKIT_OPT_NODELAY); /* inherited by accepted fds */
 	srv->nfds = 1;
-	if (is_inet(a) && srv->cfg.threads > 1) {
+	/* One socket per thread for udp, and tcp asked to share its port;
+	 * else one, shared (echo.h). */
+	if (is_inet(a) && srv->cfg.threads > 1 &&
+	    (a->type == SOCK_DGRAM || shared)) {
 		srv->nfds = srv->cfg.threads;
 		if (!shared) {
 			/* Is the port free? A plain bind says. */

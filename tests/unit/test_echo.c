@@ -2,7 +2,8 @@
  * test_echo.c - the echo server core on one loop, driven in-process:
  * stream echo through the pending-tail path, datagrams (0 bytes
  * included), discard, max_conns, drain; and skit_echo_wake, the handler
- * that ends a blocking read outside the loop.
+ * that ends a blocking read outside the loop; the threaded server's
+ * sockets.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +19,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <netinet/in.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -402,6 +404,59 @@ test_server(void **state)
 	close(c[2]);
 }
 
+/* Listening sockets of this process on the port of local. */
+static int
+listeners_on(const struct skit_sockaddr *local)
+{
+	const struct sockaddr_in *want = (const void *)&local->ss;
+	int n = 0;
+
+	for (int fd = 0; fd < 1024; fd++) {
+		struct sockaddr_in sin;
+		socklen_t len = sizeof(sin);
+		int on = 0;
+		socklen_t olen = sizeof(on);
+
+		if (getsockname(fd, (struct sockaddr *)&sin, &len) < 0 ||
+		    sin.sin_family != AF_INET || sin.sin_port != want->sin_port)
+			continue;
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &olen) ==
+			    0 &&
+		    on)
+			n++;
+	}
+	return n;
+}
+
+/*
+ * Threads on tcp: one listener the loops take turns on (a client
+ * connecting again and again stays on one loop); a socket per thread
+ * only when asked to share the port (reuseport).
+ */
+static void
+test_server_tcp_sockets(void **state)
+{
+	struct skit_echo_server_cfg cfg = { .mode = SKIT_ECHO_ECHO,
+					    .threads = 2 };
+	struct skit_echo_server *srv;
+	struct skit_sockaddr local;
+	struct skit_addr a;
+
+	(void)state;
+	assert_int_equal(
+		skit_addr_parse("tcp4:127.0.0.1:0", SKIT_ROLE_LISTEN, &a, NULL),
+		0);
+	assert_int_equal(skit_echo_server_open(&a, &cfg, &srv, &local, NULL),
+			 0);
+	assert_int_equal(listeners_on(&local), 1);
+	skit_echo_server_free(srv);
+	cfg.reuseport = true;
+	assert_int_equal(skit_echo_server_open(&a, &cfg, &srv, &local, NULL),
+			 0);
+	assert_int_equal(listeners_on(&local), 2);
+	skit_echo_server_free(srv);
+}
+
 int
 main(void)
 {
@@ -412,6 +467,7 @@ main(void)
 		cmocka_unit_test(test_dgram_serve_drains),
 		cmocka_unit_test(test_wake_before_blocking_read),
 		cmocka_unit_test(test_server),
+		cmocka_unit_test(test_server_tcp_sockets),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
