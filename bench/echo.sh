@@ -367,6 +367,14 @@ crr_rate() {
 		jq -r '"\(.requests_per_s | floor) \(.latency_us.p50) \(.connect_errors)"' 2>/dev/null || echo "- - -"
 }
 
+crr_name() {
+	case $1 in
+	skit) echo "skit (-t 1)" ;;
+	skitd) echo "skit (default -t)" ;;
+	*) echo "$1" ;;
+	esac
+}
+
 crr() {
 	local p s
 	declare -A R L E
@@ -380,6 +388,16 @@ crr() {
 	bg "$SKIT" -v echo -t 1 "unix:$TMP/c-skit.sock"
 	s=$LAST; wait_unix "$TMP/c-skit.sock"
 	read -r R[skit_unix] L[skit_unix] E[skit_unix] <<<"$(crr_rate "unix:$TMP/c-skit.sock")"
+	stop "$s"
+	# skit echo with its default threads (one loop per core)
+	p=$(free_port)
+	bg "$SKIT" -v echo "tcp:127.0.0.1:$p"
+	s=$LAST; wait_tcp "$p"
+	read -r R[skitd_tcp] L[skitd_tcp] E[skitd_tcp] <<<"$(crr_rate "tcp:127.0.0.1:$p")"
+	stop "$s"
+	bg "$SKIT" -v echo "unix:$TMP/c-skitd.sock"
+	s=$LAST; wait_unix "$TMP/c-skitd.sock"
+	read -r R[skitd_unix] L[skitd_unix] E[skitd_unix] <<<"$(crr_rate "unix:$TMP/c-skitd.sock")"
 	stop "$s"
 	p=$(free_port)
 	bg "$MIN" tcp "$p"
@@ -410,14 +428,14 @@ crr() {
 	stop "$s"
 	say "$(printf '%-20s %-6s %12s %12s %8s' server proto "conns/s" "p50 (us)" errors)"
 	for proto in tcp unix; do
-		for sv in skit min socat ncat; do
-			say "$(printf '%-20s %-6s %12s %12s %8s' "$sv" "$proto" "${R[${sv}_$proto]}" "${L[${sv}_$proto]}" "${E[${sv}_$proto]}")"
+		for sv in skit skitd min socat ncat; do
+			say "$(printf '%-20s %-6s %12s %12s %8s' "$(crr_name "$sv")" "$proto" "${R[${sv}_$proto]}" "${L[${sv}_$proto]}" "${E[${sv}_$proto]}")"
 		done
 	done
 	say ""
-	say "ratios (targets: >= 5 vs socat, >= 15 vs ncat, >= 0.9 vs echo-min):"
+	say "ratios (targets: >= 5 vs socat, >= 15 vs ncat, >= 0.9 vs echo-min; default threads: unix >= 0.9, tcp >= 0.95 vs echo-min):"
 	for proto in tcp unix; do
-		say "  $proto skit echo / socat $(ratio "${R[skit_$proto]}" "${R[socat_$proto]}")   / ncat $(ratio "${R[skit_$proto]}" "${R[ncat_$proto]}")   / echo-min $(ratio "${R[skit_$proto]}" "${R[min_$proto]}")"
+		say "  $proto skit echo / socat $(ratio "${R[skit_$proto]}" "${R[socat_$proto]}")   / ncat $(ratio "${R[skit_$proto]}" "${R[ncat_$proto]}")   / echo-min $(ratio "${R[skit_$proto]}" "${R[min_$proto]}")   default threads / echo-min $(ratio "${R[skitd_$proto]}" "${R[min_$proto]}")"
 	done
 	# The client side (issue 18): skit bench --mode crr against a minimal
 	# blocking connect/request/reply/close client (bench/crr-min.c), both

@@ -224,6 +224,21 @@ struct skit_relay_cfg {
 	 * use 1).
 	 */
 	int64_t quit_ms;
+	/*
+	 * A server's close (listen --exec), when > 0:
+	 *  - the stream and seqpacket sockets the pair owns are closed
+	 *    lingering (skit/linger.h: shutdown, the peer's bytes read and
+	 *    dropped until its EOF or for at most this long, then close)
+	 *    when the pair ends, unless by skit_relay_close/free or by an
+	 *    error of that very socket: a client never loses to a reset
+	 *    what was written to it;
+	 *  - a destination whose reader went away (EPIPE: an exec child
+	 *    that exits without reading all its input) ends only the
+	 *    direction into it, not the pair: what the child wrote still
+	 *    reaches the peer, and the pair ends by EOF.
+	 * 0 = a plain close, and EPIPE ends the pair (RESET).
+	 */
+	int64_t close_linger_ms;
 	skit_relay_close_cb on_close;
 	skit_relay_data_cb on_data;
 	void *data; /* passed to the callbacks */

@@ -16,6 +16,8 @@
 #include "skit/conn.h"
 #include "skit/frame.h"
 #include "skit/relay.h"
+#include "skit/serve.h"
+#include "skit/linger.h"
 #include "skit/endpoint.h"
 #include "skit/dial.h"
 #include "skit/echo.h"
