@@ -151,6 +151,12 @@ struct server {
 	char local_text[300];
 	bool dgram;
 	int64_t reap_timer;
+	/* A datagram a session's pair had no room for: kept, the listener
+	 * paused, pushed once there is room (see hold_datagram). */
+	struct conn *held_conn;
+	char *held;
+	size_t held_len;
+	int64_t held_timer;
 	int children;	/* --exec children not reaped yet */
 	pid_t *pending; /* those whose connection has ended */
 	int npending;
@@ -249,6 +255,8 @@ conn_closed(struct skit_relay *r, void *data)
 	struct server *s = c->srv;
 	int rc;
 
+	if (s->held_conn == c)
+		s->held_conn = NULL; /* nowhere to go now: the timer resumes */
 	for (pp = &s->conns; *pp; pp = &(*pp)->next)
 		if (*pp == c) {
 			*pp = c->next;
@@ -456,6 +464,54 @@ on_session_end(struct skit_serve *sv, struct skit_serve_session *ss,
 	skit_relay_close(c->relay);
 }
 
+/*
+ * The held datagram's pair had no room: try again. Once it is pushed
+ * (or its pair has ended) the listener is read again.
+ */
+static void
+on_held(struct skit_loop *loop, void *data)
+{
+	struct server *s = data;
+	struct conn *c = s->held_conn;
+
+	s->held_timer = 0;
+	if (c && !skit_relay_push_fits(c->relay, 0, s->held_len)) {
+		s->held_timer = skit_loop_timer(loop, 2, on_held, s);
+		return;
+	}
+	s->held_conn = NULL;
+	skit_serve_pause(s->serve, false);
+	/* May end the pair (conn_closed): c is not touched after. */
+	if (c)
+		skit_relay_push(c->relay, 0, s->held, s->held_len);
+}
+
+/*
+ * A child slower than its datagram peer: rather than drop a message,
+ * keep it and stop reading the listener until the pair has room. A
+ * unix-dgram sender is then held back by the kernel (its own time
+ * limit applies); UDP senders lose what the socket buffer cannot hold,
+ * as UDP does. Every peer waits meanwhile: one listener, one queue.
+ */
+static bool
+hold_datagram(struct server *s, struct conn *c, const void *msg, size_t n)
+{
+	if (!s->held && !(s->held = malloc(NC_MSG_MAX)))
+		return false;
+	memcpy(s->held, msg, n);
+	s->held_len = n;
+	s->held_conn = c;
+	skit_serve_pause(s->serve, true);
+	s->held_timer = skit_loop_timer(s->loop, 2, on_held, s);
+	if (s->held_timer <= 0) {
+		s->held_timer = 0;
+		s->held_conn = NULL;
+		skit_serve_pause(s->serve, false);
+		return false;
+	}
+	return true;
+}
+
 static void
 on_datagram(struct skit_serve *sv, struct skit_serve_session *ss,
 	    const void *msg, size_t n, void *data)
@@ -468,6 +524,9 @@ on_datagram(struct skit_serve *sv, struct skit_serve_session *ss,
 	if (s->o->exec) {
 		struct conn *c = skit_serve_session_data(ss);
 
+		if (!skit_relay_push_fits(c->relay, 0, n) && n <= NC_MSG_MAX &&
+		    hold_datagram(s, c, msg, n))
+			return;
 		/* May end the pair (conn_closed): c is not touched after. */
 		skit_relay_push(c->relay, 0, msg, n);
 		return;
@@ -721,6 +780,9 @@ server_free(struct server *s)
 		}
 	}
 	free(s->pending);
+	if (s->held_timer)
+		skit_loop_timer_cancel(s->loop, s->held_timer);
+	free(s->held);
 	nc_hub_free(s->hub);
 	if (s->in_open)
 		skit_loop_del(s->loop, STDIN_FILENO);

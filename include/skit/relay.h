@@ -281,6 +281,17 @@ int skit_relay_push(struct skit_relay *r, int side, const void *msg,
 		    size_t len);
 
 /*
+ * Would a message of len bytes pushed on side now be taken, not dropped
+ * for want of room? (true also when a push would fail for another
+ * reason: the pair or direction has ended.) A caller that must not lose
+ * messages (a unix datagram server, whose senders the kernel would
+ * otherwise hold back) asks before each push; when false it keeps the
+ * message, stops reading its source and asks again a little later: the
+ * pair makes room as its destination takes bytes.
+ */
+bool skit_relay_push_fits(const struct skit_relay *r, int side, size_t len);
+
+/*
  * End the direction out of a pushed end as if EOF had been read (for
  * callers that learn EOF out of band). Same return values as push.
  */

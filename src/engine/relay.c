@@ -726,6 +726,23 @@ skit_relay_push(struct skit_relay *r, int side, const void *msg, size_t len)
 	return 0;
 }
 
+bool
+skit_relay_push_fits(const struct skit_relay *r, int side, size_t len)
+{
+	const struct dir *d;
+	size_t held, need;
+
+	if (!r || side < 0 || side > 1 || r->ended)
+		return true; /* a push would not drop it for want of room */
+	d = &r->dir[side];
+	if (!d->src->e.pushed || d->st != D_RUN)
+		return true;
+	/* A framed message may gain a header (len, len16): room for one. */
+	need = len + (d->src->conn ? 8 : INTERNAL_HDR);
+	held = d->len - d->off;
+	return held <= d->cap && d->cap - held >= need;
+}
+
 int
 skit_relay_push_eof(struct skit_relay *r, int side)
 {
