@@ -405,7 +405,9 @@ wait_for() {
 }
 
 @test "datagram peers expire after --idle-timeout" {
-	skit_bg listen -v -k -u --idle-timeout 0.2 udp4:127.0.0.1:0 --exec cat
+	# 1 s: the child must start and answer before its peer is forgotten,
+	# and starting one can take a few hundred ms on a loaded machine.
+	skit_bg listen -v -k -u --idle-timeout 1 udp4:127.0.0.1:0 --exec cat
 	"$SKIT" send -w 5 --replies 1 "$BG_ADDR" x >/dev/null
 	wait_for "$BG_ERR" "done (idle"
 }
