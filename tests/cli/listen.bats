@@ -190,7 +190,7 @@ wait_for() {
 	run timeout 10 "$SKIT" connect "$BG_ADDR" </dev/null
 	[ "$status" -eq 0 ]
 	[ "$output" = "" ]
-	grep -q -- "--max-conns 2 reached" "$BG_ERR"
+	wait_for "$BG_ERR" "--max-conns 2 reached"
 }
 
 @test "--max-conns: refusals are reported, the ones within a second counted together" {
@@ -521,8 +521,9 @@ wait_for() {
 	skit_bg listen -v -k -w 0.3 tcp4:127.0.0.1:0 --sh-exec 'sleep 30'
 	run timeout 10 "$SKIT" connect "$BG_ADDR" </dev/null
 	[ "$status" -eq 0 ]
+	# (the server writes its line after the close the client saw)
+	wait_for "$BG_ERR" "done (idle"
 	kill -0 "$BG_PID"
-	grep -q "done (idle" "$BG_ERR"
 	! grep -q "closing" "$BG_ERR"
 }
 
