@@ -287,9 +287,12 @@ int cli_drop_privileges(void);
  * until a command calls cli_stop_watch, a stop signal ends the process
  * at once.
  *
- * cli_stop_unlink: remove path (a socket file, a temporary file) if a
- * signal ends the process. Two paths at most; the command still
- * removes them itself on its normal way out.
+ * cli_stop_unlink: remove path (a socket file, a temporary file, made
+ * just before) if a signal ends the process, as long as it is still the
+ * same file (inode): one another process put there since is left alone.
+ * Two paths at most.
+ * cli_stop_remove: the normal way out: remove path on the same terms,
+ * and forget it.
  * cli_stop_keep: forget path again (renamed into place, or removed).
  *
  * cli_stop_watch: from now on a stop signal makes cli_stop_fd()
@@ -310,6 +313,7 @@ int cli_drop_privileges(void);
  */
 void cli_stop_init(void);
 void cli_stop_unlink(const char *path);
+void cli_stop_remove(const char *path);
 void cli_stop_keep(const char *path);
 int cli_stop_watch(void);
 void cli_stop_unwatch(void);
