@@ -107,7 +107,8 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: skit [-v] [--trace] COMMAND [ARGS...]\n"
-		   "       skit --help | --version | help COMMAND\n\n"
+		   "       skit --help | --version | help COMMAND | help "
+		   "concepts\n\n"
 		   "skit is a socket toolkit: one address grammar for every "
 		   "socket domain and type.\n\ncommands:\n");
 	for (size_t i = 0; i < N_COMMANDS; i++)
@@ -144,6 +145,11 @@ cmd_version(int argc, char **argv)
 	return CLI_EXIT_OK;
 }
 
+/* docs/concepts.md, made a string at build time (see the Makefile). */
+static const char concepts_page[] =
+#include "concepts.inc"
+	;
+
 int
 cmd_help(int argc, char **argv)
 {
@@ -152,6 +158,10 @@ cmd_help(int argc, char **argv)
 
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		usage(stdout);
+		return CLI_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "concepts")) {
+		fputs(concepts_page, stdout);
 		return CLI_EXIT_OK;
 	}
 	c = find_command(argv[1]);
