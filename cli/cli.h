@@ -266,6 +266,7 @@ void cli_json_quote(FILE *f, const char *s, size_t len);
 struct cli_globals {
 	int verbose;
 	bool trace;
+	bool trace_json; /* --trace=json */
 	bool color;
 	int stdout_code;
 };
@@ -311,6 +312,9 @@ int cli_drop_privileges(void);
  * flushed and closed stdout; after a stop signal it ends the process by
  * that signal, unless writing stdout failed (then rc, which is 1).
  */
+/* --trace / -vv: the library's trace lines to stderr, as text or JSON. */
+void cli_trace_start(bool json);
+
 void cli_stop_init(void);
 void cli_stop_unlink(const char *path);
 void cli_stop_remove(const char *path);

@@ -679,10 +679,23 @@ void
 cli_json_double(struct cli_json *j, const char *key, double val)
 {
 	json_key(j, key);
-	if (val != val || val > 1e300 || val < -1e300)
+	char b[400];
+	int n;
+
+	/*
+	 * Never in exponent form (docs/json.md): fixed, nine decimals at
+	 * most, trailing zeros dropped ("0.000099728", "1234567.5", "3").
+	 */
+	if (val != val || val > 1e300 || val < -1e300) {
 		fputs("null", j->f);
-	else
-		fprintf(j->f, "%.6g", val);
+		return;
+	}
+	n = snprintf(b, sizeof(b), "%.9f", val);
+	while (n > 1 && b[n - 1] == '0')
+		b[--n] = '\0';
+	if (n > 1 && b[n - 1] == '.')
+		b[--n] = '\0';
+	fputs(strcmp(b, "-0") ? b : "0", j->f);
 }
 
 void
