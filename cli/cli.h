@@ -256,6 +256,12 @@ void cli_json_null(struct cli_json *j, const char *key);
 /* A raw, already-valid JSON value (an array or object built elsewhere). */
 void cli_json_raw(struct cli_json *j, const char *key, const char *json);
 void cli_json_end(struct cli_json *j);
+/*
+ * A JSON number as text into b (CLI_NUM_LEN bytes is enough): fixed
+ * notation, never an exponent, "null" for NaN and infinities.
+ */
+#define CLI_NUM_LEN 340
+const char *cli_json_num(double val, char *b, size_t len);
 /* Write s as a JSON string literal (with quotes) to f. */
 void cli_json_quote(FILE *f, const char *s, size_t len);
 
