@@ -226,6 +226,10 @@ bool skit_conn_bare(const struct skit_conn *c);
 const char *skit_conn_describe(const struct skit_conn *c, char *buf,
 			       size_t len);
 
+/* The topmost layer of type ops, or NULL when none was pushed. */
+struct skit_layer *skit_conn_find(const struct skit_conn *c,
+				  const struct skit_layer_ops *ops);
+
 /* The counters. Never NULL. */
 const struct skit_conn_stats *skit_conn_stats(const struct skit_conn *c);
 

@@ -459,6 +459,15 @@ skit_conn_describe(const struct skit_conn *c, char *buf, size_t len)
 	return buf;
 }
 
+struct skit_layer *
+skit_conn_find(const struct skit_conn *c, const struct skit_layer_ops *ops)
+{
+	for (struct skit_layer *l = c->top; l->below; l = l->below)
+		if (l->ops == ops)
+			return l;
+	return NULL;
+}
+
 const struct skit_conn_stats *
 skit_conn_stats(const struct skit_conn *c)
 {

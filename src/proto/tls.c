@@ -2,8 +2,8 @@
  * tls.c - TLS client sessions over connected fds with OpenSSL
  * (include/skit/tls.h).
  */
-#include "skit/tls.h"
 #include "core/io_int.h"
+#include "layer/tls_int.h"
 #include "skit/io.h"
 
 #include <arpa/inet.h>
@@ -18,133 +18,12 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-#define TLS12_CIPHERS                                                       \
-	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"        \
-	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"        \
-	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"        \
-	"DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:"              \
-	"DHE-RSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES128-SHA256:"              \
-	"ECDHE-RSA-AES128-SHA256:ECDHE-ECDSA-AES128-SHA:"                   \
-	"ECDHE-RSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA:ECDHE-RSA-AES256-SHA:" \
-	"AES128-GCM-SHA256:AES256-GCM-SHA384:AES128-SHA:AES256-SHA"
-#define TLS13_CIPHERS                                                          \
-	"TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_256_GCM_" \
-	"SHA384"
-
-struct skit_tls_ctx {
-	SSL_CTX *ctx;
-	bool insecure;
-};
-
 struct skit_tls {
 	SSL *ssl;
 	int fd;
 	int stopfd; /* -1: none */
 	bool eof_clean;
 };
-
-/* The first queued OpenSSL error as text (the queue is cleared). */
-static void
-ssl_reason(char *buf, size_t len, const char *fallback)
-{
-	unsigned long e = ERR_get_error();
-	const char *r = e ? ERR_reason_error_string(e) : NULL;
-
-	snprintf(buf, len, "%s", r ? r : fallback);
-	ERR_clear_error();
-}
-
-int
-skit_tls_ctx_new(const struct skit_tls_opts *o, struct skit_tls_ctx **out,
-		 struct skit_err *err)
-{
-	struct skit_tls_ctx *c;
-	char why[160];
-
-	*out = NULL;
-	c = calloc(1, sizeof(*c));
-	if (!c)
-		return skit_err_set(err, -ENOMEM, "TLS setup", "");
-	ERR_clear_error();
-	c->ctx = SSL_CTX_new(TLS_client_method());
-	if (!c->ctx) {
-		ssl_reason(why, sizeof(why), "cannot create a TLS context");
-		free(c);
-		return skit_err_setf(err, SKIT_ETLS, "TLS setup", "", 0, "%s",
-				     why);
-	}
-	SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION);
-	/*
-	 * Cipher preference like browsers and Mozilla's "intermediate"
-	 * profile: forward-secret AEAD first, AES-128-GCM before AES-256
-	 * (as strong in practice and cheaper for both ends of a bulk
-	 * transfer), then the older suites for servers that need them.
-	 */
-	SSL_CTX_set_cipher_list(c->ctx, TLS12_CIPHERS);
-	SSL_CTX_set_ciphersuites(c->ctx, TLS13_CIPHERS);
-	SSL_CTX_set_mode(c->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
-					 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-	/*
-	 * Read ahead with a large buffer: one read() then fetches many
-	 * records, so a bulk download costs fewer system calls.
-	 */
-	SSL_CTX_set_read_ahead(c->ctx, 1);
-	SSL_CTX_set_default_read_buffer_len(c->ctx, 256 * 1024);
-	c->insecure = o && o->insecure;
-	if (o && o->ca_file) {
-		FILE *f = fopen(o->ca_file, "re");
-
-		if (!f) {
-			int e = errno;
-
-			SSL_CTX_free(c->ctx);
-			free(c);
-			return skit_err_setf(err, SKIT_ETLS, "CA file",
-					     o->ca_file, 0, "%s",
-					     skit_strerror(-e));
-		}
-		fclose(f);
-		if (SSL_CTX_load_verify_locations(c->ctx, o->ca_file, NULL) !=
-		    1) {
-			ssl_reason(why, sizeof(why), "no PEM certificates");
-			SSL_CTX_free(c->ctx);
-			free(c);
-			return skit_err_setf(
-				err, SKIT_ETLS, "CA file", o->ca_file, 0,
-				"cannot load certificates: %s", why);
-		}
-	} else if (SSL_CTX_set_default_verify_paths(c->ctx) != 1) {
-		ERR_clear_error();
-	}
-	/*
-	 * Even with --insecure OpenSSL still checks the chain and records
-	 * the result: the caller can warn with the reason.
-	 */
-	SSL_CTX_set_verify(
-		c->ctx, c->insecure ? SSL_VERIFY_NONE : SSL_VERIFY_PEER, NULL);
-	if (o && o->alpn) {
-		unsigned char proto[64];
-		size_t n = strlen(o->alpn);
-
-		if (n > 0 && n < sizeof(proto) - 1) {
-			proto[0] = (unsigned char)n;
-			memcpy(proto + 1, o->alpn, n);
-			SSL_CTX_set_alpn_protos(c->ctx, proto,
-						(unsigned)(n + 1));
-		}
-	}
-	*out = c;
-	return 0;
-}
-
-void
-skit_tls_ctx_free(struct skit_tls_ctx *ctx)
-{
-	if (!ctx)
-		return;
-	SSL_CTX_free(ctx->ctx);
-	free(ctx);
-}
 
 /*
  * After an SSL call returned r <= 0: wait for the fd when OpenSSL wants
@@ -194,24 +73,8 @@ ssl_wait_or_fail(struct skit_tls *t, int r, long long deadline, const char *op,
 	default:
 		break;
 	}
-	ssl_reason(why, sizeof(why), "TLS failure");
+	skit__tls_reason(why, sizeof(why), "TLS failure");
 	return skit_err_setf(err, SKIT_ETLS, op, subject, 0, "%s", why);
-}
-
-/* Is host an IP literal? Fills the address text without a zone id. */
-static bool
-ip_literal(const char *host, char *buf, size_t len)
-{
-	unsigned char tmp[16];
-	const char *pct = strchr(host, '%');
-	size_t n = pct ? (size_t)(pct - host) : strlen(host);
-
-	if (n >= len)
-		return false;
-	memcpy(buf, host, n);
-	buf[n] = '\0';
-	return inet_pton(AF_INET, buf, tmp) == 1 ||
-	       inet_pton(AF_INET6, buf, tmp) == 1;
 }
 
 int
@@ -228,7 +91,7 @@ skit_tls_connect_stop(struct skit_tls_ctx *ctx, int fd, const char *host,
 {
 	long long deadline = timeout_ms < 0 ? -1 : skit__now_ms() + timeout_ms;
 	struct skit_tls *t;
-	char ip[64], why[160];
+	char why[160];
 	int r;
 
 	*out = NULL;
@@ -241,18 +104,8 @@ skit_tls_connect_stop(struct skit_tls_ctx *ctx, int fd, const char *host,
 	t->ssl = SSL_new(ctx->ctx);
 	if (!t->ssl || SSL_set_fd(t->ssl, fd) != 1)
 		goto ssl_fail;
-	if (ip_literal(host, ip, sizeof(ip))) {
-		/* No SNI for addresses (RFC 6066); check the IP SAN. */
-		if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(t->ssl), ip) !=
-		    1)
-			goto ssl_fail;
-	} else {
-		if (SSL_set_tlsext_host_name(t->ssl, host) != 1 ||
-		    SSL_set1_host(t->ssl, host) != 1)
-			goto ssl_fail;
-		/* No partial wildcards like "f*.example.com". */
-		SSL_set_hostflags(t->ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-	}
+	if (skit__tls_set_host(t->ssl, host, NULL) != 1)
+		goto ssl_fail;
 	for (;;) {
 		ERR_clear_error();
 		r = SSL_connect(t->ssl);
@@ -260,14 +113,10 @@ skit_tls_connect_stop(struct skit_tls_ctx *ctx, int fd, const char *host,
 			break;
 		if (!ctx->insecure &&
 		    SSL_get_verify_result(t->ssl) != X509_V_OK) {
-			long v = SSL_get_verify_result(t->ssl);
-
-			ERR_clear_error();
-			skit_err_setf(err, SKIT_ETLSVERIFY, "TLS handshake",
-				      host, 0, "certificate verify failed: %s",
-				      X509_verify_cert_error_string(v));
+			r = skit__tls_fail(t->ssl, true, "TLS handshake", host,
+					   err);
 			skit_tls_free(t);
-			return SKIT_ETLSVERIFY;
+			return r;
 		}
 		r = ssl_wait_or_fail(t, r, deadline, "TLS handshake", host,
 				     err);
@@ -284,7 +133,7 @@ skit_tls_connect_stop(struct skit_tls_ctx *ctx, int fd, const char *host,
 	*out = t;
 	return 0;
 ssl_fail:
-	ssl_reason(why, sizeof(why), "cannot set up the session");
+	skit__tls_reason(why, sizeof(why), "cannot set up the session");
 	skit_tls_free(t);
 	return skit_err_setf(err, SKIT_ETLS, "TLS handshake", host, 0, "%s",
 			     why);
@@ -388,32 +237,5 @@ skit_tls_free(struct skit_tls *t)
 void
 skit_tls_info(const struct skit_tls *t, struct skit_tls_info *info)
 {
-	const unsigned char *alpn = NULL;
-	unsigned alpn_len = 0;
-	X509 *peer;
-	long v;
-
-	memset(info, 0, sizeof(*info));
-	snprintf(info->version, sizeof(info->version), "%s",
-		 SSL_get_version(t->ssl));
-	snprintf(info->cipher, sizeof(info->cipher), "%s",
-		 SSL_get_cipher_name(t->ssl));
-	SSL_get0_alpn_selected(t->ssl, &alpn, &alpn_len);
-	if (alpn && alpn_len < sizeof(info->alpn)) {
-		memcpy(info->alpn, alpn, alpn_len);
-		info->alpn[alpn_len] = '\0';
-	}
-	peer = SSL_get1_peer_certificate(t->ssl);
-	if (peer) {
-		X509_NAME_oneline(X509_get_subject_name(peer), info->subject,
-				  (int)sizeof(info->subject));
-		X509_NAME_oneline(X509_get_issuer_name(peer), info->issuer,
-				  (int)sizeof(info->issuer));
-		X509_free(peer);
-	}
-	v = SSL_get_verify_result(t->ssl);
-	info->verified = peer && v == X509_V_OK;
-	snprintf(info->reason, sizeof(info->reason), "%s",
-		 !peer ? "no certificate" : X509_verify_cert_error_string(v));
-	info->resumed = SSL_session_reused(t->ssl);
+	skit__tls_fill_info(t->ssl, info);
 }
