@@ -9,6 +9,7 @@
  * engine (relay.h), one pair per connection or peer.
  */
 #include "cli.h"
+#include "cli_tls.h"
 #include "nc.h"
 
 #include <errno.h>
@@ -29,6 +30,7 @@ enum {
 	OPT_ALLOW,
 	OPT_DENY,
 	OPT_IDLE,
+	OPT_TLS, /* CLI_TLS_NOPTS ids from here */
 };
 
 static const struct cli_opt listen_opts[] = {
@@ -71,6 +73,7 @@ static const struct cli_opt listen_opts[] = {
 	{ "recv-only", 0, NULL, NC_OPT_RECV_ONLY,
 	  "only copy client -> stdout (ignore stdin)" },
 	{ "send-only", 0, NULL, NC_OPT_SEND_ONLY, "only copy stdin -> client" },
+	CLI_TLS_OPTS(OPT_TLS),
 	{ "sh-exec", 'c', "'CMD'", OPT_SH_EXEC,
 	  "run CMD with /bin/sh -c for each client" },
 	{ "udp", 'u', NULL, 'u', "UDP instead of TCP (PORT form)" },
@@ -85,7 +88,8 @@ static const struct cli_opt listen_opts[] = {
 
 /* Address options listen implements: what skit_open applies (-k,
  * --max-conns, --allow/--deny, --idle-timeout are flags, not options). */
-static const uint64_t listen_addr_opts = SKIT_OPTS_OPEN | SKIT_OPTS_MCAST;
+static const uint64_t listen_addr_opts =
+	SKIT_OPTS_OPEN | SKIT_OPTS_MCAST | SKIT_OPTS_TLS;
 
 static const struct cli_help listen_help = {
 	.name = "listen",
@@ -120,6 +124,8 @@ struct listen_opts {
 	bool framing_set;
 	long long idle_ms; /* datagram peers */
 	struct skit_acl acl;
+	struct cli_tls_flags tlsf;
+	struct cli_tls tls;
 };
 
 struct server;
@@ -129,6 +135,7 @@ struct conn {
 	struct server *srv;
 	struct skit_relay *relay;
 	struct skit_endpoint ep; /* the --exec child, if any */
+	struct skit_conn *tls;	 /* the client's TLS conn, if any */
 	struct sockaddr_storage peer;
 	socklen_t peerlen;
 	char name[300];
@@ -213,8 +220,12 @@ conn_closed(struct skit_relay *r, void *data)
 			break;
 		}
 	s->nconns--;
-	if (st->reason == SKIT_RELAY_RESET || st->reason == SKIT_RELAY_ERROR ||
-	    (st->reason == SKIT_RELAY_IDLE && !s->o->keep)) {
+	if (c->tls && (rc = cli_tls_failed(c->tls, c->name)) != 0) {
+		if (!s->o->keep)
+			s->exit_code = rc;
+	} else if (st->reason == SKIT_RELAY_RESET ||
+		   st->reason == SKIT_RELAY_ERROR ||
+		   (st->reason == SKIT_RELAY_IDLE && !s->o->keep)) {
 		/*
 		 * One client's trouble is not the server's: say it. An idle
 		 * client ends a server without -k (a time-out, exit 5); with
@@ -260,6 +271,7 @@ conn_closed(struct skit_relay *r, void *data)
 		}
 	}
 	skit_relay_free(r);
+	skit_conn_free(c->tls);
 	free(c);
 	stop_if_done(s);
 }
@@ -308,7 +320,22 @@ start_exec(struct server *s, int fd, const char *name,
 		goto fail;
 	}
 	s->children++;
-	if (fd >= 0) {
+	if (fd >= 0 && s->o->tls.ctx) {
+		/* The pair runs the handshake; conn_closed frees the conn. */
+		rc = cli_tls_conn(&s->o->tls, fd, SOCK_STREAM, NULL, NULL,
+				  &c->tls);
+		fd = -1; /* taken */
+		if (rc < 0) {
+			cli_errorf("listen: TLS for %s: %s", name,
+				   skit_strerror(rc));
+			skit_endpoint_close(&c->ep);
+			want_reap(s);
+			goto fail;
+		}
+		memset(&a, 0, sizeof(a));
+		a.conn = c->tls;
+		a.own = false;
+	} else if (fd >= 0) {
 		skit_relay_end_from_fd(fd, true, &a);
 	} else {
 		/* A datagram peer: messages are pushed, replies sent to it. */
@@ -335,6 +362,7 @@ start_exec(struct server *s, int fd, const char *name,
 		cli_errorf("listen: relay for %s: %s", name, skit_strerror(rc));
 		skit_endpoint_close(&c->ep);
 		want_reap(s);
+		skit_conn_free(c->tls);
 		goto fail;
 	}
 	c->next = s->conns;
@@ -789,9 +817,22 @@ run_listen(struct listen_opts *o, int nargs, char **args)
 		cli_errorf("listen: '%s' is not a socket address", text);
 		return CLI_EXIT_USAGE;
 	}
+	rc = cli_tls_flags_apply(&o->tlsf, &s.addr);
+	if (rc)
+		return rc;
 	rc = cli_addr_check(&s.addr, listen_addr_opts, "skit listen");
 	if (rc)
 		return rc;
+	if (skit_addr_num(&s.addr, SKIT_OPT_TLS, 0) && o->keep && !o->exec) {
+		cli_errorf("listen: TLS with -k, --broker or --chat needs "
+			   "--exec (the hub does not speak TLS yet)");
+		return CLI_EXIT_USAGE;
+	}
+	rc = cli_tls_setup(&s.addr, true, &o->tls);
+	if (rc)
+		return rc;
+	o->so.tls = &o->tls;
+	o->so.tls_wait_ms = o->so.idle_ms > 0 ? o->so.idle_ms : -1;
 	skit_err_clear(&err);
 	s.lfd = skit_open(&s.addr, SKIT_ROLE_LISTEN,
 			  SKIT_OPEN_NONBLOCK | nc_open_flags(&o->ao), NULL,
@@ -882,6 +923,10 @@ cmd_listen(int argc, char **argv)
 				     : 0;
 			break;
 		default:
+			if (c >= OPT_TLS && c < OPT_TLS + CLI_TLS_NOPTS) {
+				cli_tls_flag(&o.tlsf, c - OPT_TLS, arg);
+				break;
+			}
 			/* -4 -6 -u -U -n -p -C -q -v and the NC_OPT_* flags. */
 			rc = nc_common_opt(c, arg, &o.ao, &o.so,
 					   &o.framing_set);
@@ -908,6 +953,7 @@ cmd_listen(int argc, char **argv)
 	} else {
 		rc = run_listen(&o, argc - optind, argv + optind);
 	}
+	cli_tls_free(&o.tls);
 	skit_acl_free(&o.acl);
 	return rc;
 }

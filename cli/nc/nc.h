@@ -129,6 +129,10 @@ struct nc_sess_opts {
 	const char *what;  /* the peer, for messages: "server" or "client" */
 	const char *op;	   /* a time limit's message names the peer by this
 			      ("connect", "client") and its address */
+	/* TLS over the socket (cli_tls.h), or NULL; its handshake is
+	 * waited for tls_wait_ms (< 0: no limit) before the relay starts */
+	const struct cli_tls *tls;
+	long long tls_wait_ms;
 };
 
 /*

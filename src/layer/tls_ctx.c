@@ -248,7 +248,7 @@ alpn_wire(const char *list, unsigned char *out, size_t cap, unsigned *len)
 	size_t at = 0;
 
 	while (*list) {
-		size_t n = strcspn(list, ",");
+		size_t n = strcspn(list, ",;");
 
 		if (n == 0 || n > 255 || at + 1 + n > cap)
 			return -1;
@@ -256,7 +256,7 @@ alpn_wire(const char *list, unsigned char *out, size_t cap, unsigned *len)
 		memcpy(out + at, list, n);
 		at += n;
 		list += n;
-		if (*list == ',')
+		if (*list == ',' || *list == ';')
 			list++;
 	}
 	*len = (unsigned)at;
