@@ -228,9 +228,9 @@ cli_tls_failed(const struct skit_conn *c, const char *peer)
 int
 cli_tls_handshake(struct skit_conn *c, long long timeout_ms, const char *peer)
 {
-	int left = timeout_ms < 0 ? -1
+	int left = timeout_ms < 0	   ? -1
 		   : timeout_ms > 86400000 ? 86400000
-					     : (int)timeout_ms;
+					   : (int)timeout_ms;
 	const struct skit_err *why;
 	int rc, w;
 
@@ -241,11 +241,11 @@ cli_tls_handshake(struct skit_conn *c, long long timeout_ms, const char *peer)
 		if (rc != -EAGAIN)
 			break;
 		ev = skit_conn_events(c, 0);
-		w = skit_wait_fd_stop(skit_conn_rfd(c),
-				      (short)((ev & SKIT_EV_READ ? POLLIN : 0) |
-					      (ev & SKIT_EV_WRITE ? POLLOUT
-								  : 0)),
-				      left, cli_stop_fd());
+		w = skit_wait_fd_stop(
+			skit_conn_rfd(c),
+			(short)((ev & SKIT_EV_READ ? POLLIN : 0) |
+				(ev & SKIT_EV_WRITE ? POLLOUT : 0)),
+			left, cli_stop_fd());
 		if (w == 0)
 			rc = -ETIMEDOUT;
 		else if (w < 0)

@@ -28,23 +28,25 @@ struct cli_tls_flags {
 };
 
 /* The long-option rows for them (connect and listen share them). */
-#define CLI_TLS_OPTS(base)                                                 \
-	{ "ssl", 0, NULL, (base) + 0,                                      \
-	  "TLS over the stream (= the address option tls); with listen, "  \
-	  "an ephemeral certificate unless --ssl-cert" },                  \
-		{ "ssl-cert", 0, "FILE", (base) + 1,                       \
-		  "our certificate chain (PEM) (= cert=)" },               \
-		{ "ssl-key", 0, "FILE", (base) + 2,                        \
-		  "the key of --ssl-cert (PEM) (= key=)" },                \
-		{ "ssl-verify", 0, NULL, (base) + 3,                       \
-		  "verify the peer's certificate (connect: the default, "  \
-		  "unlike ncat; listen: require client certificates)" },   \
-		{ "ssl-trustfile", 0, "FILE", (base) + 4,                  \
-		  "trust these PEM CAs (= ca=)" },                         \
-		{ "ssl-alpn", 0, "LIST", (base) + 5,                       \
-		  "ALPN protocols, comma-separated (= alpn=)" },           \
-		{ "ssl-ciphers", 0, "LIST", (base) + 6,                    \
-		  "OpenSSL cipher list (= ciphers=)" }
+#define CLI_TLS_OPTS(base)                                                \
+	{ "ssl", 0, NULL, (base) + 0,                                     \
+	  "TLS over the stream (= the address option tls); with listen, " \
+	  "an ephemeral certificate unless --ssl-cert" },                 \
+		{ "ssl-cert", 0, "FILE", (base) + 1,                      \
+		  "our certificate chain (PEM) (= cert=)" },              \
+		{ "ssl-key", 0, "FILE", (base) + 2,                       \
+		  "the key of --ssl-cert (PEM) (= key=)" },               \
+		{ "ssl-verify", 0, NULL, (base) + 3,                      \
+		  "verify the peer's certificate (connect: the default, " \
+		  "unlike ncat; listen: require client certificates)" },  \
+		{ "ssl-trustfile", 0, "FILE", (base) + 4,                 \
+		  "trust these PEM CAs (= ca=)" },                        \
+		{ "ssl-alpn", 0, "LIST", (base) + 5,                      \
+		  "ALPN protocols, comma-separated (= alpn=)" },          \
+	{                                                                 \
+		"ssl-ciphers", 0, "LIST", (base) + 6,                     \
+			"OpenSSL cipher list (= ciphers=)"                \
+	}
 #define CLI_TLS_NOPTS 7
 
 /* Apply flag id (0..CLI_TLS_NOPTS-1, as numbered above). */

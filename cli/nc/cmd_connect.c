@@ -78,7 +78,8 @@ static const struct cli_help connect_help = {
 		 "  skit connect -v 127.0.0.1 8080          nc style\n"
 		 "  skit connect unix-seqpacket:@ctl --framing len\n"
 		 "  skit connect -z -v tcp:127.0.0.1:20-25  probe a range\n"
-		 "  skit connect -v tls:example.org:443      TLS (docs/tls.md)\n",
+		 "  skit connect -v tls:example.org:443      TLS "
+		 "(docs/tls.md)\n",
 };
 
 struct connect_opts {

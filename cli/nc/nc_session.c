@@ -94,6 +94,7 @@ session_conn(int fd, const struct nc_sess_opts *o, struct session *s,
 	bool tls = o->tls && o->tls->ctx;
 	struct below bl = { .o = o, .s = s, .noshut = noshut };
 	struct skit_conn *c;
+	char who[400];
 	int rc;
 
 	if (!o->hex && !crlf && !noshut && !tls)
@@ -103,7 +104,9 @@ session_conn(int fd, const struct nc_sess_opts *o, struct session *s,
 		if (rc < 0)
 			return rc;
 		b->conn = c;
-		rc = cli_tls_handshake(c, o->tls_wait_ms, peer_text);
+		b->own = false; /* kept to say why TLS failed, then freed */
+		snprintf(who, sizeof(who), "%s %s", o->what, peer_text);
+		rc = cli_tls_handshake(c, o->tls_wait_ms, who);
 		if (rc)
 			return rc;
 	} else {
@@ -232,13 +235,17 @@ nc_session_stdio(int fd, const char *peer_text, const struct nc_sess_opts *o)
 	 * NULL: nc_relay_exit leaves stdio's errors to cli_stdout_failed).
 	 */
 	snprintf(peer, sizeof(peer), "%s %s", o->what, peer_text);
-	rc = nc_relay_exit(st, &(const struct cli_relay_names){
-				       .side = { NULL, peer },
-				       .op = o->op,
-				       .addr = { NULL, peer_text },
-				       .opt = "-w",
-			       });
+	rc = b.conn && !b.own ? cli_tls_failed(b.conn, peer) : 0;
+	if (rc == 0)
+		rc = nc_relay_exit(st, &(const struct cli_relay_names){
+					       .side = { NULL, peer },
+					       .op = o->op,
+					       .addr = { NULL, peer_text },
+					       .opt = "-w",
+				       });
 	skit_relay_free(s.relay);
+	if (b.conn && !b.own)
+		skit_conn_free(b.conn);
 	goto out;
 fail:
 	cli_errorf("relay with %s %s: %s", o->what, peer_text,

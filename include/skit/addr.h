@@ -436,10 +436,10 @@ int skit_addr_check(const struct skit_addr *a, uint64_t supported,
  * and the settings that need it. A command that pushes the tls layer
  * on its streams adds these.
  */
-#define SKIT_OPTS_TLS                                                      \
-	(SKIT_OPT_BIT(TLS) | SKIT_OPT_BIT(VERIFY) | SKIT_OPT_BIT(CA) |     \
+#define SKIT_OPTS_TLS                                                         \
+	(SKIT_OPT_BIT(TLS) | SKIT_OPT_BIT(VERIFY) | SKIT_OPT_BIT(CA) |        \
 	 SKIT_OPT_BIT(SNI) | SKIT_OPT_BIT(ALPN) | SKIT_OPT_BIT(MIN_VERSION) | \
-	 SKIT_OPT_BIT(CIPHERS) | SKIT_OPT_BIT(CERT) | SKIT_OPT_BIT(KEY) |  \
+	 SKIT_OPT_BIT(CIPHERS) | SKIT_OPT_BIT(CERT) | SKIT_OPT_BIT(KEY) |     \
 	 SKIT_OPT_BIT(CLIENT_CA) | SKIT_OPT_BIT(KTLS))
 
 /* Every option (skit resolve, which opens nothing, explains them all). */

@@ -1,0 +1,259 @@
+#!/usr/bin/env bats
+# TLS on stream addresses (docs/tls.md): skit connect and skit listen
+# against real peers (openssl s_server/s_client, nginx, curl, socat,
+# ncat, stunnel4) with certificates made here: a CA, a server certificate
+# for localhost/127.0.0.1/::1, an expired one, a wrong-name one, a
+# self-signed one, a client certificate. Every hostile case exits 8
+# naming the reason; a peer that closes without close_notify is data cut
+# short (exit 7).
+load helpers
+load tls_helpers
+
+setup_file() {
+	make_certs "$BATS_FILE_TMPDIR"
+}
+
+setup() {
+	C=$BATS_FILE_TMPDIR
+	cd "$BATS_TEST_TMPDIR"
+}
+
+teardown() {
+	bg_cleanup
+}
+
+@test "tls connect: openssl s_server, verified with ca=, -v reports the session" {
+	S_IN=<(printf 'from-server\n'; sleep 2) s_server -cert "$C/srv.pem" -key "$C/srv.key"
+	run --separate-stderr timeout 10 "$SKIT" connect -v \
+		"tls:127.0.0.1:$SRV_PORT,ca=$C/ca.pem" <<<"from-client"
+	[ "$output" = from-server ]
+	[[ "$stderr" == *"TLS: TLSv1.3, TLS_"* ]]
+	[[ "$stderr" == *"subject /CN=localhost"* ]]
+	[[ "$stderr" == *"issuer /CN=skit test CA"* ]]
+	[[ "$stderr" == *"names DNS:localhost, IP:127.0.0.1, IP:::1"* ]]
+	fp=$(openssl x509 -in "$C/srv.pem" -noout -fingerprint -sha256 | sed 's/.*=//')
+	[[ "$stderr" == *"SHA-256 $fp"* ]]
+	[[ "$stderr" == *"verified"* ]]
+	wait_exit "$SRV_PID" 10
+	grep -q from-client "$BATS_TEST_TMPDIR/s_server.out"
+}
+
+# fails_with CERT KEY ADDRESS-SUFFIX REASON: connect to s_server with that
+# certificate; exit 8 and REASON in the message.
+fails_with() {
+	s_server -cert "$C/$1.pem" -key "$C/$1.key"
+	run --separate-stderr timeout 10 "$SKIT" connect "tls:127.0.0.1:$SRV_PORT$2" </dev/null
+	echo "status $status: $stderr"
+	[ "$status" -eq 8 ]
+	[[ "$stderr" == "skit: TLS handshake with server tcp:127.0.0.1:$SRV_PORT: "*"$3"* ]]
+}
+
+@test "tls connect: untrusted CA (the system store) is exit 8" {
+	fails_with srv "" "unable to get local issuer certificate"
+	[[ "$stderr" == *"hint: "*"ca=FILE"* ]]
+}
+
+@test "tls connect: a certificate for another name is exit 8, naming its names" {
+	fails_with wrong ",ca=$C/ca.pem" "host name mismatch: cert is for DNS:a.test"
+}
+
+@test "tls connect: an expired certificate is exit 8" {
+	fails_with exp ",ca=$C/ca.pem" "certificate has expired"
+}
+
+@test "tls connect: a self-signed certificate is exit 8" {
+	fails_with self ",ca=$C/ca.pem" "self-signed certificate"
+}
+
+@test "tls connect: a CA that did not sign the certificate is exit 8" {
+	fails_with srv ",ca=$C/other.pem" "unable to get local issuer certificate"
+}
+
+@test "tls connect: verify=0 connects anyway and warns" {
+	S_IN=<(printf 'hi\n'; sleep 2) s_server -cert "$C/self.pem" -key "$C/self.key"
+	run --separate-stderr timeout 10 "$SKIT" connect "tls:127.0.0.1:$SRV_PORT,verify=0" </dev/null
+	[ "$status" -eq 0 ]
+	[ "$output" = hi ]
+	[[ "$stderr" == *"warning: TLS certificate verification is off"* ]]
+}
+
+@test "tls connect: a peer that closes without close_notify is data cut short (exit 7)" {
+	python3 - "$C" >"$BATS_TEST_TMPDIR/port" <<'PY' &
+import socket, ssl, sys
+d = sys.argv[1]
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(d + "/srv.pem", d + "/srv.key")
+ls = socket.socket()
+ls.bind(("127.0.0.1", 0))
+ls.listen(1)
+print(ls.getsockname()[1], flush=True)
+ls.settimeout(20)
+c, _ = ls.accept()
+s = ctx.wrap_socket(c, server_side=True)
+s.sendall(b"part\n")
+# no unwrap(): TCP ends without close_notify (a raw shutdown), and what
+# the client sends is read to its end, so nothing resets the connection
+s.shutdown(socket.SHUT_WR)
+c.settimeout(10)
+while c.recv(4096):
+    pass
+c.close()
+PY
+	BG_PIDS="${BG_PIDS:-} $!"
+	for i in $(seq 1 100); do [ -s "$BATS_TEST_TMPDIR/port" ] && break; sleep 0.05; done
+	run --separate-stderr timeout 10 "$SKIT" connect --recv-only \
+		"tls:127.0.0.1:$(cat "$BATS_TEST_TMPDIR/port"),ca=$C/ca.pem" </dev/null
+	echo "status $status: $stderr"
+	[ "$status" -eq 7 ]
+	[ "$output" = part ]
+	[[ "$stderr" == *"without close_notify"* ]]
+}
+
+@test "tls listen: ephemeral certificate, fingerprint under -v, s_client sees it" {
+	skit_bg listen -v tls-listen:127.0.0.1:0
+	grep -q "ephemeral self-signed certificate" "$BG_ERR"
+	fp=$(sed -n 's/.*SHA-256 fingerprint \([0-9A-F:]*\).*/\1/p' "$BG_ERR")
+	[ -n "$fp" ]
+	run bash -c "echo hello | timeout 10 openssl s_client -connect 127.0.0.1:$BG_PORT \
+		-ign_eof -quiet 2>/dev/null | head -c 0; \
+		echo | timeout 10 openssl s_client -connect 127.0.0.1:$BG_PORT 2>/dev/null |
+		openssl x509 -noout -fingerprint -sha256"
+	wait_exit "$BG_PID" 10
+	[ "$WAIT_RC" -eq 0 ]
+	grep -q hello "$BG_OUT"
+}
+
+@test "tls listen and connect: both ends skit, data both ways, close_notify both ways" {
+	skit_bg listen -v "tls-listen:127.0.0.1:0,cert=$C/srv.pem,key=$C/srv.key"
+	run --separate-stderr timeout 10 "$SKIT" connect -v "tls:127.0.0.1:$BG_PORT,ca=$C/ca.pem" <<<"up"
+	[ "$status" -eq 0 ]
+	wait_exit "$BG_PID" 10
+	[ "$WAIT_RC" -eq 0 ]
+	[ "$(cat "$BG_OUT")" = up ]
+	grep -q "TLS: TLSv1.3" "$BG_ERR"
+}
+
+@test "tls listen: client-ca= requires a client certificate (mutual TLS)" {
+	skit_bg listen -v "tls-listen:127.0.0.1:0,cert=$C/srv.pem,key=$C/srv.key,client-ca=$C/ca.pem"
+	run --separate-stderr timeout 10 "$SKIT" connect "tls:127.0.0.1:$BG_PORT,ca=$C/ca.pem" <<<"x"
+	echo "client: $status $stderr"
+	[ "$status" -eq 8 ] || [ "$status" -eq 7 ]
+	wait_exit "$BG_PID" 10
+	[ "$WAIT_RC" -eq 8 ]
+	grep -q "TLS handshake with client tcp:127.0.0.1:.*certificate" "$BG_ERR"
+	skit_bg listen -v "tls-listen:127.0.0.1:0,cert=$C/srv.pem,key=$C/srv.key,client-ca=$C/ca.pem"
+	run --separate-stderr timeout 10 "$SKIT" connect \
+		"tls:localhost:$BG_PORT,ca=$C/ca.pem,cert=$C/cli.pem,key=$C/cli.key" <<<"mtls"
+	[ "$status" -eq 0 ]
+	wait_exit "$BG_PID" 10
+	[ "$WAIT_RC" -eq 0 ]
+	[ "$(cat "$BG_OUT")" = mtls ]
+	grep -q "subject /CN=client" "$BG_ERR"
+}
+
+@test "tls listen --exec: curl gets an HTTP answer over TLS" {
+	need_cmd curl
+	# the child reads the request before it answers and exits
+	skit_bg listen -v -k --sh-exec 'sed -n "/^\r\$/q"; printf "HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nhi\n"' \
+		"tls-listen:127.0.0.1:0,cert=$C/srv.pem,key=$C/srv.key"
+	run timeout 10 curl -sS --cacert "$C/ca.pem" "https://127.0.0.1:$BG_PORT/"
+	echo "curl: $status $output"; cat "$BG_ERR"
+	[ "$status" -eq 0 ]
+	[ "$output" = hi ]
+	run timeout 10 curl -sS --cacert "$C/ca.pem" "https://localhost:$BG_PORT/"
+	[ "$output" = hi ]
+}
+
+@test "tls: socat's OPENSSL-LISTEN/OPENSSL and ncat's --ssl flags, verbatim" {
+	need_cmd socat
+	skit_bg listen -v "OPENSSL-LISTEN:0,bind=127.0.0.1,certificate=$C/srv.pem,key=$C/srv.key"
+	run timeout 10 socat - "OPENSSL:127.0.0.1:$BG_PORT,cafile=$C/ca.pem" <<<"via-socat"
+	echo "socat: $status $output"
+	[ "$status" -eq 0 ]
+	wait_exit "$BG_PID" 10
+	[ "$(cat "$BG_OUT")" = via-socat ]
+	need_cmd ncat
+	skit_bg listen -v --ssl --ssl-cert "$C/srv.pem" --ssl-key "$C/srv.key" 127.0.0.1 0
+	# ncat checks DNS names only (not IP SANs): localhost, over IPv4
+	run timeout 10 ncat -4 --ssl --ssl-verify --ssl-trustfile "$C/ca.pem" localhost "$BG_PORT" <<<"via-ncat"
+	[ "$status" -eq 0 ]
+	wait_exit "$BG_PID" 10
+	[ "$(cat "$BG_OUT")" = via-ncat ]
+	# and skit as the client of ncat --ssl -l
+	p=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	ncat --ssl --ssl-cert "$C/srv.pem" --ssl-key "$C/srv.key" -l 127.0.0.1 "$p" \
+		>"$BATS_TEST_TMPDIR/ncat.out" </dev/null &
+	BG_PIDS="${BG_PIDS:-} $!"
+	for i in $(seq 1 100); do ss -Hltn | grep -q ":$p " && break; sleep 0.05; done
+	run --separate-stderr timeout 10 "$SKIT" connect --ssl --ssl-trustfile "$C/ca.pem" 127.0.0.1 "$p" <<<"to-ncat"
+	# ncat ends TCP without close_notify: a truncation, said as such
+	[ "$status" -eq 7 ]
+	[[ "$stderr" == *"TLS read from server tcp:127.0.0.1:$p: the peer closed without close_notify"* ]]
+	for i in $(seq 1 100); do [ -s "$BATS_TEST_TMPDIR/ncat.out" ] && break; sleep 0.05; done
+	[ "$(cat "$BATS_TEST_TMPDIR/ncat.out")" = to-ncat ]
+}
+
+@test "tls: stunnel4 in front of a plain skit server; skit connects through it" {
+	need_cmd stunnel4
+	skit_bg listen -v tcp:127.0.0.1:0
+	plain=$BG_PORT lpid=$BG_PID
+	p=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	cat >"$BATS_TEST_TMPDIR/st.conf" <<CONF
+foreground = yes
+pid =
+[t]
+accept = 127.0.0.1:$p
+connect = 127.0.0.1:$plain
+cert = $C/srv.pem
+key = $C/srv.key
+CONF
+	stunnel4 "$BATS_TEST_TMPDIR/st.conf" >/dev/null 2>&1 &
+	BG_PIDS="${BG_PIDS:-} $!"
+	for i in $(seq 1 200); do ss -Hltn | grep -q ":$p " && break; sleep 0.05; done
+	run --separate-stderr timeout 10 "$SKIT" connect "tls:localhost:$p,ca=$C/ca.pem" <<<"through-stunnel"
+	[ "$status" -eq 0 ]
+	wait_exit "$lpid" 10
+	grep -q through-stunnel "$BG_ERR" || [ "$(cat "$BATS_TEST_TMPDIR"/bg.1.out)" = through-stunnel ]
+}
+
+@test "tls: options without tls, or on a datagram kind, are refused (exit 2)" {
+	run --separate-stderr "$SKIT" connect "tcp:127.0.0.1:1,ca=x.pem" </dev/null
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"ca= needs tls (add ,tls)"* ]]
+	run --separate-stderr "$SKIT" connect "udp:127.0.0.1:1,tls" </dev/null
+	[ "$status" -eq 2 ]
+	run --separate-stderr "$SKIT" connect "tls:127.0.0.1:1,min-version=1.9" </dev/null
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"min-version"* ]]
+	run --separate-stderr "$SKIT" resolve -n "OPENSSL:127.0.0.1:443,verify=0,cafile=ca.pem"
+	[[ "$output" == *"canonical  tcp-connect:127.0.0.1:443,tls,verify=0,ca=ca.pem"* ]]
+	run --separate-stderr "$SKIT" resolve -n "tcp-connect:127.0.0.1:443,tls,verify=0,ca=ca.pem"
+	[[ "$output" == *"canonical  tcp-connect:127.0.0.1:443,tls,verify=0,ca=ca.pem"* ]]
+}
+
+@test "tls: ktls when asked falls back to user-space TLS, saying why" {
+	skit_bg listen -v "tls-listen:127.0.0.1:0,ktls"
+	grep -q "ktls: .*TLS runs in user space" "$BG_ERR"
+	if grep -qw tls /proc/sys/net/ipv4/tcp_available_ulp 2>/dev/null; then
+		skip "kTLS is available here but skit does not use it yet"
+	fi
+	skip "kernel TLS is not available (TCP_ULP tls not loaded): the fallback is the normal path"
+}
+
+@test "tls connect: an HTTP request to nginx over TLS" {
+	[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || skip "needs nginx"
+	load get_helpers
+	d=$BATS_TEST_TMPDIR/ngx
+	mkdir -p "$d/www"
+	printf 'tls-ok\n' >"$d/www/x"
+	cp "$C/srv.pem" "$d/cert.pem"
+	cp "$C/srv.key" "$d/key.pem"
+	start_nginx "$d"
+	BG_PIDS="${BG_PIDS:-} $NGX_PID"
+	run --separate-stderr timeout 10 "$SKIT" connect "tls:localhost:$NGX_TLS_PORT,ca=$C/ca.pem,alpn=http/1.1" \
+		< <(printf 'GET /x HTTP/1.0\r\nHost: localhost\r\n\r\n')
+	echo "$status: $stderr"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"200 OK"* ]]
+	[[ "$output" == *"tls-ok"* ]]
+}
