@@ -286,22 +286,34 @@ cli_tls_verbose(const struct skit_conn *c)
 		    in.verified ? "" : in.reason);
 }
 
+/* cli_json_str with the key prefixed. */
+static void
+jstr(struct cli_json *j, const char *prefix, const char *key, const char *v)
+{
+	char k[64];
+
+	snprintf(k, sizeof(k), "%s%s", prefix, key);
+	cli_json_str(j, k, v);
+}
+
 void
-cli_tls_json(struct cli_json *j, const struct skit_conn *c)
+cli_tls_json(struct cli_json *j, const struct skit_conn *c, const char *prefix)
 {
 	struct skit_tls_info in;
+	char k[64];
 
 	if (!c || skit_conn_tls_info(c, &in) < 0)
 		return;
-	cli_json_str(j, "tls_version", in.version);
-	cli_json_str(j, "tls_cipher", in.cipher);
-	cli_json_str(j, "tls_alpn", in.alpn);
+	jstr(j, prefix, "tls_version", in.version);
+	jstr(j, prefix, "tls_cipher", in.cipher);
+	jstr(j, prefix, "tls_alpn", in.alpn);
 	if (!in.peer_cert)
 		return;
-	cli_json_str(j, "peer_subject", in.subject);
-	cli_json_str(j, "peer_issuer", in.issuer);
-	cli_json_str(j, "peer_sans", in.sans);
-	cli_json_str(j, "peer_expires", in.expires);
-	cli_json_str(j, "peer_sha256", in.sha256);
-	cli_json_bool(j, "peer_verified", in.verified);
+	jstr(j, prefix, "peer_subject", in.subject);
+	jstr(j, prefix, "peer_issuer", in.issuer);
+	jstr(j, prefix, "peer_sans", in.sans);
+	jstr(j, prefix, "peer_expires", in.expires);
+	jstr(j, prefix, "peer_sha256", in.sha256);
+	snprintf(k, sizeof(k), "%speer_verified", prefix);
+	cli_json_bool(j, k, in.verified);
 }

@@ -102,7 +102,13 @@ int cli_tls_failed(const struct skit_conn *c, const char *peer);
 /* -v lines: version, cipher, ALPN, the peer's certificate. */
 void cli_tls_verbose(const struct skit_conn *c);
 
-/* "tls": {...} into a JSON object. */
-void cli_tls_json(struct cli_json *j, const struct skit_conn *c);
+/*
+ * What c negotiated into a JSON object, each key prefixed by prefix
+ * ("", "a_", "b_"): tls_version, tls_cipher, tls_alpn, and the peer's
+ * certificate (peer_subject, peer_issuer, peer_sans, peer_expires,
+ * peer_sha256, peer_verified). Nothing when c is NULL or has no TLS.
+ */
+void cli_tls_json(struct cli_json *j, const struct skit_conn *c,
+		  const char *prefix);
 
 #endif

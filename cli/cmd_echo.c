@@ -28,6 +28,7 @@
  * returned.
  */
 #include "cli.h"
+#include "cli_tls.h"
 #include "skit/echo.h"
 
 #include <arpa/inet.h>
@@ -75,7 +76,7 @@ static const struct cli_opt echo_opts[] = {
 
 /* Address options echo implements: what skit_open applies (its own
  * --max-conns, --reuseport and threads are flags, not options). */
-static const uint64_t echo_addr_opts = SKIT_OPTS_OPEN;
+static const uint64_t echo_addr_opts = SKIT_OPTS_OPEN | SKIT_OPTS_TLS;
 
 static const struct cli_help echo_help = {
 	.name = "echo",
@@ -400,7 +401,8 @@ report_totals(const struct echo_opts *o, const struct skit_echo_stats *t)
 
 /* Start the workers, wait for signals, stop them; returns an exit code. */
 static int
-serve(const struct echo_opts *o, const struct skit_addr *a, int *fds, int nfds)
+serve(const struct echo_opts *o, const struct skit_addr *a, int *fds, int nfds,
+      const struct cli_tls *tls)
 {
 	struct skit_echo_cfg cfg = { .mode = o->mode, .type = a->type };
 	struct skit_echo_stats tot = { 0 };
@@ -415,6 +417,10 @@ serve(const struct echo_opts *o, const struct skit_addr *a, int *fds, int nfds)
 
 	cfg.max_conns = o->max_conns;
 	cfg.count = &count;
+	if (tls->ctx) {
+		cfg.layer = &skit_layer_tls;
+		cfg.layer_cfg = &tls->lc;
+	}
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGRTMIN, &sa, NULL) == 0)
 		cfg.wake_signal = SIGRTMIN;
@@ -520,6 +526,7 @@ cmd_echo(int argc, char **argv)
 	const char *arg;
 	int argi, rc, nfds, *fds;
 	long nproc = sysconf(_SC_NPROCESSORS_ONLN);
+	struct cli_tls tls;
 
 	o.threads = nproc > 0 ? (int)(nproc > 64 ? 64 : nproc) : 1;
 	rc = parse_opts(argc, argv, &o, &argi);
@@ -548,13 +555,19 @@ cmd_echo(int argc, char **argv)
 	rc = cli_addr_check(&a, echo_addr_opts, "skit echo");
 	if (rc)
 		return rc;
+	rc = cli_tls_setup(&a, true, &tls);
+	if (rc)
+		return rc;
 	raise_nofile();
 	fds = calloc((size_t)o.threads, sizeof(*fds));
-	if (!fds)
+	if (!fds) {
+		cli_tls_free(&tls);
 		return CLI_EXIT_FAIL;
+	}
 	nfds = open_sockets(&a, &o, fds, &local);
 	if (nfds < 0) {
 		free(fds);
+		cli_tls_free(&tls);
 		return -nfds;
 	}
 	skit_sockaddr_str(&local, where, sizeof(where));
@@ -570,7 +583,8 @@ cmd_echo(int argc, char **argv)
 		cli_json_int(&j, "threads", o.threads);
 		cli_json_end(&j);
 	}
-	rc = serve(&o, &a, fds, nfds); /* closes fds */
+	rc = serve(&o, &a, fds, nfds, &tls); /* closes fds */
+	cli_tls_free(&tls);
 	/* Our socket file goes with us (abstract names vanish by
 	 * themselves). */
 	if (is_unix_file(&a))

@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "skit/conn.h"
 #include "skit/loop.h"
 
 enum skit_echo_mode {
@@ -70,6 +71,16 @@ struct skit_echo_cfg {
 	 * microsecond per message.
 	 */
 	int wake_signal;
+	/*
+	 * A layer type (conn.h) pushed on every stream connection, with its
+	 * cfg (read by the layer's open: it must stay valid while the server
+	 * runs), or NULL: TLS (tls.h's skit_layer_tls) makes a TLS echo
+	 * server. Its handshake runs first; at the peer's EOF the layer's
+	 * shutdown (close_notify) ends our side. A layered connection is
+	 * always served on the loop (no blocking reads).
+	 */
+	const struct skit_layer_ops *layer;
+	const void *layer_cfg;
 };
 
 /* Totals since skit_echo_new (read them from the loop's thread, or after

@@ -257,3 +257,51 @@ CONF
 	[[ "$output" == *"200 OK"* ]]
 	[[ "$output" == *"tls-ok"* ]]
 }
+
+@test "tls relay: terminate, originate and both, with --json reporting each TLS side" {
+	skit_bg echo -v tcp:127.0.0.1:0
+	plain=$BG_ADDR
+	# terminate: TLS in, plain out
+	skit_bg relay -v --json "tls-listen:127.0.0.1:0,fork,cert=$C/srv.pem,key=$C/srv.key" "$plain"
+	term=$BG_ADDR tjson=$BG_OUT
+	run --separate-stderr timeout 10 "$SKIT" connect "$term,tls,ca=$C/ca.pem" <<<"t1"
+	[ "$status" -eq 0 ]
+	[ "$output" = t1 ]
+	# originate: plain in, TLS out (to the terminating relay)
+	skit_bg relay -v "tcp-listen:127.0.0.1:0,fork" "$term,tls,ca=$C/ca.pem,sni=localhost"
+	run --separate-stderr timeout 10 "$SKIT" connect "$BG_ADDR" <<<"o1"
+	[ "$status" -eq 0 ]
+	[ "$output" = o1 ]
+	# both: TLS in (ephemeral certificate), TLS out
+	skit_bg relay -v tls-listen:127.0.0.1:0,fork "$term,tls,ca=$C/ca.pem"
+	run --separate-stderr timeout 10 "$SKIT" connect "$BG_ADDR,tls,verify=0" <<<"b1"
+	[ "$status" -eq 0 ]
+	[ "$output" = b1 ]
+	grep -q "side B:" "$BG_ERR"
+	grep -q "subject /CN=localhost" "$BG_ERR"
+	for i in $(seq 1 100); do grep -q '"event":"close"' "$tjson" && break; sleep 0.05; done
+	json_valid "$tjson"
+	grep -q '"a_tls_version":"TLSv1.3"' "$tjson"
+}
+
+@test "tls relay: a failed handshake on the connecting side is exit 8, naming it" {
+	s_server -cert "$C/srv.pem" -key "$C/srv.key"
+	run --separate-stderr timeout 10 "$SKIT" relay - "tls:127.0.0.1:$SRV_PORT,ca=$C/other.pem" </dev/null
+	echo "$status: $stderr"
+	[ "$status" -eq 8 ]
+	[[ "$stderr" == *"TLS handshake with"*"unable to get local issuer certificate"* ]]
+}
+
+@test "tls echo: a TLS echo server (ephemeral or given certificate), 3 MB intact" {
+	head -c 3000000 /dev/urandom >big
+	skit_bg echo -v "tls-listen:127.0.0.1:0,cert=$C/srv.pem,key=$C/srv.key"
+	run bash -c "timeout 20 '$SKIT' connect '$BG_ADDR,tls,ca=$C/ca.pem' <big | cmp - big"
+	[ "$status" -eq 0 ]
+	run bash -c "echo ping | timeout 10 openssl s_client -quiet -verify_return_error \
+		-CAfile '$C/ca.pem' -connect 127.0.0.1:$BG_PORT 2>/dev/null"
+	[ "$output" = ping ]
+	skit_bg echo -v tls-listen:127.0.0.1:0
+	grep -q "SHA-256 fingerprint" "$BG_ERR"
+	run --separate-stderr timeout 10 "$SKIT" connect "$BG_ADDR,tls,verify=0" <<<"eph"
+	[ "$output" = eph ]
+}
