@@ -65,21 +65,6 @@ cli_tls_flags_apply(const struct cli_tls_flags *f, struct skit_addr *a)
 	return rc < 0 ? cli_report(&err) : 0;
 }
 
-/* Is kernel TLS there to be used (TCP_ULP "tls" available)? */
-static bool
-ktls_available(void)
-{
-	char buf[256] = "";
-	FILE *f = fopen("/proc/sys/net/ipv4/tcp_available_ulp", "re");
-
-	if (!f)
-		return false;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = '\0';
-	fclose(f);
-	return strstr(buf, "tls") != NULL;
-}
-
 int
 cli_tls_setup(const struct skit_addr *a, bool server, struct cli_tls *t)
 {
@@ -151,9 +136,10 @@ cli_tls_setup(const struct skit_addr *a, bool server, struct cli_tls *t)
 	}
 	if (skit_addr_num(a, SKIT_OPT_KTLS, 0))
 		fprintf(stderr, "skit: ktls: %s: TLS runs in user space\n",
-			ktls_available() ? "kernel TLS is not wired in yet"
-					 : "kernel TLS is not available "
-					   "(TCP_ULP \"tls\" is not loaded)");
+			skit_tls_ktls_available() == 0
+				? "kernel TLS is not wired in yet"
+				: "kernel TLS is not available "
+				  "(TCP_ULP \"tls\" is not loaded)");
 	return 0;
 }
 
@@ -226,13 +212,9 @@ cli_tls_failed(const struct skit_conn *c, const char *peer)
 }
 
 int
-cli_tls_handshake(struct skit_conn *c, long long timeout_ms, const char *peer)
+cli_tls_wait(struct skit_conn *c, int timeout_ms, int stopfd)
 {
-	int left = timeout_ms < 0	   ? -1
-		   : timeout_ms > 86400000 ? 86400000
-					   : (int)timeout_ms;
-	const struct skit_err *why;
-	int rc, w;
+	int rc = -EAGAIN, w;
 
 	for (int i = 0; i < 1000000; i++) {
 		unsigned ev;
@@ -245,22 +227,28 @@ cli_tls_handshake(struct skit_conn *c, long long timeout_ms, const char *peer)
 			skit_conn_rfd(c),
 			(short)((ev & SKIT_EV_READ ? POLLIN : 0) |
 				(ev & SKIT_EV_WRITE ? POLLOUT : 0)),
-			left, cli_stop_fd());
-		if (w == 0)
-			rc = -ETIMEDOUT;
-		else if (w < 0)
-			rc = w;
+			timeout_ms, stopfd);
 		if (w <= 0)
-			break;
+			return w == 0 ? -ETIMEDOUT : w;
 	}
+	return rc;
+}
+
+int
+cli_tls_handshake(struct skit_conn *c, long long timeout_ms, const char *peer)
+{
+	int left = timeout_ms < 0	   ? -1
+		   : timeout_ms > 86400000 ? 86400000
+					   : (int)timeout_ms;
+	int rc = cli_tls_wait(c, left, cli_stop_fd());
+
 	if (rc == 0) {
 		cli_tls_verbose(c);
 		return 0;
 	}
 	if (rc == -ECANCELED)
 		return cli_stop_end(CLI_EXIT_FAIL);
-	why = skit_conn_tls_err(c);
-	return report(why, rc, peer);
+	return report(skit_conn_tls_err(c), rc, peer);
 }
 
 void

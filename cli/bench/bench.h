@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "skit/skit.h"
+#include "skit/tls.h"
 #include "skit/hist.h"
 #include "skit/loop.h"
 
@@ -48,6 +49,8 @@ struct bench_cfg {
 	long long interval_ms;
 	int stopfd;    /* an eventfd: readable = stop now (SIGINT) */
 	bool sockperf; /* requests framed as sockperf pings */
+	/* TLS on every connection (its handshake is in crr's time), or NULL */
+	const struct skit_tls_layer_cfg *tls;
 };
 
 /* Live counters, read by the main thread while workers run. */
@@ -133,10 +136,11 @@ struct bench_conn {
 	enum conn_state st;
 	uint64_t seq;
 	size_t sent, got;
-	int64_t t0, tcycle;  /* request start, crr cycle start */
-	uint64_t quota_left; /* throughput --bytes: this stream's share */
-	bool shut;	     /* throughput: SHUT_WR sent */
-	bool counted;	     /* the request started after the warm-up */
+	int64_t t0, tcycle;   /* request start, crr cycle start */
+	uint64_t quota_left;  /* throughput --bytes: this stream's share */
+	bool shut;	      /* throughput: SHUT_WR sent */
+	bool counted;	      /* the request started after the warm-up */
+	struct skit_conn *lc; /* the TLS conn over fd (cfg->tls), or NULL */
 };
 
 /* Shared by bench_run.c (the event-loop path) and bench_fast.c. */

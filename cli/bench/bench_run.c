@@ -17,6 +17,7 @@
  */
 #include "bench.h"
 #include "cli.h"
+#include "cli_tls.h"
 
 #include <endian.h>
 #include <errno.h>
@@ -99,9 +100,61 @@ conn_close(struct bench_conn *c)
 {
 	if (c->fd < 0)
 		return;
+	if (c->lc) {
+		/* close_notify if the socket takes it now; no waiting */
+		(void)skit_conn_shutdown(c->lc);
+		skit_conn_free(c->lc);
+		c->lc = NULL;
+	}
 	skit_loop_del(c->w->loop, c->fd);
 	skit_close(c->fd);
 	c->fd = -1;
+}
+
+/* I/O on c: through its TLS conn when it has one. */
+static ssize_t
+c_write(struct bench_conn *c, const void *buf, size_t len)
+{
+	return c->lc ? skit_conn_send(c->lc, buf, len)
+		     : skit_write_some(c->fd, buf, len);
+}
+
+static ssize_t
+c_read(struct bench_conn *c, void *buf, size_t len)
+{
+	return c->lc ? skit_conn_recv(c->lc, buf, len)
+		     : skit_recvfrom(c->fd, buf, len, 0, NULL, NULL);
+}
+
+/*
+ * TLS over c's new socket fd: the layer, then the handshake, waited for
+ * here (the worker's loop is not run meanwhile: one handshake at a
+ * time per worker, all of it inside crr's cycle time). 0, or a code
+ * with err filled (the handshake's reason).
+ */
+static int
+tls_open(struct bench_conn *c, int fd, struct skit_err *err)
+{
+	const struct bench_cfg *cfg = c->w->cfg;
+	int to = (int)(cfg->timeout_ms > 0 ? cfg->timeout_ms : -1);
+	int rc;
+
+	rc = skit_conn_new(fd, fd, SOCK_STREAM, false, &c->lc);
+	if (rc == 0)
+		rc = skit_conn_push(c->lc, &skit_layer_tls, cfg->tls, err);
+	if (rc == 0)
+		rc = cli_tls_wait(c->lc, to, cfg->stopfd);
+	if (rc < 0) {
+		const struct skit_err *why = skit_conn_tls_err(c->lc);
+
+		if (why)
+			*err = *why;
+		else
+			skit_err_set(err, rc, "TLS handshake", cfg->where);
+		skit_conn_free(c->lc);
+		c->lc = NULL;
+	}
+	return rc;
 }
 
 static void on_io(struct skit_loop *loop, int fd, unsigned events, void *data);
@@ -139,6 +192,18 @@ bench_conn_open(struct bench_conn *c, bool blocking)
 		w->stopping = true;
 		return fd;
 	}
+	if (fd >= 0 && cfg->tls) {
+		int rc = tls_open(c, fd, &err);
+
+		if (rc < 0) {
+			skit_close(fd);
+			fd = rc;
+		}
+	}
+	if (fd == -ECANCELED) {
+		w->stopping = true;
+		return fd;
+	}
 	if (fd < 0) {
 		atomic_fetch_add_explicit(&w->live.conn_fail, 1,
 					  memory_order_relaxed);
@@ -150,6 +215,8 @@ bench_conn_open(struct bench_conn *c, bool blocking)
 	}
 	if (!blocking &&
 	    skit_loop_add(w->loop, fd, SKIT_EV_READ, on_io, c) < 0) {
+		skit_conn_free(c->lc);
+		c->lc = NULL;
 		skit_close(fd);
 		return -ENOMEM;
 	}
@@ -174,7 +241,8 @@ conn_open(struct bench_conn *c)
 static void
 want(struct bench_conn *c, unsigned ev)
 {
-	skit_loop_mod(c->w->loop, c->fd, ev);
+	skit_loop_mod(c->w->loop, c->fd,
+		      c->lc ? skit_conn_events(c->lc, ev) : ev);
 }
 
 static void conn_dropped(struct bench_conn *c);
@@ -190,7 +258,7 @@ send_more(struct bench_conn *c)
 
 	/* The buffer is shared by the worker's connections: stamp again. */
 	bench_stamp(w->cfg, w->sbuf, c->seq);
-	n = skit_write_some(c->fd, w->sbuf + c->sent, size - c->sent);
+	n = c_write(c, w->sbuf + c->sent, size - c->sent);
 	if (n == -EAGAIN) {
 		want(c, SKIT_EV_READ | SKIT_EV_WRITE);
 		return true;
@@ -439,7 +507,7 @@ on_reply(struct bench_conn *c)
 			request_done(c);
 		return;
 	}
-	n = skit_recvfrom(c->fd, w->rbuf, size - c->got, 0, NULL, NULL);
+	n = c_read(c, w->rbuf, size - c->got);
 	if (n == -EAGAIN)
 		return;
 	if (cfg->mode == BENCH_CONNS && n <= 0) {
@@ -483,7 +551,7 @@ stream_io(struct bench_conn *c, unsigned events)
 
 		if (cfg->bytes && c->quota_left < len)
 			len = (size_t)c->quota_left;
-		n = len ? skit_write_some(c->fd, w->sbuf, len) : 0;
+		n = len ? c_write(c, w->sbuf, len) : 0;
 		if (n < 0 && n != -EAGAIN) {
 			bench_fatal(w, (int)n, "send to", NULL);
 			return;
@@ -501,7 +569,10 @@ stream_io(struct bench_conn *c, unsigned events)
 		if (cfg->bytes && !c->quota_left) {
 			/* Our share is sent: EOF, then read until the
 			 * server closes. */
-			skit_shutdown(c->fd, SHUT_WR);
+			if (c->lc)
+				(void)skit_conn_shutdown(c->lc);
+			else
+				skit_shutdown(c->fd, SHUT_WR);
 			c->shut = true;
 			want(c, SKIT_EV_READ);
 		}
@@ -514,7 +585,7 @@ stream_io(struct bench_conn *c, unsigned events)
 		/* --bytes when receiving: never read past our share. */
 		if (cfg->bytes && cfg->dir == BENCH_RECV && c->quota_left < len)
 			len = (size_t)c->quota_left;
-		n = skit_recvfrom(c->fd, w->rbuf, len, 0, NULL, NULL);
+		n = c_read(c, w->rbuf, len);
 	}
 	if (n == -EAGAIN)
 		return;
@@ -558,22 +629,44 @@ stream_io(struct bench_conn *c, unsigned events)
 	}
 }
 
+static void on_io1(struct bench_conn *c, unsigned events);
+
 static void
 on_io(struct skit_loop *loop, int fd, unsigned events, void *data)
 {
 	struct bench_conn *c = data;
-	const struct bench_cfg *cfg = c->w->cfg;
 
 	(void)loop;
 	(void)fd;
+	if (c->lc) {
+		int rc = c->shut ? skit_conn_shutdown(c->lc)
+				 : skit_conn_flush(c->lc);
+
+		if (rc < 0 && rc != -EAGAIN) {
+			bench_fatal(c->w, rc, "send to", NULL);
+			return;
+		}
+	}
+	on_io1(c, events);
+	/* TLS: records already decoded wait for no readable fd. */
+	for (int i = 0; i < 64 && c->fd >= 0 && c->lc &&
+			skit_conn_pending(c->lc) && !c->w->stopping;
+	     i++)
+		on_io1(c, SKIT_EV_READ);
+}
+
+static void
+on_io1(struct bench_conn *c, unsigned events)
+{
+	const struct bench_cfg *cfg = c->w->cfg;
+
 	if (cfg->mode == BENCH_THROUGHPUT) {
 		stream_io(c, events);
 		return;
 	}
 	if (c->st == C_HOLD) {
 		/* Held connection: only EOF or an error is expected. */
-		ssize_t n = skit_recvfrom(c->fd, c->w->rbuf, c->w->bufsz, 0,
-					  NULL, NULL);
+		ssize_t n = c_read(c, c->w->rbuf, c->w->bufsz);
 
 		if (n == -EAGAIN || n > 0)
 			return;
@@ -823,7 +916,7 @@ bench_start(const struct bench_cfg *cfg, struct bench_worker *w)
 			q = share((uint64_t)cfg->bytes, (uint64_t)cfg->threads,
 				  (uint64_t)t);
 		x->quota = q;
-		x->fast = cfg->mode == BENCH_RR && n == 1;
+		x->fast = cfg->mode == BENCH_RR && n == 1 && !cfg->tls;
 		x->fast_fd = -1;
 		pthread_mutex_init(&x->fdlock, NULL);
 		x->bufsz = (size_t)(cfg->size > 65536 ? cfg->size : 65536);

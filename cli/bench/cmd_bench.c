@@ -6,6 +6,7 @@
  */
 #include "bench.h"
 #include "cli.h"
+#include "cli_tls.h"
 
 #include <errno.h>
 #include <math.h>
@@ -65,7 +66,7 @@ static const struct cli_opt bench_opts[] = {
 
 /* The address options bench implements: what skit_connect_he applies
  * (its connect time-out is --timeout). */
-static const uint64_t bench_addr_opts = SKIT_OPTS_OPEN;
+static const uint64_t bench_addr_opts = SKIT_OPTS_OPEN | SKIT_OPTS_TLS;
 
 static const struct cli_help bench_help = {
 	.name = "bench",
@@ -434,6 +435,7 @@ cmd_bench(int argc, char **argv)
 	const char *arg;
 	int argi, rc, r;
 	bool interrupted;
+	struct cli_tls tls = { 0 };
 
 	rc = parse_opts(argc, argv, &cfg, &o, &argi);
 	if (rc)
@@ -466,14 +468,20 @@ cmd_bench(int argc, char **argv)
 	rc = settle(&cfg, &o);
 	if (rc)
 		return rc;
+	rc = cli_tls_setup(&cfg.addr, false, &tls);
+	if (rc)
+		return rc;
+	cfg.tls = tls.ctx ? &tls.lc : NULL;
 	if (cfg.addr.kind == SKIT_KIND_TCP &&
 	    !skit_addr_has(&cfg.addr, SKIT_OPT_NODELAY)) {
 		(void)skit_addr_set_flag(&cfg.addr, SKIT_OPT_NODELAY, true,
 					 NULL);
 	}
 	r = skit_resolve(&cfg.addr, 0, NULL, &cfg.res, &err);
-	if (r < 0)
+	if (r < 0) {
+		cli_tls_free(&tls);
 		return cli_report(&err);
+	}
 	skit_sockaddr_str(&cfg.res.v[0], cfg.where, sizeof(cfg.where));
 	if (cfg.type == 0)
 		cfg.type = cfg.res.v[0].type;
@@ -550,6 +558,7 @@ out:
 	free(w);
 	skit_hist_free(s.hist);
 	skit_resolved_free(&cfg.res);
+	cli_tls_free(&tls);
 	skit_close(cfg.stopfd);
 	return rc;
 }

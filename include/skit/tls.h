@@ -134,6 +134,15 @@ void skit_tls_ctx_fingerprint(const struct skit_tls_ctx *ctx, char *buf,
 /* Did the context make up its certificate (a server without cert=)? */
 bool skit_tls_ctx_ephemeral(const struct skit_tls_ctx *ctx);
 
+/*
+ * Kernel TLS: does this kernel offer TCP_ULP "tls" now (it is listed in
+ * /proc/sys/net/ipv4/tcp_available_ulp)? 0 yes, -ENOENT (the tls module
+ * is not loaded), or -errno reading the file. The tls layer does not
+ * hand its keys to the kernel yet: the option ktls falls back to
+ * user-space TLS either way (docs/tls.md).
+ */
+int skit_tls_ktls_available(void);
+
 /* --- the tls layer (src/layer/tls.c) ---------------------------------- */
 
 struct skit_conn;

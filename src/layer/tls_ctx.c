@@ -488,3 +488,23 @@ skit_tls_ctx_ephemeral(const struct skit_tls_ctx *ctx)
 {
 	return ctx->ephemeral;
 }
+
+int
+skit_tls_ktls_available(void)
+{
+	char buf[256] = "";
+	FILE *f = fopen("/proc/sys/net/ipv4/tcp_available_ulp", "re");
+	int e;
+
+	if (!f)
+		return -errno;
+	e = fgets(buf, sizeof(buf), f) ? 0 : -EIO;
+	fclose(f);
+	if (e)
+		return e;
+	for (char *sv, *t = strtok_r(buf, " \n", &sv); t;
+	     t = strtok_r(NULL, " \n", &sv))
+		if (!strcmp(t, "tls"))
+			return 0;
+	return -ENOENT;
+}

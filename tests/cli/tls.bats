@@ -234,6 +234,8 @@ CONF
 @test "tls: ktls when asked falls back to user-space TLS, saying why" {
 	skit_bg listen -v "tls-listen:127.0.0.1:0,ktls"
 	grep -q "ktls: .*TLS runs in user space" "$BG_ERR"
+	run --separate-stderr "$SKIT" probe
+	[[ "$output" == *"kernel TLS (ktls)"* ]]
 	if grep -qw tls /proc/sys/net/ipv4/tcp_available_ulp 2>/dev/null; then
 		skip "kTLS is available here but skit does not use it yet"
 	fi
@@ -304,4 +306,29 @@ CONF
 	grep -q "SHA-256 fingerprint" "$BG_ERR"
 	run --separate-stderr timeout 10 "$SKIT" connect "$BG_ADDR,tls,verify=0" <<<"eph"
 	[ "$output" = eph ]
+}
+
+@test "tls bench: rr, crr (handshakes in the time) and throughput against a TLS echo" {
+	skit_bg echo -v "tls-listen:127.0.0.1:0,cert=$C/srv.pem,key=$C/srv.key"
+	for m in rr crr throughput; do
+		run --separate-stderr timeout 30 "$SKIT" bench -m "$m" -d 0.3 --json "$BG_ADDR,tls,ca=$C/ca.pem"
+		echo "$m: $status $stderr"
+		[ "$status" -eq 0 ]
+	done
+	run --separate-stderr timeout 30 "$SKIT" bench -m crr -d 0.3 "$BG_ADDR,tls"
+	[ "$status" -eq 8 ]
+	[[ "$stderr" == *"unable to get local issuer certificate"* ]]
+}
+
+@test "tls ping: times TCP and TLS handshakes; a failed one names its reason" {
+	skit_bg echo -v "tls-listen:127.0.0.1:0,cert=$C/srv.pem,key=$C/srv.key"
+	run --separate-stderr timeout 20 "$SKIT" ping -c 2 -i 0.1 "$BG_ADDR,tls,ca=$C/ca.pem"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"TCP and TLS handshakes"* ]]
+	[[ "$output" == *"seq=2 time="*" ms tls="*" ms"* ]]
+	run --separate-stderr timeout 20 "$SKIT" ping -c 1 --json "$BG_ADDR,tls,ca=$C/ca.pem"
+	[[ "$output" == *'"tls_ms":'* ]]
+	run --separate-stderr timeout 20 "$SKIT" ping -c 1 "$BG_ADDR,tls,ca=$C/other.pem"
+	[ "$status" -eq 8 ]
+	[[ "$output" == *"TLS handshake: certificate verify failed: unable to get local issuer certificate"* ]]
 }
