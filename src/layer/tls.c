@@ -189,6 +189,13 @@ tls_open(struct skit_layer *l, const void *cfg, struct skit_err *err)
 		goto ssl_fail;
 	BIO_set_mem_eof_return(t->rbio, -1);
 	SSL_set_bio(t->ssl, t->rbio, t->wbio);
+	/*
+	 * The context reads ahead into 256 KiB for get's blocking sessions
+	 * (fewer read() calls); here the layer feeds rbio itself, so that
+	 * buffer would only cost an allocation per connection.
+	 */
+	SSL_set_read_ahead(t->ssl, 0);
+	SSL_set_default_read_buffer_len(t->ssl, 0);
 	snprintf(t->host, sizeof(t->host), "%s", c->host ? c->host : "");
 	if (c->ctx->server) {
 		SSL_set_accept_state(t->ssl);
