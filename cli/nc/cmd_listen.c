@@ -744,6 +744,7 @@ serve_loop(struct server *s)
 			if (!s->hub)
 				return CLI_EXIT_FAIL;
 			nc_hub_on_leave(s->hub, hub_left, s);
+			nc_hub_set_tls(s->hub, &s->o->tls);
 		}
 		skit_loop_add(s->loop, s->lfd, SKIT_EV_READ, accept_cb, s);
 	}
@@ -823,11 +824,6 @@ run_listen(struct listen_opts *o, int nargs, char **args)
 	rc = cli_addr_check(&s.addr, listen_addr_opts, "skit listen");
 	if (rc)
 		return rc;
-	if (skit_addr_num(&s.addr, SKIT_OPT_TLS, 0) && o->keep && !o->exec) {
-		cli_errorf("listen: TLS with -k, --broker or --chat needs "
-			   "--exec (the hub does not speak TLS yet)");
-		return CLI_EXIT_USAGE;
-	}
 	rc = cli_tls_setup(&s.addr, true, &o->tls);
 	if (rc)
 		return rc;

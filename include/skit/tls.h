@@ -5,16 +5,17 @@
  *
  * A context holds the trust settings (verification on by
  * default against the system store, or --ca-file's bundle; TLS 1.2 at
- * least), a session wraps one connected fd. The fd stays the caller's:
+ * least), a session wraps one connected fd in a conn with the tls layer
+ * (below) and waits for it. The fd stays the caller's:
  * skit_tls_free() never closes it. Give a nonblocking fd so the
  * timeouts work (the calls wait with poll()); a blocking fd works too,
  * without timeouts.
  *
  * Errors: SKIT_ETLSVERIFY when the peer's certificate or name does not
  * verify (err->detail says why: "unable to get local issuer
- * certificate", "hostname mismatch", ...), SKIT_ETLS for any other TLS
- * failure (detail from OpenSSL), -ETIMEDOUT, or a -errno from the
- * socket. op is "TLS handshake", "TLS read" or "TLS write".
+ * certificate", "host name mismatch: cert is for DNS:a.test", ...), SKIT_ETLS
+ * for any other TLS failure (detail from OpenSSL), -ETIMEDOUT, or a -errno from
+ * the socket. op is "TLS handshake", "TLS read" or "TLS write".
  *
  * Writes may raise SIGPIPE on a closed socket: the CLI ignores it.
  */
@@ -100,8 +101,9 @@ ssize_t skit_tls_write(struct skit_tls *t, const void *buf, size_t len,
 bool skit_tls_eof_clean(const struct skit_tls *t);
 
 /*
- * Send close_notify (without waiting for the peer's). Returns 0 or a
- * negative code; harmless to skip on error paths.
+ * Send close_notify (without waiting for the peer's), then shut down the
+ * fd's write side. Returns 0 or a negative code; harmless to skip on
+ * error paths.
  */
 int skit_tls_shutdown(struct skit_tls *t, int timeout_ms);
 

@@ -16,9 +16,10 @@
 
 #include <openssl/err.h>
 
-#define IN_CHUNK (64 * 1024) /* read from below at a time */
-#define OUT_HIGH (64 * 1024) /* stop taking plaintext above this */
-#define REC_MAX	 (16 * 1024) /* one record per SSL_write */
+#define IN_MIN	 (16 * 1024)  /* first read from below */
+#define IN_MAX	 (256 * 1024) /* a bulk stream's reads grow to this */
+#define OUT_HIGH (64 * 1024)  /* stop taking plaintext above this */
+#define REC_MAX	 (16 * 1024)  /* one record per SSL_write */
 
 struct tls {
 	SSL *ssl;
@@ -30,7 +31,8 @@ struct tls {
 	bool shut_sent; /* our close_notify is made */
 	char *out;	/* TLS bytes for below */
 	size_t olen, ooff, ocap;
-	char *in;   /* one read from below */
+	char *in; /* one read from below; freed while idle */
+	size_t incap;
 	int failed; /* the code the layer failed with, else 0 */
 	struct skit_err err;
 	char host[256];
@@ -82,7 +84,12 @@ drain(struct skit_layer *l, struct tls *t)
 	return 0;
 }
 
-/* Feed rbio from below: > 0 bytes, 0 at EOF (fed as EOF), -EAGAIN. */
+/*
+ * Feed rbio from below: > 0 bytes, 0 at EOF (fed as EOF), -EAGAIN. The
+ * read buffer starts small, doubles while reads fill it (a bulk stream:
+ * fewer, larger reads) and is freed when nothing is there to read, so an
+ * idle connection holds none.
+ */
 static ssize_t
 fill(struct skit_layer *l, struct tls *t)
 {
@@ -91,20 +98,28 @@ fill(struct skit_layer *l, struct tls *t)
 	if (t->eof_below)
 		return 0;
 	if (!t->in) {
-		t->in = malloc(IN_CHUNK);
+		t->incap = t->incap ? t->incap : IN_MIN;
+		t->in = malloc(t->incap);
 		if (!t->in)
 			return -ENOMEM;
 	}
-	n = skit_layer_recv_below(l, t->in, IN_CHUNK);
+	n = skit_layer_recv_below(l, t->in, t->incap);
 	if (n > 0) {
 		BIO_write(t->rbio, t->in, (int)n);
 		t->starved = false;
+		if ((size_t)n == t->incap && t->incap < IN_MAX) {
+			free(t->in);
+			t->in = NULL;
+			t->incap *= 2;
+		}
 	} else if (n == 0) {
 		t->eof_below = true;
 		t->starved = false;
 		BIO_set_mem_eof_return(t->rbio, 0);
 	} else if (n == -EAGAIN) {
 		t->starved = true;
+		free(t->in);
+		t->in = NULL;
 	}
 	return n;
 }

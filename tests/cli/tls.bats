@@ -355,3 +355,29 @@ CONF
 	wait_exit "$BG_PID" 10
 	[ "$(cat "$BG_OUT")" = over-unix ]
 }
+
+@test "tls listen -k and --broker: the hub speaks TLS to every client" {
+	# -k: clients -> stdout, stdin -> every client
+	"$SKIT" listen -v -k "tls-listen:127.0.0.1:0,cert=$C/srv.pem,key=$C/srv.key" \
+		< <(sleep 1; echo from-stdin; sleep 3) >k.out 2>k.err &
+	kp=$!
+	BG_PIDS="${BG_PIDS:-} $kp"
+	for i in $(seq 1 100); do grep -q "listening on" k.err && break; sleep 0.05; done
+	p=$(sed -n 's/.*listening on .*:\([0-9]*\)$/\1/p' k.err)
+	(echo c1; sleep 2) | timeout 10 "$SKIT" connect "tls:127.0.0.1:$p,ca=$C/ca.pem" >c1.out
+	[ "$(cat c1.out)" = from-stdin ]
+	grep -qx c1 k.out
+	# --broker: one client's bytes reach the other
+	skit_bg listen -v --broker "tls-listen:127.0.0.1:0,cert=$C/srv.pem,key=$C/srv.key"
+	(sleep 2) | timeout 10 "$SKIT" connect "tls:127.0.0.1:$BG_PORT,ca=$C/ca.pem" >b1.out &
+	b1=$!
+	for i in $(seq 1 100); do grep -q "connection from" "$BG_ERR" && break; sleep 0.05; done
+	(echo hello-broker; sleep 0.5) | timeout 10 "$SKIT" connect -q 0.5 "tls:127.0.0.1:$BG_PORT,ca=$C/ca.pem"
+	wait "$b1" || true
+	[ "$(cat b1.out)" = hello-broker ]
+	# a client that fails its handshake is named and dropped; the hub goes on
+	run --separate-stderr timeout 10 "$SKIT" connect "tcp:127.0.0.1:$BG_PORT" <<<"not tls"
+	for i in $(seq 1 100); do grep -q "TLS handshake with tcp:127.0.0.1" "$BG_ERR" && break; sleep 0.05; done
+	grep -q "TLS handshake with tcp:127.0.0.1:[0-9]*: " "$BG_ERR"
+	kill -0 "$BG_PID"
+}
