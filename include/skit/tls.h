@@ -13,9 +13,10 @@
  *
  * Errors: SKIT_ETLSVERIFY when the peer's certificate or name does not
  * verify (err->detail says why: "unable to get local issuer
- * certificate", "host name mismatch: cert is for DNS:a.test", ...), SKIT_ETLS
- * for any other TLS failure (detail from OpenSSL), -ETIMEDOUT, or a -errno from
- * the socket. op is "TLS handshake", "TLS read" or "TLS write".
+ * certificate", "host name mismatch: cert is for DNS:a.test", ...),
+ * SKIT_ETLS for any other TLS failure (detail from OpenSSL),
+ * -ETIMEDOUT, or a -errno from the socket. op is "TLS handshake", "TLS
+ * read" or "TLS write".
  *
  * Writes may raise SIGPIPE on a closed socket: the CLI ignores it.
  */
