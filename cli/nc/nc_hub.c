@@ -510,21 +510,17 @@ nc_hub_add(struct nc_hub *h, int fd, const char *name)
 	m->h = h;
 	m->fd = fd;
 	snprintf(m->name, sizeof(m->name), "%s", name);
+	rc = 0;
 	if (h->tls) {
 		rc = skit_conn_new(fd, fd, SOCK_STREAM, false, &m->c);
 		if (rc == 0)
 			rc = skit_conn_push(m->c, &skit_layer_tls, &h->tls->lc,
 					    NULL);
-		if (rc < 0) {
-			skit_conn_free(m->c);
-			skit_close(fd);
-			free(m);
-			return rc;
-		}
 	}
-	rc = skit_loop_add(h->loop, fd,
-			   SKIT_EV_READ | (m->c ? SKIT_EV_WRITE : 0), member_cb,
-			   m);
+	if (rc == 0)
+		rc = skit_loop_add(h->loop, fd,
+				   SKIT_EV_READ | (m->c ? SKIT_EV_WRITE : 0),
+				   member_cb, m);
 	if (rc < 0) {
 		skit_conn_free(m->c);
 		skit_close(fd);

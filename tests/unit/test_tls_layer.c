@@ -150,9 +150,14 @@ struct tpair {
 	struct skit_conn *c, *s; /* client, server */
 };
 
+/*
+ * A pair over a nonblocking socketpair; tap (may be NULL) is pushed
+ * first on the client's transport, below its TLS.
+ */
 static void
-tpair_new(struct tpair *p, const struct skit_tls_opts *co,
-	  const struct skit_tls_opts *so, const char *host)
+tpair_new_tap(struct tpair *p, const struct skit_tls_opts *co,
+	      const struct skit_tls_opts *so, const char *host,
+	      const struct skit_tap_cfg *tap)
 {
 	struct skit_tls_layer_cfg cc = { 0 }, sc = { 0 };
 	struct skit_err err;
@@ -171,8 +176,18 @@ tpair_new(struct tpair *p, const struct skit_tls_opts *co,
 	cc.ctx = p->cctx;
 	cc.host = host;
 	sc.ctx = p->sctx;
+	if (tap)
+		assert_int_equal(skit_conn_push(p->c, &skit_layer_tap, tap, &err),
+				 0);
 	assert_int_equal(skit_conn_push(p->c, &skit_layer_tls, &cc, &err), 0);
 	assert_int_equal(skit_conn_push(p->s, &skit_layer_tls, &sc, &err), 0);
+}
+
+static void
+tpair_new(struct tpair *p, const struct skit_tls_opts *co,
+	  const struct skit_tls_opts *so, const char *host)
+{
+	tpair_new_tap(p, co, so, host, NULL);
 }
 
 static void
@@ -198,6 +213,20 @@ tpair_handshake(struct tpair *p, int *crc, int *src)
 		if (*src == -EAGAIN)
 			*src = skit_conn_handshake(p->s);
 	}
+}
+
+/* A pair whose both handshakes succeed. */
+static void
+tpair_up(struct tpair *p, const struct skit_tls_opts *co,
+	 const struct skit_tls_opts *so, const char *host,
+	 const struct skit_tap_cfg *tap)
+{
+	int crc, src;
+
+	tpair_new_tap(p, co, so, host, tap);
+	tpair_handshake(p, &crc, &src);
+	assert_int_equal(crc, 0);
+	assert_int_equal(src, 0);
 }
 
 /* recv on c, turning the other side's pending work in meanwhile. */
@@ -234,13 +263,9 @@ test_handshake_data_close_notify(void **state)
 	struct skit_tls_info info;
 	struct tpair p;
 	char buf[256];
-	int crc, src;
 
 	(void)state;
-	tpair_new(&p, &co, &so, "skit.test");
-	tpair_handshake(&p, &crc, &src);
-	assert_int_equal(crc, 0);
-	assert_int_equal(src, 0);
+	tpair_up(&p, &co, &so, "skit.test", NULL);
 	assert_int_equal(skit_conn_tls_info(p.c, &info), 0);
 	assert_true(info.verified);
 	assert_string_equal(info.version, "TLSv1.3");
@@ -279,13 +304,9 @@ test_truncation(void **state)
 	const struct skit_err *e;
 	struct tpair p;
 	char buf[64];
-	int crc, src;
 
 	(void)state;
-	tpair_new(&p, &co, &so, "127.0.0.1");
-	tpair_handshake(&p, &crc, &src);
-	assert_int_equal(crc, 0);
-	assert_int_equal(src, 0);
+	tpair_up(&p, &co, &so, "127.0.0.1", NULL);
 	assert_int_equal(skit_conn_send(p.s, "part", 4), 4);
 	/* The server's socket ends with no close_notify. */
 	assert_int_equal(shutdown(p.sv[1], SHUT_WR), 0);
@@ -349,15 +370,11 @@ test_insecure_ephemeral(void **state)
 	struct skit_tls_info info;
 	struct tpair p;
 	char fp[100];
-	int crc, src;
 
 	(void)state;
-	tpair_new(&p, &co, &so, "127.0.0.1");
+	tpair_up(&p, &co, &so, "127.0.0.1", NULL);
 	assert_true(skit_tls_ctx_ephemeral(p.sctx));
 	skit_tls_ctx_fingerprint(p.sctx, fp, sizeof(fp));
-	tpair_handshake(&p, &crc, &src);
-	assert_int_equal(crc, 0);
-	assert_int_equal(src, 0);
 	assert_int_equal(skit_conn_tls_info(p.c, &info), 0);
 	assert_false(info.verified);
 	assert_string_equal(info.sha256, fp);
@@ -392,10 +409,7 @@ test_mutual_tls(void **state)
 
 	co.cert = cli_pem;
 	co.key = cli_key;
-	tpair_new(&p, &co, &so, "skit.test");
-	tpair_handshake(&p, &crc, &src);
-	assert_int_equal(crc, 0);
-	assert_int_equal(src, 0);
+	tpair_up(&p, &co, &so, "skit.test", NULL);
 	assert_int_equal(skit_conn_send(p.c, "x", 1), 1);
 	assert_int_equal(recv_some(p.s, p.c, buf, sizeof(buf)), 1);
 	assert_int_equal(skit_conn_tls_info(p.s, &info), 0);
@@ -419,9 +433,7 @@ test_alpn_versions_ciphers(void **state)
 	co.alpn = "h2,http/1.1";
 	so.alpn = "http/1.1";
 	co.min_version = "1.2";
-	tpair_new(&p, &co, &so, "skit.test");
-	tpair_handshake(&p, &crc, &src);
-	assert_int_equal(crc, 0);
+	tpair_up(&p, &co, &so, "skit.test", NULL);
 	assert_int_equal(skit_conn_tls_info(p.c, &info), 0);
 	assert_string_equal(info.alpn, "http/1.1");
 	tpair_free(&p);
@@ -471,37 +483,16 @@ static void
 test_over_layer_below_bulk(void **state)
 {
 	struct skit_tls_opts co = client_opts(), so = server_opts();
-	struct skit_tls_layer_cfg cc = { 0 }, sc = { 0 };
 	struct skit_tap_cfg tap = { .fn = on_tap };
 	enum { TOTAL = 1 << 20 };
 	char *out = malloc(TOTAL), *in = malloc(TOTAL);
 	size_t sent = 0, got = 0;
-	struct skit_err err;
 	struct tpair p;
-	int crc = -EAGAIN, src = -EAGAIN;
 
 	(void)state;
 	for (size_t i = 0; i < TOTAL; i++)
 		out[i] = (char)(i * 7);
-	memset(&p, 0, sizeof(p));
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, p.sv), 0);
-	assert_int_equal(fcntl(p.sv[0], F_SETFL, O_NONBLOCK), 0);
-	assert_int_equal(fcntl(p.sv[1], F_SETFL, O_NONBLOCK), 0);
-	assert_int_equal(skit_tls_ctx_new(&co, &p.cctx, &err), 0);
-	assert_int_equal(skit_tls_ctx_new(&so, &p.sctx, &err), 0);
-	assert_int_equal(
-		skit_conn_new(p.sv[0], p.sv[0], SOCK_STREAM, true, &p.c), 0);
-	assert_int_equal(
-		skit_conn_new(p.sv[1], p.sv[1], SOCK_STREAM, true, &p.s), 0);
-	cc.ctx = p.cctx;
-	cc.host = "skit.test";
-	sc.ctx = p.sctx;
-	assert_int_equal(skit_conn_push(p.c, &skit_layer_tap, &tap, &err), 0);
-	assert_int_equal(skit_conn_push(p.c, &skit_layer_tls, &cc, &err), 0);
-	assert_int_equal(skit_conn_push(p.s, &skit_layer_tls, &sc, &err), 0);
-	tpair_handshake(&p, &crc, &src);
-	assert_int_equal(crc, 0);
-	assert_int_equal(src, 0);
+	tpair_up(&p, &co, &so, "skit.test", &tap);
 	for (int i = 0; i < 100000 && got < TOTAL; i++) {
 		ssize_t n;
 
