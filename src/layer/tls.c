@@ -26,10 +26,11 @@ struct tls {
 	BIO *rbio, *wbio;
 	bool verify;
 	bool hs_done;
-	bool starved;	/* rbio holds no whole record: wait for below */
-	bool eof_below; /* the stream below ended */
-	bool shut_sent; /* our close_notify is made */
-	char *out;	/* TLS bytes for below */
+	bool starved;	 /* rbio holds no whole record: wait for below */
+	bool eof_below;	 /* the stream below ended */
+	bool shut_sent;	 /* our close_notify is made */
+	bool send_reads; /* a send waits for the peer (renegotiation) */
+	char *out;	 /* TLS bytes for below */
 	size_t olen, ooff, ocap;
 	char *in; /* one read from below; freed while idle */
 	size_t incap;
@@ -285,6 +286,7 @@ tls_send(struct skit_layer *l, const void *buf, size_t len)
 		r = SSL_write_ex(t->ssl, (const char *)buf + took, chunk, &n);
 		if (r == 1) {
 			took += n;
+			t->send_reads = false;
 			rc = pull_out(t);
 			if (rc < 0)
 				return fail(t, rc);
@@ -293,6 +295,8 @@ tls_send(struct skit_layer *l, const void *buf, size_t len)
 		rc = step(l, t, 0, "TLS write");
 		if (rc == 1)
 			continue;
+		/* OpenSSL must read before it writes again: ask for READ. */
+		t->send_reads = rc == -EAGAIN;
 		if (took)
 			break;
 		return rc == 0 ? -EPIPE : rc;
@@ -384,8 +388,8 @@ tls_events(const struct skit_layer *l, unsigned want)
 
 	if (!t->hs_done && !t->failed)
 		want = SKIT_EV_READ; /* the handshake waits for the peer */
-	else if (held)
-		want &= ~SKIT_EV_WRITE; /* no plaintext taken while held */
+	else if (t->send_reads && (want & SKIT_EV_WRITE))
+		want |= SKIT_EV_READ; /* a renegotiation: the peer first */
 	if (held)
 		want |= SKIT_EV_WRITE;
 	return skit_layer_events_below(l, want);

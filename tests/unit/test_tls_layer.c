@@ -177,8 +177,8 @@ tpair_new_tap(struct tpair *p, const struct skit_tls_opts *co,
 	cc.host = host;
 	sc.ctx = p->sctx;
 	if (tap)
-		assert_int_equal(skit_conn_push(p->c, &skit_layer_tap, tap, &err),
-				 0);
+		assert_int_equal(
+			skit_conn_push(p->c, &skit_layer_tap, tap, &err), 0);
 	assert_int_equal(skit_conn_push(p->c, &skit_layer_tls, &cc, &err), 0);
 	assert_int_equal(skit_conn_push(p->s, &skit_layer_tls, &sc, &err), 0);
 }
