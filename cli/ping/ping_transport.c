@@ -477,6 +477,12 @@ prepare(struct tp *t)
 			   t->o->target);
 		return CLI_EXIT_USAGE;
 	}
+	if (t->mode != MODE_CONNECT && skit_addr_num(&t->a, SKIT_OPT_TLS, 0)) {
+		cli_errorf("ping: '%s': over TLS, ping times TCP and TLS "
+			   "handshakes: a tcp: address",
+			   t->o->target);
+		return CLI_EXIT_USAGE;
+	}
 	t->len = (size_t)t->o->size < HDR_LEN ? HDR_LEN : (size_t)t->o->size;
 	t->out = malloc(t->len);
 	t->in = malloc(t->len + 1);

@@ -328,6 +328,8 @@ CONF
 	[[ "$output" == *"seq=2 time="*" ms tls="*" ms"* ]]
 	run --separate-stderr timeout 20 "$SKIT" ping -c 1 --json "$BG_ADDR,tls,ca=$C/ca.pem"
 	[[ "$output" == *'"tls_ms":'* ]]
+	run --separate-stderr timeout 20 "$SKIT" ping -c 1 "unix:$BATS_TEST_TMPDIR/x,tls"
+	[ "$status" -eq 2 ]
 	run --separate-stderr timeout 20 "$SKIT" ping -c 1 "$BG_ADDR,tls,ca=$C/other.pem"
 	[ "$status" -eq 8 ]
 	[[ "$output" == *"TLS handshake: certificate verify failed: unable to get local issuer certificate"* ]]
