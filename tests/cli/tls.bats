@@ -110,17 +110,24 @@ PY
 }
 
 @test "tls listen: ephemeral certificate, fingerprint under -v, s_client sees it" {
-	skit_bg listen -v tls-listen:127.0.0.1:0
-	grep -q "ephemeral self-signed certificate" "$BG_ERR"
-	fp=$(sed -n 's/.*SHA-256 fingerprint \([0-9A-F:]*\).*/\1/p' "$BG_ERR")
+	# stdin stays open a while: an early close_notify of ours would make
+	# s_client quit before it sends
+	"$SKIT" listen -v tls-listen:127.0.0.1:0 < <(sleep 3) >l.out 2>l.err &
+	lp=$!
+	BG_PIDS="${BG_PIDS:-} $lp"
+	for i in $(seq 1 200); do grep -q "listening on" l.err && break; sleep 0.05; done
+	p=$(sed -n 's/.*listening on .*:\([0-9]*\)$/\1/p' l.err)
+	grep -q "ephemeral self-signed certificate" l.err
+	fp=$(sed -n 's/.*SHA-256 fingerprint \([0-9A-F:]*\).*/\1/p' l.err)
 	[ -n "$fp" ]
 	# s_client sends "hello" and prints the certificate it got
 	(echo hello; sleep 0.5) | timeout 10 openssl s_client \
-		-connect "127.0.0.1:$BG_PORT" >s_client.out 2>/dev/null || true
+		-connect "127.0.0.1:$p" >s_client.out 2>/dev/null || true
 	run openssl x509 -in s_client.out -noout -fingerprint -sha256
 	[ "${output#*=}" = "$fp" ]
-	wait_exit "$BG_PID" 10
-	grep -q hello "$BG_OUT"
+	wait_exit "$lp" 10
+	[ "$WAIT_RC" -eq 0 ]
+	grep -q hello l.out
 }
 
 @test "tls listen and connect: both ends skit, data both ways, close_notify both ways" {
