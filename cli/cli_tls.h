@@ -41,10 +41,10 @@ struct cli_tls_flags {
 		  "unlike ncat; listen: require client certificates)" },  \
 		{ "ssl-trustfile", 0, "FILE", (base) + 4,                 \
 		  "trust these PEM CAs (= ca=)" },                        \
-		{ "ssl-alpn", 0, "LIST", (base) + 5,                      \
+		{ "ssl-alpn", 0, "PROTOS", (base) + 5,                    \
 		  "ALPN protocols, comma-separated (= alpn=)" },          \
 	{                                                                 \
-		"ssl-ciphers", 0, "LIST", (base) + 6,                     \
+		"ssl-ciphers", 0, "CIPHERS", (base) + 6,                  \
 			"OpenSSL cipher list (= ciphers=)"                \
 	}
 #define CLI_TLS_NOPTS 7
