@@ -12,7 +12,7 @@
 # PAIR_DUR (2 s per run of a pair), AB_RUNS (6), AB_DUR (5 s),
 # CRR_DUR (10 s per crr run), TP_DUR (5 s per throughput run), HOLD
 # (15000 held connections), TLS_DUR (10 s per TLS handshake run),
-# SECTIONS (lat crr tp scale tls).
+# SECTIONS (lat crr tp scale tls; also udp).
 #
 # Notes:
 # - sockperf's ping-pong client only counts replies whose header a
@@ -72,6 +72,7 @@ done
 [ -x "$SKIT" ] || { echo "bench/echo.sh: build skit first (make)" >&2; exit 1; }
 cc -O2 -o "$MIN" bench/echo-min.c || exit 1
 cc -O2 -o "$TMP/rr-ab" bench/rr-ab.c || exit 1
+cc -O2 -o "$TMP/crr-min" bench/crr-min.c || exit 1
 
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
@@ -368,6 +369,14 @@ crr_rate() {
 		jq -r '"\(.requests_per_s | floor) \(.latency_us.p50) \(.connect_errors)"' 2>/dev/null || echo "- - -"
 }
 
+crr_name() {
+	case $1 in
+	skit) echo "skit (-t 1)" ;;
+	skitd) echo "skit (default -t)" ;;
+	*) echo "$1" ;;
+	esac
+}
+
 crr() {
 	local p s
 	declare -A R L E
@@ -381,6 +390,16 @@ crr() {
 	bg "$SKIT" -v echo -t 1 "unix:$TMP/c-skit.sock"
 	s=$LAST; wait_unix "$TMP/c-skit.sock"
 	read -r R[skit_unix] L[skit_unix] E[skit_unix] <<<"$(crr_rate "unix:$TMP/c-skit.sock")"
+	stop "$s"
+	# skit echo with its default threads (one loop per core)
+	p=$(free_port)
+	bg "$SKIT" -v echo "tcp:127.0.0.1:$p"
+	s=$LAST; wait_tcp "$p"
+	read -r R[skitd_tcp] L[skitd_tcp] E[skitd_tcp] <<<"$(crr_rate "tcp:127.0.0.1:$p")"
+	stop "$s"
+	bg "$SKIT" -v echo "unix:$TMP/c-skitd.sock"
+	s=$LAST; wait_unix "$TMP/c-skitd.sock"
+	read -r R[skitd_unix] L[skitd_unix] E[skitd_unix] <<<"$(crr_rate "unix:$TMP/c-skitd.sock")"
 	stop "$s"
 	p=$(free_port)
 	bg "$MIN" tcp "$p"
@@ -411,14 +430,33 @@ crr() {
 	stop "$s"
 	say "$(printf '%-20s %-6s %12s %12s %8s' server proto "conns/s" "p50 (us)" errors)"
 	for proto in tcp unix; do
-		for sv in skit min socat ncat; do
-			say "$(printf '%-20s %-6s %12s %12s %8s' "$sv" "$proto" "${R[${sv}_$proto]}" "${L[${sv}_$proto]}" "${E[${sv}_$proto]}")"
+		for sv in skit skitd min socat ncat; do
+			say "$(printf '%-20s %-6s %12s %12s %8s' "$(crr_name "$sv")" "$proto" "${R[${sv}_$proto]}" "${L[${sv}_$proto]}" "${E[${sv}_$proto]}")"
 		done
 	done
 	say ""
-	say "ratios (targets: >= 5 vs socat, >= 15 vs ncat, >= 0.9 vs echo-min):"
+	say "ratios (targets: >= 5 vs socat, >= 15 vs ncat, >= 0.9 vs echo-min; default threads: unix >= 0.9, tcp >= 0.95 vs echo-min):"
 	for proto in tcp unix; do
-		say "  $proto skit echo / socat $(ratio "${R[skit_$proto]}" "${R[socat_$proto]}")   / ncat $(ratio "${R[skit_$proto]}" "${R[ncat_$proto]}")   / echo-min $(ratio "${R[skit_$proto]}" "${R[min_$proto]}")"
+		say "  $proto skit echo / socat $(ratio "${R[skit_$proto]}" "${R[socat_$proto]}")   / ncat $(ratio "${R[skit_$proto]}" "${R[ncat_$proto]}")   / echo-min $(ratio "${R[skit_$proto]}" "${R[min_$proto]}")   default threads / echo-min $(ratio "${R[skitd_$proto]}" "${R[min_$proto]}")"
+	done
+	# The client side (issue 18): skit bench --mode crr against a minimal
+	# blocking connect/request/reply/close client (bench/crr-min.c), both
+	# on echo-min, alternating.
+	p=$(free_port)
+	bg "$MIN" tcp "$p"
+	s=$LAST; wait_tcp "$p"
+	read -r R[cmin_tcp] L[cmin_tcp] <<<"$("$TMP/crr-min" tcp "$p" "$CRR_DUR")"
+	read -r R[cskit_tcp] L[cskit_tcp] E[cskit_tcp] <<<"$(crr_rate "tcp:127.0.0.1:$p")"
+	stop "$s"
+	bg "$MIN" unix "$TMP/c-min2.sock"
+	s=$LAST; wait_unix "$TMP/c-min2.sock"
+	read -r R[cskit_unix] L[cskit_unix] E[cskit_unix] <<<"$(crr_rate "unix:$TMP/c-min2.sock")"
+	read -r R[cmin_unix] L[cmin_unix] <<<"$("$TMP/crr-min" unix "$TMP/c-min2.sock" "$CRR_DUR")"
+	stop "$s"
+	say ""
+	say "clients on echo-min: skit bench -m crr / bench/crr-min.c (target >= 0.9):"
+	for proto in tcp unix; do
+		say "  $proto $(ratio "${R[cskit_$proto]}" "${R[cmin_$proto]}")  (${R[cskit_$proto]} vs ${R[cmin_$proto]} conns/s; p50 ${L[cskit_$proto]} vs ${L[cmin_$proto]} us)"
 	done
 }
 
@@ -461,6 +499,31 @@ tp_iperf() {
 		jq -r '.end.sum_received.bits_per_second / 1e9 | . * 100 | floor / 100')
 	stop "$s"
 	echo "$r"
+}
+
+# ------------------------------------------------------------------- udp
+# skit bench -m throughput -u (against skit echo --discard) beside
+# iperf3 -u (against iperf3 -s) at equal datagram size, unlimited rate:
+# the rate the sender achieved, and iperf3's loss at its receiver.
+udp() {
+	local p s a b l
+	say ""
+	say "== 5. UDP throughput, ${TP_DUR}s, 1460-byte datagrams, -b 0: skit bench -u vs iperf3 -u (Gbit/s sent)"
+	bg "$SKIT" -v echo --discard -t 1 "udp:127.0.0.1:0"
+	s=$LAST
+	sleep 0.3
+	a=$("$SKIT" bench -m throughput -b 0 -s 1460 -d "$TP_DUR" --json \
+		"$(sed -n 's/.*listening on //p' "$TMP/bg.err")" 2>/dev/null |
+		jq -r '.sent_bytes_per_s * 8 / 1e9 | . * 100 | floor / 100')
+	stop "$s"
+	p=$(free_port)
+	bg iperf3 -s -1 -p "$p"
+	s=$LAST
+	wait_tcp "$p" >/dev/null
+	read -r b l <<<"$(iperf3 -c 127.0.0.1 -p "$p" -u -b 0 -l 1460 -t "$TP_DUR" -J 2>/dev/null |
+		jq -r '"\(.end.sum.bits_per_second / 1e9 | . * 100 | floor / 100) \(.end.sum.lost_percent)"')"
+	stop "$s"
+	say "  skit ${a:--}   iperf3 ${b:--} (its loss ${l:--}%)   ratio $(ratio "${a:-0}" "${b:-0}")   (target >= 1.0)"
 }
 
 # ----------------------------------------------------------------- scale

@@ -65,6 +65,16 @@ struct cli_opt {
  * a paragraph, the option table (terminated by a row with name NULL),
  * and optional trailing text (examples).
  */
+/*
+ * An option users bring from another tool (curl, wget, nc) that this
+ * command does not take: refused as any unknown option, then `hint:`.
+ * flag is "-o" or "--long".
+ */
+struct cli_habit {
+	const char *flag;
+	const char *hint;
+};
+
 struct cli_help {
 	const char *name;
 	const char *synopsis;
@@ -78,6 +88,7 @@ struct cli_help {
 	 * command lines); "--" ends options either way.
 	 */
 	bool permute;
+	const struct cli_habit *habits; /* ends with { NULL } */
 };
 
 /* Print --help text generated from h to f. */
@@ -285,6 +296,9 @@ int cli_drop_privileges(void);
  * readable (and it stays so) instead of ending the process; the command
  * watches that fd in every wait, finishes and returns. A second signal,
  * or one second without returning, ends it anyway. 0 or -errno.
+ * cli_stop_unwatch: back to ending at once, for a command whose work
+ * left owes nothing (listen's one-client session, once its socket file
+ * is gone); a signal that came before still ends it (cli_stopping).
  * cli_stopping: has a stop signal come?
  *
  * cli_stop_note: a command that took a stop signal itself (sigwait)
@@ -298,6 +312,7 @@ void cli_stop_init(void);
 void cli_stop_unlink(const char *path);
 void cli_stop_keep(const char *path);
 int cli_stop_watch(void);
+void cli_stop_unwatch(void);
 int cli_stop_fd(void);
 bool cli_stopping(void);
 void cli_stop_note(int sig);

@@ -212,35 +212,12 @@ cli_tls_failed(const struct skit_conn *c, const char *peer)
 }
 
 int
-cli_tls_wait(struct skit_conn *c, int timeout_ms, int stopfd)
-{
-	int rc = -EAGAIN, w;
-
-	for (int i = 0; i < 1000000; i++) {
-		unsigned ev;
-
-		rc = skit_conn_handshake(c);
-		if (rc != -EAGAIN)
-			break;
-		ev = skit_conn_events(c, 0);
-		w = skit_wait_fd_stop(
-			skit_conn_rfd(c),
-			(short)((ev & SKIT_EV_READ ? POLLIN : 0) |
-				(ev & SKIT_EV_WRITE ? POLLOUT : 0)),
-			timeout_ms, stopfd);
-		if (w <= 0)
-			return w == 0 ? -ETIMEDOUT : w;
-	}
-	return rc;
-}
-
-int
 cli_tls_handshake(struct skit_conn *c, long long timeout_ms, const char *peer)
 {
 	int left = timeout_ms < 0	   ? -1
 		   : timeout_ms > 86400000 ? 86400000
 					   : (int)timeout_ms;
-	int rc = cli_tls_wait(c, left, cli_stop_fd());
+	int rc = skit_conn_handshake_wait(c, left, cli_stop_fd());
 
 	if (rc == 0) {
 		cli_tls_verbose(c);

@@ -84,13 +84,6 @@ int cli_tls_conn(const struct cli_tls *t, int fd, int type,
 		 struct skit_conn **out);
 
 /*
- * Run c's handshake, waiting on its fd (each wait up to timeout_ms, < 0:
- * none) and ending with -ECANCELED when stopfd (may be -1) turns
- * readable: 0 or a negative code (skit_conn_tls_err says why).
- */
-int cli_tls_wait(struct skit_conn *c, int timeout_ms, int stopfd);
-
-/*
  * Run c's handshake, waiting on its fd up to timeout_ms (< 0: no limit)
  * and ending at a stop signal. On failure: "skit: TLS handshake with
  * PEER: REASON" and the exit code (8, 5, ...). On success, under -v,

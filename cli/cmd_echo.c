@@ -1,45 +1,36 @@
 /*
  * cmd_echo.c - `skit echo ADDRESS`: an echo (RFC 862), discard (RFC 863)
- * or source server for every socket kind, one event loop per thread.
- *
- * Threads: an inet listener gets one SO_REUSEPORT socket per thread, so
- * the kernel spreads connections (and UDP flows) over them; other kinds
- * share one socket. SO_REUSEPORT is set only on skit's own sockets and
- * only after a plain bind showed the port is free, so a second server on
- * the same port is refused (unless --reuseport asks to share it).
+ * or source server for every socket kind, one event loop per thread: the
+ * library's skit_echo_server (echo.h) runs the threads; this file owns
+ * the options, the signals and the words.
  *
  * Signals: SIGINT/SIGTERM/SIGHUP are blocked in every thread and taken by
- * the main thread with sigwaitinfo(); it wakes the loops through one eventfd
- * (never read, so it stays readable for all of them). Each loop stops
- * accepting and serves its connections until their peers close them or
- * --grace runs out; a second signal ends the grace at once. The process
- * then ends by the first signal (cli_stop_note, cli/stop.c). Until the
- * first signal the main thread sleeps with no time-out, so that nothing
- * wakes on a schedule beside a latency-sensitive worker; a worker that
- * ends (its loop failed) tells it with DONE_SIGNAL, blocked like the
- * others.
+ * the main thread with sigwaitinfo(); skit_echo_server_stop then has
+ * each loop stop accepting and serve its connections until their peers
+ * close them or --grace runs out; a second signal ends the grace at
+ * once. The process then ends by the first signal (cli_stop_note,
+ * cli/stop.c). Until the first signal the main thread sleeps with no
+ * time-out, so that nothing wakes on a schedule beside a
+ * latency-sensitive worker; a worker that ends (its loop failed) tells
+ * it with DONE_SIGNAL, blocked like the others (on_done).
  *
  * Blocking reads: a datagram worker, and a loop's only connection, read
  * with no time-out (skit_echo_cfg.wake_signal). SIGRTMIN, with the
  * library's handler skit_echo_wake and no SA_RESTART, is what interrupts
  * them: the listener sends it when a connection arrives while one is
- * served outside the loop, and the main thread sends it to every worker,
- * once per tick, from the first SIGINT/SIGTERM until they have all
- * returned.
+ * served outside the loop, and skit_echo_server_stop sends it to every
+ * worker, once per tick, from the first SIGINT/SIGTERM until they have
+ * all returned.
  */
 #include "cli.h"
 #include "cli_tls.h"
 #include "skit/echo.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <pthread.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -107,102 +98,6 @@ struct echo_opts {
 	long long grace_ms;
 };
 
-struct worker {
-	pthread_t tid;
-	pthread_t main; /* told DONE_SIGNAL when this worker returns */
-	int fd;		/* the socket this loop serves */
-	int stopfd;
-	const struct echo_opts *o;
-	const struct skit_echo_cfg *cfg;
-	atomic_bool *hurry;
-	atomic_bool *stop; /* datagram servers: set on the first signal */
-	atomic_int *done;
-	atomic_int *fd_users; /* loops still using fd; the last closes it */
-	bool released;	      /* this worker no longer uses fd */
-	struct skit_echo_stats st;
-	struct skit_echo *e;
-	int rc;
-};
-
-/* This worker is done with its socket; the last user closes it. */
-static void
-release_fd(struct worker *w)
-{
-	if (w->released)
-		return;
-	w->released = true;
-	if (atomic_fetch_sub(w->fd_users, 1) == 1)
-		skit_close(w->fd);
-}
-
-static void
-on_stop(struct skit_loop *loop, int fd, unsigned events, void *data)
-{
-	struct worker *w = data;
-
-	(void)events;
-	skit_echo_drain(w->e);
-	skit_loop_del(loop, fd);
-	skit_loop_stop(loop);
-	/* New clients are refused from now on, not left in the backlog. */
-	release_fd(w);
-}
-
-/* Count this worker as returned and tell the main thread. */
-static void
-finished(struct worker *w)
-{
-	atomic_fetch_add(w->done, 1);
-	pthread_kill(w->main, DONE_SIGNAL);
-}
-
-/* A datagram socket: served without a loop (see skit_echo_dgram_serve). */
-static void
-dgram_main(struct worker *w)
-{
-	w->rc = skit_echo_dgram_serve(w->fd, w->cfg, w->stop, &w->st);
-	release_fd(w);
-	finished(w);
-}
-
-static void *
-worker_main(void *arg)
-{
-	struct worker *w = arg;
-	struct skit_loop *loop = NULL;
-	struct skit_echo *e = NULL;
-	int64_t deadline;
-	int r;
-
-	if (w->cfg->type == SOCK_DGRAM) {
-		dgram_main(w);
-		return NULL;
-	}
-	r = skit_loop_new(SKIT_LOOP_AUTO, &loop);
-	if (r == 0)
-		r = skit_echo_new(loop, w->fd, w->cfg, &e);
-	w->e = e;
-	if (r == 0)
-		r = skit_loop_add(loop, w->stopfd, SKIT_EV_READ, on_stop, w);
-	if (r == 0)
-		r = skit_loop_run(loop);
-	/* Stopped: serve what is open until it closes or grace runs out. */
-	deadline = skit_now_ns() + w->o->grace_ms * 1000000;
-	while (r >= 0 && e && skit_echo_active(e) > 0 &&
-	       !atomic_load(w->hurry) && skit_now_ns() < deadline)
-		r = skit_loop_run_once(loop, 50); /* >= 0: callbacks run */
-	if (r > 0)
-		r = 0;
-	if (e)
-		skit_echo_stats(e, &w->st);
-	skit_echo_free(e);
-	skit_loop_free(loop);
-	release_fd(w); /* if the loop failed before on_stop */
-	w->rc = r;
-	finished(w);
-	return NULL;
-}
-
 /* Raise the soft fd limit to the hard one; say so with -v. */
 static void
 raise_nofile(void)
@@ -226,27 +121,6 @@ is_inet(const struct skit_addr *a)
 	return a->kind == SKIT_KIND_TCP || a->kind == SKIT_KIND_UDP;
 }
 
-/* A unix socket with a file (not an abstract name): ours to remove. */
-static bool
-is_unix_file(const struct skit_addr *a)
-{
-	return (a->kind == SKIT_KIND_UNIX || a->kind == SKIT_KIND_UNIX_DGRAM ||
-		a->kind == SKIT_KIND_UNIX_SEQPACKET) &&
-	       !a->abstract && a->host[0];
-}
-
-static unsigned
-port_of(const struct skit_sockaddr *sa)
-{
-	const struct sockaddr *s = (const struct sockaddr *)&sa->ss;
-
-	if (s->sa_family == AF_INET)
-		return ntohs(((const struct sockaddr_in *)s)->sin_port);
-	if (s->sa_family == AF_INET6)
-		return ntohs(((const struct sockaddr_in6 *)s)->sin6_port);
-	return 0;
-}
-
 static int
 open_fail(const struct skit_err *err, bool inet, bool shared)
 {
@@ -262,58 +136,6 @@ open_fail(const struct skit_err *err, bool inet, bool shared)
 		cli_hint("another server has this socket; stop it, or pick "
 			 "another name");
 	return rc;
-}
-
-/*
- * Open the sockets: fds[0..n-1] for inet with threads (SO_REUSEPORT),
- * else fds[0] only. Returns how many, or -(exit code).
- */
-static int
-open_sockets(const struct skit_addr *a, const struct echo_opts *o, int *fds,
-	     struct skit_sockaddr *local)
-{
-	struct skit_addr b = *a;
-	struct skit_err err;
-	/* Datagram sockets block (skit_echo_dgram_serve), others sit in a
-	 * loop. */
-	int flags = SKIT_OPEN_PASSIVE |
-		    (a->type == SOCK_DGRAM ? 0 : SKIT_OPEN_NONBLOCK);
-	int n = 1, fd;
-	bool shared = is_inet(a) &&
-		      (o->reuseport || skit_addr_has(a, SKIT_OPT_REUSEPORT));
-
-	skit_err_clear(&err);
-	if (a->kind == SKIT_KIND_TCP && !skit_addr_has(a, SKIT_OPT_NODELAY))
-		(void)skit_addr_set_flag(&b, SKIT_OPT_NODELAY, true,
-					 NULL); /* inherited by accepted fds */
-	if (is_inet(a) && o->threads > 1) {
-		n = o->threads;
-		if (!o->reuseport && !skit_addr_has(a, SKIT_OPT_REUSEPORT)) {
-			/* Is the port free? A plain bind says. */
-			fd = skit_open(&b, SKIT_ROLE_LISTEN, flags, NULL, local,
-				       NULL, &err);
-			if (fd < 0)
-				return -open_fail(&err, true, false);
-			(void)skit_addr_set_port_num(&b, port_of(local), NULL);
-			skit_close(fd);
-		}
-		(void)skit_addr_set_flag(&b, SKIT_OPT_REUSEPORT, true, NULL);
-	} else if (shared) {
-		(void)skit_addr_set_flag(&b, SKIT_OPT_REUSEPORT, true, NULL);
-	}
-	for (int i = 0; i < n; i++) {
-		fd = skit_open(&b, SKIT_ROLE_LISTEN, flags, NULL,
-			       i ? NULL : local, NULL, &err);
-		if (fd < 0) {
-			while (i--)
-				skit_close(fds[i]);
-			return -open_fail(&err, is_inet(a), shared);
-		}
-		if (i == 0 && is_inet(a))
-			(void)skit_addr_set_port_num(&b, port_of(local), NULL);
-		fds[i] = fd;
-	}
-	return n;
 }
 
 static int
@@ -399,76 +221,64 @@ report_totals(const struct echo_opts *o, const struct skit_echo_stats *t)
 	cli_json_end(&j);
 }
 
-/* Start the workers, wait for signals, stop them; returns an exit code. */
-static int
-serve(const struct echo_opts *o, const struct skit_addr *a, int *fds, int nfds,
-      const struct cli_tls *tls)
+/* What the serves report, rate-limited (serve.h); from any worker. */
+static void
+on_event(const struct skit_serve_event *ev, void *data)
 {
-	struct skit_echo_cfg cfg = { .mode = o->mode, .type = a->type };
-	struct skit_echo_stats tot = { 0 };
-	struct worker *w;
-	atomic_int count = 0, done = 0, *users;
-	atomic_bool hurry = false, stop = false;
-	sigset_t set;
-	int stopfd, started = 0, rc = CLI_EXIT_OK;
+	const struct echo_opts *o = data;
+	char peer[300] = "a client";
+
+	if (ev->peer)
+		skit_sockaddr_str(ev->peer, peer, sizeof(peer));
+	switch (ev->kind) {
+	case SKIT_SERVE_LIMIT:
+		if (ev->count > 1)
+			cli_errorf("echo: refused %llu clients: --max-conns "
+				   "%d reached (the last %s)",
+				   (unsigned long long)ev->count, o->max_conns,
+				   peer);
+		else
+			cli_errorf("echo: refused %s: --max-conns %d reached",
+				   peer, o->max_conns);
+		break;
+	case SKIT_SERVE_NOFD:
+		cli_errorf("echo: accept: %s; %s%s", skit_strerror(ev->code),
+			   ev->paused ? "pausing accept for 100 ms"
+				      : "closed the new client",
+			   ev->count > 1 ? " (and before, within a second)"
+					 : "");
+		if (!ev->paused && ev->code == -EMFILE)
+			cli_hint("raise the open-file limit (ulimit -n) or "
+				 "lower --max-conns");
+		break;
+	default:
+		break;
+	}
+}
+
+/* A worker returned: wake the main thread from sigwaitinfo. */
+static void
+on_done(void *data)
+{
+	(void)data;
+	kill(getpid(), DONE_SIGNAL);
+}
+
+/* Run the server until a stop signal; returns an exit code. */
+static int
+run(const struct echo_opts *o, struct skit_echo_server *srv, sigset_t *set)
+{
+	struct skit_echo_stats tot;
 	struct timespec tick = { 0, 100 * 1000000 };
+	int rc = CLI_EXIT_OK, r;
 
-	struct sigaction sa = { .sa_handler = skit_echo_wake };
-
-	cfg.max_conns = o->max_conns;
-	cfg.count = &count;
-	if (tls->ctx) {
-		cfg.layer = &skit_layer_tls;
-		cfg.layer_cfg = &tls->lc;
-	}
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGRTMIN, &sa, NULL) == 0)
-		cfg.wake_signal = SIGRTMIN;
-	stopfd = skit_eventfd();
-	w = calloc((size_t)o->threads, sizeof(*w));
-	users = calloc((size_t)nfds, sizeof(*users));
-	for (int i = 0; users && i < nfds; i++)
-		atomic_init(&users[i], nfds > 1 ? 1 : o->threads);
-	if (stopfd < 0 || !w || !users) {
-		cli_errorf("echo: %s", strerror(errno ? errno : ENOMEM));
-		free(w);
-		free(users);
-		for (int i = 0; i < nfds; i++)
-			skit_close(fds[i]);
-		skit_close(stopfd);
-		return CLI_EXIT_FAIL;
-	}
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, DONE_SIGNAL);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	for (int i = 0; i < o->threads; i++) {
-		w[i] = (struct worker){ .main = pthread_self(),
-					.fd = fds[nfds > 1 ? i : 0],
-					.stopfd = stopfd,
-					.o = o,
-					.cfg = &cfg,
-					.hurry = &hurry,
-					.stop = &stop,
-					.done = &done,
-					.fd_users = &users[nfds > 1 ? i : 0] };
-		if (pthread_create(&w[i].tid, NULL, worker_main, &w[i]) != 0)
-			break;
-		started++;
-	}
-	/* Sockets of threads that did not start are closed here. */
-	for (int i = started; i < o->threads; i++)
-		if (atomic_fetch_sub(&users[nfds > 1 ? i : 0], 1) == 1)
-			skit_close(fds[nfds > 1 ? i : 0]);
-	if (started < o->threads) {
-		cli_errorf("echo: cannot start thread %d: %s", started + 1,
-			   strerror(errno));
+	r = skit_echo_server_start(srv);
+	if (r < 0) {
+		cli_errorf("echo: cannot start a thread: %s", skit_strerror(r));
 		rc = CLI_EXIT_FAIL;
 	} else {
-		while (atomic_load(&done) < started) {
-			int sig = sigwaitinfo(&set, NULL);
+		while (!skit_echo_server_done(srv)) {
+			int sig = sigwaitinfo(set, NULL);
 
 			if (sig > 0 && sig != DONE_SIGNAL) {
 				cli_stop_note(sig);
@@ -477,41 +287,22 @@ serve(const struct echo_opts *o, const struct skit_addr *a, int *fds, int nfds,
 		}
 	}
 	/* First signal (or a loop that failed): drain. */
-	atomic_store(&stop, true);
-	if (skit_eventfd_signal(stopfd) < 0)
-		rc = CLI_EXIT_FAIL;
-	while (atomic_load(&done) < started) {
-		int sig;
+	skit_echo_server_stop(srv, false);
+	while (!skit_echo_server_done(srv)) {
+		int sig = sigtimedwait(set, NULL, &tick);
+		bool hurry = sig > 0 && sig != DONE_SIGNAL;
 
-		/* Wake blocked reads; again each tick, in case a datagram
-		 * worker was about to block when the last signal came. */
-		for (int i = 0; cfg.wake_signal && i < started; i++)
-			pthread_kill(w[i].tid, cfg.wake_signal);
-		sig = sigtimedwait(&set, NULL, &tick);
-		if (sig > 0 && sig != DONE_SIGNAL) {
+		if (hurry)
 			cli_stop_note(sig);
-			atomic_store(&hurry, true);
-		}
+		/* again each tick: wakes a worker about to block */
+		skit_echo_server_stop(srv, hurry);
 	}
-	for (int i = 0; i < started; i++) {
-		pthread_join(w[i].tid, NULL);
-		tot.conns += w[i].st.conns;
-		tot.rejected += w[i].st.rejected;
-		tot.bytes_in += w[i].st.bytes_in;
-		tot.bytes_out += w[i].st.bytes_out;
-		tot.msgs_in += w[i].st.msgs_in;
-		tot.msgs_out += w[i].st.msgs_out;
-		tot.dropped += w[i].st.dropped;
-		if (w[i].rc < 0) {
-			cli_errorf("echo: event loop: %s",
-				   skit_strerror(w[i].rc));
-			rc = CLI_EXIT_FAIL;
-		}
+	r = skit_echo_server_wait(srv, &tot);
+	if (r < 0) {
+		cli_errorf("echo: event loop: %s", skit_strerror(r));
+		rc = CLI_EXIT_FAIL;
 	}
 	report_totals(o, &tot);
-	free(w);
-	free(users);
-	skit_close(stopfd);
 	return rc;
 }
 
@@ -519,12 +310,16 @@ int
 cmd_echo(int argc, char **argv)
 {
 	struct echo_opts o = { .grace_ms = 10000 };
+	struct skit_echo_server_cfg cfg = { 0 };
+	struct skit_echo_server *srv;
+	struct sigaction sa = { .sa_handler = skit_echo_wake };
 	struct skit_addr a;
 	struct skit_sockaddr local;
 	struct skit_err err;
 	char text[SKIT_ADDR_TEXT_MAX + 16], where[512];
 	const char *arg;
-	int argi, rc, nfds, *fds;
+	sigset_t set;
+	int argi, rc;
 	long nproc = sysconf(_SC_NPROCESSORS_ONLN);
 	struct cli_tls tls;
 
@@ -559,20 +354,29 @@ cmd_echo(int argc, char **argv)
 	if (rc)
 		return rc;
 	raise_nofile();
-	fds = calloc((size_t)o.threads, sizeof(*fds));
-	if (!fds) {
-		cli_tls_free(&tls);
-		return CLI_EXIT_FAIL;
+	cfg.mode = o.mode;
+	cfg.threads = o.threads;
+	cfg.max_conns = o.max_conns;
+	cfg.reuseport = o.reuseport;
+	cfg.grace_ms = o.grace_ms;
+	cfg.on_event = on_event;
+	cfg.on_done = on_done;
+	cfg.data = &o;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGRTMIN, &sa, NULL) == 0)
+		cfg.wake_signal = SIGRTMIN;
+	if (tls.ctx) {
+		cfg.layer = &skit_layer_tls;
+		cfg.layer_cfg = &tls.lc;
 	}
-	nfds = open_sockets(&a, &o, fds, &local);
-	if (nfds < 0) {
-		free(fds);
+	if (skit_echo_server_open(&a, &cfg, &srv, &local, &err) < 0) {
 		cli_tls_free(&tls);
-		return -nfds;
+		return open_fail(
+			&err, is_inet(&a),
+			is_inet(&a) && (o.reuseport ||
+					skit_addr_has(&a, SKIT_OPT_REUSEPORT)));
 	}
 	skit_sockaddr_str(&local, where, sizeof(where));
-	if (is_unix_file(&a))
-		cli_stop_unlink(a.host); /* a signal before serve() */
 	cli_verbose("listening on %s", where);
 	if (o.json) {
 		struct cli_json j;
@@ -583,12 +387,17 @@ cmd_echo(int argc, char **argv)
 		cli_json_int(&j, "threads", o.threads);
 		cli_json_end(&j);
 	}
-	rc = serve(&o, &a, fds, nfds, &tls); /* closes fds */
+	/* The stop signals are ours to take (sigwaitinfo), in every thread
+	 * the server starts. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, DONE_SIGNAL);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	rc = run(&o, srv, &set);
+	/* Our socket file goes with us, if it is still ours. */
+	skit_echo_server_free(srv);
 	cli_tls_free(&tls);
-	/* Our socket file goes with us (abstract names vanish by
-	 * themselves). */
-	if (is_unix_file(&a))
-		unlink(a.host);
-	free(fds);
 	return rc;
 }

@@ -170,6 +170,12 @@ cli_stop_watch(void)
 	return 0;
 }
 
+void
+cli_stop_unwatch(void)
+{
+	cooperative = 0;
+}
+
 int
 cli_stop_fd(void)
 {

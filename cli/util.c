@@ -348,6 +348,25 @@ cli_usage(FILE *f, const struct cli_help *h)
 		fprintf(f, "\n%s", h->extra);
 }
 
+/* An unknown option another tool has: its hint (see struct cli_habit). */
+static void
+habit_hint(const struct cli_help *h, int optopt, const char *arg)
+{
+	const struct cli_habit *x;
+	size_t n = strcspn(arg, "=");
+
+	for (x = h->habits; x && x->flag; x++) {
+		bool shortopt = x->flag[1] != '-';
+
+		if (shortopt ? optopt && optopt < 256 && x->flag[1] == optopt
+			     : !optopt && strlen(x->flag) == n &&
+				       !strncmp(x->flag, arg, n)) {
+			cli_hint("%s", x->hint);
+			return;
+		}
+	}
+}
+
 int
 cli_getopt(int argc, char **argv, const struct cli_help *h,
 	   struct cli_getopt_state *st, const char **optarg_out)
@@ -429,6 +448,7 @@ cli_getopt(int argc, char **argv, const struct cli_help *h,
 		else
 			cli_errorf("%s: unknown option '%s'", h->name,
 				   argv[optind - 1]);
+		habit_hint(h, optopt, argv[optind - 1]);
 		fprintf(stderr, "usage: %s\n", h->synopsis);
 		return '?';
 	}

@@ -8,12 +8,16 @@ start=$(date +%s)
 status=0
 rm -f build/results-*.txt
 
+took() { echo "    ($(($(date +%s) - start)) s so far)"; }
+
 echo "=== pass 1: normal build"
 make -s -j"$(nproc)" BUILD=build check-suites || status=1
+took
 echo "=== pass 2: AddressSanitizer + UndefinedBehaviorSanitizer"
 make -s -j"$(nproc)" BUILD=build/san SAN=1 OPT="-O1 -g" check-suites || status=1
+took
 echo "=== fuzz targets over their seed corpora"
-make -s fuzz-check || status=1
+make -s -j"$(nproc)" fuzz-check || status=1
 
 pass=0 fail=0 skip=0
 for f in build/results-*.txt build/san/results-*.txt; do

@@ -1,43 +1,11 @@
 /*
- * bench_report.c - what `skit bench` prints: the totals over the
- * workers, the text table and the JSON object.
+ * bench_report.c - what `skit bench` prints: the text table and the
+ * JSON object of a result (skit/bench.h).
  */
 #include "bench.h"
 #include "cli.h"
 
 #include <stdio.h>
-
-void
-bench_sum_up(const struct bench_cfg *cfg, struct bench_worker *w,
-	     struct bench_sum *s)
-{
-	int64_t t0 = 0, t1 = 0, setup = 0;
-
-	for (int t = 0; t < cfg->threads; t++) {
-		struct bench_worker *x = &w[t];
-
-		s->requests += atomic_load(&x->live.requests);
-		s->tx += atomic_load(&x->live.tx);
-		s->rx += atomic_load(&x->live.rx);
-		s->lost += atomic_load(&x->live.lost);
-		s->conn_ok += atomic_load(&x->live.conn_ok);
-		s->conn_fail += atomic_load(&x->live.conn_fail);
-		s->late += x->late;
-		s->breaks += x->breaks;
-		s->served += x->served;
-		s->closed += x->closed;
-		s->open_now += x->open_now;
-		if (!t0 || x->t_count < t0)
-			t0 = x->t_count;
-		if (x->t_end > t1)
-			t1 = x->t_end;
-		if (x->setup_ns > setup)
-			setup = x->setup_ns;
-		skit_hist_merge(s->hist, x->hist);
-	}
-	s->secs = t1 > t0 ? (double)(t1 - t0) / 1e9 : 0.0;
-	s->setup_secs = (double)setup / 1e9;
-}
 
 double
 bench_per_s(uint64_t n, double secs)
@@ -71,77 +39,123 @@ json_latency(struct cli_json *j, const struct skit_hist *h)
 	cli_json_raw(j, "latency_us", buf);
 }
 
-void
-bench_print_json(const struct bench_cfg *cfg, struct bench_worker *w,
-		 const struct bench_sum *s, bool stream)
+/* udp throughput's datagram counts, as iperf3 -u reports them. */
+static void
+json_udp(struct cli_json *j, const struct skit_bench_cfg *cfg,
+	 const struct skit_bench_udp *u)
 {
+	cli_json_str(j, "protocol", "udp");
+	cli_json_int(j, "datagram_size", cfg->size);
+	cli_json_int(j, "target_bits_per_s", cfg->bitrate);
+	cli_json_uint(j, "datagrams_sent", u->sent);
+	cli_json_uint(j, "datagrams_received", u->received);
+	cli_json_bool(j, "echoed", u->echoed);
+	if (u->echoed) {
+		cli_json_uint(j, "lost", u->lost);
+		cli_json_double(j, "lost_percent",
+				u->sent ? 100.0 * (double)u->lost /
+						  (double)u->sent
+					: 0.0);
+		cli_json_uint(j, "out_of_order", u->out_of_order);
+		cli_json_uint(j, "duplicates", u->duplicates);
+		cli_json_double(j, "jitter_ms", u->jitter_ms);
+	} else {
+		/* Nothing came back (a discard server): not measured. */
+		cli_json_null(j, "lost");
+		cli_json_null(j, "lost_percent");
+		cli_json_null(j, "jitter_ms");
+	}
+}
+
+/* The text line of udp throughput's datagrams. */
+static void
+text_udp(const struct skit_bench_udp *u)
+{
+	printf("datagrams    sent %llu  received %llu",
+	       (unsigned long long)u->sent, (unsigned long long)u->received);
+	if (!u->echoed) {
+		printf("  (none came back: loss and jitter need an echo "
+		       "server)\n");
+		return;
+	}
+	printf("  lost %llu (%.3g%%)  out of order %llu  duplicates %llu  "
+	       "jitter %.3f ms\n",
+	       (unsigned long long)u->lost,
+	       u->sent ? 100.0 * (double)u->lost / (double)u->sent : 0.0,
+	       (unsigned long long)u->out_of_order,
+	       (unsigned long long)u->duplicates, u->jitter_ms);
+}
+
+void
+bench_print_json(const struct bench_run *run, const struct bench_record *rec,
+		 bool stream)
+{
+	const struct skit_bench_cfg *cfg = run->cfg;
+	const struct skit_bench_result *s = run->r;
 	struct cli_json j;
 
 	cli_json_begin(&j, stdout);
 	if (stream)
 		cli_json_str(&j, "type", "summary");
-	cli_json_str(&j, "mode", bench_mode_names[cfg->mode]);
-	cli_json_str(&j, "address", cfg->where);
+	cli_json_str(&j, "mode", skit_bench_mode_name(cfg->mode));
+	cli_json_str(&j, "address", run->where);
 	cli_json_int(&j, "threads", cfg->threads);
 	cli_json_double(&j, "seconds", s->secs);
 	switch (cfg->mode) {
-	case BENCH_THROUGHPUT: {
+	case SKIT_BENCH_THROUGHPUT: {
 		char buf[8192];
 		size_t n = 0;
-		int k = 0;
 
 		cli_json_int(&j, "streams", cfg->conc);
 		cli_json_str(&j, "direction",
-			     cfg->dir == BENCH_SEND   ? "send"
-			     : cfg->dir == BENCH_RECV ? "recv"
-						      : "both");
+			     cfg->dir == SKIT_BENCH_SEND   ? "send"
+			     : cfg->dir == SKIT_BENCH_RECV ? "recv"
+							   : "both");
 		cli_json_int(&j, "write_size", cfg->size);
-		cli_json_uint(&j, "bytes_sent", s->tx);
-		cli_json_uint(&j, "bytes_received", s->rx);
+		cli_json_uint(&j, "bytes_sent", s->total.tx);
+		cli_json_uint(&j, "bytes_received", s->total.rx);
 		cli_json_double(&j, "sent_bytes_per_s",
-				bench_per_s(s->tx, s->secs));
+				bench_per_s(s->total.tx, s->secs));
 		cli_json_double(&j, "received_bytes_per_s",
-				bench_per_s(s->rx, s->secs));
+				bench_per_s(s->total.rx, s->secs));
 		n += (size_t)snprintf(buf, sizeof(buf), "[");
-		for (int t = 0; t < cfg->threads; t++)
-			for (int i = 0; i < w[t].nconn && n < sizeof(buf) - 200;
-			     i++, k++)
-				n += (size_t)snprintf(
-					buf + n, sizeof(buf) - n,
-					"%s{\"stream\":%d,\"bytes_sent\":%llu,"
-					"\"bytes_received\":%llu,"
-					"\"sent_bytes_per_s\":%.6g,"
-					"\"received_bytes_per_s\":%.6g}",
-					k ? "," : "", k,
-					(unsigned long long)w[t].streams[i].tx,
-					(unsigned long long)w[t].streams[i].rx,
-					bench_per_s(w[t].streams[i].tx,
-						    s->secs),
-					bench_per_s(w[t].streams[i].rx,
-						    s->secs));
+		for (int k = 0; k < s->nconn && n < sizeof(buf) - 200; k++)
+			n += (size_t)snprintf(
+				buf + n, sizeof(buf) - n,
+				"%s{\"stream\":%d,\"bytes_sent\":%llu,"
+				"\"bytes_received\":%llu,"
+				"\"sent_bytes_per_s\":%.6g,"
+				"\"received_bytes_per_s\":%.6g}",
+				k ? "," : "", k,
+				(unsigned long long)s->conn[k].tx,
+				(unsigned long long)s->conn[k].rx,
+				bench_per_s(s->conn[k].tx, s->secs),
+				bench_per_s(s->conn[k].rx, s->secs));
 		snprintf(buf + n, sizeof(buf) - n, "]");
 		cli_json_raw(&j, "per_stream", buf);
+		if (run->type == SOCK_DGRAM)
+			json_udp(&j, cfg, &s->udp);
 		break;
 	}
-	case BENCH_RR:
-	case BENCH_CRR:
+	case SKIT_BENCH_RR:
+	case SKIT_BENCH_CRR:
 		cli_json_int(&j, "connections", cfg->conc);
 		cli_json_int(&j, "size", cfg->size);
 		cli_json_str(&j, "framing",
 			     cfg->sockperf ? "sockperf" : "echo");
-		cli_json_uint(&j, "requests", s->requests);
+		cli_json_uint(&j, "requests", s->total.requests);
 		cli_json_double(&j, "requests_per_s",
-				bench_per_s(s->requests, s->secs));
-		if (cfg->mode == BENCH_CRR) {
+				bench_per_s(s->total.requests, s->secs));
+		if (cfg->mode == SKIT_BENCH_CRR) {
 			cli_json_uint(&j, "connects", s->conn_ok);
 			cli_json_uint(&j, "connect_errors", s->conn_fail);
 			cli_json_uint(&j, "broken", s->breaks);
 		}
-		cli_json_uint(&j, "lost", s->lost);
+		cli_json_uint(&j, "lost", s->total.lost);
 		cli_json_uint(&j, "late", s->late);
 		json_latency(&j, s->hist);
 		break;
-	case BENCH_CONNS:
+	case SKIT_BENCH_CONNS:
 		cli_json_int(&j, "requested", cfg->nconns);
 		cli_json_uint(&j, "opened", s->conn_ok);
 		cli_json_uint(&j, "failed", s->conn_fail);
@@ -150,12 +164,13 @@ bench_print_json(const struct bench_cfg *cfg, struct bench_worker *w,
 			     cfg->sockperf ? "sockperf" : "echo");
 		cli_json_uint(&j, "served", s->served);
 		cli_json_uint(&j, "closed_by_server", s->closed);
-		cli_json_uint(&j, "held", s->open_now);
+		cli_json_uint(&j, "held", s->held);
 		cli_json_double(&j, "setup_seconds", s->setup_secs);
 		cli_json_double(&j, "setup_per_s",
 				bench_per_s(s->conn_ok, s->setup_secs));
 		break;
 	}
+	bench_record_json(rec, &j);
 	cli_json_end(&j);
 }
 
@@ -179,61 +194,60 @@ bench_human(double v, char *buf, size_t len)
 	return buf;
 }
 
-void
-bench_print_text(const struct bench_cfg *cfg, struct bench_worker *w,
-		 const struct bench_sum *s)
+/* One row of the throughput table. */
+static void
+stream_row(const char *name, const struct skit_bench_counts *c, double secs)
 {
 	char a[32], b[32];
 
-	printf("skit bench --mode %s%s %s  (%d thread%s, %.2f s)\n",
-	       bench_mode_names[cfg->mode], cfg->sockperf ? " --sockperf" : "",
-	       cfg->where, cfg->threads, cfg->threads == 1 ? "" : "s", s->secs);
-	switch (cfg->mode) {
-	case BENCH_THROUGHPUT: {
-		int k = 0;
+	printf("%-8s %16llu %14s %16llu %14s\n", name,
+	       (unsigned long long)c->tx,
+	       bench_human(8 * bench_per_s(c->tx, secs), a, sizeof(a)),
+	       (unsigned long long)c->rx,
+	       bench_human(8 * bench_per_s(c->rx, secs), b, sizeof(b)));
+}
 
+void
+bench_print_text(const struct bench_run *run)
+{
+	const struct skit_bench_cfg *cfg = run->cfg;
+	const struct skit_bench_result *s = run->r;
+
+	printf("skit bench --mode %s%s %s  (%d thread%s, %.2f s)\n",
+	       skit_bench_mode_name(cfg->mode),
+	       cfg->sockperf ? " --sockperf" : "", run->where, cfg->threads,
+	       cfg->threads == 1 ? "" : "s", s->secs);
+	switch (cfg->mode) {
+	case SKIT_BENCH_THROUGHPUT:
 		printf("%-8s %16s %14s %16s %14s\n", "stream", "sent", "bits/s",
 		       "received", "bits/s");
-		for (int t = 0; t < cfg->threads; t++)
-			for (int i = 0; i < w[t].nconn; i++, k++)
-				printf("%-8d %16llu %14s %16llu %14s\n", k,
-				       (unsigned long long)w[t].streams[i].tx,
-				       bench_human(
-					       8 * bench_per_s(
-							   w[t].streams[i].tx,
-							   s->secs),
-					       a, sizeof(a)),
-				       (unsigned long long)w[t].streams[i].rx,
-				       bench_human(
-					       8 * bench_per_s(
-							   w[t].streams[i].rx,
-							   s->secs),
-					       b, sizeof(b)));
-		printf("%-8s %16llu %14s %16llu %14s\n", "total",
-		       (unsigned long long)s->tx,
-		       bench_human(8 * bench_per_s(s->tx, s->secs), a,
-				   sizeof(a)),
-		       (unsigned long long)s->rx,
-		       bench_human(8 * bench_per_s(s->rx, s->secs), b,
-				   sizeof(b)));
+		for (int k = 0; k < s->nconn; k++) {
+			char name[16];
+
+			snprintf(name, sizeof(name), "%d", k);
+			stream_row(name, &s->conn[k], s->secs);
+		}
+		stream_row("total", &s->total, s->secs);
+		if (run->type == SOCK_DGRAM)
+			text_udp(&s->udp);
 		break;
-	}
-	case BENCH_RR:
-	case BENCH_CRR: {
+	case SKIT_BENCH_RR:
+	case SKIT_BENCH_CRR: {
 		const struct skit_hist *h = s->hist;
 
 		printf("%-12s %llu\n", "requests",
-		       (unsigned long long)s->requests);
+		       (unsigned long long)s->total.requests);
 		printf("%-12s %.1f\n",
-		       cfg->mode == BENCH_CRR ? "connects/s" : "requests/s",
-		       bench_per_s(s->requests, s->secs));
-		if (cfg->mode == BENCH_CRR)
+		       cfg->mode == SKIT_BENCH_CRR ? "connects/s"
+						   : "requests/s",
+		       bench_per_s(s->total.requests, s->secs));
+		if (cfg->mode == SKIT_BENCH_CRR)
 			printf("%-12s %llu (broken before the reply: %llu)\n",
 			       "conn errors", (unsigned long long)s->conn_fail,
 			       (unsigned long long)s->breaks);
-		if (cfg->type == SOCK_DGRAM)
+		if (run->type == SOCK_DGRAM)
 			printf("%-12s %llu (late replies %llu)\n", "lost",
-			       (unsigned long long)s->lost,
+			       (unsigned long long)s->total.lost,
 			       (unsigned long long)s->late);
 		printf("latency (us)  %9s %9s %9s %9s %9s %9s %9s\n", "min",
 		       "p50", "p90", "p99", "p99.9", "max", "mean");
@@ -246,8 +260,8 @@ bench_print_text(const struct bench_cfg *cfg, struct bench_worker *w,
 		       skit_hist_mean(h) / 1000.0);
 		break;
 	}
-	case BENCH_CONNS:
-		printf("%-16s %lld\n", "requested", cfg->nconns);
+	case SKIT_BENCH_CONNS:
+		printf("%-16s %lld\n", "requested", (long long)cfg->nconns);
 		printf("%-16s %llu\n", "opened",
 		       (unsigned long long)s->conn_ok);
 		printf("%-16s %llu\n", "failed",
@@ -258,7 +272,7 @@ bench_print_text(const struct bench_cfg *cfg, struct bench_worker *w,
 		printf("%-16s %llu\n", "closed by server",
 		       (unsigned long long)s->closed);
 		printf("%-16s %llu\n", "held to the end",
-		       (unsigned long long)s->open_now);
+		       (unsigned long long)s->held);
 		printf("%-16s %.3f s (%.1f/s)\n", "setup", s->setup_secs,
 		       bench_per_s(s->conn_ok, s->setup_secs));
 		break;

@@ -31,6 +31,7 @@ enum {
 	OPT_CA_FILE,
 	OPT_MAX_HEAD,
 	OPT_COMPRESSED,
+	OPT_NOPROXY,
 };
 
 static const struct cli_opt get_opts_table[] = {
@@ -79,6 +80,13 @@ static const struct cli_opt get_opts_table[] = {
 	{ "via", 0, "ADDRESS", OPT_VIA,
 	  "connect to ADDRESS (tcp:, unix:) instead of the URL's host; its "
 	  "retry=, interval=, connect-timeout=, idle-timeout= apply" },
+	{ "proxy", 'x', "URL", 'x',
+	  "tunnel through this proxy: socks5://, socks4a://, http:// "
+	  "(HOST:PORT means http://); else $http_proxy, $https_proxy, "
+	  "$all_proxy" },
+	{ "noproxy", 0, "HOSTS", OPT_NOPROXY,
+	  "hosts to reach directly, comma-separated ('*': all); else "
+	  "$no_proxy" },
 	{ "ca-file", 0, "FILE", OPT_CA_FILE,
 	  "trust the CA certificates in FILE (PEM) instead of the system's" },
 	{ "insecure", 'k', NULL, 'k',
@@ -88,8 +96,20 @@ static const struct cli_opt get_opts_table[] = {
 	{ NULL, 0, NULL, 0, NULL },
 };
 
+/* curl's and wget's letters that mean something else here. */
+static const struct cli_habit get_habits[] = {
+	{ "-o", "did you mean -O FILE? (curl's -o FILE; wget's -o is a log "
+		"file, which skit does not write)" },
+	{ "-L", "skit follows redirects by default (--max-redirect N limits "
+		"them)" },
+	{ "--location", "skit follows redirects by default (--max-redirect "
+			"N limits them)" },
+	{ NULL, NULL },
+};
+
 static const struct cli_help get_help = {
 	.name = "get",
+	.habits = get_habits,
 	.permute = true,
 	.synopsis = "skit get [OPTIONS] URL",
 	.about = "Fetch an http:// or https:// URL, like wget: redirects "
@@ -231,6 +251,51 @@ parse_via(const char *text, struct skit_addr *a)
 }
 
 /* One option; 0, or an exit code. */
+/* The proxies: -x, else curl's environment variables. */
+struct get_proxies {
+	const char *given, *no; /* -x, --noproxy */
+	char http[1024], https[1024];
+};
+
+static const char *
+env2(const char *lower, const char *upper)
+{
+	const char *v = getenv(lower);
+
+	return v && *v ? v : upper ? getenv(upper) : NULL;
+}
+
+/* "HOST:PORT" is an http:// proxy, as with curl. */
+static const char *
+proxy_url(const char *v, char *buf, size_t len)
+{
+	if (!v || !*v)
+		return NULL;
+	if (strstr(v, "://"))
+		snprintf(buf, len, "%s", v);
+	else
+		snprintf(buf, len, "http://%s", v);
+	return buf;
+}
+
+static void
+pick_proxies(struct get_proxies *px, struct skit_http_fetch_cfg *cfg)
+{
+	const char *all = env2("all_proxy", "ALL_PROXY");
+	const char *h = px->given, *hs = px->given;
+
+	if (!px->given) {
+		/* curl reads only the lower-case http_proxy (CGI's HTTP_*) */
+		h = env2("http_proxy", NULL);
+		hs = env2("https_proxy", "HTTPS_PROXY");
+		h = h && *h ? h : all;
+		hs = hs && *hs ? hs : all;
+	}
+	cfg->http_proxy = proxy_url(h, px->http, sizeof(px->http));
+	cfg->https_proxy = proxy_url(hs, px->https, sizeof(px->https));
+	cfg->no_proxy = px->no ? px->no : env2("no_proxy", "NO_PROXY");
+}
+
 static int
 get_option(int c, const char *arg, struct skit_http_fetch_req *q,
 	   struct skit_http_fetch_cfg *cfg, struct get_run *run,
@@ -372,6 +437,7 @@ cmd_get(int argc, char **argv)
 	struct skit_http_sink sink = { on_head, on_body, on_end, on_event,
 				       &run };
 	struct skit_http_fetch_result res;
+	struct get_proxies px = { 0 };
 	struct skit_addr via;
 	struct skit_err err;
 	struct skit_url *url = NULL;
@@ -393,6 +459,10 @@ cmd_get(int argc, char **argv)
 		if (c == -2 || c == '?') {
 			rc = c == -2 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 			goto done;
+		}
+		if (c == 'x' || c == OPT_NOPROXY) {
+			*(c == 'x' ? &px.given : &px.no) = arg;
+			continue;
 		}
 		if (c == OPT_REMOTE_NAME || c == 'c' || c == OPT_VIA ||
 		    c == OPT_CA_FILE) {
@@ -420,6 +490,8 @@ cmd_get(int argc, char **argv)
 		if (rc)
 			goto done;
 		cfg.via = &via;
+	} else {
+		pick_proxies(&px, &cfg);
 	}
 	url = malloc(sizeof(*url));
 	if (!url) {

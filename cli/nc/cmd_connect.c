@@ -16,6 +16,9 @@
 
 enum {
 	OPT_RETRY = NC_OPT__NEXT,
+	OPT_PROXY,
+	OPT_PROXY_TYPE,
+	OPT_PROXY_AUTH,
 	OPT_TLS, /* CLI_TLS_NOPTS ids from here */
 };
 
@@ -40,6 +43,13 @@ static const struct cli_opt connect_opts[] = {
 	{ "quit", 'q', "SECS", 'q', "quit SECS after stdin EOF" },
 	{ "recv-only", 0, NULL, NC_OPT_RECV_ONLY,
 	  "only copy socket -> stdout (ignore stdin)" },
+	{ "proxy", 0, "HOST[:PORT]|URL", OPT_PROXY,
+	  "connect through this proxy (ncat; the same as the address's "
+	  "proxy=URL)" },
+	{ "proxy-auth", 0, "USER:PASS", OPT_PROXY_AUTH,
+	  "the proxy's user and password (ncat)" },
+	{ "proxy-type", 0, "TYPE", OPT_PROXY_TYPE,
+	  "socks5, socks4 or http (the default, port 3128) (ncat)" },
 	{ "retry", 0, "N", OPT_RETRY,
 	  "retry a refused or timed-out connect N times (retry=N): after "
 	  "interval= (1s), then 2x, 4x, at most 8x that" },
@@ -62,7 +72,7 @@ static const struct cli_opt connect_opts[] = {
 /* Address options connect implements: skit_open's, with its connect
  * time-out (also -w). Not retry= (its flag is --retry). */
 static const uint64_t connect_addr_opts =
-	SKIT_OPTS_OPEN | SKIT_OPTS_DIAL | SKIT_OPTS_TLS;
+	SKIT_OPTS_OPEN | SKIT_OPTS_DIAL | SKIT_OPTS_TLS | SKIT_OPT_BIT(PROXY);
 
 static const struct cli_help connect_help = {
 	.name = "connect",
@@ -91,7 +101,58 @@ struct connect_opts {
 	long long retry;
 	bool retry_set;
 	struct cli_tls_flags tlsf;
+	const char *proxy, *proxy_type, *proxy_auth; /* ncat's --proxy* */
 };
+
+/*
+ * ncat's --proxy HOST[:PORT] --proxy-type TYPE --proxy-auth USER:PASS
+ * as the address's proxy=URL (a URL in --proxy is taken as it is).
+ */
+static int
+ncat_proxy(const struct connect_opts *o, struct skit_addr *a)
+{
+	const char *type = o->proxy_type ? o->proxy_type : "http";
+	char url[1024];
+	struct skit_err err;
+	const char *colon;
+	bool has_port;
+
+	if (!o->proxy) {
+		if (o->proxy_type || o->proxy_auth) {
+			cli_errorf("connect: --proxy-type and --proxy-auth "
+				   "need --proxy");
+			return CLI_EXIT_USAGE;
+		}
+		return 0;
+	}
+	if (strcmp(type, "socks5") && strcmp(type, "socks4") &&
+	    strcmp(type, "http")) {
+		cli_errorf("connect: --proxy-type '%s': socks5, socks4 or "
+			   "http",
+			   type);
+		return CLI_EXIT_USAGE;
+	}
+	colon = strchr(o->proxy, ':');
+	if (o->proxy[0] == '[')
+		has_port = strstr(o->proxy, "]:") != NULL;
+	else
+		has_port = colon && colon == strrchr(o->proxy, ':');
+	if (strstr(o->proxy, "://"))
+		snprintf(url, sizeof(url), "%s", o->proxy);
+	else
+		snprintf(url, sizeof(url), "%s://%s%s%s%s%s%s", type,
+			 o->proxy_auth ? o->proxy_auth : "",
+			 o->proxy_auth ? "@" : "",
+			 colon && !has_port && o->proxy[0] != '[' ? "[" : "",
+			 o->proxy,
+			 colon && !has_port && o->proxy[0] != '[' ? "]" : "",
+			 has_port		 ? ""
+			 : !strcmp(type, "http") ? ":3128"
+						 : ":1080");
+	if (skit_addr_set_opt(a, SKIT_OPT_PROXY, url, &err) < 0)
+		return cli_report(&err);
+	return 0;
+}
 
 /*
  * How the dial runs: the address's connect-timeout=, retry=, forever
@@ -219,6 +280,9 @@ run_connect(struct connect_opts *o, int nargs, char **args)
 	rc = cli_tls_flags_apply(&o->tlsf, &a);
 	if (rc)
 		return rc;
+	rc = ncat_proxy(o, &a);
+	if (rc)
+		return rc;
 	rc = cli_addr_check(&a, connect_addr_opts, "skit connect");
 	if (rc)
 		return rc;
@@ -252,6 +316,10 @@ run_connect(struct connect_opts *o, int nargs, char **args)
 			memset(&local, 0, sizeof(local));
 		cli_verbose("connected %s -> %s",
 			    nc_sa_str(&local, lt, sizeof(lt)), pt);
+		if (skit_addr_has(&a, SKIT_OPT_PROXY))
+			cli_verbose("tunnel to %s%s%s:%s through the proxy %s",
+				    strchr(a.host, ':') ? "[" : "", a.host,
+				    strchr(a.host, ':') ? "]" : "", a.port, pt);
 	}
 	o->so.tls = &tls;
 	o->so.tls_wait_ms = o->wait_ms;
@@ -282,6 +350,15 @@ cmd_connect(int argc, char **argv)
 			rc = cli_parse_int("--retry", arg, 0, 1000, &v) ? 2 : 0;
 			o.retry = v;
 			o.retry_set = true;
+			break;
+		case OPT_PROXY:
+			o.proxy = arg;
+			break;
+		case OPT_PROXY_TYPE:
+			o.proxy_type = arg;
+			break;
+		case OPT_PROXY_AUTH:
+			o.proxy_auth = arg;
 			break;
 		case 's':
 			o.ao.src = arg;

@@ -5,21 +5,26 @@
  * or fanned in to stdout. Datagram addresses (udp, unix-dgram) serve
  * many peers, each with its own session that expires when idle.
  *
- * Everything runs on one event loop; the bytes move through the relay
- * engine (relay.h), one pair per connection or peer.
+ * The library's serve (serve.h) takes the clients: accept, --max-conns,
+ * --allow/--deny, running out of fds, datagram sessions by peer and
+ * their expiry, the unix socket file; this file says what it reports.
+ * Everything runs on one event loop, which a stop signal ends
+ * (cli_stop_watch); the bytes move through the relay engine (relay.h),
+ * one pair per connection or peer.
  */
 #include "cli.h"
 #include "cli_tls.h"
 #include "nc.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+/* An --exec child's client is closed lingering this long at most. */
+#define EXEC_LINGER_MS 2000
 
 enum {
 	OPT_MAX_CONNS = NC_OPT__NEXT,
@@ -134,10 +139,11 @@ struct server;
 struct conn {
 	struct server *srv;
 	struct skit_relay *relay;
-	struct skit_endpoint ep; /* the --exec child, if any */
-	struct skit_conn *tls;	 /* the client's TLS conn, if any */
-	struct sockaddr_storage peer;
-	socklen_t peerlen;
+	struct skit_endpoint ep;       /* the --exec child, if any */
+	bool dgram;		       /* a datagram peer's pair */
+	struct skit_serve_session *ss; /* its session, while it lasts */
+	bool expired;		       /* ss ended for want of traffic */
+	struct skit_conn *tls;	       /* the client's TLS conn, if any */
 	char name[300];
 	uint64_t hexoff[2]; /* --hex: bytes dumped per direction */
 	struct conn *next;
@@ -147,24 +153,29 @@ struct server {
 	struct listen_opts *o;
 	struct skit_loop *loop;
 	struct skit_addr addr;
-	int lfd;
+	struct skit_serve *serve;
 	struct skit_sockaddr local;
 	char local_text[300];
-	int reserve_fd;
-	int64_t resume_timer;
+	bool dgram;
 	int64_t reap_timer;
-	int nconns;
+	/* A datagram a session's pair had no room for: kept, the listener
+	 * paused, pushed once there is room (see hold_datagram). */
+	struct conn *held_conn;
+	char *held;
+	size_t held_len;
+	int64_t held_timer;
 	int children;	/* --exec children not reaped yet */
 	pid_t *pending; /* those whose connection has ended */
 	int npending;
 	struct conn *conns;
+	int nconns;
 	struct nc_hub *hub;
 	int exit_code;
-	bool done_accepting;
-	int64_t last_emfile_ns;
+	bool done_accepting; /* without -k: the one client came */
+	int first_fd;	     /* the one stdio client, once taken */
+	char first_name[300];
 
 	/* datagram server without --exec: stdio */
-	char *dbuf;
 	struct skit_frame_reader in;
 	bool in_open;
 	struct sockaddr_storage last;
@@ -204,52 +215,73 @@ want_reap(struct server *s)
 
 /* --- relay pairs -------------------------------------------------------- */
 
-static void stop_if_done(struct server *s);
+static void
+stop_if_done(struct server *s)
+{
+	if (!s->o->keep && s->done_accepting && s->nconns == 0 &&
+	    (!s->hub || nc_hub_count(s->hub) == 0))
+		skit_loop_stop(s->loop);
+}
+
+/* How a pair ended, said when it matters: one client's trouble is not
+ * the server's. Returns the exit code it stands for. */
+static int
+conn_report(struct server *s, struct conn *c, const struct skit_relay_stats *st)
+{
+	char cl[340], child[360];
+
+	if (c->expired && !s->o->keep)
+		return cli_report_idle("client", c->name, s->o->idle_ms);
+	if (st->reason == SKIT_RELAY_RESET || st->reason == SKIT_RELAY_ERROR ||
+	    (st->reason == SKIT_RELAY_IDLE && !s->o->keep)) {
+		/* An idle client ends a server without -k (a time-out, exit
+		 * 5); with -k it is just gone. */
+		snprintf(cl, sizeof(cl), "client %s", c->name);
+		snprintf(child, sizeof(child), "the %s child of client %s",
+			 s->o->sh ? "--sh-exec" : "--exec", c->name);
+		return nc_relay_exit(st, &(const struct cli_relay_names){
+						 .side = { cl, child },
+						 .op = "client",
+						 .addr = { c->name, NULL },
+						 .opt = "-w",
+					 });
+	}
+	if (cli_g.verbose)
+		cli_verbose("%s done (%s, %llu bytes in, %llu out)", c->name,
+			    c->expired ? "idle"
+				       : skit_relay_reason_name(st->reason),
+			    (unsigned long long)st->bytes[SKIT_DIR_AB],
+			    (unsigned long long)st->bytes[SKIT_DIR_BA]);
+	return CLI_EXIT_OK;
+}
 
 static void
 conn_closed(struct skit_relay *r, void *data)
 {
 	struct conn *c = data, **pp;
 	struct server *s = c->srv;
-	const struct skit_relay_stats *st = skit_relay_stats(r);
 	int rc;
 
+	if (s->held_conn == c)
+		s->held_conn = NULL; /* nowhere to go now: the timer resumes */
 	for (pp = &s->conns; *pp; pp = &(*pp)->next)
 		if (*pp == c) {
 			*pp = c->next;
 			break;
 		}
 	s->nconns--;
-	if (c->tls && (rc = cli_tls_failed(c->tls, c->name)) != 0) {
-		if (!s->o->keep)
-			s->exit_code = rc;
-	} else if (st->reason == SKIT_RELAY_RESET ||
-		   st->reason == SKIT_RELAY_ERROR ||
-		   (st->reason == SKIT_RELAY_IDLE && !s->o->keep)) {
-		/*
-		 * One client's trouble is not the server's: say it. An idle
-		 * client ends a server without -k (a time-out, exit 5); with
-		 * -k it is just gone.
-		 */
-		char cl[340], child[360];
-
-		snprintf(cl, sizeof(cl), "client %s", c->name);
-		snprintf(child, sizeof(child), "the %s child of client %s",
-			 s->o->sh ? "--sh-exec" : "--exec", c->name);
-		rc = nc_relay_exit(st, &(const struct cli_relay_names){
-					       .side = { cl, child },
-					       .op = "client",
-					       .addr = { c->name, NULL },
-					       .opt = "-w",
-				       });
-		if (!s->o->keep)
-			s->exit_code = rc;
-	} else if (cli_g.verbose) {
-		cli_verbose("%s done (%s, %llu bytes in, %llu out)", c->name,
-			    skit_relay_reason_name(st->reason),
-			    (unsigned long long)st->bytes[SKIT_DIR_AB],
-			    (unsigned long long)st->bytes[SKIT_DIR_BA]);
-	}
+	if (c->tls && (rc = cli_tls_failed(c->tls, c->name)) != 0)
+		; /* a failed handshake or a truncation: said */
+	else
+		rc = conn_report(s, c, skit_relay_stats(r));
+	if (rc && !s->o->keep)
+		s->exit_code = rc;
+	/* The client is gone: the serve counts it off (and forgets the
+	 * datagram peer, unless it did first). */
+	if (c->ss)
+		skit_serve_session_end(s->serve, c->ss);
+	else if (!c->dgram)
+		skit_serve_release(s->serve, -1);
 	skit_endpoint_close(&c->ep);
 	if (c->ep.pid > 0) {
 		/*
@@ -288,10 +320,14 @@ conn_hex(struct skit_relay *r, int dir, const void *buf, size_t len, void *data)
 	c->hexoff[dir] += len;
 }
 
-/* Start the --exec child for a client on fd (taken). */
-static int
+/*
+ * Start the --exec child for a client on fd (taken), or for the
+ * datagram peer of session ss (fd -1). Returns the pair's conn or NULL
+ * (fd closed, said why).
+ */
+static struct conn *
 start_exec(struct server *s, int fd, const char *name,
-	   const struct sockaddr_storage *peer, socklen_t peerlen)
+	   struct skit_serve_session *ss)
 {
 	struct conn *c = calloc(1, sizeof(*c));
 	struct skit_addr ea;
@@ -302,12 +338,11 @@ start_exec(struct server *s, int fd, const char *name,
 	char *env[3] = { envp[0], envp[1], NULL };
 	int rc;
 
-	if (!c) {
-		if (fd >= 0)
-			skit_close(fd);
-		return -ENOMEM;
-	}
+	if (!c)
+		goto fail;
 	c->srv = s;
+	c->ss = ss;
+	c->dgram = ss != NULL;
 	snprintf(c->name, sizeof(c->name), "%s", name);
 	memset(&ea, 0, sizeof(ea));
 	ea.kind = s->o->sh ? SKIT_KIND_SH : SKIT_KIND_EXEC;
@@ -339,21 +374,24 @@ start_exec(struct server *s, int fd, const char *name,
 		skit_relay_end_from_fd(fd, true, &a);
 	} else {
 		/* A datagram peer: messages are pushed, replies sent to it. */
+		const struct skit_sockaddr *peer = skit_serve_session_peer(ss);
+
 		memset(&a, 0, sizeof(a));
-		a.rfd = a.wfd = s->lfd;
+		a.rfd = a.wfd = skit_serve_listen_fd(s->serve);
 		a.type = s->local.type;
 		a.pushed = true;
-		memcpy(&a.to, peer, peerlen);
-		a.tolen = peerlen;
-		memcpy(&c->peer, peer, peerlen);
-		c->peerlen = peerlen;
+		memcpy(&a.to, &peer->ss, peer->len);
+		a.tolen = peer->len;
 	}
 	skit_endpoint_to_end(&c->ep, &b);
 	cfg.framing = s->o->so.framing;
-	cfg.idle_ms = fd >= 0 ? (s->o->so.idle_ms > 0 ? s->o->so.idle_ms : 0)
-			      : s->o->idle_ms;
+	/* A datagram peer's idle time is the serve's (--idle-timeout). */
+	cfg.idle_ms = !ss && s->o->so.idle_ms > 0 ? s->o->so.idle_ms : 0;
 	cfg.send_timeout_ms = s->o->so.send_ms;
 	cfg.linger_ms = -1;
+	/* The child may answer without reading all the client sent: the
+	 * client still gets every byte of it (relay.h). */
+	cfg.close_linger_ms = EXEC_LINGER_MS;
 	cfg.on_close = conn_closed;
 	cfg.on_data = s->o->so.hex ? conn_hex : NULL;
 	cfg.data = c;
@@ -368,162 +406,165 @@ start_exec(struct server *s, int fd, const char *name,
 	c->next = s->conns;
 	s->conns = c;
 	s->nconns++;
-	return 0;
+	return c;
 fail:
 	if (fd >= 0)
 		skit_close(fd);
 	free(c);
-	return rc < 0 ? rc : -EINVAL;
-}
-
-static void
-stop_if_done(struct server *s)
-{
-	if (!s->o->keep && s->done_accepting && s->nconns == 0 &&
-	    (!s->hub || nc_hub_count(s->hub) == 0))
-		skit_loop_stop(s->loop);
+	return NULL;
 }
 
 static void
 hub_left(void *data)
 {
-	stop_if_done(data);
-}
-
-/* --- accepting ---------------------------------------------------------- */
-
-static int
-active_clients(const struct server *s)
-{
-	return s->nconns + (s->hub ? nc_hub_count(s->hub) : 0);
-}
-
-static void accept_cb(struct skit_loop *loop, int fd, unsigned ev, void *data);
-
-static void
-resume_accept(struct skit_loop *loop, void *data)
-{
 	struct server *s = data;
 
-	s->resume_timer = 0;
-	if (s->reserve_fd < 0)
-		s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	skit_loop_mod(loop, s->lfd, SKIT_EV_READ);
+	skit_serve_release(s->serve, -1);
+	stop_if_done(s);
+}
+
+/* --- what the serve hands over ------------------------------------- */
+
+/* Without -k: the one client came; nobody else may connect. */
+static void
+took_the_one(struct server *s)
+{
+	if (s->o->keep)
+		return;
+	s->done_accepting = true;
+	skit_serve_close(s->serve); /* the listener closes, the file goes */
+}
+
+static void
+on_conn(struct skit_serve *sv, int fd, const struct skit_sockaddr *peer,
+	void *data)
+{
+	struct server *s = data;
+	char pt[300];
+
+	nc_sa_str(peer, pt, sizeof(pt));
+	if (cli_g.verbose)
+		cli_verbose("connection from %s", pt);
+	if (s->first_fd == -2) {
+		/* The stdio session, after the loop. */
+		s->first_fd = fd;
+		snprintf(s->first_name, sizeof(s->first_name), "%s", pt);
+		took_the_one(s);
+		skit_loop_stop(s->loop);
+		return;
+	}
+	if (s->hub)
+		nc_hub_add(s->hub, fd, pt);
+	else if (!start_exec(s, fd, pt, NULL))
+		skit_serve_release(sv, -1);
+	took_the_one(s);
+}
+
+static void *
+on_session(struct skit_serve *sv, struct skit_serve_session *ss, void *data)
+{
+	struct server *s = data;
+	char pt[300];
+	struct conn *c;
+
+	(void)sv;
+	nc_sa_str(skit_serve_session_peer(ss), pt, sizeof(pt));
+	if (cli_g.verbose)
+		cli_verbose("new peer %s", pt);
+	c = start_exec(s, -1, pt, ss);
+	if (c)
+		took_the_one(s);
+	return c;
+}
+
+static void
+on_session_end(struct skit_serve *sv, struct skit_serve_session *ss,
+	       enum skit_serve_end why, void *data)
+{
+	struct conn *c = skit_serve_session_data(ss);
+
+	(void)sv;
+	(void)data;
+	/* The serve forgot the peer: the pair goes (the child sees EOF). */
+	c->ss = NULL;
+	c->expired = why == SKIT_SERVE_END_IDLE;
+	skit_relay_close(c->relay);
 }
 
 /*
- * Out of fds: the pending client would make every wakeup report the
- * listener ready again, a busy loop. Free the reserve fd, accept the
- * client, close it at once (it sees the connection end), take the
- * reserve back. If even that fails, stop watching the listener for a
- * while.
+ * The held datagram's pair had no room: try again. Once it is pushed
+ * (or its pair has ended) the listener is read again.
  */
 static void
-on_emfile(struct server *s, int code)
-{
-	int64_t now = skit_now_ns();
-	int fd = -1;
-
-	if (s->reserve_fd >= 0) {
-		skit_close(s->reserve_fd);
-		s->reserve_fd = -1;
-		fd = skit_accept(s->lfd, true, NULL);
-		if (fd >= 0)
-			skit_close(fd);
-		s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	}
-	if (now - s->last_emfile_ns > 1000000000LL) {
-		cli_errorf("listen: accept on %s: %s; %s", s->local_text,
-			   skit_strerror(code),
-			   fd >= 0 ? "closed the new client"
-				   : "pausing accept for 100 ms");
-		s->last_emfile_ns = now;
-	}
-	if (fd < 0 || s->reserve_fd < 0) {
-		skit_loop_mod(s->loop, s->lfd, 0);
-		if (!s->resume_timer)
-			s->resume_timer =
-				skit_loop_timer(s->loop, 100, resume_accept, s);
-	}
-}
-
-static void
-stop_accepting(struct server *s)
-{
-	if (s->done_accepting)
-		return;
-	s->done_accepting = true;
-	skit_loop_del(s->loop, s->lfd);
-	skit_close(s->lfd);
-	s->lfd = -1;
-}
-
-static void
-accept_cb(struct skit_loop *loop, int lfd, unsigned ev, void *data)
+on_held(struct skit_loop *loop, void *data)
 {
 	struct server *s = data;
+	struct conn *c = s->held_conn;
 
-	(void)loop;
-	(void)ev;
-	for (int i = 0; i < 64 && !s->done_accepting; i++) {
-		struct skit_sockaddr peer;
-		char pt[300];
-		int fd = skit_accept(lfd, true, &peer);
-
-		if (fd == -EAGAIN)
-			return;
-		if (fd == -EMFILE || fd == -ENFILE || fd == -ENOBUFS ||
-		    fd == -ENOMEM) {
-			on_emfile(s, fd);
-			return;
-		}
-		if (fd < 0)
-			continue; /* ECONNABORTED and such: the next one */
-		peer.type = s->local.type;
-		peer.protocol = s->local.protocol;
-		nc_sa_str(&peer, pt, sizeof(pt));
-		if (!skit_acl_permits(&s->o->acl,
-				      (struct sockaddr *)&peer.ss)) {
-			cli_errorf("listen: refused %s: not allowed by "
-				   "--allow/--deny",
-				   pt);
-			skit_close(fd);
-			continue;
-		}
-		if (active_clients(s) >= s->o->max_conns) {
-			cli_errorf("listen: refused %s: --max-conns %lld "
-				   "reached",
-				   pt, s->o->max_conns);
-			skit_close(fd);
-			continue;
-		}
-		if (cli_g.verbose)
-			cli_verbose("connection from %s", pt);
-		if (s->hub)
-			nc_hub_add(s->hub, fd, pt);
-		else
-			start_exec(s, fd, pt, NULL, 0);
-		if (!s->o->keep)
-			stop_accepting(s);
+	s->held_timer = 0;
+	if (c && !skit_relay_push_fits(c->relay, 0, s->held_len)) {
+		s->held_timer = skit_loop_timer(loop, 2, on_held, s);
+		return;
 	}
+	s->held_conn = NULL;
+	skit_serve_pause(s->serve, false);
+	/* May end the pair (conn_closed): c is not touched after. */
+	if (c)
+		skit_relay_push(c->relay, 0, s->held, s->held_len);
 }
 
-/* --- datagram servers ----------------------------------------------- */
-
-static struct conn *
-find_peer(struct server *s, const struct sockaddr_storage *ss, socklen_t len)
+/*
+ * A child slower than its datagram peer: rather than drop a message,
+ * keep it and stop reading the listener until the pair has room. A
+ * unix-dgram sender is then held back by the kernel (its own time
+ * limit applies); UDP senders lose what the socket buffer cannot hold,
+ * as UDP does. Every peer waits meanwhile: one listener, one queue.
+ */
+static bool
+hold_datagram(struct server *s, struct conn *c, const void *msg, size_t n)
 {
-	for (struct conn *c = s->conns; c; c = c->next)
-		if (c->peerlen == len && !memcmp(&c->peer, ss, len))
-			return c;
-	return NULL;
+	if (!s->held && !(s->held = malloc(NC_MSG_MAX)))
+		return false;
+	memcpy(s->held, msg, n);
+	s->held_len = n;
+	s->held_conn = c;
+	skit_serve_pause(s->serve, true);
+	s->held_timer = skit_loop_timer(s->loop, 2, on_held, s);
+	if (s->held_timer <= 0) {
+		s->held_timer = 0;
+		s->held_conn = NULL;
+		skit_serve_pause(s->serve, false);
+		return false;
+	}
+	return true;
 }
 
 static void
-dgram_stdout(struct server *s, const char *p, size_t n)
+on_datagram(struct skit_serve *sv, struct skit_serve_session *ss,
+	    const void *msg, size_t n, void *data)
 {
-	int rc = skit_frame_write(STDOUT_FILENO, s->o->so.framing, NULL, p, n);
+	struct server *s = data;
+	const struct skit_sockaddr *from = skit_serve_session_peer(ss);
+	int rc;
 
+	(void)sv;
+	if (s->o->exec) {
+		struct conn *c = skit_serve_session_data(ss);
+
+		if (!skit_relay_push_fits(c->relay, 0, n) && n <= NC_MSG_MAX &&
+		    hold_datagram(s, c, msg, n))
+			return;
+		/* May end the pair (conn_closed): c is not touched after. */
+		skit_relay_push(c->relay, 0, msg, n);
+		return;
+	}
+	/* stdio: print it; stdin answers the latest sender. */
+	memcpy(&s->last, &from->ss, from->len);
+	s->lastlen = from->len;
+	s->has_last = true;
+	if (s->o->so.hex)
+		nc_hexdump(stderr, "<", 0, msg, n);
+	rc = skit_frame_write(STDOUT_FILENO, s->o->so.framing, NULL, msg, n);
 	if (rc == SKIT_ELIMIT) {
 		cli_errorf("listen: dropped a %zu-byte datagram: too long for "
 			   "--framing len16",
@@ -534,78 +575,52 @@ dgram_stdout(struct server *s, const char *p, size_t n)
 	}
 }
 
+/* The serve's reports, at most one a second per kind. */
 static void
-dgram_cb(struct skit_loop *loop, int fd, unsigned ev, void *data)
+on_event(struct skit_serve *sv, const struct skit_serve_event *ev, void *data)
 {
 	struct server *s = data;
+	char pt[300] = "?", who[360], many[64] = "";
 
-	(void)ev;
-	for (int i = 0; i < 64; i++) {
-		struct skit_sockaddr from = { .len = sizeof(from.ss) };
-		struct conn *c;
-		char pt[300];
-		ssize_t n;
-
-		/* MSG_TRUNC: n is the real length even if it did not fit. */
-		n = skit_recvfrom(fd, s->dbuf, NC_MSG_MAX,
-				  MSG_DONTWAIT | MSG_TRUNC,
-				  (struct sockaddr *)&from.ss, &from.len);
-		if (n == -EAGAIN)
-			return;
-		if (n < 0)
-			continue; /* ICMP errors of earlier replies */
-		from.family = from.ss.ss_family;
-		from.type = s->local.type;
-		if (!skit_acl_permits(&s->o->acl, (struct sockaddr *)&from.ss))
-			continue;
-		if (from.family == AF_UNIX &&
-		    from.len <= (socklen_t)sizeof(sa_family_t))
-			snprintf(pt, sizeof(pt), "(unnamed)");
-		else
-			nc_sa_str(&from, pt, sizeof(pt));
-		if (n > NC_MSG_MAX) {
-			/* Dropped whole: a cut message would pass for one. */
-			cli_errorf("listen: dropped a %zd-byte datagram from "
-				   "%s: larger than %d bytes",
-				   n, pt, NC_MSG_MAX);
-			continue;
-		}
-		if (!s->o->exec) {
-			/* stdio: print it; stdin answers the latest sender. */
-			memcpy(&s->last, &from.ss, from.len);
-			s->lastlen = from.len;
-			s->has_last = true;
-			if (s->o->so.hex)
-				nc_hexdump(stderr, "<", 0, s->dbuf, (size_t)n);
-			dgram_stdout(s, s->dbuf, (size_t)n);
-			continue;
-		}
-		c = find_peer(s, &from.ss, from.len);
-		if (!c) {
-			if (from.len <= (socklen_t)sizeof(sa_family_t)) {
-				cli_errorf("listen: a datagram from an unnamed "
-					   "unix socket cannot be answered");
-				continue;
-			}
-			if (active_clients(s) >= s->o->max_conns) {
-				cli_errorf("listen: dropped a datagram from "
-					   "%s: --max-conns %lld reached",
-					   pt, s->o->max_conns);
-				continue;
-			}
-			if (s->done_accepting)
-				continue;
-			if (cli_g.verbose)
-				cli_verbose("new peer %s", pt);
-			if (start_exec(s, -1, pt, &from.ss, from.len) < 0)
-				continue;
-			c = s->conns;
-			if (!s->o->keep)
-				s->done_accepting = true;
-		}
-		skit_relay_push(c->relay, 0, s->dbuf, (size_t)n);
+	(void)sv;
+	if (ev->peer)
+		nc_sa_str(ev->peer, pt, sizeof(pt));
+	if (ev->count > 1)
+		snprintf(many, sizeof(many), " (%llu times within a second)",
+			 (unsigned long long)ev->count);
+	if (s->dgram)
+		snprintf(who, sizeof(who), "dropped a datagram from %s", pt);
+	else
+		snprintf(who, sizeof(who), "refused %s", pt);
+	switch (ev->kind) {
+	case SKIT_SERVE_LIMIT:
+		cli_errorf("listen: %s: --max-conns %d reached%s", who,
+			   ev->max_conns, many);
+		break;
+	case SKIT_SERVE_DENIED:
+		cli_errorf("listen: %s: not allowed by --allow/--deny%s", who,
+			   many);
+		break;
+	case SKIT_SERVE_NOFD:
+		cli_errorf("listen: accept on %s: %s; %s%s", s->local_text,
+			   skit_strerror(ev->code),
+			   ev->paused ? "pausing accept for 100 ms"
+				      : "closed the new client",
+			   many);
+		break;
+	case SKIT_SERVE_UNNAMED:
+		cli_errorf("listen: a datagram from an unnamed unix socket "
+			   "cannot be answered%s",
+			   many);
+		break;
+	case SKIT_SERVE_TOOBIG:
+		cli_errorf("listen: dropped a %zu-byte datagram from %s: "
+			   "larger than %d bytes%s",
+			   ev->len, pt, NC_MSG_MAX, many);
+		break;
+	default:
+		break;
 	}
-	(void)loop;
 }
 
 /* stdin of a datagram server without --exec: to the latest sender. */
@@ -628,7 +643,7 @@ dgram_stdin(struct skit_loop *loop, int fd, unsigned ev, void *data)
 			continue;
 		}
 		/* The socket never blocks: a full peer loses the line. */
-		n = skit_sendto(s->lfd, m, len, 0,
+		n = skit_sendto(skit_serve_listen_fd(s->serve), m, len, 0,
 				(const struct sockaddr *)&s->last, s->lastlen);
 		if (n == -EAGAIN)
 			cli_errorf("listen: %s (EAGAIN): dropped a message "
@@ -647,46 +662,7 @@ dgram_stdin(struct skit_loop *loop, int fd, unsigned ev, void *data)
 
 /* --- setup ------------------------------------------------------------ */
 
-static int
-serve_single_stdio(struct server *s)
-{
-	struct skit_sockaddr peer;
-	char pt[300];
-	int fd, w;
-
-	for (;;) {
-		w = skit_wait_fd(s->lfd, POLLIN, -1);
-		if (w < 0)
-			return CLI_EXIT_FAIL;
-		fd = skit_accept(s->lfd, true, &peer);
-		if (fd == -EAGAIN || fd == -ECONNABORTED)
-			continue;
-		if (fd < 0) {
-			cli_errorf("listen %s: accept: %s", s->local_text,
-				   skit_strerror(fd));
-			return cli_exit_for(fd);
-		}
-		peer.type = s->local.type;
-		nc_sa_str(&peer, pt, sizeof(pt));
-		if (!skit_acl_permits(&s->o->acl,
-				      (struct sockaddr *)&peer.ss)) {
-			cli_errorf("listen: refused %s: not allowed by "
-				   "--allow/--deny",
-				   pt);
-			skit_close(fd);
-			continue;
-		}
-		break;
-	}
-	/* One client: nobody else may connect while it is served. */
-	skit_close(s->lfd);
-	s->lfd = -1;
-	if (cli_g.verbose)
-		cli_verbose("connection from %s", pt);
-	return nc_session_stdio(fd, pt, &s->o->so);
-}
-
-/* --exec: a stop signal ends the loop; server_free stops the children. */
+/* A stop signal ends the loop; server_free stops the children. */
 static void
 on_stop(struct skit_loop *loop, int fd, unsigned ev, void *data)
 {
@@ -697,61 +673,110 @@ on_stop(struct skit_loop *loop, int fd, unsigned ev, void *data)
 }
 
 static int
+open_server(struct server *s)
+{
+	struct listen_opts *o = s->o;
+	struct skit_serve_cfg cfg = {
+		/* without -k one client: the limit has nothing to count */
+		.max_conns = o->keep ? (int)o->max_conns : 0,
+		.acl = skit_acl_empty(&o->acl) ? NULL : &o->acl,
+		.batch = 64,
+		.session_idle_ms = o->idle_ms > 0 ? o->idle_ms : -1,
+		.msg_max = NC_MSG_MAX,
+		.on_conn = on_conn,
+		.on_session = o->exec ? on_session : NULL,
+		.on_datagram = on_datagram,
+		.on_session_end = on_session_end,
+		.on_event = on_event,
+		.data = s,
+	};
+	struct skit_err err;
+	int rc;
+
+	rc = skit_loop_new(nc_loop_backend(), &s->loop);
+	if (rc == 0)
+		rc = cli_stop_watch();
+	if (rc == 0)
+		rc = skit_loop_add(s->loop, cli_stop_fd(), SKIT_EV_READ,
+				   on_stop, s);
+	if (rc < 0) {
+		cli_errorf("listen: %s", skit_strerror(rc));
+		return CLI_EXIT_FAIL;
+	}
+	if (skit_serve_open(s->loop, &s->addr, nc_open_flags(&o->ao), &cfg,
+			    &s->serve, &err) < 0) {
+		rc = cli_report(&err);
+		if (err.code == -EADDRINUSE)
+			cli_hint("another server uses this address; for a "
+				 "stale unix socket file add ',unlink'");
+		return rc;
+	}
+	s->local = *skit_serve_local(s->serve);
+	s->dgram = s->local.type == SOCK_DGRAM;
+	nc_sa_str(&s->local, s->local_text, sizeof(s->local_text));
+	if (cli_g.verbose)
+		cli_verbose("listening on %s", s->local_text);
+	if (cli_g.verbose >= 2)
+		cli_verbose("event loop: %s", skit_loop_backend_name(s->loop));
+	return 0;
+}
+
+static int
 serve_loop(struct server *s)
 {
 	int rc;
 
-	rc = skit_loop_new(nc_loop_backend(), &s->loop);
-	if (rc < 0)
-		return CLI_EXIT_FAIL;
-	/*
-	 * Children are owed a SIGTERM when skit stops; without them a stop
-	 * signal only has the socket file to remove (cli_stop_unlink).
-	 */
-	if (s->o->exec) {
-		rc = cli_stop_watch();
-		if (rc == 0)
-			rc = skit_loop_add(s->loop, cli_stop_fd(), SKIT_EV_READ,
-					   on_stop, s);
-		if (rc < 0) {
-			cli_errorf("listen: signals: %s", skit_strerror(rc));
-			return CLI_EXIT_FAIL;
-		}
-	}
-	if (cli_g.verbose >= 2)
-		cli_verbose("event loop: %s", skit_loop_backend_name(s->loop));
-	s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (s->local.type == SOCK_DGRAM) {
-		s->dbuf = malloc(NC_MSG_MAX);
-		if (!s->dbuf)
-			return CLI_EXIT_FAIL;
-		skit_loop_add(s->loop, s->lfd, SKIT_EV_READ, dgram_cb, s);
-		if (!s->o->exec &&
-		    skit_frame_reader_init(&s->in, STDIN_FILENO, NC_MSG_MAX) ==
-			    0 &&
-		    skit_loop_add(s->loop, STDIN_FILENO, SKIT_EV_READ,
-				  dgram_stdin, s) == 0)
-			s->in_open = true;
-	} else {
-		if (!s->o->exec) {
-			enum nc_hub_mode m = s->o->chat	    ? NC_HUB_CHAT
-					     : s->o->broker ? NC_HUB_BROKER
-							    : NC_HUB_FAN;
+	if (s->dgram && !s->o->exec &&
+	    skit_frame_reader_init(&s->in, STDIN_FILENO, NC_MSG_MAX) == 0 &&
+	    skit_loop_add(s->loop, STDIN_FILENO, SKIT_EV_READ, dgram_stdin,
+			  s) == 0)
+		s->in_open = true;
+	if (!s->dgram && !s->o->exec) {
+		enum nc_hub_mode m = s->o->chat	    ? NC_HUB_CHAT
+				     : s->o->broker ? NC_HUB_BROKER
+						    : NC_HUB_FAN;
 
-			s->hub = nc_hub_new(s->loop, m, s->o->so.hex,
-					    s->local.type == SOCK_SEQPACKET,
-					    s->o->so.framing);
-			if (!s->hub)
-				return CLI_EXIT_FAIL;
-			nc_hub_on_leave(s->hub, hub_left, s);
-			nc_hub_set_tls(s->hub, &s->o->tls);
-		}
-		skit_loop_add(s->loop, s->lfd, SKIT_EV_READ, accept_cb, s);
+		s->hub = nc_hub_new(s->loop, m, s->o->so.hex,
+				    s->local.type == SOCK_SEQPACKET,
+				    s->o->so.framing);
+		if (!s->hub)
+			return CLI_EXIT_FAIL;
+		nc_hub_on_leave(s->hub, hub_left, s);
+		nc_hub_set_tls(s->hub, &s->o->tls);
 	}
 	rc = skit_loop_run(s->loop);
 	if (rc < 0)
 		cli_errorf("listen: event loop: %s", skit_strerror(rc));
 	return s->exit_code;
+}
+
+/*
+ * One client on stdin/stdout: the loop takes it (or a stop signal
+ * comes first), the listener closes, then the session runs; a stop
+ * signal ends it at once from there (cli/stop.c), nothing left to
+ * clean up.
+ */
+static int
+serve_single_stdio(struct server *s)
+{
+	int rc;
+
+	s->first_fd = -2; /* on_conn: keep the first client for us */
+	rc = skit_loop_run(s->loop);
+	if (rc < 0) {
+		cli_errorf("listen: event loop: %s", skit_strerror(rc));
+		return CLI_EXIT_FAIL;
+	}
+	if (s->first_fd < 0)
+		return CLI_EXIT_OK; /* stopped by a signal */
+	skit_serve_free(s->serve);
+	s->serve = NULL;
+	cli_stop_unwatch();
+	if (cli_stopping())
+		return CLI_EXIT_OK;
+	rc = nc_session_stdio(s->first_fd, s->first_name, &s->o->so);
+	s->first_fd = -1;
+	return rc;
 }
 
 static void
@@ -761,7 +786,10 @@ server_free(struct server *s)
 		struct conn *c = s->conns;
 
 		s->conns = c->next;
+		if (c->ss)
+			skit_serve_session_end(s->serve, c->ss);
 		skit_relay_free(c->relay);
+		skit_conn_free(c->tls);
 		skit_endpoint_close(&c->ep);
 		if (c->ep.pid > 0) {
 			kill(c->ep.pid, SIGTERM);
@@ -781,32 +809,26 @@ server_free(struct server *s)
 		}
 	}
 	free(s->pending);
+	if (s->held_timer)
+		skit_loop_timer_cancel(s->loop, s->held_timer);
+	free(s->held);
 	nc_hub_free(s->hub);
 	if (s->in_open)
 		skit_loop_del(s->loop, STDIN_FILENO);
+	skit_frame_reader_free(&s->in);
+	if (s->first_fd >= 0)
+		skit_close(s->first_fd);
+	/* Our socket file goes with the serve, if it is still ours. */
+	skit_serve_free(s->serve);
 	if (s->loop)
 		skit_loop_del(s->loop, cli_stop_fd());
-	skit_frame_reader_free(&s->in);
-	if (s->lfd >= 0) {
-		if (s->loop)
-			skit_loop_del(s->loop, s->lfd);
-		skit_close(s->lfd);
-	}
-	if (s->reserve_fd >= 0)
-		skit_close(s->reserve_fd);
 	skit_loop_free(s->loop);
-	free(s->dbuf);
-	/* We made the socket file: remove it. */
-	if (s->addr.kind != SKIT_KIND_NONE && s->local.family == AF_UNIX &&
-	    !s->addr.abstract && s->addr.host[0])
-		unlink(s->addr.host);
 }
 
 static int
 run_listen(struct listen_opts *o, int nargs, char **args)
 {
-	struct server s = { .o = o, .lfd = -1, .reserve_fd = -1 };
-	struct skit_err err;
+	struct server s = { .o = o, .first_fd = -1 };
 	char text[SKIT_ADDR_TEXT_MAX + 300];
 	int rc;
 
@@ -829,29 +851,15 @@ run_listen(struct listen_opts *o, int nargs, char **args)
 		return rc;
 	o->so.tls = &o->tls;
 	o->so.tls_wait_ms = o->so.idle_ms > 0 ? o->so.idle_ms : -1;
-	skit_err_clear(&err);
-	s.lfd = skit_open(&s.addr, SKIT_ROLE_LISTEN,
-			  SKIT_OPEN_NONBLOCK | nc_open_flags(&o->ao), NULL,
-			  &s.local, NULL, &err);
-	if (s.lfd < 0) {
-		s.addr.kind = SKIT_KIND_NONE; /* not ours to unlink */
-		rc = cli_report(&err);
-		if (err.code == -EADDRINUSE)
-			cli_hint("another server uses this address; for a "
-				 "stale unix socket file add ',unlink'");
-		return rc;
+	rc = open_server(&s);
+	if (rc == 0) {
+		if (s.dgram && !o->framing_set)
+			o->so.framing = SKIT_FRAMING_LINE;
+		if (!s.dgram && !o->exec && !o->keep)
+			rc = serve_single_stdio(&s);
+		else
+			rc = serve_loop(&s);
 	}
-	nc_sa_str(&s.local, s.local_text, sizeof(s.local_text));
-	if (s.local.family == AF_UNIX && !s.addr.abstract && s.addr.host[0])
-		cli_stop_unlink(s.addr.host);
-	if (cli_g.verbose)
-		cli_verbose("listening on %s", s.local_text);
-	if (s.local.type == SOCK_DGRAM && !o->framing_set)
-		o->so.framing = SKIT_FRAMING_LINE;
-	if (s.local.type != SOCK_DGRAM && !o->exec && !o->keep)
-		rc = serve_single_stdio(&s);
-	else
-		rc = serve_loop(&s);
 	server_free(&s);
 	return rc;
 }

@@ -205,8 +205,8 @@ probe_connect(struct tp *t, uint64_t seq)
 		int rc = cli_tls_conn(&t->tls, fd, SOCK_STREAM, NULL, NULL, &c);
 
 		if (rc == 0)
-			rc = cli_tls_wait(c, (int)t->o->timeout_ms,
-					  cli_stop_fd());
+			rc = skit_conn_handshake_wait(c, (int)t->o->timeout_ms,
+						      cli_stop_fd());
 		th = t1;
 		t1 = ping_mono_ns();
 		if (rc == -ECANCELED) {

@@ -113,7 +113,8 @@ enum skit_optval_type {
 	X(CERT, "cert", SKIT_OPTV_STRING)                         \
 	X(KEY, "key", SKIT_OPTV_STRING)                           \
 	X(CLIENT_CA, "client-ca", SKIT_OPTV_STRING)               \
-	X(KTLS, "ktls", SKIT_OPTV_FLAG)
+	X(KTLS, "ktls", SKIT_OPTV_FLAG)                           \
+	X(PROXY, "proxy", SKIT_OPTV_STRING)
 
 enum skit_opt {
 #define SKIT_X_(id, name, type) SKIT_OPT_##id,

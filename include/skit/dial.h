@@ -29,6 +29,13 @@
  *             (a name is looked up again). on_retry, when set, hears of
  *             each one first (skit's -v lines).
  *
+ * proxy= (skit/proxy.h): the rounds connect to the proxy (addrs, when
+ * given, are the proxy's: skit_resolve resolves the proxy of such an
+ * address), and the winner runs the proxy layer's handshake (within
+ * connect-timeout=, when set) before on_done hands it over: the fd is
+ * then the tunnel to the target. A failed handshake ends the dial
+ * with the proxy's code and message; it is not retried.
+ *
  * Each attempt's socket is created CLOEXEC and NONBLOCK, gets the
  * address's socket options (skit_sock_apply_opts) and its bind= source
  * (a literal is bound at once; a name in bind= is looked up with a

@@ -1,11 +1,14 @@
 /*
  * skit/echo.h - an echo (RFC 862), discard (RFC 863) and chargen-style
- * source server, on one event loop.
+ * source server, on one event loop, and the multi-threaded server built
+ * from it (struct skit_echo_server).
  *
  * One struct skit_echo serves one listening (stream, seqpacket) or bound
- * (datagram) socket on one loop; several threads each run their own
- * loop and their own skit_echo, on their own SO_REUSEPORT socket or on
- * a shared one (the caller decides and opens the sockets).
+ * (datagram) socket on one loop, taking connections through serve.h
+ * (the accept path, max-conns, the EMFILE policy). Several threads each
+ * run their own loop and their own skit_echo, on their own SO_REUSEPORT
+ * socket or on a shared one: skit_echo_server does that for a caller
+ * that only wants "serve this address with N threads".
  *
  * Memory: an idle connection costs one small record (no buffer). Data is
  * read into one scratch buffer per skit_echo and written straight back;
@@ -16,7 +19,9 @@
  *
  * One stream connection alone on its thread, exchanging messages, can be
  * served with blocking reads outside the loop (two system calls per
- * message instead of three): see wake_signal below.
+ * message instead of three): see wake_signal below. That, and the
+ * blocking datagram server (skit_echo_dgram_serve), are the one place
+ * where a skit server reads outside its event loop, for latency.
  *
  * Nothing here prints or installs signal handlers (skit_echo_wake is
  * one, for the caller to install).
@@ -29,8 +34,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "skit/addr.h"
+#include "skit/err.h"
 #include "skit/conn.h"
 #include "skit/loop.h"
+#include "skit/serve.h"
+#include "skit/sock.h"
 
 enum skit_echo_mode {
 	SKIT_ECHO_ECHO = 0, /* send back what arrives */
@@ -42,14 +51,27 @@ struct skit_echo_cfg {
 	enum skit_echo_mode mode;
 	int type; /* SOCK_STREAM, SOCK_DGRAM or SOCK_SEQPACKET of the fd */
 	/*
-	 * Connections open at once, 0 for no limit. When count is not
-	 * NULL it is shared by every skit_echo of a process (the limit is
-	 * then global); a connection over the limit is accepted and closed
-	 * at once, so the client sees EOF instead of waiting in the
-	 * backlog.
+	 * Connections open at once, 0 for no limit; or, when limit is set, a
+	 * count and limit shared by several skit_echo (threads: the limit
+	 * is then global). A connection over the limit is accepted and
+	 * closed at once, so the client sees EOF instead of waiting in the
+	 * backlog, and on_event hears of it (serve.h's reports).
 	 */
 	int max_conns;
-	atomic_int *count;
+	struct skit_serve_limit *limit;
+	/*
+	 * Several loops serve this one listener: they take turns on it
+	 * (serve.h's share; one skit_echo per loop joins it), or, without
+	 * a share, exclusive wakes one of them per connection.
+	 */
+	struct skit_serve_share *share;
+	bool exclusive;
+	/*
+	 * Refusals and accept failures for want of fds, rate-limited (see
+	 * serve.h); called on the loop's thread. May be NULL.
+	 */
+	void (*on_event)(const struct skit_serve_event *ev, void *data);
+	void *data;
 	/*
 	 * 0, or a signal the caller has set up to interrupt blocking reads:
 	 * its handler is skit_echo_wake (or calls it), installed without
@@ -88,6 +110,7 @@ struct skit_echo_cfg {
 struct skit_echo_stats {
 	uint64_t conns;	    /* connections accepted and served */
 	uint64_t rejected;  /* connections closed at once (max_conns) */
+	uint64_t nofd;	    /* accepts that failed for want of fds */
 	uint64_t bytes_in;  /* bytes received */
 	uint64_t bytes_out; /* bytes sent */
 	uint64_t msgs_in;   /* datagrams / seqpacket messages received */
@@ -107,17 +130,18 @@ struct skit_echo;
 void skit_echo_wake(int sig);
 
 /*
- * Start serving fd (nonblocking; listening for stream/seqpacket, bound
- * for datagrams) on loop. fd stays the caller's: it is never closed
- * here. Returns 0 and *out, or a negative code (-ENOMEM, or the loop's
- * error).
+ * Start serving fd (listening for stream/seqpacket, bound for
+ * datagrams; made nonblocking) on loop. fd stays the caller's: it is
+ * never closed here. Returns 0 and *out, or a negative code (-ENOMEM,
+ * or the loop's error).
  */
 int skit_echo_new(struct skit_loop *loop, int fd,
 		  const struct skit_echo_cfg *cfg, struct skit_echo **out);
 
 /*
  * Graceful stop, step one: stop accepting (the listening fd leaves the
- * loop, still open). Connections keep being served until their peers
+ * loop, still open: the caller closes it, so that new clients are
+ * refused). Connections keep being served until their peers
  * close them. A datagram server first answers every datagram already
  * queued on its socket, then leaves the loop. Call from the loop's
  * thread.
@@ -150,5 +174,103 @@ void skit_echo_stats(const struct skit_echo *e, struct skit_echo_stats *out);
  * not closed. NULL is allowed.
  */
 void skit_echo_free(struct skit_echo *e);
+
+/* --- the server: N threads, each a loop with its skit_echo ---------- */
+
+/*
+ * Sockets: a udp address with more than one thread gets one
+ * SO_REUSEPORT socket per thread, so the kernel spreads flows over
+ * them; SO_REUSEPORT is set only after a plain bind showed the port
+ * free, so a second server on the port is refused unless reuseport (or
+ * the address's reuseport option) asks to share it, and then tcp gets
+ * one socket per thread too. Other stream listeners (tcp, unix) are one
+ * socket, which one loop at a time watches (serve.h's share): a client
+ * connecting again and again is served by one loop, as by a lone one
+ * (with a socket per thread the kernel spread one client's connections
+ * over the threads: 0.90 of echo-min's rate), and many clients spread
+ * over all. TCP gets TCP_NODELAY (inherited by accepted connections)
+ * unless the address sets nodelay. Datagram sockets are served
+ * blocking, without a loop (skit_echo_dgram_serve).
+ *
+ * Stopping (skit_echo_server_stop): each worker stops accepting (the
+ * last one to stop using a shared socket closes it, so new clients are
+ * refused, not left in the backlog), serves its open connections until
+ * their peers close them or grace_ms runs out, and returns; a datagram
+ * worker answers what is already queued. The unix socket file is
+ * removed at skit_echo_server_free if it is still the one bound here
+ * (serve.h).
+ *
+ * Threads: started by skit_echo_server_start, with the caller's signal
+ * mask: block the signals the caller takes with sigwait() before
+ * starting them. wake_signal, when set, must not be blocked in them
+ * (skit_echo_cfg.wake_signal: the caller installs skit_echo_wake as its
+ * handler, without SA_RESTART).
+ */
+struct skit_echo_server;
+
+struct skit_echo_server_cfg {
+	enum skit_echo_mode mode;
+	int threads;	  /* loops (threads), >= 1 */
+	int max_conns;	  /* over every thread; 0 = no limit */
+	bool reuseport;	  /* share the port with other servers (inet) */
+	int64_t grace_ms; /* after a stop, open connections get this long */
+	int wake_signal;  /* see skit_echo_cfg; 0 = none */
+	/* A layer on every stream connection (tls), as in skit_echo_cfg;
+	 * layer_cfg must stay valid until skit_echo_server_free. */
+	const struct skit_layer_ops *layer;
+	const void *layer_cfg;
+	/* Reports from the workers' serves, on their threads (may be
+	 * NULL): the caller's function must be thread-safe. */
+	void (*on_event)(const struct skit_serve_event *ev, void *data);
+	/* A worker returned, on its thread (may be NULL): for a caller
+	 * asleep in sigwait(), which this can wake (kill a blocked signal
+	 * to the process). */
+	void (*on_done)(void *data);
+	void *data;
+};
+
+/*
+ * Open the sockets for a (listen role) as described above; no thread
+ * runs yet. local (may be NULL) receives the bound address, port 0
+ * resolved. Returns 0 and *out, or a negative code with err filled
+ * (skit_open's: "bind tcp:...: Address already in use").
+ */
+int skit_echo_server_open(const struct skit_addr *a,
+			  const struct skit_echo_server_cfg *cfg,
+			  struct skit_echo_server **out,
+			  struct skit_sockaddr *local, struct skit_err *err);
+
+/*
+ * Start the threads. Returns 0, or -errno when one could not be
+ * started: those that did run; stop and wait for them as usual.
+ */
+int skit_echo_server_start(struct skit_echo_server *srv);
+
+/*
+ * Ask the workers to stop (see above); hurry: end the grace at once.
+ * Every call also sends wake_signal to the workers still running, so a
+ * worker about to block when the previous signal came is woken too:
+ * call it again now and then (every 100 ms) until
+ * skit_echo_server_done(). Thread-safe; not async-signal-safe.
+ */
+void skit_echo_server_stop(struct skit_echo_server *srv, bool hurry);
+
+/* Have all the workers started returned? */
+bool skit_echo_server_done(const struct skit_echo_server *srv);
+
+/*
+ * Wait for every worker (blocks until they have returned: stop them
+ * first), add up their totals into *tot. Returns 0, or the first
+ * worker's error (its event loop failed).
+ */
+int skit_echo_server_wait(struct skit_echo_server *srv,
+			  struct skit_echo_stats *tot);
+
+/*
+ * Free the server after skit_echo_server_wait (or when it never
+ * started): close the sockets still open, remove the unix socket file if
+ * it is still ours. NULL is allowed.
+ */
+void skit_echo_server_free(struct skit_echo_server *srv);
 
 #endif

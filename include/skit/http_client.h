@@ -118,7 +118,21 @@ struct skit_http_fetch_cfg {
 	size_t max_head;	  /* 0: SKIT_HTTP_HEAD_DEFAULT */
 	const struct skit_tls_opts *tls; /* for https; NULL: defaults */
 	int stopfd;			 /* -1: none */
+	/*
+	 * Proxy URLs (skit/proxy.h: socks5://, socks4a://, http://) for
+	 * http:// and https:// URLs, NULL: none; the connection is always
+	 * a tunnel (HTTP CONNECT, curl's --proxytunnel), TLS inside it.
+	 * no_proxy: hosts that go direct, comma-separated ("*": all; an
+	 * entry matches the host and its subdomains, a leading dot is
+	 * ignored). Not used with via.
+	 */
+	const char *http_proxy;
+	const char *https_proxy;
+	const char *no_proxy;
 };
+
+/* Does host match the no_proxy list (see skit_http_fetch_cfg)? */
+bool skit_http_no_proxy(const char *no_proxy, const char *host);
 
 /* What on_head hears about the response that answers. */
 struct skit_http_answer {

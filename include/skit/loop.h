@@ -43,6 +43,15 @@ enum {
 	SKIT_EV_WRITE = 1 << 1,
 	SKIT_EV_ERROR = 1 << 2, /* delivered even when not asked for */
 	SKIT_EV_HUP = 1 << 3,	/* delivered even when not asked for */
+	/*
+	 * For skit_loop_add only: several loops (threads) watch this one fd,
+	 * a listener they share, and a connection should wake one of them,
+	 * not all (EPOLLEXCLUSIVE). The epoll backend cannot change such a
+	 * registration in place, so the loop re-adds it when its events
+	 * change (a pause, events 0, takes it out of the kernel). The poll
+	 * backend ignores it: every loop wakes.
+	 */
+	SKIT_EV_EXCLUSIVE = 1 << 4,
 };
 
 typedef void (*skit_fd_cb)(struct skit_loop *loop, int fd, unsigned events,
@@ -86,6 +95,17 @@ int skit_loop_del(struct skit_loop *loop, int fd);
  * -errno of close().
  */
 int skit_loop_close(struct skit_loop *loop, int fd);
+
+/*
+ * The watcher of fd lives on the loop by itself (a lingering close, see
+ * skit/linger.h): if it is still registered when skit_loop_free() runs,
+ * the loop calls release(fd, data) first, which closes fd and frees
+ * data (the watcher's); its timers just vanish with the loop.
+ * skit_loop_del() and skit_loop_close() forget release with the
+ * watcher. Returns 0, or -ENOENT when fd is not watched.
+ */
+int skit_loop_own(struct skit_loop *loop, int fd,
+		  void (*release)(int fd, void *data));
 
 /*
  * One-shot timers. skit_loop_timer fires after ms milliseconds,

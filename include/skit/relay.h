@@ -224,6 +224,21 @@ struct skit_relay_cfg {
 	 * use 1).
 	 */
 	int64_t quit_ms;
+	/*
+	 * A server's close (listen --exec), when > 0:
+	 *  - the stream and seqpacket sockets the pair owns are closed
+	 *    lingering (skit/linger.h: shutdown, the peer's bytes read and
+	 *    dropped until its EOF or for at most this long, then close)
+	 *    when the pair ends, unless by skit_relay_close/free or by an
+	 *    error of that very socket: a client never loses to a reset
+	 *    what was written to it;
+	 *  - a destination whose reader went away (EPIPE: an exec child
+	 *    that exits without reading all its input) ends only the
+	 *    direction into it, not the pair: what the child wrote still
+	 *    reaches the peer, and the pair ends by EOF.
+	 * 0 = a plain close, and EPIPE ends the pair (RESET).
+	 */
+	int64_t close_linger_ms;
 	skit_relay_close_cb on_close;
 	skit_relay_data_cb on_data;
 	void *data; /* passed to the callbacks */
@@ -264,6 +279,17 @@ void skit_relay_close(struct skit_relay *r);
  */
 int skit_relay_push(struct skit_relay *r, int side, const void *msg,
 		    size_t len);
+
+/*
+ * Would a message of len bytes pushed on side now be taken, not dropped
+ * for want of room? (true also when a push would fail for another
+ * reason: the pair or direction has ended.) A caller that must not lose
+ * messages (a unix datagram server, whose senders the kernel would
+ * otherwise hold back) asks before each push; when false it keeps the
+ * message, stops reading its source and asks again a little later: the
+ * pair makes room as its destination takes bytes.
+ */
+bool skit_relay_push_fits(const struct skit_relay *r, int side, size_t len);
 
 /*
  * End the direction out of a pushed end as if EOF had been read (for

@@ -16,10 +16,15 @@
 #include "skit/conn.h"
 #include "skit/frame.h"
 #include "skit/relay.h"
+#include "skit/serve.h"
+#include "skit/linger.h"
 #include "skit/endpoint.h"
 #include "skit/dial.h"
 #include "skit/echo.h"
 #include "skit/hist.h"
+#include "skit/bench.h"
+#include "skit/plot.h"
+#include "skit/json.h"
 #include "skit/http.h"
 #include "skit/http_client.h"
 #include "skit/tls.h"
@@ -27,6 +32,7 @@
 #include "skit/pkt.h"
 #include "skit/nl.h"
 #include "skit/probe.h"
+#include "skit/proxy.h"
 
 /* The library version string, "0.1.0". */
 const char *skit_version(void);

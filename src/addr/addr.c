@@ -843,6 +843,15 @@ skit_addr_parse(const char *text, enum skit_role default_role,
 				       "address is longer than %d bytes",
 				       SKIT_ADDR_TEXT_MAX);
 	p.len = len;
+	{
+		char rw[SKIT_ADDR_TEXT_MAX + 1];
+
+		rc = skit__addr_socat_proxy(text, rw, sizeof(rw), err);
+		if (rc != 0)
+			return rc < 0 ? rc
+				      : skit_addr_parse(rw, default_role, out,
+							err);
+	}
 
 	k = 0;
 	while (k < len && text[k] != ':' && text[k] != ',')

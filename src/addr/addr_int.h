@@ -50,6 +50,15 @@ const char *skit__kind_suggest(const char *s, size_t n);
 const char *skit__opt_suggest(const char *s, size_t n);
 
 /* Netlink families: name -> number (-1 unknown), number -> name/NULL. */
+/*
+ * socat's SOCKS4:, SOCKS4A:, SOCKS5:, SOCKS5-CONNECT:, PROXY: and
+ * PROXY-CONNECT: rewritten as tcp-connect:...,proxy=URL into out
+ * (addr_proxy.c): 1 when rewritten, 0 when text is not one of them, or
+ * SKIT_EADDR with err.
+ */
+int skit__addr_socat_proxy(const char *text, char *out, size_t cap,
+			   struct skit_err *err);
+
 int skit__netlink_lookup(const char *s);
 const char *skit__netlink_name(int proto);
 

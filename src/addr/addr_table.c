@@ -385,6 +385,8 @@ static const struct skit_opt_row opt_rows[SKIT_OPT__COUNT] = {
 	    "require client certificates signed by these PEM CAs"),
 	OPT(KTLS, FLAG, 0, 0, KTLS, 0, NULL, 0, 1,
 	    "kernel TLS when the kernel offers it (else user-space TLS)"),
+	OPT(PROXY, STRING, 0, 0, K(TCP), RC, "URL", 0, 0,
+	    "connect through a proxy: socks5://, socks4a://, http://"),
 };
 
 const struct skit_opt_row *

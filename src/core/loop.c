@@ -39,6 +39,8 @@ struct watcher {
 	unsigned events; /* interest */
 	bool in_backend; /* registered with the kernel backend */
 	bool always;	 /* fd cannot be polled (regular file): always ready */
+	bool exclusive;	 /* SKIT_EV_EXCLUSIVE: re-added, never modified */
+	void (*release)(int fd, void *data); /* skit_loop_own */
 };
 
 struct timer {
@@ -129,11 +131,25 @@ skit_loop_new(enum skit_loop_backend backend, struct skit_loop **out)
 	return 0;
 }
 
+static int forget(struct skit_loop *l, int fd, bool closing);
+
 void
 skit_loop_free(struct skit_loop *l)
 {
 	if (!l)
 		return;
+	/* Watchers that live on the loop by themselves go with it. */
+	for (int fd = 0; fd < l->wcap; fd++) {
+		struct watcher *w = &l->w[fd];
+
+		if (w->gen && w->release) {
+			void (*release)(int, void *) = w->release;
+			void *data = w->data;
+
+			(void)forget(l, fd, true);
+			release(fd, data);
+		}
+	}
 	l->be->free(l->be_st);
 	free(l->w);
 	free(l->t);
@@ -186,8 +202,15 @@ sync_backend(struct skit_loop *l, int fd, struct watcher *w)
 
 	if (w->always)
 		return 0;
+	if (w->events && w->in_backend && w->exclusive) {
+		/* epoll cannot modify an exclusive registration: renew it. */
+		(void)l->be->del(l->be_st, fd);
+		w->in_backend = false;
+	}
 	if (w->events && !w->in_backend) {
-		rc = l->be->add(l->be_st, fd, w->events);
+		rc = l->be->add(l->be_st, fd,
+				w->events |
+					(w->exclusive ? SKIT_EV_EXCLUSIVE : 0));
 		if (rc == -EPERM) {
 			/*
 			 * epoll refuses regular files and directories: they
@@ -236,8 +259,9 @@ skit_loop_add(struct skit_loop *l, int fd, unsigned events, skit_fd_cb cb,
 	w = &l->w[fd];
 	*w = (struct watcher){ .cb = cb,
 			       .data = data,
-			       .events = events &
-					 (SKIT_EV_READ | SKIT_EV_WRITE) };
+			       .events =
+				       events & (SKIT_EV_READ | SKIT_EV_WRITE),
+			       .exclusive = events & SKIT_EV_EXCLUSIVE };
 	rc = sync_backend(l, fd, w);
 	if (rc < 0) {
 		memset(w, 0, sizeof(*w));
@@ -300,6 +324,17 @@ skit_loop_close(struct skit_loop *l, int fd)
 	 * epoll_ctl(DEL), one system call per fd saved. */
 	(void)forget(l, fd, true);
 	return skit_close(fd);
+}
+
+int
+skit_loop_own(struct skit_loop *l, int fd, void (*release)(int fd, void *data))
+{
+	struct watcher *w = watcher_of(l, fd);
+
+	if (!w)
+		return -ENOENT;
+	w->release = release;
+	return 0;
 }
 
 int

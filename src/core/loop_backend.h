@@ -28,7 +28,11 @@ struct skit__loop_backend {
 	/* Create the backend's state in *out. 0 or -errno. */
 	int (*init)(void **out);
 	void (*free)(void *st);
-	/* events is never 0. 0 or -errno (-EPERM: fd cannot be polled). */
+	/*
+	 * events is never 0. 0 or -errno (-EPERM: fd cannot be polled).
+	 * add may carry SKIT_EV_EXCLUSIVE (wake one of the loops sharing
+	 * fd); mod never sees such an fd (loop.c deletes and adds it).
+	 */
 	int (*add)(void *st, int fd, unsigned events);
 	int (*mod)(void *st, int fd, unsigned events);
 	int (*del)(void *st, int fd);

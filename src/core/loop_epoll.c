@@ -25,6 +25,8 @@ to_epoll(unsigned events)
 		e |= EPOLLIN;
 	if (events & SKIT_EV_WRITE)
 		e |= EPOLLOUT;
+	if (events & SKIT_EV_EXCLUSIVE)
+		e |= EPOLLEXCLUSIVE;
 	return e;
 }
 

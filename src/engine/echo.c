@@ -22,9 +22,16 @@
  * each read; a signal that lands between that check and the read gives
  * the socket a receive time-out of one clock tick, so even then the read
  * returns at once if the peer is quiet.
+ *
+ * Connections come from serve.h (one accept per wakeup: level
+ * triggering brings the listener back when more are queued, and a
+ * second accept() that finds none would cost a system call per
+ * connection in the common case). Datagram sockets are read here
+ * directly: an echo answers each datagram, with no sessions to keep.
  */
 #include "skit/echo.h"
 #include "skit/io.h"
+#include "skit/serve.h"
 #include "skit/sock.h"
 #include "engine/echo_int.h"
 #include "core/io_int.h" /* skit__set_nonblock */
@@ -45,16 +52,9 @@
 #define RBUF_LEN     (256 * 1024)
 #define SCRATCH	     (RBUF + RBUF_LEN)
 #define SOURCE_DGRAM 512
-/*
- * One accept() per wakeup: with level triggering the listener comes back
- * at once when more are queued, and a second accept() that finds none
- * would cost a syscall per connection in the common case.
- */
-#define ACCEPT_BATCH 1
-/* One datagram per wakeup, for the same reason (level triggering brings
- * the socket back while more are queued). */
+/* One datagram per wakeup (level triggering brings the socket back while
+ * more are queued; see the top). */
 #define DGRAM_BATCH   1
-#define PAUSE_MS      100 /* accept paused this long when out of fds */
 #define STOP_CHECK_MS 100 /* blocking datagram server: stop seen this often */
 
 enum {
@@ -77,9 +77,9 @@ struct skit_echo {
 	struct skit_loop *loop;
 	struct skit_echo_cfg cfg;
 	int lfd;
-	bool listening; /* lfd is in the loop */
+	struct skit_serve *serve; /* stream/seqpacket: the accept path */
+	bool listening;		  /* datagrams: lfd is in the loop */
 	bool draining;
-	int64_t pause_timer;
 	struct conn *conns; /* every open connection */
 	struct skit_echo_stats st;
 	char *scratch; /* SCRATCH bytes; for SOURCE the pattern, repeated */
@@ -107,8 +107,9 @@ conn_close(struct conn *c)
 {
 	struct skit_echo *e = c->e;
 
-	skit_conn_free(c->lc);		 /* does not own the fd */
-	skit_loop_close(e->loop, c->fd); /* accepted here, never shared */
+	skit_conn_free(c->lc); /* does not own the fd */
+	/* A plain close: a peer's EOF came first, or it failed. */
+	skit_serve_release(e->serve, c->fd);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -118,8 +119,6 @@ conn_close(struct conn *c)
 	free(c->pending);
 	free(c);
 	e->st.active--;
-	if (e->cfg.count)
-		atomic_fetch_sub(e->cfg.count, 1);
 }
 
 /* Write the pending tail; 1 when it is all gone, 0 when not yet, -1 when
@@ -227,17 +226,20 @@ serve_alone(struct conn *c)
 	char *buf = e->scratch + RBUF;
 	bool echo = e->cfg.mode == SKIT_ECHO_ECHO;
 	ssize_t n = -EINTR, w = 0; /* -EINTR: woken before any read */
-	int r = 1;
+	int r = 1, lis;
 
-	skit__alone_woken = 0;
-	if (e->listening &&
-	    skit__sock_async(e->lfd, e->cfg.wake_signal, true) < 0)
+	/* Does the listener need to signal us meanwhile (O_ASYNC)? */
+	lis = skit_serve_quiet(e->serve, true);
+	if (lis < 0)
 		return;
-	if (skit__set_nonblock(c->fd, false) < 0 ||
+	skit__alone_woken = 0;
+	if ((lis && skit__sock_async(e->lfd, e->cfg.wake_signal, true) < 0) ||
+	    skit__set_nonblock(c->fd, false) < 0 ||
 	    skit_loop_mod(e->loop, c->fd, 0) < 0) {
-		if (e->listening)
+		if (lis)
 			(void)skit__sock_async(e->lfd, e->cfg.wake_signal,
 					       false);
+		skit_serve_quiet(e->serve, false);
 		if (skit__set_nonblock(c->fd, true) < 0)
 			conn_close(c);
 		return;
@@ -257,8 +259,9 @@ serve_alone(struct conn *c)
 	skit__alone_fd = -1;
 	if (skit__alone_woken) /* the handler may have set a receive time-out */
 		(void)skit__sock_rcvtimeo(c->fd, 0);
-	if (e->listening)
+	if (lis)
 		(void)skit__sock_async(e->lfd, e->cfg.wake_signal, false);
+	skit_serve_quiet(e->serve, false);
 	/* A short or failed send ended the loop: served() now, which may
 	 * close c, once c->fd is no longer the handler's. */
 	if (n > 0 && w != n && (r = served(c, buf, n, w)) < 0)
@@ -318,9 +321,10 @@ on_conn(struct skit_loop *loop, int fd, unsigned events, void *data)
 	/*
 	 * Alone on this thread and talked to more than once (a
 	 * request/response peer, or a stream to discard; not a
-	 * connect-request-close one): serve it blocking for a while.
+	 * connect-request-close one): serve it blocking for a while (when
+	 * the serve allows: skit_serve_quiet).
 	 */
-	if (e->alone && e->st.active == 1 && !e->draining && !e->pause_timer &&
+	if (e->alone && e->st.active == 1 && !e->draining &&
 	    e->cfg.mode != SKIT_ECHO_SOURCE) {
 		if (c->flags & CONN_SEEN)
 			serve_alone(c);
@@ -420,89 +424,53 @@ close:
 	conn_close(c);
 }
 
-static void on_listen(struct skit_loop *loop, int fd, unsigned events,
-		      void *data);
-
+/* serve.h: a new connection, ours from now on. */
 static void
-resume_accept(struct skit_loop *loop, void *data)
-{
-	struct skit_echo *e = data;
-
-	(void)loop;
-	e->pause_timer = 0;
-	if (!e->draining && e->listening)
-		skit_loop_mod(e->loop, e->lfd, SKIT_EV_READ);
-}
-
-static void
-on_listen(struct skit_loop *loop, int fd, unsigned events, void *data)
+on_accept(struct skit_serve *s, int fd, const struct skit_sockaddr *peer,
+	  void *data)
 {
 	struct skit_echo *e = data;
 	unsigned ev = SKIT_EV_READ;
+	struct conn *c;
 
-	(void)loop;
-	(void)events;
+	(void)peer;
 	if (e->cfg.mode == SKIT_ECHO_SOURCE)
 		ev |= SKIT_EV_WRITE;
-	for (int i = 0; i < ACCEPT_BATCH && !e->draining; i++) {
-		int cfd = skit_accept(fd, true, NULL);
-		struct conn *c;
-		int n;
-
-		if (cfd == -EAGAIN)
-			return;
-		if (cfd == -EMFILE || cfd == -ENFILE || cfd == -ENOBUFS ||
-		    cfd == -ENOMEM) {
-			/*
-			 * Out of descriptors: a level-triggered listener
-			 * would wake us forever, so rest a little.
-			 */
-			skit_loop_mod(e->loop, fd, 0);
-			e->pause_timer = skit_loop_timer(e->loop, PAUSE_MS,
-							 resume_accept, e);
-			return;
-		}
-		if (cfd < 0)
-			continue; /* ECONNABORTED and friends */
-		n = e->cfg.count ? atomic_fetch_add(e->cfg.count, 1) + 1
-				 : e->st.active + 1;
-		if (e->cfg.max_conns > 0 && n > e->cfg.max_conns) {
-			if (e->cfg.count)
-				atomic_fetch_sub(e->cfg.count, 1);
-			skit_close(cfd);
-			e->st.rejected++;
-			continue;
-		}
-		c = calloc(1, sizeof(*c));
-		if (c && e->cfg.layer &&
-		    (skit_conn_new(cfd, cfd, e->cfg.type, false, &c->lc) < 0 ||
-		     skit_conn_push(c->lc, e->cfg.layer, e->cfg.layer_cfg,
-				    NULL) < 0)) {
-			skit_conn_free(c->lc);
-			free(c);
-			c = NULL;
-		}
-		if (!c ||
-		    skit_loop_add(e->loop, cfd,
-				  c->lc ? SKIT_EV_READ | SKIT_EV_WRITE : ev,
-				  c->lc ? on_lconn : on_conn, c) < 0) {
-			if (e->cfg.count)
-				atomic_fetch_sub(e->cfg.count, 1);
-			if (c)
-				skit_conn_free(c->lc);
-			free(c);
-			skit_close(cfd);
-			continue;
-		}
-		c->e = e;
-		c->fd = cfd;
-		c->next = e->conns;
-		if (e->conns)
-			e->conns->prev = c;
-		e->conns = c;
-		e->st.conns++;
-		e->st.active++;
+	c = calloc(1, sizeof(*c));
+	if (c && e->cfg.layer &&
+	    (skit_conn_new(fd, fd, e->cfg.type, false, &c->lc) < 0 ||
+	     skit_conn_push(c->lc, e->cfg.layer, e->cfg.layer_cfg, NULL) < 0)) {
+		skit_conn_free(c->lc);
+		free(c);
+		c = NULL;
 	}
+	if (!c || skit_loop_add(e->loop, fd,
+				c->lc ? SKIT_EV_READ | SKIT_EV_WRITE : ev,
+				c->lc ? on_lconn : on_conn, c) < 0) {
+		if (c)
+			skit_conn_free(c->lc);
+		free(c);
+		skit_serve_release(s, fd);
+		return;
+	}
+	c->e = e;
+	c->fd = fd;
+	c->next = e->conns;
+	if (e->conns)
+		e->conns->prev = c;
+	e->conns = c;
+	e->st.conns++;
+	e->st.active++;
+}
+
+static void
+on_event(struct skit_serve *s, const struct skit_serve_event *ev, void *data)
+{
+	struct skit_echo *e = data;
+
+	(void)s;
+	if (e->cfg.on_event)
+		e->cfg.on_event(ev, e->cfg.data);
 }
 
 /*
@@ -625,16 +593,27 @@ skit_echo_new(struct skit_loop *loop, int fd, const struct skit_echo_cfg *cfg,
 	 * where the loop's times were bimodal).
 	 */
 	e->alone = cfg->wake_signal && cfg->type == SOCK_STREAM && !cfg->layer;
-	if (cfg->type == SOCK_DGRAM)
+	if (cfg->type == SOCK_DGRAM) {
 		r = skit_loop_add(loop, fd, SKIT_EV_READ, on_dgram, e);
-	else
-		r = skit_loop_add(loop, fd, SKIT_EV_READ, on_listen, e);
+		e->listening = r == 0;
+	} else {
+		struct skit_serve_cfg sc = { .max_conns = cfg->max_conns,
+					     .limit = cfg->limit,
+					     .batch = 1,
+					     .linger_ms = -1,
+					     .exclusive = cfg->exclusive,
+					     .share = cfg->share,
+					     .on_conn = on_accept,
+					     .on_event = on_event,
+					     .data = e };
+
+		r = skit_serve_fd(loop, fd, &sc, &e->serve);
+	}
 	if (r < 0) {
 		free(e->scratch);
 		free(e);
 		return r;
 	}
-	e->listening = true;
 	*out = e;
 	return 0;
 }
@@ -645,9 +624,8 @@ skit_echo_drain(struct skit_echo *e)
 	if (e->draining)
 		return;
 	e->draining = true;
-	if (e->pause_timer)
-		skit_loop_timer_cancel(e->loop, e->pause_timer);
-	e->pause_timer = 0;
+	if (e->serve)
+		skit_serve_close(e->serve); /* leaves the loop; the fd stays */
 	if (e->cfg.type == SOCK_DGRAM) {
 		/* Answer what already arrived (bounded), then stop. */
 		dgram_batch(e, e->lfd, 65536);
@@ -667,6 +645,13 @@ void
 skit_echo_stats(const struct skit_echo *e, struct skit_echo_stats *out)
 {
 	*out = e->st;
+	if (e->serve) {
+		struct skit_serve_stats ss;
+
+		skit_serve_stats(e->serve, &ss);
+		out->rejected = ss.refused;
+		out->nofd = ss.nofd;
+	}
 }
 
 void
@@ -674,10 +659,9 @@ skit_echo_free(struct skit_echo *e)
 {
 	if (!e)
 		return;
-	if (e->pause_timer)
-		skit_loop_timer_cancel(e->loop, e->pause_timer);
 	while (e->conns)
 		conn_close(e->conns);
+	skit_serve_free(e->serve);
 	if (e->listening)
 		skit_loop_del(e->loop, e->lfd);
 	free(e->scratch);

@@ -19,6 +19,7 @@
  */
 #include "skit/relay.h"
 #include "skit/io.h"
+#include "skit/linger.h"
 
 #include "core/io_int.h" /* skit__set_nonblock */
 #include "engine/relay_int.h"
@@ -71,6 +72,21 @@ cancel(struct skit_relay *r, int64_t *id)
 	*id = 0;
 }
 
+/*
+ * Does end i's socket close lingering (cfg.close_linger_ms)? When the
+ * pair ended by itself, and not by an error of that socket.
+ */
+static bool
+lingers(const struct skit_relay *r, int i)
+{
+	const struct end *e = &r->end[i];
+
+	return r->cfg.close_linger_ms > 0 && r->ended &&
+	       r->st.reason != SKIT_RELAY_CLOSED && r->st.error_side != i &&
+	       (e->e.type == SOCK_STREAM || e->e.type == SOCK_SEQPACKET) &&
+	       e->e.rfd >= 0 && e->e.rfd == e->e.wfd;
+}
+
 /* Release everything the pair holds: watchers, timers, fds, buffers. */
 static void
 teardown(struct skit_relay *r)
@@ -98,7 +114,10 @@ teardown(struct skit_relay *r)
 		if (e->keep && e->conn_own)
 			skit_conn_free(e->keep);
 		e->conn = e->keep = NULL;
-		if (e->e.own && e->e.tolen == 0) {
+		if (e->e.own && e->e.tolen == 0 && lingers(r, i)) {
+			(void)skit_linger_close(r->loop, e->e.rfd,
+						r->cfg.close_linger_ms);
+		} else if (e->e.own && e->e.tolen == 0) {
 			if (e->e.rfd >= 0)
 				skit_close(e->e.rfd);
 			if (e->e.wfd >= 0 && e->e.wfd != e->e.rfd)
@@ -137,6 +156,20 @@ skit__relay_fail(struct skit_relay *r, int side, const char *op, int code)
 {
 	if (r->ended)
 		return;
+	if (code == -EPIPE && r->cfg.close_linger_ms > 0 && side >= 0 &&
+	    !strcmp(op, "write")) {
+		/*
+		 * The reader of this end is gone (an exec child done with
+		 * its input): the direction into it is over, what it holds
+		 * is dropped, and the other direction goes on (the child's
+		 * answer is still queued there).
+		 */
+		struct dir *d = &r->dir[!side];
+
+		d->off = d->len = d->inpipe = 0;
+		(void)skit__relay_dir_done(r, d);
+		return;
+	}
 	r->st.error = code;
 	r->st.error_side = side;
 	r->st.error_op = op;
@@ -691,6 +724,23 @@ skit_relay_push(struct skit_relay *r, int side, const void *msg, size_t len)
 		skit__relay_update(r);
 	skit__relay_notify(r);
 	return 0;
+}
+
+bool
+skit_relay_push_fits(const struct skit_relay *r, int side, size_t len)
+{
+	const struct dir *d;
+	size_t held, need;
+
+	if (!r || side < 0 || side > 1 || r->ended)
+		return true; /* a push would not drop it for want of room */
+	d = &r->dir[side];
+	if (!d->src->e.pushed || d->st != D_RUN)
+		return true;
+	/* A framed message may gain a header (len, len16): room for one. */
+	need = len + (d->src->conn ? 8 : INTERNAL_HDR);
+	held = d->len - d->off;
+	return held <= d->cap && d->cap - held >= need;
 }
 
 int

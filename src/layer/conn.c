@@ -15,6 +15,7 @@
 #include "layer/conn_int.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdalign.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -337,6 +338,29 @@ skit_conn_handshake(struct skit_conn *c)
 	rc = handshake(c->top);
 	if (rc == 0)
 		c->hs_done = true;
+	return rc;
+}
+
+int
+skit_conn_handshake_wait(struct skit_conn *c, int timeout_ms, int stopfd)
+{
+	int rc = -EAGAIN, w;
+
+	for (int i = 0; i < 1000000; i++) {
+		unsigned ev;
+
+		rc = skit_conn_handshake(c);
+		if (rc != -EAGAIN)
+			break;
+		ev = skit_conn_events(c, 0);
+		w = skit_wait_fd_stop(
+			skit_conn_rfd(c),
+			(short)((ev & SKIT_EV_READ ? POLLIN : 0) |
+				(ev & SKIT_EV_WRITE ? POLLOUT : 0)),
+			timeout_ms, stopfd);
+		if (w <= 0)
+			return w == 0 ? -ETIMEDOUT : w;
+	}
 	return rc;
 }
 

@@ -14,6 +14,7 @@
  */
 #include "skit/dial.h"
 #include "skit/io.h"
+#include "skit/proxy.h"
 #include "net/sock_int.h"
 
 #include <errno.h>
@@ -100,10 +101,185 @@ struct skit_dial {
 	bool cancelled; /* skit_dial_cancel seen inside a callback */
 	bool finished;	/* on_done called */
 	struct sync_state *sync;
+
+	/* proxy=: a is the proxy's address; the tunnel's handshake runs
+	 * on the winner before on_done (skit/proxy.h) */
+	struct tunnel *tun;
 };
 
 static void pump(struct skit_dial *d);
 static void round_begin(struct skit_dial *d);
+static void user_on_done(struct skit_dial *d, int code,
+			 const struct skit_dial_result *res,
+			 const struct skit_err *err);
+static void dial_free(struct skit_dial *d);
+
+/* --- proxy=: the tunnel through the proxy ------------------------------ */
+
+struct tunnel {
+	struct skit_proxy proxy;
+	char host[SKIT_HOST_MAX]; /* the target, for the proxy to resolve */
+	uint16_t port;
+	struct skit_conn *conn; /* during the handshake, else NULL */
+	int fd;
+	int64_t timer;
+	struct skit_dial_result res;
+	struct skit_err err;
+};
+
+/* Take the proxy from a's proxy= and dial the proxy instead. */
+static int
+tunnel_setup(struct skit_dial *d, const struct skit_addr *a,
+	     struct skit_err *err)
+{
+	struct tunnel *t = calloc(1, sizeof(*t));
+	int rc;
+
+	if (!t)
+		return skit_err_set(err, -ENOMEM, "connect", a->host);
+	t->fd = -1;
+	d->tun = t;
+	rc = skit_proxy_parse(skit_addr_str(a, SKIT_OPT_PROXY), &t->proxy, err);
+	if (rc < 0)
+		return rc;
+	if (a->port_lo == 0 || a->port_is_range)
+		return skit_err_setf(err, SKIT_EOPTION, "proxy", a->port, 0,
+				     "a proxy needs the target's port as a "
+				     "number");
+	snprintf(t->host, sizeof(t->host), "%s", a->host);
+	t->port = a->port_lo;
+	rc = skit_proxy_addr(&t->proxy, a, &d->a, err);
+	d->a.role = SKIT_ROLE_CONNECT;
+	return rc;
+}
+
+/* Stop the handshake: off the loop, the conn freed, the fd closed. */
+static void
+tunnel_clear(struct skit_dial *d)
+{
+	struct tunnel *t = d->tun;
+
+	if (!t)
+		return;
+	if (t->timer > 0)
+		skit_loop_timer_cancel(d->loop, t->timer);
+	t->timer = 0;
+	if (t->conn) {
+		(void)skit_loop_del(d->loop, t->fd);
+		skit_conn_free(t->conn);
+		t->conn = NULL;
+		skit_close(t->fd);
+		t->fd = -1;
+	}
+}
+
+static void
+tunnel_end(struct skit_dial *d, int code)
+{
+	struct tunnel *t = d->tun;
+	int fd = t->fd;
+
+	if (t->timer > 0)
+		skit_loop_timer_cancel(d->loop, t->timer);
+	t->timer = 0;
+	(void)skit_loop_del(d->loop, fd);
+	skit_conn_free(t->conn);
+	t->conn = NULL;
+	t->fd = -1;
+	if (code == 0) {
+		code = skit_fd_nonblock(fd, d->cfg.flags & SKIT_OPEN_NONBLOCK);
+		if (code < 0)
+			skit_err_set(&t->err, code, "fcntl", d->a.host);
+	}
+	d->finished = true;
+	if (code < 0) {
+		skit_close(fd);
+		user_on_done(d, code, NULL, &t->err);
+	} else {
+		t->res.fd = fd;
+		user_on_done(d, 0, &t->res, NULL);
+	}
+	dial_free(d);
+}
+
+static void
+tunnel_step(struct skit_dial *d)
+{
+	struct tunnel *t = d->tun;
+	int rc = skit_conn_handshake(t->conn);
+
+	if (rc == -EAGAIN) {
+		rc = skit_loop_mod(d->loop, t->fd,
+				   skit_conn_events(t->conn, 0));
+		if (rc == 0)
+			return;
+		skit_err_set(&t->err, rc, "poll", d->a.host);
+	}
+	tunnel_end(d, rc);
+}
+
+static void
+tunnel_on_fd(struct skit_loop *loop, int fd, unsigned ev, void *data)
+{
+	(void)loop;
+	(void)fd;
+	(void)ev;
+	tunnel_step(data);
+}
+
+static void
+tunnel_on_deadline(struct skit_loop *loop, void *data)
+{
+	struct skit_dial *d = data;
+	struct tunnel *t = d->tun;
+	char op[32];
+
+	(void)loop;
+	t->timer = 0;
+	snprintf(op, sizeof(op), "%s proxy",
+		 skit_proxy_type_name(t->proxy.type));
+	skit_err_setf(&t->err, -ETIMEDOUT, op, d->a.host, 0,
+		      "no reply from the proxy in time");
+	tunnel_end(d, -ETIMEDOUT);
+}
+
+/* The proxy answered the connect: ask it for the target. */
+static void
+tunnel_start(struct skit_dial *d, int fd, const struct skit_dial_result *res)
+{
+	struct tunnel *t = d->tun;
+	char text[160];
+	struct skit_proxy_cfg pc = {
+		.proxy = &t->proxy,
+		.host = t->host,
+		.port = t->port,
+		.proxy_text = skit__sa_text(&res->peer, text, sizeof(text)),
+		.err = &t->err,
+	};
+	int rc;
+
+	t->res = *res;
+	t->fd = fd;
+	rc = skit_conn_new(fd, fd, SOCK_STREAM, false, &t->conn);
+	if (rc < 0) {
+		skit_err_set(&t->err, rc, "proxy", text);
+		tunnel_end(d, rc);
+		return;
+	}
+	rc = skit_conn_push(t->conn, &skit_layer_proxy, &pc, &t->err);
+	if (rc == 0)
+		rc = skit_loop_add(d->loop, fd, SKIT_EV_WRITE, tunnel_on_fd, d);
+	if (rc < 0) {
+		if (!t->err.code)
+			skit_err_set(&t->err, rc, "proxy", text);
+		tunnel_end(d, rc);
+		return;
+	}
+	if (d->timeout_ms > 0)
+		t->timer = skit_loop_timer(d->loop, d->timeout_ms,
+					   tunnel_on_deadline, d);
+	tunnel_step(d);
+}
 
 /* --- the retry policy ------------------------------------------------ */
 
@@ -269,6 +445,8 @@ static void
 dial_free(struct skit_dial *d)
 {
 	dial_detach(d);
+	tunnel_clear(d);
+	free(d->tun);
 	skit_resolved_free(&d->fixed);
 	free(d);
 }
@@ -297,6 +475,10 @@ finish_ok(struct skit_dial *d, struct attempt *at)
 	res.peer = at->sa;
 	res.attempts = d->rounds;
 	dial_detach(d);
+	if (d->tun) {
+		tunnel_start(d, fd, &res);
+		return;
+	}
 	e = skit_fd_nonblock(fd, d->cfg.flags & SKIT_OPEN_NONBLOCK);
 	d->finished = true;
 	if (e < 0) {
@@ -784,6 +966,15 @@ dial_new(struct skit_loop *loop, const struct skit_addr *a,
 	d->thread_ok = true;
 	for (int k = 0; k < HE_MAX_INFLIGHT; k++)
 		d->act[k].fd = -1;
+	if (skit_addr_has(a, SKIT_OPT_PROXY)) {
+		int rc = tunnel_setup(d, a, err);
+
+		if (rc < 0) {
+			free(d->tun);
+			free(d);
+			return rc;
+		}
+	}
 	if (cfg->addrs) {
 		d->use_fixed = true;
 		d->fixed.n = cfg->addrs->n;

@@ -5,6 +5,7 @@
  * packet and netlink. Results are ordered per RFC 8305 section 4.
  */
 #include "skit/io.h"
+#include "skit/proxy.h"
 #include "skit/sock.h"
 #include "net/sock_int.h"
 
@@ -380,6 +381,27 @@ resolve_netlink(const struct skit_addr *a, struct skit_resolved *out)
 	return push(out, &sa);
 }
 
+/*
+ * proxy=: what is connected to is the proxy (its name looked up here);
+ * the target's name is the proxy's to resolve.
+ */
+static int
+resolve_proxy(const struct skit_addr *a, int flags,
+	      const struct skit_resolver *res, struct skit_resolved *out,
+	      struct skit_err *err)
+{
+	struct skit_proxy p;
+	struct skit_addr pa;
+	int r;
+
+	r = skit_proxy_parse(skit_addr_str(a, SKIT_OPT_PROXY), &p, err);
+	if (r == 0)
+		r = skit_proxy_addr(&p, a, &pa, err);
+	if (r < 0)
+		return r;
+	return resolve_inet(&pa, flags, res, out, err);
+}
+
 int
 skit_resolve(const struct skit_addr *a, int flags,
 	     const struct skit_resolver *res, struct skit_resolved *out,
@@ -393,6 +415,12 @@ skit_resolve(const struct skit_addr *a, int flags,
 		flags |= SKIT_OPEN_PASSIVE;
 	switch (a->kind) {
 	case SKIT_KIND_TCP:
+		if (skit_addr_has(a, SKIT_OPT_PROXY) &&
+		    a->role != SKIT_ROLE_LISTEN) {
+			r = resolve_proxy(a, flags, res, out, err);
+			break;
+		}
+		__attribute__((fallthrough));
 	case SKIT_KIND_UDP:
 	case SKIT_KIND_ICMP:
 	case SKIT_KIND_IP:

@@ -7,6 +7,7 @@
  */
 #include "skit/sock.h"
 #include "skit/io.h"
+#include "net/serve_int.h" /* skit__accept4 */
 #include "net/sock_int.h"
 
 #include <errno.h>
@@ -229,24 +230,15 @@ skit_accept(int lfd, bool nonblock, struct skit_sockaddr *peer)
 {
 	struct skit_sockaddr tmp;
 	char text[160];
-	int fd, e;
+	int fd;
 
 	memset(&tmp, 0, sizeof(tmp));
-	tmp.len = sizeof(tmp.ss);
-	do
-		fd = accept4(lfd, (struct sockaddr *)&tmp.ss, &tmp.len,
-			     SOCK_CLOEXEC | (nonblock ? SOCK_NONBLOCK : 0));
-	while (fd < 0 && errno == EINTR);
-	if (fd < 0) {
-		e = errno;
-		if (e != EAGAIN)
-			skit__trace("accept4(%d) = -1 %s", lfd,
-				    strerrorname_np(e));
-		return -e;
-	}
+	fd = skit__accept4(lfd, SOCK_CLOEXEC | (nonblock ? SOCK_NONBLOCK : 0),
+			   &tmp);
+	if (fd < 0)
+		return fd;
 	if (!peer && !skit__trace_on())
 		return fd; /* nobody asks who it is: no getsockopt per accept */
-	tmp.family = tmp.ss.ss_family;
 	{
 		socklen_t l = sizeof(int);
 

@@ -142,6 +142,42 @@ conn_tls(struct http_fetch *f, struct conn *c)
 	return 0;
 }
 
+bool
+skit_http_no_proxy(const char *no_proxy, const char *host)
+{
+	size_t hl = strlen(host);
+
+	while (no_proxy && *no_proxy) {
+		size_t n = strcspn(no_proxy, ", "), k = n;
+		const char *e = no_proxy;
+
+		if (n == 1 && *e == '*')
+			return true;
+		if (k && *e == '.') {
+			e++;
+			k--;
+		}
+		if (k && k <= hl && !strncasecmp(host + hl - k, e, k) &&
+		    (k == hl || host[hl - k - 1] == '.'))
+			return true;
+		no_proxy += n;
+		no_proxy += strspn(no_proxy, ", ");
+	}
+	return false;
+}
+
+/* The URL's proxy, as the address's proxy=: 0 or a code. */
+static int
+use_proxy(struct http_fetch *f, const struct skit_url *u, struct skit_addr *a)
+{
+	const char *p = u->scheme == SKIT_URL_HTTPS ? f->cfg->https_proxy
+						    : f->cfg->http_proxy;
+
+	if (!p || !*p || skit_http_no_proxy(f->cfg->no_proxy, u->host))
+		return 0;
+	return skit_addr_set_opt(a, SKIT_OPT_PROXY, p, f->err);
+}
+
 /* Dial cur (or cfg->via), then the TLS handshake for https. */
 static int
 conn_open(struct http_fetch *f, struct conn *c)
@@ -168,6 +204,8 @@ conn_open(struct http_fetch *f, struct conn *c)
 					     atxt, 0,
 					     "an IPv6 address with IPv4 only");
 		rc = url_to_addr(u, f->cfg->family, &a, f->err);
+		if (rc == 0)
+			rc = use_proxy(f, u, &a);
 		if (rc < 0)
 			return rc;
 	}

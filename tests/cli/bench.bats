@@ -31,7 +31,8 @@ check_rr() {
 	[ "$status" -eq 0 ]
 	for o in --mode --concurrency --parallel --conns --size --duration \
 		--requests --bytes --direction --warmup --timeout --threads \
-		--interval --json --json-stream --sockperf; do
+		--interval --json --json-stream --sockperf --report --compare \
+		--udp --bitrate; do
 		[[ "$output" == *"$o"* ]]
 	done
 }
@@ -42,7 +43,9 @@ check_rr() {
 	run "$SKIT" bench --mode bogus tcp:127.0.0.1:9
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"bogus"* ]]
-	run "$SKIT" bench --mode throughput udp:127.0.0.1:9
+	# udp throughput is iperf3 -u's job now (bench_udp.bats); seqpacket
+	# throughput is still refused
+	run "$SKIT" bench --mode throughput "unix-seqpacket:@skit-no-$$"
 	[ "$status" -eq 2 ]
 	run "$SKIT" bench --mode conns --requests 5 tcp:127.0.0.1:9
 	[ "$status" -eq 2 ]
@@ -361,5 +364,23 @@ sockperf_peer() {
 		check_rr "$BATS_TEST_TMPDIR/sps.json" 2000
 		kill "$spid"
 		wait "$spid" 2>/dev/null || true
+	done
+}
+
+@test "bench: connect-timeout= bounds each connect, instead of --timeout" {
+	# A unix listener whose queue is full: a connect finds no room and
+	# the dial tries again until its time is up.
+	python3 "$BATS_TEST_DIRNAME/stall_peer.py" unix-backlog "$BATS_TEST_TMPDIR/full.sock" \
+		2>"$BATS_TEST_TMPDIR/peer.err" &
+	BG_PIDS="${BG_PIDS:-} $!"
+	for i in $(seq 1 100); do grep -q listening "$BATS_TEST_TMPDIR/peer.err" && break; sleep 0.05; done
+	grep -q listening "$BATS_TEST_TMPDIR/peer.err"
+	# rr on the fast path and on the loop, crr, conns: exit 5 (timed
+	# out), long before --timeout's 60 s.
+	for args in "-m rr" "-m rr -c 2" "-m crr -r 5" "-m conns -n 2"; do
+		run --separate-stderr timeout 20 "$SKIT" bench $args --timeout 60 -d 30 \
+			"unix:$BATS_TEST_TMPDIR/full.sock,connect-timeout=0.2"
+		[ "$status" -eq 5 ] || { echo "$args: $status $stderr"; false; }
+		[[ "$stderr" == *"timed out"* ]] || { echo "$args: $stderr"; false; }
 	done
 }

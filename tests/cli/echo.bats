@@ -268,6 +268,74 @@ stop_idle() {
 	kill -TERM "$BG_PID"
 	wait_exit "$BG_PID" 10
 	grep -q "(7 rejected)" "$BG_ERR"
+	# Each refusal is reported: one line at once, the ones after it
+	# within a second counted in one (per thread).
+	grep -q "echo: refused tcp:127.0.0.1:[0-9]*: --max-conns 3 reached" "$BG_ERR"
+	n=$(sed -n -e 's/.*echo: refused tcp:.*--max-conns 3 reached$/1/p' \
+		-e 's/.*echo: refused \([0-9]*\) clients: --max-conns 3.*/\1/p' "$BG_ERR" |
+		awk '{ n += $1 } END { print n }')
+	[ "$n" -eq 7 ] || { cat "$BG_ERR"; false; }
+}
+
+# hold_conns PORT N FILE: a python client holding N connections to
+# PORT until FILE is removed; prints "held" once they are made. Sets
+# HOLD_PID.
+hold_conns() {
+	python3 - "$1" "$2" "$3" >"$BATS_TEST_TMPDIR/hold.out" 2>&1 <<-'PY' &
+		import os, socket, sys, time
+		port, n, flag = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+		held = [socket.create_connection(("127.0.0.1", port)) for _ in range(n)]
+		print("held", flush=True)
+		for _ in range(600):
+		    if not os.path.exists(flag):
+		        break
+		    time.sleep(0.05)
+	PY
+	HOLD_PID=$!
+	for i in $(seq 1 200); do
+		grep -q held "$BATS_TEST_TMPDIR/hold.out" && return 0
+		sleep 0.05
+	done
+	cat "$BATS_TEST_TMPDIR/hold.out" >&2
+	return 1
+}
+
+@test "echo: out of fds (EMFILE), clients are closed at once with a message; served again once fds free up" {
+	skit_bg -v echo -t 1 tcp4:127.0.0.1:0
+	# (after start: echo raises its soft limit to the hard one)
+	prlimit --pid "$BG_PID" --nofile=24:24
+	touch "$BATS_TEST_TMPDIR/flag"
+	hold_conns "$BG_PORT" 40 "$BATS_TEST_TMPDIR/flag"
+	for i in $(seq 1 100); do
+		grep -q "Too many open files; closed the new client" "$BG_ERR" && break
+		sleep 0.05
+	done
+	grep -q "echo: accept: Too many open files; closed the new client" "$BG_ERR"
+	kill -0 "$BG_PID"
+	rm "$BATS_TEST_TMPDIR/flag"
+	wait "$HOLD_PID" || true
+	run timeout 10 "$SKIT" bench -m rr -r 5 "$BG_ADDR"
+	[ "$status" -eq 0 ]
+	kill -TERM "$BG_PID"
+	wait_exit "$BG_PID" 10
+	[ "$WAIT_RC" -eq 143 ]
+}
+
+@test "echo: the socket file is removed at the end only while it is ours" {
+	sock=$BATS_TEST_TMPDIR/e.sock
+	skit_bg -v echo -t 2 "unix:$sock"
+	first=$BG_PID
+	rm "$sock"
+	skit_bg -v echo -t 1 "unix:$sock"
+	kill -TERM "$first"
+	wait_exit "$first" 10
+	[ "$WAIT_RC" -eq 143 ]
+	[ -S "$sock" ]
+	run timeout 10 "$SKIT" bench -m rr -r 3 "unix:$sock"
+	[ "$status" -eq 0 ]
+	kill -TERM "$BG_PID"
+	wait_exit "$BG_PID" 10
+	[ ! -e "$sock" ]
 }
 
 @test "echo: a worker whose event loop fails ends the server at once: exit 1, the reason" {

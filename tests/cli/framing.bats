@@ -200,3 +200,12 @@ PY
 	wait_size "$BG_OUT" 150004
 	cmp "$BATS_TEST_TMPDIR/long" "$BG_OUT"
 }
+
+@test "listen --exec over unix-dgram: a child slower than its peer loses nothing (the listener waits)" {
+	# The child reads nothing for a second: its pipe and the pair's
+	# buffer fill, and the server must stop reading the socket (the
+	# kernel holds the sender back) rather than drop messages.
+	skit_bg listen -v -k "$(abstract unix-dgram)" --sh-exec 'sleep 1; exec cat'
+	got=$(timeout 60 "$SKIT" connect -q 3 "$BG_ADDR" <"$SMALL" | sha256sum | cut -d' ' -f1)
+	[ "$got" = "$(cat "$SMALL.sha")" ] || { cat "$BG_ERR"; false; }
+}

@@ -4,6 +4,7 @@
 # --insecure, host name checks, the https->http downgrade rule.
 load helpers
 load get_helpers
+load proxy_helpers
 
 setup_file() {
 	if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
@@ -24,6 +25,10 @@ teardown_file() {
 	return 0
 }
 
+teardown() {
+	proxies_stop
+}
+
 setup() {
 	[ ! -f "$BATS_FILE_TMPDIR/no-nginx" ] || skip "needs nginx"
 	D=$BATS_FILE_TMPDIR/ngx
@@ -40,6 +45,17 @@ sha() { sha256sum <"$1" | cut -d' ' -f1; }
 	[ "$(sha two.out)" = "$(sha "$D/www/two.bin")" ]
 	run -0 "$SKIT" get -q --ca-file "$CA" -O one.out "$S/one.bin"
 	[ "$(cat one.out)" = x ]
+}
+
+@test "get tls: TLS inside a tunnel through HTTP CONNECT (tinyproxy) and SOCKS5 (microsocks)" {
+	tinyproxy_start
+	run --separate-stderr bash -c "'$SKIT' get -q --ca-file '$CA' -x http://127.0.0.1:$TP_PORT '$S/two.bin' >two.out"
+	[ "$status" -eq 0 ]
+	[ "$(sha two.out)" = "$(sha "$D/www/two.bin")" ]
+	microsocks_start
+	run --separate-stderr bash -c "https_proxy=socks5://127.0.0.1:$MS_PORT '$SKIT' get -q --ca-file '$CA' '$S/one.bin'"
+	[ "$status" -eq 0 ]
+	[ "$output" = x ]
 }
 
 @test "get tls: an unknown CA fails with exit 8, a clear message, no file" {

@@ -64,6 +64,7 @@ opt_text() {
 	join-source) echo "join-source=10.0.0.1" ;;
 	iface) echo "iface=lo" ;;
 	multicast-ttl) echo "multicast-ttl=2" ;;
+	proxy) echo "proxy=socks5://127.0.0.1:1" ;;
 	*) echo "$1" ;;
 	esac
 }

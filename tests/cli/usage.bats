@@ -34,6 +34,7 @@ good_value() {
 	local cmd=$1 long=$2 arg=$3
 	case "$cmd:$long" in
 	bench:mode) echo rr; return ;;
+	bench:bitrate) echo 1m; return ;;
 	relay:buffer) echo 64k; return ;;
 	*:framing) echo line; return ;;
 	*:data-file | *:ca-file) echo "$BATS_TEST_TMPDIR/file"; return ;;
@@ -220,4 +221,19 @@ synopsis() {
 		check "$c (too many)" "skit: $c: " "$c" 127.0.0.1 9 a b c d e
 	done
 	report 8
+}
+
+@test "habits from curl and wget: a refused option gets a hint" {
+	run --separate-stderr "$SKIT" get -o out http://127.0.0.1:1/
+	[ "$status" -eq 2 ]
+	[ "$(sed -n 2p <<<"$stderr")" = "hint: did you mean -O FILE? (curl's -o FILE; wget's -o is a log file, which skit does not write)" ]
+	for o in -L --location -Lv; do
+		run --separate-stderr "$SKIT" get "$o" http://127.0.0.1:1/
+		[ "$status" -eq 2 ]
+		[[ "$stderr" == *"hint: skit follows redirects by default (--max-redirect N limits them)"* ]]
+	done
+	# an option nobody brings: no hint
+	run --separate-stderr "$SKIT" get --locat http://127.0.0.1:1/
+	[ "$status" -eq 2 ]
+	[[ "$stderr" != *hint:* ]]
 }

@@ -2,7 +2,8 @@
  * test_echo.c - the echo server core on one loop, driven in-process:
  * stream echo through the pending-tail path, datagrams (0 bytes
  * included), discard, max_conns, drain; and skit_echo_wake, the handler
- * that ends a blocking read outside the loop.
+ * that ends a blocking read outside the loop; the threaded server's
+ * sockets.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,12 +12,14 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <netinet/in.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -306,6 +309,154 @@ test_wake_before_blocking_read(void **state)
 	close(sv[1]);
 }
 
+static atomic_int server_done;
+static atomic_int server_events;
+
+static void
+count_done(void *data)
+{
+	(void)data;
+	atomic_fetch_add(&server_done, 1);
+}
+
+static void
+count_event(const struct skit_serve_event *ev, void *data)
+{
+	(void)data;
+	if (ev->kind == SKIT_SERVE_LIMIT)
+		atomic_fetch_add(&server_events, (int)ev->count);
+}
+
+/*
+ * The threaded server (skit_echo_server): two loops share one unix
+ * listener, a global --max-conns counts across them, a stop drains and
+ * closes the listener (new clients refused), the totals add up.
+ */
+static void
+test_server(void **state)
+{
+	struct skit_echo_server_cfg cfg = { .mode = SKIT_ECHO_ECHO,
+					    .threads = 2,
+					    .max_conns = 2,
+					    .grace_ms = 1000,
+					    .on_event = count_event,
+					    .on_done = count_done };
+	struct skit_echo_server *srv;
+	struct skit_echo_stats tot;
+	struct skit_sockaddr local;
+	struct skit_addr a;
+	char text[128], buf[8];
+	int c[3];
+
+	(void)state;
+	snprintf(text, sizeof(text), "unix:@skit-test-echo-srv-%d",
+		 (int)getpid());
+	assert_int_equal(skit_addr_parse(text, SKIT_ROLE_LISTEN, &a, NULL), 0);
+	assert_int_equal(skit_echo_server_open(&a, &cfg, &srv, &local, NULL),
+			 0);
+	assert_int_equal(skit_echo_server_start(srv), 0);
+	for (int i = 0; i < 3; i++) {
+		c[i] = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		assert_int_equal(
+			connect(c[i], (struct sockaddr *)&local.ss, local.len),
+			0);
+	}
+	/* Two are served; the third is closed at once (the limit). */
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(write(c[i], "ping", 4), 4);
+		assert_int_equal(skit_read_full(c[i], buf, 4, 5000), 4);
+		assert_memory_equal(buf, "ping", 4);
+	}
+	assert_int_equal(skit_read_full(c[2], buf, 1, 5000), 0);
+	assert_false(skit_echo_server_done(srv));
+	skit_echo_server_stop(srv, false);
+	/* Draining: the open ones still answer; new ones are refused. */
+	assert_int_equal(write(c[0], "more", 4), 4);
+	assert_int_equal(skit_read_full(c[0], buf, 4, 5000), 4);
+	for (int i = 0; i < 100; i++) {
+		int x = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		int r = connect(x, (struct sockaddr *)&local.ss, local.len);
+
+		close(x);
+		if (r < 0) {
+			assert_int_equal(errno, ECONNREFUSED);
+			break;
+		}
+		usleep(20000);
+	}
+	close(c[0]);
+	close(c[1]);
+	for (int i = 0; i < 500 && !skit_echo_server_done(srv); i++) {
+		skit_echo_server_stop(srv, false);
+		usleep(10000);
+	}
+	assert_true(skit_echo_server_done(srv));
+	assert_int_equal(atomic_load(&server_done), 2);
+	assert_int_equal(skit_echo_server_wait(srv, &tot), 0);
+	assert_int_equal(tot.conns, 2);
+	/* the third, and a probe the limit caught before the stop got to
+	 * its loop; every one reported */
+	assert_true(tot.rejected >= 1);
+	assert_int_equal(atomic_load(&server_events), (int)tot.rejected);
+	assert_int_equal(tot.bytes_in, 12);
+	assert_int_equal(tot.bytes_out, 12);
+	skit_echo_server_free(srv);
+	close(c[2]);
+}
+
+/* Listening sockets of this process on the port of local. */
+static int
+listeners_on(const struct skit_sockaddr *local)
+{
+	const struct sockaddr_in *want = (const void *)&local->ss;
+	int n = 0;
+
+	for (int fd = 0; fd < 1024; fd++) {
+		struct sockaddr_in sin;
+		socklen_t len = sizeof(sin);
+		int on = 0;
+		socklen_t olen = sizeof(on);
+
+		if (getsockname(fd, (struct sockaddr *)&sin, &len) < 0 ||
+		    sin.sin_family != AF_INET || sin.sin_port != want->sin_port)
+			continue;
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &olen) ==
+			    0 &&
+		    on)
+			n++;
+	}
+	return n;
+}
+
+/*
+ * Threads on tcp: one listener the loops take turns on (a client
+ * connecting again and again stays on one loop); a socket per thread
+ * only when asked to share the port (reuseport).
+ */
+static void
+test_server_tcp_sockets(void **state)
+{
+	struct skit_echo_server_cfg cfg = { .mode = SKIT_ECHO_ECHO,
+					    .threads = 2 };
+	struct skit_echo_server *srv;
+	struct skit_sockaddr local;
+	struct skit_addr a;
+
+	(void)state;
+	assert_int_equal(
+		skit_addr_parse("tcp4:127.0.0.1:0", SKIT_ROLE_LISTEN, &a, NULL),
+		0);
+	assert_int_equal(skit_echo_server_open(&a, &cfg, &srv, &local, NULL),
+			 0);
+	assert_int_equal(listeners_on(&local), 1);
+	skit_echo_server_free(srv);
+	cfg.reuseport = true;
+	assert_int_equal(skit_echo_server_open(&a, &cfg, &srv, &local, NULL),
+			 0);
+	assert_int_equal(listeners_on(&local), 2);
+	skit_echo_server_free(srv);
+}
+
 int
 main(void)
 {
@@ -315,6 +466,8 @@ main(void)
 		cmocka_unit_test(test_discard_and_max_conns),
 		cmocka_unit_test(test_dgram_serve_drains),
 		cmocka_unit_test(test_wake_before_blocking_read),
+		cmocka_unit_test(test_server),
+		cmocka_unit_test(test_server_tcp_sockets),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -425,6 +425,89 @@ test_loop_close(void **state)
 	}
 }
 
+/*
+ * SKIT_EV_EXCLUSIVE: events still come, and keep coming across a pause
+ * (events 0) and a change of events, which the loop does by adding the
+ * fd again (epoll cannot modify an exclusive registration). The poll
+ * backend ignores the flag.
+ */
+static void
+test_exclusive(void **state)
+{
+	(void)state;
+	FOR_BACKENDS(l)
+	{
+		struct pair a = { 0 };
+
+		mkpipe(a.p);
+		assert_int_equal(write(a.p[1], "x", 1), 1);
+		assert_int_equal(skit_loop_add(l, a.p[0],
+					       SKIT_EV_READ | SKIT_EV_EXCLUSIVE,
+					       pair_cb, &a),
+				 0);
+		assert_int_equal(skit_loop_run_once(l, 1000), 1);
+		assert_int_equal(a.calls, 1);
+		assert_int_equal(write(a.p[1], "x", 1), 1);
+		assert_int_equal(skit_loop_mod(l, a.p[0], 0), 0);
+		assert_int_equal(skit_loop_run_once(l, 20), 0);
+		assert_int_equal(skit_loop_mod(l, a.p[0], SKIT_EV_READ), 0);
+		assert_int_equal(skit_loop_run_once(l, 1000), 1);
+		assert_int_equal(a.calls, 2);
+		assert_int_equal(
+			skit_loop_mod(l, a.p[0], SKIT_EV_READ | SKIT_EV_WRITE),
+			0);
+		assert_int_equal(write(a.p[1], "x", 1), 1);
+		assert_int_equal(skit_loop_run_once(l, 1000), 1);
+		assert_int_equal(a.calls, 3);
+		assert_int_equal(skit_loop_del(l, a.p[0]), 0);
+		close(a.p[0]);
+		close(a.p[1]);
+	}
+}
+
+static int released_fd = -1;
+static void *released_data;
+
+static void
+release_cb(int fd, void *data)
+{
+	released_fd = fd;
+	released_data = data;
+	close(fd);
+}
+
+/* skit_loop_own: freeing the loop releases what still lives on it. */
+static void
+test_own(void **state)
+{
+	(void)state;
+	for (size_t bi = 0; bi < 2; bi++) {
+		struct skit_loop *l = new_loop(backends[bi]);
+		struct pair a = { 0 }, b = { 0 };
+
+		mkpipe(a.p);
+		mkpipe(b.p);
+		assert_int_equal(skit_loop_own(l, a.p[0], release_cb), -ENOENT);
+		assert_int_equal(
+			skit_loop_add(l, a.p[0], SKIT_EV_READ, pair_cb, &a), 0);
+		assert_int_equal(
+			skit_loop_add(l, b.p[0], SKIT_EV_READ, pair_cb, &b), 0);
+		assert_int_equal(skit_loop_own(l, a.p[0], release_cb), 0);
+		assert_int_equal(skit_loop_own(l, b.p[0], release_cb), 0);
+		/* A watcher deleted forgets its release. */
+		assert_int_equal(skit_loop_del(l, b.p[0]), 0);
+		released_fd = -1;
+		skit_loop_free(l);
+		assert_int_equal(released_fd, a.p[0]);
+		assert_ptr_equal(released_data, &a);
+		assert_int_equal(fcntl(a.p[0], F_GETFD), -1);
+		assert_true(fcntl(b.p[0], F_GETFD) >= 0);
+		close(a.p[1]);
+		close(b.p[0]);
+		close(b.p[1]);
+	}
+}
+
 struct reuse {
 	int self;
 	struct reuse *other;
@@ -660,6 +743,8 @@ main(void)
 		cmocka_unit_test(test_remove_other_in_callback),
 		cmocka_unit_test(test_reused_fd_number),
 		cmocka_unit_test(test_loop_close),
+		cmocka_unit_test(test_exclusive),
+		cmocka_unit_test(test_own),
 		cmocka_unit_test(test_stop),
 		cmocka_unit_test(test_regular_file),
 		cmocka_unit_test(test_thousands_of_fds),

@@ -552,6 +552,51 @@ test_reset(void **state)
 	close(pa[0]);
 }
 
+/*
+ * close_linger_ms, a server's close: B (an exec child) answers and goes
+ * away without reading what A sent. The direction into B ends alone
+ * (EPIPE), B's answer reaches A, the pair ends by EOF, and A's socket
+ * is closed lingering: it reads our answer and EOF, and is closed only
+ * once it says EOF itself (a plain close could reset it, losing the
+ * answer on TCP).
+ */
+static void
+test_close_linger(void **state)
+{
+	static char big[1 << 20];
+	struct skit_loop *loop;
+	struct skit_relay *r;
+	struct skit_relay_cfg cfg = { .on_close = on_close,
+				      .close_linger_ms = 5000 };
+	struct closed c = { 0 };
+	char buf[64];
+	ssize_t n;
+	int pa[2], pb[2];
+
+	(void)state;
+	cfg.data = &c;
+	r = frame_pair(&loop, &cfg, SOCK_STREAM, pa, pb);
+	/* A sends more than B will ever read; B answers and exits. */
+	assert_true(skit_write_some(pa[0], big, sizeof(big)) > 0);
+	assert_int_equal(skit_write_some(pb[1], "reply", 5), 5);
+	assert_int_equal(skit_shutdown(pb[1], SHUT_RDWR), 0);
+	spin(loop, &c, 500);
+	assert_int_equal(c.calls, 1);
+	assert_int_equal(c.st.reason, SKIT_RELAY_EOF);
+	assert_int_equal(c.st.bytes[SKIT_DIR_BA], 5);
+	n = skit_read_some(pa[0], buf, sizeof(buf));
+	assert_int_equal(n, 5);
+	assert_memory_equal(buf, "reply", 5);
+	assert_int_equal(skit_read_some(pa[0], buf, sizeof(buf)), 0);
+	/* Lingering: A's socket waits for A's EOF, reading what comes. */
+	assert_int_equal(skit_loop_count(loop), 1);
+	assert_int_equal(skit_shutdown(pa[0], SHUT_WR), 0);
+	for (int i = 0; i < 500 && skit_loop_count(loop) > 0; i++)
+		skit_loop_run_once(loop, 10);
+	assert_int_equal(skit_loop_count(loop), 0);
+	frame_pair_free(loop, r, pa, pb);
+}
+
 static void
 test_idle(void **state)
 {
@@ -1435,6 +1480,7 @@ main(void)
 		cmocka_unit_test(test_framing_line_pause),
 		cmocka_unit_test(test_framing_len),
 		cmocka_unit_test(test_reset),
+		cmocka_unit_test(test_close_linger),
 		cmocka_unit_test(test_idle),
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_files),

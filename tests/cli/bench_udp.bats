@@ -1,0 +1,104 @@
+#!/usr/bin/env bats
+# skit bench --mode throughput over udp (iperf3 -u's job): paced at
+# --bitrate, datagrams numbered and stamped; against an echo: loss,
+# out-of-order and duplicate counts and jitter, checked against peers
+# that drop (nftables numgen random, in a namespace of the test's own),
+# reorder and duplicate (tests/cli/udp_peer.py) on purpose; against a
+# discard server only the sending is measured.
+load helpers
+load netns_low
+
+teardown() {
+	bg_cleanup
+	ns_cleanup
+}
+
+@test "bench -u: throughput over udp against skit echo, paced, every count consistent" {
+	skit_bg -v echo -t 1 udp:127.0.0.1:0
+	run --separate-stderr timeout 30 "$SKIT" bench -m throughput -u -b 20m -s 1000 -P 2 -d 0.3 -w 0 --json "$BG_ADDR"
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	echo "$output" | jq -e '.protocol == "udp" and .datagram_size == 1000 and
+		.target_bits_per_s == 20000000 and .echoed and
+		.datagrams_sent > 0 and .datagrams_received > 0 and
+		.datagrams_received + .lost == .datagrams_sent and
+		.bytes_sent == .datagrams_sent * 1000 and
+		.bytes_received == .datagrams_received * 1000 and
+		.out_of_order == 0 and .duplicates == 0 and .jitter_ms >= 0 and
+		(.per_stream | length) == 2' >/dev/null || { echo "$output"; false; }
+	# Paced: two streams of 20 Mbit/s send about 40 (generous bounds).
+	echo "$output" | jq -e '.sent_bytes_per_s * 8 > 20e6 and
+		.sent_bytes_per_s * 8 < 48e6' >/dev/null || { echo "$output"; false; }
+	# Unlimited (-b 0): as fast as the socket takes them, still counted.
+	run --separate-stderr timeout 30 "$SKIT" bench -m throughput -b 0 -d 0.2 -w 0 --json "$BG_ADDR"
+	[ "$status" -eq 0 ]
+	echo "$output" | jq -e '.target_bits_per_s == 0 and .datagrams_sent > 100 and
+		.datagrams_received + .lost == .datagrams_sent' >/dev/null || { echo "$output"; false; }
+	# A bare port with -u is udp; text output names the datagrams.
+	run --separate-stderr timeout 30 "$SKIT" bench -m throughput -u -b 1m -d 0.2 "$BG_PORT"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"udp:127.0.0.1:$BG_PORT"* ]]
+	[[ "$output" == *"datagrams    sent "*" received "*" lost "*" jitter "*" ms"* ]]
+}
+
+@test "bench -u against a discard server: the sending is measured, loss is not" {
+	skit_bg -v echo --discard -t 1 udp:127.0.0.1:0
+	run --separate-stderr timeout 30 "$SKIT" bench -m throughput -b 2m -d 0.2 --json "$BG_ADDR"
+	[ "$status" -eq 0 ]
+	echo "$output" | jq -e '.echoed == false and .lost == null and
+		.datagrams_sent > 0 and .datagrams_received == 0' >/dev/null
+	run --separate-stderr timeout 30 "$SKIT" bench -m throughput -b 2m -d 0.2 "$BG_ADDR"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"none came back: loss and jitter need an echo server"* ]]
+}
+
+@test "bench -u: usage errors exit 2" {
+	run "$SKIT" bench -m throughput --bitrate 1m tcp:127.0.0.1:9
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--bitrate is for --mode throughput over udp"* ]]
+	run "$SKIT" bench -m throughput --bytes 1m udp:127.0.0.1:9
+	[ "$status" -eq 2 ]
+	run "$SKIT" bench -m throughput --direction recv udp:127.0.0.1:9
+	[ "$status" -eq 2 ]
+	run "$SKIT" bench -m throughput -s 10 udp:127.0.0.1:9
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"at least 24"* ]]
+	run "$SKIT" bench -m throughput -b 1x udp:127.0.0.1:9
+	[ "$status" -eq 2 ]
+	run "$SKIT" bench -u tcp:127.0.0.1:9
+	[ "$status" -eq 2 ]
+	run "$SKIT" bench -m throughput unix-seqpacket:@skit-no-$$
+	[ "$status" -eq 2 ]
+}
+
+@test "bench -u: reordered and duplicated datagrams are counted as the peer made them" {
+	stats=$BATS_TEST_TMPDIR/peer.stats
+	cmd_bg python3 "$BATS_TEST_DIRNAME/udp_peer.py" "$stats"
+	run --separate-stderr timeout 30 "$SKIT" bench -m throughput -b 1m -s 100 -d 0.3 -w 0 --json "$BG_ADDR"
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	read -r swapped dups <"$stats"
+	[ "$swapped" -gt 10 ]
+	echo "$output" | jq -e --argjson s "$swapped" --argjson d "$dups" \
+		'.out_of_order == $s and .duplicates == $d and .lost <= 1 and
+		 .datagrams_received + .lost == .datagrams_sent' >/dev/null ||
+		{ echo "peer: $swapped swapped, $dups duplicated; bench: $output"; false; }
+}
+
+@test "bench -u: loss behind an nftables random drop (20%) is counted" {
+	need_netns
+	need_cmd nft
+	ns_new U
+	ip netns exec "$NS_U" nft add table inet skb
+	ip netns exec "$NS_U" nft add chain inet skb in '{ type filter hook input priority 0; }'
+	ip netns exec "$NS_U" nft add rule inet skb in udp dport 7000 numgen random mod 100 lt 20 drop
+	ns_bg "$NS_U" -v echo -t 1 udp:127.0.0.1:7000
+	run --separate-stderr timeout 30 ip netns exec "$NS_U" "$SKIT" bench -m throughput \
+		-b 4m -s 200 -d 0.5 -w 0 --json udp:127.0.0.1:7000
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	# About 1250 datagrams, a fifth dropped on the way there: the
+	# binomial spread is about 1%, the bounds are generous.
+	echo "$output" | jq -e '.datagrams_sent > 500 and
+		.datagrams_received + .lost == .datagrams_sent and
+		.lost_percent > 12 and .lost_percent < 28 and
+		.out_of_order == 0 and .duplicates == 0' >/dev/null ||
+		{ echo "$output"; false; }
+}
