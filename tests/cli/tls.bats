@@ -8,6 +8,8 @@
 # short (exit 7).
 load helpers
 load tls_helpers
+load get_helpers
+load proxy_helpers
 
 setup_file() {
 	make_certs "$BATS_FILE_TMPDIR"
@@ -20,6 +22,7 @@ setup() {
 
 teardown() {
 	bg_cleanup
+	proxies_stop
 }
 
 @test "tls connect: openssl s_server, verified with ca=, -v reports the session" {
@@ -324,9 +327,54 @@ CONF
 		echo "$m: $status $stderr"
 		[ "$status" -eq 0 ]
 	done
+	run --separate-stderr timeout 30 "$SKIT" bench -m crr -c 2 -d 0.3 --json "$BG_ADDR,tls,ca=$C/ca.pem"
+	[ "$status" -eq 0 ]
+	run --separate-stderr timeout 30 "$SKIT" bench -m conns -n 20 -s 8 -d 0.3 --json "$BG_ADDR,tls,ca=$C/ca.pem"
+	echo "conns: $status $output $stderr"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .served <<<"$output")" = 20 ]
 	run --separate-stderr timeout 30 "$SKIT" bench -m crr -d 0.3 "$BG_ADDR,tls"
 	[ "$status" -eq 8 ]
 	[[ "$stderr" == *"unable to get local issuer certificate"* ]]
+	run --separate-stderr timeout 30 "$SKIT" bench -m conns -n 3 -d 0.3 "$BG_ADDR,tls"
+	[ "$status" -eq 8 ]
+	[[ "$stderr" == *"unable to get local issuer certificate"* ]]
+}
+
+@test "tls through a proxy: HTTP CONNECT (tinyproxy) and SOCKS5 (microsocks), verified against the target" {
+	# tinyproxy and microsocks close both ways at the client's EOF: the
+	# server answers one line and ends first, the client's stdin stays
+	# open until then.
+	skit_bg listen -v -k "tls-listen:127.0.0.1:0,cert=$C/srv.pem,key=$C/srv.key" --sh-exec 'read -r l; echo "got $l"'
+	tinyproxy_start
+	run --separate-stderr timeout 10 "$SKIT" connect -v "tls:127.0.0.1:$BG_PORT,ca=$C/ca.pem,proxy=http://127.0.0.1:$TP_PORT" < <(echo via http; sleep 5)
+	echo "$status $output $stderr"
+	[ "$status" -eq 0 ]
+	[ "$output" = "got via http" ]
+	[[ "$stderr" == *"through the proxy tcp:127.0.0.1:$TP_PORT"* ]]
+	[[ "$stderr" == *"TLS:   verified"* ]]
+	microsocks_start
+	run --separate-stderr timeout 10 "$SKIT" connect "tls:localhost:$BG_PORT,ca=$C/ca.pem,proxy=socks5://127.0.0.1:$MS_PORT" < <(echo via socks; sleep 5)
+	echo "$status $output $stderr"
+	[ "$status" -eq 0 ]
+	[ "$output" = "got via socks" ]
+	# the certificate is checked against the target's name, not the proxy's
+	run --separate-stderr timeout 10 "$SKIT" connect "tls:127.0.0.1:$BG_PORT,ca=$C/other.pem,proxy=http://127.0.0.1:$TP_PORT" < <(echo x; sleep 5)
+	echo "$status $output $stderr"
+	[ "$status" -eq 8 ]
+	[[ "$stderr" == *"TLS handshake"* ]]
+	# relay originates TLS through the tunnel
+	SRV=$BG_PORT
+	skit_bg relay -v "tcp-listen:127.0.0.1:0" "tls:127.0.0.1:$SRV,ca=$C/ca.pem,proxy=socks5://127.0.0.1:$MS_PORT"
+	run --separate-stderr timeout 10 "$SKIT" connect "$BG_ADDR" < <(echo via relay; sleep 5)
+	echo "$status $output $stderr"
+	[ "$output" = "got via relay" ]
+	# bench's connections run their TLS through the tunnel too
+	skit_bg echo -v "tls-listen:127.0.0.1:0,cert=$C/srv.pem,key=$C/srv.key"
+	run --separate-stderr timeout 30 "$SKIT" bench -m crr -d 0.3 --json "tls:127.0.0.1:$BG_PORT,ca=$C/ca.pem,proxy=socks5://127.0.0.1:$MS_PORT"
+	echo "$status $stderr"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .requests <<<"$output")" -gt 0 ]
 }
 
 @test "tls ping: times TCP and TLS handshakes; a failed one names its reason" {
