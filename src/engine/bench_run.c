@@ -806,23 +806,21 @@ on_dialled(struct skit_dial *d, int code, const struct skit_dial_result *res,
 	}
 	c->fd = res->fd;
 	c->ev = c->lc ? SKIT_EV_READ | SKIT_EV_WRITE : SKIT_EV_READ;
-	if (c->lc) {
+	if (c->lc)
 		c->st = C_HS;
-		handshake_step(c);
-		return;
-	}
-	bench_add(&w->conn_ok, 1);
-	w->fails_row = 0;
-	conn_ready(c);
+	handshake_step(c);
 }
 
-/* C_HS: a step of c's handshake on the loop; ready when it is done. */
+/*
+ * c is connected: a step of its layers' handshake on the loop (C_HS),
+ * when it has layers; once done (at once without), counted and ready.
+ */
 static void
 handshake_step(struct bench_conn *c)
 {
 	struct bench_worker *w = c->w;
 	struct skit_err err;
-	int rc = skit_conn_handshake(c->lc);
+	int rc = c->lc ? skit_conn_handshake(c->lc) : 0;
 
 	if (rc == -EAGAIN) {
 		bench_want(c, SKIT_EV_READ);
