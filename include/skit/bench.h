@@ -167,6 +167,7 @@ struct skit_bench_cfg {
 	 * the connection's setup (crr: inside the cycle's time; a failed
 	 * one counts as a failed connect, with the layer's reason). With a
 	 * layer every thread runs on its loop (no blocking fast path).
+	 * Stream addresses only (skit_bench_new: -EINVAL).
 	 */
 	const struct skit_layer_ops *layer;
 	const void *layer_cfg;

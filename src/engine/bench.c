@@ -156,9 +156,10 @@ skit_bench_new(const struct skit_addr *a, const struct skit_bench_cfg *cfg,
 		goto fail;
 	skit_sockaddr_str(&b->res.v[0], b->where, sizeof(b->where));
 	b->type = b->addr.type ? b->addr.type : b->res.v[0].type;
-	if (cfg->mode == SKIT_BENCH_THROUGHPUT && b->type != SOCK_STREAM &&
-	    (b->type != SOCK_DGRAM || cfg->size < SKIT_BENCH_UDP_HDR ||
-	     cfg->bytes || cfg->bitrate < 0)) {
+	if ((cfg->mode == SKIT_BENCH_THROUGHPUT && b->type != SOCK_STREAM &&
+	     (b->type != SOCK_DGRAM || cfg->size < SKIT_BENCH_UDP_HDR ||
+	      cfg->bytes || cfg->bitrate < 0)) ||
+	    (cfg->layer && b->type != SOCK_STREAM)) {
 		r = skit_err_set(err, -EINVAL, "bench", b->where);
 		goto fail;
 	}
