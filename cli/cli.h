@@ -255,6 +255,12 @@ void cli_json_bool(struct cli_json *j, const char *key, bool val);
 void cli_json_null(struct cli_json *j, const char *key);
 /* A raw, already-valid JSON value (an array or object built elsewhere). */
 void cli_json_raw(struct cli_json *j, const char *key, const char *json);
+/*
+ * A message's bytes: "payload" when they are text (valid UTF-8 without
+ * control characters other than tab and line ends), else "payload_hex".
+ * 0 or -ENOMEM.
+ */
+int cli_json_payload(struct cli_json *j, const void *p, size_t n);
 void cli_json_end(struct cli_json *j);
 /*
  * A JSON number as text into b (CLI_NUM_LEN bytes is enough): fixed

@@ -121,7 +121,7 @@ trace_json(void *data, const char *line)
 	if (!m)
 		return;
 	cli_json_begin(&j, m);
-	cli_json_str(&j, "type", "trace");
+	cli_json_str(&j, "event", "trace");
 	cli_json_double(&j, "t", now_s() - trace_t0);
 	if (!json_summary(&j, line))
 		json_call(&j, line);

@@ -697,6 +697,33 @@ cli_json_double(struct cli_json *j, const char *key, double val)
 	fputs(cli_json_num(val, b, sizeof(b)), j->f);
 }
 
+int
+cli_json_payload(struct cli_json *j, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	bool text = skit_utf8_valid(p, n);
+	char *hex;
+
+	for (size_t i = 0; text && i < n; i++)
+		if ((b[i] < 0x20 && b[i] != '\n' && b[i] != '\r' &&
+		     b[i] != '\t') ||
+		    b[i] == 0x7f)
+			text = false;
+	if (text) {
+		cli_json_strn(j, "payload", p, n);
+		return 0;
+	}
+	hex = malloc(2 * n + 1);
+	if (!hex)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		snprintf(hex + 2 * i, 3, "%02x", b[i]);
+	hex[2 * n] = '\0';
+	cli_json_str(j, "payload_hex", hex);
+	free(hex);
+	return 0;
+}
+
 void
 cli_json_bool(struct cli_json *j, const char *key, bool val)
 {

@@ -87,16 +87,14 @@ text_udp(const struct skit_bench_udp *u)
 }
 
 void
-bench_print_json(const struct bench_run *run, const struct bench_record *rec,
-		 bool stream)
+bench_print_json(const struct bench_run *run, const struct bench_record *rec)
 {
 	const struct skit_bench_cfg *cfg = run->cfg;
 	const struct skit_bench_result *s = run->r;
 	struct cli_json j;
 
 	cli_json_begin(&j, stdout);
-	if (stream)
-		cli_json_str(&j, "type", "summary");
+	cli_json_str(&j, "event", "summary");
 	cli_json_str(&j, "mode", skit_bench_mode_name(cfg->mode));
 	cli_json_str(&j, "address", run->where);
 	cli_json_int(&j, "threads", cfg->threads);

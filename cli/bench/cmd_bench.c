@@ -448,7 +448,7 @@ on_sample(const struct skit_bench_sample *sm, void *data)
 		struct cli_json j;
 
 		cli_json_begin(&j, stdout);
-		cli_json_str(&j, "type", "interval");
+		cli_json_str(&j, "event", "interval");
 		cli_json_int(&j, "interval", sm->index);
 		cli_json_double(&j, "t", at);
 		cli_json_uint(&j, "requests", t->requests - l->requests);
@@ -648,7 +648,7 @@ cmd_bench(int argc, char **argv)
 	}
 	bench_record_result(&rec, &run);
 	if (o.json || o.json_stream)
-		bench_print_json(&run, &rec, o.json_stream);
+		bench_print_json(&run, &rec);
 	else
 		bench_print_text(&run);
 	rc = CLI_EXIT_OK; /* stopped or not: the results so far */

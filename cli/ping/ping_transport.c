@@ -97,7 +97,7 @@ report_reply(struct tp *t, uint64_t seq, size_t bytes, double rtt, bool dup,
 		struct cli_json j;
 
 		cli_json_begin(&j, stdout);
-		cli_json_str(&j, "type", "reply");
+		cli_json_str(&j, "event", "reply");
 		ping_json_time(&j);
 		cli_json_str(&j, "from", from);
 		cli_json_uint(&j, "bytes", bytes);
@@ -135,7 +135,7 @@ report_error(struct tp *t, uint64_t seq, int code, const char *why)
 		if (t->o->quiet)
 			return;
 		cli_json_begin(&j, stdout);
-		cli_json_str(&j, "type", "error");
+		cli_json_str(&j, "event", "error");
 		ping_json_time(&j);
 		cli_json_str(&j, "from", t->addr_text);
 		cli_json_uint(&j, "seq", seq);

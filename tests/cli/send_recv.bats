@@ -230,6 +230,19 @@ PY
 	[ "$output" = "$(printf 'pong\r')" ]
 }
 
+@test "send --json: replies are JSON objects too, binary ones in hex" {
+	skit_bg -v recv --reply ok udp4:127.0.0.1:0
+	run --separate-stderr "$SKIT" send --json -w 0.3 "$BG_ADDR" one
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 2 ]
+	[ "$(jq -r .event <<<"${lines[1]}")" = reply ]
+	[ "$(jq -r .from <<<"${lines[1]}")" = "$BG_ADDR" ]
+	[ "$(jq -r .payload <<<"${lines[1]}")" = ok ]
+	skit_bg -v recv --reply "$(printf 'a\001')" udp4:127.0.0.1:0
+	run --separate-stderr "$SKIT" send --json -w 0.3 "$BG_ADDR" two
+	[ "$(jq -r .payload_hex <<<"${lines[1]}")" = 6101 ]
+}
+
 @test "send --json reports each message" {
 	skit_bg -v recv udp4:127.0.0.1:0 --count 2
 	"$SKIT" send --json "$BG_ADDR" a bcd >"$BATS_TEST_TMPDIR/j"

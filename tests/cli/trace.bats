@@ -63,7 +63,7 @@ calls = set()
 for line in open(sys.argv[1]):
     assert not re.search(r'[0-9][eE][-+]?[0-9]', line.split('"text"')[0]), line
     o = json.loads(line)
-    assert o["type"] == "trace" and isinstance(o["t"], (int, float)), o
+    assert o["event"] == "trace" and isinstance(o["t"], (int, float)), o
     assert o["text"], o
     calls.add(o["call"])
     if o["call"] == "send":
