@@ -30,6 +30,7 @@ static const struct command commands[] = {
 	{ "ifaces", cmd_ifaces, "list interfaces and addresses (netlink)" },
 	{ "listen", cmd_listen, "listen on ADDRESS and serve clients" },
 	{ "ping", cmd_ping, "ICMP echo (or TCP/UDP/unix round trips)" },
+	{ "proxy", cmd_proxy, "SOCKS5, SOCKS4a and HTTP CONNECT proxy server" },
 	{ "probe", cmd_probe,
 	  "which domain x type x protocol combinations work here, and why" },
 	{ "recv", cmd_recv,

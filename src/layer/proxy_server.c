@@ -109,6 +109,121 @@ s5_request(const uint8_t *b, size_t len, struct skit_proxy_request *rq,
 	return (ssize_t)n;
 }
 
+/* --- SOCKS4 and 4a ------------------------------------------------------ */
+
+/*
+ * A NUL-terminated field of at most 255 bytes at b[off..len): its
+ * length (without the NUL), -1 when the NUL has not come yet, or
+ * SKIT_ELIMIT.
+ */
+static ssize_t
+s4_field(const uint8_t *b, size_t off, size_t len)
+{
+	const uint8_t *z = off < len ? memchr(b + off, 0, len - off) : NULL;
+
+	if (!z)
+		return len - off > 255 ? SKIT_ELIMIT : -1;
+	if ((size_t)(z - (b + off)) > 255)
+		return SKIT_ELIMIT;
+	return z - (b + off);
+}
+
+static ssize_t
+s4_request(const uint8_t *b, size_t len, struct skit_proxy_request *rq,
+	   size_t *need)
+{
+	ssize_t ul, hl = 0;
+	bool named;
+
+	if (len < 9)
+		return need_more(len, 9, need);
+	ul = s4_field(b, 8, len);
+	if (ul < -1)
+		return ul;
+	if (ul < 0)
+		return 0; /* *need is 1: never past the NUL */
+	/* SOCKS4a: DSTIP 0.0.0.x (x != 0), the name after the USERID */
+	named = !b[4] && !b[5] && !b[6] && b[7];
+	if (named) {
+		hl = s4_field(b, 9 + (size_t)ul, len);
+		if (hl < -1)
+			return hl;
+		if (hl < 0)
+			return 0;
+		if (hl == 0)
+			return SKIT_EPROTO;
+	}
+	rq->type = SKIT_PROXY_SOCKS4A;
+	rq->cmd = b[1];
+	rq->port = (uint16_t)(b[2] << 8 | b[3]);
+	memcpy(rq->user, b + 8, (size_t)ul + 1);
+	rq->has_auth = false;
+	if (named) {
+		memcpy(rq->host, b + 9 + ul, (size_t)hl + 1);
+		rq->host_is_literal = false;
+		return 9 + ul + hl + 1;
+	}
+	inet_ntop(AF_INET, b + 4, rq->host, sizeof(rq->host));
+	rq->host_is_literal = true;
+	return 9 + ul;
+}
+
+/* --- SOCKS5 UDP relay datagrams ------------------------------------------ */
+
+ssize_t
+skit_proxy_udp_parse(const void *buf, size_t len, struct skit_proxy_request *rq)
+{
+	const uint8_t *b = buf;
+	size_t alen, n;
+
+	if (len < 5 || b[0] || b[1] || b[2])
+		return SKIT_EPROTO;
+	alen = skit__socks5_addr_len(b);
+	if (!alen || (b[3] == 3 && b[4] == 0))
+		return SKIT_EPROTO;
+	n = 4 + alen + 2;
+	if (len < n)
+		return SKIT_EPROTO;
+	if (b[3] == 3) {
+		if (memchr(b + 5, 0, b[4]))
+			return SKIT_EPROTO;
+		memcpy(rq->host, b + 5, b[4]);
+		rq->host[b[4]] = '\0';
+		rq->host_is_literal = false;
+	} else {
+		inet_ntop(b[3] == 1 ? AF_INET : AF_INET6, b + 4, rq->host,
+			  sizeof(rq->host));
+		rq->host_is_literal = true;
+	}
+	rq->port = (uint16_t)(b[n - 2] << 8 | b[n - 1]);
+	return (ssize_t)n;
+}
+
+size_t
+skit_proxy_udp_header(const struct sockaddr *from, void *buf, size_t cap)
+{
+	uint8_t *o = buf;
+
+	if (cap < 22 || !from ||
+	    (from->sa_family != AF_INET && from->sa_family != AF_INET6))
+		return 0;
+	memset(o, 0, 3);
+	if (from->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)from;
+
+		o[3] = 4;
+		memcpy(o + 4, &s6->sin6_addr, 16);
+		memcpy(o + 20, &s6->sin6_port, 2);
+		return 22;
+	}
+	const struct sockaddr_in *s4 = (const void *)from;
+
+	o[3] = 1;
+	memcpy(o + 4, &s4->sin_addr, 4);
+	memcpy(o + 8, &s4->sin_port, 2);
+	return 10;
+}
+
 /* --- HTTP CONNECT -------------------------------------------------------- */
 
 static int
@@ -296,6 +411,8 @@ skit_proxy_parse_client(enum skit_proxy_cstage stage, const void *buf,
 			return 0;
 		if (b[0] == 5)
 			return s5_hello(b, len, rq, need);
+		if (b[0] == 4)
+			return s4_request(b, len, rq, need);
 		if (b[0] >= 'A' && b[0] <= 'Z')
 			return http_connect(buf, len, rq, need);
 		return SKIT_EPROTO;
@@ -361,6 +478,19 @@ skit_proxy_reply_result(enum skit_proxy_type type, int code,
 	uint8_t *o = buf;
 	int n;
 
+	if (type == SKIT_PROXY_SOCKS4A) {
+		if (cap < 8)
+			return 0;
+		memset(o, 0, 8);
+		o[1] = code == 0 ? 90 : 91;
+		if (bound && bound->sa_family == AF_INET) {
+			const struct sockaddr_in *s4 = (const void *)bound;
+
+			memcpy(o + 2, &s4->sin_port, 2);
+			memcpy(o + 4, &s4->sin_addr, 4);
+		}
+		return 8;
+	}
 	if (type == SKIT_PROXY_SOCKS5) {
 		if (cap < 22)
 			return 0;
@@ -414,7 +544,7 @@ enum astate {
 };
 
 struct skit_proxy_accept {
-	bool socks5, http;
+	bool socks5, http, socks4, udp;
 	char user[256], pass[256];
 	bool auth;
 
@@ -435,7 +565,7 @@ skit_proxy_accept_new(const struct skit_proxy_server_cfg *cfg,
 	struct skit_proxy_accept *pa;
 
 	*out = NULL;
-	if (!cfg || (!cfg->socks5 && !cfg->http) ||
+	if (!cfg || (!cfg->socks5 && !cfg->http && !cfg->socks4) ||
 	    (cfg->user && strlen(cfg->user) >= sizeof(pa->user)) ||
 	    (cfg->pass && strlen(cfg->pass) >= sizeof(pa->pass)))
 		return -EINVAL;
@@ -444,6 +574,8 @@ skit_proxy_accept_new(const struct skit_proxy_server_cfg *cfg,
 		return -ENOMEM;
 	pa->socks5 = cfg->socks5;
 	pa->http = cfg->http;
+	pa->socks4 = cfg->socks4;
+	pa->udp = cfg->udp;
 	if (cfg->user) {
 		pa->auth = true;
 		snprintf(pa->user, sizeof(pa->user), "%s", cfg->user);
@@ -510,6 +642,22 @@ on_message(struct skit_proxy_accept *pa)
 			}
 			return;
 		}
+		if (rq->type == SKIT_PROXY_SOCKS4A) {
+			int code = !pa->socks4	  ? SKIT_EPROTO
+				   : pa->auth	  ? -EACCES
+				   : rq->cmd != 1 ? SKIT_EPROTO
+						  : 0;
+
+			if (code == 0)
+				pa->st = A_READY;
+			else
+				queue(pa,
+				      skit_proxy_reply_result(
+					      SKIT_PROXY_SOCKS4A, code, NULL,
+					      pa->out, sizeof(pa->out)),
+				      A_FAILED, code);
+			return;
+		}
 		if (!pa->socks5) {
 			pa->st = A_FAILED;
 			pa->fail = SKIT_EPROTO;
@@ -528,7 +676,7 @@ on_message(struct skit_proxy_accept *pa)
 		      m ? A_READ : A_FAILED, -EACCES);
 		return;
 	case SKIT_PROXY_C_REQUEST:
-		if (rq->cmd != 1) {
+		if (rq->cmd != 1 && !(rq->cmd == 3 && pa->udp)) {
 			queue(pa,
 			      skit_proxy_reply_result(SKIT_PROXY_SOCKS5,
 						      SKIT_EPROTO, NULL,
