@@ -751,8 +751,8 @@ udp_from_client(struct tunnel *t, const uint8_t *msg, size_t len)
 		t->dropped++;
 		return;
 	}
-	if (sendto(t->ufd, msg + h, len - (size_t)h, MSG_DONTWAIT,
-		   (struct sockaddr *)&ss, sl) < 0) {
+	if (skit_sendto(t->ufd, msg + h, len - (size_t)h, MSG_DONTWAIT,
+			(struct sockaddr *)&ss, sl) < 0) {
 		t->dropped++;
 		return;
 	}
@@ -783,8 +783,8 @@ udp_to_client(struct tunnel *t, const struct sockaddr *from, socklen_t flen,
 	}
 	h = skit_proxy_udp_header(from, out, sizeof(out));
 	memcpy(out + h, msg, len);
-	if (sendto(t->ufd, out, h + len, MSG_DONTWAIT,
-		   (struct sockaddr *)&t->uc, t->uclen) < 0) {
+	if (skit_sendto(t->ufd, out, h + len, MSG_DONTWAIT,
+			(struct sockaddr *)&t->uc, t->uclen) < 0) {
 		t->dropped++;
 		return;
 	}
@@ -804,8 +804,8 @@ on_udp(struct skit_loop *loop, int fd, unsigned ev, void *data)
 		struct sockaddr_storage from;
 		socklen_t fl = sizeof(from);
 		const struct sockaddr *f = (struct sockaddr *)&from;
-		ssize_t n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT,
-				     (struct sockaddr *)&from, &fl);
+		ssize_t n = skit_recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT,
+					  (struct sockaddr *)&from, &fl);
 
 		if (n < 0)
 			return;
@@ -828,12 +828,13 @@ on_control(struct skit_loop *loop, int fd, unsigned ev, void *data)
 {
 	struct tunnel *t = data;
 	char buf[512];
-	ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+	ssize_t n =
+		skit_recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, NULL, NULL);
 	double secs;
 
 	(void)loop;
 	(void)ev;
-	if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR)))
+	if (n > 0 || n == -EAGAIN)
 		return; /* nothing is to come on it: dropped */
 	secs = (double)(skit_now_ns() - t->start_ns) / 1e9;
 	if (cli_g.verbose)
@@ -847,7 +848,7 @@ on_control(struct skit_loop *loop, int fd, unsigned ev, void *data)
 			    n == 0 ? "eof" : "reset");
 	if (t->app->o->json)
 		json_close(t, t->bytes, t->msgs, secs, n == 0 ? "eof" : "reset",
-			   n < 0 ? strerror(errno) : NULL);
+			   n < 0 ? skit_strerror((int)n) : NULL);
 	tunnel_free(t);
 }
 
@@ -893,6 +894,17 @@ udp_start(struct tunnel *t)
 			skit_err_format(&err, text, sizeof(text));
 			refuse(t, -ENETUNREACH, text);
 			return;
+		}
+		/* the client said where it will send from: only that port */
+		if (t->rq.port) {
+			memcpy(&t->uc, &t->cpeer.ss, t->cpeer.len);
+			t->uclen = t->cpeer.len;
+			if (t->cpeer.family == AF_INET)
+				((struct sockaddr_in *)&t->uc)->sin_port =
+					htons(t->rq.port);
+			else
+				((struct sockaddr_in6 *)&t->uc)->sin6_port =
+					htons(t->rq.port);
 		}
 		t->st = T_DIAL;
 		t->code = 0;
