@@ -475,7 +475,7 @@ test_server_parsers(void **state)
 		"CONNECT a.test:99999 HTTP/1.1\r\n\r\n",
 		"CONNECT ::1:80 HTTP/1.1\r\n\r\n",
 		"CONNECT a.test:80\r\n\r\n",
-		"\x04\x01\x00\x50",
+		"\x03\x01\x00\x50", /* SOCKS3 is nothing (4: SOCKS4) */
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(skit_proxy_parse_client(SKIT_PROXY_C_FIRST,
@@ -628,6 +628,181 @@ test_server_accept(void **state)
 			 -ECONNRESET);
 }
 
+/* SOCKS4 and 4a requests, and the SOCKS4 answer. */
+static void
+test_server_socks4(void **state)
+{
+	static const char s4[] = "\x04\x01\x00\x50\x7f\0\0\x01"
+				 "al\0DATA";
+	static const char s4a[] = "\x04\x01\x01\xbb\0\0\0\x01"
+				  "\0a.test\0DATA";
+	struct skit_proxy_request rq;
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_port = htons(80) };
+	uint8_t out[64], longid[400];
+	size_t need;
+
+	(void)state;
+	memset(&rq, 0, sizeof(rq));
+	assert_int_equal(skit_proxy_parse_client(SKIT_PROXY_C_FIRST, s4,
+						 sizeof(s4) - 1, &rq, &need),
+			 11);
+	assert_int_equal(rq.type, SKIT_PROXY_SOCKS4A);
+	assert_int_equal(rq.cmd, 1);
+	assert_int_equal(rq.port, 80);
+	assert_string_equal(rq.host, "127.0.0.1");
+	assert_true(rq.host_is_literal);
+	assert_string_equal(rq.user, "al");
+	assert_false(rq.has_auth);
+	/* every prefix is incomplete, asking no further than the NUL */
+	for (size_t n = 0; n < 11; n++) {
+		assert_int_equal(skit_proxy_parse_client(SKIT_PROXY_C_FIRST, s4,
+							 n, &rq, &need),
+				 0);
+		assert_true(need >= 1 && n + need <= 11);
+	}
+	memset(&rq, 0, sizeof(rq));
+	assert_int_equal(skit_proxy_parse_client(SKIT_PROXY_C_FIRST, s4a,
+						 sizeof(s4a) - 1, &rq, &need),
+			 16);
+	assert_string_equal(rq.host, "a.test");
+	assert_int_equal(rq.port, 443);
+	assert_false(rq.host_is_literal);
+	for (size_t n = 9; n < 16; n++)
+		assert_int_equal(skit_proxy_parse_client(SKIT_PROXY_C_FIRST,
+							 s4a, n, &rq, &need),
+				 0);
+	/* an empty 4a name, a USERID past 255 bytes */
+	assert_int_equal(skit_proxy_parse_client(SKIT_PROXY_C_FIRST,
+						 "\x04\x01\0\x50\0\0\0\x01\0\0",
+						 10, &rq, &need),
+			 SKIT_EPROTO);
+	memset(longid, 'u', sizeof(longid));
+	memcpy(longid, "\x04\x01\0\x50\x7f\0\0\x01", 8);
+	assert_int_equal(skit_proxy_parse_client(SKIT_PROXY_C_FIRST, longid,
+						 sizeof(longid), &rq, &need),
+			 SKIT_ELIMIT);
+
+	assert_int_equal(skit_proxy_reply_result(SKIT_PROXY_SOCKS4A, 0,
+						 (struct sockaddr *)&sin, out,
+						 sizeof(out)),
+			 8);
+	assert_memory_equal(out, "\0\x5a\0\x50\0\0\0\0", 8);
+	assert_int_equal(skit_proxy_reply_result(SKIT_PROXY_SOCKS4A,
+						 -ECONNREFUSED, NULL, out,
+						 sizeof(out)),
+			 8);
+	assert_memory_equal(out, "\0\x5b\0\0\0\0\0\0", 8);
+}
+
+/* SOCKS5 UDP datagram headers, both ways. */
+static void
+test_server_udp(void **state)
+{
+	struct skit_proxy_request rq;
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_port = htons(53) };
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6,
+				     .sin6_port = htons(7) };
+	uint8_t out[64];
+
+	(void)state;
+	memset(&rq, 0, sizeof(rq));
+	assert_int_equal(skit_proxy_udp_parse("\0\0\0\x01\x7f\0\0\x01\0\x35"
+					      "hi",
+					      12, &rq),
+			 10);
+	assert_string_equal(rq.host, "127.0.0.1");
+	assert_int_equal(rq.port, 53);
+	assert_true(rq.host_is_literal);
+	assert_int_equal(skit_proxy_udp_parse("\0\0\0\x03\x06"
+					      "a.test\0\x35",
+					      13, &rq),
+			 13);
+	assert_string_equal(rq.host, "a.test");
+	assert_false(rq.host_is_literal);
+	/* a fragment, a short header, a bad type, an empty name */
+	assert_int_equal(
+		skit_proxy_udp_parse("\0\0\x01\x01\x7f\0\0\x01\0\x35", 10, &rq),
+		SKIT_EPROTO);
+	assert_int_equal(
+		skit_proxy_udp_parse("\0\0\0\x01\x7f\0\0\x01\0", 9, &rq),
+		SKIT_EPROTO);
+	assert_int_equal(
+		skit_proxy_udp_parse("\0\0\0\x05\x7f\0\0\x01\0\x35", 10, &rq),
+		SKIT_EPROTO);
+	assert_int_equal(skit_proxy_udp_parse("\0\0\0\x03\0\0\x35", 7, &rq),
+			 SKIT_EPROTO);
+
+	inet_pton(AF_INET, "10.1.2.3", &sin.sin_addr);
+	assert_int_equal(skit_proxy_udp_header((struct sockaddr *)&sin, out,
+					       sizeof(out)),
+			 10);
+	assert_memory_equal(out, "\0\0\0\x01\x0a\x01\x02\x03\0\x35", 10);
+	sin6.sin6_addr = in6addr_loopback;
+	assert_int_equal(skit_proxy_udp_header((struct sockaddr *)&sin6, out,
+					       sizeof(out)),
+			 22);
+	assert_int_equal(out[3], 4);
+	assert_int_equal(out[19], 1);
+	assert_int_equal(out[21], 7);
+	assert_int_equal(skit_proxy_udp_header((struct sockaddr *)&sin, out, 8),
+			 0);
+	/* a header written is read back */
+	assert_int_equal(skit_proxy_udp_parse(out, 22, &rq), 22);
+	assert_string_equal(rq.host, "::1");
+	assert_int_equal(rq.port, 7);
+}
+
+/* The handshake with SOCKS4 and UDP ASSOCIATE, as the cfg says. */
+static void
+test_server_accept_more(void **state)
+{
+	struct skit_proxy_server_cfg no4 = { .socks5 = true, .http = true };
+	struct skit_proxy_server_cfg all = {
+		.socks5 = true, .http = true, .socks4 = true, .udp = true
+	};
+	struct skit_proxy_server_cfg auth = {
+		.socks5 = true, .socks4 = true, .user = "al", .pass = "pw"
+	};
+	const char *s4[] = { "\x04\x01\x00\x50\x7f\0\0\x01"
+			     "al\0DATA" };
+	size_t s4l[] = { 15 };
+	const char *bind4[] = { "\x04\x02\x00\x50\x7f\0\0\x01"
+				"\0" };
+	size_t bind4l[] = { 9 };
+	const char *udp[] = { "\x05\x01\x00", "\x05\x03\x00\x01\0\0\0\0\0\0"
+					      "DATA" };
+	size_t udpl[] = { 3, 14 };
+	struct skit_proxy_request rq;
+	char seen[2048];
+	size_t n;
+
+	(void)state;
+	/* SOCKS4 not served: rejected (91) */
+	assert_int_equal(accept_run(&no4, s4, s4l, 1, &rq, seen, &n),
+			 SKIT_EPROTO);
+	assert_int_equal(n, 8);
+	assert_memory_equal(seen, "\0\x5b", 2);
+	assert_int_equal(accept_run(&all, s4, s4l, 1, &rq, seen, &n), 0);
+	assert_int_equal(rq.type, SKIT_PROXY_SOCKS4A);
+	assert_string_equal(rq.host, "127.0.0.1");
+	assert_int_equal(n, 8);
+	assert_memory_equal(seen, "\0\x5a", 2);
+	/* SOCKS4 has no password: refused (91) when one is required */
+	assert_int_equal(accept_run(&auth, s4, s4l, 1, &rq, seen, &n), -EACCES);
+	assert_int_equal(n, 8);
+	assert_memory_equal(seen, "\0\x5b", 2);
+	/* BIND: not supported */
+	assert_int_equal(accept_run(&all, bind4, bind4l, 1, &rq, seen, &n),
+			 SKIT_EPROTO);
+	assert_memory_equal(seen, "\0\x5b", 2);
+	/* UDP ASSOCIATE is the caller's when asked */
+	assert_int_equal(accept_run(&all, udp, udpl, 2, &rq, seen, &n), 0);
+	assert_int_equal(rq.cmd, 3);
+	assert_string_equal(rq.host, "0.0.0.0");
+}
+
 int
 main(void)
 {
@@ -640,6 +815,9 @@ main(void)
 		cmocka_unit_test(test_socat_kinds),
 		cmocka_unit_test(test_server_parsers),
 		cmocka_unit_test(test_server_accept),
+		cmocka_unit_test(test_server_socks4),
+		cmocka_unit_test(test_server_udp),
+		cmocka_unit_test(test_server_accept_more),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
