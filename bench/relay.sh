@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # bench/relay.sh - source -> relay -> sink over loopback TCP and unix
 # sockets: skit relay, socat (default and -b 1048576), ncat, and a plain
-# source -> sink without a relay, one run each, in one go.
+# source -> sink without a relay, one run each, in one go; over TCP also
+# a SOCKS5 tunnel through skit proxy and through microsocks (the source
+# asks the proxy for the sink with a SOCKS5 CONNECT first).
 #
 #   bench/relay.sh [SIZE_MIB]        (default 2048 = 2 GiB)
 #   ONLY="skit socat-b1M" bench/relay.sh 512    (some rows only)
@@ -67,6 +69,17 @@ else:
             time.sleep(0.02)
     else:
         sys.exit("source: cannot connect to %s" % addr)
+    if len(sys.argv) > 5:  # a SOCKS5 proxy: CONNECT to 127.0.0.1:argv[5]
+        s.sendall(b"\x05\x01\x00")
+        if s.recv(2) != b"\x05\x00":
+            sys.exit("source: the SOCKS5 proxy refused the method")
+        s.sendall(b"\x05\x01\x00\x01\x7f\x00\x00\x01" +
+                  int(sys.argv[5]).to_bytes(2, "big"))
+        r = b""
+        while len(r) < 10:
+            r += s.recv(10 - len(r))
+        if r[1] != 0:
+            sys.exit("source: SOCKS5 reply %d" % r[1])
     buf = memoryview(bytearray(1 << 20))
     left = size
     while left > 0:
@@ -97,25 +110,29 @@ run() {
 	for _ in $(seq 100); do [ -s "$T/sink.out" ] && break; sleep 0.02; done
 	SADDR=$(head -1 "$T/sink.out")
 	if [ "$kind" = unix ]; then LADDR=$T/relay.sock; else LADDR=$(free_port); fi
-	local target=$LADDR
+	local target=$LADDR socks=
+	case $name in skit-proxy | microsocks) socks=$SADDR ;; esac
 	if [ "$name" = plain ]; then
 		target=$SADDR
 	else
 		eval "set -- $*"
 		/usr/bin/time -f "%U %S" -o "$T/time" "$@" 2>"$T/relay.err" &
+		local timer=$!
 		for _ in $(seq 100); do
 			if [ "$kind" = unix ]; then [ -S "$LADDR" ] && break
 			else ss -ltn | grep -q ":$LADDR " && break; fi
 			sleep 0.02
 		done
 	fi
-	python3 "$T/peer.py" source "$kind" "$target" "$BYTES" || kill "$sink" 2>/dev/null
+	python3 "$T/peer.py" source "$kind" "$target" "$BYTES" $socks || kill "$sink" 2>/dev/null
 	wait "$sink"
+	# a proxy serves on: stop it (the child of time, by its pid)
+	[ -z "$socks" ] || kill -TERM $(pgrep -P "$timer") 2>/dev/null
 	[ "$name" = plain ] || wait
 	read -r got secs < <(tail -1 "$T/sink.out")
 	: "${got:=0}" "${secs:=0}"
 	local cpu=0
-	[ "$name" = plain ] || cpu=$(awk '{print $1 + $2}' "$T/time")
+	[ "$name" = plain ] || cpu=$(tail -1 "$T/time" | awk '{print $1 + $2}')
 	if [ "$got" != "$BYTES" ]; then
 		echo "$kind $name: sink got $got bytes, expected $BYTES" >&2
 		cat "$T/relay.err" >&2
@@ -125,7 +142,7 @@ run() {
 
 ROUNDS=${ROUNDS:-3}
 KINDS=${KINDS:-tcp unix}
-ROWS=(plain skit skit-nosplice socat socat-b1M ncat)
+ROWS=(plain skit skit-nosplice socat socat-b1M ncat skit-proxy microsocks)
 
 # row_cmd NAME: the relay's command line for a row ($L $C $SL $SC $NL $NC
 # expand when the row runs).
@@ -137,6 +154,8 @@ row_cmd() {
 	socat) echo "socat $SL $SC" ;;
 	socat-b1M) echo "socat -b 1048576 $SL $SC" ;;
 	ncat) echo "ncat $NL --sh-exec \"ncat $NC\"" ;;
+	skit-proxy) echo "'$SKIT' proxy tcp:127.0.0.1:\$LADDR" ;;
+	microsocks) echo "microsocks -i 127.0.0.1 -p \$LADDR" ;;
 	esac
 }
 
@@ -157,6 +176,8 @@ for round in $(seq "$ROUNDS"); do
 		n=${#ROWS[@]}
 		for ((i = 0; i < n; i++)); do
 			name=${ROWS[$(((i + round) % n))]}
+			# the SOCKS5 rows are tcp only
+			[ "$kind" = tcp ] || [[ $name != skit-proxy && $name != microsocks ]] || continue
 			run "$name" "$kind" "$(row_cmd "$name")"
 		done
 	done
