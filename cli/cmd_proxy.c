@@ -2,7 +2,9 @@
  * cmd_proxy.c - `skit proxy [ADDRESS]`: a SOCKS5 (RFC 1928, with UDP
  * ASSOCIATE and the user/password method of RFC 1929), SOCKS4/4a and
  * HTTP CONNECT proxy server on one listener, the protocol told by the
- * client's first byte. Many clients on one event loop: the serve
+ * client's first byte, and plain HTTP requests with an absolute
+ * http:// URI (forwarded, one per connection). Many clients on one
+ * event loop: the serve
  * (serve.h) accepts, the library's server handshake (proxy.h,
  * skit_proxy_accept_*) reads each request, a dial (dial.h) connects to
  * the destination without blocking, and the relay engine (relay.h)
@@ -70,10 +72,10 @@ static const struct cli_help proxy_help = {
 	.synopsis = "skit proxy [OPTIONS] [ADDRESS]",
 	.about = "Serve SOCKS5 (CONNECT and UDP ASSOCIATE), SOCKS4/4a CONNECT "
 		 "and HTTP CONNECT on\nADDRESS (default " PROXY_DEFAULT
-		 ": loopback only), one listener for all of\nthem, many "
-		 "clients on one event loop. A bare PORT means "
-		 "tcp:127.0.0.1:PORT.\nDestinations are named by the client "
-		 "and resolved here (socks5h).",
+		 ": loopback only), one listener for all of\nthem (and "
+		 "plain http:// requests), many clients on one event loop.\n"
+		 "A bare PORT means tcp:127.0.0.1:PORT. Destinations are named "
+		 "by the client and\nresolved here (socks5h).",
 	.opts = proxy_opts,
 	.extra = "examples:\n"
 		 "  skit -v proxy                         SOCKS5/4a and HTTP "
@@ -303,6 +305,14 @@ dest_text(const struct skit_proxy_request *rq, char *buf, size_t len)
 
 /* --- events ------------------------------------------------------------ */
 
+static const char *
+command_name(int cmd)
+{
+	if (cmd == 3)
+		return "udp-associate";
+	return cmd == SKIT_PROXY_CMD_FORWARD ? "forward" : "connect";
+}
+
 static void
 json_open(const struct tunnel *t, const char *udp_relay)
 {
@@ -312,8 +322,7 @@ json_open(const struct tunnel *t, const char *udp_relay)
 	cli_json_str(&j, "event", "open");
 	cli_json_uint(&j, "id", t->id);
 	cli_json_str(&j, "protocol", type_name(t->rq.type));
-	cli_json_str(&j, "command",
-		     t->rq.cmd == 3 ? "udp-associate" : "connect");
+	cli_json_str(&j, "command", command_name(t->rq.cmd));
 	cli_json_str(&j, "client", t->client);
 	cli_json_str(&j, "destination", t->dest);
 	if (udp_relay)
@@ -496,8 +505,10 @@ start_relay(struct tunnel *t)
 	}
 	t->st = T_RELAY;
 	if (cli_g.verbose)
-		cli_verbose("proxy: #%llu %s -> %s (%s)", t->id, t->client,
-			    t->dest, type_name(t->rq.type));
+		cli_verbose("proxy: #%llu %s -> %s (%s%s)", t->id, t->client,
+			    t->dest, type_name(t->rq.type),
+			    t->rq.cmd == SKIT_PROXY_CMD_FORWARD ? " forward"
+								: "");
 	if (app->o->json)
 		json_open(t, NULL);
 }
@@ -549,6 +560,29 @@ refuse(struct tunnel *t, int code, const char *why)
 	answer(t);
 }
 
+/*
+ * A plain HTTP request (GET http://...): its rewritten head goes to the
+ * origin server first (a fresh socket takes a head of a few KiB at
+ * once). false when it could not: the client has had its 502.
+ */
+static bool
+send_forward(struct tunnel *t)
+{
+	size_t len;
+	const void *head = skit_proxy_accept_forward(t->pa, &len);
+	ssize_t n;
+
+	if (!head)
+		return true;
+	n = skit_sendto(t->dfd, head, len, MSG_DONTWAIT, NULL, 0);
+	if (n == (ssize_t)len)
+		return true;
+	refuse(t, n < 0 ? (int)n : -EIO,
+	       n < 0 ? skit_strerror((int)n)
+		     : "the request did not fit the socket at once");
+	return false;
+}
+
 static void
 dial_done(struct skit_dial *d, int code, const struct skit_dial_result *res,
 	  const struct skit_err *err, void *data)
@@ -575,6 +609,8 @@ dial_done(struct skit_dial *d, int code, const struct skit_dial_result *res,
 	}
 	if (skit_sock_local(t->dfd, &t->bound) < 0)
 		t->bound.len = 0;
+	if (!send_forward(t))
+		return;
 	t->code = 0;
 	answer(t);
 }

@@ -126,13 +126,18 @@ ssize_t skit_proxy_parse_reply(enum skit_proxy_stage stage, const void *buf,
 
 /* --- the server side (for a proxy server: pure, no I/O) ------------ */
 
+/* An HTTP request with an absolute http:// URI (GET http://h/p ...):
+ * a plain request for the proxy to forward. */
+#define SKIT_PROXY_CMD_FORWARD 0x100
+
 /* What a client asks a proxy server for. */
 struct skit_proxy_request {
 	enum skit_proxy_type type; /* SKIT_PROXY_SOCKS5, SKIT_PROXY_SOCKS4A
 				      (SOCKS4 and 4a) or SKIT_PROXY_HTTP */
 	int cmd;		   /* SOCKS5: 1 CONNECT, 2 BIND, 3 UDP
 				      ASSOCIATE; SOCKS4: 1 CONNECT, 2 BIND;
-				      HTTP CONNECT: 1 */
+				      HTTP: 1 CONNECT, or
+				      SKIT_PROXY_CMD_FORWARD */
 	char host[SKIT_HOST_MAX];  /* a name or a literal (no brackets) */
 	uint16_t port;
 	bool host_is_literal;
@@ -160,9 +165,10 @@ enum skit_proxy_cstage {
  * fields that message carries; others kept). Returns the message's
  * length (> 0), 0 when incomplete (*need: at most this many more
  * bytes belong to it, >= 1), or SKIT_EPROTO / SKIT_ELIMIT for what is
- * not a SOCKS5 or HTTP CONNECT message (an HTTP method other than
- * CONNECT is SKIT_EPROTO, with rq->type SKIT_PROXY_HTTP so the server
- * can answer 405). Never reads past the message.
+ * not a SOCKS or HTTP proxy request (an HTTP request that is neither
+ * CONNECT nor a method with an absolute http:// URI, cmd
+ * SKIT_PROXY_CMD_FORWARD, is SKIT_EPROTO with rq->type SKIT_PROXY_HTTP
+ * so the server can answer 405). Never reads past the message.
  */
 ssize_t skit_proxy_parse_client(enum skit_proxy_cstage stage, const void *buf,
 				size_t len, struct skit_proxy_request *rq,
@@ -240,6 +246,16 @@ int skit_proxy_accept_request(struct skit_proxy_accept *pa, int fd,
  */
 int skit_proxy_accept_answer(struct skit_proxy_accept *pa, int fd, int code,
 			     const struct sockaddr *bound);
+
+/*
+ * A plain HTTP request (rq->cmd SKIT_PROXY_CMD_FORWARD): the head to
+ * send the origin server once dialled (origin-form target, proxy and
+ * hop-by-hop fields dropped, "Connection: close"), and its length; NULL
+ * for other requests. Answering such a request with code 0 writes
+ * nothing: the origin server's response is the answer.
+ */
+const void *skit_proxy_accept_forward(const struct skit_proxy_accept *pa,
+				      size_t *len);
 
 /* SKIT_EV_READ or SKIT_EV_WRITE: what the handshake waits for. */
 unsigned skit_proxy_accept_events(const struct skit_proxy_accept *pa);

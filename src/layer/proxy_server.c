@@ -346,12 +346,66 @@ authority(const char *t, size_t n, struct skit_proxy_request *rq)
 	return 0;
 }
 
+/* An HTTP method: 1 to 16 capitals. */
+static bool
+method_token(const char *b, size_t n)
+{
+	if (n == 0 || n > 16)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (b[i] < 'A' || b[i] > 'Z')
+			return false;
+	return true;
+}
+
+/*
+ * The authority of an absolute http:// URI t[0..n): its length after
+ * "http://" (it ends at '/', '?', '#' or the end), or -1 when t is not
+ * one (another scheme, user info, no host).
+ */
+static ssize_t
+uri_authority(const char *t, size_t n)
+{
+	size_t al = 0;
+
+	if (n <= 7 || strncasecmp(t, "http://", 7))
+		return -1;
+	while (7 + al < n && !strchr("/?#", t[7 + al]))
+		al++;
+	if (al == 0 || memchr(t + 7, '@', al))
+		return -1;
+	return (ssize_t)al;
+}
+
+/* An absolute http:// URI's host and port (80 when not given). */
+static int
+absolute_uri(const char *t, size_t n, struct skit_proxy_request *rq)
+{
+	ssize_t al = uri_authority(t, n);
+	const char *a = t + 7, *rb;
+	char tmp[SKIT_HOST_MAX + 16];
+	bool port;
+
+	if (al < 0 || (size_t)al + 4 > sizeof(tmp))
+		return SKIT_EPROTO;
+	rb = a[0] == '[' ? memchr(a, ']', (size_t)al) : NULL;
+	if (a[0] == '[')
+		port = rb && rb + 1 < a + al && rb[1] == ':';
+	else
+		port = memchr(a, ':', (size_t)al) != NULL;
+	memcpy(tmp, a, (size_t)al);
+	if (!port)
+		memcpy(tmp + al, ":80", 3);
+	return authority(tmp, (size_t)al + (port ? 0 : 3), rq);
+}
+
 static ssize_t
 http_connect(const char *b, size_t len, struct skit_proxy_request *rq,
 	     size_t *need)
 {
 	const char *end = NULL, *sp1, *sp2, *line, *eol;
 	size_t hl;
+	bool connect;
 
 	rq->type = SKIT_PROXY_HTTP;
 	for (size_t i = 1; i < len; i++) {
@@ -374,14 +428,16 @@ http_connect(const char *b, size_t len, struct skit_proxy_request *rq,
 	sp1 = memchr(b, ' ', (size_t)(eol - b));
 	if (!sp1)
 		return SKIT_EPROTO;
-	if ((size_t)(sp1 - b) != 7 || memcmp(b, "CONNECT", 7))
+	connect = (size_t)(sp1 - b) == 7 && !memcmp(b, "CONNECT", 7);
+	if (!connect && !method_token(b, (size_t)(sp1 - b)))
 		return SKIT_EPROTO;
 	sp2 = memchr(sp1 + 1, ' ', (size_t)(eol - sp1 - 1));
 	if (!sp2 || eol - sp2 < 9 || memcmp(sp2 + 1, "HTTP/1.", 7))
 		return SKIT_EPROTO;
-	if (authority(sp1 + 1, (size_t)(sp2 - sp1 - 1), rq) < 0)
+	if (connect ? authority(sp1 + 1, (size_t)(sp2 - sp1 - 1), rq) < 0
+		    : absolute_uri(sp1 + 1, (size_t)(sp2 - sp1 - 1), rq) < 0)
 		return SKIT_EPROTO;
-	rq->cmd = 1;
+	rq->cmd = connect ? 1 : SKIT_PROXY_CMD_FORWARD;
 	for (line = eol + 1; line < end; line = eol + 1) {
 		size_t ll;
 
@@ -556,6 +612,9 @@ struct skit_proxy_accept {
 	size_t ilen;
 	uint8_t out[300];
 	size_t olen, ooff;
+	char fwd[HEAD_MAX + 512]; /* a plain request, rewritten for the
+				     origin server */
+	size_t fwdlen;
 };
 
 int
@@ -615,6 +674,83 @@ creds_ok(const struct skit_proxy_accept *pa,
 {
 	return rq->has_auth && !strcmp(rq->user, pa->user) &&
 	       !strcmp(rq->pass, pa->pass);
+}
+
+/* Append s[0..n) to the forward head; false when it does not fit. */
+static bool
+fwd_add(struct skit_proxy_accept *pa, const char *s, size_t n)
+{
+	if (pa->fwdlen + n > sizeof(pa->fwd))
+		return false;
+	memcpy(pa->fwd + pa->fwdlen, s, n);
+	pa->fwdlen += n;
+	return true;
+}
+
+/*
+ * The head of a plain request (in[0..hl), parsed: an absolute http://
+ * URI) as the origin server wants it: the URI's path (origin form),
+ * without the hop-by-hop and proxy fields, a Host field (the URI's,
+ * when the client sent none), and "Connection: close": one request per
+ * tunnel, so that a client reusing its connection for another host
+ * cannot reach the wrong server.
+ */
+static bool
+build_forward(struct skit_proxy_accept *pa, size_t hl)
+{
+	static const char *const drop[] = { "proxy-authorization:",
+					    "proxy-connection:",
+					    "connection:",
+					    "keep-alive:",
+					    "te:",
+					    "upgrade:" };
+	const char *b = (const char *)pa->in, *end = b + hl, *eol, *line;
+	const char *sp1, *sp2, *uri, *path;
+	ssize_t al;
+	bool host = false, ok;
+
+	pa->fwdlen = 0;
+	eol = memchr(b, '\n', hl);
+	sp1 = memchr(b, ' ', (size_t)(eol - b));
+	sp2 = memchr(sp1 + 1, ' ', (size_t)(eol - sp1 - 1));
+	uri = sp1 + 1;
+	al = uri_authority(uri, (size_t)(sp2 - uri));
+	path = uri + 7 + al;
+	ok = fwd_add(pa, b, (size_t)(uri - b)) &&
+	     (path < sp2 && *path == '/' ? true : fwd_add(pa, "/", 1)) &&
+	     fwd_add(pa, path, (size_t)(sp2 - path)) &&
+	     fwd_add(pa, sp2, (size_t)(eol - sp2)) && fwd_add(pa, "\n", 1);
+	for (line = eol + 1; ok && line < end; line = eol + 1) {
+		size_t ll, k;
+
+		eol = memchr(line, '\n', (size_t)(end - line));
+		ll = (size_t)(eol - line);
+		if (ll == 0 || (ll == 1 && line[0] == '\r'))
+			break;
+		for (k = 0; k < sizeof(drop) / sizeof(drop[0]); k++)
+			if (ll >= strlen(drop[k]) &&
+			    !strncasecmp(line, drop[k], strlen(drop[k])))
+				break;
+		if (k < sizeof(drop) / sizeof(drop[0]))
+			continue;
+		if (ll >= 5 && !strncasecmp(line, "host:", 5))
+			host = true;
+		ok = fwd_add(pa, line, ll + 1);
+	}
+	if (ok && !host)
+		ok = fwd_add(pa, "Host: ", 6) &&
+		     fwd_add(pa, uri + 7, (size_t)al) && fwd_add(pa, "\r\n", 2);
+	return ok && fwd_add(pa, "Connection: close\r\n\r\n", 21);
+}
+
+const void *
+skit_proxy_accept_forward(const struct skit_proxy_accept *pa, size_t *len)
+{
+	if (pa->rq.type != SKIT_PROXY_HTTP ||
+	    pa->rq.cmd != SKIT_PROXY_CMD_FORWARD || !pa->fwdlen)
+		return NULL;
+	*len = pa->fwdlen;
+	return pa->fwd;
 }
 
 /* A whole message arrived: what to send and where to go. */
@@ -746,6 +882,18 @@ skit_proxy_accept_request(struct skit_proxy_accept *pa, int fd,
 				      A_FAILED, (int)n);
 				break;
 			}
+			if (n > 0 && pa->stage == SKIT_PROXY_C_FIRST &&
+			    pa->rq.type == SKIT_PROXY_HTTP &&
+			    pa->rq.cmd == SKIT_PROXY_CMD_FORWARD &&
+			    !build_forward(pa, (size_t)n)) {
+				pa->fail = SKIT_ELIMIT;
+				queue(pa,
+				      skit_proxy_reply_result(
+					      SKIT_PROXY_HTTP, SKIT_EPROTO,
+					      NULL, pa->out, sizeof(pa->out)),
+				      A_FAILED, SKIT_ELIMIT);
+				break;
+			}
 			if (n > 0) {
 				on_message(pa);
 				break;
@@ -772,7 +920,11 @@ skit_proxy_accept_answer(struct skit_proxy_accept *pa, int fd, int code,
 {
 	int rc;
 
-	if (pa->st == A_READY)
+	if (pa->st == A_READY && code == 0 &&
+	    pa->rq.cmd == SKIT_PROXY_CMD_FORWARD &&
+	    pa->rq.type == SKIT_PROXY_HTTP)
+		queue(pa, 0, A_DONE, 0); /* the origin server answers */
+	else if (pa->st == A_READY)
 		queue(pa,
 		      skit_proxy_reply_result(pa->rq.type, code, bound, pa->out,
 					      sizeof(pa->out)),

@@ -88,12 +88,17 @@ EOF
 	done
 }
 
-@test "proxy: plain GET without CONNECT is answered 405; a port with no server: socks5 reply 5, HTTP 502" {
+@test "proxy: plain GET http:// is forwarded in origin form; a port with no server: socks5 reply 5, HTTP 502" {
 	need_cmd curl
-	web
+	skit_bg listen -v -k tcp4:127.0.0.1:0 --sh-exec \
+		'read l; printf "HTTP/1.0 200 OK\r\n\r\n%s\n" "$l"'
+	origin=$BG_PORT
 	proxy
-	run timeout 10 curl -s -o /dev/null -w '%{http_code}' --max-time 8 -x "http://127.0.0.1:$PX" "http://127.0.0.1:$WEB/"
-	[ "$output" = 405 ]
+	run timeout 10 curl -sS --max-time 8 -x "http://127.0.0.1:$PX" "http://127.0.0.1:$origin/a/b?c=d"
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | tr -d '\r')" = "GET /a/b?c=d HTTP/1.1" ]
+	grep -q '"command":"forward"' "$PX_OUT"
+	web
 	web_port=$WEB
 	WEB=1 # nothing listens on port 1 of 127.0.0.1 in a test
 	run timeout 10 curl -s -o /dev/null -w '%{http_connect}' --max-time 8 -p -x "http://127.0.0.1:$PX" "http://127.0.0.1:1/"

@@ -469,7 +469,10 @@ test_server_parsers(void **state)
 	assert_string_equal(rq.user, "al");
 	assert_string_equal(rq.pass, "pw");
 	static const char *const bad[] = {
-		"GET http://a.test/ HTTP/1.1\r\n\r\n",
+		"GET https://a.test/ HTTP/1.1\r\n\r\n",
+		"GET http://al@a.test/ HTTP/1.1\r\n\r\n",
+		"GET http:///x HTTP/1.1\r\n\r\n",
+		"GET http://a.test:0/ HTTP/1.1\r\n\r\n",
 		"CONNECT a.test HTTP/1.1\r\n\r\n",
 		"CONNECT a.test:0 HTTP/1.1\r\n\r\n",
 		"CONNECT a.test:99999 HTTP/1.1\r\n\r\n",
@@ -803,6 +806,84 @@ test_server_accept_more(void **state)
 	assert_string_equal(rq.host, "0.0.0.0");
 }
 
+/* A plain request with an absolute URI: parsed, rewritten, not answered. */
+static void
+test_server_forward(void **state)
+{
+	static const char get[] = "GET http://a.test:8080/x?y HTTP/1.1\r\n"
+				  "Host: a.test:8080\r\n"
+				  "Proxy-Connection: keep-alive\r\n"
+				  "Proxy-Authorization: Basic YWw6cHc=\r\n"
+				  "Accept: */*\r\n\r\nBODY";
+	static const char want[] = "GET /x?y HTTP/1.1\r\n"
+				   "Host: a.test:8080\r\n"
+				   "Accept: */*\r\n"
+				   "Connection: close\r\n\r\n";
+	struct skit_proxy_server_cfg cfg = { .http = true,
+					     .user = "al",
+					     .pass = "pw" };
+	struct skit_proxy_server_cfg open_cfg = { .http = true };
+	struct skit_proxy_accept *pa;
+	struct skit_proxy_request rq;
+	const char *head;
+	char buf[64];
+	size_t need, len;
+	int sv[2];
+
+	(void)state;
+	memset(&rq, 0, sizeof(rq));
+	assert_int_equal(skit_proxy_parse_client(SKIT_PROXY_C_FIRST, get,
+						 sizeof(get) - 1, &rq, &need),
+			 (ssize_t)(sizeof(get) - 1 - 4));
+	assert_int_equal(rq.cmd, SKIT_PROXY_CMD_FORWARD);
+	assert_string_equal(rq.host, "a.test");
+	assert_int_equal(rq.port, 8080);
+	assert_int_equal(
+		skit_proxy_parse_client(SKIT_PROXY_C_FIRST,
+					"GET http://[::1] HTTP/1.0\r\n\r\n", 29,
+					&rq, &need),
+		29);
+	assert_string_equal(rq.host, "::1");
+	assert_int_equal(rq.port, 80);
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(skit_proxy_accept_new(&cfg, &pa), 0);
+	assert_int_equal(write(sv[1], get, sizeof(get) - 1),
+			 (ssize_t)(sizeof(get) - 1));
+	assert_int_equal(skit_proxy_accept_request(pa, sv[0], &rq), 0);
+	head = skit_proxy_accept_forward(pa, &len);
+	assert_non_null(head);
+	assert_int_equal(len, sizeof(want) - 1);
+	assert_memory_equal(head, want, len);
+	/* granted: nothing is written, the body is still on the fd */
+	assert_int_equal(skit_proxy_accept_answer(pa, sv[0], 0, NULL), 0);
+	assert_int_equal(recv(sv[1], buf, sizeof(buf), MSG_DONTWAIT), -1);
+	assert_int_equal(recv(sv[0], buf, sizeof(buf), MSG_DONTWAIT), 4);
+	skit_proxy_accept_free(pa);
+	close(sv[0]);
+	close(sv[1]);
+
+	/* no Host field: the URI's; a refused destination: 502 */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(skit_proxy_accept_new(&open_cfg, &pa), 0);
+	assert_int_equal(write(sv[1], "HEAD http://10.0.0.1 HTTP/1.0\n\n", 31),
+			 31);
+	assert_int_equal(skit_proxy_accept_request(pa, sv[0], &rq), 0);
+	head = skit_proxy_accept_forward(pa, &len);
+	assert_non_null(head);
+	assert_memory_equal(head,
+			    "HEAD / HTTP/1.0\nHost: 10.0.0.1\r\n"
+			    "Connection: close\r\n\r\n",
+			    len);
+	assert_int_equal(
+		skit_proxy_accept_answer(pa, sv[0], -ECONNREFUSED, NULL), 0);
+	assert_int_equal(recv(sv[1], buf, 13, MSG_DONTWAIT), 13);
+	assert_memory_equal(buf, "HTTP/1.1 502 ", 13);
+	skit_proxy_accept_free(pa);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int
 main(void)
 {
@@ -818,6 +899,7 @@ main(void)
 		cmocka_unit_test(test_server_socks4),
 		cmocka_unit_test(test_server_udp),
 		cmocka_unit_test(test_server_accept_more),
+		cmocka_unit_test(test_server_forward),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
