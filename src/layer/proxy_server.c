@@ -29,6 +29,67 @@ need_more(size_t have, size_t want, size_t *need)
 
 /* --- SOCKS5 ------------------------------------------------------------ */
 
+/*
+ * The length of a SOCKS5 request or UDP header from its 5 first bytes
+ * (ATYP at b[3]): 0 for an unknown type or an empty name.
+ */
+static size_t
+s5_msg_len(const uint8_t *b)
+{
+	size_t alen = skit__socks5_addr_len(b);
+
+	return !alen || (b[3] == 3 && b[4] == 0) ? 0 : 4 + alen + 2;
+}
+
+/*
+ * The address of a SOCKS5 request or UDP header b[0..n) (ATYP at b[3],
+ * the port in its last two bytes; n from skit__socks5_addr_len) into
+ * rq: n, or SKIT_EPROTO for a name with a NUL.
+ */
+static ssize_t
+s5_addr_read(const uint8_t *b, size_t n, struct skit_proxy_request *rq)
+{
+	if (b[3] == 3) {
+		if (memchr(b + 5, 0, b[4]))
+			return SKIT_EPROTO;
+		memcpy(rq->host, b + 5, b[4]);
+		rq->host[b[4]] = '\0';
+		rq->host_is_literal = false;
+	} else {
+		inet_ntop(b[3] == 1 ? AF_INET : AF_INET6, b + 4, rq->host,
+			  sizeof(rq->host));
+		rq->host_is_literal = true;
+	}
+	rq->port = (uint16_t)(b[n - 2] << 8 | b[n - 1]);
+	return (ssize_t)n;
+}
+
+/*
+ * ATYP, address and port of sa (AF_INET6, else IPv4: 0.0.0.0:0 when sa
+ * is NULL or not IPv4) at o[3..): the message's length, 22 or 10.
+ */
+static size_t
+s5_addr_put(uint8_t *o, const struct sockaddr *sa)
+{
+	if (sa && sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)sa;
+
+		o[3] = 4;
+		memcpy(o + 4, &s6->sin6_addr, 16);
+		memcpy(o + 20, &s6->sin6_port, 2);
+		return 22;
+	}
+	o[3] = 1;
+	memset(o + 4, 0, 6);
+	if (sa && sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)sa;
+
+		memcpy(o + 4, &s4->sin_addr, 4);
+		memcpy(o + 8, &s4->sin_port, 2);
+	}
+	return 10;
+}
+
 static ssize_t
 s5_hello(const uint8_t *b, size_t len, struct skit_proxy_request *rq,
 	 size_t *need)
@@ -80,33 +141,18 @@ static ssize_t
 s5_request(const uint8_t *b, size_t len, struct skit_proxy_request *rq,
 	   size_t *need)
 {
-	size_t alen, n;
+	size_t n;
 
 	if (len < 5)
 		return need_more(len, 5, need);
-	if (b[0] != 5 || b[2] != 0)
+	n = s5_msg_len(b);
+	if (b[0] != 5 || b[2] != 0 || !n)
 		return SKIT_EPROTO;
-	alen = skit__socks5_addr_len(b);
-	if (!alen || (b[3] == 3 && b[4] == 0))
-		return SKIT_EPROTO;
-	n = 4 + alen + 2;
 	if (len < n)
 		return need_more(len, n, need);
 	rq->type = SKIT_PROXY_SOCKS5;
 	rq->cmd = b[1];
-	if (b[3] == 3) {
-		if (memchr(b + 5, 0, b[4]))
-			return SKIT_EPROTO;
-		memcpy(rq->host, b + 5, b[4]);
-		rq->host[b[4]] = '\0';
-		rq->host_is_literal = false;
-	} else {
-		inet_ntop(b[3] == 1 ? AF_INET : AF_INET6, b + 4, rq->host,
-			  sizeof(rq->host));
-		rq->host_is_literal = true;
-	}
-	rq->port = (uint16_t)(b[n - 2] << 8 | b[n - 1]);
-	return (ssize_t)n;
+	return s5_addr_read(b, n, rq);
 }
 
 /* --- SOCKS4 and 4a ------------------------------------------------------ */
@@ -174,29 +220,14 @@ ssize_t
 skit_proxy_udp_parse(const void *buf, size_t len, struct skit_proxy_request *rq)
 {
 	const uint8_t *b = buf;
-	size_t alen, n;
+	size_t n;
 
 	if (len < 5 || b[0] || b[1] || b[2])
 		return SKIT_EPROTO;
-	alen = skit__socks5_addr_len(b);
-	if (!alen || (b[3] == 3 && b[4] == 0))
+	n = s5_msg_len(b);
+	if (!n || len < n)
 		return SKIT_EPROTO;
-	n = 4 + alen + 2;
-	if (len < n)
-		return SKIT_EPROTO;
-	if (b[3] == 3) {
-		if (memchr(b + 5, 0, b[4]))
-			return SKIT_EPROTO;
-		memcpy(rq->host, b + 5, b[4]);
-		rq->host[b[4]] = '\0';
-		rq->host_is_literal = false;
-	} else {
-		inet_ntop(b[3] == 1 ? AF_INET : AF_INET6, b + 4, rq->host,
-			  sizeof(rq->host));
-		rq->host_is_literal = true;
-	}
-	rq->port = (uint16_t)(b[n - 2] << 8 | b[n - 1]);
-	return (ssize_t)n;
+	return s5_addr_read(b, n, rq);
 }
 
 size_t
@@ -208,20 +239,7 @@ skit_proxy_udp_header(const struct sockaddr *from, void *buf, size_t cap)
 	    (from->sa_family != AF_INET && from->sa_family != AF_INET6))
 		return 0;
 	memset(o, 0, 3);
-	if (from->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const void *)from;
-
-		o[3] = 4;
-		memcpy(o + 4, &s6->sin6_addr, 16);
-		memcpy(o + 20, &s6->sin6_port, 2);
-		return 22;
-	}
-	const struct sockaddr_in *s4 = (const void *)from;
-
-	o[3] = 1;
-	memcpy(o + 4, &s4->sin_addr, 4);
-	memcpy(o + 8, &s4->sin_port, 2);
-	return 10;
+	return s5_addr_put(o, from);
 }
 
 /* --- HTTP CONNECT -------------------------------------------------------- */
@@ -553,23 +571,7 @@ skit_proxy_reply_result(enum skit_proxy_type type, int code,
 		o[0] = 5;
 		o[1] = (uint8_t)s5_code(code);
 		o[2] = 0;
-		if (bound && bound->sa_family == AF_INET6) {
-			const struct sockaddr_in6 *s6 = (const void *)bound;
-
-			o[3] = 4;
-			memcpy(o + 4, &s6->sin6_addr, 16);
-			memcpy(o + 20, &s6->sin6_port, 2);
-			return 22;
-		}
-		o[3] = 1;
-		memset(o + 4, 0, 6);
-		if (bound && bound->sa_family == AF_INET) {
-			const struct sockaddr_in *s4 = (const void *)bound;
-
-			memcpy(o + 4, &s4->sin_addr, 4);
-			memcpy(o + 8, &s4->sin_port, 2);
-		}
-		return 10;
+		return s5_addr_put(o, bound);
 	}
 	if (code == 0)
 		n = snprintf(buf, cap,
