@@ -425,6 +425,7 @@ tunnel_free(struct tunnel *t)
 }
 
 static void on_client(struct skit_loop *loop, int fd, unsigned ev, void *data);
+static void refuse(struct tunnel *t, int code, const char *why);
 
 static void
 on_timer(struct skit_loop *loop, void *data)
@@ -434,6 +435,13 @@ on_timer(struct skit_loop *loop, void *data)
 
 	(void)loop;
 	t->timer = 0;
+	if (t->st == T_DIAL) {
+		/* the dial's own time-out does not cover a name lookup */
+		skit_dial_cancel(t->dial);
+		t->dial = NULL;
+		refuse(t, -ETIMEDOUT, "timed out looking up and connecting");
+		return;
+	}
 	cli_secs(t->app->o->timeout_ms, s, sizeof(s));
 	snprintf(t->why, sizeof(t->why), "timed out after %s s %s", s,
 		 t->st == T_HANDSHAKE ? "in the handshake"
@@ -442,14 +450,16 @@ on_timer(struct skit_loop *loop, void *data)
 	tunnel_free(t);
 }
 
+/* The tunnel's time limit: --timeout from now, times `times`. */
 static void
-arm_timer(struct tunnel *t)
+arm_timer(struct tunnel *t, int times)
 {
 	struct app *app = t->app;
 
 	if (t->timer)
 		skit_loop_timer_cancel(app->loop, t->timer);
-	t->timer = skit_loop_timer(app->loop, app->o->timeout_ms, on_timer, t);
+	t->timer = skit_loop_timer(app->loop, app->o->timeout_ms * times,
+				   on_timer, t);
 	if (t->timer < 0)
 		t->timer = 0;
 }
@@ -528,7 +538,7 @@ answer(struct tunnel *t)
 	if (rc == -EAGAIN) {
 		if (t->st != T_ANSWER) {
 			t->st = T_ANSWER;
-			arm_timer(t);
+			arm_timer(t, 1);
 		}
 		skit_loop_mod(app->loop, t->cfd, SKIT_EV_WRITE);
 		return;
@@ -638,9 +648,8 @@ start_dial(struct tunnel *t)
 		cfg.res = &app->hook;
 	cfg.on_done = dial_done;
 	cfg.data = t;
-	if (t->timer)
-		skit_loop_timer_cancel(app->loop, t->timer);
-	t->timer = 0;
+	/* a guard over the lookup and the connect (which has its own) */
+	arm_timer(t, 2);
 	t->st = T_DIAL;
 	/* nothing to read from the client until the answer: only its
 	 * hang-up (always reported) */
@@ -998,7 +1007,7 @@ on_conn(struct skit_serve *sv, int fd, const struct skit_sockaddr *peer,
 		tunnel_free(t);
 		return;
 	}
-	arm_timer(t);
+	arm_timer(t, 1);
 }
 
 static void
@@ -1122,7 +1131,9 @@ run(struct app *app, const struct skit_addr *a)
 int
 cmd_proxy(int argc, char **argv)
 {
-	struct proxy_opts o = { .timeout_ms = 10000 };
+	/* static: a name lookup still running when skit proxy returns
+	 * reads the destination acl from its thread (dial.h) */
+	static struct proxy_opts o = { .timeout_ms = 10000 };
 	struct app app = { .o = &o };
 	struct skit_addr a;
 	struct skit_err err;
@@ -1186,7 +1197,6 @@ cmd_proxy(int argc, char **argv)
 	}
 	skit_loop_free(app.loop);
 out:
-	skit_acl_free(&o.acl);
-	skit_acl_free(&o.dest);
+	skit_acl_free(&o.acl); /* o.dest stays for such a lookup */
 	return rc < 0 ? CLI_EXIT_OK : rc;
 }

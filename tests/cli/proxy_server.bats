@@ -5,6 +5,7 @@
 # --max-conns, hostile clients and signals. Everything on 127.0.0.1,
 # port 0.
 load helpers
+load netns_low
 
 teardown() {
 	bg_cleanup
@@ -111,6 +112,18 @@ EOF
 	WEB=$web_port
 	fetch --socks5-hostname "127.0.0.1:$PX"
 	[ "$output" = "hello from skit" ]
+}
+
+@test "proxy: a destination that never answers: socks5 reply 6, HTTP 504 after --timeout" {
+	need_cmd curl
+	cmd_bg python3 "$BATS_TEST_DIRNAME/stall_peer.py" tcp-backlog
+	stalled=${BG_ADDR#tcp:}
+	proxy --timeout 1
+	run --separate-stderr timeout 20 "$SKIT" connect "tcp:$stalled,proxy=socks5://127.0.0.1:$PX" </dev/null
+	[ "$status" -eq 5 ]
+	[[ "$stderr" == *"(reply 6)"* ]]
+	run timeout 20 curl -s -o /dev/null -w '%{http_connect}' --max-time 15 -p -x "http://127.0.0.1:$PX" "http://$stalled/"
+	[ "$output" = 504 ]
 }
 
 @test "proxy: --auth: socks5 and HTTP Basic pass with the password, fail without; socks4 refused" {
