@@ -1102,7 +1102,10 @@ run(struct app *app, const struct skit_addr *a)
 	skit_sockaddr_str(skit_serve_local(app->serve), app->local,
 			  sizeof(app->local));
 	cli_verbose("listening on %s", app->local);
-	if (loopback_only(skit_serve_local(app->serve)))
+	if (skit_serve_local(app->serve)->family == AF_UNIX)
+		cli_verbose("proxy: a unix socket: clients on this machine "
+			    "only");
+	else if (loopback_only(skit_serve_local(app->serve)))
 		cli_verbose("proxy: loopback only: give an address such as "
 			    "tcp:0.0.0.0:1080 to serve other hosts");
 	else if (!o->auth && skit_acl_empty(&o->acl))
