@@ -348,6 +348,7 @@ int cmd_ifaces(int argc, char **argv);
 int cmd_listen(int argc, char **argv);
 int cmd_ping(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
+int cmd_proxy(int argc, char **argv);
 int cmd_recv(int argc, char **argv);
 int cmd_relay(int argc, char **argv);
 int cmd_resolve(int argc, char **argv);

@@ -54,6 +54,7 @@ good_value() {
 	PROTO | P) echo tcp ;;
 	FILE) echo "$BATS_TEST_TMPDIR/out" ;;
 	METHOD) echo GET ;;
+	USER:PASS) echo al:pw ;;
 	"'NAME: VALUE'") echo 'X-Skit: 1' ;;
 	"'PROG ARGS'" | "'CMD'") echo cat ;;
 	*) echo x ;;
