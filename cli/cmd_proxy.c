@@ -352,7 +352,7 @@ json_close(const struct tunnel *t, const uint64_t bytes[2],
 		cli_json_uint(&j, "datagrams_down", msgs[1]);
 		cli_json_uint(&j, "dropped", t->dropped);
 	}
-	cli_json_double(&j, "duration", secs);
+	cli_json_double(&j, "duration_s", secs);
 	cli_json_str(&j, "reason", reason);
 	if (error)
 		cli_json_str(&j, "error", error);

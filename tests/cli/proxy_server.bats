@@ -71,7 +71,7 @@ for e in opens + closes:
     assert e["client"].startswith("tcp:127.0.0.1:"), e
 for e in closes:
     assert e["bytes_down"] > 16 and e["bytes_up"] > 16, e
-    assert e["duration"] >= 0 and e["reason"] == "eof", e
+    assert e["duration_s"] >= 0 and e["reason"] == "eof", e
 EOF
 	[ "$status" -eq 0 ]
 	grep -q "proxy: #1 tcp:127.0.0.1:[0-9]* -> 127.0.0.1:$WEB (socks5)" "$PX_ERR"
