@@ -93,12 +93,10 @@ struct app {
 	struct skit_addr addr[2];
 	unsigned dirs;
 	enum skit_framing framing;
-	bool no_splice, json, hex, numeric, fork, idle_set;
+	bool no_splice, json, hex, numeric, fork;
 	long long max_conns, idle_ms, linger_ms;
 	size_t bufsize; /* -b: buffer and pipe size, 0 = defaults */
 	int lside;	/* the listening side (0 or 1), -1 when none */
-	struct skit_cidr range;
-	struct skit_acl acl; /* range= */
 	struct skit_loop *loop;
 	struct skit_fwd *fwd;
 	int sigfd;
@@ -269,27 +267,11 @@ static void
 hex_dump(struct skit_fwd *f, struct skit_fwd_pair *rec, int dir,
 	 const void *buf, size_t len, void *data)
 {
-	const unsigned char *p = buf;
-
 	(void)f;
 	(void)data;
 	fprintf(stderr, "%c #%lu %s %zu bytes\n", dir ? '<' : '>',
 		skit_fwd_pair_id(rec), dir ? "B->A" : "A->B", len);
-	for (size_t o = 0; o < len; o += 16) {
-		char hex[16 * 3 + 1] = "", asc[17] = "";
-		size_t n = len - o < 16 ? len - o : 16;
-
-		for (size_t i = 0; i < 16; i++) {
-			snprintf(hex + 3 * i, 4, i < n ? "%02x " : "   ",
-				 i < n ? p[o + i] : 0);
-			if (i < n)
-				asc[i] = p[o + i] >= 32 && p[o + i] < 127
-						 ? (char)p[o + i]
-						 : '.';
-		}
-		fprintf(stderr, "  %06zx  %s |%s|\n", o, hex, asc);
-	}
-	fflush(stderr);
+	cli_hexdump(stderr, " ", 0, buf, len);
 }
 
 /* --- what the forward reports ----------------------------------------- */
@@ -304,34 +286,17 @@ one_done(struct app *app, int code)
 	skit_loop_stop(app->loop);
 }
 
-static int
-exit_for_stats(const struct skit_relay_stats *st)
-{
-	switch (st->reason) {
-	case SKIT_RELAY_EOF:
-	case SKIT_RELAY_CLOSED:
-		return CLI_EXIT_OK;
-	case SKIT_RELAY_IDLE:
-		return CLI_EXIT_TIMEOUT; /* docs/exit-codes.md, "Time limits" */
-	case SKIT_RELAY_RESET:
-		return CLI_EXIT_RESET;
-	default:
-		return cli_exit_for(st->error);
-	}
-}
-
 static void
 on_close(struct skit_fwd *f, struct skit_fwd_pair *rec,
 	 const struct skit_relay_stats *st, void *data)
 {
 	struct app *app = data;
-	int code = exit_for_stats(st);
 	char a[300], b[300];
 
 	(void)f;
 	log_close(app, skit_fwd_pair_id(rec), st);
-	/* Without fork, say why the pair ended when that is the exit
-	 * code's reason: an error or a time limit. */
+	/* Without fork the pair's end is the run's: an error or a time
+	 * limit is said and gives the exit code. */
 	if (!app->fork && (st->error || st->reason == SKIT_RELAY_IDLE)) {
 		struct cli_relay_names n = {
 			.side = { side_desc(app, rec, 0, a, sizeof(a)),
@@ -345,9 +310,10 @@ on_close(struct skit_fwd *f, struct skit_fwd_pair *rec,
 		for (int i = 0; i < 2; i++)
 			if (app->addr[i].kind == SKIT_KIND_STDIO)
 				n.side[i] = NULL;
-		code = cli_relay_error(st, &n);
+		one_done(app, cli_relay_error(st, &n));
+	} else {
+		one_done(app, CLI_EXIT_OK);
 	}
-	one_done(app, code);
 }
 
 static void
@@ -369,26 +335,15 @@ on_retry(struct skit_fwd *f, struct skit_fwd_pair *rec, int attempt,
 	 int64_t delay_ms, const struct skit_err *why, void *data)
 {
 	struct app *app = data;
-	/* The side that dials is the one that does not listen. */
-	const struct skit_addr *a = &app->addr[app->lside == 0 ? 1 : 0];
-	long long of = skit_addr_num(a, SKIT_OPT_FOREVER, 0)
-			       ? SKIT_DIAL_FOREVER
-			       : skit_addr_num(a, SKIT_OPT_RETRY, 0);
 	struct cli_json j;
+	int side = !app->lside; /* the side that dials: not the listener */
 
 	(void)f;
-	if (app->lside < 0) /* one pair: the side being dialled */
-		for (int i = 0; i < 2; i++)
-			if (!skit_fwd_pair_opened(rec, i)) {
-				a = &app->addr[i];
-				of = skit_addr_num(a, SKIT_OPT_FOREVER, 0)
-					     ? SKIT_DIAL_FOREVER
-					     : skit_addr_num(a, SKIT_OPT_RETRY,
-							     0);
-				break;
-			}
+	if (app->lside < 0) /* one pair: A first, then B */
+		side = skit_fwd_pair_opened(rec, 0);
 	if (cli_g.verbose)
-		cli_retry_line(why, attempt, of, (long long)delay_ms);
+		cli_retry_line(why, attempt, cli_retry_of(&app->addr[side]),
+			       (long long)delay_ms);
 	if (!app->json)
 		return;
 	cli_json_begin(&j, app->jf);
@@ -400,41 +355,15 @@ on_retry(struct skit_fwd *f, struct skit_fwd_pair *rec, int attempt,
 	json_end(app, &j);
 }
 
-/* The listener's reports (serve.h), the same as listen's. */
+/* The listener's reports (serve.h), as every server says them. */
 static void
 on_event(struct skit_fwd *f, const struct skit_serve_event *ev, void *data)
 {
 	struct app *app = data;
-	char pt[300] = "?", who[360], many[64] = "";
 
 	(void)f;
-	if (ev->peer)
-		sa_text(ev->peer, pt, sizeof(pt));
-	if (ev->count > 1)
-		snprintf(many, sizeof(many), " (%llu times within a second)",
-			 (unsigned long long)ev->count);
-	snprintf(who, sizeof(who), "%s %s",
-		 app->addr[app->lside].type == SOCK_DGRAM
-			 ? "dropped a datagram from"
-			 : "refused",
-		 pt);
-	if (ev->kind == SKIT_SERVE_LIMIT)
-		cli_errorf("relay: %s: --max-conns %d reached%s", who,
-			   ev->max_conns, many);
-	else if (ev->kind == SKIT_SERVE_DENIED)
-		cli_errorf("relay: %s: outside range=%s", who, many);
-	else if (ev->kind == SKIT_SERVE_NOFD)
-		cli_errorf("relay: accept on %s: %s; %s%s", app->ldesc,
-			   skit_strerror(ev->code),
-			   ev->paused ? "pausing accept for 100 ms"
-				      : "closed the new client",
-			   many);
-	else if (ev->kind == SKIT_SERVE_UNNAMED)
-		cli_errorf("relay: a datagram from an unnamed unix socket "
-			   "cannot be answered%s",
-			   many);
-	else if (ev->kind == SKIT_SERVE_TOOBIG)
-		cli_errorf("relay: %s: larger than 64 KiB%s", who, many);
+	cli_serve_event("relay", ev, app->addr[app->lside].type == SOCK_DGRAM,
+			app->ldesc, "outside range=", 65536);
 	if (ev->kind == SKIT_SERVE_NOFD && !ev->paused && ev->code == -EMFILE)
 		cli_hint("raise the open-file limit (ulimit -n) or lower "
 			 "--max-conns");
@@ -516,7 +445,6 @@ parse_args(int argc, char **argv, struct app *app)
 						   &app->idle_ms)
 				     ? CLI_EXIT_USAGE
 				     : 0;
-			app->idle_set = true;
 			break;
 		case 't':
 			rc = cli_parse_duration_ms("--linger", arg, &v)
@@ -557,6 +485,7 @@ parse_args(int argc, char **argv, struct app *app)
 static int
 parse_addrs(struct app *app)
 {
+	const struct skit_addr *l;
 	struct skit_err err;
 	int rc;
 
@@ -580,40 +509,17 @@ parse_addrs(struct app *app)
 		}
 		app->lside = i;
 	}
-	/* -T, else the smaller idle-timeout= of the two sides. */
-	for (int i = 0; i < 2 && !app->idle_set; i++) {
-		long long ms =
-			skit_addr_num(&app->addr[i], SKIT_OPT_IDLE_TIMEOUT, 0);
-
-		if (ms > 0 && (!app->idle_ms || ms < app->idle_ms))
-			app->idle_ms = ms;
-	}
-	app->idle_set = app->idle_set || app->idle_ms > 0;
-	if (app->lside < 0) {
-		app->fork = false;
+	if (app->lside < 0)
 		return 0;
-	}
-	const struct skit_addr *l = &app->addr[app->lside];
-
-	if (skit_addr_num(l, SKIT_OPT_FORK, 0))
-		app->fork = true;
-	if (skit_addr_has(l, SKIT_OPT_MAX_CONNS)) {
-		app->max_conns = skit_addr_num(l, SKIT_OPT_MAX_CONNS, 0);
-		app->fork = true;
-	}
+	l = &app->addr[app->lside];
+	/* The forward applies max-conns=, range= and idle-timeout=. */
+	app->fork = app->fork || skit_addr_num(l, SKIT_OPT_FORK, 0) ||
+		    skit_addr_has(l, SKIT_OPT_MAX_CONNS);
 	if (app->fork && app->addr[!app->lside].kind == SKIT_KIND_STDIO) {
 		cli_errorf("relay: '%s' cannot be opened once per connection "
 			   "(fork)",
 			   app->text[!app->lside]);
 		return CLI_EXIT_USAGE;
-	}
-	if (l->type == SOCK_DGRAM && !app->idle_set)
-		app->idle_ms = 60000;
-	/* range= is an acl with one allow rule (skit/acl.h). */
-	if (skit_addr_get_range(l)) {
-		app->range = *skit_addr_get_range(l);
-		app->acl.allow = &app->range;
-		app->acl.nallow = 1;
 	}
 	return 0;
 }
@@ -667,7 +573,6 @@ run(struct app *app)
 		.open_flags = app->numeric ? SKIT_OPEN_NUMERIC : 0,
 		.serve = {
 			.max_conns = app->fork ? (int)app->max_conns : 0,
-			.acl = app->acl.nallow ? &app->acl : NULL,
 			.msg_max = 65536,
 		},
 		.relay = {
@@ -676,9 +581,8 @@ run(struct app *app)
 			.no_splice = app->no_splice,
 			.idle_ms = app->idle_ms,
 			/* a full message receiver: waited for -T */
-			.send_timeout_ms = app->idle_set && app->idle_ms > 0
-						   ? app->idle_ms
-						   : CLI_SEND_WAIT_MS,
+			.send_timeout_ms = app->idle_ms > 0 ? app->idle_ms
+							    : CLI_SEND_WAIT_MS,
 			.linger_ms = app->linger_ms,
 			.buf_size = app->bufsize,
 			.pipe_size = app->bufsize,

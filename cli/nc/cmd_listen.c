@@ -304,8 +304,8 @@ conn_hex(struct skit_relay *r, int dir, const void *buf, size_t len, void *data)
 	struct conn *c = data;
 
 	(void)r;
-	nc_hexdump(stderr, dir == SKIT_DIR_AB ? "<" : ">", c->hexoff[dir], buf,
-		   len);
+	cli_hexdump(stderr, dir == SKIT_DIR_AB ? "<" : ">", c->hexoff[dir], buf,
+		    len);
 	c->hexoff[dir] += len;
 }
 
@@ -536,7 +536,7 @@ on_datagram(struct skit_serve *sv, struct skit_serve_session *ss,
 	s->lastlen = from->len;
 	s->has_last = true;
 	if (s->o->so.hex)
-		nc_hexdump(stderr, "<", 0, msg, n);
+		cli_hexdump(stderr, "<", 0, msg, n);
 	rc = skit_frame_write(STDOUT_FILENO, s->o->so.framing, NULL, msg, n);
 	if (rc == SKIT_ELIMIT) {
 		cli_errorf("listen: dropped a %zu-byte datagram: too long for "
@@ -553,47 +553,10 @@ static void
 on_event(struct skit_serve *sv, const struct skit_serve_event *ev, void *data)
 {
 	struct server *s = data;
-	char pt[300] = "?", who[360], many[64] = "";
 
 	(void)sv;
-	if (ev->peer)
-		nc_sa_str(ev->peer, pt, sizeof(pt));
-	if (ev->count > 1)
-		snprintf(many, sizeof(many), " (%llu times within a second)",
-			 (unsigned long long)ev->count);
-	if (s->dgram)
-		snprintf(who, sizeof(who), "dropped a datagram from %s", pt);
-	else
-		snprintf(who, sizeof(who), "refused %s", pt);
-	switch (ev->kind) {
-	case SKIT_SERVE_LIMIT:
-		cli_errorf("listen: %s: --max-conns %d reached%s", who,
-			   ev->max_conns, many);
-		break;
-	case SKIT_SERVE_DENIED:
-		cli_errorf("listen: %s: not allowed by --allow/--deny%s", who,
-			   many);
-		break;
-	case SKIT_SERVE_NOFD:
-		cli_errorf("listen: accept on %s: %s; %s%s", s->local_text,
-			   skit_strerror(ev->code),
-			   ev->paused ? "pausing accept for 100 ms"
-				      : "closed the new client",
-			   many);
-		break;
-	case SKIT_SERVE_UNNAMED:
-		cli_errorf("listen: a datagram from an unnamed unix socket "
-			   "cannot be answered%s",
-			   many);
-		break;
-	case SKIT_SERVE_TOOBIG:
-		cli_errorf("listen: dropped a %zu-byte datagram from %s: "
-			   "larger than %d bytes%s",
-			   ev->len, pt, NC_MSG_MAX, many);
-		break;
-	default:
-		break;
-	}
+	cli_serve_event("listen", ev, s->dgram, s->local_text,
+			"not allowed by --allow/--deny", NC_MSG_MAX);
 }
 
 /* stdin of a datagram server without --exec: to the latest sender. */

@@ -27,6 +27,13 @@
  * paused until there is room, so nothing is dropped (a unix-dgram
  * sender is then held back by the kernel).
  *
+ * Address options the forward applies itself, where cfg leaves them
+ * unset (0, NULL): idle-timeout= on either side (the smaller) as every
+ * pair's idle_ms, and on the listening side fork and max-conns= (not
+ * once), max-conns= as serve.max_conns, range= as serve.acl (one allow
+ * rule; peers that are not IP always pass). A datagram listener's
+ * sessions end after 60 s without traffic unless idle_ms says.
+ *
  * An exec:/sh: side opened for a client gets SKIT_PEER (the client's
  * address) and SKIT_LOCAL (the listener's) in its environment.
  *

@@ -13,8 +13,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#define DEF_QUEUE_MAX (256 * 1024)
-#define HOLD_RETRY_MS 2
+#define DEF_QUEUE_MAX	    (256 * 1024)
+#define HOLD_RETRY_MS	    2
+#define DEF_SESSION_IDLE_MS 60000
 
 /* A datagram kept while its session's other side opens. */
 struct qmsg {
@@ -48,6 +49,8 @@ struct skit_fwd {
 	struct skit_fwd_cfg cfg;
 	struct skit_addr addr[2];
 	struct skit_serve *serve;
+	struct skit_cidr range; /* range=, as an acl of one allow rule */
+	struct skit_acl acl;
 	struct skit_sockaddr local;
 	char local_text[300];
 	struct skit_fwd_pair *recs;
@@ -546,6 +549,40 @@ start_listener(struct skit_fwd *f, struct skit_err *err)
 	return 0;
 }
 
+/* The address options the forward implements (see the header). */
+static void
+apply_opts(struct skit_fwd *f)
+{
+	struct skit_fwd_cfg *c = &f->cfg;
+	const struct skit_addr *l = c->lside >= 0 ? &f->addr[c->lside] : NULL;
+
+	for (int i = 0; i < 2 && !c->relay.idle_ms; i++) {
+		int64_t ms =
+			skit_addr_num(&f->addr[!i], SKIT_OPT_IDLE_TIMEOUT, 0);
+		int64_t other =
+			skit_addr_num(&f->addr[i], SKIT_OPT_IDLE_TIMEOUT, 0);
+
+		if (ms > 0 && (!other || ms <= other))
+			c->relay.idle_ms = ms;
+	}
+	if (!l)
+		return;
+	if (skit_addr_num(l, SKIT_OPT_FORK, 0) ||
+	    skit_addr_has(l, SKIT_OPT_MAX_CONNS))
+		c->once = false;
+	if (!c->serve.max_conns && !c->serve.limit)
+		c->serve.max_conns =
+			(int)skit_addr_num(l, SKIT_OPT_MAX_CONNS, 0);
+	if (!c->serve.acl && skit_addr_get_range(l)) {
+		f->range = *skit_addr_get_range(l);
+		f->acl.allow = &f->range;
+		f->acl.nallow = 1;
+		c->serve.acl = &f->acl;
+	}
+	if (!c->relay.idle_ms && l->type == SOCK_DGRAM)
+		c->relay.idle_ms = DEF_SESSION_IDLE_MS;
+}
+
 int
 skit_fwd_start(struct skit_loop *loop, const struct skit_fwd_cfg *cfg,
 	       struct skit_fwd **out, struct skit_err *err)
@@ -567,6 +604,7 @@ skit_fwd_start(struct skit_loop *loop, const struct skit_fwd_cfg *cfg,
 	f->addr[1] = *cfg->addr[1];
 	f->cfg.addr[0] = &f->addr[0];
 	f->cfg.addr[1] = &f->addr[1];
+	apply_opts(f);
 	if (cfg->lside >= 0) {
 		e = start_listener(f, err);
 		if (e < 0) {
