@@ -161,7 +161,7 @@ client(struct fx *x, int type)
 	int fd = socket(AF_INET, type | SOCK_NONBLOCK, 0);
 
 	assert_true(fd >= 0);
-	sin.sin_port = htons((uint16_t)atoi(x->port));
+	sin.sin_port = htons((uint16_t)strtol(x->port, NULL, 10));
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0)
 		assert_int_equal(errno, EINPROGRESS);
