@@ -7,6 +7,27 @@ load helpers
 
 PEER="$BATS_TEST_DIRNAME/relay_peer.py"
 
+# silent_backend: a TCP listener whose accept queue is full (SYNs to it
+# go unanswered) for 20 s; sets BH (its pid) and BH_PORT.
+silent_backend() {
+	local i
+	python3 -c '
+import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(0)
+fill = []
+for i in range(4):
+    c = socket.socket(); c.setblocking(False)
+    try: c.connect(s.getsockname())
+    except BlockingIOError: pass
+    fill.append(c)
+print(s.getsockname()[1], flush=True)
+time.sleep(20)
+' >"$BATS_TEST_TMPDIR/bh.port" &
+	BH=$!
+	for i in $(seq 100); do [ -s "$BATS_TEST_TMPDIR/bh.port" ] && break; sleep 0.05; done
+	BH_PORT=$(cat "$BATS_TEST_TMPDIR/bh.port")
+}
+
 teardown() {
 	bg_cleanup
 }
@@ -395,24 +416,10 @@ EOF
 	[ "$output" = "yes" ]
 }
 
-@test "relay: a silent backend does not stall the listener (dial in a thread)" {
+@test "relay: a silent backend does not stall the listener (dial on the loop)" {
 	need_cmd python3
-	# a TCP listener whose accept queue is full: SYNs to it go unanswered
-	python3 -c '
-import socket, time
-s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(0)
-fill = []
-for i in range(4):
-    c = socket.socket(); c.setblocking(False)
-    try: c.connect(s.getsockname())
-    except BlockingIOError: pass
-    fill.append(c)
-print(s.getsockname()[1], flush=True)
-time.sleep(20)
-' >"$BATS_TEST_TMPDIR/bh.port" &
-	bh=$!
-	for i in $(seq 100); do [ -s "$BATS_TEST_TMPDIR/bh.port" ] && break; sleep 0.05; done
-	skit_bg relay -v tcp-listen:127.0.0.1:0,fork "tcp:127.0.0.1:$(cat "$BATS_TEST_TMPDIR/bh.port"),connect-timeout=10"
+	silent_backend
+	skit_bg relay -v tcp-listen:127.0.0.1:0,fork "tcp:127.0.0.1:$BH_PORT,connect-timeout=10"
 	python3 "$PEER" hold "$BG_ADDR" &
 	holder=$!
 	for i in $(seq 100); do
@@ -420,7 +427,7 @@ time.sleep(20)
 		grep -q "(dialling)" "$BG_ERR" && break
 		sleep 0.05
 	done
-	kill "$holder" "$bh"
+	kill "$holder" "$BH"
 	grep -q "1 live, 0 served" "$BG_ERR"
 	grep -q "(dialling)" "$BG_ERR"
 }
@@ -523,25 +530,12 @@ time.sleep(20)
 	[[ "$stderr" == *"skit: connect tcp:127.0.0.1:1: Connection refused; retry 1 of 2 in 5 ms"* ]]
 	# connect-timeout=: a listener whose queue is full times out (exit 5)
 	need_cmd python3
-	python3 -c '
-import socket, time
-s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(0)
-fill = []
-for i in range(4):
-    c = socket.socket(); c.setblocking(False)
-    try: c.connect(s.getsockname())
-    except BlockingIOError: pass
-    fill.append(c)
-print(s.getsockname()[1], flush=True)
-time.sleep(20)
-' >"$BATS_TEST_TMPDIR/bh.port" &
-	bh=$!
-	for i in $(seq 100); do [ -s "$BATS_TEST_TMPDIR/bh.port" ] && break; sleep 0.05; done
-	port=$(cat "$BATS_TEST_TMPDIR/bh.port")
+	silent_backend
+	port=$BH_PORT
 	run --separate-stderr timeout 20 "$SKIT" relay - "tcp:127.0.0.1:$port,connect-timeout=300ms" </dev/null
 	r_status=$status r_err=$stderr
 	run --separate-stderr timeout 20 "$SKIT" connect "tcp:127.0.0.1:$port,connect-timeout=300ms" </dev/null
-	kill "$bh"
+	kill "$BH"
 	[ "$r_status" -eq 5 ]
 	[ "$status" -eq 5 ]
 	[[ "$r_err" == *"Connection timed out"* ]]
