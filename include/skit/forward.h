@@ -50,7 +50,8 @@
  * Ownership: the forward owns the listener (closed by skit_fwd_free),
  * the fds of the sides it opened and the pairs (each relay is freed
  * after on_close returns). An exec:/sh: child that has not exited when
- * its pair goes is not waited for: the caller reaps it (SIGCHLD).
+ * its pair goes is reaped later with cfg.reap, else by the caller
+ * (SIGCHLD).
  * Nothing here prints, exits or handles signals.
  */
 #ifndef SKIT_FORWARD_H
@@ -88,6 +89,13 @@ struct skit_fwd_cfg {
 	size_t queue_max; /* an opening session's datagrams kept, in bytes;
 			     0 = 256 KiB */
 	const struct skit_resolver *res; /* name-lookup hook, or NULL */
+	/*
+	 * Reap exec:/sh: children: one that has not exited when its pair
+	 * goes is waited for on a timer, and skit_fwd_free asks those
+	 * still running to go (SIGTERM) and waits for them. Without it,
+	 * children are the caller's to reap (SIGCHLD).
+	 */
+	bool reap;
 
 	/* The pair of rec runs (its relay exists from now on). */
 	void (*on_open)(struct skit_fwd *f, struct skit_fwd_pair *rec,
@@ -121,7 +129,8 @@ struct skit_fwd_cfg {
 	/* The serve's reports (skit/serve.h); may be NULL. */
 	void (*on_event)(struct skit_fwd *f, const struct skit_serve_event *ev,
 			 void *data);
-	/* The record goes (after on_close or on_fail, or in skit_fwd_free);
+	/* The record goes (after on_close or on_fail, or in skit_fwd_free),
+	 * its sides closed (a side's pid is 0 once its child was reaped);
 	 * may be NULL. */
 	void (*on_free)(struct skit_fwd *f, struct skit_fwd_pair *rec,
 			void *data);

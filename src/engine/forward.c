@@ -8,14 +8,17 @@
 #include "skit/sock.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 #define DEF_QUEUE_MAX	    (256 * 1024)
 #define HOLD_RETRY_MS	    2
 #define DEF_SESSION_IDLE_MS 60000
+#define REAP_MS		    100
 
 /* A datagram kept while its session's other side opens. */
 struct qmsg {
@@ -60,11 +63,45 @@ struct skit_fwd {
 	char *held;
 	size_t held_len;
 	int64_t held_timer;
+	/* children whose pair has gone and who have not exited yet (reap) */
+	pid_t *kids;
+	int nkids;
+	int64_t reap_timer;
 };
 
 static int open_side(struct skit_fwd_pair *rec, int side, struct skit_err *err);
 
 /* --- records --------------------------------------------------------- */
+
+/* cfg.reap: wait for the children that outlive their pair. */
+static void
+reap(struct skit_loop *loop, void *data)
+{
+	struct skit_fwd *f = data;
+
+	f->reap_timer = 0;
+	for (int i = 0; i < f->nkids;) {
+		if (waitpid(f->kids[i], NULL, WNOHANG) == 0)
+			i++;
+		else
+			f->kids[i] = f->kids[--f->nkids];
+	}
+	if (f->nkids > 0)
+		f->reap_timer = skit_loop_timer(loop, REAP_MS, reap, f);
+}
+
+static void
+keep_kid(struct skit_fwd *f, pid_t pid)
+{
+	pid_t *k = realloc(f->kids, (size_t)(f->nkids + 1) * sizeof(*k));
+
+	if (!k)
+		return; /* left to the caller's SIGCHLD, if any */
+	f->kids = k;
+	f->kids[f->nkids++] = pid;
+	if (!f->reap_timer)
+		f->reap_timer = skit_loop_timer(f->loop, REAP_MS, reap, f);
+}
 
 static struct skit_fwd_pair *
 rec_new(struct skit_fwd *f)
@@ -125,13 +162,15 @@ rec_free(struct skit_fwd_pair *rec, bool release)
 	skit_endpoint_open_cancel(rec->op);
 	skit_relay_free(rec->relay);
 	queue_clear(rec);
-	if (f->cfg.on_free)
-		f->cfg.on_free(f, rec, f->cfg.data);
 	for (int i = 0; i < 2; i++) {
 		/* Restores stdio's flags; reaps a child that is done. */
 		skit_endpoint_close(&rec->side[i]);
 		(void)skit_endpoint_wait(&rec->side[i], false, NULL);
+		if (rec->side[i].pid > 0 && f->cfg.reap)
+			keep_kid(f, rec->side[i].pid);
 	}
+	if (f->cfg.on_free)
+		f->cfg.on_free(f, rec, f->cfg.data);
 	if (rec->ss) /* the serve forgets the peer (no callback) */
 		skit_serve_session_end(f->serve, rec->ss);
 	else if (release && !rec->dgram && f->cfg.lside >= 0)
@@ -636,6 +675,16 @@ skit_fwd_free(struct skit_fwd *f)
 		skit_loop_timer_cancel(f->loop, f->held_timer);
 	while (f->recs)
 		rec_free(f->recs, false);
+	if (f->reap_timer > 0)
+		skit_loop_timer_cancel(f->loop, f->reap_timer);
+	/* No child outlives the forward: one still running is asked to go. */
+	for (int i = 0; i < f->nkids; i++) {
+		if (waitpid(f->kids[i], NULL, WNOHANG) == 0) {
+			kill(f->kids[i], SIGTERM);
+			(void)waitpid(f->kids[i], NULL, 0);
+		}
+	}
+	free(f->kids);
 	skit_serve_free(f->serve);
 	free(f->held);
 	free(f);
