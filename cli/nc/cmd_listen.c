@@ -12,16 +12,12 @@
  * (cli_stop_watch); the bytes move through the relay engine (relay.h),
  * one pair per connection or peer.
  */
-#include "cli.h"
-#include "nc.h"
+#include "listen.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-/* An --exec child's client is closed lingering this long at most. */
-#define EXEC_LINGER_MS 2000
 
 enum {
 	OPT_MAX_CONNS = NC_OPT__NEXT,
@@ -112,44 +108,6 @@ static const struct cli_help listen_help = {
 		 "echo\n",
 };
 
-struct listen_opts {
-	struct nc_addr_opts ao;
-	struct nc_sess_opts so;
-	bool keep;
-	long long max_conns;
-	const char *exec;
-	bool sh;
-	bool broker, chat;
-	bool framing_set;
-	long long idle_ms; /* datagram peers */
-	struct skit_acl acl;
-};
-
-struct server;
-
-struct server {
-	struct listen_opts *o;
-	struct skit_loop *loop;
-	struct skit_addr addr;
-	struct skit_serve *serve;
-	struct skit_sockaddr local;
-	char local_text[300];
-	bool dgram;
-	struct skit_fwd *fwd; /* --exec: the forward */
-	struct nc_hub *hub;
-	int exit_code;
-	bool done_accepting; /* without -k: the one client came */
-	int first_fd;	     /* the one stdio client, once taken */
-	char first_name[300];
-
-	/* datagram server without --exec: stdio */
-	struct skit_frame_reader in;
-	bool in_open;
-	struct sockaddr_storage last;
-	socklen_t lastlen;
-	bool has_last;
-};
-
 /* --- relay pairs -------------------------------------------------------- */
 
 static void
@@ -158,162 +116,6 @@ stop_if_done(struct server *s)
 	if (!s->o->keep && s->done_accepting &&
 	    (!s->hub || nc_hub_count(s->hub) == 0))
 		skit_loop_stop(s->loop);
-}
-
-/* --- --exec: a forward (skit/forward.h), a child per client ----------- */
-
-/* The client (or datagram peer) of rec, as messages name it. */
-static const char *
-client_name(const struct skit_fwd_pair *rec, char *buf, size_t len)
-{
-	return nc_sa_str(&skit_fwd_pair_side(rec, 0)->peer, buf, len);
-}
-
-static void
-ex_open(struct skit_fwd *f, struct skit_fwd_pair *rec, void *data)
-{
-	struct server *s = data;
-	char pt[300];
-
-	(void)f;
-	if (cli_g.verbose)
-		cli_verbose("%s %s", s->dgram ? "new peer" : "connection from",
-			    client_name(rec, pt, sizeof(pt)));
-}
-
-/* How a pair ended, said when it matters: one client's trouble is not
- * the server's. Without -k it is the exit code. */
-static void
-ex_close(struct skit_fwd *f, struct skit_fwd_pair *rec,
-	 const struct skit_relay_stats *st, void *data)
-{
-	struct server *s = data;
-	char name[300], cl[340], child[360];
-	int rc = CLI_EXIT_OK;
-
-	(void)f;
-	client_name(rec, name, sizeof(name));
-	if (st->reason == SKIT_RELAY_RESET || st->reason == SKIT_RELAY_ERROR ||
-	    (st->reason == SKIT_RELAY_IDLE && !s->o->keep)) {
-		/* An idle client ends a server without -k (a time-out, exit
-		 * 5); with -k it is just gone. */
-		snprintf(cl, sizeof(cl), "client %s", name);
-		snprintf(child, sizeof(child), "the %s child of client %s",
-			 s->o->sh ? "--sh-exec" : "--exec", name);
-		rc = nc_relay_exit(st, &(const struct cli_relay_names){
-					       .side = { cl, child },
-					       .op = "client",
-					       .addr = { name, NULL },
-					       .opt = "-w",
-				       });
-	} else if (cli_g.verbose) {
-		cli_verbose("%s done (%s, %llu bytes in, %llu out)", name,
-			    skit_relay_reason_name(st->reason),
-			    (unsigned long long)st->bytes[SKIT_DIR_AB],
-			    (unsigned long long)st->bytes[SKIT_DIR_BA]);
-	}
-	if (!s->o->keep) {
-		s->exit_code = rc;
-		skit_loop_stop(s->loop);
-	}
-}
-
-static void
-ex_fail(struct skit_fwd *f, struct skit_fwd_pair *rec, int side, int code,
-	const struct skit_err *err, void *data)
-{
-	struct server *s = data;
-	int rc = cli_report(err);
-
-	(void)f, (void)rec, (void)side, (void)code;
-	if (!s->o->keep) {
-		s->exit_code = rc;
-		skit_loop_stop(s->loop);
-	}
-}
-
-/* --hex for an --exec pair: A is the client, B the child; each way's
- * offset runs on (kept as the record's data). */
-static void
-ex_hex(struct skit_fwd *f, struct skit_fwd_pair *rec, int dir, const void *buf,
-       size_t len, void *data)
-{
-	uint64_t *off = skit_fwd_pair_data(rec);
-
-	(void)f, (void)data;
-	if (!off && (off = calloc(2, sizeof(*off))))
-		skit_fwd_pair_set_data(rec, off);
-	cli_hexdump(stderr, dir == SKIT_DIR_AB ? "<" : ">", off ? off[dir] : 0,
-		    buf, len);
-	if (off)
-		off[dir] += len;
-}
-
-static void
-ex_free(struct skit_fwd *f, struct skit_fwd_pair *rec, void *data)
-{
-	(void)f, (void)data;
-	free(skit_fwd_pair_data(rec));
-}
-
-static void
-ex_event(struct skit_fwd *f, const struct skit_serve_event *ev, void *data)
-{
-	struct server *s = data;
-
-	(void)f;
-	cli_serve_event("listen", ev, s->dgram, s->local_text,
-			"not allowed by --allow/--deny", NC_MSG_MAX);
-}
-
-/*
- * --exec: the forward serves the address, each client (or datagram
- * peer) relayed to its own child. 0 or the exit code (said).
- */
-static int
-start_exec(struct server *s, struct skit_err *err)
-{
-	struct listen_opts *o = s->o;
-	bool dgram = s->addr.type == SOCK_DGRAM;
-	struct skit_addr ea;
-	struct skit_fwd_cfg cfg = {
-		.addr = { &s->addr, &ea },
-		.lside = 0,
-		.once = !o->keep,
-		.reap = true,
-		.open_flags = nc_open_flags(&o->ao),
-		.serve = {
-			.max_conns = o->keep ? (int)o->max_conns : 0,
-			.acl = skit_acl_empty(&o->acl) ? NULL : &o->acl,
-			.batch = 64,
-			.msg_max = NC_MSG_MAX,
-		},
-		.relay = {
-			.framing = o->so.framing,
-			/* datagram peers: --idle-timeout; clients: -w */
-			.idle_ms = dgram ? (o->idle_ms > 0 ? o->idle_ms : -1)
-					 : o->so.idle_ms,
-			.send_timeout_ms = o->so.send_ms,
-			.linger_ms = -1,
-			/* The child may answer without reading all the client
-			 * sent: the client still gets every byte of it. */
-			.close_linger_ms = EXEC_LINGER_MS,
-		},
-		.on_open = ex_open,
-		.on_close = ex_close,
-		.on_fail = ex_fail,
-		.on_data = o->so.hex ? ex_hex : NULL,
-		.on_event = ex_event,
-		.on_free = ex_free,
-		.data = s,
-	};
-	memset(&ea, 0, sizeof(ea));
-	ea.kind = o->sh ? SKIT_KIND_SH : SKIT_KIND_EXEC;
-	snprintf(ea.host, sizeof(ea.host), "%s", o->exec);
-	if (skit_fwd_start(s->loop, &cfg, &s->fwd, err) < 0)
-		return -1;
-	s->local = *skit_fwd_local(s->fwd);
-	return 0;
 }
 
 static void
@@ -473,7 +275,7 @@ open_server(struct server *s)
 		cli_errorf("listen: %s", skit_strerror(rc));
 		return CLI_EXIT_FAIL;
 	}
-	if (o->exec ? start_exec(s, &err) < 0
+	if (o->exec ? listen_exec_start(s, &err) < 0
 		    : skit_serve_open(s->loop, &s->addr, nc_open_flags(&o->ao),
 				      &cfg, &s->serve, &err) < 0) {
 		rc = cli_report(&err);
