@@ -38,6 +38,8 @@ struct skit_fwd_pair {
 	int cfd;		       /* a stream client, until the pair */
 	struct skit_serve_session *ss; /* a datagram peer's session */
 	bool dgram;		       /* a datagram peer's record */
+	bool pushing;		       /* in push(): its pair may end */
+	bool doomed;		       /* it did: free once push() is done */
 	struct skit_relay *relay;
 	struct qmsg *qhead, **qtail;
 	size_t qbytes;
@@ -203,7 +205,38 @@ pair_closed(struct skit_relay *r, void *data)
 	f->served++;
 	if (f->cfg.on_close)
 		f->cfg.on_close(f, rec, skit_relay_stats(r), f->cfg.data);
-	rec_free(rec, true);
+	if (rec->pushing)
+		rec->doomed = true; /* push() frees it */
+	else
+		rec_free(rec, true);
+}
+
+/*
+ * Feed datagrams to rec's pair (all of rec's queue with msg NULL). A
+ * push may end the pair: rec is freed then, here, and the caller must
+ * not touch it after.
+ */
+static void
+push(struct skit_fwd_pair *rec, const void *msg, size_t len)
+{
+	int side = rec->f->cfg.lside;
+
+	rec->pushing = true;
+	if (msg)
+		(void)skit_relay_push(rec->relay, side, msg, len);
+	while (!msg && rec->qhead && !rec->doomed) {
+		struct qmsg *m = rec->qhead;
+
+		rec->qhead = m->next;
+		if (!rec->qhead)
+			rec->qtail = &rec->qhead;
+		rec->qbytes -= m->len;
+		(void)skit_relay_push(rec->relay, side, m->data, m->len);
+		free(m);
+	}
+	rec->pushing = false;
+	if (rec->doomed)
+		rec_free(rec, true);
 }
 
 static void
@@ -252,27 +285,6 @@ end_close(struct skit_relay_end *e)
 	e->conn = NULL;
 }
 
-/* Push what a session received while opening; 0 or the pair ended. */
-static void
-flush_queue(struct skit_fwd_pair *rec, int lside)
-{
-	struct skit_relay *r = rec->relay;
-
-	while (rec->qhead && !skit_relay_ended(r)) {
-		struct qmsg *m = rec->qhead;
-		int e;
-
-		rec->qhead = m->next;
-		if (!rec->qhead)
-			rec->qtail = &rec->qhead;
-		rec->qbytes -= m->len;
-		e = skit_relay_push(r, lside, m->data, m->len);
-		free(m);
-		if (e == -EPIPE)
-			return; /* the pair ended (rec may be gone) */
-	}
-}
-
 /* Both sides are open: the pair starts. */
 static void
 start_pair(struct skit_fwd_pair *rec)
@@ -308,8 +320,8 @@ start_pair(struct skit_fwd_pair *rec)
 	}
 	if (f->cfg.on_open)
 		f->cfg.on_open(f, rec, f->cfg.data);
-	if (rec->ss)
-		flush_queue(rec, ls);
+	if (rec->ss) /* what the session received while opening */
+		push(rec, NULL, 0);
 }
 
 /* --- opening the sides ------------------------------------------------ */
@@ -474,8 +486,7 @@ on_held(struct skit_loop *loop, void *data)
 	f->held_rec = NULL;
 	skit_serve_pause(f->serve, false);
 	if (rec) /* may end the pair: rec is not touched after */
-		(void)skit_relay_push(rec->relay, f->cfg.lside, f->held,
-				      f->held_len);
+		push(rec, f->held, f->held_len);
 }
 
 static bool
@@ -531,7 +542,7 @@ on_datagram(struct skit_serve *s, struct skit_serve_session *ss,
 	    hold(f, rec, msg, len))
 		return;
 	/* May end the pair: rec is not touched after. */
-	(void)skit_relay_push(rec->relay, f->cfg.lside, msg, len);
+	push(rec, msg, len);
 }
 
 static void
