@@ -324,42 +324,28 @@ EOF
 	grep -Eq "^ +1 .* tcp:127.0.0.1:[0-9]+ > $BG_ADDR \\|" "$BG_ERR"
 }
 
-@test "relay: --max-conns 1: one more client is closed at once, with listen's message" {
+@test "relay: --max-conns 1 or max-conns=1: one more client is closed at once, with listen's message" {
 	need_cmd python3
-	skit_bg relay -v --max-conns 1 tcp-listen:127.0.0.1:0 'sh:cat'
-	python3 "$PEER" hold "$BG_ADDR" &
-	holder=$!
-	for i in $(seq 100); do
-		grep -q "relay #1 open" "$BG_ERR" && break
-		sleep 0.05
+	for form in "--max-conns 1 tcp-listen:127.0.0.1:0" "tcp-listen:127.0.0.1:0,max-conns=1"; do
+		skit_bg relay -v $form 'sh:cat'
+		python3 "$PEER" hold "$BG_ADDR" &
+		holder=$!
+		for i in $(seq 100); do
+			grep -q "relay #1 open" "$BG_ERR" && break
+			sleep 0.05
+		done
+		# It sends nothing: data unread at the close would make it a reset.
+		run timeout 10 "$SKIT" relay - "$BG_ADDR" </dev/null
+		[ "$status" -eq 0 ]
+		[ "$output" = "" ]
+		! grep -q "relay #2 open" "$BG_ERR"
+		grep -q "refused tcp:127.0.0.1:[0-9]*: --max-conns 1 reached" "$BG_ERR"
+		kill "$holder"
+		wait "$holder" 2>/dev/null || true
+		# The one it served is back: the next client gets its turn.
+		run bash -c "printf next | '$SKIT' relay - $BG_ADDR"
+		[ "$output" = "next" ]
 	done
-	# It sends nothing: data unread at the close would make it a reset.
-	run timeout 10 "$SKIT" relay - "$BG_ADDR" </dev/null
-	[ "$status" -eq 0 ]
-	[ "$output" = "" ]
-	! grep -q "relay #2 open" "$BG_ERR"
-	grep -q "refused tcp:127.0.0.1:[0-9]*: --max-conns 1 reached" "$BG_ERR"
-	kill "$holder"
-	wait "$holder" 2>/dev/null || true
-	# The one it served is back: the next client gets its turn.
-	run bash -c "printf next | '$SKIT' relay - $BG_ADDR"
-	[ "$output" = "next" ]
-}
-
-@test "relay: max-conns= on the address is the same limit" {
-	need_cmd python3
-	skit_bg relay -v "tcp-listen:127.0.0.1:0,max-conns=1" 'sh:cat'
-	python3 "$PEER" hold "$BG_ADDR" &
-	holder=$!
-	for i in $(seq 100); do
-		grep -q "relay #1 open" "$BG_ERR" && break
-		sleep 0.05
-	done
-	run timeout 10 "$SKIT" relay - "$BG_ADDR" </dev/null
-	[ "$status" -eq 0 ]
-	kill "$holder"
-	wait "$holder" 2>/dev/null || true
-	grep -q "refused tcp:127.0.0.1:[0-9]*: --max-conns 1 reached" "$BG_ERR"
 }
 
 @test "relay: --idle-timeout ends a quiet pair: a time-out without fork (exit 5)" {
