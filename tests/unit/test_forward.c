@@ -5,7 +5,8 @@
  * open (retried by its retry=, or not when the error is not
  * retryable), once (one client, then the listener closes), max-conns=
  * and range= taken from the address, idle-timeout= as the pairs' idle
- * time, and one pair between two opened sides.
+ * time, on_ends putting a side under a layer (or refusing the pair),
+ * and one pair between two opened sides.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -363,6 +364,90 @@ test_addr_limits(void **state)
 	fx_stop(&x);
 }
 
+/* on_ends: the client's end goes under a tap layer (a conn), or the
+ * pair is refused (-EPERM: on_fail with side -1, the client closed). */
+static int tapped;
+static int refuse_ends;
+
+static void
+tap_fn(void *data, int dir, const void *buf, size_t len)
+{
+	(void)data, (void)dir, (void)buf;
+	tapped += (int)len;
+}
+
+static int
+wrap_ends(struct skit_fwd *f, struct skit_fwd_pair *rec,
+	  struct skit_relay_end end[2], void *data)
+{
+	struct skit_tap_cfg tc = { .fn = tap_fn };
+	struct skit_conn *c;
+	struct skit_err err;
+
+	(void)f, (void)data;
+	if (refuse_ends)
+		return -EPERM;
+	assert_int_equal(
+		skit_conn_new(end[0].rfd, end[0].wfd, end[0].type, true, &c),
+		0);
+	assert_int_equal(skit_conn_push(c, &skit_layer_tap, &tc, &err), 0);
+	skit_fwd_pair_set_data(rec, c);
+	memset(&end[0], 0, sizeof(end[0]));
+	end[0].rfd = end[0].wfd = -1;
+	end[0].conn = c;
+	end[0].own = true; /* the pair frees it */
+	return 0;
+}
+
+static void
+test_on_ends(void **state)
+{
+	struct skit_fwd_cfg cfg = { .lside = 0,
+				    .on_ends = wrap_ends,
+				    .on_open = on_open,
+				    .on_close = on_close,
+				    .on_fail = on_fail };
+	struct fx x = { 0 };
+	struct skit_err err;
+	char buf[8];
+	bool eof;
+	int c;
+
+	(void)state;
+	for (refuse_ends = 0; refuse_ends < 2; refuse_ends++) {
+		assert_int_equal(skit_loop_new(SKIT_LOOP_AUTO, &x.loop), 0);
+		th_parse("tcp-listen:127.0.0.1:0,fork", SKIT_ROLE_CONNECT,
+			 &x.a[0]);
+		th_parse("pipe", SKIT_ROLE_CONNECT, &x.a[1]);
+		cfg.addr[0] = &x.a[0];
+		cfg.addr[1] = &x.a[1];
+		memset(&x.w, 0, sizeof(x.w));
+		cfg.data = &x.w;
+		tapped = 0;
+		assert_int_equal(skit_fwd_start(x.loop, &cfg, &x.f, &err), 0);
+		snprintf(x.port, sizeof(x.port), "%u",
+			 ntohs(((const struct sockaddr_in *)&skit_fwd_local(x.f)
+					->ss)
+				       ->sin_port));
+		c = client(&x, SOCK_STREAM);
+		if (refuse_ends) {
+			run_until(&x, &x.w.fails, 1);
+			assert_int_equal(x.w.fail_side, -1);
+			assert_int_equal(x.w.fail_code, -EPERM);
+			read_back(&x, c, buf, sizeof(buf), &eof);
+			assert_true(eof);
+		} else {
+			run_until(&x, &x.w.opens, 1);
+			assert_int_equal(send(c, "tap", 3, 0), 3);
+			assert_int_equal(read_back(&x, c, buf, 3, &eof), 3);
+			assert_memory_equal(buf, "tap", 3);
+			assert_true(tapped >= 6); /* in and back out */
+		}
+		close(c);
+		fx_stop(&x);
+	}
+}
+
 static void
 test_one_pair(void **state)
 {
@@ -411,6 +496,7 @@ main(void)
 		cmocka_unit_test(test_fail_not_retryable),
 		cmocka_unit_test(test_once),
 		cmocka_unit_test(test_addr_limits),
+		cmocka_unit_test(test_on_ends),
 		cmocka_unit_test(test_one_pair),
 	};
 
