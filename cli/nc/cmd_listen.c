@@ -161,32 +161,6 @@ on_conn(struct skit_serve *sv, int fd, const struct skit_sockaddr *peer,
 	took_the_one(s);
 }
 
-static void
-on_datagram(struct skit_serve *sv, struct skit_serve_session *ss,
-	    const void *msg, size_t n, void *data)
-{
-	struct server *s = data;
-	const struct skit_sockaddr *from = skit_serve_session_peer(ss);
-	int rc;
-
-	(void)sv;
-	/* stdio: print it; stdin answers the latest sender. */
-	memcpy(&s->last, &from->ss, from->len);
-	s->lastlen = from->len;
-	s->has_last = true;
-	if (s->o->so.hex)
-		cli_hexdump(stderr, "<", 0, msg, n);
-	rc = skit_frame_write(STDOUT_FILENO, s->o->so.framing, NULL, msg, n);
-	if (rc == SKIT_ELIMIT) {
-		cli_errorf("listen: dropped a %zu-byte datagram: too long for "
-			   "--framing len16",
-			   n);
-	} else if (rc < 0) {
-		s->exit_code = cli_stdout_failed(rc);
-		skit_loop_stop(s->loop);
-	}
-}
-
 /* The serve's reports, at most one a second per kind. */
 static void
 on_event(struct skit_serve *sv, const struct skit_serve_event *ev, void *data)
@@ -196,43 +170,6 @@ on_event(struct skit_serve *sv, const struct skit_serve_event *ev, void *data)
 	(void)sv;
 	cli_serve_event("listen", ev, s->dgram, s->local_text,
 			"not allowed by --allow/--deny", NC_MSG_MAX);
-}
-
-/* stdin of a datagram server without --exec: to the latest sender. */
-static void
-dgram_stdin(struct skit_loop *loop, int fd, unsigned ev, void *data)
-{
-	struct server *s = data;
-	const char *m;
-	size_t len;
-	ssize_t n;
-	int rc;
-
-	(void)ev;
-	rc = skit_frame_reader_fill(&s->in);
-	while ((rc = skit_frame_reader_take(&s->in, s->o->so.framing, &m,
-					    &len)) > 0) {
-		if (!s->has_last) {
-			cli_errorf("listen: no peer yet: dropped a message "
-				   "from stdin");
-			continue;
-		}
-		/* The socket never blocks: a full peer loses the line. */
-		n = skit_sendto(skit_serve_listen_fd(s->serve), m, len, 0,
-				(const struct sockaddr *)&s->last, s->lastlen);
-		if (n == -EAGAIN)
-			cli_errorf("listen: %s (EAGAIN): dropped a message "
-				   "from stdin",
-				   skit_strerror(SKIT_EFULL));
-		else if (n < 0)
-			cli_errorf("listen: dropped a %zu-byte message from "
-				   "stdin: %s",
-				   len, skit_strerror((int)n));
-	}
-	if (s->in.eof || rc < 0) {
-		skit_loop_del(loop, fd);
-		s->in_open = false;
-	}
 }
 
 /* --- setup ------------------------------------------------------------ */
@@ -258,7 +195,7 @@ open_server(struct server *s)
 		.batch = 64,
 		.msg_max = NC_MSG_MAX,
 		.on_conn = on_conn,
-		.on_datagram = on_datagram,
+		.on_datagram = listen_dgram_in,
 		.on_event = on_event,
 		.data = s,
 	};
@@ -302,8 +239,8 @@ serve_loop(struct server *s)
 
 	if (s->dgram && !s->o->exec &&
 	    skit_frame_reader_init(&s->in, STDIN_FILENO, NC_MSG_MAX) == 0 &&
-	    skit_loop_add(s->loop, STDIN_FILENO, SKIT_EV_READ, dgram_stdin,
-			  s) == 0)
+	    skit_loop_add(s->loop, STDIN_FILENO, SKIT_EV_READ,
+			  listen_dgram_stdin, s) == 0)
 		s->in_open = true;
 	if (!s->dgram && !s->o->exec) {
 		enum nc_hub_mode m = s->o->chat	    ? NC_HUB_CHAT

@@ -1,7 +1,8 @@
 /*
- * listen.h - `skit listen`'s two files: cmd_listen.c (options, the
- * serve, stdio, the hub, datagrams on stdio) and listen_exec.c
- * (--exec/--sh-exec: a child per client, through the forward).
+ * listen.h - `skit listen`'s files: cmd_listen.c (options, the serve,
+ * one client on stdio, the hub), listen_exec.c (--exec/--sh-exec: a
+ * child per client, through the forward) and listen_dgram.c (a
+ * datagram server on stdio).
  */
 #ifndef SKIT_CLI_LISTEN_H
 #define SKIT_CLI_LISTEN_H
@@ -51,5 +52,13 @@ struct server {
  * 0, or -1 with err filled.
  */
 int listen_exec_start(struct server *s, struct skit_err *err);
+
+/* Datagrams on stdio (listen_dgram.c): the serve's on_datagram (data:
+ * the server), and stdin's watcher on the loop (framed messages, each
+ * sent to the latest sender). */
+void listen_dgram_in(struct skit_serve *sv, struct skit_serve_session *ss,
+		     const void *msg, size_t n, void *data);
+void listen_dgram_stdin(struct skit_loop *loop, int fd, unsigned ev,
+			void *data);
 
 #endif
