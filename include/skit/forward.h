@@ -90,6 +90,16 @@ struct skit_fwd_cfg {
 			     0 = 256 KiB */
 	const struct skit_resolver *res; /* name-lookup hook, or NULL */
 	/*
+	 * A layer for a side (conn.h), NULL for none: its socket (or fds)
+	 * becomes a conn with this layer (configured by layer_cfg[side])
+	 * before the pair starts, which runs its handshake (TLS). Not for a
+	 * datagram session's end. The conn is the record's
+	 * (skit_fwd_pair_conn), freed with it, so on_close may still ask it
+	 * how it went.
+	 */
+	const struct skit_layer_ops *layer[2];
+	const void *layer_cfg[2];
+	/*
 	 * Reap exec:/sh: children: one that has not exited when its pair
 	 * goes is waited for on a timer, and skit_fwd_free asks those
 	 * still running to go (SIGTERM) and waits for them. Without it,
@@ -179,6 +189,9 @@ unsigned long skit_fwd_pair_id(const struct skit_fwd_pair *rec);
 const struct skit_endpoint *skit_fwd_pair_side(const struct skit_fwd_pair *rec,
 					       int side);
 bool skit_fwd_pair_opened(const struct skit_fwd_pair *rec, int side);
+/* Side's conn when cfg.layer[side] was set and the pair started, else
+ * NULL. */
+struct skit_conn *skit_fwd_pair_conn(const struct skit_fwd_pair *rec, int side);
 /* The pair, NULL while OPENING. */
 struct skit_relay *skit_fwd_pair_relay(const struct skit_fwd_pair *rec);
 /* When the record started (CLOCK_MONOTONIC, skit_now_ns). */

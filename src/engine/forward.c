@@ -41,6 +41,7 @@ struct skit_fwd_pair {
 	bool pushing;		       /* in push(): its pair may end */
 	bool doomed;		       /* it did: free once push() is done */
 	struct skit_relay *relay;
+	struct skit_conn *conn[2]; /* cfg.layer's, not the pair's */
 	struct qmsg *qhead, **qtail;
 	size_t qbytes;
 	uint64_t dropped;
@@ -164,6 +165,8 @@ rec_free(struct skit_fwd_pair *rec, bool release)
 	skit_endpoint_open_cancel(rec->op);
 	skit_relay_free(rec->relay);
 	queue_clear(rec);
+	skit_conn_free(rec->conn[0]);
+	skit_conn_free(rec->conn[1]);
 	for (int i = 0; i < 2; i++) {
 		/* Restores stdio's flags; reaps a child that is done. */
 		skit_endpoint_close(&rec->side[i]);
@@ -285,6 +288,32 @@ end_close(struct skit_relay_end *e)
 	e->conn = NULL;
 }
 
+/* cfg.layer[side]: e becomes a conn with that layer over e's fds (the
+ * record's, the pair does not own it). 0 or a negative code. */
+static int
+layer_end(struct skit_fwd_pair *rec, int side, struct skit_relay_end *e)
+{
+	const struct skit_fwd_cfg *c = &rec->f->cfg;
+	struct skit_conn *conn;
+	struct skit_err err;
+	int rc;
+
+	if (!c->layer[side] || e->pushed || e->tolen || e->conn)
+		return 0;
+	rc = skit_conn_new(e->rfd, e->wfd, e->type, e->own, &conn);
+	if (rc < 0)
+		return rc;
+	e->own = false; /* the conn has them now */
+	rec->conn[side] = conn;
+	rc = skit_conn_push(conn, c->layer[side], c->layer_cfg[side], &err);
+	if (rc < 0)
+		return rc;
+	memset(e, 0, sizeof(*e));
+	e->rfd = e->wfd = -1;
+	e->conn = conn;
+	return 0;
+}
+
 /* Both sides are open: the pair starts. */
 static void
 start_pair(struct skit_fwd_pair *rec)
@@ -303,7 +332,9 @@ start_pair(struct skit_fwd_pair *rec)
 	}
 	if (ls >= 0)
 		rec->cfd = -1; /* the end has it now */
-	if (f->cfg.on_ends)
+	for (int i = 0; i < 2 && e == 0; i++)
+		e = layer_end(rec, i, &end[i]);
+	if (e == 0 && f->cfg.on_ends)
 		e = f->cfg.on_ends(f, rec, end, f->cfg.data);
 	cfg.on_close = pair_closed;
 	cfg.on_data = f->cfg.on_data ? pair_data : NULL;
@@ -747,6 +778,12 @@ bool
 skit_fwd_pair_opened(const struct skit_fwd_pair *rec, int side)
 {
 	return rec->opened[side ? 1 : 0];
+}
+
+struct skit_conn *
+skit_fwd_pair_conn(const struct skit_fwd_pair *rec, int side)
+{
+	return rec->conn[side ? 1 : 0];
 }
 
 struct skit_relay *

@@ -364,8 +364,9 @@ test_addr_limits(void **state)
 	fx_stop(&x);
 }
 
-/* on_ends: the client's end goes under a tap layer (a conn), or the
- * pair is refused (-EPERM: on_fail with side -1, the client closed). */
+/* cfg.layer: the client's end goes under a tap layer (a conn the
+ * record keeps); on_ends sees it, or refuses the pair (-EPERM: on_fail
+ * with side -1, the client closed). */
 static int tapped;
 static int refuse_ends;
 
@@ -380,28 +381,17 @@ static int
 wrap_ends(struct skit_fwd *f, struct skit_fwd_pair *rec,
 	  struct skit_relay_end end[2], void *data)
 {
-	struct skit_tap_cfg tc = { .fn = tap_fn };
-	struct skit_conn *c;
-	struct skit_err err;
-
 	(void)f, (void)data;
-	if (refuse_ends)
-		return -EPERM;
-	assert_int_equal(
-		skit_conn_new(end[0].rfd, end[0].wfd, end[0].type, true, &c),
-		0);
-	assert_int_equal(skit_conn_push(c, &skit_layer_tap, &tc, &err), 0);
-	skit_fwd_pair_set_data(rec, c);
-	memset(&end[0], 0, sizeof(end[0]));
-	end[0].rfd = end[0].wfd = -1;
-	end[0].conn = c;
-	end[0].own = true; /* the pair frees it */
-	return 0;
+	assert_non_null(end[0].conn);
+	assert_ptr_equal(end[0].conn, skit_fwd_pair_conn(rec, 0));
+	assert_null(skit_fwd_pair_conn(rec, 1));
+	return refuse_ends ? -EPERM : 0;
 }
 
 static void
 test_on_ends(void **state)
 {
+	struct skit_tap_cfg tc = { .fn = tap_fn };
 	struct skit_fwd_cfg cfg = { .lside = 0,
 				    .on_ends = wrap_ends,
 				    .on_open = on_open,
@@ -414,6 +404,8 @@ test_on_ends(void **state)
 	int c;
 
 	(void)state;
+	cfg.layer[0] = &skit_layer_tap;
+	cfg.layer_cfg[0] = &tc;
 	for (refuse_ends = 0; refuse_ends < 2; refuse_ends++) {
 		assert_int_equal(skit_loop_new(SKIT_LOOP_AUTO, &x.loop), 0);
 		th_parse("tcp-listen:127.0.0.1:0,fork", SKIT_ROLE_CONNECT,
