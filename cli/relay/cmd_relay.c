@@ -134,12 +134,10 @@ on_fail(struct skit_fwd *f, struct skit_fwd_pair *rec, int side, int code,
 {
 	struct app *app = data;
 
-	(void)f;
-	(void)side;
+	(void)f, (void)side, (void)code;
 	if (app->lside >= 0)
 		cli_verbose("relay #%lu: not opened", skit_fwd_pair_id(rec));
 	one_done(app, cli_report(err));
-	(void)code;
 }
 
 static void
@@ -147,7 +145,6 @@ on_retry(struct skit_fwd *f, struct skit_fwd_pair *rec, int attempt,
 	 int64_t delay_ms, const struct skit_err *why, void *data)
 {
 	struct app *app = data;
-	struct cli_json j;
 	int side = !app->lside; /* the side that dials: not the listener */
 
 	(void)f;
@@ -156,15 +153,8 @@ on_retry(struct skit_fwd *f, struct skit_fwd_pair *rec, int attempt,
 	if (cli_g.verbose)
 		cli_retry_line(why, attempt, cli_retry_of(&app->addr[side]),
 			       (long long)delay_ms);
-	if (!app->json)
-		return;
-	cli_json_begin(&j, app->jf);
-	cli_json_str(&j, "event", "retry");
-	cli_json_uint(&j, "id", skit_fwd_pair_id(rec));
-	cli_json_int(&j, "attempt", attempt);
-	cli_json_str(&j, "error", skit_errname(why->code));
-	cli_json_int(&j, "delay_ms", delay_ms);
-	relay_json_end(app, &j);
+	if (app->json)
+		relay_retry_event(app, rec, attempt, delay_ms, why);
 }
 
 /* The listener's reports (serve.h), as every server says them. */

@@ -38,6 +38,10 @@ void relay_on_open(struct skit_fwd *f, struct skit_fwd_pair *rec, void *data);
 /* A pair ended: -v "relay #N closed" and the close event. */
 void relay_log_close(struct app *app, unsigned long id,
 		     const struct skit_relay_stats *st);
+/* A dial of rec's side is tried again: the retry event. */
+void relay_retry_event(struct app *app, const struct skit_fwd_pair *rec,
+		       int attempt, int64_t delay_ms,
+		       const struct skit_err *why);
 /* SIGUSR1: the live pairs, on stderr (or as --json events). */
 void relay_table(struct app *app);
 /* --hex: one pair's chunk, A->B (">") or B->A ("<"). */

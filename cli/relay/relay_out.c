@@ -114,6 +114,21 @@ relay_log_close(struct app *app, unsigned long id,
 }
 
 void
+relay_retry_event(struct app *app, const struct skit_fwd_pair *rec, int attempt,
+		  int64_t delay_ms, const struct skit_err *why)
+{
+	struct cli_json j;
+
+	cli_json_begin(&j, app->jf);
+	cli_json_str(&j, "event", "retry");
+	cli_json_uint(&j, "id", skit_fwd_pair_id(rec));
+	cli_json_int(&j, "attempt", attempt);
+	cli_json_str(&j, "error", skit_errname(why->code));
+	cli_json_int(&j, "delay_ms", delay_ms);
+	relay_json_end(app, &j);
+}
+
+void
 relay_table(struct app *app)
 {
 	struct cli_json j;
