@@ -28,6 +28,7 @@ enum {
 	OPT_ALLOW,
 	OPT_DENY,
 	OPT_IDLE,
+	OPT_TLS, /* CLI_TLS_NOPTS ids from here */
 };
 
 static const struct cli_opt listen_opts[] = {
@@ -70,6 +71,7 @@ static const struct cli_opt listen_opts[] = {
 	{ "recv-only", 0, NULL, NC_OPT_RECV_ONLY,
 	  "only copy client -> stdout (ignore stdin)" },
 	{ "send-only", 0, NULL, NC_OPT_SEND_ONLY, "only copy stdin -> client" },
+	CLI_TLS_OPTS(OPT_TLS),
 	{ "sh-exec", 'c', "'CMD'", OPT_SH_EXEC,
 	  "run CMD with /bin/sh -c for each client" },
 	{ "udp", 'u', NULL, 'u', "UDP instead of TCP (PORT form)" },
@@ -84,7 +86,8 @@ static const struct cli_opt listen_opts[] = {
 
 /* Address options listen implements: what skit_open applies (-k,
  * --max-conns, --allow/--deny, --idle-timeout are flags, not options). */
-static const uint64_t listen_addr_opts = SKIT_OPTS_OPEN | SKIT_OPTS_MCAST;
+static const uint64_t listen_addr_opts =
+	SKIT_OPTS_OPEN | SKIT_OPTS_MCAST | SKIT_OPTS_TLS;
 
 static const struct cli_help listen_help = {
 	.name = "listen",
@@ -253,6 +256,7 @@ serve_loop(struct server *s)
 		if (!s->hub)
 			return CLI_EXIT_FAIL;
 		nc_hub_on_leave(s->hub, hub_left, s);
+		nc_hub_set_tls(s->hub, &s->o->tls);
 	}
 	rc = skit_loop_run(s->loop);
 	if (rc < 0)
@@ -321,9 +325,15 @@ run_listen(struct listen_opts *o, int nargs, char **args)
 		cli_errorf("listen: '%s' is not a socket address", text);
 		return CLI_EXIT_USAGE;
 	}
-	rc = cli_addr_check(&s.addr, listen_addr_opts, "skit listen");
+	rc = cli_tls_flags_apply(&o->tlsf, &s.addr);
+	if (rc == 0)
+		rc = cli_addr_check(&s.addr, listen_addr_opts, "skit listen");
+	if (rc == 0)
+		rc = cli_tls_setup(&s.addr, true, &o->tls);
 	if (rc)
 		return rc;
+	o->so.tls = &o->tls;
+	o->so.tls_wait_ms = o->so.idle_ms > 0 ? o->so.idle_ms : -1;
 	rc = open_server(&s);
 	if (rc == 0) {
 		if (s.dgram && !o->framing_set)
@@ -400,6 +410,10 @@ cmd_listen(int argc, char **argv)
 				     : 0;
 			break;
 		default:
+			if (c >= OPT_TLS && c < OPT_TLS + CLI_TLS_NOPTS) {
+				cli_tls_flag(&o.tlsf, c - OPT_TLS, arg);
+				break;
+			}
 			/* -4 -6 -u -U -n -p -C -q -v and the NC_OPT_* flags. */
 			rc = nc_common_opt(c, arg, &o.ao, &o.so,
 					   &o.framing_set);
@@ -426,6 +440,7 @@ cmd_listen(int argc, char **argv)
 	} else {
 		rc = run_listen(&o, argc - optind, argv + optind);
 	}
+	cli_tls_free(&o.tls);
 	skit_acl_free(&o.acl);
 	return rc;
 }

@@ -8,6 +8,7 @@
 #define SKIT_CLI_LISTEN_H
 
 #include "cli.h"
+#include "cli_tls.h"
 #include "nc.h"
 
 struct listen_opts {
@@ -21,6 +22,8 @@ struct listen_opts {
 	bool framing_set;
 	long long idle_ms; /* datagram peers */
 	struct skit_acl acl;
+	struct cli_tls_flags tlsf;
+	struct cli_tls tls;
 };
 
 struct server {

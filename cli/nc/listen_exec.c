@@ -38,13 +38,17 @@ ex_close(struct skit_fwd *f, struct skit_fwd_pair *rec,
 	 const struct skit_relay_stats *st, void *data)
 {
 	struct server *s = data;
+	const struct skit_conn *tls = skit_fwd_pair_conn(rec, 0);
 	char name[300], cl[340], child[360];
 	int rc = CLI_EXIT_OK;
 
 	(void)f;
 	client_name(rec, name, sizeof(name));
-	if (st->reason == SKIT_RELAY_RESET || st->reason == SKIT_RELAY_ERROR ||
-	    (st->reason == SKIT_RELAY_IDLE && !s->o->keep)) {
+	if (tls && (rc = cli_tls_failed(tls, name)) != 0)
+		; /* a failed handshake or a truncation: said */
+	else if (st->reason == SKIT_RELAY_RESET ||
+		 st->reason == SKIT_RELAY_ERROR ||
+		 (st->reason == SKIT_RELAY_IDLE && !s->o->keep)) {
 		/* An idle client ends a server without -k (a time-out, exit
 		 * 5); with -k it is just gone. */
 		snprintf(cl, sizeof(cl), "client %s", name);
@@ -153,6 +157,9 @@ listen_exec_start(struct server *s, struct skit_err *err)
 		.on_close = ex_close,
 		.on_fail = ex_fail,
 		.on_data = o->so.hex ? ex_hex : NULL,
+		/* TLS (--ssl, tls): the pair runs the client's handshake */
+		.layer = { o->tls.ctx && !dgram ? &skit_layer_tls : NULL },
+		.layer_cfg = { &o->tls.lc },
 		.on_event = ex_event,
 		.on_free = ex_free,
 		.data = s,

@@ -106,7 +106,19 @@ on_close(struct skit_fwd *f, struct skit_fwd_pair *rec,
 	char a[300], b[300];
 
 	(void)f;
-	relay_log_close(app, skit_fwd_pair_id(rec), st);
+	relay_log_close(app, rec, st);
+	/* A TLS side that failed says why (a handshake, a truncation). */
+	for (int i = 0; i < 2; i++) {
+		const struct skit_conn *c = skit_fwd_pair_conn(rec, i);
+		int code = c ? cli_tls_failed(c, relay_side_desc(app, rec, i, a,
+								 sizeof(a)))
+			     : 0;
+
+		if (code) {
+			one_done(app, code);
+			return;
+		}
+	}
 	/* Without fork the pair's end is the run's: an error or a time
 	 * limit is said and gives the exit code. */
 	if (!app->fork && (st->error || st->reason == SKIT_RELAY_IDLE)) {
@@ -311,6 +323,12 @@ parse_addrs(struct app *app)
 		}
 		app->lside = i;
 	}
+	for (int i = 0; i < 2; i++) {
+		rc = cli_tls_setup(&app->addr[i], i == app->lside,
+				   &app->tls[i]);
+		if (rc)
+			return rc;
+	}
 	if (app->lside < 0)
 		return 0;
 	l = &app->addr[app->lside];
@@ -394,6 +412,10 @@ run(struct app *app)
 		.on_close = on_close,
 		.on_fail = on_fail,
 		.on_retry = on_retry,
+		/* a side with the tls option: the pair runs its handshake */
+		.layer = { app->tls[0].ctx ? &skit_layer_tls : NULL,
+			   app->tls[1].ctx ? &skit_layer_tls : NULL },
+		.layer_cfg = { &app->tls[0].lc, &app->tls[1].lc },
 		.on_data = app->hex ? relay_hex : NULL,
 		.on_event = on_event,
 		.data = app,
@@ -461,6 +483,8 @@ cmd_relay(int argc, char **argv)
 	}
 	skit_close(app.sigfd);
 	skit_loop_free(app.loop);
+	cli_tls_free(&app.tls[0]);
+	cli_tls_free(&app.tls[1]);
 	cli_stdout_flush();
 	return rc;
 }

@@ -7,6 +7,7 @@
 #define SKIT_CLI_RELAY_H
 
 #include "cli.h"
+#include "cli_tls.h"
 
 #include "skit/forward.h"
 
@@ -25,6 +26,7 @@ struct app {
 	int exit_code;
 	FILE *jf;
 	char ldesc[300];
+	struct cli_tls tls[2]; /* a side with the tls option */
 };
 
 /* A side as the messages name it (see relay_out.c). Returns buf. */
@@ -36,7 +38,7 @@ void relay_json_end(struct app *app, struct cli_json *j);
 /* The pair of rec runs: -v "relay #N open" and the open event. */
 void relay_on_open(struct skit_fwd *f, struct skit_fwd_pair *rec, void *data);
 /* A pair ended: -v "relay #N closed" and the close event. */
-void relay_log_close(struct app *app, unsigned long id,
+void relay_log_close(struct app *app, const struct skit_fwd_pair *rec,
 		     const struct skit_relay_stats *st);
 /* A dial of rec's side is tried again: the retry event. */
 void relay_retry_event(struct app *app, const struct skit_fwd_pair *rec,

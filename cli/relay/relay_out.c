@@ -73,9 +73,10 @@ relay_on_open(struct skit_fwd *f, struct skit_fwd_pair *rec, void *data)
 }
 
 void
-relay_log_close(struct app *app, unsigned long id,
+relay_log_close(struct app *app, const struct skit_fwd_pair *rec,
 		const struct skit_relay_stats *st)
 {
+	unsigned long id = skit_fwd_pair_id(rec);
 	double dur = (double)(st->end_ns - st->start_ns) / 1e9;
 	char why[200] = "";
 	struct cli_json j;
@@ -90,6 +91,12 @@ relay_log_close(struct app *app, unsigned long id,
 		    id, skit_relay_reason_name(st->reason), why,
 		    (unsigned long long)st->bytes[0],
 		    (unsigned long long)st->bytes[1], dur);
+	for (int i = 0; i < 2; i++) {
+		if (skit_fwd_pair_conn(rec, i) && cli_g.verbose) {
+			cli_verbose("relay #%lu side %c:", id, 'A' + i);
+			cli_tls_verbose(skit_fwd_pair_conn(rec, i));
+		}
+	}
 	if (!app->json)
 		return;
 	cli_json_begin(&j, app->jf);
@@ -110,6 +117,8 @@ relay_log_close(struct app *app, unsigned long id,
 		cli_json_str(&j, "error_side", st->error_side ? "b" : "a");
 		cli_json_str(&j, "error_op", st->error_op);
 	}
+	cli_tls_json(&j, skit_fwd_pair_conn(rec, 0), "a_");
+	cli_tls_json(&j, skit_fwd_pair_conn(rec, 1), "b_");
 	relay_json_end(app, &j);
 }
 
