@@ -117,7 +117,8 @@ build_examples() {
 ex_bg() {
 	local i
 	EX_ERR=$BATS_TEST_TMPDIR/$1.err
-	"$BATS_TEST_TMPDIR/$@" 2>"$EX_ERR" </dev/null &
+	: >"$EX_ERR" # (read before the program has opened it)
+	"$BATS_TEST_TMPDIR/$@" 2>>"$EX_ERR" </dev/null &
 	EX_PID=$!
 	BG_PIDS="${BG_PIDS:-} $EX_PID"
 	for i in $(seq 1 200); do
