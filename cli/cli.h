@@ -140,6 +140,25 @@ int cli_dial(const struct skit_addr *a, struct skit_dial_cfg *cfg, int stopfd,
 void cli_retry_line(const struct skit_err *why, int attempt, long long of,
 		    long long delay_ms);
 
+/* The retries a dial of a makes: retry=, or SKIT_DIAL_FOREVER. */
+long long cli_retry_of(const struct skit_addr *a);
+
+/*
+ * A serve's report (skit/serve.h) as every server says it, on stderr:
+ * "CMD: refused PEER: --max-conns N reached", "CMD: refused PEER:
+ * DENIED" (what refused it: "outside range="), "CMD: accept on LOCAL:
+ * <reason>; pausing accept for 100 ms", ... dgram: the listener is a
+ * datagram socket (a peer's datagram is dropped, not a client refused).
+ */
+void cli_serve_event(const char *cmd, const struct skit_serve_event *ev,
+		     bool dgram, const char *local, const char *denied,
+		     size_t msg_max);
+
+/* The --hex dump of buf (offset: of its first byte), 16 bytes a line,
+ * each line led by dir ("<", ">"). */
+void cli_hexdump(FILE *f, const char *dir, uint64_t offset, const void *buf,
+		 size_t len);
+
 /*
  * Time limits (docs/exit-codes.md, "Time limits"). A datagram sender
  * waits this long for a full receiver when its command has no time

@@ -19,6 +19,7 @@
 #include "skit/serve.h"
 #include "skit/linger.h"
 #include "skit/endpoint.h"
+#include "skit/forward.h"
 #include "skit/dial.h"
 #include "skit/echo.h"
 #include "skit/hist.h"

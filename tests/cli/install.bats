@@ -111,3 +111,59 @@ build_examples() {
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == "dial: "* ]]
 }
+
+# ex_bg PROG ARGS...: an example server in the background; waits for its
+# "listening on ADDR" line and sets EX_PID, EX_ADDR, EX_PORT, EX_ERR.
+ex_bg() {
+	local i
+	EX_ERR=$BATS_TEST_TMPDIR/$1.err
+	: >"$EX_ERR" # (read before the program has opened it)
+	"$BATS_TEST_TMPDIR/$@" 2>>"$EX_ERR" </dev/null &
+	EX_PID=$!
+	BG_PIDS="${BG_PIDS:-} $EX_PID"
+	for i in $(seq 1 200); do
+		EX_ADDR=$(sed -n 's/.*listening on \([^ ]*\).*/\1/p' "$EX_ERR")
+		[ -n "$EX_ADDR" ] && break
+		sleep 0.05
+	done
+	[ -n "$EX_ADDR" ]
+	EX_PORT=${EX_ADDR##*:}
+}
+
+@test "examples/echo_serve: each client's bytes come back; one over MAX is closed at once" {
+	need_cmd pkg-config
+	build_examples
+	ex_bg echo_serve tcp-listen:127.0.0.1:0 1
+	run timeout 10 "$SKIT" connect "$EX_ADDR" <<<"hello"
+	[ "$status" -eq 0 ]
+	[ "$output" = hello ]
+	# one held client: the next is closed at once (EOF, nothing back)
+	mkfifo "$BATS_TEST_TMPDIR/hold"
+	exec 7<>"$BATS_TEST_TMPDIR/hold"
+	"$SKIT" connect "$EX_ADDR" <"$BATS_TEST_TMPDIR/hold" >/dev/null 2>&1 &
+	BG_PIDS="$BG_PIDS $!"
+	sleep 0.3
+	run timeout 10 "$SKIT" connect "$EX_ADDR" </dev/null
+	[ "$status" -eq 0 ]
+	[ "$output" = "" ]
+}
+
+@test "examples/relay_frame: lines of a stream client become datagrams to the target and back" {
+	need_cmd pkg-config
+	need_cmd python3
+	build_examples
+	python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1], flush=True)
+for _ in range(10):
+    m, p = s.recvfrom(100); s.sendto(m.upper(), p)
+' >"$BATS_TEST_TMPDIR/udp.port" &
+	BG_PIDS="${BG_PIDS:-} $!"
+	for i in $(seq 1 100); do [ -s "$BATS_TEST_TMPDIR/udp.port" ] && break; sleep 0.05; done
+	ex_bg relay_frame tcp-listen:127.0.0.1:0,fork "udp:127.0.0.1:$(cat "$BATS_TEST_TMPDIR/udp.port")" line
+	run timeout 10 "$SKIT" connect -q 1 "$EX_ADDR" < <(printf 'abc\ndef\n')
+	[ "$output" = "$(printf 'ABC\nDEF')" ]
+	for i in $(seq 1 100); do grep -q "#1 eof, 2 messages out" "$EX_ERR" && break; sleep 0.05; done
+	grep -q "#1 eof, 2 messages out" "$EX_ERR"
+}
