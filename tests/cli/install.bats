@@ -21,10 +21,50 @@ setup() {
 	[ -f "$D$P/lib/libskit.a" ]
 	[ -L "$D$P/lib/libskit.so" ] && [ -L "$D$P/lib/libskit.so.0" ]
 	[ -f "$D$P/include/skit/skit.h" ] && [ -f "$D$P/include/skit/addr.h" ]
-	[ -f "$D$P/share/man/man1/skit.1" ]
+	[ -f "$D$P/share/man/man1/skit.1" ] && [ -f "$D$P/share/man/man3/libskit.3" ]
+	[ -f "$D$P/share/man/man7/skit-addresses.7" ]
 	grep -q "^prefix=$P\$" "$D$P/lib/pkgconfig/skit.pc"
 	run -0 "$D$P/bin/skit" --version
 	[ "$output" = "$("$SKIT" --version)" ]
+}
+
+@test "make install: a man page per command, found by man through MANPATH" {
+	need_cmd man
+	for c in $("$SKIT" --help | sed -n '/^commands:/,/^$/p' | awk 'NF && !/^commands:/ {print $1}'); do
+		[ "$c" = help ] || [ "$c" = version ] && continue
+		[ -f "$D$P/share/man/man1/skit-$c.1" ] || { echo "no skit-$c.1"; false; }
+	done
+	export MANPATH=$D$P/share/man MANWIDTH=80 LC_ALL=C.UTF-8
+	run -0 man skit-relay
+	[[ "$output" == *"skit-relay - relay two endpoints"* ]]
+	run -0 man 7 skit-addresses
+	[[ "$output" == *"skit-addresses - the address grammar"* ]]
+	run -0 man 3 libskit
+	[[ "$output" == *SKIT_0.1* ]]
+	run -0 man skit
+	[[ "$output" == *"skit-relay(1)"* ]]
+	[[ "$output" != *"source tree"* ]]
+}
+
+@test "make uninstall removes every file make install put down" {
+	run -0 find "$D$P" -type f -o -type l
+	[ "${#lines[@]}" -ge 20 ]
+	run -0 make -s -C "$SKIT_SRC" uninstall BUILD="$BUILD" DESTDIR="$D" PREFIX="$P"
+	run -0 find "$D$P" -type f -o -type l
+	echo "$output"
+	[ -z "$output" ]
+}
+
+@test "make install runs ldconfig only for a system-wide install" {
+	# make -n prints the recipe without running it.
+	run -0 make -n -C "$SKIT_SRC" install BUILD="$BUILD" PREFIX=/usr/local LDCONFIG=ldconfig
+	grep -qx ldconfig <<<"$output"
+	run -0 make -n -C "$SKIT_SRC" install BUILD="$BUILD" PREFIX=/usr DESTDIR="$D" LDCONFIG=ldconfig
+	[ -z "$(grep -x ldconfig <<<"$output")" ]
+	run -0 make -n -C "$SKIT_SRC" install BUILD="$BUILD" PREFIX="$P" LDCONFIG=ldconfig
+	[ -z "$(grep -x ldconfig <<<"$output")" ]
+	run -0 make -n -C "$SKIT_SRC" uninstall BUILD="$BUILD" PREFIX=/usr LDCONFIG=ldconfig
+	grep -qx ldconfig <<<"$output"
 }
 
 @test "a program builds against the installed headers and library" {
