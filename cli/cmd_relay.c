@@ -15,6 +15,7 @@
  * forever) while the listener and the other pairs keep going.
  */
 #include "cli.h"
+#include "nc/nc.h" /* nc_trace_stderr */
 
 #include "skit/endpoint.h"
 #include "skit/loop.h"
@@ -39,6 +40,7 @@ enum {
 	OPT_NO_SPLICE,
 	OPT_MAX_CONNS,
 	OPT_JSON,
+	OPT_DEBUG,
 };
 
 static const struct cli_opt relay_opts[] = {
@@ -68,6 +70,8 @@ static const struct cli_opt relay_opts[] = {
 	{ "numeric", 'n', NULL, 'n', "no DNS lookups" },
 	{ "verbose", 'v', NULL, 'v',
 	  "log listening address, each connection and its close" },
+	{ "debug", 'd', NULL, OPT_DEBUG,
+	  "socat's -d: the same as -v (-d -d is -vv)" },
 	{ NULL, 0, NULL, 0, NULL },
 };
 
@@ -547,6 +551,44 @@ describe_other(struct conn *c, int side)
 	}
 }
 
+/*
+ * socat's crnl (the crlf address option) on a side: its end becomes a
+ * conn with the crlf layer both ways ("\n" written as "\r\n", "\r\n"
+ * read as "\n"). The conn owns the fds the end owned, and the pair the
+ * conn. Returns 0 (e unchanged when a does not ask for it) or a negative
+ * code: then the fds e owned are closed and its rfd and wfd are -1.
+ */
+static int
+crnl_end(const struct skit_addr *a, struct skit_relay_end *e)
+{
+	struct skit_crlf_cfg cc = { .recv = true };
+	struct skit_conn *conn;
+	int rc;
+
+	if (!skit_addr_num(a, SKIT_OPT_CRLF, 0))
+		return 0;
+	rc = skit_conn_new(e->rfd, e->wfd, e->type, e->own, &conn);
+	if (rc < 0) {
+		if (e->own) {
+			skit_close(e->rfd);
+			if (e->wfd != e->rfd)
+				skit_close(e->wfd);
+			e->rfd = e->wfd = -1;
+		}
+		return rc;
+	}
+	rc = skit_conn_push(conn, &skit_layer_crlf, &cc, NULL);
+	if (rc < 0) {
+		skit_conn_free(conn);
+		if (e->own)
+			e->rfd = e->wfd = -1;
+		return rc;
+	}
+	e->conn = conn;
+	e->own = true;
+	return 0;
+}
+
 /* The other side is open: build the pair of this connection. */
 static int
 start_pair(struct conn *c, struct skit_relay_end *lend)
@@ -560,13 +602,26 @@ start_pair(struct conn *c, struct skit_relay_end *lend)
 	ea = app->lside == 0 ? lend : &oend;
 	eb = app->lside == 0 ? &oend : lend;
 	fill_cfg(app, c, &cfg);
-	e = skit_relay_new(app->loop, ea, eb, &cfg, &c->pair);
+	e = crnl_end(&app->addr[0], ea);
+	if (e == 0)
+		e = crnl_end(&app->addr[1], eb);
+	if (e == 0)
+		e = skit_relay_new(app->loop, ea, eb, &cfg, &c->pair);
 	if (e < 0) {
-		/* Nothing was taken over: give the fds back to close them. */
-		if (oend.own) {
+		/*
+		 * Nothing was taken over: give the fds back to close them
+		 * (a crnl conn closes those it owns).
+		 */
+		if (oend.conn)
+			skit_conn_free(oend.conn);
+		else if (oend.own) {
 			c->other.rfd = oend.rfd;
 			c->other.wfd = oend.wfd;
 		}
+		if (lend->conn)
+			skit_conn_free(lend->conn);
+		if (lend->conn || lend->rfd < 0)
+			c->cfd = -1; /* closed by the conn or crnl_end */
 		cli_errorf("relay #%lu: %s", c->id, skit_strerror(e));
 		return e;
 	}
@@ -1043,6 +1098,7 @@ parse_args(int argc, char **argv, struct app *app)
 			app->numeric = true;
 			break;
 		case 'v':
+		case OPT_DEBUG: /* socat's -d */
 			cli_g.verbose++;
 			break;
 		case OPT_FRAMING:
@@ -1109,6 +1165,9 @@ parse_args(int argc, char **argv, struct app *app)
 	}
 	app->text[0] = argv[optind];
 	app->text[1] = argv[optind + 1];
+	/* -vv (socat's -d -d) also traces the socket calls. */
+	if (cli_g.verbose >= 2)
+		nc_trace_stderr();
 out:
 	cli_getopt_done(&gs);
 	return rc;
@@ -1253,10 +1312,19 @@ run_single(struct app *app)
 	fill_cfg(app, c, &cfg);
 	e = watch_stop(app);
 	if (e == 0)
+		e = crnl_end(&app->addr[0], &end[0]);
+	if (e == 0)
+		e = crnl_end(&app->addr[1], &end[1]);
+	if (e == 0)
 		e = skit_relay_new(app->loop, &end[0], &end[1], &cfg, &c->pair);
 	if (e < 0) {
 		cli_errorf("relay: %s", skit_strerror(e));
 		for (int i = 0; i < 2; i++) {
+			if (end[i].conn) {
+				/* It closes the fds it owns. */
+				skit_conn_free(end[i].conn);
+				continue;
+			}
 			if (!end[i].own)
 				continue;
 			ep[i].rfd = end[i].rfd;

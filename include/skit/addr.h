@@ -103,7 +103,8 @@ enum skit_optval_type {
 	X(MULTICAST_TTL, "multicast-ttl", SKIT_OPTV_INT)          \
 	X(MULTICAST_LOOP, "multicast-loop", SKIT_OPTV_FLAG)       \
 	X(BROADCAST, "broadcast", SKIT_OPTV_FLAG)                 \
-	X(PROXY, "proxy", SKIT_OPTV_STRING)
+	X(PROXY, "proxy", SKIT_OPTV_STRING)                       \
+	X(CRLF, "crlf", SKIT_OPTV_FLAG)
 
 enum skit_opt {
 #define SKIT_X_(id, name, type) SKIT_OPT_##id,

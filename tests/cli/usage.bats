@@ -223,6 +223,29 @@ synopsis() {
 	report 8
 }
 
+@test "habits from nc and ncat: listen refuses them with the skit way" {
+	hint() { # FLAG... -> the hint line skit listen gives
+		run --separate-stderr "$SKIT" listen "$@" 127.0.0.1 0
+		[ "$status" -eq 2 ]
+		[[ "$stderr" == *"unknown option"* ]]
+		sed -n 's/^hint: //p' <<<"$stderr"
+	}
+	[ "$(hint -N)" = "skit shuts the client's write side down at stdin EOF by default (--no-shutdown keeps it open)" ]
+	[[ "$(hint -d)" == "did you mean --recv-only?"* ]]
+	[[ "$(hint -z)" == *"skit connect -w 1 HOST PORT </dev/null"* ]]
+	[[ "$(hint -s 127.0.0.1)" == *"skit listen tcp:ADDR:PORT"* ]]
+	[[ "$(hint -lvnzp 80)" == *"does not scan"* ]]
+	[[ "$(hint -i 1)" == *"-w SECS"* ]]
+	[[ "$(hint -x)" == *"--hex"* ]]
+	[[ "$(hint --ssl)" == *"no TLS server"* ]]
+	[[ "$(hint --lua-exec=x.lua)" == *"--exec"* ]]
+	[[ "$(hint -I 1024)" == *"rcvbuf="* ]]
+	# the options it does take still work: -l -p -k -n -v -e -c -m
+	run --separate-stderr "$SKIT" listen -l -n -p 0 --wat
+	[ "$status" -eq 2 ]
+	[[ "$stderr" != *hint:* ]]
+}
+
 @test "habits from curl and wget: a refused option gets a hint" {
 	run --separate-stderr "$SKIT" get -o out http://127.0.0.1:1/
 	[ "$status" -eq 2 ]
