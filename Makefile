@@ -82,8 +82,11 @@ $(BUILD)/libskit.a: $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILD)/libskit.so: $(LIB_OBJ)
-	$(CC) -shared -Wl,-soname,libskit.so.0 $(LDFLAGS) -o $@ $^ $(LDLIBS)
+# Only the public API is exported, versioned SKIT_0.1 (src/libskit.map).
+$(BUILD)/libskit.so: $(LIB_OBJ) src/libskit.map
+	$(CC) -shared -Wl,-soname,libskit.so.0 \
+		-Wl,--version-script=src/libskit.map $(LDFLAGS) -o $@ \
+		$(LIB_OBJ) $(LDLIBS)
 
 $(BUILD)/skit: $(CLI_OBJ) $(BUILD)/libskit.a
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libskit.a $(LDLIBS)

@@ -167,7 +167,5 @@ int skit_pipe_set_size(int fd, int size);
  */
 typedef void (*skit_trace_fn)(void *data, const char *line);
 void skit_trace_set(skit_trace_fn fn, void *data);
-void skit__trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-bool skit__trace_on(void);
 
 #endif

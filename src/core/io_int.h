@@ -18,6 +18,13 @@ long long skit__now_ms(void);
  */
 int skit__left_ms(long long deadline);
 
+/*
+ * One trace line through the hook of skit_trace_set (skit/io.h), and
+ * whether one is set: the socket and I/O layer's narration.
+ */
+void skit__trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+bool skit__trace_on(void);
+
 /* skit_fd_nonblock (skit/io.h), under the name the engine calls it by. */
 static inline int
 skit__set_nonblock(int fd, bool on)

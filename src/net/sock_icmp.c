@@ -6,6 +6,7 @@
 #include "skit/icmp.h"
 #include "skit/io.h"
 #include "skit/sock.h"
+#include "core/io_int.h" /* skit__trace */
 
 #include <errno.h>
 #include <linux/errqueue.h>

@@ -101,11 +101,41 @@ C
 	[[ "$output" == *" tcp-listen::8080,reuseaddr" ]]
 }
 
-@test "every installed header compiles on its own (C11 + POSIX)" {
+@test "every installed header compiles on its own: C11 -pedantic" {
 	for h in "$D$P"/include/skit/*.h; do
-		echo '' | cc -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Werror \
-			-fsyntax-only -I"$D$P/include" -include "$h" -x c - ||
-			{ echo "not self-contained: $h"; false; }
+		echo '' | cc -std=c11 -pedantic -D_POSIX_C_SOURCE=200809L -Wall \
+			-Wextra -Werror -fsyntax-only -I"$D$P/include" -include "$h" -x c - ||
+			{ echo "not self-contained C11: $h"; false; }
+	done
+}
+
+@test "libskit.so exports the declared API only, versioned SKIT_0.1" {
+	need_cmd nm
+	need_cmd python3
+	run python3 "$SKIT_SRC/tests/cli/abi_check.py" "$D$P/lib/libskit.so" "$D$P/include"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *", 0 problems" ]]
+	# Not vacuous: the library's own internals are there, just hidden.
+	nm "$BUILD/libskit.a" | grep -q " T skit__"
+	[ -z "$(nm -D --defined-only "$D$P/lib/libskit.so" | grep ' skit__')" ]
+}
+
+@test "skit.pc: Requires.private names OpenSSL; --cflags --libs are what a user links with" {
+	need_cmd pkg-config
+	export PKG_CONFIG_PATH="$D$P/lib/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$D"
+	run -0 pkg-config --print-requires-private skit
+	grep -qx libssl <<<"$output"
+	grep -qx libcrypto <<<"$output"
+	grep -qx zlib <<<"$output"
+	# A shared link needs libskit alone (the private ones are its own).
+	run -0 pkg-config --cflags --libs skit
+	[[ " $output " == *" -I$D$P/include "* ]]
+	[[ " $output " == *" -L$D$P/lib -lskit "* ]]
+	[[ "$output" != *-lssl* ]]
+	run -0 pkg-config --static --libs skit
+	for l in -lskit -lssl -lcrypto -lz -lpcap -lpthread -lm; do
+		[[ " $output " == *" $l "* ]] || { echo "no $l"; false; }
 	done
 }
 
