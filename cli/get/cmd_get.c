@@ -104,6 +104,22 @@ static const struct cli_habit get_habits[] = {
 		"them)" },
 	{ "--location", "skit follows redirects by default (--max-redirect "
 			"N limits them)" },
+	{ "-s", "did you mean -q? (curl's -s: no progress, no messages)" },
+	{ "--silent", "did you mean -q? (no progress, no messages)" },
+	{ "-f", "skit get fails on an HTTP error status by default (exit 1)" },
+	{ "--fail",
+	  "skit get fails on an HTTP error status by default (exit 1)" },
+	{ "-i", "did you mean -S? (the response headers, on stderr)" },
+	{ "--include", "did you mean -S? (the response headers, on stderr)" },
+	{ "-t", "did you mean --retry N? (wget's -t/--tries)" },
+	{ "--tries", "did you mean --retry N?" },
+	{ "-T", "did you mean --timeout SECS? (wget's -T)" },
+	{ "--no-check-certificate", "did you mean -k? (--insecure)" },
+	{ "--output-document", "did you mean -O FILE? (--output FILE)" },
+	{ "-r", "skit get fetches one URL; it does not recurse" },
+	{ "--recursive", "skit get fetches one URL; it does not recurse" },
+	{ "--no-clobber", "skit never replaces a file it names itself (it "
+			  "saves NAME.1); -O FILE replaces FILE" },
 	{ NULL, NULL },
 };
 

@@ -255,6 +255,18 @@ synopsis() {
 		[ "$status" -eq 2 ]
 		[[ "$stderr" == *"hint: skit follows redirects by default (--max-redirect N limits them)"* ]]
 	done
+	# FLAG[,FLAG]:what the hint says
+	for o in -s,--silent:-q -f,--fail:"by default" -i,--include:-S \
+		-t,--tries:--retry -T:--timeout --no-check-certificate:-k \
+		--output-document:"-O FILE" -r,--recursive:"does not recurse" \
+		--no-clobber:NAME.1; do
+		flags=${o%%:*}
+		for f in ${flags//,/ }; do
+			run --separate-stderr "$SKIT" get "$f" http://127.0.0.1:1/
+			[ "$status" -eq 2 ]
+			[[ "$stderr" == *"hint: "*"${o#*:}"* ]] || { echo "$f: $stderr"; false; }
+		done
+	done
 	# an option nobody brings: no hint
 	run --separate-stderr "$SKIT" get --locat http://127.0.0.1:1/
 	[ "$status" -eq 2 ]
