@@ -15,7 +15,7 @@
  * forever) while the listener and the other pairs keep going.
  */
 #include "cli.h"
-#include "nc/nc.h" /* nc_trace_stderr */
+#include "cli_tls.h"
 
 #include "skit/endpoint.h"
 #include "skit/loop.h"
@@ -124,6 +124,7 @@ struct conn {
 	char *env[3];
 	int64_t start_ns;
 	char a_desc[300], b_desc[300];
+	struct skit_conn *tc[2]; /* a TLS side's conn (the pair's, not owned) */
 };
 
 struct app {
@@ -155,6 +156,7 @@ struct app {
 	FILE *jf;
 	char ldesc[140];
 	char *dgbuf;
+	struct cli_tls tls[2]; /* a side with the tls option */
 };
 
 /* --- output ---------------------------------------------------------- */
@@ -222,6 +224,12 @@ log_close(struct conn *c, const struct skit_relay_stats *st)
 		    "bytes, %.3f s",
 		    c->id, why, (unsigned long long)st->bytes[0],
 		    (unsigned long long)st->bytes[1], dur);
+	for (int i = 0; i < 2; i++) {
+		if (c->tc[i] && cli_g.verbose) {
+			cli_verbose("relay #%lu side %c:", c->id, 'A' + i);
+			cli_tls_verbose(c->tc[i]);
+		}
+	}
 	if (!app->json)
 		return;
 	cli_json_begin(&j, app->jf);
@@ -242,6 +250,8 @@ log_close(struct conn *c, const struct skit_relay_stats *st)
 		cli_json_str(&j, "error_side", st->error_side ? "b" : "a");
 		cli_json_str(&j, "error_op", st->error_op);
 	}
+	cli_tls_json(&j, c->tc[0], "a_");
+	cli_tls_json(&j, c->tc[1], "b_");
 	cli_json_end(&j);
 	stop_if_stdout_failed(app);
 }
@@ -418,6 +428,8 @@ conn_free(struct conn *c)
 	if (c->timer > 0)
 		skit_loop_timer_cancel(app->loop, c->timer);
 	skit_relay_free(c->pair);
+	skit_conn_free(c->tc[0]);
+	skit_conn_free(c->tc[1]);
 	skit_close(c->cfd);
 	skit_endpoint_close(&c->other);
 	/* Reap a finished child now; SIGCHLD catches the others. */
@@ -463,9 +475,18 @@ pair_closed(struct skit_relay *r, void *data)
 {
 	struct conn *c = data;
 	const struct skit_relay_stats *st = skit_relay_stats(r);
-	int code = exit_for_stats(st);
+	int code = exit_for_stats(st), tcode = 0;
 
 	log_close(c, st);
+	/* A TLS side that failed says why (a handshake, a truncation). */
+	for (int i = 0; i < 2 && !tcode; i++)
+		if (c->tc[i])
+			tcode = cli_tls_failed(c->tc[i],
+					       i == 0 ? c->a_desc : c->b_desc);
+	if (tcode) {
+		conn_done(c, tcode);
+		return;
+	}
 	/*
 	 * Single mode: say why the one pair ended when that is the exit
 	 * code's reason, an error or a time limit (the -v close line does
@@ -552,21 +573,25 @@ describe_other(struct conn *c, int side)
 }
 
 /*
- * socat's crnl (the crlf address option) on a side: its end becomes a
- * conn with the crlf layer both ways ("\n" written as "\r\n", "\r\n"
- * read as "\n"). The conn owns the fds the end owned, and the pair the
- * conn. Returns 0 (e unchanged when a does not ask for it) or a negative
- * code: then the fds e owned are closed and its rfd and wfd are -1.
+ * socat's crnl (the crlf address option) on a side: the crlf layer both
+ * ways ("\n" written as "\r\n", "\r\n" read as "\n"), on top of the
+ * side's TLS conn (c->tc[side], which stays conn_free's), or else on a
+ * new conn over e's fds: that conn owns the fds the end owned, and the
+ * pair the conn. Returns 0 (e unchanged when the address does not ask
+ * for it) or a negative code: then the fds e owned are closed and its
+ * rfd and wfd are -1.
  */
 static int
-crnl_end(const struct skit_addr *a, struct skit_relay_end *e)
+crnl_end(struct conn *c, int side, struct skit_relay_end *e)
 {
 	struct skit_crlf_cfg cc = { .recv = true };
 	struct skit_conn *conn;
 	int rc;
 
-	if (!skit_addr_num(a, SKIT_OPT_CRLF, 0))
+	if (!skit_addr_num(&c->app->addr[side], SKIT_OPT_CRLF, 0))
 		return 0;
+	if (e->conn && e->conn == c->tc[side])
+		return skit_conn_push(e->conn, &skit_layer_crlf, &cc, NULL);
 	rc = skit_conn_new(e->rfd, e->wfd, e->type, e->own, &conn);
 	if (rc < 0) {
 		if (e->own) {
@@ -589,6 +614,29 @@ crnl_end(const struct skit_addr *a, struct skit_relay_end *e)
 	return 0;
 }
 
+/*
+ * Side's end e over TLS when its address asks: e becomes a conn with the
+ * tls layer over e's fd (taken), kept in c->tc[side] for the messages
+ * and freed by conn_free. 0 or a negative code (the fd is closed).
+ */
+static int
+tls_end(struct conn *c, int side, struct skit_relay_end *e)
+{
+	const struct cli_tls *t = &c->app->tls[side];
+	int rc;
+
+	if (!t->ctx)
+		return 0;
+	rc = cli_tls_conn(t, e->rfd, e->type, NULL, NULL, &c->tc[side]);
+	memset(e, 0, sizeof(*e));
+	e->rfd = e->wfd = -1;
+	if (rc < 0)
+		return rc;
+	e->conn = c->tc[side];
+	e->own = false;
+	return 0;
+}
+
 /* The other side is open: build the pair of this connection. */
 static int
 start_pair(struct conn *c, struct skit_relay_end *lend)
@@ -599,12 +647,23 @@ start_pair(struct conn *c, struct skit_relay_end *lend)
 	int e;
 
 	skit_endpoint_to_end(&c->other, &oend);
+	e = tls_end(c, app->lside, lend);
+	if (app->tls[app->lside].ctx)
+		c->cfd = -1; /* taken by tls_end */
+	if (e == 0)
+		e = tls_end(c, !app->lside, &oend);
+	if (e < 0) {
+		cli_errorf("relay #%lu: TLS: %s", c->id, skit_strerror(e));
+		if (oend.own)
+			skit_close(oend.rfd);
+		return e;
+	}
 	ea = app->lside == 0 ? lend : &oend;
 	eb = app->lside == 0 ? &oend : lend;
 	fill_cfg(app, c, &cfg);
-	e = crnl_end(&app->addr[0], ea);
+	e = crnl_end(c, 0, ea);
 	if (e == 0)
-		e = crnl_end(&app->addr[1], eb);
+		e = crnl_end(c, 1, eb);
 	if (e == 0)
 		e = skit_relay_new(app->loop, ea, eb, &cfg, &c->pair);
 	if (e < 0) {
@@ -612,13 +671,13 @@ start_pair(struct conn *c, struct skit_relay_end *lend)
 		 * Nothing was taken over: give the fds back to close them
 		 * (a crnl conn closes those it owns).
 		 */
-		if (oend.conn)
+		if (oend.conn && oend.conn != c->tc[!app->lside])
 			skit_conn_free(oend.conn);
-		else if (oend.own) {
+		else if (!oend.conn && oend.own) {
 			c->other.rfd = oend.rfd;
 			c->other.wfd = oend.wfd;
 		}
-		if (lend->conn)
+		if (lend->conn && lend->conn != c->tc[app->lside])
 			skit_conn_free(lend->conn);
 		if (lend->conn || lend->rfd < 0)
 			c->cfd = -1; /* closed by the conn or crnl_end */
@@ -1167,7 +1226,7 @@ parse_args(int argc, char **argv, struct app *app)
 	app->text[1] = argv[optind + 1];
 	/* -vv (socat's -d -d) also traces the socket calls. */
 	if (cli_g.verbose >= 2)
-		nc_trace_stderr();
+		cli_trace_start(cli_g.trace_json);
 out:
 	cli_getopt_done(&gs);
 	return rc;
@@ -1222,6 +1281,12 @@ parse_addrs(struct app *app)
 			app->idle_ms = 60000;
 	} else {
 		app->fork = false;
+	}
+	for (int i = 0; i < 2; i++) {
+		rc = cli_tls_setup(&app->addr[i], i == app->lside,
+				   &app->tls[i]);
+		if (rc)
+			return rc;
 	}
 	return 0;
 }
@@ -1310,19 +1375,24 @@ run_single(struct app *app)
 	skit_endpoint_to_end(&ep[0], &end[0]);
 	skit_endpoint_to_end(&ep[1], &end[1]);
 	fill_cfg(app, c, &cfg);
-	e = watch_stop(app);
+	e = tls_end(c, 0, &end[0]);
 	if (e == 0)
-		e = crnl_end(&app->addr[0], &end[0]);
+		e = tls_end(c, 1, &end[1]);
 	if (e == 0)
-		e = crnl_end(&app->addr[1], &end[1]);
+		e = watch_stop(app);
+	if (e == 0)
+		e = crnl_end(c, 0, &end[0]);
+	if (e == 0)
+		e = crnl_end(c, 1, &end[1]);
 	if (e == 0)
 		e = skit_relay_new(app->loop, &end[0], &end[1], &cfg, &c->pair);
 	if (e < 0) {
 		cli_errorf("relay: %s", skit_strerror(e));
 		for (int i = 0; i < 2; i++) {
 			if (end[i].conn) {
-				/* It closes the fds it owns. */
-				skit_conn_free(end[i].conn);
+				/* A crnl conn closes the fds it owns. */
+				if (end[i].conn != c->tc[i])
+					skit_conn_free(end[i].conn);
 				continue;
 			}
 			if (!end[i].own)
@@ -1456,6 +1526,8 @@ cmd_relay(int argc, char **argv)
 	}
 	free(app.dgbuf);
 	skit_loop_free(app.loop);
+	cli_tls_free(&app.tls[0]);
+	cli_tls_free(&app.tls[1]);
 	cli_stdout_flush();
 	return rc;
 }

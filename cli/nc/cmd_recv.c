@@ -352,9 +352,7 @@ run_recv(const struct recv_opts *o)
 		rc = serve_dgram(&r, fd);
 	free(r.buf);
 	skit_close(fd);
-	if (a.kind != SKIT_KIND_NONE && a.family == AF_UNIX && !a.abstract &&
-	    a.host[0])
-		unlink(a.host);
+	cli_stop_remove(a.host);
 	return rc;
 }
 

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 
 #include "skit/io.h"
+#include "core/trace_int.h" /* skit__trace */
 
 /* Milliseconds on CLOCK_MONOTONIC. */
 long long skit__now_ms(void);
@@ -17,13 +18,6 @@ long long skit__now_ms(void);
  * means no deadline and gives -1), clamped to what poll() takes.
  */
 int skit__left_ms(long long deadline);
-
-/*
- * One trace line through the hook of skit_trace_set (skit/io.h), and
- * whether one is set: the socket and I/O layer's narration.
- */
-void skit__trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-bool skit__trace_on(void);
 
 /* skit_fd_nonblock (skit/io.h), under the name the engine calls it by. */
 static inline int

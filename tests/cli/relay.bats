@@ -388,6 +388,13 @@ EOF
 	[[ "$output" == *"a  \\r  \\n   b  \\r  \\n"* ]]
 	[[ "$output" == *$'ok\nbye' ]]
 	[[ "$output" != *$'\r'* ]]
+	# Over TLS: the crlf layer sits on the TLS conn.
+	skit_bg relay -v tls-listen:127.0.0.1:0 "SYSTEM:od -An -c; printf 'ok\\r\\n'"
+	run --separate-stderr bash -c "printf 'a\\n' | '$SKIT' relay - tls:127.0.0.1:$BG_PORT,verify=0,crnl"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"a  \\r  \\n"* ]]
+	[[ "$output" == *$'\nok' ]]
+	[[ "$output" != *$'\r'* ]]
 	# crlf= is skit's name; a datagram side cannot take it.
 	run --separate-stderr "$SKIT" relay - udp:127.0.0.1:9,crnl
 	[ "$status" -eq 2 ]

@@ -257,3 +257,36 @@ PY
 	run "$SKIT" recv --count 0 udp::0
 	[ "$status" -eq 2 ]
 }
+
+@test "recv removes its socket file at the end, but not one another process put there since" {
+	p=$BATS_TEST_TMPDIR/r.sock
+	# its own file goes, on a normal end and on a stop signal
+	skit_bg -v recv "unix-dgram:$p" --count 1
+	"$SKIT" send "unix-dgram:$p" x
+	wexit "$BG_PID" 10
+	[ "$WAIT_RC" -eq 0 ]
+	[ ! -e "$p" ]
+	skit_bg -v recv "unix-dgram:$p"
+	kill -TERM "$BG_PID"
+	wexit "$BG_PID" 10
+	[ "$WAIT_RC" -eq 143 ]
+	[ ! -e "$p" ]
+	# a file put in its place (a restarted server) stays, both ways
+	bind_over() {
+		python3 -c 'import socket,sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(sys.argv[1])' "$p.new"
+		mv "$p.new" "$p"
+	}
+	skit_bg -v recv "unix-dgram:$p" --timeout 0.5
+	bind_over
+	wexit "$BG_PID" 10
+	[ "$WAIT_RC" -eq 5 ]
+	[ -S "$p" ]
+	rm "$p"
+	skit_bg -v recv "unix-dgram:$p"
+	bind_over
+	kill -TERM "$BG_PID"
+	wexit "$BG_PID" 10
+	[ "$WAIT_RC" -eq 143 ]
+	[ -S "$p" ]
+}

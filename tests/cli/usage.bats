@@ -237,7 +237,6 @@ synopsis() {
 	[[ "$(hint -lvnzp 80)" == *"does not scan"* ]]
 	[[ "$(hint -i 1)" == *"-w SECS"* ]]
 	[[ "$(hint -x)" == *"--hex"* ]]
-	[[ "$(hint --ssl)" == *"no TLS server"* ]]
 	[[ "$(hint --lua-exec=x.lua)" == *"--exec"* ]]
 	[[ "$(hint -I 1024)" == *"rcvbuf="* ]]
 	# the options it does take still work: -l -p -k -n -v -e -c -m
