@@ -16,6 +16,10 @@
 #ifndef SKIT_ADDR_H
 #define SKIT_ADDR_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -493,5 +497,9 @@ struct skit_opt_row {
 			       DURATION in ms, MODE, HEX16) */
 };
 const struct skit_opt_row *skit_addr_opts(size_t *n);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -78,6 +78,10 @@
 #ifndef SKIT_CONN_H
 #define SKIT_CONN_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -310,5 +314,9 @@ struct skit_tap_cfg {
 	void *data;
 };
 extern const struct skit_layer_ops skit_layer_tap;
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

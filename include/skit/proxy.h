@@ -28,6 +28,10 @@
 #ifndef SKIT_PROXY_H
 #define SKIT_PROXY_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -222,5 +226,9 @@ int skit_proxy_accept_answer(struct skit_proxy_accept *pa, int fd, int code,
 unsigned skit_proxy_accept_events(const struct skit_proxy_accept *pa);
 
 void skit_proxy_accept_free(struct skit_proxy_accept *pa);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

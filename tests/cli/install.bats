@@ -101,12 +101,47 @@ C
 	[[ "$output" == *" tcp-listen::8080,reuseaddr" ]]
 }
 
-@test "every installed header compiles on its own: C11 -pedantic" {
+@test "every installed header compiles on its own: C11 -pedantic and C++ (extern \"C\")" {
 	for h in "$D$P"/include/skit/*.h; do
 		echo '' | cc -std=c11 -pedantic -D_POSIX_C_SOURCE=200809L -Wall \
 			-Wextra -Werror -fsyntax-only -I"$D$P/include" -include "$h" -x c - ||
 			{ echo "not self-contained C11: $h"; false; }
+		echo '' | g++ -Wall -Wextra -Werror -fsyntax-only -I"$D$P/include" \
+			-include "$h" -x c++ - ||
+			{ echo "not C++: $h"; false; }
+		grep -q '^extern "C" {$' "$h" || { echo "no extern \"C\": $h"; false; }
 	done
+}
+
+@test "a C++ program links against the installed library (extern \"C\")" {
+	need_cmd g++
+	need_cmd pkg-config
+	cat >"$BATS_TEST_TMPDIR/prog.cc" <<'CC'
+#include <skit/skit.h>
+#include <cstdio>
+
+int
+main(int argc, char **argv)
+{
+	struct skit_addr a;
+	struct skit_err err;
+	char buf[SKIT_ADDR_TEXT_MAX];
+
+	if (argc < 2 || skit_addr_parse(argv[1], SKIT_ROLE_DEFAULT, &a, &err))
+		return 2;
+	skit_addr_format(&a, buf, sizeof(buf));
+	std::printf("%s %s\n", skit_version(), buf);
+	return 0;
+}
+CC
+	san=
+	case "$BUILD" in *san*) san="-fsanitize=address,undefined" ;; esac
+	flags=$(PKG_CONFIG_PATH="$D$P/lib/pkgconfig" \
+		PKG_CONFIG_SYSROOT_DIR="$D" pkg-config --cflags --libs skit)
+	run -0 g++ -Wall -Wextra -Werror $san -o "$BATS_TEST_TMPDIR/progxx" \
+		"$BATS_TEST_TMPDIR/prog.cc" $flags -Wl,-rpath,"$D$P/lib"
+	run -0 "$BATS_TEST_TMPDIR/progxx" "udp4:127.0.0.1:53"
+	[[ "$output" == *" udp4:127.0.0.1:53" ]]
 }
 
 @test "libskit.so exports the declared API only, versioned SKIT_0.1" {
