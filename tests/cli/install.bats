@@ -67,8 +67,11 @@ setup() {
 	grep -qx ldconfig <<<"$output"
 }
 
-@test "a program builds against the installed headers and library" {
-	need_cmd pkg-config
+# A program on the public API, valid as C and as C++, built against the
+# installed copy with COMPILER [FLAGS...] (pkg-config's flags added; the
+# installed shared library found through rpath) into $BATS_TEST_TMPDIR/prog.
+build_prog() {
+	local san= flags
 	cat >"$BATS_TEST_TMPDIR/prog.c" <<'C'
 #include <stdio.h>
 #include <skit/skit.h>
@@ -87,14 +90,16 @@ main(int argc, char **argv)
 	return 0;
 }
 C
-	san=
 	case "$BUILD" in *san*) san="-fsanitize=address,undefined" ;; esac
 	flags=$(PKG_CONFIG_PATH="$D$P/lib/pkgconfig" \
 		PKG_CONFIG_SYSROOT_DIR="$D" pkg-config --static --cflags --libs skit)
-	# Linked against the installed shared library (found through rpath).
-	run -0 cc -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Werror $san \
-		-o "$BATS_TEST_TMPDIR/prog" "$BATS_TEST_TMPDIR/prog.c" $flags \
-		-Wl,-rpath,"$D$P/lib"
+	"$@" $san -o "$BATS_TEST_TMPDIR/prog" "$BATS_TEST_TMPDIR/prog.c" \
+		$flags -Wl,-rpath,"$D$P/lib"
+}
+
+@test "a program builds against the installed headers and library" {
+	need_cmd pkg-config
+	run -0 build_prog cc -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Werror
 	run "$BATS_TEST_TMPDIR/prog" "TCP-LISTEN:8080,reuseaddr"
 	echo "$output"
 	[ "$status" -eq 0 ]
@@ -116,31 +121,8 @@ C
 @test "a C++ program links against the installed library (extern \"C\")" {
 	need_cmd g++
 	need_cmd pkg-config
-	cat >"$BATS_TEST_TMPDIR/prog.cc" <<'CC'
-#include <skit/skit.h>
-#include <cstdio>
-
-int
-main(int argc, char **argv)
-{
-	struct skit_addr a;
-	struct skit_err err;
-	char buf[SKIT_ADDR_TEXT_MAX];
-
-	if (argc < 2 || skit_addr_parse(argv[1], SKIT_ROLE_DEFAULT, &a, &err))
-		return 2;
-	skit_addr_format(&a, buf, sizeof(buf));
-	std::printf("%s %s\n", skit_version(), buf);
-	return 0;
-}
-CC
-	san=
-	case "$BUILD" in *san*) san="-fsanitize=address,undefined" ;; esac
-	flags=$(PKG_CONFIG_PATH="$D$P/lib/pkgconfig" \
-		PKG_CONFIG_SYSROOT_DIR="$D" pkg-config --cflags --libs skit)
-	run -0 g++ -Wall -Wextra -Werror $san -o "$BATS_TEST_TMPDIR/progxx" \
-		"$BATS_TEST_TMPDIR/prog.cc" $flags -Wl,-rpath,"$D$P/lib"
-	run -0 "$BATS_TEST_TMPDIR/progxx" "udp4:127.0.0.1:53"
+	run -0 build_prog g++ -x c++ -Wall -Wextra -Werror
+	run -0 "$BATS_TEST_TMPDIR/prog" "udp4:127.0.0.1:53"
 	[[ "$output" == *" udp4:127.0.0.1:53" ]]
 }
 
