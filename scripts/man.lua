@@ -25,8 +25,10 @@ local function page_ref(target)
   return nil
 end
 
--- "docs/echo.md" in running text or code becomes "skit-echo(1)".
+-- "docs/echo.md" in running text or code becomes "skit-echo(1)" (and
+-- the old "docs/skit.1" skit(1)).
 local function rewrite_text(s)
+  s = s:gsub("docs/skit%.1", "skit(1)")
   return (s:gsub("docs/([%w-]+)%.md", function(doc)
     return pages[doc] or "skit(1)"
   end))
