@@ -11,7 +11,8 @@
  *   3. add a row, in sorted order, to the commands[] table in
  *      cli/main.c and a declaration below;
  *   4. add docs/<name>.md (every --long option of its --help must
- *      appear there), a paragraph in docs/skit.1, and
+ *      appear there; it becomes skit-<name>(1)), a paragraph in
+ *      docs/skit.md (skit(1)), and
  *      tests/cli/<name>.bats; tests/cli/docs.bats checks the first two
  *      for every command `skit --help` lists;
  *   5. if it can run for long, give it a case in tests/cli/signals.bats:
@@ -29,7 +30,7 @@
 
 #include "skit/skit.h"
 
-/* Exit codes (DESIGN.md section 5, documented in docs/skit.1). */
+/* Exit codes (DESIGN.md section 5, documented in docs/skit.md). */
 enum cli_exit {
 	CLI_EXIT_OK = 0,      /* success */
 	CLI_EXIT_FAIL = 1,    /* the operation failed (no reply, HTTP status) */

@@ -89,8 +89,48 @@ static const struct cli_opt listen_opts[] = {
 static const uint64_t listen_addr_opts =
 	SKIT_OPTS_OPEN | SKIT_OPTS_MCAST | SKIT_OPTS_TLS;
 
+/* nc's and ncat's letters that skit listen does another way. */
+static const struct cli_habit listen_habits[] = {
+	{ "-N", "skit shuts the client's write side down at stdin EOF by "
+		"default (--no-shutdown keeps it open)" },
+	{ "-d", "did you mean --recv-only? (nc -d: do not read stdin)" },
+	{ "-z", "skit listen does not scan; skit connect -w 1 HOST PORT "
+		"</dev/null tests one port" },
+	{ "-s", "give the local address in the operand: skit listen "
+		"tcp:ADDR:PORT" },
+	{ "-i", "-w SECS ends a client's session after SECS without "
+		"traffic (ncat's -i); skit does not pace lines (nc's -i)" },
+	{ "-t", "skit does not answer telnet negotiation" },
+	{ "-b", "allow broadcasts with the broadcast address option: "
+		"skit listen udp::PORT,broadcast" },
+	{ "-T", "set the TOS with the tos= address option: skit listen "
+		"tcp::PORT,tos=0x10" },
+	{ "-I", "set the receive buffer with rcvbuf=: skit listen "
+		"tcp::PORT,rcvbuf=256k" },
+	{ "-O", "set the send buffer with sndbuf=: skit listen "
+		"tcp::PORT,sndbuf=256k" },
+	{ "-M", "set the TTL with ttl=: skit listen udp::PORT,ttl=8" },
+	{ "-D", "skit -vv listen ... (or skit --trace) traces every socket "
+		"call" },
+	{ "-x", "did you mean --hex? (hex dump on stderr; skit listen does "
+		"not go through a proxy)" },
+	{ "-X", "skit listen does not go through a proxy (skit connect "
+		"--proxy does)" },
+	{ "-o", "redirect stdout instead: skit listen ... >FILE (--hex "
+		"dumps the traffic)" },
+	{ "--output", "redirect stdout instead: skit listen ... >FILE" },
+	{ "--hex-dump", "did you mean --hex? (the dump goes to stderr)" },
+	{ "--lua-exec", "skit runs no Lua: --exec 'PROG ARGS' or --sh-exec "
+			"'CMD'" },
+	{ "--telnet", "skit does not answer telnet negotiation" },
+	{ "--source", "give the local address in the operand: skit listen "
+		      "tcp:ADDR:PORT" },
+	{ NULL, NULL },
+};
+
 static const struct cli_help listen_help = {
 	.name = "listen",
+	.habits = listen_habits,
 	.permute = true,
 	.synopsis = "skit listen [OPTIONS] ADDRESS | PORT | HOST PORT",
 	.about = "Listen on ADDRESS. By default serve one client on "

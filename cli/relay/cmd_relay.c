@@ -23,6 +23,7 @@ enum {
 	OPT_NO_SPLICE,
 	OPT_MAX_CONNS,
 	OPT_JSON,
+	OPT_DEBUG,
 };
 
 /* A server's close of the sockets it owns (relay.h close_linger_ms). */
@@ -56,6 +57,8 @@ static const struct cli_opt relay_opts[] = {
 	{ "numeric", 'n', NULL, 'n', "no DNS lookups" },
 	{ "verbose", 'v', NULL, 'v',
 	  "log listening address, each connection and its close" },
+	{ "debug", 'd', NULL, OPT_DEBUG,
+	  "socat's -d: the same as -v (-d -d is -vv)" },
 	{ NULL, 0, NULL, 0, NULL },
 };
 
@@ -234,6 +237,7 @@ parse_args(int argc, char **argv, struct app *app)
 			app->numeric = true;
 			break;
 		case 'v':
+		case OPT_DEBUG: /* socat's -d */
 			cli_g.verbose++;
 			break;
 		case OPT_FRAMING:
@@ -293,6 +297,9 @@ parse_args(int argc, char **argv, struct app *app)
 	}
 	app->text[0] = argv[optind];
 	app->text[1] = argv[optind + 1];
+	/* -vv (socat's -d -d) also traces the socket calls. */
+	if (cli_g.verbose >= 2)
+		cli_trace_start(cli_g.trace_json);
 	return 0;
 }
 
@@ -382,6 +389,55 @@ side_flags(const struct app *app, int side)
 	return fl;
 }
 
+/*
+ * socat's crnl (the crlf address option) on end e: the crlf layer both
+ * ways ("\n" written as "\r\n", "\r\n" read as "\n"), on top of the
+ * side's conn when it has one (TLS), or else on a new conn over e's fds,
+ * which the pair then owns as it owned the fds. 0 or a negative code
+ * (then e holds nothing more for the forward to close).
+ */
+static int
+crnl_end(struct skit_relay_end *e)
+{
+	struct skit_crlf_cfg cc = { .recv = true };
+	struct skit_conn *conn;
+	int rc;
+
+	if (e->conn)
+		return skit_conn_push(e->conn, &skit_layer_crlf, &cc, NULL);
+	rc = skit_conn_new(e->rfd, e->wfd, e->type, e->own, &conn);
+	if (rc < 0)
+		return rc;
+	/* from here the conn has the fds (it closes them if e owned them) */
+	e->conn = conn;
+	e->rfd = e->wfd = -1;
+	rc = skit_conn_push(conn, &skit_layer_crlf, &cc, NULL);
+	if (rc < 0) {
+		skit_conn_free(conn);
+		e->conn = NULL;
+		e->own = false;
+		return rc;
+	}
+	e->own = true; /* the pair frees the conn */
+	return 0;
+}
+
+/* cfg.on_ends: the sides whose address asks for crnl. */
+static int
+crnl_ends(struct skit_fwd *f, struct skit_fwd_pair *rec,
+	  struct skit_relay_end end[2], void *data)
+{
+	struct app *app = data;
+	int rc = 0;
+
+	(void)f;
+	(void)rec;
+	for (int i = 0; i < 2 && rc == 0; i++)
+		if (skit_addr_num(&app->addr[i], SKIT_OPT_CRLF, 0))
+			rc = crnl_end(&end[i]);
+	return rc;
+}
+
 static int
 run(struct app *app)
 {
@@ -412,6 +468,7 @@ run(struct app *app)
 		.on_close = on_close,
 		.on_fail = on_fail,
 		.on_retry = on_retry,
+		.on_ends = crnl_ends,
 		/* a side with the tls option: the pair runs its handshake */
 		.layer = { app->tls[0].ctx ? &skit_layer_tls : NULL,
 			   app->tls[1].ctx ? &skit_layer_tls : NULL },

@@ -16,6 +16,10 @@
 #ifndef SKIT_ADDR_H
 #define SKIT_ADDR_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -114,7 +118,8 @@ enum skit_optval_type {
 	X(KEY, "key", SKIT_OPTV_STRING)                           \
 	X(CLIENT_CA, "client-ca", SKIT_OPTV_STRING)               \
 	X(KTLS, "ktls", SKIT_OPTV_FLAG)                           \
-	X(PROXY, "proxy", SKIT_OPTV_STRING)
+	X(PROXY, "proxy", SKIT_OPTV_STRING)                       \
+	X(CRLF, "crlf", SKIT_OPTV_FLAG)
 
 enum skit_opt {
 #define SKIT_X_(id, name, type) SKIT_OPT_##id,
@@ -492,5 +497,9 @@ struct skit_opt_row {
 			       DURATION in ms, MODE, HEX16) */
 };
 const struct skit_opt_row *skit_addr_opts(size_t *n);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -28,6 +28,10 @@
 #ifndef SKIT_PROXY_H
 #define SKIT_PROXY_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -261,5 +265,9 @@ const void *skit_proxy_accept_forward(const struct skit_proxy_accept *pa,
 unsigned skit_proxy_accept_events(const struct skit_proxy_accept *pa);
 
 void skit_proxy_accept_free(struct skit_proxy_accept *pa);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -392,6 +392,54 @@ EOF
 	[ "$(cat "$BATS_TEST_TMPDIR/copy")" = "mno" ]
 }
 
+@test "relay: socat's UDP4-/UDP6- RECVFROM, SENDTO and DATAGRAM forms" {
+	skit_bg relay -v UDP4-RECVFROM:127.0.0.1:0,fork "SYSTEM:cat"
+	for k in UDP4-SENDTO UDP4-DATAGRAM UDP-DATAGRAM; do
+		run bash -c "printf '$k' | '$SKIT' relay --linger 1 - $k:127.0.0.1:$BG_PORT"
+		[ "$output" = "$k" ]
+	done
+	if [ -e /proc/net/if_inet6 ] && ip -6 addr show dev lo 2>/dev/null | grep -q '::1'; then
+		skit_bg relay -v "UDP6-RECVFROM:[::1]:0,fork" "SYSTEM:cat"
+		for k in UDP6-SENDTO UDP6-DATAGRAM; do
+			run bash -c "printf '$k' | '$SKIT' relay --linger 1 - '$k:[::1]:$BG_PORT'"
+			[ "$output" = "$k" ]
+		done
+	fi
+}
+
+@test "relay: socat's crnl: \\n goes out as \\r\\n, \\r\\n comes back as \\n" {
+	# The peer sees CRLF lines and answers with CRLF lines.
+	skit_bg relay -v TCP-LISTEN:127.0.0.1:0 "SYSTEM:od -An -c; printf 'ok\\r\\nbye\\r\\n'"
+	run --separate-stderr bash -c "printf 'a\\nb\\n' | '$SKIT' relay STDIO TCP:127.0.0.1:$BG_PORT,crnl"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"a  \\r  \\n   b  \\r  \\n"* ]]
+	[[ "$output" == *$'ok\nbye' ]]
+	[[ "$output" != *$'\r'* ]]
+	# Over TLS: the crlf layer sits on the TLS conn.
+	skit_bg relay -v tls-listen:127.0.0.1:0 "SYSTEM:od -An -c; printf 'ok\\r\\n'"
+	run --separate-stderr bash -c "printf 'a\\n' | '$SKIT' relay - tls:127.0.0.1:$BG_PORT,verify=0,crnl"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"a  \\r  \\n"* ]]
+	[[ "$output" == *$'\nok' ]]
+	[[ "$output" != *$'\r'* ]]
+	# crlf= is skit's name; a datagram side cannot take it.
+	run --separate-stderr "$SKIT" relay - udp:127.0.0.1:9,crnl
+	[ "$status" -eq 2 ]
+}
+
+@test "relay: socat's -d -d is -vv" {
+	run --separate-stderr "$SKIT" relay -d - pipe: </dev/null
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"relay #1 open"* ]]
+	# -vv traces the socket calls (a unix socket nobody serves: exit 4)
+	run --separate-stderr "$SKIT" relay -d -d - "unix:$BATS_TEST_TMPDIR/none" </dev/null
+	[ "$status" -eq 4 ]
+	[[ "$stderr" == *"trace: socket(AF_UNIX, SOCK_STREAM, 0)"* ]]
+	run --separate-stderr "$SKIT" relay -d - "unix:$BATS_TEST_TMPDIR/none" </dev/null
+	[ "$status" -eq 4 ]
+	[[ "$stderr" != *"trace:"* ]]
+}
+
 @test "relay: range= admits only clients inside it (socat's range)" {
 	skit_bg relay -v TCP-LISTEN:127.0.0.1:0,fork,range=10.0.0.0/8 EXEC:cat
 	run bash -c "printf no | '$SKIT' relay - TCP:127.0.0.1:$BG_PORT 2>/dev/null"
