@@ -66,6 +66,10 @@
 #include "skit/err.h"
 #include "skit/loop.h"
 #include "skit/relay.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 #include "skit/serve.h"
 
 struct skit_fwd;
@@ -201,5 +205,9 @@ uint64_t skit_fwd_pair_dropped(const struct skit_fwd_pair *rec);
 /* The caller's pointer for this record (NULL at first). */
 void *skit_fwd_pair_data(const struct skit_fwd_pair *rec);
 void skit_fwd_pair_set_data(struct skit_fwd_pair *rec, void *data);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
