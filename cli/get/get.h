@@ -89,4 +89,25 @@ void get_out_abort(struct get_out *out);
 /* Draw or finish the progress bar (stderr is a terminal). */
 void get_progress(struct get_out *out, bool final);
 
+/* get's long options (get_opts.c's table, cmd_get.c's switch). */
+enum {
+	OPT_DATA_FILE = 256,
+	OPT_MAX_REDIRECT,
+	OPT_ALLOW_DOWNGRADE,
+	OPT_REMOTE_NAME,
+	OPT_CONNECT_TIMEOUT,
+	OPT_TIMEOUT,
+	OPT_MAX_TIME,
+	OPT_RETRY,
+	OPT_RETRY_DELAY,
+	OPT_VIA,
+	OPT_CA_FILE,
+	OPT_MAX_HEAD,
+	OPT_COMPRESSED,
+	OPT_NOPROXY,
+};
+
+/* get's options, habits and help text (get_opts.c). */
+extern const struct cli_help get_help;
+
 #endif
