@@ -71,8 +71,9 @@ static const struct cli_opt connect_opts[] = {
 
 /* Address options connect implements: skit_open's, with its connect
  * time-out (also -w). Not retry= (its flag is --retry). */
-static const uint64_t connect_addr_opts =
-	SKIT_OPTS_OPEN | SKIT_OPTS_DIAL | SKIT_OPTS_TLS | SKIT_OPT_BIT(PROXY);
+static const uint64_t connect_addr_opts = SKIT_OPTS_OPEN | SKIT_OPTS_DIAL |
+					  SKIT_OPTS_TLS | SKIT_OPT_BIT(PROXY) |
+					  SKIT_OPT_BIT(IDLE_TIMEOUT);
 
 static const struct cli_help connect_help = {
 	.name = "connect",
@@ -286,6 +287,12 @@ run_connect(struct connect_opts *o, int nargs, char **args)
 	rc = cli_addr_check(&a, connect_addr_opts, "skit connect");
 	if (rc)
 		return rc;
+	/* idle-timeout= on the address: the idle part of -w */
+	if (skit_addr_has(&a, SKIT_OPT_IDLE_TIMEOUT)) {
+		o->so.idle_ms = skit_addr_num(&a, SKIT_OPT_IDLE_TIMEOUT, 0);
+		o->so.send_ms =
+			o->so.idle_ms > 0 ? o->so.idle_ms : CLI_SEND_WAIT_MS;
+	}
 	if (o->zero)
 		return run_probe(o, &a);
 	if (a.port_is_range) {

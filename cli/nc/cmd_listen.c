@@ -86,8 +86,9 @@ static const struct cli_opt listen_opts[] = {
 
 /* Address options listen implements: what skit_open applies (-k,
  * --max-conns, --allow/--deny, --idle-timeout are flags, not options). */
-static const uint64_t listen_addr_opts =
-	SKIT_OPTS_OPEN | SKIT_OPTS_MCAST | SKIT_OPTS_TLS;
+static const uint64_t listen_addr_opts = SKIT_OPTS_OPEN | SKIT_OPTS_MCAST |
+					 SKIT_OPTS_TLS |
+					 SKIT_OPT_BIT(IDLE_TIMEOUT);
 
 /* nc's and ncat's letters that skit listen does another way. */
 static const struct cli_habit listen_habits[] = {
@@ -372,6 +373,13 @@ run_listen(struct listen_opts *o, int nargs, char **args)
 		rc = cli_tls_setup(&s.addr, true, &o->tls);
 	if (rc)
 		return rc;
+	/* idle-timeout= on the address: as -w, each client's idle limit */
+	if (skit_addr_has(&s.addr, SKIT_OPT_IDLE_TIMEOUT)) {
+		o->so.idle_ms =
+			skit_addr_num(&s.addr, SKIT_OPT_IDLE_TIMEOUT, 0);
+		o->so.send_ms =
+			o->so.idle_ms > 0 ? o->so.idle_ms : CLI_SEND_WAIT_MS;
+	}
 	o->so.tls = &o->tls;
 	o->so.tls_wait_ms = o->so.idle_ms > 0 ? o->so.idle_ms : -1;
 	rc = open_server(&s);

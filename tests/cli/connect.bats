@@ -67,6 +67,13 @@ serve() {
 	[ "$stderr" = "skit: connect $BG_ADDR: idle for 0.3 s, closing" ]
 }
 
+@test "idle-timeout= on the address: the same time-out as -w" {
+	serve --sh-exec 'sleep 30'
+	run --separate-stderr timeout 10 "$SKIT" connect "$BG_ADDR,idle-timeout=0.3" < <(sleep 20)
+	[ "$status" -eq 5 ]
+	[ "$stderr" = "skit: connect $BG_ADDR: idle for 0.3 s, closing" ]
+}
+
 @test "-w SECS: traffic keeps the session alive; EOF before -w is exit 0" {
 	serve --sh-exec 'for i in 1 2 3 4; do sleep 0.2; echo $i; done'
 	run --separate-stderr timeout 10 "$SKIT" connect -w 1 "$BG_ADDR" </dev/null

@@ -491,6 +491,19 @@ wait_for() {
 	grep -q "^skit: client tcp:127.0.0.1:[0-9]*: idle for 0.3 s, closing$" "$BG_ERR"
 }
 
+@test "idle-timeout= on the address: as -w, with --exec and on stdio" {
+	skit_bg listen -v tcp4:127.0.0.1:0,idle-timeout=0.3 --sh-exec 'sleep 30'
+	run timeout 10 "$SKIT" connect "$BG_ADDR" </dev/null
+	wexit "$BG_PID" 10
+	[ "$WAIT_RC" -eq 5 ]
+	grep -q "idle for 0.3 s, closing" "$BG_ERR"
+	skit_bg listen -v tcp4:127.0.0.1:0,idle-timeout=0.3
+	hold "$BG_ADDR"
+	wexit "$BG_PID" 10
+	[ "$WAIT_RC" -eq 5 ]
+	grep -q "^skit: client tcp:127.0.0.1:[0-9]*: idle for 0.3 s, closing$" "$BG_ERR"
+}
+
 @test "unix-dgram --exec: a peer that stops reading the answers: exit 5 after -w" {
 	skit_bg listen -v -w 0.5 "unix-dgram:@skit-listen-$$-$BATS_TEST_NUMBER" --exec cat
 	dgram_sink "$BG_ADDR" 40
