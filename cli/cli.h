@@ -259,10 +259,17 @@ int cli_addr_check(const struct skit_addr *a, uint64_t supported,
 /*
  * NDJSON output: one object per line. Build one object with
  * cli_json_begin, add fields, cli_json_end writes "}\n" and flushes.
+ * f NULL: the object goes to stderr, in one write (events of commands
+ * whose stdout is the data: connect, listen).
  */
 struct cli_json {
 	FILE *f;
 	int n;
+	/* cli_json_begin(j, NULL): built in memory, written to stderr in
+	 * one write by cli_json_end (stderr is shared with children) */
+	char *mem;
+	size_t memlen;
+	bool to_stderr;
 };
 void cli_json_begin(struct cli_json *j, FILE *f);
 void cli_json_str(struct cli_json *j, const char *key, const char *val);
@@ -344,6 +351,9 @@ int cli_drop_privileges(void);
  * flushed and closed stdout; after a stop signal it ends the process by
  * that signal, unless writing stdout failed (then rc, which is 1).
  */
+/* Seconds on CLOCK_MONOTONIC (durations in messages and JSON). */
+double cli_now_s(void);
+
 /* --trace / -vv: the library's trace lines to stderr, as text or JSON. */
 void cli_trace_start(bool json);
 

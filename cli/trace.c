@@ -13,8 +13,8 @@
 
 static double trace_t0;
 
-static double
-now_s(void)
+double
+cli_now_s(void)
 {
 	struct timespec ts;
 
@@ -112,30 +112,22 @@ json_call(struct cli_json *j, const char *line)
 static void
 trace_json(void *data, const char *line)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *m = open_memstream(&buf, &len);
 	struct cli_json j;
 
 	(void)data;
-	if (!m)
-		return;
-	cli_json_begin(&j, m);
+	/* (to stderr in one write: shared with threads and children) */
+	cli_json_begin(&j, NULL);
 	cli_json_str(&j, "event", "trace");
-	cli_json_double(&j, "t", now_s() - trace_t0);
+	cli_json_double(&j, "t", cli_now_s() - trace_t0);
 	if (!json_summary(&j, line))
 		json_call(&j, line);
 	cli_json_str(&j, "text", line);
 	cli_json_end(&j);
-	fclose(m);
-	/* one write: stderr is shared with threads and children */
-	fwrite(buf, 1, len, stderr);
-	free(buf);
 }
 
 void
 cli_trace_start(bool json)
 {
-	trace_t0 = now_s();
+	trace_t0 = cli_now_s();
 	skit_trace_set(json ? trace_json : trace_text, NULL);
 }

@@ -624,8 +624,15 @@ json_key(struct cli_json *j, const char *key)
 void
 cli_json_begin(struct cli_json *j, FILE *f)
 {
-	j->f = f;
 	j->n = 0;
+	j->mem = NULL;
+	j->memlen = 0;
+	j->to_stderr = !f;
+	j->f = f ? f : open_memstream(&j->mem, &j->memlen);
+	if (!j->f) {
+		j->f = stderr; /* out of memory: in pieces, still whole */
+		j->to_stderr = false;
+	}
 }
 
 void
@@ -749,10 +756,16 @@ cli_json_end(struct cli_json *j)
 	if (!j->n)
 		fputc('{', j->f);
 	fputs("}\n", j->f);
-	if (j->f == stdout)
+	if (j->to_stderr) {
+		if (fclose(j->f) == 0)
+			fwrite(j->mem, 1, j->memlen, stderr);
+		free(j->mem);
+		j->mem = NULL;
+	} else if (j->f == stdout) {
 		cli_stdout_flush();
-	else
+	} else {
 		fflush(j->f);
+	}
 }
 
 /* The --hex traffic dump, like ncat's --hex-dump. */

@@ -254,6 +254,9 @@ get_option(int c, const char *arg, struct skit_http_fetch_req *q,
 	case 'q':
 		run->o.quiet = true;
 		return 0;
+	case OPT_JSON:
+		run->o.json = true;
+		return 0;
 	case 'S':
 		run->o.show_headers = true;
 		return 0;
@@ -351,6 +354,7 @@ cmd_get(int argc, char **argv)
 	struct skit_http_sink sink = { on_head, on_body, on_end, on_event,
 				       &run };
 	struct skit_http_fetch_result res;
+	double t0;
 	struct get_proxies px = { 0 };
 	struct skit_addr via;
 	struct skit_err err;
@@ -445,10 +449,16 @@ cmd_get(int argc, char **argv)
 
 	skit_err_clear(&err);
 	skit_err_clear(&run.err);
+	t0 = cli_now_s();
+	memset(&res, 0, sizeof(res));
 	rc = skit_http_fetch(&q, &cfg, &sink, &res, &err);
+	if (rc < 0 && run.err.code)
+		err = run.err;
+	if (run.o.json)
+		get_json_done(res.status, run.out.received, cli_now_s() - t0,
+			      run.out_path ? run.out_path : "stdout",
+			      rc < 0 ? &err : NULL);
 	if (rc < 0) {
-		if (run.err.code)
-			err = run.err;
 		get_report(&err, q.compressed);
 		rc = cli_exit_for(err.code ? err.code : rc);
 	} else {

@@ -20,10 +20,18 @@ struct get_opts {
 	bool show_headers; /* -S */
 	int verbose;
 	bool insecure;
+	bool json; /* --json: events on stderr as NDJSON */
 };
 
 /* The `skit get` sink's events (skit_http_sink.on_event). */
 void get_show_event(const struct skit_http_event *ev, const struct get_opts *o);
+
+/*
+ * --json's last event: the final status, body bytes, how long, where
+ * the body went (a file's name, "stdout"), the exit code's error.
+ */
+void get_json_done(int status, long long bytes, double secs, const char *output,
+		   const struct skit_err *err);
 
 /*
  * Print a failed fetch's error (the library's "fetch" reads as "get")
@@ -105,6 +113,7 @@ enum {
 	OPT_MAX_HEAD,
 	OPT_COMPRESSED,
 	OPT_NOPROXY,
+	OPT_JSON,
 };
 
 /* get's options, habits and help text (get_opts.c). */

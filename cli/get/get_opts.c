@@ -33,6 +33,10 @@ static const struct cli_opt get_opts_table[] = {
 	{ "compressed", 0, NULL, OPT_COMPRESSED,
 	  "ask for a gzip or deflate body (Accept-Encoding); it is decoded" },
 	{ "quiet", 'q', NULL, 'q', "no progress bar or messages" },
+	{ "json", 0, NULL, OPT_JSON,
+	  "events on stderr as NDJSON: connected (the 5-tuple), tls, "
+	  "response (status, headers), redirect, retry, done (status, "
+	  "bytes, duration, output)" },
 	{ "server-response", 'S', NULL, 'S',
 	  "print the response headers on stderr" },
 	{ "verbose", 'v', NULL, 'v',

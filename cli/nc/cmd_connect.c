@@ -41,6 +41,9 @@ static const struct cli_opt connect_opts[] = {
 	  "do not shut down the socket's write side at stdin EOF" },
 	{ "source-port", 'p', "PORT", 'p', "local port to connect from" },
 	{ "quit", 'q', "SECS", 'q', "quit SECS after stdin EOF" },
+	{ "json", 0, NULL, NC_OPT_JSON,
+	  "events on stderr as NDJSON: connected (the 5-tuple, TLS), closed "
+	  "(bytes each way, duration, reason)" },
 	{ "recv-only", 0, NULL, NC_OPT_RECV_ONLY,
 	  "only copy socket -> stdout (ignore stdin)" },
 	{ "proxy", 0, "HOST[:PORT]|URL", OPT_PROXY,

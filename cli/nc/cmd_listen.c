@@ -68,6 +68,10 @@ static const struct cli_opt listen_opts[] = {
 	  "do not shut down the client's write side at stdin EOF" },
 	{ "port", 'p', "PORT", 'p', "the port to listen on (nc -l -p PORT)" },
 	{ "quit", 'q', "SECS", 'q', "end the session SECS after stdin EOF" },
+	{ "json", 0, NULL, NC_OPT_JSON,
+	  "events on stderr as NDJSON: listening, and for one client on "
+	  "stdio connected (the 5-tuple, TLS) and closed (bytes each way, "
+	  "duration, reason)" },
 	{ "recv-only", 0, NULL, NC_OPT_RECV_ONLY,
 	  "only copy client -> stdout (ignore stdin)" },
 	{ "send-only", 0, NULL, NC_OPT_SEND_ONLY, "only copy stdin -> client" },
@@ -271,6 +275,14 @@ open_server(struct server *s)
 	nc_sa_str(&s->local, s->local_text, sizeof(s->local_text));
 	if (cli_g.verbose)
 		cli_verbose("listening on %s", s->local_text);
+	if (o->so.json) {
+		struct cli_json j;
+
+		cli_json_begin(&j, NULL);
+		cli_json_str(&j, "event", "listening");
+		cli_json_str(&j, "address", s->local_text);
+		cli_json_end(&j);
+	}
 	if (cli_g.verbose >= 2)
 		cli_verbose("event loop: %s", skit_loop_backend_name(s->loop));
 	return 0;
@@ -382,7 +394,18 @@ run_listen(struct listen_opts *o, int nargs, char **args)
 	}
 	o->so.tls = &o->tls;
 	o->so.tls_wait_ms = o->so.idle_ms > 0 ? o->so.idle_ms : -1;
+	if (o->so.json && (o->keep || o->exec || o->broker || o->chat)) {
+		cli_errorf("listen: --json is for one stream client on stdio "
+			   "(not yet with -k, --exec, --broker, --chat or a "
+			   "datagram address)");
+		return CLI_EXIT_USAGE;
+	}
 	rc = open_server(&s);
+	if (rc == 0 && o->so.json && s.local.type != SOCK_STREAM) {
+		cli_errorf("listen: --json is for one stream client on stdio "
+			   "(not yet with a datagram or seqpacket address)");
+		rc = CLI_EXIT_USAGE;
+	}
 	if (rc == 0) {
 		if (s.dgram && !o->framing_set)
 			o->so.framing = SKIT_FRAMING_LINE;

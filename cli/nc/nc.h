@@ -132,6 +132,9 @@ struct nc_sess_opts {
 	 * waited for tls_wait_ms (< 0: no limit) before the relay starts */
 	const struct cli_tls *tls;
 	long long tls_wait_ms;
+	/* --json: "connected" and "closed" events on stderr (stdout is the
+	 * data) */
+	bool json;
 };
 
 /*
@@ -145,6 +148,7 @@ enum {
 	NC_OPT_HEX,
 	NC_OPT_SEND_ONLY,
 	NC_OPT_RECV_ONLY,
+	NC_OPT_JSON,
 	NC_OPT__NEXT,
 };
 

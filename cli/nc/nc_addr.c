@@ -197,6 +197,9 @@ nc_common_opt(int c, const char *arg, struct nc_addr_opts *ao,
 	case NC_OPT_RECV_ONLY:
 		so->dirs = SKIT_RELAY_BA;
 		return 0;
+	case NC_OPT_JSON:
+		so->json = true;
+		return 0;
 	case NC_OPT_SEND_ONLY:
 		so->dirs = SKIT_RELAY_AB;
 		return 0;

@@ -159,6 +159,45 @@ grow_pipe(int fd)
 		(void)skit_pipe_set_size(fd, 1 << 20);
 }
 
+/* --json's "connected": the 5-tuple, and what TLS negotiated. */
+static void
+json_connected(int fd, const char *peer_text, const struct skit_conn *c)
+{
+	struct skit_sockaddr local;
+	struct cli_json j;
+	char lt[300];
+
+	if (skit_sock_local(fd, &local) < 0)
+		memset(&local, 0, sizeof(local));
+	cli_json_begin(&j, NULL);
+	cli_json_str(&j, "event", "connected");
+	cli_json_str(&j, "local", nc_sa_str(&local, lt, sizeof(lt)));
+	cli_json_str(&j, "peer", peer_text);
+	cli_tls_json(&j, c, "");
+	cli_json_end(&j);
+}
+
+/* --json's "closed": bytes each way, how long, why. */
+static void
+json_closed(const char *peer_text, const struct skit_relay_stats *st)
+{
+	struct cli_json j;
+
+	cli_json_begin(&j, NULL);
+	cli_json_str(&j, "event", "closed");
+	cli_json_str(&j, "peer", peer_text);
+	cli_json_uint(&j, "bytes_sent", st->bytes[SKIT_DIR_AB]);
+	cli_json_uint(&j, "bytes_received", st->bytes[SKIT_DIR_BA]);
+	cli_json_double(&j, "duration_s",
+			st->end_ns > st->start_ns
+				? (double)(st->end_ns - st->start_ns) / 1e9
+				: 0);
+	cli_json_str(&j, "reason", skit_relay_reason_name(st->reason));
+	if (st->error)
+		cli_json_str(&j, "error", skit_errname(st->error));
+	cli_json_end(&j);
+}
+
 int
 nc_session_stdio(int fd, const char *peer_text, const struct nc_sess_opts *o)
 {
@@ -214,6 +253,8 @@ nc_session_stdio(int fd, const char *peer_text, const struct nc_sess_opts *o)
 		/* A datagram peer never says EOF: -q decides how long. */
 		cfg.linger_ms = cfg.quit_ms;
 	}
+	if (o->json)
+		json_connected(fd, peer_text, b.conn);
 	rc = skit_relay_new(s.loop, &a, &b, &cfg, &s.relay);
 	if (rc < 0)
 		goto fail;
@@ -229,6 +270,8 @@ nc_session_stdio(int fd, const char *peer_text, const struct nc_sess_opts *o)
 	if (!s.ended)
 		skit_relay_close(s.relay);
 	st = skit_relay_stats(s.relay);
+	if (o->json)
+		json_closed(peer_text, st);
 	/*
 	 * Our stdout went away (`skit connect ... | head`): like a filter
 	 * killed by SIGPIPE, a normal end, not the peer's fault (side A

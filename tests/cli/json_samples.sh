@@ -72,6 +72,28 @@ for _ in $(seq 100); do kill -0 "$sniff_pid" 2>/dev/null || break; sleep 0.05; d
 "$S" ifaces --json >"$d/ifaces.1.json"
 "$S" ifaces --routes --json >"$d/ifaces.2.json"
 "$S" --trace=json connect tcp:127.0.0.1:1 2>&1 | grep '^{' >"$d/trace.1.json"
+# connect, listen and get write their events on stderr
+echo hello | "$S" connect --json tcp:127.0.0.1:7000 2>&1 >/dev/null | grep '^{' >"$d/connect.1.json"
+"$S" listen --json tcp:127.0.0.1:7006 </dev/null 2>"$d/listen.err" >/dev/null &
+listen_pid=$!
+ready 7006
+echo hi | "$S" connect tcp:127.0.0.1:7006 >/dev/null
+wait "$listen_pid"
+grep '^{' "$d/listen.err" >"$d/listen.1.json"
+rm -f "$d/listen.err"
+"$S" listen -k tcp:127.0.0.1:7007 --sh-exec \
+	'sed -n "/^\r\$/q" >/dev/null; printf "HTTP/1.1 301 Moved\r\nLocation: /b\r\nContent-Length: 0\r\n\r\n"' \
+	>/dev/null 2>&1 &
+pids+=($!)
+"$S" listen -k tcp:127.0.0.1:7008 --sh-exec \
+	'sed -n "/^\r\$/q" >/dev/null; printf "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nhello\n"' \
+	>/dev/null 2>&1 &
+pids+=($!)
+ready 7007
+ready 7008
+"$S" get --json http://127.0.0.1:7008/ 2>&1 >/dev/null | grep '^{' >"$d/get.1.json"
+"$S" get --json --max-redirect 0 http://127.0.0.1:7007/ 2>&1 >/dev/null | grep '^{' >"$d/get.2.json"
+"$S" get --json http://127.0.0.1:1/ 2>&1 >/dev/null | grep '^{' >"$d/get.3.json"
 kill "$echo_pid"
 wait "$echo_pid" 2>/dev/null
 true
