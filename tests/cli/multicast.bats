@@ -15,8 +15,15 @@ teardown() {
 # gets NS ADDR TO PAYLOAD: a skit recv on ADDR in NS gets the PAYLOAD
 # that skit send in A sends to TO (its stderr stays in $BG_ERR).
 gets() {
+	local i
 	ns_bg "$1" -v recv -c 1 -t 5 "$2"
-	ip netns exec "$NS_A" "$SKIT" send "$3" "$4"
+	# (again until it arrives: a fresh veth may drop the first datagrams
+	# while its carrier comes up)
+	for i in $(seq 20); do
+		ip netns exec "$NS_A" "$SKIT" send "$3" "$4"
+		sleep 0.2
+		kill -0 "$BG_PID" 2>/dev/null || break
+	done
 	wait_exit "$BG_PID" 10
 	cat "$BG_ERR"
 	[ "$WAIT_RC" -eq 0 ] && [ "$(cat "$BG_OUT")" = "$4" ]
