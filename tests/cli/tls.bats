@@ -415,6 +415,38 @@ CONF
 	[ "$(cat "$BG_OUT")" = over-unix ]
 }
 
+@test "tls:unix:PATH, tls-listen:unix:@NAME: resolve round-trips; listen, connect, echo, relay; openssl -unix peers" {
+	sock=$BATS_TEST_TMPDIR/t.sock
+	abs=@skit-tls-$$-$BATS_TEST_NUMBER-$RANDOM
+	v="ca=$C/ca.pem,sni=localhost"
+	s="cert=$C/srv.pem,key=$C/srv.key"
+	for a in "tls:unix:$sock" "tls-listen:unix:$abs,$s"; do
+		c=$("$SKIT" resolve "$a" | sed -n 's/^  canonical  //p')
+		[[ "$c" == unix-*",tls"* ]]
+		[ "$("$SKIT" resolve "$c" | sed -n 's/^  canonical  //p')" = "$c" ]
+	done
+	run --separate-stderr "$SKIT" resolve "tls:unix-seqpacket:$sock"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"TLS needs a byte stream"* ]]
+	# listen and connect on an abstract name
+	skit_bg listen -v "tls-listen:unix:$abs,$s"
+	run --separate-stderr timeout 10 "$SKIT" connect "tls:unix:$abs,$v" <<<"over-abstract"
+	[ "$status" -eq 0 ]
+	wait_exit "$BG_PID" 10
+	[ "$(cat "$BG_OUT")" = over-abstract ]
+	# echo on a path, behind a relay that terminates and originates TLS
+	skit_bg echo -v "tls-listen:unix:$sock,$s"
+	skit_bg relay -v "tls-listen:unix:$BATS_TEST_TMPDIR/r.sock,fork,$s" "tls:unix:$sock,$v"
+	run --separate-stderr timeout 10 "$SKIT" connect "tls:unix:$BATS_TEST_TMPDIR/r.sock,$v" <<<"relayed"
+	[ "$status" -eq 0 ]
+	[ "$output" = relayed ]
+	# openssl s_client -unix against skit echo (verifies localhost)
+	run timeout 10 openssl s_client -brief -unix "$sock" -CAfile "$C/ca.pem" \
+		-verify_return_error -verify_hostname localhost < <(printf 'from-s_client\n'; sleep 1)
+	[ "$status" -eq 0 ]
+	[[ "$output" == *from-s_client* ]]
+}
+
 @test "tls listen -k and --broker: the hub speaks TLS to every client" {
 	# -k: clients -> stdout, stdin -> every client
 	"$SKIT" listen -v -k "tls-listen:127.0.0.1:0,cert=$C/srv.pem,key=$C/srv.key" \
