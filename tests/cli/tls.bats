@@ -392,6 +392,56 @@ CONF
 	[[ "$output" == *"TLS handshake: certificate verify failed: unable to get local issuer certificate"* ]]
 }
 
+@test "tls --json: echo totals, bench, ping replies and relay close events name the session and the peer certificate" {
+	need_cmd jq
+	fp=$(openssl x509 -in "$C/srv.pem" -noout -fingerprint -sha256 | sed 's/.*=//')
+	cfp=$(openssl x509 -in "$C/cli.pem" -noout -fingerprint -sha256 | sed 's/.*=//')
+	cli="ca=$C/ca.pem,cert=$C/cli.pem,key=$C/cli.key,alpn=h2"
+	skit_bg echo -v --json "tls-listen:127.0.0.1:0,cert=$C/srv.pem,key=$C/srv.key,client-ca=$C/ca.pem,alpn=h2"
+	echo_pid=$BG_PID echo_out=$BG_OUT
+	# skit ping: each reply (tls: spelled as written)
+	run --separate-stderr timeout 20 "$SKIT" ping -c 1 --json "tls:127.0.0.1:$BG_PORT,$cli"
+	[ "$status" -eq 0 ]
+	r=$(grep '"type":"reply"' <<<"$output")
+	[ "$(jq -r .tls_version <<<"$r")" = TLSv1.3 ]
+	[[ "$(jq -r .tls_cipher <<<"$r")" == TLS_* ]]
+	[ "$(jq -r .tls_alpn <<<"$r")" = h2 ]
+	[ "$(jq -r .peer_subject <<<"$r")" = /CN=localhost ]
+	[ "$(jq -r .peer_issuer <<<"$r")" = "/CN=skit test CA" ]
+	[ "$(jq -r .peer_sans <<<"$r")" = "DNS:localhost, IP:127.0.0.1, IP:::1" ]
+	[[ "$(jq -r .peer_expires <<<"$r")" == 20*Z ]]
+	[ "$(jq -r .peer_sha256 <<<"$r")" = "$fp" ]
+	[ "$(jq -r .peer_verified <<<"$r")" = true ]
+	# skit bench: the first session
+	run --separate-stderr timeout 30 "$SKIT" bench -m crr -c 1 -d 0.5 --json "tls:127.0.0.1:$BG_PORT,$cli"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .tls_version <<<"$output")" = TLSv1.3 ]
+	[ "$(jq -r .tls_alpn <<<"$output")" = h2 ]
+	[ "$(jq -r .peer_sha256 <<<"$output")" = "$fp" ]
+	[ "$(jq -r .peer_verified <<<"$output")" = true ]
+	# skit relay: originating side B to the echo
+	skit_bg relay -v --json "tcp-listen:127.0.0.1:0,fork" "tcp:127.0.0.1:$BG_PORT,tls,sni=localhost,$cli"
+	relay_out=$BG_OUT
+	run --separate-stderr timeout 10 "$SKIT" connect "$BG_ADDR" <<<"r1"
+	[ "$output" = r1 ]
+	for i in $(seq 1 100); do grep -q '"event":"close"' "$relay_out" && break; sleep 0.05; done
+	ev=$(grep '"event":"close"' "$relay_out" | head -1)
+	[ "$(jq -r .b_tls_version <<<"$ev")" = TLSv1.3 ]
+	[ "$(jq -r .b_tls_alpn <<<"$ev")" = h2 ]
+	[ "$(jq -r .b_peer_sha256 <<<"$ev")" = "$fp" ]
+	[ "$(jq -r .a_tls_version <<<"$ev")" = null ]
+	# skit echo: the totals carry the first session, the client's certificate
+	kill -INT "$echo_pid"
+	wait_exit "$echo_pid" 10
+	t=$(grep '"event":"totals"' "$echo_out")
+	[ "$(jq -r .tls_version <<<"$t")" = TLSv1.3 ]
+	[ "$(jq -r .tls_alpn <<<"$t")" = h2 ]
+	[ "$(jq -r .peer_subject <<<"$t")" = /CN=client ]
+	[ "$(jq -r .peer_sans <<<"$t")" = DNS:client ]
+	[ "$(jq -r .peer_sha256 <<<"$t")" = "$cfp" ]
+	[ "$(jq -r .peer_verified <<<"$t")" = true ]
+}
+
 @test "tls: half-close: the client's close_notify ends its side, the server's data still comes" {
 	# the server answers only after the client is done sending
 	skit_bg listen -v --sh-exec 'cat >/dev/null; sleep 0.2; echo after-eof' \
