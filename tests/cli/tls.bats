@@ -442,6 +442,42 @@ CONF
 	[ "$(jq -r .peer_verified <<<"$t")" = true ]
 }
 
+@test "tls 1.2 renegotiation: openssl s_server -tls1_2 renegotiates (R) mid-stream; the data on both sides of it arrives whole" {
+	d=$BATS_TEST_TMPDIR
+	mkfifo "$d/srv.in" "$d/cli.in"
+	# -msg: the handshake messages, to see the second ClientHello
+	openssl s_server -accept 127.0.0.1:0 -naccept 1 -tls1_2 -msg \
+		-cert "$C/srv.pem" -key "$C/srv.key" <"$d/srv.in" >"$d/srv.out" 2>&1 &
+	SRV_PID=$!
+	BG_PIDS="${BG_PIDS:-} $SRV_PID"
+	exec 7>"$d/srv.in"
+	SRV_PORT=$(port_of "$SRV_PID")
+	"$SKIT" connect "tls:127.0.0.1:$SRV_PORT,ca=$C/ca.pem" <"$d/cli.in" \
+		>"$d/cli.out" 2>"$d/cli.err" &
+	CLI_PID=$!
+	BG_PIDS="$BG_PIDS $CLI_PID"
+	exec 8>"$d/cli.in"
+	echo c1 >&8
+	wait_grep 1 c1 "$d/srv.out"
+	echo before >&7
+	wait_grep 1 before "$d/cli.out"
+	echo R >&7 # s_server: renegotiate
+	wait_grep 1 HelloRequest "$d/srv.out"
+	wait_grep 2 ClientHello "$d/srv.out"
+	echo after >&7
+	echo c2 >&8
+	wait_grep 1 after "$d/cli.out"
+	wait_grep 1 c2 "$d/srv.out"
+	exec 8>&- # the client's EOF: close_notify, then the server's
+	exec 7>&-
+	wait_exit "$CLI_PID" 10
+	cat "$d/cli.err"
+	[ "$WAIT_RC" -eq 0 ]
+	[ "$(cat "$d/cli.out")" = "$(printf 'before\nafter')" ]
+	wait_exit "$SRV_PID" 10
+	grep -q "2 server accepts that finished" "$d/srv.out"
+}
+
 @test "tls: half-close: the client's close_notify ends its side, the server's data still comes" {
 	# the server answers only after the client is done sending
 	skit_bg listen -v --sh-exec 'cat >/dev/null; sleep 0.2; echo after-eof' \
