@@ -262,23 +262,30 @@ jstr(struct cli_json *j, const char *prefix, const char *key, const char *v)
 }
 
 void
+cli_tls_json_info(struct cli_json *j, const struct skit_tls_info *in,
+		  const char *prefix)
+{
+	char k[64];
+
+	jstr(j, prefix, "tls_version", in->version);
+	jstr(j, prefix, "tls_cipher", in->cipher);
+	jstr(j, prefix, "tls_alpn", in->alpn);
+	if (!in->peer_cert)
+		return;
+	jstr(j, prefix, "peer_subject", in->subject);
+	jstr(j, prefix, "peer_issuer", in->issuer);
+	jstr(j, prefix, "peer_sans", in->sans);
+	jstr(j, prefix, "peer_expires", in->expires);
+	jstr(j, prefix, "peer_sha256", in->sha256);
+	snprintf(k, sizeof(k), "%speer_verified", prefix);
+	cli_json_bool(j, k, in->verified);
+}
+
+void
 cli_tls_json(struct cli_json *j, const struct skit_conn *c, const char *prefix)
 {
 	struct skit_tls_info in;
-	char k[64];
 
-	if (!c || skit_conn_tls_info(c, &in) < 0)
-		return;
-	jstr(j, prefix, "tls_version", in.version);
-	jstr(j, prefix, "tls_cipher", in.cipher);
-	jstr(j, prefix, "tls_alpn", in.alpn);
-	if (!in.peer_cert)
-		return;
-	jstr(j, prefix, "peer_subject", in.subject);
-	jstr(j, prefix, "peer_issuer", in.issuer);
-	jstr(j, prefix, "peer_sans", in.sans);
-	jstr(j, prefix, "peer_expires", in.expires);
-	jstr(j, prefix, "peer_sha256", in.sha256);
-	snprintf(k, sizeof(k), "%speer_verified", prefix);
-	cli_json_bool(j, k, in.verified);
+	if (c && skit_conn_tls_info(c, &in) == 0)
+		cli_tls_json_info(j, &in, prefix);
 }

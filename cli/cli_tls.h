@@ -110,5 +110,8 @@ void cli_tls_verbose(const struct skit_conn *c);
  */
 void cli_tls_json(struct cli_json *j, const struct skit_conn *c,
 		  const char *prefix);
+/* The same from a session's details already read. */
+void cli_tls_json_info(struct cli_json *j, const struct skit_tls_info *in,
+		       const char *prefix);
 
 #endif

@@ -218,6 +218,8 @@ report_totals(const struct echo_opts *o, const struct skit_echo_stats *t)
 	cli_json_uint(&j, "messages_in", t->msgs_in);
 	cli_json_uint(&j, "messages_out", t->msgs_out);
 	cli_json_uint(&j, "dropped", t->dropped);
+	if (t->have_tls)
+		cli_tls_json_info(&j, &t->tls, "");
 	cli_json_end(&j);
 }
 

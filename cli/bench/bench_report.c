@@ -4,6 +4,7 @@
  */
 #include "bench.h"
 #include "cli.h"
+#include "cli_tls.h"
 
 #include <stdio.h>
 
@@ -175,6 +176,8 @@ bench_print_json(const struct bench_run *run, const struct bench_record *rec)
 				bench_per_s(s->conn_ok, s->setup_secs));
 		break;
 	}
+	if (s->have_tls)
+		cli_tls_json_info(&j, &s->tls, "");
 	bench_record_json(rec, &j);
 	cli_json_end(&j);
 }

@@ -59,9 +59,10 @@ bool
 ping_is_transport(const char *target)
 {
 	static const char *const kinds[] = {
-		"tcp:",	 "tcp4:",	"tcp6:",
-		"udp:",	 "udp4:",	"udp6:",
-		"unix:", "unix-dgram:", "unix-seqpacket:",
+		"tcp:",	 "tcp4:",	 "tcp6:",
+		"udp:",	 "udp4:",	 "udp6:",
+		"unix:", "unix-dgram:",	 "unix-seqpacket:",
+		"tls:",	 "tls-connect:",
 	};
 
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
@@ -89,7 +90,8 @@ get64(const uint8_t *p)
 
 static void
 report_reply(struct tp *t, uint64_t seq, size_t bytes, double rtt, bool dup,
-	     bool late, const char *from, double tls_ms)
+	     bool late, const char *from, double tls_ms,
+	     const struct skit_conn *tc)
 {
 	if (t->o->quiet)
 		return;
@@ -107,6 +109,7 @@ report_reply(struct tp *t, uint64_t seq, size_t bytes, double rtt, bool dup,
 		cli_json_bool(&j, "late", late);
 		if (tls_ms >= 0)
 			cli_json_double(&j, "tls_ms", tls_ms);
+		cli_tls_json(&j, tc, "");
 		cli_json_end(&j);
 		return;
 	}
@@ -226,13 +229,13 @@ probe_connect(struct tp *t, uint64_t seq)
 		if (seq == 1)
 			cli_tls_verbose(c);
 		(void)skit_conn_shutdown(c); /* close_notify, no waiting */
-		skit_conn_free(c);
 		if (skit_sockaddr_str(&peer, from, sizeof(from)) < 0)
 			snprintf(from, sizeof(from), "%s", t->addr_text);
 		t->st.received++;
 		ping_stats_add(&t->st, (double)(t1 - t0) / 1e6);
 		report_reply(t, seq, 0, (double)(t1 - t0) / 1e6, false, false,
-			     from, (double)(t1 - th) / 1e6);
+			     from, (double)(t1 - th) / 1e6, c);
+		skit_conn_free(c);
 		return;
 	}
 	skit_close(fd);
@@ -240,8 +243,8 @@ probe_connect(struct tp *t, uint64_t seq)
 		snprintf(from, sizeof(from), "%s", t->addr_text);
 	t->st.received++;
 	ping_stats_add(&t->st, (double)(t1 - t0) / 1e6);
-	report_reply(t, seq, 0, (double)(t1 - t0) / 1e6, false, false, from,
-		     -1);
+	report_reply(t, seq, 0, (double)(t1 - t0) / 1e6, false, false, from, -1,
+		     NULL);
 }
 
 static void
@@ -298,7 +301,7 @@ probe_stream(struct tp *t, uint64_t seq)
 	rtt = (double)(ping_mono_ns() - t0) / 1e6;
 	t->st.received++;
 	ping_stats_add(&t->st, rtt);
-	report_reply(t, seq, t->len, rtt, false, false, t->addr_text, -1);
+	report_reply(t, seq, t->len, rtt, false, false, t->addr_text, -1, NULL);
 }
 
 /*
@@ -427,7 +430,7 @@ dgram_wait(struct tp *t, int64_t until, bool idle_stop)
 				ping_stats_add(&t->st, rtt);
 			}
 			report_reply(t, seq, (size_t)n, rtt, dup, late,
-				     t->addr_text, -1);
+				     t->addr_text, -1, NULL);
 		}
 	}
 }

@@ -69,6 +69,7 @@ extern "C" {
 #include "skit/addr.h"
 #include "skit/err.h"
 #include "skit/hist.h"
+#include "skit/tls.h"
 
 struct skit_layer_ops;
 
@@ -207,6 +208,10 @@ struct skit_bench_result {
 	struct skit_err err;
 	int conn_code;
 	struct skit_err conn_err;
+	/* With a tls layer: the first handshake's session (version,
+	 * cipher, the server's certificate) */
+	bool have_tls;
+	struct skit_tls_info tls;
 };
 
 struct skit_bench;

@@ -43,6 +43,7 @@ extern "C" {
 #include "skit/loop.h"
 #include "skit/serve.h"
 #include "skit/sock.h"
+#include "skit/tls.h"
 
 enum skit_echo_mode {
 	SKIT_ECHO_ECHO = 0, /* send back what arrives */
@@ -121,6 +122,10 @@ struct skit_echo_stats {
 	uint64_t dropped;   /* datagrams not echoed (no return address,
 			       send buffer full, error) */
 	int active;	    /* connections open now */
+	/* With a layer (tls): the first session's details, the client's
+	 * certificate when it sent one */
+	bool have_tls;
+	struct skit_tls_info tls;
 };
 
 struct skit_echo;

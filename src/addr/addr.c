@@ -810,6 +810,64 @@ skit__addr_protocol(struct skit_addr *a)
 	}
 }
 
+/* --- tls:KIND:TARGET ------------------------------------------------ */
+
+/* tls:unix:PATH, tls-listen:unix:@NAME, tls:vsock:CID:PORT (and tcp,
+ * unix-seqpacket, unix-dgram, so that those say why they refuse): the
+ * tls kinds over another stream kind are that address with ",tls".
+ * tls-listen/tls-connect give the inner kind their role. Returns 1 with
+ * the rewritten address in out, 0 if text is not of this form, or a
+ * negative code. */
+static int
+tls_over(const char *text, char *out, size_t cap, struct skit_err *err)
+{
+	static const char *const outer[] = { "tls", "tls-connect",
+					     "tls-listen" };
+	static const char *const inner[] = { "unix",	   "unix-seqpacket",
+					     "unix-dgram", "vsock",
+					     "tcp",	   "tcp4",
+					     "tcp6" };
+	static const char *const sfx[] = { "", "-connect", "-listen" };
+	size_t k = strcspn(text, ":,"), ik, bl;
+	const char *in;
+	int o = -1, s = -1, n;
+
+	for (size_t i = 0; i < 3; i++)
+		if (strlen(outer[i]) == k && !strncasecmp(text, outer[i], k))
+			o = (int)i;
+	if (o < 0 || text[k] != ':')
+		return 0;
+	in = text + k + 1;
+	ik = strcspn(in, ":,");
+	if (in[ik] != ':')
+		return 0;
+	for (size_t i = 0; s < 0 && i < sizeof(inner) / sizeof(inner[0]); i++) {
+		bl = strlen(inner[i]);
+		if (ik < bl || strncasecmp(in, inner[i], bl))
+			continue;
+		for (size_t j = 0; j < 3; j++)
+			if (ik - bl == strlen(sfx[j]) &&
+			    !strncasecmp(in + bl, sfx[j], ik - bl)) {
+				s = (int)j;
+				break;
+			}
+	}
+	if (s < 0)
+		return 0;
+	if (o > 0 && s > 0 && o != s)
+		return skit_err_setf(err, SKIT_EADDR, "bad address", text,
+				     (int)k + 2,
+				     "'%s' and '%.*s' want two roles", outer[o],
+				     (int)ik, in);
+	n = snprintf(out, cap, "%.*s%s%s,tls", (int)ik, in, s > 0 ? "" : sfx[o],
+		     in + ik);
+	if (n < 0 || (size_t)n >= cap)
+		return skit_err_setf(err, SKIT_EADDR, "bad address", text, 0,
+				     "address is longer than %d bytes",
+				     SKIT_ADDR_TEXT_MAX);
+	return 1;
+}
+
 int
 skit_addr_parse(const char *text, enum skit_role default_role,
 		struct skit_addr *out, struct skit_err *err)
@@ -847,6 +905,8 @@ skit_addr_parse(const char *text, enum skit_role default_role,
 		char rw[SKIT_ADDR_TEXT_MAX + 1];
 
 		rc = skit__addr_socat_proxy(text, rw, sizeof(rw), err);
+		if (rc == 0)
+			rc = tls_over(text, rw, sizeof(rw), err);
 		if (rc != 0)
 			return rc < 0 ? rc
 				      : skit_addr_parse(rw, default_role, out,

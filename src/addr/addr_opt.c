@@ -331,6 +331,14 @@ skit__parse_option(struct pctx *p, size_t s0, size_t e, struct optstate *st)
 				       "unknown option '%.30s'", name);
 	}
 	row = skit__opt_row(al->id);
+	if (al->id == SKIT_OPT_TLS && (a->kind == SKIT_KIND_UNIX_SEQPACKET ||
+				       a->kind == SKIT_KIND_UNIX_DGRAM))
+		return skit__addr_fail(
+			p, SKIT_EOPTION, s0,
+			"option 'tls' does not apply to %s addresses (TLS "
+			"needs a byte stream: a record split over messages "
+			"would be cut; use unix:)",
+			skit__kind_info(a->kind)->noun);
 	if (!(row->kinds & (1u << a->kind)))
 		return skit__addr_fail(
 			p, SKIT_EOPTION, s0,

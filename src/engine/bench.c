@@ -322,6 +322,10 @@ sum_up(struct skit_bench *b)
 			s->conn_code = x->conn_err;
 			s->conn_err = x->conn_errrec;
 		}
+		if (x->have_tls && !s->have_tls) {
+			s->have_tls = true;
+			s->tls = x->tls_info;
+		}
 	}
 	s->secs = t1 > t0 ? (double)(t1 - t0) / 1e9 : 0.0;
 	s->setup_secs = (double)setup / 1e9;

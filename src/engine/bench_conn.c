@@ -116,6 +116,17 @@ bench_layer_open(struct bench_conn *c, int fd, struct skit_err *err)
 	return rc;
 }
 
+/* c's handshake is done: its worker keeps the first session's details. */
+void
+bench_layer_done(struct bench_conn *c)
+{
+	struct bench_worker *w = c->w;
+
+	if (!w->have_tls && c->lc &&
+	    skit_conn_tls_info(c->lc, &w->tls_info) == 0)
+		w->have_tls = true;
+}
+
 /* Why c's handshake failed (the tls layer's reason, else code). */
 const struct skit_err *
 bench_layer_err(const struct bench_conn *c, int code, struct skit_err *err)
@@ -185,6 +196,7 @@ bench_dial_wait(struct bench_conn *c, int flags)
 				bench_conn_failed(c, rc, &err);
 			return rc;
 		}
+		bench_layer_done(c);
 	}
 	bench_add(&w->conn_ok, 1);
 	return fd;

@@ -24,6 +24,7 @@
 #include "skit/hist.h"
 #include "skit/loop.h"
 #include "skit/sock.h"
+#include "skit/tls.h"
 
 #define BENCH_SOCKPERF_FLAGS  9 /* the flags' low byte */
 #define BENCH_SOCKPERF_CLIENT 1
@@ -116,6 +117,8 @@ struct bench_worker {
 	struct skit_err errrec;
 	int conn_err; /* first connect error (crr, conns) */
 	struct skit_err conn_errrec;
+	bool have_tls; /* tls_info: the first session's */
+	struct skit_tls_info tls_info;
 
 	char *sbuf, *rbuf;
 	size_t bufsz;
@@ -184,6 +187,7 @@ void bench_dial_cfg(const struct skit_bench *b, struct skit_dial_cfg *dc);
 int bench_layer_open(struct bench_conn *c, int fd, struct skit_err *err);
 /* Why c's layer failed its handshake with code: the tls layer's reason,
  * else err filled. */
+void bench_layer_done(struct bench_conn *c);
 const struct skit_err *bench_layer_err(const struct bench_conn *c, int code,
 				       struct skit_err *err);
 /* Dial c and wait (skit_dial; the stop fd ends a connect that waits),

@@ -835,6 +835,8 @@ handshake_step(struct bench_conn *c)
 		dial_failed(c, rc, &err);
 		return;
 	}
+	if (c->lc)
+		bench_layer_done(c);
 	bench_add(&w->conn_ok, 1);
 	w->fails_row = 0;
 	conn_ready(c);

@@ -60,6 +60,7 @@
 enum {
 	CONN_EOF = 1 << 0,  /* peer sent EOF: close once pending is written */
 	CONN_SEEN = 1 << 1, /* one read served: the next may serve_alone */
+	CONN_HS = 1 << 2,   /* its layers' handshake is done */
 };
 
 struct conn {
@@ -356,6 +357,13 @@ on_lconn(struct skit_loop *loop, int fd, unsigned events, void *data)
 		goto close;
 	if (rc == -EAGAIN && skit_conn_handshaking(c->lc))
 		goto wait;
+	if (!(c->flags & CONN_HS) && !skit_conn_handshaking(c->lc)) {
+		/* the first session is kept for the totals */
+		c->flags |= CONN_HS;
+		if (!e->st.have_tls &&
+		    skit_conn_tls_info(c->lc, &e->st.tls) == 0)
+			e->st.have_tls = true;
+	}
 	while (c->pending) {
 		w = skit_conn_send(c->lc, c->pending + c->off,
 				   c->plen - c->off);

@@ -368,6 +368,10 @@ skit_echo_server_wait(struct skit_echo_server *srv, struct skit_echo_stats *tot)
 		tot->msgs_in += w->st.msgs_in;
 		tot->msgs_out += w->st.msgs_out;
 		tot->dropped += w->st.dropped;
+		if (w->st.have_tls && !tot->have_tls) {
+			tot->have_tls = true;
+			tot->tls = w->st.tls;
+		}
 		if (w->rc < 0 && rc == 0)
 			rc = w->rc;
 	}

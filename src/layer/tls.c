@@ -1,11 +1,12 @@
 /*
  * tls.c - the tls layer (include/skit/tls.h): OpenSSL over the layer
- * below, on memory BIOs. What OpenSSL writes lands in wbio and goes to
- * an out buffer the layer writes below (send_below; flush and events
+ * below, on a BIO of ours over two buffers. What OpenSSL writes lands in
+ * the out buffer the layer writes below (send_below; flush and events
  * carry what the socket did not take); what comes from below
- * (recv_below) is fed to rbio when OpenSSL wants to read. So the layer
- * works on any byte stream below it, a proxy's tunnel included, and
- * never touches an fd.
+ * (recv_below) goes to the in buffer, which OpenSSL reads when it wants
+ * to. So the layer works on any byte stream below it, a proxy's tunnel
+ * included, and never touches an fd; and unlike memory BIOs, no byte is
+ * copied (or its buffer cleared) twice on the way.
  */
 #include "layer/tls_int.h"
 #include "skit/conn.h"
@@ -23,30 +24,31 @@
 
 struct tls {
 	SSL *ssl;
-	BIO *rbio, *wbio;
+	BIO_METHOD *meth; /* the BIO over in and out */
 	bool verify;
 	bool hs_done;
-	bool starved;	 /* rbio holds no whole record: wait for below */
+	bool starved;	 /* in holds no whole record: wait for below */
+	bool nomem;	 /* out could not grow */
 	bool eof_below;	 /* the stream below ended */
 	bool shut_sent;	 /* our close_notify is made */
 	bool send_reads; /* a send waits for the peer (renegotiation) */
 	char *out;	 /* TLS bytes for below */
 	size_t olen, ooff, ocap;
-	char *in; /* one read from below; freed while idle */
-	size_t incap;
+	char *in; /* reads from below; freed while idle */
+	size_t ipos, ilen, incap;
 	int failed; /* the code the layer failed with, else 0 */
 	struct skit_err err;
 	char host[256];
 };
 
-/* Move what OpenSSL wrote from wbio to out. 0 or -ENOMEM. */
+/* OpenSSL writes: to out, all of it. */
 static int
-pull_out(struct tls *t)
+bio_write(BIO *b, const char *buf, int len)
 {
-	size_t n = (size_t)BIO_ctrl_pending(t->wbio);
+	struct tls *t = BIO_get_data(b);
+	size_t n = (size_t)len;
 
-	if (n == 0)
-		return 0;
+	BIO_clear_retry_flags(b);
 	if (t->ooff == t->olen)
 		t->ooff = t->olen = 0;
 	if (t->olen + n > t->ocap) {
@@ -56,13 +58,65 @@ pull_out(struct tls *t)
 		while (cap < t->olen + n)
 			cap *= 2;
 		p = realloc(t->out, cap);
-		if (!p)
-			return -ENOMEM;
+		if (!p) {
+			t->nomem = true;
+			return -1;
+		}
 		t->out = p;
 		t->ocap = cap;
 	}
-	t->olen += (size_t)BIO_read(t->wbio, t->out + t->olen, (int)n);
-	return 0;
+	memcpy(t->out + t->olen, buf, n);
+	t->olen += n;
+	return len;
+}
+
+/* OpenSSL reads: from in; at its end, "again" until below ended. */
+static int
+bio_read(BIO *b, char *buf, int len)
+{
+	struct tls *t = BIO_get_data(b);
+	size_t n = t->ilen - t->ipos;
+
+	BIO_clear_retry_flags(b);
+	if (n == 0) {
+		if (t->eof_below)
+			return 0;
+		BIO_set_retry_read(b);
+		return -1;
+	}
+	if (n > (size_t)len)
+		n = (size_t)len;
+	memcpy(buf, t->in + t->ipos, n);
+	t->ipos += n;
+	return (int)n;
+}
+
+static long
+bio_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+	struct tls *t = BIO_get_data(b);
+
+	(void)num;
+	(void)ptr;
+	switch (cmd) {
+	case BIO_CTRL_PENDING:
+		return (long)(t->ilen - t->ipos);
+	case BIO_CTRL_WPENDING:
+		return (long)(t->olen - t->ooff);
+	case BIO_CTRL_EOF:
+		return t->eof_below && t->ipos == t->ilen;
+	case BIO_CTRL_FLUSH:
+		return 1; /* drain writes out */
+	default:
+		return 0;
+	}
+}
+
+static int
+bio_create(BIO *b)
+{
+	BIO_set_init(b, 1);
+	return 1;
 }
 
 /* Write out below: 0 when empty, -EAGAIN, or a code. */
@@ -70,10 +124,9 @@ static int
 drain(struct skit_layer *l, struct tls *t)
 {
 	ssize_t n;
-	int rc = pull_out(t);
 
-	if (rc < 0)
-		return rc;
+	if (t->nomem)
+		return -ENOMEM;
 	while (t->ooff < t->olen) {
 		n = skit_layer_send_below(l, t->out + t->ooff,
 					  t->olen - t->ooff);
@@ -86,7 +139,7 @@ drain(struct skit_layer *l, struct tls *t)
 }
 
 /*
- * Feed rbio from below: > 0 bytes, 0 at EOF (fed as EOF), -EAGAIN. The
+ * Fill in from below: > 0 bytes, 0 at EOF (read as EOF), -EAGAIN. The
  * read buffer starts small, doubles while reads fill it (a bulk stream:
  * fewer, larger reads) and is freed when nothing is there to read, so an
  * idle connection holds none.
@@ -98,29 +151,49 @@ fill(struct skit_layer *l, struct tls *t)
 
 	if (t->eof_below)
 		return 0;
+	if (t->ipos == t->ilen) {
+		t->ipos = t->ilen = 0;
+	} else if (t->ipos) {
+		/* a piece of a record OpenSSL left: to the front */
+		memmove(t->in, t->in + t->ipos, t->ilen - t->ipos);
+		t->ilen -= t->ipos;
+		t->ipos = 0;
+	}
 	if (!t->in) {
 		t->incap = t->incap ? t->incap : IN_MIN;
 		t->in = malloc(t->incap);
 		if (!t->in)
 			return -ENOMEM;
 	}
-	n = skit_layer_recv_below(l, t->in, t->incap);
-	if (n > 0) {
-		BIO_write(t->rbio, t->in, (int)n);
+	if (t->ilen == t->incap) {
+		/* OpenSSL reads what it is given first: not reached */
 		t->starved = false;
-		if ((size_t)n == t->incap && t->incap < IN_MAX) {
-			free(t->in);
-			t->in = NULL;
-			t->incap *= 2;
+		return 1;
+	}
+	n = skit_layer_recv_below(l, t->in + t->ilen, t->incap - t->ilen);
+	if (n > 0) {
+		t->ilen += (size_t)n;
+		t->starved = false;
+		if (t->ilen == t->incap && t->incap < IN_MAX) {
+			/* a bulk stream: a larger buffer once this one is read
+			 */
+			char *p = realloc(t->in, t->incap * 2);
+
+			if (p) {
+				t->in = p;
+				t->incap *= 2;
+			}
 		}
 	} else if (n == 0) {
 		t->eof_below = true;
 		t->starved = false;
-		BIO_set_mem_eof_return(t->rbio, 0);
 	} else if (n == -EAGAIN) {
 		t->starved = true;
-		free(t->in);
-		t->in = NULL;
+		if (t->ipos == t->ilen) {
+			free(t->in);
+			t->in = NULL;
+			t->ipos = t->ilen = 0;
+		}
 	}
 	return n;
 }
@@ -145,6 +218,8 @@ step(struct skit_layer *l, struct tls *t, int r, const char *op)
 	ssize_t n;
 	int rc;
 
+	if (t->nomem)
+		return fail(t, -ENOMEM);
 	switch (e) {
 	case SSL_ERROR_WANT_WRITE:
 	case SSL_ERROR_WANT_READ:
@@ -194,20 +269,28 @@ tls_open(struct skit_layer *l, const void *cfg, struct skit_err *err)
 	const struct skit_tls_layer_cfg *c = cfg;
 	struct tls *t = skit_layer_priv(l);
 	char why[160];
+	BIO *bio;
 
 	if (!c || !c->ctx)
 		return skit_err_set(err, -EINVAL, "TLS setup", "no context");
 	ERR_clear_error();
 	t->ssl = SSL_new(c->ctx->ctx);
-	t->rbio = BIO_new(BIO_s_mem());
-	t->wbio = BIO_new(BIO_s_mem());
-	if (!t->ssl || !t->rbio || !t->wbio)
+	/* A type of its own is not needed (nobody looks for this BIO by
+	 * type), and BIO_get_new_index runs out after 127. */
+	t->meth = BIO_meth_new(BIO_TYPE_SOURCE_SINK, "skit tls layer");
+	if (!t->ssl || !t->meth || !BIO_meth_set_write(t->meth, bio_write) ||
+	    !BIO_meth_set_read(t->meth, bio_read) ||
+	    !BIO_meth_set_ctrl(t->meth, bio_ctrl) ||
+	    !BIO_meth_set_create(t->meth, bio_create))
 		goto ssl_fail;
-	BIO_set_mem_eof_return(t->rbio, -1);
-	SSL_set_bio(t->ssl, t->rbio, t->wbio);
+	bio = BIO_new(t->meth);
+	if (!bio)
+		goto ssl_fail;
+	BIO_set_data(bio, t);
+	SSL_set_bio(t->ssl, bio, bio); /* one BIO both ways */
 	/*
 	 * The context reads ahead into 256 KiB for get's blocking sessions
-	 * (fewer read() calls); here the layer feeds rbio itself, so that
+	 * (fewer read() calls); here the layer fills in itself, so that
 	 * buffer would only cost an allocation per connection.
 	 */
 	SSL_set_read_ahead(t->ssl, 0);
@@ -224,13 +307,10 @@ tls_open(struct skit_layer *l, const void *cfg, struct skit_err *err)
 	return 0;
 ssl_fail:
 	skit__tls_reason(why, sizeof(why), "cannot set up the session");
-	if (t->ssl) {
-		SSL_free(t->ssl);
-	} else {
-		BIO_free(t->rbio);
-		BIO_free(t->wbio);
-	}
+	SSL_free(t->ssl);
+	BIO_meth_free(t->meth);
 	t->ssl = NULL;
+	t->meth = NULL;
 	return skit_err_setf(err, SKIT_ETLS, "TLS setup", t->host, 0, "%s",
 			     why);
 }
@@ -287,9 +367,8 @@ tls_send(struct skit_layer *l, const void *buf, size_t len)
 		if (r == 1) {
 			took += n;
 			t->send_reads = false;
-			rc = pull_out(t);
-			if (rc < 0)
-				return fail(t, rc);
+			if (t->nomem)
+				return fail(t, -ENOMEM);
 			continue;
 		}
 		rc = step(l, t, 0, "TLS write");
@@ -327,7 +406,7 @@ tls_recv(struct skit_layer *l, void *buf, size_t len)
 			/* Report the condition on the next call. */
 			ERR_clear_error();
 			if (SSL_get_error(t->ssl, 0) == SSL_ERROR_WANT_READ &&
-			    !BIO_ctrl_pending(t->rbio))
+			    t->ipos == t->ilen)
 				t->starved = true;
 			break;
 		}
@@ -375,8 +454,7 @@ tls_pending(const struct skit_layer *l)
 
 	if (t->failed)
 		return false;
-	return SSL_pending(t->ssl) > 0 ||
-	       (BIO_ctrl_pending(t->rbio) > 0 && !t->starved) ||
+	return SSL_pending(t->ssl) > 0 || (t->ipos < t->ilen && !t->starved) ||
 	       (t->eof_below && !t->starved);
 }
 
@@ -384,7 +462,7 @@ static unsigned
 tls_events(const struct skit_layer *l, unsigned want)
 {
 	const struct tls *t = skit_layer_priv(l);
-	bool held = t->olen > t->ooff || BIO_ctrl_pending(t->wbio) > 0;
+	bool held = t->olen > t->ooff;
 
 	if (!t->hs_done && !t->failed)
 		want = SKIT_EV_READ; /* the handshake waits for the peer */
@@ -400,7 +478,8 @@ tls_close(struct skit_layer *l)
 {
 	struct tls *t = skit_layer_priv(l);
 
-	SSL_free(t->ssl); /* and the BIOs */
+	SSL_free(t->ssl); /* and the BIO */
+	BIO_meth_free(t->meth);
 	free(t->out);
 	free(t->in);
 }

@@ -392,6 +392,92 @@ CONF
 	[[ "$output" == *"TLS handshake: certificate verify failed: unable to get local issuer certificate"* ]]
 }
 
+@test "tls --json: echo totals, bench, ping replies and relay close events name the session and the peer certificate" {
+	need_cmd jq
+	fp=$(openssl x509 -in "$C/srv.pem" -noout -fingerprint -sha256 | sed 's/.*=//')
+	cfp=$(openssl x509 -in "$C/cli.pem" -noout -fingerprint -sha256 | sed 's/.*=//')
+	cli="ca=$C/ca.pem,cert=$C/cli.pem,key=$C/cli.key,alpn=h2"
+	skit_bg echo -v --json "tls-listen:127.0.0.1:0,cert=$C/srv.pem,key=$C/srv.key,client-ca=$C/ca.pem,alpn=h2"
+	echo_pid=$BG_PID echo_out=$BG_OUT
+	# skit ping: each reply (tls: spelled as written)
+	run --separate-stderr timeout 20 "$SKIT" ping -c 1 --json "tls:127.0.0.1:$BG_PORT,$cli"
+	[ "$status" -eq 0 ]
+	r=$(grep '"type":"reply"' <<<"$output")
+	[ "$(jq -r .tls_version <<<"$r")" = TLSv1.3 ]
+	[[ "$(jq -r .tls_cipher <<<"$r")" == TLS_* ]]
+	[ "$(jq -r .tls_alpn <<<"$r")" = h2 ]
+	[ "$(jq -r .peer_subject <<<"$r")" = /CN=localhost ]
+	[ "$(jq -r .peer_issuer <<<"$r")" = "/CN=skit test CA" ]
+	[ "$(jq -r .peer_sans <<<"$r")" = "DNS:localhost, IP:127.0.0.1, IP:::1" ]
+	[[ "$(jq -r .peer_expires <<<"$r")" == 20*Z ]]
+	[ "$(jq -r .peer_sha256 <<<"$r")" = "$fp" ]
+	[ "$(jq -r .peer_verified <<<"$r")" = true ]
+	# skit bench: the first session
+	run --separate-stderr timeout 30 "$SKIT" bench -m crr -c 1 -d 0.5 --json "tls:127.0.0.1:$BG_PORT,$cli"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .tls_version <<<"$output")" = TLSv1.3 ]
+	[ "$(jq -r .tls_alpn <<<"$output")" = h2 ]
+	[ "$(jq -r .peer_sha256 <<<"$output")" = "$fp" ]
+	[ "$(jq -r .peer_verified <<<"$output")" = true ]
+	# skit relay: originating side B to the echo
+	skit_bg relay -v --json "tcp-listen:127.0.0.1:0,fork" "tcp:127.0.0.1:$BG_PORT,tls,sni=localhost,$cli"
+	relay_out=$BG_OUT
+	run --separate-stderr timeout 10 "$SKIT" connect "$BG_ADDR" <<<"r1"
+	[ "$output" = r1 ]
+	for i in $(seq 1 100); do grep -q '"event":"close"' "$relay_out" && break; sleep 0.05; done
+	ev=$(grep '"event":"close"' "$relay_out" | head -1)
+	[ "$(jq -r .b_tls_version <<<"$ev")" = TLSv1.3 ]
+	[ "$(jq -r .b_tls_alpn <<<"$ev")" = h2 ]
+	[ "$(jq -r .b_peer_sha256 <<<"$ev")" = "$fp" ]
+	[ "$(jq -r .a_tls_version <<<"$ev")" = null ]
+	# skit echo: the totals carry the first session, the client's certificate
+	kill -INT "$echo_pid"
+	wait_exit "$echo_pid" 10
+	t=$(grep '"event":"totals"' "$echo_out")
+	[ "$(jq -r .tls_version <<<"$t")" = TLSv1.3 ]
+	[ "$(jq -r .tls_alpn <<<"$t")" = h2 ]
+	[ "$(jq -r .peer_subject <<<"$t")" = /CN=client ]
+	[ "$(jq -r .peer_sans <<<"$t")" = DNS:client ]
+	[ "$(jq -r .peer_sha256 <<<"$t")" = "$cfp" ]
+	[ "$(jq -r .peer_verified <<<"$t")" = true ]
+}
+
+@test "tls 1.2 renegotiation: openssl s_server -tls1_2 renegotiates (R) mid-stream; the data on both sides of it arrives whole" {
+	d=$BATS_TEST_TMPDIR
+	mkfifo "$d/srv.in" "$d/cli.in"
+	# -msg: the handshake messages, to see the second ClientHello
+	openssl s_server -accept 127.0.0.1:0 -naccept 1 -tls1_2 -msg \
+		-cert "$C/srv.pem" -key "$C/srv.key" <"$d/srv.in" >"$d/srv.out" 2>&1 &
+	SRV_PID=$!
+	BG_PIDS="${BG_PIDS:-} $SRV_PID"
+	exec 7>"$d/srv.in"
+	SRV_PORT=$(port_of "$SRV_PID")
+	"$SKIT" connect "tls:127.0.0.1:$SRV_PORT,ca=$C/ca.pem" <"$d/cli.in" \
+		>"$d/cli.out" 2>"$d/cli.err" &
+	CLI_PID=$!
+	BG_PIDS="$BG_PIDS $CLI_PID"
+	exec 8>"$d/cli.in"
+	echo c1 >&8
+	wait_grep 1 c1 "$d/srv.out"
+	echo before >&7
+	wait_grep 1 before "$d/cli.out"
+	echo R >&7 # s_server: renegotiate
+	wait_grep 1 HelloRequest "$d/srv.out"
+	wait_grep 2 ClientHello "$d/srv.out"
+	echo after >&7
+	echo c2 >&8
+	wait_grep 1 after "$d/cli.out"
+	wait_grep 1 c2 "$d/srv.out"
+	exec 8>&- # the client's EOF: close_notify, then the server's
+	exec 7>&-
+	wait_exit "$CLI_PID" 10
+	cat "$d/cli.err"
+	[ "$WAIT_RC" -eq 0 ]
+	[ "$(cat "$d/cli.out")" = "$(printf 'before\nafter')" ]
+	wait_exit "$SRV_PID" 10
+	grep -q "2 server accepts that finished" "$d/srv.out"
+}
+
 @test "tls: half-close: the client's close_notify ends its side, the server's data still comes" {
 	# the server answers only after the client is done sending
 	skit_bg listen -v --sh-exec 'cat >/dev/null; sleep 0.2; echo after-eof' \
@@ -413,6 +499,38 @@ CONF
 	[ "$status" -eq 0 ]
 	wait_exit "$BG_PID" 10
 	[ "$(cat "$BG_OUT")" = over-unix ]
+}
+
+@test "tls:unix:PATH, tls-listen:unix:@NAME: resolve round-trips; listen, connect, echo, relay; openssl -unix peers" {
+	sock=$BATS_TEST_TMPDIR/t.sock
+	abs=@skit-tls-$$-$BATS_TEST_NUMBER-$RANDOM
+	v="ca=$C/ca.pem,sni=localhost"
+	s="cert=$C/srv.pem,key=$C/srv.key"
+	for a in "tls:unix:$sock" "tls-listen:unix:$abs,$s"; do
+		c=$("$SKIT" resolve "$a" | sed -n 's/^  canonical  //p')
+		[[ "$c" == unix-*",tls"* ]]
+		[ "$("$SKIT" resolve "$c" | sed -n 's/^  canonical  //p')" = "$c" ]
+	done
+	run --separate-stderr "$SKIT" resolve "tls:unix-seqpacket:$sock"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"TLS needs a byte stream"* ]]
+	# listen and connect on an abstract name
+	skit_bg listen -v "tls-listen:unix:$abs,$s"
+	run --separate-stderr timeout 10 "$SKIT" connect "tls:unix:$abs,$v" <<<"over-abstract"
+	[ "$status" -eq 0 ]
+	wait_exit "$BG_PID" 10
+	[ "$(cat "$BG_OUT")" = over-abstract ]
+	# echo on a path, behind a relay that terminates and originates TLS
+	skit_bg echo -v "tls-listen:unix:$sock,$s"
+	skit_bg relay -v "tls-listen:unix:$BATS_TEST_TMPDIR/r.sock,fork,$s" "tls:unix:$sock,$v"
+	run --separate-stderr timeout 10 "$SKIT" connect "tls:unix:$BATS_TEST_TMPDIR/r.sock,$v" <<<"relayed"
+	[ "$status" -eq 0 ]
+	[ "$output" = relayed ]
+	# openssl s_client -unix against skit echo (verifies localhost)
+	run timeout 10 openssl s_client -brief -unix "$sock" -CAfile "$C/ca.pem" \
+		-verify_return_error -verify_hostname localhost < <(printf 'from-s_client\n'; sleep 1)
+	[ "$status" -eq 0 ]
+	[[ "$output" == *from-s_client* ]]
 }
 
 @test "tls listen -k and --broker: the hub speaks TLS to every client" {

@@ -62,3 +62,15 @@ s_server() {
 	BG_PIDS="${BG_PIDS:-} $SRV_PID"
 	SRV_PORT=$(port_of "$SRV_PID")
 }
+
+# wait_grep N PATTERN FILE: until FILE has N lines matching PATTERN
+# (fixed string), up to 10 s.
+wait_grep() {
+	local i
+	for i in $(seq 1 200); do
+		[ "$(grep -cF -- "$2" "$3" 2>/dev/null)" -ge "$1" ] && return 0
+		sleep 0.05
+	done
+	echo "wait_grep: no $1 x '$2' in $3" >&2
+	return 1
+}

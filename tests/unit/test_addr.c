@@ -266,6 +266,14 @@ static const struct good goods[] = {
 	  "tcp-listen::443,tls,client-ca=ca.pem,ktls" },
 	{ "unix:/run/x.sock,tls", C, "unix-connect:/run/x.sock,tls" },
 	{ "vsock:2:5000,tls", D, "vsock:2:5000,tls" },
+	/* tls over another stream kind: that address with ,tls */
+	{ "tls:unix:/run/x.sock", D, "unix:/run/x.sock,tls" },
+	{ "tls:unix:@name,sni=a", C, "unix-connect:@name,tls,sni=a" },
+	{ "tls-listen:unix:/run/x.sock,cert=c.pem", D,
+	  "unix-listen:/run/x.sock,tls,cert=c.pem" },
+	{ "TLS-LISTEN:UNIX-LISTEN:@n", D, "unix-listen:@n,tls" },
+	{ "tls-connect:vsock:2:5000", D, "vsock-connect:2:5000,tls" },
+	{ "tls:tcp6:[::1]:443", D, "tcp6:[::1]:443,tls" },
 };
 
 /* An invalid address: the code, a piece of the detail, the column. */
@@ -286,7 +294,11 @@ static const struct bad bads[] = {
 	{ "", D, SKIT_EADDR, "empty address", 1 },
 	{ "tcp:h:443,ca=x", D, SKIT_EOPTION, "ca= needs tls", 4 },
 	{ "udp:h:443,tls", D, SKIT_EOPTION, "tls", 11 },
-	{ "unix-seqpacket:/x,tls", D, SKIT_EOPTION, "tls", 19 },
+	{ "unix-seqpacket:/x,tls", D, SKIT_EOPTION, "TLS needs a byte stream",
+	  19 },
+	{ "tls:unix-seqpacket:/x", D, SKIT_EOPTION, "TLS needs a byte stream",
+	  19 },
+	{ "tls-listen:unix-connect:/x", D, SKIT_EADDR, "two roles", 12 },
 	{ "tls-listen:443,sni=x", D, SKIT_EOPTION, "sni", 16 },
 	{ "tcp", D, SKIT_EADDR, "missing ':HOST:PORT'", 4 },
 	{ "tcp-listen", D, SKIT_EADDR, "missing ':[HOST]:PORT'", 11 },
