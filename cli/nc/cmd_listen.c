@@ -205,6 +205,8 @@ on_conn(struct skit_serve *sv, int fd, const struct skit_sockaddr *peer,
 		skit_loop_stop(s->loop);
 		return;
 	}
+	if (s->o->so.json)
+		nc_json_connected(s->local_text, pt, NULL);
 	nc_hub_add(s->hub, fd, pt);
 	took_the_one(s);
 }
@@ -272,6 +274,12 @@ open_server(struct server *s)
 	if (s->serve)
 		s->local = *skit_serve_local(s->serve);
 	s->dgram = s->local.type == SOCK_DGRAM;
+	if (o->so.json && s->dgram && !o->exec) {
+		cli_errorf("listen: --json: a datagram listener on stdio has "
+			   "no connections to report; use skit recv --json, "
+			   "or --exec");
+		return CLI_EXIT_USAGE;
+	}
 	nc_sa_str(&s->local, s->local_text, sizeof(s->local_text));
 	if (cli_g.verbose)
 		cli_verbose("listening on %s", s->local_text);
@@ -309,6 +317,7 @@ serve_loop(struct server *s)
 		if (!s->hub)
 			return CLI_EXIT_FAIL;
 		nc_hub_on_leave(s->hub, hub_left, s);
+		nc_hub_set_json(s->hub, s->o->so.json);
 		nc_hub_set_tls(s->hub, &s->o->tls);
 	}
 	rc = skit_loop_run(s->loop);
@@ -394,18 +403,7 @@ run_listen(struct listen_opts *o, int nargs, char **args)
 	}
 	o->so.tls = &o->tls;
 	o->so.tls_wait_ms = o->so.idle_ms > 0 ? o->so.idle_ms : -1;
-	if (o->so.json && (o->keep || o->exec || o->broker || o->chat)) {
-		cli_errorf("listen: --json is for one stream client on stdio "
-			   "(not yet with -k, --exec, --broker, --chat or a "
-			   "datagram address)");
-		return CLI_EXIT_USAGE;
-	}
 	rc = open_server(&s);
-	if (rc == 0 && o->so.json && s.local.type != SOCK_STREAM) {
-		cli_errorf("listen: --json is for one stream client on stdio "
-			   "(not yet with a datagram or seqpacket address)");
-		rc = CLI_EXIT_USAGE;
-	}
 	if (rc == 0) {
 		if (s.dgram && !o->framing_set)
 			o->so.framing = SKIT_FRAMING_LINE;

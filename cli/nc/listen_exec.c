@@ -29,6 +29,9 @@ ex_open(struct skit_fwd *f, struct skit_fwd_pair *rec, void *data)
 	if (cli_g.verbose)
 		cli_verbose("%s %s", s->dgram ? "new peer" : "connection from",
 			    client_name(rec, pt, sizeof(pt)));
+	if (s->o->so.json)
+		nc_json_connected(s->local_text,
+				  client_name(rec, pt, sizeof(pt)), NULL);
 }
 
 /* How a pair ended, said when it matters: one client's trouble is not
@@ -44,6 +47,14 @@ ex_close(struct skit_fwd *f, struct skit_fwd_pair *rec,
 
 	(void)f;
 	client_name(rec, name, sizeof(name));
+	/* A is the client, B the child: sent = child -> client */
+	if (s->o->so.json)
+		nc_json_closed(
+			name, st->bytes[SKIT_DIR_BA], st->bytes[SKIT_DIR_AB],
+			st->end_ns > st->start_ns
+				? (double)(st->end_ns - st->start_ns) / 1e9
+				: 0,
+			skit_relay_reason_name(st->reason), st->error, tls);
 	if (tls && (rc = cli_tls_failed(tls, name)) != 0)
 		; /* a failed handshake or a truncation: said */
 	else if (st->reason == SKIT_RELAY_RESET ||

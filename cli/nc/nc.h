@@ -111,6 +111,22 @@ int nc_hub_count(const struct nc_hub *h);
 /* Called (if set) each time a client leaves. */
 void nc_hub_on_leave(struct nc_hub *h, void (*cb)(void *data), void *data);
 
+/* --json: a "closed" event (bytes each way, duration, why) per member
+ * that leaves. */
+void nc_hub_set_json(struct nc_hub *h, bool on);
+
+/*
+ * --json's events of a client (on stderr, docs/json.md): "connected"
+ * (both ends, and what TLS negotiated when c has it) and "closed"
+ * (bytes each way, how long, why: a relay reason name, error an errno
+ * code or 0; TLS details of c too).
+ */
+void nc_json_connected(const char *local, const char *peer,
+		       const struct skit_conn *c);
+void nc_json_closed(const char *peer, uint64_t sent, uint64_t received,
+		    double secs, const char *reason, int error,
+		    const struct skit_conn *c);
+
 /* --- a stdio <-> socket session on the relay engine (nc_session.c) ---- */
 
 struct nc_sess_opts {

@@ -55,6 +55,10 @@ struct member {
 	char *line; /* --chat: a partial line */
 	size_t llen;
 	bool closing; /* read side done: only written to from now on */
+	uint64_t bytes_in, bytes_out; /* --json's counts */
+	double t0;
+	const char *why; /* how it left: "eof", "reset", "error", "closed" */
+	int error;
 	struct member *next;
 };
 
@@ -71,6 +75,7 @@ struct nc_hub {
 	char *rbuf;
 	void (*on_leave)(void *);
 	void *leave_data;
+	bool json;
 	const struct cli_tls *tls; /* every member over TLS, or NULL */
 };
 
@@ -99,11 +104,20 @@ nc_hub_on_leave(struct nc_hub *h, void (*cb)(void *data), void *data)
 	h->leave_data = data;
 }
 
+void
+nc_hub_set_json(struct nc_hub *h, bool on)
+{
+	h->json = on;
+}
+
 static void
 member_free(struct nc_hub *h, struct member *m)
 {
 	struct member **pp;
 
+	if (h->json)
+		nc_json_closed(m->name, m->bytes_out, m->bytes_in,
+			       cli_now_s() - m->t0, m->why, m->error, m->c);
 	for (pp = &h->list; *pp; pp = &(*pp)->next)
 		if (*pp == m) {
 			*pp = m->next;
@@ -140,6 +154,8 @@ member_failed(struct member *m, const char *op, int code)
 {
 	cli_errorf("listen: %s client %s: %s; dropped it", op, m->name,
 		   skit_strerror(code));
+	m->why = "error";
+	m->error = code;
 	member_free(m->h, m);
 }
 
@@ -275,6 +291,12 @@ member_read(struct nc_hub *h, struct member *m)
 			   n, m->name, NC_MSG_MAX);
 		return;
 	}
+	if (n > 0)
+		m->bytes_in += (uint64_t)n;
+	if (n < 0) {
+		m->why = n == -ECONNRESET ? "reset" : "error";
+		m->error = (int)n;
+	}
 	if (n <= 0) {
 		if (h->mode == NC_HUB_CHAT)
 			deliver_lines(h, m, "", 0, true);
@@ -321,6 +343,7 @@ member_write_msgs(struct member *m)
 		n = skit_write_some(m->fd, m->q + m->qoff + MSG_HDR, len);
 		if (n < 0)
 			return n;
+		m->bytes_out += (uint64_t)n;
 		m->qoff += MSG_HDR + len;
 	}
 	return 0;
@@ -342,6 +365,8 @@ member_write(struct nc_hub *h, struct member *m)
 		return;
 	}
 	if (n == -EPIPE || n == -ECONNRESET) {
+		m->why = "reset";
+		m->error = (int)n;
 		member_drop(m, NULL); /* it has gone */
 		return;
 	}
@@ -349,8 +374,10 @@ member_write(struct nc_hub *h, struct member *m)
 		member_failed(m, "write to", (int)n);
 		return;
 	}
-	if (!h->msgs)
+	if (!h->msgs) {
 		m->qoff += (size_t)n;
+		m->bytes_out += (uint64_t)n;
+	}
 	if (m->qoff < m->qlen)
 		return;
 	m->qoff = m->qlen = 0;
@@ -509,6 +536,8 @@ nc_hub_add(struct nc_hub *h, int fd, const char *name)
 	}
 	m->h = h;
 	m->fd = fd;
+	m->t0 = cli_now_s();
+	m->why = "eof";
 	snprintf(m->name, sizeof(m->name), "%s", name);
 	rc = 0;
 	if (h->tls) {

@@ -159,43 +159,49 @@ grow_pipe(int fd)
 		(void)skit_pipe_set_size(fd, 1 << 20);
 }
 
-/* --json's "connected": the 5-tuple, and what TLS negotiated. */
-static void
-json_connected(int fd, const char *peer_text, const struct skit_conn *c)
+void
+nc_json_connected(const char *local, const char *peer,
+		  const struct skit_conn *c)
 {
-	struct skit_sockaddr local;
 	struct cli_json j;
-	char lt[300];
 
-	if (skit_sock_local(fd, &local) < 0)
-		memset(&local, 0, sizeof(local));
 	cli_json_begin(&j, NULL);
 	cli_json_str(&j, "event", "connected");
-	cli_json_str(&j, "local", nc_sa_str(&local, lt, sizeof(lt)));
-	cli_json_str(&j, "peer", peer_text);
+	cli_json_str(&j, "local", local);
+	cli_json_str(&j, "peer", peer);
 	cli_tls_json(&j, c, "");
 	cli_json_end(&j);
 }
 
-/* --json's "closed": bytes each way, how long, why. */
-static void
-json_closed(const char *peer_text, const struct skit_relay_stats *st)
+void
+nc_json_closed(const char *peer, uint64_t sent, uint64_t received, double secs,
+	       const char *reason, int error, const struct skit_conn *c)
 {
 	struct cli_json j;
 
 	cli_json_begin(&j, NULL);
 	cli_json_str(&j, "event", "closed");
-	cli_json_str(&j, "peer", peer_text);
-	cli_json_uint(&j, "bytes_sent", st->bytes[SKIT_DIR_AB]);
-	cli_json_uint(&j, "bytes_received", st->bytes[SKIT_DIR_BA]);
-	cli_json_double(&j, "duration_s",
-			st->end_ns > st->start_ns
-				? (double)(st->end_ns - st->start_ns) / 1e9
-				: 0);
-	cli_json_str(&j, "reason", skit_relay_reason_name(st->reason));
-	if (st->error)
-		cli_json_str(&j, "error", skit_errname(st->error));
+	cli_json_str(&j, "peer", peer);
+	cli_json_uint(&j, "bytes_sent", sent);
+	cli_json_uint(&j, "bytes_received", received);
+	cli_json_double(&j, "duration_s", secs);
+	cli_json_str(&j, "reason", reason);
+	if (error)
+		cli_json_str(&j, "error", skit_errname(error));
+	cli_tls_json(&j, c, "");
 	cli_json_end(&j);
+}
+
+/* The relay's stats as --json's "closed". */
+static void
+json_closed(const char *peer_text, const struct skit_relay_stats *st)
+{
+	nc_json_closed(peer_text, st->bytes[SKIT_DIR_AB],
+		       st->bytes[SKIT_DIR_BA],
+		       st->end_ns > st->start_ns
+			       ? (double)(st->end_ns - st->start_ns) / 1e9
+			       : 0,
+		       skit_relay_reason_name(st->reason), st->error, NULL);
 }
 
 int
@@ -253,8 +259,15 @@ nc_session_stdio(int fd, const char *peer_text, const struct nc_sess_opts *o)
 		/* A datagram peer never says EOF: -q decides how long. */
 		cfg.linger_ms = cfg.quit_ms;
 	}
-	if (o->json)
-		json_connected(fd, peer_text, b.conn);
+	if (o->json) {
+		struct skit_sockaddr local;
+		char lt[300];
+
+		if (skit_sock_local(fd, &local) < 0)
+			memset(&local, 0, sizeof(local));
+		nc_json_connected(nc_sa_str(&local, lt, sizeof(lt)), peer_text,
+				  b.conn);
+	}
 	rc = skit_relay_new(s.loop, &a, &b, &cfg, &s.relay);
 	if (rc < 0)
 		goto fail;

@@ -58,9 +58,20 @@ teardown() {
 	grep '^{' "$BG_ERR" >"$BATS_TEST_TMPDIR/lev"
 	[ "$(jq -r .event "$BATS_TEST_TMPDIR/lev" | tr '\n' ' ')" = "listening connected closed " ]
 	[ "$(jq -r 'select(.event=="closed") | .bytes_received' "$BATS_TEST_TMPDIR/lev")" = 2 ]
-	run "$SKIT" listen --json -k tcp4:127.0.0.1:0
+	# -k and --exec: a connected and a closed per client
+	skit_bg -v listen --json -k tcp4:127.0.0.1:0 --exec cat
+	printf abc | "$SKIT" connect "$BG_ADDR" >/dev/null
+	printf de | "$SKIT" connect "$BG_ADDR" >/dev/null
+	for i in $(seq 100); do [ "$(grep -c '"closed"' "$BG_ERR")" -ge 2 ] && break; sleep 0.05; done
+	[ "$(grep '^{' "$BG_ERR" | jq -c 'select(.event=="closed") | [.bytes_received, .bytes_sent]' | sort | tr '\n' ' ')" = "[2,2] [3,3] " ]
+	skit_bg -v listen --json -k tcp4:127.0.0.1:0
+	printf abcd | "$SKIT" connect "$BG_ADDR" >/dev/null
+	for i in $(seq 100); do grep -q '"closed"' "$BG_ERR" && break; sleep 0.05; done
+	[ "$(grep '^{' "$BG_ERR" | jq -c 'select(.event=="closed") | .bytes_received')" = 4 ]
+	run "$SKIT" listen --json -u udp4:127.0.0.1:0
 	[ "$status" -eq 2 ]
-	[[ "$output" == *"--json is for one stream client on stdio"* ]]
+	[[ "$output" == *"no connections to report; use skit recv --json"* ]]
+	[[ "$output" != *'"listening"'* ]]
 
 	skit_bg listen -v -k tcp4:127.0.0.1:0 --sh-exec \
 		'sed -n "/^\r$/q" >/dev/null; printf "HTTP/1.1 200 OK\r\nContent-Length: 6\r\nX-Test: yes\r\n\r\nhello\n"'

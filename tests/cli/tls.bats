@@ -402,7 +402,7 @@ CONF
 	# skit ping: each reply (tls: spelled as written)
 	run --separate-stderr timeout 20 "$SKIT" ping -c 1 --json "tls:127.0.0.1:$BG_PORT,$cli"
 	[ "$status" -eq 0 ]
-	r=$(grep '"type":"reply"' <<<"$output")
+	r=$(grep '"event":"reply"' <<<"$output")
 	[ "$(jq -r .tls_version <<<"$r")" = TLSv1.3 ]
 	[[ "$(jq -r .tls_cipher <<<"$r")" == TLS_* ]]
 	[ "$(jq -r .tls_alpn <<<"$r")" = h2 ]
