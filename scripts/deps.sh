@@ -15,7 +15,7 @@ test_pkgs=(libcmocka-dev bats clang libclang-rt-14-dev clang-format python3
 	jq iproute2 util-linux libcap2-bin openssl procps coreutils
 	socat ncat netcat-openbsd sockperf nftables iputils-ping tshark tcpdump nginx-light
 	curl wget passwd groff-base man-db bsdutils parallel chromium fonts-dejavu-core
-	microsocks tinyproxy)
+	microsocks tinyproxy python3-websockets)
 
 pkgs=("${build_pkgs[@]}")
 [ "$what" = test ] && pkgs+=("${test_pkgs[@]}")

@@ -13,6 +13,7 @@
  * one pair per connection or peer.
  */
 #include "cli.h"
+#include "cli_ws.h"
 #include "nc.h"
 
 #include <errno.h>
@@ -90,7 +91,8 @@ static const struct cli_opt listen_opts[] = {
 
 /* Address options listen implements: what skit_open applies (-k,
  * --max-conns, --allow/--deny, --idle-timeout are flags, not options). */
-static const uint64_t listen_addr_opts = SKIT_OPTS_OPEN | SKIT_OPTS_MCAST;
+static const uint64_t listen_addr_opts =
+	SKIT_OPTS_OPEN | SKIT_OPTS_MCAST | SKIT_OPTS_WS;
 
 static const struct cli_help listen_help = {
 	.name = "listen",
@@ -139,6 +141,7 @@ struct conn {
 	bool expired;		       /* ss ended for want of traffic */
 	char name[300];
 	uint64_t hexoff[2]; /* --hex: bytes dumped per direction */
+	struct cli_ws ws;   /* ws: the client's WebSocket */
 	struct conn *next;
 };
 
@@ -167,6 +170,8 @@ struct server {
 	bool done_accepting; /* without -k: the one client came */
 	int first_fd;	     /* the one stdio client, once taken */
 	char first_name[300];
+	bool ws;	   /* WebSocket clients (the address's ws) */
+	struct cli_ws ws1; /* the one stdio client's */
 
 	/* datagram server without --exec: stdio */
 	struct skit_frame_reader in;
@@ -346,6 +351,34 @@ start_exec(struct server *s, int fd, const char *name,
 	s->children++;
 	if (fd >= 0) {
 		skit_relay_end_from_fd(fd, true, &a);
+		if (s->ws) {
+			struct skit_conn *wc;
+
+			rc = cli_ws_init(&c->ws, &s->addr, true,
+					 s->o->framing_set,
+					 (enum skit_framing)s->o->so.framing);
+			snprintf(c->ws.peer, sizeof(c->ws.peer), "%.199s",
+				 name);
+			if (rc == 0)
+				rc = skit_conn_new(fd, fd, SOCK_STREAM, true,
+						   &wc);
+			if (rc == 0) {
+				a.conn = wc;
+				rc = cli_ws_push(&c->ws, wc);
+			}
+			if (rc != 0) {
+				cli_errorf("listen: websocket for %s: %s", name,
+					   skit_strerror(rc));
+				if (a.conn)
+					skit_conn_free(a.conn);
+				else
+					skit_close(fd);
+				fd = -1;
+				skit_endpoint_close(&c->ep);
+				want_reap(s);
+				goto fail;
+			}
+		}
 	} else {
 		/* A datagram peer: messages are pushed, replies sent to it. */
 		const struct skit_sockaddr *peer = skit_serve_session_peer(ss);
@@ -746,6 +779,15 @@ serve_single_stdio(struct server *s)
 	cli_stop_unwatch();
 	if (cli_stopping())
 		return CLI_EXIT_OK;
+	if (s->ws) {
+		rc = cli_ws_init(&s->ws1, &s->addr, true, s->o->framing_set,
+				 (enum skit_framing)s->o->so.framing);
+		if (rc)
+			return rc;
+		snprintf(s->ws1.peer, sizeof(s->ws1.peer), "%.199s",
+			 s->first_name);
+		s->o->so.ws = &s->ws1;
+	}
 	rc = nc_session_stdio(s->first_fd, s->first_name, &s->o->so);
 	s->first_fd = -1;
 	return rc;
@@ -814,6 +856,12 @@ run_listen(struct listen_opts *o, int nargs, char **args)
 	rc = cli_addr_check(&s.addr, listen_addr_opts, "skit listen");
 	if (rc)
 		return rc;
+	s.ws = skit_addr_has(&s.addr, SKIT_OPT_WS);
+	if (s.ws && !o->exec && o->keep) {
+		cli_errorf("listen: WebSocket with -k, --broker or --chat is "
+			   "not supported yet (use --exec, or skit echo)");
+		return CLI_EXIT_USAGE;
+	}
 	rc = open_server(&s);
 	if (rc == 0) {
 		if (s.dgram && !o->framing_set)

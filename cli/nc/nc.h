@@ -18,6 +18,7 @@
 #include "skit/skit.h"
 
 struct cli_relay_names; /* cli.h */
+struct cli_ws;		/* cli_ws.h */
 
 /* --- addresses from nc operands (nc_addr.c) --------------------------- */
 
@@ -129,6 +130,7 @@ struct nc_sess_opts {
 	const char *what;  /* the peer, for messages: "server" or "client" */
 	const char *op;	   /* a time limit's message names the peer by this
 			      ("connect", "client") and its address */
+	struct cli_ws *ws; /* WebSocket over the socket (cli_ws.h), or NULL */
 };
 
 /*

@@ -17,6 +17,7 @@
  * the relay splices when it can.
  */
 #include "cli.h"
+#include "cli_ws.h"
 #include "nc.h"
 
 #include <fcntl.h>
@@ -71,7 +72,7 @@ session_conn(int fd, const struct nc_sess_opts *o, struct session *s,
 	struct skit_conn *c;
 	int rc;
 
-	if (!o->hex && !crlf && !noshut)
+	if (!o->hex && !crlf && !noshut && !o->ws)
 		return 0;
 	rc = skit_conn_new(fd, fd, b->type, true, &c);
 	if (rc < 0) {
@@ -82,7 +83,9 @@ session_conn(int fd, const struct nc_sess_opts *o, struct session *s,
 		rc = skit_conn_push(c, &skit_layer_tap, &tap, NULL);
 	if (rc == 0 && noshut)
 		rc = skit_conn_push(c, &skit_layer_no_shutdown, NULL, NULL);
-	if (rc == 0 && nc_is_msg_type(b->type))
+	if (rc == 0 && o->ws)
+		rc = cli_ws_push(o->ws, c);
+	else if (rc == 0 && nc_is_msg_type(b->type))
 		rc = skit_conn_push(c, &skit_layer_frame, &fc, NULL);
 	if (rc == 0 && crlf)
 		rc = skit_conn_push(c, &skit_layer_crlf, NULL, NULL);
@@ -159,6 +162,16 @@ nc_session_stdio(int fd, const char *peer_text, const struct nc_sess_opts *o)
 		fd = -1; /* closed */
 		goto fail;
 	}
+	if (o->ws) {
+		/* the opening handshake first, so that its failure is named */
+		rc = cli_ws_handshake(o->ws, b.conn,
+				      o->idle_ms > 0 ? o->idle_ms : -1);
+		if (rc) {
+			skit_conn_free(b.conn);
+			skit_endpoint_close(&io);
+			return rc;
+		}
+	}
 	rc = skit_loop_new(nc_loop_backend(), &s.loop);
 	if (rc < 0)
 		goto fail;
@@ -200,12 +213,15 @@ nc_session_stdio(int fd, const char *peer_text, const struct nc_sess_opts *o)
 	 * NULL: nc_relay_exit leaves stdio's errors to cli_stdout_failed).
 	 */
 	snprintf(peer, sizeof(peer), "%s %s", o->what, peer_text);
-	rc = nc_relay_exit(st, &(const struct cli_relay_names){
-				       .side = { NULL, peer },
-				       .op = o->op,
-				       .addr = { NULL, peer_text },
-				       .opt = "-w",
-			       });
+	if (o->ws && cli_ws_report(o->ws) >= 0)
+		rc = cli_exit_for(o->ws->err.code);
+	else
+		rc = nc_relay_exit(st, &(const struct cli_relay_names){
+					       .side = { NULL, peer },
+					       .op = o->op,
+					       .addr = { NULL, peer_text },
+					       .opt = "-w",
+				       });
 	skit_relay_free(s.relay);
 	goto out;
 fail:

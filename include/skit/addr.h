@@ -103,7 +103,15 @@ enum skit_optval_type {
 	X(MULTICAST_TTL, "multicast-ttl", SKIT_OPTV_INT)          \
 	X(MULTICAST_LOOP, "multicast-loop", SKIT_OPTV_FLAG)       \
 	X(BROADCAST, "broadcast", SKIT_OPTV_FLAG)                 \
-	X(PROXY, "proxy", SKIT_OPTV_STRING)
+	X(PROXY, "proxy", SKIT_OPTV_STRING)                       \
+	X(WS, "ws", SKIT_OPTV_FLAG)                               \
+	X(WS_PATH, "path", SKIT_OPTV_STRING)                      \
+	X(WS_PROTOCOL, "protocol", SKIT_OPTV_STRING)              \
+	X(WS_HEADER, "header", SKIT_OPTV_STRING)                  \
+	X(WS_ORIGIN, "origin", SKIT_OPTV_STRING)                  \
+	X(WS_MAX_MESSAGE, "max-message", SKIT_OPTV_SIZE)          \
+	X(WS_PING_INTERVAL, "ping-interval", SKIT_OPTV_DURATION)  \
+	X(WS_MODE, "ws-mode", SKIT_OPTV_STRING)
 
 enum skit_opt {
 #define SKIT_X_(id, name, type) SKIT_OPT_##id,
@@ -420,6 +428,17 @@ int skit_addr_check(const struct skit_addr *a, uint64_t supported,
 #define SKIT_OPTS_DIAL                                         \
 	(SKIT_OPT_BIT(CONNECT_TIMEOUT) | SKIT_OPT_BIT(RETRY) | \
 	 SKIT_OPT_BIT(INTERVAL) | SKIT_OPT_BIT(FOREVER))
+
+/*
+ * WebSocket on a stream socket (ws.h's layer over the socket): ws
+ * itself and the settings that need it. A command that pushes the
+ * websocket layer on its streams adds these.
+ */
+#define SKIT_OPTS_WS                                              \
+	(SKIT_OPT_BIT(WS) | SKIT_OPT_BIT(WS_PATH) |               \
+	 SKIT_OPT_BIT(WS_PROTOCOL) | SKIT_OPT_BIT(WS_HEADER) |    \
+	 SKIT_OPT_BIT(WS_ORIGIN) | SKIT_OPT_BIT(WS_MAX_MESSAGE) | \
+	 SKIT_OPT_BIT(WS_PING_INTERVAL) | SKIT_OPT_BIT(WS_MODE))
 
 /* Every option (skit resolve, which opens nothing, explains them all). */
 #define SKIT_OPTS_ALL ((1ull << SKIT_OPT__COUNT) - 1)

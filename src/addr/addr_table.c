@@ -210,6 +210,14 @@ static const struct skit_kind_row kind_rows[] = {
 	ROW("IP4-SENDTO", IP, D, I4, 0, true, "HOST:PROTO", "= ip,proto="),
 	ROW("IP6-SENDTO", IP, D, I6, 0, true, "[HOST]:PROTO", "= ip6,proto="),
 	ROW("INTERFACE", PACKET, D, AF_PACKET, 0, true, "IFACE", "= packet"),
+	/* WebSocket: a tcp address with the ws option (docs/websocket.md);
+	 * ws://HOST:PORT/PATH is rewritten to ws:HOST:PORT,path=/PATH */
+	{ "ws", SKIT_KIND_TCP, D, U, 0, true, "= tcp,ws", HP, false,
+	  IMPLIES(WS) },
+	{ "ws-connect", SKIT_KIND_TCP, C, U, 0, true, "= tcp-connect,ws", HP,
+	  false, IMPLIES(WS) },
+	{ "ws-listen", SKIT_KIND_TCP, L, U, 0, true, "= tcp-listen,ws", LP,
+	  false, IMPLIES(WS) },
 };
 
 const struct skit_kind_row *
@@ -239,6 +247,7 @@ skit__kind_find(const char *name, size_t n)
 #define KSOCK  (KIP | KUNIX | K(VSOCK) | K(PACKET) | K(NETLINK))
 #define KSERV  (KINET | KUNIX | K(VSOCK))
 #define KALL   ((1u << SKIT_KIND__COUNT) - 2u)
+#define KWS    (K(TCP) | K(UNIX) | K(VSOCK))
 #define RL     (1u << SKIT_ROLE_LISTEN)
 #define RC     (1u << SKIT_ROLE_CONNECT)
 #define SOL    SOL_SOCKET
@@ -343,6 +352,24 @@ static const struct skit_opt_row opt_rows[SKIT_OPT__COUNT] = {
 	    NULL, 0, 1, "allow sending to broadcast addresses (SO_BROADCAST)"),
 	OPT(PROXY, STRING, 0, 0, K(TCP), RC, "URL", 0, 0,
 	    "connect through a proxy: socks5://, socks4a://, http://"),
+	OPT(WS, FLAG, 0, 0, KWS, 0, NULL, 0, 1,
+	    "WebSocket over the stream (client when connecting, server when "
+	    "listening)"),
+	OPT(WS_PATH, STRING, 0, 0, KWS, RC, "/PATH[?QUERY]", 0, 0,
+	    "the WebSocket request's path and query (default /)"),
+	OPT(WS_PROTOCOL, STRING, 0, 0, KWS, 0, "NAME[;NAME...]", 0, 0,
+	    "WebSocket subprotocols to offer (client) or accept (server)"),
+	OPT(WS_HEADER, STRING, 0, 0, KWS, RC, "NAME: VALUE[|...]", 0, 0,
+	    "extra WebSocket request headers, separated by |"),
+	OPT(WS_ORIGIN, STRING, 0, 0, KWS, RC, "ORIGIN", 0, 0,
+	    "the WebSocket request's Origin header"),
+	OPT(WS_MAX_MESSAGE, SIZE, 0, 0, KWS, 0, "SIZE", 1, 1LL << 30,
+	    "longest WebSocket message accepted (default 1m; 1009 over it)"),
+	OPT(WS_PING_INTERVAL, DURATION, 0, 0, KWS, 0, "DURATION", 1, DAY_MS,
+	    "send a WebSocket ping this often"),
+	OPT(WS_MODE, STRING, 0, 0, KWS, 0, "text|binary|raw", 0, 0,
+	    "WebSocket messages on stdio: a line (text), --framing (binary), "
+	    "any bytes (raw)"),
 };
 
 const struct skit_opt_row *

@@ -254,9 +254,6 @@ ws_open(struct skit_layer *l, const void *cfgp, struct skit_err *err)
 		memcpy(w->out, req, (size_t)rc);
 		w->out_len = (size_t)rc;
 	}
-	if (cfg->ping_ms > 0 && skit_layer_loop(l))
-		w->ping_timer = skit_loop_timer(skit_layer_loop(l),
-						cfg->ping_ms, on_ping_timer, l);
 	return 0;
 fail:
 	if (err && !err->code)
@@ -288,6 +285,18 @@ ws_close(struct skit_layer *l)
 	w->host = w->path = w->protocol = w->origin = NULL;
 	w->headers = NULL;
 	w->in = w->msg = w->out = NULL;
+}
+
+/*
+ * ping-interval=: the timer starts once the conn has a loop (it may be
+ * given one after the layer is pushed).
+ */
+static void
+ping_arm(struct skit_layer *l, struct ws *w)
+{
+	if (w->cfg.ping_ms > 0 && !w->ping_timer && skit_layer_loop(l))
+		w->ping_timer = skit_loop_timer(
+			skit_layer_loop(l), w->cfg.ping_ms, on_ping_timer, l);
 }
 
 /* --- reading from below ------------------------------------------------ */
@@ -578,6 +587,7 @@ ws_recv(struct skit_layer *l, void *buf, size_t len)
 		if (rc < 0)
 			return rc;
 	}
+	ping_arm(l, w);
 	for (;;) {
 		n = feed(l, w);
 		if (n < 0)
@@ -676,6 +686,7 @@ ws_flush(struct skit_layer *l)
 		if (rc < 0)
 			return rc;
 	}
+	ping_arm(l, w);
 	if (w->ping_due && !w->close_sent) {
 		w->ping_due = false;
 		rc = queue_frame(w, SKIT_WS_OP_PING, "skit", 4);
