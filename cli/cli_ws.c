@@ -167,6 +167,23 @@ cli_ws_push(struct cli_ws *w, struct skit_conn *c)
 }
 
 int
+cli_ws_conn(struct cli_ws *w, int fd, struct skit_conn **out)
+{
+	int rc = skit_conn_new(fd, fd, SOCK_STREAM, true, out);
+
+	if (rc < 0) {
+		skit_close(fd);
+		return rc;
+	}
+	rc = skit_conn_push(*out, &skit_layer_ws, &w->cfg, &w->err);
+	if (rc < 0) {
+		skit_conn_free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+int
 cli_ws_handshake(struct cli_ws *w, struct skit_conn *c, long long timeout_ms)
 {
 	long long left = timeout_ms;

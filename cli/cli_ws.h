@@ -48,6 +48,15 @@ int cli_ws_init(struct cli_ws *w, const struct skit_addr *a, bool server,
 int cli_ws_push(struct cli_ws *w, struct skit_conn *c);
 
 /*
+ * A relay side: the websocket layer alone on a conn over fd (taken:
+ * the conn owns it), for the relay to frame (or not) against the other
+ * side. Without ws-mode= the side is binary (the relay's --framing
+ * applies); with one, w->framing says the framing it wants. 0 or a
+ * negative code (fd closed).
+ */
+int cli_ws_conn(struct cli_ws *w, int fd, struct skit_conn **out);
+
+/*
  * Run the handshake on c (its fd nonblocking), waiting at most
  * timeout_ms (< 0: no limit). 0, or an exit code after a message
  * naming the peer: "skit: websocket handshake with server tcp:...: the

@@ -15,6 +15,7 @@
  * forever) while the listener and the other pairs keep going.
  */
 #include "cli.h"
+#include "cli_ws.h"
 
 #include "skit/endpoint.h"
 #include "skit/loop.h"
@@ -120,6 +121,7 @@ struct conn {
 	char *env[3];
 	int64_t start_ns;
 	char a_desc[300], b_desc[300];
+	struct cli_ws ws[2]; /* a ws side's WebSocket */
 };
 
 struct app {
@@ -467,6 +469,14 @@ pair_closed(struct skit_relay *r, void *data)
 	 * code's reason, an error or a time limit (the -v close line does
 	 * not say which limit).
 	 */
+	for (int i = 0; i < 2; i++) {
+		int wc = cli_ws_report(&c->ws[i]);
+
+		if (wc >= 0) {
+			conn_done(c, wc);
+			return;
+		}
+	}
 	if (!c->app->fork && (st->error || st->reason == SKIT_RELAY_IDLE)) {
 		struct cli_relay_names n = {
 			.side = { c->a_desc, c->b_desc },
@@ -547,6 +557,52 @@ describe_other(struct conn *c, int side)
 	}
 }
 
+/*
+ * A side with ws speaks WebSocket: a conn with the layer over its
+ * socket (server on the listening side), framed by the relay against
+ * the other side. ws-mode= on a side picks the pair's framing (text:
+ * line; binary: --framing; raw: raw); without it the side is binary
+ * and --framing applies. On failure the side's fd was closed.
+ */
+static int
+ws_sides(struct conn *c, struct skit_relay_end *ea, struct skit_relay_end *eb,
+	 struct skit_relay_cfg *cfg)
+{
+	struct app *app = c->app;
+	struct skit_relay_end *e[2] = { ea, eb };
+
+	for (int i = 0; i < 2; i++) {
+		const struct skit_addr *a = &app->addr[i];
+		struct cli_ws *w = &c->ws[i];
+		struct skit_conn *conn;
+		int rc;
+
+		if (!skit_addr_has(a, SKIT_OPT_WS))
+			continue;
+		rc = cli_ws_init(w, a, i == app->lside, true, app->framing);
+		if (rc)
+			return -EINVAL;
+		if (!skit_addr_has(a, SKIT_OPT_WS_MODE))
+			w->cfg.mode = SKIT_WS_MODE_BINARY;
+		else
+			cfg->framing = w->framing;
+		w->json = app->json ? app->jf : NULL;
+		snprintf(w->peer, sizeof(w->peer), "%.199s",
+			 i == 0 ? c->a_desc : c->b_desc);
+		rc = cli_ws_conn(w, e[i]->rfd, &conn);
+		if (rc < 0) {
+			if (i == app->lside)
+				c->cfd = -1;
+			else
+				c->other.rfd = c->other.wfd = -1;
+			return rc;
+		}
+		e[i]->conn = conn;
+		e[i]->own = true;
+	}
+	return 0;
+}
+
 /* The other side is open: build the pair of this connection. */
 static int
 start_pair(struct conn *c, struct skit_relay_end *lend)
@@ -560,6 +616,12 @@ start_pair(struct conn *c, struct skit_relay_end *lend)
 	ea = app->lside == 0 ? lend : &oend;
 	eb = app->lside == 0 ? &oend : lend;
 	fill_cfg(app, c, &cfg);
+	e = ws_sides(c, ea, eb, &cfg);
+	if (e < 0) {
+		cli_errorf("relay #%lu: websocket: %s", c->id,
+			   skit_strerror(e));
+		return e;
+	}
 	e = skit_relay_new(app->loop, ea, eb, &cfg, &c->pair);
 	if (e < 0) {
 		/* Nothing was taken over: give the fds back to close them. */
