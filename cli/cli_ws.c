@@ -202,10 +202,9 @@ cli_ws_handshake(struct cli_ws *w, struct skit_conn *c, long long timeout_ms)
 			break;
 		}
 		if (timeout_ms >= 0 && left <= 0) {
-			skit_err_setf(&w->err, -ETIMEDOUT,
-				      "websocket handshake with", w->peer, 0,
-				      "no answer in time");
-			return cli_report(&w->err);
+			rc = skit_err_setf(&w->err, -ETIMEDOUT, "websocket", "",
+					   0, "no answer in time");
+			break;
 		}
 		ev = skit_conn_events(c, 0);
 		if (ev & SKIT_EV_READ)

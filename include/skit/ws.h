@@ -334,7 +334,9 @@ struct skit_ws_note {
  * recv: one whole message per call (fragments reassembled; a text
  * message's UTF-8 checked as it arrives, across fragments), its real
  * length returned like a message socket's (larger than len when it did
- * not fit). Pings are answered with pongs. 0 (EOF) once the peer's
+ * not fit). An empty binary message is dropped (counted in
+ * dropped_in): 0 would read as EOF. Pings are answered with pongs. 0
+ * (EOF) once the peer's
  * close frame is read; ours is sent back at once when not sent yet. A
  * protocol error sends the close it calls for (1002, 1007, 1009) and
  * returns SKIT_EPROTO (SKIT_ELIMIT for 1009); a stream that ends

@@ -596,6 +596,12 @@ ws_recv(struct skit_layer *l, void *buf, size_t len)
 		rc = drain(l, w);
 		if (rc < 0 && rc != -EAGAIN && !w->close_rcvd)
 			return rc;
+		if (w->msg_ready && w->msg_len == 0) {
+			/* an empty binary message would read as EOF above */
+			skit_layer_stats(l)->dropped_in++;
+			w->msg_ready = false;
+			continue;
+		}
 		if (w->msg_ready) {
 			size_t m = w->msg_len;
 
