@@ -26,9 +26,11 @@ on_note(void *data, const struct skit_ws_note *n)
 
 	switch (n->type) {
 	case SKIT_WS_NOTE_OPEN:
-		cli_verbose("websocket %s: %s -> %s%s%s", w->peer,
+		cli_verbose("websocket %s: %s -> %s%s%s%s%s", w->peer,
 			    n->request_line, n->status_line,
-			    *n->protocol ? ", subprotocol " : "", n->protocol);
+			    *n->protocol ? ", subprotocol " : "", n->protocol,
+			    *n->extensions ? ", extensions " : "",
+			    n->extensions);
 		if (w->json) {
 			cli_json_begin(&j, w->json);
 			cli_json_str(&j, "event", "ws-open");
@@ -36,6 +38,7 @@ on_note(void *data, const struct skit_ws_note *n)
 			cli_json_str(&j, "request", n->request_line);
 			cli_json_str(&j, "status", n->status_line);
 			cli_json_str(&j, "protocol", n->protocol);
+			cli_json_str(&j, "extensions", n->extensions);
 			cli_json_end(&j);
 		}
 		break;
@@ -93,6 +96,7 @@ cli_ws_init(struct cli_ws *w, const struct skit_addr *a, bool server,
 	w->cfg.server = server;
 	w->cfg.max_msg = (uint64_t)skit_addr_num(a, SKIT_OPT_WS_MAX_MESSAGE, 0);
 	w->cfg.ping_ms = skit_addr_num(a, SKIT_OPT_WS_PING_INTERVAL, 0);
+	w->cfg.deflate = skit_addr_num(a, SKIT_OPT_WS_DEFLATE, 0);
 	w->cfg.on_note = on_note;
 	w->cfg.data = w;
 	w->cfg.err = &w->err;

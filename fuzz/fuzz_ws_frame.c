@@ -17,7 +17,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static unsigned
 run(bool server, const uint8_t *in, size_t len, size_t step)
 {
-	struct skit_ws_rx rx = { .server = server, .max_msg = 4096 };
+	struct skit_ws_rx rx = { .server = server,
+				 .max_msg = 4096,
+				 .deflate = len && (in[0] & 0x80) };
 	uint8_t *buf = malloc(len ? len : 1);
 	size_t have = 0, off = 0, fed = 0;
 	unsigned sum = 0;

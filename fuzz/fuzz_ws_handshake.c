@@ -18,7 +18,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct skit_ws_request rq;
 	struct skit_ws_answer a;
 	struct skit_err err;
-	char *buf = malloc(size ? size : 1), out[2048], pick[128];
+	struct skit_ws_deflate d, agreed;
+	char *buf = malloc(size ? size : 1), out[2048], pick[128],
+	     ext[256] = "";
 	ssize_t n;
 	int st;
 
@@ -31,7 +33,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (n > 0) {
 		skit_ws_pick_protocol("chat, b", rq.protocol, pick,
 				      sizeof(pick));
-		if (skit_ws_answer_build(&rq, pick, out, sizeof(out)) < 0)
+		if (skit_ws_deflate_parse(rq.extensions, strlen(rq.extensions),
+					  &d))
+			skit_ws_deflate_answer(&d, &agreed, ext, sizeof(ext));
+		if (skit_ws_answer_build(&rq, pick, ext, out, sizeof(out)) < 0)
 			abort();
 	} else if (n < 0) {
 		if (st < 400 ||
@@ -39,7 +44,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	}
 	n = skit_ws_answer_parse(buf, size, "dGhlIHNhbXBsZSBub25jZQ==", "chat",
-				 &a, &err);
+				 true, &a, &err);
 	if (n > (ssize_t)size)
 		abort();
 	free(buf);

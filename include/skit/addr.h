@@ -111,6 +111,7 @@ enum skit_optval_type {
 	X(WS_ORIGIN, "origin", SKIT_OPTV_STRING)                  \
 	X(WS_MAX_MESSAGE, "max-message", SKIT_OPTV_SIZE)          \
 	X(WS_PING_INTERVAL, "ping-interval", SKIT_OPTV_DURATION)  \
+	X(WS_DEFLATE, "deflate", SKIT_OPTV_FLAG)                  \
 	X(WS_MODE, "ws-mode", SKIT_OPTV_STRING)
 
 enum skit_opt {
@@ -434,11 +435,12 @@ int skit_addr_check(const struct skit_addr *a, uint64_t supported,
  * itself and the settings that need it. A command that pushes the
  * websocket layer on its streams adds these.
  */
-#define SKIT_OPTS_WS                                              \
-	(SKIT_OPT_BIT(WS) | SKIT_OPT_BIT(WS_PATH) |               \
-	 SKIT_OPT_BIT(WS_PROTOCOL) | SKIT_OPT_BIT(WS_HEADER) |    \
-	 SKIT_OPT_BIT(WS_ORIGIN) | SKIT_OPT_BIT(WS_MAX_MESSAGE) | \
-	 SKIT_OPT_BIT(WS_PING_INTERVAL) | SKIT_OPT_BIT(WS_MODE))
+#define SKIT_OPTS_WS                                                 \
+	(SKIT_OPT_BIT(WS) | SKIT_OPT_BIT(WS_PATH) |                  \
+	 SKIT_OPT_BIT(WS_PROTOCOL) | SKIT_OPT_BIT(WS_HEADER) |       \
+	 SKIT_OPT_BIT(WS_ORIGIN) | SKIT_OPT_BIT(WS_MAX_MESSAGE) |    \
+	 SKIT_OPT_BIT(WS_PING_INTERVAL) | SKIT_OPT_BIT(WS_DEFLATE) | \
+	 SKIT_OPT_BIT(WS_MODE))
 
 /* Every option (skit resolve, which opens nothing, explains them all). */
 #define SKIT_OPTS_ALL ((1ull << SKIT_OPT__COUNT) - 1)

@@ -134,6 +134,9 @@ struct skit_ws_event {
 	enum skit_ws_ev_type type;
 	unsigned op;	     /* DATA: TEXT or BINARY, the message's opcode */
 	bool last;	     /* DATA: this ends the message */
+	bool compressed;     /* DATA: permessage-deflate data (RSV1 on the
+				message's first frame): the caller inflates
+				it and checks its UTF-8 */
 	const uint8_t *data; /* into the caller's buffer (or rx's own, for
 				control frames) */
 	size_t len;
@@ -142,12 +145,16 @@ struct skit_ws_event {
 
 /*
  * The receiving side of one connection. Set server (frames must be
- * masked; a client's must not be) and max_msg (0: SKIT_WS_MAX_DEFAULT)
- * and zero the rest.
+ * masked; a client's must not be), max_msg (0: SKIT_WS_MAX_DEFAULT;
+ * of a compressed message: its compressed size) and deflate (RSV1 may
+ * mark a compressed message: permessage-deflate was agreed) and zero
+ * the rest.
  */
 struct skit_ws_rx {
 	bool server;
 	uint64_t max_msg;
+	bool deflate;
+	bool msg_compressed;
 	/* the frame being read */
 	struct skit_ws_frame f;
 	bool in_frame;
@@ -197,6 +204,32 @@ int skit_ws_new_key(char out[25]);
  */
 void skit_ws_accept(const char *key, size_t key_len, char out[29]);
 
+/* --- permessage-deflate (RFC 7692) ----------------------------------- */
+
+/* Its parameters, as offered or agreed. Windows are 8..15 bits. */
+struct skit_ws_deflate {
+	bool on;
+	int client_bits, server_bits; /* *_max_window_bits; 15 when unsaid */
+	bool client_no_takeover, server_no_takeover;
+};
+
+/*
+ * Read a Sec-WebSocket-Extensions value v[0..n): the first
+ * permessage-deflate offer (or answer) in it into *d. true when there
+ * is one and its parameters are good (unknown ones, repeated ones or
+ * bad window sizes make it false; d->on says it was there).
+ */
+bool skit_ws_deflate_parse(const char *v, size_t n, struct skit_ws_deflate *d);
+
+/*
+ * A server's answer to the client's offer: the header value (into out,
+ * cap bytes) and the parameters agreed (*agreed). The server keeps no
+ * context between its messages and honours a window limit asked for.
+ */
+void skit_ws_deflate_answer(const struct skit_ws_deflate *offer,
+			    struct skit_ws_deflate *agreed, char *out,
+			    size_t cap);
+
 /* What a client asks for. */
 struct skit_ws_client_req {
 	const char *host;     /* the Host value: "name:port", "[v6]:port" */
@@ -206,6 +239,7 @@ struct skit_ws_client_req {
 	const char *origin;   /* or NULL */
 	const char *const *headers; /* extra "Name: value" lines */
 	size_t nheaders;
+	bool deflate; /* offer permessage-deflate */
 };
 
 /*
@@ -219,9 +253,10 @@ int skit_ws_request_build(const struct skit_ws_client_req *r, char *buf,
 /* What the server's answer says. */
 struct skit_ws_answer {
 	int status;
-	char status_line[128]; /* "HTTP/1.1 404 Not Found" */
-	char protocol[128];    /* the subprotocol chosen, "" none */
-	char extensions[128];  /* Sec-WebSocket-Extensions, "" none */
+	char status_line[128];		/* "HTTP/1.1 404 Not Found" */
+	char protocol[128];		/* the subprotocol chosen, "" none */
+	char extensions[128];		/* Sec-WebSocket-Extensions, "" none */
+	struct skit_ws_deflate deflate; /* agreed, when offered */
 };
 
 /*
@@ -232,12 +267,13 @@ struct skit_ws_answer {
  *   SKIT_EPROTO       101 without "Upgrade: websocket", "Connection:
  *                     Upgrade", the right Sec-WebSocket-Accept, or with
  *                     a subprotocol or an extension not asked for
+ *                     (permessage-deflate only when deflate was offered)
  *   SKIT_EHTTP, SKIT_ELIMIT  not an HTTP head, or one over 16 KiB
  * err (may be NULL) gets the detail.
  */
 ssize_t skit_ws_answer_parse(const char *buf, size_t len, const char *key,
-			     const char *protocol, struct skit_ws_answer *out,
-			     struct skit_err *err);
+			     const char *protocol, bool deflate,
+			     struct skit_ws_answer *out, struct skit_err *err);
 
 /* What a client asked a server for. */
 struct skit_ws_request {
@@ -272,12 +308,13 @@ void skit_ws_pick_protocol(const char *ours, const char *theirs, char *out,
 			   size_t cap);
 
 /*
- * Write the 101 answer to rq (protocol: the chosen one, or "" / NULL),
- * or a refusal with status (400, 426 with Sec-WebSocket-Version: 13,
- * 431, 403). Returns the length, or SKIT_ETOOLONG.
+ * Write the 101 answer to rq (protocol: the chosen one, or "" / NULL;
+ * extensions: the Sec-WebSocket-Extensions value, or NULL), or a
+ * refusal with status (400, 426 with Sec-WebSocket-Version: 13, 431,
+ * 403). Returns the length, or SKIT_ETOOLONG.
  */
 int skit_ws_answer_build(const struct skit_ws_request *rq, const char *protocol,
-			 char *buf, size_t cap);
+			 const char *extensions, char *buf, size_t cap);
 int skit_ws_refusal_build(int status, char *buf, size_t cap);
 
 /* --- the layer --------------------------------------------------------- */
@@ -359,6 +396,9 @@ struct skit_ws_cfg {
 	const char *origin;
 	const char *const *headers; /* "Name: value" */
 	size_t nheaders;
+	/* permessage-deflate (zlib): a client offers it, a server accepts
+	 * an offer */
+	bool deflate;
 	/* server: protocol is the list we accept (the first the client
 	 * also offers is chosen) */
 	/* optional: */

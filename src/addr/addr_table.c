@@ -367,6 +367,9 @@ static const struct skit_opt_row opt_rows[SKIT_OPT__COUNT] = {
 	    "longest WebSocket message accepted (default 1m; 1009 over it)"),
 	OPT(WS_PING_INTERVAL, DURATION, 0, 0, KWS, 0, "DURATION", 1, DAY_MS,
 	    "send a WebSocket ping this often"),
+	OPT(WS_DEFLATE, FLAG, 0, 0, KWS, 0, NULL, 0, 1,
+	    "WebSocket permessage-deflate (RFC 7692): offer it, or accept "
+	    "an offer"),
 	OPT(WS_MODE, STRING, 0, 0, KWS, 0, "text|binary|raw", 0, 0,
 	    "WebSocket messages on stdio: a line (text), --framing (binary), "
 	    "any bytes (raw)"),

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #define IN_CHUNK  (64 * 1024)
 #define OUT_LIMIT (256 * 1024) /* send says -EAGAIN over this */
@@ -57,11 +58,22 @@ struct ws {
 
 	int64_t ping_timer;
 	bool ping_due;
-
 	char request_line[256];
 	char status_line[128];
 	char chosen[128];
+	char extensions[128];
+
+	/* permessage-deflate, when agreed: our compressor (reset for each
+	 * message) and the peer's inflater (its context kept) */
+	struct skit_ws_deflate dfl;
+	z_stream zout, zin;
+	bool zout_ok, zin_ok;
+	uint8_t *ztmp;
+	size_t ztmp_cap;
+	struct skit_ws_utf8 zutf8; /* an inflated text message's UTF-8 */
 };
+
+static int msg_append(struct ws *w, const uint8_t *p, size_t n);
 
 /* --- the queue of frames for below ------------------------------------ */
 
@@ -95,8 +107,18 @@ out_reserve(struct ws *w, size_t n)
 }
 
 /* Queue one frame: masked with a fresh key by a client. */
+static int queue_frame_rsv(struct ws *w, unsigned op, const void *data,
+			   size_t len, bool rsv1);
+
 static int
 queue_frame(struct ws *w, unsigned op, const void *data, size_t len)
+{
+	return queue_frame_rsv(w, op, data, len, false);
+}
+
+static int
+queue_frame_rsv(struct ws *w, unsigned op, const void *data, size_t len,
+		bool rsv1)
 {
 	uint8_t key[4], *p;
 	size_t h;
@@ -112,6 +134,8 @@ queue_frame(struct ws *w, unsigned op, const void *data, size_t len)
 	}
 	p = w->out + w->out_len;
 	h = skit_ws_frame_hdr(p, true, op, len, w->cfg.server ? NULL : key);
+	if (rsv1)
+		p[0] |= 0x40;
 	if (len)
 		memcpy(p + h, data, len);
 	if (!w->cfg.server)
@@ -234,6 +258,7 @@ ws_open(struct skit_layer *l, const void *cfgp, struct skit_err *err)
 			.origin = w->origin,
 			.headers = w->cfg.headers,
 			.nheaders = cfg->nheaders,
+			.deflate = cfg->deflate,
 		};
 
 		rc = skit_ws_new_key(w->key);
@@ -282,6 +307,13 @@ ws_close(struct skit_layer *l)
 	free(w->in);
 	free(w->msg);
 	free(w->out);
+	if (w->zout_ok)
+		deflateEnd(&w->zout);
+	if (w->zin_ok)
+		inflateEnd(&w->zin);
+	w->zout_ok = w->zin_ok = false;
+	free(w->ztmp);
+	w->ztmp = NULL;
 	w->host = w->path = w->protocol = w->origin = NULL;
 	w->headers = NULL;
 	w->in = w->msg = w->out = NULL;
@@ -334,6 +366,138 @@ fill(struct skit_layer *l, struct ws *w, size_t max)
 	return n;
 }
 
+/* --- permessage-deflate ------------------------------------------------ */
+
+/*
+ * Start compression with the parameters agreed: our window is the one
+ * the peer allows us (zlib's raw deflate has no 8-bit window: 9), the
+ * peer's is inflated with the largest.
+ */
+static int
+deflate_start(struct ws *w, const struct skit_ws_deflate *d)
+{
+	int bits = w->cfg.server ? d->server_bits : d->client_bits;
+
+	w->dfl = *d;
+	if (bits < 9)
+		bits = 9;
+	if (deflateInit2(&w->zout, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -bits, 8,
+			 Z_DEFAULT_STRATEGY) != Z_OK)
+		return -ENOMEM;
+	w->zout_ok = true;
+	if (inflateInit2(&w->zin, -15) != Z_OK)
+		return -ENOMEM;
+	w->zin_ok = true;
+	w->rx.deflate = true;
+	return 0;
+}
+
+/* Compress one message into ztmp: its length, or a negative code. */
+static ssize_t
+compress_msg(struct ws *w, const void *buf, size_t len)
+{
+	size_t out = 0;
+	int rc;
+
+	if (deflateReset(&w->zout) != Z_OK)
+		return -EINVAL;
+	w->zout.next_in = (Bytef *)(uintptr_t)buf;
+	w->zout.avail_in = (uInt)len;
+	do {
+		if (w->ztmp_cap - out < 64) {
+			size_t cap = w->ztmp_cap ? w->ztmp_cap * 2 : 4096;
+			uint8_t *p;
+
+			while (cap < len / 2 + 64)
+				cap *= 2;
+			p = realloc(w->ztmp, cap);
+			if (!p)
+				return -ENOMEM;
+			w->ztmp = p;
+			w->ztmp_cap = cap;
+		}
+		w->zout.next_out = w->ztmp + out;
+		w->zout.avail_out = (uInt)(w->ztmp_cap - out);
+		rc = deflate(&w->zout, Z_SYNC_FLUSH);
+		if (rc != Z_OK && rc != Z_BUF_ERROR)
+			return -EINVAL;
+		out = w->ztmp_cap - w->zout.avail_out;
+	} while (w->zout.avail_out == 0 || w->zout.avail_in > 0);
+	/* the flush's empty block 00 00 ff ff is left off (RFC 7692 7.2.1) */
+	if (out >= 4 && !memcmp(w->ztmp + out - 4, "\0\0\xff\xff", 4))
+		out -= 4;
+	if (out == 0)
+		w->ztmp[out++] = 0;
+	return (ssize_t)out;
+}
+
+/*
+ * Inflate a compressed message's bytes (the tail 00 00 ff ff at its
+ * end) onto msg, within max_msg: 0, or a code with the close code set.
+ */
+static int
+inflate_into(struct ws *w, const uint8_t *p, size_t n, bool last)
+{
+	static const uint8_t tail[4] = { 0, 0, 0xff, 0xff };
+
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1) {
+			if (!last)
+				break;
+			p = tail;
+			n = 4;
+		}
+		w->zin.next_in = (Bytef *)(uintptr_t)p;
+		w->zin.avail_in = (uInt)n;
+		while (w->zin.avail_in > 0) {
+			uint8_t chunk[16384];
+			size_t got;
+			int rc;
+
+			w->zin.next_out = chunk;
+			w->zin.avail_out = sizeof(chunk);
+			rc = inflate(&w->zin, Z_SYNC_FLUSH);
+			got = sizeof(chunk) - w->zin.avail_out;
+			if (rc != Z_OK && rc != Z_STREAM_END &&
+			    !(rc == Z_BUF_ERROR && got == 0)) {
+				w->rx.close_code = SKIT_WS_CLOSE_INVALID_DATA;
+				w->rx.why = "compressed data that does not "
+					    "inflate";
+				return SKIT_EPROTO;
+			}
+			if (w->msg_len + got > w->cfg.max_msg) {
+				w->rx.close_code = SKIT_WS_CLOSE_TOO_BIG;
+				w->rx.why = "a message over max-message "
+					    "(inflated)";
+				return SKIT_ELIMIT;
+			}
+			if (w->msg_op == SKIT_WS_OP_TEXT &&
+			    !skit_ws_utf8_feed(&w->zutf8, chunk, got)) {
+				w->rx.close_code = SKIT_WS_CLOSE_INVALID_DATA;
+				w->rx.why = "a text message that is not UTF-8";
+				return SKIT_EPROTO;
+			}
+			if (got && msg_append(w, chunk, got) < 0)
+				return -ENOMEM;
+			if (rc == Z_STREAM_END) {
+				/* a final block: the next message starts a
+				 * new stream */
+				inflateReset(&w->zin);
+				break;
+			}
+			if (rc == Z_BUF_ERROR)
+				break;
+		}
+	}
+	if (last && w->msg_op == SKIT_WS_OP_TEXT &&
+	    !skit_ws_utf8_done(&w->zutf8)) {
+		w->rx.close_code = SKIT_WS_CLOSE_INVALID_DATA;
+		w->rx.why = "a text message that ends inside a character";
+		return SKIT_EPROTO;
+	}
+	return 0;
+}
+
 /* --- the handshake ----------------------------------------------------- */
 
 static int
@@ -351,7 +515,7 @@ note_open(struct ws *w)
 					.request_line = w->request_line,
 					.status_line = w->status_line,
 					.protocol = w->chosen,
-					.extensions = "" });
+					.extensions = w->extensions });
 }
 
 /* Client: the server's answer is in in[]? */
@@ -362,8 +526,8 @@ hs_client_read(struct ws *w)
 	ssize_t n;
 
 	n = skit_ws_answer_parse((const char *)w->in + w->in_off,
-				 w->in_len - w->in_off, w->key, w->protocol, &a,
-				 w->cfg.err);
+				 w->in_len - w->in_off, w->key, w->protocol,
+				 w->cfg.deflate, &a, w->cfg.err);
 	snprintf(w->status_line, sizeof(w->status_line), "%s", a.status_line);
 	if (n < 0)
 		return hs_fail(w, (int)n);
@@ -371,6 +535,9 @@ hs_client_read(struct ws *w)
 		return -EAGAIN;
 	w->in_off += (size_t)n;
 	snprintf(w->chosen, sizeof(w->chosen), "%s", a.protocol);
+	snprintf(w->extensions, sizeof(w->extensions), "%s", a.extensions);
+	if (a.deflate.on && deflate_start(w, &a.deflate) < 0)
+		return hs_fail(w, -ENOMEM);
 	w->phase = PH_OPEN;
 	note_open(w);
 	return 0;
@@ -405,7 +572,19 @@ hs_server_read(struct ws *w)
 	w->in_off += (size_t)n;
 	skit_ws_pick_protocol(w->protocol, rq.protocol, w->chosen,
 			      sizeof(w->chosen));
-	k = skit_ws_answer_build(&rq, w->chosen, ans, sizeof(ans));
+	if (w->cfg.deflate) {
+		struct skit_ws_deflate offer, agreed;
+
+		if (skit_ws_deflate_parse(rq.extensions, strlen(rq.extensions),
+					  &offer)) {
+			skit_ws_deflate_answer(&offer, &agreed, w->extensions,
+					       sizeof(w->extensions));
+			if (deflate_start(w, &agreed) < 0)
+				return hs_fail(w, -ENOMEM);
+		}
+	}
+	k = skit_ws_answer_build(&rq, w->chosen, w->extensions, ans,
+				 sizeof(ans));
 	if (k < 0 || out_reserve(w, (size_t)k) < 0)
 		return hs_fail(w, k < 0 ? k : -ENOMEM);
 	memcpy(w->out + w->out_len, ans, (size_t)k);
@@ -525,9 +704,18 @@ feed(struct skit_layer *l, struct ws *w)
 			w->starved = true;
 			break;
 		case SKIT_WS_EV_DATA:
-			if (msg_append(w, ev.data, ev.len) < 0)
-				return -ENOMEM;
+			if (w->msg_len == 0)
+				memset(&w->zutf8, 0, sizeof(w->zutf8));
 			w->msg_op = ev.op;
+			if (ev.compressed) {
+				int zrc = inflate_into(w, ev.data, ev.len,
+						       ev.last);
+
+				if (zrc < 0)
+					return proto_fail(l, w, zrc);
+			} else if (msg_append(w, ev.data, ev.len) < 0) {
+				return -ENOMEM;
+			}
 			if (ev.last) {
 				if (w->cfg.mode == SKIT_WS_MODE_TEXT)
 					w->msg[w->msg_len++] = '\n';
@@ -670,7 +858,15 @@ ws_send(struct skit_layer *l, const void *buf, size_t len)
 		if (skit_ws_utf8_feed(&u, buf, n) && skit_ws_utf8_done(&u))
 			op = SKIT_WS_OP_TEXT;
 	}
-	rc = queue_frame(w, op, buf, n);
+	if (w->zout_ok) {
+		ssize_t z = compress_msg(w, buf, n);
+
+		if (z < 0)
+			return z;
+		rc = queue_frame_rsv(w, op, w->ztmp, (size_t)z, true);
+	} else {
+		rc = queue_frame(w, op, buf, n);
+	}
 	if (rc < 0)
 		return rc;
 	note(w, &(struct skit_ws_note){

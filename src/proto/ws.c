@@ -221,11 +221,19 @@ close_code_ok(int code)
 static ssize_t
 rx_check(struct skit_ws_rx *rx, const struct skit_ws_frame *f)
 {
-	uint64_t max = rx->max_msg ? rx->max_msg : SKIT_WS_MAX_DEFAULT;
-
-	if (f->rsv)
+	uint64_t max = rx->max_msg
+			       ? rx->max_msg
+			       : SKIT_WS_MAX_DEFAULT; /* RSV1 marks a compressed
+							 message, on its first
+							 frame only */
+	if (f->rsv & ~(rx->deflate && (f->op == SKIT_WS_OP_TEXT ||
+				       f->op == SKIT_WS_OP_BINARY)
+			       ? 4u
+			       : 0u))
 		return rx_fail(rx, SKIT_WS_CLOSE_PROTOCOL,
-			       "reserved bits set (no extension was agreed)");
+			       rx->deflate ? "reserved bits set"
+					   : "reserved bits set (no extension "
+					     "was agreed)");
 	if (f->masked != rx->server)
 		return rx_fail(rx, SKIT_WS_CLOSE_PROTOCOL,
 			       rx->server ? "a client frame was not masked"
@@ -257,6 +265,7 @@ rx_check(struct skit_ws_rx *rx, const struct skit_ws_frame *f)
 				       "a new message inside a fragmented "
 				       "one");
 		rx->msg_op = f->op;
+		rx->msg_compressed = f->rsv & 4;
 		rx->msg_len = 0;
 		memset(&rx->utf8, 0, sizeof(rx->utf8));
 		break;
@@ -350,7 +359,8 @@ skit_ws_rx_feed(struct skit_ws_rx *rx, void *buf, size_t len,
 	}
 	if (take == 0 && rx->f.len > 0)
 		return (ssize_t)used; /* a header alone, payload to come */
-	if (rx->msg_op == SKIT_WS_OP_TEXT &&
+	ev->compressed = rx->msg_compressed;
+	if (rx->msg_op == SKIT_WS_OP_TEXT && !rx->msg_compressed &&
 	    !skit_ws_utf8_feed(&rx->utf8, b + used, take))
 		return rx_fail(rx, SKIT_WS_CLOSE_INVALID_DATA,
 			       "a text message that is not UTF-8");
@@ -364,6 +374,7 @@ skit_ws_rx_feed(struct skit_ws_rx *rx, void *buf, size_t len,
 		rx->in_frame = false;
 		if (rx->f.fin) {
 			if (rx->msg_op == SKIT_WS_OP_TEXT &&
+			    !rx->msg_compressed &&
 			    !skit_ws_utf8_done(&rx->utf8))
 				return rx_fail(rx, SKIT_WS_CLOSE_INVALID_DATA,
 					       "a text message that ends "
@@ -391,7 +402,8 @@ skit_ws_close_payload(uint8_t *out, int code, const char *reason)
 		while (n > 0 && ((uint8_t)reason[n] & 0xc0) == 0x80)
 			n--;
 	}
-	memcpy(out + 2, reason, n);
+	if (n)
+		memcpy(out + 2, reason, n);
 	return 2 + n;
 }
 
@@ -523,6 +535,14 @@ skit_ws_request_build(const struct skit_ws_client_req *r, char *buf, size_t cap,
 			return SKIT_ETOOLONG;
 		n += (size_t)k;
 	}
+	if (r->deflate) {
+		k = snprintf(buf + n, cap - n,
+			     "Sec-WebSocket-Extensions: permessage-deflate; "
+			     "client_max_window_bits\r\n");
+		if (k < 0 || (size_t)k >= cap - n)
+			return SKIT_ETOOLONG;
+		n += (size_t)k;
+	}
 	for (size_t i = 0; i < r->nheaders; i++) {
 		k = snprintf(buf + n, cap - n, "%s\r\n", r->headers[i]);
 		if (k < 0 || (size_t)k >= cap - n)
@@ -576,8 +596,8 @@ answer_fail(struct skit_err *err, int code, const char *why)
 
 ssize_t
 skit_ws_answer_parse(const char *buf, size_t len, const char *key,
-		     const char *protocol, struct skit_ws_answer *out,
-		     struct skit_err *err)
+		     const char *protocol, bool deflate,
+		     struct skit_ws_answer *out, struct skit_err *err)
 {
 	struct skit_http_resp r;
 	const struct skit_http_field *f;
@@ -626,9 +646,13 @@ skit_ws_answer_parse(const char *buf, size_t len, const char *key,
 	if (f && f->value_len) {
 		copy_val(out->extensions, sizeof(out->extensions), f->value,
 			 f->value_len);
-		return answer_fail(err, SKIT_EPROTO,
-				   "the server chose an extension that was "
-				   "not offered");
+		/* one extension, permessage-deflate, and only when offered */
+		if (!deflate || memchr(f->value, ',', f->value_len) ||
+		    !skit_ws_deflate_parse(f->value, f->value_len,
+					   &out->deflate))
+			return answer_fail(err, SKIT_EPROTO,
+					   "the server chose an extension "
+					   "that was not offered");
 	}
 	return n;
 }
@@ -790,23 +814,27 @@ skit_ws_pick_protocol(const char *ours, const char *theirs, char *out,
 
 int
 skit_ws_answer_build(const struct skit_ws_request *rq, const char *protocol,
-		     char *buf, size_t cap)
+		     const char *extensions, char *buf, size_t cap)
 {
 	char acc[29];
 	int k;
 
 	skit_ws_accept(rq->key, strlen(rq->key), acc);
-	k = snprintf(buf, cap,
-		     "HTTP/1.1 101 Switching Protocols\r\n"
-		     "Upgrade: websocket\r\n"
-		     "Connection: Upgrade\r\n"
-		     "Sec-WebSocket-Accept: %s\r\n"
-		     "%s%s%s"
-		     "\r\n",
-		     acc,
-		     protocol && *protocol ? "Sec-WebSocket-Protocol: " : "",
-		     protocol && *protocol ? protocol : "",
-		     protocol && *protocol ? "\r\n" : "");
+	k = snprintf(
+		buf, cap,
+		"HTTP/1.1 101 Switching Protocols\r\n"
+		"Upgrade: websocket\r\n"
+		"Connection: Upgrade\r\n"
+		"Sec-WebSocket-Accept: %s\r\n"
+		"%s%s%s"
+		"%s%s%s"
+		"\r\n",
+		acc, protocol && *protocol ? "Sec-WebSocket-Protocol: " : "",
+		protocol && *protocol ? protocol : "",
+		protocol && *protocol ? "\r\n" : "",
+		extensions && *extensions ? "Sec-WebSocket-Extensions: " : "",
+		extensions && *extensions ? extensions : "",
+		extensions && *extensions ? "\r\n" : "");
 	return k < 0 || (size_t)k >= cap ? SKIT_ETOOLONG : k;
 }
 
@@ -840,4 +868,131 @@ skit_ws_refusal_build(int status, char *buf, size_t cap)
 		     status, reason,
 		     status == 426 ? "Sec-WebSocket-Version: 13\r\n" : "");
 	return k < 0 || (size_t)k >= cap ? SKIT_ETOOLONG : k;
+}
+
+/* --- permessage-deflate ------------------------------------------------ */
+
+/* A window size parameter's value: 8..15, or -1 when bad. */
+static int
+window_bits(const char *v, size_t n)
+{
+	if (n >= 2 && v[0] == '"' && v[n - 1] == '"') {
+		v++;
+		n -= 2;
+	}
+	if (n == 1 && v[0] >= '8' && v[0] <= '9')
+		return v[0] - '0';
+	if (n == 2 && v[0] == '1' && v[1] >= '0' && v[1] <= '5')
+		return 10 + v[1] - '0';
+	return -1;
+}
+
+/* One parameter s[0..n) of a permessage-deflate offer into d. */
+static bool
+deflate_param(const char *s, size_t n, struct skit_ws_deflate *d, bool seen[4])
+{
+	const char *eq = memchr(s, '=', n), *vs;
+	size_t nl = (size_t)((eq ? eq : s + n) - s);
+	int bits = 0, i;
+
+	while (nl && (s[nl - 1] == ' ' || s[nl - 1] == '\t'))
+		nl--;
+	if (eq) {
+		vs = eq + 1;
+		while (vs < s + n && (*vs == ' ' || *vs == '\t'))
+			vs++;
+		bits = window_bits(vs, (size_t)(s + n - vs));
+		if (bits < 0)
+			return false;
+	}
+	if (nl == 22 && !strncasecmp(s, "client_max_window_bits", 22)) {
+		i = 0;
+		if (eq)
+			d->client_bits = bits;
+	} else if (nl == 22 && !strncasecmp(s, "server_max_window_bits", 22)) {
+		i = 1;
+		if (!eq)
+			return false;
+		d->server_bits = bits;
+	} else if (nl == 26 &&
+		   !strncasecmp(s, "client_no_context_takeover", 26)) {
+		i = 2;
+		d->client_no_takeover = true;
+	} else if (nl == 26 &&
+		   !strncasecmp(s, "server_no_context_takeover", 26)) {
+		i = 3;
+		d->server_no_takeover = true;
+	} else {
+		return false;
+	}
+	if (seen[i] || (i >= 2 && eq))
+		return false;
+	seen[i] = true;
+	return true;
+}
+
+bool
+skit_ws_deflate_parse(const char *v, size_t n, struct skit_ws_deflate *d)
+{
+	const char *end = v + n, *p = v;
+	bool seen[4] = { false, false, false, false };
+
+	memset(d, 0, sizeof(*d));
+	d->client_bits = d->server_bits = 15;
+	/* the first offer named permessage-deflate */
+	for (;;) {
+		const char *e, *s;
+
+		while (p < end && (*p == ' ' || *p == '\t' || *p == ','))
+			p++;
+		if (p >= end)
+			return false;
+		s = p;
+		while (p < end && *p != ';' && *p != ',')
+			p++;
+		e = p;
+		while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		if (e - s == 18 &&
+		    strncasecmp(s, "permessage-deflate", 18) == 0)
+			break;
+		while (p < end && *p != ',')
+			p++;
+	}
+	d->on = true;
+	/* its parameters, up to the next ',' */
+	while (p < end && *p == ';') {
+		const char *s, *e;
+
+		p++;
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		s = p;
+		while (p < end && *p != ';' && *p != ',')
+			p++;
+		e = p;
+		while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		if (!deflate_param(s, (size_t)(e - s), d, seen))
+			return false;
+	}
+	return true;
+}
+
+void
+skit_ws_deflate_answer(const struct skit_ws_deflate *offer,
+		       struct skit_ws_deflate *agreed, char *out, size_t cap)
+{
+	*agreed = *offer;
+	/* we keep no context between our messages: say so */
+	agreed->server_no_takeover = true;
+	snprintf(out, cap, "permessage-deflate; server_no_context_takeover%s",
+		 offer->client_no_takeover ? "; client_no_context_takeover"
+					   : "");
+	if (offer->server_bits < 15) {
+		size_t n = strlen(out);
+
+		snprintf(out + n, cap > n ? cap - n : 0,
+			 "; server_max_window_bits=%d", offer->server_bits);
+	}
 }

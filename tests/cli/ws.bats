@@ -217,6 +217,26 @@ sk_eof() {
 	[ "$(cat "$SK_OUT")" = "$(printf 'line one\nline two')" ]
 }
 
+@test "ws: permessage-deflate with python3-websockets, both ways (deflate)" {
+	need_websockets
+	skit_bg listen -v -k 'ws-listen:127.0.0.1:0,deflate' --exec cat
+	local aaa
+	aaa=$(printf 'a%.0s' $(seq 1 3000))
+	run timeout 10 "$WSPY" "$PEER" client "ws://127.0.0.1:$BG_PORT/" "$aaa" "héllo héllo"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "text '$aaa'" ]
+	[ "${lines[1]}" = "text 'héllo héllo'" ]
+	wait_for "$BG_ERR" "extensions permessage-deflate"
+	py_echo
+	sk_fifo connect -v "ws://127.0.0.1:$PY_PORT/,deflate"
+	printf '%s\nagain again again\n' "$aaa" >&5
+	wait_for "$SK_OUT" "again again again"
+	sk_eof
+	[ "$SK_RC" -eq 0 ]
+	[ "$(head -1 "$SK_OUT")" = "$aaa" ]
+	grep -q "extensions permessage-deflate" "$SK_ERR"
+}
+
 @test "ws: conformance of skit's server (framing, ping/pong, reserved bits, opcodes, fragmentation, UTF-8, limits, close)" {
 	need_cmd python3
 	skit_bg listen -v -k 'ws-listen:127.0.0.1:0,ws-mode=binary,max-message=1k' --framing len --exec cat

@@ -434,37 +434,95 @@ test_handshake(void **state)
 	assert_string_equal(pick, "");
 	/* the answer, and the client's view of it (bytes after it are
 	 * frames, not looked at) */
-	n = skit_ws_answer_build(&rq, "chat", ans, sizeof(ans));
+	n = skit_ws_answer_build(&rq, "chat", NULL, ans, sizeof(ans));
 	assert_true(n > 0);
 	assert_non_null(strstr(ans, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="));
 	memcpy(ans + n, "\x81\x00", 2);
 	assert_int_equal(skit_ws_answer_parse(ans, (size_t)n + 2, cr.key,
-					      cr.protocol, &a, &err),
+					      cr.protocol, false, &a, &err),
 			 n);
 	assert_string_equal(a.protocol, "chat");
 	/* a subprotocol not offered */
-	assert_int_equal(
-		skit_ws_answer_parse(ans, (size_t)n, cr.key, NULL, &a, &err),
-		SKIT_EPROTO);
+	assert_int_equal(skit_ws_answer_parse(ans, (size_t)n, cr.key, NULL,
+					      false, &a, &err),
+			 SKIT_EPROTO);
 	/* a wrong accept */
 	assert_int_equal(skit_ws_answer_parse(ans, (size_t)n,
 					      "AAAAAAAAAAAAAAAAAAAAAA==",
-					      cr.protocol, &a, &err),
+					      cr.protocol, false, &a, &err),
 			 SKIT_EPROTO);
 	/* not 101: the status line is in the error */
 	snprintf(ans, sizeof(ans), "%s",
 		 "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
-	assert_int_equal(
-		skit_ws_answer_parse(ans, strlen(ans), cr.key, NULL, &a, &err),
-		SKIT_EHTTPSTATUS);
+	assert_int_equal(skit_ws_answer_parse(ans, strlen(ans), cr.key, NULL,
+					      false, &a, &err),
+			 SKIT_EHTTPSTATUS);
 	assert_string_equal(a.status_line, "HTTP/1.1 404 Not Found");
 	assert_non_null(strstr(err.detail, "HTTP/1.1 404 Not Found"));
 	/* 101 without Upgrade */
 	snprintf(ans, sizeof(ans), "%s",
 		 "HTTP/1.1 101 OK\r\nConnection: upgrade\r\n\r\n");
-	assert_int_equal(
-		skit_ws_answer_parse(ans, strlen(ans), cr.key, NULL, &a, &err),
-		SKIT_EPROTO);
+	assert_int_equal(skit_ws_answer_parse(ans, strlen(ans), cr.key, NULL,
+					      false, &a, &err),
+			 SKIT_EPROTO);
+}
+
+static void
+test_deflate_params(void **state)
+{
+	struct skit_ws_deflate d, agreed;
+	struct skit_ws_request rq;
+	struct skit_ws_answer a;
+	struct skit_err err;
+	char out[256], ans[1024];
+	static const char *const bad[] = {
+		"permessage-deflate; client_max_window_bits=7",
+		"permessage-deflate; server_max_window_bits",
+		"permessage-deflate; server_max_window_bits=16",
+		"permessage-deflate; x-unknown",
+		"permessage-deflate; client_no_context_takeover=1",
+		"permessage-deflate; server_no_context_takeover; "
+		"server_no_context_takeover",
+		"x-webkit-deflate-frame",
+	};
+	int n;
+
+	(void)state;
+	/* python3-websockets' offer, and a list whose second offer is it */
+	static const char offer[] =
+		"permessage-deflate; client_max_window_bits";
+	assert_true(skit_ws_deflate_parse(offer, strlen(offer), &d));
+	assert_true(d.on);
+	assert_int_equal(d.client_bits, 15);
+	static const char two[] =
+		"x-foo, permessage-deflate; server_max_window_bits=\"10\"; "
+		"client_no_context_takeover, permessage-deflate";
+	assert_true(skit_ws_deflate_parse(two, strlen(two), &d));
+	assert_int_equal(d.server_bits, 10);
+	assert_true(d.client_no_takeover);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_false(skit_ws_deflate_parse(bad[i], strlen(bad[i]), &d));
+	/* the server's answer says what it honours */
+	assert_true(skit_ws_deflate_parse(two, strlen(two), &d));
+	skit_ws_deflate_answer(&d, &agreed, out, sizeof(out));
+	assert_string_equal(out, "permessage-deflate; "
+				 "server_no_context_takeover; "
+				 "client_no_context_takeover; "
+				 "server_max_window_bits=10");
+	assert_true(agreed.server_no_takeover);
+	/* a client takes it only when it offered deflate */
+	memset(&rq, 0, sizeof(rq));
+	snprintf(rq.key, sizeof(rq.key), "dGhlIHNhbXBsZSBub25jZQ==");
+	n = skit_ws_answer_build(&rq, NULL, out, ans, sizeof(ans));
+	assert_true(n > 0);
+	assert_int_equal(skit_ws_answer_parse(ans, (size_t)n, rq.key, NULL,
+					      true, &a, &err),
+			 n);
+	assert_true(a.deflate.on);
+	assert_int_equal(a.deflate.server_bits, 10);
+	assert_int_equal(skit_ws_answer_parse(ans, (size_t)n, rq.key, NULL,
+					      false, &a, &err),
+			 SKIT_EPROTO);
 }
 
 static void
@@ -557,8 +615,17 @@ struct pair {
 	struct skit_err err[2];
 };
 
+static void pair_open_z(struct pair *p, enum skit_ws_mode mode, uint64_t max,
+			bool deflate);
+
 static void
 pair_open(struct pair *p, enum skit_ws_mode mode, uint64_t max)
+{
+	pair_open_z(p, mode, max, false);
+}
+
+static void
+pair_open_z(struct pair *p, enum skit_ws_mode mode, uint64_t max, bool deflate)
 {
 	struct skit_ws_cfg cc = { .mode = mode,
 				  .host = "h:1",
@@ -567,14 +634,16 @@ pair_open(struct pair *p, enum skit_ws_mode mode, uint64_t max)
 				  .max_msg = max,
 				  .on_note = on_note,
 				  .data = &p->n[0],
-				  .err = &p->err[0] };
+				  .err = &p->err[0],
+				  .deflate = deflate };
 	struct skit_ws_cfg sc = { .server = true,
 				  .mode = mode,
 				  .protocol = "a",
 				  .max_msg = max,
 				  .on_note = on_note,
 				  .data = &p->n[1],
-				  .err = &p->err[1] };
+				  .err = &p->err[1],
+				  .deflate = deflate };
 	int rc0 = -EAGAIN, rc1 = -EAGAIN;
 
 	memset(p, 0, sizeof(*p));
@@ -731,6 +800,46 @@ test_layer_ping_and_errors(void **state)
 }
 
 static void
+test_layer_deflate(void **state)
+{
+	struct pair p;
+	static char big[200000], buf[300000];
+	uint8_t raw[4096];
+	ssize_t n;
+
+	(void)state;
+	pair_open_z(&p, SKIT_WS_MODE_BINARY, 100000, true);
+	/* compressible bytes both ways, several messages (the inflater
+	 * keeps its context, the compressor starts each one afresh) */
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = "skit websocket "[i % 15];
+	for (int k = 0; k < 3; k++) {
+		assert_int_equal(skit_conn_send(p.c[0], big, 50000), 50000);
+		n = recv_on(&p, 1, buf, sizeof(buf));
+		assert_int_equal(n, 50000);
+		assert_memory_equal(buf, big, 50000);
+		assert_int_equal(skit_conn_send(p.c[1], big + k, 1000), 1000);
+		n = recv_on(&p, 0, buf, sizeof(buf));
+		assert_int_equal(n, 1000);
+		assert_memory_equal(buf, big + k, 1000);
+	}
+	/* the wire is compressed: a small frame with RSV1 for 1000 bytes */
+	assert_int_equal(skit_conn_send(p.c[1], big, 1000), 1000);
+	n = read(p.fd[0], raw, sizeof(raw));
+	assert_true(n > 2 && n < 100);
+	assert_int_equal(raw[0], 0x80 | 0x40 | SKIT_WS_OP_BINARY);
+	pair_free(&p);
+	/* an inflated message over max-message: 1009, however small its
+	 * compressed frames */
+	pair_open_z(&p, SKIT_WS_MODE_BINARY, 100000, true);
+	assert_int_equal(skit_conn_send(p.c[0], big, 150000), 150000);
+	n = recv_on(&p, 1, buf, sizeof(buf));
+	assert_int_equal(n, SKIT_ELIMIT);
+	assert_int_equal(p.n[1].close_out, 1009);
+	pair_free(&p);
+}
+
+static void
 test_layer_refusal(void **state)
 {
 	struct skit_ws_cfg sc = { .server = true };
@@ -769,10 +878,12 @@ main(void)
 		cmocka_unit_test(test_close_payload),
 		cmocka_unit_test(test_accept),
 		cmocka_unit_test(test_handshake),
+		cmocka_unit_test(test_deflate_params),
 		cmocka_unit_test(test_request_refusals),
 		cmocka_unit_test(test_layer_messages),
 		cmocka_unit_test(test_layer_binary_and_limits),
 		cmocka_unit_test(test_layer_ping_and_errors),
+		cmocka_unit_test(test_layer_deflate),
 		cmocka_unit_test(test_layer_refusal),
 	};
 
