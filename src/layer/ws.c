@@ -915,9 +915,23 @@ ws_shutdown(struct skit_layer *l)
 	if (rc < 0)
 		return rc;
 	rc = drain(l, w);
+	/*
+	 * A peer that has gone after the close handshake (its close read)
+	 * cannot take ours: the stream is over either way, and saying so
+	 * is not an error.
+	 */
+	if (w->close_rcvd && (rc == -EPIPE || rc == -ECONNRESET)) {
+		w->out_off = w->out_len = 0;
+		(void)skit_layer_shutdown_below(l);
+		return 0;
+	}
 	if (rc < 0)
 		return rc;
-	return skit_layer_shutdown_below(l);
+	rc = skit_layer_shutdown_below(l);
+	if (w->close_rcvd &&
+	    (rc == -EPIPE || rc == -ECONNRESET || rc == -ENOTCONN))
+		rc = 0;
+	return rc;
 }
 
 static bool

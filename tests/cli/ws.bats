@@ -237,6 +237,37 @@ sk_eof() {
 	grep -q "extensions permessage-deflate" "$SK_ERR"
 }
 
+@test "ws: headless Chromium opens a page that talks to a skit WebSocket server" {
+	need_cmd chromium
+	local log=$BATS_TEST_TMPDIR/browser.log
+	# the server echoes and keeps what it saw: the page's last message
+	# says what came back to it
+	skit_bg listen -v -k 'ws-listen:127.0.0.1:0,protocol=chat' --sh-exec "tee -a $log"
+	cat >"$BATS_TEST_TMPDIR/page.html" <<EOF
+<!doctype html><html><body><pre id="out">waiting</pre><script>
+var ws = new WebSocket("ws://127.0.0.1:$BG_PORT/browser", ["chat"]);
+var got = [];
+ws.onopen = function () { ws.send("hello from the browser"); ws.send("\u00e9 \u00fc"); };
+ws.onmessage = function (e) {
+	got.push(e.data);
+	if (got.length == 2)
+		ws.send("BROWSER GOT " + got.join("|"));
+};
+</script></body></html>
+EOF
+	# headless Chromium may end the page before the round trip is
+	# done: a few tries, each bounded
+	local i
+	for i in 1 2 3 4 5 6; do
+		HOME=$BATS_TEST_TMPDIR/home.$i timeout 30 chromium --headless \
+			--no-sandbox --disable-gpu --virtual-time-budget=5000 \
+			--dump-dom "file://$BATS_TEST_TMPDIR/page.html" >/dev/null 2>&1 || true
+		grep -q "^BROWSER GOT" "$log" 2>/dev/null && break
+	done
+	grep -qx "BROWSER GOT hello from the browser|é ü" "$log"
+	grep -q "GET /browser HTTP/1.1 -> HTTP/1.1 101 Switching Protocols, subprotocol chat" "$BG_ERR"
+}
+
 @test "ws: conformance of skit's server (framing, ping/pong, reserved bits, opcodes, fragmentation, UTF-8, limits, close)" {
 	need_cmd python3
 	skit_bg listen -v -k 'ws-listen:127.0.0.1:0,ws-mode=binary,max-message=1k' --framing len --exec cat
