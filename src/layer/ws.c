@@ -653,6 +653,15 @@ ws_handshake(struct skit_layer *l)
 
 /* --- messages ---------------------------------------------------------- */
 
+/* Before a send, recv or shutdown: the handshake done, or its code. */
+static int
+ready(struct skit_layer *l, struct ws *w)
+{
+	if (w->phase == PH_FAILED)
+		return w->fail_code;
+	return w->phase == PH_OPEN ? 0 : ws_handshake(l);
+}
+
 static int
 msg_append(struct ws *w, const uint8_t *p, size_t n)
 {
@@ -768,13 +777,9 @@ ws_recv(struct skit_layer *l, void *buf, size_t len)
 	ssize_t n;
 	int rc;
 
-	if (w->phase == PH_FAILED)
-		return w->fail_code;
-	if (w->phase != PH_OPEN) {
-		rc = ws_handshake(l);
-		if (rc < 0)
-			return rc;
-	}
+	rc = ready(l, w);
+	if (rc < 0)
+		return rc;
 	ping_arm(l, w);
 	for (;;) {
 		n = feed(l, w);
@@ -831,13 +836,9 @@ ws_send(struct skit_layer *l, const void *buf, size_t len)
 	size_t n = len;
 	int rc;
 
-	if (w->phase == PH_FAILED)
-		return w->fail_code;
-	if (w->phase != PH_OPEN) {
-		rc = ws_handshake(l);
-		if (rc < 0)
-			return rc;
-	}
+	rc = ready(l, w);
+	if (rc < 0)
+		return rc;
 	if (w->close_sent) {
 		skit_layer_stats(l)->dropped_out++;
 		return (ssize_t)len;
@@ -904,13 +905,9 @@ ws_shutdown(struct skit_layer *l)
 	struct ws *w = skit_layer_priv(l);
 	int rc;
 
-	if (w->phase == PH_FAILED)
-		return w->fail_code;
-	if (w->phase != PH_OPEN) {
-		rc = ws_handshake(l);
-		if (rc < 0)
-			return rc;
-	}
+	rc = ready(l, w);
+	if (rc < 0)
+		return rc;
 	rc = queue_close(w, SKIT_WS_CLOSE_NORMAL, "");
 	if (rc < 0)
 		return rc;

@@ -931,6 +931,26 @@ deflate_param(const char *s, size_t n, struct skit_ws_deflate *d, bool seen[4])
 	return true;
 }
 
+/*
+ * The next item of a header value from p: skip the characters in skip,
+ * then take what comes before the next ';' or ',' (trailing blanks
+ * left off) as [*s, *e). Returns where the item stopped.
+ */
+static const char *
+item(const char *p, const char *end, const char *skip, const char **s,
+     const char **e)
+{
+	while (p < end && strchr(skip, *p))
+		p++;
+	*s = p;
+	while (p < end && *p != ';' && *p != ',')
+		p++;
+	*e = p;
+	while (*e > *s && ((*e)[-1] == ' ' || (*e)[-1] == '\t'))
+		(*e)--;
+	return p;
+}
+
 bool
 skit_ws_deflate_parse(const char *v, size_t n, struct skit_ws_deflate *d)
 {
@@ -943,16 +963,9 @@ skit_ws_deflate_parse(const char *v, size_t n, struct skit_ws_deflate *d)
 	for (;;) {
 		const char *e, *s;
 
-		while (p < end && (*p == ' ' || *p == '\t' || *p == ','))
-			p++;
-		if (p >= end)
+		p = item(p, end, ", \t", &s, &e);
+		if (s >= end)
 			return false;
-		s = p;
-		while (p < end && *p != ';' && *p != ',')
-			p++;
-		e = p;
-		while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
-			e--;
 		if (e - s == 18 &&
 		    strncasecmp(s, "permessage-deflate", 18) == 0)
 			break;
@@ -964,15 +977,7 @@ skit_ws_deflate_parse(const char *v, size_t n, struct skit_ws_deflate *d)
 	while (p < end && *p == ';') {
 		const char *s, *e;
 
-		p++;
-		while (p < end && (*p == ' ' || *p == '\t'))
-			p++;
-		s = p;
-		while (p < end && *p != ';' && *p != ',')
-			p++;
-		e = p;
-		while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
-			e--;
+		p = item(p + 1, end, " \t", &s, &e);
 		if (!deflate_param(s, (size_t)(e - s), d, seen))
 			return false;
 	}
