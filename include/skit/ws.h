@@ -329,6 +329,11 @@ enum skit_ws_mode {
 	 */
 	SKIT_WS_MODE_TEXT = 0,
 	SKIT_WS_MODE_BINARY, /* binary messages, as they are */
+	/*
+	 * Echo: messages as they are, each sent with the type of the last
+	 * one received (an echo server's replies keep their type).
+	 */
+	SKIT_WS_MODE_ECHO,
 };
 
 /* What the layer tells its user (for -v and --json). */

@@ -47,6 +47,7 @@ struct ws {
 	uint8_t *msg;
 	size_t msg_len, msg_cap;
 	unsigned msg_op;
+	unsigned last_op; /* the type of the last message received */
 	bool msg_ready;
 
 	uint8_t *out;
@@ -729,6 +730,7 @@ feed(struct skit_layer *l, struct ws *w)
 				if (w->cfg.mode == SKIT_WS_MODE_TEXT)
 					w->msg[w->msg_len++] = '\n';
 				w->msg_ready = true;
+				w->last_op = ev.op;
 				note(w, &(struct skit_ws_note){
 						.type = SKIT_WS_NOTE_MSG_IN,
 						.op = ev.op,
@@ -858,6 +860,8 @@ ws_send(struct skit_layer *l, const void *buf, size_t len)
 			n--;
 		if (skit_ws_utf8_feed(&u, buf, n) && skit_ws_utf8_done(&u))
 			op = SKIT_WS_OP_TEXT;
+	} else if (w->cfg.mode == SKIT_WS_MODE_ECHO && w->last_op) {
+		op = w->last_op;
 	}
 	if (w->zout_ok) {
 		ssize_t z = compress_msg(w, buf, n);

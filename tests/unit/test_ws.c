@@ -684,6 +684,16 @@ recv_on(struct pair *p, int i, void *buf, size_t len)
 	return n;
 }
 
+/* The server side's raw socket sends one unmasked frame to the client. */
+static void
+fl_send(struct pair *p, unsigned op, const char *s)
+{
+	uint8_t f[256];
+	size_t fl = frame(f, true, op, s, strlen(s), false);
+
+	assert_int_equal(write(p->fd[1], f, fl), (ssize_t)fl);
+}
+
 static void
 pair_free(struct pair *p)
 {
@@ -752,6 +762,32 @@ test_layer_binary_and_limits(void **state)
 	n = recv_on(&p, 1, buf, sizeof(buf));
 	assert_int_equal(n, 0);
 	assert_int_equal(p.n[1].close_in, 1009);
+	pair_free(&p);
+}
+
+static void
+test_layer_echo_mode(void **state)
+{
+	struct pair p;
+	uint8_t f[64];
+	char buf[256];
+	ssize_t n;
+
+	(void)state;
+	pair_open(&p, SKIT_WS_MODE_ECHO, 0);
+	/* a text message, then a binary one: each reply takes its type */
+	fl_send(&p, SKIT_WS_OP_TEXT, "t");
+	n = recv_on(&p, 0, buf, sizeof(buf));
+	assert_int_equal(n, 1);
+	assert_int_equal(skit_conn_send(p.c[0], buf, 1), 1);
+	n = read(p.fd[1], f, sizeof(f));
+	assert_int_equal(n, 2 + 4 + 1);
+	assert_int_equal(f[0], 0x80 | SKIT_WS_OP_TEXT);
+	fl_send(&p, SKIT_WS_OP_BINARY, "b");
+	n = recv_on(&p, 0, buf, sizeof(buf));
+	assert_int_equal(skit_conn_send(p.c[0], buf, 1), 1);
+	n = read(p.fd[1], f, sizeof(f));
+	assert_int_equal(f[0], 0x80 | SKIT_WS_OP_BINARY);
 	pair_free(&p);
 }
 
@@ -882,6 +918,7 @@ main(void)
 		cmocka_unit_test(test_request_refusals),
 		cmocka_unit_test(test_layer_messages),
 		cmocka_unit_test(test_layer_binary_and_limits),
+		cmocka_unit_test(test_layer_echo_mode),
 		cmocka_unit_test(test_layer_ping_and_errors),
 		cmocka_unit_test(test_layer_deflate),
 		cmocka_unit_test(test_layer_refusal),
