@@ -15,6 +15,8 @@
 #include "skit/ws.h"
 
 #define CLI_WS_HEADERS 16
+/* skit echo's longest WebSocket message: its receive buffer */
+#define CLI_WS_ECHO_MAX (256 * 1024)
 
 struct cli_ws {
 	struct skit_ws_cfg cfg;	   /* for skit_conn_push(&skit_layer_ws) */

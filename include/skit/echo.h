@@ -36,6 +36,7 @@
 
 #include "skit/addr.h"
 #include "skit/err.h"
+#include "skit/conn.h"
 #include "skit/loop.h"
 #include "skit/serve.h"
 #include "skit/sock.h"
@@ -92,6 +93,16 @@ struct skit_echo_cfg {
 	 * microsecond per message.
 	 */
 	int wake_signal;
+	/*
+	 * A layer type (conn.h) pushed on every stream connection, with its
+	 * cfg (read by the layer's open: it must stay valid while the server
+	 * runs), or NULL: TLS (tls.h's skit_layer_tls) makes a TLS echo
+	 * server. Its handshake runs first; at the peer's EOF the layer's
+	 * shutdown (close_notify) ends our side. A layered connection is
+	 * always served on the loop (no blocking reads).
+	 */
+	const struct skit_layer_ops *layer;
+	const void *layer_cfg;
 };
 
 /* Totals since skit_echo_new (read them from the loop's thread, or after
@@ -204,6 +215,10 @@ struct skit_echo_server_cfg {
 	bool reuseport;	  /* share the port with other servers (inet) */
 	int64_t grace_ms; /* after a stop, open connections get this long */
 	int wake_signal;  /* see skit_echo_cfg; 0 = none */
+	/* A layer on every stream connection (tls), as in skit_echo_cfg;
+	 * layer_cfg must stay valid until skit_echo_server_free. */
+	const struct skit_layer_ops *layer;
+	const void *layer_cfg;
 	/* Reports from the workers' serves, on their threads (may be
 	 * NULL): the caller's function must be thread-safe. */
 	void (*on_event)(const struct skit_serve_event *ev, void *data);

@@ -286,6 +286,8 @@ skit_echo_server_open(const struct skit_addr *a,
 		.on_event = cfg->on_event,
 		.data = cfg->data,
 		.wake_signal = cfg->wake_signal,
+		.layer = cfg->layer,
+		.layer_cfg = cfg->layer_cfg,
 	};
 	*out = srv;
 	return 0;

@@ -90,6 +90,28 @@ def client(argv):
     asyncio.run(main())
 
 
+def hold(logfile, marker):
+    """An HTTP server that answers its one request only once logfile
+    holds marker (15 s at most): a page that loads from it is not done
+    loading before then (headless Chromium's --dump-dom waits for it)."""
+    ls = socket.socket()
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(4)
+    print(ls.getsockname()[1], flush=True)
+    ls.settimeout(30)
+    s, _ = ls.accept()
+    end = time.monotonic() + 15
+    while time.monotonic() < end:
+        try:
+            if marker in open(logfile).read():
+                break
+        except OSError:
+            pass
+        time.sleep(0.05)
+    s.sendall(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n")
+    s.close()
+
+
 # --- frames ----------------------------------------------------------------
 
 def frame(op, payload=b"", fin=True, mask=True, rsv=0, key=b"\x11\x22\x33\x44"):
@@ -480,6 +502,8 @@ if __name__ == "__main__":
         client(sys.argv[2:])
     elif mode == "conform-server-side":
         sys.exit(conform_server_side(int(sys.argv[2])))
+    elif mode == "hold":
+        hold(sys.argv[2], sys.argv[3])
     elif mode == "conform-client-side":
         sys.exit(conform_client_side(sys.argv[2]))
     else:
