@@ -48,6 +48,11 @@ struct ws {
 	size_t msg_len, msg_cap;
 	unsigned msg_op;
 	unsigned last_op; /* the type of the last message received */
+	/* text mode: a line longer than one send goes out in fragments */
+	bool frag_open;
+	unsigned frag_op;
+	size_t frag_len;
+	struct skit_ws_utf8 frag_utf8;
 	bool msg_ready;
 
 	uint8_t *out;
@@ -107,19 +112,23 @@ out_reserve(struct ws *w, size_t n)
 	return 0;
 }
 
-/* Queue one frame: masked with a fresh key by a client. */
-static int queue_frame_rsv(struct ws *w, unsigned op, const void *data,
-			   size_t len, bool rsv1);
+static int queue_frame(struct ws *w, unsigned op, const void *data, size_t len,
+		       bool fin, bool rsv1);
 
+/* A whole message, or a control frame. */
 static int
-queue_frame(struct ws *w, unsigned op, const void *data, size_t len)
+queue_whole(struct ws *w, unsigned op, const void *data, size_t len)
 {
-	return queue_frame_rsv(w, op, data, len, false);
+	return queue_frame(w, op, data, len, true, false);
 }
 
+/*
+ * Queue one frame, masked with a fresh key by a client (fin: a
+ * message's last; rsv1: a compressed message's first).
+ */
 static int
-queue_frame_rsv(struct ws *w, unsigned op, const void *data, size_t len,
-		bool rsv1)
+queue_frame(struct ws *w, unsigned op, const void *data, size_t len, bool fin,
+	    bool rsv1)
 {
 	uint8_t key[4], *p;
 	size_t h;
@@ -134,7 +143,7 @@ queue_frame_rsv(struct ws *w, unsigned op, const void *data, size_t len,
 			return rc;
 	}
 	p = w->out + w->out_len;
-	h = skit_ws_frame_hdr(p, true, op, len, w->cfg.server ? NULL : key);
+	h = skit_ws_frame_hdr(p, fin, op, len, w->cfg.server ? NULL : key);
 	if (rsv1)
 		p[0] |= 0x40;
 	if (len)
@@ -165,7 +174,7 @@ queue_close(struct ws *w, int code, const char *reason)
 	note(w, &(struct skit_ws_note){ .type = SKIT_WS_NOTE_CLOSE_OUT,
 					.code = code,
 					.reason = reason ? reason : "" });
-	return queue_frame(w, SKIT_WS_OP_CLOSE, pl, n);
+	return queue_whole(w, SKIT_WS_OP_CLOSE, pl, n);
 }
 
 /* Write what is queued: 0 when all is out, -EAGAIN, or a code. */
@@ -393,14 +402,17 @@ deflate_start(struct ws *w, const struct skit_ws_deflate *d)
 	return 0;
 }
 
-/* Compress one message into ztmp: its length, or a negative code. */
+/*
+ * Compress a message, or a fragment of one (first: it starts the
+ * message; fin: it ends it), into ztmp: its length, or a negative code.
+ */
 static ssize_t
-compress_msg(struct ws *w, const void *buf, size_t len)
+compress_msg(struct ws *w, const void *buf, size_t len, bool first, bool fin)
 {
 	size_t out = 0;
 	int rc;
 
-	if (deflateReset(&w->zout) != Z_OK)
+	if (first && deflateReset(&w->zout) != Z_OK)
 		return -EINVAL;
 	w->zout.next_in = (Bytef *)(uintptr_t)buf;
 	w->zout.avail_in = (uInt)len;
@@ -424,10 +436,11 @@ compress_msg(struct ws *w, const void *buf, size_t len)
 			return -EINVAL;
 		out = w->ztmp_cap - w->zout.avail_out;
 	} while (w->zout.avail_out == 0 || w->zout.avail_in > 0);
-	/* the flush's empty block 00 00 ff ff is left off (RFC 7692 7.2.1) */
-	if (out >= 4 && !memcmp(w->ztmp + out - 4, "\0\0\xff\xff", 4))
+	/* the message's last flush, 00 00 ff ff, is left off (RFC 7692
+	 * 7.2.1); an empty message is one empty block */
+	if (fin && out >= 4 && !memcmp(w->ztmp + out - 4, "\0\0\xff\xff", 4))
 		out -= 4;
-	if (out == 0)
+	if (first && fin && out == 0)
 		w->ztmp[out++] = 0;
 	return (ssize_t)out;
 }
@@ -741,7 +754,7 @@ feed(struct skit_layer *l, struct ws *w)
 			}
 			break;
 		case SKIT_WS_EV_PING:
-			if (!w->close_sent && queue_frame(w, SKIT_WS_OP_PONG,
+			if (!w->close_sent && queue_whole(w, SKIT_WS_OP_PONG,
 							  ev.data, ev.len) < 0)
 				return -ENOMEM;
 			break;
@@ -830,6 +843,61 @@ ws_recv(struct skit_layer *l, void *buf, size_t len)
 	}
 }
 
+/* A message or a fragment of one, compressed when agreed. */
+static int
+queue_msg(struct ws *w, unsigned op, const void *buf, size_t n, bool first,
+	  bool fin)
+{
+	ssize_t z;
+
+	if (!w->zout_ok)
+		return queue_frame(w, first ? op : SKIT_WS_OP_CONT, buf, n, fin,
+				   false);
+	z = compress_msg(w, buf, n, first, fin);
+	if (z < 0)
+		return (int)z;
+	return queue_frame(w, first ? op : SKIT_WS_OP_CONT, w->ztmp, (size_t)z,
+			   fin, first);
+}
+
+/*
+ * Text mode: a line (what the framing layer above gives: up to its
+ * "\n", or a piece of a longer line) is a text message, "\n" and "\r"
+ * taken off; the pieces of a long line are fragments of one message. A
+ * line whose first piece is not UTF-8 goes as binary.
+ */
+static int
+send_line(struct ws *w, const char *p, size_t n)
+{
+	bool fin = n && p[n - 1] == '\n', first = !w->frag_open;
+	int rc;
+
+	if (fin) {
+		n--;
+		if (n && p[n - 1] == '\r')
+			n--;
+	}
+	if (first) {
+		memset(&w->frag_utf8, 0, sizeof(w->frag_utf8));
+		w->frag_op = skit_ws_utf8_feed(&w->frag_utf8, p, n) &&
+					     (!fin ||
+					      skit_ws_utf8_done(&w->frag_utf8))
+				     ? SKIT_WS_OP_TEXT
+				     : SKIT_WS_OP_BINARY;
+		w->frag_len = 0;
+	}
+	rc = queue_msg(w, w->frag_op, p, n, first, fin);
+	if (rc < 0)
+		return rc;
+	w->frag_len += n;
+	w->frag_open = !fin;
+	if (fin)
+		note(w, &(struct skit_ws_note){ .type = SKIT_WS_NOTE_MSG_OUT,
+						.op = w->frag_op,
+						.len = w->frag_len });
+	return 0;
+}
+
 static ssize_t
 ws_send(struct skit_layer *l, const void *buf, size_t len)
 {
@@ -851,27 +919,17 @@ ws_send(struct skit_layer *l, const void *buf, size_t len)
 			return rc;
 	}
 	if (w->cfg.mode == SKIT_WS_MODE_TEXT) {
-		struct skit_ws_utf8 u = { 0 };
-		const char *p = buf;
-
-		if (n && p[n - 1] == '\n')
-			n--;
-		if (n && p[n - 1] == '\r')
-			n--;
-		if (skit_ws_utf8_feed(&u, buf, n) && skit_ws_utf8_done(&u))
-			op = SKIT_WS_OP_TEXT;
-	} else if (w->cfg.mode == SKIT_WS_MODE_ECHO && w->last_op) {
+		rc = send_line(w, buf, len);
+		if (rc < 0)
+			return rc;
+		rc = drain(l, w);
+		if (rc < 0 && rc != -EAGAIN)
+			return rc;
+		return (ssize_t)len;
+	}
+	if (w->cfg.mode == SKIT_WS_MODE_ECHO && w->last_op)
 		op = w->last_op;
-	}
-	if (w->zout_ok) {
-		ssize_t z = compress_msg(w, buf, n);
-
-		if (z < 0)
-			return z;
-		rc = queue_frame_rsv(w, op, w->ztmp, (size_t)z, true);
-	} else {
-		rc = queue_frame(w, op, buf, n);
-	}
+	rc = queue_msg(w, op, buf, n, true, true);
 	if (rc < 0)
 		return rc;
 	note(w, &(struct skit_ws_note){
@@ -896,7 +954,7 @@ ws_flush(struct skit_layer *l)
 	ping_arm(l, w);
 	if (w->ping_due && !w->close_sent) {
 		w->ping_due = false;
-		rc = queue_frame(w, SKIT_WS_OP_PING, "skit", 4);
+		rc = queue_whole(w, SKIT_WS_OP_PING, "skit", 4);
 		if (rc < 0)
 			return rc;
 	}
@@ -912,6 +970,13 @@ ws_shutdown(struct skit_layer *l)
 	rc = ready(l, w);
 	if (rc < 0)
 		return rc;
+	/* a line left open ends here (its last, empty fragment) */
+	if (w->frag_open && !w->close_sent) {
+		rc = queue_msg(w, w->frag_op, "", 0, false, true);
+		if (rc < 0)
+			return rc;
+		w->frag_open = false;
+	}
 	rc = queue_close(w, SKIT_WS_CLOSE_NORMAL, "");
 	if (rc < 0)
 		return rc;

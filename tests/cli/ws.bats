@@ -139,6 +139,18 @@ sk_eof() {
 	[ "$(cat "$SK_OUT")" = "$(printf 'hello\nwörld\n\n')" ]
 	grep -q "GET /x?y=1 HTTP/1.1 -> HTTP/1.1 101 Switching Protocols, subprotocol chat" "$SK_ERR"
 	grep -q "websocket close from .*: 1000 (normal closure)" "$SK_ERR"
+	# a line longer than the framing's 64 KiB cut is still one message
+	# (fragments), with and without compression
+	head -c 150000 /dev/zero | tr '\0' 'x' >"$BATS_TEST_TMPDIR/long"
+	echo >>"$BATS_TEST_TMPDIR/long"
+	for o in "" ",deflate"; do
+		sk_fifo connect "ws://127.0.0.1:$PY_PORT/$o"
+		cat "$BATS_TEST_TMPDIR/long" >&5
+		wait_size "$SK_OUT" 150001
+		sk_eof
+		[ "$SK_RC" -eq 0 ]
+		cmp "$BATS_TEST_TMPDIR/long" "$SK_OUT"
+	done
 }
 
 @test "ws: binary mode keeps message boundaries through --framing len; raw mode streams bytes" {

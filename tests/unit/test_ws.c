@@ -720,14 +720,27 @@ test_layer_messages(void **state)
 	assert_int_equal(n, 5);
 	assert_memory_equal(buf, "back\n", 5);
 	/* a message longer than the caller's buffer: its real length */
-	assert_int_equal(skit_conn_send(p.c[0], "0123456789", 10), 10);
+	assert_int_equal(skit_conn_send(p.c[0], "0123456789\n", 11), 11);
 	n = recv_on(&p, 1, buf, 4);
 	assert_int_equal(n, 11);
 	assert_memory_equal(buf, "0123", 4);
 	assert_int_equal(p.n[1].msgs_in, 2);
+	assert_int_equal(p.n[0].msgs_out, 2);
+	/* a line in pieces (a framing layer's 64 KiB cut) is one message,
+	 * fragmented; a piece left open at the end is finished by the close */
+	assert_int_equal(skit_conn_send(p.c[0], "lo", 2), 2);
+	assert_int_equal(skit_conn_send(p.c[0], "ng", 2), 2);
+	assert_int_equal(skit_conn_send(p.c[0], " line\n", 6), 6);
+	n = recv_on(&p, 1, buf, sizeof(buf));
+	assert_int_equal(n, 10);
+	assert_memory_equal(buf, "long line\n", 10);
+	assert_int_equal(skit_conn_send(p.c[0], "open", 4), 4);
 	/* our close; the peer reads EOF and answers; we read its close */
 	assert_int_equal(skit_conn_shutdown(p.c[0]), 0);
 	assert_int_equal(p.n[0].close_out, 1000);
+	n = recv_on(&p, 1, buf, sizeof(buf));
+	assert_int_equal(n, 5);
+	assert_memory_equal(buf, "open\n", 5);
 	n = recv_on(&p, 1, buf, sizeof(buf));
 	assert_int_equal(n, 0);
 	assert_int_equal(p.n[1].close_in, 1000);
