@@ -93,9 +93,7 @@ skit_port=$(start skit "$SKIT" echo -v -t 1 ws-listen:127.0.0.1:0)
 py_port=$(start py "$PY" tests/cli/ws_peer.py echo-server)
 node_port=$(start node node "$tmp/server.js")
 
-head -c "$SIZE" /dev/zero | tr '\0' x >"$tmp/line"
-echo >>"$tmp/line"
-for i in $(seq 1 "$MSGS"); do cat "$tmp/line"; done >"$tmp/lines"
+yes "$(head -c "$SIZE" /dev/zero | tr '\0' x)" | head -n "$MSGS" >"$tmp/lines"
 
 # skit connect: MSGS lines out, wait for them all back
 skit_client() {
