@@ -67,6 +67,14 @@ deps-build:
 $(BUILD)/src/%.o: CPPFLAGS += -Isrc
 $(BUILD)/cli/%.o: CPPFLAGS += -Icli
 
+# `skit help concepts` prints docs/concepts.md, built in as a C string.
+$(BUILD)/gen/concepts.inc: docs/concepts.md
+	@mkdir -p $(dir $@)
+	sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $< > $@
+
+$(BUILD)/cli/main.o: $(BUILD)/gen/concepts.inc
+$(BUILD)/cli/main.o: CPPFLAGS += -I$(BUILD)/gen
+
 $(BUILD)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@

@@ -255,7 +255,19 @@ void cli_json_bool(struct cli_json *j, const char *key, bool val);
 void cli_json_null(struct cli_json *j, const char *key);
 /* A raw, already-valid JSON value (an array or object built elsewhere). */
 void cli_json_raw(struct cli_json *j, const char *key, const char *json);
+/*
+ * A message's bytes: "payload" when they are text (valid UTF-8 without
+ * control characters other than tab and line ends), else "payload_hex".
+ * 0 or -ENOMEM.
+ */
+int cli_json_payload(struct cli_json *j, const void *p, size_t n);
 void cli_json_end(struct cli_json *j);
+/*
+ * A JSON number as text into b (CLI_NUM_LEN bytes is enough): fixed
+ * notation, never an exponent, "null" for NaN and infinities.
+ */
+#define CLI_NUM_LEN 340
+const char *cli_json_num(double val, char *b, size_t len);
 /* Write s as a JSON string literal (with quotes) to f. */
 void cli_json_quote(FILE *f, const char *s, size_t len);
 
@@ -266,6 +278,7 @@ void cli_json_quote(FILE *f, const char *s, size_t len);
 struct cli_globals {
 	int verbose;
 	bool trace;
+	bool trace_json; /* --trace=json */
 	bool color;
 	int stdout_code;
 };
@@ -287,9 +300,12 @@ int cli_drop_privileges(void);
  * until a command calls cli_stop_watch, a stop signal ends the process
  * at once.
  *
- * cli_stop_unlink: remove path (a socket file, a temporary file) if a
- * signal ends the process. Two paths at most; the command still
- * removes them itself on its normal way out.
+ * cli_stop_unlink: remove path (a socket file, a temporary file, made
+ * just before) if a signal ends the process, as long as it is still the
+ * same file (inode): one another process put there since is left alone.
+ * Two paths at most.
+ * cli_stop_remove: the normal way out: remove path on the same terms,
+ * and forget it.
  * cli_stop_keep: forget path again (renamed into place, or removed).
  *
  * cli_stop_watch: from now on a stop signal makes cli_stop_fd()
@@ -308,8 +324,12 @@ int cli_drop_privileges(void);
  * flushed and closed stdout; after a stop signal it ends the process by
  * that signal, unless writing stdout failed (then rc, which is 1).
  */
+/* --trace / -vv: the library's trace lines to stderr, as text or JSON. */
+void cli_trace_start(bool json);
+
 void cli_stop_init(void);
 void cli_stop_unlink(const char *path);
+void cli_stop_remove(const char *path);
 void cli_stop_keep(const char *path);
 int cli_stop_watch(void);
 void cli_stop_unwatch(void);

@@ -15,6 +15,7 @@
  * forever) while the listener and the other pairs keep going.
  */
 #include "cli.h"
+#include "cli_tls.h"
 #include "cli_ws.h"
 
 #include "skit/endpoint.h"
@@ -121,7 +122,8 @@ struct conn {
 	char *env[3];
 	int64_t start_ns;
 	char a_desc[300], b_desc[300];
-	struct cli_ws ws[2]; /* a ws side's WebSocket */
+	struct skit_conn *tc[2]; /* a TLS side's conn (the pair's, not owned) */
+	struct cli_ws ws[2];	 /* a ws side's WebSocket */
 };
 
 struct app {
@@ -153,6 +155,7 @@ struct app {
 	FILE *jf;
 	char ldesc[140];
 	char *dgbuf;
+	struct cli_tls tls[2]; /* a side with the tls option */
 };
 
 /* --- output ---------------------------------------------------------- */
@@ -220,6 +223,12 @@ log_close(struct conn *c, const struct skit_relay_stats *st)
 		    "bytes, %.3f s",
 		    c->id, why, (unsigned long long)st->bytes[0],
 		    (unsigned long long)st->bytes[1], dur);
+	for (int i = 0; i < 2; i++) {
+		if (c->tc[i] && cli_g.verbose) {
+			cli_verbose("relay #%lu side %c:", c->id, 'A' + i);
+			cli_tls_verbose(c->tc[i]);
+		}
+	}
 	if (!app->json)
 		return;
 	cli_json_begin(&j, app->jf);
@@ -240,6 +249,8 @@ log_close(struct conn *c, const struct skit_relay_stats *st)
 		cli_json_str(&j, "error_side", st->error_side ? "b" : "a");
 		cli_json_str(&j, "error_op", st->error_op);
 	}
+	cli_tls_json(&j, c->tc[0], "a_");
+	cli_tls_json(&j, c->tc[1], "b_");
 	cli_json_end(&j);
 	stop_if_stdout_failed(app);
 }
@@ -416,6 +427,8 @@ conn_free(struct conn *c)
 	if (c->timer > 0)
 		skit_loop_timer_cancel(app->loop, c->timer);
 	skit_relay_free(c->pair);
+	skit_conn_free(c->tc[0]);
+	skit_conn_free(c->tc[1]);
 	skit_close(c->cfd);
 	skit_endpoint_close(&c->other);
 	/* Reap a finished child now; SIGCHLD catches the others. */
@@ -461,9 +474,18 @@ pair_closed(struct skit_relay *r, void *data)
 {
 	struct conn *c = data;
 	const struct skit_relay_stats *st = skit_relay_stats(r);
-	int code = exit_for_stats(st);
+	int code = exit_for_stats(st), tcode = 0;
 
 	log_close(c, st);
+	/* A TLS side that failed says why (a handshake, a truncation). */
+	for (int i = 0; i < 2 && !tcode; i++)
+		if (c->tc[i])
+			tcode = cli_tls_failed(c->tc[i],
+					       i == 0 ? c->a_desc : c->b_desc);
+	if (tcode) {
+		conn_done(c, tcode);
+		return;
+	}
 	/*
 	 * Single mode: say why the one pair ended when that is the exit
 	 * code's reason, an error or a time limit (the -v close line does
@@ -591,15 +613,39 @@ ws_sides(struct conn *c, struct skit_relay_end *ea, struct skit_relay_end *eb,
 			 i == 0 ? c->a_desc : c->b_desc);
 		rc = cli_ws_conn(w, e[i]->rfd, &conn);
 		if (rc < 0) {
+			/* the fd is closed: nobody else closes it */
 			if (i == app->lside)
 				c->cfd = -1;
-			else
-				c->other.rfd = c->other.wfd = -1;
+			e[i]->rfd = e[i]->wfd = -1;
+			e[i]->own = false;
 			return rc;
 		}
 		e[i]->conn = conn;
 		e[i]->own = true;
 	}
+	return 0;
+}
+
+/*
+ * Side's end e over TLS when its address asks: e becomes a conn with the
+ * tls layer over e's fd (taken), kept in c->tc[side] for the messages
+ * and freed by conn_free. 0 or a negative code (the fd is closed).
+ */
+static int
+tls_end(struct conn *c, int side, struct skit_relay_end *e)
+{
+	const struct cli_tls *t = &c->app->tls[side];
+	int rc;
+
+	if (!t->ctx)
+		return 0;
+	rc = cli_tls_conn(t, e->rfd, e->type, NULL, NULL, &c->tc[side]);
+	memset(e, 0, sizeof(*e));
+	e->rfd = e->wfd = -1;
+	if (rc < 0)
+		return rc;
+	e->conn = c->tc[side];
+	e->own = false;
 	return 0;
 }
 
@@ -613,6 +659,17 @@ start_pair(struct conn *c, struct skit_relay_end *lend)
 	int e;
 
 	skit_endpoint_to_end(&c->other, &oend);
+	e = tls_end(c, app->lside, lend);
+	if (app->tls[app->lside].ctx)
+		c->cfd = -1; /* taken by tls_end */
+	if (e == 0)
+		e = tls_end(c, !app->lside, &oend);
+	if (e < 0) {
+		cli_errorf("relay #%lu: TLS: %s", c->id, skit_strerror(e));
+		if (oend.own)
+			skit_close(oend.rfd);
+		return e;
+	}
 	ea = app->lside == 0 ? lend : &oend;
 	eb = app->lside == 0 ? &oend : lend;
 	fill_cfg(app, c, &cfg);
@@ -1226,6 +1283,12 @@ parse_addrs(struct app *app)
 	} else {
 		app->fork = false;
 	}
+	for (int i = 0; i < 2; i++) {
+		rc = cli_tls_setup(&app->addr[i], i == app->lside,
+				   &app->tls[i]);
+		if (rc)
+			return rc;
+	}
 	return 0;
 }
 
@@ -1313,7 +1376,13 @@ run_single(struct app *app)
 	skit_endpoint_to_end(&ep[0], &end[0]);
 	skit_endpoint_to_end(&ep[1], &end[1]);
 	fill_cfg(app, c, &cfg);
-	e = watch_stop(app);
+	e = tls_end(c, 0, &end[0]);
+	if (e == 0)
+		e = tls_end(c, 1, &end[1]);
+	if (e == 0)
+		e = ws_sides(c, &end[0], &end[1], &cfg);
+	if (e == 0)
+		e = watch_stop(app);
 	if (e == 0)
 		e = skit_relay_new(app->loop, &end[0], &end[1], &cfg, &c->pair);
 	if (e < 0) {
@@ -1450,6 +1519,8 @@ cmd_relay(int argc, char **argv)
 	}
 	free(app.dgbuf);
 	skit_loop_free(app.loop);
+	cli_tls_free(&app.tls[0]);
+	cli_tls_free(&app.tls[1]);
 	cli_stdout_flush();
 	return rc;
 }

@@ -599,34 +599,20 @@ cli_parse_size(const char *opt, const char *s, long long *out)
 void
 cli_json_quote(FILE *f, const char *s, size_t len)
 {
-	fputc('"', f);
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
+	char small[512], *big = NULL, *out = small;
+	size_t n = skit_json_quote(small, sizeof(small), s, len);
 
-		switch (c) {
-		case '"':
-			fputs("\\\"", f);
-			break;
-		case '\\':
-			fputs("\\\\", f);
-			break;
-		case '\n':
-			fputs("\\n", f);
-			break;
-		case '\r':
-			fputs("\\r", f);
-			break;
-		case '\t':
-			fputs("\\t", f);
-			break;
-		default:
-			if (c < 0x20 || c == 0x7f)
-				fprintf(f, "\\u%04x", c);
-			else
-				fputc(c, f);
+	if (n >= sizeof(small)) {
+		big = malloc(n + 1);
+		if (!big) {
+			fputs("\"\"", f); /* out of memory: still valid JSON */
+			return;
 		}
+		skit_json_quote(big, n + 1, s, len);
+		out = big;
 	}
-	fputc('"', f);
+	fwrite(out, 1, n, f);
+	free(big);
 }
 
 static void
@@ -675,14 +661,67 @@ cli_json_uint(struct cli_json *j, const char *key, unsigned long long val)
 	fprintf(j->f, "%llu", val);
 }
 
+const char *
+cli_json_num(double val, char *b, size_t len)
+{
+	int n;
+
+	/*
+	 * Never in exponent form (docs/json.md): fixed, nine decimals at
+	 * most, trailing zeros dropped ("0.000099728", "1234567.5", "3").
+	 */
+	if (val != val || val > 1e300 || val < -1e300) {
+		snprintf(b, len, "null");
+		return b;
+	}
+	n = snprintf(b, len, "%.9f", val);
+	if (n < 0 || (size_t)n >= len) {
+		snprintf(b, len, "null");
+		return b;
+	}
+	while (n > 1 && b[n - 1] == '0')
+		b[--n] = '\0';
+	if (n > 1 && b[n - 1] == '.')
+		b[--n] = '\0';
+	if (!strcmp(b, "-0"))
+		snprintf(b, len, "0");
+	return b;
+}
+
 void
 cli_json_double(struct cli_json *j, const char *key, double val)
 {
+	char b[CLI_NUM_LEN];
+
 	json_key(j, key);
-	if (val != val || val > 1e300 || val < -1e300)
-		fputs("null", j->f);
-	else
-		fprintf(j->f, "%.6g", val);
+	fputs(cli_json_num(val, b, sizeof(b)), j->f);
+}
+
+int
+cli_json_payload(struct cli_json *j, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	bool text = skit_utf8_valid(p, n);
+	char *hex;
+
+	for (size_t i = 0; text && i < n; i++)
+		if ((b[i] < 0x20 && b[i] != '\n' && b[i] != '\r' &&
+		     b[i] != '\t') ||
+		    b[i] == 0x7f)
+			text = false;
+	if (text) {
+		cli_json_strn(j, "payload", p, n);
+		return 0;
+	}
+	hex = malloc(2 * n + 1);
+	if (!hex)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		snprintf(hex + 2 * i, 3, "%02x", b[i]);
+	hex[2 * n] = '\0';
+	cli_json_str(j, "payload_hex", hex);
+	free(hex);
+	return 0;
 }
 
 void

@@ -14,7 +14,8 @@ build_pkgs=(gcc make libc6-dev libssl-dev zlib1g-dev libpcap-dev pkg-config)
 test_pkgs=(libcmocka-dev bats clang libclang-rt-14-dev clang-format python3
 	jq iproute2 util-linux libcap2-bin openssl procps coreutils
 	socat ncat netcat-openbsd sockperf nftables iputils-ping tshark tcpdump nginx-light
-	curl wget passwd groff-base man-db bsdutils parallel chromium fonts-dejavu-core
+	curl wget passwd groff-base man-db bsdutils parallel stunnel4
+	chromium fonts-dejavu-core
 	microsocks tinyproxy python3-websockets)
 
 pkgs=("${build_pkgs[@]}")

@@ -13,6 +13,7 @@
  * one pair per connection or peer.
  */
 #include "cli.h"
+#include "cli_tls.h"
 #include "cli_ws.h"
 #include "nc.h"
 
@@ -35,6 +36,7 @@ enum {
 	OPT_ALLOW,
 	OPT_DENY,
 	OPT_IDLE,
+	OPT_TLS, /* CLI_TLS_NOPTS ids from here */
 };
 
 static const struct cli_opt listen_opts[] = {
@@ -77,6 +79,7 @@ static const struct cli_opt listen_opts[] = {
 	{ "recv-only", 0, NULL, NC_OPT_RECV_ONLY,
 	  "only copy client -> stdout (ignore stdin)" },
 	{ "send-only", 0, NULL, NC_OPT_SEND_ONLY, "only copy stdin -> client" },
+	CLI_TLS_OPTS(OPT_TLS),
 	{ "sh-exec", 'c', "'CMD'", OPT_SH_EXEC,
 	  "run CMD with /bin/sh -c for each client" },
 	{ "udp", 'u', NULL, 'u', "UDP instead of TCP (PORT form)" },
@@ -92,7 +95,7 @@ static const struct cli_opt listen_opts[] = {
 /* Address options listen implements: what skit_open applies (-k,
  * --max-conns, --allow/--deny, --idle-timeout are flags, not options). */
 static const uint64_t listen_addr_opts =
-	SKIT_OPTS_OPEN | SKIT_OPTS_MCAST | SKIT_OPTS_WS;
+	SKIT_OPTS_OPEN | SKIT_OPTS_MCAST | SKIT_OPTS_TLS | SKIT_OPTS_WS;
 
 static const struct cli_help listen_help = {
 	.name = "listen",
@@ -127,6 +130,8 @@ struct listen_opts {
 	bool framing_set;
 	long long idle_ms; /* datagram peers */
 	struct skit_acl acl;
+	struct cli_tls_flags tlsf;
+	struct cli_tls tls;
 };
 
 struct server;
@@ -139,6 +144,7 @@ struct conn {
 	bool dgram;		       /* a datagram peer's pair */
 	struct skit_serve_session *ss; /* its session, while it lasts */
 	bool expired;		       /* ss ended for want of traffic */
+	struct skit_conn *tls;	       /* the client's TLS conn, if any */
 	char name[300];
 	uint64_t hexoff[2]; /* --hex: bytes dumped per direction */
 	struct cli_ws ws;   /* ws: the client's WebSocket */
@@ -268,7 +274,10 @@ conn_closed(struct skit_relay *r, void *data)
 			break;
 		}
 	s->nconns--;
-	rc = conn_report(s, c, skit_relay_stats(r));
+	if (c->tls && (rc = cli_tls_failed(c->tls, c->name)) != 0)
+		; /* a failed handshake or a truncation: said */
+	else
+		rc = conn_report(s, c, skit_relay_stats(r));
 	if (rc && !s->o->keep)
 		s->exit_code = rc;
 	/* The client is gone: the serve counts it off (and forgets the
@@ -298,6 +307,7 @@ conn_closed(struct skit_relay *r, void *data)
 		}
 	}
 	skit_relay_free(r);
+	skit_conn_free(c->tls);
 	free(c);
 	stop_if_done(s);
 }
@@ -349,7 +359,22 @@ start_exec(struct server *s, int fd, const char *name,
 		goto fail;
 	}
 	s->children++;
-	if (fd >= 0) {
+	if (fd >= 0 && s->o->tls.ctx) {
+		/* The pair runs the handshake; conn_closed frees the conn. */
+		rc = cli_tls_conn(&s->o->tls, fd, SOCK_STREAM, NULL, NULL,
+				  &c->tls);
+		fd = -1; /* taken */
+		if (rc < 0) {
+			cli_errorf("listen: TLS for %s: %s", name,
+				   skit_strerror(rc));
+			skit_endpoint_close(&c->ep);
+			want_reap(s);
+			goto fail;
+		}
+		memset(&a, 0, sizeof(a));
+		a.conn = c->tls;
+		a.own = false;
+	} else if (fd >= 0) {
 		skit_relay_end_from_fd(fd, true, &a);
 		if (s->ws) {
 			struct skit_conn *wc;
@@ -393,7 +418,7 @@ start_exec(struct server *s, int fd, const char *name,
 	skit_endpoint_to_end(&c->ep, &b);
 	cfg.framing = s->o->so.framing;
 	/* A datagram peer's idle time is the serve's (--idle-timeout). */
-	cfg.idle_ms = fd >= 0 && s->o->so.idle_ms > 0 ? s->o->so.idle_ms : 0;
+	cfg.idle_ms = !ss && s->o->so.idle_ms > 0 ? s->o->so.idle_ms : 0;
 	cfg.send_timeout_ms = s->o->so.send_ms;
 	cfg.linger_ms = -1;
 	/* The child may answer without reading all the client sent: the
@@ -407,6 +432,7 @@ start_exec(struct server *s, int fd, const char *name,
 		cli_errorf("listen: relay for %s: %s", name, skit_strerror(rc));
 		skit_endpoint_close(&c->ep);
 		want_reap(s);
+		skit_conn_free(c->tls);
 		goto fail;
 	}
 	c->next = s->conns;
@@ -748,6 +774,7 @@ serve_loop(struct server *s)
 		if (!s->hub)
 			return CLI_EXIT_FAIL;
 		nc_hub_on_leave(s->hub, hub_left, s);
+		nc_hub_set_tls(s->hub, &s->o->tls);
 	}
 	rc = skit_loop_run(s->loop);
 	if (rc < 0)
@@ -803,6 +830,7 @@ server_free(struct server *s)
 		if (c->ss)
 			skit_serve_session_end(s->serve, c->ss);
 		skit_relay_free(c->relay);
+		skit_conn_free(c->tls);
 		skit_endpoint_close(&c->ep);
 		if (c->ep.pid > 0) {
 			kill(c->ep.pid, SIGTERM);
@@ -853,9 +881,17 @@ run_listen(struct listen_opts *o, int nargs, char **args)
 		cli_errorf("listen: '%s' is not a socket address", text);
 		return CLI_EXIT_USAGE;
 	}
+	rc = cli_tls_flags_apply(&o->tlsf, &s.addr);
+	if (rc)
+		return rc;
 	rc = cli_addr_check(&s.addr, listen_addr_opts, "skit listen");
 	if (rc)
 		return rc;
+	rc = cli_tls_setup(&s.addr, true, &o->tls);
+	if (rc)
+		return rc;
+	o->so.tls = &o->tls;
+	o->so.tls_wait_ms = o->so.idle_ms > 0 ? o->so.idle_ms : -1;
 	s.ws = skit_addr_has(&s.addr, SKIT_OPT_WS);
 	if (s.ws && !o->exec && o->keep) {
 		cli_errorf("listen: WebSocket with -k, --broker or --chat is "
@@ -938,6 +974,10 @@ cmd_listen(int argc, char **argv)
 				     : 0;
 			break;
 		default:
+			if (c >= OPT_TLS && c < OPT_TLS + CLI_TLS_NOPTS) {
+				cli_tls_flag(&o.tlsf, c - OPT_TLS, arg);
+				break;
+			}
 			/* -4 -6 -u -U -n -p -C -q -v and the NC_OPT_* flags. */
 			rc = nc_common_opt(c, arg, &o.ao, &o.so,
 					   &o.framing_set);
@@ -964,6 +1004,7 @@ cmd_listen(int argc, char **argv)
 	} else {
 		rc = run_listen(&o, argc - optind, argv + optind);
 	}
+	cli_tls_free(&o.tls);
 	skit_acl_free(&o.acl);
 	return rc;
 }

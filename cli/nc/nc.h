@@ -107,6 +107,14 @@ void nc_hub_free(struct nc_hub *h);
 /* Hand a connected, nonblocking socket to the hub (it closes it). */
 int nc_hub_add(struct nc_hub *h, int fd, const char *name);
 
+/*
+ * Every member added from now on speaks TLS as the server of tls's
+ * context (cli_tls.h; kept by the caller), its handshake run on the
+ * loop; a failed one is named and the member dropped. Stream hubs only.
+ */
+struct cli_tls;
+void nc_hub_set_tls(struct nc_hub *h, const struct cli_tls *tls);
+
 /* Clients connected now. */
 int nc_hub_count(const struct nc_hub *h);
 
@@ -130,6 +138,10 @@ struct nc_sess_opts {
 	const char *what;  /* the peer, for messages: "server" or "client" */
 	const char *op;	   /* a time limit's message names the peer by this
 			      ("connect", "client") and its address */
+	/* TLS over the socket (cli_tls.h), or NULL; its handshake is
+	 * waited for tls_wait_ms (< 0: no limit) before the relay starts */
+	const struct cli_tls *tls;
+	long long tls_wait_ms;
 	struct cli_ws *ws; /* WebSocket over the socket (cli_ws.h), or NULL */
 };
 

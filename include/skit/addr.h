@@ -103,6 +103,17 @@ enum skit_optval_type {
 	X(MULTICAST_TTL, "multicast-ttl", SKIT_OPTV_INT)          \
 	X(MULTICAST_LOOP, "multicast-loop", SKIT_OPTV_FLAG)       \
 	X(BROADCAST, "broadcast", SKIT_OPTV_FLAG)                 \
+	X(TLS, "tls", SKIT_OPTV_FLAG)                             \
+	X(VERIFY, "verify", SKIT_OPTV_FLAG)                       \
+	X(CA, "ca", SKIT_OPTV_STRING)                             \
+	X(SNI, "sni", SKIT_OPTV_STRING)                           \
+	X(ALPN, "alpn", SKIT_OPTV_STRING)                         \
+	X(MIN_VERSION, "min-version", SKIT_OPTV_STRING)           \
+	X(CIPHERS, "ciphers", SKIT_OPTV_STRING)                   \
+	X(CERT, "cert", SKIT_OPTV_STRING)                         \
+	X(KEY, "key", SKIT_OPTV_STRING)                           \
+	X(CLIENT_CA, "client-ca", SKIT_OPTV_STRING)               \
+	X(KTLS, "ktls", SKIT_OPTV_FLAG)                           \
 	X(PROXY, "proxy", SKIT_OPTV_STRING)                       \
 	X(WS, "ws", SKIT_OPTV_FLAG)                               \
 	X(WS_PATH, "path", SKIT_OPTV_STRING)                      \
@@ -429,6 +440,17 @@ int skit_addr_check(const struct skit_addr *a, uint64_t supported,
 #define SKIT_OPTS_DIAL                                         \
 	(SKIT_OPT_BIT(CONNECT_TIMEOUT) | SKIT_OPT_BIT(RETRY) | \
 	 SKIT_OPT_BIT(INTERVAL) | SKIT_OPT_BIT(FOREVER))
+
+/*
+ * TLS on a stream socket (tls.h's layer over the socket): tls itself
+ * and the settings that need it. A command that pushes the tls layer
+ * on its streams adds these.
+ */
+#define SKIT_OPTS_TLS                                                         \
+	(SKIT_OPT_BIT(TLS) | SKIT_OPT_BIT(VERIFY) | SKIT_OPT_BIT(CA) |        \
+	 SKIT_OPT_BIT(SNI) | SKIT_OPT_BIT(ALPN) | SKIT_OPT_BIT(MIN_VERSION) | \
+	 SKIT_OPT_BIT(CIPHERS) | SKIT_OPT_BIT(CERT) | SKIT_OPT_BIT(KEY) |     \
+	 SKIT_OPT_BIT(CLIENT_CA) | SKIT_OPT_BIT(KTLS))
 
 /*
  * WebSocket on a stream socket (ws.h's layer over the socket): ws

@@ -193,6 +193,15 @@ int skit_conn_push(struct skit_conn *c, const struct skit_layer_ops *ops,
 /* Run the layers' handshakes: 0 when all are done, -EAGAIN, or a code. */
 int skit_conn_handshake(struct skit_conn *c);
 
+/*
+ * Run the handshakes, waiting on c's read fd (blocking: poll) for what
+ * the chain asks for, each wait up to timeout_ms (< 0: none); ends with
+ * -ECANCELED when stopfd (a stop fd, skit/io.h; -1: none) turns
+ * readable, -ETIMEDOUT after a wait that timed out. 0 or a negative
+ * code (a tls layer's reason: skit_conn_tls_err).
+ */
+int skit_conn_handshake_wait(struct skit_conn *c, int timeout_ms, int stopfd);
+
 /* true while a layer's handshake has not finished. */
 bool skit_conn_handshaking(const struct skit_conn *c);
 
@@ -225,6 +234,10 @@ bool skit_conn_bare(const struct skit_conn *c);
 /* The layer types pushed, top first, joined by "/"; "" when bare. */
 const char *skit_conn_describe(const struct skit_conn *c, char *buf,
 			       size_t len);
+
+/* The topmost layer of type ops, or NULL when none was pushed. */
+struct skit_layer *skit_conn_find(const struct skit_conn *c,
+				  const struct skit_layer_ops *ops);
 
 /* The counters. Never NULL. */
 const struct skit_conn_stats *skit_conn_stats(const struct skit_conn *c);

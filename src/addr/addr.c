@@ -997,6 +997,15 @@ skit_addr_parse(const char *text, enum skit_role default_role,
 				"protocol, e.g. proto=47)",
 				p.kname);
 	}
+	if (rc == 0 && !skit_addr_has(a, SKIT_OPT_TLS)) {
+		for (int i = SKIT_OPT_VERIFY; i <= SKIT_OPT_KTLS; i++)
+			if (a->opt[i].set) {
+				rc = skit__addr_fail(&p, SKIT_EOPTION, k,
+						     "%s= needs tls (add ,tls)",
+						     skit_opt_name(i));
+				break;
+			}
+	}
 	if (rc == 0 && !skit_addr_has(a, SKIT_OPT_WS)) {
 		for (int i = SKIT_OPT_WS_PATH; i <= SKIT_OPT_WS_MODE; i++)
 			if (a->opt[i].set) {

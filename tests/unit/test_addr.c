@@ -235,6 +235,23 @@ static const struct good goods[] = {
 	{ "IP4-SENDTO:10.0.0.1:47", D, "ip:10.0.0.1,proto=47" },
 	{ "IP6-SENDTO:[::1]:47", D, "ip6:::1,proto=47" },
 	{ "INTERFACE:eth0", D, "packet:eth0" },
+	/* TLS: one spelling, the tls option; the other names parse to it */
+	{ "tcp:127.0.0.1:443,tls", D, "tcp:127.0.0.1:443,tls" },
+	{ "tls:127.0.0.1:443", D, "tcp:127.0.0.1:443,tls" },
+	{ "tls:h:443,sni=x,alpn=h2;http/1.1", C,
+	  "tcp-connect:h:443,tls,sni=x,alpn=h2;http/1.1" },
+	{ "tls-listen:8443,cert=c.pem,key=k.pem", D,
+	  "tcp-listen::8443,tls,cert=c.pem,key=k.pem" },
+	{ "OPENSSL:h:443,verify=0,cafile=ca.pem", D,
+	  "tcp-connect:h:443,tls,verify=0,ca=ca.pem" },
+	{ "OPENSSL-LISTEN:443,certificate=c.pem", D,
+	  "tcp-listen::443,tls,cert=c.pem" },
+	{ "SSL:h:443,snihost=n,cipher=AES128-SHA,min-proto-version=1.3", D,
+	  "tcp-connect:h:443,tls,sni=n,min-version=1.3,ciphers=AES128-SHA" },
+	{ "SSL-L:443,client-ca=ca.pem,ktls", D,
+	  "tcp-listen::443,tls,client-ca=ca.pem,ktls" },
+	{ "unix:/run/x.sock,tls", C, "unix-connect:/run/x.sock,tls" },
+	{ "vsock:2:5000,tls", D, "vsock:2:5000,tls" },
 };
 
 /* An invalid address: the code, a piece of the detail, the column. */
@@ -253,6 +270,10 @@ struct bad {
 
 static const struct bad bads[] = {
 	{ "", D, SKIT_EADDR, "empty address", 1 },
+	{ "tcp:h:443,ca=x", D, SKIT_EOPTION, "ca= needs tls", 4 },
+	{ "udp:h:443,tls", D, SKIT_EOPTION, "tls", 11 },
+	{ "unix-seqpacket:/x,tls", D, SKIT_EOPTION, "tls", 19 },
+	{ "tls-listen:443,sni=x", D, SKIT_EOPTION, "sni", 16 },
 	{ "tcp", D, SKIT_EADDR, "missing ':HOST:PORT'", 4 },
 	{ "tcp-listen", D, SKIT_EADDR, "missing ':[HOST]:PORT'", 11 },
 	{ "tcp:", D, SKIT_EADDR, "missing HOST:PORT after ':'", 5 },
