@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # bench/relay.sh - source -> relay -> sink over loopback TCP and unix
 # sockets: skit relay, socat (default and -b 1048576), ncat, and a plain
-# source -> sink without a relay, one run each, in one go.
+# source -> sink without a relay, one run each, in one go; over TCP also
+# a SOCKS5 tunnel through skit proxy and through microsocks (the source
+# asks the proxy for the sink with a SOCKS5 CONNECT first).
 #
 #   bench/relay.sh [SIZE_MIB]        (default 2048 = 2 GiB)
 #   ONLY="skit socat-b1M" bench/relay.sh 512    (some rows only)
@@ -78,6 +80,17 @@ else:
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
         s = ctx.wrap_socket(s)
+    if len(sys.argv) > 5:  # a SOCKS5 proxy: CONNECT to 127.0.0.1:argv[5]
+        s.sendall(b"\x05\x01\x00")
+        if s.recv(2) != b"\x05\x00":
+            sys.exit("source: the SOCKS5 proxy refused the method")
+        s.sendall(b"\x05\x01\x00\x01\x7f\x00\x00\x01" +
+                  int(sys.argv[5]).to_bytes(2, "big"))
+        r = b""
+        while len(r) < 10:
+            r += s.recv(10 - len(r))
+        if r[1] != 0:
+            sys.exit("source: SOCKS5 reply %d" % r[1])
     buf = memoryview(bytearray(1 << 20))
     left = size
     while left > 0:
@@ -129,7 +142,8 @@ run() {
 	for _ in $(seq 100); do [ -s "$T/sink.out" ] && break; sleep 0.02; done
 	SADDR=$(head -1 "$T/sink.out")
 	if [ "$kind" = unix ]; then LADDR=$T/relay.sock; else LADDR=$(free_port); fi
-	local target=$LADDR
+	local target=$LADDR socks=
+	case $name in skit-proxy | microsocks) socks=$SADDR ;; esac
 	if [ "$name" = plain ]; then
 		target=$SADDR
 	else
@@ -146,12 +160,14 @@ run() {
 			sleep 0.02
 		done
 	fi
-	python3 "$T/peer.py" source "$kind" "$target" "$BYTES" || kill "$sink" 2>/dev/null
+	python3 "$T/peer.py" source "$kind" "$target" "$BYTES" $socks || kill "$sink" 2>/dev/null
 	wait "$sink"
 	# stunnel serves on after its client: stop it (its time still counts)
 	if [ "$name" = stunnel ]; then
 		kill -TERM $(cat "/proc/$relay/task/$relay/children" 2>/dev/null) 2>/dev/null
 	fi
+	# a proxy serves on: stop it (the child of time, by its pid)
+	[ -z "$socks" ] || kill -TERM $(pgrep -P "$relay") 2>/dev/null
 	[ "$name" = plain ] || wait
 	read -r got secs < <(tail -1 "$T/sink.out")
 	: "${got:=0}" "${secs:=0}"
@@ -166,7 +182,7 @@ run() {
 
 ROUNDS=${ROUNDS:-3}
 KINDS=${KINDS:-tcp unix}
-ROWS=(plain skit skit-nosplice socat socat-b1M ncat stunnel)
+ROWS=(plain skit skit-nosplice socat socat-b1M ncat stunnel skit-proxy microsocks)
 
 # row_cmd NAME: the relay's command line for a row ($L $C $SL $SC $NL $NC
 # expand when the row runs).
@@ -179,6 +195,8 @@ row_cmd() {
 	socat-b1M) echo "socat -b 1048576 $SL $SC" ;;
 	ncat) echo "ncat $NL --sh-exec \"ncat $NC\"" ;;
 	stunnel) echo "stunnel4 '$T/st.conf'" ;;
+	skit-proxy) echo "'$SKIT' proxy tcp:127.0.0.1:\$LADDR" ;;
+	microsocks) echo "microsocks -i 127.0.0.1 -p \$LADDR" ;;
 	esac
 }
 
@@ -188,6 +206,7 @@ row_skip() {
 	case $2:$1 in
 	tls:plain | tls:skit-nosplice) return 0 ;;
 	tcp:stunnel | unix:stunnel) return 0 ;;
+	unix:skit-proxy | unix:microsocks | tls:skit-proxy | tls:microsocks) return 0 ;; # SOCKS5 rows: tcp only
 	esac
 	return 1
 }

@@ -11,7 +11,8 @@
  *   3. add a row, in sorted order, to the commands[] table in
  *      cli/main.c and a declaration below;
  *   4. add docs/<name>.md (every --long option of its --help must
- *      appear there), a paragraph in docs/skit.1, and
+ *      appear there; it becomes skit-<name>(1)), a paragraph in
+ *      docs/skit.md (skit(1)), and
  *      tests/cli/<name>.bats; tests/cli/docs.bats checks the first two
  *      for every command `skit --help` lists;
  *   5. if it can run for long, give it a case in tests/cli/signals.bats:
@@ -29,7 +30,7 @@
 
 #include "skit/skit.h"
 
-/* Exit codes (DESIGN.md section 5, documented in docs/skit.1). */
+/* Exit codes (DESIGN.md section 5, documented in docs/skit.md). */
 enum cli_exit {
 	CLI_EXIT_OK = 0,      /* success */
 	CLI_EXIT_FAIL = 1,    /* the operation failed (no reply, HTTP status) */
@@ -139,6 +140,34 @@ int cli_dial(const struct skit_addr *a, struct skit_dial_cfg *cfg, int stopfd,
  */
 void cli_retry_line(const struct skit_err *why, int attempt, long long of,
 		    long long delay_ms);
+
+/* The retries a dial of a makes: retry=, or SKIT_DIAL_FOREVER. */
+long long cli_retry_of(const struct skit_addr *a);
+
+/*
+ * A serve's report (skit/serve.h) as every server says it, on stderr:
+ * "CMD: refused PEER: --max-conns N reached", "CMD: refused PEER:
+ * DENIED" (what refused it: "outside range="), "CMD: accept on LOCAL:
+ * <reason>; pausing accept for 100 ms", ... dgram: the listener is a
+ * datagram socket (a peer's datagram is dropped, not a client refused).
+ */
+void cli_serve_event(const char *cmd, const struct skit_serve_event *ev,
+		     bool dgram, const char *local, const char *denied,
+		     size_t msg_max);
+
+/*
+ * A forward's or relay's end e as a conn, for a command to put layers
+ * on (crnl, WebSocket): e's conn when it has one, or else a new conn
+ * over e's fds, which the pair then owns as it owned the fds. 0 and
+ * *out, or a negative code (e unchanged). On a later failure the
+ * forward frees the conn with the end (skit/forward.h on_ends).
+ */
+int cli_end_conn(struct skit_relay_end *e, struct skit_conn **out);
+
+/* The --hex dump of buf (offset: of its first byte), 16 bytes a line,
+ * each line led by dir ("<", ">"). */
+void cli_hexdump(FILE *f, const char *dir, uint64_t offset, const void *buf,
+		 size_t len);
 
 /*
  * Time limits (docs/exit-codes.md, "Time limits"). A datagram sender
@@ -348,6 +377,7 @@ int cmd_ifaces(int argc, char **argv);
 int cmd_listen(int argc, char **argv);
 int cmd_ping(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
+int cmd_proxy(int argc, char **argv);
 int cmd_recv(int argc, char **argv);
 int cmd_relay(int argc, char **argv);
 int cmd_resolve(int argc, char **argv);

@@ -176,20 +176,15 @@ cli_ws_push(struct cli_ws *w, struct skit_conn *c)
 }
 
 int
-cli_ws_conn(struct cli_ws *w, int fd, struct skit_conn **out)
+cli_ws_end(struct cli_ws *w, struct skit_relay_end *e, bool framed)
 {
-	int rc = skit_conn_new(fd, fd, SOCK_STREAM, true, out);
+	struct skit_conn *conn;
+	int rc = cli_end_conn(e, &conn);
 
-	if (rc < 0) {
-		skit_close(fd);
+	if (rc)
 		return rc;
-	}
-	rc = skit_conn_push(*out, &skit_layer_ws, &w->cfg, &w->err);
-	if (rc < 0) {
-		skit_conn_free(*out);
-		*out = NULL;
-	}
-	return rc;
+	return framed ? cli_ws_push(w, conn)
+		      : skit_conn_push(conn, &skit_layer_ws, &w->cfg, &w->err);
 }
 
 int

@@ -50,13 +50,12 @@ int cli_ws_init(struct cli_ws *w, const struct skit_addr *a, bool server,
 int cli_ws_push(struct cli_ws *w, struct skit_conn *c);
 
 /*
- * A relay side: the websocket layer alone on a conn over fd (taken:
- * the conn owns it), for the relay to frame (or not) against the other
- * side. Without ws-mode= the side is binary (the relay's --framing
- * applies); with one, w->framing says the framing it wants. 0 or a
- * negative code (fd closed).
+ * A forward's end e (relay, listen --exec) over WebSocket: the ws layer
+ * on e's conn (cli_end_conn), and with framed the framing layer above
+ * it (a byte stream again). 0 or a negative code (the forward frees
+ * what e holds).
  */
-int cli_ws_conn(struct cli_ws *w, int fd, struct skit_conn **out);
+int cli_ws_end(struct cli_ws *w, struct skit_relay_end *e, bool framed);
 
 /*
  * Run the handshake on c (its fd nonblocking), waiting at most

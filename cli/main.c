@@ -32,6 +32,7 @@ static const struct command commands[] = {
 	{ "ping", cmd_ping, "ICMP echo (or TCP/UDP/unix round trips)" },
 	{ "probe", cmd_probe,
 	  "which domain x type x protocol combinations work here, and why" },
+	{ "proxy", cmd_proxy, "SOCKS5, SOCKS4a and HTTP CONNECT proxy server" },
 	{ "recv", cmd_recv,
 	  "receive datagrams and print them with the sender" },
 	{ "relay", cmd_relay, "relay two endpoints both ways (socat's job)" },

@@ -165,10 +165,8 @@ cli_dial(const struct skit_addr *a, struct skit_dial_cfg *cfg, int stopfd,
 
 	if (cfg->retries)
 		of = cfg->retries < 0 ? 0 : cfg->retries;
-	else if (skit_addr_num(a, SKIT_OPT_FOREVER, 0))
-		of = SKIT_DIAL_FOREVER;
 	else
-		of = skit_addr_num(a, SKIT_OPT_RETRY, 0);
+		of = cli_retry_of(a);
 	cfg->on_retry = dial_retry;
 	cfg->data = &of;
 	return skit_dial(a, cfg, stopfd, res, err);
@@ -755,4 +753,99 @@ cli_json_end(struct cli_json *j)
 		cli_stdout_flush();
 	else
 		fflush(j->f);
+}
+
+/* The --hex traffic dump, like ncat's --hex-dump. */
+void
+cli_hexdump(FILE *f, const char *dir, uint64_t offset, const void *buf,
+	    size_t len)
+{
+	const unsigned char *p = buf;
+
+	for (size_t i = 0; i < len; i += 16) {
+		size_t n = len - i < 16 ? len - i : 16;
+
+		fprintf(f, "%s %08llx ", dir, (unsigned long long)(offset + i));
+		for (size_t k = 0; k < 16; k++) {
+			if (k < n)
+				fprintf(f, " %02x", p[i + k]);
+			else
+				fputs("   ", f);
+		}
+		fputs("  |", f);
+		for (size_t k = 0; k < n; k++)
+			fputc(isprint(p[i + k]) ? p[i + k] : '.', f);
+		fputs("|\n", f);
+	}
+	fflush(f);
+}
+
+long long
+cli_retry_of(const struct skit_addr *a)
+{
+	if (skit_addr_num(a, SKIT_OPT_FOREVER, 0))
+		return SKIT_DIAL_FOREVER;
+	return skit_addr_num(a, SKIT_OPT_RETRY, 0);
+}
+
+void
+cli_serve_event(const char *cmd, const struct skit_serve_event *ev, bool dgram,
+		const char *local, const char *denied, size_t msg_max)
+{
+	char pt[300] = "?", who[360], many[64] = "";
+
+	if (ev->peer && skit_sockaddr_str(ev->peer, pt, sizeof(pt)) < 0)
+		snprintf(pt, sizeof(pt), "?");
+	if (ev->count > 1)
+		snprintf(many, sizeof(many), " (%llu times within a second)",
+			 (unsigned long long)ev->count);
+	snprintf(who, sizeof(who), "%s %s",
+		 dgram ? "dropped a datagram from" : "refused", pt);
+	switch (ev->kind) {
+	case SKIT_SERVE_LIMIT:
+		cli_errorf("%s: %s: --max-conns %d reached%s", cmd, who,
+			   ev->max_conns, many);
+		break;
+	case SKIT_SERVE_DENIED:
+		cli_errorf("%s: %s: %s%s", cmd, who, denied, many);
+		break;
+	case SKIT_SERVE_NOFD:
+		cli_errorf("%s: accept on %s: %s; %s%s", cmd, local,
+			   skit_strerror(ev->code),
+			   ev->paused ? "pausing accept for 100 ms"
+				      : "closed the new client",
+			   many);
+		break;
+	case SKIT_SERVE_UNNAMED:
+		cli_errorf("%s: a datagram from an unnamed unix socket "
+			   "cannot be answered%s",
+			   cmd, many);
+		break;
+	case SKIT_SERVE_TOOBIG:
+		cli_errorf("%s: dropped a %zu-byte datagram from %s: larger "
+			   "than %zu bytes%s",
+			   cmd, ev->len, pt, msg_max, many);
+		break;
+	default:
+		break;
+	}
+}
+
+int
+cli_end_conn(struct skit_relay_end *e, struct skit_conn **out)
+{
+	int rc;
+
+	if (e->conn) {
+		*out = e->conn;
+		return 0;
+	}
+	rc = skit_conn_new(e->rfd, e->wfd, e->type, e->own, out);
+	if (rc < 0)
+		return rc;
+	/* from here the conn has the fds (it closes them if e owned them) */
+	e->conn = *out;
+	e->rfd = e->wfd = -1;
+	e->own = true; /* the pair frees the conn */
+	return 0;
 }

@@ -106,7 +106,7 @@ print_msg(struct receiver *r, const struct skit_sockaddr *from, const char *p,
 
 	sender_text(from, ft, sizeof(ft));
 	if (r->o->hex) {
-		nc_hexdump(stderr, "<", r->hexoff, p, n);
+		cli_hexdump(stderr, "<", r->hexoff, p, n);
 		r->hexoff += n;
 	}
 	if (r->o->json) {

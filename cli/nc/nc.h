@@ -76,15 +76,6 @@ int nc_parse_framing(const char *s, enum skit_framing *out);
 
 #define NC_MSG_MAX (256 * 1024) /* largest message read from stdio */
 
-/* --- --hex (nc_hex.c) ------------------------------------------------- */
-
-/*
- * Dump buf to f, 16 bytes a line, prefixed by dir ("<" received, ">"
- * sent) and the running offset of that direction.
- */
-void nc_hexdump(FILE *f, const char *dir, uint64_t offset, const void *buf,
-		size_t len);
-
 /* --- the hub: --broker, --chat, and listen -k without --exec (nc_hub.c) */
 
 enum nc_hub_mode {

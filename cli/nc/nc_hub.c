@@ -302,7 +302,7 @@ member_read(struct nc_hub *h, struct member *m)
 		return;
 	}
 	if (h->hex)
-		nc_hexdump(stderr, "<", 0, h->rbuf, (size_t)n);
+		cli_hexdump(stderr, "<", 0, h->rbuf, (size_t)n);
 	if (h->mode == NC_HUB_CHAT)
 		deliver_lines(h, m, h->rbuf, (size_t)n, false);
 	else

@@ -49,8 +49,8 @@ on_tap(void *data, int dir, const void *buf, size_t len)
 {
 	struct session *s = data;
 
-	nc_hexdump(stderr, dir == SKIT_TAP_OUT ? ">" : "<", s->hexoff[dir], buf,
-		   len);
+	cli_hexdump(stderr, dir == SKIT_TAP_OUT ? ">" : "<", s->hexoff[dir],
+		    buf, len);
 	s->hexoff[dir] += len;
 }
 

@@ -16,6 +16,10 @@
 #ifndef SKIT_ADDR_H
 #define SKIT_ADDR_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -115,6 +119,7 @@ enum skit_optval_type {
 	X(CLIENT_CA, "client-ca", SKIT_OPTV_STRING)               \
 	X(KTLS, "ktls", SKIT_OPTV_FLAG)                           \
 	X(PROXY, "proxy", SKIT_OPTV_STRING)                       \
+	X(CRLF, "crlf", SKIT_OPTV_FLAG)                           \
 	X(WS, "ws", SKIT_OPTV_FLAG)                               \
 	X(WS_PATH, "path", SKIT_OPTV_STRING)                      \
 	X(WS_PROTOCOL, "protocol", SKIT_OPTV_STRING)              \
@@ -513,5 +518,9 @@ struct skit_opt_row {
 			       DURATION in ms, MODE, HEX16) */
 };
 const struct skit_opt_row *skit_addr_opts(size_t *n);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

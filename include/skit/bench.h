@@ -59,6 +59,10 @@
 #ifndef SKIT_BENCH_H
 #define SKIT_BENCH_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -242,5 +246,9 @@ void skit_bench_free(struct skit_bench *b);
 /* "throughput", "rr", "crr", "conns"; and back (0, or -EINVAL). */
 const char *skit_bench_mode_name(enum skit_bench_mode m);
 int skit_bench_mode_parse(const char *s, enum skit_bench_mode *m);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

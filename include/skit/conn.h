@@ -78,6 +78,10 @@
 #ifndef SKIT_CONN_H
 #define SKIT_CONN_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -272,8 +276,13 @@ struct skit_conn_stats *skit_layer_stats(struct skit_layer *l);
 /*
  * crlf (nc -C): every "\n" sent that does not follow a "\r" goes out
  * as "\r\n", also when the "\r" came at the end of the previous send.
- * recv is untouched. Needs a byte stream below; cfg NULL.
+ * Needs a byte stream below. cfg NULL: recv is untouched; a struct
+ * skit_crlf_cfg with recv set also turns each "\r\n" received into
+ * "\n" (socat's crnl), also across two reads.
  */
+struct skit_crlf_cfg {
+	bool recv;
+};
 extern const struct skit_layer_ops skit_layer_crlf;
 
 /*
@@ -305,5 +314,9 @@ struct skit_tap_cfg {
 	void *data;
 };
 extern const struct skit_layer_ops skit_layer_tap;
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -29,7 +29,10 @@
 #ifndef SKIT_ECHO_H
 #define SKIT_ECHO_H
 
-#include <stdatomic.h>
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -153,15 +156,18 @@ void skit_echo_drain(struct skit_echo *e);
  * two system calls per datagram where the loop needs a third (its
  * epoll_wait). fd is a bound datagram socket in blocking mode. Without
  * cfg->wake_signal it gets a 100 ms receive time-out (SO_RCVTIMEO) so
- * that *stop is seen within that time; with it the caller wakes the
+ * that a stop is seen within that time; with it the caller wakes the
  * thread (see struct skit_echo_cfg). Several threads may serve the same
- * fd. When *stop
- * becomes true, the datagrams already queued are answered, then it
+ * fd. stopped(data) is asked after every batch: the caller's own stop
+ * flag behind it (an atomic one when another thread sets it). Once it
+ * says true, the datagrams already queued are answered, then it
  * returns 0 (or a negative code if the socket cannot be set up). The
  * totals go to *st. Blocks until then.
  */
+typedef bool (*skit_echo_stopped_fn)(void *data);
 int skit_echo_dgram_serve(int fd, const struct skit_echo_cfg *cfg,
-			  const atomic_bool *stop, struct skit_echo_stats *st);
+			  skit_echo_stopped_fn stopped, void *data,
+			  struct skit_echo_stats *st);
 
 /* Connections open now (after skit_echo_drain: how many are left). */
 int skit_echo_active(const struct skit_echo *e);
@@ -272,5 +278,9 @@ int skit_echo_server_wait(struct skit_echo_server *srv,
  * it is still ours. NULL is allowed.
  */
 void skit_echo_server_free(struct skit_echo_server *srv);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

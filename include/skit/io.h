@@ -21,6 +21,10 @@
 #ifndef SKIT_IO_H
 #define SKIT_IO_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -176,7 +180,9 @@ int skit_pipe_set_size(int fd, int size);
 typedef void (*skit_trace_fn)(void *data, const char *line);
 void skit_trace_set(skit_trace_fn fn, void *data);
 void skit_trace_flush(void);
-void skit__trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-bool skit__trace_on(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -16,6 +16,10 @@
 #ifndef SKIT_JSON_H
 #define SKIT_JSON_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -81,5 +85,9 @@ const char *skit_json_str(const struct skit_json *v, const char *dflt);
  */
 size_t skit_json_quote(char *out, size_t cap, const void *buf, size_t len);
 bool skit_utf8_valid(const void *buf, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -23,6 +23,10 @@
 #ifndef SKIT_TLS_H
 #define SKIT_TLS_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -182,5 +186,9 @@ const struct skit_err *skit_conn_tls_err(const struct skit_conn *c);
 
 /* Fill *info for an established session. */
 void skit_tls_info(const struct skit_tls *t, struct skit_tls_info *info);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -32,6 +32,10 @@
 #include "skit/conn.h"
 #include "skit/err.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Opcodes (section 5.2). */
 enum {
 	SKIT_WS_OP_CONT = 0x0,
@@ -413,5 +417,9 @@ struct skit_ws_cfg {
 				 outlive the conn; may be NULL */
 };
 extern const struct skit_layer_ops skit_layer_ws;
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -169,9 +169,23 @@ static const struct skit_kind_row kind_rows[] = {
 	ROW("UDP-LISTEN", UDP, L, U, 0, true, LP, "= udp-listen"),
 	ROW("UDP4-LISTEN", UDP, L, I4, 0, true, LP, "= udp4-listen"),
 	ROW("UDP6-LISTEN", UDP, L, I6, 0, true, LP, "= udp6-listen"),
+	ROW("UDP4-CONNECT", UDP, C, I4, 0, true, HP, "= udp4-connect"),
+	ROW("UDP6-CONNECT", UDP, C, I6, 0, true, HP, "= udp6-connect"),
 	ROW("UDP-SENDTO", UDP, C, U, 0, true, HP, "= udp-connect"),
+	ROW("UDP4-SENDTO", UDP, C, I4, 0, true, HP, "= udp4-connect"),
+	ROW("UDP6-SENDTO", UDP, C, I6, 0, true, HP, "= udp6-connect"),
+	ROW("UDP-DATAGRAM", UDP, C, U, 0, true, HP,
+	    "= udp-connect (replies from that peer only)"),
+	ROW("UDP4-DATAGRAM", UDP, C, I4, 0, true, HP,
+	    "= udp4-connect (replies from that peer only)"),
+	ROW("UDP6-DATAGRAM", UDP, C, I6, 0, true, HP,
+	    "= udp6-connect (replies from that peer only)"),
 	ROW("UDP-RECVFROM", UDP, L, U, 0, true, LP, "= udp-listen"),
+	ROW("UDP4-RECVFROM", UDP, L, I4, 0, true, LP, "= udp4-listen"),
+	ROW("UDP6-RECVFROM", UDP, L, I6, 0, true, LP, "= udp6-listen"),
 	ROW("UDP-RECV", UDP, L, U, 0, true, LP, "= udp-listen"),
+	ROW("UDP4-RECV", UDP, L, I4, 0, true, LP, "= udp4-listen"),
+	ROW("UDP6-RECV", UDP, L, I6, 0, true, LP, "= udp6-listen"),
 	ROW("UNIX-CONNECT", UNIX, C, AF_UNIX, 0, true, PTH, "= unix-connect"),
 	ROW("UNIX-LISTEN", UNIX, L, AF_UNIX, 0, true, PTH, "= unix-listen"),
 	ROW("UNIX-CLIENT", UNIX, C, AF_UNIX, 0, true, PTH, "= unix-connect"),
@@ -396,6 +410,11 @@ static const struct skit_opt_row opt_rows[SKIT_OPT__COUNT] = {
 	    "kernel TLS when the kernel offers it (else user-space TLS)"),
 	OPT(PROXY, STRING, 0, 0, K(TCP), RC, "URL", 0, 0,
 	    "connect through a proxy: socks5://, socks4a://, http://"),
+	OPT(CRLF, FLAG, 0, 0,
+	    K(TCP) | K(UNIX) | K(VSOCK) | K(STDIO) | K(FILE) | K(EXEC) | K(SH) |
+		    K(PIPE),
+	    0, NULL, 0, 1,
+	    "lines: \\n written as \\r\\n, \\r\\n read as \\n (socat's crnl)"),
 	OPT(WS, FLAG, 0, 0, KWS, 0, NULL, 0, 1,
 	    "WebSocket over the stream (client when connecting, server when "
 	    "listening)"),
@@ -480,6 +499,7 @@ static const struct skit__opt_alias opt_aliases[] = {
 	{ "snihost", SKIT_OPT_SNI, SKIT__OPT_PLAIN },
 	{ "cipher", SKIT_OPT_CIPHERS, SKIT__OPT_PLAIN },
 	{ "min-proto-version", SKIT_OPT_MIN_VERSION, SKIT__OPT_PLAIN },
+	{ "crnl", SKIT_OPT_CRLF, SKIT__OPT_PLAIN },
 };
 
 const struct skit__opt_alias *

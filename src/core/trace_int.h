@@ -5,7 +5,16 @@
 #ifndef SKIT_TRACE_INT_H
 #define SKIT_TRACE_INT_H
 
+#include <stdbool.h>
 #include <stddef.h>
+
+/*
+ * One trace line through the hook of skit_trace_set (skit/io.h), and
+ * whether one is set (internal: declared here, not in the public
+ * header, so libskit.so does not export them).
+ */
+void skit__trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+bool skit__trace_on(void);
 
 /*
  * One call that may repeat (read, send, splice, epoll_wait, ...): shown

@@ -542,7 +542,8 @@ dgram_batch(struct skit_echo *e, int fd, int max)
 
 int
 skit_echo_dgram_serve(int fd, const struct skit_echo_cfg *cfg,
-		      const atomic_bool *stop, struct skit_echo_stats *st)
+		      skit_echo_stopped_fn stopped, void *data,
+		      struct skit_echo_stats *st)
 {
 	char *scratch = aligned_alloc(4096, SCRATCH);
 	int r;
@@ -552,7 +553,7 @@ skit_echo_dgram_serve(int fd, const struct skit_echo_cfg *cfg,
 		return -ENOMEM;
 	fill_pattern(scratch, PATTERN_LEN + SOURCE_CHUNK);
 	r = cfg->wake_signal ? 0 : skit__sock_rcvtimeo(fd, STOP_CHECK_MS);
-	while (r == 0 && !atomic_load(stop))
+	while (r == 0 && !stopped(data))
 		dgram_serve(cfg, st, scratch, fd, 1024, 0);
 	/* Stopping: answer what already arrived (bounded), then return. */
 	if (r == 0)

@@ -17,7 +17,7 @@ load helpers
 		"$BATS_TEST_TMPDIR/out"
 	[ "$status" -eq 0 ] || { echo "$output"; false; }
 	# every command had its say
-	for c in bench echo ifaces ping probe recv relay resolve send sniff sockets trace; do
+	for c in bench echo ifaces ping probe proxy recv relay resolve send sniff sockets trace; do
 		ls "$BATS_TEST_TMPDIR/out/$c".*.json >/dev/null
 		[ -s "$(ls "$BATS_TEST_TMPDIR/out/$c".*.json | head -1)" ] ||
 			{ echo "$c wrote nothing"; false; }

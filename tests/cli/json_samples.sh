@@ -45,6 +45,19 @@ for _ in $(seq 100); do grep -q '"close"' "$d/relay.1.json" && break; sleep 0.05
 pids+=($!)
 ready 7003
 "$S" connect tcp:127.0.0.1:7003 </dev/null >/dev/null 2>&1
+"$S" relay --json ws-listen:127.0.0.1:7006 tcp:127.0.0.1:7000 >"$d/relay.3.json" 2>/dev/null &
+pids+=($!)
+ready 7006
+echo hi | timeout 5 "$S" connect ws://127.0.0.1:7006/ >/dev/null 2>&1
+for _ in $(seq 100); do grep -q '"ws-close"' "$d/relay.3.json" && break; sleep 0.05; done
+"$S" proxy --json tcp:127.0.0.1:7005 >"$d/proxy.1.json" 2>/dev/null &
+proxy_pid=$!
+pids+=("$proxy_pid")
+ready 7005
+echo hi | "$S" connect 'tcp:127.0.0.1:7000,proxy=socks5://127.0.0.1:7005' >/dev/null
+"$S" connect 'tcp:127.0.0.1:7009,proxy=socks5://127.0.0.1:7005' </dev/null >/dev/null 2>&1
+for _ in $(seq 100); do [ "$(grep -c '"close"\|"refused"' "$d/proxy.1.json")" -ge 2 ] && break; sleep 0.05; done
+kill "$proxy_pid"
 "$S" recv --json --count 1 udp:127.0.0.1:7002 >"$d/recv.1.json" &
 pids+=($!)
 for _ in $(seq 100); do "$S" sockets -u sport 7002 | grep -q UNCONN && break; sleep 0.05; done

@@ -244,6 +244,31 @@ sk_eof() {
 	[ "$(cat "$SK_OUT")" = "$(printf 'line one\nline two')" ]
 }
 
+@test "ws: relay ws-listen with fork: each client's WebSocket is its own (two clients, each named in --json)" {
+	need_websockets
+	skit_bg echo -v tcp-listen:127.0.0.1:0
+	local echo_addr=$BG_ADDR
+	skit_bg relay -v --json "ws-listen:127.0.0.1:0,fork" "$echo_addr"
+	local rout=$BG_OUT
+	"$WSPY" "$PEER" client "ws://127.0.0.1:$BG_PORT/" --binary one \
+		>"$BATS_TEST_TMPDIR/c1" 2>&1 &
+	local c1=$!
+	run timeout 10 "$WSPY" "$PEER" client "ws://127.0.0.1:$BG_PORT/" --binary two
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "binary b'two'" ]
+	wait_exit "$c1" 10
+	grep -qx "binary b'one'" "$BATS_TEST_TMPDIR/c1"
+	wait_for "$rout" '"code":1000'
+	for _ in $(seq 1 100); do
+		[ "$(grep -c '"event":"ws-close".*"dir":"out"' "$rout")" -ge 2 ] && break
+		sleep 0.05
+	done
+	# two pairs, two peers, each with its own open and close
+	[ "$(grep '"event":"ws-open"' "$rout" | grep -o '"peer":"[^"]*"' | sort -u | wc -l)" -eq 2 ]
+	[ "$(grep -c '"event":"ws-close".*"dir":"in","code":1000' "$rout")" -eq 2 ]
+	kill -0 "$BG_PID" # fork: still serving
+}
+
 @test "ws: permessage-deflate with python3-websockets, both ways (deflate)" {
 	need_websockets
 	skit_bg listen -v -k 'ws-listen:127.0.0.1:0,deflate' --exec cat
