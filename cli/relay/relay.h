@@ -1,7 +1,8 @@
 /*
- * relay.h - `skit relay`'s two files: cmd_relay.c (options, addresses,
- * the forward's callbacks and exit codes) and relay_out.c (what it
- * prints: -v lines, --json events, the SIGUSR1 table, --hex).
+ * relay.h - `skit relay`'s files: cmd_relay.c (options, addresses,
+ * the forward's callbacks and exit codes), relay_out.c (what it
+ * prints: -v lines, --json events, the SIGUSR1 table, --hex) and
+ * relay_ws.c (WebSocket sides).
  */
 #ifndef SKIT_CLI_RELAY_H
 #define SKIT_CLI_RELAY_H
