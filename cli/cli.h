@@ -155,6 +155,15 @@ void cli_serve_event(const char *cmd, const struct skit_serve_event *ev,
 		     bool dgram, const char *local, const char *denied,
 		     size_t msg_max);
 
+/*
+ * A forward's or relay's end e as a conn, for a command to put layers
+ * on (crnl, WebSocket): e's conn when it has one, or else a new conn
+ * over e's fds, which the pair then owns as it owned the fds. 0 and
+ * *out, or a negative code (e unchanged). On a later failure the
+ * forward frees the conn with the end (skit/forward.h on_ends).
+ */
+int cli_end_conn(struct skit_relay_end *e, struct skit_conn **out);
+
 /* The --hex dump of buf (offset: of its first byte), 16 bytes a line,
  * each line led by dir ("<", ">"). */
 void cli_hexdump(FILE *f, const char *dir, uint64_t offset, const void *buf,

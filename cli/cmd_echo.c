@@ -24,6 +24,7 @@
  */
 #include "cli.h"
 #include "cli_tls.h"
+#include "cli_ws.h"
 #include "skit/echo.h"
 
 #include <errno.h>
@@ -67,7 +68,8 @@ static const struct cli_opt echo_opts[] = {
 
 /* Address options echo implements: what skit_open applies (its own
  * --max-conns, --reuseport and threads are flags, not options). */
-static const uint64_t echo_addr_opts = SKIT_OPTS_OPEN | SKIT_OPTS_TLS;
+static const uint64_t echo_addr_opts =
+	SKIT_OPTS_OPEN | SKIT_OPTS_TLS | SKIT_OPTS_WS;
 
 static const struct cli_help echo_help = {
 	.name = "echo",
@@ -314,6 +316,7 @@ cmd_echo(int argc, char **argv)
 	struct echo_opts o = { .grace_ms = 10000 };
 	struct skit_echo_server_cfg cfg = { 0 };
 	struct skit_echo_server *srv;
+	struct cli_ws ws;
 	struct sigaction sa = { .sa_handler = skit_echo_wake };
 	struct skit_addr a;
 	struct skit_sockaddr local;
@@ -364,6 +367,23 @@ cmd_echo(int argc, char **argv)
 	cfg.on_event = on_event;
 	cfg.on_done = on_done;
 	cfg.data = &o;
+	if (skit_addr_has(&a, SKIT_OPT_WS)) {
+		/*
+		 * A WebSocket echo: each message back whole, with its type.
+		 * A message must fit the echo's buffer (256 KiB); the layer's
+		 * notes would come from every worker, so -v says less here.
+		 */
+		rc = cli_ws_init(&ws, &a, true, false, SKIT_FRAMING_RAW);
+		if (rc)
+			return rc;
+		ws.cfg.mode = SKIT_WS_MODE_ECHO;
+		ws.cfg.on_note = NULL;
+		ws.cfg.err = NULL;
+		if (!ws.cfg.max_msg || ws.cfg.max_msg > CLI_WS_ECHO_MAX)
+			ws.cfg.max_msg = CLI_WS_ECHO_MAX;
+		cfg.layer = &skit_layer_ws;
+		cfg.layer_cfg = &ws.cfg;
+	}
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGRTMIN, &sa, NULL) == 0)
 		cfg.wake_signal = SIGRTMIN;

@@ -843,3 +843,22 @@ cli_serve_event(const char *cmd, const struct skit_serve_event *ev, bool dgram,
 		break;
 	}
 }
+
+int
+cli_end_conn(struct skit_relay_end *e, struct skit_conn **out)
+{
+	int rc;
+
+	if (e->conn) {
+		*out = e->conn;
+		return 0;
+	}
+	rc = skit_conn_new(e->rfd, e->wfd, e->type, e->own, out);
+	if (rc < 0)
+		return rc;
+	/* from here the conn has the fds (it closes them if e owned them) */
+	e->conn = *out;
+	e->rfd = e->wfd = -1;
+	e->own = true; /* the pair frees the conn */
+	return 0;
+}

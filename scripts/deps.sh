@@ -17,7 +17,7 @@ test_pkgs=(libcmocka-dev bats clang libclang-rt-14-dev clang-format python3
 	socat ncat netcat-openbsd sockperf nftables iputils-ping tshark tcpdump nginx-light
 	curl wget passwd groff-base man-db bsdutils parallel stunnel4
 	chromium fonts-dejavu-core
-	microsocks tinyproxy)
+	microsocks tinyproxy python3-websockets)
 
 pkgs=("${build_pkgs[@]}")
 [ "$what" = test ] && pkgs+=("${test_pkgs[@]}")

@@ -7,6 +7,7 @@
  */
 #include "cli.h"
 #include "cli_tls.h"
+#include "cli_ws.h"
 #include "nc.h"
 
 #include <errno.h>
@@ -74,9 +75,9 @@ static const struct cli_opt connect_opts[] = {
 
 /* Address options connect implements: skit_open's, with its connect
  * time-out (also -w). Not retry= (its flag is --retry). */
-static const uint64_t connect_addr_opts = SKIT_OPTS_OPEN | SKIT_OPTS_DIAL |
-					  SKIT_OPTS_TLS | SKIT_OPT_BIT(PROXY) |
-					  SKIT_OPT_BIT(IDLE_TIMEOUT);
+static const uint64_t connect_addr_opts =
+	SKIT_OPTS_OPEN | SKIT_OPTS_DIAL | SKIT_OPTS_TLS | SKIT_OPT_BIT(PROXY) |
+	SKIT_OPT_BIT(IDLE_TIMEOUT) | SKIT_OPTS_WS;
 
 static const struct cli_help connect_help = {
 	.name = "connect",
@@ -269,6 +270,7 @@ run_connect(struct connect_opts *o, int nargs, char **args)
 	struct skit_dial_result dr;
 	struct skit_dial_cfg cfg;
 	struct skit_err err;
+	struct cli_ws ws;
 	char text[SKIT_ADDR_TEXT_MAX + 300], lt[300], pt[300];
 	struct cli_tls tls;
 	int fd, rc;
@@ -307,6 +309,13 @@ run_connect(struct connect_opts *o, int nargs, char **args)
 	rc = cli_tls_setup(&a, false, &tls);
 	if (rc)
 		return rc;
+	if (skit_addr_has(&a, SKIT_OPT_WS)) {
+		rc = cli_ws_init(&ws, &a, false, o->framing_set,
+				 (enum skit_framing)o->so.framing);
+		if (rc)
+			return rc;
+		o->so.ws = &ws;
+	}
 	skit_err_clear(&err);
 	dial_cfg(o, &a, &cfg);
 	fd = cli_dial(&a, &cfg, -1, &dr, &err);
@@ -331,6 +340,8 @@ run_connect(struct connect_opts *o, int nargs, char **args)
 				    strchr(a.host, ':') ? "[" : "", a.host,
 				    strchr(a.host, ':') ? "]" : "", a.port, pt);
 	}
+	if (o->so.ws)
+		snprintf(ws.peer, sizeof(ws.peer), "%.199s", pt);
 	o->so.tls = &tls;
 	o->so.tls_wait_ms = o->wait_ms;
 	rc = nc_session_stdio(fd, pt, &o->so);

@@ -91,7 +91,7 @@ static const struct cli_opt listen_opts[] = {
 /* Address options listen implements: what skit_open applies (-k,
  * --max-conns, --allow/--deny, --idle-timeout are flags, not options). */
 static const uint64_t listen_addr_opts = SKIT_OPTS_OPEN | SKIT_OPTS_MCAST |
-					 SKIT_OPTS_TLS |
+					 SKIT_OPTS_TLS | SKIT_OPTS_WS |
 					 SKIT_OPT_BIT(IDLE_TIMEOUT);
 
 /* nc's and ncat's letters that skit listen does another way. */
@@ -350,6 +350,15 @@ serve_single_stdio(struct server *s)
 	cli_stop_unwatch();
 	if (cli_stopping())
 		return CLI_EXIT_OK;
+	if (s->ws) {
+		rc = cli_ws_init(&s->ws1, &s->addr, true, s->o->framing_set,
+				 (enum skit_framing)s->o->so.framing);
+		if (rc)
+			return rc;
+		snprintf(s->ws1.peer, sizeof(s->ws1.peer), "%.199s",
+			 s->first_name);
+		s->o->so.ws = &s->ws1;
+	}
 	rc = nc_session_stdio(s->first_fd, s->first_name, &s->o->so);
 	s->first_fd = -1;
 	return rc;
@@ -403,6 +412,16 @@ run_listen(struct listen_opts *o, int nargs, char **args)
 	}
 	o->so.tls = &o->tls;
 	o->so.tls_wait_ms = o->so.idle_ms > 0 ? o->so.idle_ms : -1;
+	s.ws = skit_addr_has(&s.addr, SKIT_OPT_WS);
+	if (s.ws && !o->exec && o->keep) {
+		cli_errorf("listen: WebSocket with -k, --broker or --chat is "
+			   "not supported yet (use --exec, or skit echo)");
+		return CLI_EXIT_USAGE;
+	}
+	/* the ws options checked once (wss is refused), not per client */
+	if (s.ws && (rc = cli_ws_init(&s.ws1, &s.addr, true, o->framing_set,
+				      (enum skit_framing)o->so.framing)))
+		return rc;
 	rc = open_server(&s);
 	if (rc == 0) {
 		if (s.dgram && !o->framing_set)

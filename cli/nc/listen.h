@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "cli_tls.h"
+#include "cli_ws.h"
 #include "nc.h"
 
 struct listen_opts {
@@ -40,6 +41,8 @@ struct server {
 	bool done_accepting; /* without -k: the one client came */
 	int first_fd;	     /* the one stdio client, once taken */
 	char first_name[300];
+	bool ws;	   /* WebSocket clients (the address's ws) */
+	struct cli_ws ws1; /* the one stdio client's */
 
 	/* datagram server without --exec: stdio */
 	struct skit_frame_reader in;

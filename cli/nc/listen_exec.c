@@ -6,11 +6,29 @@
  */
 #include "listen.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* An --exec child's client is closed lingering this long at most. */
 #define EXEC_LINGER_MS 2000
+
+/* A pair's own: --hex's offset each way, the client's WebSocket. */
+struct ex_rec {
+	uint64_t off[2];
+	struct cli_ws ws;
+};
+
+/* rec's ex_rec, made at first need; NULL when out of memory. */
+static struct ex_rec *
+ex_rec(struct skit_fwd_pair *rec)
+{
+	struct ex_rec *x = skit_fwd_pair_data(rec);
+
+	if (!x && (x = calloc(1, sizeof(*x))))
+		skit_fwd_pair_set_data(rec, x); /* ex_free */
+	return x;
+}
 
 /* The client (or datagram peer) of rec, as messages name it. */
 static const char *
@@ -103,15 +121,35 @@ static void
 ex_hex(struct skit_fwd *f, struct skit_fwd_pair *rec, int dir, const void *buf,
        size_t len, void *data)
 {
-	uint64_t *off = skit_fwd_pair_data(rec);
+	struct ex_rec *x = ex_rec(rec);
 
 	(void)f, (void)data;
-	if (!off && (off = calloc(2, sizeof(*off))))
-		skit_fwd_pair_set_data(rec, off);
-	cli_hexdump(stderr, dir == SKIT_DIR_AB ? "<" : ">", off ? off[dir] : 0,
+	cli_hexdump(stderr, dir == SKIT_DIR_AB ? "<" : ">", x ? x->off[dir] : 0,
 		    buf, len);
-	if (off)
-		off[dir] += len;
+	if (x)
+		x->off[dir] += len;
+}
+
+/*
+ * cfg.on_ends with ws: the client speaks WebSocket (the layer, then the
+ * framing layer, so the child sees lines or framed messages), with the
+ * pair's own settings (the client named in -v lines, its failure).
+ */
+static int
+ex_ws_ends(struct skit_fwd *f, struct skit_fwd_pair *rec,
+	   struct skit_relay_end end[2], void *data)
+{
+	struct server *s = data;
+	struct ex_rec *x = ex_rec(rec);
+
+	(void)f;
+	if (!x)
+		return -ENOMEM;
+	if (cli_ws_init(&x->ws, &s->addr, true, s->o->framing_set,
+			(enum skit_framing)s->o->so.framing))
+		return -EINVAL; /* checked before (run_listen): not seen */
+	client_name(rec, x->ws.peer, sizeof(x->ws.peer));
+	return cli_ws_end(&x->ws, &end[0], true);
 }
 
 static void
@@ -171,6 +209,8 @@ listen_exec_start(struct server *s, struct skit_err *err)
 		/* TLS (--ssl, tls): the pair runs the client's handshake */
 		.layer = { o->tls.ctx && !dgram ? &skit_layer_tls : NULL },
 		.layer_cfg = { &o->tls.lc },
+		/* ws: the client's WebSocket (not for datagrams) */
+		.on_ends = s->ws && !dgram ? ex_ws_ends : NULL,
 		.on_event = ex_event,
 		.on_free = ex_free,
 		.data = s,

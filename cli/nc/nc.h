@@ -18,6 +18,7 @@
 #include "skit/skit.h"
 
 struct cli_relay_names; /* cli.h */
+struct cli_ws;		/* cli_ws.h */
 
 /* --- addresses from nc operands (nc_addr.c) --------------------------- */
 
@@ -151,6 +152,7 @@ struct nc_sess_opts {
 	/* --json: "connected" and "closed" events on stderr (stdout is the
 	 * data) */
 	bool json;
+	struct cli_ws *ws; /* WebSocket over the socket (cli_ws.h), or NULL */
 };
 
 /*

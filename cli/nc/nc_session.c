@@ -18,6 +18,7 @@
  */
 #include "cli.h"
 #include "cli_tls.h"
+#include "cli_ws.h"
 #include "nc.h"
 
 #include <fcntl.h>
@@ -97,7 +98,7 @@ session_conn(int fd, const struct nc_sess_opts *o, struct session *s,
 	char who[400];
 	int rc;
 
-	if (!o->hex && !crlf && !noshut && !tls)
+	if (!o->hex && !crlf && !noshut && !tls && !o->ws)
 		return 0;
 	if (tls) {
 		rc = cli_tls_conn(o->tls, fd, b->type, push_below, &bl, &c);
@@ -118,7 +119,9 @@ session_conn(int fd, const struct nc_sess_opts *o, struct session *s,
 		b->conn = c;
 		rc = push_below(c, &bl);
 	}
-	if (rc == 0 && nc_is_msg_type(b->type))
+	if (rc == 0 && o->ws)
+		rc = cli_ws_push(o->ws, c);
+	else if (rc == 0 && nc_is_msg_type(b->type))
 		rc = skit_conn_push(c, &skit_layer_frame, &fc, NULL);
 	if (rc == 0 && crlf)
 		rc = skit_conn_push(c, &skit_layer_crlf, NULL, NULL);
@@ -239,6 +242,16 @@ nc_session_stdio(int fd, const char *peer_text, const struct nc_sess_opts *o)
 		fd = -1; /* closed, or b.conn's */
 		goto fail;
 	}
+	if (o->ws) {
+		/* the opening handshake first, so that its failure is named */
+		rc = cli_ws_handshake(o->ws, b.conn,
+				      o->idle_ms > 0 ? o->idle_ms : -1);
+		if (rc) {
+			skit_conn_free(b.conn);
+			skit_endpoint_close(&io);
+			return rc;
+		}
+	}
 	rc = skit_loop_new(nc_loop_backend(), &s.loop);
 	if (rc < 0)
 		goto fail;
@@ -292,7 +305,9 @@ nc_session_stdio(int fd, const char *peer_text, const struct nc_sess_opts *o)
 	 */
 	snprintf(peer, sizeof(peer), "%s %s", o->what, peer_text);
 	rc = b.conn && !b.own ? cli_tls_failed(b.conn, peer) : 0;
-	if (rc == 0)
+	if (rc == 0 && o->ws && cli_ws_report(o->ws) >= 0)
+		rc = cli_exit_for(o->ws->err.code);
+	else if (rc == 0)
 		rc = nc_relay_exit(st, &(const struct cli_relay_names){
 					       .side = { NULL, peer },
 					       .op = o->op,

@@ -107,20 +107,26 @@ on_close(struct skit_fwd *f, struct skit_fwd_pair *rec,
 {
 	struct app *app = data;
 	char a[300], b[300];
+	int code;
 
 	(void)f;
 	relay_log_close(app, rec, st);
 	/* A TLS side that failed says why (a handshake, a truncation). */
 	for (int i = 0; i < 2; i++) {
 		const struct skit_conn *c = skit_fwd_pair_conn(rec, i);
-		int code = c ? cli_tls_failed(c, relay_side_desc(app, rec, i, a,
-								 sizeof(a)))
-			     : 0;
+		code = c ? cli_tls_failed(c, relay_side_desc(app, rec, i, a,
+							     sizeof(a)))
+			 : 0;
 
 		if (code) {
 			one_done(app, code);
 			return;
 		}
+	}
+	/* So does a WebSocket side (a protocol error, no close frame). */
+	if ((code = relay_ws_failed(rec)) >= 0) {
+		one_done(app, code);
+		return;
 	}
 	/* Without fork the pair's end is the run's: an error or a time
 	 * limit is said and gives the exit code. */
@@ -336,8 +342,9 @@ parse_addrs(struct app *app)
 		if (rc)
 			return rc;
 	}
-	if (app->lside < 0)
-		return 0;
+	rc = relay_ws_check(app);
+	if (rc || app->lside < 0)
+		return rc;
 	l = &app->addr[app->lside];
 	/* The forward applies max-conns=, range= and idle-timeout=. */
 	app->fork = app->fork || skit_addr_num(l, SKIT_OPT_FORK, 0) ||
@@ -392,46 +399,29 @@ side_flags(const struct app *app, int side)
 /*
  * socat's crnl (the crlf address option) on end e: the crlf layer both
  * ways ("\n" written as "\r\n", "\r\n" read as "\n"), on top of the
- * side's conn when it has one (TLS), or else on a new conn over e's fds,
- * which the pair then owns as it owned the fds. 0 or a negative code
- * (then e holds nothing more for the forward to close).
+ * side's conn when it has one (TLS, WebSocket), or else on a new conn
+ * over e's fds (cli_end_conn). 0 or a negative code.
  */
 static int
 crnl_end(struct skit_relay_end *e)
 {
 	struct skit_crlf_cfg cc = { .recv = true };
 	struct skit_conn *conn;
-	int rc;
+	int rc = cli_end_conn(e, &conn);
 
-	if (e->conn)
-		return skit_conn_push(e->conn, &skit_layer_crlf, &cc, NULL);
-	rc = skit_conn_new(e->rfd, e->wfd, e->type, e->own, &conn);
-	if (rc < 0)
-		return rc;
-	/* from here the conn has the fds (it closes them if e owned them) */
-	e->conn = conn;
-	e->rfd = e->wfd = -1;
-	rc = skit_conn_push(conn, &skit_layer_crlf, &cc, NULL);
-	if (rc < 0) {
-		skit_conn_free(conn);
-		e->conn = NULL;
-		e->own = false;
-		return rc;
-	}
-	e->own = true; /* the pair frees the conn */
-	return 0;
+	return rc ? rc : skit_conn_push(conn, &skit_layer_crlf, &cc, NULL);
 }
 
-/* cfg.on_ends: the sides whose address asks for crnl. */
+/* cfg.on_ends: the ws sides (relay_ws.c), then the sides whose
+ * address asks for crnl (over the WebSocket's messages). */
 static int
 crnl_ends(struct skit_fwd *f, struct skit_fwd_pair *rec,
 	  struct skit_relay_end end[2], void *data)
 {
 	struct app *app = data;
-	int rc = 0;
+	int rc = relay_ws_ends(app, rec, end);
 
 	(void)f;
-	(void)rec;
 	for (int i = 0; i < 2 && rc == 0; i++)
 		if (skit_addr_num(&app->addr[i], SKIT_OPT_CRLF, 0))
 			rc = crnl_end(&end[i]);
@@ -475,6 +465,7 @@ run(struct app *app)
 		.layer_cfg = { &app->tls[0].lc, &app->tls[1].lc },
 		.on_data = app->hex ? relay_hex : NULL,
 		.on_event = on_event,
+		.on_free = relay_ws_free,
 		.data = app,
 	};
 	struct skit_err err;

@@ -1,7 +1,8 @@
 /*
- * relay.h - `skit relay`'s two files: cmd_relay.c (options, addresses,
- * the forward's callbacks and exit codes) and relay_out.c (what it
- * prints: -v lines, --json events, the SIGUSR1 table, --hex).
+ * relay.h - `skit relay`'s files: cmd_relay.c (options, addresses,
+ * the forward's callbacks and exit codes), relay_out.c (what it
+ * prints: -v lines, --json events, the SIGUSR1 table, --hex) and
+ * relay_ws.c (WebSocket sides).
  */
 #ifndef SKIT_CLI_RELAY_H
 #define SKIT_CLI_RELAY_H
@@ -49,5 +50,19 @@ void relay_table(struct app *app);
 /* --hex: one pair's chunk, A->B (">") or B->A ("<"). */
 void relay_hex(struct skit_fwd *f, struct skit_fwd_pair *rec, int dir,
 	       const void *buf, size_t len, void *data);
+
+/* --- WebSocket sides (relay_ws.c) --- */
+
+/* Check the ws sides' options once (wss is refused), and let a side's
+ * ws-mode= pick the framing. 0 or an exit code (said). */
+int relay_ws_check(struct app *app);
+/* cfg.on_ends: each ws side under the layer, its settings and failure
+ * the record's data. 0 or a negative code. */
+int relay_ws_ends(struct app *app, struct skit_fwd_pair *rec,
+		  struct skit_relay_end end[2]);
+/* After the pair: a ws side's failure said, its exit code; else -1. */
+int relay_ws_failed(const struct skit_fwd_pair *rec);
+/* cfg.on_free: the record's WebSocket data. */
+void relay_ws_free(struct skit_fwd *f, struct skit_fwd_pair *rec, void *data);
 
 #endif

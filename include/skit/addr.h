@@ -119,7 +119,16 @@ enum skit_optval_type {
 	X(CLIENT_CA, "client-ca", SKIT_OPTV_STRING)               \
 	X(KTLS, "ktls", SKIT_OPTV_FLAG)                           \
 	X(PROXY, "proxy", SKIT_OPTV_STRING)                       \
-	X(CRLF, "crlf", SKIT_OPTV_FLAG)
+	X(CRLF, "crlf", SKIT_OPTV_FLAG)                           \
+	X(WS, "ws", SKIT_OPTV_FLAG)                               \
+	X(WS_PATH, "path", SKIT_OPTV_STRING)                      \
+	X(WS_PROTOCOL, "protocol", SKIT_OPTV_STRING)              \
+	X(WS_HEADER, "header", SKIT_OPTV_STRING)                  \
+	X(WS_ORIGIN, "origin", SKIT_OPTV_STRING)                  \
+	X(WS_MAX_MESSAGE, "max-message", SKIT_OPTV_SIZE)          \
+	X(WS_PING_INTERVAL, "ping-interval", SKIT_OPTV_DURATION)  \
+	X(WS_DEFLATE, "deflate", SKIT_OPTV_FLAG)                  \
+	X(WS_MODE, "ws-mode", SKIT_OPTV_STRING)
 
 enum skit_opt {
 #define SKIT_X_(id, name, type) SKIT_OPT_##id,
@@ -447,6 +456,18 @@ int skit_addr_check(const struct skit_addr *a, uint64_t supported,
 	 SKIT_OPT_BIT(SNI) | SKIT_OPT_BIT(ALPN) | SKIT_OPT_BIT(MIN_VERSION) | \
 	 SKIT_OPT_BIT(CIPHERS) | SKIT_OPT_BIT(CERT) | SKIT_OPT_BIT(KEY) |     \
 	 SKIT_OPT_BIT(CLIENT_CA) | SKIT_OPT_BIT(KTLS))
+
+/*
+ * WebSocket on a stream socket (ws.h's layer over the socket): ws
+ * itself and the settings that need it. A command that pushes the
+ * websocket layer on its streams adds these.
+ */
+#define SKIT_OPTS_WS                                                 \
+	(SKIT_OPT_BIT(WS) | SKIT_OPT_BIT(WS_PATH) |                  \
+	 SKIT_OPT_BIT(WS_PROTOCOL) | SKIT_OPT_BIT(WS_HEADER) |       \
+	 SKIT_OPT_BIT(WS_ORIGIN) | SKIT_OPT_BIT(WS_MAX_MESSAGE) |    \
+	 SKIT_OPT_BIT(WS_PING_INTERVAL) | SKIT_OPT_BIT(WS_DEFLATE) | \
+	 SKIT_OPT_BIT(WS_MODE))
 
 /* Every option (skit resolve, which opens nothing, explains them all). */
 #define SKIT_OPTS_ALL ((1ull << SKIT_OPT__COUNT) - 1)

@@ -868,6 +868,56 @@ tls_over(const char *text, char *out, size_t cap, struct skit_err *err)
 	return 1;
 }
 
+/*
+ * ws://HOST[:PORT][/PATH][?QUERY][,OPTIONS] is written
+ * ws:HOST:PORT,path=/PATH?QUERY,OPTIONS (port 80 by default): 1 with
+ * that in out, 0 when text is not such a URL, or SKIT_EADDR.
+ */
+static int
+ws_url(struct pctx *p, char *out, size_t cap)
+{
+	const char *t = p->text, *hp, *ue, *pe;
+	size_t i, hl;
+	bool port = false;
+	int n;
+
+	if (strncasecmp(t, "ws://", 5) != 0)
+		return 0;
+	hp = t + 5;
+	/* the URL ends at the first unescaped ',' */
+	for (i = 0; hp[i] && hp[i] != ','; i++)
+		if (hp[i] == '\\' && hp[i + 1])
+			i++;
+	ue = hp + i;
+	pe = hp;
+	while (pe < ue && *pe != '/' && *pe != '?')
+		pe++;
+	hl = (size_t)(pe - hp);
+	if (hl == 0)
+		return skit__addr_fail(p, SKIT_EADDR, 5,
+				       "missing host after 'ws://'");
+	/* a port after the host ("h:1", "[::1]:1"), not inside "[::1]" */
+	for (i = hl; i > 0; i--) {
+		if (hp[i - 1] == ']')
+			break;
+		if (hp[i - 1] == ':') {
+			port = true;
+			break;
+		}
+	}
+	n = snprintf(out, cap, "ws:%.*s%s,path=%s%.*s%s", (int)hl, hp,
+		     port ? "" : ":80", pe < ue && *pe == '?' ? "/" : "",
+		     (int)(ue - pe), pe, ue);
+	if (pe == ue)
+		n = snprintf(out, cap, "ws:%.*s%s%s", (int)hl, hp,
+			     port ? "" : ":80", ue);
+	if (n < 0 || (size_t)n >= cap)
+		return skit__addr_fail(p, SKIT_EADDR, 0,
+				       "address is longer than %d bytes",
+				       SKIT_ADDR_TEXT_MAX);
+	return 1;
+}
+
 int
 skit_addr_parse(const char *text, enum skit_role default_role,
 		struct skit_addr *out, struct skit_err *err)
@@ -904,6 +954,11 @@ skit_addr_parse(const char *text, enum skit_role default_role,
 	{
 		char rw[SKIT_ADDR_TEXT_MAX + 1];
 
+		rc = ws_url(&p, rw, sizeof(rw));
+		if (rc != 0)
+			return rc < 0 ? rc
+				      : skit_addr_parse(rw, default_role, out,
+							err);
 		rc = skit__addr_socat_proxy(text, rw, sizeof(rw), err);
 		if (rc == 0)
 			rc = tls_over(text, rw, sizeof(rw), err);
@@ -1010,6 +1065,25 @@ skit_addr_parse(const char *text, enum skit_role default_role,
 						     skit_opt_name(i));
 				break;
 			}
+	}
+	if (rc == 0 && !skit_addr_has(a, SKIT_OPT_WS)) {
+		for (int i = SKIT_OPT_WS_PATH; i <= SKIT_OPT_WS_MODE; i++)
+			if (a->opt[i].set) {
+				rc = skit__addr_fail(&p, SKIT_EOPTION, k,
+						     "%s= needs ws (add ,ws)",
+						     skit_opt_name(i));
+				break;
+			}
+	}
+	if (rc == 0 && skit_addr_has(a, SKIT_OPT_WS_MODE)) {
+		const char *m = skit_addr_str(a, SKIT_OPT_WS_MODE);
+
+		if (strcmp(m, "text") && strcmp(m, "binary") &&
+		    strcmp(m, "raw"))
+			rc = skit__addr_fail(&p, SKIT_EOPTION, k,
+					     "ws-mode= is text, binary or "
+					     "raw, not '%s'",
+					     m);
 	}
 	if (rc < 0) {
 		memset(out, 0, sizeof(*out));

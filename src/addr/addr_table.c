@@ -241,6 +241,14 @@ static const struct skit_kind_row kind_rows[] = {
 	  IMPLIES(TLS) },
 	{ "SSL-L", SKIT_KIND_TCP, L, U, 0, true, "= tcp-listen,tls", LP, false,
 	  IMPLIES(TLS) },
+	/* WebSocket: a tcp address with the ws option (docs/websocket.md);
+	 * ws://HOST:PORT/PATH is rewritten to ws:HOST:PORT,path=/PATH */
+	{ "ws", SKIT_KIND_TCP, D, U, 0, true, "= tcp,ws", HP, false,
+	  IMPLIES(WS) },
+	{ "ws-connect", SKIT_KIND_TCP, C, U, 0, true, "= tcp-connect,ws", HP,
+	  false, IMPLIES(WS) },
+	{ "ws-listen", SKIT_KIND_TCP, L, U, 0, true, "= tcp-listen,ws", LP,
+	  false, IMPLIES(WS) },
 };
 
 const struct skit_kind_row *
@@ -271,6 +279,7 @@ skit__kind_find(const char *name, size_t n)
 #define KSERV  (KINET | KUNIX | K(VSOCK))
 #define KALL   ((1u << SKIT_KIND__COUNT) - 2u)
 #define KTLS   (K(TCP) | K(UNIX) | K(VSOCK))
+#define KWS    (K(TCP) | K(UNIX) | K(VSOCK))
 #define RL     (1u << SKIT_ROLE_LISTEN)
 #define RC     (1u << SKIT_ROLE_CONNECT)
 #define SOL    SOL_SOCKET
@@ -406,6 +415,27 @@ static const struct skit_opt_row opt_rows[SKIT_OPT__COUNT] = {
 		    K(PIPE),
 	    0, NULL, 0, 1,
 	    "lines: \\n written as \\r\\n, \\r\\n read as \\n (socat's crnl)"),
+	OPT(WS, FLAG, 0, 0, KWS, 0, NULL, 0, 1,
+	    "WebSocket over the stream (client when connecting, server when "
+	    "listening)"),
+	OPT(WS_PATH, STRING, 0, 0, KWS, RC, "/PATH[?QUERY]", 0, 0,
+	    "the WebSocket request's path and query (default /)"),
+	OPT(WS_PROTOCOL, STRING, 0, 0, KWS, 0, "NAME[;NAME...]", 0, 0,
+	    "WebSocket subprotocols to offer (client) or accept (server)"),
+	OPT(WS_HEADER, STRING, 0, 0, KWS, RC, "NAME: VALUE[|...]", 0, 0,
+	    "extra WebSocket request headers, separated by |"),
+	OPT(WS_ORIGIN, STRING, 0, 0, KWS, RC, "ORIGIN", 0, 0,
+	    "the WebSocket request's Origin header"),
+	OPT(WS_MAX_MESSAGE, SIZE, 0, 0, KWS, 0, "SIZE", 1, 1LL << 30,
+	    "longest WebSocket message accepted (default 1m; 1009 over it)"),
+	OPT(WS_PING_INTERVAL, DURATION, 0, 0, KWS, 0, "DURATION", 1, DAY_MS,
+	    "send a WebSocket ping this often"),
+	OPT(WS_DEFLATE, FLAG, 0, 0, KWS, 0, NULL, 0, 1,
+	    "WebSocket permessage-deflate (RFC 7692): offer it, or accept "
+	    "an offer"),
+	OPT(WS_MODE, STRING, 0, 0, KWS, 0, "text|binary|raw", 0, 0,
+	    "WebSocket messages on stdio: a line (text), --framing (binary), "
+	    "any bytes (raw)"),
 };
 
 const struct skit_opt_row *

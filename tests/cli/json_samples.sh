@@ -45,6 +45,11 @@ for _ in $(seq 100); do grep -q '"close"' "$d/relay.1.json" && break; sleep 0.05
 pids+=($!)
 ready 7003
 "$S" connect tcp:127.0.0.1:7003 </dev/null >/dev/null 2>&1
+"$S" relay --json ws-listen:127.0.0.1:7006 tcp:127.0.0.1:7000 >"$d/relay.3.json" 2>/dev/null &
+pids+=($!)
+ready 7006
+echo hi | timeout 5 "$S" connect ws://127.0.0.1:7006/ >/dev/null 2>&1
+for _ in $(seq 100); do grep -q '"ws-close"' "$d/relay.3.json" && break; sleep 0.05; done
 "$S" proxy --json tcp:127.0.0.1:7005 >"$d/proxy.1.json" 2>/dev/null &
 proxy_pid=$!
 pids+=("$proxy_pid")

@@ -1,0 +1,351 @@
+#!/usr/bin/env bats
+# WebSocket (docs/websocket.md): the grammar, skit's client against a
+# python3-websockets server, python3-websockets clients against skit's
+# servers (listen, listen --exec, relay), relay both ways, --json, and
+# a scripted misbehaving peer modelled on Autobahn's case groups
+# (tests/cli/ws_peer.py) against skit's server and skit's client.
+load helpers
+
+setup() {
+	PEER="$BATS_TEST_DIRNAME/ws_peer.py"
+	WSPY=
+	for py in python3 /usr/bin/python3; do
+		if "$py" -c 'import websockets' 2>/dev/null; then
+			WSPY=$py
+			break
+		fi
+	done
+}
+
+teardown() {
+	[ -n "${PY_PID:-}" ] && kill "$PY_PID" 2>/dev/null
+	[ -n "${SK_PID:-}" ] && kill "$SK_PID" 2>/dev/null
+	bg_cleanup
+}
+
+need_websockets() {
+	[ -n "$WSPY" ] || skip "python3-websockets is not installed"
+}
+
+# py_echo [PROTO...]: a python3-websockets echo server; PY_PORT.
+py_echo() {
+	local f=$BATS_TEST_TMPDIR/py.port i
+	"$WSPY" "$PEER" echo-server "$@" >"$f" 2>"$BATS_TEST_TMPDIR/py.err" &
+	PY_PID=$!
+	for i in $(seq 1 100); do
+		PY_PORT=$(head -1 "$f")
+		[ -n "$PY_PORT" ] && return 0
+		sleep 0.05
+	done
+	cat "$BATS_TEST_TMPDIR/py.err" >&2
+	return 1
+}
+
+# wait_for FILE TEXT: until FILE holds TEXT (5 s at most).
+wait_for() {
+	local i
+	for i in $(seq 1 100); do
+		grep -qF -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "no '$2' in $1:" >&2
+	cat "$1" >&2
+	return 1
+}
+
+# wait_size FILE N: until FILE holds N bytes (5 s at most).
+wait_size() {
+	local i
+	for i in $(seq 1 100); do
+		[ "$(stat -c %s "$1" 2>/dev/null || echo 0)" -ge "$2" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# sk_fifo ARGS...: skit ARGS in the background reading a fifo (held
+# open on fd 5 until sk_eof), stdout in SK_OUT, stderr in SK_ERR.
+sk_fifo() {
+	SK_N=$((${SK_N:-0} + 1))
+	local fifo=$BATS_TEST_TMPDIR/in.$BATS_TEST_NUMBER.$$.$SK_N
+	SK_OUT=$BATS_TEST_TMPDIR/sk.out
+	SK_ERR=$BATS_TEST_TMPDIR/sk.err
+	mkfifo "$fifo"
+	"$SKIT" "$@" <"$fifo" >"$SK_OUT" 2>"$SK_ERR" &
+	SK_PID=$!
+	exec 5>"$fifo"
+}
+
+sk_eof() {
+	exec 5>&-
+	wait_exit "$SK_PID" 5
+	SK_RC=$?
+	SK_PID=
+}
+
+@test "ws: ws:// URLs and ws-listen: round-trip through resolve" {
+	run "$SKIT" resolve 'ws://127.0.0.1:8080/chat?room=1,protocol=a;b'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"canonical  tcp-connect:127.0.0.1:8080,ws,path=/chat?room=1,protocol=a;b"* ]]
+	run "$SKIT" resolve 'tcp-connect:127.0.0.1:8080,ws,path=/chat?room=1,protocol=a;b'
+	[[ "$output" == *"canonical  tcp-connect:127.0.0.1:8080,ws,path=/chat?room=1,protocol=a;b"* ]]
+	run "$SKIT" resolve 'ws://[::1]'
+	[[ "$output" == *"canonical  tcp-connect:[::1]:80,ws"* ]]
+	run "$SKIT" resolve 'ws-listen:0,max-message=64k,ping-interval=1,ws-mode=raw'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"canonical  tcp-listen::0,ws,max-message=65536,ping-interval=1000ms,ws-mode=raw"* ]]
+	run "$SKIT" resolve 'tcp:127.0.0.1:1,protocol=x'
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"protocol= needs ws (add ,ws)"* ]]
+	run "$SKIT" resolve 'ws:127.0.0.1:1,ws-mode=utf8'
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"ws-mode= is text, binary or raw"* ]]
+	# a command that does not speak it refuses it by name
+	run "$SKIT" send 'ws://127.0.0.1:1/' x
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"option 'ws' does not apply to 'skit send'"* ]]
+}
+
+@test "ws: the request carries path, query, subprotocols, Origin and header=" {
+	# a plain TCP listener shows the request as it comes
+	sk_fifo listen -v tcp-listen:127.0.0.1:0
+	wait_for "$SK_ERR" "listening on"
+	local port
+	port=$(sed -n 's/.*listening on tcp:127.0.0.1:\([0-9]*\).*/\1/p' "$SK_ERR")
+	run timeout 5 "$SKIT" connect -w 1 \
+		"ws://127.0.0.1:$port/a/b?c=1,protocol=chat;v2,origin=http://o.test,header=X-One: 1|X-Two: 2" </dev/null
+	sk_eof
+	grep -q "^GET /a/b?c=1 HTTP/1.1" "$SK_OUT"
+	grep -q "^Host: 127.0.0.1:$port" "$SK_OUT"
+	grep -q "^Upgrade: websocket" "$SK_OUT"
+	grep -q "^Sec-WebSocket-Version: 13" "$SK_OUT"
+	grep -q "^Sec-WebSocket-Protocol: chat, v2" "$SK_OUT"
+	grep -q "^Origin: http://o.test" "$SK_OUT"
+	grep -q "^X-One: 1" "$SK_OUT"
+	grep -q "^X-Two: 2" "$SK_OUT"
+	# no answer: the handshake's wait ends with -w, named
+	[ "$status" -eq 5 ]
+	[[ "$output" == *"websocket handshake with server"* ]]
+}
+
+@test "ws: connect to a python3-websockets server: lines are text messages, -v shows the handshake" {
+	need_websockets
+	py_echo chat
+	sk_fifo connect -v "ws://127.0.0.1:$PY_PORT/x?y=1,protocol=other;chat"
+	printf 'hello\nwörld\n\n' >&5
+	wait_for "$SK_OUT" "wörld"
+	sk_eof
+	[ "$SK_RC" -eq 0 ]
+	[ "$(cat "$SK_OUT")" = "$(printf 'hello\nwörld\n\n')" ]
+	grep -q "GET /x?y=1 HTTP/1.1 -> HTTP/1.1 101 Switching Protocols, subprotocol chat" "$SK_ERR"
+	grep -q "websocket close from .*: 1000 (normal closure)" "$SK_ERR"
+	# a line longer than the framing's 64 KiB cut is still one message
+	# (fragments), with and without compression
+	head -c 150000 /dev/zero | tr '\0' 'x' >"$BATS_TEST_TMPDIR/long"
+	echo >>"$BATS_TEST_TMPDIR/long"
+	for o in "" ",deflate"; do
+		sk_fifo connect "ws://127.0.0.1:$PY_PORT/$o"
+		cat "$BATS_TEST_TMPDIR/long" >&5
+		wait_size "$SK_OUT" 150001
+		sk_eof
+		[ "$SK_RC" -eq 0 ]
+		cmp "$BATS_TEST_TMPDIR/long" "$SK_OUT"
+	done
+}
+
+@test "ws: binary mode keeps message boundaries through --framing len; raw mode streams bytes" {
+	need_websockets
+	py_echo
+	# three length-framed messages in, the same three out
+	printf '\0\0\0\3abc\0\0\0\1d\0\0\0\5efghi' >"$BATS_TEST_TMPDIR/msgs"
+	sk_fifo connect --framing len "ws://127.0.0.1:$PY_PORT/,ws-mode=binary"
+	cat "$BATS_TEST_TMPDIR/msgs" >&5
+	wait_size "$SK_OUT" 21
+	sk_eof
+	[ "$SK_RC" -eq 0 ]
+	cmp "$BATS_TEST_TMPDIR/msgs" "$SK_OUT"
+	# raw: 300 KB of any bytes, back byte for byte
+	head -c 300000 /dev/urandom >"$BATS_TEST_TMPDIR/blob"
+	sk_fifo connect "ws://127.0.0.1:$PY_PORT/,ws-mode=raw"
+	cat "$BATS_TEST_TMPDIR/blob" >&5
+	wait_size "$SK_OUT" 300000
+	sk_eof
+	[ "$SK_RC" -eq 0 ]
+	cmp "$BATS_TEST_TMPDIR/blob" "$SK_OUT"
+}
+
+@test "ws: python3-websockets client against skit listen (stdio) and listen -k --exec" {
+	need_websockets
+	sk_fifo listen -v ws-listen:127.0.0.1:0
+	wait_for "$SK_ERR" "listening on"
+	local port
+	port=$(sed -n 's/.*listening on tcp:127.0.0.1:\([0-9]*\).*/\1/p' "$SK_ERR")
+	# (5>&-: the client must not hold skit's stdin open)
+	"$WSPY" "$PEER" client "ws://127.0.0.1:$port/" hi >"$BATS_TEST_TMPDIR/c.out" 2>&1 5>&- &
+	local cpid=$!
+	wait_for "$SK_OUT" "hi"
+	echo "back at you" >&5
+	wait_for "$BATS_TEST_TMPDIR/c.out" "back at you"
+	sk_eof
+	wait_exit "$cpid" 5
+	[ "$SK_RC" -eq 0 ]
+	grep -q "text 'back at you'" "$BATS_TEST_TMPDIR/c.out"
+	grep -q "close 1000" "$BATS_TEST_TMPDIR/c.out"
+
+	# -k --exec cat: every client its own cat, subprotocol chosen
+	skit_bg listen -v -k 'ws-listen:127.0.0.1:0,protocol=v9;chat' --exec cat
+	run timeout 10 "$WSPY" "$PEER" client "ws://127.0.0.1:$BG_PORT/" --proto chat one "two three" "ünï"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "subprotocol chat" ]
+	[ "${lines[1]}" = "text 'one'" ]
+	[ "${lines[2]}" = "text 'two three'" ]
+	[ "${lines[3]}" = "text 'ünï'" ]
+	[ "${lines[4]}" = "close 1000" ]
+}
+
+@test "ws: skit echo ws-listen: answers each message whole, with its type" {
+	need_websockets
+	skit_bg echo -v ws-listen:127.0.0.1:0
+	run timeout 10 "$WSPY" "$PEER" client "ws://127.0.0.1:$BG_PORT/" one "two three" "ünï"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "text 'one'" ]
+	[ "${lines[1]}" = "text 'two three'" ]
+	[ "${lines[2]}" = "text 'ünï'" ]
+	[ "${lines[3]}" = "close 1000" ]
+	run timeout 10 "$WSPY" "$PEER" client "ws://127.0.0.1:$BG_PORT/" --binary "$(printf 'x%.0s' $(seq 1 70000))"
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "binary b'xxxx"* ]]
+	[ "${#lines[0]}" -eq $((70000 + 10)) ]
+}
+
+@test "ws: relay ws-listen <-> tcp and tcp-listen <-> ws:// (both ways), --json reports messages and the close" {
+	need_websockets
+	skit_bg echo -v tcp-listen:127.0.0.1:0
+	local echo_addr=$BG_ADDR
+	skit_bg relay -v --json ws-listen:127.0.0.1:0 "$echo_addr"
+	local rpid=$BG_PID rout=$BG_OUT
+	run timeout 10 "$WSPY" "$PEER" client "ws://127.0.0.1:$BG_PORT/" --binary abc def
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "binary b'abc'" ]
+	[ "${lines[1]}" = "binary b'def'" ]
+	wait_exit "$rpid" 5
+	grep -q '"event":"ws-open"' "$rout"
+	grep -q '"event":"ws-message".*"dir":"in","type":"binary","size":3' "$rout"
+	grep -q '"event":"ws-close".*"dir":"in","code":1000' "$rout"
+
+	# the other way: a tcp client through skit to a websocket server
+	py_echo
+	skit_bg relay -v tcp-listen:127.0.0.1:0 "ws://127.0.0.1:$PY_PORT/r,ws-mode=text"
+	sk_fifo connect "$BG_ADDR"
+	printf 'line one\nline two\n' >&5
+	wait_for "$SK_OUT" "line two"
+	sk_eof
+	[ "$SK_RC" -eq 0 ]
+	[ "$(cat "$SK_OUT")" = "$(printf 'line one\nline two')" ]
+}
+
+@test "ws: relay ws-listen with fork: each client's WebSocket is its own (two clients, each named in --json)" {
+	need_websockets
+	skit_bg echo -v tcp-listen:127.0.0.1:0
+	local echo_addr=$BG_ADDR
+	skit_bg relay -v --json "ws-listen:127.0.0.1:0,fork" "$echo_addr"
+	local rout=$BG_OUT
+	"$WSPY" "$PEER" client "ws://127.0.0.1:$BG_PORT/" --binary one \
+		>"$BATS_TEST_TMPDIR/c1" 2>&1 &
+	local c1=$!
+	run timeout 10 "$WSPY" "$PEER" client "ws://127.0.0.1:$BG_PORT/" --binary two
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "binary b'two'" ]
+	wait_exit "$c1" 10
+	grep -qx "binary b'one'" "$BATS_TEST_TMPDIR/c1"
+	wait_for "$rout" '"code":1000'
+	for _ in $(seq 1 100); do
+		[ "$(grep -c '"event":"ws-close".*"dir":"out"' "$rout")" -ge 2 ] && break
+		sleep 0.05
+	done
+	# two pairs, two peers, each with its own open and close
+	[ "$(grep '"event":"ws-open"' "$rout" | grep -o '"peer":"[^"]*"' | sort -u | wc -l)" -eq 2 ]
+	[ "$(grep -c '"event":"ws-close".*"dir":"in","code":1000' "$rout")" -eq 2 ]
+	kill -0 "$BG_PID" # fork: still serving
+}
+
+@test "ws: permessage-deflate with python3-websockets, both ways (deflate)" {
+	need_websockets
+	skit_bg listen -v -k 'ws-listen:127.0.0.1:0,deflate' --exec cat
+	local aaa
+	aaa=$(printf 'a%.0s' $(seq 1 3000))
+	run timeout 10 "$WSPY" "$PEER" client "ws://127.0.0.1:$BG_PORT/" "$aaa" "héllo héllo"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "text '$aaa'" ]
+	[ "${lines[1]}" = "text 'héllo héllo'" ]
+	wait_for "$BG_ERR" "extensions permessage-deflate"
+	py_echo
+	sk_fifo connect -v "ws://127.0.0.1:$PY_PORT/,deflate"
+	printf '%s\nagain again again\n' "$aaa" >&5
+	wait_for "$SK_OUT" "again again again"
+	sk_eof
+	[ "$SK_RC" -eq 0 ]
+	[ "$(head -1 "$SK_OUT")" = "$aaa" ]
+	grep -q "extensions permessage-deflate" "$SK_ERR"
+}
+
+@test "ws: headless Chromium opens a page that talks to a skit WebSocket server" {
+	need_cmd chromium
+	local log=$BATS_TEST_TMPDIR/browser.log i hold
+	# the server echoes and keeps what it saw: the page's last message
+	# says what came back to it
+	skit_bg listen -v -k 'ws-listen:127.0.0.1:0,protocol=chat' --sh-exec "tee -a $log"
+	# the page's load waits for an image that comes once the page has
+	# said so: --dump-dom runs after the round trip
+	python3 "$PEER" hold "$log" "BROWSER GOT" >"$BATS_TEST_TMPDIR/hold.port" &
+	PY_PID=$!
+	for i in $(seq 1 100); do
+		hold=$(head -1 "$BATS_TEST_TMPDIR/hold.port")
+		[ -n "$hold" ] && break
+		sleep 0.05
+	done
+	cat >"$BATS_TEST_TMPDIR/page.html" <<EOF
+<!doctype html><html><body><pre id="out">waiting</pre>
+<img src="http://127.0.0.1:$hold/wait.gif"><script>
+var ws = new WebSocket("ws://127.0.0.1:$BG_PORT/browser", ["chat"]);
+var got = [];
+ws.onopen = function () { ws.send("hello from the browser"); ws.send("\u00e9 \u00fc"); };
+ws.onmessage = function (e) {
+	got.push(e.data);
+	if (got.length == 2) {
+		ws.send("BROWSER GOT " + got.join("|"));
+		document.getElementById("out").textContent = "GOT:" + got.join("|");
+	}
+};
+</script></body></html>
+EOF
+	run timeout 60 chromium --headless --no-sandbox --disable-gpu \
+		--user-data-dir="$BATS_TEST_TMPDIR/chrome" --virtual-time-budget=20000 \
+		--dump-dom "file://$BATS_TEST_TMPDIR/page.html"
+	[[ "$output" == *'<pre id="out">GOT:hello from the browser|é ü</pre>'* ]]
+	wait_for "$log" "BROWSER GOT hello from the browser|é ü"
+	grep -q "GET /browser HTTP/1.1 -> HTTP/1.1 101 Switching Protocols, subprotocol chat" "$BG_ERR"
+}
+
+@test "ws: conformance of skit's server (framing, ping/pong, reserved bits, opcodes, fragmentation, UTF-8, limits, close)" {
+	need_cmd python3
+	skit_bg listen -v -k 'ws-listen:127.0.0.1:0,ws-mode=binary,max-message=1k' --framing len --exec cat
+	run timeout 60 python3 "$PEER" conform-server-side "$BG_PORT"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c '^ok ' <<<"$output")" -ge 50 ]
+	# and skit echo, the same cases
+	skit_bg echo -v 'ws-listen:127.0.0.1:0,max-message=1k'
+	run timeout 60 python3 "$PEER" conform-server-side "$BG_PORT"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c '^ok ' <<<"$output")" -ge 50 ]
+}
+
+@test "ws: conformance of skit's client (masking, reserved bits, UTF-8, pings, fragments, 1006, non-101 answers)" {
+	need_cmd python3
+	run timeout 60 python3 "$PEER" conform-client-side "$SKIT"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c '^ok ' <<<"$output")" -ge 9 ]
+}
