@@ -103,7 +103,26 @@ enum skit_optval_type {
 	X(MULTICAST_TTL, "multicast-ttl", SKIT_OPTV_INT)          \
 	X(MULTICAST_LOOP, "multicast-loop", SKIT_OPTV_FLAG)       \
 	X(BROADCAST, "broadcast", SKIT_OPTV_FLAG)                 \
-	X(PROXY, "proxy", SKIT_OPTV_STRING)
+	X(PROXY, "proxy", SKIT_OPTV_STRING)                       \
+	X(LATENCY, "latency", SKIT_OPTV_DURATION)                 \
+	X(JITTER, "jitter", SKIT_OPTV_DURATION)                   \
+	X(BANDWIDTH, "bandwidth", SKIT_OPTV_SIZE)                 \
+	X(SLICER, "slicer", SKIT_OPTV_STRING)                     \
+	X(LIMIT_DATA, "limit-data", SKIT_OPTV_SIZE)               \
+	X(RESET_AFTER, "reset-after", SKIT_OPTV_STRING)           \
+	X(TIMEOUT, "timeout", SKIT_OPTV_DURATION)                 \
+	X(SLOW_CLOSE, "slow-close", SKIT_OPTV_DURATION)           \
+	X(STALL, "stall", SKIT_OPTV_DURATION)                     \
+	X(HALF_OPEN, "half-open", SKIT_OPTV_FLAG)                 \
+	X(DELAY, "delay", SKIT_OPTV_DURATION)                     \
+	X(RATE, "rate", SKIT_OPTV_SIZE)                           \
+	X(DROP, "drop", SKIT_OPTV_STRING)                         \
+	X(DUP, "dup", SKIT_OPTV_STRING)                           \
+	X(REORDER, "reorder", SKIT_OPTV_STRING)                   \
+	X(CORRUPT, "corrupt", SKIT_OPTV_STRING)                   \
+	X(DIR, "dir", SKIT_OPTV_STRING)                           \
+	X(TOXICITY, "toxicity", SKIT_OPTV_STRING)                 \
+	X(SEED, "seed", SKIT_OPTV_INT)
 
 enum skit_opt {
 #define SKIT_X_(id, name, type) SKIT_OPT_##id,
@@ -117,6 +136,8 @@ struct skit_optval {
 	bool set;
 	long long num; /* FLAG: 0/1; INT/SIZE/MODE/HEX16: value; DURATION: ms */
 	uint16_t str;  /* STRING: offset of the NUL-terminated value */
+	uint8_t seq;   /* the order it was written in (1 = first set);
+			  the fault options compose in this order */
 };
 
 #define SKIT_ADDR_TEXT_MAX 1024 /* longest address text accepted */
