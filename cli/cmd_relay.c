@@ -15,6 +15,7 @@
  * forever) while the listener and the other pairs keep going.
  */
 #include "cli.h"
+#include "faults.h"
 
 #include "skit/endpoint.h"
 #include "skit/loop.h"
@@ -39,6 +40,7 @@ enum {
 	OPT_NO_SPLICE,
 	OPT_MAX_CONNS,
 	OPT_JSON,
+	OPT_CONTROL,
 };
 
 static const struct cli_opt relay_opts[] = {
@@ -61,6 +63,9 @@ static const struct cli_opt relay_opts[] = {
 	  "is done (default 0.5)" },
 	{ "json", 0, NULL, OPT_JSON,
 	  "NDJSON events (listening, open, close, retry, table)" },
+	{ "control", 0, "unix:PATH", OPT_CONTROL,
+	  "change the address's faults while running: NDJSON commands on "
+	  "this socket (docs/faults.md)" },
 	{ "hex", 'x', NULL, 'x', "hex dump of the traffic on stderr" },
 	{ "buffer", 'b', "SIZE", 'b',
 	  "copy buffer and splice pipe size (default 256k, growing to 2m "
@@ -151,6 +156,8 @@ struct app {
 	FILE *jf;
 	char ldesc[140];
 	char *dgbuf;
+	const char *control; /* --control */
+	struct cli_faults faults;
 };
 
 /* --- output ---------------------------------------------------------- */
@@ -242,10 +249,34 @@ log_close(struct conn *c, const struct skit_relay_stats *st)
 	stop_if_stdout_failed(app);
 }
 
+/* The faults in force on c's ends ("A: ... B: ..."), or 0. */
+static int
+table_faults(const struct conn *c, char *buf, size_t len)
+{
+	char one[2][200];
+	int n = 0;
+
+	for (int i = 0; i < 2; i++) {
+		const struct skit_conn *sc =
+			c->pair ? skit_relay_conn(c->pair, i) : NULL;
+
+		one[i][0] = '\0';
+		if (sc && skit_fault_describe(sc, one[i], sizeof(one[i])) > 0)
+			n++;
+	}
+	if (!n)
+		return 0;
+	snprintf(buf, len, "%s%s%s%s%s", one[0][0] ? "A: " : "", one[0],
+		 one[0][0] && one[1][0] ? "; " : "", one[1][0] ? "B: " : "",
+		 one[1]);
+	return 1;
+}
+
 static void
 print_table(struct app *app)
 {
 	struct cli_json j;
+	char fl[420];
 
 	if (app->json) {
 		for (struct conn *c = app->conns; c; c = c->next) {
@@ -262,6 +293,8 @@ print_table(struct app *app)
 			cli_json_uint(&j, "bytes_ab", st ? st->bytes[0] : 0);
 			cli_json_uint(&j, "bytes_ba", st ? st->bytes[1] : 0);
 			cli_json_double(&j, "age_s", secs_since(c->start_ns));
+			if (table_faults(c, fl, sizeof(fl)))
+				cli_json_str(&j, "faults", fl);
 			cli_json_end(&j);
 		}
 		cli_json_begin(&j, app->jf);
@@ -284,6 +317,8 @@ print_table(struct app *app)
 			(unsigned long long)(st ? st->bytes[0] : 0),
 			(unsigned long long)(st ? st->bytes[1] : 0), c->a_desc,
 			c->b_desc, c->pair ? "" : " (dialling)");
+		if (table_faults(c, fl, sizeof(fl)))
+			fprintf(stderr, "%6s faults: %s\n", "", fl);
 	}
 	fflush(stderr);
 }
@@ -525,6 +560,7 @@ fill_cfg(struct app *app, struct conn *c, struct skit_relay_cfg *cfg)
 	cfg->on_close = pair_closed;
 	cfg->on_data = app->hex ? hex_dump : NULL;
 	cfg->data = c;
+	cli_faults_relay_cfg(&app->faults, c->id, cfg);
 }
 
 static void
@@ -1083,6 +1119,9 @@ parse_args(int argc, char **argv, struct app *app)
 		case OPT_JSON:
 			app->json = true;
 			break;
+		case OPT_CONTROL:
+			app->control = arg;
+			break;
 		case 'b':
 			if (cli_parse_size("--buffer", arg, &v) || v < 4096 ||
 			    v > (1 << 30)) {
@@ -1363,8 +1402,14 @@ cmd_relay(int argc, char **argv)
 		cli_errorf("relay: event loop: %s", skit_strerror(e));
 		return CLI_EXIT_FAIL;
 	}
-	e = setup_signals(&app);
-	if (e < 0) {
+	rc = cli_faults_init(&app.faults, app.addr, app.lside,
+			     app.json ? app.jf : NULL);
+	if (rc == 0 && app.control)
+		rc = cli_faults_control(&app.faults, app.loop, app.control);
+	e = rc ? 0 : setup_signals(&app);
+	if (rc) {
+		/* said */
+	} else if (e < 0) {
 		cli_errorf("relay: signals: %s", skit_strerror(e));
 		rc = CLI_EXIT_FAIL;
 	} else if (app.lside >= 0) {
@@ -1374,6 +1419,7 @@ cmd_relay(int argc, char **argv)
 	}
 	while (app.conns)
 		conn_free(app.conns);
+	cli_faults_close(&app.faults);
 	if (app.lside >= 0)
 		listener_close(&app);
 	if (app.sigfd >= 0) {

@@ -357,7 +357,8 @@ trip_cut(struct fl *fl, enum skit_fault_kind k, const char *what)
 	fl->w[UP].closed = fl->w[DOWN].closed = true;
 	drain(&fl->w[UP]);
 	(void)skit_layer_shutdown_below(fl->l);
-	tell(fl, k, UP, what, fl->w[UP].passed + fl->w[DOWN].passed, 0);
+	if (k != SKIT_FAULT_LIMIT_DATA) /* told when it was reached */
+		tell(fl, k, UP, what, fl->w[UP].passed + fl->w[DOWN].passed, 0);
 }
 
 /* A way stops taking in (stall=) until this time (NEVER: for ever). */
