@@ -230,6 +230,26 @@ test_latency(void **state)
 	rig_down(&r);
 }
 
+/* latency=0 holds nothing: straight through both ways, EOF too. */
+static void
+test_zero(void **state)
+{
+	static const char *const f[] = { "latency=0", NULL };
+	struct rig r;
+	char buf[16];
+
+	(void)state;
+	rig_up(&r, SOCK_STREAM, 1, f);
+	assert_int_equal(skit_conn_send(r.c, "abc", 3), 3);
+	assert_int_equal(read(r.sv[1], buf, sizeof(buf)), 3);
+	assert_int_equal(write(r.sv[1], "xy", 2), 2);
+	assert_int_equal(skit_conn_recv(r.c, buf, sizeof(buf)), 2);
+	assert_int_equal(shutdown(r.sv[1], SHUT_WR), 0);
+	assert_int_equal(skit_conn_recv(r.c, buf, sizeof(buf)), 0);
+	assert_int_equal(r.events, 0);
+	rig_down(&r);
+}
+
 /* Jitter never reorders a stream. */
 static void
 test_jitter_order(void **state)
@@ -775,6 +795,7 @@ main(void)
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_from_addr),
 		cmocka_unit_test(test_latency),
+		cmocka_unit_test(test_zero),
 		cmocka_unit_test(test_jitter_order),
 		cmocka_unit_test(test_bandwidth),
 		cmocka_unit_test(test_slicer),
