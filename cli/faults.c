@@ -38,7 +38,7 @@ on_event(void *data, const struct skit_fault_event *ev)
 {
 	struct cli_faults *f = data;
 
-	cli_verbose("relay #%llu: fault %s %s %s: %llu bytes%s",
+	cli_verbose("%s #%llu: fault %s %s %s: %llu bytes%s", f->who,
 		    (unsigned long long)ev->conn_id, skit_fault_name(ev->kind),
 		    way_name(ev->way), ev->what, (unsigned long long)ev->bytes,
 		    ev->ms ? " (delayed)" : "");
@@ -71,6 +71,7 @@ cli_faults_init(struct cli_faults *f, const struct skit_addr a[2], int lside,
 	for (int i = 0; i < CLI_FAULT_CLIENTS; i++)
 		f->cl[i].fd = -1;
 	f->jf = jf;
+	f->who = "relay";
 	for (int i = 0; i < 2; i++) {
 		skit_err_clear(&err);
 		if (skit_fault_from_addr(&a[i], &f->set[i], &has_seed[i],

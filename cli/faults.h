@@ -29,7 +29,8 @@ struct cli_faults {
 	bool msgs[2];		      /* the side is a message socket */
 	int ctl_side;		      /* the side the control changes */
 	struct skit_fault_cfg cfg[2];
-	FILE *jf; /* --json events, or NULL */
+	FILE *jf;	 /* --json events, or NULL */
+	const char *who; /* names the connection in -v lines ("relay") */
 	struct skit_loop *loop;
 	int ctl_fd; /* the control socket, -1 when none */
 	char ctl_path[SKIT_HOST_MAX];

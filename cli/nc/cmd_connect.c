@@ -6,6 +6,7 @@
  * skit/dial.h) and -z probes of a port or a port range.
  */
 #include "cli.h"
+#include "faults.h"
 #include "nc.h"
 
 #include <errno.h>
@@ -69,7 +70,7 @@ static const struct cli_opt connect_opts[] = {
 /* Address options connect implements: skit_open's, with its connect
  * time-out (also -w). Not retry= (its flag is --retry). */
 static const uint64_t connect_addr_opts =
-	SKIT_OPTS_OPEN | SKIT_OPTS_DIAL | SKIT_OPT_BIT(PROXY);
+	SKIT_OPTS_OPEN | SKIT_OPTS_DIAL | SKIT_OPT_BIT(PROXY) | SKIT_OPTS_FAULT;
 
 static const struct cli_help connect_help = {
 	.name = "connect",
@@ -260,6 +261,7 @@ run_connect(struct connect_opts *o, int nargs, char **args)
 	struct skit_dial_cfg cfg;
 	struct skit_err err;
 	char text[SKIT_ADDR_TEXT_MAX + 300], lt[300], pt[300];
+	static struct cli_faults faults; /* lives through the session */
 	int fd, rc;
 
 	rc = nc_build_addr(nargs, args, SKIT_ROLE_CONNECT, &o->ao, &a, text,
@@ -284,6 +286,9 @@ run_connect(struct connect_opts *o, int nargs, char **args)
 	}
 	if (!o->framing_set)
 		o->so.framing = SKIT_FRAMING_LINE;
+	rc = nc_faults(&faults, &a, "connect", &o->so);
+	if (rc)
+		return rc;
 	skit_err_clear(&err);
 	dial_cfg(o, &a, &cfg);
 	fd = cli_dial(&a, &cfg, -1, &dr, &err);

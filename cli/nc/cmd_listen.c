@@ -13,6 +13,7 @@
  * one pair per connection or peer.
  */
 #include "cli.h"
+#include "faults.h"
 #include "nc.h"
 
 #include <errno.h>
@@ -90,7 +91,8 @@ static const struct cli_opt listen_opts[] = {
 
 /* Address options listen implements: what skit_open applies (-k,
  * --max-conns, --allow/--deny, --idle-timeout are flags, not options). */
-static const uint64_t listen_addr_opts = SKIT_OPTS_OPEN | SKIT_OPTS_MCAST;
+static const uint64_t listen_addr_opts =
+	SKIT_OPTS_OPEN | SKIT_OPTS_MCAST | SKIT_OPTS_FAULT;
 
 static const struct cli_help listen_help = {
 	.name = "listen",
@@ -164,8 +166,9 @@ struct server {
 	int nconns;
 	struct nc_hub *hub;
 	int exit_code;
-	bool done_accepting; /* without -k: the one client came */
-	int first_fd;	     /* the one stdio client, once taken */
+	bool done_accepting;	/* without -k: the one client came */
+	int first_fd;		/* the one stdio client, once taken */
+	unsigned long fault_id; /* --exec clients, for their faults' seed */
 	char first_name[300];
 
 	/* datagram server without --exec: stdio */
@@ -322,6 +325,7 @@ start_exec(struct server *s, int fd, const char *name,
 	struct skit_addr ea;
 	struct skit_relay_end a, b;
 	struct skit_relay_cfg cfg = { 0 };
+	struct skit_fault_cfg fc;
 	struct skit_err err;
 	char envp[2][320];
 	char *env[3] = { envp[0], envp[1], NULL };
@@ -369,6 +373,12 @@ start_exec(struct server *s, int fd, const char *name,
 	cfg.on_close = conn_closed;
 	cfg.on_data = s->o->so.hex ? conn_hex : NULL;
 	cfg.data = c;
+	if (s->o->so.faults) {
+		/* the client's end, numbered for the seed */
+		fc = *s->o->so.faults;
+		fc.conn_id = ++s->fault_id;
+		cfg.faults[0] = &fc;
+	}
 	rc = skit_relay_new(s->loop, &a, &b, &cfg, &c->relay);
 	if (rc < 0) {
 		cli_errorf("listen: relay for %s: %s", name, skit_strerror(rc));
@@ -800,6 +810,7 @@ static int
 run_listen(struct listen_opts *o, int nargs, char **args)
 {
 	struct server s = { .o = o, .first_fd = -1 };
+	static struct cli_faults faults; /* lives through the sessions */
 	char text[SKIT_ADDR_TEXT_MAX + 300];
 	int rc;
 
@@ -814,6 +825,16 @@ run_listen(struct listen_opts *o, int nargs, char **args)
 	rc = cli_addr_check(&s.addr, listen_addr_opts, "skit listen");
 	if (rc)
 		return rc;
+	rc = nc_faults(&faults, &s.addr, "listen", &o->so);
+	if (rc)
+		return rc;
+	if (o->so.faults && !o->exec &&
+	    (o->keep || s.addr.type == SOCK_DGRAM)) {
+		cli_errorf("listen: faults work on one client on stdio or "
+			   "with --exec, not with -k, --broker, --chat or a "
+			   "datagram peer on stdio");
+		return CLI_EXIT_USAGE;
+	}
 	rc = open_server(&s);
 	if (rc == 0) {
 		if (s.dgram && !o->framing_set)

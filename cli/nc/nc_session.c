@@ -54,8 +54,8 @@ on_tap(void *data, int dir, const void *buf, size_t len)
 
 /*
  * The socket end b (fd, taken) with the layers the options ask for, from
- * the transport up: the tap sees the wire, no-shutdown keeps the
- * socket's write side open while the layers above still end their
+ * the transport up: the address's faults, the tap sees the wire, no-shutdown
+ * keeps the socket's write side open while the layers above still end their
  * streams, framing (on a message socket) turns messages into the byte
  * stream that crlf works on. None asked: b stays bare. Returns 0, or a
  * negative code (fd closed).
@@ -71,18 +71,21 @@ session_conn(int fd, const struct nc_sess_opts *o, struct session *s,
 	struct skit_conn *c;
 	int rc;
 
-	if (!o->hex && !crlf && !noshut)
+	if (!o->hex && !crlf && !noshut && !o->faults)
 		return 0;
 	rc = skit_conn_new(fd, fd, b->type, true, &c);
 	if (rc < 0) {
 		skit_close(fd);
 		return rc;
 	}
-	if (o->hex)
+	/* the faults right on the socket: the tap shows what they let by */
+	if (o->faults)
+		rc = skit_conn_push(c, &skit_layer_fault, o->faults, NULL);
+	if (rc == 0 && o->hex)
 		rc = skit_conn_push(c, &skit_layer_tap, &tap, NULL);
 	if (rc == 0 && noshut)
 		rc = skit_conn_push(c, &skit_layer_no_shutdown, NULL, NULL);
-	if (rc == 0 && nc_is_msg_type(b->type))
+	if (rc == 0 && nc_is_msg_type(b->type) && (o->hex || crlf || noshut))
 		rc = skit_conn_push(c, &skit_layer_frame, &fc, NULL);
 	if (rc == 0 && crlf)
 		rc = skit_conn_push(c, &skit_layer_crlf, NULL, NULL);

@@ -442,6 +442,20 @@ int skit_addr_check(const struct skit_addr *a, uint64_t supported,
 	(SKIT_OPT_BIT(CONNECT_TIMEOUT) | SKIT_OPT_BIT(RETRY) | \
 	 SKIT_OPT_BIT(INTERVAL) | SKIT_OPT_BIT(FOREVER))
 
+/*
+ * The faults (skit/fault.h, docs/faults.md): a command that puts the
+ * fault layer on its connections adds these.
+ */
+#define SKIT_OPTS_FAULT                                                        \
+	(SKIT_OPT_BIT(LATENCY) | SKIT_OPT_BIT(JITTER) |                        \
+	 SKIT_OPT_BIT(BANDWIDTH) | SKIT_OPT_BIT(SLICER) |                      \
+	 SKIT_OPT_BIT(LIMIT_DATA) | SKIT_OPT_BIT(RESET_AFTER) |                \
+	 SKIT_OPT_BIT(TIMEOUT) | SKIT_OPT_BIT(SLOW_CLOSE) |                    \
+	 SKIT_OPT_BIT(STALL) | SKIT_OPT_BIT(HALF_OPEN) | SKIT_OPT_BIT(DELAY) | \
+	 SKIT_OPT_BIT(RATE) | SKIT_OPT_BIT(DROP) | SKIT_OPT_BIT(DUP) |         \
+	 SKIT_OPT_BIT(REORDER) | SKIT_OPT_BIT(CORRUPT) | SKIT_OPT_BIT(DIR) |   \
+	 SKIT_OPT_BIT(TOXICITY) | SKIT_OPT_BIT(SEED))
+
 /* Every option (skit resolve, which opens nothing, explains them all). */
 #define SKIT_OPTS_ALL ((1ull << SKIT_OPT__COUNT) - 1)
 

@@ -148,9 +148,6 @@ int skit_fault_format(const struct skit_fault *f, char *buf, size_t len);
 int skit_fault_from_addr(const struct skit_addr *a, struct skit_fault_set *out,
 			 bool *has_seed, struct skit_err *err);
 
-/* The address options that are faults (for a command's mask). */
-uint64_t skit_fault_opts(void);
-
 /* --- the layer ----------------------------------------------------------- */
 
 /* What a fault did, for the user's log (cfg.on_event). */

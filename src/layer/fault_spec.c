@@ -70,17 +70,6 @@ skit_fault_for_streams(enum skit_fault_kind kind)
 	       (kind == SKIT_FAULT_LATENCY || !skit_fault_for_msgs(kind));
 }
 
-uint64_t
-skit_fault_opts(void)
-{
-	uint64_t m = SKIT_OPT_BIT(JITTER) | SKIT_OPT_BIT(DIR) |
-		     SKIT_OPT_BIT(TOXICITY) | SKIT_OPT_BIT(SEED);
-
-	for (size_t i = 0; i < NNAMES; i++)
-		m |= 1ull << names[i].opt;
-	return m;
-}
-
 int
 skit_fault_parse_dir(const char *s, unsigned *dir)
 {

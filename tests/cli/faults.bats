@@ -56,10 +56,10 @@ udp_through() {
 	[[ "$stderr" == *"expected a probability"* ]]
 	run --separate-stderr "$SKIT" relay - 'tcp:127.0.0.1:1,dir=sideways'
 	[ "$status" -eq 2 ]
-	# the other commands do not implement them yet, and say so
-	run --separate-stderr "$SKIT" connect 'tcp:127.0.0.1:1,latency=1s'
+	# the commands that do not implement them say so
+	run --separate-stderr "$SKIT" send 'udp:127.0.0.1:1,drop=1%' x
 	[ "$status" -eq 2 ]
-	[[ "$stderr" == *"option 'latency' does not apply to 'skit connect'"* ]]
+	[[ "$stderr" == *"option 'drop' does not apply to 'skit send'"* ]]
 }
 
 @test "latency + jitter: every byte waits at least the asked time, order kept (tcp, unix)" {
@@ -314,4 +314,31 @@ udp_through() {
 	wait_exit "$RELAY_PID" 20
 	[ "$WAIT_RC" -eq 143 ] # by the signal, after a clean stop
 	! grep -q "Sanitizer" "$RELAY_ERR"
+}
+
+@test "connect and listen take the faults too (one client on stdio, --exec)" {
+	need_cmd python3
+	skit_bg echo -v tcp-listen:127.0.0.1:0
+	t0=$(ms_now)
+	run --separate-stderr timeout 10 "$SKIT" connect -v "$BG_ADDR,latency=300ms,dir=down" <<<"hi"
+	[ "$status" -eq 0 ]
+	[ "$output" = hi ]
+	[ $(($(ms_now) - t0)) -ge 300 ]
+	[[ "$stderr" == *"connect #1: fault latency down held"* ]]
+	skit_bg echo -v "unix-listen:$BATS_TEST_TMPDIR/e.sock"
+	run --separate-stderr timeout 10 "$SKIT" connect "$BG_ADDR,limit-data=4,dir=down" <<<"helloworld"
+	[ "$output" = hell ]
+	skit_bg echo -v udp-listen:127.0.0.1:0
+	run --separate-stderr timeout 10 "$SKIT" connect -q 1 "$BG_ADDR,drop=50%,dir=up,seed=3" < <(seq 1 200)
+	[ "$(wc -l <<<"$output")" -ge 65 ] && [ "$(wc -l <<<"$output")" -le 135 ]
+	# listen --exec: each client through the faults
+	skit_bg listen -k -v "tcp-listen:127.0.0.1:0,latency=200ms,dir=up" --exec cat
+	t0=$(ms_now)
+	run --separate-stderr timeout 10 "$SKIT" connect "$BG_ADDR" <<<"abc"
+	[ "$output" = abc ]
+	[ $(($(ms_now) - t0)) -ge 200 ]
+	# where the faults have no connection of their own to sit on: exit 2
+	run --separate-stderr "$SKIT" listen -k "tcp-listen:127.0.0.1:0,latency=1s"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"faults work on one client on stdio or with --exec"* ]]
 }
