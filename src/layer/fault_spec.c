@@ -265,6 +265,21 @@ fmt_prob(double p, char *buf, size_t len)
 	return snprintf(buf, len, "%g%%", p * 100);
 }
 
+/* The formatters write "100 ms": the grammar takes it without the
+ * space too, which is the form to show. */
+static void
+unspace(char *s)
+{
+	char *d = s;
+
+	for (;; s++) {
+		if (*s != ' ')
+			*d++ = *s;
+		if (!*s)
+			break;
+	}
+}
+
 int
 skit_fault_format(const struct skit_fault *f, char *buf, size_t len)
 {
@@ -317,20 +332,8 @@ skit_fault_format(const struct skit_fault *f, char *buf, size_t len)
 	default:
 		break;
 	}
-	/* the formatters write "100 ms": the grammar takes it without
-	 * the space too, which is the form to show */
-	for (char *s = v, *d = v;; s++) {
-		if (*s != ' ')
-			*d++ = *s;
-		if (!*s)
-			break;
-	}
-	for (char *s = x, *d = x;; s++) {
-		if (*s != ' ')
-			*d++ = *s;
-		if (!*s)
-			break;
-	}
+	unspace(v);
+	unspace(x);
 	return snprintf(buf, len, "%s%s%s%s%s%s", name ? name : "?",
 			*v ? "=" : "", v, x,
 			f->dir == SKIT_FAULT_UP	    ? ",dir=up"
