@@ -951,8 +951,10 @@ fault_events(const struct skit_layer *l, unsigned want)
 
 	reload(fl);
 	tick(fl, now);
-	if (fl->reset || fl->cut)
+	if (fl->reset || fl->cut) {
+		plan(fl, now); /* what is still held downward */
 		return skit_layer_events_below(l, 0);
+	}
 	if ((want & SKIT_EV_READ) && !fl->w[DOWN].eof_below &&
 	    !stalled_until(fl, DOWN, now) &&
 	    fl->w[DOWN].held < SKIT_FAULT_HOLD_MAX)
