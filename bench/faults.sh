@@ -25,11 +25,14 @@
 # Every server is started here and stopped by its PID. Run it on an idle
 # machine (load under 1.5): numbers from a busy one say little.
 #
-# toxiproxy publishes no accuracy figures for its latency or bandwidth
-# toxics that we could find; its README's benchmark is throughput with
-# no toxic (its own proxy against a direct connection). Compare with
-# toxiproxy by running it the same way (toxiproxy-server, a proxy with a
-# latency toxic, skit bench against it) where it is installed.
+# toxiproxy: a short search (2026-12) found no published accuracy
+# figures for its latency or bandwidth toxics. Its own tests check a
+# toxic's delay against a tolerance (toxics/latency_test.go,
+# AssertDeltaTime) and it has a Go benchmark of its proxy's throughput
+# (toxic_test.go, BenchmarkProxyBandwidth), without numbers we could
+# cite. To compare, run toxiproxy the same way (toxiproxy-server, a
+# proxy with a latency or bandwidth toxic, skit bench against it) where
+# it is installed.
 set -u
 cd "$(dirname "$0")/.."
 SKIT=${SKIT:-$PWD/build/skit}
