@@ -1,10 +1,14 @@
 # skit - GNU make build.
 #
-#   make                 build build/skit, build/libskit.{a,so}, skit.pc
+#   make                 build build/skit, build/libskit.{a,so}, skit.pc,
+#                        the man pages (build/man, from docs/*.md by pandoc)
 #   make check           every test: checksrc, format, unit (cmocka), CLI
 #                        (bats), fuzz corpora; then unit+CLI again under
 #                        AddressSanitizer + UndefinedBehaviorSanitizer
 #   make install PREFIX=/usr/local [DESTDIR=...]
+#                        binary, libraries, headers, skit.pc, man pages;
+#                        ldconfig after a system-wide install
+#   make uninstall       removes every file install put down
 #   make fuzz            libFuzzer targets (clang) in build/fuzz/
 #   make examples        examples/*.c (the public API in use) in build/examples/
 #   make format          clang-format every source file in place
@@ -52,12 +56,15 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 SHIM_SO  := $(SHIM_SRC:tests/shim/%.c=$(BUILD)/tests/%.so)
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%)
 EX_BIN   := $(EX_SRC:examples/%.c=$(BUILD)/examples/%)
+MAN_SRC  := $(sort $(wildcard docs/*.md))
+MAN_DIR  := $(BUILD)/man
 
 .PHONY: all deps check check-suites unit cli-tests checksrc format \
         format-check fuzz fuzz-check install uninstall clean examples
 .DEFAULT_GOAL := all
 
-all: deps-build $(BUILD)/skit $(BUILD)/libskit.a $(BUILD)/libskit.so skit.pc
+all: deps-build $(BUILD)/skit $(BUILD)/libskit.a $(BUILD)/libskit.so skit.pc \
+	$(MAN_DIR)/.stamp
 
 deps-build:
 	@scripts/deps.sh build
@@ -67,6 +74,14 @@ deps-build:
 $(BUILD)/src/%.o: CPPFLAGS += -Isrc
 $(BUILD)/cli/%.o: CPPFLAGS += -Icli
 
+# `skit help concepts` prints docs/concepts.md, built in as a C string.
+$(BUILD)/gen/concepts.inc: docs/concepts.md
+	@mkdir -p $(dir $@)
+	sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $< > $@
+
+$(BUILD)/cli/main.o: $(BUILD)/gen/concepts.inc
+$(BUILD)/cli/main.o: CPPFLAGS += -I$(BUILD)/gen
+
 $(BUILD)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
@@ -75,11 +90,21 @@ $(BUILD)/libskit.a: $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILD)/libskit.so: $(LIB_OBJ)
-	$(CC) -shared -Wl,-soname,libskit.so.0 $(LDFLAGS) -o $@ $^ $(LDLIBS)
+# Only the public API is exported, versioned SKIT_0.1 (src/libskit.map).
+$(BUILD)/libskit.so: $(LIB_OBJ) src/libskit.map
+	$(CC) -shared -Wl,-soname,libskit.so.0 \
+		-Wl,--version-script=src/libskit.map $(LDFLAGS) -o $@ \
+		$(LIB_OBJ) $(LDLIBS)
 
 $(BUILD)/skit: $(CLI_OBJ) $(BUILD)/libskit.a
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libskit.a $(LDLIBS)
+
+# Man pages: one per docs/*.md (skit.1, skit-CMD.1, skit-TOPIC.7,
+# libskit.3), generated so that they and the docs cannot drift. The
+# command list and the NAME lines come from the binary's --help.
+$(MAN_DIR)/.stamp: $(MAN_SRC) scripts/mkman scripts/man.lua $(BUILD)/skit
+	scripts/mkman $(BUILD)/skit $(MAN_DIR) $(MAN_SRC)
+	@touch $@
 
 skit.pc: skit.pc.in include/skit/skit.h
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
@@ -154,11 +179,19 @@ fuzz-check: fuzz
 
 # --- install -----------------------------------------------------------
 
+# ldconfig refreshes the loader's cache after a system-wide install (no
+# DESTDIR: a staged install is someone else's to register; PREFIX one of
+# the loader's own directories' prefixes).
+LDCONFIG ?= ldconfig
+RUN_LDCONFIG := $(if $(DESTDIR),,$(if $(filter /usr /usr/local,$(PREFIX)),$(LDCONFIG)))
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
 		$(DESTDIR)$(PREFIX)/include/skit \
 		$(DESTDIR)$(PREFIX)/lib/pkgconfig \
-		$(DESTDIR)$(PREFIX)/share/man/man1
+		$(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/man/man3 \
+		$(DESTDIR)$(PREFIX)/share/man/man7
 	install -m 755 $(BUILD)/skit $(DESTDIR)$(PREFIX)/bin/skit
 	install -m 644 $(BUILD)/libskit.a $(DESTDIR)$(PREFIX)/lib/libskit.a
 	install -m 755 $(BUILD)/libskit.so \
@@ -170,12 +203,22 @@ install: all
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' skit.pc.in \
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/skit.pc
 	chmod 644 $(DESTDIR)$(PREFIX)/lib/pkgconfig/skit.pc
-	install -m 644 docs/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	for s in 1 3 7; do \
+		install -m 644 $(MAN_DIR)/*.$$s $(DESTDIR)$(PREFIX)/share/man/man$$s/ \
+		|| exit 1; done
+	$(RUN_LDCONFIG)
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/skit $(DESTDIR)$(PREFIX)/lib/libskit.* \
-		$(DESTDIR)$(PREFIX)/lib/pkgconfig/skit.pc
+	rm -f $(DESTDIR)$(PREFIX)/bin/skit $(DESTDIR)$(PREFIX)/lib/libskit.a \
+		$(DESTDIR)$(PREFIX)/lib/libskit.so $(DESTDIR)$(PREFIX)/lib/libskit.so.0 \
+		$(DESTDIR)$(PREFIX)/lib/libskit.so.[0-9]*.[0-9]* \
+		$(DESTDIR)$(PREFIX)/lib/pkgconfig/skit.pc \
+		$(DESTDIR)$(PREFIX)/share/man/man1/skit.1 \
+		$(DESTDIR)$(PREFIX)/share/man/man1/skit-*.1 \
+		$(DESTDIR)$(PREFIX)/share/man/man3/libskit.3 \
+		$(DESTDIR)$(PREFIX)/share/man/man7/skit-*.7
 	rm -rf $(DESTDIR)$(PREFIX)/include/skit
+	$(RUN_LDCONFIG)
 
 clean:
 	rm -rf build skit.pc

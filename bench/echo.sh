@@ -11,7 +11,8 @@
 # to), LAT_DUR (5 s per latency run), LAT_ROUNDS (3), LAT_PAIRS (8),
 # PAIR_DUR (2 s per run of a pair), AB_RUNS (6), AB_DUR (5 s),
 # CRR_DUR (10 s per crr run), TP_DUR (5 s per throughput run), HOLD
-# (15000 held connections), SECTIONS (lat crr tp scale; also udp).
+# (15000 held connections), TLS_DUR (10 s per TLS handshake run),
+# SECTIONS (lat crr tp scale tls; also udp).
 #
 # Notes:
 # - sockperf's ping-pong client only counts replies whose header a
@@ -49,7 +50,8 @@ LAT_DUR=${LAT_DUR:-5}
 CRR_DUR=${CRR_DUR:-10}
 TP_DUR=${TP_DUR:-5}
 HOLD=${HOLD:-15000}
-SECTIONS=${SECTIONS:-lat crr tp scale}
+TLS_DUR=${TLS_DUR:-10}
+SECTIONS=${SECTIONS:-lat crr tp scale tls}
 TMP=$(mktemp -d /tmp/skit-bench.XXXXXX)
 PIDS=()
 MIN=$TMP/echo-min
@@ -578,6 +580,34 @@ scale() {
 	hold "ncat -k" "$s" "tcp:127.0.0.1:$p"
 	stop "$s"
 	say "  (target: skit echo <= 256 bytes of userspace memory per idle connection)"
+}
+
+# ------------------------------------------------------------------- tls
+# TLS handshakes per second against one skit echo over TLS (a P-256
+# certificate made here): skit bench -m crr (connect, handshake, 64 B,
+# reply, close_notify, close; one connection at a time) and openssl
+# s_time -new (connect, full handshake, close) on the same server.
+tls() {
+	local p s n t st sk
+	say ""
+	say "== 5. TLS handshakes/s against skit echo tls-listen (TLS 1.3, P-256), one connection at a time, ${TLS_DUR}s each"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$TMP/tls.key" -out "$TMP/tls.pem" -days 1 \
+		-subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1
+	p=$(free_port)
+	bg "$SKIT" -v echo -t 1 "tls-listen:127.0.0.1:$p,cert=$TMP/tls.pem,key=$TMP/tls.key"
+	s=$LAST; wait_tcp "$p"
+	read -r sk _ <<<"$("$SKIT" bench -m crr -s 64 -c 1 -d "$TLS_DUR" --json \
+		"tls:127.0.0.1:$p,ca=$TMP/tls.pem" 2>/dev/null |
+		jq -r '"\(.requests_per_s | floor) \(.latency_us.p50)"' 2>/dev/null || echo "- -")"
+	read -r n t <<<"$(openssl s_time -connect "127.0.0.1:$p" -new -time "$TLS_DUR" 2>/dev/null |
+		sed -n 's/^\([0-9]*\) connections in \([0-9.]*\) real seconds.*/\1 \2/p' | head -1)"
+	st=$(awk -v n="${n:-0}" -v t="${t:-0}" 'BEGIN { if (t > 0) printf "%d", n / t; else print "-" }')
+	stop "$s"
+	say "$(printf '%-34s %12s' client "handshakes/s")"
+	say "$(printf '%-34s %12s' "skit bench -m crr" "$sk")"
+	say "$(printf '%-34s %12s' "openssl s_time -new" "$st")"
+	say "ratio skit bench / s_time $(ratio "$sk" "$st")   (target: within 10%)"
 }
 
 say "skit bench/echo.sh  $(date -u '+%Y-%m-%d %H:%M UTC')  $(uname -r)  $(nproc) CPUs"

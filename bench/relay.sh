@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # bench/relay.sh - source -> relay -> sink over loopback TCP and unix
 # sockets: skit relay, socat (default and -b 1048576), ncat, and a plain
-# source -> sink without a relay, one run each, in one go.
+# source -> sink without a relay, one run each, in one go; over TCP also
+# a SOCKS5 tunnel through skit proxy and through microsocks (the source
+# asks the proxy for the sink with a SOCKS5 CONNECT first).
 #
 #   bench/relay.sh [SIZE_MIB]        (default 2048 = 2 GiB)
 #   ONLY="skit socat-b1M" bench/relay.sh 512    (some rows only)
@@ -17,6 +19,12 @@
 # included, so ncat's --sh-exec helper counts). The source and sink are
 # small Python loops over 1 MiB buffers (sendall / recv_into), the same
 # for every row.
+#
+# KINDS=tls: the source speaks TLS to the relay, which terminates it and
+# relays plain TCP to the sink: skit relay tls-listen vs socat
+# OPENSSL-LISTEN (verify=0), stunnel4 and ncat --ssl, with a P-256
+# certificate made here (the source is Python's ssl over the same
+# 1 MiB buffers; the x socat column compares with socat's TLS row).
 set -u
 cd "$(dirname "$0")/.."
 SKIT=${SKIT:-$PWD/build/skit}
@@ -26,7 +34,7 @@ T=$(mktemp -d /tmp/skit-bench-relay.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$T"' EXIT
 
 cat >"$T/peer.py" <<'PY'
-import os, socket, sys, time
+import os, socket, ssl, sys, time
 mode, kind = sys.argv[1], sys.argv[2]
 def mk():
     return socket.socket(socket.AF_UNIX if kind == "unix" else socket.AF_INET,
@@ -67,15 +75,52 @@ else:
             time.sleep(0.02)
     else:
         sys.exit("source: cannot connect to %s" % addr)
+    if kind == "tls":
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        s = ctx.wrap_socket(s)
+    if len(sys.argv) > 5:  # a SOCKS5 proxy: CONNECT to 127.0.0.1:argv[5]
+        s.sendall(b"\x05\x01\x00")
+        if s.recv(2) != b"\x05\x00":
+            sys.exit("source: the SOCKS5 proxy refused the method")
+        s.sendall(b"\x05\x01\x00\x01\x7f\x00\x00\x01" +
+                  int(sys.argv[5]).to_bytes(2, "big"))
+        r = b""
+        while len(r) < 10:
+            r += s.recv(10 - len(r))
+        if r[1] != 0:
+            sys.exit("source: SOCKS5 reply %d" % r[1])
     buf = memoryview(bytearray(1 << 20))
     left = size
     while left > 0:
         n = min(left, len(buf))
         s.sendall(buf[:n])
         left -= n
+    if kind == "tls":
+        s.settimeout(30)
+        try:
+            s = s.unwrap()  # close_notify, and the relay's
+        except (OSError, ssl.SSLError):
+            pass
     s.shutdown(socket.SHUT_WR)
     s.recv(1)
 PY
+
+if [[ " ${KINDS:-} " == *" tls "* ]]; then
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$T/key.pem" -out "$T/cert.pem" -days 1 -subj /CN=localhost \
+		>/dev/null 2>&1
+	cat >"$T/stunnel.conf" <<CONF
+foreground = yes
+pid =
+[bench]
+accept = 127.0.0.1:STUNNEL_ACCEPT
+connect = 127.0.0.1:STUNNEL_CONNECT
+cert = $T/cert.pem
+key = $T/key.pem
+CONF
+fi
 
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
@@ -97,25 +142,37 @@ run() {
 	for _ in $(seq 100); do [ -s "$T/sink.out" ] && break; sleep 0.02; done
 	SADDR=$(head -1 "$T/sink.out")
 	if [ "$kind" = unix ]; then LADDR=$T/relay.sock; else LADDR=$(free_port); fi
-	local target=$LADDR
+	local target=$LADDR socks=
+	case $name in skit-proxy | microsocks) socks=$SADDR ;; esac
 	if [ "$name" = plain ]; then
 		target=$SADDR
 	else
+		if [ "$name" = stunnel ]; then
+			sed "s/STUNNEL_ACCEPT/$LADDR/; s/STUNNEL_CONNECT/$SADDR/" \
+				"$T/stunnel.conf" >"$T/st.conf"
+		fi
 		eval "set -- $*"
 		/usr/bin/time -f "%U %S" -o "$T/time" "$@" 2>"$T/relay.err" &
+		relay=$!
 		for _ in $(seq 100); do
 			if [ "$kind" = unix ]; then [ -S "$LADDR" ] && break
 			else ss -ltn | grep -q ":$LADDR " && break; fi
 			sleep 0.02
 		done
 	fi
-	python3 "$T/peer.py" source "$kind" "$target" "$BYTES" || kill "$sink" 2>/dev/null
+	python3 "$T/peer.py" source "$kind" "$target" "$BYTES" $socks || kill "$sink" 2>/dev/null
 	wait "$sink"
+	# stunnel serves on after its client: stop it (its time still counts)
+	if [ "$name" = stunnel ]; then
+		kill -TERM $(cat "/proc/$relay/task/$relay/children" 2>/dev/null) 2>/dev/null
+	fi
+	# a proxy serves on: stop it (the child of time, by its pid)
+	[ -z "$socks" ] || kill -TERM $(pgrep -P "$relay") 2>/dev/null
 	[ "$name" = plain ] || wait
 	read -r got secs < <(tail -1 "$T/sink.out")
 	: "${got:=0}" "${secs:=0}"
 	local cpu=0
-	[ "$name" = plain ] || cpu=$(awk '{print $1 + $2}' "$T/time")
+	[ "$name" = plain ] || cpu=$(tail -1 "$T/time" | awk '{print $1 + $2}')
 	if [ "$got" != "$BYTES" ]; then
 		echo "$kind $name: sink got $got bytes, expected $BYTES" >&2
 		cat "$T/relay.err" >&2
@@ -125,7 +182,7 @@ run() {
 
 ROUNDS=${ROUNDS:-3}
 KINDS=${KINDS:-tcp unix}
-ROWS=(plain skit skit-nosplice socat socat-b1M ncat)
+ROWS=(plain skit skit-nosplice socat socat-b1M ncat stunnel skit-proxy microsocks)
 
 # row_cmd NAME: the relay's command line for a row ($L $C $SL $SC $NL $NC
 # expand when the row runs).
@@ -137,7 +194,21 @@ row_cmd() {
 	socat) echo "socat $SL $SC" ;;
 	socat-b1M) echo "socat -b 1048576 $SL $SC" ;;
 	ncat) echo "ncat $NL --sh-exec \"ncat $NC\"" ;;
+	stunnel) echo "stunnel4 '$T/st.conf'" ;;
+	skit-proxy) echo "'$SKIT' proxy tcp:127.0.0.1:\$LADDR" ;;
+	microsocks) echo "microsocks -i 127.0.0.1 -p \$LADDR" ;;
 	esac
+}
+
+# Rows that do not apply to a kind: TLS has no plain transfer or
+# no-splice variant, stunnel only does TLS.
+row_skip() {
+	case $2:$1 in
+	tls:plain | tls:skit-nosplice) return 0 ;;
+	tcp:stunnel | unix:stunnel) return 0 ;;
+	unix:skit-proxy | unix:microsocks | tls:skit-proxy | tls:microsocks) return 0 ;; # SOCKS5 rows: tcp only
+	esac
+	return 1
 }
 
 # Round r starts at row r (mod the row count): no row always runs right
@@ -154,9 +225,18 @@ for round in $(seq "$ROUNDS"); do
 			SL='UNIX-LISTEN:$LADDR' SC='UNIX-CONNECT:$SADDR'
 			NL='-l -U $LADDR' NC='-U $SADDR'
 		fi
+		if [ $kind = tls ]; then
+			L="tls-listen:127.0.0.1:\$LADDR,cert=$T/cert.pem,key=$T/key.pem"
+			C='tcp:127.0.0.1:$SADDR'
+			SL="OPENSSL-LISTEN:\$LADDR,bind=127.0.0.1,reuseaddr,cert=$T/cert.pem,key=$T/key.pem,verify=0"
+			SC='TCP:127.0.0.1:$SADDR'
+			NL="--ssl --ssl-cert $T/cert.pem --ssl-key $T/key.pem -l 127.0.0.1 \$LADDR"
+			NC='127.0.0.1 $SADDR'
+		fi
 		n=${#ROWS[@]}
 		for ((i = 0; i < n; i++)); do
 			name=${ROWS[$(((i + round) % n))]}
+			row_skip "$name" "$kind" && continue
 			run "$name" "$kind" "$(row_cmd "$name")"
 		done
 	done

@@ -11,7 +11,8 @@
  *   3. add a row, in sorted order, to the commands[] table in
  *      cli/main.c and a declaration below;
  *   4. add docs/<name>.md (every --long option of its --help must
- *      appear there), a paragraph in docs/skit.1, and
+ *      appear there; it becomes skit-<name>(1)), a paragraph in
+ *      docs/skit.md (skit(1)), and
  *      tests/cli/<name>.bats; tests/cli/docs.bats checks the first two
  *      for every command `skit --help` lists;
  *   5. if it can run for long, give it a case in tests/cli/signals.bats:
@@ -29,7 +30,7 @@
 
 #include "skit/skit.h"
 
-/* Exit codes (DESIGN.md section 5, documented in docs/skit.1). */
+/* Exit codes (DESIGN.md section 5, documented in docs/skit.md). */
 enum cli_exit {
 	CLI_EXIT_OK = 0,      /* success */
 	CLI_EXIT_FAIL = 1,    /* the operation failed (no reply, HTTP status) */
@@ -139,6 +140,25 @@ int cli_dial(const struct skit_addr *a, struct skit_dial_cfg *cfg, int stopfd,
  */
 void cli_retry_line(const struct skit_err *why, int attempt, long long of,
 		    long long delay_ms);
+
+/* The retries a dial of a makes: retry=, or SKIT_DIAL_FOREVER. */
+long long cli_retry_of(const struct skit_addr *a);
+
+/*
+ * A serve's report (skit/serve.h) as every server says it, on stderr:
+ * "CMD: refused PEER: --max-conns N reached", "CMD: refused PEER:
+ * DENIED" (what refused it: "outside range="), "CMD: accept on LOCAL:
+ * <reason>; pausing accept for 100 ms", ... dgram: the listener is a
+ * datagram socket (a peer's datagram is dropped, not a client refused).
+ */
+void cli_serve_event(const char *cmd, const struct skit_serve_event *ev,
+		     bool dgram, const char *local, const char *denied,
+		     size_t msg_max);
+
+/* The --hex dump of buf (offset: of its first byte), 16 bytes a line,
+ * each line led by dir ("<", ">"). */
+void cli_hexdump(FILE *f, const char *dir, uint64_t offset, const void *buf,
+		 size_t len);
 
 /*
  * Time limits (docs/exit-codes.md, "Time limits"). A datagram sender
@@ -255,7 +275,19 @@ void cli_json_bool(struct cli_json *j, const char *key, bool val);
 void cli_json_null(struct cli_json *j, const char *key);
 /* A raw, already-valid JSON value (an array or object built elsewhere). */
 void cli_json_raw(struct cli_json *j, const char *key, const char *json);
+/*
+ * A message's bytes: "payload" when they are text (valid UTF-8 without
+ * control characters other than tab and line ends), else "payload_hex".
+ * 0 or -ENOMEM.
+ */
+int cli_json_payload(struct cli_json *j, const void *p, size_t n);
 void cli_json_end(struct cli_json *j);
+/*
+ * A JSON number as text into b (CLI_NUM_LEN bytes is enough): fixed
+ * notation, never an exponent, "null" for NaN and infinities.
+ */
+#define CLI_NUM_LEN 340
+const char *cli_json_num(double val, char *b, size_t len);
 /* Write s as a JSON string literal (with quotes) to f. */
 void cli_json_quote(FILE *f, const char *s, size_t len);
 
@@ -266,6 +298,7 @@ void cli_json_quote(FILE *f, const char *s, size_t len);
 struct cli_globals {
 	int verbose;
 	bool trace;
+	bool trace_json; /* --trace=json */
 	bool color;
 	int stdout_code;
 };
@@ -287,9 +320,12 @@ int cli_drop_privileges(void);
  * until a command calls cli_stop_watch, a stop signal ends the process
  * at once.
  *
- * cli_stop_unlink: remove path (a socket file, a temporary file) if a
- * signal ends the process. Two paths at most; the command still
- * removes them itself on its normal way out.
+ * cli_stop_unlink: remove path (a socket file, a temporary file, made
+ * just before) if a signal ends the process, as long as it is still the
+ * same file (inode): one another process put there since is left alone.
+ * Two paths at most.
+ * cli_stop_remove: the normal way out: remove path on the same terms,
+ * and forget it.
  * cli_stop_keep: forget path again (renamed into place, or removed).
  *
  * cli_stop_watch: from now on a stop signal makes cli_stop_fd()
@@ -308,8 +344,12 @@ int cli_drop_privileges(void);
  * flushed and closed stdout; after a stop signal it ends the process by
  * that signal, unless writing stdout failed (then rc, which is 1).
  */
+/* --trace / -vv: the library's trace lines to stderr, as text or JSON. */
+void cli_trace_start(bool json);
+
 void cli_stop_init(void);
 void cli_stop_unlink(const char *path);
+void cli_stop_remove(const char *path);
 void cli_stop_keep(const char *path);
 int cli_stop_watch(void);
 void cli_stop_unwatch(void);
@@ -328,6 +368,7 @@ int cmd_ifaces(int argc, char **argv);
 int cmd_listen(int argc, char **argv);
 int cmd_ping(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
+int cmd_proxy(int argc, char **argv);
 int cmd_recv(int argc, char **argv);
 int cmd_relay(int argc, char **argv);
 int cmd_resolve(int argc, char **argv);

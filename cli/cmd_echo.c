@@ -23,6 +23,7 @@
  * all returned.
  */
 #include "cli.h"
+#include "cli_tls.h"
 #include "skit/echo.h"
 
 #include <errno.h>
@@ -66,7 +67,7 @@ static const struct cli_opt echo_opts[] = {
 
 /* Address options echo implements: what skit_open applies (its own
  * --max-conns, --reuseport and threads are flags, not options). */
-static const uint64_t echo_addr_opts = SKIT_OPTS_OPEN;
+static const uint64_t echo_addr_opts = SKIT_OPTS_OPEN | SKIT_OPTS_TLS;
 
 static const struct cli_help echo_help = {
 	.name = "echo",
@@ -320,6 +321,7 @@ cmd_echo(int argc, char **argv)
 	sigset_t set;
 	int argi, rc;
 	long nproc = sysconf(_SC_NPROCESSORS_ONLN);
+	struct cli_tls tls;
 
 	o.threads = nproc > 0 ? (int)(nproc > 64 ? 64 : nproc) : 1;
 	rc = parse_opts(argc, argv, &o, &argi);
@@ -348,6 +350,9 @@ cmd_echo(int argc, char **argv)
 	rc = cli_addr_check(&a, echo_addr_opts, "skit echo");
 	if (rc)
 		return rc;
+	rc = cli_tls_setup(&a, true, &tls);
+	if (rc)
+		return rc;
 	raise_nofile();
 	cfg.mode = o.mode;
 	cfg.threads = o.threads;
@@ -360,11 +365,17 @@ cmd_echo(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGRTMIN, &sa, NULL) == 0)
 		cfg.wake_signal = SIGRTMIN;
-	if (skit_echo_server_open(&a, &cfg, &srv, &local, &err) < 0)
+	if (tls.ctx) {
+		cfg.layer = &skit_layer_tls;
+		cfg.layer_cfg = &tls.lc;
+	}
+	if (skit_echo_server_open(&a, &cfg, &srv, &local, &err) < 0) {
+		cli_tls_free(&tls);
 		return open_fail(
 			&err, is_inet(&a),
 			is_inet(&a) && (o.reuseport ||
 					skit_addr_has(&a, SKIT_OPT_REUSEPORT)));
+	}
 	skit_sockaddr_str(&local, where, sizeof(where));
 	cli_verbose("listening on %s", where);
 	if (o.json) {
@@ -387,5 +398,6 @@ cmd_echo(int argc, char **argv)
 	rc = run(&o, srv, &set);
 	/* Our socket file goes with us, if it is still ours. */
 	skit_echo_server_free(srv);
+	cli_tls_free(&tls);
 	return rc;
 }

@@ -238,7 +238,7 @@ print_features(const struct probe_opts *o, const struct skit_probe_env *env)
 			char b[16];
 
 			cli_json_begin(&j, stdout);
-			cli_json_str(&j, "record", "feature");
+			cli_json_str(&j, "event", "feature");
 			cli_json_str(&j, "domain",
 				     name_or_num(skit_af_name(x->domain),
 						 x->domain, b, sizeof(b)));
@@ -381,7 +381,7 @@ print_env_json(const struct skit_probe_env *env)
 		return CLI_EXIT_FAIL;
 	}
 	cli_json_begin(&j, stdout);
-	cli_json_str(&j, "record", "environment");
+	cli_json_str(&j, "event", "environment");
 	cli_json_raw(&j, "sysctl", sysctl);
 	if (env->nofile_soft == UINT64_MAX)
 		cli_json_null(&j, "nofile_soft");
@@ -419,7 +419,7 @@ print_json_row(const struct probe_line *l)
 	char b1[16], b2[16];
 
 	cli_json_begin(&j, stdout);
-	cli_json_str(&j, "record", "socket");
+	cli_json_str(&j, "event", "socket");
 	cli_json_str(&j, "domain",
 		     name_or_num(skit_af_name(r->domain), r->domain, b1,
 				 sizeof(b1)));

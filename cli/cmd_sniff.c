@@ -359,7 +359,7 @@ print_json(struct sniff *s, const struct skit_frame *f,
 	char buf[64], mac[18];
 
 	cli_json_begin(&j, stdout);
-	cli_json_str(&j, "type", "packet");
+	cli_json_str(&j, "event", "packet");
 	snprintf(buf, sizeof(buf), "%lld.%09ld", (long long)f->ts.tv_sec,
 		 f->ts.tv_nsec);
 	cli_json_raw(&j, "time", buf);
@@ -774,7 +774,7 @@ cmd_sniff(int argc, char **argv)
 		struct cli_json j;
 
 		cli_json_begin(&j, stdout);
-		cli_json_str(&j, "type", "summary");
+		cli_json_str(&j, "event", "summary");
 		cli_json_uint(&j, "captured", s->captured);
 		cli_json_uint(&j, "received", received);
 		cli_json_uint(&j, "dropped", dropped);

@@ -32,6 +32,7 @@ static const struct command commands[] = {
 	{ "ping", cmd_ping, "ICMP echo (or TCP/UDP/unix round trips)" },
 	{ "probe", cmd_probe,
 	  "which domain x type x protocol combinations work here, and why" },
+	{ "proxy", cmd_proxy, "SOCKS5, SOCKS4a and HTTP CONNECT proxy server" },
 	{ "recv", cmd_recv,
 	  "receive datagrams and print them with the sender" },
 	{ "relay", cmd_relay, "relay two endpoints both ways (socat's job)" },
@@ -106,8 +107,9 @@ suggest(const char *name)
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: skit [-v] [--trace] COMMAND [ARGS...]\n"
-		   "       skit --help | --version | help COMMAND\n\n"
+	fprintf(f, "usage: skit [-v] [--trace[=json]] COMMAND [ARGS...]\n"
+		   "       skit --help | --version | help COMMAND | help "
+		   "concepts\n\n"
 		   "skit is a socket toolkit: one address grammar for every "
 		   "socket domain and type.\n\ncommands:\n");
 	for (size_t i = 0; i < N_COMMANDS; i++)
@@ -123,7 +125,8 @@ usage(FILE *f)
 		"\nglobal options:\n"
 		"  -v, --verbose   more diagnostics on stderr (repeat for "
 		"more)\n"
-		"      --trace     narrate every socket call on stderr\n"
+		"      --trace     narrate every socket and fd call on stderr\n"
+		"      --trace=json  the same, one JSON object per call\n"
 		"  -h, --help      show this help\n"
 		"  -V, --version   print the version\n"
 		"\nexit codes: 0 ok, 1 failed, 2 usage/address syntax, 3 name "
@@ -144,6 +147,11 @@ cmd_version(int argc, char **argv)
 	return CLI_EXIT_OK;
 }
 
+/* docs/concepts.md, made a string at build time (see the Makefile). */
+static const char concepts_page[] =
+#include "concepts.inc"
+	;
+
 int
 cmd_help(int argc, char **argv)
 {
@@ -152,6 +160,10 @@ cmd_help(int argc, char **argv)
 
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		usage(stdout);
+		return CLI_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "concepts")) {
+		fputs(concepts_page, stdout);
 		return CLI_EXIT_OK;
 	}
 	c = find_command(argv[1]);
@@ -166,13 +178,6 @@ cmd_help(int argc, char **argv)
 	}
 	sub[0] = argv[1];
 	return c->fn(2, sub);
-}
-
-static void
-trace_to_stderr(void *data, const char *line)
-{
-	(void)data;
-	fprintf(stderr, "skit: trace: %s\n", line);
 }
 
 /* Global options, then the command; returns its exit code. */
@@ -201,6 +206,9 @@ run(int argc, char **argv)
 			return cmd_version(0, NULL);
 		} else if (!strcmp(a, "--trace")) {
 			cli_g.trace = true;
+		} else if (!strcmp(a, "--trace=json")) {
+			cli_g.trace = true;
+			cli_g.trace_json = true;
 		} else if (!strcmp(a, "--verbose")) {
 			cli_g.verbose++;
 		} else if (a[1] == 'v' && strspn(a + 1, "v") == strlen(a + 1)) {
@@ -231,7 +239,7 @@ run(int argc, char **argv)
 			      !(term && !strcmp(term, "dumb"));
 	}
 	if (cli_g.trace || cli_g.verbose >= 2)
-		skit_trace_set(trace_to_stderr, NULL);
+		cli_trace_start(cli_g.trace_json);
 	return c->fn(argc - i, argv + i);
 }
 
@@ -239,6 +247,9 @@ int
 main(int argc, char **argv)
 {
 	int rc = run(argc, argv);
+
+	/* what --trace counted and has not yet said (skit/io.h) */
+	skit_trace_flush();
 
 	/*
 	 * Output still in stdio's buffer is written only now: a full disk

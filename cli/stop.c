@@ -38,6 +38,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -69,18 +70,34 @@ static volatile sig_atomic_t cooperative; /* cli_stop_watch was called */
 /*
  * Files to remove: a slot is written while its flag is clear and
  * published by setting it (lock-free atomics are safe in a handler,
- * which may run on another thread meanwhile).
+ * which may run on another thread meanwhile). Each remembers the inode
+ * it was registered with: another process may have removed our file and
+ * put its own there since (a restarted server binding the same path),
+ * and that one is not ours to remove.
  */
 static atomic_bool path_set[STOP_PATHS];
 static char paths[STOP_PATHS][PATH_MAX];
+static dev_t path_dev[STOP_PATHS];
+static ino_t path_ino[STOP_PATHS];
 static int stop_efd = -1;
+
+/* Remove slot i's file if it is still the one registered: signal-safe. */
+static void
+unlink_slot(int i)
+{
+	struct stat st;
+
+	if (lstat(paths[i], &st) == 0 && st.st_dev == path_dev[i] &&
+	    st.st_ino == path_ino[i])
+		(void)unlink(paths[i]);
+}
 
 static void
 unlink_paths(void)
 {
 	for (int i = 0; i < STOP_PATHS; i++)
 		if (atomic_load(&path_set[i]))
-			(void)unlink(paths[i]);
+			unlink_slot(i);
 }
 
 /* End the process by sig now: async-signal-safe. */
@@ -191,13 +208,30 @@ cli_stopping(void)
 void
 cli_stop_unlink(const char *path)
 {
-	for (int i = 0; path && path[0] && i < STOP_PATHS; i++) {
+	struct stat st;
+
+	/* (one that is not there, or not there yet, is nobody's to remove) */
+	if (!path || !path[0] || lstat(path, &st) < 0)
+		return;
+	for (int i = 0; i < STOP_PATHS; i++) {
 		if (atomic_load(&path_set[i]))
 			continue;
 		snprintf(paths[i], sizeof(paths[i]), "%s", path);
+		path_dev[i] = st.st_dev;
+		path_ino[i] = st.st_ino;
 		atomic_store(&path_set[i], true);
 		return;
 	}
+}
+
+void
+cli_stop_remove(const char *path)
+{
+	for (int i = 0; path && i < STOP_PATHS; i++)
+		if (atomic_load(&path_set[i]) && !strcmp(paths[i], path)) {
+			unlink_slot(i);
+			atomic_store(&path_set[i], false);
+		}
 }
 
 void

@@ -165,10 +165,8 @@ cli_dial(const struct skit_addr *a, struct skit_dial_cfg *cfg, int stopfd,
 
 	if (cfg->retries)
 		of = cfg->retries < 0 ? 0 : cfg->retries;
-	else if (skit_addr_num(a, SKIT_OPT_FOREVER, 0))
-		of = SKIT_DIAL_FOREVER;
 	else
-		of = skit_addr_num(a, SKIT_OPT_RETRY, 0);
+		of = cli_retry_of(a);
 	cfg->on_retry = dial_retry;
 	cfg->data = &of;
 	return skit_dial(a, cfg, stopfd, res, err);
@@ -599,34 +597,20 @@ cli_parse_size(const char *opt, const char *s, long long *out)
 void
 cli_json_quote(FILE *f, const char *s, size_t len)
 {
-	fputc('"', f);
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
+	char small[512], *big = NULL, *out = small;
+	size_t n = skit_json_quote(small, sizeof(small), s, len);
 
-		switch (c) {
-		case '"':
-			fputs("\\\"", f);
-			break;
-		case '\\':
-			fputs("\\\\", f);
-			break;
-		case '\n':
-			fputs("\\n", f);
-			break;
-		case '\r':
-			fputs("\\r", f);
-			break;
-		case '\t':
-			fputs("\\t", f);
-			break;
-		default:
-			if (c < 0x20 || c == 0x7f)
-				fprintf(f, "\\u%04x", c);
-			else
-				fputc(c, f);
+	if (n >= sizeof(small)) {
+		big = malloc(n + 1);
+		if (!big) {
+			fputs("\"\"", f); /* out of memory: still valid JSON */
+			return;
 		}
+		skit_json_quote(big, n + 1, s, len);
+		out = big;
 	}
-	fputc('"', f);
+	fwrite(out, 1, n, f);
+	free(big);
 }
 
 static void
@@ -675,14 +659,67 @@ cli_json_uint(struct cli_json *j, const char *key, unsigned long long val)
 	fprintf(j->f, "%llu", val);
 }
 
+const char *
+cli_json_num(double val, char *b, size_t len)
+{
+	int n;
+
+	/*
+	 * Never in exponent form (docs/json.md): fixed, nine decimals at
+	 * most, trailing zeros dropped ("0.000099728", "1234567.5", "3").
+	 */
+	if (val != val || val > 1e300 || val < -1e300) {
+		snprintf(b, len, "null");
+		return b;
+	}
+	n = snprintf(b, len, "%.9f", val);
+	if (n < 0 || (size_t)n >= len) {
+		snprintf(b, len, "null");
+		return b;
+	}
+	while (n > 1 && b[n - 1] == '0')
+		b[--n] = '\0';
+	if (n > 1 && b[n - 1] == '.')
+		b[--n] = '\0';
+	if (!strcmp(b, "-0"))
+		snprintf(b, len, "0");
+	return b;
+}
+
 void
 cli_json_double(struct cli_json *j, const char *key, double val)
 {
+	char b[CLI_NUM_LEN];
+
 	json_key(j, key);
-	if (val != val || val > 1e300 || val < -1e300)
-		fputs("null", j->f);
-	else
-		fprintf(j->f, "%.6g", val);
+	fputs(cli_json_num(val, b, sizeof(b)), j->f);
+}
+
+int
+cli_json_payload(struct cli_json *j, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	bool text = skit_utf8_valid(p, n);
+	char *hex;
+
+	for (size_t i = 0; text && i < n; i++)
+		if ((b[i] < 0x20 && b[i] != '\n' && b[i] != '\r' &&
+		     b[i] != '\t') ||
+		    b[i] == 0x7f)
+			text = false;
+	if (text) {
+		cli_json_strn(j, "payload", p, n);
+		return 0;
+	}
+	hex = malloc(2 * n + 1);
+	if (!hex)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		snprintf(hex + 2 * i, 3, "%02x", b[i]);
+	hex[2 * n] = '\0';
+	cli_json_str(j, "payload_hex", hex);
+	free(hex);
+	return 0;
 }
 
 void
@@ -716,4 +753,80 @@ cli_json_end(struct cli_json *j)
 		cli_stdout_flush();
 	else
 		fflush(j->f);
+}
+
+/* The --hex traffic dump, like ncat's --hex-dump. */
+void
+cli_hexdump(FILE *f, const char *dir, uint64_t offset, const void *buf,
+	    size_t len)
+{
+	const unsigned char *p = buf;
+
+	for (size_t i = 0; i < len; i += 16) {
+		size_t n = len - i < 16 ? len - i : 16;
+
+		fprintf(f, "%s %08llx ", dir, (unsigned long long)(offset + i));
+		for (size_t k = 0; k < 16; k++) {
+			if (k < n)
+				fprintf(f, " %02x", p[i + k]);
+			else
+				fputs("   ", f);
+		}
+		fputs("  |", f);
+		for (size_t k = 0; k < n; k++)
+			fputc(isprint(p[i + k]) ? p[i + k] : '.', f);
+		fputs("|\n", f);
+	}
+	fflush(f);
+}
+
+long long
+cli_retry_of(const struct skit_addr *a)
+{
+	if (skit_addr_num(a, SKIT_OPT_FOREVER, 0))
+		return SKIT_DIAL_FOREVER;
+	return skit_addr_num(a, SKIT_OPT_RETRY, 0);
+}
+
+void
+cli_serve_event(const char *cmd, const struct skit_serve_event *ev, bool dgram,
+		const char *local, const char *denied, size_t msg_max)
+{
+	char pt[300] = "?", who[360], many[64] = "";
+
+	if (ev->peer && skit_sockaddr_str(ev->peer, pt, sizeof(pt)) < 0)
+		snprintf(pt, sizeof(pt), "?");
+	if (ev->count > 1)
+		snprintf(many, sizeof(many), " (%llu times within a second)",
+			 (unsigned long long)ev->count);
+	snprintf(who, sizeof(who), "%s %s",
+		 dgram ? "dropped a datagram from" : "refused", pt);
+	switch (ev->kind) {
+	case SKIT_SERVE_LIMIT:
+		cli_errorf("%s: %s: --max-conns %d reached%s", cmd, who,
+			   ev->max_conns, many);
+		break;
+	case SKIT_SERVE_DENIED:
+		cli_errorf("%s: %s: %s%s", cmd, who, denied, many);
+		break;
+	case SKIT_SERVE_NOFD:
+		cli_errorf("%s: accept on %s: %s; %s%s", cmd, local,
+			   skit_strerror(ev->code),
+			   ev->paused ? "pausing accept for 100 ms"
+				      : "closed the new client",
+			   many);
+		break;
+	case SKIT_SERVE_UNNAMED:
+		cli_errorf("%s: a datagram from an unnamed unix socket "
+			   "cannot be answered%s",
+			   cmd, many);
+		break;
+	case SKIT_SERVE_TOOBIG:
+		cli_errorf("%s: dropped a %zu-byte datagram from %s: larger "
+			   "than %zu bytes%s",
+			   cmd, ev->len, pt, msg_max, many);
+		break;
+	default:
+		break;
+	}
 }

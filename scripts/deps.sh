@@ -4,17 +4,19 @@
 # it prints the exact command and fails.
 #
 #   build: what `make` needs (a C compiler, make, OpenSSL, zlib and
-#          libpcap headers)
+#          libpcap headers, pandoc for the man pages)
 #   test:  what `make check` needs on top (cmocka, bats, clang for fuzz
 #          targets and sanitizers, the peers the CLI tests talk to)
 set -u
 what=${1:-test}
 
-build_pkgs=(gcc make libc6-dev libssl-dev zlib1g-dev libpcap-dev pkg-config)
+build_pkgs=(gcc make libc6-dev libssl-dev zlib1g-dev libpcap-dev pkg-config
+	pandoc)
 test_pkgs=(libcmocka-dev bats clang libclang-rt-14-dev clang-format python3
 	jq iproute2 util-linux libcap2-bin openssl procps coreutils
 	socat ncat netcat-openbsd sockperf nftables iputils-ping tshark tcpdump nginx-light
-	curl wget passwd groff-base man-db bsdutils parallel chromium fonts-dejavu-core
+	curl wget passwd groff-base man-db bsdutils parallel stunnel4
+	chromium fonts-dejavu-core
 	microsocks tinyproxy)
 
 pkgs=("${build_pkgs[@]}")

@@ -82,7 +82,7 @@ double bench_per_s(uint64_t n, double secs);
 /* A human rate into buf: "1.23 G", "456.7 k". Returns buf. */
 const char *bench_human(double v, char *buf, size_t len);
 void bench_print_json(const struct bench_run *run,
-		      const struct bench_record *rec, bool stream);
+		      const struct bench_record *rec);
 void bench_print_text(const struct bench_run *run);
 
 #endif

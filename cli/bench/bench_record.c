@@ -253,7 +253,7 @@ bench_record_result(struct bench_record *rec, const struct bench_run *run)
 	}
 }
 
-/* ,"key":[n numbers] (%.6g; v[i * stride]) into f; no comma first
+/* ,"key":[n numbers] (v[i * stride]) into f; no comma first
  * when key starts the object. */
 static void
 put_nums(FILE *f, const char *key, bool first, const double *v, int n,
@@ -262,8 +262,11 @@ put_nums(FILE *f, const char *key, bool first, const double *v, int n,
 	if (key)
 		fprintf(f, "%s\"%s\":", first ? "" : ",", key);
 	fputc('[', f);
+	char b[CLI_NUM_LEN];
+
 	for (int i = 0; i < n; i++)
-		fprintf(f, "%s%.6g", i ? "," : "", v[(size_t)i * stride]);
+		fprintf(f, "%s%s", i ? "," : "",
+			cli_json_num(v[(size_t)i * stride], b, sizeof(b)));
 	fputc(']', f);
 }
 
@@ -299,7 +302,10 @@ put_series(FILE *f, const struct bench_record *rec)
 {
 	fputs("{\"rate\":", f);
 	cli_json_quote(f, rec->rate_name, strlen(rec->rate_name));
-	fprintf(f, ",\"interval_s\":%.6g", rec->interval_s);
+	char b[CLI_NUM_LEN];
+
+	fprintf(f, ",\"interval_s\":%s",
+		cli_json_num(rec->interval_s, b, sizeof(b)));
 	put_nums(f, "t", false, rec->t, rec->nint, 1);
 	put_nums(f, "total", false, rec->total, rec->nint, 1);
 	fputs(",\"per_connection\":[", f);

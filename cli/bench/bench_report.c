@@ -87,16 +87,14 @@ text_udp(const struct skit_bench_udp *u)
 }
 
 void
-bench_print_json(const struct bench_run *run, const struct bench_record *rec,
-		 bool stream)
+bench_print_json(const struct bench_run *run, const struct bench_record *rec)
 {
 	const struct skit_bench_cfg *cfg = run->cfg;
 	const struct skit_bench_result *s = run->r;
 	struct cli_json j;
 
 	cli_json_begin(&j, stdout);
-	if (stream)
-		cli_json_str(&j, "type", "summary");
+	cli_json_str(&j, "event", "summary");
 	cli_json_str(&j, "mode", skit_bench_mode_name(cfg->mode));
 	cli_json_str(&j, "address", run->where);
 	cli_json_int(&j, "threads", cfg->threads);
@@ -119,18 +117,25 @@ bench_print_json(const struct bench_run *run, const struct bench_record *rec,
 		cli_json_double(&j, "received_bytes_per_s",
 				bench_per_s(s->total.rx, s->secs));
 		n += (size_t)snprintf(buf, sizeof(buf), "[");
-		for (int k = 0; k < s->nconn && n < sizeof(buf) - 200; k++)
+		for (int k = 0; k < s->nconn && n < sizeof(buf) - 200; k++) {
+			char tx[CLI_NUM_LEN], rx[CLI_NUM_LEN];
+
 			n += (size_t)snprintf(
 				buf + n, sizeof(buf) - n,
 				"%s{\"stream\":%d,\"bytes_sent\":%llu,"
 				"\"bytes_received\":%llu,"
-				"\"sent_bytes_per_s\":%.6g,"
-				"\"received_bytes_per_s\":%.6g}",
+				"\"sent_bytes_per_s\":%s,"
+				"\"received_bytes_per_s\":%s}",
 				k ? "," : "", k,
 				(unsigned long long)s->conn[k].tx,
 				(unsigned long long)s->conn[k].rx,
-				bench_per_s(s->conn[k].tx, s->secs),
-				bench_per_s(s->conn[k].rx, s->secs));
+				cli_json_num(
+					bench_per_s(s->conn[k].tx, s->secs), tx,
+					sizeof(tx)),
+				cli_json_num(
+					bench_per_s(s->conn[k].rx, s->secs), rx,
+					sizeof(rx)));
+		}
 		snprintf(buf + n, sizeof(buf) - n, "]");
 		cli_json_raw(&j, "per_stream", buf);
 		if (run->type == SOCK_DGRAM)

@@ -7,6 +7,7 @@
  */
 #include "bench.h"
 #include "cli.h"
+#include "cli_tls.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -78,8 +79,9 @@ static const struct cli_opt bench_opts[] = {
 /* The address options bench implements: what a dial applies, but one
  * round only (connect-timeout=; --timeout when it is not set), and a
  * proxy= the dial goes through. */
-static const uint64_t bench_addr_opts =
-	SKIT_OPTS_OPEN | SKIT_OPT_BIT(CONNECT_TIMEOUT) | SKIT_OPT_BIT(PROXY);
+static const uint64_t bench_addr_opts = SKIT_OPTS_OPEN | SKIT_OPTS_TLS |
+					SKIT_OPT_BIT(CONNECT_TIMEOUT) |
+					SKIT_OPT_BIT(PROXY);
 
 static const struct cli_help bench_help = {
 	.name = "bench",
@@ -446,7 +448,7 @@ on_sample(const struct skit_bench_sample *sm, void *data)
 		struct cli_json j;
 
 		cli_json_begin(&j, stdout);
-		cli_json_str(&j, "type", "interval");
+		cli_json_str(&j, "event", "interval");
 		cli_json_int(&j, "interval", sm->index);
 		cli_json_double(&j, "t", at);
 		cli_json_uint(&j, "requests", t->requests - l->requests);
@@ -549,6 +551,7 @@ cmd_bench(int argc, char **argv)
 	char text[SKIT_ADDR_TEXT_MAX + 32];
 	const char *arg;
 	int argi, rc;
+	struct cli_tls tls = { 0 };
 
 	rc = parse_opts(argc, argv, &cfg, &o, &argi);
 	if (rc)
@@ -589,6 +592,13 @@ cmd_bench(int argc, char **argv)
 	rc = settle(&cfg, &o);
 	if (rc)
 		return rc;
+	rc = cli_tls_setup(&addr, false, &tls);
+	if (rc)
+		return rc;
+	if (tls.ctx) {
+		cfg.layer = &skit_layer_tls;
+		cfg.layer_cfg = &tls.lc;
+	}
 	bench_record_init(&rec, &cfg, argc, argv);
 	wa.cfg = &cfg;
 	wa.rec = &rec;
@@ -599,6 +609,7 @@ cmd_bench(int argc, char **argv)
 	cfg.data = &wa;
 	if (skit_bench_new(&addr, &cfg, &b, &err) < 0) {
 		bench_record_free(&rec);
+		cli_tls_free(&tls);
 		return cli_report(&err);
 	}
 	raise_nofile();
@@ -637,7 +648,7 @@ cmd_bench(int argc, char **argv)
 	}
 	bench_record_result(&rec, &run);
 	if (o.json || o.json_stream)
-		bench_print_json(&run, &rec, o.json_stream);
+		bench_print_json(&run, &rec);
 	else
 		bench_print_text(&run);
 	rc = CLI_EXIT_OK; /* stopped or not: the results so far */
@@ -649,5 +660,6 @@ cmd_bench(int argc, char **argv)
 out:
 	skit_bench_free(b);
 	bench_record_free(&rec);
+	cli_tls_free(&tls);
 	return rc;
 }

@@ -104,6 +104,22 @@ static const struct cli_habit get_habits[] = {
 		"them)" },
 	{ "--location", "skit follows redirects by default (--max-redirect "
 			"N limits them)" },
+	{ "-s", "did you mean -q? (curl's -s: no progress, no messages)" },
+	{ "--silent", "did you mean -q? (no progress, no messages)" },
+	{ "-f", "skit get fails on an HTTP error status by default (exit 1)" },
+	{ "--fail",
+	  "skit get fails on an HTTP error status by default (exit 1)" },
+	{ "-i", "did you mean -S? (the response headers, on stderr)" },
+	{ "--include", "did you mean -S? (the response headers, on stderr)" },
+	{ "-t", "did you mean --retry N? (wget's -t/--tries)" },
+	{ "--tries", "did you mean --retry N?" },
+	{ "-T", "did you mean --timeout SECS? (wget's -T)" },
+	{ "--no-check-certificate", "did you mean -k? (--insecure)" },
+	{ "--output-document", "did you mean -O FILE? (--output FILE)" },
+	{ "-r", "skit get fetches one URL; it does not recurse" },
+	{ "--recursive", "skit get fetches one URL; it does not recurse" },
+	{ "--no-clobber", "skit never replaces a file it names itself (it "
+			  "saves NAME.1); -O FILE replaces FILE" },
 	{ NULL, NULL },
 };
 
@@ -405,24 +421,50 @@ get_option(int c, const char *arg, struct skit_http_fetch_req *q,
 	}
 }
 
-/* Where the body goes: stdout, -O FILE, or a name from the URL. */
+/*
+ * Where the body goes: stdout, -O FILE (replaced, as wget -O and curl
+ * -o do), or a name from the URL. A name skit picks never replaces a
+ * file: when NAME exists the body goes to NAME.1 (NAME.2, ...), as
+ * wget does, and skit says so; with -c it is the file to resume.
+ */
 static int
-pick_output(struct get_run *run, bool remote_name, const struct skit_url *u,
-	    char **name)
+pick_output(struct get_run *run, bool remote_name, bool resume,
+	    const struct skit_url *u, char **name)
 {
+	char url_name[SKIT_URL_MAX];
+	bool tty = !remote_name;
+	int rc;
+
 	if (run->out_path && !strcmp(run->out_path, "-")) {
 		run->out_path = NULL;
-	} else if (!run->out_path &&
-		   (remote_name || (!run->o.head && isatty(STDOUT_FILENO)))) {
-		*name = malloc(SKIT_URL_MAX);
-		if (!*name)
-			return CLI_EXIT_FAIL;
-		skit_url_filename(u, *name, SKIT_URL_MAX);
-		run->out_path = *name;
-		if (!run->o.quiet && !remote_name)
-			cli_errorf("stdout is a terminal: saving to '%s'",
-				   *name);
+		return 0;
 	}
+	if (run->out_path ||
+	    !(remote_name || (!run->o.head && isatty(STDOUT_FILENO))))
+		return 0;
+	*name = malloc(SKIT_URL_MAX + 8);
+	if (!*name)
+		return CLI_EXIT_FAIL;
+	skit_url_filename(u, url_name, sizeof(url_name));
+	run->out_path = *name;
+	if (resume) {
+		snprintf(*name, SKIT_URL_MAX + 8, "%s", url_name);
+		return 0;
+	}
+	rc = get_free_name(url_name, *name, SKIT_URL_MAX + 8);
+	if (rc < 0) {
+		cli_errorf("get: %s and %s.1 to %s.999 exist", url_name,
+			   url_name, url_name);
+		cli_hint("name the file with -O FILE");
+		return CLI_EXIT_FAIL;
+	}
+	run->out.no_clobber = true;
+	if (run->o.quiet)
+		return 0;
+	if (strcmp(*name, url_name))
+		cli_errorf("'%s' exists: saving to '%s'", url_name, *name);
+	else if (tty)
+		cli_errorf("stdout is a terminal: saving to '%s'", *name);
 	return 0;
 }
 
@@ -503,7 +545,7 @@ cmd_get(int argc, char **argv)
 		rc = cli_report(&err);
 		goto done;
 	}
-	rc = pick_output(&run, remote_name, url, &name);
+	rc = pick_output(&run, remote_name, resume, url, &name);
 	if (rc)
 		goto done;
 	if (resume && !run.out_path) {

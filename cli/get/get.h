@@ -39,6 +39,13 @@ void get_report(struct skit_err *err, bool compressed);
 struct get_out {
 	const char *path; /* NULL: stdout */
 	char tmp[4096];	  /* the temporary file, "" when none */
+	/*
+	 * A name skit picked (from the URL) never replaces a file: commit
+	 * then takes path or, when that appeared meanwhile, the next free
+	 * "path.N" (wget's way), into final.
+	 */
+	bool no_clobber;
+	char final[4096];
 	int fd;
 	bool appending;	    /* resume: writing into path itself */
 	long long existing; /* bytes already in path (resume) */
@@ -48,9 +55,16 @@ struct get_out {
 	long long expected; /* body bytes announced, -1 unknown */
 	/* progress bar */
 	bool progress;
-	long long start_ms, last_ms;
+	long long start_ns, last_ms;
 	int bar_len;
 };
+
+/*
+ * The first of name, name.1, name.2, ... that does not exist, into buf
+ * (wget's naming when a download would replace a file). 0, or -EEXIST
+ * when name.1 to name.999 all exist too.
+ */
+int get_free_name(const char *name, char *buf, size_t len);
 
 /* Size of path when it is a regular file, else -1. */
 long long get_out_size(const char *path);

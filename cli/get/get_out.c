@@ -22,6 +22,75 @@ now_ms(void)
 	return skit_now_ns() / 1000000;
 }
 
+static bool
+exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0 || errno != ENOENT;
+}
+
+int
+get_free_name(const char *name, char *buf, size_t len)
+{
+	for (int n = 0; n < 1000; n++) {
+		int w = n ? snprintf(buf, len, "%s.%d", name, n)
+			  : snprintf(buf, len, "%s", name);
+
+		if (w < 0 || (size_t)w >= len)
+			return -ENAMETOOLONG;
+		if (!exists(buf))
+			return 0;
+	}
+	return -EEXIST;
+}
+
+/*
+ * Move tmp to path without replacing anything there: rename with
+ * RENAME_NOREPLACE, or where the file system cannot, link and unlink.
+ * 0, -EEXIST, or another code.
+ */
+static int
+place_new(const char *tmp, const char *path)
+{
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -errno;
+	if (link(tmp, path) < 0)
+		return -errno;
+	unlink(tmp);
+	return 0;
+}
+
+/* Into place: over path, or (no_clobber) at the first free name. */
+static int
+place(struct get_out *out, struct skit_err *err)
+{
+	int rc;
+
+	if (!out->no_clobber) {
+		if (rename(out->tmp, out->path) < 0)
+			return skit_err_set(err, -errno, "rename to",
+					    out->path);
+		return 0;
+	}
+	snprintf(out->final, sizeof(out->final), "%s", out->path);
+	for (int i = 0; i < 1000; i++) {
+		rc = place_new(out->tmp, out->final);
+		if (rc != -EEXIST)
+			break;
+		/* Someone made it meanwhile: the next free name. */
+		rc = get_free_name(out->path, out->final, sizeof(out->final));
+		if (rc < 0)
+			break;
+	}
+	if (rc < 0)
+		return skit_err_set(err, rc, "save", out->final);
+	out->path = out->final;
+	return 0;
+}
+
 long long
 get_out_size(const char *path)
 {
@@ -36,14 +105,16 @@ int
 get_out_open(struct get_out *out, const char *path, long long resume_from,
 	     struct skit_err *err)
 {
-	bool progress = out->progress;
+	bool progress = out->progress, no_clobber = out->no_clobber;
 
 	memset(out, 0, sizeof(*out));
 	out->progress = progress;
+	out->no_clobber = no_clobber;
 	out->fd = -1;
 	out->path = path;
 	out->expected = -1;
-	out->start_ms = out->last_ms = now_ms();
+	out->start_ns = skit_now_ns();
+	out->last_ms = now_ms();
 	if (!path) {
 		out->fd = STDOUT_FILENO;
 		return 0;
@@ -108,20 +179,26 @@ get_out_commit(struct get_out *out, struct skit_err *err)
 {
 	int rc = 0;
 
-	if (out->progress)
-		get_progress(out, true);
-	if (!out->path)
+	if (!out->path) {
+		if (out->progress)
+			get_progress(out, true);
 		return 0;
+	}
 	rc = skit_close(out->fd);
 	if (rc < 0)
 		rc = skit_err_set(err, rc, "write to", out->path);
 	out->fd = -1;
-	if (rc == 0 && out->tmp[0] && rename(out->tmp, out->path) < 0)
-		rc = skit_err_set(err, -errno, "rename to", out->path);
+	if (rc == 0 && out->tmp[0])
+		rc = place(out, err);
 	if (rc < 0 && out->tmp[0])
 		unlink(out->tmp);
 	cli_stop_keep(out->tmp);
 	out->tmp[0] = '\0';
+	/* The last line names the file as it is now, saved or not. */
+	if (out->progress && rc == 0)
+		get_progress(out, true);
+	else if (out->progress && out->bar_len)
+		fputc('\n', stderr);
 	return rc;
 }
 
@@ -159,20 +236,33 @@ human(char *buf, size_t len, double v)
 		snprintf(buf, len, "%.1f %s", v, unit[u]);
 }
 
+/*
+ * The bar, redrawn in place: "\r", the line, and spaces over what the
+ * line before it left longer. The final line ends as wget's does:
+ * "'FILE' saved [DONE/TOTAL]" ("[DONE]" when the size was not known),
+ * or "written to stdout [...]". The rate is over the time since the
+ * response head, in ns: a small file that came in a few microseconds
+ * shows the rate it came at, not 0 B/s; no byte yet: "--.- B/s".
+ */
 void
 get_progress(struct get_out *out, bool final)
 {
 	long long done = out->existing + out->received;
 	long long total =
 		out->expected >= 0 ? out->existing + out->expected : -1;
-	double secs = (double)(now_ms() - out->start_ms) / 1000.0;
-	double rate = secs > 0 ? (double)out->received / secs : 0;
-	char dbuf[32], rbuf[32], eta[32] = "";
+	double secs = (double)(skit_now_ns() - out->start_ns) / 1e9;
+	char dbuf[32], rbuf[32], eta[32] = "", tail[4200] = "";
 	char bar[32];
-	int pct = -1, w = 20;
+	double rate = 0;
+	int pct = -1, w = 20, n;
 
 	human(dbuf, sizeof(dbuf), (double)done);
-	human(rbuf, sizeof(rbuf), rate);
+	if (out->received > 0 && secs > 0) {
+		rate = (double)out->received / secs;
+		human(rbuf, sizeof(rbuf), rate);
+	} else {
+		snprintf(rbuf, sizeof(rbuf), "--.- B");
+	}
 	if (total > 0) {
 		int fill;
 
@@ -190,11 +280,31 @@ get_progress(struct get_out *out, bool final)
 			snprintf(eta, sizeof(eta), "  eta %.0fs",
 				 (double)(total - done) / rate);
 	}
+	if (final) {
+		char size[64];
+
+		if (total >= 0)
+			snprintf(size, sizeof(size), "[%lld/%lld]", done,
+				 total);
+		else
+			snprintf(size, sizeof(size), "[%lld]", done);
+		if (out->path)
+			snprintf(tail, sizeof(tail), "  '%s' saved %s",
+				 out->path, size);
+		else
+			snprintf(tail, sizeof(tail), "  written to stdout %s",
+				 size);
+	}
 	if (pct >= 0)
-		out->bar_len = fprintf(stderr, "\r%3d%% [%s] %s  %s/s%s   ",
-				       pct, bar, dbuf, rbuf, eta);
+		n = fprintf(stderr, "\r%3d%% [%s] %s  %s/s%s%s", pct, bar, dbuf,
+			    rbuf, eta, tail);
 	else
-		out->bar_len = fprintf(stderr, "\r%s  %s/s   ", dbuf, rbuf);
+		n = fprintf(stderr, "\r%s  %s/s%s", dbuf, rbuf, tail);
+	/* Blank what the longer line before this one would leave. */
+	if (n >= 0 && n < out->bar_len)
+		fprintf(stderr, "%*s", out->bar_len - n, "");
+	if (n >= 0 && n > out->bar_len)
+		out->bar_len = n;
 	if (final)
 		fputc('\n', stderr);
 	fflush(stderr);

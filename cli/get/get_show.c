@@ -129,7 +129,7 @@ get_report(struct skit_err *err, bool compressed)
 	as_get(err);
 	cli_report(err);
 	if (err->code == SKIT_ETLSVERIFY) {
-		if (strstr(err->detail, "hostname mismatch") ||
+		if (strstr(err->detail, "host name mismatch") ||
 		    strstr(err->detail, "IP address mismatch"))
 			cli_hint("the certificate is not for '%s'",
 				 err->subject);

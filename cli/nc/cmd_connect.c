@@ -6,6 +6,7 @@
  * skit/dial.h) and -z probes of a port or a port range.
  */
 #include "cli.h"
+#include "cli_tls.h"
 #include "faults.h"
 #include "nc.h"
 
@@ -19,6 +20,7 @@ enum {
 	OPT_PROXY,
 	OPT_PROXY_TYPE,
 	OPT_PROXY_AUTH,
+	OPT_TLS, /* CLI_TLS_NOPTS ids from here */
 };
 
 static const struct cli_opt connect_opts[] = {
@@ -53,6 +55,7 @@ static const struct cli_opt connect_opts[] = {
 	  "retry a refused or timed-out connect N times (retry=N): after "
 	  "interval= (1s), then 2x, 4x, at most 8x that" },
 	{ "source", 's', "ADDR", 's', "local address to connect from" },
+	CLI_TLS_OPTS(OPT_TLS),
 	{ "send-only", 0, NULL, NC_OPT_SEND_ONLY,
 	  "only copy stdin -> socket (exit when it is sent)" },
 	{ "udp", 'u', NULL, 'u', "UDP instead of TCP (HOST PORT form)" },
@@ -69,8 +72,9 @@ static const struct cli_opt connect_opts[] = {
 
 /* Address options connect implements: skit_open's, with its connect
  * time-out (also -w). Not retry= (its flag is --retry). */
-static const uint64_t connect_addr_opts =
-	SKIT_OPTS_OPEN | SKIT_OPTS_DIAL | SKIT_OPT_BIT(PROXY) | SKIT_OPTS_FAULT;
+static const uint64_t connect_addr_opts = SKIT_OPTS_OPEN | SKIT_OPTS_DIAL |
+					  SKIT_OPTS_TLS | SKIT_OPT_BIT(PROXY) |
+					  SKIT_OPTS_FAULT;
 
 static const struct cli_help connect_help = {
 	.name = "connect",
@@ -85,7 +89,9 @@ static const struct cli_help connect_help = {
 		 "  skit connect tcp:example.org:80\n"
 		 "  skit connect -v 127.0.0.1 8080          nc style\n"
 		 "  skit connect unix-seqpacket:@ctl --framing len\n"
-		 "  skit connect -z -v tcp:127.0.0.1:20-25  probe a range\n",
+		 "  skit connect -z -v tcp:127.0.0.1:20-25  probe a range\n"
+		 "  skit connect -v tls:example.org:443      TLS "
+		 "(docs/tls.md)\n",
 };
 
 struct connect_opts {
@@ -96,6 +102,7 @@ struct connect_opts {
 	long long wait_ms; /* -1: none */
 	long long retry;
 	bool retry_set;
+	struct cli_tls_flags tlsf;
 	const char *proxy, *proxy_type, *proxy_auth; /* ncat's --proxy* */
 };
 
@@ -261,6 +268,7 @@ run_connect(struct connect_opts *o, int nargs, char **args)
 	struct skit_dial_cfg cfg;
 	struct skit_err err;
 	char text[SKIT_ADDR_TEXT_MAX + 300], lt[300], pt[300];
+	struct cli_tls tls;
 	static struct cli_faults faults; /* lives through the session */
 	int fd, rc;
 
@@ -272,6 +280,9 @@ run_connect(struct connect_opts *o, int nargs, char **args)
 		cli_errorf("connect: '%s' is not a socket address", text);
 		return CLI_EXIT_USAGE;
 	}
+	rc = cli_tls_flags_apply(&o->tlsf, &a);
+	if (rc)
+		return rc;
 	rc = ncat_proxy(o, &a);
 	if (rc)
 		return rc;
@@ -287,6 +298,8 @@ run_connect(struct connect_opts *o, int nargs, char **args)
 	if (!o->framing_set)
 		o->so.framing = SKIT_FRAMING_LINE;
 	rc = nc_faults(&faults, &a, "connect", &o->so);
+	if (rc == 0)
+		rc = cli_tls_setup(&a, false, &tls);
 	if (rc)
 		return rc;
 	skit_err_clear(&err);
@@ -297,6 +310,7 @@ run_connect(struct connect_opts *o, int nargs, char **args)
 		if (rc == CLI_EXIT_TIMEOUT)
 			cli_hint("nothing answered within the connect "
 				 "timeout; is a firewall dropping packets?");
+		cli_tls_free(&tls);
 		return rc;
 	}
 	nc_sa_str(&dr.peer, pt, sizeof(pt));
@@ -312,7 +326,11 @@ run_connect(struct connect_opts *o, int nargs, char **args)
 				    strchr(a.host, ':') ? "[" : "", a.host,
 				    strchr(a.host, ':') ? "]" : "", a.port, pt);
 	}
-	return nc_session_stdio(fd, pt, &o->so);
+	o->so.tls = &tls;
+	o->so.tls_wait_ms = o->wait_ms;
+	rc = nc_session_stdio(fd, pt, &o->so);
+	cli_tls_free(&tls);
+	return rc;
 }
 
 int
@@ -359,6 +377,10 @@ cmd_connect(int argc, char **argv)
 			o.zero = true;
 			break;
 		default:
+			if (c >= OPT_TLS && c < OPT_TLS + CLI_TLS_NOPTS) {
+				cli_tls_flag(&o.tlsf, c - OPT_TLS, arg);
+				break;
+			}
 			/* -4 -6 -u -U -n -p -C -q -v and the NC_OPT_* flags. */
 			rc = nc_common_opt(c, arg, &o.ao, &o.so,
 					   &o.framing_set);

@@ -76,20 +76,6 @@ struct receiver {
 	int stop_rc; /* the exit code once print_msg says stop */
 };
 
-static bool
-printable(const char *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
-
-		if (c < 0x20 && c != '\n' && c != '\r' && c != '\t')
-			return false;
-		if (c == 0x7f)
-			return false;
-	}
-	return true;
-}
-
 static void
 sender_text(const struct skit_sockaddr *from, char *buf, size_t len)
 {
@@ -120,33 +106,22 @@ print_msg(struct receiver *r, const struct skit_sockaddr *from, const char *p,
 
 	sender_text(from, ft, sizeof(ft));
 	if (r->o->hex) {
-		nc_hexdump(stderr, "<", r->hexoff, p, n);
+		cli_hexdump(stderr, "<", r->hexoff, p, n);
 		r->hexoff += n;
 	}
 	if (r->o->json) {
 		struct cli_json j;
-		char *hex;
 
 		cli_json_begin(&j, stdout);
+		cli_json_str(&j, "event", "message");
 		cli_json_str(&j, "from", ft);
 		cli_json_uint(&j, "length", n);
 		if (truncated)
 			cli_json_bool(&j, "truncated", true);
-		if (printable(p, n)) {
-			cli_json_strn(&j, "payload", p, n);
-		} else {
-			hex = malloc(2 * n + 1);
-			if (!hex) {
-				cli_errorf("recv: out of memory");
-				r->stop_rc = CLI_EXIT_FAIL;
-				return -1;
-			}
-			for (size_t i = 0; i < n; i++)
-				snprintf(hex + 2 * i, 3, "%02x",
-					 (unsigned char)p[i]);
-			hex[2 * n] = '\0';
-			cli_json_str(&j, "payload_hex", hex);
-			free(hex);
+		if (cli_json_payload(&j, p, n) < 0) {
+			cli_errorf("recv: out of memory");
+			r->stop_rc = CLI_EXIT_FAIL;
+			return -1;
 		}
 		cli_json_end(&j);
 		return cli_g.stdout_code ? stop_printing(r, cli_g.stdout_code)
@@ -352,9 +327,7 @@ run_recv(const struct recv_opts *o)
 		rc = serve_dgram(&r, fd);
 	free(r.buf);
 	skit_close(fd);
-	if (a.kind != SKIT_KIND_NONE && a.family == AF_UNIX && !a.abstract &&
-	    a.host[0])
-		unlink(a.host);
+	cli_stop_remove(a.host);
 	return rc;
 }
 

@@ -34,7 +34,8 @@ static const struct cli_opt send_opts[] = {
 	{ "framing", 0, "MODE", OPT_FRAMING,
 	  "how stdin and replies map to messages: line (default: a line with "
 	  "its \\n per message), len, len16, raw" },
-	{ "json", 0, NULL, OPT_JSON, "print one JSON object per message sent" },
+	{ "json", 0, NULL, OPT_JSON,
+	  "print one JSON object per message sent, and per reply" },
 	{ "replies", 0, "N", OPT_REPLIES,
 	  "with --wait: stop as soon as N replies came" },
 	{ "wait", 'w', "SECS", 'w',
@@ -190,6 +191,26 @@ wait_replies(struct sender *s)
 		if (n == 0 && s->peer.type == SOCK_SEQPACKET)
 			break; /* the peer closed the connection */
 		got++;
+		if (s->o->json) {
+			/* --json: replies are objects too, never raw lines */
+			struct cli_json j;
+			char ft[300];
+
+			from.family = from.ss.ss_family;
+			from.type = s->peer.type;
+			from.protocol = s->peer.protocol;
+			cli_json_begin(&j, stdout);
+			cli_json_str(&j, "event", "reply");
+			cli_json_str(&j, "from",
+				     nc_sa_str(&from, ft, sizeof(ft)));
+			cli_json_uint(&j, "length", (unsigned long long)n);
+			if (cli_json_payload(&j, buf, (size_t)n) < 0) {
+				rc = CLI_EXIT_FAIL;
+				break;
+			}
+			cli_json_end(&j);
+			continue;
+		}
 		if (skit_frame_write(STDOUT_FILENO, s->o->framing,
 				     s->o->crlf ? "\r\n" : "\n", buf,
 				     (size_t)n) < 0)

@@ -75,15 +75,6 @@ int nc_parse_framing(const char *s, enum skit_framing *out);
 
 #define NC_MSG_MAX (256 * 1024) /* largest message read from stdio */
 
-/* --- --hex (nc_hex.c) ------------------------------------------------- */
-
-/*
- * Dump buf to f, 16 bytes a line, prefixed by dir ("<" received, ">"
- * sent) and the running offset of that direction.
- */
-void nc_hexdump(FILE *f, const char *dir, uint64_t offset, const void *buf,
-		size_t len);
-
 /* --- the hub: --broker, --chat, and listen -k without --exec (nc_hub.c) */
 
 enum nc_hub_mode {
@@ -105,6 +96,14 @@ void nc_hub_free(struct nc_hub *h);
 
 /* Hand a connected, nonblocking socket to the hub (it closes it). */
 int nc_hub_add(struct nc_hub *h, int fd, const char *name);
+
+/*
+ * Every member added from now on speaks TLS as the server of tls's
+ * context (cli_tls.h; kept by the caller), its handshake run on the
+ * loop; a failed one is named and the member dropped. Stream hubs only.
+ */
+struct cli_tls;
+void nc_hub_set_tls(struct nc_hub *h, const struct cli_tls *tls);
 
 /* Clients connected now. */
 int nc_hub_count(const struct nc_hub *h);
@@ -129,6 +128,10 @@ struct nc_sess_opts {
 	const char *what;  /* the peer, for messages: "server" or "client" */
 	const char *op;	   /* a time limit's message names the peer by this
 			      ("connect", "client") and its address */
+	/* TLS over the socket (cli_tls.h), or NULL; its handshake is
+	 * waited for tls_wait_ms (< 0: no limit) before the relay starts */
+	const struct cli_tls *tls;
+	long long tls_wait_ms;
 	/* the address's faults (cli/faults.h), or NULL: the fault layer
 	 * goes first on the socket */
 	const struct skit_fault_cfg *faults;

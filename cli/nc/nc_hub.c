@@ -32,6 +32,7 @@
  * needs it.
  */
 #include "cli.h"
+#include "cli_tls.h"
 #include "nc.h"
 
 #include <errno.h>
@@ -47,6 +48,7 @@
 struct member {
 	struct nc_hub *h;
 	int fd;
+	struct skit_conn *c; /* TLS over fd (nc_hub_set_tls), or NULL */
 	char name[128];
 	char *q; /* pending output */
 	size_t qlen, qcap, qoff;
@@ -69,9 +71,26 @@ struct nc_hub {
 	char *rbuf;
 	void (*on_leave)(void *);
 	void *leave_data;
+	const struct cli_tls *tls; /* every member over TLS, or NULL */
 };
 
 static void member_cb(struct skit_loop *loop, int fd, unsigned ev, void *data);
+
+/* Watch m for ev, as its TLS layer needs it (a handshake, held bytes). */
+static void
+member_watch(struct member *m, unsigned ev)
+{
+	skit_loop_mod(m->h->loop, m->fd,
+		      m->c ? skit_conn_events(m->c, ev) : ev);
+}
+
+/* What m waits for now: its queue, and reading while it may. */
+static unsigned
+member_wants(const struct member *m)
+{
+	return (m->closing ? 0 : SKIT_EV_READ) |
+	       (m->qlen > m->qoff ? SKIT_EV_WRITE : 0);
+}
 
 void
 nc_hub_on_leave(struct nc_hub *h, void (*cb)(void *data), void *data)
@@ -91,6 +110,11 @@ member_free(struct nc_hub *h, struct member *m)
 			break;
 		}
 	skit_loop_del(h->loop, m->fd);
+	if (m->c) {
+		/* close_notify if the socket takes it now; no waiting */
+		(void)skit_conn_shutdown(m->c);
+		skit_conn_free(m->c);
+	}
 	skit_close(m->fd);
 	free(m->q);
 	free(m->line);
@@ -162,8 +186,7 @@ enqueue(struct member *m, const char *p, size_t len)
 	}
 	memcpy(m->q + m->qlen + hl, p, len);
 	m->qlen += n;
-	skit_loop_mod(m->h->loop, m->fd,
-		      (m->closing ? 0 : SKIT_EV_READ) | SKIT_EV_WRITE);
+	member_watch(m, (m->closing ? 0 : SKIT_EV_READ) | SKIT_EV_WRITE);
 	return true;
 }
 
@@ -238,9 +261,13 @@ member_read(struct nc_hub *h, struct member *m)
 	/* MSG_TRUNC: a message's real length even if it does not fit. */
 	n = h->msgs ? skit_recvfrom(m->fd, h->rbuf, NC_MSG_MAX, MSG_TRUNC, NULL,
 				    NULL)
+	    : m->c  ? skit_conn_recv(m->c, h->rbuf, HUB_READ)
 		    : skit_read_some(m->fd, h->rbuf, HUB_READ);
-	if (n == -EAGAIN)
+	if (n == -EAGAIN) {
+		if (m->c)
+			member_watch(m, member_wants(m));
 		return;
+	}
 	if (h->msgs && n > NC_MSG_MAX) {
 		/* Dropped whole: a cut message would pass for one. */
 		cli_errorf("listen: dropped a %zd-byte message from %s: "
@@ -251,6 +278,10 @@ member_read(struct nc_hub *h, struct member *m)
 	if (n <= 0) {
 		if (h->mode == NC_HUB_CHAT)
 			deliver_lines(h, m, "", 0, true);
+		if (m->c && n < 0 && cli_tls_failed(m->c, m->name)) {
+			member_drop(m, NULL);
+			return;
+		}
 		if (n < 0 && n != -ECONNRESET) {
 			member_failed(m, "read from", (int)n);
 			return;
@@ -267,12 +298,11 @@ member_read(struct nc_hub *h, struct member *m)
 			member_drop(m, NULL);
 			return;
 		}
-		skit_loop_mod(h->loop, m->fd,
-			      m->qlen > m->qoff ? SKIT_EV_WRITE : 0);
+		member_watch(m, m->qlen > m->qoff ? SKIT_EV_WRITE : 0);
 		return;
 	}
 	if (h->hex)
-		nc_hexdump(stderr, "<", 0, h->rbuf, (size_t)n);
+		cli_hexdump(stderr, "<", 0, h->rbuf, (size_t)n);
 	if (h->mode == NC_HUB_CHAT)
 		deliver_lines(h, m, h->rbuf, (size_t)n, false);
 	else
@@ -299,12 +329,18 @@ member_write_msgs(struct member *m)
 static void
 member_write(struct nc_hub *h, struct member *m)
 {
-	ssize_t n = h->msgs ? member_write_msgs(m)
-			    : skit_write_some(m->fd, m->q + m->qoff,
-					      m->qlen - m->qoff);
+	ssize_t n;
 
-	if (n == -EAGAIN)
+	if (m->qoff == m->qlen) /* only the TLS layer had bytes to write */
 		return;
+	n = h->msgs ? member_write_msgs(m)
+	    : m->c  ? skit_conn_send(m->c, m->q + m->qoff, m->qlen - m->qoff)
+		    : skit_write_some(m->fd, m->q + m->qoff, m->qlen - m->qoff);
+	if (n == -EAGAIN) {
+		if (m->c)
+			member_watch(m, member_wants(m));
+		return;
+	}
 	if (n == -EPIPE || n == -ECONNRESET) {
 		member_drop(m, NULL); /* it has gone */
 		return;
@@ -321,7 +357,7 @@ member_write(struct nc_hub *h, struct member *m)
 	if (m->closing && h->mode == NC_HUB_FAN)
 		member_drop(m, NULL);
 	else
-		skit_loop_mod(h->loop, m->fd, m->closing ? 0 : SKIT_EV_READ);
+		member_watch(m, m->closing ? 0 : SKIT_EV_READ);
 }
 
 static void
@@ -332,6 +368,25 @@ member_cb(struct skit_loop *loop, int fd, unsigned ev, void *data)
 
 	(void)loop;
 	(void)fd;
+	if (m->c) {
+		/* The handshake first, then what the layer holds. */
+		int rc = skit_conn_flush(m->c);
+
+		if (rc < 0 && rc != -EAGAIN) {
+			if (!cli_tls_failed(m->c, m->name))
+				member_failed(m, "TLS with", rc);
+			else
+				member_drop(m, NULL);
+			return;
+		}
+		if (skit_conn_handshaking(m->c)) {
+			member_watch(m, SKIT_EV_READ);
+			return;
+		}
+		/* Decoded records wait for no readable fd. */
+		if (skit_conn_pending(m->c))
+			ev |= SKIT_EV_READ;
+	}
 	if (ev & SKIT_EV_WRITE) {
 		member_write(h, m);
 		/* m may be gone: only read if it is still watched. */
@@ -348,6 +403,13 @@ alive:
 			return;
 		}
 		member_read(h, m);
+		/* m may be gone; a TLS member may hold more decoded input */
+		for (struct member *x = h->list; x; x = x->next)
+			if (x == m && m->c && !m->closing)
+				member_watch(m, member_wants(m) |
+							(skit_conn_pending(m->c)
+								 ? SKIT_EV_WRITE
+								 : 0));
 	}
 }
 
@@ -448,8 +510,19 @@ nc_hub_add(struct nc_hub *h, int fd, const char *name)
 	m->h = h;
 	m->fd = fd;
 	snprintf(m->name, sizeof(m->name), "%s", name);
-	rc = skit_loop_add(h->loop, fd, SKIT_EV_READ, member_cb, m);
+	rc = 0;
+	if (h->tls) {
+		rc = skit_conn_new(fd, fd, SOCK_STREAM, false, &m->c);
+		if (rc == 0)
+			rc = skit_conn_push(m->c, &skit_layer_tls, &h->tls->lc,
+					    NULL);
+	}
+	if (rc == 0)
+		rc = skit_loop_add(h->loop, fd,
+				   SKIT_EV_READ | (m->c ? SKIT_EV_WRITE : 0),
+				   member_cb, m);
 	if (rc < 0) {
+		skit_conn_free(m->c);
 		skit_close(fd);
 		free(m);
 		return rc;
@@ -458,6 +531,12 @@ nc_hub_add(struct nc_hub *h, int fd, const char *name)
 	h->list = m;
 	h->n++;
 	return 0;
+}
+
+void
+nc_hub_set_tls(struct nc_hub *h, const struct cli_tls *tls)
+{
+	h->tls = tls && tls->ctx ? tls : NULL;
 }
 
 int

@@ -17,6 +17,7 @@
  * the relay splices when it can.
  */
 #include "cli.h"
+#include "cli_tls.h"
 #include "nc.h"
 
 #include <fcntl.h>
@@ -47,54 +48,96 @@ on_tap(void *data, int dir, const void *buf, size_t len)
 {
 	struct session *s = data;
 
-	nc_hexdump(stderr, dir == SKIT_TAP_OUT ? ">" : "<", s->hexoff[dir], buf,
-		   len);
+	cli_hexdump(stderr, dir == SKIT_TAP_OUT ? ">" : "<", s->hexoff[dir],
+		    buf, len);
 	s->hexoff[dir] += len;
 }
 
 /*
+ * The layers below TLS: the address's faults right on the socket when
+ * there is no TLS (the TLS layer does not wait for bytes a layer under
+ * it holds back: with TLS they go above it), the tap (it sees what they
+ * let by), then no-shutdown.
+ */
+struct below {
+	const struct nc_sess_opts *o;
+	struct session *s;
+	bool noshut;
+	const struct skit_fault_cfg *faults;
+};
+
+static int
+push_below(struct skit_conn *c, void *data)
+{
+	struct below *b = data;
+	struct skit_tap_cfg tap = { .fn = on_tap, .data = b->s };
+	int rc = 0;
+
+	if (b->faults)
+		rc = skit_conn_push(c, &skit_layer_fault, b->faults, NULL);
+	if (rc == 0 && b->o->hex)
+		rc = skit_conn_push(c, &skit_layer_tap, &tap, NULL);
+	if (rc == 0 && b->noshut)
+		rc = skit_conn_push(c, &skit_layer_no_shutdown, NULL, NULL);
+	return rc;
+}
+
+/*
  * The socket end b (fd, taken) with the layers the options ask for, from
- * the transport up: the address's faults, the tap sees the wire, no-shutdown
- * keeps the socket's write side open while the layers above still end their
- * streams, framing (on a message socket) turns messages into the byte
- * stream that crlf works on. None asked: b stays bare. Returns 0, or a
- * negative code (fd closed).
+ * the transport up: the address's faults, the tap sees the wire,
+ * no-shutdown keeps the socket's write side open while the layers above
+ * still end their streams, TLS (its handshake done here, so a failure is
+ * named before any byte moves), framing (on a message socket) turns
+ * messages into the byte stream that crlf works on. None asked: b stays
+ * bare. Returns 0, a negative code (fd closed), or an exit code (> 0:
+ * the TLS handshake failed and said why).
  */
 static int
 session_conn(int fd, const struct nc_sess_opts *o, struct session *s,
-	     struct skit_relay_end *b)
+	     struct skit_relay_end *b, const char *peer_text)
 {
-	struct skit_tap_cfg tap = { .fn = on_tap, .data = s };
 	struct skit_frame_cfg fc = { .framing = (enum skit_framing)o->framing };
 	bool sends = o->dirs & SKIT_RELAY_AB;
 	bool crlf = o->crlf && sends, noshut = o->no_shutdown && sends;
+	bool tls = o->tls && o->tls->ctx;
+	struct below bl = { .o = o,
+			    .s = s,
+			    .noshut = noshut,
+			    .faults = tls ? NULL : o->faults };
 	struct skit_conn *c;
+	char who[400];
 	int rc;
 
-	if (!o->hex && !crlf && !noshut && !o->faults)
+	if (!o->hex && !crlf && !noshut && !tls && !o->faults)
 		return 0;
-	rc = skit_conn_new(fd, fd, b->type, true, &c);
-	if (rc < 0) {
-		skit_close(fd);
-		return rc;
+	if (tls) {
+		rc = cli_tls_conn(o->tls, fd, b->type, push_below, &bl, &c);
+		if (rc < 0)
+			return rc;
+		b->conn = c;
+		b->own = false; /* kept to say why TLS failed, then freed */
+		snprintf(who, sizeof(who), "%s %s", o->what, peer_text);
+		rc = cli_tls_handshake(c, o->tls_wait_ms, who);
+		if (rc)
+			return rc;
+		/* the faults on the plaintext, the handshake done */
+		if (o->faults)
+			rc = skit_conn_push(c, &skit_layer_fault, o->faults,
+					    NULL);
+	} else {
+		rc = skit_conn_new(fd, fd, b->type, true, &c);
+		if (rc < 0) {
+			skit_close(fd);
+			return rc;
+		}
+		b->conn = c;
+		rc = push_below(c, &bl);
 	}
-	/* the faults right on the socket: the tap shows what they let by */
-	if (o->faults)
-		rc = skit_conn_push(c, &skit_layer_fault, o->faults, NULL);
-	if (rc == 0 && o->hex)
-		rc = skit_conn_push(c, &skit_layer_tap, &tap, NULL);
-	if (rc == 0 && noshut)
-		rc = skit_conn_push(c, &skit_layer_no_shutdown, NULL, NULL);
 	if (rc == 0 && nc_is_msg_type(b->type) && (o->hex || crlf || noshut))
 		rc = skit_conn_push(c, &skit_layer_frame, &fc, NULL);
 	if (rc == 0 && crlf)
 		rc = skit_conn_push(c, &skit_layer_crlf, NULL, NULL);
-	if (rc < 0) {
-		skit_conn_free(c);
-		return rc;
-	}
-	b->conn = c;
-	return 0;
+	return rc;
 }
 
 int
@@ -157,9 +200,13 @@ nc_session_stdio(int fd, const char *peer_text, const struct nc_sess_opts *o)
 	grow_pipe(STDIN_FILENO);
 	grow_pipe(STDOUT_FILENO);
 	skit_relay_end_from_fd(fd, true, &b);
-	rc = session_conn(fd, o, &s, &b);
+	rc = session_conn(fd, o, &s, &b, peer_text);
+	if (rc > 0) {
+		skit_conn_free(b.conn);
+		goto out;
+	}
 	if (rc < 0) {
-		fd = -1; /* closed */
+		fd = -1; /* closed, or b.conn's */
 		goto fail;
 	}
 	rc = skit_loop_new(nc_loop_backend(), &s.loop);
@@ -203,13 +250,17 @@ nc_session_stdio(int fd, const char *peer_text, const struct nc_sess_opts *o)
 	 * NULL: nc_relay_exit leaves stdio's errors to cli_stdout_failed).
 	 */
 	snprintf(peer, sizeof(peer), "%s %s", o->what, peer_text);
-	rc = nc_relay_exit(st, &(const struct cli_relay_names){
-				       .side = { NULL, peer },
-				       .op = o->op,
-				       .addr = { NULL, peer_text },
-				       .opt = "-w",
-			       });
+	rc = b.conn && !b.own ? cli_tls_failed(b.conn, peer) : 0;
+	if (rc == 0)
+		rc = nc_relay_exit(st, &(const struct cli_relay_names){
+					       .side = { NULL, peer },
+					       .op = o->op,
+					       .addr = { NULL, peer_text },
+					       .opt = "-w",
+				       });
 	skit_relay_free(s.relay);
+	if (b.conn && !b.own)
+		skit_conn_free(b.conn);
 	goto out;
 fail:
 	cli_errorf("relay with %s %s: %s", o->what, peer_text,

@@ -60,7 +60,7 @@ static const struct cli_opt opts[] = {
 
 /* Address options ping implements: what skit_open and skit_connect_he
  * apply (the connect time-out is -W). Used by ping_transport.c. */
-const uint64_t ping_addr_opts = SKIT_OPTS_OPEN | SKIT_OPTS_DIAL;
+const uint64_t ping_addr_opts = SKIT_OPTS_OPEN | SKIT_OPTS_DIAL | SKIT_OPTS_TLS;
 
 static const struct cli_help help = {
 	.name = "ping",
@@ -309,7 +309,7 @@ send_one(struct ping *p)
 			struct cli_json j;
 
 			cli_json_begin(&j, stdout);
-			cli_json_str(&j, "type", "send-error");
+			cli_json_str(&j, "event", "send-error");
 			cli_json_uint(&j, "seq", seq);
 			cli_json_str(&j, "error", skit_errname((int)n));
 			cli_json_str(&j, "message", skit_strerror((int)n));
@@ -332,7 +332,7 @@ print_reply(struct ping *p, const char *from, size_t bytes, uint16_t seq,
 		struct cli_json j;
 
 		cli_json_begin(&j, stdout);
-		cli_json_str(&j, "type", "reply");
+		cli_json_str(&j, "event", "reply");
 		ping_json_time(&j);
 		cli_json_str(&j, "from", from);
 		cli_json_uint(&j, "bytes", bytes);
@@ -369,7 +369,7 @@ print_error(struct ping *p, const char *from, uint16_t seq, uint8_t type,
 		if (p->o.quiet)
 			return;
 		cli_json_begin(&j, stdout);
-		cli_json_str(&j, "type", "error");
+		cli_json_str(&j, "event", "error");
 		ping_json_time(&j);
 		cli_json_str(&j, "from", from);
 		cli_json_uint(&j, "seq", seq);

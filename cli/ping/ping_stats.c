@@ -102,7 +102,7 @@ ping_summary(const struct ping_opts *o, struct ping_stats *st,
 		char rtt[512];
 
 		cli_json_begin(&j, stdout);
-		cli_json_str(&j, "type", "summary");
+		cli_json_str(&j, "event", "summary");
 		cli_json_str(&j, "target", o->target);
 		cli_json_str(&j, "address", address);
 		cli_json_str(&j, "socket", socket_kind);

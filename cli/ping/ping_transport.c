@@ -2,6 +2,8 @@
  * cli/ping/ping_transport.c - `skit ping` over transports, through the address
  * grammar:
  *   tcp:HOST:PORT        time each TCP handshake (connect, then close);
+ *   tcp:HOST:PORT,tls    the same with the TLS handshake after it (the
+ *                        time is both; tls= in the line the TLS part);
  *   udp:HOST:PORT        round trips of datagrams against an echo server;
  *   unix:PATH, unix-seqpacket:PATH
  *                        round trips over one connection to an echo
@@ -15,6 +17,7 @@
  * sequence number, so replies are matched, duplicates and late ones told
  * apart.
  */
+#include "cli_tls.h"
 #include "ping.h"
 
 #include <errno.h>
@@ -48,7 +51,8 @@ struct tp {
 	uint8_t *state;
 	int last_err;
 	bool fatal;
-	bool full; /* the receiver stayed full for -W: exit 5 */
+	bool full;	    /* the receiver stayed full for -W: exit 5 */
+	struct cli_tls tls; /* tcp with the tls option */
 };
 
 bool
@@ -85,7 +89,7 @@ get64(const uint8_t *p)
 
 static void
 report_reply(struct tp *t, uint64_t seq, size_t bytes, double rtt, bool dup,
-	     bool late, const char *from)
+	     bool late, const char *from, double tls_ms)
 {
 	if (t->o->quiet)
 		return;
@@ -93,7 +97,7 @@ report_reply(struct tp *t, uint64_t seq, size_t bytes, double rtt, bool dup,
 		struct cli_json j;
 
 		cli_json_begin(&j, stdout);
-		cli_json_str(&j, "type", "reply");
+		cli_json_str(&j, "event", "reply");
 		ping_json_time(&j);
 		cli_json_str(&j, "from", from);
 		cli_json_uint(&j, "bytes", bytes);
@@ -101,11 +105,16 @@ report_reply(struct tp *t, uint64_t seq, size_t bytes, double rtt, bool dup,
 		cli_json_double(&j, "rtt_ms", rtt);
 		cli_json_bool(&j, "duplicate", dup);
 		cli_json_bool(&j, "late", late);
+		if (tls_ms >= 0)
+			cli_json_double(&j, "tls_ms", tls_ms);
 		cli_json_end(&j);
 		return;
 	}
 	ping_line_prefix(t->o);
-	if (t->mode == MODE_CONNECT)
+	if (t->mode == MODE_CONNECT && tls_ms >= 0)
+		printf("connected to %s: seq=%llu time=%.3f ms tls=%.3f ms\n",
+		       from, (unsigned long long)seq, rtt, tls_ms);
+	else if (t->mode == MODE_CONNECT)
 		printf("connected to %s: seq=%llu time=%.3f ms\n", from,
 		       (unsigned long long)seq, rtt);
 	else
@@ -116,7 +125,7 @@ report_reply(struct tp *t, uint64_t seq, size_t bytes, double rtt, bool dup,
 }
 
 static void
-report_error(struct tp *t, uint64_t seq, int code)
+report_error(struct tp *t, uint64_t seq, int code, const char *why)
 {
 	t->st.errors++;
 	t->last_err = code;
@@ -126,12 +135,12 @@ report_error(struct tp *t, uint64_t seq, int code)
 		if (t->o->quiet)
 			return;
 		cli_json_begin(&j, stdout);
-		cli_json_str(&j, "type", "error");
+		cli_json_str(&j, "event", "error");
 		ping_json_time(&j);
 		cli_json_str(&j, "from", t->addr_text);
 		cli_json_uint(&j, "seq", seq);
 		cli_json_str(&j, "error", skit_errname(code));
-		cli_json_str(&j, "message", skit_strerror(code));
+		cli_json_str(&j, "message", why ? why : skit_strerror(code));
 		cli_json_end(&j);
 		return;
 	}
@@ -139,7 +148,7 @@ report_error(struct tp *t, uint64_t seq, int code)
 		return;
 	ping_line_prefix(t->o);
 	printf("From %s seq=%llu %s\n", t->addr_text, (unsigned long long)seq,
-	       skit_strerror(code));
+	       why ? why : skit_strerror(code));
 	cli_stdout_flush();
 }
 
@@ -186,7 +195,44 @@ probe_connect(struct tp *t, uint64_t seq)
 	if (fd == -ECANCELED)
 		return; /* stopped: in flight, like an unanswered request */
 	if (fd < 0) {
-		report_error(t, seq, fd);
+		report_error(t, seq, fd, NULL);
+		return;
+	}
+	if (t->tls.ctx) {
+		struct skit_conn *c;
+		char why[600];
+		int64_t th;
+		int rc = cli_tls_conn(&t->tls, fd, SOCK_STREAM, NULL, NULL, &c);
+
+		if (rc == 0)
+			rc = skit_conn_handshake_wait(c, (int)t->o->timeout_ms,
+						      cli_stop_fd());
+		th = t1;
+		t1 = ping_mono_ns();
+		if (rc == -ECANCELED) {
+			skit_conn_free(c);
+			return;
+		}
+		if (rc < 0) {
+			const struct skit_err *e =
+				c ? skit_conn_tls_err(c) : NULL;
+
+			snprintf(why, sizeof(why), "TLS handshake: %s",
+				 e ? e->detail : skit_strerror(rc));
+			report_error(t, seq, rc, why);
+			skit_conn_free(c);
+			return;
+		}
+		if (seq == 1)
+			cli_tls_verbose(c);
+		(void)skit_conn_shutdown(c); /* close_notify, no waiting */
+		skit_conn_free(c);
+		if (skit_sockaddr_str(&peer, from, sizeof(from)) < 0)
+			snprintf(from, sizeof(from), "%s", t->addr_text);
+		t->st.received++;
+		ping_stats_add(&t->st, (double)(t1 - t0) / 1e6);
+		report_reply(t, seq, 0, (double)(t1 - t0) / 1e6, false, false,
+			     from, (double)(t1 - th) / 1e6);
 		return;
 	}
 	skit_close(fd);
@@ -194,7 +240,8 @@ probe_connect(struct tp *t, uint64_t seq)
 		snprintf(from, sizeof(from), "%s", t->addr_text);
 	t->st.received++;
 	ping_stats_add(&t->st, (double)(t1 - t0) / 1e6);
-	report_reply(t, seq, 0, (double)(t1 - t0) / 1e6, false, false, from);
+	report_reply(t, seq, 0, (double)(t1 - t0) / 1e6, false, false, from,
+		     -1);
 }
 
 static void
@@ -225,7 +272,7 @@ probe_stream(struct tp *t, uint64_t seq)
 		return;
 	}
 	if (n < 0) {
-		report_error(t, seq, (int)n);
+		report_error(t, seq, (int)n, NULL);
 		t->fatal = true;
 		return;
 	}
@@ -238,19 +285,20 @@ probe_stream(struct tp *t, uint64_t seq)
 		report_error(t, seq,
 			     n < 0    ? (int)n
 			     : n == 0 ? -ECONNRESET
-				      : -ETIMEDOUT);
+				      : -ETIMEDOUT,
+			     NULL);
 		t->fatal = true;
 		return;
 	}
 	if (memcmp(t->in, t->out, t->len)) {
-		report_error(t, seq, SKIT_EPROTO);
+		report_error(t, seq, SKIT_EPROTO, NULL);
 		t->fatal = true;
 		return;
 	}
 	rtt = (double)(ping_mono_ns() - t0) / 1e6;
 	t->st.received++;
 	ping_stats_add(&t->st, rtt);
-	report_reply(t, seq, t->len, rtt, false, false, t->addr_text);
+	report_reply(t, seq, t->len, rtt, false, false, t->addr_text, -1);
 }
 
 /*
@@ -289,7 +337,7 @@ dgram_send(struct tp *t, uint64_t seq, int64_t deadline)
 		return;
 	t->state[seq % SLOTS] = ST_NONE;
 	if (n != -EAGAIN) {
-		report_error(t, seq, (int)n);
+		report_error(t, seq, (int)n, NULL);
 		return;
 	}
 	/* Not sent: -w or a signal ended the wait, or -W ran out. */
@@ -351,7 +399,7 @@ dgram_wait(struct tp *t, int64_t until, bool idle_stop)
 			 * it is gone (a poll loop that left it would spin). */
 			if (n != -EAGAIN) {
 				t->state[t->st.sent % SLOTS] = ST_NONE;
-				report_error(t, t->st.sent, (int)n);
+				report_error(t, t->st.sent, (int)n, NULL);
 			}
 			continue;
 		}
@@ -379,7 +427,7 @@ dgram_wait(struct tp *t, int64_t until, bool idle_stop)
 				ping_stats_add(&t->st, rtt);
 			}
 			report_reply(t, seq, (size_t)n, rtt, dup, late,
-				     t->addr_text);
+				     t->addr_text, -1);
 		}
 	}
 }
@@ -429,6 +477,12 @@ prepare(struct tp *t)
 			   t->o->target);
 		return CLI_EXIT_USAGE;
 	}
+	if (t->mode != MODE_CONNECT && skit_addr_num(&t->a, SKIT_OPT_TLS, 0)) {
+		cli_errorf("ping: '%s': over TLS, ping times TCP and TLS "
+			   "handshakes: a tcp: address",
+			   t->o->target);
+		return CLI_EXIT_USAGE;
+	}
 	t->len = (size_t)t->o->size < HDR_LEN ? HDR_LEN : (size_t)t->o->size;
 	t->out = malloc(t->len);
 	t->in = malloc(t->len + 1);
@@ -448,6 +502,9 @@ prepare(struct tp *t)
 				    ? t->o->pattern[i % t->o->pattern_len]
 				    : (uint8_t)i;
 	if (t->mode == MODE_CONNECT) {
+		r = cli_tls_setup(&t->a, false, &t->tls);
+		if (r)
+			return r;
 		r = skit_resolve(&t->a, t->o->numeric ? SKIT_OPEN_NUMERIC : 0,
 				 NULL, &t->r, &err);
 		if (r < 0)
@@ -513,7 +570,9 @@ ping_transport(const struct ping_opts *o)
 				      : "stream";
 	if (!o->json && !o->quiet)
 		printf("PING %s (%s): %s\n", o->target, t.addr_text,
-		       t.mode == MODE_CONNECT ? "TCP handshakes"
+		       t.mode == MODE_CONNECT && t.tls.ctx
+			       ? "TCP and TLS handshakes"
+		       : t.mode == MODE_CONNECT ? "TCP handshakes"
 		       : t.mode == MODE_DGRAM
 			       ? "datagram round trips to an echo "
 				 "server"
@@ -561,6 +620,7 @@ out:
 	if (t.fd >= 0)
 		skit_close(t.fd);
 	skit_resolved_free(&t.r);
+	cli_tls_free(&t.tls);
 	free(t.out);
 	free(t.in);
 	free(t.sent_at);

@@ -22,6 +22,10 @@
 #ifndef SKIT_ACL_H
 #define SKIT_ACL_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -87,5 +91,9 @@ bool skit_acl_empty(const struct skit_acl *acl);
 
 /* Free the lists and leave the acl empty (and reusable). NULL is fine. */
 void skit_acl_free(struct skit_acl *acl);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -16,6 +16,10 @@
 #ifndef SKIT_ADDR_H
 #define SKIT_ADDR_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -103,7 +107,19 @@ enum skit_optval_type {
 	X(MULTICAST_TTL, "multicast-ttl", SKIT_OPTV_INT)          \
 	X(MULTICAST_LOOP, "multicast-loop", SKIT_OPTV_FLAG)       \
 	X(BROADCAST, "broadcast", SKIT_OPTV_FLAG)                 \
+	X(TLS, "tls", SKIT_OPTV_FLAG)                             \
+	X(VERIFY, "verify", SKIT_OPTV_FLAG)                       \
+	X(CA, "ca", SKIT_OPTV_STRING)                             \
+	X(SNI, "sni", SKIT_OPTV_STRING)                           \
+	X(ALPN, "alpn", SKIT_OPTV_STRING)                         \
+	X(MIN_VERSION, "min-version", SKIT_OPTV_STRING)           \
+	X(CIPHERS, "ciphers", SKIT_OPTV_STRING)                   \
+	X(CERT, "cert", SKIT_OPTV_STRING)                         \
+	X(KEY, "key", SKIT_OPTV_STRING)                           \
+	X(CLIENT_CA, "client-ca", SKIT_OPTV_STRING)               \
+	X(KTLS, "ktls", SKIT_OPTV_FLAG)                           \
 	X(PROXY, "proxy", SKIT_OPTV_STRING)                       \
+	X(CRLF, "crlf", SKIT_OPTV_FLAG)                           \
 	X(LATENCY, "latency", SKIT_OPTV_DURATION)                 \
 	X(JITTER, "jitter", SKIT_OPTV_DURATION)                   \
 	X(BANDWIDTH, "bandwidth", SKIT_OPTV_SIZE)                 \
@@ -143,8 +159,14 @@ struct skit_optval {
 #define SKIT_ADDR_TEXT_MAX 1024 /* longest address text accepted */
 #define SKIT_HOST_MAX	   256
 
-/* The bit of an option in a mask of options (skit_addr_check). */
-#define SKIT_OPT_BIT(id) (1ull << SKIT_OPT_##id)
+/*
+ * The bit of an option in a mask of options (skit_addr_check). There are
+ * more options than the mask's 64 bits: the fault options (LATENCY and
+ * those after it, SKIT_OPTS_FAULT) share its top bit, so a command takes
+ * all of them or none.
+ */
+#define SKIT_OPT_MASK_BIT(i) (1ull << ((i) < SKIT_OPT_LATENCY ? (i) : 63))
+#define SKIT_OPT_BIT(id)     SKIT_OPT_MASK_BIT(SKIT_OPT_##id)
 
 /*
  * bind= parsed: the local address a connecting socket binds before it
@@ -443,6 +465,17 @@ int skit_addr_check(const struct skit_addr *a, uint64_t supported,
 	 SKIT_OPT_BIT(INTERVAL) | SKIT_OPT_BIT(FOREVER))
 
 /*
+ * TLS on a stream socket (tls.h's layer over the socket): tls itself
+ * and the settings that need it. A command that pushes the tls layer
+ * on its streams adds these.
+ */
+#define SKIT_OPTS_TLS                                                         \
+	(SKIT_OPT_BIT(TLS) | SKIT_OPT_BIT(VERIFY) | SKIT_OPT_BIT(CA) |        \
+	 SKIT_OPT_BIT(SNI) | SKIT_OPT_BIT(ALPN) | SKIT_OPT_BIT(MIN_VERSION) | \
+	 SKIT_OPT_BIT(CIPHERS) | SKIT_OPT_BIT(CERT) | SKIT_OPT_BIT(KEY) |     \
+	 SKIT_OPT_BIT(CLIENT_CA) | SKIT_OPT_BIT(KTLS))
+
+/*
  * The faults (skit/fault.h, docs/faults.md): a command that puts the
  * fault layer on its connections adds these.
  */
@@ -457,7 +490,7 @@ int skit_addr_check(const struct skit_addr *a, uint64_t supported,
 	 SKIT_OPT_BIT(TOXICITY) | SKIT_OPT_BIT(SEED))
 
 /* Every option (skit resolve, which opens nothing, explains them all). */
-#define SKIT_OPTS_ALL ((1ull << SKIT_OPT__COUNT) - 1)
+#define SKIT_OPTS_ALL (~0ull)
 
 /* The option's name as written in the grammar ("connect-timeout"). */
 const char *skit_opt_name(enum skit_opt id);
@@ -505,5 +538,9 @@ struct skit_opt_row {
 			       DURATION in ms, MODE, HEX16) */
 };
 const struct skit_opt_row *skit_addr_opts(size_t *n);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -59,12 +59,18 @@
 #ifndef SKIT_BENCH_H
 #define SKIT_BENCH_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "skit/addr.h"
 #include "skit/err.h"
 #include "skit/hist.h"
+
+struct skit_layer_ops;
 
 enum skit_bench_mode {
 	SKIT_BENCH_THROUGHPUT = 0,
@@ -158,6 +164,17 @@ struct skit_bench_cfg {
 	int64_t bitrate;     /* udp throughput: bit/s per stream (0: as fast
 				as the socket takes them) */
 	bool sockperf;	     /* frame requests as sockperf pings */
+	/*
+	 * A layer type (skit/conn.h) pushed on every stream connection
+	 * once dialled, with its cfg (valid for the run), or NULL: the tls
+	 * layer (skit/tls.h) benches a TLS server. Its handshake is part of
+	 * the connection's setup (crr: inside the cycle's time; a failed
+	 * one counts as a failed connect, with the layer's reason). With a
+	 * layer every thread runs on its loop (no blocking fast path).
+	 * Stream addresses only (skit_bench_new: -EINVAL).
+	 */
+	const struct skit_layer_ops *layer;
+	const void *layer_cfg;
 	skit_bench_sample_cb on_sample; /* from skit_bench_run's thread */
 	void *data;
 };
@@ -229,5 +246,9 @@ void skit_bench_free(struct skit_bench *b);
 /* "throughput", "rr", "crr", "conns"; and back (0, or -EINVAL). */
 const char *skit_bench_mode_name(enum skit_bench_mode m);
 int skit_bench_mode_parse(const char *s, enum skit_bench_mode *m);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -78,6 +78,10 @@
 #ifndef SKIT_CONN_H
 #define SKIT_CONN_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -193,6 +197,15 @@ int skit_conn_push(struct skit_conn *c, const struct skit_layer_ops *ops,
 /* Run the layers' handshakes: 0 when all are done, -EAGAIN, or a code. */
 int skit_conn_handshake(struct skit_conn *c);
 
+/*
+ * Run the handshakes, waiting on c's read fd (blocking: poll) for what
+ * the chain asks for, each wait up to timeout_ms (< 0: none); ends with
+ * -ECANCELED when stopfd (a stop fd, skit/io.h; -1: none) turns
+ * readable, -ETIMEDOUT after a wait that timed out. 0 or a negative
+ * code (a tls layer's reason: skit_conn_tls_err).
+ */
+int skit_conn_handshake_wait(struct skit_conn *c, int timeout_ms, int stopfd);
+
 /* true while a layer's handshake has not finished. */
 bool skit_conn_handshaking(const struct skit_conn *c);
 
@@ -225,6 +238,10 @@ bool skit_conn_bare(const struct skit_conn *c);
 /* The layer types pushed, top first, joined by "/"; "" when bare. */
 const char *skit_conn_describe(const struct skit_conn *c, char *buf,
 			       size_t len);
+
+/* The topmost layer of type ops, or NULL when none was pushed. */
+struct skit_layer *skit_conn_find(const struct skit_conn *c,
+				  const struct skit_layer_ops *ops);
 
 /* The counters. Never NULL. */
 const struct skit_conn_stats *skit_conn_stats(const struct skit_conn *c);
@@ -266,8 +283,13 @@ void *skit_conn_layer_priv(const struct skit_conn *c,
 /*
  * crlf (nc -C): every "\n" sent that does not follow a "\r" goes out
  * as "\r\n", also when the "\r" came at the end of the previous send.
- * recv is untouched. Needs a byte stream below; cfg NULL.
+ * Needs a byte stream below. cfg NULL: recv is untouched; a struct
+ * skit_crlf_cfg with recv set also turns each "\r\n" received into
+ * "\n" (socat's crnl), also across two reads.
  */
+struct skit_crlf_cfg {
+	bool recv;
+};
 extern const struct skit_layer_ops skit_layer_crlf;
 
 /*
@@ -299,5 +321,9 @@ struct skit_tap_cfg {
 	void *data;
 };
 extern const struct skit_layer_ops skit_layer_tap;
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

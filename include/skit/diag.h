@@ -13,6 +13,10 @@
 #ifndef SKIT_DIAG_H
 #define SKIT_DIAG_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -184,5 +188,9 @@ int skit_diag_owners(struct skit_diag_owner **out, size_t *n);
 const struct skit_diag_owner *
 skit_diag_owner_find(const struct skit_diag_owner *list, size_t n,
 		     uint32_t inode);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

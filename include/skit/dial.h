@@ -68,6 +68,10 @@
 #ifndef SKIT_DIAL_H
 #define SKIT_DIAL_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -193,5 +197,9 @@ int64_t skit_retry_delay(int attempt, int64_t interval_ms);
  * permissions, unknown names, out of memory).
  */
 bool skit_dial_retryable(int code);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -29,13 +29,17 @@
 #ifndef SKIT_ECHO_H
 #define SKIT_ECHO_H
 
-#include <stdatomic.h>
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "skit/addr.h"
 #include "skit/err.h"
+#include "skit/conn.h"
 #include "skit/loop.h"
 #include "skit/serve.h"
 #include "skit/sock.h"
@@ -92,6 +96,16 @@ struct skit_echo_cfg {
 	 * microsecond per message.
 	 */
 	int wake_signal;
+	/*
+	 * A layer type (conn.h) pushed on every stream connection, with its
+	 * cfg (read by the layer's open: it must stay valid while the server
+	 * runs), or NULL: TLS (tls.h's skit_layer_tls) makes a TLS echo
+	 * server. Its handshake runs first; at the peer's EOF the layer's
+	 * shutdown (close_notify) ends our side. A layered connection is
+	 * always served on the loop (no blocking reads).
+	 */
+	const struct skit_layer_ops *layer;
+	const void *layer_cfg;
 };
 
 /* Totals since skit_echo_new (read them from the loop's thread, or after
@@ -142,15 +156,18 @@ void skit_echo_drain(struct skit_echo *e);
  * two system calls per datagram where the loop needs a third (its
  * epoll_wait). fd is a bound datagram socket in blocking mode. Without
  * cfg->wake_signal it gets a 100 ms receive time-out (SO_RCVTIMEO) so
- * that *stop is seen within that time; with it the caller wakes the
+ * that a stop is seen within that time; with it the caller wakes the
  * thread (see struct skit_echo_cfg). Several threads may serve the same
- * fd. When *stop
- * becomes true, the datagrams already queued are answered, then it
+ * fd. stopped(data) is asked after every batch: the caller's own stop
+ * flag behind it (an atomic one when another thread sets it). Once it
+ * says true, the datagrams already queued are answered, then it
  * returns 0 (or a negative code if the socket cannot be set up). The
  * totals go to *st. Blocks until then.
  */
+typedef bool (*skit_echo_stopped_fn)(void *data);
 int skit_echo_dgram_serve(int fd, const struct skit_echo_cfg *cfg,
-			  const atomic_bool *stop, struct skit_echo_stats *st);
+			  skit_echo_stopped_fn stopped, void *data,
+			  struct skit_echo_stats *st);
 
 /* Connections open now (after skit_echo_drain: how many are left). */
 int skit_echo_active(const struct skit_echo *e);
@@ -204,6 +221,10 @@ struct skit_echo_server_cfg {
 	bool reuseport;	  /* share the port with other servers (inet) */
 	int64_t grace_ms; /* after a stop, open connections get this long */
 	int wake_signal;  /* see skit_echo_cfg; 0 = none */
+	/* A layer on every stream connection (tls), as in skit_echo_cfg;
+	 * layer_cfg must stay valid until skit_echo_server_free. */
+	const struct skit_layer_ops *layer;
+	const void *layer_cfg;
 	/* Reports from the workers' serves, on their threads (may be
 	 * NULL): the caller's function must be thread-safe. */
 	void (*on_event)(const struct skit_serve_event *ev, void *data);
@@ -257,5 +278,9 @@ int skit_echo_server_wait(struct skit_echo_server *srv,
  * it is still ours. NULL is allowed.
  */
 void skit_echo_server_free(struct skit_echo_server *srv);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -31,6 +31,10 @@
 #ifndef SKIT_ENDPOINT_H
 #define SKIT_ENDPOINT_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -157,5 +161,9 @@ int skit_endpoint_wait(struct skit_endpoint *ep, bool block, int *status);
  */
 int skit_exec_split(const char *cmd, char *buf, size_t len, char **argv,
 		    int max);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

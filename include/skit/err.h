@@ -14,6 +14,10 @@
 #ifndef SKIT_ERR_H
 #define SKIT_ERR_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stddef.h>
 
 /*
@@ -129,5 +133,9 @@ int skit_err_setf(struct skit_err *err, int code, const char *op,
  * Returns buf.
  */
 char *skit_err_format(const struct skit_err *err, char *buf, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

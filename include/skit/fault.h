@@ -35,6 +35,10 @@
 #include "skit/conn.h"
 #include "skit/err.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct skit_addr;
 
 enum skit_fault_kind {
@@ -197,5 +201,9 @@ extern const struct skit_layer_ops skit_layer_fault;
  * not listed); "" when none. Returns the length it needed.
  */
 int skit_fault_describe(const struct skit_conn *c, char *buf, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -14,6 +14,10 @@
 #ifndef SKIT_FRAME_H
 #define SKIT_FRAME_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -188,5 +192,9 @@ int skit_frame_reader_fill(struct skit_frame_reader *r);
  */
 int skit_frame_write(int fd, enum skit_framing f, const char *eol,
 		     const void *msg, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -16,6 +16,10 @@
 #ifndef SKIT_HIST_H
 #define SKIT_HIST_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdint.h>
 
 /* The largest value told apart from larger ones: 2^40 - 1 (~18 minutes
@@ -65,5 +69,9 @@ uint64_t skit_hist_percentile(const struct skit_hist *h, double p);
  */
 uint64_t skit_hist_lowest_equiv(uint64_t v);
 uint64_t skit_hist_highest_equiv(uint64_t v);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

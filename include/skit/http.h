@@ -32,6 +32,10 @@
 #ifndef SKIT_HTTP_H
 #define SKIT_HTTP_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -344,5 +348,9 @@ void skit_http_decoder_totals(const struct skit_http_decoder *d,
 
 /* Free d and its zlib state. NULL is allowed. */
 void skit_http_decoder_free(struct skit_http_decoder *d);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -73,6 +73,10 @@
 #ifndef SKIT_HTTP_CLIENT_H
 #define SKIT_HTTP_CLIENT_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -205,5 +209,9 @@ int skit_http_fetch(const struct skit_http_fetch_req *req,
 		    const struct skit_http_fetch_cfg *cfg,
 		    const struct skit_http_sink *sink,
 		    struct skit_http_fetch_result *res, struct skit_err *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

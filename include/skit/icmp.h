@@ -21,6 +21,10 @@
 #ifndef SKIT_ICMP_H
 #define SKIT_ICMP_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -207,5 +211,9 @@ struct skit_icmp_qerr {
  */
 ssize_t skit_icmp_recv_err(int fd, void *buf, size_t len,
 			   struct skit_icmp_qerr *qe);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

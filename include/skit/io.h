@@ -21,6 +21,10 @@
 #ifndef SKIT_IO_H
 #define SKIT_IO_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -159,15 +163,26 @@ int skit_fd_nonblock(int fd, bool on);
 int skit_pipe_set_size(int fd, int size);
 
 /*
- * The trace hook behind `skit -vv`/--trace: when set, every socket call
- * in the socket and I/O layer reports one line
- * ("socket(AF_UNIX, SOCK_SEQPACKET, 0) = 3"). It is process-wide state:
- * set it once at start-up, before any thread or loop runs. NULL turns
- * tracing off.
+ * The trace hook behind `skit -vv`/--trace: when set, every socket and
+ * fd call of the socket and I/O layer reports one line, as strace would
+ * write it, with symbolic constants ("socket(AF_UNIX, SOCK_SEQPACKET, 0)
+ * = 3", "splice(5, NULL, 7, NULL, 1048576, SPLICE_F_MOVE|
+ * SPLICE_F_NONBLOCK) = 65536", "read(5, 65536) = -1 EAGAIN"). Calls
+ * that repeat on one fd (a bulk transfer) are shown a few times and then
+ * counted: "... 4,096 more splice(5) calls, 268,435,456 bytes" comes
+ * when the fd is closed, or from skit_trace_flush(). It is process-wide
+ * state: set it once at start-up, before any thread or loop runs. NULL
+ * turns tracing off.
+ *
+ * skit_trace_flush: report what this thread counted and has not yet
+ * reported (call it at the end of a run).
  */
 typedef void (*skit_trace_fn)(void *data, const char *line);
 void skit_trace_set(skit_trace_fn fn, void *data);
-void skit__trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-bool skit__trace_on(void);
+void skit_trace_flush(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -16,6 +16,10 @@
 #ifndef SKIT_JSON_H
 #define SKIT_JSON_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -64,5 +68,26 @@ const struct skit_json *skit_json_at(const struct skit_json *v, size_t i);
  * not a string). */
 double skit_json_num(const struct skit_json *v, double dflt);
 const char *skit_json_str(const struct skit_json *v, const char *dflt);
+
+/*
+ * Writing JSON (every NDJSON line skit prints goes through here):
+ *
+ * skit_json_quote: buf (len bytes, any bytes at all) as a JSON string
+ * literal, quotes included, into out (cap bytes, always NUL-terminated
+ * when cap > 0). Returns the length the whole literal needs, without the
+ * NUL, like snprintf: call again with a larger out when it is >= cap.
+ * The result is always valid UTF-8 JSON: '"', '\\' and control
+ * characters are escaped, and each byte that is not part of well-formed
+ * UTF-8 becomes "\ufffd" (U+FFFD). A caller that must keep arbitrary
+ * bytes exactly checks skit_utf8_valid first and writes them as hex.
+ *
+ * skit_utf8_valid: are the len bytes well-formed UTF-8 (RFC 3629)?
+ */
+size_t skit_json_quote(char *out, size_t cap, const void *buf, size_t len);
+bool skit_utf8_valid(const void *buf, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

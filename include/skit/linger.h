@@ -19,6 +19,10 @@
 #ifndef SKIT_LINGER_H
 #define SKIT_LINGER_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdint.h>
 
 #include "skit/loop.h"
@@ -34,5 +38,9 @@
  * -errno of a close() done at once.
  */
 int skit_linger_close(struct skit_loop *loop, int fd, int64_t ms);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -26,6 +26,10 @@
 #ifndef SKIT_LOOP_H
 #define SKIT_LOOP_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -146,5 +150,9 @@ int64_t skit_now_ns(void);
 
 /* Number of fds watched (for --max-conns and tests). */
 int skit_loop_count(const struct skit_loop *loop);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

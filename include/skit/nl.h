@@ -11,6 +11,10 @@
 #ifndef SKIT_NL_H
 #define SKIT_NL_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <net/if.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -205,5 +209,9 @@ int skit_nl_dump(int fd, enum skit_nl_what what, skit_nl_cb cb, void *data);
  * -ENOBUFS when the kernel dropped notifications, or -errno.
  */
 int skit_nl_read(int fd, skit_nl_cb cb, void *data);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

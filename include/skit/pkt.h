@@ -11,6 +11,10 @@
 #ifndef SKIT_PKT_H
 #define SKIT_PKT_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <linux/filter.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -233,5 +237,9 @@ int skit_pcap_flush(struct skit_pcap *p);
 
 /* Flush and free (does not close the fd). Returns the flush result. */
 int skit_pcap_close(struct skit_pcap *p);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

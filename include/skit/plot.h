@@ -11,6 +11,10 @@
 #ifndef SKIT_PLOT_H
 #define SKIT_PLOT_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stddef.h>
 
 #define SKIT_PLOT_MAX_TICKS 16
@@ -64,5 +68,9 @@ int skit_plot_label(double v, int decimals, int pct, char *buf, size_t len);
  * the prefix in *prefix ("", "k", ...). For max < 1000: 1 and "".
  */
 double skit_plot_si(double max, const char **prefix);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -16,6 +16,10 @@
 #ifndef SKIT_PROBE_H
 #define SKIT_PROBE_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -170,5 +174,9 @@ const char *skit_socktype_name(int type);
  * returns buf.
  */
 char *skit_proto_str(int domain, int protocol, char *buf, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

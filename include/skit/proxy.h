@@ -28,6 +28,10 @@
 #ifndef SKIT_PROXY_H
 #define SKIT_PROXY_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -126,16 +130,24 @@ ssize_t skit_proxy_parse_reply(enum skit_proxy_stage stage, const void *buf,
 
 /* --- the server side (for a proxy server: pure, no I/O) ------------ */
 
+/* An HTTP request with an absolute http:// URI (GET http://h/p ...):
+ * a plain request for the proxy to forward. */
+#define SKIT_PROXY_CMD_FORWARD 0x100
+
 /* What a client asks a proxy server for. */
 struct skit_proxy_request {
-	enum skit_proxy_type type; /* SKIT_PROXY_SOCKS5 or SKIT_PROXY_HTTP */
+	enum skit_proxy_type type; /* SKIT_PROXY_SOCKS5, SKIT_PROXY_SOCKS4A
+				      (SOCKS4 and 4a) or SKIT_PROXY_HTTP */
 	int cmd;		   /* SOCKS5: 1 CONNECT, 2 BIND, 3 UDP
-				      ASSOCIATE; HTTP CONNECT: 1 */
+				      ASSOCIATE; SOCKS4: 1 CONNECT, 2 BIND;
+				      HTTP: 1 CONNECT, or
+				      SKIT_PROXY_CMD_FORWARD */
 	char host[SKIT_HOST_MAX];  /* a name or a literal (no brackets) */
 	uint16_t port;
 	bool host_is_literal;
 	/* SOCKS5: the methods offered (bit m for method m < 8); HTTP: the
-	 * Basic credentials, when sent */
+	 * Basic credentials, when sent; SOCKS4: user is the USERID field
+	 * (has_auth stays false) */
 	unsigned methods;
 	bool has_auth;
 	char user[256];
@@ -144,9 +156,10 @@ struct skit_proxy_request {
 
 /* Which client message a server parser reads. */
 enum skit_proxy_cstage {
-	SKIT_PROXY_C_FIRST = 0, /* the first message: a SOCKS5 greeting
-				   or an HTTP CONNECT head, told apart by
-				   the first byte */
+	SKIT_PROXY_C_FIRST = 0, /* the first message: a SOCKS5 greeting,
+				   a SOCKS4/4a request or an HTTP
+				   CONNECT head, told apart by the
+				   first byte (5, 4, a capital) */
 	SKIT_PROXY_C_AUTH,	/* RFC 1929 user/password request */
 	SKIT_PROXY_C_REQUEST,	/* the SOCKS5 request (CONNECT, ...) */
 };
@@ -156,9 +169,10 @@ enum skit_proxy_cstage {
  * fields that message carries; others kept). Returns the message's
  * length (> 0), 0 when incomplete (*need: at most this many more
  * bytes belong to it, >= 1), or SKIT_EPROTO / SKIT_ELIMIT for what is
- * not a SOCKS5 or HTTP CONNECT message (an HTTP method other than
- * CONNECT is SKIT_EPROTO, with rq->type SKIT_PROXY_HTTP so the server
- * can answer 405). Never reads past the message.
+ * not a SOCKS or HTTP proxy request (an HTTP request that is neither
+ * CONNECT nor a method with an absolute http:// URI, cmd
+ * SKIT_PROXY_CMD_FORWARD, is SKIT_EPROTO with rq->type SKIT_PROXY_HTTP
+ * so the server can answer 405). Never reads past the message.
  */
 ssize_t skit_proxy_parse_client(enum skit_proxy_cstage stage, const void *buf,
 				size_t len, struct skit_proxy_request *rq,
@@ -175,7 +189,8 @@ ssize_t skit_proxy_parse_client(enum skit_proxy_cstage stage, const void *buf,
  *    502; -ENETUNREACH 3; -EHOSTUNREACH and resolver errors 4 / 502;
  *    -ETIMEDOUT 6 / 504; -EACCES 2 / 403; SKIT_EPROTO 7 (command not
  *    supported) / 405; anything else 1 / 502). HTTP answers 407 with
- *    Proxy-Authenticate for -EPERM.
+ *    Proxy-Authenticate for -EPERM. SOCKS4A: 90 granted, else 91
+ *    (8 bytes, with bound when it is IPv4).
  */
 size_t skit_proxy_reply_method(int method, void *buf, size_t cap);
 size_t skit_proxy_reply_auth(bool ok, void *buf, size_t cap);
@@ -184,14 +199,32 @@ size_t skit_proxy_reply_result(enum skit_proxy_type type, int code,
 			       size_t cap);
 
 /*
+ * SOCKS5 UDP relay datagrams (RFC 1928 section 7): RSV(2) FRAG ATYP
+ * DST.ADDR DST.PORT DATA. skit_proxy_udp_parse reads the header of a
+ * client's datagram into rq->host/port/host_is_literal: the header's
+ * length (the data follows), or SKIT_EPROTO (not a header, or FRAG is
+ * not 0: fragments are dropped, as RFC 1928 allows). skit_proxy_udp_header
+ * writes the header for a reply from `from` (AF_INET or AF_INET6) into
+ * buf (cap >= 22): its length, or 0.
+ */
+ssize_t skit_proxy_udp_parse(const void *buf, size_t len,
+			     struct skit_proxy_request *rq);
+size_t skit_proxy_udp_header(const struct sockaddr *from, void *buf,
+			     size_t cap);
+
+/*
  * The server's handshake on one accepted client, nonblocking: read the
  * client's request (SOCKS5 with or without RFC 1929 authentication,
- * or HTTP CONNECT with Basic auth), then, once the caller has dialled
- * the target, write the answer. Nothing past the request is read, so
+ * SOCKS4/4a, or HTTP CONNECT with Basic auth), then, once the caller has
+ * dialled the target, write the answer. Nothing past the request is read, so
  * after the answer the fd is the client's end of the tunnel.
  */
 struct skit_proxy_server_cfg {
 	bool socks5, http;	 /* the protocols served */
+	bool socks4;		 /* SOCKS4 and 4a CONNECT too (no
+				    credentials: refused when user is set) */
+	bool udp;		 /* SOCKS5 UDP ASSOCIATE is the caller's
+				    (else refused, reply 7) */
 	const char *user, *pass; /* required credentials; NULL: none */
 };
 struct skit_proxy_accept;
@@ -218,9 +251,23 @@ int skit_proxy_accept_request(struct skit_proxy_accept *pa, int fd,
 int skit_proxy_accept_answer(struct skit_proxy_accept *pa, int fd, int code,
 			     const struct sockaddr *bound);
 
+/*
+ * A plain HTTP request (rq->cmd SKIT_PROXY_CMD_FORWARD): the head to
+ * send the origin server once dialled (origin-form target, proxy and
+ * hop-by-hop fields dropped, "Connection: close"), and its length; NULL
+ * for other requests. Answering such a request with code 0 writes
+ * nothing: the origin server's response is the answer.
+ */
+const void *skit_proxy_accept_forward(const struct skit_proxy_accept *pa,
+				      size_t *len);
+
 /* SKIT_EV_READ or SKIT_EV_WRITE: what the handshake waits for. */
 unsigned skit_proxy_accept_events(const struct skit_proxy_accept *pa);
 
 void skit_proxy_accept_free(struct skit_proxy_accept *pa);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -66,6 +66,10 @@
 #ifndef SKIT_RELAY_H
 #define SKIT_RELAY_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -342,5 +346,9 @@ int skit_relay_run(const struct skit_relay_end *a,
 		   const struct skit_relay_end *b,
 		   const struct skit_relay_cfg *cfg,
 		   struct skit_relay_stats *stats, struct skit_err *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -61,6 +61,10 @@
 #ifndef SKIT_SERVE_H
 #define SKIT_SERVE_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -330,5 +334,9 @@ int skit_serve_limit_new(int max, struct skit_serve_limit **out);
 void skit_serve_limit_free(struct skit_serve_limit *l);
 /* Connections counted now. */
 int skit_serve_limit_count(const struct skit_serve_limit *l);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

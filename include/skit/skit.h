@@ -4,6 +4,10 @@
 #ifndef SKIT_SKIT_H
 #define SKIT_SKIT_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define SKIT_VERSION "0.1.0"
 
 #include "skit/err.h"
@@ -19,6 +23,7 @@
 #include "skit/serve.h"
 #include "skit/linger.h"
 #include "skit/endpoint.h"
+#include "skit/forward.h"
 #include "skit/dial.h"
 #include "skit/echo.h"
 #include "skit/hist.h"
@@ -36,5 +41,9 @@
 
 /* The library version string, "0.1.0". */
 const char *skit_version(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

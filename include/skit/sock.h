@@ -15,6 +15,10 @@
 #ifndef SKIT_SOCK_H
 #define SKIT_SOCK_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <netdb.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -243,5 +247,9 @@ int skit_sockaddr_str(const struct skit_sockaddr *sa, char *buf, size_t len);
  * local connect(). Returns 0 when the path is free.
  */
 int skit_unix_prepare(const char *path, int type, struct skit_err *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -26,6 +26,10 @@
 #ifndef SKIT_UNITS_H
 #define SKIT_UNITS_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -59,5 +63,9 @@ int skit_format_duration(int64_t ms, char *buf, size_t len);
  * back to the same value. Returns the length it needed, like snprintf.
  */
 int skit_format_size(uint64_t bytes, char *buf, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -913,7 +913,7 @@ skit_addr_parse(const char *text, enum skit_role default_role,
 
 	/* Options: implied ones first, so written ones override them. */
 	for (int i = 0; rc == 0 && i < SKIT_OPT__COUNT; i++)
-		if (p.row->implies & (1ull << i)) {
+		if (p.row->implies & SKIT_OPT_MASK_BIT(i)) {
 			a->opt[i].set = true;
 			a->opt[i].num = 1;
 		}
@@ -941,6 +941,15 @@ skit_addr_parse(const char *text, enum skit_role default_role,
 				"%s addresses need proto=N (the IP "
 				"protocol, e.g. proto=47)",
 				p.kname);
+	}
+	if (rc == 0 && !skit_addr_has(a, SKIT_OPT_TLS)) {
+		for (int i = SKIT_OPT_VERIFY; i <= SKIT_OPT_KTLS; i++)
+			if (a->opt[i].set) {
+				rc = skit__addr_fail(&p, SKIT_EOPTION, k,
+						     "%s= needs tls (add ,tls)",
+						     skit_opt_name(i));
+				break;
+			}
 	}
 	if (rc < 0) {
 		memset(out, 0, sizeof(*out));

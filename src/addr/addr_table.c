@@ -169,9 +169,23 @@ static const struct skit_kind_row kind_rows[] = {
 	ROW("UDP-LISTEN", UDP, L, U, 0, true, LP, "= udp-listen"),
 	ROW("UDP4-LISTEN", UDP, L, I4, 0, true, LP, "= udp4-listen"),
 	ROW("UDP6-LISTEN", UDP, L, I6, 0, true, LP, "= udp6-listen"),
+	ROW("UDP4-CONNECT", UDP, C, I4, 0, true, HP, "= udp4-connect"),
+	ROW("UDP6-CONNECT", UDP, C, I6, 0, true, HP, "= udp6-connect"),
 	ROW("UDP-SENDTO", UDP, C, U, 0, true, HP, "= udp-connect"),
+	ROW("UDP4-SENDTO", UDP, C, I4, 0, true, HP, "= udp4-connect"),
+	ROW("UDP6-SENDTO", UDP, C, I6, 0, true, HP, "= udp6-connect"),
+	ROW("UDP-DATAGRAM", UDP, C, U, 0, true, HP,
+	    "= udp-connect (replies from that peer only)"),
+	ROW("UDP4-DATAGRAM", UDP, C, I4, 0, true, HP,
+	    "= udp4-connect (replies from that peer only)"),
+	ROW("UDP6-DATAGRAM", UDP, C, I6, 0, true, HP,
+	    "= udp6-connect (replies from that peer only)"),
 	ROW("UDP-RECVFROM", UDP, L, U, 0, true, LP, "= udp-listen"),
+	ROW("UDP4-RECVFROM", UDP, L, I4, 0, true, LP, "= udp4-listen"),
+	ROW("UDP6-RECVFROM", UDP, L, I6, 0, true, LP, "= udp6-listen"),
 	ROW("UDP-RECV", UDP, L, U, 0, true, LP, "= udp-listen"),
+	ROW("UDP4-RECV", UDP, L, I4, 0, true, LP, "= udp4-listen"),
+	ROW("UDP6-RECV", UDP, L, I6, 0, true, LP, "= udp6-listen"),
 	ROW("UNIX-CONNECT", UNIX, C, AF_UNIX, 0, true, PTH, "= unix-connect"),
 	ROW("UNIX-LISTEN", UNIX, L, AF_UNIX, 0, true, PTH, "= unix-listen"),
 	ROW("UNIX-CLIENT", UNIX, C, AF_UNIX, 0, true, PTH, "= unix-connect"),
@@ -210,6 +224,23 @@ static const struct skit_kind_row kind_rows[] = {
 	ROW("IP4-SENDTO", IP, D, I4, 0, true, "HOST:PROTO", "= ip,proto="),
 	ROW("IP6-SENDTO", IP, D, I6, 0, true, "[HOST]:PROTO", "= ip6,proto="),
 	ROW("INTERFACE", PACKET, D, AF_PACKET, 0, true, "IFACE", "= packet"),
+	/* TLS: a tcp address with the tls option (docs/tls.md). */
+	{ "tls", SKIT_KIND_TCP, D, U, 0, true, "= tcp,tls", HP, false,
+	  IMPLIES(TLS) },
+	{ "tls-connect", SKIT_KIND_TCP, C, U, 0, true, "= tcp-connect,tls", HP,
+	  false, IMPLIES(TLS) },
+	{ "tls-listen", SKIT_KIND_TCP, L, U, 0, true, "= tcp-listen,tls", LP,
+	  false, IMPLIES(TLS) },
+	{ "OPENSSL", SKIT_KIND_TCP, C, U, 0, true, "= tcp-connect,tls", HP,
+	  false, IMPLIES(TLS) },
+	{ "OPENSSL-CONNECT", SKIT_KIND_TCP, C, U, 0, true, "= tcp-connect,tls",
+	  HP, false, IMPLIES(TLS) },
+	{ "OPENSSL-LISTEN", SKIT_KIND_TCP, L, U, 0, true, "= tcp-listen,tls",
+	  LP, false, IMPLIES(TLS) },
+	{ "SSL", SKIT_KIND_TCP, C, U, 0, true, "= tcp-connect,tls", HP, false,
+	  IMPLIES(TLS) },
+	{ "SSL-L", SKIT_KIND_TCP, L, U, 0, true, "= tcp-listen,tls", LP, false,
+	  IMPLIES(TLS) },
 };
 
 const struct skit_kind_row *
@@ -239,6 +270,7 @@ skit__kind_find(const char *name, size_t n)
 #define KSOCK  (KIP | KUNIX | K(VSOCK) | K(PACKET) | K(NETLINK))
 #define KSERV  (KINET | KUNIX | K(VSOCK))
 #define KALL   ((1u << SKIT_KIND__COUNT) - 2u)
+#define KTLS   (K(TCP) | K(UNIX) | K(VSOCK))
 #define RL     (1u << SKIT_ROLE_LISTEN)
 #define RC     (1u << SKIT_ROLE_CONNECT)
 #define SOL    SOL_SOCKET
@@ -345,8 +377,39 @@ static const struct skit_opt_row opt_rows[SKIT_OPT__COUNT] = {
 	    "deliver our own multicast datagrams here too (default on)"),
 	OPT(BROADCAST, FLAG, SOL, SO_BROADCAST, K(UDP) | K(IP) | K(ICMP), 0,
 	    NULL, 0, 1, "allow sending to broadcast addresses (SO_BROADCAST)"),
+	OPT(TLS, FLAG, 0, 0, KTLS, 0, NULL, 0, 1,
+	    "TLS over the stream (client when connecting, server when "
+	    "listening)"),
+	OPT(VERIFY, FLAG, 0, 0, KTLS, 0, NULL, 0, 1,
+	    "verify the peer's certificate (default on; verify=0 warns; "
+	    "listening: require client certificates)"),
+	OPT(CA, STRING, 0, 0, KTLS, 0, "FILE", 0, 0,
+	    "trust these PEM CA certificates instead of the system store "
+	    "(listening: = client-ca)"),
+	OPT(SNI, STRING, 0, 0, KTLS, RC, "NAME", 0, 0,
+	    "server name to send (default the host name; none for an IP)"),
+	OPT(ALPN, STRING, 0, 0, KTLS, 0, "PROTO[;PROTO...]", 0, 0,
+	    "application protocols to offer or accept (h2;http/1.1)"),
+	OPT(MIN_VERSION, STRING, 0, 0, KTLS, 0, "1.2|1.3", 0, 0,
+	    "oldest TLS version allowed (default 1.2)"),
+	OPT(CIPHERS, STRING, 0, 0, KTLS, 0, "LIST", 0, 0,
+	    "OpenSSL cipher list (TLS 1.2) or TLS 1.3 suites"),
+	OPT(CERT, STRING, 0, 0, KTLS, 0, "FILE", 0, 0,
+	    "our certificate chain (PEM): a server's, or a client's for "
+	    "mutual TLS"),
+	OPT(KEY, STRING, 0, 0, KTLS, 0, "FILE", 0, 0,
+	    "the private key of cert= (PEM; default: in cert=)"),
+	OPT(CLIENT_CA, STRING, 0, 0, KTLS, RL, "FILE", 0, 0,
+	    "require client certificates signed by these PEM CAs"),
+	OPT(KTLS, FLAG, 0, 0, KTLS, 0, NULL, 0, 1,
+	    "kernel TLS when the kernel offers it (else user-space TLS)"),
 	OPT(PROXY, STRING, 0, 0, K(TCP), RC, "URL", 0, 0,
 	    "connect through a proxy: socks5://, socks4a://, http://"),
+	OPT(CRLF, FLAG, 0, 0,
+	    K(TCP) | K(UNIX) | K(VSOCK) | K(STDIO) | K(FILE) | K(EXEC) | K(SH) |
+		    K(PIPE),
+	    0, NULL, 0, 1,
+	    "lines: \\n written as \\r\\n, \\r\\n read as \\n (socat's crnl)"),
 	/* Faults (skit/fault.h, docs/faults.md): the fault layer. */
 	OPT(LATENCY, DURATION, 0, 0, KFAULT, 0, "TIME", 0, DAY_MS,
 	    "fault: delay every chunk this long, order kept"),
@@ -444,6 +507,12 @@ static const struct skit__opt_alias opt_aliases[] = {
 	{ "ip-multicast-ttl", SKIT_OPT_MULTICAST_TTL, SKIT__OPT_PLAIN },
 	{ "ip-multicast-loop", SKIT_OPT_MULTICAST_LOOP, SKIT__OPT_PLAIN },
 	{ "so-broadcast", SKIT_OPT_BROADCAST, SKIT__OPT_PLAIN },
+	{ "cafile", SKIT_OPT_CA, SKIT__OPT_PLAIN },
+	{ "certificate", SKIT_OPT_CERT, SKIT__OPT_PLAIN },
+	{ "snihost", SKIT_OPT_SNI, SKIT__OPT_PLAIN },
+	{ "cipher", SKIT_OPT_CIPHERS, SKIT__OPT_PLAIN },
+	{ "min-proto-version", SKIT_OPT_MIN_VERSION, SKIT__OPT_PLAIN },
+	{ "crnl", SKIT_OPT_CRLF, SKIT__OPT_PLAIN },
 };
 
 const struct skit__opt_alias *

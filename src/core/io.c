@@ -4,6 +4,7 @@
  */
 #include "skit/io.h"
 #include "core/io_int.h"
+#include "core/trace_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,38 +17,62 @@
 #include <time.h>
 #include <unistd.h>
 
-/*
- * Process-wide trace hook (see io.h): written once at start-up, before
- * any other thread exists, read-only afterwards.
- */
-static skit_trace_fn trace_fn;
-static void *trace_data;
+#include "skit/err.h"
 
-void
-skit_trace_set(skit_trace_fn fn, void *data)
+static const struct skit__flag_name msg_flags[] = {
+	{ MSG_NOSIGNAL, "MSG_NOSIGNAL" },
+	{ MSG_DONTWAIT, "MSG_DONTWAIT" },
+	{ MSG_PEEK, "MSG_PEEK" },
+	{ MSG_TRUNC, "MSG_TRUNC" },
+	{ MSG_WAITALL, "MSG_WAITALL" },
+	{ MSG_MORE, "MSG_MORE" },
+	{ MSG_CTRUNC, "MSG_CTRUNC" },
+	{ MSG_ERRQUEUE, "MSG_ERRQUEUE" },
+	{ MSG_OOB, "MSG_OOB" },
+	{ MSG_CMSG_CLOEXEC, "MSG_CMSG_CLOEXEC" },
+	{ 0, NULL }
+};
+static const struct skit__flag_name splice_flags[] = {
+	{ SPLICE_F_MOVE, "SPLICE_F_MOVE" },
+	{ SPLICE_F_NONBLOCK, "SPLICE_F_NONBLOCK" },
+	{ SPLICE_F_MORE, "SPLICE_F_MORE" },
+	{ 0, NULL }
+};
+static const struct skit__flag_name open_flags[] = { { O_CLOEXEC, "O_CLOEXEC" },
+						     { O_NONBLOCK,
+						       "O_NONBLOCK" },
+						     { O_APPEND, "O_APPEND" },
+						     { O_ASYNC, "O_ASYNC" },
+						     { O_RDWR, "O_RDWR" },
+						     { O_WRONLY, "O_WRONLY" },
+						     { 0, NULL } };
+
+static void
+trace_poll(const struct pollfd *fds, size_t n, long long ms, int r)
 {
-	trace_fn = fn;
-	trace_data = data;
+	char b[160];
+
+	if (skit__trace_on())
+		skit__trace_call("poll", n ? fds[0].fd : -1, r < 0 ? -errno : r,
+				 "%s, %zu, %lld",
+				 skit__trace_pollfds(b, sizeof(b), fds, n), n,
+				 ms);
 }
 
-bool
-skit__trace_on(void)
+static void
+trace_xfer(const char *call, int fd, long long r, size_t len, int flags,
+	   const struct skit__flag_name *names)
 {
-	return trace_fn != NULL;
-}
+	char f[96];
 
-void
-skit__trace(const char *fmt, ...)
-{
-	char line[512];
-	va_list ap;
-
-	if (!trace_fn)
+	if (!skit__trace_on() || fd == STDERR_FILENO)
 		return;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	trace_fn(trace_data, line);
+	if (names)
+		skit__trace_io(call, fd, r, "%d, %zu, %s", fd, len,
+			       skit__trace_flags(f, sizeof(f), (unsigned)flags,
+						 names));
+	else
+		skit__trace_io(call, fd, r, "%d, %zu", fd, len);
 }
 
 long long
@@ -75,12 +100,22 @@ skit_fd_nonblock(int fd, bool on)
 {
 	int fl = fcntl(fd, F_GETFL), want;
 
+	char f[96];
+	int r = 0;
+
 	if (fl < 0)
 		return -errno;
 	want = on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK;
-	if (want != fl && fcntl(fd, F_SETFL, want) < 0)
-		return -errno;
-	return 0;
+	if (want == fl)
+		return 0;
+	if (fcntl(fd, F_SETFL, want) < 0)
+		r = -errno;
+	if (skit__trace_on())
+		skit__trace_call("fcntl", fd, r, "%d, F_SETFL, %s", fd,
+				 skit__trace_flags(f, sizeof(f),
+						   (unsigned)want & ~O_ACCMODE,
+						   open_flags));
+	return r;
 }
 
 int
@@ -110,14 +145,20 @@ skit_dup(int fd, int min_fd)
 {
 	int r = fcntl(fd, F_DUPFD_CLOEXEC, min_fd);
 
-	return r < 0 ? -errno : r;
+	r = r < 0 ? -errno : r;
+	skit__trace_call("fcntl", fd, r, "%d, F_DUPFD_CLOEXEC, %d", fd, min_fd);
+	return r;
 }
 
 int
 skit_pipe(int p[2], bool nonblock)
 {
-	if (pipe2(p, O_CLOEXEC | (nonblock ? O_NONBLOCK : 0)) < 0)
+	if (pipe2(p, O_CLOEXEC | (nonblock ? O_NONBLOCK : 0)) < 0) {
+		skit__trace("pipe2() = -1 %s", skit_errname(-errno));
 		return -errno;
+	}
+	skit__trace("pipe2([%d, %d], O_CLOEXEC%s) = 0", p[0], p[1],
+		    nonblock ? "|O_NONBLOCK" : "");
 	return 0;
 }
 
@@ -126,7 +167,9 @@ skit_eventfd(void)
 {
 	int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 
-	return fd < 0 ? -errno : fd;
+	fd = fd < 0 ? -errno : fd;
+	skit__trace_call("eventfd", -1, fd, "0, EFD_CLOEXEC|EFD_NONBLOCK");
+	return fd;
 }
 
 int
@@ -149,7 +192,7 @@ skit_signalfd(const sigset_t *mask)
 int
 skit_poll(struct pollfd *fds, size_t n, int64_t timeout_ns)
 {
-	int64_t deadline = 0, left;
+	int64_t deadline = 0, left = -1;
 	struct timespec ts, *tp = NULL;
 	struct timespec now;
 	int r;
@@ -171,6 +214,7 @@ skit_poll(struct pollfd *fds, size_t n, int64_t timeout_ns)
 			ts.tv_nsec = (long)(left % 1000000000);
 		}
 		r = ppoll(fds, (nfds_t)n, tp, NULL);
+		trace_poll(fds, n, tp ? left / 1000000 : -1, r);
 		if (r >= 0)
 			return r;
 		if (errno != EINTR)
@@ -188,7 +232,10 @@ skit_wait_fd_stop(int fd, short events, int timeout_ms, int stopfd)
 	int r;
 
 	for (;;) {
-		r = poll(p, n, skit__left_ms(deadline));
+		int ms = skit__left_ms(deadline);
+
+		r = poll(p, n, ms);
+		trace_poll(p, n, ms, r);
 		if (r < 0 && errno != EINTR)
 			return -errno;
 		/* A stop wins over readiness: the caller asked to end. */
@@ -234,7 +281,9 @@ skit_read_some(int fd, void *buf, size_t len)
 	do
 		n = read(fd, buf, len);
 	while (n < 0 && errno == EINTR);
-	return n < 0 ? -errno : n;
+	n = n < 0 ? -errno : n;
+	trace_xfer("read", fd, n, len, 0, NULL);
+	return n;
 }
 
 ssize_t
@@ -242,14 +291,23 @@ skit_write_some(int fd, const void *buf, size_t len)
 {
 	ssize_t n;
 
+	bool sock = true;
+
 	for (;;) {
-		n = send(fd, buf, len, MSG_NOSIGNAL);
-		if (n < 0 && errno == ENOTSOCK)
+		n = sock ? send(fd, buf, len, MSG_NOSIGNAL) : -1;
+		if (sock && n < 0 && errno == ENOTSOCK)
+			sock = false;
+		if (!sock)
 			n = write(fd, buf, len);
 		if (n >= 0 || errno != EINTR)
 			break;
 	}
-	return n < 0 ? -errno : n;
+	n = n < 0 ? -errno : n;
+	if (sock)
+		trace_xfer("send", fd, n, len, MSG_NOSIGNAL, msg_flags);
+	else
+		trace_xfer("write", fd, n, len, 0, NULL);
+	return n;
 }
 
 ssize_t
@@ -260,7 +318,9 @@ skit_write_plain(int fd, const void *buf, size_t len)
 	do
 		n = write(fd, buf, len);
 	while (n < 0 && errno == EINTR);
-	return n < 0 ? -errno : n;
+	n = n < 0 ? -errno : n;
+	trace_xfer("write", fd, n, len, 0, NULL);
+	return n;
 }
 
 /*
@@ -283,6 +343,8 @@ skit_write_all_stop(int fd, const void *buf, size_t len, int timeout_ms,
 	while (done < len) {
 		if (sock) {
 			n = send(fd, p + done, len - done, flags);
+			trace_xfer("send", fd, n < 0 ? -errno : n, len - done,
+				   flags, msg_flags);
 		} else {
 			if (stopfd >= 0) {
 				r = wait_ready(fd, POLLOUT, deadline, stopfd);
@@ -290,6 +352,8 @@ skit_write_all_stop(int fd, const void *buf, size_t len, int timeout_ms,
 					return r;
 			}
 			n = write(fd, p + done, len - done);
+			trace_xfer("write", fd, n < 0 ? -errno : n, len - done,
+				   0, NULL);
 		}
 		if (n > 0) {
 			done += (size_t)n;
@@ -331,6 +395,7 @@ skit_read_full_stop(int fd, void *buf, size_t len, int timeout_ms, int stopfd)
 				return r;
 		}
 		n = read(fd, p + done, len - done);
+		trace_xfer("read", fd, n < 0 ? -errno : n, len - done, 0, NULL);
 		if (n > 0) {
 			done += (size_t)n;
 			continue;
@@ -365,7 +430,9 @@ skit_sendto(int fd, const void *buf, size_t len, int flags,
 	do
 		n = sendto(fd, buf, len, flags | MSG_NOSIGNAL, to, tolen);
 	while (n < 0 && errno == EINTR);
-	return n < 0 ? -errno : n;
+	n = n < 0 ? -errno : n;
+	trace_xfer("sendto", fd, n, len, flags | MSG_NOSIGNAL, msg_flags);
+	return n;
 }
 
 ssize_t
@@ -377,7 +444,20 @@ skit_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *from,
 	do
 		n = recvfrom(fd, buf, len, flags, from, fromlen);
 	while (n < 0 && errno == EINTR);
-	return n < 0 ? -errno : n;
+	n = n < 0 ? -errno : n;
+	trace_xfer("recvfrom", fd, n, len, flags, msg_flags);
+	return n;
+}
+
+/* The bytes a msghdr's buffers hold (the length a trace shows). */
+static size_t
+msg_len(const struct msghdr *msg)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < msg->msg_iovlen; i++)
+		n += msg->msg_iov[i].iov_len;
+	return n;
 }
 
 ssize_t
@@ -388,7 +468,10 @@ skit_sendmsg(int fd, const struct msghdr *msg, int flags)
 	do
 		n = sendmsg(fd, msg, flags | MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
-	return n < 0 ? -errno : n;
+	n = n < 0 ? -errno : n;
+	trace_xfer("sendmsg", fd, n, msg_len(msg), flags | MSG_NOSIGNAL,
+		   msg_flags);
+	return n;
 }
 
 ssize_t
@@ -399,7 +482,9 @@ skit_recvmsg(int fd, struct msghdr *msg, int flags)
 	do
 		n = recvmsg(fd, msg, flags);
 	while (n < 0 && errno == EINTR);
-	return n < 0 ? -errno : n;
+	n = n < 0 ? -errno : n;
+	trace_xfer("recvmsg", fd, n, msg_len(msg), flags, msg_flags);
+	return n;
 }
 
 ssize_t
@@ -410,19 +495,28 @@ skit_splice(int fd_in, int fd_out, size_t len, unsigned flags)
 	do
 		n = splice(fd_in, NULL, fd_out, NULL, len, flags);
 	while (n < 0 && errno == EINTR);
-	return n < 0 ? -errno : n;
+	n = n < 0 ? -errno : n;
+	if (skit__trace_on()) {
+		char f[96];
+
+		skit__trace_io(
+			"splice", fd_in, n, "%d, NULL, %d, NULL, %zu, %s",
+			fd_in, fd_out, len,
+			skit__trace_flags(f, sizeof(f), flags, splice_flags));
+	}
+	return n;
 }
 
 int
 skit_shutdown(int fd, int how)
 {
-	if (shutdown(fd, how) < 0)
-		return -errno;
-	skit__trace("shutdown(%d, %s) = 0", fd,
-		    how == SHUT_WR   ? "SHUT_WR"
-		    : how == SHUT_RD ? "SHUT_RD"
-				     : "SHUT_RDWR");
-	return 0;
+	int r = shutdown(fd, how) < 0 ? -errno : 0;
+
+	skit__trace_call("shutdown", fd, r, "%d, %s", fd,
+			 how == SHUT_WR	  ? "SHUT_WR"
+			 : how == SHUT_RD ? "SHUT_RD"
+					  : "SHUT_RDWR");
+	return r;
 }
 
 int
@@ -432,7 +526,14 @@ skit_close(int fd)
 	 * Never retry close() on EINTR: on Linux the fd is gone either way
 	 * and a retry could close a descriptor another thread just got.
 	 */
+	int r;
+
 	if (fd < 0)
 		return 0;
-	return close(fd) < 0 && errno != EINTR ? -errno : 0;
+	r = close(fd) < 0 && errno != EINTR ? -errno : 0;
+	if (skit__trace_on()) {
+		skit__trace_fd_done(fd);
+		skit__trace_call("close", fd, r, "%d", fd);
+	}
+	return r;
 }

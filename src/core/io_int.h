@@ -8,6 +8,7 @@
 #include <stdbool.h>
 
 #include "skit/io.h"
+#include "core/trace_int.h" /* skit__trace */
 
 /* Milliseconds on CLOCK_MONOTONIC. */
 long long skit__now_ms(void);

@@ -2,6 +2,7 @@
  * loop_epoll.c - the epoll backend of the event loop (level-triggered).
  */
 #include "core/loop_backend.h"
+#include "core/trace_int.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -54,6 +55,8 @@ ep_init(void **out)
 	if (!st)
 		return -ENOMEM;
 	st->epfd = epoll_create1(EPOLL_CLOEXEC);
+	skit__trace_call("epoll_create1", -1, st->epfd < 0 ? -errno : st->epfd,
+			 "EPOLL_CLOEXEC");
 	if (st->epfd < 0) {
 		int e = -errno;
 
@@ -72,6 +75,8 @@ ep_free(void *p)
 	if (!st)
 		return;
 	close(st->epfd);
+	skit__trace_fd_done(st->epfd);
+	skit__trace_call("close", st->epfd, 0, "%d", st->epfd);
 	free(st);
 }
 
@@ -113,6 +118,8 @@ ep_wait(void *p, struct skit__loop_event *out, int max, int timeout_ms)
 	if (max > EPOLL_BATCH)
 		max = EPOLL_BATCH;
 	n = epoll_wait(st->epfd, st->evs, max, timeout_ms);
+	skit__trace_call("epoll_wait", st->epfd, n < 0 ? -errno : n,
+			 "%d, %d, %d", st->epfd, max, timeout_ms);
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
 	for (int i = 0; i < n; i++) {

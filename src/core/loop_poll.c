@@ -5,6 +5,8 @@
  * and a wait is O(number of fds).
  */
 #include "core/loop_backend.h"
+#include "core/trace_int.h"
+#include "skit/io.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -150,6 +152,15 @@ pl_wait(void *p, struct skit__loop_event *out, int max, int timeout_ms)
 	int n, got = 0;
 
 	n = poll(st->pfd, (nfds_t)st->n, timeout_ms);
+	if (skit__trace_on()) {
+		char b[256];
+
+		skit__trace_call("poll", st->n ? st->pfd[0].fd : -1,
+				 n < 0 ? -errno : n, "%s, %zu, %d",
+				 skit__trace_pollfds(b, sizeof(b), st->pfd,
+						     (size_t)st->n),
+				 (size_t)st->n, timeout_ms);
+	}
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
 	if (n == 0 || st->n == 0)

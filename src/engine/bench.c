@@ -92,9 +92,10 @@ workers_new(struct skit_bench *b)
 					 (uint64_t)cfg->threads, (uint64_t)t);
 		/* One connection on the thread: blocking calls (rr, and
 		 * crr over streams; a crr datagram "connection" is rr). */
-		x->fast = n == 1 && (cfg->mode == SKIT_BENCH_RR ||
-				     (cfg->mode == SKIT_BENCH_CRR &&
-				      b->type != SOCK_DGRAM));
+		x->fast = n == 1 && !cfg->layer &&
+			  (cfg->mode == SKIT_BENCH_RR ||
+			   (cfg->mode == SKIT_BENCH_CRR &&
+			    b->type != SOCK_DGRAM));
 		x->fast_fd = -1;
 		pthread_mutex_init(&x->fdlock, NULL);
 		x->bufsz = (size_t)(cfg->size > 65536 ? cfg->size : 65536);
@@ -155,9 +156,10 @@ skit_bench_new(const struct skit_addr *a, const struct skit_bench_cfg *cfg,
 		goto fail;
 	skit_sockaddr_str(&b->res.v[0], b->where, sizeof(b->where));
 	b->type = b->addr.type ? b->addr.type : b->res.v[0].type;
-	if (cfg->mode == SKIT_BENCH_THROUGHPUT && b->type != SOCK_STREAM &&
-	    (b->type != SOCK_DGRAM || cfg->size < SKIT_BENCH_UDP_HDR ||
-	     cfg->bytes || cfg->bitrate < 0)) {
+	if ((cfg->mode == SKIT_BENCH_THROUGHPUT && b->type != SOCK_STREAM &&
+	     (b->type != SOCK_DGRAM || cfg->size < SKIT_BENCH_UDP_HDR ||
+	      cfg->bytes || cfg->bitrate < 0)) ||
+	    (cfg->layer && b->type != SOCK_STREAM)) {
 		r = skit_err_set(err, -EINVAL, "bench", b->where);
 		goto fail;
 	}

@@ -5,6 +5,8 @@
  * a worker records its first error.
  */
 #include "engine/bench_int.h"
+#include "skit/io.h"
+#include "skit/tls.h"
 
 #include <endian.h>
 #include <errno.h>
@@ -95,6 +97,61 @@ bench_dial_addr(const struct bench_conn *c, struct skit_addr *own)
 	return own;
 }
 
+/* c's conn with cfg->layer over fd (not owned): 0 or a code with err. */
+int
+bench_layer_open(struct bench_conn *c, int fd, struct skit_err *err)
+{
+	const struct skit_bench_cfg *cfg = c->w->cfg;
+	int rc;
+
+	rc = skit_conn_new(fd, fd, SOCK_STREAM, false, &c->lc);
+	if (rc == 0)
+		rc = skit_conn_push(c->lc, cfg->layer, cfg->layer_cfg, err);
+	else
+		skit_err_set(err, rc, "bench", c->w->b->where);
+	if (rc < 0) {
+		skit_conn_free(c->lc);
+		c->lc = NULL;
+	}
+	return rc;
+}
+
+/* Why c's handshake failed (the tls layer's reason, else code). */
+const struct skit_err *
+bench_layer_err(const struct bench_conn *c, int code, struct skit_err *err)
+{
+	const struct skit_err *why = skit_conn_tls_err(c->lc);
+
+	if (why)
+		return why;
+	skit_err_set(err, code, "handshake with", c->w->b->where);
+	return err;
+}
+
+/* c's layer over fd and its handshake, waited for (the stop fd
+ * watched, each wait up to the time-out): 0, or a code with err (its
+ * conn gone). */
+static int
+layer_wait(struct bench_conn *c, int fd, struct skit_err *err)
+{
+	int64_t to = c->w->cfg->timeout_ms;
+	int rc = bench_layer_open(c, fd, err);
+
+	if (rc < 0)
+		return rc;
+	rc = skit_conn_handshake_wait(
+		c->lc, to > 0 && to < 86400000 ? (int)to : -1, c->w->b->stopfd);
+	if (rc < 0) {
+		const struct skit_err *why = bench_layer_err(c, rc, err);
+
+		if (why != err)
+			*err = *why;
+		skit_conn_free(c->lc);
+		c->lc = NULL;
+	}
+	return rc;
+}
+
 int
 bench_dial_wait(struct bench_conn *c, int flags)
 {
@@ -116,6 +173,18 @@ bench_dial_wait(struct bench_conn *c, int flags)
 	if (fd < 0) {
 		bench_conn_failed(c, fd, &err);
 		return fd;
+	}
+	if (w->cfg->layer) {
+		int rc = layer_wait(c, fd, &err);
+
+		if (rc < 0) {
+			skit_close(fd);
+			if (rc == -ECANCELED)
+				w->stopping = true;
+			else
+				bench_conn_failed(c, rc, &err);
+			return rc;
+		}
 	}
 	bench_add(&w->conn_ok, 1);
 	return fd;

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "skit/bench.h"
+#include "skit/conn.h"
 #include "skit/dial.h"
 #include "skit/hist.h"
 #include "skit/loop.h"
@@ -52,6 +53,7 @@ struct bench_ctrs {
 enum conn_state {
 	C_IDLE = 0, /* closed (crr between cycles, conns failed) */
 	C_DIAL,	    /* connecting */
+	C_HS,	    /* connected, the layer's handshake running */
 	C_SEND,	    /* request partly written */
 	C_WAIT,	    /* request written, reply partly read */
 	C_HOLD,	    /* conns: open, probe answered (or none) */
@@ -77,6 +79,7 @@ struct bench_conn {
 	bool counted;	     /* the request started after the warm-up */
 	struct bench_ctrs ctr;
 	struct bench_udp *udp; /* udp throughput (bench_udp.c) */
+	struct skit_conn *lc;  /* cfg->layer's conn over fd, or NULL */
 };
 
 struct bench_worker {
@@ -177,9 +180,16 @@ void bench_conn_failed(struct bench_conn *c, int code,
 /* The dial's settings for b (the address's connect-timeout= or the
  * bench's time-out, no retries); on_done is the caller's. */
 void bench_dial_cfg(const struct skit_bench *b, struct skit_dial_cfg *dc);
-/* Dial c and wait (skit_dial; the stop fd ends a connect that waits):
- * the fd (with flags' SKIT_OPEN_NONBLOCK), or a negative code, the
- * failure counted (bench_conn_failed); -ECANCELED when stopped. */
+/* c's conn with cfg->layer over fd (not owned): 0 or a code with err. */
+int bench_layer_open(struct bench_conn *c, int fd, struct skit_err *err);
+/* Why c's layer failed its handshake with code: the tls layer's reason,
+ * else err filled. */
+const struct skit_err *bench_layer_err(const struct bench_conn *c, int code,
+				       struct skit_err *err);
+/* Dial c and wait (skit_dial; the stop fd ends a connect that waits),
+ * then its layer's handshake (cfg->layer): the fd (c->lc over it), or
+ * a negative code, the failure counted (bench_conn_failed); -ECANCELED
+ * when stopped. flags: SKIT_OPEN_NONBLOCK or 0. */
 int bench_dial_wait(struct bench_conn *c, int flags);
 /* A unix-dgram client needs a name to be answered at: a copy of b's
  * address with one bound in own, else b's address. */

@@ -47,6 +47,12 @@ conn_close(struct bench_conn *c)
 	}
 	if (c->fd < 0)
 		return;
+	if (c->lc) {
+		/* close_notify if the socket takes it now; no waiting */
+		(void)skit_conn_shutdown(c->lc);
+		skit_conn_free(c->lc); /* does not own the fd */
+		c->lc = NULL;
+	}
 	/* No epoll_ctl(DEL): close() takes it out of the epoll set. */
 	skit_loop_close(c->w->loop, c->fd);
 	c->fd = -1;
@@ -85,15 +91,33 @@ conn_dial(struct bench_conn *c)
 	return true;
 }
 
-/* Watch c's fd for ev; a system call only when that changes (an rr
- * connection waits for reads, request after request). */
+/* Watch c's fd for ev (what its layers need for it, when it has
+ * some); a system call only when that changes (an rr connection waits
+ * for reads, request after request). */
 void
 bench_want(struct bench_conn *c, unsigned ev)
 {
+	if (c->lc)
+		ev = skit_conn_events(c->lc, ev);
 	if (c->ev == ev)
 		return;
 	if (skit_loop_mod(c->w->loop, c->fd, ev) == 0)
 		c->ev = ev;
+}
+
+/* I/O on c: through its layers when it has some. */
+static ssize_t
+c_write(struct bench_conn *c, const void *buf, size_t len)
+{
+	return c->lc ? skit_conn_send(c->lc, buf, len)
+		     : skit_write_some(c->fd, buf, len);
+}
+
+static ssize_t
+c_read(struct bench_conn *c, void *buf, size_t len)
+{
+	return c->lc ? skit_conn_recv(c->lc, buf, len)
+		     : skit_recvfrom(c->fd, buf, len, 0, NULL, NULL);
 }
 
 static void conn_dropped(struct bench_conn *c);
@@ -109,7 +133,7 @@ send_more(struct bench_conn *c)
 
 	/* The buffer is shared by the worker's connections: stamp again. */
 	bench_stamp(w->cfg, w->sbuf, c->seq);
-	n = skit_write_some(c->fd, w->sbuf + c->sent, size - c->sent);
+	n = c_write(c, w->sbuf + c->sent, size - c->sent);
 	if (n == -EAGAIN) {
 		bench_want(c, SKIT_EV_READ | SKIT_EV_WRITE);
 		return true;
@@ -325,7 +349,7 @@ on_reply(struct bench_conn *c)
 		on_msg_reply(c);
 		return;
 	}
-	n = skit_recvfrom(c->fd, w->rbuf, size - c->got, 0, NULL, NULL);
+	n = c_read(c, w->rbuf, size - c->got);
 	if (n == -EAGAIN)
 		return;
 	if (cfg->mode == SKIT_BENCH_CONNS && n <= 0) {
@@ -383,7 +407,7 @@ stream_io(struct bench_conn *c, unsigned events)
 
 		if (cfg->bytes && c->quota_left < len)
 			len = (size_t)c->quota_left;
-		n = len ? skit_write_some(c->fd, w->sbuf, len) : 0;
+		n = len ? c_write(c, w->sbuf, len) : 0;
 		if (n < 0 && n != -EAGAIN) {
 			bench_fatal(w, (int)n, "send to", NULL);
 			return;
@@ -397,7 +421,10 @@ stream_io(struct bench_conn *c, unsigned events)
 		if (cfg->bytes && !c->quota_left) {
 			/* Our share is sent: EOF, then read until the
 			 * server closes. */
-			skit_shutdown(c->fd, SHUT_WR);
+			if (c->lc)
+				(void)skit_conn_shutdown(c->lc);
+			else
+				skit_shutdown(c->fd, SHUT_WR);
 			c->shut = true;
 			bench_want(c, SKIT_EV_READ);
 		}
@@ -410,7 +437,7 @@ stream_io(struct bench_conn *c, unsigned events)
 		/* bytes when receiving: never read past our share. */
 		if (recv_quota && c->quota_left < len)
 			len = (size_t)c->quota_left;
-		n = skit_recvfrom(c->fd, w->rbuf, len, 0, NULL, NULL);
+		n = c_read(c, w->rbuf, len);
 	}
 	if (n == -EAGAIN)
 		return;
@@ -439,14 +466,43 @@ stream_io(struct bench_conn *c, unsigned events)
 	}
 }
 
+static void on_io1(struct bench_conn *c, unsigned events);
+static void handshake_step(struct bench_conn *c);
+
 static void
 on_io(struct skit_loop *loop, int fd, unsigned events, void *data)
 {
 	struct bench_conn *c = data;
-	const struct skit_bench_cfg *cfg = c->w->cfg;
+	int rc;
 
 	(void)loop;
 	(void)fd;
+	if (!c->lc) {
+		on_io1(c, events);
+		return;
+	}
+	if (c->st == C_HS) {
+		handshake_step(c);
+		return;
+	}
+	rc = c->shut ? skit_conn_shutdown(c->lc) : skit_conn_flush(c->lc);
+	if (rc < 0 && rc != -EAGAIN) {
+		bench_fatal(c->w, rc, "send to", NULL);
+		return;
+	}
+	on_io1(c, events);
+	/* Records already decoded wait for no readable fd. */
+	for (int i = 0; i < 64 && c->fd >= 0 && c->lc &&
+			skit_conn_pending(c->lc) && !c->w->stopping;
+	     i++)
+		on_io1(c, SKIT_EV_READ);
+}
+
+static void
+on_io1(struct bench_conn *c, unsigned events)
+{
+	const struct skit_bench_cfg *cfg = c->w->cfg;
+
 	if (cfg->mode == SKIT_BENCH_THROUGHPUT) {
 		if (c->udp)
 			bench_udp_io(c, events);
@@ -456,8 +512,7 @@ on_io(struct skit_loop *loop, int fd, unsigned events, void *data)
 	}
 	if (c->st == C_HOLD) {
 		/* Held connection: only EOF or an error is expected. */
-		ssize_t n = skit_recvfrom(c->fd, c->w->rbuf, c->w->bufsz, 0,
-					  NULL, NULL);
+		ssize_t n = c_read(c, c->w->rbuf, c->w->bufsz);
 
 		if (n == -EAGAIN || n > 0)
 			return;
@@ -637,6 +692,8 @@ conns_open(struct bench_worker *w)
 			continue;
 		}
 		if (skit_loop_add(w->loop, fd, SKIT_EV_READ, on_io, c) < 0) {
+			skit_conn_free(c->lc);
+			c->lc = NULL;
 			skit_close(fd);
 			bench_fatal(w, -ENOMEM, "bench", NULL);
 			return;
@@ -727,16 +784,59 @@ on_dialled(struct skit_dial *d, int code, const struct skit_dial_result *res,
 		dial_failed(c, code, err);
 		return;
 	}
-	r = skit_loop_add(w->loop, res->fd, SKIT_EV_READ, on_io, c);
+	if (w->cfg->layer) {
+		struct skit_err lerr;
+
+		r = bench_layer_open(c, res->fd, &lerr);
+		if (r < 0) {
+			skit_close(res->fd);
+			dial_failed(c, r, &lerr);
+			return;
+		}
+	}
+	r = skit_loop_add(w->loop, res->fd,
+			  c->lc ? SKIT_EV_READ | SKIT_EV_WRITE : SKIT_EV_READ,
+			  on_io, c);
 	if (r < 0) {
+		skit_conn_free(c->lc);
+		c->lc = NULL;
 		skit_close(res->fd);
 		bench_fatal(w, r, "bench", NULL);
 		return;
 	}
+	c->fd = res->fd;
+	c->ev = c->lc ? SKIT_EV_READ | SKIT_EV_WRITE : SKIT_EV_READ;
+	if (c->lc)
+		c->st = C_HS;
+	handshake_step(c);
+}
+
+/*
+ * c is connected: a step of its layers' handshake on the loop (C_HS),
+ * when it has layers; once done (at once without), counted and ready.
+ */
+static void
+handshake_step(struct bench_conn *c)
+{
+	struct bench_worker *w = c->w;
+	struct skit_err err;
+	int rc = c->lc ? skit_conn_handshake(c->lc) : 0;
+
+	if (rc == -EAGAIN) {
+		bench_want(c, SKIT_EV_READ);
+		return;
+	}
+	if (rc < 0) {
+		const struct skit_err *why = bench_layer_err(c, rc, &err);
+
+		if (why != &err)
+			err = *why; /* the conn goes with the close */
+		conn_close(c);
+		dial_failed(c, rc, &err);
+		return;
+	}
 	bench_add(&w->conn_ok, 1);
 	w->fails_row = 0;
-	c->fd = res->fd;
-	c->ev = SKIT_EV_READ;
 	conn_ready(c);
 }
 

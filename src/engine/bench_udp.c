@@ -21,7 +21,7 @@
 #define UDP_WIN	     4096 /* sequence numbers remembered per stream */
 #define UDP_TICK_MS  1
 #define UDP_BURST    512 /* datagrams per stream and tick, at most */
-#define UDP_QUIET    (250 * 1000000LL) /* drain: this long without one */
+#define UDP_QUIET    (500 * 1000000LL) /* drain: this long without one */
 #define UDP_DRAIN_MS 10
 #define UDP_RX_BATCH 256 /* datagrams read per readiness */
 

@@ -65,7 +65,8 @@ enum {
 struct conn {
 	struct skit_echo *e;
 	struct conn *prev, *next;
-	char *pending; /* unsent tail, only while a write was short */
+	char *pending;	      /* unsent tail, only while a write was short */
+	struct skit_conn *lc; /* cfg.layer's conn over fd, or NULL */
 	int fd;
 	uint32_t plen, off; /* pending length and how much is sent; for
 			       SOURCE, off is the place in the pattern */
@@ -106,6 +107,7 @@ conn_close(struct conn *c)
 {
 	struct skit_echo *e = c->e;
 
+	skit_conn_free(c->lc); /* does not own the fd */
 	/* A plain close: a peer's EOF came first, or it failed. */
 	skit_serve_release(e->serve, c->fd);
 	if (c->prev)
@@ -331,6 +333,97 @@ on_conn(struct skit_loop *loop, int fd, unsigned events, void *data)
 	}
 }
 
+/*
+ * A connection with a layer (cfg.layer): the same service through the
+ * conn (skit_conn_recv/send), which runs the handshake first; the events
+ * watched are what the chain asks for. Returns after -EAGAIN, a short
+ * write, or a bounded number of rounds (level-triggered: fair).
+ */
+static void
+on_lconn(struct skit_loop *loop, int fd, unsigned events, void *data)
+{
+	struct conn *c = data;
+	struct skit_echo *e = c->e;
+	char *buf = e->scratch + RBUF;
+	unsigned want;
+	ssize_t n, w;
+	int rc;
+
+	(void)loop;
+	(void)events;
+	rc = skit_conn_flush(c->lc);
+	if (rc < 0 && rc != -EAGAIN)
+		goto close;
+	if (rc == -EAGAIN && skit_conn_handshaking(c->lc))
+		goto wait;
+	while (c->pending) {
+		w = skit_conn_send(c->lc, c->pending + c->off,
+				   c->plen - c->off);
+		if (w == -EAGAIN)
+			goto wait;
+		if (w < 0)
+			goto close;
+		e->st.bytes_out += (uint64_t)w;
+		c->off += (uint32_t)w;
+		if (c->off == c->plen) {
+			free(c->pending);
+			c->pending = NULL;
+			c->plen = c->off = 0;
+		}
+	}
+	if (c->flags & CONN_EOF) {
+		/* The peer is done and so is our echo: end our side. */
+		rc = skit_conn_shutdown(c->lc);
+		if (rc == -EAGAIN)
+			goto wait;
+		goto close;
+	}
+	if (e->cfg.mode == SKIT_ECHO_SOURCE) {
+		w = skit_conn_send(c->lc, e->scratch + c->off, SOURCE_CHUNK);
+		if (w < 0 && w != -EAGAIN)
+			goto close;
+		if (w > 0) {
+			e->st.bytes_out += (uint64_t)w;
+			c->off = (uint32_t)((c->off + (size_t)w) % PATTERN_LEN);
+		}
+	}
+	for (int i = 0; i < 16; i++) {
+		n = skit_conn_recv(c->lc, buf, RBUF_LEN);
+		if (n == -EAGAIN)
+			break;
+		if (n == 0) {
+			c->flags |= CONN_EOF;
+			rc = skit_conn_shutdown(c->lc);
+			if (rc == -EAGAIN)
+				goto wait;
+			goto close;
+		}
+		if (n < 0)
+			goto close;
+		w = 0;
+		if (e->cfg.mode == SKIT_ECHO_ECHO)
+			w = skit_conn_send(c->lc, buf, (size_t)n);
+		rc = served(c, buf, n, w);
+		if (rc < 0)
+			return; /* closed */
+		if (rc == 0)
+			break; /* a tail is pending */
+	}
+wait:
+	want = c->pending || (c->flags & CONN_EOF) ||
+			       e->cfg.mode == SKIT_ECHO_SOURCE
+		       ? SKIT_EV_WRITE
+		       : SKIT_EV_READ;
+	if (skit_conn_pending(c->lc) && !c->pending) {
+		/* Decoded input waits: come back at once. */
+		want |= SKIT_EV_WRITE;
+	}
+	skit_loop_mod(e->loop, fd, skit_conn_events(c->lc, want));
+	return;
+close:
+	conn_close(c);
+}
+
 /* serve.h: a new connection, ours from now on. */
 static void
 on_accept(struct skit_serve *s, int fd, const struct skit_sockaddr *peer,
@@ -344,7 +437,18 @@ on_accept(struct skit_serve *s, int fd, const struct skit_sockaddr *peer,
 	if (e->cfg.mode == SKIT_ECHO_SOURCE)
 		ev |= SKIT_EV_WRITE;
 	c = calloc(1, sizeof(*c));
-	if (!c || skit_loop_add(e->loop, fd, ev, on_conn, c) < 0) {
+	if (c && e->cfg.layer &&
+	    (skit_conn_new(fd, fd, e->cfg.type, false, &c->lc) < 0 ||
+	     skit_conn_push(c->lc, e->cfg.layer, e->cfg.layer_cfg, NULL) < 0)) {
+		skit_conn_free(c->lc);
+		free(c);
+		c = NULL;
+	}
+	if (!c || skit_loop_add(e->loop, fd,
+				c->lc ? SKIT_EV_READ | SKIT_EV_WRITE : ev,
+				c->lc ? on_lconn : on_conn, c) < 0) {
+		if (c)
+			skit_conn_free(c->lc);
 		free(c);
 		skit_serve_release(s, fd);
 		return;
@@ -438,7 +542,8 @@ dgram_batch(struct skit_echo *e, int fd, int max)
 
 int
 skit_echo_dgram_serve(int fd, const struct skit_echo_cfg *cfg,
-		      const atomic_bool *stop, struct skit_echo_stats *st)
+		      skit_echo_stopped_fn stopped, void *data,
+		      struct skit_echo_stats *st)
 {
 	char *scratch = aligned_alloc(4096, SCRATCH);
 	int r;
@@ -448,7 +553,7 @@ skit_echo_dgram_serve(int fd, const struct skit_echo_cfg *cfg,
 		return -ENOMEM;
 	fill_pattern(scratch, PATTERN_LEN + SOURCE_CHUNK);
 	r = cfg->wake_signal ? 0 : skit__sock_rcvtimeo(fd, STOP_CHECK_MS);
-	while (r == 0 && !atomic_load(stop))
+	while (r == 0 && !stopped(data))
 		dgram_serve(cfg, st, scratch, fd, 1024, 0);
 	/* Stopping: answer what already arrived (bounded), then return. */
 	if (r == 0)
@@ -488,7 +593,7 @@ skit_echo_new(struct skit_loop *loop, int fd, const struct skit_echo_cfg *cfg,
 	 * trip: TCP 14.8 -> 13.9 us; unix 8.9-10.0 -> 8.5-8.6 us, steady
 	 * where the loop's times were bimodal).
 	 */
-	e->alone = cfg->wake_signal && cfg->type == SOCK_STREAM;
+	e->alone = cfg->wake_signal && cfg->type == SOCK_STREAM && !cfg->layer;
 	if (cfg->type == SOCK_DGRAM) {
 		r = skit_loop_add(loop, fd, SKIT_EV_READ, on_dgram, e);
 		e->listening = r == 0;

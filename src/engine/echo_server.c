@@ -128,6 +128,15 @@ serve_loop(struct worker *w)
 	w->rc = r;
 }
 
+/* The blocking datagram server's question: has a stop been asked? */
+static bool
+stop_asked(void *data)
+{
+	struct skit_echo_server *srv = data;
+
+	return atomic_load(&srv->stop);
+}
+
 static void *
 worker_main(void *arg)
 {
@@ -136,7 +145,7 @@ worker_main(void *arg)
 
 	if (srv->ecfg.type == SOCK_DGRAM)
 		w->rc = skit_echo_dgram_serve(srv->fds[w->sock], &srv->ecfg,
-					      &srv->stop, &w->st);
+					      stop_asked, srv, &w->st);
 	else
 		serve_loop(w);
 	release_sock(w); /* if the loop failed before on_stop */
@@ -286,6 +295,8 @@ skit_echo_server_open(const struct skit_addr *a,
 		.on_event = cfg->on_event,
 		.data = cfg->data,
 		.wake_signal = cfg->wake_signal,
+		.layer = cfg->layer,
+		.layer_cfg = cfg->layer_cfg,
 	};
 	*out = srv;
 	return 0;

@@ -1,13 +1,14 @@
 /*
  * probe_features.c - the rows of `skit probe` beyond socket(): which
- * sock_diag dumps this kernel answers, multicast on each interface, and
- * who may capture packets.
+ * sock_diag dumps this kernel answers, multicast on each interface,
+ * who may capture packets, and kernel TLS.
  */
 #include "skit/diag.h"
 #include "skit/io.h"
 #include "skit/nl.h"
 #include "skit/probe.h"
 #include "skit/sock.h"
+#include "skit/tls.h"
 
 #include <errno.h>
 #include <linux/capability.h>
@@ -237,6 +238,26 @@ probe_capture(struct list *l, const struct skit_probe_env *env)
 		    "setuid: only root may capture");
 }
 
+/* Kernel TLS (TCP_ULP "tls"), for the address option ktls. */
+static void
+probe_ktls(struct list *l)
+{
+	int e = skit_tls_ktls_available();
+
+	if (e == 0)
+		add(l, AF_INET, 0, NULL, "kernel TLS (ktls)",
+		    "TCP_ULP \"tls\" is available; skit's TLS still runs in "
+		    "user space");
+	else if (e == -ENOENT)
+		add(l, AF_INET, -ENOPROTOOPT, "modprobe tls (as root)",
+		    "kernel TLS (ktls)",
+		    "TCP_ULP \"tls\" is not available (the tls module is not "
+		    "loaded): ktls falls back to user-space TLS");
+	else
+		add(l, AF_INET, e, NULL, "kernel TLS (ktls)",
+		    "cannot read /proc/sys/net/ipv4/tcp_available_ulp");
+}
+
 int
 skit_probe_features(const struct skit_probe_env *env,
 		    struct skit_probe_feature **out, size_t *n)
@@ -246,6 +267,7 @@ skit_probe_features(const struct skit_probe_env *env,
 	probe_diag(&l);
 	probe_multicast(&l);
 	probe_capture(&l, env);
+	probe_ktls(&l);
 	*out = l.v;
 	*n = l.n;
 	return l.v ? 0 : -ENOMEM;

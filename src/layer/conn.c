@@ -15,6 +15,7 @@
 #include "layer/conn_int.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdalign.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -340,6 +341,29 @@ skit_conn_handshake(struct skit_conn *c)
 	return rc;
 }
 
+int
+skit_conn_handshake_wait(struct skit_conn *c, int timeout_ms, int stopfd)
+{
+	int rc = -EAGAIN, w;
+
+	for (int i = 0; i < 1000000; i++) {
+		unsigned ev;
+
+		rc = skit_conn_handshake(c);
+		if (rc != -EAGAIN)
+			break;
+		ev = skit_conn_events(c, 0);
+		w = skit_wait_fd_stop(
+			skit_conn_rfd(c),
+			(short)((ev & SKIT_EV_READ ? POLLIN : 0) |
+				(ev & SKIT_EV_WRITE ? POLLOUT : 0)),
+			timeout_ms, stopfd);
+		if (w <= 0)
+			return w == 0 ? -ETIMEDOUT : w;
+	}
+	return rc;
+}
+
 bool
 skit_conn_handshaking(const struct skit_conn *c)
 {
@@ -457,6 +481,15 @@ skit_conn_describe(const struct skit_conn *c, char *buf, size_t len)
 		at += (size_t)snprintf(buf + at, len - at, "%s%s",
 				       at ? "/" : "", l->ops->name);
 	return buf;
+}
+
+struct skit_layer *
+skit_conn_find(const struct skit_conn *c, const struct skit_layer_ops *ops)
+{
+	for (struct skit_layer *l = c->top; l->below; l = l->below)
+		if (l->ops == ops)
+			return l;
+	return NULL;
 }
 
 const struct skit_conn_stats *

@@ -29,6 +29,67 @@ need_more(size_t have, size_t want, size_t *need)
 
 /* --- SOCKS5 ------------------------------------------------------------ */
 
+/*
+ * The length of a SOCKS5 request or UDP header from its 5 first bytes
+ * (ATYP at b[3]): 0 for an unknown type or an empty name.
+ */
+static size_t
+s5_msg_len(const uint8_t *b)
+{
+	size_t alen = skit__socks5_addr_len(b);
+
+	return !alen || (b[3] == 3 && b[4] == 0) ? 0 : 4 + alen + 2;
+}
+
+/*
+ * The address of a SOCKS5 request or UDP header b[0..n) (ATYP at b[3],
+ * the port in its last two bytes; n from skit__socks5_addr_len) into
+ * rq: n, or SKIT_EPROTO for a name with a NUL.
+ */
+static ssize_t
+s5_addr_read(const uint8_t *b, size_t n, struct skit_proxy_request *rq)
+{
+	if (b[3] == 3) {
+		if (memchr(b + 5, 0, b[4]))
+			return SKIT_EPROTO;
+		memcpy(rq->host, b + 5, b[4]);
+		rq->host[b[4]] = '\0';
+		rq->host_is_literal = false;
+	} else {
+		inet_ntop(b[3] == 1 ? AF_INET : AF_INET6, b + 4, rq->host,
+			  sizeof(rq->host));
+		rq->host_is_literal = true;
+	}
+	rq->port = (uint16_t)(b[n - 2] << 8 | b[n - 1]);
+	return (ssize_t)n;
+}
+
+/*
+ * ATYP, address and port of sa (AF_INET6, else IPv4: 0.0.0.0:0 when sa
+ * is NULL or not IPv4) at o[3..): the message's length, 22 or 10.
+ */
+static size_t
+s5_addr_put(uint8_t *o, const struct sockaddr *sa)
+{
+	if (sa && sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)sa;
+
+		o[3] = 4;
+		memcpy(o + 4, &s6->sin6_addr, 16);
+		memcpy(o + 20, &s6->sin6_port, 2);
+		return 22;
+	}
+	o[3] = 1;
+	memset(o + 4, 0, 6);
+	if (sa && sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)sa;
+
+		memcpy(o + 4, &s4->sin_addr, 4);
+		memcpy(o + 8, &s4->sin_port, 2);
+	}
+	return 10;
+}
+
 static ssize_t
 s5_hello(const uint8_t *b, size_t len, struct skit_proxy_request *rq,
 	 size_t *need)
@@ -80,33 +141,105 @@ static ssize_t
 s5_request(const uint8_t *b, size_t len, struct skit_proxy_request *rq,
 	   size_t *need)
 {
-	size_t alen, n;
+	size_t n;
 
 	if (len < 5)
 		return need_more(len, 5, need);
-	if (b[0] != 5 || b[2] != 0)
+	n = s5_msg_len(b);
+	if (b[0] != 5 || b[2] != 0 || !n)
 		return SKIT_EPROTO;
-	alen = skit__socks5_addr_len(b);
-	if (!alen || (b[3] == 3 && b[4] == 0))
-		return SKIT_EPROTO;
-	n = 4 + alen + 2;
 	if (len < n)
 		return need_more(len, n, need);
 	rq->type = SKIT_PROXY_SOCKS5;
 	rq->cmd = b[1];
-	if (b[3] == 3) {
-		if (memchr(b + 5, 0, b[4]))
+	return s5_addr_read(b, n, rq);
+}
+
+/* --- SOCKS4 and 4a ------------------------------------------------------ */
+
+/*
+ * A NUL-terminated field of at most 255 bytes at b[off..len): its
+ * length (without the NUL), -1 when the NUL has not come yet, or
+ * SKIT_ELIMIT.
+ */
+static ssize_t
+s4_field(const uint8_t *b, size_t off, size_t len)
+{
+	const uint8_t *z = off < len ? memchr(b + off, 0, len - off) : NULL;
+
+	if (!z)
+		return len - off > 255 ? SKIT_ELIMIT : -1;
+	if ((size_t)(z - (b + off)) > 255)
+		return SKIT_ELIMIT;
+	return z - (b + off);
+}
+
+static ssize_t
+s4_request(const uint8_t *b, size_t len, struct skit_proxy_request *rq,
+	   size_t *need)
+{
+	ssize_t ul, hl = 0;
+	bool named;
+
+	if (len < 9)
+		return need_more(len, 9, need);
+	ul = s4_field(b, 8, len);
+	if (ul < -1)
+		return ul;
+	if (ul < 0)
+		return 0; /* *need is 1: never past the NUL */
+	/* SOCKS4a: DSTIP 0.0.0.x (x != 0), the name after the USERID */
+	named = !b[4] && !b[5] && !b[6] && b[7];
+	if (named) {
+		hl = s4_field(b, 9 + (size_t)ul, len);
+		if (hl < -1)
+			return hl;
+		if (hl < 0)
+			return 0;
+		if (hl == 0)
 			return SKIT_EPROTO;
-		memcpy(rq->host, b + 5, b[4]);
-		rq->host[b[4]] = '\0';
-		rq->host_is_literal = false;
-	} else {
-		inet_ntop(b[3] == 1 ? AF_INET : AF_INET6, b + 4, rq->host,
-			  sizeof(rq->host));
-		rq->host_is_literal = true;
 	}
-	rq->port = (uint16_t)(b[n - 2] << 8 | b[n - 1]);
-	return (ssize_t)n;
+	rq->type = SKIT_PROXY_SOCKS4A;
+	rq->cmd = b[1];
+	rq->port = (uint16_t)(b[2] << 8 | b[3]);
+	memcpy(rq->user, b + 8, (size_t)ul + 1);
+	rq->has_auth = false;
+	if (named) {
+		memcpy(rq->host, b + 9 + ul, (size_t)hl + 1);
+		rq->host_is_literal = false;
+		return 9 + ul + hl + 1;
+	}
+	inet_ntop(AF_INET, b + 4, rq->host, sizeof(rq->host));
+	rq->host_is_literal = true;
+	return 9 + ul;
+}
+
+/* --- SOCKS5 UDP relay datagrams ------------------------------------------ */
+
+ssize_t
+skit_proxy_udp_parse(const void *buf, size_t len, struct skit_proxy_request *rq)
+{
+	const uint8_t *b = buf;
+	size_t n;
+
+	if (len < 5 || b[0] || b[1] || b[2])
+		return SKIT_EPROTO;
+	n = s5_msg_len(b);
+	if (!n || len < n)
+		return SKIT_EPROTO;
+	return s5_addr_read(b, n, rq);
+}
+
+size_t
+skit_proxy_udp_header(const struct sockaddr *from, void *buf, size_t cap)
+{
+	uint8_t *o = buf;
+
+	if (cap < 22 || !from ||
+	    (from->sa_family != AF_INET && from->sa_family != AF_INET6))
+		return 0;
+	memset(o, 0, 3);
+	return s5_addr_put(o, from);
 }
 
 /* --- HTTP CONNECT -------------------------------------------------------- */
@@ -231,12 +364,66 @@ authority(const char *t, size_t n, struct skit_proxy_request *rq)
 	return 0;
 }
 
+/* An HTTP method: 1 to 16 capitals. */
+static bool
+method_token(const char *b, size_t n)
+{
+	if (n == 0 || n > 16)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (b[i] < 'A' || b[i] > 'Z')
+			return false;
+	return true;
+}
+
+/*
+ * The authority of an absolute http:// URI t[0..n): its length after
+ * "http://" (it ends at '/', '?', '#' or the end), or -1 when t is not
+ * one (another scheme, user info, no host).
+ */
+static ssize_t
+uri_authority(const char *t, size_t n)
+{
+	size_t al = 0;
+
+	if (n <= 7 || strncasecmp(t, "http://", 7))
+		return -1;
+	while (7 + al < n && !strchr("/?#", t[7 + al]))
+		al++;
+	if (al == 0 || memchr(t + 7, '@', al))
+		return -1;
+	return (ssize_t)al;
+}
+
+/* An absolute http:// URI's host and port (80 when not given). */
+static int
+absolute_uri(const char *t, size_t n, struct skit_proxy_request *rq)
+{
+	ssize_t al = uri_authority(t, n);
+	const char *a = t + 7, *rb;
+	char tmp[SKIT_HOST_MAX + 16];
+	bool port;
+
+	if (al < 0 || (size_t)al + 4 > sizeof(tmp))
+		return SKIT_EPROTO;
+	rb = a[0] == '[' ? memchr(a, ']', (size_t)al) : NULL;
+	if (a[0] == '[')
+		port = rb && rb + 1 < a + al && rb[1] == ':';
+	else
+		port = memchr(a, ':', (size_t)al) != NULL;
+	memcpy(tmp, a, (size_t)al);
+	if (!port)
+		memcpy(tmp + al, ":80", 3);
+	return authority(tmp, (size_t)al + (port ? 0 : 3), rq);
+}
+
 static ssize_t
 http_connect(const char *b, size_t len, struct skit_proxy_request *rq,
 	     size_t *need)
 {
 	const char *end = NULL, *sp1, *sp2, *line, *eol;
 	size_t hl;
+	bool connect;
 
 	rq->type = SKIT_PROXY_HTTP;
 	for (size_t i = 1; i < len; i++) {
@@ -259,14 +446,16 @@ http_connect(const char *b, size_t len, struct skit_proxy_request *rq,
 	sp1 = memchr(b, ' ', (size_t)(eol - b));
 	if (!sp1)
 		return SKIT_EPROTO;
-	if ((size_t)(sp1 - b) != 7 || memcmp(b, "CONNECT", 7))
+	connect = (size_t)(sp1 - b) == 7 && !memcmp(b, "CONNECT", 7);
+	if (!connect && !method_token(b, (size_t)(sp1 - b)))
 		return SKIT_EPROTO;
 	sp2 = memchr(sp1 + 1, ' ', (size_t)(eol - sp1 - 1));
 	if (!sp2 || eol - sp2 < 9 || memcmp(sp2 + 1, "HTTP/1.", 7))
 		return SKIT_EPROTO;
-	if (authority(sp1 + 1, (size_t)(sp2 - sp1 - 1), rq) < 0)
+	if (connect ? authority(sp1 + 1, (size_t)(sp2 - sp1 - 1), rq) < 0
+		    : absolute_uri(sp1 + 1, (size_t)(sp2 - sp1 - 1), rq) < 0)
 		return SKIT_EPROTO;
-	rq->cmd = 1;
+	rq->cmd = connect ? 1 : SKIT_PROXY_CMD_FORWARD;
 	for (line = eol + 1; line < end; line = eol + 1) {
 		size_t ll;
 
@@ -296,6 +485,8 @@ skit_proxy_parse_client(enum skit_proxy_cstage stage, const void *buf,
 			return 0;
 		if (b[0] == 5)
 			return s5_hello(b, len, rq, need);
+		if (b[0] == 4)
+			return s4_request(b, len, rq, need);
 		if (b[0] >= 'A' && b[0] <= 'Z')
 			return http_connect(buf, len, rq, need);
 		return SKIT_EPROTO;
@@ -361,29 +552,26 @@ skit_proxy_reply_result(enum skit_proxy_type type, int code,
 	uint8_t *o = buf;
 	int n;
 
+	if (type == SKIT_PROXY_SOCKS4A) {
+		if (cap < 8)
+			return 0;
+		memset(o, 0, 8);
+		o[1] = code == 0 ? 90 : 91;
+		if (bound && bound->sa_family == AF_INET) {
+			const struct sockaddr_in *s4 = (const void *)bound;
+
+			memcpy(o + 2, &s4->sin_port, 2);
+			memcpy(o + 4, &s4->sin_addr, 4);
+		}
+		return 8;
+	}
 	if (type == SKIT_PROXY_SOCKS5) {
 		if (cap < 22)
 			return 0;
 		o[0] = 5;
 		o[1] = (uint8_t)s5_code(code);
 		o[2] = 0;
-		if (bound && bound->sa_family == AF_INET6) {
-			const struct sockaddr_in6 *s6 = (const void *)bound;
-
-			o[3] = 4;
-			memcpy(o + 4, &s6->sin6_addr, 16);
-			memcpy(o + 20, &s6->sin6_port, 2);
-			return 22;
-		}
-		o[3] = 1;
-		memset(o + 4, 0, 6);
-		if (bound && bound->sa_family == AF_INET) {
-			const struct sockaddr_in *s4 = (const void *)bound;
-
-			memcpy(o + 4, &s4->sin_addr, 4);
-			memcpy(o + 8, &s4->sin_port, 2);
-		}
-		return 10;
+		return s5_addr_put(o, bound);
 	}
 	if (code == 0)
 		n = snprintf(buf, cap,
@@ -414,7 +602,7 @@ enum astate {
 };
 
 struct skit_proxy_accept {
-	bool socks5, http;
+	bool socks5, http, socks4, udp;
 	char user[256], pass[256];
 	bool auth;
 
@@ -426,6 +614,9 @@ struct skit_proxy_accept {
 	size_t ilen;
 	uint8_t out[300];
 	size_t olen, ooff;
+	char fwd[HEAD_MAX + 512]; /* a plain request, rewritten for the
+				     origin server */
+	size_t fwdlen;
 };
 
 int
@@ -435,7 +626,7 @@ skit_proxy_accept_new(const struct skit_proxy_server_cfg *cfg,
 	struct skit_proxy_accept *pa;
 
 	*out = NULL;
-	if (!cfg || (!cfg->socks5 && !cfg->http) ||
+	if (!cfg || (!cfg->socks5 && !cfg->http && !cfg->socks4) ||
 	    (cfg->user && strlen(cfg->user) >= sizeof(pa->user)) ||
 	    (cfg->pass && strlen(cfg->pass) >= sizeof(pa->pass)))
 		return -EINVAL;
@@ -444,6 +635,8 @@ skit_proxy_accept_new(const struct skit_proxy_server_cfg *cfg,
 		return -ENOMEM;
 	pa->socks5 = cfg->socks5;
 	pa->http = cfg->http;
+	pa->socks4 = cfg->socks4;
+	pa->udp = cfg->udp;
 	if (cfg->user) {
 		pa->auth = true;
 		snprintf(pa->user, sizeof(pa->user), "%s", cfg->user);
@@ -485,6 +678,83 @@ creds_ok(const struct skit_proxy_accept *pa,
 	       !strcmp(rq->pass, pa->pass);
 }
 
+/* Append s[0..n) to the forward head; false when it does not fit. */
+static bool
+fwd_add(struct skit_proxy_accept *pa, const char *s, size_t n)
+{
+	if (pa->fwdlen + n > sizeof(pa->fwd))
+		return false;
+	memcpy(pa->fwd + pa->fwdlen, s, n);
+	pa->fwdlen += n;
+	return true;
+}
+
+/*
+ * The head of a plain request (in[0..hl), parsed: an absolute http://
+ * URI) as the origin server wants it: the URI's path (origin form),
+ * without the hop-by-hop and proxy fields, a Host field (the URI's,
+ * when the client sent none), and "Connection: close": one request per
+ * tunnel, so that a client reusing its connection for another host
+ * cannot reach the wrong server.
+ */
+static bool
+build_forward(struct skit_proxy_accept *pa, size_t hl)
+{
+	static const char *const drop[] = { "proxy-authorization:",
+					    "proxy-connection:",
+					    "connection:",
+					    "keep-alive:",
+					    "te:",
+					    "upgrade:" };
+	const char *b = (const char *)pa->in, *end = b + hl, *eol, *line;
+	const char *sp1, *sp2, *uri, *path;
+	ssize_t al;
+	bool host = false, ok;
+
+	pa->fwdlen = 0;
+	eol = memchr(b, '\n', hl);
+	sp1 = memchr(b, ' ', (size_t)(eol - b));
+	sp2 = memchr(sp1 + 1, ' ', (size_t)(eol - sp1 - 1));
+	uri = sp1 + 1;
+	al = uri_authority(uri, (size_t)(sp2 - uri));
+	path = uri + 7 + al;
+	ok = fwd_add(pa, b, (size_t)(uri - b)) &&
+	     (path < sp2 && *path == '/' ? true : fwd_add(pa, "/", 1)) &&
+	     fwd_add(pa, path, (size_t)(sp2 - path)) &&
+	     fwd_add(pa, sp2, (size_t)(eol - sp2)) && fwd_add(pa, "\n", 1);
+	for (line = eol + 1; ok && line < end; line = eol + 1) {
+		size_t ll, k;
+
+		eol = memchr(line, '\n', (size_t)(end - line));
+		ll = (size_t)(eol - line);
+		if (ll == 0 || (ll == 1 && line[0] == '\r'))
+			break;
+		for (k = 0; k < sizeof(drop) / sizeof(drop[0]); k++)
+			if (ll >= strlen(drop[k]) &&
+			    !strncasecmp(line, drop[k], strlen(drop[k])))
+				break;
+		if (k < sizeof(drop) / sizeof(drop[0]))
+			continue;
+		if (ll >= 5 && !strncasecmp(line, "host:", 5))
+			host = true;
+		ok = fwd_add(pa, line, ll + 1);
+	}
+	if (ok && !host)
+		ok = fwd_add(pa, "Host: ", 6) &&
+		     fwd_add(pa, uri + 7, (size_t)al) && fwd_add(pa, "\r\n", 2);
+	return ok && fwd_add(pa, "Connection: close\r\n\r\n", 21);
+}
+
+const void *
+skit_proxy_accept_forward(const struct skit_proxy_accept *pa, size_t *len)
+{
+	if (pa->rq.type != SKIT_PROXY_HTTP ||
+	    pa->rq.cmd != SKIT_PROXY_CMD_FORWARD || !pa->fwdlen)
+		return NULL;
+	*len = pa->fwdlen;
+	return pa->fwd;
+}
+
 /* A whole message arrived: what to send and where to go. */
 static void
 on_message(struct skit_proxy_accept *pa)
@@ -510,6 +780,22 @@ on_message(struct skit_proxy_accept *pa)
 			}
 			return;
 		}
+		if (rq->type == SKIT_PROXY_SOCKS4A) {
+			int code = !pa->socks4	  ? SKIT_EPROTO
+				   : pa->auth	  ? -EACCES
+				   : rq->cmd != 1 ? SKIT_EPROTO
+						  : 0;
+
+			if (code == 0)
+				pa->st = A_READY;
+			else
+				queue(pa,
+				      skit_proxy_reply_result(
+					      SKIT_PROXY_SOCKS4A, code, NULL,
+					      pa->out, sizeof(pa->out)),
+				      A_FAILED, code);
+			return;
+		}
 		if (!pa->socks5) {
 			pa->st = A_FAILED;
 			pa->fail = SKIT_EPROTO;
@@ -528,7 +814,7 @@ on_message(struct skit_proxy_accept *pa)
 		      m ? A_READ : A_FAILED, -EACCES);
 		return;
 	case SKIT_PROXY_C_REQUEST:
-		if (rq->cmd != 1) {
+		if (rq->cmd != 1 && !(rq->cmd == 3 && pa->udp)) {
 			queue(pa,
 			      skit_proxy_reply_result(SKIT_PROXY_SOCKS5,
 						      SKIT_EPROTO, NULL,
@@ -598,6 +884,18 @@ skit_proxy_accept_request(struct skit_proxy_accept *pa, int fd,
 				      A_FAILED, (int)n);
 				break;
 			}
+			if (n > 0 && pa->stage == SKIT_PROXY_C_FIRST &&
+			    pa->rq.type == SKIT_PROXY_HTTP &&
+			    pa->rq.cmd == SKIT_PROXY_CMD_FORWARD &&
+			    !build_forward(pa, (size_t)n)) {
+				pa->fail = SKIT_ELIMIT;
+				queue(pa,
+				      skit_proxy_reply_result(
+					      SKIT_PROXY_HTTP, SKIT_EPROTO,
+					      NULL, pa->out, sizeof(pa->out)),
+				      A_FAILED, SKIT_ELIMIT);
+				break;
+			}
 			if (n > 0) {
 				on_message(pa);
 				break;
@@ -624,7 +922,11 @@ skit_proxy_accept_answer(struct skit_proxy_accept *pa, int fd, int code,
 {
 	int rc;
 
-	if (pa->st == A_READY)
+	if (pa->st == A_READY && code == 0 &&
+	    pa->rq.cmd == SKIT_PROXY_CMD_FORWARD &&
+	    pa->rq.type == SKIT_PROXY_HTTP)
+		queue(pa, 0, A_DONE, 0); /* the origin server answers */
+	else if (pa->st == A_READY)
 		queue(pa,
 		      skit_proxy_reply_result(pa->rq.type, code, bound, pa->out,
 					      sizeof(pa->out)),

@@ -19,8 +19,62 @@
 struct crlf {
 	char *out;
 	size_t olen, ooff;
-	bool cr; /* the last byte taken was "\r" */
+	bool cr;      /* the last byte taken was "\r" */
+	bool recv;    /* "\r\n" received becomes "\n" */
+	bool held_cr; /* a received "\r" ended the last read: held back */
 };
+
+static int
+crlf_open(struct skit_layer *l, const void *cfg, struct skit_err *err)
+{
+	const struct skit_crlf_cfg *c = cfg;
+	struct crlf *s = skit_layer_priv(l);
+
+	(void)err;
+	s->recv = c && c->recv;
+	return 0;
+}
+
+/*
+ * recv with "\r\n" -> "\n": a "\r" at the end of a read is held back
+ * until the next byte (or EOF) says what it was.
+ */
+static ssize_t
+crlf_recv(struct skit_layer *l, void *buf, size_t len)
+{
+	struct crlf *c = skit_layer_priv(l);
+	char *p = buf;
+	size_t i, o, off = 0;
+	ssize_t n;
+
+	if (!c->recv || len < 2)
+		return skit_layer_recv_below(l, buf, len);
+	if (c->held_cr) {
+		p[0] = '\r';
+		off = 1;
+	}
+	n = skit_layer_recv_below(l, p + off, len - off);
+	if (n <= 0) {
+		if (n == 0 && c->held_cr) {
+			c->held_cr = false;
+			return 1; /* the held "\r", then EOF */
+		}
+		return n;
+	}
+	n += (ssize_t)off;
+	c->held_cr = false;
+	for (i = o = 0; i < (size_t)n; i++) {
+		if (p[i] == '\r' && i + 1 < (size_t)n && p[i + 1] == '\n')
+			continue;
+		if (p[i] == '\r' && i + 1 == (size_t)n) {
+			c->held_cr = true;
+			break;
+		}
+		p[o++] = p[i];
+	}
+	/* Only a held "\r": nothing to give yet, and it is not EOF. */
+	return o ? (ssize_t)o : -EAGAIN;
+}
 
 /* Write what out holds: 0 when empty, -EAGAIN, or a code. */
 static int
@@ -119,7 +173,9 @@ const struct skit_layer_ops skit_layer_crlf = {
 	.name = "crlf",
 	.size = sizeof(struct crlf),
 	.needs = SKIT_LAYER_BYTES,
+	.open = crlf_open,
 	.send = crlf_send,
+	.recv = crlf_recv,
 	.flush = crlf_flush,
 	.shutdown = crlf_shutdown,
 	.events = crlf_events,

@@ -6,6 +6,7 @@
 #include "skit/icmp.h"
 #include "skit/io.h"
 #include "skit/sock.h"
+#include "net/sock_int.h"
 
 #include <errno.h>
 #include <linux/errqueue.h>
@@ -13,21 +14,19 @@
 #include <netdb.h>
 #include <netinet/icmp6.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
 static int
 setint(int fd, int level, int name, int val)
 {
-	if (setsockopt(fd, level, name, &val, sizeof(val)) < 0) {
-		int e = errno;
+	int r = setsockopt(fd, level, name, &val, sizeof(val)) < 0 ? -errno : 0;
+	char v[16];
 
-		skit__trace("setsockopt(%d, %d, %d, %d) = -1 %s", fd, level,
-			    name, val, strerrorname_np(e));
-		return -e;
-	}
-	skit__trace("setsockopt(%d, %d, %d, %d) = 0", fd, level, name, val);
-	return 0;
+	snprintf(v, sizeof(v), "%d", val);
+	skit__trace_sockopt(fd, level, name, v, r);
+	return r;
 }
 
 /* Let only echo replies and errors through a raw socket. */

@@ -70,6 +70,13 @@ int skit__bind_source(int fd, const struct skit_addr *a,
 		      const struct skit_sockaddr *sa,
 		      const struct skit_resolver *res, struct skit_err *err);
 
+/*
+ * The trace line of a setsockopt() (val: the value as text, r: its
+ * result), with the level and option by name ("IPPROTO_IP, IP_TTL").
+ */
+void skit__trace_sockopt(int fd, int level, int optname, const char *val,
+			 int r);
+
 /* --- sock_unix.c ---------------------------------------------------- */
 
 /*

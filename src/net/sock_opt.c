@@ -51,10 +51,16 @@ static const struct sockopt_name sockopt_names[] = {
 	  "IPV6_MULTICAST_HOPS" },
 	{ IPPROTO_IPV6, IPV6_MULTICAST_LOOP, "IPPROTO_IPV6",
 	  "IPV6_MULTICAST_LOOP" },
+	{ SOL_SOCKET, SO_TIMESTAMPNS, "SOL_SOCKET", "SO_TIMESTAMPNS" },
+	{ IPPROTO_IP, IP_RECVTTL, "IPPROTO_IP", "IP_RECVTTL" },
+	{ IPPROTO_IP, IP_RECVERR, "IPPROTO_IP", "IP_RECVERR" },
+	{ IPPROTO_IPV6, IPV6_RECVHOPLIMIT, "IPPROTO_IPV6",
+	  "IPV6_RECVHOPLIMIT" },
+	{ IPPROTO_IPV6, IPV6_RECVERR, "IPPROTO_IPV6", "IPV6_RECVERR" },
 };
 
-static void
-trace_sockopt(int fd, int level, int optname, const char *val, int r)
+void
+skit__trace_sockopt(int fd, int level, int optname, const char *val, int r)
 {
 	const char *ln = NULL, *on = NULL;
 	char lbuf[16], obuf[16];
@@ -88,7 +94,7 @@ set_traced(int fd, int level, int optname, const void *v, socklen_t len,
 {
 	int r = setsockopt(fd, level, optname, v, len) < 0 ? -errno : 0;
 
-	trace_sockopt(fd, level, optname, text, r);
+	skit__trace_sockopt(fd, level, optname, text, r);
 	return r;
 }
 

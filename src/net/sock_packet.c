@@ -10,6 +10,7 @@
 #include "skit/io.h"
 #include "skit/pkt.h"
 #include "skit/sock.h"
+#include "core/io_int.h" /* skit__trace */
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -29,8 +29,8 @@ skit__socketpair(int type, int sv[2])
 {
 	if (socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, sv) < 0)
 		return -errno;
-	skit__trace("socketpair(AF_UNIX, %d, 0) = [%d, %d]", type, sv[0],
-		    sv[1]);
+	skit__trace("socketpair(AF_UNIX, %s, 0) = [%d, %d]",
+		    skit__type_name(type), sv[0], sv[1]);
 	return 0;
 }
 

@@ -212,11 +212,11 @@ while n < 1000:
 	[ "$status" -eq 0 ]
 	echo "$output" >"$BATS_TEST_TMPDIR/s.json"
 	json_valid "$BATS_TEST_TMPDIR/s.json"
-	n=$(jq -r 'select(.type == "interval") | .interval' "$BATS_TEST_TMPDIR/s.json" | wc -l)
+	n=$(jq -r 'select(.event=="interval") | .interval' "$BATS_TEST_TMPDIR/s.json" | wc -l)
 	[ "$n" -ge 2 ]
-	[ "$(tail -1 "$BATS_TEST_TMPDIR/s.json" | jq -r .type)" = summary ]
+	[ "$(tail -1 "$BATS_TEST_TMPDIR/s.json" | jq -r .event)" = summary ]
 	# The intervals never count more than the whole run.
-	sum=$(jq -s '[.[] | select(.type == "interval") | .requests] | add' "$BATS_TEST_TMPDIR/s.json")
+	sum=$(jq -s '[.[] | select(.event=="interval") | .requests] | add' "$BATS_TEST_TMPDIR/s.json")
 	total=$(tail -1 "$BATS_TEST_TMPDIR/s.json" | jq .requests)
 	[ "$sum" -le "$total" ]
 }

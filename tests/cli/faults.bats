@@ -345,3 +345,27 @@ udp_through() {
 	[ "$status" -eq 2 ]
 	[[ "$stderr" == *"faults work on one client on stdio or with --exec"* ]]
 }
+
+@test "faults on a TLS side act on the plaintext, above TLS (relay, connect)" {
+	skit_bg echo -v tcp:127.0.0.1:0
+	plain=$BG_ADDR
+	# latency: the handshake is not held up, the data is
+	skit_bg relay -v "tls-listen:127.0.0.1:0,fork,latency=20ms" "$plain"
+	run --separate-stderr timeout 10 "$SKIT" connect "$BG_ADDR,tls,verify=0" <<<"tls-late"
+	echo "$status: $output: $stderr"
+	[ "$status" -eq 0 ]
+	[ "$output" = tls-late ]
+	grep -q "fault latency" "$BG_ERR"
+	# limit-data counts plaintext: the handshake passes, 3 bytes of the
+	# answer (up, on a listening side) come back
+	skit_bg relay -v "tls-listen:127.0.0.1:0,fork,limit-data=3,dir=up" "$plain"
+	run --separate-stderr timeout 10 "$SKIT" connect "$BG_ADDR,tls,verify=0" <<<"hello"
+	echo "$status: $output: $stderr"
+	[ "$output" = hel ]
+	# connect (a session on stdio): the same over a TLS echo
+	skit_bg echo -v tls-listen:127.0.0.1:0
+	run --separate-stderr timeout 10 "$SKIT" connect \
+		"$BG_ADDR,tls,verify=0,latency=20ms,limit-data=4,dir=down" <<<"echoed"
+	echo "$status: $output: $stderr"
+	[ "$output" = echo ]
+}

@@ -347,6 +347,62 @@ sha() { sha256sum <"$1" | cut -d' ' -f1; }
 	[ -z "$stderr" ]
 }
 
+# What a terminal shows of $output: each "\r" goes back to the start of
+# the line and the text after it overwrites (trailing blanks dropped).
+screen() {
+	python3 -c '
+import sys
+for line in sys.stdin.read().replace("\r\n", "\n").split("\n"):
+    cells = []
+    for part in line.split("\r"):
+        cells[:len(part)] = part
+    print("".join(cells).rstrip())
+' <<<"$output"
+}
+
+@test "get: the last progress line is wget's, with no residue and a real rate" {
+	need_cmd script
+	need_cmd python3
+	run -0 script -qec "'$SKIT' get -O big.out '$U/big.bin'" /dev/null
+	last=$(screen | grep -v '^$' | tail -1)
+	echo "$last"
+	[[ "$last" =~ ^100%\ \[=+\]\ 10\.0\ MiB\ \ [0-9.]+\ [KMG]?i?B/s\ \ \'big\.out\'\ saved\ \[10485760/10485760\]$ ]]
+	# A 1-byte file: a rate that is not 0 B/s.
+	run -0 script -qec "'$SKIT' get -O one.out '$U/one.bin'" /dev/null
+	last=$(screen | grep -v '^$' | tail -1)
+	echo "$last"
+	[[ "$last" == *"'one.out' saved [1/1]" ]]
+	[[ "$last" != *" 0 B/s"* ]]
+	[[ "$last" =~ \ [0-9.]+\ [KMG]?i?B/s ]]
+	# To stdout (redirected, stderr a terminal): written to stdout.
+	run -0 script -qec "'$SKIT' get '$U/one.bin' >one.2" /dev/null
+	[[ "$(screen | grep -v '^$' | tail -1)" == *"written to stdout [1/1]" ]]
+}
+
+@test "get: a name skit picks never replaces a file: NAME.1, NAME.2 as wget" {
+	need_cmd script
+	echo mine >one.bin
+	run -0 script -qec "'$SKIT' get '$U/one.bin'" /dev/null
+	[[ "$output" == *"'one.bin' exists: saving to 'one.bin.1'"* ]]
+	[ "$(cat one.bin)" = mine ]
+	[ "$(cat one.bin.1)" = x ]
+	run --separate-stderr "$SKIT" get --remote-name "$U/one.bin"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "skit: 'one.bin' exists: saving to 'one.bin.2'" ]
+	[ "$(cat one.bin.2)" = x ]
+	run -0 "$SKIT" get -q --remote-name "$U/one.bin"
+	[ "$(cat one.bin.3)" = x ]
+	[ "$(cat one.bin)" = mine ]
+	# -O FILE is the user's choice: replaced, as wget -O and curl -o do.
+	run -0 "$SKIT" get -q -O one.bin "$U/one.bin"
+	[ "$(cat one.bin)" = x ]
+	# -c resumes the file of that name, not a new one.
+	head -c 1000 "$W/big.bin" >big.bin
+	run -0 "$SKIT" get -q -c --remote-name "$U/big.bin"
+	[ "$(sha big.bin)" = "$(sha "$W/big.bin")" ]
+	[ ! -e big.bin.1 ]
+}
+
 @test "get: --connect-timeout gives up on a listener that never accepts (exit 5)" {
 	# A listener with a full accept queue drops new SYNs, so the
 	# connection attempt hangs until the time-out.

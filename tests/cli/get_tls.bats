@@ -70,7 +70,7 @@ sha() { sha256sum <"$1" | cut -d' ' -f1; }
 	# The certificate is for skit.test, 127.0.0.1 and ::1, not localhost.
 	run --separate-stderr "$SKIT" get -4 --ca-file "$CA" "https://localhost:$NGX_TLS_PORT/one.bin"
 	[ "$status" -eq 8 ]
-	[[ "$stderr" == *"hostname mismatch"* ]]
+	[[ "$stderr" == *"host name mismatch"* ]]
 	[[ "$stderr" == *"not for 'localhost'"* ]]
 }
 

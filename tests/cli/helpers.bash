@@ -24,14 +24,18 @@ skit_bg() {
 	"$SKIT" "$@" >"${BG_STDOUT:-$BG_OUT}" 2>"$BG_ERR" </dev/null &
 	BG_PID=$!
 	BG_PIDS="${BG_PIDS:-} $BG_PID"
-	local i
+	local i dead
 	for i in $(seq 1 200); do
+		# (alive first, then the line: one written just before the end
+		# is still found)
+		dead=
+		kill -0 "$BG_PID" 2>/dev/null || dead=1
 		BG_ADDR=$(sed -n 's/.*listening on \([^ ]*\).*/\1/p' "$BG_ERR" | head -1)
 		if [ -n "$BG_ADDR" ]; then
 			BG_PORT=$(echo "$BG_ADDR" | sed -n 's/.*:\([0-9][0-9]*\)$/\1/p')
 			return 0
 		fi
-		if ! kill -0 "$BG_PID" 2>/dev/null; then
+		if [ -n "$dead" ]; then
 			echo "server exited early:" >&2
 			cat "$BG_ERR" >&2
 			return 1

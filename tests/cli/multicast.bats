@@ -51,8 +51,8 @@ ll_ready() {
 		'udp:239.1.2.3:5000,iface=va,multicast-ttl=7' hello
 	grep -q 'from udp:10.77.0.1:' "$BG_ERR"
 	wait_exit "$sniff_pid" 10
-	[ "$(jq -r 'select(.type=="packet") | .ttl' "$sniff_out")" = 7 ]
-	[ "$(jq -r 'select(.type=="packet") | .dst' "$sniff_out")" = 239.1.2.3 ]
+	[ "$(jq -r 'select(.event=="packet") | .ttl' "$sniff_out")" = 7 ]
+	[ "$(jq -r 'select(.event=="packet") | .dst' "$sniff_out")" = 239.1.2.3 ]
 	# Without join= nothing is delivered to a socket bound to the group.
 	misses "$NS_B" 'udp:239.1.2.4:5000' 'udp:239.1.2.4:5000,iface=va'
 }

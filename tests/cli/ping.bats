@@ -32,8 +32,8 @@ teardown() {
 	[ "$status" -eq 0 ]
 	echo "$output" >"$BATS_TEST_TMPDIR/out"
 	json_valid "$BATS_TEST_TMPDIR/out"
-	[ "$(jq -c 'select(.type=="reply") | .seq' <<<"$output" | tr '\n' ' ')" = "1 2 3 " ]
-	s=$(jq -c 'select(.type=="summary")' <<<"$output")
+	[ "$(jq -c 'select(.event=="reply") | .seq' <<<"$output" | tr '\n' ' ')" = "1 2 3 " ]
+	s=$(jq -c 'select(.event=="summary")' <<<"$output")
 	[ "$(jq -r .socket <<<"$s")" = raw ]
 	[ "$(jq -r .transmitted <<<"$s")" = 3 ]
 	[ "$(jq -r .received <<<"$s")" = 3 ]
@@ -54,11 +54,11 @@ teardown() {
 			"$SKIT_PUBLIC" ping --json -c 3 -i 0.2 -W 1 "$target"
 		echo "$output"
 		[ "$status" -eq 0 ]
-		s=$(jq -c 'select(.type=="summary")' <<<"$output")
+		s=$(jq -c 'select(.event=="summary")' <<<"$output")
 		[ "$(jq -r .socket <<<"$s")" = dgram ]
 		[ "$(jq -r .received <<<"$s")" = 3 ]
 		# The kernel rewrote the identifier; replies still matched.
-		[ "$(jq -c 'select(.type=="reply")' <<<"$output" | wc -l)" -eq 3 ]
+		[ "$(jq -c 'select(.event=="reply")' <<<"$output" | wc -l)" -eq 3 ]
 	done
 }
 
@@ -126,7 +126,7 @@ teardown() {
 	run ip netns exec "$NS_A" "$SKIT" ping --json -t 1 -c 1 -W 1 fd78:2::1
 	echo "$output"
 	[ "$status" -eq 1 ]
-	e=$(jq -c 'select(.type=="error")' <<<"$output")
+	e=$(jq -c 'select(.event=="error")' <<<"$output")
 	[ "$(jq -r .from <<<"$e")" = fd78:1::2 ]
 	[ "$(jq -r .icmp <<<"$e")" = time-exceeded ]
 }
@@ -204,7 +204,7 @@ ECHO_PY=$BATS_TEST_DIRNAME/echo_low.py
 	run "$SKIT" ping --json -c 2 -i 0.2 "tcp:127.0.0.1:$port"
 	echo "$output"
 	[ "$status" -eq 4 ]
-	[ "$(jq -r 'select(.type=="error") | .error' <<<"$output" | sort -u)" = ECONNREFUSED ]
+	[ "$(jq -r 'select(.event=="error") | .error' <<<"$output" | sort -u)" = ECONNREFUSED ]
 }
 
 @test "ping udp: round trips against an echo server; duplicates; v6" {
@@ -220,8 +220,8 @@ ECHO_PY=$BATS_TEST_DIRNAME/echo_low.py
 		cmd_bg python3 "$ECHO_PY" udp ::1
 		run "$SKIT" ping --json -c 2 -i 0.2 -W 1 -s 20 "$BG_ADDR"
 		[ "$status" -eq 0 ]
-		[ "$(jq -r 'select(.type=="summary") | .received' <<<"$output")" = 2 ]
-		[ "$(jq -r 'select(.type=="reply") | .bytes' <<<"$output" | sort -u)" = 20 ]
+		[ "$(jq -r 'select(.event=="summary") | .received' <<<"$output")" = 2 ]
+		[ "$(jq -r 'select(.event=="reply") | .bytes' <<<"$output" | sort -u)" = 20 ]
 	fi
 }
 
@@ -278,11 +278,11 @@ NFT
 		run ip netns exec "$NS_A" "$SKIT" ping $sock --json -c 3 -i 0.2 -W 1 10.77.0.2
 		echo "$output"
 		[ "$status" -eq 0 ]
-		s=$(jq -c 'select(.type=="summary")' <<<"$output")
+		s=$(jq -c 'select(.event=="summary")' <<<"$output")
 		[ "$(jq -r .received <<<"$s")" = 3 ]
 		[ "$(jq -r .loss_pct <<<"$s")" = 0 ]
 		[ "$(jq -r '.duplicates >= 3' <<<"$s")" = true ]
-		[ "$(jq -c 'select(.type=="reply" and .duplicate==false) | .seq' <<<"$output" | tr '\n' ' ')" = "1 2 3 " ]
+		[ "$(jq -c 'select(.event=="reply" and .duplicate==false) | .seq' <<<"$output" | tr '\n' ' ')" = "1 2 3 " ]
 	done
 }
 
@@ -319,11 +319,11 @@ late_reorder() {
 		[ "$status" -eq 0 ]
 		echo "$output" >"$BATS_TEST_TMPDIR/out"
 		json_valid "$BATS_TEST_TMPDIR/out"
-		[ "$(jq -c 'select(.type=="reply") | .seq' <<<"$output" | tr '\n' ' ')" = "1 3 2 5 6 7 8 9 4 10 " ]
-		[ "$(jq -c 'select(.type=="reply" and .late) | .seq' <<<"$output" | tr '\n' ' ')" = "4 " ]
-		[ "$(jq -c 'select(.type=="reply" and .out_of_order) | .seq' <<<"$output" | tr '\n' ' ')" = "2 4 " ]
-		[ "$(jq -c 'select(.type=="reply" and .duplicate) | .seq' <<<"$output")" = "" ]
-		s=$(jq -c 'select(.type=="summary")' <<<"$output")
+		[ "$(jq -c 'select(.event=="reply") | .seq' <<<"$output" | tr '\n' ' ')" = "1 3 2 5 6 7 8 9 4 10 " ]
+		[ "$(jq -c 'select(.event=="reply" and .late) | .seq' <<<"$output" | tr '\n' ' ')" = "4 " ]
+		[ "$(jq -c 'select(.event=="reply" and .out_of_order) | .seq' <<<"$output" | tr '\n' ' ')" = "2 4 " ]
+		[ "$(jq -c 'select(.event=="reply" and .duplicate) | .seq' <<<"$output")" = "" ]
+		s=$(jq -c 'select(.event=="summary")' <<<"$output")
 		[ "$(jq -r .socket <<<"$s")" = "${sock#--}" ]
 		[ "$(jq -r .transmitted <<<"$s")" = 10 ]
 		[ "$(jq -r .received <<<"$s")" = 10 ]
@@ -398,9 +398,9 @@ late_reorder() {
 	cat "$out"
 	[ "$WAIT_RC" -eq 0 ]
 	json_valid "$out"
-	[ "$(jq -c 'select(.type=="reply") | [.seq, .late, .out_of_order]' "$out" | tr '\n' ' ')" = "[1,false,false] [2,true,false] " ]
-	[ "$(jq -r 'select(.type=="reply" and .seq==2) | .rtt_ms > 2000' "$out")" = true ]
-	s=$(jq -c 'select(.type=="summary")' "$out")
+	[ "$(jq -c 'select(.event=="reply") | [.seq, .late, .out_of_order]' "$out" | tr '\n' ' ')" = "[1,false,false] [2,true,false] " ]
+	[ "$(jq -r 'select(.event=="reply" and .seq==2) | .rtt_ms > 2000' "$out")" = true ]
+	s=$(jq -c 'select(.event=="summary")' "$out")
 	[ "$(jq -r .received <<<"$s")" = 2 ]
 	[ "$(jq -r .late <<<"$s")" = 1 ]
 	[ "$(jq -r .out_of_order <<<"$s")" = 0 ]

@@ -109,8 +109,8 @@ row() {
 	python3 - "$BATS_TEST_TMPDIR/p.json" <<-'EOF'
 		import json, sys
 		recs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-		rows = [r for r in recs if r["record"] == "socket"]
-		envs = [r for r in recs if r["record"] == "environment"]
+		rows = [r for r in recs if r["event"] == "socket"]
+		envs = [r for r in recs if r["event"] == "environment"]
 		assert len(rows) >= 25, len(rows)
 		assert len(envs) == 1
 		keys = {"domain", "type", "protocol", "domain_num", "type_num",
@@ -271,7 +271,7 @@ for l in sys.stdin:
     if not l.startswith("{"):
         continue
     r = json.loads(l)
-    if r.get("record") == "feature" and r["what"] == sys.argv[1]:
+    if r.get("event") == "feature" and r["what"] == sys.argv[1]:
         print(json.dumps(r))
 ' "$1" <<<"$output"
 }

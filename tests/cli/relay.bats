@@ -7,6 +7,27 @@ load helpers
 
 PEER="$BATS_TEST_DIRNAME/relay_peer.py"
 
+# silent_backend: a TCP listener whose accept queue is full (SYNs to it
+# go unanswered) for 20 s; sets BH (its pid) and BH_PORT.
+silent_backend() {
+	local i
+	python3 -c '
+import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(0)
+fill = []
+for i in range(4):
+    c = socket.socket(); c.setblocking(False)
+    try: c.connect(s.getsockname())
+    except BlockingIOError: pass
+    fill.append(c)
+print(s.getsockname()[1], flush=True)
+time.sleep(20)
+' >"$BATS_TEST_TMPDIR/bh.port" &
+	BH=$!
+	for i in $(seq 100); do [ -s "$BATS_TEST_TMPDIR/bh.port" ] && break; sleep 0.05; done
+	BH_PORT=$(cat "$BATS_TEST_TMPDIR/bh.port")
+}
+
 teardown() {
 	bg_cleanup
 }
@@ -303,22 +324,28 @@ EOF
 	grep -Eq "^ +1 .* tcp:127.0.0.1:[0-9]+ > $BG_ADDR \\|" "$BG_ERR"
 }
 
-@test "relay: --max-conns 1 holds the second client until the first ends" {
+@test "relay: --max-conns 1 or max-conns=1: one more client is closed at once, with listen's message" {
 	need_cmd python3
-	skit_bg relay -v --max-conns 1 tcp-listen:127.0.0.1:0 'sh:cat'
-	python3 "$PEER" hold "$BG_ADDR" &
-	holder=$!
-	for i in $(seq 100); do
-		grep -q "relay #1 open" "$BG_ERR" && break
-		sleep 0.05
+	for form in "--max-conns 1 tcp-listen:127.0.0.1:0" "tcp-listen:127.0.0.1:0,max-conns=1"; do
+		skit_bg relay -v $form 'sh:cat'
+		python3 "$PEER" hold "$BG_ADDR" &
+		holder=$!
+		for i in $(seq 100); do
+			grep -q "relay #1 open" "$BG_ERR" && break
+			sleep 0.05
+		done
+		# It sends nothing: data unread at the close would make it a reset.
+		run timeout 10 "$SKIT" relay - "$BG_ADDR" </dev/null
+		[ "$status" -eq 0 ]
+		[ "$output" = "" ]
+		! grep -q "relay #2 open" "$BG_ERR"
+		grep -q "refused tcp:127.0.0.1:[0-9]*: --max-conns 1 reached" "$BG_ERR"
+		kill "$holder"
+		wait "$holder" 2>/dev/null || true
+		# The one it served is back: the next client gets its turn.
+		run bash -c "printf next | '$SKIT' relay - $BG_ADDR"
+		[ "$output" = "next" ]
 	done
-	(printf second | "$SKIT" relay - "$BG_ADDR" >"$BATS_TEST_TMPDIR/second") &
-	client=$!
-	sleep 0.3
-	! grep -q "relay #2 open" "$BG_ERR"
-	kill "$holder"
-	wait_exit "$client" 10
-	[ "$(cat "$BATS_TEST_TMPDIR/second")" = "second" ]
 }
 
 @test "relay: --idle-timeout ends a quiet pair: a time-out without fork (exit 5)" {
@@ -365,6 +392,54 @@ EOF
 	[ "$(cat "$BATS_TEST_TMPDIR/copy")" = "mno" ]
 }
 
+@test "relay: socat's UDP4-/UDP6- RECVFROM, SENDTO and DATAGRAM forms" {
+	skit_bg relay -v UDP4-RECVFROM:127.0.0.1:0,fork "SYSTEM:cat"
+	for k in UDP4-SENDTO UDP4-DATAGRAM UDP-DATAGRAM; do
+		run bash -c "printf '$k' | '$SKIT' relay --linger 1 - $k:127.0.0.1:$BG_PORT"
+		[ "$output" = "$k" ]
+	done
+	if [ -e /proc/net/if_inet6 ] && ip -6 addr show dev lo 2>/dev/null | grep -q '::1'; then
+		skit_bg relay -v "UDP6-RECVFROM:[::1]:0,fork" "SYSTEM:cat"
+		for k in UDP6-SENDTO UDP6-DATAGRAM; do
+			run bash -c "printf '$k' | '$SKIT' relay --linger 1 - '$k:[::1]:$BG_PORT'"
+			[ "$output" = "$k" ]
+		done
+	fi
+}
+
+@test "relay: socat's crnl: \\n goes out as \\r\\n, \\r\\n comes back as \\n" {
+	# The peer sees CRLF lines and answers with CRLF lines.
+	skit_bg relay -v TCP-LISTEN:127.0.0.1:0 "SYSTEM:od -An -c; printf 'ok\\r\\nbye\\r\\n'"
+	run --separate-stderr bash -c "printf 'a\\nb\\n' | '$SKIT' relay STDIO TCP:127.0.0.1:$BG_PORT,crnl"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"a  \\r  \\n   b  \\r  \\n"* ]]
+	[[ "$output" == *$'ok\nbye' ]]
+	[[ "$output" != *$'\r'* ]]
+	# Over TLS: the crlf layer sits on the TLS conn.
+	skit_bg relay -v tls-listen:127.0.0.1:0 "SYSTEM:od -An -c; printf 'ok\\r\\n'"
+	run --separate-stderr bash -c "printf 'a\\n' | '$SKIT' relay - tls:127.0.0.1:$BG_PORT,verify=0,crnl"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"a  \\r  \\n"* ]]
+	[[ "$output" == *$'\nok' ]]
+	[[ "$output" != *$'\r'* ]]
+	# crlf= is skit's name; a datagram side cannot take it.
+	run --separate-stderr "$SKIT" relay - udp:127.0.0.1:9,crnl
+	[ "$status" -eq 2 ]
+}
+
+@test "relay: socat's -d -d is -vv" {
+	run --separate-stderr "$SKIT" relay -d - pipe: </dev/null
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"relay #1 open"* ]]
+	# -vv traces the socket calls (a unix socket nobody serves: exit 4)
+	run --separate-stderr "$SKIT" relay -d -d - "unix:$BATS_TEST_TMPDIR/none" </dev/null
+	[ "$status" -eq 4 ]
+	[[ "$stderr" == *"trace: socket(AF_UNIX, SOCK_STREAM, 0)"* ]]
+	run --separate-stderr "$SKIT" relay -d - "unix:$BATS_TEST_TMPDIR/none" </dev/null
+	[ "$status" -eq 4 ]
+	[[ "$stderr" != *"trace:"* ]]
+}
+
 @test "relay: range= admits only clients inside it (socat's range)" {
 	skit_bg relay -v TCP-LISTEN:127.0.0.1:0,fork,range=10.0.0.0/8 EXEC:cat
 	run bash -c "printf no | '$SKIT' relay - TCP:127.0.0.1:$BG_PORT 2>/dev/null"
@@ -375,24 +450,10 @@ EOF
 	[ "$output" = "yes" ]
 }
 
-@test "relay: a silent backend does not stall the listener (dial in a thread)" {
+@test "relay: a silent backend does not stall the listener (dial on the loop)" {
 	need_cmd python3
-	# a TCP listener whose accept queue is full: SYNs to it go unanswered
-	python3 -c '
-import socket, time
-s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(0)
-fill = []
-for i in range(4):
-    c = socket.socket(); c.setblocking(False)
-    try: c.connect(s.getsockname())
-    except BlockingIOError: pass
-    fill.append(c)
-print(s.getsockname()[1], flush=True)
-time.sleep(20)
-' >"$BATS_TEST_TMPDIR/bh.port" &
-	bh=$!
-	for i in $(seq 100); do [ -s "$BATS_TEST_TMPDIR/bh.port" ] && break; sleep 0.05; done
-	skit_bg relay -v tcp-listen:127.0.0.1:0,fork "tcp:127.0.0.1:$(cat "$BATS_TEST_TMPDIR/bh.port"),connect-timeout=10"
+	silent_backend
+	skit_bg relay -v tcp-listen:127.0.0.1:0,fork "tcp:127.0.0.1:$BH_PORT,connect-timeout=10"
 	python3 "$PEER" hold "$BG_ADDR" &
 	holder=$!
 	for i in $(seq 100); do
@@ -400,7 +461,7 @@ time.sleep(20)
 		grep -q "(dialling)" "$BG_ERR" && break
 		sleep 0.05
 	done
-	kill "$holder" "$bh"
+	kill "$holder" "$BH"
 	grep -q "1 live, 0 served" "$BG_ERR"
 	grep -q "(dialling)" "$BG_ERR"
 }
@@ -430,4 +491,119 @@ time.sleep(20)
 		"$SKIT" relay - "$BG_ADDR" </dev/null >"$BATS_TEST_TMPDIR/down"
 		cmp "$BATS_TEST_TMPDIR/in" "$BATS_TEST_TMPDIR/down"
 	done
+}
+
+@test "relay: out of fds (EMFILE), clients are refused with a message; served again once fds free up" {
+	need_cmd python3
+	need_cmd prlimit
+	skit_bg relay -v tcp-listen:127.0.0.1:0,fork pipe
+	prlimit --pid "$BG_PID" --nofile=24:24
+	touch "$BATS_TEST_TMPDIR/flag"
+	python3 - "$BG_PORT" "$BATS_TEST_TMPDIR/flag" >"$BATS_TEST_TMPDIR/hold.out" 2>&1 <<-'PY' &
+		import os, socket, sys, time
+		port, flag = int(sys.argv[1]), sys.argv[2]
+		held = [socket.create_connection(("127.0.0.1", port)) for _ in range(30)]
+		print("held", flush=True)
+		for _ in range(600):
+		    if not os.path.exists(flag):
+		        break
+		    time.sleep(0.05)
+	PY
+	holder=$!
+	for i in $(seq 1 100); do
+		grep -q "Too many open files; closed the new client" "$BG_ERR" && break
+		sleep 0.05
+	done
+	# serve's one EMFILE policy: the reserve fd, the client closed at once
+	grep -q "^skit: relay: accept on $BG_ADDR: Too many open files; closed the new client" "$BG_ERR"
+	kill -0 "$BG_PID"
+	rm "$BATS_TEST_TMPDIR/flag"
+	wait "$holder" || true
+	# Until the relay has seen them go it may still be short of fds:
+	# try again until a client gets its bytes back.
+	for i in $(seq 1 50); do
+		out=$(printf later | timeout 5 "$SKIT" relay - "$BG_ADDR" 2>/dev/null) || true
+		[ "$out" = later ] && break
+		sleep 0.1
+	done
+	[ "$out" = later ]
+}
+
+@test "relay: the socket file is removed at the end only while it is ours, never another server's" {
+	sock=$BATS_TEST_TMPDIR/r.sock
+	skit_bg relay -v "unix-listen:$sock,fork" 'sh:echo first'
+	first=$BG_PID
+	# Another server takes the path (ours removed, its own bound).
+	rm "$sock"
+	skit_bg relay -v "unix-listen:$sock,fork" 'sh:echo second'
+	kill -TERM "$first"
+	wait_exit "$first" 10
+	[ -S "$sock" ]
+	run "$SKIT" relay - "unix:$sock" </dev/null
+	[ "$output" = second ]
+	# Its own file goes with it, with fork and without.
+	kill -TERM "$BG_PID"
+	wait_exit "$BG_PID" 10
+	[ ! -e "$sock" ]
+	skit_bg relay -v "unix-listen:$sock" 'sh:echo once'
+	run "$SKIT" relay - "unix:$sock" </dev/null
+	[ "$output" = once ]
+	wait_exit "$BG_PID" 10
+	[ "$WAIT_RC" -eq 0 ]
+	[ ! -e "$sock" ]
+}
+
+@test "relay: retry= and connect-timeout= as in connect: the same lines, the same exit codes" {
+	# retry=N: N more rounds, then the last error (exit 4 refused)
+	run --separate-stderr "$SKIT" relay -v - "tcp:127.0.0.1:1,retry=2,interval=5ms" </dev/null
+	[ "$status" -eq 4 ]
+	[[ "$stderr" == *"skit: connect tcp:127.0.0.1:1: Connection refused; retry 1 of 2 in 5 ms"* ]]
+	[[ "$stderr" == *"retry 2 of 2 in 10 ms"* ]]
+	run --separate-stderr "$SKIT" connect -v "tcp:127.0.0.1:1,retry=2,interval=5ms" </dev/null
+	[ "$status" -eq 4 ]
+	[[ "$stderr" == *"skit: connect tcp:127.0.0.1:1: Connection refused; retry 1 of 2 in 5 ms"* ]]
+	# connect-timeout=: a listener whose queue is full times out (exit 5)
+	need_cmd python3
+	silent_backend
+	port=$BH_PORT
+	run --separate-stderr timeout 20 "$SKIT" relay - "tcp:127.0.0.1:$port,connect-timeout=300ms" </dev/null
+	r_status=$status r_err=$stderr
+	run --separate-stderr timeout 20 "$SKIT" connect "tcp:127.0.0.1:$port,connect-timeout=300ms" </dev/null
+	kill "$BH"
+	[ "$r_status" -eq 5 ]
+	[ "$status" -eq 5 ]
+	[[ "$r_err" == *"Connection timed out"* ]]
+	[ "${r_err%%$'\n'*}" = "${stderr%%$'\n'*}" ]
+}
+
+@test "relay: idle-timeout= on an address ends a quiet pair as -T does (exit 5, the message)" {
+	need_cmd python3
+	skit_bg relay -v tcp-listen:127.0.0.1:0,idle-timeout=200ms exec:cat
+	python3 "$PEER" hold "$BG_ADDR" &
+	holder=$!
+	wait_exit "$BG_PID" 10
+	kill "$holder"
+	[ "$WAIT_RC" -eq 5 ]
+	grep -q "^skit: relay tcp-listen:127.0.0.1:0,idle-timeout=200ms exec:cat: idle for 0.2 s, closing$" "$BG_ERR"
+	# one pair: the same
+	run --separate-stderr timeout 10 "$SKIT" relay "exec:sleep 5" "pipe,idle-timeout=0.2"
+	[ "$status" -eq 5 ]
+	[[ "$stderr" == *"idle for 0.2 s, closing"* ]]
+}
+
+@test "relay: a dial error that is not retryable is not retried (bind=, a path through a file)" {
+	run --separate-stderr "$SKIT" relay -v - "tcp:127.0.0.1:1,bind=[::1],retry=3,interval=5ms" </dev/null
+	[ "$status" -eq 3 ]
+	[[ "$stderr" != *"retry"* ]]
+	[[ "$stderr" == *"skit: bind [::1]: source address:"* ]]
+	run --separate-stderr "$SKIT" relay -v - "unix:/etc/passwd/x,retry=3,interval=5ms" </dev/null
+	[ "$status" -eq 1 ]
+	[[ "$stderr" != *"retry"* ]]
+	[[ "$stderr" == *"Not a directory"* ]]
+	# fork: one try per client, and the listener stays up
+	skit_bg relay -v --json tcp-listen:127.0.0.1:0,fork "unix:/etc/passwd/x,retry=3,interval=5ms"
+	run "$SKIT" relay - "$BG_ADDR" </dev/null
+	grep -q "Not a directory" "$BG_ERR"
+	! grep -q '"event":"retry"' "$BG_OUT"
+	kill -0 "$BG_PID"
 }

@@ -230,6 +230,19 @@ PY
 	[ "$output" = "$(printf 'pong\r')" ]
 }
 
+@test "send --json: replies are JSON objects too, binary ones in hex" {
+	skit_bg -v recv --reply ok udp4:127.0.0.1:0
+	run --separate-stderr "$SKIT" send --json -w 0.3 "$BG_ADDR" one
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 2 ]
+	[ "$(jq -r .event <<<"${lines[1]}")" = reply ]
+	[ "$(jq -r .from <<<"${lines[1]}")" = "$BG_ADDR" ]
+	[ "$(jq -r .payload <<<"${lines[1]}")" = ok ]
+	skit_bg -v recv --reply "$(printf 'a\001')" udp4:127.0.0.1:0
+	run --separate-stderr "$SKIT" send --json -w 0.3 "$BG_ADDR" two
+	[ "$(jq -r .payload_hex <<<"${lines[1]}")" = 6101 ]
+}
+
 @test "send --json reports each message" {
 	skit_bg -v recv udp4:127.0.0.1:0 --count 2
 	"$SKIT" send --json "$BG_ADDR" a bcd >"$BATS_TEST_TMPDIR/j"
@@ -256,4 +269,37 @@ PY
 	[ "$status" -eq 2 ]
 	run "$SKIT" recv --count 0 udp::0
 	[ "$status" -eq 2 ]
+}
+
+@test "recv removes its socket file at the end, but not one another process put there since" {
+	p=$BATS_TEST_TMPDIR/r.sock
+	# its own file goes, on a normal end and on a stop signal
+	skit_bg -v recv "unix-dgram:$p" --count 1
+	"$SKIT" send "unix-dgram:$p" x
+	wexit "$BG_PID" 10
+	[ "$WAIT_RC" -eq 0 ]
+	[ ! -e "$p" ]
+	skit_bg -v recv "unix-dgram:$p"
+	kill -TERM "$BG_PID"
+	wexit "$BG_PID" 10
+	[ "$WAIT_RC" -eq 143 ]
+	[ ! -e "$p" ]
+	# a file put in its place (a restarted server) stays, both ways
+	bind_over() {
+		python3 -c 'import socket,sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(sys.argv[1])' "$p.new"
+		mv "$p.new" "$p"
+	}
+	skit_bg -v recv "unix-dgram:$p" --timeout 0.5
+	bind_over
+	wexit "$BG_PID" 10
+	[ "$WAIT_RC" -eq 5 ]
+	[ -S "$p" ]
+	rm "$p"
+	skit_bg -v recv "unix-dgram:$p"
+	bind_over
+	kill -TERM "$BG_PID"
+	wexit "$BG_PID" 10
+	[ "$WAIT_RC" -eq 143 ]
+	[ -S "$p" ]
 }

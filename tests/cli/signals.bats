@@ -674,3 +674,19 @@ socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b"hi", sys.argv[1])
 	stops_by INT "$PID" "get, retrying after refusals"
 	[ -z "$(ls -A | grep -e pending.bin -e retry.bin)" ]
 }
+
+@test "signals: proxy ends by the signal: idle, a client mid-handshake, a tunnel open" {
+	skit_bg -v proxy tcp:127.0.0.1:0
+	stops_by HUP "$BG_PID" "proxy, idle"
+	skit_bg -v proxy tcp:127.0.0.1:0
+	held_stdin
+	start "$HELD" "$SKIT" -v connect "$BG_ADDR"
+	wait_for "$ERR" "connected"
+	stops_by INT "$BG_PID" "proxy, a client mid-handshake"
+	skit_bg -v echo -t 1 tcp:127.0.0.1:0
+	echo_addr=$BG_ADDR
+	skit_bg -v proxy tcp:127.0.0.1:0
+	start /dev/null "$SKIT" bench -m throughput -d 60 "$echo_addr,proxy=socks5://127.0.0.1:$BG_PORT"
+	wait_for "$BG_ERR" "(socks5)"
+	stops_by TERM "$BG_PID" "proxy, a tunnel open"
+}

@@ -109,7 +109,7 @@ traffic_go() {
 	wait_exit "$BG_PID" 10
 	cat "$BG_OUT"
 	json_valid "$BG_OUT"
-	p=$(jq -c 'select(.type=="packet")' "$BG_OUT")
+	p=$(jq -c 'select(.event=="packet")' "$BG_OUT")
 	[ "$(jq -r .ethertype <<<"$p")" = 0x0806 ]
 	[[ "$(jq -r .summary <<<"$p")" == "ARP, "* ]]
 }
@@ -122,12 +122,12 @@ traffic_go() {
 	traffic_go
 	wait_exit "$BG_PID" 10
 	json_valid "$BG_OUT"
-	p=$(jq -c 'select(.type=="packet")' "$BG_OUT")
+	p=$(jq -c 'select(.event=="packet")' "$BG_OUT")
 	[ "$(jq -r .dport <<<"$p")" = "$UP" ]
 	[ "$(jq -r .proto <<<"$p")" = udp ]
 	[ "$(jq -r .payload_len <<<"$p")" = 5 ]
 	[[ "$(jq -r .hex <<<"$p")" == *"68656c6c6f" ]] # "hello"
-	[ "$(jq -r 'select(.type=="summary") | .captured' "$BG_OUT")" = 1 ]
+	[ "$(jq -r 'select(.event=="summary") | .captured' "$BG_OUT")" = 1 ]
 
 	traffic_start "$NS_S"
 	rm -f "$TDIR/go"

@@ -4,9 +4,11 @@ for bench_udp.bats (not a test itself): it answers datagrams in swapped
 pairs (the second of each pair first, so the first comes back out of
 order) and every 10th one twice. It binds 127.0.0.1 port 0, prints
 "listening on udp:127.0.0.1:PORT" on stderr, and after each datagram
-writes "SWAPPED DUPLICATES" (so far) to STATS. Runs until killed (at
+writes "SWAPPED DUPLICATES" (so far) to STATS, in place with one
+pwrite() (a reader never sees it empty, and it costs one syscall). Runs until killed (at
 most 120 s).
 """
+import os
 import socket
 import sys
 import time
@@ -16,6 +18,7 @@ s.bind(("127.0.0.1", 0))
 s.settimeout(1.0)
 sys.stderr.write("listening on udp:127.0.0.1:%d\n" % s.getsockname()[1])
 sys.stderr.flush()
+stats = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
 held = None
 swapped = dups = k = 0
 end = time.time() + 120
@@ -35,5 +38,5 @@ while time.time() < end:
     if k % 10 == 0:
         s.sendto(b, a)
         dups += 1
-    with open(sys.argv[1], "w") as f:
-        f.write("%d %d\n" % (swapped, dups))
+    # fixed width: each record overwrites the whole previous one
+    os.pwrite(stats, b"%10d %10d\n" % (swapped, dups), 0)

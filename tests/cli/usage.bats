@@ -54,6 +54,7 @@ good_value() {
 	PROTO | P) echo tcp ;;
 	FILE) echo "$BATS_TEST_TMPDIR/out" ;;
 	METHOD) echo GET ;;
+	USER:PASS) echo al:pw ;;
 	"'NAME: VALUE'") echo 'X-Skit: 1' ;;
 	"'PROG ARGS'" | "'CMD'") echo cat ;;
 	*) echo x ;;
@@ -223,6 +224,28 @@ synopsis() {
 	report 8
 }
 
+@test "habits from nc and ncat: listen refuses them with the skit way" {
+	hint() { # FLAG... -> the hint line skit listen gives
+		run --separate-stderr "$SKIT" listen "$@" 127.0.0.1 0
+		[ "$status" -eq 2 ]
+		[[ "$stderr" == *"unknown option"* ]]
+		sed -n 's/^hint: //p' <<<"$stderr"
+	}
+	[ "$(hint -N)" = "skit shuts the client's write side down at stdin EOF by default (--no-shutdown keeps it open)" ]
+	[[ "$(hint -d)" == "did you mean --recv-only?"* ]]
+	[[ "$(hint -z)" == *"skit connect -w 1 HOST PORT </dev/null"* ]]
+	[[ "$(hint -s 127.0.0.1)" == *"skit listen tcp:ADDR:PORT"* ]]
+	[[ "$(hint -lvnzp 80)" == *"does not scan"* ]]
+	[[ "$(hint -i 1)" == *"-w SECS"* ]]
+	[[ "$(hint -x)" == *"--hex"* ]]
+	[[ "$(hint --lua-exec=x.lua)" == *"--exec"* ]]
+	[[ "$(hint -I 1024)" == *"rcvbuf="* ]]
+	# the options it does take still work: -l -p -k -n -v -e -c -m
+	run --separate-stderr "$SKIT" listen -l -n -p 0 --wat
+	[ "$status" -eq 2 ]
+	[[ "$stderr" != *hint:* ]]
+}
+
 @test "habits from curl and wget: a refused option gets a hint" {
 	run --separate-stderr "$SKIT" get -o out http://127.0.0.1:1/
 	[ "$status" -eq 2 ]
@@ -231,6 +254,18 @@ synopsis() {
 		run --separate-stderr "$SKIT" get "$o" http://127.0.0.1:1/
 		[ "$status" -eq 2 ]
 		[[ "$stderr" == *"hint: skit follows redirects by default (--max-redirect N limits them)"* ]]
+	done
+	# FLAG[,FLAG]:what the hint says
+	for o in -s,--silent:-q -f,--fail:"by default" -i,--include:-S \
+		-t,--tries:--retry -T:--timeout --no-check-certificate:-k \
+		--output-document:"-O FILE" -r,--recursive:"does not recurse" \
+		--no-clobber:NAME.1; do
+		flags=${o%%:*}
+		for f in ${flags//,/ }; do
+			run --separate-stderr "$SKIT" get "$f" http://127.0.0.1:1/
+			[ "$status" -eq 2 ]
+			[[ "$stderr" == *"hint: "*"${o#*:}"* ]] || { echo "$f: $stderr"; false; }
+		done
 	done
 	# an option nobody brings: no hint
 	run --separate-stderr "$SKIT" get --locat http://127.0.0.1:1/

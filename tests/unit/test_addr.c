@@ -206,6 +206,20 @@ static const struct good goods[] = {
 	{ "UDP-SENDTO:h:514", D, "udp-connect:h:514" },
 	{ "UDP-RECVFROM:53,fork", D, "udp-listen::53,fork" },
 	{ "UDP-RECV:53", D, "udp-listen::53" },
+	{ "UDP4-CONNECT:h:53", D, "udp4-connect:h:53" },
+	{ "UDP6-CONNECT:h:53", D, "udp6-connect:h:53" },
+	{ "UDP4-SENDTO:h:514", D, "udp4-connect:h:514" },
+	{ "UDP6-SENDTO:[::1]:514", D, "udp6-connect:[::1]:514" },
+	{ "UDP-DATAGRAM:h:9", D, "udp-connect:h:9" },
+	{ "UDP4-DATAGRAM:10.0.0.255:9,broadcast", D,
+	  "udp4-connect:10.0.0.255:9,broadcast" },
+	{ "UDP6-DATAGRAM:[ff02::1]:9", D, "udp6-connect:[ff02::1]:9" },
+	{ "UDP4-RECVFROM:53,fork", D, "udp4-listen::53,fork" },
+	{ "UDP6-RECVFROM:53", D, "udp6-listen::53" },
+	{ "UDP4-RECV:53", D, "udp4-listen::53" },
+	{ "UDP6-RECV:53", D, "udp6-listen::53" },
+	{ "TCP:h:25,crnl", D, "tcp:h:25,crlf" },
+	{ "-,crlf", D, "-,crlf" },
 	{ "UNIX-CONNECT:/tmp/s", D, "unix-connect:/tmp/s" },
 	{ "UNIX-LISTEN:/tmp/s,unlink-early", D, "unix-listen:/tmp/s,unlink" },
 	{ "UNIX-CLIENT:/tmp/s", D, "unix-connect:/tmp/s" },
@@ -235,6 +249,23 @@ static const struct good goods[] = {
 	{ "IP4-SENDTO:10.0.0.1:47", D, "ip:10.0.0.1,proto=47" },
 	{ "IP6-SENDTO:[::1]:47", D, "ip6:::1,proto=47" },
 	{ "INTERFACE:eth0", D, "packet:eth0" },
+	/* TLS: one spelling, the tls option; the other names parse to it */
+	{ "tcp:127.0.0.1:443,tls", D, "tcp:127.0.0.1:443,tls" },
+	{ "tls:127.0.0.1:443", D, "tcp:127.0.0.1:443,tls" },
+	{ "tls:h:443,sni=x,alpn=h2;http/1.1", C,
+	  "tcp-connect:h:443,tls,sni=x,alpn=h2;http/1.1" },
+	{ "tls-listen:8443,cert=c.pem,key=k.pem", D,
+	  "tcp-listen::8443,tls,cert=c.pem,key=k.pem" },
+	{ "OPENSSL:h:443,verify=0,cafile=ca.pem", D,
+	  "tcp-connect:h:443,tls,verify=0,ca=ca.pem" },
+	{ "OPENSSL-LISTEN:443,certificate=c.pem", D,
+	  "tcp-listen::443,tls,cert=c.pem" },
+	{ "SSL:h:443,snihost=n,cipher=AES128-SHA,min-proto-version=1.3", D,
+	  "tcp-connect:h:443,tls,sni=n,min-version=1.3,ciphers=AES128-SHA" },
+	{ "SSL-L:443,client-ca=ca.pem,ktls", D,
+	  "tcp-listen::443,tls,client-ca=ca.pem,ktls" },
+	{ "unix:/run/x.sock,tls", C, "unix-connect:/run/x.sock,tls" },
+	{ "vsock:2:5000,tls", D, "vsock:2:5000,tls" },
 };
 
 /* An invalid address: the code, a piece of the detail, the column. */
@@ -253,6 +284,10 @@ struct bad {
 
 static const struct bad bads[] = {
 	{ "", D, SKIT_EADDR, "empty address", 1 },
+	{ "tcp:h:443,ca=x", D, SKIT_EOPTION, "ca= needs tls", 4 },
+	{ "udp:h:443,tls", D, SKIT_EOPTION, "tls", 11 },
+	{ "unix-seqpacket:/x,tls", D, SKIT_EOPTION, "tls", 19 },
+	{ "tls-listen:443,sni=x", D, SKIT_EOPTION, "sni", 16 },
 	{ "tcp", D, SKIT_EADDR, "missing ':HOST:PORT'", 4 },
 	{ "tcp-listen", D, SKIT_EADDR, "missing ':[HOST]:PORT'", 11 },
 	{ "tcp:", D, SKIT_EADDR, "missing HOST:PORT after ':'", 5 },
@@ -949,6 +984,17 @@ test_kind_table(void **state)
 		"UDP-SENDTO",
 		"UDP-RECVFROM",
 		"UDP-RECV",
+		"UDP4-CONNECT",
+		"UDP6-CONNECT",
+		"UDP4-SENDTO",
+		"UDP6-SENDTO",
+		"UDP-DATAGRAM",
+		"UDP4-DATAGRAM",
+		"UDP6-DATAGRAM",
+		"UDP4-RECVFROM",
+		"UDP6-RECVFROM",
+		"UDP4-RECV",
+		"UDP6-RECV",
 		"UNIX-CONNECT",
 		"UNIX-LISTEN",
 		"UNIX-CLIENT",
@@ -1432,6 +1478,28 @@ test_check(void **state)
 					 "skit relay", &err),
 			 0);
 	assert_int_equal(err.code, 0);
+	assert_int_equal(skit_addr_check(&a, SKIT_OPTS_ALL, "x", &err), 0);
+
+	/* more options than mask bits: the fault options share the top
+	 * one, and no other option's bit is theirs */
+	assert_true(SKIT_OPT__COUNT > 64);
+	assert_int_equal(
+		skit_addr_parse("tcp:127.0.0.1:80,seed=3,crlf", D, &a, &err),
+		0);
+	assert_int_equal(skit_addr_check(&a, SKIT_OPTS_OPEN | SKIT_OPTS_FAULT,
+					 "skit connect", &err),
+			 SKIT_EOPTION);
+	assert_string_equal(err.detail,
+			    "option 'crlf' does not apply to 'skit connect'");
+	assert_int_equal(
+		skit_addr_check(&a, SKIT_OPT_BIT(CRLF), "skit x", &err),
+		SKIT_EOPTION);
+	assert_string_equal(err.detail,
+			    "option 'seed' does not apply to 'skit x'");
+	assert_int_equal(skit_addr_check(&a,
+					 SKIT_OPT_BIT(CRLF) | SKIT_OPTS_FAULT,
+					 "skit relay", &err),
+			 0);
 	assert_int_equal(skit_addr_check(&a, SKIT_OPTS_ALL, "x", &err), 0);
 
 	/* a value holding an option's name does not fool the column */

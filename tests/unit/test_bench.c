@@ -4,7 +4,8 @@
  * unix sockets): rr on the fast path and the loop, crr, counting with
  * requests after a warm-up, samples, stop handling (the caller's stop
  * fd and skit_bench_stop, during a run and during a connect that
- * waits), a dead server, the checks of the configuration.
+ * waits), a dead server, the checks of the configuration, and TLS on
+ * both ends (a layer: the echo's and the bench's).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,6 +27,7 @@
 #include "skit/io.h"
 #include "skit/loop.h"
 #include "skit/sock.h"
+#include "skit/tls.h"
 
 struct server {
 	struct skit_loop *loop;
@@ -56,11 +58,15 @@ server_main(void *arg)
 	return NULL;
 }
 
-/* An echo server on kind:@name, answering from its own thread. */
+/* An echo server on kind:@name, answering from its own thread, with a
+ * layer on every connection (tls) when layer is set. */
 static void
-server_start(struct server *s, const char *kind, const char *tag)
+server_start_layer(struct server *s, const char *kind, const char *tag,
+		   const struct skit_layer_ops *layer, const void *layer_cfg)
 {
-	struct skit_echo_cfg cfg = { .mode = SKIT_ECHO_ECHO };
+	struct skit_echo_cfg cfg = { .mode = SKIT_ECHO_ECHO,
+				     .layer = layer,
+				     .layer_cfg = layer_cfg };
 	struct skit_addr a;
 
 	snprintf(s->addr, sizeof(s->addr), "%s:@skit-test-bench-%d-%s", kind,
@@ -79,6 +85,12 @@ server_start(struct server *s, const char *kind, const char *tag)
 				       on_server_stop, s),
 			 0);
 	assert_int_equal(pthread_create(&s->tid, NULL, server_main, s), 0);
+}
+
+static void
+server_start(struct server *s, const char *kind, const char *tag)
+{
+	server_start_layer(s, kind, tag, NULL, NULL);
 }
 
 static void
@@ -416,6 +428,84 @@ test_dead_server(void **state)
 	}
 }
 
+/*
+ * TLS on every connection: the echo server's layer, the bench's. crr
+ * counts a connection once its handshake is done (on the loop, and in
+ * the blocking dial of conns); a certificate that does not verify is
+ * the run's error, with the layer's reason; no layer over datagrams.
+ */
+static void
+test_tls_layer(void **state)
+{
+	struct skit_tls_opts so = { .server = true };
+	struct skit_tls_opts co = { .insecure = true };
+	struct skit_tls_opts vo = { 0 }; /* the system store: no */
+	struct skit_tls_ctx *sctx, *cctx, *vctx;
+	struct skit_tls_layer_cfg slc = { 0 }, clc = { .host = "localhost" },
+				  vlc = { .host = "localhost" };
+	struct skit_bench_cfg cfg;
+	struct skit_bench *b;
+	const struct skit_bench_result *r;
+	struct skit_addr a;
+	struct skit_err err;
+	struct server s;
+
+	(void)state;
+	assert_int_equal(skit_tls_ctx_new(&so, &sctx, NULL), 0);
+	assert_int_equal(skit_tls_ctx_new(&co, &cctx, NULL), 0);
+	assert_int_equal(skit_tls_ctx_new(&vo, &vctx, NULL), 0);
+	slc.ctx = sctx;
+	clc.ctx = cctx;
+	vlc.ctx = vctx;
+	server_start_layer(&s, "unix", "tls", &skit_layer_tls, &slc);
+	for (int c = 1; c <= 3; c += 2) {
+		cfg = rr_cfg(SKIT_BENCH_CRR, c, 1, 40);
+		cfg.layer = &skit_layer_tls;
+		cfg.layer_cfg = &clc;
+		b = run(s.addr, &cfg, -1);
+		r = skit_bench_result(b);
+		assert_int_equal(r->code, 0);
+		assert_int_equal(r->total.requests, 40);
+		assert_int_equal(r->conn_ok, 40);
+		assert_int_equal(r->total.rx, 40 * 64);
+		skit_bench_free(b);
+	}
+	cfg = rr_cfg(SKIT_BENCH_CONNS, 1, 1, 0);
+	cfg.nconns = 10;
+	cfg.size = 8;
+	cfg.duration_ms = 50;
+	cfg.layer = &skit_layer_tls;
+	cfg.layer_cfg = &clc;
+	b = run(s.addr, &cfg, -1);
+	r = skit_bench_result(b);
+	assert_int_equal(r->code, 0);
+	assert_int_equal(r->conn_ok, 10);
+	assert_int_equal(r->served, 10);
+	skit_bench_free(b);
+	cfg = rr_cfg(SKIT_BENCH_CRR, 2, 1, 10);
+	cfg.layer = &skit_layer_tls;
+	cfg.layer_cfg = &vlc;
+	b = run(s.addr, &cfg, -1);
+	r = skit_bench_result(b);
+	assert_int_equal(r->code, SKIT_ETLSVERIFY);
+	assert_int_equal(r->conn_ok, 0);
+	assert_true(r->conn_fail >= 1);
+	skit_bench_free(b);
+	server_stop(&s);
+	assert_int_equal(
+		skit_addr_parse("udp:127.0.0.1:9", SKIT_ROLE_CONNECT, &a, NULL),
+		0);
+	cfg = rr_cfg(SKIT_BENCH_RR, 1, 1, 10);
+	cfg.layer = &skit_layer_tls;
+	cfg.layer_cfg = &clc;
+	b = NULL;
+	assert_int_equal(skit_bench_new(&a, &cfg, &b, &err), -EINVAL);
+	assert_null(b);
+	skit_tls_ctx_free(sctx);
+	skit_tls_ctx_free(cctx);
+	skit_tls_ctx_free(vctx);
+}
+
 /* The configuration is checked; modes have names. */
 static void
 test_cfg_and_names(void **state)
@@ -466,6 +556,7 @@ main(void)
 		cmocka_unit_test(test_stop_while_connecting),
 		cmocka_unit_test(test_dead_server),
 		cmocka_unit_test(test_cfg_and_names),
+		cmocka_unit_test(test_tls_layer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -366,6 +366,43 @@ test_crlf(void **state)
 }
 
 /*
+ * crlf with recv (socat's crnl): "\r\n" received becomes "\n", also
+ * split across two reads; a lone "\r" stays, also the last byte before
+ * EOF.
+ */
+static void
+test_crlf_recv(void **state)
+{
+	struct skit_crlf_cfg cc = { .recv = true };
+	struct skit_conn *c;
+	char out[256];
+	int sv[2];
+
+	(void)state;
+	pair(SOCK_STREAM, sv);
+	assert_int_equal(skit_conn_new(sv[0], sv[0], SOCK_STREAM, true, &c), 0);
+	assert_int_equal(skit_conn_push(c, &skit_layer_crlf, &cc, NULL), 0);
+	assert_int_equal(skit_conn_send(c, "a\n", 2), 2);
+	assert_int_equal(drain(sv[1], out, 3), 3);
+	assert_memory_equal(out, "a\r\n", 3);
+	assert_int_equal(skit_write_some(sv[1], "x\r\ny\rz\r", 7), 7);
+	assert_int_equal(skit_conn_recv(c, out, sizeof(out)), 5);
+	assert_memory_equal(out, "x\ny\rz", 5);
+	/* The held "\r" meets its "\n" in the next read. */
+	assert_int_equal(skit_write_some(sv[1], "\nw\r", 3), 3);
+	assert_int_equal(skit_conn_recv(c, out, sizeof(out)), 2);
+	assert_memory_equal(out, "\nw", 2);
+	/* Nothing more to read: the held "\r" waits. */
+	assert_int_equal(skit_conn_recv(c, out, sizeof(out)), -EAGAIN);
+	assert_int_equal(shutdown(sv[1], SHUT_WR), 0);
+	assert_int_equal(skit_conn_recv(c, out, sizeof(out)), 1);
+	assert_memory_equal(out, "\r", 1);
+	assert_int_equal(skit_conn_recv(c, out, sizeof(out)), 0);
+	skit_conn_free(c);
+	close(sv[1]);
+}
+
+/*
  * crlf over a full socket: what it took is held, asked for with WRITE,
  * written by flush; shutdown waits for it, then shuts the socket down.
  */
@@ -513,6 +550,7 @@ main(void)
 		cmocka_unit_test(test_shutdown_pending_events),
 		cmocka_unit_test(test_needs),
 		cmocka_unit_test(test_crlf),
+		cmocka_unit_test(test_crlf_recv),
 		cmocka_unit_test(test_crlf_full),
 		cmocka_unit_test(test_no_shutdown),
 		cmocka_unit_test(test_tap),

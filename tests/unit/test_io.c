@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "skit/io.h"
+#include "core/io_int.h" /* skit__trace_on */
 
 #define BIG (1 << 20)
 

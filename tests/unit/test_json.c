@@ -143,6 +143,53 @@ test_bench_line(void **state)
 	skit_json_free(v);
 }
 
+/* The writer: any bytes in, valid UTF-8 JSON out, read back the same. */
+static void
+test_quote(void **state)
+{
+	static const struct {
+		const char *in;
+		size_t len;
+		const char *out;
+	} cases[] = {
+		{ "plain", 5, "\"plain\"" },
+		{ "a\"b\\c", 5, "\"a\\\"b\\\\c\"" },
+		{ "l1\nl2\r\t", 7, "\"l1\\nl2\\r\\t\"" },
+		{ "\x01\x7f", 2, "\"\\u0001\\u007f\"" },
+		{ "\0x", 2, "\"\\u0000x\"" },
+		{ "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 14,
+		  "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"" },
+		/* not UTF-8: a lone continuation, a cut sequence, an overlong,
+		 * a surrogate, beyond U+10FFFF, 0xff */
+		{ "\x80", 1, "\"\\ufffd\"" },
+		{ "\xc3", 1, "\"\\ufffd\"" },
+		{ "\xe2\x82", 2, "\"\\ufffd\\ufffd\"" },
+		{ "\xc0\xaf", 2, "\"\\ufffd\\ufffd\"" },
+		{ "\xed\xa0\x80", 3, "\"\\ufffd\\ufffd\\ufffd\"" },
+		{ "\xf4\x90\x80\x80", 4, "\"\\ufffd\\ufffd\\ufffd\\ufffd\"" },
+		{ "a\xff"
+		  "b",
+		  3, "\"a\\ufffdb\"" },
+	};
+	char buf[64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		size_t n = skit_json_quote(buf, sizeof(buf), cases[i].in,
+					   cases[i].len);
+
+		assert_string_equal(buf, cases[i].out);
+		assert_int_equal(n, strlen(cases[i].out));
+		assert_true(skit_utf8_valid(buf, n));
+		assert_int_equal(skit_utf8_valid(cases[i].in, cases[i].len),
+				 strstr(cases[i].out, "ufffd") == NULL);
+	}
+	/* too small: cut, NUL-terminated, and the length it needs */
+	assert_int_equal(skit_json_quote(buf, 4, "abcdef", 6), 8);
+	assert_string_equal(buf, "\"ab");
+	assert_int_equal(skit_json_quote(NULL, 0, "ab", 2), 4);
+}
+
 int
 main(void)
 {
@@ -151,6 +198,7 @@ main(void)
 		cmocka_unit_test(test_unicode),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_bench_line),
+		cmocka_unit_test(test_quote),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -469,13 +469,16 @@ test_server_parsers(void **state)
 	assert_string_equal(rq.user, "al");
 	assert_string_equal(rq.pass, "pw");
 	static const char *const bad[] = {
-		"GET http://a.test/ HTTP/1.1\r\n\r\n",
+		"GET https://a.test/ HTTP/1.1\r\n\r\n",
+		"GET http://al@a.test/ HTTP/1.1\r\n\r\n",
+		"GET http:///x HTTP/1.1\r\n\r\n",
+		"GET http://a.test:0/ HTTP/1.1\r\n\r\n",
 		"CONNECT a.test HTTP/1.1\r\n\r\n",
 		"CONNECT a.test:0 HTTP/1.1\r\n\r\n",
 		"CONNECT a.test:99999 HTTP/1.1\r\n\r\n",
 		"CONNECT ::1:80 HTTP/1.1\r\n\r\n",
 		"CONNECT a.test:80\r\n\r\n",
-		"\x04\x01\x00\x50",
+		"\x03\x01\x00\x50", /* SOCKS3 is nothing (4: SOCKS4) */
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(skit_proxy_parse_client(SKIT_PROXY_C_FIRST,
@@ -628,6 +631,259 @@ test_server_accept(void **state)
 			 -ECONNRESET);
 }
 
+/* SOCKS4 and 4a requests, and the SOCKS4 answer. */
+static void
+test_server_socks4(void **state)
+{
+	static const char s4[] = "\x04\x01\x00\x50\x7f\0\0\x01"
+				 "al\0DATA";
+	static const char s4a[] = "\x04\x01\x01\xbb\0\0\0\x01"
+				  "\0a.test\0DATA";
+	struct skit_proxy_request rq;
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_port = htons(80) };
+	uint8_t out[64], longid[400];
+	size_t need;
+
+	(void)state;
+	memset(&rq, 0, sizeof(rq));
+	assert_int_equal(skit_proxy_parse_client(SKIT_PROXY_C_FIRST, s4,
+						 sizeof(s4) - 1, &rq, &need),
+			 11);
+	assert_int_equal(rq.type, SKIT_PROXY_SOCKS4A);
+	assert_int_equal(rq.cmd, 1);
+	assert_int_equal(rq.port, 80);
+	assert_string_equal(rq.host, "127.0.0.1");
+	assert_true(rq.host_is_literal);
+	assert_string_equal(rq.user, "al");
+	assert_false(rq.has_auth);
+	/* every prefix is incomplete, asking no further than the NUL */
+	for (size_t n = 0; n < 11; n++) {
+		assert_int_equal(skit_proxy_parse_client(SKIT_PROXY_C_FIRST, s4,
+							 n, &rq, &need),
+				 0);
+		assert_true(need >= 1 && n + need <= 11);
+	}
+	memset(&rq, 0, sizeof(rq));
+	assert_int_equal(skit_proxy_parse_client(SKIT_PROXY_C_FIRST, s4a,
+						 sizeof(s4a) - 1, &rq, &need),
+			 16);
+	assert_string_equal(rq.host, "a.test");
+	assert_int_equal(rq.port, 443);
+	assert_false(rq.host_is_literal);
+	for (size_t n = 9; n < 16; n++)
+		assert_int_equal(skit_proxy_parse_client(SKIT_PROXY_C_FIRST,
+							 s4a, n, &rq, &need),
+				 0);
+	/* an empty 4a name, a USERID past 255 bytes */
+	assert_int_equal(skit_proxy_parse_client(SKIT_PROXY_C_FIRST,
+						 "\x04\x01\0\x50\0\0\0\x01\0\0",
+						 10, &rq, &need),
+			 SKIT_EPROTO);
+	memset(longid, 'u', sizeof(longid));
+	memcpy(longid, "\x04\x01\0\x50\x7f\0\0\x01", 8);
+	assert_int_equal(skit_proxy_parse_client(SKIT_PROXY_C_FIRST, longid,
+						 sizeof(longid), &rq, &need),
+			 SKIT_ELIMIT);
+
+	assert_int_equal(skit_proxy_reply_result(SKIT_PROXY_SOCKS4A, 0,
+						 (struct sockaddr *)&sin, out,
+						 sizeof(out)),
+			 8);
+	assert_memory_equal(out, "\0\x5a\0\x50\0\0\0\0", 8);
+	assert_int_equal(skit_proxy_reply_result(SKIT_PROXY_SOCKS4A,
+						 -ECONNREFUSED, NULL, out,
+						 sizeof(out)),
+			 8);
+	assert_memory_equal(out, "\0\x5b\0\0\0\0\0\0", 8);
+}
+
+/* SOCKS5 UDP datagram headers, both ways. */
+static void
+test_server_udp(void **state)
+{
+	struct skit_proxy_request rq;
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_port = htons(53) };
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6,
+				     .sin6_port = htons(7) };
+	uint8_t out[64];
+
+	(void)state;
+	memset(&rq, 0, sizeof(rq));
+	assert_int_equal(skit_proxy_udp_parse("\0\0\0\x01\x7f\0\0\x01\0\x35"
+					      "hi",
+					      12, &rq),
+			 10);
+	assert_string_equal(rq.host, "127.0.0.1");
+	assert_int_equal(rq.port, 53);
+	assert_true(rq.host_is_literal);
+	assert_int_equal(skit_proxy_udp_parse("\0\0\0\x03\x06"
+					      "a.test\0\x35",
+					      13, &rq),
+			 13);
+	assert_string_equal(rq.host, "a.test");
+	assert_false(rq.host_is_literal);
+	/* a fragment, a short header, a bad type, an empty name */
+	assert_int_equal(
+		skit_proxy_udp_parse("\0\0\x01\x01\x7f\0\0\x01\0\x35", 10, &rq),
+		SKIT_EPROTO);
+	assert_int_equal(
+		skit_proxy_udp_parse("\0\0\0\x01\x7f\0\0\x01\0", 9, &rq),
+		SKIT_EPROTO);
+	assert_int_equal(
+		skit_proxy_udp_parse("\0\0\0\x05\x7f\0\0\x01\0\x35", 10, &rq),
+		SKIT_EPROTO);
+	assert_int_equal(skit_proxy_udp_parse("\0\0\0\x03\0\0\x35", 7, &rq),
+			 SKIT_EPROTO);
+
+	inet_pton(AF_INET, "10.1.2.3", &sin.sin_addr);
+	assert_int_equal(skit_proxy_udp_header((struct sockaddr *)&sin, out,
+					       sizeof(out)),
+			 10);
+	assert_memory_equal(out, "\0\0\0\x01\x0a\x01\x02\x03\0\x35", 10);
+	sin6.sin6_addr = in6addr_loopback;
+	assert_int_equal(skit_proxy_udp_header((struct sockaddr *)&sin6, out,
+					       sizeof(out)),
+			 22);
+	assert_int_equal(out[3], 4);
+	assert_int_equal(out[19], 1);
+	assert_int_equal(out[21], 7);
+	assert_int_equal(skit_proxy_udp_header((struct sockaddr *)&sin, out, 8),
+			 0);
+	/* a header written is read back */
+	assert_int_equal(skit_proxy_udp_parse(out, 22, &rq), 22);
+	assert_string_equal(rq.host, "::1");
+	assert_int_equal(rq.port, 7);
+}
+
+/* The handshake with SOCKS4 and UDP ASSOCIATE, as the cfg says. */
+static void
+test_server_accept_more(void **state)
+{
+	struct skit_proxy_server_cfg no4 = { .socks5 = true, .http = true };
+	struct skit_proxy_server_cfg all = {
+		.socks5 = true, .http = true, .socks4 = true, .udp = true
+	};
+	struct skit_proxy_server_cfg auth = {
+		.socks5 = true, .socks4 = true, .user = "al", .pass = "pw"
+	};
+	const char *s4[] = { "\x04\x01\x00\x50\x7f\0\0\x01"
+			     "al\0DATA" };
+	size_t s4l[] = { 15 };
+	const char *bind4[] = { "\x04\x02\x00\x50\x7f\0\0\x01"
+				"\0" };
+	size_t bind4l[] = { 9 };
+	const char *udp[] = { "\x05\x01\x00", "\x05\x03\x00\x01\0\0\0\0\0\0"
+					      "DATA" };
+	size_t udpl[] = { 3, 14 };
+	struct skit_proxy_request rq;
+	char seen[2048];
+	size_t n;
+
+	(void)state;
+	/* SOCKS4 not served: rejected (91) */
+	assert_int_equal(accept_run(&no4, s4, s4l, 1, &rq, seen, &n),
+			 SKIT_EPROTO);
+	assert_int_equal(n, 8);
+	assert_memory_equal(seen, "\0\x5b", 2);
+	assert_int_equal(accept_run(&all, s4, s4l, 1, &rq, seen, &n), 0);
+	assert_int_equal(rq.type, SKIT_PROXY_SOCKS4A);
+	assert_string_equal(rq.host, "127.0.0.1");
+	assert_int_equal(n, 8);
+	assert_memory_equal(seen, "\0\x5a", 2);
+	/* SOCKS4 has no password: refused (91) when one is required */
+	assert_int_equal(accept_run(&auth, s4, s4l, 1, &rq, seen, &n), -EACCES);
+	assert_int_equal(n, 8);
+	assert_memory_equal(seen, "\0\x5b", 2);
+	/* BIND: not supported */
+	assert_int_equal(accept_run(&all, bind4, bind4l, 1, &rq, seen, &n),
+			 SKIT_EPROTO);
+	assert_memory_equal(seen, "\0\x5b", 2);
+	/* UDP ASSOCIATE is the caller's when asked */
+	assert_int_equal(accept_run(&all, udp, udpl, 2, &rq, seen, &n), 0);
+	assert_int_equal(rq.cmd, 3);
+	assert_string_equal(rq.host, "0.0.0.0");
+}
+
+/* A plain request with an absolute URI: parsed, rewritten, not answered. */
+static void
+test_server_forward(void **state)
+{
+	static const char get[] = "GET http://a.test:8080/x?y HTTP/1.1\r\n"
+				  "Host: a.test:8080\r\n"
+				  "Proxy-Connection: keep-alive\r\n"
+				  "Proxy-Authorization: Basic YWw6cHc=\r\n"
+				  "Accept: */*\r\n\r\nBODY";
+	static const char want[] = "GET /x?y HTTP/1.1\r\n"
+				   "Host: a.test:8080\r\n"
+				   "Accept: */*\r\n"
+				   "Connection: close\r\n\r\n";
+	struct skit_proxy_server_cfg cfg = { .http = true,
+					     .user = "al",
+					     .pass = "pw" };
+	struct skit_proxy_server_cfg open_cfg = { .http = true };
+	struct skit_proxy_accept *pa;
+	struct skit_proxy_request rq;
+	const char *head;
+	char buf[64];
+	size_t need, len;
+	int sv[2];
+
+	(void)state;
+	memset(&rq, 0, sizeof(rq));
+	assert_int_equal(skit_proxy_parse_client(SKIT_PROXY_C_FIRST, get,
+						 sizeof(get) - 1, &rq, &need),
+			 (ssize_t)(sizeof(get) - 1 - 4));
+	assert_int_equal(rq.cmd, SKIT_PROXY_CMD_FORWARD);
+	assert_string_equal(rq.host, "a.test");
+	assert_int_equal(rq.port, 8080);
+	assert_int_equal(
+		skit_proxy_parse_client(SKIT_PROXY_C_FIRST,
+					"GET http://[::1] HTTP/1.0\r\n\r\n", 29,
+					&rq, &need),
+		29);
+	assert_string_equal(rq.host, "::1");
+	assert_int_equal(rq.port, 80);
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(skit_proxy_accept_new(&cfg, &pa), 0);
+	assert_int_equal(write(sv[1], get, sizeof(get) - 1),
+			 (ssize_t)(sizeof(get) - 1));
+	assert_int_equal(skit_proxy_accept_request(pa, sv[0], &rq), 0);
+	head = skit_proxy_accept_forward(pa, &len);
+	assert_non_null(head);
+	assert_int_equal(len, sizeof(want) - 1);
+	assert_memory_equal(head, want, len);
+	/* granted: nothing is written, the body is still on the fd */
+	assert_int_equal(skit_proxy_accept_answer(pa, sv[0], 0, NULL), 0);
+	assert_int_equal(recv(sv[1], buf, sizeof(buf), MSG_DONTWAIT), -1);
+	assert_int_equal(recv(sv[0], buf, sizeof(buf), MSG_DONTWAIT), 4);
+	skit_proxy_accept_free(pa);
+	close(sv[0]);
+	close(sv[1]);
+
+	/* no Host field: the URI's; a refused destination: 502 */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(skit_proxy_accept_new(&open_cfg, &pa), 0);
+	assert_int_equal(write(sv[1], "HEAD http://10.0.0.1 HTTP/1.0\n\n", 31),
+			 31);
+	assert_int_equal(skit_proxy_accept_request(pa, sv[0], &rq), 0);
+	head = skit_proxy_accept_forward(pa, &len);
+	assert_non_null(head);
+	assert_memory_equal(head,
+			    "HEAD / HTTP/1.0\nHost: 10.0.0.1\r\n"
+			    "Connection: close\r\n\r\n",
+			    len);
+	assert_int_equal(
+		skit_proxy_accept_answer(pa, sv[0], -ECONNREFUSED, NULL), 0);
+	assert_int_equal(recv(sv[1], buf, 13, MSG_DONTWAIT), 13);
+	assert_memory_equal(buf, "HTTP/1.1 502 ", 13);
+	skit_proxy_accept_free(pa);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int
 main(void)
 {
@@ -640,6 +896,10 @@ main(void)
 		cmocka_unit_test(test_socat_kinds),
 		cmocka_unit_test(test_server_parsers),
 		cmocka_unit_test(test_server_accept),
+		cmocka_unit_test(test_server_socks4),
+		cmocka_unit_test(test_server_udp),
+		cmocka_unit_test(test_server_accept_more),
+		cmocka_unit_test(test_server_forward),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

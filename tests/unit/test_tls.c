@@ -234,7 +234,7 @@ test_ca_file_and_names(void **state)
 	assert_int_equal(
 		skit_tls_connect(ctx, fd, "other.test", 5000, &t, &err),
 		SKIT_ETLSVERIFY);
-	assert_non_null(strstr(err.detail, "hostname mismatch"));
+	assert_non_null(strstr(err.detail, "host name mismatch"));
 	stop(&s, fd);
 	fd = start(&s, SRV_HANDSHAKE_ONLY);
 	assert_int_equal(skit_tls_connect(ctx, fd, "127.0.0.2", 5000, &t, &err),
