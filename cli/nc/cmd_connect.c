@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "cli_tls.h"
 #include "cli_ws.h"
+#include "faults.h"
 #include "nc.h"
 
 #include <errno.h>
@@ -77,7 +78,7 @@ static const struct cli_opt connect_opts[] = {
  * time-out (also -w). Not retry= (its flag is --retry). */
 static const uint64_t connect_addr_opts =
 	SKIT_OPTS_OPEN | SKIT_OPTS_DIAL | SKIT_OPTS_TLS | SKIT_OPT_BIT(PROXY) |
-	SKIT_OPT_BIT(IDLE_TIMEOUT) | SKIT_OPTS_WS;
+	SKIT_OPT_BIT(IDLE_TIMEOUT) | SKIT_OPTS_WS | SKIT_OPTS_FAULT;
 
 static const struct cli_help connect_help = {
 	.name = "connect",
@@ -273,6 +274,7 @@ run_connect(struct connect_opts *o, int nargs, char **args)
 	struct cli_ws ws;
 	char text[SKIT_ADDR_TEXT_MAX + 300], lt[300], pt[300];
 	struct cli_tls tls;
+	static struct cli_faults faults; /* lives through the session */
 	int fd, rc;
 
 	rc = nc_build_addr(nargs, args, SKIT_ROLE_CONNECT, &o->ao, &a, text,
@@ -306,7 +308,9 @@ run_connect(struct connect_opts *o, int nargs, char **args)
 	}
 	if (!o->framing_set)
 		o->so.framing = SKIT_FRAMING_LINE;
-	rc = cli_tls_setup(&a, false, &tls);
+	rc = nc_faults(&faults, &a, "connect", &o->so);
+	if (rc == 0)
+		rc = cli_tls_setup(&a, false, &tls);
 	if (rc)
 		return rc;
 	if (skit_addr_has(&a, SKIT_OPT_WS)) {

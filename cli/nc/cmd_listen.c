@@ -12,6 +12,7 @@
  * (cli_stop_watch); the bytes move through the relay engine (relay.h),
  * one pair per connection or peer.
  */
+#include "faults.h"
 #include "listen.h"
 
 #include <errno.h>
@@ -90,9 +91,9 @@ static const struct cli_opt listen_opts[] = {
 
 /* Address options listen implements: what skit_open applies (-k,
  * --max-conns, --allow/--deny, --idle-timeout are flags, not options). */
-static const uint64_t listen_addr_opts = SKIT_OPTS_OPEN | SKIT_OPTS_MCAST |
-					 SKIT_OPTS_TLS | SKIT_OPTS_WS |
-					 SKIT_OPT_BIT(IDLE_TIMEOUT);
+static const uint64_t listen_addr_opts =
+	SKIT_OPTS_OPEN | SKIT_OPTS_MCAST | SKIT_OPTS_TLS | SKIT_OPTS_WS |
+	SKIT_OPT_BIT(IDLE_TIMEOUT) | SKIT_OPTS_FAULT;
 
 /* nc's and ncat's letters that skit listen does another way. */
 static const struct cli_habit listen_habits[] = {
@@ -385,6 +386,7 @@ static int
 run_listen(struct listen_opts *o, int nargs, char **args)
 {
 	struct server s = { .o = o, .first_fd = -1 };
+	static struct cli_faults faults; /* lives through the sessions */
 	char text[SKIT_ADDR_TEXT_MAX + 300];
 	int rc;
 
@@ -409,6 +411,16 @@ run_listen(struct listen_opts *o, int nargs, char **args)
 			skit_addr_num(&s.addr, SKIT_OPT_IDLE_TIMEOUT, 0);
 		o->so.send_ms =
 			o->so.idle_ms > 0 ? o->so.idle_ms : CLI_SEND_WAIT_MS;
+	}
+	rc = nc_faults(&faults, &s.addr, "listen", &o->so);
+	if (rc)
+		return rc;
+	if (o->so.faults && !o->exec &&
+	    (o->keep || s.addr.type == SOCK_DGRAM)) {
+		cli_errorf("listen: faults work on one client on stdio or "
+			   "with --exec, not with -k, --broker, --chat or a "
+			   "datagram peer on stdio");
+		return CLI_EXIT_USAGE;
 	}
 	o->so.tls = &o->tls;
 	o->so.tls_wait_ms = o->so.idle_ms > 0 ? o->so.idle_ms : -1;

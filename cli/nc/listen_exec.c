@@ -201,6 +201,9 @@ listen_exec_start(struct server *s, struct skit_err *err)
 			/* The child may answer without reading all the client
 			 * sent: the client still gets every byte of it. */
 			.close_linger_ms = EXEC_LINGER_MS,
+			/* the address's faults on the client's end, numbered
+			 * per client by the forward (their seed) */
+			.faults = { o->so.faults },
 		},
 		.on_open = ex_open,
 		.on_close = ex_close,

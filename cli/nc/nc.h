@@ -153,6 +153,9 @@ struct nc_sess_opts {
 	 * data) */
 	bool json;
 	struct cli_ws *ws; /* WebSocket over the socket (cli_ws.h), or NULL */
+	/* the address's faults (cli/faults.h), or NULL: the fault layer
+	 * goes first on the socket */
+	const struct skit_fault_cfg *faults;
 };
 
 /*
@@ -178,6 +181,14 @@ enum {
  */
 int nc_common_opt(int c, const char *arg, struct nc_addr_opts *ao,
 		  struct nc_sess_opts *so, bool *framing_set);
+
+/*
+ * The faults of address a (cli/faults.h) into *f, and so->faults when
+ * it has some (who: "connect", "listen", for -v). 0 or an exit code.
+ */
+struct cli_faults;
+int nc_faults(struct cli_faults *f, const struct skit_addr *a, const char *who,
+	      struct nc_sess_opts *so);
 
 /*
  * Relay stdin/stdout and the connected socket fd (taken: closed at the

@@ -3,6 +3,7 @@
  * -s -p) turned into one skit address.
  */
 #include "cli.h"
+#include "faults.h"
 #include "nc.h"
 
 #include <stdlib.h>
@@ -215,5 +216,23 @@ nc_parse_framing(const char *s, enum skit_framing *out)
 		cli_errorf("--framing: '%s' is not line, len, len16 or raw", s);
 		return CLI_EXIT_USAGE;
 	}
+	return 0;
+}
+
+int
+nc_faults(struct cli_faults *f, const struct skit_addr *a, const char *who,
+	  struct nc_sess_opts *so)
+{
+	struct skit_addr two[2];
+	int rc;
+
+	memset(&two[0], 0, sizeof(two[0]));
+	two[1] = *a;
+	rc = cli_faults_init(f, two, -1, NULL);
+	if (rc)
+		return rc;
+	f->who = who;
+	f->cfg[1].conn_id = 1;
+	so->faults = f->on[1] ? &f->cfg[1] : NULL;
 	return 0;
 }

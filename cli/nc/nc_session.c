@@ -54,11 +54,17 @@ on_tap(void *data, int dir, const void *buf, size_t len)
 	s->hexoff[dir] += len;
 }
 
-/* The layers below TLS: the tap sees the wire, then no-shutdown. */
+/*
+ * The layers below TLS: the address's faults right on the socket when
+ * there is no TLS (the TLS layer does not wait for bytes a layer under
+ * it holds back: with TLS they go above it), the tap (it sees what they
+ * let by), then no-shutdown.
+ */
 struct below {
 	const struct nc_sess_opts *o;
 	struct session *s;
 	bool noshut;
+	const struct skit_fault_cfg *faults;
 };
 
 static int
@@ -68,7 +74,9 @@ push_below(struct skit_conn *c, void *data)
 	struct skit_tap_cfg tap = { .fn = on_tap, .data = b->s };
 	int rc = 0;
 
-	if (b->o->hex)
+	if (b->faults)
+		rc = skit_conn_push(c, &skit_layer_fault, b->faults, NULL);
+	if (rc == 0 && b->o->hex)
 		rc = skit_conn_push(c, &skit_layer_tap, &tap, NULL);
 	if (rc == 0 && b->noshut)
 		rc = skit_conn_push(c, &skit_layer_no_shutdown, NULL, NULL);
@@ -77,13 +85,13 @@ push_below(struct skit_conn *c, void *data)
 
 /*
  * The socket end b (fd, taken) with the layers the options ask for, from
- * the transport up: the tap sees the wire, no-shutdown keeps the
- * socket's write side open while the layers above still end their
- * streams, TLS (its handshake done here, so a failure is named before
- * any byte moves), framing (on a message socket) turns messages into
- * the byte stream that crlf works on. None asked: b stays bare.
- * Returns 0, a negative code (fd closed), or an exit code (> 0: the
- * TLS handshake failed and said why).
+ * the transport up: the address's faults, the tap sees the wire,
+ * no-shutdown keeps the socket's write side open while the layers above
+ * still end their streams, TLS (its handshake done here, so a failure is
+ * named before any byte moves), framing (on a message socket) turns
+ * messages into the byte stream that crlf works on. None asked: b stays
+ * bare. Returns 0, a negative code (fd closed), or an exit code (> 0:
+ * the TLS handshake failed and said why).
  */
 static int
 session_conn(int fd, const struct nc_sess_opts *o, struct session *s,
@@ -93,12 +101,15 @@ session_conn(int fd, const struct nc_sess_opts *o, struct session *s,
 	bool sends = o->dirs & SKIT_RELAY_AB;
 	bool crlf = o->crlf && sends, noshut = o->no_shutdown && sends;
 	bool tls = o->tls && o->tls->ctx;
-	struct below bl = { .o = o, .s = s, .noshut = noshut };
+	struct below bl = { .o = o,
+			    .s = s,
+			    .noshut = noshut,
+			    .faults = tls ? NULL : o->faults };
 	struct skit_conn *c;
 	char who[400];
 	int rc;
 
-	if (!o->hex && !crlf && !noshut && !tls && !o->ws)
+	if (!o->hex && !crlf && !noshut && !tls && !o->ws && !o->faults)
 		return 0;
 	if (tls) {
 		rc = cli_tls_conn(o->tls, fd, b->type, push_below, &bl, &c);
@@ -110,6 +121,10 @@ session_conn(int fd, const struct nc_sess_opts *o, struct session *s,
 		rc = cli_tls_handshake(c, o->tls_wait_ms, who);
 		if (rc)
 			return rc;
+		/* the faults on the plaintext, the handshake done */
+		if (o->faults)
+			rc = skit_conn_push(c, &skit_layer_fault, o->faults,
+					    NULL);
 	} else {
 		rc = skit_conn_new(fd, fd, b->type, true, &c);
 		if (rc < 0) {
@@ -121,7 +136,8 @@ session_conn(int fd, const struct nc_sess_opts *o, struct session *s,
 	}
 	if (rc == 0 && o->ws)
 		rc = cli_ws_push(o->ws, c);
-	else if (rc == 0 && nc_is_msg_type(b->type))
+	else if (rc == 0 && nc_is_msg_type(b->type) &&
+		 (o->hex || crlf || noshut))
 		rc = skit_conn_push(c, &skit_layer_frame, &fc, NULL);
 	if (rc == 0 && crlf)
 		rc = skit_conn_push(c, &skit_layer_crlf, NULL, NULL);

@@ -24,6 +24,7 @@ enum {
 	OPT_MAX_CONNS,
 	OPT_JSON,
 	OPT_DEBUG,
+	OPT_CONTROL,
 };
 
 /* A server's close of the sockets it owns (relay.h close_linger_ms). */
@@ -49,7 +50,10 @@ static const struct cli_opt relay_opts[] = {
 	  "wait this long for datagram replies once the other direction "
 	  "is done (default 0.5)" },
 	{ "json", 0, NULL, OPT_JSON,
-	  "NDJSON events (listening, open, close, retry, table)" },
+	  "NDJSON events (listening, open, close, retry, fault, table)" },
+	{ "control", 0, "unix:PATH", OPT_CONTROL,
+	  "change the address's faults while running: NDJSON commands on "
+	  "this socket (docs/faults.md)" },
 	{ "hex", 'x', NULL, 'x', "hex dump of the traffic on stderr" },
 	{ "buffer", 'b', "SIZE", 'b',
 	  "copy buffer and splice pipe size (default 256k, growing to 2m "
@@ -279,6 +283,9 @@ parse_args(int argc, char **argv, struct app *app)
 		case OPT_JSON:
 			app->json = true;
 			break;
+		case OPT_CONTROL:
+			app->control = arg;
+			break;
 		case 'b':
 			rc = cli_parse_size_range("--buffer", arg, 4096,
 						  1 << 30, &v)
@@ -471,6 +478,8 @@ run(struct app *app)
 	struct skit_err err;
 	struct cli_json j;
 
+	/* the faults of each side: the forward numbers them per pair */
+	cli_faults_relay_cfg(&app->faults, 0, &cfg.relay);
 	skit_err_clear(&err);
 	if (skit_fwd_start(app->loop, &cfg, &app->fwd, &err) < 0) {
 		int rc = cli_report(&err);
@@ -517,13 +526,19 @@ cmd_relay(int argc, char **argv)
 	e = skit_loop_new(SKIT_LOOP_AUTO, &app.loop);
 	if (e == 0)
 		e = watch_signals(&app);
+	if (e == 0)
+		rc = cli_faults_init(&app.faults, app.addr, app.lside,
+				     app.json ? app.jf : NULL);
+	if (e == 0 && rc == 0 && app.control)
+		rc = cli_faults_control(&app.faults, app.loop, app.control);
 	if (e < 0) {
 		cli_errorf("relay: %s", skit_strerror(e));
 		rc = CLI_EXIT_FAIL;
-	} else {
+	} else if (rc == 0) {
 		rc = run(&app);
 	}
 	skit_fwd_free(app.fwd);
+	cli_faults_close(&app.faults);
 	if (app.loop) {
 		(void)skit_loop_del(app.loop, cli_stop_fd());
 		if (app.sigfd >= 0)

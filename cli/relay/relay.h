@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "cli_tls.h"
+#include "faults.h"
 
 #include "skit/forward.h"
 
@@ -28,6 +29,8 @@ struct app {
 	FILE *jf;
 	char ldesc[300];
 	struct cli_tls tls[2]; /* a side with the tls option */
+	const char *control;   /* --control */
+	struct cli_faults faults;
 };
 
 /* A side as the messages name it (see relay_out.c). Returns buf. */

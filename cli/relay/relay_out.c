@@ -137,11 +137,33 @@ relay_retry_event(struct app *app, const struct skit_fwd_pair *rec, int attempt,
 	relay_json_end(app, &j);
 }
 
+/* The faults in force on pair r's ends ("A: ... B: ..."), or 0. */
+static int
+table_faults(const struct skit_relay *r, char *buf, size_t len)
+{
+	char one[2][200];
+	int n = 0;
+
+	for (int i = 0; i < 2; i++) {
+		const struct skit_conn *sc = r ? skit_relay_conn(r, i) : NULL;
+
+		one[i][0] = '\0';
+		if (sc && skit_fault_describe(sc, one[i], sizeof(one[i])) > 0)
+			n++;
+	}
+	if (!n)
+		return 0;
+	snprintf(buf, len, "%s%s%s%s%s", one[0][0] ? "A: " : "", one[0],
+		 one[0][0] && one[1][0] ? "; " : "", one[1][0] ? "B: " : "",
+		 one[1]);
+	return 1;
+}
+
 void
 relay_table(struct app *app)
 {
 	struct cli_json j;
-	char a[300], b[300];
+	char a[300], b[300], fl[420];
 
 	if (!app->json)
 		fprintf(stderr,
@@ -166,6 +188,8 @@ relay_table(struct app *app)
 				(unsigned long long)(st ? st->bytes[0] : 0),
 				(unsigned long long)(st ? st->bytes[1] : 0), a,
 				b, r ? "" : " (dialling)");
+			if (table_faults(r, fl, sizeof(fl)))
+				fprintf(stderr, "%6s faults: %s\n", "", fl);
 			continue;
 		}
 		cli_json_begin(&j, app->jf);
@@ -177,6 +201,8 @@ relay_table(struct app *app)
 		cli_json_uint(&j, "bytes_ab", st ? st->bytes[0] : 0);
 		cli_json_uint(&j, "bytes_ba", st ? st->bytes[1] : 0);
 		cli_json_double(&j, "age_s", age);
+		if (table_faults(r, fl, sizeof(fl)))
+			cli_json_str(&j, "faults", fl);
 		cli_json_end(&j);
 	}
 	if (app->json) {

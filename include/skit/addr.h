@@ -128,7 +128,26 @@ enum skit_optval_type {
 	X(WS_MAX_MESSAGE, "max-message", SKIT_OPTV_SIZE)          \
 	X(WS_PING_INTERVAL, "ping-interval", SKIT_OPTV_DURATION)  \
 	X(WS_DEFLATE, "deflate", SKIT_OPTV_FLAG)                  \
-	X(WS_MODE, "ws-mode", SKIT_OPTV_STRING)
+	X(WS_MODE, "ws-mode", SKIT_OPTV_STRING)                   \
+	X(LATENCY, "latency", SKIT_OPTV_DURATION)                 \
+	X(JITTER, "jitter", SKIT_OPTV_DURATION)                   \
+	X(BANDWIDTH, "bandwidth", SKIT_OPTV_SIZE)                 \
+	X(SLICER, "slicer", SKIT_OPTV_STRING)                     \
+	X(LIMIT_DATA, "limit-data", SKIT_OPTV_SIZE)               \
+	X(RESET_AFTER, "reset-after", SKIT_OPTV_STRING)           \
+	X(TIMEOUT, "timeout", SKIT_OPTV_DURATION)                 \
+	X(SLOW_CLOSE, "slow-close", SKIT_OPTV_DURATION)           \
+	X(STALL, "stall", SKIT_OPTV_DURATION)                     \
+	X(HALF_OPEN, "half-open", SKIT_OPTV_FLAG)                 \
+	X(DELAY, "delay", SKIT_OPTV_DURATION)                     \
+	X(RATE, "rate", SKIT_OPTV_SIZE)                           \
+	X(DROP, "drop", SKIT_OPTV_STRING)                         \
+	X(DUP, "dup", SKIT_OPTV_STRING)                           \
+	X(REORDER, "reorder", SKIT_OPTV_STRING)                   \
+	X(CORRUPT, "corrupt", SKIT_OPTV_STRING)                   \
+	X(DIR, "dir", SKIT_OPTV_STRING)                           \
+	X(TOXICITY, "toxicity", SKIT_OPTV_STRING)                 \
+	X(SEED, "seed", SKIT_OPTV_INT)
 
 enum skit_opt {
 #define SKIT_X_(id, name, type) SKIT_OPT_##id,
@@ -142,13 +161,21 @@ struct skit_optval {
 	bool set;
 	long long num; /* FLAG: 0/1; INT/SIZE/MODE/HEX16: value; DURATION: ms */
 	uint16_t str;  /* STRING: offset of the NUL-terminated value */
+	uint8_t seq;   /* the order it was written in (1 = first set);
+			  the fault options compose in this order */
 };
 
 #define SKIT_ADDR_TEXT_MAX 1024 /* longest address text accepted */
 #define SKIT_HOST_MAX	   256
 
-/* The bit of an option in a mask of options (skit_addr_check). */
-#define SKIT_OPT_BIT(id) (1ull << SKIT_OPT_##id)
+/*
+ * The bit of an option in a mask of options (skit_addr_check). There are
+ * more options than the mask's 64 bits: the fault options (LATENCY and
+ * those after it, SKIT_OPTS_FAULT) share its top bit, so a command takes
+ * all of them or none.
+ */
+#define SKIT_OPT_MASK_BIT(i) (1ull << ((i) < SKIT_OPT_LATENCY ? (i) : 63))
+#define SKIT_OPT_BIT(id)     SKIT_OPT_MASK_BIT(SKIT_OPT_##id)
 
 /*
  * bind= parsed: the local address a connecting socket binds before it
@@ -469,8 +496,22 @@ int skit_addr_check(const struct skit_addr *a, uint64_t supported,
 	 SKIT_OPT_BIT(WS_PING_INTERVAL) | SKIT_OPT_BIT(WS_DEFLATE) | \
 	 SKIT_OPT_BIT(WS_MODE))
 
+/*
+ * The faults (skit/fault.h, docs/faults.md): a command that puts the
+ * fault layer on its connections adds these.
+ */
+#define SKIT_OPTS_FAULT                                                        \
+	(SKIT_OPT_BIT(LATENCY) | SKIT_OPT_BIT(JITTER) |                        \
+	 SKIT_OPT_BIT(BANDWIDTH) | SKIT_OPT_BIT(SLICER) |                      \
+	 SKIT_OPT_BIT(LIMIT_DATA) | SKIT_OPT_BIT(RESET_AFTER) |                \
+	 SKIT_OPT_BIT(TIMEOUT) | SKIT_OPT_BIT(SLOW_CLOSE) |                    \
+	 SKIT_OPT_BIT(STALL) | SKIT_OPT_BIT(HALF_OPEN) | SKIT_OPT_BIT(DELAY) | \
+	 SKIT_OPT_BIT(RATE) | SKIT_OPT_BIT(DROP) | SKIT_OPT_BIT(DUP) |         \
+	 SKIT_OPT_BIT(REORDER) | SKIT_OPT_BIT(CORRUPT) | SKIT_OPT_BIT(DIR) |   \
+	 SKIT_OPT_BIT(TOXICITY) | SKIT_OPT_BIT(SEED))
+
 /* Every option (skit resolve, which opens nothing, explains them all). */
-#define SKIT_OPTS_ALL ((1ull << SKIT_OPT__COUNT) - 1)
+#define SKIT_OPTS_ALL (~0ull)
 
 /* The option's name as written in the grammar ("connect-timeout"). */
 const char *skit_opt_name(enum skit_opt id);

@@ -271,6 +271,13 @@ void skit_layer_kick(struct skit_layer *l);
 /* The conn's counters, for a layer to count what it drops. */
 struct skit_conn_stats *skit_layer_stats(struct skit_layer *l);
 
+/*
+ * The private state of the topmost layer of type ops on c, or NULL when
+ * c has none (for a layer type's own queries, e.g. skit_fault_describe).
+ */
+void *skit_conn_layer_priv(const struct skit_conn *c,
+			   const struct skit_layer_ops *ops);
+
 /* --- layer types: stdio policies (src/layer/stdio.c) ----------------- */
 
 /*

@@ -88,7 +88,14 @@ struct skit_fwd_cfg {
 	 * are the forward's own and ignored.
 	 */
 	struct skit_serve_cfg serve;
-	/* Every pair's settings; on_close, on_data and data are ignored. */
+	/*
+	 * Every pair's settings; on_close, on_data and data are ignored.
+	 * relay.faults[side] (skit/fault.h) is given to each pair with
+	 * conn_id = the record's id (skit_fwd_pair_id), so each connection
+	 * draws its own random choices from the set's seed. On a side with
+	 * layer[side] the fault layer goes above that layer (the TLS layer
+	 * does not wait for bytes a layer under it holds back).
+	 */
 	struct skit_relay_cfg relay;
 	size_t queue_max; /* an opening session's datagrams kept, in bytes;
 			     0 = 256 KiB */

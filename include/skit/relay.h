@@ -78,6 +78,7 @@ extern "C" {
 
 #include "skit/conn.h"
 #include "skit/err.h"
+#include "skit/fault.h"
 #include "skit/frame.h"
 #include "skit/loop.h"
 
@@ -243,6 +244,14 @@ struct skit_relay_cfg {
 	 * 0 = a plain close, and EPIPE ends the pair (RESET).
 	 */
 	int64_t close_linger_ms;
+	/*
+	 * Faults (fault.h) on end A ([0]) and end B ([1]), or NULL: the
+	 * pair pushes the fault layer with this cfg on that end (on its
+	 * conn, or on one it makes over its fds), below any framing it
+	 * adds. Such an end is copied, never spliced. Read during
+	 * skit_relay_new only (a live set must outlive the pair).
+	 */
+	const struct skit_fault_cfg *faults[2];
 	skit_relay_close_cb on_close;
 	skit_relay_data_cb on_data;
 	void *data; /* passed to the callbacks */
@@ -315,6 +324,13 @@ const struct skit_relay_stats *skit_relay_stats(const struct skit_relay *r);
 
 /* True once the pair has ended (on_close has fired or is firing). */
 bool skit_relay_ended(const struct skit_relay *r);
+
+/*
+ * The conn of end side (0: A, 1: B) when it has layers (its own or
+ * those the pair added: framing, faults), else NULL. For inspection
+ * (skit_conn_describe, skit_fault_describe): the pair drives it.
+ */
+const struct skit_conn *skit_relay_conn(const struct skit_relay *r, int side);
 
 /* The cfg.data pointer the pair was created with. */
 void *skit_relay_data(const struct skit_relay *r);

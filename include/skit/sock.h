@@ -125,6 +125,13 @@ int skit_sock_apply_opts(int fd, const struct skit_addr *a,
 int skit_sock_send_timeout(int fd, int timeout_ms);
 
 /*
+ * Make the close of the stream socket fd a reset (SO_LINGER 0): the
+ * peer gets RST instead of FIN (the fault layer's reset-after=).
+ * Traced. Returns 0 or -errno.
+ */
+int skit_sock_reset_on_close(int fd);
+
+/*
  * Open a socket for a, in its role (default_role when a->role is
  * DEFAULT):
  *  - listen: bound, and listening for stream/seqpacket (backlog= or

@@ -1028,7 +1028,7 @@ skit_addr_parse(const char *text, enum skit_role default_role,
 
 	/* Options: implied ones first, so written ones override them. */
 	for (int i = 0; rc == 0 && i < SKIT_OPT__COUNT; i++)
-		if (p.row->implies & (1ull << i)) {
+		if (p.row->implies & SKIT_OPT_MASK_BIT(i)) {
 			a->opt[i].set = true;
 			a->opt[i].num = 1;
 		}

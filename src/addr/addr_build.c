@@ -524,6 +524,9 @@ opt_column(const char *text, const char *name)
 	return 0;
 }
 
+/* The mask's top bit is the fault options' (SKIT_OPT_MASK_BIT). */
+_Static_assert(SKIT_OPT_LATENCY <= 63, "more options than mask bits");
+
 int
 skit_addr_check(const struct skit_addr *a, uint64_t supported, const char *cmd,
 		struct skit_err *err)
@@ -534,7 +537,7 @@ skit_addr_check(const struct skit_addr *a, uint64_t supported, const char *cmd,
 	for (int i = 0; i < SKIT_OPT__COUNT; i++) {
 		const char *name = skit_opt_name(i);
 
-		if (!a->opt[i].set || (supported & (1ull << i)))
+		if (!a->opt[i].set || (supported & SKIT_OPT_MASK_BIT(i)))
 			continue;
 		if (skit_addr_format(a, text, sizeof(text)) < 0)
 			text[0] = '\0';

@@ -6,6 +6,7 @@
  * option means one thing however it is set.
  */
 #include "addr/addr_int.h"
+#include "skit/fault.h"
 #include "skit/units.h"
 
 #include <arpa/inet.h>
@@ -169,6 +170,33 @@ listen_bind(struct pctx *p, size_t s0, const struct seg *val)
 	return 0;
 }
 
+/* The fault options given as text: the fault layer's own parser. */
+static int
+check_fault(struct pctx *p, enum skit_opt id, const char *name,
+	    const struct seg *val)
+{
+	struct skit_fault f;
+	struct skit_err e;
+	unsigned dir;
+	double pr;
+
+	if (id == SKIT_OPT_DIR && skit_fault_parse_dir(val->s, &dir) < 0)
+		return skit__addr_fail(p, SKIT_EOPTION, (size_t)val->map[0],
+				       "bad dir '%.40s' (up, down or both)",
+				       val->s);
+	if (id == SKIT_OPT_TOXICITY && skit_fault_parse_prob(val->s, &pr) < 0)
+		return skit__addr_fail(
+			p, SKIT_EOPTION, (size_t)val->map[0],
+			"bad toxicity '%.40s' (a share: 0.3 or 30%%)", val->s);
+	if (id == SKIT_OPT_DIR || id == SKIT_OPT_TOXICITY)
+		return 0;
+	skit_err_clear(&e);
+	if (skit_fault_parse(name, val->s, &f, &e) < 0)
+		return skit__addr_fail(p, SKIT_EOPTION, (size_t)val->map[0],
+				       "%s", e.detail);
+	return 0;
+}
+
 static int
 check_string(struct pctx *p, enum skit_opt id, const char *name,
 	     const struct seg *val)
@@ -185,6 +213,15 @@ check_string(struct pctx *p, enum skit_opt id, const char *name,
 				p, SKIT_EOPTION, (size_t)val->map[0],
 				"bad %s name '%.40s'", name, val->s);
 		return 0;
+	case SKIT_OPT_SLICER:
+	case SKIT_OPT_RESET_AFTER:
+	case SKIT_OPT_DROP:
+	case SKIT_OPT_DUP:
+	case SKIT_OPT_REORDER:
+	case SKIT_OPT_CORRUPT:
+	case SKIT_OPT_DIR:
+	case SKIT_OPT_TOXICITY:
+		return check_fault(p, id, name, val);
 	case SKIT_OPT_RANGE:
 		if (skit_cidr_parse(val->s, val->n, &p->a->range) < 0)
 			return skit__addr_fail(
@@ -296,6 +333,18 @@ parse_value(struct pctx *p, const struct skit_opt_row *row, const char *name,
 	return 0;
 }
 
+/* The written order of option id: after every other option set. */
+static uint8_t
+next_seq(const struct skit_addr *a, enum skit_opt id)
+{
+	unsigned seq = 0;
+
+	for (int i = 0; i < SKIT_OPT__COUNT; i++)
+		if (i != (int)id && a->opt[i].set && a->opt[i].seq > seq)
+			seq = a->opt[i].seq;
+	return (uint8_t)(seq < 255 ? seq + 1 : 255);
+}
+
 int
 skit__parse_option(struct pctx *p, size_t s0, size_t e, struct optstate *st)
 {
@@ -394,6 +443,7 @@ skit__parse_option(struct pctx *p, size_t s0, size_t e, struct optstate *st)
 	a->opt[al->id].set = true;
 	a->opt[al->id].num = num;
 	a->opt[al->id].str = 0;
+	a->opt[al->id].seq = next_seq(a, al->id);
 	if (row->type == SKIT_OPTV_STRING) {
 		rc = check_string(p, al->id, name, &val);
 		if (rc < 0)

@@ -284,6 +284,10 @@ skit__kind_find(const char *name, size_t n)
 #define RC     (1u << SKIT_ROLE_CONNECT)
 #define SOL    SOL_SOCKET
 #define DAY_MS (24LL * 3600 * 1000)
+/* fault options: on byte streams, on messages, on either */
+#define KFSTREAM (K(TCP) | K(UNIX) | K(VSOCK))
+#define KFMSG	 (K(UDP) | K(UNIX_DGRAM) | K(UNIX_SEQPACKET))
+#define KFAULT	 (KFSTREAM | KFMSG)
 
 /* The option names, from SKIT_OPT_TABLE in addr.h (one source). */
 #define SKIT_X_(id, name, type) static const char name_##id[] = name;
@@ -436,6 +440,45 @@ static const struct skit_opt_row opt_rows[SKIT_OPT__COUNT] = {
 	OPT(WS_MODE, STRING, 0, 0, KWS, 0, "text|binary|raw", 0, 0,
 	    "WebSocket messages on stdio: a line (text), --framing (binary), "
 	    "any bytes (raw)"),
+	/* Faults (skit/fault.h, docs/faults.md): the fault layer. */
+	OPT(LATENCY, DURATION, 0, 0, KFAULT, 0, "TIME", 0, DAY_MS,
+	    "fault: delay every chunk this long, order kept"),
+	OPT(JITTER, DURATION, 0, 0, KFAULT, 0, "TIME", 0, DAY_MS,
+	    "fault: latency= or delay= varies this much, +/-"),
+	OPT(BANDWIDTH, SIZE, 0, 0, KFSTREAM, 0, "SIZE", 1, INT64_MAX,
+	    "fault: at most this many bytes per second"),
+	OPT(SLICER, STRING, 0, 0, KFSTREAM, 0, "SIZE[/TIME]", 0, 0,
+	    "fault: split into segments this big, TIME apart"),
+	OPT(LIMIT_DATA, SIZE, 0, 0, KFSTREAM, 0, "SIZE", 0, INT64_MAX,
+	    "fault: both ways end after this many bytes"),
+	OPT(RESET_AFTER, STRING, 0, 0, KFSTREAM, 0, "SIZE|TIME", 0, 0,
+	    "fault: reset (RST) after this many bytes or this long"),
+	OPT(TIMEOUT, DURATION, 0, 0, KFSTREAM, 0, "TIME", 0, DAY_MS,
+	    "fault: pass nothing, end after TIME (0: never)"),
+	OPT(SLOW_CLOSE, DURATION, 0, 0, KFSTREAM, 0, "TIME", 0, DAY_MS,
+	    "fault: delay the end of the stream this long"),
+	OPT(STALL, DURATION, 0, 0, KFSTREAM, 0, "TIME", 0, DAY_MS,
+	    "fault: read nothing for TIME (0: never again)"),
+	OPT(HALF_OPEN, FLAG, 0, 0, KFSTREAM, 0, NULL, 0, 1,
+	    "fault: nothing passes and no end is seen"),
+	OPT(DELAY, DURATION, 0, 0, KFMSG, 0, "TIME", 0, DAY_MS,
+	    "fault: delay every message this long"),
+	OPT(RATE, SIZE, 0, 0, KFMSG, 0, "SIZE", 1, INT64_MAX,
+	    "fault: at most this many message bytes per second"),
+	OPT(DROP, STRING, 0, 0, KFMSG, 0, "P", 0, 0,
+	    "fault: drop a message with probability P (0.1 or 10%)"),
+	OPT(DUP, STRING, 0, 0, KFMSG, 0, "P", 0, 0,
+	    "fault: send a message twice with probability P"),
+	OPT(REORDER, STRING, 0, 0, KFMSG, 0, "P[/GAP]", 0, 0,
+	    "fault: hold a message back behind GAP later ones"),
+	OPT(CORRUPT, STRING, 0, 0, KFMSG, 0, "P", 0, 0,
+	    "fault: flip one bit of a message with probability P"),
+	OPT(DIR, STRING, 0, 0, KFAULT, 0, "up|down|both", 0, 0,
+	    "fault: the way the address's faults apply (both)"),
+	OPT(TOXICITY, STRING, 0, 0, KFAULT, 0, "P", 0, 0,
+	    "fault: the share of connections the faults hit (1)"),
+	OPT(SEED, INT, 0, 0, KFAULT, 0, "N", 0, INT64_MAX,
+	    "fault: seed of every random choice (replayable)"),
 };
 
 const struct skit_opt_row *

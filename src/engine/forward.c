@@ -322,10 +322,16 @@ start_pair(struct skit_fwd_pair *rec)
 	struct skit_fwd *f = rec->f;
 	struct skit_relay_end end[2];
 	struct skit_relay_cfg cfg = f->cfg.relay;
+	struct skit_fault_cfg fc[2];
 	struct skit_err err;
 	int ls = f->cfg.lside, e = 0;
 
 	for (int i = 0; i < 2; i++) {
+		if (cfg.faults[i]) { /* numbered by the record: its seed */
+			fc[i] = *cfg.faults[i];
+			fc[i].conn_id = rec->id;
+			cfg.faults[i] = &fc[i];
+		}
 		if (i == ls)
 			listener_end(rec, &end[i]);
 		else

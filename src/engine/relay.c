@@ -436,14 +436,12 @@ setup_end(struct skit_relay *r, struct end *e, const struct skit_relay_end *in)
 }
 
 /*
- * e is a message end and the other end a stream: put the framing layer
- * on e (on the caller's conn, or on one the pair makes over e's fds),
- * so that e moves bytes too.
+ * e's conn, for a layer the pair adds: the caller's (a bare one is taken
+ * over, as the pair's), or one the pair makes over e's fds.
  */
 static int
-add_framing(struct skit_relay *r, struct end *e)
+end_conn(struct skit_relay *r, struct end *e, struct skit_conn **out)
 {
-	struct skit_frame_cfg fc = { .framing = r->cfg.framing };
 	struct skit_conn *c = e->conn;
 	int err;
 
@@ -467,8 +465,38 @@ add_framing(struct skit_relay *r, struct end *e)
 			skit__conn_set_pushed(c);
 		skit_conn_set_loop(c, r->loop, skit__relay_conn_kick, r);
 	}
+	*out = c;
+	return 0;
+}
+
+/*
+ * e is a message end and the other end a stream: put the framing layer
+ * on e (on the caller's conn, or on one the pair makes over e's fds),
+ * so that e moves bytes too.
+ */
+static int
+add_framing(struct skit_relay *r, struct end *e)
+{
+	struct skit_frame_cfg fc = { .framing = r->cfg.framing };
+	struct skit_conn *c;
+	int err = end_conn(r, e, &c);
+
+	if (err < 0)
+		return err;
 	fc.max_msg = msg_cap(r) - skit_frame_hdr_len(r->cfg.framing);
 	return skit_conn_push(c, &skit_layer_frame, &fc, NULL);
+}
+
+/* cfg.faults: the fault layer on e, under any framing the pair adds. */
+static int
+add_faults(struct skit_relay *r, struct end *e, const struct skit_fault_cfg *fc)
+{
+	struct skit_conn *c;
+	int err = end_conn(r, e, &c);
+
+	if (err < 0)
+		return err;
+	return skit_conn_push(c, &skit_layer_fault, fc, NULL);
 }
 
 /* Undo setup without closing the caller's fds or freeing its conns. */
@@ -581,6 +609,9 @@ skit_relay_new(struct skit_loop *loop, const struct skit_relay_end *a,
 	err = same_fd(a, b) ? -EINVAL : setup_end(r, &r->end[0], a);
 	if (err == 0)
 		err = setup_end(r, &r->end[1], b);
+	for (int i = 0; i < 2 && err == 0; i++)
+		if (r->cfg.faults[i])
+			err = add_faults(r, &r->end[i], r->cfg.faults[i]);
 	if (err == 0)
 		err = setup_conns(r);
 	for (int i = 0; i < 2 && err == 0; i++)
@@ -791,4 +822,12 @@ void *
 skit_relay_data(const struct skit_relay *r)
 {
 	return r->cfg.data;
+}
+
+const struct skit_conn *
+skit_relay_conn(const struct skit_relay *r, int side)
+{
+	if (side < 0 || side > 1)
+		return NULL;
+	return r->end[side].conn;
 }

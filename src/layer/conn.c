@@ -597,6 +597,16 @@ skit_layer_stats(struct skit_layer *l)
 	return &l->conn->st;
 }
 
+void *
+skit_conn_layer_priv(const struct skit_conn *c,
+		     const struct skit_layer_ops *ops)
+{
+	for (const struct skit_layer *l = c->top; l->below; l = l->below)
+		if (l->ops == ops)
+			return l->priv;
+	return NULL;
+}
+
 /* --- pushed input (conn_int.h) ------------------------------------------ */
 
 void

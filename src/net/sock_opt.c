@@ -119,6 +119,15 @@ skit_sock_send_timeout(int fd, int timeout_ms)
 	return set_traced(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv), val);
 }
 
+int
+skit_sock_reset_on_close(int fd)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	return set_traced(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg),
+			  "on, 0 s");
+}
+
 static int
 set_str(int fd, int level, int optname, const char *s)
 {

@@ -37,6 +37,8 @@ addr_for() {
 	mode=* | unlink) echo "unix-listen:$BATS_TEST_TMPDIR/no/dir/s,$opt" ;;
 	fork | max-conns=* | range=* | backlog=*)
 		echo "tcp-listen:192.0.2.1:0,$opt" ;;
+	delay=* | rate=* | drop=* | dup=* | reorder=* | corrupt=*)
+		echo "udp:127.0.0.1:1,$opt" ;;
 	join=* | join-source=* | iface=* | multicast-* | broadcast)
 		case $cmd in
 		listen | recv | echo) echo "udp-listen:192.0.2.1:0,$opt" ;;
@@ -65,6 +67,11 @@ opt_text() {
 	iface) echo "iface=lo" ;;
 	multicast-ttl) echo "multicast-ttl=2" ;;
 	proxy) echo "proxy=socks5://127.0.0.1:1" ;;
+	latency | jitter | timeout | slow-close | stall | delay) echo "$1=10ms" ;;
+	bandwidth | rate | limit-data | slicer | reset-after) echo "$1=1k" ;;
+	drop | dup | reorder | corrupt | toxicity) echo "$1=10%" ;;
+	dir) echo "dir=up" ;;
+	seed) echo "seed=1" ;;
 	*) echo "$1" ;;
 	esac
 }

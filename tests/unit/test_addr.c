@@ -1492,6 +1492,28 @@ test_check(void **state)
 	assert_int_equal(err.code, 0);
 	assert_int_equal(skit_addr_check(&a, SKIT_OPTS_ALL, "x", &err), 0);
 
+	/* more options than mask bits: the fault options share the top
+	 * one, and no other option's bit is theirs */
+	assert_true(SKIT_OPT__COUNT > 64);
+	assert_int_equal(
+		skit_addr_parse("tcp:127.0.0.1:80,seed=3,crlf", D, &a, &err),
+		0);
+	assert_int_equal(skit_addr_check(&a, SKIT_OPTS_OPEN | SKIT_OPTS_FAULT,
+					 "skit connect", &err),
+			 SKIT_EOPTION);
+	assert_string_equal(err.detail,
+			    "option 'crlf' does not apply to 'skit connect'");
+	assert_int_equal(
+		skit_addr_check(&a, SKIT_OPT_BIT(CRLF), "skit x", &err),
+		SKIT_EOPTION);
+	assert_string_equal(err.detail,
+			    "option 'seed' does not apply to 'skit x'");
+	assert_int_equal(skit_addr_check(&a,
+					 SKIT_OPT_BIT(CRLF) | SKIT_OPTS_FAULT,
+					 "skit relay", &err),
+			 0);
+	assert_int_equal(skit_addr_check(&a, SKIT_OPTS_ALL, "x", &err), 0);
+
 	/* a value holding an option's name does not fool the column */
 	assert_int_equal(
 		skit_addr_parse("exec:a\\,retry=1,idle-timeout=1", D, &a, &err),
