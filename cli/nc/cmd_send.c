@@ -49,8 +49,9 @@ static const struct cli_opt send_opts[] = {
 
 /* Address options send implements: skit_open's, with its connect
  * time-out. */
-static const uint64_t send_addr_opts =
-	SKIT_OPTS_OPEN | SKIT_OPTS_DIAL | SKIT_OPTS_MCAST;
+static const uint64_t send_addr_opts = SKIT_OPTS_OPEN | SKIT_OPTS_DIAL |
+				       SKIT_OPTS_MCAST |
+				       SKIT_OPT_BIT(IDLE_TIMEOUT);
 
 static const struct cli_help send_help = {
 	.name = "send",
@@ -88,6 +89,9 @@ struct sender {
 	char peer_text[300];
 	unsigned long long sent;
 	long long send_ms; /* how long a full receiver is waited for */
+	/* how long replies are waited for once sent (-w, or idle-timeout=
+	 * on the address); -1: they are not */
+	long long reply_ms;
 };
 
 static int
@@ -172,7 +176,7 @@ wait_replies(struct sender *s)
 		return CLI_EXIT_FAIL;
 	while (!s->o->replies || got < (unsigned long long)s->o->replies) {
 		struct skit_sockaddr from = { .len = sizeof(from.ss) };
-		int w = skit_wait_fd(s->fd, POLLIN, (int)s->o->wait_ms);
+		int w = skit_wait_fd(s->fd, POLLIN, (int)s->reply_ms);
 		ssize_t n;
 
 		if (w <= 0)
@@ -219,7 +223,7 @@ wait_replies(struct sender *s)
 	free(buf);
 	if (rc == CLI_EXIT_OK && !got) {
 		cli_errorf("send %s: no reply within %lld ms", s->peer_text,
-			   s->o->wait_ms);
+			   s->reply_ms);
 		rc = CLI_EXIT_FAIL;
 	}
 	return rc;
@@ -245,6 +249,11 @@ run_send(const struct send_opts *o, int nmsg, char **msgs)
 	rc = cli_addr_check(&a, send_addr_opts, "skit send");
 	if (rc)
 		return rc;
+	/* idle-timeout= on the address: the reply wait of -w (replies are
+	 * printed until that long passes without one) */
+	s.reply_ms = skit_addr_has(&a, SKIT_OPT_IDLE_TIMEOUT)
+			     ? skit_addr_num(&a, SKIT_OPT_IDLE_TIMEOUT, 0)
+			     : o->wait_ms;
 	/*
 	 * An unbound unix datagram socket has no name, so nothing can
 	 * answer it: give it one unless --bind did.
@@ -309,7 +318,7 @@ run_send(const struct send_opts *o, int nmsg, char **msgs)
 		}
 		skit_frame_reader_free(&r);
 	}
-	if (!rc && o->wait_ms >= 0)
+	if (!rc && s.reply_ms >= 0)
 		rc = wait_replies(&s);
 	skit_close(s.fd);
 	return rc;

@@ -60,7 +60,8 @@ static const struct cli_opt opts[] = {
 
 /* Address options ping implements: what skit_open and skit_connect_he
  * apply (the connect time-out is -W). Used by ping_transport.c. */
-const uint64_t ping_addr_opts = SKIT_OPTS_OPEN | SKIT_OPTS_DIAL | SKIT_OPTS_TLS;
+const uint64_t ping_addr_opts = SKIT_OPTS_OPEN | SKIT_OPTS_DIAL |
+				SKIT_OPTS_TLS | SKIT_OPT_BIT(IDLE_TIMEOUT);
 
 static const struct cli_help help = {
 	.name = "ping",

@@ -37,7 +37,7 @@ enum mode { MODE_CONNECT, MODE_DGRAM, MODE_STREAM };
 enum { ST_NONE, ST_WAITING, ST_REPLIED };
 
 struct tp {
-	const struct ping_opts *o;
+	struct ping_opts *o; /* the run's copy (idle-timeout= sets -W) */
 	enum mode mode;
 	struct skit_addr a;
 	struct skit_resolved r;
@@ -462,6 +462,10 @@ prepare(struct tp *t)
 	r = cli_addr_check(&t->a, ping_addr_opts, "skit ping");
 	if (r)
 		return r;
+	/* idle-timeout= on the address: how long a reply is waited for (-W) */
+	if (skit_addr_has(&t->a, SKIT_OPT_IDLE_TIMEOUT))
+		t->o->timeout_ms = skit_addr_num(&t->a, SKIT_OPT_IDLE_TIMEOUT,
+						 t->o->timeout_ms);
 	switch (t->a.kind) {
 	case SKIT_KIND_TCP:
 		t->mode = MODE_CONNECT;
@@ -548,15 +552,17 @@ prepare(struct tp *t)
 }
 
 int
-ping_transport(const struct ping_opts *o)
+ping_transport(const struct ping_opts *opts)
 {
+	struct ping_opts run = *opts;
+	const struct ping_opts *o = &run;
 	struct tp t;
 	int64_t interval = o->interval_ms * 1000000, deadline, start;
 	const char *kind;
 	int rc;
 
 	memset(&t, 0, sizeof(t));
-	t.o = o;
+	t.o = &run;
 	t.fd = -1;
 	rc = prepare(&t);
 	if (rc)

@@ -97,10 +97,9 @@ accepted() {
 
 @test "each command refuses an option it does not implement, by name, exit 2" {
 	for cmd in send ping bench; do
-		# bench does not dial with a retry policy; the others do, and
-		# of these none implements idle-timeout= (connect, listen and
-		# relay do)
-		opt=idle-timeout=5 canon=idle-timeout=5000ms
+		# bench does not dial with a retry policy; send and ping do not
+		# tunnel through a proxy
+		opt=proxy=socks5://127.0.0.1:1 canon=proxy=socks5://127.0.0.1:1
 		[ "$cmd" = bench ] && opt=retry=3 canon=retry=3
 		run_cmd "$cmd" "tcp:127.0.0.1:1,$opt"
 		[ "$status" -eq 2 ]

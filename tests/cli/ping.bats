@@ -405,3 +405,12 @@ late_reorder() {
 	[ "$(jq -r .late <<<"$s")" = 1 ]
 	[ "$(jq -r .out_of_order <<<"$s")" = 0 ]
 }
+
+@test "ping over udp: idle-timeout= on the address is -W (the reply wait)" {
+	# a receiver that never answers: with -W's 10 s default one request
+	# would keep ping 10 s; idle-timeout=0.3 ends it well within 5
+	skit_bg -v recv udp4:127.0.0.1:0
+	run timeout 5 "$SKIT" ping -c 1 "$BG_ADDR,idle-timeout=0.3"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"1 packets transmitted, 0 received"* ]]
+}

@@ -303,3 +303,13 @@ s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(sys.argv[1])' "$p.n
 	[ "$WAIT_RC" -eq 143 ]
 	[ -S "$p" ]
 }
+
+@test "send: idle-timeout= on the address waits for replies as -w does" {
+	skit_bg -v recv --reply ok udp4:127.0.0.1:0
+	run --separate-stderr "$SKIT" send "$BG_ADDR,idle-timeout=0.3" one
+	[ "$status" -eq 0 ]
+	[ "$output" = ok ]
+	run --separate-stderr "$SKIT" send "$BG_ADDR" two
+	[ "$status" -eq 0 ]
+	[ "$output" = "" ]
+}
