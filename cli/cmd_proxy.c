@@ -1020,13 +1020,8 @@ on_event(struct skit_serve *s, const struct skit_serve_event *ev, void *data)
 	if (ev->peer)
 		skit_sockaddr_str(ev->peer, peer, sizeof(peer));
 	switch (ev->kind) {
-	case SKIT_SERVE_LIMIT:
-		cli_errorf("proxy: refused %s: --max-conns %d reached%s", peer,
-			   app->o->max_conns,
-			   ev->count > 1 ? " (and others, within a second)"
-					 : "");
-		break;
 	case SKIT_SERVE_DENIED:
+		/* (only under -v: a refused client is no fault of the proxy) */
 		if (cli_g.verbose)
 			cli_verbose("proxy: refused %s: not allowed "
 				    "(--allow/--deny)%s",
@@ -1035,10 +1030,10 @@ on_event(struct skit_serve *s, const struct skit_serve_event *ev, void *data)
 						    "second)"
 						  : "");
 		break;
-	case SKIT_SERVE_NOFD:
-		cli_errorf("proxy: accept: %s", skit_strerror(ev->code));
-		break;
 	default:
+		/* --max-conns and EMFILE: the message listen, echo and relay
+		 * print */
+		cli_serve_event("proxy", ev, false, app->local, NULL, 0);
 		break;
 	}
 }

@@ -266,3 +266,34 @@ EOF
 		wait "$client" 2>/dev/null || true
 	done
 }
+
+@test "proxy: out of fds (EMFILE), clients are closed at once with a message; served again once fds free up" {
+	need_cmd prlimit
+	web
+	proxy
+	prlimit --pid "$PX_PID" --nofile=24:24
+	touch "$BATS_TEST_TMPDIR/flag"
+	python3 - "$PX" "$BATS_TEST_TMPDIR/flag" >"$BATS_TEST_TMPDIR/hold.out" 2>&1 <<-'PY' &
+		import os, socket, sys, time
+		port, flag = int(sys.argv[1]), sys.argv[2]
+		held = [socket.create_connection(("127.0.0.1", port)) for _ in range(30)]
+		print("held", flush=True)
+		for _ in range(600):
+		    if not os.path.exists(flag):
+		        break
+		    time.sleep(0.05)
+	PY
+	holder=$!
+	wait_for "$PX_ERR" "Too many open files; closed the new client"
+	kill -0 "$PX_PID"
+	rm "$BATS_TEST_TMPDIR/flag"
+	wait "$holder" || true
+	# once the held clients are gone (and their handshake time-outs
+	# passed) a client is served again
+	for i in $(seq 1 50); do
+		out=$(curl -s --max-time 5 --socks5-hostname "127.0.0.1:$PX" "http://127.0.0.1:$WEB/") || true
+		[ "$out" = "hello from skit" ] && break
+		sleep 0.2
+	done
+	[ "$out" = "hello from skit" ]
+}
