@@ -234,7 +234,9 @@ serve_alone(struct conn *c)
 	if (lis < 0)
 		return;
 	skit__alone_woken = 0;
-	if ((lis && skit__sock_async(e->lfd, e->cfg.wake_signal, true) < 0) ||
+	/* != 0: an error, or a connection queued already (it would send no
+	 * signal while c is read blocking): back to the loop. */
+	if ((lis && skit__sock_async(e->lfd, e->cfg.wake_signal, true) != 0) ||
 	    skit__set_nonblock(c->fd, false) < 0 ||
 	    skit_loop_mod(e->loop, c->fd, 0) < 0) {
 		if (lis)

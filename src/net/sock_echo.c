@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -75,7 +76,17 @@ skit__sock_async(int fd, int sig, bool on)
 			return -errno;
 	}
 	fl = on ? fl | O_ASYNC : fl & ~O_ASYNC;
-	return fcntl(fd, F_SETFL, fl) < 0 ? -errno : 0;
+	if (fcntl(fd, F_SETFL, fl) < 0)
+		return -errno;
+	if (on) {
+		/* Armed first, then looked: whatever arrives from here on
+		 * signals, and what came before is seen now. */
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+
+		if (poll(&p, 1, 0) > 0)
+			return 1;
+	}
+	return 0;
 }
 
 SKIT__TLS_IE _Thread_local volatile sig_atomic_t skit__alone_woken;

@@ -172,7 +172,9 @@ ssize_t skit__sendto_now(int fd, const void *buf, size_t len, int flags,
  * on: signal sig goes to the calling thread whenever fd becomes readable
  * (O_ASYNC, F_SETOWN_EX to this thread, F_SETSIG sig): for a listening
  * socket, when a connection arrives. off: no more signals. Returns 0 or
- * -errno.
+ * -errno; on also returns 1 when fd was readable already as the signal
+ * was armed (a connection queued before that sends no signal: the
+ * caller must not wait for one).
  */
 int skit__sock_async(int fd, int sig, bool on);
 

@@ -316,6 +316,66 @@ test_wake_before_blocking_read(void **state)
 	close(sv[1]);
 }
 
+/*
+ * The other race: a connection queued on the listener before its signal
+ * is armed sends none, and serve_alone would then read its one client
+ * blocking while the newcomer waits (seen once in CI). Arming says so
+ * (1), and a connection that comes after arming signals.
+ */
+static volatile sig_atomic_t async_sigs;
+
+static void
+count_async(int sig)
+{
+	(void)sig;
+	async_sigs++;
+}
+
+static void
+test_async_arm_sees_queued(void **state)
+{
+	struct sigaction sa = { .sa_handler = count_async }, old;
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	socklen_t alen;
+	int lfd, c1, c2;
+
+	(void)state;
+	sigemptyset(&sa.sa_mask);
+	assert_int_equal(sigaction(SIGUSR2, &sa, &old), 0);
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	assert_true(lfd >= 0);
+	/* Autobind: an abstract name of the kernel's choosing. */
+	assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof(sa_family_t)),
+			 0);
+	assert_int_equal(listen(lfd, 4), 0);
+	alen = sizeof(a);
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)&a, &alen), 0);
+
+	/* Nothing queued: armed, 0, and no signal yet. */
+	async_sigs = 0;
+	assert_int_equal(skit__sock_async(lfd, SIGUSR2, true), 0);
+	assert_int_equal(async_sigs, 0);
+	/* A connection after arming: the signal (synchronous on loopback). */
+	c1 = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_int_equal(connect(c1, (struct sockaddr *)&a, alen), 0);
+	assert_true(async_sigs >= 1);
+	assert_int_equal(skit__sock_async(lfd, SIGUSR2, false), 0);
+
+	/* Queued before arming (c1 is not accepted): arming says 1. */
+	async_sigs = 0;
+	assert_int_equal(skit__sock_async(lfd, SIGUSR2, true), 1);
+	assert_int_equal(skit__sock_async(lfd, SIGUSR2, false), 0);
+	/* Disarmed: a connection sends nothing. */
+	c2 = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_int_equal(connect(c2, (struct sockaddr *)&a, alen), 0);
+	assert_int_equal(async_sigs, 0);
+
+	assert_int_equal(sigaction(SIGUSR2, &old, NULL), 0);
+	close(c1);
+	close(c2);
+	close(lfd);
+}
+
 static atomic_int server_done;
 static atomic_int server_events;
 
@@ -473,6 +533,7 @@ main(void)
 		cmocka_unit_test(test_discard_and_max_conns),
 		cmocka_unit_test(test_dgram_serve_drains),
 		cmocka_unit_test(test_wake_before_blocking_read),
+		cmocka_unit_test(test_async_arm_sees_queued),
 		cmocka_unit_test(test_server),
 		cmocka_unit_test(test_server_tcp_sockets),
 	};
