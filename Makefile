@@ -59,7 +59,7 @@ EX_BIN   := $(EX_SRC:examples/%.c=$(BUILD)/examples/%)
 MAN_SRC  := $(sort $(wildcard docs/*.md))
 MAN_DIR  := $(BUILD)/man
 
-.PHONY: all deps check check-suites unit cli-tests checksrc format \
+.PHONY: all deps check check-build check-suites unit cli-tests checksrc format \
         format-check fuzz fuzz-check install uninstall clean examples
 .DEFAULT_GOAL := all
 
@@ -136,8 +136,11 @@ $(BUILD)/examples/%: examples/%.c $(BUILD)/libskit.a $(wildcard include/skit/*.h
 check: deps checksrc format-check
 	@scripts/run-tests.sh
 
-# One pass of the suites in this BUILD (called by scripts/run-tests.sh).
-check-suites: all $(UNIT_BIN) $(SHIM_SO)
+# What one pass of the suites needs built, and the pass itself (both
+# called by scripts/run-tests.sh).
+check-build: all $(UNIT_BIN) $(SHIM_SO)
+
+check-suites: check-build
 	@SKIT=$(abspath $(BUILD)/skit) BUILD=$(abspath $(BUILD)) \
 		scripts/run-suites.sh $(UNIT_BIN)
 

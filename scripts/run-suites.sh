@@ -43,8 +43,9 @@ jobs=${BATS_JOBS:-$(($(nproc) * 2))}
 jobargs=()
 [ "$jobs" -gt 1 ] && command -v parallel >/dev/null && jobargs=(--jobs "$jobs")
 if ls tests/cli/*.bats >/dev/null 2>&1; then
-	out=$(bats --tap "${jobargs[@]}" tests/cli 2>&1)
+	out=$(bats --tap --timing "${jobargs[@]}" tests/cli 2>&1)
 	rc=$?
+	echo "$out" >"$BUILD/cli.tap" # with each test's time: the slow ones
 	echo "$out" | grep -E '^not ok|# skip' | head -100
 	p=$(echo "$out" | grep -cE '^ok [0-9]+' )
 	s=$(echo "$out" | grep -cE '^ok [0-9]+ .*# skip')
