@@ -45,8 +45,10 @@ void get_report(struct skit_err *err, bool compressed);
  * appended in place.
  */
 struct get_out {
-	const char *path; /* NULL: stdout */
-	char tmp[4096];	  /* the temporary file, "" when none */
+	const char *path;   /* NULL: stdout */
+	const char *target; /* what the temporary file replaces: path, or
+			       the file a symbolic link at path names */
+	char tmp[4096];	    /* the temporary file, "" when none */
 	/*
 	 * A name skit picked (from the URL) never replaces a file: commit
 	 * then takes path or, when that appeared meanwhile, the next free

@@ -70,7 +70,7 @@ place(struct get_out *out, struct skit_err *err)
 	int rc;
 
 	if (!out->no_clobber) {
-		if (rename(out->tmp, out->path) < 0)
+		if (rename(out->tmp, out->target) < 0)
 			return skit_err_set(err, -errno, "rename to",
 					    out->path);
 		return 0;
@@ -106,12 +106,14 @@ get_out_open(struct get_out *out, const char *path, long long resume_from,
 	     struct skit_err *err)
 {
 	bool progress = out->progress, no_clobber = out->no_clobber;
+	struct stat st;
 
 	memset(out, 0, sizeof(*out));
 	out->progress = progress;
 	out->no_clobber = no_clobber;
 	out->fd = -1;
 	out->path = path;
+	out->target = path;
 	out->expected = -1;
 	out->start_ns = skit_now_ns();
 	out->last_ms = now_ms();
@@ -127,8 +129,26 @@ get_out_open(struct get_out *out, const char *path, long long resume_from,
 		out->existing = resume_from;
 		return 0;
 	}
-	if (snprintf(out->tmp, sizeof(out->tmp), "%s.skit-XXXXXX", path) >=
-	    (int)sizeof(out->tmp))
+	/*
+	 * Only a regular file (or a new name) is written beside and renamed
+	 * into place. Anything else that is there already, /dev/null, a
+	 * FIFO, a terminal, is written as it is, as curl and wget do: a
+	 * rename would replace the device with a file. A symbolic link is
+	 * followed: the file it names is replaced, the link stays.
+	 */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		out->fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (out->fd < 0)
+			return skit_err_set(err, -errno, "open", path);
+		return 0;
+	}
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+		if (!realpath(path, out->final))
+			return skit_err_set(err, -errno, "open", path);
+		out->target = out->final;
+	}
+	if (snprintf(out->tmp, sizeof(out->tmp), "%s.skit-XXXXXX",
+		     out->target) >= (int)sizeof(out->tmp))
 		return skit_err_set(err, -ENAMETOOLONG, "open", path);
 	out->fd = mkostemp(out->tmp, O_CLOEXEC);
 	if (out->fd < 0) {

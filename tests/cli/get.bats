@@ -68,6 +68,26 @@ sha() { sha256sum <"$1" | cut -d' ' -f1; }
 	[ "$(ls)" = one.bin ]
 }
 
+@test "get: -O onto a device, a FIFO or a symbolic link writes through it, never replaces it" {
+	# curl -o /dev/null: a temporary file renamed over the target
+	# would put a regular file where the device was.
+	mkfifo fifo
+	timeout 10 cat fifo >from-fifo &
+	p=$!
+	run -0 timeout 10 "$SKIT" get -q -O fifo "$U/one.bin"
+	wait "$p"
+	[ -p fifo ] && [ "$(cat from-fifo)" = x ]
+	echo old >real && ln -s real link
+	run -0 "$SKIT" get -q -O link "$U/one.bin"
+	[ -L link ] && [ "$(cat real)" = x ]
+	[ "$(ls | grep -c skit-)" -eq 0 ]
+	if [ "$(id -u)" -eq 0 ]; then
+		mknod null c 1 3 # a /dev/null of our own
+		run -0 "$SKIT" get -q -O null "$U/big.bin"
+		[ -c null ]
+	fi
+}
+
 @test "get: output equals curl -s and wget -qO- byte for byte" {
 	need_cmd curl
 	need_cmd wget
