@@ -168,6 +168,31 @@ PY
 	[ "$output" = "$(printf 'r\nr')" ]
 }
 
+@test "unix-seqpacket: recv serves one connection after another (the next waits in the backlog); --timeout: exit 5" {
+	skit_bg -v recv "unix-seqpacket:@skit-sr-$$-$RANDOM" --count 3
+	python3 -c '
+import socket, sys
+def conn():
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.connect("\0" + sys.argv[1][len("unix-seqpacket:@"):])
+    return s
+a = conn()
+a.send(b"a1")
+b = conn()
+b.send(b"b1")
+b.close()
+a.send(b"a2")
+a.close()
+' "$BG_ADDR"
+	wexit "$BG_PID" 10
+	[ "$WAIT_RC" -eq 0 ]
+	[ "$(cat "$BG_OUT")" = "$(printf 'a1\na2\nb1')" ]
+	skit_bg -v recv "unix-seqpacket:@skit-sr-$$-$RANDOM" --timeout 0.3
+	wexit "$BG_PID" 10
+	[ "$WAIT_RC" -eq 5 ]
+	grep -q "timed out after 300 ms with 0 of 1 messages" "$BG_ERR"
+}
+
 @test "send: retry=, forever and connect-timeout= on the address" {
 	sock=$BATS_TEST_TMPDIR/sp.sock
 	run --separate-stderr "$SKIT" send "unix-seqpacket:$sock,retry=2,interval=10ms" one
