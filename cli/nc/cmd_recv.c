@@ -365,6 +365,8 @@ serve_conn(struct receiver *r, int lfd)
 	if (rc == 0)
 		rc = skit_serve_fd(c.loop, lfd, &cfg, &c.serve);
 	if (rc == 0) {
+		if (cli_g.verbose)
+			cli_verbose("listening on %s", c.local);
 		arm_timeout(&c);
 		rc = skit_loop_run(c.loop);
 	}
@@ -386,6 +388,7 @@ run_recv(const struct recv_opts *o)
 	struct skit_addr a;
 	struct skit_err err;
 	char lt[300];
+	bool conn;
 	int fd, rc;
 
 	skit_err_clear(&err);
@@ -404,7 +407,9 @@ run_recv(const struct recv_opts *o)
 	/* A stop signal removes the socket file we made, then ends us. */
 	if (a.family == AF_UNIX && !a.abstract && a.host[0])
 		cli_stop_unlink(a.host);
-	if (cli_g.verbose)
+	conn = r.local.type == SOCK_STREAM || r.local.type == SOCK_SEQPACKET;
+	/* a connection kind says so once its serve is set up */
+	if (cli_g.verbose && !conn)
 		cli_verbose("listening on %s",
 			    nc_sa_str(&r.local, lt, sizeof(lt)));
 	r.buf = malloc(NC_MSG_MAX);
@@ -412,7 +417,7 @@ run_recv(const struct recv_opts *o)
 		skit_close(fd);
 		return CLI_EXIT_FAIL;
 	}
-	if (r.local.type == SOCK_STREAM || r.local.type == SOCK_SEQPACKET)
+	if (conn)
 		rc = serve_conn(&r, fd);
 	else
 		rc = serve_dgram(&r, fd);
