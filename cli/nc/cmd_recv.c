@@ -2,7 +2,8 @@
  * cmd_recv.c - `skit recv ADDRESS`: bind, and print each datagram that
  * arrives with its sender (recvfrom), optionally answering each sender
  * (--reply). unix-seqpacket (and stream) addresses accept connections
- * one after another and print each message.
+ * one after another on the serve (skit/serve.h: the accept path and
+ * EMFILE policy of every server) and print each message.
  */
 #include "cli.h"
 #include "nc.h"
@@ -236,56 +237,148 @@ serve_dgram(struct receiver *r, int fd)
 	return CLI_EXIT_OK;
 }
 
-/* Connection kinds (seqpacket, stream): one connection after another. */
+/*
+ * Connection kinds (seqpacket, stream): one connection after another,
+ * on the serve (skit/serve.h: the accept path, EMFILE, the reports).
+ * While a connection is served the serve is paused, so the next client
+ * waits in the backlog. --timeout is the wait for a connection or a
+ * message.
+ */
+struct conn_recv {
+	struct receiver *r;
+	struct skit_loop *loop;
+	struct skit_serve *serve;
+	int cfd;
+	struct skit_sockaddr from;
+	int64_t timer;
+	int rc;
+	char local[300];
+};
+
+/* The end: rc, and the loop stops. */
+static void
+conn_end(struct conn_recv *c, int rc)
+{
+	c->rc = rc;
+	skit_loop_stop(c->loop);
+}
+
+static void
+on_timeout(struct skit_loop *loop, void *data)
+{
+	struct conn_recv *c = data;
+
+	(void)loop;
+	c->timer = 0;
+	conn_end(c, timed_out(c->r));
+}
+
+/* --timeout from now (again). */
+static void
+arm_timeout(struct conn_recv *c)
+{
+	if (c->r->o->timeout_ms < 0)
+		return;
+	if (c->timer)
+		skit_loop_timer_cancel(c->loop, c->timer);
+	c->timer = skit_loop_timer(c->loop, c->r->o->timeout_ms, on_timeout, c);
+	if (c->timer < 0)
+		c->timer = 0;
+}
+
+/* The connection is over: the next one may come. */
+static void
+conn_close(struct conn_recv *c)
+{
+	skit_serve_release(c->serve, c->cfd);
+	c->cfd = -1;
+	skit_serve_pause(c->serve, false);
+}
+
+static void
+on_msg(struct skit_loop *loop, int fd, unsigned ev, void *data)
+{
+	struct conn_recv *c = data;
+	struct receiver *r = c->r;
+	ssize_t n = skit_recvfrom(fd, r->buf, NC_MSG_MAX, 0, NULL, NULL);
+
+	(void)loop;
+	(void)ev;
+	if (n == -EAGAIN)
+		return;
+	if (n <= 0) {
+		conn_close(c);
+		return;
+	}
+	arm_timeout(c);
+	r->got++;
+	if (print_msg(r, &c->from, r->buf, (size_t)n, false) < 0) {
+		conn_end(c, r->stop_rc);
+		return;
+	}
+	if (r->o->reply)
+		/* bounded (1 s): a client that stopped reading */
+		(void)skit_write_all(fd, r->o->reply, strlen(r->o->reply),
+				     1000);
+	if (done(r))
+		conn_end(c, CLI_EXIT_OK);
+}
+
+static void
+on_accept(struct skit_serve *sv, int fd, const struct skit_sockaddr *peer,
+	  void *data)
+{
+	struct conn_recv *c = data;
+
+	c->cfd = fd;
+	c->from = *peer;
+	skit_serve_pause(sv, true);
+	arm_timeout(c);
+	if (skit_loop_add(c->loop, fd, SKIT_EV_READ, on_msg, c) < 0)
+		conn_close(c);
+}
+
+static void
+on_serve_event(struct skit_serve *sv, const struct skit_serve_event *ev,
+	       void *data)
+{
+	struct conn_recv *c = data;
+
+	(void)sv;
+	cli_serve_event("recv", ev, false, c->local, "", 0);
+}
+
 static int
 serve_conn(struct receiver *r, int lfd)
 {
-	while (!done(r)) {
-		struct skit_sockaddr from;
-		char lt[300];
-		int w, cfd;
+	struct conn_recv c = { .r = r, .cfd = -1, .rc = CLI_EXIT_OK };
+	struct skit_serve_cfg cfg = {
+		.batch = 1,
+		.on_conn = on_accept,
+		.on_event = on_serve_event,
+		.data = &c,
+	};
+	int rc;
 
-		w = skit_wait_fd(lfd, POLLIN, (int)r->o->timeout_ms);
-		if (w < 0)
-			return CLI_EXIT_FAIL;
-		if (w == 0)
-			return timed_out(r);
-		/* Nonblocking: the reply's write is bounded (1 s). */
-		cfd = skit_accept(lfd, true, &from);
-		if (cfd == -EAGAIN || cfd == -ECONNABORTED)
-			continue;
-		if (cfd < 0) {
-			cli_errorf("recv: accept on %s: %s",
-				   nc_sa_str(&r->local, lt, sizeof(lt)),
-				   skit_strerror(cfd));
-			return cli_exit_for(cfd);
-		}
-		while (!done(r)) {
-			ssize_t n;
-
-			w = skit_wait_fd(cfd, POLLIN, (int)r->o->timeout_ms);
-			if (w <= 0) {
-				skit_close(cfd);
-				return w < 0 ? CLI_EXIT_FAIL : timed_out(r);
-			}
-			n = skit_recvfrom(cfd, r->buf, NC_MSG_MAX, 0, NULL,
-					  NULL);
-			if (n == -EAGAIN)
-				continue;
-			if (n <= 0)
-				break;
-			r->got++;
-			if (print_msg(r, &from, r->buf, (size_t)n, false) < 0) {
-				skit_close(cfd);
-				return r->stop_rc;
-			}
-			if (r->o->reply)
-				(void)skit_write_all(cfd, r->o->reply,
-						     strlen(r->o->reply), 1000);
-		}
-		skit_close(cfd);
+	nc_sa_str(&r->local, c.local, sizeof(c.local));
+	rc = skit_loop_new(nc_loop_backend(), &c.loop);
+	if (rc == 0)
+		rc = skit_serve_fd(c.loop, lfd, &cfg, &c.serve);
+	if (rc == 0) {
+		if (cli_g.verbose)
+			cli_verbose("listening on %s", c.local);
+		arm_timeout(&c);
+		rc = skit_loop_run(c.loop);
 	}
-	return CLI_EXIT_OK;
+	if (rc < 0) {
+		cli_errorf("recv: %s: %s", c.local, skit_strerror(rc));
+		c.rc = cli_exit_for(rc);
+	}
+	if (c.cfd >= 0)
+		skit_serve_release(c.serve, c.cfd);
+	skit_serve_free(c.serve);
+	skit_loop_free(c.loop);
+	return c.rc;
 }
 
 static int
@@ -295,6 +388,7 @@ run_recv(const struct recv_opts *o)
 	struct skit_addr a;
 	struct skit_err err;
 	char lt[300];
+	bool conn;
 	int fd, rc;
 
 	skit_err_clear(&err);
@@ -313,7 +407,9 @@ run_recv(const struct recv_opts *o)
 	/* A stop signal removes the socket file we made, then ends us. */
 	if (a.family == AF_UNIX && !a.abstract && a.host[0])
 		cli_stop_unlink(a.host);
-	if (cli_g.verbose)
+	conn = r.local.type == SOCK_STREAM || r.local.type == SOCK_SEQPACKET;
+	/* a connection kind says so once its serve is set up */
+	if (cli_g.verbose && !conn)
 		cli_verbose("listening on %s",
 			    nc_sa_str(&r.local, lt, sizeof(lt)));
 	r.buf = malloc(NC_MSG_MAX);
@@ -321,7 +417,7 @@ run_recv(const struct recv_opts *o)
 		skit_close(fd);
 		return CLI_EXIT_FAIL;
 	}
-	if (r.local.type == SOCK_STREAM || r.local.type == SOCK_SEQPACKET)
+	if (conn)
 		rc = serve_conn(&r, fd);
 	else
 		rc = serve_dgram(&r, fd);

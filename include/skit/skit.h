@@ -38,6 +38,7 @@ extern "C" {
 #include "skit/nl.h"
 #include "skit/probe.h"
 #include "skit/proxy.h"
+#include "skit/proxy_serve.h"
 
 /* The library version string, "0.1.0". */
 const char *skit_version(void);

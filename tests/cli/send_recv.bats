@@ -168,6 +168,68 @@ PY
 	[ "$output" = "$(printf 'r\nr')" ]
 }
 
+@test "unix-seqpacket: recv serves one connection after another (the next waits in the backlog); --timeout: exit 5" {
+	skit_bg -v recv "unix-seqpacket:@skit-sr-$$-$RANDOM" --count 3
+	python3 -c '
+import socket, sys
+def conn():
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.connect("\0" + sys.argv[1][len("unix-seqpacket:@"):])
+    return s
+a = conn()
+a.send(b"a1")
+b = conn()
+b.send(b"b1")
+b.close()
+a.send(b"a2")
+a.close()
+' "$BG_ADDR"
+	wexit "$BG_PID" 10
+	[ "$WAIT_RC" -eq 0 ]
+	[ "$(cat "$BG_OUT")" = "$(printf 'a1\na2\nb1')" ]
+	skit_bg -v recv "unix-seqpacket:@skit-sr-$$-$RANDOM" --timeout 0.3
+	wexit "$BG_PID" 10
+	[ "$WAIT_RC" -eq 5 ]
+	grep -q "timed out after 300 ms with 0 of 1 messages" "$BG_ERR"
+}
+
+@test "unix-seqpacket: recv out of fds (EMFILE) closes the new client with a message, then serves again" {
+	need_cmd prlimit
+	skit_bg -v recv "unix-seqpacket:@skit-sr-$$-$RANDOM" --count 1
+	# no fd left for a connection ("listening on" comes once set up):
+	# the limit is the lowest fd number free
+	n=0
+	while [ -e "/proc/$BG_PID/fd/$n" ] && [ "$n" -lt 1000 ]; do
+		n=$((n + 1))
+	done
+	soft=$(prlimit --pid "$BG_PID" --nofile --output SOFT --noheadings)
+	prlimit --pid "$BG_PID" --nofile="$n:"
+	run python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.settimeout(5)
+s.connect("\0" + sys.argv[1][len("unix-seqpacket:@"):])
+try:
+    s.send(b"lost")
+    print("closed" if s.recv(10) == b"" else "served")
+except (BrokenPipeError, ConnectionResetError):
+    print("closed")
+' "$BG_ADDR"
+	[ "$output" = closed ]
+	msg="recv: accept on .*: Too many open files; closed the new client"
+	for i in $(seq 1 100); do
+		grep -q "$msg" "$BG_ERR" && break
+		sleep 0.05
+	done
+	grep -q "$msg" "$BG_ERR"
+	kill -0 "$BG_PID"
+	prlimit --pid "$BG_PID" --nofile="$soft:"
+	"$SKIT" send "$BG_ADDR" hello
+	wexit "$BG_PID" 10
+	[ "$WAIT_RC" -eq 0 ]
+	[ "$(cat "$BG_OUT")" = hello ]
+}
+
 @test "send: retry=, forever and connect-timeout= on the address" {
 	sock=$BATS_TEST_TMPDIR/sp.sock
 	run --separate-stderr "$SKIT" send "unix-seqpacket:$sock,retry=2,interval=10ms" one
