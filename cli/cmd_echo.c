@@ -25,6 +25,7 @@
 #include "cli.h"
 #include "cli_tls.h"
 #include "cli_ws.h"
+#include "faults.h"
 #include "skit/echo.h"
 
 #include <errno.h>
@@ -69,7 +70,7 @@ static const struct cli_opt echo_opts[] = {
 /* Address options echo implements: what skit_open applies (its own
  * --max-conns, --reuseport and threads are flags, not options). */
 static const uint64_t echo_addr_opts =
-	SKIT_OPTS_OPEN | SKIT_OPTS_TLS | SKIT_OPTS_WS;
+	SKIT_OPTS_OPEN | SKIT_OPTS_TLS | SKIT_OPTS_WS | SKIT_OPTS_FAULT;
 
 static const struct cli_help echo_help = {
 	.name = "echo",
@@ -260,6 +261,36 @@ on_event(const struct skit_serve_event *ev, void *data)
 	}
 }
 
+/*
+ * The address's faults, on each connection of a stream or seqpacket
+ * echo (numbered over the threads for seed=). 0 or an exit code.
+ */
+static int
+echo_faults(struct cli_faults *f, const struct skit_addr *a, bool json)
+{
+	struct skit_addr two[2];
+	int rc;
+
+	memset(&two[0], 0, sizeof(two[0]));
+	two[1] = *a;
+	rc = cli_faults_init(f, two, -1, json ? stdout : NULL);
+	if (rc || !f->on[1])
+		return rc;
+	f->who = "echo";
+	if (a->type == SOCK_DGRAM) {
+		cli_errorf("echo: faults work on stream and seqpacket echo, "
+			   "not on datagrams");
+		cli_hint("put a relay with the faults in front: skit relay "
+			 "udp-listen:PORT,fork 'udp:ECHO,drop=10%%'");
+		return CLI_EXIT_USAGE;
+	}
+	if (skit_addr_has(a, SKIT_OPT_WS)) {
+		cli_errorf("echo: faults do not work with ws yet");
+		return CLI_EXIT_USAGE;
+	}
+	return 0;
+}
+
 /* A worker returned: wake the main thread from sigwaitinfo. */
 static void
 on_done(void *data)
@@ -323,6 +354,7 @@ cmd_echo(int argc, char **argv)
 	struct skit_err err;
 	char text[SKIT_ADDR_TEXT_MAX + 16], where[512];
 	const char *arg;
+	static struct cli_faults faults; /* the workers read it */
 	sigset_t set;
 	int argi, rc;
 	long nproc = sysconf(_SC_NPROCESSORS_ONLN);
@@ -355,6 +387,9 @@ cmd_echo(int argc, char **argv)
 	rc = cli_addr_check(&a, echo_addr_opts, "skit echo");
 	if (rc)
 		return rc;
+	rc = echo_faults(&faults, &a, o.json);
+	if (rc)
+		return rc;
 	rc = cli_tls_setup(&a, true, &tls);
 	if (rc)
 		return rc;
@@ -367,6 +402,7 @@ cmd_echo(int argc, char **argv)
 	cfg.on_event = on_event;
 	cfg.on_done = on_done;
 	cfg.data = &o;
+	cfg.faults = faults.on[1] ? &faults.cfg[1] : NULL;
 	if (skit_addr_has(&a, SKIT_OPT_WS)) {
 		/*
 		 * A WebSocket echo: each message back whole, with its type.

@@ -970,8 +970,13 @@ fault_events(const struct skit_layer *l, unsigned want)
 	    !stalled_until(fl, DOWN, now) &&
 	    fl->w[DOWN].held < SKIT_FAULT_HOLD_MAX)
 		ev |= SKIT_EV_READ;
+	/* While bytes are held up the socket's room is not what the
+	 * writer waits for: the head's time is (WRITE when it is due,
+	 * below, and the timer's kick before), else a writer waiting to
+	 * shut down would spin on a writable socket. */
 	if ((want & SKIT_EV_WRITE) && !stalled_until(fl, UP, now) &&
-	    fl->w[UP].held < SKIT_FAULT_HOLD_MAX)
+	    fl->w[UP].held < SKIT_FAULT_HOLD_MAX && !fl->w[UP].head &&
+	    !(fl->w[UP].shut && now < fl->w[UP].shut_due))
 		ev |= SKIT_EV_WRITE;
 	if (fl->w[UP].head && ready_at(fl, UP, now, &allow) <= now)
 		ev |= SKIT_EV_WRITE;

@@ -349,6 +349,25 @@ udp_through() {
 	[[ "$stderr" == *"faults work on one client on stdio or with --exec"* ]]
 }
 
+@test "echo takes the faults, each connection its own (tcp, seqpacket); not datagrams" {
+	skit_bg echo -v -t 1 "tcp-listen:127.0.0.1:0,latency=200ms,dir=up,seed=4"
+	t0=$(ms_now)
+	run --separate-stderr timeout 10 "$SKIT" connect "$BG_ADDR" <<<"abc"
+	[ "$output" = abc ]
+	[ $(($(ms_now) - t0)) -ge 200 ]
+	# numbered per connection (seed=): the event comes before the bytes
+	run --separate-stderr timeout 10 "$SKIT" connect "$BG_ADDR" <<<"def"
+	[ "$output" = def ]
+	grep -q "echo #2: fault latency up held" "$BG_ERR"
+	# a seqpacket echo: the message faults, each answer twice
+	skit_bg echo -v -t 1 "unix-seqpacket:@skit-fault-$$-$BATS_TEST_NUMBER,dup=100%,dir=up"
+	run --separate-stderr timeout 10 "$SKIT" connect "$BG_ADDR" <<<"m"
+	[ "$output" = "$(printf 'm\nm')" ]
+	run --separate-stderr "$SKIT" echo "udp-listen:127.0.0.1:0,drop=10%"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"faults work on stream and seqpacket echo"* ]]
+}
+
 @test "faults on a TLS side act on the plaintext, above TLS (relay, connect)" {
 	skit_bg echo -v tcp:127.0.0.1:0
 	plain=$BG_ADDR
