@@ -256,6 +256,14 @@ struct skit_echo_server_cfg {
 	 * asleep in sigwait(), which this can wake (kill a blocked signal
 	 * to the process). */
 	void (*on_done)(void *data);
+	/*
+	 * A loop worker's loop (worker i) starts serving (start) or is
+	 * about to be freed (!start), on the worker's thread (may be
+	 * NULL): the caller may watch fds of its own on it meanwhile (a
+	 * control socket that changes a live fault set on the thread that
+	 * reads it). Not called for datagram workers (no loop).
+	 */
+	void (*on_loop)(struct skit_loop *loop, int i, bool start, void *data);
 	void *data;
 };
 

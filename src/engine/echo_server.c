@@ -104,6 +104,7 @@ serve_loop(struct worker *w)
 	struct skit_loop *loop = NULL;
 	struct skit_echo *e = NULL;
 	struct skit_echo_cfg ecfg = srv->ecfg;
+	bool hooked = false;
 	int64_t deadline;
 	int r;
 
@@ -116,6 +117,10 @@ serve_loop(struct worker *w)
 	w->e = e;
 	if (r == 0)
 		r = skit_loop_add(loop, srv->stopfd, SKIT_EV_READ, on_stop, w);
+	if (r == 0 && srv->cfg.on_loop) {
+		srv->cfg.on_loop(loop, (int)(w - srv->w), true, srv->cfg.data);
+		hooked = true;
+	}
 	if (r == 0)
 		r = skit_loop_run(loop);
 	/* Stopped: serve what is open until it closes or grace runs out. */
@@ -128,6 +133,8 @@ serve_loop(struct worker *w)
 	if (e)
 		skit_echo_stats(e, &w->st);
 	skit_echo_free(e);
+	if (hooked)
+		srv->cfg.on_loop(loop, (int)(w - srv->w), false, srv->cfg.data);
 	skit_loop_free(loop);
 	w->rc = r;
 }

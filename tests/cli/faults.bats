@@ -266,6 +266,33 @@ udp_through() {
 	[ "$output" = '{"ok":true,"faults":[]}' ]
 }
 
+@test "--control on echo and listen (one client on stdio): faults set while running" {
+	ctl=$BATS_TEST_TMPDIR/e.ctl
+	skit_bg echo -v --control "unix:$ctl" tcp-listen:127.0.0.1:0
+	run --separate-stderr timeout 5 "$SKIT" connect "unix:$ctl" <<<'{"set":"latency","value":"300ms","dir":"up"}'
+	[ "$output" = '{"ok":true,"faults":[{"side":"b","fault":"latency=300ms,dir=up"}]}' ]
+	t0=$(ms_now)
+	run --separate-stderr timeout 10 "$SKIT" connect "$BG_ADDR" <<<"late"
+	[ "$output" = late ]
+	[ $(($(ms_now) - t0)) -ge 300 ]
+	# the control changes the set on the one loop that reads it
+	run --separate-stderr "$SKIT" echo -t 2 --control "unix:$BATS_TEST_TMPDIR/x.ctl" tcp-listen:127.0.0.1:0
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"--control serves one loop"* ]]
+	# listen: set before the client comes, in force on its session
+	lctl=$BATS_TEST_TMPDIR/l.ctl
+	skit_bg listen -v --control "unix:$lctl" tcp-listen:127.0.0.1:0
+	run --separate-stderr timeout 5 "$SKIT" connect "unix:$lctl" <<<'{"set":"latency","value":"300ms","dir":"down"}'
+	[ "$output" = '{"ok":true,"faults":[{"side":"b","fault":"latency=300ms,dir=down"}]}' ]
+	t0=$(ms_now)
+	timeout 10 "$SKIT" connect "$BG_ADDR" <<<"hi"
+	wait_exit "$BG_PID" 10
+	[ $(($(ms_now) - t0)) -ge 300 ]
+	[ "$(cat "$BG_OUT")" = hi ]
+	grep -q "listen #1: fault latency down held" "$BG_ERR"
+	[ ! -e "$lctl" ]
+}
+
 @test "--json: an event when a fault fires; SIGUSR1: the faults per connection" {
 	skit_bg echo -v tcp-listen:127.0.0.1:0
 	skit_bg relay -v tcp-listen:127.0.0.1:0,fork "$BG_ADDR,limit-data=2,dir=down"
