@@ -222,6 +222,23 @@ udp_through() {
 	[ "$(cut -d' ' -f2 <<<"$output" | sort -u)" = 1 ]
 }
 
+@test "message faults over unix-dgram: drop the same for the same seed; reorder, dup" {
+	skit_bg echo -v -t 1 "unix-dgram:@skit-fault-$$-$BATS_TEST_NUMBER"
+	echo=$BG_ADDR
+	# connect's own: 30% each way, 49 of 100 back expected (sd 5)
+	run --separate-stderr timeout 10 "$SKIT" connect -q 2 "$echo,drop=30%,seed=7" < <(seq 1 100)
+	first=$output
+	[ "$(wc -l <<<"$first")" -ge 24 ] && [ "$(wc -l <<<"$first")" -le 74 ]
+	run --separate-stderr timeout 10 "$SKIT" connect -q 2 "$echo,drop=30%,seed=7" < <(seq 1 100)
+	[ "$output" = "$first" ]
+	# a relay's: each question after the next (the relay's side binds a
+	# name, or the echo could not answer it); connect's: each answer twice
+	skit_bg relay -v "unix-dgram-listen:@skit-fault-r-$$-$BATS_TEST_NUMBER,fork" \
+		"$echo,bind=@skit-fault-b-$$-$BATS_TEST_NUMBER,reorder=100%/1,dir=up"
+	run --separate-stderr timeout 10 "$SKIT" connect -q 2 "$BG_ADDR,dup=100%,dir=down" < <(seq 1 4)
+	[ "$(tr '\n' ' ' <<<"$output")" = "2 2 1 1 4 4 3 3 " ]
+}
+
 @test "delay and rate: no message early, no faster than asked (udp)" {
 	need_cmd python3
 	udp_through "delay=300ms,jitter=20ms"
