@@ -25,6 +25,7 @@
 #include "cli.h"
 #include "cli_tls.h"
 #include "cli_ws.h"
+#include "faults.h"
 #include "skit/echo.h"
 
 #include <errno.h>
@@ -44,6 +45,7 @@ enum {
 	OPT_REUSEPORT,
 	OPT_GRACE,
 	OPT_JSON,
+	OPT_CONTROL,
 };
 
 static const struct cli_opt echo_opts[] = {
@@ -59,8 +61,12 @@ static const struct cli_opt echo_opts[] = {
 	  "share the port with other servers (SO_REUSEPORT)" },
 	{ "grace", 0, "SECS", OPT_GRACE,
 	  "on SIGTERM/SIGINT, serve open connections this long (10)" },
+	{ "control", 0, "unix:PATH", OPT_CONTROL,
+	  "change the address's faults while running: NDJSON commands on "
+	  "this socket (docs/faults.md); one thread" },
 	{ "json", 0, NULL, OPT_JSON,
-	  "NDJSON on stdout: the listening address and the totals" },
+	  "NDJSON on stdout: the listening address, fault events and the "
+	  "totals" },
 	{ "verbose", 'v', NULL, 'v',
 	  "say the address, the fd limit and the totals on stderr" },
 	{ NULL, 0, NULL, 0, NULL },
@@ -69,7 +75,7 @@ static const struct cli_opt echo_opts[] = {
 /* Address options echo implements: what skit_open applies (its own
  * --max-conns, --reuseport and threads are flags, not options). */
 static const uint64_t echo_addr_opts =
-	SKIT_OPTS_OPEN | SKIT_OPTS_TLS | SKIT_OPTS_WS;
+	SKIT_OPTS_OPEN | SKIT_OPTS_TLS | SKIT_OPTS_WS | SKIT_OPTS_FAULT;
 
 static const struct cli_help echo_help = {
 	.name = "echo",
@@ -94,6 +100,9 @@ static const struct cli_help echo_help = {
 struct echo_opts {
 	enum skit_echo_mode mode;
 	int threads;
+	bool threads_set;
+	const char *control;
+	struct cli_faults *faults;
 	int max_conns;
 	bool reuseport;
 	bool json;
@@ -160,6 +169,10 @@ parse_opts(int argc, char **argv, struct echo_opts *o, int *argi)
 			if (cli_parse_int("--threads", arg, 1, 1024, &v) < 0)
 				rc = CLI_EXIT_USAGE;
 			o->threads = (int)v;
+			o->threads_set = true;
+			break;
+		case OPT_CONTROL:
+			o->control = arg;
 			break;
 		case OPT_MAX_CONNS:
 			if (cli_parse_int("--max-conns", arg, 1, INT32_MAX,
@@ -260,6 +273,68 @@ on_event(const struct skit_serve_event *ev, void *data)
 	}
 }
 
+/*
+ * The address's faults, on each connection of a stream or seqpacket
+ * echo (numbered over the threads for seed=). 0 or an exit code.
+ */
+static int
+echo_faults(struct cli_faults *f, const struct skit_addr *a,
+	    struct echo_opts *o)
+{
+	struct skit_addr two[2];
+	int rc;
+
+	memset(&two[0], 0, sizeof(two[0]));
+	two[1] = *a;
+	rc = cli_faults_init(f, two, -1, o->json ? stdout : NULL);
+	if (rc)
+		return rc;
+	f->who = "echo";
+	if (o->control && a->type != SOCK_DGRAM) {
+		/*
+		 * The control changes the set on the loop's thread: the
+		 * connections that read it must all be served there.
+		 */
+		if (o->threads_set && o->threads > 1) {
+			cli_errorf("echo: --control serves one loop: use -t 1 "
+				   "(or leave -t out)");
+			return CLI_EXIT_USAGE;
+		}
+		o->threads = 1;
+		rc = cli_faults_control(f, NULL, o->control);
+		if (rc)
+			return rc;
+	}
+	if (!f->on[1] && !o->control)
+		return 0;
+	if (a->type == SOCK_DGRAM) {
+		cli_errorf("echo: faults work on stream and seqpacket echo, "
+			   "not on datagrams");
+		cli_hint("put a relay with the faults in front: skit relay "
+			 "udp-listen:PORT,fork 'udp:ECHO,drop=10%%'");
+		return CLI_EXIT_USAGE;
+	}
+	if (skit_addr_has(a, SKIT_OPT_WS)) {
+		cli_errorf("echo: faults do not work with ws yet");
+		return CLI_EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* --control: served on the one worker's loop, the thread that reads
+ * the faults. */
+static void
+on_loop(struct skit_loop *loop, int i, bool start, void *data)
+{
+	struct echo_opts *o = data;
+
+	if (!start) {
+		cli_faults_detach(o->faults);
+	} else if (i == 0 && cli_faults_attach(o->faults, loop) < 0) {
+		cli_errorf("--control: cannot watch %s", o->control);
+	}
+}
+
 /* A worker returned: wake the main thread from sigwaitinfo. */
 static void
 on_done(void *data)
@@ -323,6 +398,7 @@ cmd_echo(int argc, char **argv)
 	struct skit_err err;
 	char text[SKIT_ADDR_TEXT_MAX + 16], where[512];
 	const char *arg;
+	static struct cli_faults faults; /* the workers read it */
 	sigset_t set;
 	int argi, rc;
 	long nproc = sysconf(_SC_NPROCESSORS_ONLN);
@@ -360,7 +436,6 @@ cmd_echo(int argc, char **argv)
 		return rc;
 	raise_nofile();
 	cfg.mode = o.mode;
-	cfg.threads = o.threads;
 	cfg.max_conns = o.max_conns;
 	cfg.reuseport = o.reuseport;
 	cfg.grace_ms = o.grace_ms;
@@ -391,7 +466,19 @@ cmd_echo(int argc, char **argv)
 		cfg.layer = &skit_layer_tls;
 		cfg.layer_cfg = &tls.lc;
 	}
+	o.faults = &faults;
+	rc = echo_faults(&faults, &a, &o);
+	if (rc) {
+		cli_faults_close(&faults);
+		cli_tls_free(&tls);
+		return rc;
+	}
+	cfg.faults = faults.on[1] ? &faults.cfg[1] : NULL;
+	if (o.control)
+		cfg.on_loop = on_loop;
+	cfg.threads = o.threads; /* --control: 1 */
 	if (skit_echo_server_open(&a, &cfg, &srv, &local, &err) < 0) {
+		cli_faults_close(&faults);
 		cli_tls_free(&tls);
 		return open_fail(
 			&err, is_inet(&a),
@@ -420,6 +507,7 @@ cmd_echo(int argc, char **argv)
 	rc = run(&o, srv, &set);
 	/* Our socket file goes with us, if it is still ours. */
 	skit_echo_server_free(srv);
+	cli_faults_close(&faults);
 	cli_tls_free(&tls);
 	return rc;
 }

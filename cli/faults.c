@@ -18,6 +18,7 @@
 
 #include "skit/io.h"
 #include "skit/json.h"
+#include "skit/serve.h"
 #include "skit/sock.h"
 
 #include <errno.h>
@@ -256,7 +257,8 @@ command(struct cli_faults *f, const char *line, size_t len, FILE *m)
 static void
 client_close(struct cli_faults *f, struct cli_fault_client *cl)
 {
-	(void)skit_loop_close(f->loop, cl->fd);
+	(void)skit_loop_del(f->loop, cl->fd);
+	(void)skit_serve_release(f->ctl, cl->fd);
 	cl->fd = -1;
 	cl->len = 0;
 }
@@ -310,28 +312,26 @@ on_client(struct skit_loop *loop, int fd, unsigned ev, void *data)
 	}
 }
 
+/* serve.h: a control client (at most CLI_FAULT_CLIENTS at once: the
+ * serve closes one more at once). */
 static void
-on_control(struct skit_loop *loop, int fd, unsigned ev, void *data)
+on_control(struct skit_serve *s, int fd, const struct skit_sockaddr *peer,
+	   void *data)
 {
 	struct cli_faults *f = data;
-	int c = skit_accept(fd, true, NULL);
 
-	(void)ev;
-	if (c < 0)
-		return;
+	(void)peer;
 	for (int i = 0; i < CLI_FAULT_CLIENTS; i++) {
 		if (f->cl[i].fd < 0) {
-			f->cl[i].fd = c;
-			f->cl[i].len = 0;
-			if (skit_loop_add(loop, c, SKIT_EV_READ, on_client, f) <
-			    0) {
-				f->cl[i].fd = -1;
+			if (skit_loop_add(f->loop, fd, SKIT_EV_READ, on_client,
+					  f) < 0)
 				break;
-			}
+			f->cl[i].fd = fd;
+			f->cl[i].len = 0;
 			return;
 		}
 	}
-	skit_close(c); /* too many at once */
+	(void)skit_serve_release(s, fd);
 }
 
 int
@@ -359,28 +359,68 @@ cli_faults_control(struct cli_faults *f, struct skit_loop *loop,
 		snprintf(f->ctl_path, sizeof(f->ctl_path), "%s", a.host);
 		cli_stop_unlink(a.host);
 	}
-	if (skit_loop_add(loop, fd, SKIT_EV_READ, on_control, f) < 0) {
-		skit_close(fd);
+	f->ctl_fd = fd;
+	if (!f->on[0] && !f->on[1])
+		cli_verbose("faults: seed=%llu (add seed=%llu to replay)",
+			    (unsigned long long)f->set[0].seed,
+			    (unsigned long long)f->set[0].seed);
+	f->on[f->ctl_side] = true;
+	if (loop && cli_faults_attach(f, loop) < 0) {
 		cli_errorf("--control: cannot watch %s", addr);
 		return CLI_EXIT_FAIL;
 	}
-	f->loop = loop;
-	f->ctl_fd = fd;
-	f->on[f->ctl_side] = true;
 	cli_verbose("faults: control on %s", addr);
 	return 0;
+}
+
+/* The control's clients and its serve leave their loop. */
+static void
+detach(struct cli_faults *f)
+{
+	for (int i = 0; i < CLI_FAULT_CLIENTS; i++)
+		if (f->cl[i].fd >= 0)
+			client_close(f, &f->cl[i]);
+	skit_serve_free(f->ctl);
+	f->ctl = NULL;
+	f->loop = NULL;
+}
+
+int
+cli_faults_attach(struct cli_faults *f, struct skit_loop *loop)
+{
+	struct skit_serve_cfg sc = {
+		.max_conns = CLI_FAULT_CLIENTS,
+		.linger_ms = -1, /* a plain close: the answers were read */
+		.on_conn = on_control,
+		.data = f,
+	};
+	int r;
+
+	if (f->ctl_fd < 0)
+		return 0;
+	if (f->ctl)
+		detach(f);
+	r = skit_serve_fd(loop, f->ctl_fd, &sc, &f->ctl);
+	if (r == 0)
+		f->loop = loop;
+	return r;
+}
+
+void
+cli_faults_detach(struct cli_faults *f)
+{
+	if (f->ctl)
+		detach(f);
 }
 
 void
 cli_faults_close(struct cli_faults *f)
 {
-	for (int i = 0; i < CLI_FAULT_CLIENTS; i++)
-		if (f->cl[i].fd >= 0)
-			client_close(f, &f->cl[i]);
+	cli_faults_detach(f);
 	if (f->ctl_fd >= 0) {
-		(void)skit_loop_close(f->loop, f->ctl_fd);
+		skit_close(f->ctl_fd);
 		f->ctl_fd = -1;
 		if (f->ctl_path[0])
-			(void)unlink(f->ctl_path);
+			cli_stop_remove(f->ctl_path);
 	}
 }

@@ -29,6 +29,7 @@ enum {
 	OPT_ALLOW,
 	OPT_DENY,
 	OPT_IDLE,
+	OPT_CONTROL,
 	OPT_TLS, /* CLI_TLS_NOPTS ids from here */
 };
 
@@ -45,6 +46,9 @@ static const struct cli_opt listen_opts[] = {
 	  "relay every client's data to every other client (implies -k)" },
 	{ "chat", 0, NULL, OPT_CHAT,
 	  "like --broker, line by line, prefixed with the sender's address" },
+	{ "control", 0, "unix:PATH", OPT_CONTROL,
+	  "change the address's faults while running (one client on stdio "
+	  "or --exec): NDJSON commands on this socket (docs/faults.md)" },
 	{ "deny", 0, "CIDR", OPT_DENY, "refuse clients in CIDR (repeatable)" },
 	{ "exec", 'e', "'PROG ARGS'", OPT_EXEC,
 	  "run PROG (no shell) for each client, on its stdin/stdout" },
@@ -413,8 +417,16 @@ run_listen(struct listen_opts *o, int nargs, char **args)
 			o->so.idle_ms > 0 ? o->so.idle_ms : CLI_SEND_WAIT_MS;
 	}
 	rc = nc_faults(&faults, &s.addr, "listen", &o->so);
-	if (rc)
+	if (rc == 0 && o->control) {
+		/* the control's changes reach a layer on every client */
+		rc = cli_faults_control(&faults, NULL, o->control);
+		o->so.faults = &faults.cfg[1];
+		o->so.control = &faults;
+	}
+	if (rc) {
+		cli_faults_close(&faults);
 		return rc;
+	}
 	if (o->so.faults && !o->exec &&
 	    (o->keep || s.addr.type == SOCK_DGRAM)) {
 		cli_errorf("listen: faults work on one client on stdio or "
@@ -435,6 +447,10 @@ run_listen(struct listen_opts *o, int nargs, char **args)
 				      (enum skit_framing)o->so.framing)))
 		return rc;
 	rc = open_server(&s);
+	if (rc == 0 && cli_faults_attach(&faults, s.loop) < 0) {
+		cli_errorf("--control: cannot watch %s", o->control);
+		rc = CLI_EXIT_FAIL;
+	}
 	if (rc == 0) {
 		if (s.dgram && !o->framing_set)
 			o->so.framing = SKIT_FRAMING_LINE;
@@ -443,6 +459,7 @@ run_listen(struct listen_opts *o, int nargs, char **args)
 		else
 			rc = serve_loop(&s);
 	}
+	cli_faults_close(&faults); /* before its loop goes */
 	server_free(&s);
 	return rc;
 }
@@ -481,6 +498,9 @@ cmd_listen(int argc, char **argv)
 		case OPT_EXEC:
 			o.exec = arg;
 			o.sh = false;
+			break;
+		case OPT_CONTROL:
+			o.control = arg;
 			break;
 		case OPT_IDLE:
 			rc = cli_parse_duration_ms("--idle-timeout", arg,

@@ -18,6 +18,7 @@ struct listen_opts {
 	bool keep;
 	long long max_conns;
 	const char *exec;
+	const char *control; /* --control unix:PATH, or NULL */
 	bool sh;
 	bool broker, chat;
 	bool framing_set;

@@ -156,6 +156,9 @@ struct nc_sess_opts {
 	/* the address's faults (cli/faults.h), or NULL: the fault layer
 	 * goes first on the socket */
 	const struct skit_fault_cfg *faults;
+	/* --control (cli/faults.h), or NULL: served on the session's loop
+	 * while it runs */
+	struct cli_faults *control;
 };
 
 /*

@@ -20,6 +20,7 @@
 #include "cli_tls.h"
 #include "cli_ws.h"
 #include "nc.h"
+#include "faults.h"
 
 #include <fcntl.h>
 #include <string.h>
@@ -269,6 +270,8 @@ nc_session_stdio(int fd, const char *peer_text, const struct nc_sess_opts *o)
 		}
 	}
 	rc = skit_loop_new(nc_loop_backend(), &s.loop);
+	if (rc == 0 && o->control)
+		rc = cli_faults_attach(o->control, s.loop);
 	if (rc < 0)
 		goto fail;
 	/*
@@ -344,6 +347,8 @@ fail:
 	rc = CLI_EXIT_FAIL;
 out:
 	skit_endpoint_close(&io);
+	if (o->control)
+		cli_faults_detach(o->control);
 	skit_loop_free(s.loop);
 	return rc;
 }

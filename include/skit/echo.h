@@ -40,6 +40,7 @@ extern "C" {
 #include "skit/addr.h"
 #include "skit/err.h"
 #include "skit/conn.h"
+#include "skit/fault.h"
 #include "skit/loop.h"
 #include "skit/serve.h"
 #include "skit/sock.h"
@@ -107,6 +108,19 @@ struct skit_echo_cfg {
 	 */
 	const struct skit_layer_ops *layer;
 	const void *layer_cfg;
+	/*
+	 * Faults (fault.h) on every stream or seqpacket connection, above
+	 * cfg.layer (on TLS's plaintext), or NULL. Each connection gets a
+	 * copy numbered first_id, first_id + id_step, ... in the order
+	 * accepted (0 and 0: 1, 2, 3, ...), the number its random choices
+	 * are drawn with. The set must stay valid while the server runs;
+	 * a live one is read on the loop's thread. A faulted connection is
+	 * served on the loop, and a datagram echo refuses faults
+	 * (-EINVAL from skit_echo_new).
+	 */
+	const struct skit_fault_cfg *faults;
+	uint64_t first_id;
+	unsigned id_step;
 };
 
 /* Totals since skit_echo_new (read them from the loop's thread, or after
@@ -230,6 +244,11 @@ struct skit_echo_server_cfg {
 	 * layer_cfg must stay valid until skit_echo_server_free. */
 	const struct skit_layer_ops *layer;
 	const void *layer_cfg;
+	/* Faults on every stream or seqpacket connection, as in
+	 * skit_echo_cfg, numbered over every thread (worker i of n takes
+	 * i + 1, i + 1 + n, ...); must stay valid until
+	 * skit_echo_server_free. */
+	const struct skit_fault_cfg *faults;
 	/* Reports from the workers' serves, on their threads (may be
 	 * NULL): the caller's function must be thread-safe. */
 	void (*on_event)(const struct skit_serve_event *ev, void *data);
@@ -237,6 +256,14 @@ struct skit_echo_server_cfg {
 	 * asleep in sigwait(), which this can wake (kill a blocked signal
 	 * to the process). */
 	void (*on_done)(void *data);
+	/*
+	 * A loop worker's loop (worker i) starts serving (start) or is
+	 * about to be freed (!start), on the worker's thread (may be
+	 * NULL): the caller may watch fds of its own on it meanwhile (a
+	 * control socket that changes a live fault set on the thread that
+	 * reads it). Not called for datagram workers (no loop).
+	 */
+	void (*on_loop)(struct skit_loop *loop, int i, bool start, void *data);
 	void *data;
 };
 

@@ -68,6 +68,7 @@ struct conn {
 	struct conn *prev, *next;
 	char *pending;	      /* unsent tail, only while a write was short */
 	struct skit_conn *lc; /* cfg.layer's conn over fd, or NULL */
+	int64_t kick;	      /* the timer a layer's kick took, or 0 */
 	int fd;
 	uint32_t plen, off; /* pending length and how much is sent; for
 			       SOURCE, off is the place in the pattern */
@@ -108,6 +109,8 @@ conn_close(struct conn *c)
 {
 	struct skit_echo *e = c->e;
 
+	if (c->kick)
+		skit_loop_timer_cancel(e->loop, c->kick);
 	skit_conn_free(c->lc); /* does not own the fd */
 	/* A plain close: a peer's EOF came first, or it failed. */
 	skit_serve_release(e->serve, c->fd);
@@ -434,6 +437,54 @@ close:
 	conn_close(c);
 }
 
+/* A layer's timer (faults) kicked: serve the connection on the next
+ * round, not from inside the layer. */
+static void
+on_lkick(struct skit_loop *loop, void *data)
+{
+	struct conn *c = data;
+
+	c->kick = 0;
+	on_lconn(loop, c->fd, 0, c);
+}
+
+static void
+lkick(struct skit_conn *lc, void *data)
+{
+	struct conn *c = data;
+	int64_t id;
+
+	(void)lc;
+	if (c->kick)
+		return;
+	id = skit_loop_timer(c->e->loop, 0, on_lkick, c);
+	if (id > 0)
+		c->kick = id;
+}
+
+/* The conn over fd with the configured layers: cfg.layer, then the
+ * faults numbered for this connection. */
+static int
+lconn_open(struct skit_echo *e, struct conn *c, int fd)
+{
+	int r = skit_conn_new(fd, fd, e->cfg.type, false, &c->lc);
+
+	if (r == 0 && e->cfg.layer)
+		r = skit_conn_push(c->lc, e->cfg.layer, e->cfg.layer_cfg, NULL);
+	if (r == 0 && e->cfg.faults) {
+		struct skit_fault_cfg fc = *e->cfg.faults;
+		uint64_t step = e->cfg.id_step ? e->cfg.id_step : 1;
+
+		fc.conn_id = (e->cfg.first_id ? e->cfg.first_id : 1) +
+			     e->st.conns * step;
+		r = skit_conn_push(c->lc, &skit_layer_fault, &fc, NULL);
+		c->e = e;
+		c->fd = fd;
+		skit_conn_set_loop(c->lc, e->loop, lkick, c);
+	}
+	return r;
+}
+
 /* serve.h: a new connection, ours from now on. */
 static void
 on_accept(struct skit_serve *s, int fd, const struct skit_sockaddr *peer,
@@ -447,9 +498,7 @@ on_accept(struct skit_serve *s, int fd, const struct skit_sockaddr *peer,
 	if (e->cfg.mode == SKIT_ECHO_SOURCE)
 		ev |= SKIT_EV_WRITE;
 	c = calloc(1, sizeof(*c));
-	if (c && e->cfg.layer &&
-	    (skit_conn_new(fd, fd, e->cfg.type, false, &c->lc) < 0 ||
-	     skit_conn_push(c->lc, e->cfg.layer, e->cfg.layer_cfg, NULL) < 0)) {
+	if (c && (e->cfg.layer || e->cfg.faults) && lconn_open(e, c, fd) < 0) {
 		skit_conn_free(c->lc);
 		free(c);
 		c = NULL;
@@ -584,9 +633,12 @@ int
 skit_echo_new(struct skit_loop *loop, int fd, const struct skit_echo_cfg *cfg,
 	      struct skit_echo **out)
 {
-	struct skit_echo *e = calloc(1, sizeof(*e));
+	struct skit_echo *e;
 	int r;
 
+	if (cfg->faults && cfg->type == SOCK_DGRAM)
+		return -EINVAL; /* datagrams are answered without a conn */
+	e = calloc(1, sizeof(*e));
 	if (!e)
 		return -ENOMEM;
 	e->scratch = aligned_alloc(4096, SCRATCH);
@@ -603,7 +655,8 @@ skit_echo_new(struct skit_loop *loop, int fd, const struct skit_echo_cfg *cfg,
 	 * trip: TCP 14.8 -> 13.9 us; unix 8.9-10.0 -> 8.5-8.6 us, steady
 	 * where the loop's times were bimodal).
 	 */
-	e->alone = cfg->wake_signal && cfg->type == SOCK_STREAM && !cfg->layer;
+	e->alone = cfg->wake_signal && cfg->type == SOCK_STREAM &&
+		   !cfg->layer && !cfg->faults;
 	if (cfg->type == SOCK_DGRAM) {
 		r = skit_loop_add(loop, fd, SKIT_EV_READ, on_dgram, e);
 		e->listening = r == 0;

@@ -103,15 +103,24 @@ serve_loop(struct worker *w)
 	struct skit_echo_server *srv = w->srv;
 	struct skit_loop *loop = NULL;
 	struct skit_echo *e = NULL;
+	struct skit_echo_cfg ecfg = srv->ecfg;
+	bool hooked = false;
 	int64_t deadline;
 	int r;
 
+	/* the faults' connection numbers: this worker's, none shared */
+	ecfg.first_id = (uint64_t)(w - srv->w) + 1;
+	ecfg.id_step = (unsigned)srv->cfg.threads;
 	r = skit_loop_new(SKIT_LOOP_AUTO, &loop);
 	if (r == 0)
-		r = skit_echo_new(loop, srv->fds[w->sock], &srv->ecfg, &e);
+		r = skit_echo_new(loop, srv->fds[w->sock], &ecfg, &e);
 	w->e = e;
 	if (r == 0)
 		r = skit_loop_add(loop, srv->stopfd, SKIT_EV_READ, on_stop, w);
+	if (r == 0 && srv->cfg.on_loop) {
+		srv->cfg.on_loop(loop, (int)(w - srv->w), true, srv->cfg.data);
+		hooked = true;
+	}
 	if (r == 0)
 		r = skit_loop_run(loop);
 	/* Stopped: serve what is open until it closes or grace runs out. */
@@ -124,6 +133,8 @@ serve_loop(struct worker *w)
 	if (e)
 		skit_echo_stats(e, &w->st);
 	skit_echo_free(e);
+	if (hooked)
+		srv->cfg.on_loop(loop, (int)(w - srv->w), false, srv->cfg.data);
 	skit_loop_free(loop);
 	w->rc = r;
 }
@@ -252,6 +263,9 @@ skit_echo_server_open(const struct skit_addr *a,
 
 	*out = NULL;
 	skit_err_clear(err);
+	if (cfg->faults && a->type == SOCK_DGRAM)
+		return skit_err_set(err, -EINVAL, "echo",
+				    "faults on datagrams");
 	srv = calloc(1, sizeof(*srv));
 	if (!srv)
 		return skit_err_set(err, -ENOMEM, "listen", a->host);
@@ -297,6 +311,7 @@ skit_echo_server_open(const struct skit_addr *a,
 		.wake_signal = cfg->wake_signal,
 		.layer = cfg->layer,
 		.layer_cfg = cfg->layer_cfg,
+		.faults = cfg->faults,
 	};
 	*out = srv;
 	return 0;

@@ -603,10 +603,17 @@ on_timer(struct skit_loop *loop, void *data)
 	skit_layer_kick(fl->l);
 }
 
-/* Arm the timer for the next time anything changes (not for now:
- * what is ready now is said by events() and pending()). */
+/*
+ * Arm the timer for the next time anything changes. What is ready now
+ * is said by events() (held bytes to send: WRITE) and pending() (held
+ * bytes to read), except to a reader that asked pending() a moment
+ * ago and now waits for READ (reading): the bytes it waits for may
+ * have become ready in between (the bucket refilled, the delay
+ * passed) and the fd will not say so, since they were read already.
+ * Such a reader is woken at once.
+ */
 static void
-plan(struct fl *fl, int64_t now)
+plan(struct fl *fl, int64_t now, bool reading)
 {
 	struct skit_loop *loop = skit_layer_loop(fl->l);
 	int64_t next = NEVER, t;
@@ -616,6 +623,8 @@ plan(struct fl *fl, int64_t now)
 		struct way *w = &fl->w[way];
 
 		t = ready_at(fl, way, now, &allow);
+		if (way == DOWN && reading && t <= now)
+			next = now;
 		if (t > now && t < next)
 			next = t;
 		if (w->reo && w->reo_due < next)
@@ -637,7 +646,8 @@ plan(struct fl *fl, int64_t now)
 		    t > now && t < next)
 			next = t;
 	}
-	if (fl->timer && (fl->loop != loop || fl->timer_due != next)) {
+	/* a timer due before next stays: waking early only asks again */
+	if (fl->timer && (fl->loop != loop || next < fl->timer_due)) {
 		skit_loop_timer_cancel(fl->loop, fl->timer);
 		fl->timer = 0;
 	}
@@ -883,7 +893,7 @@ fault_flush(struct skit_layer *l)
 	r = fault_flush_up(fl, now);
 	if (r == 0 && fl->w[UP].head)
 		r = -EAGAIN;
-	plan(fl, now);
+	plan(fl, now, false);
 	if (r < 0)
 		return (int)r;
 	return skit_layer_flush_below(l);
@@ -914,12 +924,12 @@ fault_shutdown(struct skit_layer *l)
 		     fl->f[i].ms);
 	}
 	if (w->shut && now < w->shut_due) {
-		plan(fl, now);
+		plan(fl, now, false);
 		return -EAGAIN;
 	}
 	r = fault_flush_up(fl, now);
 	if (r < 0 || w->head) {
-		plan(fl, now);
+		plan(fl, now, false);
 		return r < 0 && r != -EAGAIN ? (int)r : -EAGAIN;
 	}
 	return skit_layer_shutdown_below(l);
@@ -952,19 +962,25 @@ fault_events(const struct skit_layer *l, unsigned want)
 	reload(fl);
 	tick(fl, now);
 	if (fl->reset || fl->cut) {
-		plan(fl, now); /* what is still held downward */
+		/* what is still held downward */
+		plan(fl, now, want & SKIT_EV_READ);
 		return skit_layer_events_below(l, 0);
 	}
 	if ((want & SKIT_EV_READ) && !fl->w[DOWN].eof_below &&
 	    !stalled_until(fl, DOWN, now) &&
 	    fl->w[DOWN].held < SKIT_FAULT_HOLD_MAX)
 		ev |= SKIT_EV_READ;
+	/* While bytes are held up the socket's room is not what the
+	 * writer waits for: the head's time is (WRITE when it is due,
+	 * below, and the timer's kick before), else a writer waiting to
+	 * shut down would spin on a writable socket. */
 	if ((want & SKIT_EV_WRITE) && !stalled_until(fl, UP, now) &&
-	    fl->w[UP].held < SKIT_FAULT_HOLD_MAX)
+	    fl->w[UP].held < SKIT_FAULT_HOLD_MAX && !fl->w[UP].head &&
+	    !(fl->w[UP].shut && now < fl->w[UP].shut_due))
 		ev |= SKIT_EV_WRITE;
 	if (fl->w[UP].head && ready_at(fl, UP, now, &allow) <= now)
 		ev |= SKIT_EV_WRITE;
-	plan(fl, now);
+	plan(fl, now, want & SKIT_EV_READ);
 	return skit_layer_events_below(l, ev);
 }
 

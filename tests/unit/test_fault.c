@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "skit/addr.h"
@@ -314,6 +315,50 @@ test_bandwidth(void **state)
 	assert_int_equal(n, sizeof(big));
 	/* 30000 bytes at 102400/s, less the 20 ms burst: >= 270 ms */
 	assert_true(ms_since(t0) >= 270);
+	rig_down(&r);
+}
+
+/*
+ * The wakeup a reader waits for when the bytes are already held: the
+ * reader drains what the bucket allows (-EAGAIN), asks pending() (not
+ * yet), and by the time it asks events() for READ the bucket has
+ * refilled. The socket will never be readable again (every byte was
+ * read and is held), so only the layer's timer can wake the reader:
+ * events() must arm it even though the head is ready already. (Under
+ * load the time between pending() and events() in the relay is longer
+ * than the bucket's wait: a 300 KB relay stalled so once.)
+ */
+static void
+test_bandwidth_wakeup(void **state)
+{
+	static const char *const f[] = { "bandwidth=1k", NULL };
+	struct timespec ts = { .tv_nsec = 20 * 1000000 };
+	static char buf[200];
+	struct rig r;
+	size_t n = 0;
+	ssize_t k;
+	int kicks;
+
+	(void)state;
+	rig_up(&r, SOCK_STREAM, 1, f);
+	memset(buf, 'w', sizeof(buf));
+	assert_int_equal(write(r.sv[1], buf, sizeof(buf)), sizeof(buf));
+	/* the whole 200 bytes are read and held; the burst (20 ms of
+	 * 1024/s) goes at once, then the bucket is empty */
+	while ((k = skit_conn_recv(r.c, buf, sizeof(buf))) > 0)
+		n += (size_t)k;
+	assert_int_equal(k, -EAGAIN);
+	assert_true(n > 0 && n < 100);
+	assert_false(skit_conn_pending(r.c));
+	/* the reader is slow to ask for READ: a byte's wait has passed */
+	assert_int_equal(nanosleep(&ts, NULL), 0);
+	kicks = r.kicks;
+	(void)skit_conn_events(r.c, SKIT_EV_READ);
+	for (int i = 0; i < 100 && r.kicks == kicks; i++)
+		(void)skit_loop_run_once(r.loop, 10);
+	assert_true(r.kicks > kicks);
+	k = skit_conn_recv(r.c, buf, sizeof(buf));
+	assert_true(k > 0);
 	rig_down(&r);
 }
 
@@ -798,6 +843,7 @@ main(void)
 		cmocka_unit_test(test_zero),
 		cmocka_unit_test(test_jitter_order),
 		cmocka_unit_test(test_bandwidth),
+		cmocka_unit_test(test_bandwidth_wakeup),
 		cmocka_unit_test(test_slicer),
 		cmocka_unit_test(test_limit_data),
 		cmocka_unit_test(test_limit_data_up),
