@@ -92,11 +92,6 @@ cli_ws_init(struct cli_ws *w, const struct skit_addr *a, bool server,
 	size_t nh = 0;
 
 	memset(w, 0, sizeof(*w));
-	if (skit_addr_has(a, SKIT_OPT_TLS)) {
-		cli_errorf("websocket over TLS (wss) is not supported yet: "
-			   "ws and tls do not mix");
-		return CLI_EXIT_USAGE;
-	}
 	w->who = server ? "client" : "server";
 	w->cfg.server = server;
 	w->cfg.max_msg = (uint64_t)skit_addr_num(a, SKIT_OPT_WS_MAX_MESSAGE, 0);

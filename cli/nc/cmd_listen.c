@@ -358,6 +358,7 @@ serve_single_stdio(struct server *s)
 			return rc;
 		snprintf(s->ws1.peer, sizeof(s->ws1.peer), "%.199s",
 			 s->first_name);
+		s->ws1.json = s->o->so.json ? stderr : NULL;
 		s->o->so.ws = &s->ws1;
 	}
 	rc = nc_session_stdio(s->first_fd, s->first_name, &s->o->so);
@@ -430,7 +431,7 @@ run_listen(struct listen_opts *o, int nargs, char **args)
 			   "not supported yet (use --exec, or skit echo)");
 		return CLI_EXIT_USAGE;
 	}
-	/* the ws options checked once (wss is refused), not per client */
+	/* the ws options checked once, not per client */
 	if (s.ws && (rc = cli_ws_init(&s.ws1, &s.addr, true, o->framing_set,
 				      (enum skit_framing)o->so.framing)))
 		return rc;

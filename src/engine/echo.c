@@ -447,7 +447,9 @@ on_accept(struct skit_serve *s, int fd, const struct skit_sockaddr *peer,
 	c = calloc(1, sizeof(*c));
 	if (c && e->cfg.layer &&
 	    (skit_conn_new(fd, fd, e->cfg.type, false, &c->lc) < 0 ||
-	     skit_conn_push(c->lc, e->cfg.layer, e->cfg.layer_cfg, NULL) < 0)) {
+	     skit_conn_push(c->lc, e->cfg.layer, e->cfg.layer_cfg, NULL) < 0 ||
+	     (e->cfg.layer2 && skit_conn_push(c->lc, e->cfg.layer2,
+					      e->cfg.layer2_cfg, NULL) < 0))) {
 		skit_conn_free(c->lc);
 		free(c);
 		c = NULL;

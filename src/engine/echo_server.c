@@ -297,6 +297,8 @@ skit_echo_server_open(const struct skit_addr *a,
 		.wake_signal = cfg->wake_signal,
 		.layer = cfg->layer,
 		.layer_cfg = cfg->layer_cfg,
+		.layer2 = cfg->layer2,
+		.layer2_cfg = cfg->layer2_cfg,
 	};
 	*out = srv;
 	return 0;

@@ -10,6 +10,7 @@
  * order, so that a pong or a close never cuts into a message's frame.
  */
 #include "skit/ws.h"
+#include "skit/tls.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -993,6 +994,16 @@ ws_shutdown(struct skit_layer *l)
 	}
 	if (rc < 0)
 		return rc;
+	/*
+	 * Over TLS a close_notify ends the whole connection for most peers
+	 * (python's ssl, browsers), so their close frame would be lost: the
+	 * close frame is our end mark there, and the stream below ends
+	 * with the connection, after the peer's close (section 7.1.1: the
+	 * server closes first).
+	 */
+	if (!w->close_rcvd &&
+	    skit_conn_find(skit_layer_conn(l), &skit_layer_tls))
+		return 0;
 	rc = skit_layer_shutdown_below(l);
 	if (w->close_rcvd &&
 	    (rc == -EPIPE || rc == -ECONNRESET || rc == -ENOTCONN))

@@ -289,6 +289,79 @@ sk_eof() {
 	grep -q "extensions permessage-deflate" "$SK_ERR"
 }
 
+@test "ws: wss:// and wss-listen: round-trip through resolve (tls below, ws above)" {
+	run "$SKIT" resolve 'wss://127.0.0.1/a?b,protocol=x,ca=c.pem'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"(written wss)"* ]]
+	[[ "$output" == *"canonical  tcp-connect:127.0.0.1:443,tls,ca=c.pem,ws,path=/a?b,protocol=x"* ]]
+	run "$SKIT" resolve 'tcp-connect:127.0.0.1:443,tls,ws,path=/a?b,protocol=x,ca=c.pem'
+	[[ "$output" == *"canonical  tcp-connect:127.0.0.1:443,tls,ca=c.pem,ws,path=/a?b,protocol=x"* ]]
+	run "$SKIT" resolve 'wss-listen:0,cert=a.pem,key=a.key'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"(written wss-listen)"* ]]
+	[[ "$output" == *"canonical  tcp-listen::0,tls,cert=a.pem,key=a.key,ws"* ]]
+	run "$SKIT" resolve 'wss://'
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"missing host after 'wss://'"* ]]
+}
+
+@test "ws: wss against python3-websockets (both ways) and skit's own sides: -v and --json show TLS and the handshake" {
+	need_websockets
+	load tls_helpers
+	local c=$BATS_TEST_TMPDIR
+	make_certs "$c"
+	local srv="cert=$c/srv.pem,key=$c/srv.key"
+	# skit's client against a python3-websockets server over TLS
+	py_echo --tls "$c/srv.pem" "$c/srv.key" chat
+	sk_fifo connect -v "wss://127.0.0.1:$PY_PORT/x,ca=$c/ca.pem,protocol=chat"
+	printf 'hello\n' >&5
+	wait_for "$SK_OUT" "hello"
+	sk_eof
+	[ "$SK_RC" -eq 0 ]
+	grep -q "TLS: TLSv1" "$SK_ERR"
+	grep -q "TLS:   verified" "$SK_ERR"
+	grep -q "GET /x HTTP/1.1 -> HTTP/1.1 101 Switching Protocols, subprotocol chat" "$SK_ERR"
+	grep -q "websocket close from .*: 1000 (normal closure)" "$SK_ERR"
+	# an unknown CA fails as TLS does (exit 8), before any websocket
+	run timeout 10 "$SKIT" connect "wss://127.0.0.1:$PY_PORT/" </dev/null
+	[ "$status" -eq 8 ]
+	[[ "$output" == *"TLS handshake with server"* ]]
+
+	# python3-websockets clients against skit echo, listen -k --exec, relay
+	skit_bg echo -v "wss-listen:127.0.0.1:0,$srv"
+	local echo_port=$BG_PORT
+	run timeout 10 "$WSPY" "$PEER" client "wss://127.0.0.1:$echo_port/" --ca "$c/ca.pem" one "ünï"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "text 'one'" ]
+	[ "${lines[1]}" = "text 'ünï'" ]
+	[ "${lines[2]}" = "close 1000" ]
+	skit_bg listen -v -k "wss-listen:127.0.0.1:0,$srv" --exec cat
+	run timeout 10 "$WSPY" "$PEER" client "wss://127.0.0.1:$BG_PORT/" --ca "$c/ca.pem" two
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "text 'two'" ]
+	[ "${lines[1]}" = "close 1000" ]
+	skit_bg echo -v tcp-listen:127.0.0.1:0
+	skit_bg relay -v --json "wss-listen:127.0.0.1:0,$srv" "$BG_ADDR"
+	local rpid=$BG_PID rout=$BG_OUT
+	run timeout 10 "$WSPY" "$PEER" client "wss://127.0.0.1:$BG_PORT/" --ca "$c/ca.pem" --binary abc
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "binary b'abc'" ]
+	wait_exit "$rpid" 5
+	grep -q '"event":"ws-open"' "$rout"
+	grep -q '"a_tls_version":"TLSv1' "$rout"
+
+	# skit's client against skit's server, --json: TLS, then the handshake
+	sk_fifo connect --json "wss://127.0.0.1:$echo_port/j,ca=$c/ca.pem"
+	printf 'hi\n' >&5
+	wait_for "$SK_OUT" 'hi'
+	sk_eof
+	[ "$SK_RC" -eq 0 ]
+	grep -q '"event":"connected".*"peer_verified":true' "$SK_ERR"
+	grep -q '"event":"ws-open".*"request":"GET /j HTTP/1.1"' "$SK_ERR"
+	grep -q '"event":"ws-message".*"dir":"in","type":"text","size":2' "$SK_ERR"
+	grep -q '"event":"ws-close".*"dir":"in","code":1000' "$SK_ERR"
+}
+
 @test "ws: headless Chromium opens a page that talks to a skit WebSocket server" {
 	need_cmd chromium
 	local log=$BATS_TEST_TMPDIR/browser.log i hold
