@@ -156,6 +156,25 @@ cli_ws_init(struct cli_ws *w, const struct skit_addr *a, bool server,
 	return 0;
 }
 
+void
+cli_ws_copy(struct cli_ws *dst, const struct cli_ws *src, const char *peer)
+{
+	*dst = *src;
+	skit_err_clear(&dst->err);
+	dst->cfg.data = dst;
+	dst->cfg.err = &dst->err;
+	if (src->cfg.protocol)
+		dst->cfg.protocol = dst->protocol;
+	if (src->cfg.host)
+		dst->cfg.host = dst->host;
+	if (src->cfg.headers) {
+		for (size_t i = 0; i < src->cfg.nheaders; i++)
+			dst->hdrs[i] = dst->hbuf + (src->hdrs[i] - src->hbuf);
+		dst->cfg.headers = dst->hdrs;
+	}
+	snprintf(dst->peer, sizeof(dst->peer), "%s", peer);
+}
+
 int
 cli_ws_push(struct cli_ws *w, struct skit_conn *c)
 {

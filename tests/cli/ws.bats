@@ -362,6 +362,87 @@ sk_eof() {
 	grep -q '"event":"ws-close".*"dir":"in","code":1000' "$SK_ERR"
 }
 
+@test "ws: listen --broker/--chat/-k over ws: every message to every other client, as messages (wss too)" {
+	need_websockets
+	local t=$BATS_TEST_TMPDIR
+	# --broker: B hears what A says, message by message, with its type
+	skit_bg listen -v --broker ws-listen:127.0.0.1:0
+	"$WSPY" "$PEER" client "ws://127.0.0.1:$BG_PORT/" --expect 3 >"$t/b.out" 2>&1 &
+	local bpid=$!
+	wait_for "$t/b.out" open
+	wait_for "$BG_ERR" "101 Switching Protocols"
+	run timeout 10 "$WSPY" "$PEER" client "ws://127.0.0.1:$BG_PORT/" --expect 0 one "two
+lines" ""
+	[ "$status" -eq 0 ]
+	wait_exit "$bpid" 10
+	[ "$(sed -n 2p "$t/b.out")" = "text 'one'" ]
+	[ "$(sed -n 3p "$t/b.out")" = "text 'two\\nlines'" ]
+	[ "$(sed -n 4p "$t/b.out")" = "text ''" ]
+	# the sender does not hear itself: its close came right after
+	[ "${lines[0]}" = "open" ]
+	[ "${lines[1]}" = "close 1000" ]
+
+	# --chat over wss: each message prefixed with its sender
+	load tls_helpers
+	make_certs "$t"
+	skit_bg listen --chat -v "wss-listen:127.0.0.1:0,cert=$t/srv.pem,key=$t/srv.key"
+	"$WSPY" "$PEER" client "wss://127.0.0.1:$BG_PORT/" --ca "$t/ca.pem" --expect 1 >"$t/c.out" 2>&1 &
+	bpid=$!
+	wait_for "$t/c.out" open
+	wait_for "$BG_ERR" "101 Switching Protocols"
+	run timeout 10 "$WSPY" "$PEER" client "wss://127.0.0.1:$BG_PORT/" --ca "$t/ca.pem" --expect 0 hello
+	[ "$status" -eq 0 ]
+	wait_exit "$bpid" 10
+	grep -q "^text 'tcp:127.0.0.1:[0-9]*: hello'$" "$t/c.out"
+
+	# -k without --exec: clients' messages on stdout (lines), stdin's
+	# lines to every client
+	sk_fifo listen -v -k ws-listen:127.0.0.1:0
+	wait_for "$SK_ERR" "listening on"
+	local port
+	port=$(sed -n 's/.*listening on tcp:127.0.0.1:\([0-9]*\).*/\1/p' "$SK_ERR")
+	"$WSPY" "$PEER" client "ws://127.0.0.1:$port/" --expect 1 from-client >"$t/k.out" 2>&1 5>&- &
+	bpid=$!
+	wait_for "$SK_OUT" "from-client"
+	echo "from stdin" >&5
+	wait_exit "$bpid" 10
+	grep -qx "text 'from stdin'" "$t/k.out"
+	# -k serves on after stdin's end: stopped by a signal
+	exec 5>&-
+	kill "$SK_PID"
+	wait_exit "$SK_PID" 5 || true
+	SK_PID=
+}
+
+@test "ws: skit bench over ws and wss: rr messages against skit echo and python3-websockets, crr, throughput" {
+	need_websockets
+	skit_bg echo -v ws-listen:127.0.0.1:0
+	run timeout 20 "$SKIT" bench --json -m rr -c 2 -r 200 -s 100 "ws://127.0.0.1:$BG_PORT/b"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"requests":200'* ]]
+	run timeout 20 "$SKIT" bench -m crr -r 20 "ws://127.0.0.1:$BG_PORT/"
+	[ "$status" -eq 0 ]
+	run timeout 20 "$SKIT" bench -m throughput --bytes 1m -s 16k "ws://127.0.0.1:$BG_PORT/"
+	[ "$status" -eq 0 ]
+	py_echo
+	run timeout 20 "$SKIT" bench --json -m rr -r 100 -s 1000 "ws://127.0.0.1:$PY_PORT/"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"requests":100'* ]]
+	kill "$PY_PID"
+	load tls_helpers
+	make_certs "$BATS_TEST_TMPDIR"
+	py_echo --tls "$BATS_TEST_TMPDIR/srv.pem" "$BATS_TEST_TMPDIR/srv.key"
+	run timeout 20 "$SKIT" bench --json -m rr -r 100 "wss://127.0.0.1:$PY_PORT/,ca=$BATS_TEST_TMPDIR/ca.pem"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"requests":100'* ]]
+	[[ "$output" == *'"tls_version":"TLSv1'* ]]
+	# a server that does not speak WebSocket: the handshake's failure
+	skit_bg echo -v tcp-listen:127.0.0.1:0
+	run timeout 20 "$SKIT" bench -r 5 --timeout 2 "ws://127.0.0.1:$BG_PORT/"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"handshake with tcp:127.0.0.1:$BG_PORT: bad HTTP response"* ]]
+}
+
 @test "ws: headless Chromium opens a page that talks to a skit WebSocket server" {
 	need_cmd chromium
 	local log=$BATS_TEST_TMPDIR/browser.log i hold

@@ -6,10 +6,13 @@ Real peers (python3-websockets):
                                       echo every message back (same type);
                                       prints the port, serves until killed;
                                       with --tls over TLS (wss)
-  ws_peer.py client URL [--proto P] [--binary] [--ca CA] MSG...
+  ws_peer.py client URL [--proto P] [--binary] [--ca CA] [--expect N] MSG...
                                       send each message, print each reply
                                       as "text 'x'" / "binary b'x'"; a
-                                      wss:// URL is checked against CA
+                                      wss:// URL is checked against CA;
+                                      --expect N: no replies to the
+                                      messages: print "open", send them,
+                                      then print the next N messages
 
 A scripted misbehaving peer, modelled on the Autobahn test suite's case
 groups (framing, ping/pong, reserved bits, opcodes, fragmentation,
@@ -72,10 +75,15 @@ def client(argv):
     import websockets
     url, proto, binary, msgs = argv[0], None, False, []
     ssl_ctx = None
+    expect = None
     i = 1
     while i < len(argv):
         if argv[i] == "--proto":
             proto = argv[i + 1]
+            i += 2
+            continue
+        if argv[i] == "--expect":
+            expect = int(argv[i + 1])
             i += 2
             continue
         if argv[i] == "--ca":
@@ -95,8 +103,16 @@ def client(argv):
                 max_size=2 ** 22, ssl=ssl_ctx) as ws:
             if proto:
                 print("subprotocol", ws.subprotocol)
+            if expect is not None:
+                print("open", flush=True)
             for m in msgs:
                 await ws.send(m.encode() if binary else m)
+                if expect is not None:
+                    continue
+                r = await asyncio.wait_for(ws.recv(), T)
+                kind = "text" if isinstance(r, str) else "binary"
+                print(kind, repr(r), flush=True)
+            for _ in range(expect or 0):
                 r = await asyncio.wait_for(ws.recv(), T)
                 kind = "text" if isinstance(r, str) else "binary"
                 print(kind, repr(r), flush=True)
