@@ -395,7 +395,13 @@ on_lconn(struct skit_loop *loop, int fd, unsigned events, void *data)
 			c->off = (uint32_t)((c->off + (size_t)w) % PATTERN_LEN);
 		}
 	}
-	for (int i = 0; i < 16; i++) {
+	/*
+	 * A wakeup's budget: 64 messages (a layer's: a ws message, a TLS
+	 * record) or RBUF_LEN bytes, so that a batch of small pipelined
+	 * messages is answered at once (one write, with the ws layer's
+	 * batching) and a bulk sender still leaves the others their turn.
+	 */
+	for (size_t i = 0, got = 0; i < 64 && got < RBUF_LEN; i++) {
 		n = skit_conn_recv(c->lc, buf, RBUF_LEN);
 		if (n == -EAGAIN)
 			break;
@@ -416,6 +422,7 @@ on_lconn(struct skit_loop *loop, int fd, unsigned events, void *data)
 			return; /* closed */
 		if (rc == 0)
 			break; /* a tail is pending */
+		got += (size_t)n;
 	}
 wait:
 	want = c->pending || (c->flags & CONN_EOF) ||
