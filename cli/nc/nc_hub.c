@@ -343,8 +343,11 @@ member_read(struct nc_hub *h, struct member *m)
 		m->error = (int)n;
 	}
 	if (m->ws && n <= 0) {
-		/* the close handshake is done, or the ws said why not */
-		if (n < 0 && cli_ws_report(m->ws) < 0 &&
+		/*
+		 * the close handshake is done, or the ws said why not (a
+		 * reset is a client gone, as without ws)
+		 */
+		if (n < 0 && n != -ECONNRESET && cli_ws_report(m->ws) < 0 &&
 		    !cli_tls_failed(m->c, m->name)) {
 			member_failed(m, "read from", (int)n);
 			return;
