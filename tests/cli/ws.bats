@@ -32,8 +32,9 @@ py_echo() {
 	local f=$BATS_TEST_TMPDIR/py.port i
 	"$WSPY" "$PEER" echo-server "$@" >"$f" 2>"$BATS_TEST_TMPDIR/py.err" &
 	PY_PID=$!
-	for i in $(seq 1 100); do
-		PY_PORT=$(head -1 "$f")
+	# (python's start is slow on a loaded machine: 10 s at most)
+	for i in $(seq 1 200); do
+		PY_PORT=$(head -1 "$f" 2>/dev/null)
 		[ -n "$PY_PORT" ] && return 0
 		sleep 0.05
 	done
