@@ -92,11 +92,6 @@ cli_ws_init(struct cli_ws *w, const struct skit_addr *a, bool server,
 	size_t nh = 0;
 
 	memset(w, 0, sizeof(*w));
-	if (skit_addr_has(a, SKIT_OPT_TLS)) {
-		cli_errorf("websocket over TLS (wss) is not supported yet: "
-			   "ws and tls do not mix");
-		return CLI_EXIT_USAGE;
-	}
 	w->who = server ? "client" : "server";
 	w->cfg.server = server;
 	w->cfg.max_msg = (uint64_t)skit_addr_num(a, SKIT_OPT_WS_MAX_MESSAGE, 0);
@@ -159,6 +154,25 @@ cli_ws_init(struct cli_ws *w, const struct skit_addr *a, bool server,
 		w->cfg.nheaders = nh;
 	}
 	return 0;
+}
+
+void
+cli_ws_copy(struct cli_ws *dst, const struct cli_ws *src, const char *peer)
+{
+	*dst = *src;
+	skit_err_clear(&dst->err);
+	dst->cfg.data = dst;
+	dst->cfg.err = &dst->err;
+	if (src->cfg.protocol)
+		dst->cfg.protocol = dst->protocol;
+	if (src->cfg.host)
+		dst->cfg.host = dst->host;
+	if (src->cfg.headers) {
+		for (size_t i = 0; i < src->cfg.nheaders; i++)
+			dst->hdrs[i] = dst->hbuf + (src->hdrs[i] - src->hbuf);
+		dst->cfg.headers = dst->hdrs;
+	}
+	snprintf(dst->peer, sizeof(dst->peer), "%s", peer);
 }
 
 int

@@ -43,6 +43,13 @@ int cli_ws_init(struct cli_ws *w, const struct skit_addr *a, bool server,
 		bool framing_set, enum skit_framing framing);
 
 /*
+ * dst as src (from cli_ws_init), for another connection: its own
+ * error, notes and peer name (--json lines to src's json).
+ */
+void cli_ws_copy(struct cli_ws *dst, const struct cli_ws *src,
+		 const char *peer);
+
+/*
  * Push the websocket layer, then the framing layer over it (so the
  * conn is a byte stream again, for stdio, crlf and the relay). 0 or a
  * negative code.

@@ -463,6 +463,9 @@ cmd_echo(int argc, char **argv)
 	if (sigaction(SIGRTMIN, &sa, NULL) == 0)
 		cfg.wake_signal = SIGRTMIN;
 	if (tls.ctx) {
+		/* wss: the WebSocket over the TLS */
+		cfg.layer2 = cfg.layer;
+		cfg.layer2_cfg = cfg.layer_cfg;
 		cfg.layer = &skit_layer_tls;
 		cfg.layer_cfg = &tls.lc;
 	}

@@ -8,6 +8,7 @@
 #include "bench.h"
 #include "cli.h"
 #include "cli_tls.h"
+#include "cli_ws.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -79,9 +80,9 @@ static const struct cli_opt bench_opts[] = {
 /* The address options bench implements: what a dial applies, but one
  * round only (connect-timeout=; --timeout when it is not set), and a
  * proxy= the dial goes through. */
-static const uint64_t bench_addr_opts = SKIT_OPTS_OPEN | SKIT_OPTS_TLS |
-					SKIT_OPT_BIT(CONNECT_TIMEOUT) |
-					SKIT_OPT_BIT(PROXY);
+static const uint64_t bench_addr_opts =
+	SKIT_OPTS_OPEN | SKIT_OPTS_TLS | SKIT_OPTS_WS |
+	SKIT_OPT_BIT(CONNECT_TIMEOUT) | SKIT_OPT_BIT(PROXY);
 
 static const struct cli_help bench_help = {
 	.name = "bench",
@@ -91,7 +92,8 @@ static const struct cli_help bench_help = {
 		    "B.json...",
 	.about = "Load-test an echo server (skit echo, or any RFC 862 echo; "
 		 "a discard or\nsource server for throughput) over tcp, udp, "
-		 "unix, unix-dgram,\nunix-seqpacket or vsock. Modes: "
+		 "unix, unix-dgram,\nunix-seqpacket or vsock, and over tls "
+		 "and ws (ws://: a request is one\nWebSocket message). Modes: "
 		 "throughput (bytes/s per stream), rr\n(requests/s and latency "
 		 "percentiles), crr (connect, request, response,\nclose), "
 		 "conns (open N connections and hold them). A bare PORT "
@@ -552,6 +554,7 @@ cmd_bench(int argc, char **argv)
 	const char *arg;
 	int argi, rc;
 	struct cli_tls tls = { 0 };
+	struct cli_ws ws;
 
 	rc = parse_opts(argc, argv, &cfg, &o, &argi);
 	if (rc)
@@ -598,6 +601,19 @@ cmd_bench(int argc, char **argv)
 	if (tls.ctx) {
 		cfg.layer = &skit_layer_tls;
 		cfg.layer_cfg = &tls.lc;
+	}
+	if (skit_addr_has(&addr, SKIT_OPT_WS)) {
+		/* a request is one binary message, its reply another */
+		rc = cli_ws_init(&ws, &addr, false, false, SKIT_FRAMING_RAW);
+		if (rc) {
+			cli_tls_free(&tls);
+			return rc;
+		}
+		ws.cfg.mode = SKIT_WS_MODE_BINARY;
+		ws.cfg.on_note = NULL; /* every thread's: nothing to say */
+		ws.cfg.err = NULL;
+		*(tls.ctx ? &cfg.layer2 : &cfg.layer) = &skit_layer_ws;
+		*(tls.ctx ? &cfg.layer2_cfg : &cfg.layer_cfg) = &ws.cfg;
 	}
 	bench_record_init(&rec, &cfg, argc, argv);
 	wa.cfg = &cfg;

@@ -318,6 +318,8 @@ run_connect(struct connect_opts *o, int nargs, char **args)
 				 (enum skit_framing)o->so.framing);
 		if (rc)
 			return rc;
+		/* --json: its events with "connected" and "closed" */
+		ws.json = o->so.json ? stderr : NULL;
 		o->so.ws = &ws;
 	}
 	skit_err_clear(&err);

@@ -316,11 +316,14 @@ serve_loop(struct server *s)
 				     : s->o->broker ? NC_HUB_BROKER
 						    : NC_HUB_FAN;
 
-		s->hub = nc_hub_new(s->loop, m, s->o->so.hex,
-				    s->local.type == SOCK_SEQPACKET,
-				    s->o->so.framing);
-		if (!s->hub)
+		s->hub =
+			nc_hub_new(s->loop, m, s->o->so.hex,
+				   s->local.type == SOCK_SEQPACKET || s->ws,
+				   s->ws ? s->ws1.framing
+					 : (enum skit_framing)s->o->so.framing);
+		if (!s->hub || (s->ws && nc_hub_set_ws(s->hub, &s->ws1) < 0))
 			return CLI_EXIT_FAIL;
+		s->ws1.json = s->o->so.json ? stderr : NULL;
 		nc_hub_on_leave(s->hub, hub_left, s);
 		nc_hub_set_json(s->hub, s->o->so.json);
 		nc_hub_set_tls(s->hub, &s->o->tls);
@@ -362,6 +365,7 @@ serve_single_stdio(struct server *s)
 			return rc;
 		snprintf(s->ws1.peer, sizeof(s->ws1.peer), "%.199s",
 			 s->first_name);
+		s->ws1.json = s->o->so.json ? stderr : NULL;
 		s->o->so.ws = &s->ws1;
 	}
 	rc = nc_session_stdio(s->first_fd, s->first_name, &s->o->so);
@@ -437,12 +441,7 @@ run_listen(struct listen_opts *o, int nargs, char **args)
 	o->so.tls = &o->tls;
 	o->so.tls_wait_ms = o->so.idle_ms > 0 ? o->so.idle_ms : -1;
 	s.ws = skit_addr_has(&s.addr, SKIT_OPT_WS);
-	if (s.ws && !o->exec && o->keep) {
-		cli_errorf("listen: WebSocket with -k, --broker or --chat is "
-			   "not supported yet (use --exec, or skit echo)");
-		return CLI_EXIT_USAGE;
-	}
-	/* the ws options checked once (wss is refused), not per client */
+	/* the ws options checked once, not per client */
 	if (s.ws && (rc = cli_ws_init(&s.ws1, &s.addr, true, o->framing_set,
 				      (enum skit_framing)o->so.framing)))
 		return rc;

@@ -106,6 +106,17 @@ int nc_hub_add(struct nc_hub *h, int fd, const char *name);
 struct cli_tls;
 void nc_hub_set_tls(struct nc_hub *h, const struct cli_tls *tls);
 
+/*
+ * Every member added from now on speaks WebSocket as the server
+ * configured by ws (cli_ws.h, from cli_ws_init; kept by the caller), over
+ * TLS when set: the hub moves whole messages (create it with msgs and
+ * ws->framing). Text mode: each message is a line ("\n" added) on
+ * stdout and a text message to the others (binary when not UTF-8);
+ * binary and raw: binary messages. --chat prefixes each message.
+ */
+struct cli_ws;
+int nc_hub_set_ws(struct nc_hub *h, const struct cli_ws *ws);
+
 /* Clients connected now. */
 int nc_hub_count(const struct nc_hub *h);
 

@@ -12,6 +12,10 @@
  * so one slow client cannot make the server hold unbounded memory or
  * stall the others.
  *
+ * Over WebSocket (nc_hub_set_ws) the members' messages are messages too:
+ * each is read whole through the member's layers (TLS, ws) and queued
+ * as one, as on seqpacket.
+ *
  * On a seqpacket listener the members' messages keep their boundaries:
  * each is queued with its length and sent as one message, stdin is cut
  * into messages by --framing, and messages go to stdout framed by it
@@ -33,6 +37,7 @@
  */
 #include "cli.h"
 #include "cli_tls.h"
+#include "cli_ws.h"
 #include "nc.h"
 
 #include <errno.h>
@@ -48,7 +53,8 @@
 struct member {
 	struct nc_hub *h;
 	int fd;
-	struct skit_conn *c; /* TLS over fd (nc_hub_set_tls), or NULL */
+	struct skit_conn *c; /* TLS and/or ws over fd, or NULL */
+	struct cli_ws *ws;   /* its WebSocket (nc_hub_set_ws), or NULL */
 	char name[128];
 	char *q; /* pending output */
 	size_t qlen, qcap, qoff;
@@ -77,6 +83,10 @@ struct nc_hub {
 	void *leave_data;
 	bool json;
 	const struct cli_tls *tls; /* every member over TLS, or NULL */
+	const struct cli_ws *ws;   /* every member over WebSocket, or NULL */
+	size_t rcap;		   /* rbuf's size */
+	char *wbuf;		   /* ws: a message rewritten (--chat, "\n") */
+	size_t wcap;
 };
 
 static void member_cb(struct skit_loop *loop, int fd, unsigned ev, void *data);
@@ -130,6 +140,7 @@ member_free(struct nc_hub *h, struct member *m)
 		skit_conn_free(m->c);
 	}
 	skit_close(m->fd);
+	free(m->ws);
 	free(m->q);
 	free(m->line);
 	free(m);
@@ -269,22 +280,56 @@ deliver_lines(struct nc_hub *h, struct member *src, const char *p, size_t n,
 	}
 }
 
+/*
+ * A whole message from src (NULL: stdin) over WebSocket: --chat puts
+ * the sender in front; in text mode it ends with the "\n" that makes
+ * it one message in the layer (stdin's last line may lack it).
+ */
+static void
+deliver_ws(struct nc_hub *h, struct member *src, const char *p, size_t n)
+{
+	bool text = h->ws->cfg.mode == SKIT_WS_MODE_TEXT;
+	bool nl = text && (!n || p[n - 1] != '\n');
+	size_t pl = h->mode == NC_HUB_CHAT && src ? strlen(src->name) + 2 : 0;
+
+	if (!pl && !nl) {
+		deliver(h, src, p, n);
+		return;
+	}
+	if (pl + n + 1 > h->wcap) {
+		char *nb = realloc(h->wbuf, pl + n + 1);
+
+		if (!nb)
+			return;
+		h->wbuf = nb;
+		h->wcap = pl + n + 1;
+	}
+	if (pl) {
+		memcpy(h->wbuf, src->name, pl - 2);
+		memcpy(h->wbuf + pl - 2, ": ", 2);
+	}
+	memcpy(h->wbuf + pl, p, n);
+	if (nl)
+		h->wbuf[pl + n++] = '\n';
+	deliver(h, src, h->wbuf, pl + n);
+}
+
 static void
 member_read(struct nc_hub *h, struct member *m)
 {
 	ssize_t n;
 
 	/* MSG_TRUNC: a message's real length even if it does not fit. */
-	n = h->msgs ? skit_recvfrom(m->fd, h->rbuf, NC_MSG_MAX, MSG_TRUNC, NULL,
-				    NULL)
-	    : m->c  ? skit_conn_recv(m->c, h->rbuf, HUB_READ)
-		    : skit_read_some(m->fd, h->rbuf, HUB_READ);
+	n = m->c ? skit_conn_recv(m->c, h->rbuf, m->ws ? h->rcap : HUB_READ)
+	    : h->msgs ? skit_recvfrom(m->fd, h->rbuf, NC_MSG_MAX, MSG_TRUNC,
+				      NULL, NULL)
+		      : skit_read_some(m->fd, h->rbuf, HUB_READ);
 	if (n == -EAGAIN) {
 		if (m->c)
 			member_watch(m, member_wants(m));
 		return;
 	}
-	if (h->msgs && n > NC_MSG_MAX) {
+	if (h->msgs && !m->ws && n > NC_MSG_MAX) {
 		/* Dropped whole: a cut message would pass for one. */
 		cli_errorf("listen: dropped a %zd-byte message from %s: "
 			   "larger than %d bytes",
@@ -296,6 +341,19 @@ member_read(struct nc_hub *h, struct member *m)
 	if (n < 0) {
 		m->why = n == -ECONNRESET ? "reset" : "error";
 		m->error = (int)n;
+	}
+	if (m->ws && n <= 0) {
+		/*
+		 * the close handshake is done, or the ws said why not (a
+		 * reset is a client gone, as without ws)
+		 */
+		if (n < 0 && n != -ECONNRESET && cli_ws_report(m->ws) < 0 &&
+		    !cli_tls_failed(m->c, m->name)) {
+			member_failed(m, "read from", (int)n);
+			return;
+		}
+		member_drop(m, NULL);
+		return;
 	}
 	if (n <= 0) {
 		if (h->mode == NC_HUB_CHAT)
@@ -325,7 +383,9 @@ member_read(struct nc_hub *h, struct member *m)
 	}
 	if (h->hex)
 		cli_hexdump(stderr, "<", 0, h->rbuf, (size_t)n);
-	if (h->mode == NC_HUB_CHAT)
+	if (m->ws)
+		deliver_ws(h, m, h->rbuf, (size_t)n);
+	else if (h->mode == NC_HUB_CHAT)
 		deliver_lines(h, m, h->rbuf, (size_t)n, false);
 	else
 		deliver(h, m, h->rbuf, (size_t)n);
@@ -340,7 +400,9 @@ member_write_msgs(struct member *m)
 		ssize_t n;
 
 		memcpy(&len, m->q + m->qoff, MSG_HDR);
-		n = skit_write_some(m->fd, m->q + m->qoff + MSG_HDR, len);
+		n = m->ws ? skit_conn_send(m->c, m->q + m->qoff + MSG_HDR, len)
+			  : skit_write_some(m->fd, m->q + m->qoff + MSG_HDR,
+					    len);
 		if (n < 0)
 			return n;
 		m->bytes_out += (uint64_t)n;
@@ -400,10 +462,14 @@ member_cb(struct skit_loop *loop, int fd, unsigned ev, void *data)
 		int rc = skit_conn_flush(m->c);
 
 		if (rc < 0 && rc != -EAGAIN) {
-			if (!cli_tls_failed(m->c, m->name))
-				member_failed(m, "TLS with", rc);
-			else
+			if (cli_tls_failed(m->c, m->name) ||
+			    (m->ws && cli_ws_report(m->ws) >= 0))
 				member_drop(m, NULL);
+			else
+				member_failed(m,
+					      m->ws ? "websocket with"
+						    : "TLS with",
+					      rc);
 			return;
 		}
 		if (skit_conn_handshaking(m->c)) {
@@ -448,8 +514,12 @@ stdin_msgs(struct nc_hub *h, int fd)
 	size_t len;
 	int rc = skit_frame_reader_fill(&h->in), k;
 
-	while ((k = skit_frame_reader_take(&h->in, h->framing, &p, &len)) > 0)
-		deliver(h, NULL, p, len);
+	while ((k = skit_frame_reader_take(&h->in, h->framing, &p, &len)) > 0) {
+		if (h->ws)
+			deliver_ws(h, NULL, p, len);
+		else
+			deliver(h, NULL, p, len);
+	}
 	if (k < 0)
 		cli_errorf("listen: stdin: %s", skit_strerror(k));
 	if (rc <= 0 || k < 0) {
@@ -490,7 +560,8 @@ nc_hub_new(struct skit_loop *loop, enum nc_hub_mode mode, bool hex, bool msgs,
 
 	if (!h)
 		return NULL;
-	h->rbuf = malloc(msgs ? NC_MSG_MAX : HUB_READ);
+	h->rcap = msgs ? NC_MSG_MAX : HUB_READ;
+	h->rbuf = malloc(h->rcap);
 	if (!h->rbuf ||
 	    (msgs && mode == NC_HUB_FAN &&
 	     skit_frame_reader_init(&h->in, STDIN_FILENO, NC_MSG_MAX) < 0)) {
@@ -521,6 +592,7 @@ nc_hub_free(struct nc_hub *h)
 		skit_loop_del(h->loop, STDIN_FILENO);
 	skit_frame_reader_free(&h->in);
 	free(h->rbuf);
+	free(h->wbuf);
 	free(h);
 }
 
@@ -540,11 +612,18 @@ nc_hub_add(struct nc_hub *h, int fd, const char *name)
 	m->why = "eof";
 	snprintf(m->name, sizeof(m->name), "%s", name);
 	rc = 0;
-	if (h->tls) {
+	if (h->tls || h->ws)
 		rc = skit_conn_new(fd, fd, SOCK_STREAM, false, &m->c);
-		if (rc == 0)
-			rc = skit_conn_push(m->c, &skit_layer_tls, &h->tls->lc,
-					    NULL);
+	if (rc == 0 && h->tls)
+		rc = skit_conn_push(m->c, &skit_layer_tls, &h->tls->lc, NULL);
+	if (rc == 0 && h->ws) {
+		m->ws = malloc(sizeof(*m->ws));
+		rc = m->ws ? 0 : -ENOMEM;
+	}
+	if (rc == 0 && h->ws) {
+		cli_ws_copy(m->ws, h->ws, name);
+		rc = skit_conn_push(m->c, &skit_layer_ws, &m->ws->cfg,
+				    &m->ws->err);
 	}
 	if (rc == 0)
 		rc = skit_loop_add(h->loop, fd,
@@ -553,6 +632,7 @@ nc_hub_add(struct nc_hub *h, int fd, const char *name)
 	if (rc < 0) {
 		skit_conn_free(m->c);
 		skit_close(fd);
+		free(m->ws);
 		free(m);
 		return rc;
 	}
@@ -566,6 +646,25 @@ void
 nc_hub_set_tls(struct nc_hub *h, const struct cli_tls *tls)
 {
 	h->tls = tls && tls->ctx ? tls : NULL;
+}
+
+int
+nc_hub_set_ws(struct nc_hub *h, const struct cli_ws *ws)
+{
+	/* a whole message, and text mode's "\n" */
+	size_t cap =
+		(ws->cfg.max_msg ? ws->cfg.max_msg : SKIT_WS_MAX_DEFAULT) + 1;
+	char *nb;
+
+	if (cap > h->rcap) {
+		nb = realloc(h->rbuf, cap);
+		if (!nb)
+			return -ENOMEM;
+		h->rbuf = nb;
+		h->rcap = cap;
+	}
+	h->ws = ws;
+	return 0;
 }
 
 int

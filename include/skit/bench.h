@@ -176,6 +176,9 @@ struct skit_bench_cfg {
 	 */
 	const struct skit_layer_ops *layer;
 	const void *layer_cfg;
+	/* A second layer pushed on the first (ws over tls), or NULL. */
+	const struct skit_layer_ops *layer2;
+	const void *layer2_cfg;
 	skit_bench_sample_cb on_sample; /* from skit_bench_run's thread */
 	void *data;
 };

@@ -121,6 +121,9 @@ struct skit_echo_cfg {
 	const struct skit_fault_cfg *faults;
 	uint64_t first_id;
 	unsigned id_step;
+	/* A second layer pushed on the first (ws over tls), or NULL. */
+	const struct skit_layer_ops *layer2;
+	const void *layer2_cfg;
 };
 
 /* Totals since skit_echo_new (read them from the loop's thread, or after
@@ -249,6 +252,9 @@ struct skit_echo_server_cfg {
 	 * i + 1, i + 1 + n, ...); must stay valid until
 	 * skit_echo_server_free. */
 	const struct skit_fault_cfg *faults;
+	/* A second layer pushed on the first (ws over tls), or NULL. */
+	const struct skit_layer_ops *layer2;
+	const void *layer2_cfg;
 	/* Reports from the workers' serves, on their threads (may be
 	 * NULL): the caller's function must be thread-safe. */
 	void (*on_event)(const struct skit_serve_event *ev, void *data);

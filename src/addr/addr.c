@@ -870,20 +870,25 @@ tls_over(const char *text, char *out, size_t cap, struct skit_err *err)
 
 /*
  * ws://HOST[:PORT][/PATH][?QUERY][,OPTIONS] is written
- * ws:HOST:PORT,path=/PATH?QUERY,OPTIONS (port 80 by default): 1 with
- * that in out, 0 when text is not such a URL, or SKIT_EADDR.
+ * ws:HOST:PORT,path=/PATH?QUERY,OPTIONS (port 80 by default), and
+ * wss://... wss:... (port 443): 1 with that in out, 0 when text is not
+ * such a URL, or SKIT_EADDR.
  */
 static int
 ws_url(struct pctx *p, char *out, size_t cap)
 {
-	const char *t = p->text, *hp, *ue, *pe;
+	const char *t = p->text, *hp, *ue, *pe, *kind;
 	size_t i, hl;
 	bool port = false;
 	int n;
 
-	if (strncasecmp(t, "ws://", 5) != 0)
+	if (strncasecmp(t, "ws://", 5) == 0)
+		kind = "ws";
+	else if (strncasecmp(t, "wss://", 6) == 0)
+		kind = "wss";
+	else
 		return 0;
-	hp = t + 5;
+	hp = t + strlen(kind) + 3;
 	/* the URL ends at the first unescaped ',' */
 	for (i = 0; hp[i] && hp[i] != ','; i++)
 		if (hp[i] == '\\' && hp[i + 1])
@@ -894,8 +899,8 @@ ws_url(struct pctx *p, char *out, size_t cap)
 		pe++;
 	hl = (size_t)(pe - hp);
 	if (hl == 0)
-		return skit__addr_fail(p, SKIT_EADDR, 5,
-				       "missing host after 'ws://'");
+		return skit__addr_fail(p, SKIT_EADDR, (size_t)(hp - t),
+				       "missing host after '%s://'", kind);
 	/* a port after the host ("h:1", "[::1]:1"), not inside "[::1]" */
 	for (i = hl; i > 0; i--) {
 		if (hp[i - 1] == ']')
@@ -905,12 +910,17 @@ ws_url(struct pctx *p, char *out, size_t cap)
 			break;
 		}
 	}
-	n = snprintf(out, cap, "ws:%.*s%s,path=%s%.*s%s", (int)hl, hp,
-		     port ? "" : ":80", pe < ue && *pe == '?' ? "/" : "",
-		     (int)(ue - pe), pe, ue);
+	n = snprintf(out, cap, "%s:%.*s%s,path=%s%.*s%s", kind, (int)hl, hp,
+		     port      ? ""
+		     : kind[2] ? ":443"
+			       : ":80",
+		     pe < ue && *pe == '?' ? "/" : "", (int)(ue - pe), pe, ue);
 	if (pe == ue)
-		n = snprintf(out, cap, "ws:%.*s%s%s", (int)hl, hp,
-			     port ? "" : ":80", ue);
+		n = snprintf(out, cap, "%s:%.*s%s%s", kind, (int)hl, hp,
+			     port      ? ""
+			     : kind[2] ? ":443"
+				       : ":80",
+			     ue);
 	if (n < 0 || (size_t)n >= cap)
 		return skit__addr_fail(p, SKIT_EADDR, 0,
 				       "address is longer than %d bytes",

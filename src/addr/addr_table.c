@@ -249,6 +249,13 @@ static const struct skit_kind_row kind_rows[] = {
 	  false, IMPLIES(WS) },
 	{ "ws-listen", SKIT_KIND_TCP, L, U, 0, true, "= tcp-listen,ws", LP,
 	  false, IMPLIES(WS) },
+	/* WebSocket over TLS; wss://HOST:PORT/PATH likewise (port 443) */
+	{ "wss", SKIT_KIND_TCP, D, U, 0, true, "= tcp,tls,ws", HP, false,
+	  IMPLIES(TLS) | IMPLIES(WS) },
+	{ "wss-connect", SKIT_KIND_TCP, C, U, 0, true, "= tcp-connect,tls,ws",
+	  HP, false, IMPLIES(TLS) | IMPLIES(WS) },
+	{ "wss-listen", SKIT_KIND_TCP, L, U, 0, true, "= tcp-listen,tls,ws", LP,
+	  false, IMPLIES(TLS) | IMPLIES(WS) },
 };
 
 const struct skit_kind_row *

@@ -109,6 +109,8 @@ bench_layer_open(struct bench_conn *c, int fd, struct skit_err *err)
 		rc = skit_conn_push(c->lc, cfg->layer, cfg->layer_cfg, err);
 	else
 		skit_err_set(err, rc, "bench", c->w->b->where);
+	if (rc == 0 && cfg->layer2)
+		rc = skit_conn_push(c->lc, cfg->layer2, cfg->layer2_cfg, err);
 	if (rc < 0) {
 		skit_conn_free(c->lc);
 		c->lc = NULL;

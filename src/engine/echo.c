@@ -400,7 +400,13 @@ on_lconn(struct skit_loop *loop, int fd, unsigned events, void *data)
 			c->off = (uint32_t)((c->off + (size_t)w) % PATTERN_LEN);
 		}
 	}
-	for (int i = 0; i < 16; i++) {
+	/*
+	 * A wakeup's budget: 64 messages (a layer's: a ws message, a TLS
+	 * record) or RBUF_LEN bytes, so that a batch of small pipelined
+	 * messages is answered at once (one write, with the ws layer's
+	 * batching) and a bulk sender still leaves the others their turn.
+	 */
+	for (size_t i = 0, got = 0; i < 64 && got < RBUF_LEN; i++) {
 		n = skit_conn_recv(c->lc, buf, RBUF_LEN);
 		if (n == -EAGAIN)
 			break;
@@ -421,6 +427,7 @@ on_lconn(struct skit_loop *loop, int fd, unsigned events, void *data)
 			return; /* closed */
 		if (rc == 0)
 			break; /* a tail is pending */
+		got += (size_t)n;
 	}
 wait:
 	want = c->pending || (c->flags & CONN_EOF) ||
@@ -462,8 +469,8 @@ lkick(struct skit_conn *lc, void *data)
 		c->kick = id;
 }
 
-/* The conn over fd with the configured layers: cfg.layer, then the
- * faults numbered for this connection. */
+/* The conn over fd with the configured layers: cfg.layer, cfg.layer2
+ * (ws over tls), then the faults numbered for this connection. */
 static int
 lconn_open(struct skit_echo *e, struct conn *c, int fd)
 {
@@ -471,6 +478,9 @@ lconn_open(struct skit_echo *e, struct conn *c, int fd)
 
 	if (r == 0 && e->cfg.layer)
 		r = skit_conn_push(c->lc, e->cfg.layer, e->cfg.layer_cfg, NULL);
+	if (r == 0 && e->cfg.layer2)
+		r = skit_conn_push(c->lc, e->cfg.layer2, e->cfg.layer2_cfg,
+				   NULL);
 	if (r == 0 && e->cfg.faults) {
 		struct skit_fault_cfg fc = *e->cfg.faults;
 		uint64_t step = e->cfg.id_step ? e->cfg.id_step : 1;

@@ -312,6 +312,8 @@ skit_echo_server_open(const struct skit_addr *a,
 		.layer = cfg->layer,
 		.layer_cfg = cfg->layer_cfg,
 		.faults = cfg->faults,
+		.layer2 = cfg->layer2,
+		.layer2_cfg = cfg->layer2_cfg,
 	};
 	*out = srv;
 	return 0;

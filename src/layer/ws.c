@@ -10,15 +10,18 @@
  * order, so that a pong or a close never cuts into a message's frame.
  */
 #include "skit/ws.h"
+#include "skit/tls.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <zlib.h>
 
 #define IN_CHUNK  (64 * 1024)
 #define OUT_LIMIT (256 * 1024) /* send says -EAGAIN over this */
+#define OUT_BATCH (64 * 1024)  /* held for a batch at most this much */
 #define HEAD_MAX  (16 * 1024)
 #define REQ_MAX	  (8 * 1024)
 
@@ -57,6 +60,10 @@ struct ws {
 
 	uint8_t *out;
 	size_t out_cap, out_off, out_len;
+	/* a client's masking keys: random bytes, one getrandom() for 64
+	 * frames instead of one each */
+	uint8_t keys[256];
+	size_t keys_left;
 
 	bool close_sent, close_rcvd, eof_given;
 	int close_code_in;
@@ -122,6 +129,26 @@ queue_whole(struct ws *w, unsigned op, const void *data, size_t len)
 	return queue_frame(w, op, data, len, true, false);
 }
 
+/* The next fresh masking key (section 5.3: from a strong source). */
+static int
+next_key(struct ws *w, uint8_t key[4])
+{
+	if (w->keys_left < 4) {
+		ssize_t n = getrandom(w->keys, sizeof(w->keys), 0);
+
+		if (n < 0)
+			return -errno;
+		if (n < 4)
+			return -EIO;
+		w->keys_left = (size_t)n & ~(size_t)3;
+	}
+	w->keys_left -= 4;
+	memcpy(key, w->keys + w->keys_left, 4);
+	/* a key is used once: not kept once taken */
+	memset(w->keys + w->keys_left, 0, 4);
+	return 0;
+}
+
 /*
  * Queue one frame, masked with a fresh key by a client (fin: a
  * message's last; rsv1: a compressed message's first).
@@ -138,7 +165,7 @@ queue_frame(struct ws *w, unsigned op, const void *data, size_t len, bool fin,
 	if (rc < 0)
 		return rc;
 	if (!w->cfg.server) {
-		rc = skit_ws_mask_key(key);
+		rc = next_key(w, key);
 		if (rc < 0)
 			return rc;
 	}
@@ -191,6 +218,20 @@ drain(struct skit_layer *l, struct ws *w)
 	}
 	w->out_off = w->out_len = 0;
 	return skit_layer_flush_below(l);
+}
+
+/*
+ * Input read from below that the receiver has not looked at yet: the
+ * caller will recv again before it waits (pending() says so). Frames
+ * queued meanwhile wait for it (a drain before the next read from below,
+ * or before a recv returns nothing), so the answers to a batch of
+ * pipelined messages go out in one write instead of one each.
+ */
+static bool
+batching(const struct ws *w)
+{
+	return !w->starved && w->in_len > w->in_off &&
+	       w->out_len - w->out_off < OUT_BATCH;
 }
 
 /* --- setup ------------------------------------------------------------- */
@@ -800,8 +841,13 @@ ws_recv(struct skit_layer *l, void *buf, size_t len)
 		n = feed(l, w);
 		if (n < 0)
 			return n;
-		/* pongs and the close's answer go out as soon as may be */
-		rc = drain(l, w);
+		/*
+		 * pongs and the close's answer go out as soon as may be: now,
+		 * or with the frames of a batch (batching)
+		 */
+		rc = w->msg_ready && !w->close_rcvd && batching(w)
+			     ? 0
+			     : drain(l, w);
 		if (rc < 0 && rc != -EAGAIN && !w->close_rcvd)
 			return rc;
 		if (w->msg_ready && w->msg_len == 0) {
@@ -922,7 +968,7 @@ ws_send(struct skit_layer *l, const void *buf, size_t len)
 		rc = send_line(w, buf, len);
 		if (rc < 0)
 			return rc;
-		rc = drain(l, w);
+		rc = batching(w) ? 0 : drain(l, w);
 		if (rc < 0 && rc != -EAGAIN)
 			return rc;
 		return (ssize_t)len;
@@ -934,7 +980,7 @@ ws_send(struct skit_layer *l, const void *buf, size_t len)
 		return rc;
 	note(w, &(struct skit_ws_note){
 			.type = SKIT_WS_NOTE_MSG_OUT, .op = op, .len = n });
-	rc = drain(l, w);
+	rc = batching(w) ? 0 : drain(l, w);
 	if (rc < 0 && rc != -EAGAIN)
 		return rc;
 	return (ssize_t)len;
@@ -993,6 +1039,16 @@ ws_shutdown(struct skit_layer *l)
 	}
 	if (rc < 0)
 		return rc;
+	/*
+	 * Over TLS a close_notify ends the whole connection for most peers
+	 * (python's ssl, browsers), so their close frame would be lost: the
+	 * close frame is our end mark there, and the stream below ends
+	 * with the connection, after the peer's close (section 7.1.1: the
+	 * server closes first).
+	 */
+	if (!w->close_rcvd &&
+	    skit_conn_find(skit_layer_conn(l), &skit_layer_tls))
+		return 0;
 	rc = skit_layer_shutdown_below(l);
 	if (w->close_rcvd &&
 	    (rc == -EPIPE || rc == -ECONNRESET || rc == -ENOTCONN))

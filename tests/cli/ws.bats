@@ -32,8 +32,9 @@ py_echo() {
 	local f=$BATS_TEST_TMPDIR/py.port i
 	"$WSPY" "$PEER" echo-server "$@" >"$f" 2>"$BATS_TEST_TMPDIR/py.err" &
 	PY_PID=$!
-	for i in $(seq 1 100); do
-		PY_PORT=$(head -1 "$f")
+	# (python's start is slow on a loaded machine: 10 s at most)
+	for i in $(seq 1 200); do
+		PY_PORT=$(head -1 "$f" 2>/dev/null)
 		[ -n "$PY_PORT" ] && return 0
 		sleep 0.05
 	done
@@ -287,6 +288,160 @@ sk_eof() {
 	[ "$SK_RC" -eq 0 ]
 	[ "$(head -1 "$SK_OUT")" = "$aaa" ]
 	grep -q "extensions permessage-deflate" "$SK_ERR"
+}
+
+@test "ws: wss:// and wss-listen: round-trip through resolve (tls below, ws above)" {
+	run "$SKIT" resolve 'wss://127.0.0.1/a?b,protocol=x,ca=c.pem'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"(written wss)"* ]]
+	[[ "$output" == *"canonical  tcp-connect:127.0.0.1:443,tls,ca=c.pem,ws,path=/a?b,protocol=x"* ]]
+	run "$SKIT" resolve 'tcp-connect:127.0.0.1:443,tls,ws,path=/a?b,protocol=x,ca=c.pem'
+	[[ "$output" == *"canonical  tcp-connect:127.0.0.1:443,tls,ca=c.pem,ws,path=/a?b,protocol=x"* ]]
+	run "$SKIT" resolve 'wss-listen:0,cert=a.pem,key=a.key'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"(written wss-listen)"* ]]
+	[[ "$output" == *"canonical  tcp-listen::0,tls,cert=a.pem,key=a.key,ws"* ]]
+	run "$SKIT" resolve 'wss://'
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"missing host after 'wss://'"* ]]
+}
+
+@test "ws: wss against python3-websockets (both ways) and skit's own sides: -v and --json show TLS and the handshake" {
+	need_websockets
+	load tls_helpers
+	local c=$BATS_TEST_TMPDIR
+	make_certs "$c"
+	local srv="cert=$c/srv.pem,key=$c/srv.key"
+	# skit's client against a python3-websockets server over TLS
+	py_echo --tls "$c/srv.pem" "$c/srv.key" chat
+	sk_fifo connect -v "wss://127.0.0.1:$PY_PORT/x,ca=$c/ca.pem,protocol=chat"
+	printf 'hello\n' >&5
+	wait_for "$SK_OUT" "hello"
+	sk_eof
+	[ "$SK_RC" -eq 0 ]
+	grep -q "TLS: TLSv1" "$SK_ERR"
+	grep -q "TLS:   verified" "$SK_ERR"
+	grep -q "GET /x HTTP/1.1 -> HTTP/1.1 101 Switching Protocols, subprotocol chat" "$SK_ERR"
+	grep -q "websocket close from .*: 1000 (normal closure)" "$SK_ERR"
+	# an unknown CA fails as TLS does (exit 8), before any websocket
+	run timeout 10 "$SKIT" connect "wss://127.0.0.1:$PY_PORT/" </dev/null
+	[ "$status" -eq 8 ]
+	[[ "$output" == *"TLS handshake with server"* ]]
+
+	# python3-websockets clients against skit echo, listen -k --exec, relay
+	skit_bg echo -v "wss-listen:127.0.0.1:0,$srv"
+	local echo_port=$BG_PORT
+	run timeout 10 "$WSPY" "$PEER" client "wss://127.0.0.1:$echo_port/" --ca "$c/ca.pem" one "ünï"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "text 'one'" ]
+	[ "${lines[1]}" = "text 'ünï'" ]
+	[ "${lines[2]}" = "close 1000" ]
+	skit_bg listen -v -k "wss-listen:127.0.0.1:0,$srv" --exec cat
+	run timeout 10 "$WSPY" "$PEER" client "wss://127.0.0.1:$BG_PORT/" --ca "$c/ca.pem" two
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "text 'two'" ]
+	[ "${lines[1]}" = "close 1000" ]
+	skit_bg echo -v tcp-listen:127.0.0.1:0
+	skit_bg relay -v --json "wss-listen:127.0.0.1:0,$srv" "$BG_ADDR"
+	local rpid=$BG_PID rout=$BG_OUT
+	run timeout 10 "$WSPY" "$PEER" client "wss://127.0.0.1:$BG_PORT/" --ca "$c/ca.pem" --binary abc
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "binary b'abc'" ]
+	wait_exit "$rpid" 5
+	grep -q '"event":"ws-open"' "$rout"
+	grep -q '"a_tls_version":"TLSv1' "$rout"
+
+	# skit's client against skit's server, --json: TLS, then the handshake
+	sk_fifo connect --json "wss://127.0.0.1:$echo_port/j,ca=$c/ca.pem"
+	printf 'hi\n' >&5
+	wait_for "$SK_OUT" 'hi'
+	sk_eof
+	[ "$SK_RC" -eq 0 ]
+	grep -q '"event":"connected".*"peer_verified":true' "$SK_ERR"
+	grep -q '"event":"ws-open".*"request":"GET /j HTTP/1.1"' "$SK_ERR"
+	grep -q '"event":"ws-message".*"dir":"in","type":"text","size":2' "$SK_ERR"
+	grep -q '"event":"ws-close".*"dir":"in","code":1000' "$SK_ERR"
+}
+
+@test "ws: listen --broker/--chat/-k over ws: every message to every other client, as messages (wss too)" {
+	need_websockets
+	local t=$BATS_TEST_TMPDIR
+	# --broker: B hears what A says, message by message, with its type
+	skit_bg listen -v --broker ws-listen:127.0.0.1:0
+	"$WSPY" "$PEER" client "ws://127.0.0.1:$BG_PORT/" --expect 3 >"$t/b.out" 2>&1 &
+	local bpid=$!
+	wait_for "$t/b.out" open
+	wait_for "$BG_ERR" "101 Switching Protocols"
+	run timeout 10 "$WSPY" "$PEER" client "ws://127.0.0.1:$BG_PORT/" --expect 0 one "two
+lines" ""
+	[ "$status" -eq 0 ]
+	wait_exit "$bpid" 10
+	[ "$(sed -n 2p "$t/b.out")" = "text 'one'" ]
+	[ "$(sed -n 3p "$t/b.out")" = "text 'two\\nlines'" ]
+	[ "$(sed -n 4p "$t/b.out")" = "text ''" ]
+	# the sender does not hear itself: its close came right after
+	[ "${lines[0]}" = "open" ]
+	[ "${lines[1]}" = "close 1000" ]
+
+	# --chat over wss: each message prefixed with its sender
+	load tls_helpers
+	make_certs "$t"
+	skit_bg listen --chat -v "wss-listen:127.0.0.1:0,cert=$t/srv.pem,key=$t/srv.key"
+	"$WSPY" "$PEER" client "wss://127.0.0.1:$BG_PORT/" --ca "$t/ca.pem" --expect 1 >"$t/c.out" 2>&1 &
+	bpid=$!
+	wait_for "$t/c.out" open
+	wait_for "$BG_ERR" "101 Switching Protocols"
+	run timeout 10 "$WSPY" "$PEER" client "wss://127.0.0.1:$BG_PORT/" --ca "$t/ca.pem" --expect 0 hello
+	[ "$status" -eq 0 ]
+	wait_exit "$bpid" 10
+	grep -q "^text 'tcp:127.0.0.1:[0-9]*: hello'$" "$t/c.out"
+
+	# -k without --exec: clients' messages on stdout (lines), stdin's
+	# lines to every client
+	sk_fifo listen -v -k ws-listen:127.0.0.1:0
+	wait_for "$SK_ERR" "listening on"
+	local port
+	port=$(sed -n 's/.*listening on tcp:127.0.0.1:\([0-9]*\).*/\1/p' "$SK_ERR")
+	"$WSPY" "$PEER" client "ws://127.0.0.1:$port/" --expect 1 from-client >"$t/k.out" 2>&1 5>&- &
+	bpid=$!
+	wait_for "$SK_OUT" "from-client"
+	echo "from stdin" >&5
+	wait_exit "$bpid" 10
+	grep -qx "text 'from stdin'" "$t/k.out"
+	# -k serves on after stdin's end: stopped by a signal
+	exec 5>&-
+	kill "$SK_PID"
+	wait_exit "$SK_PID" 5 || true
+	SK_PID=
+}
+
+@test "ws: skit bench over ws and wss: rr messages against skit echo and python3-websockets, crr, throughput" {
+	need_websockets
+	skit_bg echo -v ws-listen:127.0.0.1:0
+	run timeout 20 "$SKIT" bench --json -m rr -c 2 -r 200 -s 100 "ws://127.0.0.1:$BG_PORT/b"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"requests":200'* ]]
+	run timeout 20 "$SKIT" bench -m crr -r 20 "ws://127.0.0.1:$BG_PORT/"
+	[ "$status" -eq 0 ]
+	run timeout 20 "$SKIT" bench -m throughput --bytes 1m -s 16k "ws://127.0.0.1:$BG_PORT/"
+	[ "$status" -eq 0 ]
+	py_echo
+	run timeout 20 "$SKIT" bench --json -m rr -r 100 -s 1000 "ws://127.0.0.1:$PY_PORT/"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"requests":100'* ]]
+	kill "$PY_PID"
+	load tls_helpers
+	make_certs "$BATS_TEST_TMPDIR"
+	py_echo --tls "$BATS_TEST_TMPDIR/srv.pem" "$BATS_TEST_TMPDIR/srv.key"
+	run timeout 20 "$SKIT" bench --json -m rr -r 100 "wss://127.0.0.1:$PY_PORT/,ca=$BATS_TEST_TMPDIR/ca.pem"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"requests":100'* ]]
+	[[ "$output" == *'"tls_version":"TLSv1'* ]]
+	# a server that does not speak WebSocket: the handshake's failure
+	skit_bg echo -v tcp-listen:127.0.0.1:0
+	run timeout 20 "$SKIT" bench -r 5 --timeout 2 "ws://127.0.0.1:$BG_PORT/"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"handshake with tcp:127.0.0.1:$BG_PORT: bad HTTP response"* ]]
 }
 
 @test "ws: headless Chromium opens a page that talks to a skit WebSocket server" {

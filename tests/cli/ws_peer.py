@@ -2,11 +2,17 @@
 """WebSocket peers for tests/cli/ws.bats.
 
 Real peers (python3-websockets):
-  ws_peer.py echo-server [PROTO...]   echo every message back (same type);
-                                      prints the port, serves until killed
-  ws_peer.py client URL [--proto P] [--binary] MSG...
+  ws_peer.py echo-server [--tls CERT KEY] [PROTO...]
+                                      echo every message back (same type);
+                                      prints the port, serves until killed;
+                                      with --tls over TLS (wss)
+  ws_peer.py client URL [--proto P] [--binary] [--ca CA] [--expect N] MSG...
                                       send each message, print each reply
-                                      as "text 'x'" / "binary b'x'"
+                                      as "text 'x'" / "binary b'x'"; a
+                                      wss:// URL is checked against CA;
+                                      --expect N: no replies to the
+                                      messages: print "open", send them,
+                                      then print the next N messages
 
 A scripted misbehaving peer, modelled on the Autobahn test suite's case
 groups (framing, ping/pong, reserved bits, opcodes, fragmentation,
@@ -41,6 +47,12 @@ T = 5.0
 
 def echo_server(protos):
     import websockets
+    ssl_ctx = None
+    if protos[:1] == ["--tls"]:
+        import ssl
+        ssl_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ssl_ctx.load_cert_chain(protos[1], protos[2])
+        protos = protos[3:]
 
     async def handler(ws, path=None):
         try:
@@ -52,7 +64,7 @@ def echo_server(protos):
     async def main():
         async with websockets.serve(handler, "127.0.0.1", 0,
                                     subprotocols=protos or None,
-                                    max_size=2 ** 22) as s:
+                                    max_size=2 ** 22, ssl=ssl_ctx) as s:
             print(s.sockets[0].getsockname()[1], flush=True)
             await asyncio.Future()
 
@@ -62,10 +74,21 @@ def echo_server(protos):
 def client(argv):
     import websockets
     url, proto, binary, msgs = argv[0], None, False, []
+    ssl_ctx = None
+    expect = None
     i = 1
     while i < len(argv):
         if argv[i] == "--proto":
             proto = argv[i + 1]
+            i += 2
+            continue
+        if argv[i] == "--expect":
+            expect = int(argv[i + 1])
+            i += 2
+            continue
+        if argv[i] == "--ca":
+            import ssl
+            ssl_ctx = ssl.create_default_context(cafile=argv[i + 1])
             i += 2
             continue
         if argv[i] == "--binary":
@@ -77,11 +100,19 @@ def client(argv):
     async def main():
         async with websockets.connect(
                 url, subprotocols=[proto] if proto else None,
-                max_size=2 ** 22) as ws:
+                max_size=2 ** 22, ssl=ssl_ctx) as ws:
             if proto:
                 print("subprotocol", ws.subprotocol)
+            if expect is not None:
+                print("open", flush=True)
             for m in msgs:
                 await ws.send(m.encode() if binary else m)
+                if expect is not None:
+                    continue
+                r = await asyncio.wait_for(ws.recv(), T)
+                kind = "text" if isinstance(r, str) else "binary"
+                print(kind, repr(r), flush=True)
+            for _ in range(expect or 0):
                 r = await asyncio.wait_for(ws.recv(), T)
                 kind = "text" if isinstance(r, str) else "binary"
                 print(kind, repr(r), flush=True)

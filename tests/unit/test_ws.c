@@ -804,6 +804,55 @@ test_layer_echo_mode(void **state)
 	pair_free(&p);
 }
 
+/*
+ * Pipelined messages read in one go: the answers wait for the last one
+ * and go out in one write (the layer's batching), not one write each.
+ */
+static void
+test_layer_batch(void **state)
+{
+	struct pair p;
+	uint8_t f[64];
+	char buf[256];
+	ssize_t n;
+
+	(void)state;
+	pair_open(&p, SKIT_WS_MODE_BINARY, 0);
+	/* the client's keys come from a pool: still fresh for each frame */
+	for (int i = 0; i < 70; i++)
+		assert_int_equal(skit_conn_send(p.c[0], "k", 1), 1);
+	assert_int_equal(recv(p.fd[1], f, sizeof(f), 0), (ssize_t)sizeof(f));
+	for (int i = 1; i < 8; i++)
+		assert_memory_not_equal(f + 2, f + 2 + 7 * i, 4);
+	for (int i = 0; i < 70 * 7 - (int)sizeof(f); i++)
+		assert_int_equal(recv(p.fd[1], f, 1, 0), 1);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(skit_conn_send(p.c[0], "abc", 3), 3);
+	for (int i = 0; i < 3; i++) {
+		n = skit_conn_recv(p.c[1], buf, sizeof(buf));
+		assert_int_equal(n, 3);
+		assert_true(i == 2 || skit_conn_pending(p.c[1]));
+		assert_int_equal(skit_conn_send(p.c[1], buf, 3), 3);
+		/* held while more input waits */
+		if (i < 2)
+			assert_int_equal(
+				recv(p.fd[0], f, sizeof(f), MSG_DONTWAIT), -1);
+	}
+	/* nothing more to read: what is held goes out, all at once */
+	assert_int_equal(skit_conn_recv(p.c[1], buf, sizeof(buf)), -EAGAIN);
+	n = recv(p.fd[0], f, sizeof(f), MSG_DONTWAIT);
+	assert_int_equal(n, 3 * (2 + 3));
+	assert_int_equal(f[0], 0x80 | SKIT_WS_OP_BINARY);
+	assert_int_equal(f[5], 0x80 | SKIT_WS_OP_BINARY);
+	/* the last answer of a batch goes at once (nothing left to read) */
+	assert_int_equal(skit_conn_send(p.c[0], "de", 2), 2);
+	n = recv_on(&p, 1, buf, sizeof(buf));
+	assert_int_equal(n, 2);
+	assert_int_equal(skit_conn_send(p.c[1], buf, 2), 2);
+	assert_int_equal(recv(p.fd[0], f, sizeof(f), MSG_DONTWAIT), 2 + 2);
+	pair_free(&p);
+}
+
 static void
 test_layer_ping_and_errors(void **state)
 {
@@ -932,6 +981,7 @@ main(void)
 		cmocka_unit_test(test_layer_messages),
 		cmocka_unit_test(test_layer_binary_and_limits),
 		cmocka_unit_test(test_layer_echo_mode),
+		cmocka_unit_test(test_layer_batch),
 		cmocka_unit_test(test_layer_ping_and_errors),
 		cmocka_unit_test(test_layer_deflate),
 		cmocka_unit_test(test_layer_refusal),
