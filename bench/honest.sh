@@ -221,7 +221,7 @@ report() {
 	say "   load after: $(load)"
 }
 
-say "bench/honest.sh $(date -u +%Y-%m-%dT%H:%MZ)  skit $("$SKIT" --version 2>/dev/null | head -1)  $(nproc) CPUs  load $(load)"
+say "bench/honest.sh $(date -u +%Y-%m-%dT%H:%MZ)  $("$SKIT" --version 2>/dev/null | head -1)  $(nproc) CPUs  load $(load)"
 say "   ROUNDS=$ROUNDS groups of A B B A, DUR=${DUR}s a run; skit/peer columns: medians of the runs"
 for s in $SECTIONS; do
 	case $s in

@@ -56,6 +56,12 @@ teardown() {
 	run --separate-stderr timeout 30 "$SKIT" bench -m throughput -b 2m -d 0.2 "$BG_ADDR"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *" lost 0 (0%) "*"(counted by the receiver)"* ]]
+	# unix-dgram: each stream's own bound name is its sender address.
+	skit_bg -v echo --discard -t 1 "unix-dgram:@skit-bu-$$-$BATS_TEST_NUMBER"
+	run --separate-stderr timeout 30 "$SKIT" bench -m throughput -b 2m -s 500 -P 2 -d 0.2 --json "$BG_ADDR"
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	echo "$output" | jq -e '.receiver_counted and .datagrams_sent > 0 and
+		.datagrams_received == .datagrams_sent' >/dev/null || { echo "$output"; false; }
 }
 
 @test "bench -u against a discard server that does not count: the sending is measured, loss is not" {
