@@ -37,12 +37,7 @@ TMP=$(mktemp -d /tmp/skit-honest.XXXXXX)
 PIDS=()
 OUT=bench/results/honest-$(date -u +%Y%m%d-%H%M).txt
 
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	rm -rf "$TMP"
-}
+. bench/lib.sh # cleanup, free_port, bg
 trap cleanup EXIT
 
 for c in jq iperf3 cc python3; do
@@ -54,17 +49,6 @@ cc -O2 -o "$TMP/crr-min" bench/crr-min.c || exit 1
 
 say() { echo "$*" | tee -a "$OUT"; }
 load() { cut -d' ' -f1-3 /proc/loadavg; }
-
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-# bg CMD... : a server in the background; its PID in LAST.
-bg() {
-	"$@" >"$TMP/bg.out" 2>"$TMP/bg.err" </dev/null &
-	LAST=$!
-	PIDS+=("$LAST")
-}
 
 # skit_bg ARGS... : skit echo ... in the background; its address in ADDR.
 skit_bg() {
