@@ -43,7 +43,7 @@
  * so the figure is the transport's and not the poller's). Connections are
  * dialled with skit/dial.h on the worker's loop (the fast path with skit_dial),
  * with the address's connect-timeout= or else timeout_ms as the time-out, and
- * without retries; CRR's fast path to a stream address with one resolved
+ * without retries; CRR's fast path to a tcp address with one resolved
  * address (no proxy=, bind=, connect-timeout=) connects as a minimal client
  * does, a blocking connect() that the watchdog times like a request.
  *

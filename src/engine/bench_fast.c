@@ -39,16 +39,22 @@ fast_close(struct bench_worker *w, struct bench_conn *c)
 }
 
 /*
- * crr can connect the way a minimal client does: one address, no
- * proxy=, bind= or connect-timeout= to honour. skit_dial's nonblocking
- * connect costs four system calls more per cycle (the flags set and
- * cleared, a poll, SO_ERROR) and a private loop's allocations.
+ * crr over tcp can connect the way a minimal client does: one address,
+ * no proxy=, bind= or connect-timeout= to honour. skit_dial's
+ * nonblocking connect costs four system calls more per cycle (a poll,
+ * SO_ERROR, the flags read and cleared) and a private loop's
+ * allocations. Not unix: a blocking unix connect that waits for room in
+ * a full backlog sleeps on the listener, and a shutdown of our socket
+ * does not wake it (the dial retries such a connect on a timer).
  */
 static bool
 fast_direct(const struct skit_bench *b)
 {
+	int fam = b->res.n == 1 ? b->res.v[0].family : AF_UNSPEC;
+
 	return b->cfg.mode == SKIT_BENCH_CRR && b->type == SOCK_STREAM &&
-	       b->res.n == 1 && !skit_addr_has(&b->addr, SKIT_OPT_PROXY) &&
+	       (fam == AF_INET || fam == AF_INET6) &&
+	       !skit_addr_has(&b->addr, SKIT_OPT_PROXY) &&
 	       !skit_addr_has(&b->addr, SKIT_OPT_BIND) &&
 	       !skit_addr_has(&b->addr, SKIT_OPT_CONNECT_TIMEOUT);
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# skit bench --mode crr's client, one connection on its thread (the
+# skit bench --mode crr's client over tcp, one connection on its thread (the
 # blocking fast path): it connects as a minimal client does (socket,
 # options, a blocking connect: no poll, no flags set and cleared), and a
 # connect that hangs still ends with --timeout (the watchdog's shutdown).
