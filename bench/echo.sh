@@ -57,12 +57,7 @@ PIDS=()
 MIN=$TMP/echo-min
 OUT=bench/results/echo-$(date -u +%Y%m%d-%H%M).txt
 
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	rm -rf "$TMP"
-}
+. bench/lib.sh # cleanup, free_port, bg
 trap cleanup EXIT
 ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
@@ -73,19 +68,6 @@ done
 cc -O2 -o "$MIN" bench/echo-min.c || exit 1
 cc -O2 -o "$TMP/rr-ab" bench/rr-ab.c || exit 1
 cc -O2 -o "$TMP/crr-min" bench/crr-min.c || exit 1
-
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-# bg CMD... : start a server in the background, remember its PID. CMD
-# must be a program (taskset, not the pin function): a function would run
-# in a subshell, and its PID is not the server's.
-bg() {
-	"$@" >"$TMP/bg.out" 2>"$TMP/bg.err" </dev/null &
-	LAST=$!
-	PIDS+=("$LAST")
-}
 
 stop() {
 	kill "$1" 2>/dev/null
@@ -504,17 +486,17 @@ tp_iperf() {
 # ------------------------------------------------------------------- udp
 # skit bench -m throughput -u (against skit echo --discard) beside
 # iperf3 -u (against iperf3 -s) at equal datagram size, unlimited rate:
-# the rate the sender achieved, and iperf3's loss at its receiver.
+# the rate the sender achieved, and each one's loss at its receiver.
 udp() {
-	local p s a b l
+	local p s a al b l
 	say ""
 	say "== 5. UDP throughput, ${TP_DUR}s, 1460-byte datagrams, -b 0: skit bench -u vs iperf3 -u (Gbit/s sent)"
 	bg "$SKIT" -v echo --discard -t 1 "udp:127.0.0.1:0"
 	s=$LAST
 	sleep 0.3
-	a=$("$SKIT" bench -m throughput -b 0 -s 1460 -d "$TP_DUR" --json \
+	read -r a al <<<"$("$SKIT" bench -m throughput -b 0 -s 1460 -d "$TP_DUR" --json \
 		"$(sed -n 's/.*listening on //p' "$TMP/bg.err")" 2>/dev/null |
-		jq -r '.sent_bytes_per_s * 8 / 1e9 | . * 100 | floor / 100')
+		jq -r '"\(.sent_bytes_per_s * 8 / 1e9 | . * 100 | floor / 100) \(.lost_percent)"')"
 	stop "$s"
 	p=$(free_port)
 	bg iperf3 -s -1 -p "$p"
@@ -523,7 +505,7 @@ udp() {
 	read -r b l <<<"$(iperf3 -c 127.0.0.1 -p "$p" -u -b 0 -l 1460 -t "$TP_DUR" -J 2>/dev/null |
 		jq -r '"\(.end.sum.bits_per_second / 1e9 | . * 100 | floor / 100) \(.end.sum.lost_percent)"')"
 	stop "$s"
-	say "  skit ${a:--}   iperf3 ${b:--} (its loss ${l:--}%)   ratio $(ratio "${a:-0}" "${b:-0}")   (target >= 1.0)"
+	say "  skit ${a:--} (its loss ${al:--}%, counted by skit echo --discard)   iperf3 ${b:--} (its loss ${l:--}%)   ratio $(ratio "${a:-0}" "${b:-0}")   (target >= 1.0, no more loss)"
 }
 
 # ----------------------------------------------------------------- scale

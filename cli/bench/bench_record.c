@@ -215,7 +215,8 @@ bench_record_result(struct bench_record *rec, const struct bench_run *run)
 		    8 * bench_per_s(r->total.tx, s), false);
 		fig(rec, "received_bits_per_s", "received", "bit/s",
 		    8 * bench_per_s(r->total.rx, s), false);
-		if (run->type == SOCK_DGRAM && r->udp.echoed) {
+		if (run->type == SOCK_DGRAM &&
+		    (r->udp.echoed || r->udp.receiver)) {
 			fig(rec, "lost_percent", "datagrams lost", "%",
 			    r->udp.sent ? 100.0 * (double)r->udp.lost /
 						  (double)r->udp.sent

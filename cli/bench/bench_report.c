@@ -51,7 +51,8 @@ json_udp(struct cli_json *j, const struct skit_bench_cfg *cfg,
 	cli_json_uint(j, "datagrams_sent", u->sent);
 	cli_json_uint(j, "datagrams_received", u->received);
 	cli_json_bool(j, "echoed", u->echoed);
-	if (u->echoed) {
+	cli_json_bool(j, "receiver_counted", u->receiver);
+	if (u->echoed || u->receiver) {
 		cli_json_uint(j, "lost", u->lost);
 		cli_json_double(j, "lost_percent",
 				u->sent ? 100.0 * (double)u->lost /
@@ -61,7 +62,8 @@ json_udp(struct cli_json *j, const struct skit_bench_cfg *cfg,
 		cli_json_uint(j, "duplicates", u->duplicates);
 		cli_json_double(j, "jitter_ms", u->jitter_ms);
 	} else {
-		/* Nothing came back (a discard server): not measured. */
+		/* Nothing came back and the discard server did not
+		 * answer the stats request: not measured. */
 		cli_json_null(j, "lost");
 		cli_json_null(j, "lost_percent");
 		cli_json_null(j, "jitter_ms");
@@ -74,17 +76,18 @@ text_udp(const struct skit_bench_udp *u)
 {
 	printf("datagrams    sent %llu  received %llu",
 	       (unsigned long long)u->sent, (unsigned long long)u->received);
-	if (!u->echoed) {
+	if (!u->echoed && !u->receiver) {
 		printf("  (none came back: loss and jitter need an echo "
-		       "server)\n");
+		       "server, or skit echo --discard)\n");
 		return;
 	}
 	printf("  lost %llu (%.3g%%)  out of order %llu  duplicates %llu  "
-	       "jitter %.3f ms\n",
+	       "jitter %.3f ms%s\n",
 	       (unsigned long long)u->lost,
 	       u->sent ? 100.0 * (double)u->lost / (double)u->sent : 0.0,
 	       (unsigned long long)u->out_of_order,
-	       (unsigned long long)u->duplicates, u->jitter_ms);
+	       (unsigned long long)u->duplicates, u->jitter_ms,
+	       u->receiver ? "  (counted by the receiver)" : "");
 }
 
 void

@@ -13,10 +13,13 @@
  *               send time); against an echo server the datagrams that
  *               come back give loss, out-of-order and duplicate counts
  *               and the jitter (RFC 3550, over the round-trip times);
- *               against a discard server only the sending is measured.
+ *               a discard server that counts them (skit echo
+ *               --discard) answers a stats request at the end with the
+ *               same counts, taken where they arrived; against another
+ *               discard server only the sending is measured.
  *               By duration; after it, datagrams still on their way are
- *               waited for (until all are back, 100 ms without one, or
- *               the time-out).
+ *               waited for (until all are back or the server's counts
+ *               settle, 500 ms without one, or the time-out).
  *   RR          each connection has one request of SIZE bytes in
  *               flight: write it, read it back, check it, record the
  *               round trip in a histogram, send the next. Requests carry
@@ -40,7 +43,9 @@
  * so the figure is the transport's and not the poller's). Connections are
  * dialled with skit/dial.h on the worker's loop (the fast path with skit_dial),
  * with the address's connect-timeout= or else timeout_ms as the time-out, and
- * without retries.
+ * without retries; CRR's fast path to a tcp address with one resolved
+ * address (no proxy=, bind=, connect-timeout=) connects as a minimal client
+ * does, a blocking connect() that the watchdog times like a request.
  *
  * The warm-up (warmup_ms) is run but not counted: counters, samples and
  * the histogram see only what was started after it. Samples use
@@ -95,9 +100,11 @@ enum skit_bench_dir {
 
 /*
  * The header of a udp throughput datagram, big-endian: "SKIT" (4
- * bytes), the stream number (4), the sequence number (8, from 0 per
+ * bytes), the stream number (4; its top bit is set on the datagrams
+ * counted, after the warm-up), the sequence number (8, from 0 per
  * stream), the send time (8, CLOCK_MONOTONIC ns); the rest of SIZE is a
- * fixed pattern. A receiver such as skit recv sees it as data.
+ * fixed pattern. A receiver such as skit recv sees it as data. The
+ * stats request ("SKIQ") and its answer ("SKIA") are in docs/bench.md.
  */
 #define SKIT_BENCH_UDP_HDR 24
 
@@ -110,6 +117,8 @@ struct skit_bench_udp {
 	uint64_t duplicates;   /* came back more than once */
 	double jitter_ms;      /* RFC 3550, the streams' mean */
 	bool echoed;	       /* any came back at all */
+	bool receiver;	       /* the counts (of some streams) are a discard
+				  server's, its answer to the stats request */
 };
 
 /* Counted so far, for one connection (or stream) or for the whole run. */

@@ -2,59 +2,49 @@
  * bench_udp.c - udp throughput (iperf3 -u's job) for the load generator:
  * each stream sends datagrams at its bit rate, paced by a 1 ms timer on
  * the worker's loop (a burst of what is owed each tick, as iperf3 does),
- * each stamped with the stream, a sequence number and the send time;
- * unlimited (bitrate 0), a burst whenever the socket is writable.
- * What an echo server sends back is checked against the sequence:
- * distinct ones received, out of order (lower than one already seen),
- * duplicates (seen before, within the last UDP_WIN), and the jitter of
- * the round-trip times, RFC 3550 section 6.4.1: J += (|D| - J) / 16.
+ * each stamped with the stream, a sequence number and the send time
+ * (udp_count.h; the stream field flags the counted ones, after the
+ * warm-up); unlimited (bitrate 0), a burst whenever the socket is
+ * writable. What an echo server sends back is counted here
+ * (skit__udp_count_add: distinct, out of order, duplicates, the jitter
+ * of RFC 3550 over the round trips). A discard server counts what it
+ * receives itself: once the duration is over, a stream that got nothing
+ * back asks it for its counts with a stats request, again every
+ * UDP_ASK_MS until two answers in a row agree (the datagrams still on
+ * their way have arrived) or the drain ends; a server that does not
+ * answer leaves the loss unmeasured.
  */
 #include "engine/bench_int.h"
+#include "engine/udp_count.h"
 
-#include <endian.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "skit/io.h"
 
-#define UDP_WIN	     4096 /* sequence numbers remembered per stream */
 #define UDP_TICK_MS  1
 #define UDP_BURST    512 /* datagrams per stream and tick, at most */
 #define UDP_QUIET    (500 * 1000000LL) /* drain: this long without one */
 #define UDP_DRAIN_MS 10
+#define UDP_ASK_MS   50	 /* stats requests this far apart */
 #define UDP_RX_BATCH 256 /* datagrams read per readiness */
 
-static const char udp_magic[4] = { 'S', 'K', 'I', 'T' };
-
 struct bench_udp {
-	uint64_t next_seq;   /* the next datagram's number */
-	uint64_t first;	     /* the first counted one's */
-	bool counting;	     /* first is set */
-	uint64_t sent, recv; /* counted: sent, distinct ones back */
-	uint64_t ooo, dup;
-	uint64_t expected; /* 1 + the highest (relative) number seen */
-	uint64_t win_base; /* seen[] covers [win_base, +UDP_WIN) */
-	uint64_t seen[UDP_WIN / 64];
-	double jitter; /* ns */
-	int64_t last_transit;
-	bool have_transit;
-	double credit; /* datagrams owed by the pacing */
-	bool blocked;  /* the socket was full: wait until writable */
+	uint64_t next_seq;	     /* the next datagram's number */
+	uint64_t first;		     /* the first counted one's */
+	bool counting;		     /* first is set */
+	uint64_t sent;		     /* counted */
+	struct skit__udp_count back; /* what came back (relative numbers) */
+	double credit;		     /* datagrams owed by the pacing */
+	bool blocked; /* the socket was full: wait until writable */
+	/* the stats exchange with a discard server */
+	uint64_t ask;	/* the last request's number (0: none sent) */
+	int64_t ask_ns; /* when it went */
+	bool answered;	/* ans holds an answer */
+	bool settled;	/* two answers in a row agreed */
+	struct skit__udp_answer ans;
 };
-
-static void
-stamp(struct bench_conn *c, uint64_t seq)
-{
-	char *b = c->w->sbuf;
-	uint32_t stream = htobe32((uint32_t)c->idx);
-	uint64_t s = htobe64(seq), t = htobe64((uint64_t)skit_now_ns());
-
-	memcpy(b, udp_magic, 4);
-	memcpy(b + 4, &stream, 4);
-	memcpy(b + 8, &s, 8);
-	memcpy(b + 16, &t, 8);
-}
 
 /* Send up to n datagrams (what is owed); the socket's EAGAIN ends the
  * burst. */
@@ -70,7 +60,8 @@ send_burst(struct bench_conn *c, int n)
 	for (int i = 0; i < n && !w->stopping; i++) {
 		ssize_t r;
 
-		stamp(c, u->next_seq);
+		skit__udp_stamp(w->sbuf, (uint32_t)c->idx, counting,
+				u->next_seq, skit_now_ns());
 		r = skit_sendto(c->fd, w->sbuf, size, MSG_DONTWAIT, NULL, 0);
 		if (r == -EAGAIN || r == -ENOBUFS) {
 			u->blocked = true;
@@ -144,29 +135,21 @@ bench_udp_start(struct bench_conn *c)
 	return 0;
 }
 
-/* Remember rel as seen; false when it was seen already. */
-static bool
-mark_seen(struct bench_udp *u, uint64_t rel)
+/* A discard server's answer to our stats request. */
+static void
+on_answer(struct bench_conn *c, const char *d, size_t n)
 {
-	uint64_t off;
+	struct bench_udp *u = c->udp;
+	struct skit__udp_answer a;
 
-	if (rel >= u->win_base + UDP_WIN) {
-		uint64_t nb = rel - UDP_WIN + 1;
-
-		if (nb - u->win_base >= UDP_WIN) {
-			memset(u->seen, 0, sizeof(u->seen));
-		} else {
-			for (uint64_t k = u->win_base; k < nb; k++)
-				u->seen[(k % UDP_WIN) / 64] &=
-					~(1ull << (k % 64));
-		}
-		u->win_base = nb;
-	}
-	off = rel % UDP_WIN;
-	if (u->seen[off / 64] & (1ull << (off % 64)))
-		return false;
-	u->seen[off / 64] |= 1ull << (off % 64);
-	return true;
+	if (!skit__udp_answer_read(d, n, &a) || a.stream != (uint32_t)c->idx ||
+	    a.ask != u->ask || !u->ask)
+		return; /* a stale one (a request answered twice) */
+	if (u->answered && a.recv == u->ans.recv && a.dup == u->ans.dup &&
+	    a.ooo == u->ans.ooo)
+		u->settled = true;
+	u->ans = a;
+	u->answered = true;
 }
 
 /* One datagram came back. */
@@ -175,23 +158,28 @@ on_datagram(struct bench_conn *c, const char *d, size_t n, int64_t now)
 {
 	struct bench_worker *w = c->w;
 	struct bench_udp *u = c->udp;
-	uint64_t seq, ts, rel;
+	enum skit__udp_kind k = skit__udp_kind(d, n);
+	uint64_t seq;
 	uint32_t stream;
-	int64_t transit;
+	int64_t ts;
+	bool counted;
 
-	if (n < SKIT_BENCH_UDP_HDR || memcmp(d, udp_magic, 4) != 0) {
+	if (k == SKIT__UDP_ASK)
+		return; /* an echo server sent our stats request back */
+	if (k == SKIT__UDP_ANSWER) {
+		w->udp_last_rx = now;
+		on_answer(c, d, n);
+		return;
+	}
+	if (k != SKIT__UDP_DATA) {
 		bench_fatal(w, SKIT_EPROTO, "bench",
 			    "a datagram came back that skit bench did not "
 			    "send (%zu bytes)",
 			    n);
 		return;
 	}
-	memcpy(&stream, d + 4, 4);
-	memcpy(&seq, d + 8, 8);
-	memcpy(&ts, d + 16, 8);
-	seq = be64toh(seq);
-	ts = be64toh(ts);
-	if (be32toh(stream) != (uint32_t)c->idx || seq >= u->next_seq) {
+	skit__udp_unstamp(d, &stream, &counted, &seq, &ts);
+	if (stream != (uint32_t)c->idx || seq >= u->next_seq) {
 		bench_fatal(w, SKIT_EPROTO, "bench",
 			    "a datagram came back that this stream did not "
 			    "send");
@@ -200,29 +188,8 @@ on_datagram(struct bench_conn *c, const char *d, size_t n, int64_t now)
 	w->udp_last_rx = now;
 	if (!u->counting || seq < u->first)
 		return; /* the warm-up's */
-	rel = seq - u->first;
-	if (rel + UDP_WIN < u->expected) {
-		u->ooo++; /* too old to tell: counted late, not again */
-		return;
-	}
-	if (!mark_seen(u, rel)) {
-		u->dup++;
-		return;
-	}
-	u->recv++;
-	bench_add(&c->ctr.rx, n);
-	if (rel + 1 > u->expected)
-		u->expected = rel + 1;
-	else
-		u->ooo++;
-	transit = now - (int64_t)ts;
-	if (u->have_transit) {
-		int64_t dd = transit - u->last_transit;
-
-		u->jitter += ((double)(dd < 0 ? -dd : dd) - u->jitter) / 16.0;
-	}
-	u->last_transit = transit;
-	u->have_transit = true;
+	if (skit__udp_count_add(&u->back, seq - u->first, n, now - ts))
+		bench_add(&c->ctr.rx, n);
 }
 
 void
@@ -258,7 +225,42 @@ bench_udp_io(struct bench_conn *c, unsigned events)
 	}
 }
 
-/* Everything back, or quiet for long enough, or out of time. */
+/* Stream c is done draining: all came back, or the discard server's
+ * counts settled. Else a stream that got nothing back asks the server
+ * (again) for its counts, every UDP_ASK_MS. */
+static bool
+drained(struct bench_conn *c, int64_t now)
+{
+	struct bench_udp *u = c->udp;
+	char ask[SKIT__UDP_CTL_LEN];
+
+	if (u->back.recv >= u->sent || u->settled)
+		return true;
+	if (u->back.recv > 0 ||
+	    (u->ask && now - u->ask_ns < UDP_ASK_MS * 1000000LL))
+		return false;
+	skit__udp_ask(ask, (uint32_t)c->idx, ++u->ask, u->sent);
+	/* Lost or refused, it is asked again (or the drain ends). */
+	(void)skit_sendto(c->fd, ask, sizeof(ask), MSG_DONTWAIT, NULL, 0);
+	u->ask_ns = now;
+	return false;
+}
+
+/* The drain is over: a stream the discard server counted received what
+ * the server says it received. */
+static void
+take_answers(struct bench_worker *w)
+{
+	for (int i = 0; i < w->nconn; i++) {
+		struct bench_conn *c = &w->conns[i];
+
+		if (c->udp && c->udp->answered && !c->udp->back.recv)
+			bench_add(&c->ctr.rx, c->udp->ans.bytes);
+	}
+}
+
+/* Everything back (or counted by the server), or quiet for long enough,
+ * or out of time. */
 static void
 on_drain(struct skit_loop *loop, void *data)
 {
@@ -267,13 +269,13 @@ on_drain(struct skit_loop *loop, void *data)
 	bool all = true;
 
 	for (int i = 0; i < w->nconn; i++)
-		if (w->conns[i].udp &&
-		    w->conns[i].udp->recv < w->conns[i].udp->sent)
+		if (w->conns[i].udp && !drained(&w->conns[i], now))
 			all = false;
 	if (last < w->udp_drain_start)
 		last = w->udp_drain_start;
 	if (all || now - last >= UDP_QUIET ||
 	    now - w->udp_drain_start >= w->cfg->timeout_ms * 1000000) {
+		take_answers(w);
 		w->stopping = true;
 		skit_loop_stop(loop);
 		return;
@@ -306,14 +308,24 @@ bench_udp_sum(const struct skit_bench *b, struct skit_bench_udp *out)
 			if (!u)
 				continue;
 			out->sent += u->sent;
-			out->received += u->recv;
-			out->out_of_order += u->ooo;
-			out->duplicates += u->dup;
-			out->jitter_ms += u->jitter / 1e6;
+			if (!u->back.recv && u->answered) {
+				/* The discard server's counts. */
+				out->received += u->ans.recv;
+				out->out_of_order += u->ans.ooo;
+				out->duplicates += u->ans.dup;
+				out->jitter_ms +=
+					(double)u->ans.jitter_ns / 1e6;
+				out->receiver = true;
+			} else {
+				out->received += u->back.recv;
+				out->out_of_order += u->back.ooo;
+				out->duplicates += u->back.dup;
+				out->jitter_ms += u->back.jitter / 1e6;
+				out->echoed |= u->back.recv > 0;
+			}
 			streams++;
 		}
 	out->lost = out->sent > out->received ? out->sent - out->received : 0;
-	out->echoed = out->received > 0;
 	if (streams)
 		out->jitter_ms /= streams;
 }

@@ -34,6 +34,7 @@
 #include "skit/serve.h"
 #include "skit/sock.h"
 #include "engine/echo_int.h"
+#include "engine/udp_count.h"
 #include "core/io_int.h" /* skit__set_nonblock */
 
 #include <errno.h>
@@ -85,7 +86,8 @@ struct skit_echo {
 	struct conn *conns; /* every open connection */
 	struct skit_echo_stats st;
 	char *scratch; /* SCRATCH bytes; for SOURCE the pattern, repeated */
-	bool alone;    /* serve_alone is allowed: wake_signal, stream */
+	struct skit__udp_flows *flows; /* a datagram DISCARD's counts */
+	bool alone; /* serve_alone is allowed: wake_signal, stream */
 };
 
 static void
@@ -550,14 +552,15 @@ on_event(struct skit_serve *s, const struct skit_serve_event *ev, void *data)
  */
 static int
 dgram_serve(const struct skit_echo_cfg *cfg, struct skit_echo_stats *st,
-	    char *scratch, int fd, int max, int flags)
+	    struct skit__udp_flows *flows, char *scratch, int fd, int max,
+	    int flags)
 {
 	int i;
 
 	for (i = 0; i < max; i++) {
 		struct sockaddr_storage from;
 		socklen_t fromlen = sizeof(from);
-		char *buf = scratch + RBUF;
+		char *buf = scratch + RBUF, ans[SKIT__UDP_CTL_LEN];
 		ssize_t n, w;
 		size_t out;
 
@@ -574,14 +577,24 @@ dgram_serve(const struct skit_echo_cfg *cfg, struct skit_echo_stats *st,
 			continue; /* an ICMP error from an earlier send */
 		st->bytes_in += (uint64_t)n;
 		st->msgs_in++;
-		if (cfg->mode == SKIT_ECHO_DISCARD)
-			continue;
+		out = (size_t)n;
+		if (cfg->mode == SKIT_ECHO_DISCARD) {
+			/* skit bench -u's datagrams are counted, its stats
+			 * request answered (udp_count.h); the rest dropped. */
+			out = flows ? skit__udp_flows_input(
+					      flows, buf, (size_t)n,
+					      (struct sockaddr *)&from, fromlen,
+					      ans)
+				    : 0;
+			if (!out)
+				continue;
+			buf = ans;
+		}
 		if (fromlen <= sizeof(sa_family_t)) {
 			/* An unbound unix sender: nowhere to answer. */
 			st->dropped++;
 			continue;
 		}
-		out = (size_t)n;
 		if (cfg->mode == SKIT_ECHO_SOURCE) {
 			buf = scratch;
 			out = SOURCE_DGRAM;
@@ -606,7 +619,7 @@ dgram_serve(const struct skit_echo_cfg *cfg, struct skit_echo_stats *st,
 static int
 dgram_batch(struct skit_echo *e, int fd, int max)
 {
-	return dgram_serve(&e->cfg, &e->st, e->scratch, fd, max, 0);
+	return dgram_serve(&e->cfg, &e->st, e->flows, e->scratch, fd, max, 0);
 }
 
 int
@@ -615,18 +628,23 @@ skit_echo_dgram_serve(int fd, const struct skit_echo_cfg *cfg,
 		      struct skit_echo_stats *st)
 {
 	char *scratch = aligned_alloc(4096, SCRATCH);
+	struct skit__udp_flows *flows = NULL;
 	int r;
 
 	memset(st, 0, sizeof(*st));
-	if (!scratch)
+	if (!scratch || (cfg->mode == SKIT_ECHO_DISCARD &&
+			 skit__udp_flows_new(&flows) < 0)) {
+		free(scratch);
 		return -ENOMEM;
+	}
 	fill_pattern(scratch, PATTERN_LEN + SOURCE_CHUNK);
 	r = cfg->wake_signal ? 0 : skit__sock_rcvtimeo(fd, STOP_CHECK_MS);
 	while (r == 0 && !stopped(data))
-		dgram_serve(cfg, st, scratch, fd, 1024, 0);
+		dgram_serve(cfg, st, flows, scratch, fd, 1024, 0);
 	/* Stopping: answer what already arrived (bounded), then return. */
 	if (r == 0)
-		dgram_serve(cfg, st, scratch, fd, 65536, MSG_DONTWAIT);
+		dgram_serve(cfg, st, flows, scratch, fd, 65536, MSG_DONTWAIT);
+	skit__udp_flows_free(flows);
 	free(scratch);
 	return r;
 }
@@ -652,7 +670,10 @@ skit_echo_new(struct skit_loop *loop, int fd, const struct skit_echo_cfg *cfg,
 	if (!e)
 		return -ENOMEM;
 	e->scratch = aligned_alloc(4096, SCRATCH);
-	if (!e->scratch) {
+	if (!e->scratch ||
+	    (cfg->type == SOCK_DGRAM && cfg->mode == SKIT_ECHO_DISCARD &&
+	     skit__udp_flows_new(&e->flows) < 0)) {
+		free(e->scratch);
 		free(e);
 		return -ENOMEM;
 	}
@@ -684,6 +705,7 @@ skit_echo_new(struct skit_loop *loop, int fd, const struct skit_echo_cfg *cfg,
 		r = skit_serve_fd(loop, fd, &sc, &e->serve);
 	}
 	if (r < 0) {
+		skit__udp_flows_free(e->flows);
 		free(e->scratch);
 		free(e);
 		return r;
@@ -738,6 +760,7 @@ skit_echo_free(struct skit_echo *e)
 	skit_serve_free(e->serve);
 	if (e->listening)
 		skit_loop_del(e->loop, e->lfd);
+	skit__udp_flows_free(e->flows);
 	free(e->scratch);
 	free(e);
 }

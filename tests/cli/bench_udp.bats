@@ -3,8 +3,11 @@
 # --bitrate, datagrams numbered and stamped; against an echo: loss,
 # out-of-order and duplicate counts and jitter, checked against peers
 # that drop (nftables numgen random, in a namespace of the test's own),
-# reorder and duplicate (tests/cli/udp_peer.py) on purpose; against a
-# discard server only the sending is measured.
+# reorder and duplicate (tests/cli/udp_peer.py) on purpose; against skit
+# echo --discard the same counts, taken by the server (its answer to the
+# stats request), also behind a peer that drops, reorders and
+# duplicates; against a discard server that does not count, only the
+# sending is measured.
 load helpers
 load netns_low
 
@@ -40,12 +43,34 @@ teardown() {
 	[[ "$output" == *"datagrams    sent "*" received "*" lost "*" jitter "*" ms"* ]]
 }
 
-@test "bench -u against a discard server: the sending is measured, loss is not" {
+@test "bench -u against skit echo --discard: the server counts, loss is measured" {
 	skit_bg -v echo --discard -t 1 udp:127.0.0.1:0
+	run --separate-stderr timeout 30 "$SKIT" bench -m throughput -b 2m -s 500 -P 2 -d 0.2 --json "$BG_ADDR"
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	echo "$output" | jq -e '.echoed == false and .receiver_counted and
+		.datagrams_sent > 0 and .lost == 0 and .lost_percent == 0 and
+		.datagrams_received == .datagrams_sent and
+		.bytes_received == .bytes_sent and
+		.out_of_order == 0 and .duplicates == 0 and .jitter_ms >= 0' >/dev/null ||
+		{ echo "$output"; false; }
+	run --separate-stderr timeout 30 "$SKIT" bench -m throughput -b 2m -d 0.2 "$BG_ADDR"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *" lost 0 (0%) "*"(counted by the receiver)"* ]]
+	# unix-dgram: each stream's own bound name is its sender address.
+	skit_bg -v echo --discard -t 1 "unix-dgram:@skit-bu-$$-$BATS_TEST_NUMBER"
+	run --separate-stderr timeout 30 "$SKIT" bench -m throughput -b 2m -s 500 -P 2 -d 0.2 --json "$BG_ADDR"
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	echo "$output" | jq -e '.receiver_counted and .datagrams_sent > 0 and
+		.datagrams_received == .datagrams_sent' >/dev/null || { echo "$output"; false; }
+}
+
+@test "bench -u against a discard server that does not count: the sending is measured, loss is not" {
+	BG_STDOUT=/dev/null skit_bg -v recv udp:127.0.0.1:0
 	run --separate-stderr timeout 30 "$SKIT" bench -m throughput -b 2m -d 0.2 --json "$BG_ADDR"
 	[ "$status" -eq 0 ]
-	echo "$output" | jq -e '.echoed == false and .lost == null and
-		.datagrams_sent > 0 and .datagrams_received == 0' >/dev/null
+	echo "$output" | jq -e '.echoed == false and .receiver_counted == false and
+		.lost == null and .datagrams_sent > 0 and
+		.datagrams_received == 0' >/dev/null || { echo "$output"; false; }
 	run --separate-stderr timeout 30 "$SKIT" bench -m throughput -b 2m -d 0.2 "$BG_ADDR"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"none came back: loss and jitter need an echo server"* ]]
@@ -75,12 +100,31 @@ teardown() {
 	cmd_bg python3 "$BATS_TEST_DIRNAME/udp_peer.py" "$stats"
 	run --separate-stderr timeout 30 "$SKIT" bench -m throughput -b 1m -s 100 -d 0.3 -w 0 --json "$BG_ADDR"
 	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
-	read -r swapped dups <"$stats"
+	read -r swapped dups _ <"$stats"
 	[ "$swapped" -gt 10 ]
 	echo "$output" | jq -e --argjson s "$swapped" --argjson d "$dups" \
 		'.out_of_order == $s and .duplicates == $d and .lost <= 1 and
 		 .datagrams_received + .lost == .datagrams_sent' >/dev/null ||
 		{ echo "peer: $swapped swapped, $dups duplicated; bench: $output"; false; }
+}
+
+@test "bench -u: a discard server counts the loss, reordering and duplicates a peer made" {
+	skit_bg -v echo --discard -t 1 udp:127.0.0.1:0
+	stats=$BATS_TEST_TMPDIR/peer.stats
+	cmd_bg python3 "$BATS_TEST_DIRNAME/udp_peer.py" "$stats" "$BG_PORT"
+	run --separate-stderr timeout 30 "$SKIT" bench -m throughput -b 1m -s 100 -d 0.3 -w 0 --json "$BG_ADDR"
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	# The peer flushes what it holds before it forwards the stats
+	# request, so every count is exact.
+	read -r swapped dups dropped <"$stats"
+	[ "$swapped" -gt 10 ] && [ "$dropped" -gt 10 ]
+	echo "$output" | jq -e --argjson s "$swapped" --argjson d "$dups" --argjson l "$dropped" \
+		'.receiver_counted and .echoed == false and
+		 .out_of_order == $s and .duplicates == $d and .lost == $l and
+		 .datagrams_received + .lost == .datagrams_sent and
+		 .bytes_received == .datagrams_received * 100 and
+		 .jitter_ms > 0' >/dev/null ||
+		{ echo "peer: $swapped swapped, $dups duplicated, $dropped dropped; bench: $output"; false; }
 }
 
 @test "bench -u: loss behind an nftables random drop (20%) is counted" {
@@ -89,14 +133,25 @@ teardown() {
 	ns_new U
 	ip netns exec "$NS_U" nft add table inet skb
 	ip netns exec "$NS_U" nft add chain inet skb in '{ type filter hook input priority 0; }'
-	ip netns exec "$NS_U" nft add rule inet skb in udp dport 7000 numgen random mod 100 lt 20 drop
+	ip netns exec "$NS_U" nft add rule inet skb in udp dport '{ 7000, 7001 }' numgen random mod 100 lt 20 drop
 	ns_bg "$NS_U" -v echo -t 1 udp:127.0.0.1:7000
+	ns_bg "$NS_U" -v echo --discard -t 1 udp:127.0.0.1:7001
 	run --separate-stderr timeout 30 ip netns exec "$NS_U" "$SKIT" bench -m throughput \
 		-b 4m -s 200 -d 0.5 -w 0 --json udp:127.0.0.1:7000
 	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
 	# About 1250 datagrams, a fifth dropped on the way there: the
 	# binomial spread is about 1%, the bounds are generous.
 	echo "$output" | jq -e '.datagrams_sent > 500 and
+		.datagrams_received + .lost == .datagrams_sent and
+		.lost_percent > 12 and .lost_percent < 28 and
+		.out_of_order == 0 and .duplicates == 0' >/dev/null ||
+		{ echo "$output"; false; }
+	# The same counted by a discard server (its stats request may be
+	# dropped too: it is asked again).
+	run --separate-stderr timeout 30 ip netns exec "$NS_U" "$SKIT" bench -m throughput \
+		-b 4m -s 200 -d 0.5 -w 0 --json udp:127.0.0.1:7001
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	echo "$output" | jq -e '.receiver_counted and .datagrams_sent > 500 and
 		.datagrams_received + .lost == .datagrams_sent and
 		.lost_percent > 12 and .lost_percent < 28 and
 		.out_of_order == 0 and .duplicates == 0' >/dev/null ||

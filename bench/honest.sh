@@ -1,0 +1,215 @@
+#!/usr/bin/env bash
+# bench/honest.sh - issue 18's "honest numbers": skit bench beside the
+# reference clients, each pair interleaved A B B A, in one run on
+# loopback, the ratios side by side and the load average next to them.
+#
+#   bench/honest.sh               every section; the output is also
+#                                 written to bench/results/honest-<date>.txt
+#   SECTIONS="crr report" bench/honest.sh
+#
+# Sections (target in brackets):
+#   crr     skit bench -m crr -c 1 / bench/crr-min.c (a minimal blocking
+#           connect, 64 B request, reply, close client), both against the
+#           same bench/echo-min.c server, tcp and unix      [>= 0.90]
+#   tp      skit bench -m throughput -s 1m (-> skit echo --discard) /
+#           iperf3 -l 1M (-> iperf3 -s), TCP, one stream, Gbit/s sent
+#                                                          [>= 1.00]
+#   udp     skit bench -u -b 0 -s 1460 (-> skit echo --discard, which
+#           counts what arrives) / iperf3 -u -b 0 -l 1460 (-> iperf3
+#           -s): the rate sent and the loss at the receiver, each side's
+#           own count                            [>= 1.00, loss <= iperf3's]
+#   report  skit bench -m crr with and without --report FILE.html: the
+#           report is written after the run, so the ratio is the noise
+#           of two identical runs                          [1.00 +/- noise]
+# Each section runs ROUNDS (3) groups of A B B A, DUR (3) seconds a run;
+# a group's ratio is (A1 + A2) / (B1 + B2), and the table shows the
+# median and the range of the groups' ratios: whatever disturbs the
+# machine for a while falls on both. Timing on a shared machine is
+# noise: read the load average printed before and after each section.
+# Environment: SKIT (build/skit), ROUNDS, DUR, SECTIONS.
+set -u
+cd "$(dirname "$0")/.."
+SKIT=${SKIT:-build/skit}
+ROUNDS=${ROUNDS:-3}
+DUR=${DUR:-3}
+SECTIONS=${SECTIONS:-crr tp udp report}
+TMP=$(mktemp -d /tmp/skit-honest.XXXXXX)
+PIDS=()
+OUT=bench/results/honest-$(date -u +%Y%m%d-%H%M).txt
+
+. bench/lib.sh # cleanup, free_port, bg
+trap cleanup EXIT
+
+for c in jq iperf3 cc python3; do
+	command -v "$c" >/dev/null || { echo "bench/honest.sh: needs $c" >&2; exit 1; }
+done
+[ -x "$SKIT" ] || { echo "bench/honest.sh: build skit first (make)" >&2; exit 1; }
+cc -O2 -o "$TMP/echo-min" bench/echo-min.c || exit 1
+cc -O2 -o "$TMP/crr-min" bench/crr-min.c || exit 1
+
+say() { echo "$*" | tee -a "$OUT"; }
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+
+# skit_bg ARGS... : skit echo ... in the background; its address in ADDR.
+skit_bg() {
+	bg "$SKIT" -v echo "$@"
+	for _ in $(seq 1 100); do
+		ADDR=$(sed -n 's/.*listening on //p' "$TMP/bg.err" | head -1)
+		[ -n "$ADDR" ] && return 0
+		sleep 0.05
+	done
+	echo "no server: $*" >&2
+	return 1
+}
+
+wait_listen() {
+	for _ in $(seq 1 100); do
+		ss -Hltnx | grep -q -- "$1" && return 0
+		sleep 0.05
+	done
+	echo "nothing listens on $1" >&2
+	return 1
+}
+
+# abba NAME A-FUNC B-FUNC : ROUNDS groups of A B B A; prints
+# "median min max a-median b-median" of the groups.
+abba() {
+	local a1 b1 b2 a2 r=() as=() bs=()
+	for _ in $(seq 1 "$ROUNDS"); do
+		a1=$($2)
+		b1=$($3)
+		b2=$($3)
+		a2=$($2)
+		as+=("$a1" "$a2")
+		bs+=("$b1" "$b2")
+		r+=("$(python3 -c "print(($a1 + $a2) / ($b1 + $b2) if ($b1 + $b2) else 0)" 2>/dev/null || echo 0)")
+	done
+	python3 - "${r[*]}" "${as[*]}" "${bs[*]}" <<'EOF'
+import statistics, sys
+r = [float(x) for x in sys.argv[1].split()]
+a = [float(x) for x in sys.argv[2].split()]
+b = [float(x) for x in sys.argv[3].split()]
+print("%.3f %.3f %.3f %.6g %.6g" % (statistics.median(r), min(r), max(r),
+      statistics.median(a), statistics.median(b)))
+EOF
+}
+
+row() { # LABEL "median min max a b" UNIT
+	local m lo hi a b
+	read -r m lo hi a b <<<"$2"
+	say "$(printf '%-34s %12s %12s %7s  [%s .. %s]  %s' "$1" "$a" "$b" "$m" "$lo" "$hi" "$3")"
+}
+
+head_row() {
+	say "$(printf '%-34s %12s %12s %7s  %s' "$1" skit peer ratio "[range of $ROUNDS ABBA groups]")"
+}
+
+# ------------------------------------------------------------------- crr
+CRR_ADDR= CRR_MIN=
+crr_skit() {
+	"$SKIT" bench -m crr -s 64 -c 1 -d "$DUR" -w 0 --json "$CRR_ADDR" 2>/dev/null |
+		jq -r '.requests_per_s'
+}
+crr_min() { "$TMP/crr-min" $CRR_MIN "$DUR" | cut -d' ' -f1; }
+
+crr() {
+	local p
+	say ""
+	say "== crr: connect, 64 B, reply, close; one client; server bench/echo-min.c (connections/s)  load $(load)"
+	head_row "client"
+	p=$(free_port)
+	bg "$TMP/echo-min" tcp "$p"
+	wait_listen ":$p" || return
+	CRR_ADDR=tcp:127.0.0.1:$p CRR_MIN="tcp $p"
+	row "tcp: skit bench / crr-min" "$(abba crr crr_skit crr_min)" "(>= 0.90)"
+	bg "$TMP/echo-min" unix "$TMP/min.sock"
+	wait_listen "$TMP/min.sock" || return
+	CRR_ADDR=unix:$TMP/min.sock CRR_MIN="unix $TMP/min.sock"
+	row "unix: skit bench / crr-min" "$(abba crr crr_skit crr_min)" "(>= 0.90)"
+	say "   load after: $(load)"
+}
+
+# -------------------------------------------------------------------- tp
+TP_ADDR= IPERF_PORT=
+tp_skit() {
+	"$SKIT" bench -m throughput -s 1m -P 1 -d "$DUR" -w 0 --json "$TP_ADDR" 2>/dev/null |
+		jq -r '.sent_bytes_per_s * 8 / 1e9'
+}
+tp_iperf() {
+	iperf3 -c 127.0.0.1 -p "$IPERF_PORT" -l 1M -t "$DUR" -J 2>/dev/null |
+		jq -r '.end.sum_received.bits_per_second / 1e9'
+}
+
+tp() {
+	say ""
+	say "== tp: TCP, one stream, 1 MiB writes: skit bench -> skit echo --discard, iperf3 -> iperf3 -s (Gbit/s)  load $(load)"
+	head_row "client"
+	skit_bg --discard -t 1 tcp:127.0.0.1:0 || return
+	TP_ADDR=$ADDR
+	IPERF_PORT=$(free_port)
+	bg iperf3 -s -p "$IPERF_PORT"
+	wait_listen ":$IPERF_PORT" || return
+	row "skit bench -s 1m / iperf3 -l 1M" "$(abba tp tp_skit tp_iperf)" "(>= 1.00)"
+	say "   load after: $(load)"
+}
+
+# ------------------------------------------------------------------- udp
+UDP_ADDR=
+udp_skit() {
+	"$SKIT" bench -m throughput -u -b 0 -s 1460 -d "$DUR" -w 0 --json "$UDP_ADDR" 2>/dev/null |
+		jq -r '"\(.sent_bytes_per_s * 8 / 1e9) \(.lost_percent)"' >>"$TMP/udp-skit"
+	tail -1 "$TMP/udp-skit" | cut -d' ' -f1
+}
+udp_iperf() {
+	iperf3 -c 127.0.0.1 -p "$IPERF_PORT" -u -b 0 -l 1460 -t "$DUR" -J 2>/dev/null |
+		jq -r '"\(.end.sum.bits_per_second / 1e9) \(.end.sum.lost_percent)"' >>"$TMP/udp-iperf"
+	tail -1 "$TMP/udp-iperf" | cut -d' ' -f1
+}
+
+udp() {
+	say ""
+	say "== udp: 1460-byte datagrams, -b 0 (as fast as the socket takes them): Gbit/s sent; loss at the receiver  load $(load)"
+	head_row "client"
+	skit_bg --discard -t 1 udp:127.0.0.1:0 || return
+	UDP_ADDR=$ADDR
+	[ -n "$IPERF_PORT" ] || {
+		IPERF_PORT=$(free_port)
+		bg iperf3 -s -p "$IPERF_PORT"
+		wait_listen ":$IPERF_PORT" || return
+	}
+	: >"$TMP/udp-skit"
+	: >"$TMP/udp-iperf"
+	row "skit bench -u / iperf3 -u" "$(abba udp udp_skit udp_iperf)" "(>= 1.00)"
+	say "   loss % per run: skit $(cut -d' ' -f2 "$TMP/udp-skit" | xargs)  iperf3 $(cut -d' ' -f2 "$TMP/udp-iperf" | xargs)"
+	say "   load after: $(load)"
+}
+
+# ---------------------------------------------------------------- report
+REP_ADDR=
+rep_without() {
+	"$SKIT" bench -m crr -s 64 -c 1 -d "$DUR" -w 0 --json "$REP_ADDR" 2>/dev/null |
+		jq -r '.requests_per_s'
+}
+rep_with() {
+	"$SKIT" bench -m crr -s 64 -c 1 -d "$DUR" -w 0 --json --report "$TMP/r.html" "$REP_ADDR" 2>/dev/null |
+		jq -r '.requests_per_s'
+}
+
+report() {
+	say ""
+	say "== report: skit bench -m crr with --report FILE.html / without, against skit echo (connections/s)  load $(load)"
+	head_row "client"
+	skit_bg -t 1 tcp:127.0.0.1:0 || return
+	REP_ADDR=$ADDR
+	row "with --report / without" "$(abba report rep_with rep_without)" "(1.00 +/- noise)"
+	say "   load after: $(load)"
+}
+
+say "bench/honest.sh $(date -u +%Y-%m-%dT%H:%MZ)  $("$SKIT" --version 2>/dev/null | head -1)  $(nproc) CPUs  load $(load)"
+say "   ROUNDS=$ROUNDS groups of A B B A, DUR=${DUR}s a run; skit/peer columns: medians of the runs"
+for s in $SECTIONS; do
+	case $s in
+	crr | tp | udp | report) "$s" ;;
+	*) echo "bench/honest.sh: no section $s" >&2 ;;
+	esac
+done
