@@ -1,14 +1,12 @@
 /*
  * tls.c - the tls layer (include/skit/tls.h): OpenSSL over the layer
- * below, on a BIO of ours. What OpenSSL writes lands in the out buffer
- * the layer writes below (send_below; flush and events carry what the
- * socket did not take); when OpenSSL reads, the BIO reads from below
- * (recv_below) straight into OpenSSL's own record buffer, read-ahead, so
- * a bulk stream costs one read per up to 256 KiB of records and no copy
- * of its own. So the layer works on any byte stream below it, a proxy's
- * tunnel included, and never touches an fd; and unlike memory BIOs, it
- * copies no byte on the way in and each once on the way out (a record
- * into out), and clears no buffer.
+ * below, on a BIO of ours over two buffers. What OpenSSL writes lands in
+ * the out buffer the layer writes below (send_below; flush and events
+ * carry what the socket did not take); what comes from below
+ * (recv_below) goes to the in buffer, which OpenSSL reads when it wants
+ * to. So the layer works on any byte stream below it, a proxy's tunnel
+ * included, and never touches an fd; and unlike memory BIOs, no byte is
+ * copied (or its buffer cleared) twice on the way.
  */
 #include "layer/tls_int.h"
 #include "skit/conn.h"
@@ -19,27 +17,26 @@
 
 #include <openssl/err.h>
 
-#define IN_MAX	 (256 * 1024) /* a bulk stream's record buffer */
+#define IN_MIN	 (16 * 1024)  /* first read from below */
+#define IN_MAX	 (256 * 1024) /* a bulk stream's reads grow to this */
 #define OUT_HIGH (64 * 1024)  /* stop taking plaintext above this */
 #define REC_MAX	 (16 * 1024)  /* one record per SSL_write */
 
 struct tls {
-	struct skit_layer *l; /* ours: the BIO reads below through it */
 	SSL *ssl;
-	BIO_METHOD *meth; /* the BIO over below and out */
+	BIO_METHOD *meth; /* the BIO over in and out */
 	bool verify;
 	bool hs_done;
-	bool starved;	 /* OpenSSL holds no whole record: wait for below */
-	bool bulk;	 /* reads come full: a larger record buffer */
-	bool grown;	 /* it is in place (or will be, at the next read) */
+	bool starved;	 /* in holds no whole record: wait for below */
 	bool nomem;	 /* out could not grow */
 	bool eof_below;	 /* the stream below ended */
 	bool shut_sent;	 /* our close_notify is made */
 	bool send_reads; /* a send waits for the peer (renegotiation) */
 	char *out;	 /* TLS bytes for below */
 	size_t olen, ooff, ocap;
-	int below_err; /* a read below failed with this code */
-	int failed;    /* the code the layer failed with, else 0 */
+	char *in; /* reads from below; freed while idle */
+	size_t ipos, ilen, incap;
+	int failed; /* the code the layer failed with, else 0 */
 	struct skit_err err;
 	char host[256];
 };
@@ -73,6 +70,55 @@ bio_write(BIO *b, const char *buf, int len)
 	return len;
 }
 
+/* OpenSSL reads: from in; at its end, "again" until below ended. */
+static int
+bio_read(BIO *b, char *buf, int len)
+{
+	struct tls *t = BIO_get_data(b);
+	size_t n = t->ilen - t->ipos;
+
+	BIO_clear_retry_flags(b);
+	if (n == 0) {
+		if (t->eof_below)
+			return 0;
+		BIO_set_retry_read(b);
+		return -1;
+	}
+	if (n > (size_t)len)
+		n = (size_t)len;
+	memcpy(buf, t->in + t->ipos, n);
+	t->ipos += n;
+	return (int)n;
+}
+
+static long
+bio_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+	struct tls *t = BIO_get_data(b);
+
+	(void)num;
+	(void)ptr;
+	switch (cmd) {
+	case BIO_CTRL_PENDING:
+		return (long)(t->ilen - t->ipos);
+	case BIO_CTRL_WPENDING:
+		return (long)(t->olen - t->ooff);
+	case BIO_CTRL_EOF:
+		return t->eof_below && t->ipos == t->ilen;
+	case BIO_CTRL_FLUSH:
+		return 1; /* drain writes out */
+	default:
+		return 0;
+	}
+}
+
+static int
+bio_create(BIO *b)
+{
+	BIO_set_init(b, 1);
+	return 1;
+}
+
 /* Write out below: 0 when empty, -EAGAIN, or a code. */
 static int
 drain(struct skit_layer *l, struct tls *t)
@@ -93,81 +139,63 @@ drain(struct skit_layer *l, struct tls *t)
 }
 
 /*
- * OpenSSL reads (read-ahead: as much as its record buffer holds): from
- * below, into that buffer. "Again" when below has nothing yet, 0 at its
- * end. The buffer starts at OpenSSL's default (one record) and is
- * released while idle (release). A read of 16 KiB or more (the peer
- * sends in bulk) makes the next buffer IN_MAX: read-ahead stops until
- * the record in hand is whole and read (a buffer ending in a piece of
- * the next record cannot be released), then release() swaps it.
+ * Fill in from below: > 0 bytes, 0 at EOF (read as EOF), -EAGAIN. The
+ * read buffer starts small, doubles while reads fill it (a bulk stream:
+ * fewer, larger reads) and is freed when nothing is there to read, so an
+ * idle connection holds none.
  */
-static int
-bio_read(BIO *b, char *buf, int len)
+static ssize_t
+fill(struct skit_layer *l, struct tls *t)
 {
-	struct tls *t = BIO_get_data(b);
 	ssize_t n;
 
-	BIO_clear_retry_flags(b);
 	if (t->eof_below)
 		return 0;
-	if (t->below_err)
-		return -1;
-	/*
-	 * What OpenSSL wrote goes first: the peer may be waiting for it
-	 * (below may block). A failure there shows on the next drain.
-	 */
-	if (t->ooff < t->olen)
-		(void)drain(t->l, t);
-	n = skit_layer_recv_below(t->l, buf, (size_t)len);
-	if (n > 0) {
-		t->starved = false;
-		if (n >= REC_MAX && !t->bulk) {
-			t->bulk = true;
-			SSL_set_default_read_buffer_len(t->ssl, IN_MAX);
-			SSL_set_read_ahead(t->ssl, 0);
-		}
-		return (int)n;
+	if (t->ipos == t->ilen) {
+		t->ipos = t->ilen = 0;
+	} else if (t->ipos) {
+		/* a piece of a record OpenSSL left: to the front */
+		memmove(t->in, t->in + t->ipos, t->ilen - t->ipos);
+		t->ilen -= t->ipos;
+		t->ipos = 0;
 	}
-	if (n == 0) {
+	if (!t->in) {
+		t->incap = t->incap ? t->incap : IN_MIN;
+		t->in = malloc(t->incap);
+		if (!t->in)
+			return -ENOMEM;
+	}
+	if (t->ilen == t->incap) {
+		/* OpenSSL reads what it is given first: not reached */
+		t->starved = false;
+		return 1;
+	}
+	n = skit_layer_recv_below(l, t->in + t->ilen, t->incap - t->ilen);
+	if (n > 0) {
+		t->ilen += (size_t)n;
+		t->starved = false;
+		if (t->ilen == t->incap && t->incap < IN_MAX) {
+			/* a bulk stream: a larger buffer once this one is read
+			 */
+			char *p = realloc(t->in, t->incap * 2);
+
+			if (p) {
+				t->in = p;
+				t->incap *= 2;
+			}
+		}
+	} else if (n == 0) {
 		t->eof_below = true;
 		t->starved = false;
-		return 0;
-	}
-	if (n == -EAGAIN) {
+	} else if (n == -EAGAIN) {
 		t->starved = true;
-		BIO_set_retry_read(b);
-		return -1;
+		if (t->ipos == t->ilen) {
+			free(t->in);
+			t->in = NULL;
+			t->ipos = t->ilen = 0;
+		}
 	}
-	t->below_err = (int)n;
-	return -1;
-}
-
-static long
-bio_ctrl(BIO *b, int cmd, long num, void *ptr)
-{
-	struct tls *t = BIO_get_data(b);
-
-	(void)num;
-	(void)ptr;
-	switch (cmd) {
-	case BIO_CTRL_PENDING:
-		return 0; /* nothing is held here: OpenSSL holds what came */
-	case BIO_CTRL_WPENDING:
-		return (long)(t->olen - t->ooff);
-	case BIO_CTRL_EOF:
-		return t->eof_below;
-	case BIO_CTRL_FLUSH:
-		return 1; /* drain writes out */
-	default:
-		return 0;
-	}
-}
-
-static int
-bio_create(BIO *b)
-{
-	BIO_set_init(b, 1);
-	return 1;
+	return n;
 }
 
 /* The layer failed with code (err already filled): remember it. */
@@ -179,23 +207,19 @@ fail(struct tls *t, int code)
 }
 
 /*
- * After an SSL call returned r <= 0: 1 to call it again (it wanted to
- * write, and out took it), 0 at the peer's close_notify, -EAGAIN (it
- * wants what below has not yet), or a code.
+ * After an SSL call returned r <= 0: 1 to call it again (more input
+ * came), 0 at the peer's close_notify, -EAGAIN, or a code.
  */
 static int
 step(struct skit_layer *l, struct tls *t, int r, const char *op)
 {
 	int e = SSL_get_error(t->ssl, r);
 	unsigned long q;
+	ssize_t n;
 	int rc;
 
 	if (t->nomem)
 		return fail(t, -ENOMEM);
-	if (t->below_err) {
-		ERR_clear_error();
-		return t->below_err;
-	}
 	switch (e) {
 	case SSL_ERROR_WANT_WRITE:
 	case SSL_ERROR_WANT_READ:
@@ -204,9 +228,10 @@ step(struct skit_layer *l, struct tls *t, int r, const char *op)
 			return rc;
 		if (e == SSL_ERROR_WANT_WRITE)
 			return 1;
-		/* What OpenSSL holds is no whole record: below first. */
-		t->starved = true;
-		return -EAGAIN;
+		n = fill(l, t);
+		if (n >= 0)
+			return 1; /* data, or EOF for OpenSSL to see */
+		return (int)n;
 	case SSL_ERROR_ZERO_RETURN:
 		return 0;
 	case SSL_ERROR_SYSCALL:
@@ -248,7 +273,6 @@ tls_open(struct skit_layer *l, const void *cfg, struct skit_err *err)
 
 	if (!c || !c->ctx)
 		return skit_err_set(err, -EINVAL, "TLS setup", "no context");
-	t->l = l;
 	ERR_clear_error();
 	t->ssl = SSL_new(c->ctx->ctx);
 	/* A type of its own is not needed (nobody looks for this BIO by
@@ -265,11 +289,11 @@ tls_open(struct skit_layer *l, const void *cfg, struct skit_err *err)
 	BIO_set_data(bio, t);
 	SSL_set_bio(t->ssl, bio, bio); /* one BIO both ways */
 	/*
-	 * Read ahead (one read below fetches many records), into a buffer
-	 * of one record at first: the context's 256 KiB (for get's blocking
-	 * sessions) only once reads show a bulk stream (bio_read).
+	 * The context reads ahead into 256 KiB for get's blocking sessions
+	 * (fewer read() calls); here the layer fills in itself, so that
+	 * buffer would only cost an allocation per connection.
 	 */
-	SSL_set_read_ahead(t->ssl, 1);
+	SSL_set_read_ahead(t->ssl, 0);
 	SSL_set_default_read_buffer_len(t->ssl, 0);
 	snprintf(t->host, sizeof(t->host), "%s", c->host ? c->host : "");
 	if (c->ctx->server) {
@@ -335,11 +359,10 @@ tls_send(struct skit_layer *l, const void *buf, size_t len)
 	rc = drain(l, t);
 	if (rc < 0 && rc != -EAGAIN)
 		return fail(t, rc);
-	/* A call that succeeds leaves the error queue empty: clear once. */
-	ERR_clear_error();
 	while (took < len && t->olen - t->ooff < OUT_HIGH) {
 		size_t chunk = len - took < REC_MAX ? len - took : REC_MAX;
 
+		ERR_clear_error();
 		r = SSL_write_ex(t->ssl, (const char *)buf + took, chunk, &n);
 		if (r == 1) {
 			took += n;
@@ -363,24 +386,6 @@ tls_send(struct skit_layer *l, const void *buf, size_t len)
 	return took ? (ssize_t)took : -EAGAIN;
 }
 
-/*
- * Release OpenSSL's record buffers when they hold nothing (the next read
- * takes new ones): while idle, so that an idle connection holds none,
- * and once when a bulk stream's first whole record is read, so that the
- * next read takes the larger buffer (bio_read) and reads ahead again.
- */
-static void
-release(struct tls *t)
-{
-	if (!t->hs_done || SSL_has_pending(t->ssl) ||
-	    SSL_free_buffers(t->ssl) != 1)
-		return;
-	if (t->bulk && !t->grown) {
-		t->grown = true;
-		SSL_set_read_ahead(t->ssl, 1);
-	}
-}
-
 static ssize_t
 tls_recv(struct skit_layer *l, void *buf, size_t len)
 {
@@ -390,20 +395,19 @@ tls_recv(struct skit_layer *l, void *buf, size_t len)
 
 	if (t->failed)
 		return t->failed;
-	ERR_clear_error(); /* once: see tls_send */
 	while (got < len) {
+		ERR_clear_error();
 		r = SSL_read_ex(t->ssl, (char *)buf + got, len - got, &n);
 		if (r == 1) {
 			got += n;
-			if (t->bulk && !t->grown)
-				release(t);
 			continue;
 		}
 		if (got) {
 			/* Report the condition on the next call. */
-			if (SSL_get_error(t->ssl, 0) == SSL_ERROR_WANT_READ)
-				t->starved = true;
 			ERR_clear_error();
+			if (SSL_get_error(t->ssl, 0) == SSL_ERROR_WANT_READ &&
+			    t->ipos == t->ilen)
+				t->starved = true;
 			break;
 		}
 		rc = step(l, t, 0, "TLS read");
@@ -411,8 +415,6 @@ tls_recv(struct skit_layer *l, void *buf, size_t len)
 			continue;
 		/* A session ticket or key update may wait to be written. */
 		(void)drain(l, t);
-		if (rc == -EAGAIN)
-			release(t); /* idle */
 		return rc;
 	}
 	(void)drain(l, t);
@@ -452,8 +454,7 @@ tls_pending(const struct skit_layer *l)
 
 	if (t->failed)
 		return false;
-	return SSL_pending(t->ssl) > 0 ||
-	       (SSL_has_pending(t->ssl) && !t->starved) ||
+	return SSL_pending(t->ssl) > 0 || (t->ipos < t->ilen && !t->starved) ||
 	       (t->eof_below && !t->starved);
 }
 
@@ -480,6 +481,7 @@ tls_close(struct skit_layer *l)
 	SSL_free(t->ssl); /* and the BIO */
 	BIO_meth_free(t->meth);
 	free(t->out);
+	free(t->in);
 }
 
 const struct skit_layer_ops skit_layer_tls = {
