@@ -148,7 +148,7 @@ run() {
 		[[ " $ONLY " != *" $name "* ]]; then
 		return 0
 	fi
-	rm -f "$T"/*.sock
+	rm -f "$T"/*.sock "$T/sink.out" # a stale port would be read before the sink writes its own
 	local sinkaddr=$T/sink.sock
 	python3 "$T/peer.py" sink "$kind" "$sinkaddr" >"$T/sink.out" &
 	local sink=$!
