@@ -110,21 +110,16 @@ for r in $(seq "$ROUNDS"); do
 	printf '%-6s %-6s %10s %10s %10s %8s\n' "$r" $order "$a $a2" "$b $b2" "$c" "$(load)"
 	echo "$a $a2 $b $b2 $c" >>"$T/rows"
 done
-awk '
-function median(list,   a, n, i, j, t) {
-  n = split(list, a, " ")
-  for (i = 2; i <= n; i++)
-    for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) {
-      t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
-    }
-  return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+# med: the median of the numbers on stdin (whitespace-separated)
+med() {
+	tr -s ' ' '\n' | grep . | sort -g |
+		awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
-{ hs = hs " " $1 " " $2; st = st " " $3 " " $4; crr = crr " " $5
-  if ($3 + $4 > 0) rat = rat " " ($1 + $2) / ($3 + $4) }
-END {
-  printf "median  skit-hs %d/s  s_time %d/s  skit-crr %d/s\n", median(hs), median(st), median(crr)
-  printf "skit hs / s_time: %.2f (median of the per-round ratios; target >= 0.90)\n", median(rat)
-}' "$T/rows"
+printf 'median  skit-hs %.0f/s  s_time %.0f/s  skit-crr %.0f/s\n' \
+	"$(cut -d' ' -f1,2 "$T/rows" | med)" "$(cut -d' ' -f3,4 "$T/rows" | med)" \
+	"$(cut -d' ' -f5 "$T/rows" | med)"
+printf 'skit hs / s_time: %.2f (median of the per-round ratios; target >= 0.90)\n' \
+	"$(awk '$3 + $4 > 0 { print ($1 + $2) / ($3 + $4) }' "$T/rows" | med)"
 kill "$SRV" 2>/dev/null
 wait "$SRV" 2>/dev/null
 
