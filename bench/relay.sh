@@ -24,7 +24,10 @@
 # relays plain TCP to the sink: skit relay tls-listen vs socat
 # OPENSSL-LISTEN (verify=0), stunnel4 and ncat --ssl, with a P-256
 # certificate made here (the source is Python's ssl over the same
-# 1 MiB buffers; the x socat column compares with socat's TLS row).
+# 1 MiB buffers; the x socat column compares with socat's TLS row). The
+# source offers one TLS 1.3 suite, TLS_CIPHER (TLS_AES_128_GCM_SHA256;
+# or TLS_CHACHA20_POLY1305_SHA256, TLS_AES_256_GCM_SHA384), so every
+# relay runs the same cipher whatever its own preference.
 set -u
 cd "$(dirname "$0")/.."
 SKIT=${SKIT:-$PWD/build/skit}
@@ -107,7 +110,17 @@ else:
     s.recv(1)
 PY
 
+TLS_CIPHER=${TLS_CIPHER:-TLS_AES_128_GCM_SHA256}
 if [[ " ${KINDS:-} " == *" tls "* ]]; then
+	cat >"$T/client.cnf" <<CNF
+openssl_conf = conf
+[conf]
+ssl_conf = ssl
+[ssl]
+system_default = tls
+[tls]
+Ciphersuites = $TLS_CIPHER
+CNF
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 		-keyout "$T/key.pem" -out "$T/cert.pem" -days 1 -subj /CN=localhost \
 		>/dev/null 2>&1
@@ -135,7 +148,7 @@ run() {
 		[[ " $ONLY " != *" $name "* ]]; then
 		return 0
 	fi
-	rm -f "$T"/*.sock
+	rm -f "$T"/*.sock "$T/sink.out" # a stale port would be read before the sink writes its own
 	local sinkaddr=$T/sink.sock
 	python3 "$T/peer.py" sink "$kind" "$sinkaddr" >"$T/sink.out" &
 	local sink=$!
@@ -160,7 +173,10 @@ run() {
 			sleep 0.02
 		done
 	fi
-	python3 "$T/peer.py" source "$kind" "$target" "$BYTES" $socks || kill "$sink" 2>/dev/null
+	local cnf=
+	[ "$kind" != tls ] || cnf=$T/client.cnf
+	env ${cnf:+OPENSSL_CONF=$cnf} python3 "$T/peer.py" source "$kind" "$target" "$BYTES" $socks ||
+		kill "$sink" 2>/dev/null
 	wait "$sink"
 	# stunnel serves on after its client: stop it (its time still counts)
 	if [ "$name" = stunnel ]; then
@@ -243,6 +259,7 @@ for round in $(seq "$ROUNDS"); do
 done
 
 echo "# skit relay bench: $MIB MiB per run, median of $ROUNDS rounds, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -r)"
+[[ " $KINDS " != *" tls "* ]] || echo "# tls: TLS 1.3, $TLS_CIPHER (the only suite the source offers)"
 awk -v bytes="$BYTES" -v rowlist="${ROWS[*]}" -v kinds="$KINDS" '
 function median(list,   a, n, i, j, t) {
   n = split(list, a, " ")

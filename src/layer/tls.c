@@ -359,10 +359,11 @@ tls_send(struct skit_layer *l, const void *buf, size_t len)
 	rc = drain(l, t);
 	if (rc < 0 && rc != -EAGAIN)
 		return fail(t, rc);
+	/* A call that succeeds leaves the error queue empty: clear once. */
+	ERR_clear_error();
 	while (took < len && t->olen - t->ooff < OUT_HIGH) {
 		size_t chunk = len - took < REC_MAX ? len - took : REC_MAX;
 
-		ERR_clear_error();
 		r = SSL_write_ex(t->ssl, (const char *)buf + took, chunk, &n);
 		if (r == 1) {
 			took += n;
@@ -372,8 +373,10 @@ tls_send(struct skit_layer *l, const void *buf, size_t len)
 			continue;
 		}
 		rc = step(l, t, 0, "TLS write");
-		if (rc == 1)
+		if (rc == 1) {
+			ERR_clear_error();
 			continue;
+		}
 		/* OpenSSL must read before it writes again: ask for READ. */
 		t->send_reads = rc == -EAGAIN;
 		if (took)
@@ -386,6 +389,19 @@ tls_send(struct skit_layer *l, const void *buf, size_t len)
 	return took ? (ssize_t)took : -EAGAIN;
 }
 
+/*
+ * Nothing to read now: OpenSSL's record buffers (about 17 KiB each way)
+ * go back too, as the in buffer did (fill), unless they hold a piece of
+ * a record; the next read or write takes new ones. So an idle
+ * connection holds none.
+ */
+static void
+idle(struct tls *t)
+{
+	if (t->hs_done && t->ipos == t->ilen && !SSL_has_pending(t->ssl))
+		(void)SSL_free_buffers(t->ssl);
+}
+
 static ssize_t
 tls_recv(struct skit_layer *l, void *buf, size_t len)
 {
@@ -395,8 +411,8 @@ tls_recv(struct skit_layer *l, void *buf, size_t len)
 
 	if (t->failed)
 		return t->failed;
+	ERR_clear_error(); /* once: see tls_send */
 	while (got < len) {
-		ERR_clear_error();
 		r = SSL_read_ex(t->ssl, (char *)buf + got, len - got, &n);
 		if (r == 1) {
 			got += n;
@@ -404,17 +420,21 @@ tls_recv(struct skit_layer *l, void *buf, size_t len)
 		}
 		if (got) {
 			/* Report the condition on the next call. */
-			ERR_clear_error();
 			if (SSL_get_error(t->ssl, 0) == SSL_ERROR_WANT_READ &&
 			    t->ipos == t->ilen)
 				t->starved = true;
+			ERR_clear_error();
 			break;
 		}
 		rc = step(l, t, 0, "TLS read");
-		if (rc == 1)
+		if (rc == 1) {
+			ERR_clear_error();
 			continue;
+		}
 		/* A session ticket or key update may wait to be written. */
 		(void)drain(l, t);
+		if (rc == -EAGAIN)
+			idle(t);
 		return rc;
 	}
 	(void)drain(l, t);

@@ -319,6 +319,14 @@ ctx_setup(struct skit_tls_ctx *c, const struct skit_tls_opts *o,
 	 */
 	SSL_CTX_set_cipher_list(c->ctx, TLS12_CIPHERS);
 	SSL_CTX_set_ciphersuites(c->ctx, TLS13_CIPHERS);
+	/*
+	 * A server picks by that order, not the client's (OpenSSL and
+	 * Python clients put AES-256 first), except for a client that puts
+	 * ChaCha20 first (no AES instructions, most likely).
+	 */
+	if (c->server)
+		SSL_CTX_set_options(c->ctx, SSL_OP_CIPHER_SERVER_PREFERENCE |
+						    SSL_OP_PRIORITIZE_CHACHA);
 	if (o && o->ciphers) {
 		/* TLS 1.3 names go to the suites, the rest to the list. */
 		bool v13 = !strncmp(o->ciphers, "TLS_", 4);

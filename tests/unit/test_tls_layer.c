@@ -451,6 +451,22 @@ test_alpn_versions_ciphers(void **state)
 	assert_int_equal(crc, SKIT_ETLS);
 	tpair_free(&p);
 
+	/* The server's order decides: AES-128-GCM before AES-256, unless
+	 * the client puts ChaCha20 first. */
+	co.ciphers = "TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256:"
+		     "TLS_CHACHA20_POLY1305_SHA256";
+	so.ciphers = NULL;
+	so.min_version = NULL;
+	tpair_up(&p, &co, &so, "skit.test", NULL);
+	assert_int_equal(skit_conn_tls_info(p.c, &info), 0);
+	assert_string_equal(info.cipher, "TLS_AES_128_GCM_SHA256");
+	tpair_free(&p);
+	co.ciphers = "TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256";
+	tpair_up(&p, &co, &so, "skit.test", NULL);
+	assert_int_equal(skit_conn_tls_info(p.c, &info), 0);
+	assert_string_equal(info.cipher, "TLS_CHACHA20_POLY1305_SHA256");
+	tpair_free(&p);
+
 	co = client_opts();
 	co.min_version = "1.9";
 	skit_err_clear(&err);
