@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # scripts/fuzz-check.sh FUZZ_BIN... - run each libFuzzer target over its
 # seed corpus fuzz/corpus/<name>/ (regression only, no new inputs), plus
-# a short bounded run of fresh inputs (FUZZ_SECS, default 3 s). Targets
+# a short bounded run of fresh inputs (FUZZ_SECS, default 2 s). Targets
 # run FUZZ_JOBS at a time (default: one per core).
 set -u
-secs=${FUZZ_SECS:-3}
+secs=${FUZZ_SECS:-2}
 jobs=${FUZZ_JOBS:-$(nproc)}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
