@@ -129,7 +129,7 @@ def run_conns(addr, conns, payloads, on_progress=None):
                     fail("payload mixed up after byte %d" % len(got))
                 got += b
                 if on_progress:
-                    on_progress()
+                    on_progress(s)
                 if len(got) == len(p):
                     sel.unregister(s)
                     s.close()
@@ -152,8 +152,15 @@ def midway(addr, n, pid):
     payloads = [os.urandom(256 * 1024) for _ in range(n)]
     sent = []
 
-    def progress():
-        if not sent:
+    # The signal once every connection has had an echo back: all of
+    # them accepted, none finished (each is 256 KiB, a read at most 64).
+    # Earlier, one still in the listener's queue would be reset when the
+    # server closes its listener (as nginx's graceful stop does).
+    answered = set()
+
+    def progress(s):
+        answered.add(s)
+        if not sent and len(answered) == n:
             os.kill(pid, signal.SIGTERM)
             sent.append(1)
     run_conns(addr, conns, payloads, progress)
