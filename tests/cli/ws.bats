@@ -34,7 +34,7 @@ py_echo() {
 	PY_PID=$!
 	# (python's start is slow on a loaded machine: 10 s at most)
 	for i in $(seq 1 200); do
-		PY_PORT=$(head -1 "$f" 2>/dev/null)
+		PY_PORT=$(head -1 "$f" 2>/dev/null || true)
 		[ -n "$PY_PORT" ] && return 0
 		sleep 0.05
 	done
