@@ -348,6 +348,9 @@ int cli_drop_privileges(void);
  * readable (and it stays so) instead of ending the process; the command
  * watches that fd in every wait, finishes and returns. A second signal,
  * or one second without returning, ends it anyway. 0 or -errno.
+ * cli_stop_watch_loop: cli_stop_watch, and cb called on loop when
+ * a stop signal has come (a watcher of cli_stop_fd(), which a command
+ * removes with skit_loop_del when it stops watching). 0 or -errno.
  * cli_stop_unwatch: back to ending at once, for a command whose work
  * left owes nothing (listen's one-client session, once its socket file
  * is gone); a signal that came before still ends it (cli_stopping).
@@ -371,6 +374,7 @@ void cli_stop_unlink(const char *path);
 void cli_stop_remove(const char *path);
 void cli_stop_keep(const char *path);
 int cli_stop_watch(void);
+int cli_stop_watch_loop(struct skit_loop *loop, skit_fd_cb cb, void *data);
 void cli_stop_unwatch(void);
 int cli_stop_fd(void);
 bool cli_stopping(void);

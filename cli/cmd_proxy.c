@@ -380,10 +380,7 @@ run(struct app *app, const struct skit_addr *a)
 
 	rc = skit_loop_new(SKIT_LOOP_AUTO, &app->loop);
 	if (rc == 0)
-		rc = cli_stop_watch();
-	if (rc == 0)
-		rc = skit_loop_add(app->loop, cli_stop_fd(), SKIT_EV_READ,
-				   on_stop, app);
+		rc = cli_stop_watch_loop(app->loop, on_stop, app);
 	if (rc < 0) {
 		cli_errorf("proxy: %s", skit_strerror(rc));
 		return CLI_EXIT_FAIL;

@@ -187,6 +187,15 @@ cli_stop_watch(void)
 	return 0;
 }
 
+int
+cli_stop_watch_loop(struct skit_loop *loop, skit_fd_cb cb, void *data)
+{
+	int rc = cli_stop_watch();
+
+	return rc < 0 ? rc
+		      : skit_loop_add(loop, stop_efd, SKIT_EV_READ, cb, data);
+}
+
 void
 cli_stop_unwatch(void)
 {

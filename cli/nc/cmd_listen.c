@@ -259,10 +259,7 @@ open_server(struct server *s)
 
 	rc = skit_loop_new(nc_loop_backend(), &s->loop);
 	if (rc == 0)
-		rc = cli_stop_watch();
-	if (rc == 0)
-		rc = skit_loop_add(s->loop, cli_stop_fd(), SKIT_EV_READ,
-				   on_stop, s);
+		rc = cli_stop_watch_loop(s->loop, on_stop, s);
 	if (rc < 0) {
 		cli_errorf("listen: %s", skit_strerror(rc));
 		return CLI_EXIT_FAIL;

@@ -382,10 +382,7 @@ watch_signals(struct app *app)
 		return app->sigfd;
 	e = skit_loop_add(app->loop, app->sigfd, SKIT_EV_READ, on_signal, app);
 	if (e == 0)
-		e = cli_stop_watch();
-	if (e == 0)
-		e = skit_loop_add(app->loop, cli_stop_fd(), SKIT_EV_READ,
-				  on_stop, app);
+		e = cli_stop_watch_loop(app->loop, on_stop, app);
 	return e;
 }
 
