@@ -277,29 +277,6 @@ stop_idle() {
 	[ "$n" -eq 7 ] || { cat "$BG_ERR"; false; }
 }
 
-# hold_conns PORT N FILE: a python client holding N connections to
-# PORT until FILE is removed; prints "held" once they are made. Sets
-# HOLD_PID.
-hold_conns() {
-	python3 - "$1" "$2" "$3" >"$BATS_TEST_TMPDIR/hold.out" 2>&1 <<-'PY' &
-		import os, socket, sys, time
-		port, n, flag = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-		held = [socket.create_connection(("127.0.0.1", port)) for _ in range(n)]
-		print("held", flush=True)
-		for _ in range(600):
-		    if not os.path.exists(flag):
-		        break
-		    time.sleep(0.05)
-	PY
-	HOLD_PID=$!
-	for i in $(seq 1 200); do
-		grep -q held "$BATS_TEST_TMPDIR/hold.out" && return 0
-		sleep 0.05
-	done
-	cat "$BATS_TEST_TMPDIR/hold.out" >&2
-	return 1
-}
-
 @test "echo: out of fds (EMFILE), clients are closed at once with a message; served again once fds free up" {
 	skit_bg -v echo -t 1 tcp4:127.0.0.1:0
 	# (after start: echo raises its soft limit to the hard one)

@@ -273,21 +273,11 @@ EOF
 	proxy
 	prlimit --pid "$PX_PID" --nofile=24:24
 	touch "$BATS_TEST_TMPDIR/flag"
-	python3 - "$PX" "$BATS_TEST_TMPDIR/flag" >"$BATS_TEST_TMPDIR/hold.out" 2>&1 <<-'PY' &
-		import os, socket, sys, time
-		port, flag = int(sys.argv[1]), sys.argv[2]
-		held = [socket.create_connection(("127.0.0.1", port)) for _ in range(30)]
-		print("held", flush=True)
-		for _ in range(600):
-		    if not os.path.exists(flag):
-		        break
-		    time.sleep(0.05)
-	PY
-	holder=$!
+	hold_conns "$PX" 30 "$BATS_TEST_TMPDIR/flag"
 	wait_for "$PX_ERR" "Too many open files; closed the new client"
 	kill -0 "$PX_PID"
 	rm "$BATS_TEST_TMPDIR/flag"
-	wait "$holder" || true
+	wait "$HOLD_PID" || true
 	# once the held clients are gone (and their handshake time-outs
 	# passed) a client is served again
 	for i in $(seq 1 50); do

@@ -499,17 +499,7 @@ EOF
 	skit_bg relay -v tcp-listen:127.0.0.1:0,fork pipe
 	prlimit --pid "$BG_PID" --nofile=24:24
 	touch "$BATS_TEST_TMPDIR/flag"
-	python3 - "$BG_PORT" "$BATS_TEST_TMPDIR/flag" >"$BATS_TEST_TMPDIR/hold.out" 2>&1 <<-'PY' &
-		import os, socket, sys, time
-		port, flag = int(sys.argv[1]), sys.argv[2]
-		held = [socket.create_connection(("127.0.0.1", port)) for _ in range(30)]
-		print("held", flush=True)
-		for _ in range(600):
-		    if not os.path.exists(flag):
-		        break
-		    time.sleep(0.05)
-	PY
-	holder=$!
+	hold_conns "$BG_PORT" 30 "$BATS_TEST_TMPDIR/flag"
 	for i in $(seq 1 100); do
 		grep -q "Too many open files; closed the new client" "$BG_ERR" && break
 		sleep 0.05
@@ -518,7 +508,7 @@ EOF
 	grep -q "^skit: relay: accept on $BG_ADDR: Too many open files; closed the new client" "$BG_ERR"
 	kill -0 "$BG_PID"
 	rm "$BATS_TEST_TMPDIR/flag"
-	wait "$holder" || true
+	wait "$HOLD_PID" || true
 	# Until the relay has seen them go it may still be short of fds:
 	# try again until a client gets its bytes back.
 	for i in $(seq 1 50); do
