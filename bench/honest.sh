@@ -14,6 +14,11 @@
 #   tp      skit bench -m throughput -s 1m (-> skit echo --discard) /
 #           iperf3 -l 1M (-> iperf3 -s), TCP, one stream, Gbit/s sent
 #                                                          [>= 1.00]
+#           and, the clients alone, skit bench -> bench/sink-min.c (a
+#           blocking 1 MiB recv loop, as iperf3 -s reads) / iperf3 ->
+#           iperf3 -s: the sender is the bottleneck on loopback (the
+#           copy in, and the receive path run in its context), and skit
+#           echo --discard's gulps (SO_RCVLOWAT) spare it wake-ups
 #   udp     skit bench -u -b 0 -s 1460 (-> skit echo --discard, which
 #           counts what arrives) / iperf3 -u -b 0 -l 1460 (-> iperf3
 #           -s): the rate sent and the loss at the receiver, each side's
@@ -46,6 +51,7 @@ done
 [ -x "$SKIT" ] || { echo "bench/honest.sh: build skit first (make)" >&2; exit 1; }
 cc -O2 -o "$TMP/echo-min" bench/echo-min.c || exit 1
 cc -O2 -o "$TMP/crr-min" bench/crr-min.c || exit 1
+cc -O2 -o "$TMP/sink-min" bench/sink-min.c || exit 1
 
 say() { echo "$*" | tee -a "$OUT"; }
 load() { cut -d' ' -f1-3 /proc/loadavg; }
@@ -150,6 +156,11 @@ tp() {
 	bg iperf3 -s -p "$IPERF_PORT"
 	wait_listen ":$IPERF_PORT" || return
 	row "skit bench -s 1m / iperf3 -l 1M" "$(abba tp tp_skit tp_iperf)" "(>= 1.00)"
+	p=$(free_port)
+	bg "$TMP/sink-min" "$p"
+	wait_listen ":$p" || return
+	TP_ADDR=tcp:127.0.0.1:$p
+	row "clients alone: -> sink-min / iperf3" "$(abba tp tp_skit tp_iperf)" "(~ 1.00)"
 	say "   load after: $(load)"
 }
 

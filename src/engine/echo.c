@@ -497,6 +497,10 @@ lconn_open(struct skit_echo *e, struct conn *c, int fd)
 	return r;
 }
 
+/* A plain TCP connection to DISCARD is read in gulps of at least this
+ * (or what is left at its end): skit__sock_rcvlowat. */
+enum { DISCARD_LOWAT = RBUF_LEN / 2 };
+
 /* serve.h: a new connection, ours from now on. */
 static void
 on_accept(struct skit_serve *s, int fd, const struct skit_sockaddr *peer,
@@ -515,6 +519,9 @@ on_accept(struct skit_serve *s, int fd, const struct skit_sockaddr *peer,
 		free(c);
 		c = NULL;
 	}
+	/* Not with layers: a handshake's few bytes must wake us. */
+	if (c && !c->lc && e->cfg.mode == SKIT_ECHO_DISCARD)
+		(void)skit__sock_rcvlowat(fd, DISCARD_LOWAT);
 	if (!c || skit_loop_add(e->loop, fd,
 				c->lc ? SKIT_EV_READ | SKIT_EV_WRITE : ev,
 				c->lc ? on_lconn : on_conn, c) < 0) {

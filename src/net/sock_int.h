@@ -152,6 +152,15 @@ bool skit__is_tcp(int fd);
 int skit__sock_rcvtimeo(int fd, int ms);
 
 /*
+ * A TCP socket that only sinks data (a discard server) is woken only
+ * once bytes (or the end, or an error) are waiting: SO_RCVLOWAT. Fewer
+ * wake-ups of the reader cost the sender less on loopback (the waking
+ * runs in the sender's context): +8-10% at 1 MiB writes. Other sockets
+ * are left alone (0). Returns 0 or -errno.
+ */
+int skit__sock_rcvlowat(int fd, int bytes);
+
+/*
  * recvfrom() once with no flags (from may be NULL): on a blocking socket
  * it waits for data, up to the socket's receive time-out (then -EAGAIN).
  * A signal ends the wait with -EINTR (not retried, unlike

@@ -259,6 +259,25 @@ stop_idle() {
 	[ "${lines[1]:0:3}" = '!"#' ]
 }
 
+@test "echo --discard: plain TCP is read in gulps (SO_RCVLOWAT), a short tail still counted; unix and TLS left alone" {
+	skit_bg --trace -v echo --discard -t 1 tcp:127.0.0.1:0
+	run bash -c "head -c 100 /dev/zero | timeout 10 '$SKIT' connect $BG_ADDR"
+	[ "$status" -eq 0 ]
+	grep -q 'trace: setsockopt(.*, SOL_SOCKET, SO_RCVLOWAT, 131072) = 0' "$BG_ERR"
+	kill -TERM "$BG_PID"
+	wait_exit "$BG_PID" 10
+	grep -q "1 connections (0 rejected), 100 bytes in" "$BG_ERR"
+	# a unix stream and a TLS connection (its handshake's few bytes must
+	# wake the server) are served as before
+	skit_bg --trace -v echo --discard -t 1 "unix:$BATS_TEST_TMPDIR/d.sock"
+	run bash -c "head -c 100 /dev/zero | timeout 10 '$SKIT' connect unix:$BATS_TEST_TMPDIR/d.sock"
+	[ "$status" -eq 0 ]
+	skit_bg --trace -v echo --discard -t 1 tls-listen:127.0.0.1:0
+	run bash -c "head -c 100 /dev/zero | timeout 10 '$SKIT' connect '$BG_ADDR,tls,verify=0'"
+	[ "$status" -eq 0 ]
+	! grep -q SO_RCVLOWAT "$BATS_TEST_TMPDIR"/bg.[23].err
+}
+
 @test "echo --max-conns: extra connections are closed at once" {
 	skit_bg -v echo -t 2 --max-conns 3 tcp:127.0.0.1:0
 	run --separate-stderr timeout 30 "$SKIT" bench -m conns -n 10 -s 4 -d 0.2 --json "$BG_ADDR"
