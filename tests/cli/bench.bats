@@ -170,6 +170,19 @@ check_rr() {
 	echo "$output" | jq -e '.bytes_received == 1000003' >/dev/null
 }
 
+@test "bench: TCP_NODELAY for rr and crr, Nagle kept for throughput unless nodelay is asked for" {
+	skit_bg -v echo -t 1 tcp:127.0.0.1:0
+	run --separate-stderr timeout 30 "$SKIT" --trace bench -m rr -r 5 "$BG_ADDR"
+	[ "$status" -eq 0 ]
+	grep -q 'trace: setsockopt(.*TCP_NODELAY, 1) = 0' <<<"$stderr"
+	run --separate-stderr timeout 30 "$SKIT" --trace bench -m throughput --bytes 1m "$BG_ADDR"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c TCP_NODELAY <<<"$stderr")" -eq 0 ]
+	run --separate-stderr timeout 30 "$SKIT" --trace bench -m throughput --bytes 1m "$BG_ADDR,nodelay"
+	[ "$status" -eq 0 ]
+	grep -q 'trace: setsockopt(.*TCP_NODELAY, 1) = 0' <<<"$stderr"
+}
+
 @test "bench rr over udp: lost datagrams are counted, the rest measured" {
 	# An echo that drops every third datagram.
 	python3 -c '
