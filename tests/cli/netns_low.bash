@@ -34,6 +34,20 @@ ns_pair() {
 	ip -n "$NS_B" addr add fd77::2/64 dev vb nodad
 	ip -n "$NS_A" link set va up
 	ip -n "$NS_B" link set vb up
+	ns_wait_up "$NS_A" va && ns_wait_up "$NS_B" vb
+}
+
+# ns_wait_up NS DEV : wait (at most 5 s) until DEV's operstate is UP. The
+# kernel's link watcher sets it a moment after "link set up", later still
+# on a loaded machine: a test that reads it (ifaces) would see DOWN.
+ns_wait_up() {
+	local i
+	for i in $(seq 1 100); do
+		ip -n "$1" -o link show "$2" | grep -q 'state UP' && return 0
+		sleep 0.05
+	done
+	echo "$2 in $1 is not UP after 5 s" >&2
+	return 1
 }
 
 # ns_routed : A -- R -- B, R forwarding: A 10.78.1.1, R 10.78.1.2 and
@@ -54,6 +68,8 @@ ns_routed() {
 	ip -n "$NS_R" link set ra up
 	ip -n "$NS_R" link set rb up
 	ip -n "$NS_B" link set vb up
+	ns_wait_up "$NS_A" va && ns_wait_up "$NS_R" ra &&
+		ns_wait_up "$NS_R" rb && ns_wait_up "$NS_B" vb || return 1
 	ip -n "$NS_A" route add default via 10.78.1.2
 	ip -n "$NS_B" route add default via 10.78.2.2
 	ip -n "$NS_A" -6 route add default via fd78:1::2
