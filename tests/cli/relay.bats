@@ -338,7 +338,7 @@ EOF
 		run timeout 10 "$SKIT" relay - "$BG_ADDR" </dev/null
 		[ "$status" -eq 0 ]
 		[ "$output" = "" ]
-		! grep -q "relay #2 open" "$BG_ERR"
+		! grep -q "relay #2 open" "$BG_ERR" || false
 		grep -q "refused tcp:127.0.0.1:[0-9]*: --max-conns 1 reached" "$BG_ERR"
 		kill "$holder"
 		wait "$holder" 2>/dev/null || true
@@ -594,6 +594,6 @@ EOF
 	skit_bg relay -v --json tcp-listen:127.0.0.1:0,fork "unix:/etc/passwd/x,retry=3,interval=5ms"
 	run "$SKIT" relay - "$BG_ADDR" </dev/null
 	grep -q "Not a directory" "$BG_ERR"
-	! grep -q '"event":"retry"' "$BG_OUT"
+	! grep -q '"event":"retry"' "$BG_OUT" || false
 	kill -0 "$BG_PID"
 }

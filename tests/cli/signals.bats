@@ -542,7 +542,7 @@ s.close()
 		kill -0 "$child" 2>/dev/null || break
 		sleep 0.05
 	done
-	! kill -0 "$child" 2>/dev/null
+	! kill -0 "$child" 2>/dev/null || false
 	# cat echoes to a client that never reads: the pair is blocked.
 	start /dev/null "$SKIT" -v listen --exec /bin/cat tcp:127.0.0.1:0
 	lpid=$PID

@@ -120,7 +120,7 @@ PY
 
 	run ip netns exec "$NS_S" "$SKIT" sockets -H -l
 	echo "$output"
-	! grep -q ESTAB <<<"$output"
+	! grep -q ESTAB <<<"$output" || false
 	grep -q LISTEN <<<"$output"
 	grep -q UNCONN <<<"$output"
 	run ip netns exec "$NS_S" "$SKIT" sockets -H state established dport = ":$TP"
