@@ -59,6 +59,26 @@ bg_cleanup() {
 	BG_PIDS=
 }
 
+# wait_for [-F] FILE PATTERN [N] : wait (10 s at most) until N lines (1)
+# of FILE match the extended regex PATTERN (-F: hold the text PATTERN);
+# on time-out say what FILE holds and fail.
+wait_for() {
+	local how=-E i c n
+	if [ "$1" = -F ]; then
+		how=-F
+		shift
+	fi
+	n=${3:-1}
+	for i in $(seq 1 200); do
+		c=$(grep -c "$how" -- "$2" "$1" 2>/dev/null) || true
+		[ "${c:-0}" -ge "$n" ] && return 0
+		sleep 0.05
+	done
+	echo "no '$2' (x$n) in $1 after 10 s:" >&2
+	cat "$1" >&2 2>/dev/null
+	return 1
+}
+
 # wait_exit PID SECS : wait for a background PID to exit within SECS;
 # sets WAIT_RC to its exit status. Fails (and kills it) on time-out.
 wait_exit() {

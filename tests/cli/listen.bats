@@ -55,18 +55,6 @@ bg_in() {
 	return 1
 }
 
-# wait_for FILE PATTERN [N]: until FILE has N lines matching (5 s).
-wait_for() {
-	local i n=${3:-1}
-	for i in $(seq 1 100); do
-		[ "$(grep -c -- "$2" "$1" 2>/dev/null)" -ge "$n" ] && return 0
-		sleep 0.05
-	done
-	echo "no '$2' (x$n) in $1:" >&2
-	cat "$1" >&2
-	return 1
-}
-
 
 @test "listen PORT (nc form): -v prints the real port; one client; exit 0" {
 	skit_bg listen -v 0
@@ -203,7 +191,7 @@ wait_for() {
 	# The first at once, the other three in one line when the second
 	# is over.
 	wait_for "$BG_ERR" "refused tcp:127.0.0.1:[0-9]*: --max-conns 1 reached$"
-	wait_for "$BG_ERR" "refused tcp:127.0.0.1:[0-9]*: --max-conns 1 reached (3 times within a second)"
+	wait_for "$BG_ERR" "refused tcp:127.0.0.1:[0-9]*: --max-conns 1 reached \\(3 times within a second\\)"
 }
 
 @test "--exec: a child that answers before reading the whole request: 30 clients of 30 get every byte (lingering close)" {
@@ -409,7 +397,7 @@ wait_for() {
 	# and starting one can take a few hundred ms on a loaded machine.
 	skit_bg listen -v -k -u --idle-timeout 1 udp4:127.0.0.1:0 --exec cat
 	"$SKIT" send -w 5 --replies 1 "$BG_ADDR" x >/dev/null
-	wait_for "$BG_ERR" "done (idle"
+	wait_for -F "$BG_ERR" "done (idle"
 }
 
 @test "datagram server without --exec prints each datagram as it is" {
@@ -535,7 +523,7 @@ wait_for() {
 	run timeout 10 "$SKIT" connect "$BG_ADDR" </dev/null
 	[ "$status" -eq 0 ]
 	# (the server writes its line after the close the client saw)
-	wait_for "$BG_ERR" "done (idle"
+	wait_for -F "$BG_ERR" "done (idle"
 	kill -0 "$BG_PID"
 	! grep -q "closing" "$BG_ERR"
 }

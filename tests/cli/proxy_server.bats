@@ -25,18 +25,6 @@ proxy() {
 	PX=$BG_PORT PX_PID=$BG_PID PX_ERR=$BG_ERR
 }
 
-# wait_for FILE TEXT: until TEXT is in FILE (5 s).
-wait_for() {
-	local i
-	for i in $(seq 1 100); do
-		grep -qF -- "$2" "$1" && return 0
-		sleep 0.05
-	done
-	echo "no '$2' in $1:" >&2
-	cat "$1" >&2
-	return 1
-}
-
 fetch() {
 	run timeout 10 curl -sS --max-time 8 "$@" "http://127.0.0.1:$WEB/"
 }
@@ -57,7 +45,7 @@ fetch() {
 	fetch -p -x "http://127.0.0.1:$PX"
 	[ "$status" -eq 0 ]
 	[ "$output" = "hello from skit" ]
-	wait_for "$PX_OUT" '"id":4,"client"'
+	wait_for -F "$PX_OUT" '"id":4,"client"'
 	json_valid "$PX_OUT"
 	run python3 - "$PX_OUT" "$WEB" <<'EOF'
 import json, sys
@@ -170,7 +158,7 @@ EOF
 	proxy --deny 127.0.0.0/8
 	fetch --socks5-hostname "127.0.0.1:$PX"
 	[ "$status" -ne 0 ]
-	wait_for "$PX_ERR" "not allowed (--allow/--deny)"
+	wait_for -F "$PX_ERR" "not allowed (--allow/--deny)"
 	bg_cleanup
 	web
 	proxy --allow 127.0.0.1 --allow-dest 127.0.0.1/32
@@ -183,10 +171,10 @@ EOF
 	web
 	proxy --max-conns 1
 	exec {held}<>"/dev/tcp/127.0.0.1/$PX"
-	wait_for "$PX_OUT" listening
+	wait_for -F "$PX_OUT" listening
 	fetch --socks5-hostname "127.0.0.1:$PX"
 	[ "$status" -ne 0 ]
-	wait_for "$PX_ERR" "--max-conns 1 reached"
+	wait_for -F "$PX_ERR" "--max-conns 1 reached"
 	exec {held}>&-
 	for i in $(seq 1 50); do
 		fetch --socks5-hostname "127.0.0.1:$PX"
@@ -209,8 +197,8 @@ EOF
 	# a client that says nothing is closed after --timeout
 	run timeout 10 "$SKIT" connect "tcp:127.0.0.1:$PX" < <(sleep 8)
 	[ "$status" -eq 0 ]
-	wait_for "$PX_ERR" "closed in the handshake"
-	wait_for "$PX_ERR" "timed out after 1 s in the handshake"
+	wait_for -F "$PX_ERR" "closed in the handshake"
+	wait_for -F "$PX_ERR" "timed out after 1 s in the handshake"
 	grep -q "not a SOCKS or HTTP CONNECT request" "$PX_ERR"
 	fetch --socks5-hostname "127.0.0.1:$PX"
 	[ "$output" = "hello from skit" ]
@@ -224,7 +212,7 @@ EOF
 	run timeout 10 python3 "$BATS_TEST_DIRNAME/socks_udp.py" "$PX" "$echo_port" "hello udp"
 	[ "$status" -eq 0 ]
 	[ "$output" = "127.0.0.1:$echo_port hello udp" ]
-	wait_for "$PX_OUT" '"event":"close"'
+	wait_for -F "$PX_OUT" '"event":"close"'
 	grep -q '"command":"udp-associate".*"udp_relay":"udp:127.0.0.1:' "$PX_OUT"
 	grep -q '"bytes_up":9,"bytes_down":9,"datagrams_up":1,"datagrams_down":1,"dropped":1' "$PX_OUT"
 	bg_cleanup
@@ -258,7 +246,7 @@ EOF
 		proxy
 		"$SKIT" connect "$target,proxy=socks5://127.0.0.1:$PX" < <(sleep 8) >/dev/null 2>&1 &
 		client=$!
-		wait_for "$PX_OUT" '"event":"open"'
+		wait_for -F "$PX_OUT" '"event":"open"'
 		kill -"$sig" "$PX_PID"
 		wait_exit "$PX_PID" 5
 		[ "$WAIT_RC" -eq $((128 + $(kill -l "$sig"))) ]
@@ -274,7 +262,7 @@ EOF
 	prlimit --pid "$PX_PID" --nofile=24:24
 	touch "$BATS_TEST_TMPDIR/flag"
 	hold_conns "$PX" 30 "$BATS_TEST_TMPDIR/flag"
-	wait_for "$PX_ERR" "Too many open files; closed the new client"
+	wait_for -F "$PX_ERR" "Too many open files; closed the new client"
 	kill -0 "$PX_PID"
 	rm "$BATS_TEST_TMPDIR/flag"
 	wait "$HOLD_PID" || true

@@ -81,19 +81,6 @@ closed_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# wait_for FILE REGEX [SECS]: until FILE has a line matching REGEX
-# (default 10 s).
-wait_for() {
-	local i
-	for i in $(seq 1 $((${3:-10} * 20))); do
-		grep -qE -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	echo "no '$2' in $1 after ${3:-10} s:" >&2
-	cat "$1" >&2
-	return 1
-}
-
 # stops_by SIG PID WHAT: send SIG to PID (started by this test); it must
 # end within 5 s, by that signal: status 128 + the signal's number, as
 # a shell reports it. A process still there is killed (-9) and the
