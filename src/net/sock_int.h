@@ -64,7 +64,10 @@ int skit__listen(int fd, int backlog, const char *text, struct skit_err *err);
 /*
  * Bind fd to a's bind= source address (connect role) when it has one:
  * "HOST", "HOST:PORT", "[V6]:PORT", ":PORT" for inet sockets, a path or
- * "@name" for unix ones. Returns 0 or a negative code, err filled.
+ * "@name" for unix ones. A unix datagram socket without bind= gets a
+ * name of the kernel's choosing (skit__unix_autobind), so the answers of
+ * the server it sends to can come back. Returns 0 or a negative code,
+ * err filled.
  */
 int skit__bind_source(int fd, const struct skit_addr *a,
 		      const struct skit_sockaddr *sa,
@@ -106,6 +109,13 @@ int skit__mcast_apply(int fd, const struct skit_addr *a,
 typedef int (*skit__nl_parse_fn)(const void *buf, size_t len, void *ctx);
 int skit__nl_recv_dump(int fd, skit__nl_parse_fn parse, void *ctx);
 int skit__nl_recv_once(int fd, skit__nl_parse_fn parse, void *ctx);
+
+/*
+ * Bind a unix socket to an abstract name the kernel picks ("@" and five
+ * hex digits: bind() with only the family, unix(7) "Autobind").
+ * Returns 0 or a negative code, err filled.
+ */
+int skit__unix_autobind(int fd, struct skit_err *err);
 
 /* Build a unix sockaddr for path (or abstract name); SKIT_ETOOLONG. */
 int skit__unix_sockaddr(const char *name, bool abstract, int type,

@@ -343,6 +343,8 @@ skit__bind_source(int fd, const struct skit_addr *a,
 	const char *v = skit_addr_str(a, SKIT_OPT_BIND);
 	struct skit_sockaddr src;
 
+	if ((!b || !v) && sa->family == AF_UNIX && sa->type == SOCK_DGRAM)
+		return skit__unix_autobind(fd, err);
 	if (!b || !v)
 		return 0;
 	if (is_inet(sa->family) && !b->is_path)

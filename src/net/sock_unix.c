@@ -194,3 +194,19 @@ undo:
 	unlink(a->host);
 	return r;
 }
+
+int
+skit__unix_autobind(int fd, struct skit_err *err)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int e;
+
+	if (bind(fd, (const struct sockaddr *)&sun, sizeof(sa_family_t)) < 0) {
+		e = errno;
+		skit__trace("bind(%d, AF_UNIX autobind) = -1 %s", fd,
+			    strerrorname_np(e));
+		return skit_err_set(err, -e, "bind", "an abstract name");
+	}
+	skit__trace("bind(%d, AF_UNIX autobind) = 0", fd);
+	return 0;
+}

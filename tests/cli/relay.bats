@@ -371,6 +371,15 @@ EOF
 	[[ "$stderr" == *"full (EAGAIN) after 5 s"* ]]
 }
 
+@test "relay: a connecting unix-dgram side gets a name from the kernel (autobind): the server's answers come back" {
+	skit_bg -v echo -t 1 "unix-dgram:@skit-rly-echo-$$"
+	skit_bg relay -v udp-listen:127.0.0.1:0 "unix-dgram:@skit-rly-echo-$$"
+	run --separate-stderr timeout 10 "$SKIT" connect -q 2 "$BG_ADDR" <<<"hello"
+	[ "$status" -eq 0 ]
+	[ "$output" = hello ]
+	grep -q "B unix-dgram:@[0-9a-f]\{5\} > unix-dgram:@skit-rly-echo-$$" "$BG_ERR"
+}
+
 @test "relay: socat forms work verbatim" {
 	skit_bg relay -v TCP-LISTEN:127.0.0.1:0,fork,reuseaddr "SYSTEM:tr a-z A-Z"
 	run bash -c "printf abc | '$SKIT' relay STDIO TCP:127.0.0.1:$BG_PORT,nodelay,keepalive"

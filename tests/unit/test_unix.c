@@ -342,6 +342,49 @@ test_user_group(void **state)
 	assert_int_equal(lstat(p, &st), -1);
 }
 
+/* A unix datagram client without bind= gets an abstract name from the
+ * kernel, so a server can answer it; with bind= it gets that name. */
+static void
+test_dgram_client_autobind(void **state)
+{
+	struct sockaddr_un srv = { .sun_family = AF_UNIX }, got;
+	socklen_t len = sizeof(got);
+	char p[128], t[256], buf[8], name[32];
+	int s, c;
+
+	(void)state;
+	path_in(p, sizeof(p), "dg.sock");
+	snprintf(t, sizeof(t), "unix-dgram:%s", p);
+	s = th_open(t, SKIT_ROLE_LISTEN, 0, NULL, NULL);
+	c = th_open(t, SKIT_ROLE_CONNECT, 0, NULL, NULL);
+	assert_int_equal(getsockname(c, (struct sockaddr *)&got, &len), 0);
+	/* "@" and five hex digits: the family, a NUL, five bytes */
+	assert_int_equal(len, offsetof(struct sockaddr_un, sun_path) + 6);
+	assert_int_equal(got.sun_path[0], '\0');
+	/* The server answers to where the datagram came from. */
+	assert_int_equal(send(c, "ping", 4, 0), 4);
+	len = sizeof(srv);
+	assert_int_equal(
+		recvfrom(s, buf, sizeof(buf), 0, (struct sockaddr *)&srv, &len),
+		4);
+	assert_int_equal(sendto(s, "pong", 4, 0, (struct sockaddr *)&srv, len),
+			 4);
+	assert_int_equal(recv(c, buf, sizeof(buf), 0), 4);
+	assert_memory_equal(buf, "pong", 4);
+	close(c);
+	/* bind= names it */
+	snprintf(name, sizeof(name), "skit-test-dg-%d", (int)getpid());
+	snprintf(t, sizeof(t), "unix-dgram:%s,bind=@%s", p, name);
+	c = th_open(t, SKIT_ROLE_CONNECT, 0, NULL, NULL);
+	len = sizeof(got);
+	assert_int_equal(getsockname(c, (struct sockaddr *)&got, &len), 0);
+	assert_int_equal(len, offsetof(struct sockaddr_un, sun_path) + 1 +
+				      strlen(name));
+	assert_memory_equal(got.sun_path + 1, name, strlen(name));
+	close(c);
+	close(s);
+}
+
 static void
 test_prepare_direct(void **state)
 {
@@ -368,6 +411,7 @@ main(void)
 		cmocka_unit_test(test_mode_before_listen),
 		cmocka_unit_test(test_user_group),
 		cmocka_unit_test(test_prepare_direct),
+		cmocka_unit_test(test_dgram_client_autobind),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
