@@ -225,12 +225,15 @@ drain(struct skit_layer *l, struct ws *w)
  * caller will recv again before it waits (pending() says so). Frames
  * queued meanwhile wait for it (a drain before the next read from below,
  * or before a recv returns nothing), so the answers to a batch of
- * pipelined messages go out in one write instead of one each.
+ * pipelined messages go out in one write instead of one each. A corked
+ * conn (skit_conn_cork: the caller sends several messages, then
+ * flushes) batches its sends the same way.
  */
 static bool
-batching(const struct ws *w)
+batching(const struct skit_layer *l, const struct ws *w)
 {
-	return !w->starved && w->in_len > w->in_off &&
+	return ((!w->starved && w->in_len > w->in_off) ||
+		skit_layer_corked(l)) &&
 	       w->out_len - w->out_off < OUT_BATCH;
 }
 
@@ -845,7 +848,7 @@ ws_recv(struct skit_layer *l, void *buf, size_t len)
 		 * pongs and the close's answer go out as soon as may be: now,
 		 * or with the frames of a batch (batching)
 		 */
-		rc = w->msg_ready && !w->close_rcvd && batching(w)
+		rc = w->msg_ready && !w->close_rcvd && batching(l, w)
 			     ? 0
 			     : drain(l, w);
 		if (rc < 0 && rc != -EAGAIN && !w->close_rcvd)
@@ -968,7 +971,7 @@ ws_send(struct skit_layer *l, const void *buf, size_t len)
 		rc = send_line(w, buf, len);
 		if (rc < 0)
 			return rc;
-		rc = batching(w) ? 0 : drain(l, w);
+		rc = batching(l, w) ? 0 : drain(l, w);
 		if (rc < 0 && rc != -EAGAIN)
 			return rc;
 		return (ssize_t)len;
@@ -980,7 +983,7 @@ ws_send(struct skit_layer *l, const void *buf, size_t len)
 		return rc;
 	note(w, &(struct skit_ws_note){
 			.type = SKIT_WS_NOTE_MSG_OUT, .op = op, .len = n });
-	rc = batching(w) ? 0 : drain(l, w);
+	rc = batching(l, w) ? 0 : drain(l, w);
 	if (rc < 0 && rc != -EAGAIN)
 		return rc;
 	return (ssize_t)len;
