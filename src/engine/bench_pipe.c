@@ -274,7 +274,10 @@ pipe_msg(struct bench_conn *c, const char *buf, ssize_t n, int64_t now)
 /*
  * Read what has come: a byte stream in one read, messages until none
  * is left (seqpacket: until the socket has none; a layer: while it has
- * some decoded), so the window is refilled once for all of them.
+ * some decoded), so the window is refilled once for all of them. A
+ * reply arrived with the read from the socket that brought its last
+ * byte: the clock is read after each such read, not for a message a
+ * layer had decoded already (the transport's byte count tells).
  */
 static bool
 pipe_read(struct bench_conn *c)
@@ -282,10 +285,13 @@ pipe_read(struct bench_conn *c)
 	struct bench_worker *w = c->w;
 	struct bench_pipe *p = c->pipe;
 	bool msg = p->msgs || w->b->type == SOCK_SEQPACKET;
+	const struct skit_conn_stats *st =
+		c->lc ? skit_conn_stats(c->lc) : NULL;
+	uint64_t in = st ? st->bytes_in : 0;
+	int64_t now = 0;
 
 	for (int k = 0; k <= p->depth; k++) {
 		ssize_t n = bench_recv(c, w->rbuf, w->bufsz);
-		int64_t now;
 
 		if (n == -EAGAIN)
 			return true;
@@ -293,7 +299,10 @@ pipe_read(struct bench_conn *c)
 			pipe_broken(w, n);
 			return false;
 		}
-		now = skit_now_ns();
+		if (!st || st->bytes_in != in || !now) {
+			now = skit_now_ns();
+			in = st ? st->bytes_in : 0;
+		}
 		if (!(msg ? pipe_msg(c, w->rbuf, n, now)
 			  : pipe_bytes(c, w->rbuf, (size_t)n, now)))
 			return false;
