@@ -112,6 +112,11 @@ check_rr() {
 		wait_exit "$BG_PID" 10
 		[[ "$a" == ws-* ]] || grep -q "64064 bytes in, 64064 bytes out" "$BG_ERR"
 	done
+	# the record shows the depth, also read back by --compare
+	run "$SKIT" bench --compare --report "$BATS_TEST_TMPDIR/c.html" \
+		"$BATS_TEST_TMPDIR/p.json" "$BATS_TEST_TMPDIR/p.json"
+	[ "$status" -eq 0 ]
+	grep -q "<td>3, 1, 16</td>" "$BATS_TEST_TMPDIR/c.html"
 	skit_bg -v echo -t 1 tcp:127.0.0.1:0
 	run timeout 30 "$SKIT" bench -m rr -r 50 --pipeline 4 "$BG_ADDR"
 	[ "$status" -eq 0 ]

@@ -437,6 +437,10 @@ lines" ""
 	[ "$status" -eq 0 ]
 	[[ "$output" == *'"requests":100'* ]]
 	[[ "$output" == *'"tls_version":"TLSv1'* ]]
+	# a window of messages over wss, each answer checked
+	run timeout 20 "$SKIT" bench --json -m rr -c 2 --pipeline 8 -r 300 "wss://127.0.0.1:$PY_PORT/,ca=$BATS_TEST_TMPDIR/ca.pem"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"requests":300'* ]]
 	# a server that does not speak WebSocket: the handshake's failure
 	skit_bg echo -v tcp-listen:127.0.0.1:0
 	run timeout 20 "$SKIT" bench -r 5 --timeout 2 "ws://127.0.0.1:$BG_PORT/"
