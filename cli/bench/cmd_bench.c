@@ -437,6 +437,30 @@ settle(struct skit_bench_cfg *cfg, const struct bench_opts *o)
 	return 0;
 }
 
+/*
+ * The address as reported: over ws the URL it was given as, with the
+ * address measured (ws://127.0.0.1:8080/path, wss://...), or the kind
+ * with its layers; else where.
+ */
+static const char *
+report_where(const struct skit_addr *a, const char *where, bool tls, char *buf,
+	     size_t len)
+{
+	const char *path;
+
+	if (!skit_addr_has(a, SKIT_OPT_WS))
+		return where;
+	path = skit_addr_str(a, SKIT_OPT_WS_PATH);
+	if (!path || !*path)
+		path = "/";
+	if (!strncmp(where, "tcp:", 4))
+		snprintf(buf, len, "%s://%s%s", tls ? "wss" : "ws", where + 4,
+			 path);
+	else
+		snprintf(buf, len, "%s,%s", where, tls ? "tls,ws" : "ws");
+	return buf;
+}
+
 static void
 raise_nofile(void)
 {
@@ -573,6 +597,7 @@ cmd_bench(int argc, char **argv)
 	struct bench_record rec;
 	struct skit_err err;
 	char text[SKIT_ADDR_TEXT_MAX + 32];
+	char where[SKIT_ADDR_TEXT_MAX + 32];
 	const char *arg;
 	int argi, rc;
 	struct cli_tls tls = { 0 };
@@ -663,10 +688,13 @@ cmd_bench(int argc, char **argv)
 	if (wa.tty)
 		fprintf(stderr, "\r%60s\r", "");
 	r = skit_bench_result(b);
-	run = (struct bench_run){ .cfg = &cfg,
-				  .where = skit_bench_where(b),
-				  .type = skit_bench_type(b),
-				  .r = r };
+	run = (struct bench_run){
+		.cfg = &cfg,
+		.where = report_where(&addr, skit_bench_where(b),
+				      tls.ctx != NULL, where, sizeof(where)),
+		.type = skit_bench_type(b),
+		.r = r
+	};
 	if (r->code) {
 		rc = report_fail(&cfg, run.where, r);
 		goto out;

@@ -421,8 +421,11 @@ lines" ""
 	run timeout 20 "$SKIT" bench --json -m rr -c 2 -r 200 -s 100 "ws://127.0.0.1:$BG_PORT/b"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *'"requests":200'* ]]
+	# the address reported is the URL measured, not the tcp below it
+	[ "$(jq -r .address <<<"$output")" = "ws://127.0.0.1:$BG_PORT/b" ]
 	run timeout 20 "$SKIT" bench -m crr -r 20 "ws://127.0.0.1:$BG_PORT/"
 	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "skit bench --mode crr ws://127.0.0.1:$BG_PORT/  ("* ]]
 	run timeout 20 "$SKIT" bench -m throughput --bytes 1m -s 16k "ws://127.0.0.1:$BG_PORT/"
 	[ "$status" -eq 0 ]
 	py_echo
@@ -437,6 +440,7 @@ lines" ""
 	[ "$status" -eq 0 ]
 	[[ "$output" == *'"requests":100'* ]]
 	[[ "$output" == *'"tls_version":"TLSv1'* ]]
+	[ "$(jq -r .address <<<"$output")" = "wss://127.0.0.1:$PY_PORT/" ]
 	# a window of messages over wss, each answer checked
 	run timeout 20 "$SKIT" bench --json -m rr -c 2 --pipeline 8 -r 300 "wss://127.0.0.1:$PY_PORT/,ca=$BATS_TEST_TMPDIR/ca.pem"
 	[ "$status" -eq 0 ]
