@@ -51,6 +51,7 @@ struct ws {
 	size_t msg_len, msg_cap;
 	unsigned msg_op;
 	unsigned last_op; /* the type of the last message received */
+	unsigned next_op; /* the next message's type (skit_ws_next_op) */
 	/* text mode: a line longer than one send goes out in fragments */
 	bool frag_open;
 	unsigned frag_op;
@@ -928,11 +929,14 @@ send_line(struct ws *w, const char *p, size_t n)
 	}
 	if (first) {
 		memset(&w->frag_utf8, 0, sizeof(w->frag_utf8));
-		w->frag_op = skit_ws_utf8_feed(&w->frag_utf8, p, n) &&
+		w->frag_op = w->next_op != SKIT_WS_OP_BINARY &&
+					     skit_ws_utf8_feed(&w->frag_utf8, p,
+							       n) &&
 					     (!fin ||
 					      skit_ws_utf8_done(&w->frag_utf8))
 				     ? SKIT_WS_OP_TEXT
 				     : SKIT_WS_OP_BINARY;
+		w->next_op = 0;
 		w->frag_len = 0;
 	}
 	rc = queue_msg(w, w->frag_op, p, n, first, fin);
@@ -978,6 +982,16 @@ ws_send(struct skit_layer *l, const void *buf, size_t len)
 	}
 	if (w->cfg.mode == SKIT_WS_MODE_ECHO && w->last_op)
 		op = w->last_op;
+	if (w->next_op) {
+		struct skit_ws_utf8 u = { 0 };
+
+		if (w->next_op == SKIT_WS_OP_BINARY ||
+		    (skit_ws_utf8_feed(&u, buf, n) && skit_ws_utf8_done(&u)))
+			op = w->next_op;
+		else
+			op = SKIT_WS_OP_BINARY;
+		w->next_op = 0;
+	}
 	rc = queue_msg(w, op, buf, n, true, true);
 	if (rc < 0)
 		return rc;
@@ -1095,6 +1109,23 @@ ws_events(const struct skit_layer *l, unsigned want)
 		break;
 	}
 	return skit_layer_events_below(l, ev);
+}
+
+unsigned
+skit_ws_last_op(const struct skit_conn *c)
+{
+	const struct ws *w = skit_conn_layer_priv(c, &skit_layer_ws);
+
+	return w ? w->last_op : 0;
+}
+
+void
+skit_ws_next_op(struct skit_conn *c, unsigned op)
+{
+	struct ws *w = skit_conn_layer_priv(c, &skit_layer_ws);
+
+	if (w)
+		w->next_op = op;
 }
 
 const struct skit_layer_ops skit_layer_ws = {

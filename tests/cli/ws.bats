@@ -368,17 +368,21 @@ sk_eof() {
 	local t=$BATS_TEST_TMPDIR
 	# --broker: B hears what A says, message by message, with its type
 	skit_bg listen -v --broker ws-listen:127.0.0.1:0
-	"$WSPY" "$PEER" client "ws://127.0.0.1:$BG_PORT/" --expect 3 >"$t/b.out" 2>&1 &
+	"$WSPY" "$PEER" client "ws://127.0.0.1:$BG_PORT/" --expect 4 >"$t/b.out" 2>&1 &
 	local bpid=$!
 	wait_for "$t/b.out" open
 	wait_for "$BG_ERR" "101 Switching Protocols"
 	run timeout 10 "$WSPY" "$PEER" client "ws://127.0.0.1:$BG_PORT/" --expect 0 one "two
 lines" ""
 	[ "$status" -eq 0 ]
+	# a binary message stays binary, UTF-8 or not (the hub's text mode)
+	run timeout 10 "$WSPY" "$PEER" client "ws://127.0.0.1:$BG_PORT/" --expect 0 --binary bin
+	[ "$status" -eq 0 ]
 	wait_exit "$bpid" 10
 	[ "$(sed -n 2p "$t/b.out")" = "text 'one'" ]
 	[ "$(sed -n 3p "$t/b.out")" = "text 'two\\nlines'" ]
 	[ "$(sed -n 4p "$t/b.out")" = "text ''" ]
+	[ "$(sed -n 5p "$t/b.out")" = "binary b'bin'" ]
 	# the sender does not hear itself: its close came right after
 	[ "${lines[0]}" = "open" ]
 	[ "${lines[1]}" = "close 1000" ]

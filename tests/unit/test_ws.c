@@ -900,6 +900,47 @@ test_layer_cork(void **state)
 	}
 }
 
+/*
+ * A relay of messages keeps their types: skit_ws_last_op tells the
+ * type of the message received, skit_ws_next_op sends the next one with
+ * a type the mode would not choose (binary UTF-8 in text mode; text in
+ * binary mode, when it is UTF-8), once.
+ */
+static void
+test_layer_keep_type(void **state)
+{
+	struct pair p;
+	uint8_t f[64];
+	char buf[64];
+
+	(void)state;
+	pair_open(&p, SKIT_WS_MODE_TEXT, 0);
+	assert_int_equal(skit_ws_last_op(p.c[0]), 0);
+	fl_send(&p, SKIT_WS_OP_BINARY, "abc");
+	assert_int_equal(recv_on(&p, 0, buf, sizeof(buf)), 4);
+	assert_int_equal(skit_ws_last_op(p.c[0]), SKIT_WS_OP_BINARY);
+	skit_ws_next_op(p.c[0], SKIT_WS_OP_BINARY);
+	assert_int_equal(skit_conn_send(p.c[0], "abc\n", 4), 4);
+	assert_int_equal(recv(p.fd[1], f, sizeof(f), MSG_DONTWAIT), 2 + 4 + 3);
+	assert_int_equal(f[0], 0x80 | SKIT_WS_OP_BINARY);
+	/* once: the next one is the mode's again */
+	assert_int_equal(skit_conn_send(p.c[0], "abc\n", 4), 4);
+	assert_int_equal(recv(p.fd[1], f, sizeof(f), MSG_DONTWAIT), 2 + 4 + 3);
+	assert_int_equal(f[0], 0x80 | SKIT_WS_OP_TEXT);
+	pair_free(&p);
+	pair_open(&p, SKIT_WS_MODE_BINARY, 0);
+	skit_ws_next_op(p.c[0], SKIT_WS_OP_TEXT);
+	assert_int_equal(skit_conn_send(p.c[0], "ab", 2), 2);
+	assert_int_equal(recv(p.fd[1], f, sizeof(f), MSG_DONTWAIT), 2 + 4 + 2);
+	assert_int_equal(f[0], 0x80 | SKIT_WS_OP_TEXT);
+	/* text that is not UTF-8 cannot be: binary */
+	skit_ws_next_op(p.c[0], SKIT_WS_OP_TEXT);
+	assert_int_equal(skit_conn_send(p.c[0], "\xff", 1), 1);
+	assert_int_equal(recv(p.fd[1], f, sizeof(f), MSG_DONTWAIT), 2 + 4 + 1);
+	assert_int_equal(f[0], 0x80 | SKIT_WS_OP_BINARY);
+	pair_free(&p);
+}
+
 static void
 test_layer_ping_and_errors(void **state)
 {
@@ -1030,6 +1071,7 @@ main(void)
 		cmocka_unit_test(test_layer_echo_mode),
 		cmocka_unit_test(test_layer_batch),
 		cmocka_unit_test(test_layer_cork),
+		cmocka_unit_test(test_layer_keep_type),
 		cmocka_unit_test(test_layer_ping_and_errors),
 		cmocka_unit_test(test_layer_deflate),
 		cmocka_unit_test(test_layer_refusal),
