@@ -4,8 +4,8 @@
  * worker's loop. The window is refilled with one write of every
  * request that is due: the requests composed one after another in a
  * buffer (a byte stream, bare or under tls), or sent as messages into
- * a corked conn that writes them at once (ws); on seqpacket, where one
- * send is one message, each goes in its own send. Answers come back in
+ * a corked conn that writes them at once (ws), or on seqpacket as
+ * messages of one sendmmsg. Answers come back in
  * order on a connection, so a ring of the N requests' numbers and send
  * times is all the bookkeeping: every reply is checked against its
  * request, and its round trip runs from the write that carried the
@@ -29,6 +29,8 @@ struct bench_pipe {
 	bool msgs;	 /* a message layer on top (ws): one send each */
 	char *out;	 /* requests composed, not yet written */
 	size_t cap, len, off;
+	struct mmsghdr *mm; /* seqpacket: the messages of one sendmmsg */
+	struct iovec *iov;
 };
 
 int
@@ -51,6 +53,12 @@ bench_pipe_new(struct bench_conn *c)
 	p->out = malloc(p->cap);
 	if (!p->seq || !p->t0 || !p->counted || !p->out)
 		return -ENOMEM;
+	if (c->w->b->type == SOCK_SEQPACKET) {
+		p->mm = calloc(n, sizeof(*p->mm));
+		p->iov = calloc(n, sizeof(*p->iov));
+		if (!p->mm || !p->iov)
+			return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -65,6 +73,8 @@ bench_pipe_free(struct bench_conn *c)
 	free(p->t0);
 	free(p->counted);
 	free(p->out);
+	free(p->mm);
+	free(p->iov);
 	free(p);
 	c->pipe = NULL;
 }
@@ -83,20 +93,36 @@ pipe_state(struct bench_conn *c)
 	}
 }
 
+/* seqpacket: the messages composed, in one sendmmsg; the count sent. */
+static ssize_t
+pipe_send_msgs(struct bench_conn *c)
+{
+	struct bench_pipe *p = c->pipe;
+	size_t size = (size_t)c->w->cfg->size;
+	unsigned k = 0;
+	int r;
+
+	for (size_t off = p->off; off < p->len; off += size, k++) {
+		p->iov[k] = (struct iovec){ p->out + off, size };
+		memset(&p->mm[k], 0, sizeof(p->mm[k]));
+		p->mm[k].msg_hdr.msg_iov = &p->iov[k];
+		p->mm[k].msg_hdr.msg_iovlen = 1;
+	}
+	r = skit_sendmmsg(c->fd, p->mm, k, 0);
+	return r < 0 ? r : (ssize_t)((size_t)r * size);
+}
+
 /* Write what is composed; false when the run ends. */
 static bool
 pipe_write(struct bench_conn *c)
 {
 	struct bench_worker *w = c->w;
 	struct bench_pipe *p = c->pipe;
-	size_t size = (size_t)w->cfg->size;
-	bool seqpacket = w->b->type == SOCK_SEQPACKET;
 
 	while (p->off < p->len) {
-		ssize_t n = seqpacket ? skit_sendto(c->fd, p->out + p->off,
-						    size, 0, NULL, 0)
-				      : bench_send(c, p->out + p->off,
-						   p->len - p->off);
+		ssize_t n =
+			p->mm ? pipe_send_msgs(c)
+			      : bench_send(c, p->out + p->off, p->len - p->off);
 
 		if (n == -EAGAIN)
 			break;
@@ -104,7 +130,7 @@ pipe_write(struct bench_conn *c)
 			bench_fatal(w, (int)n, "send to", NULL);
 			return false;
 		}
-		p->off += seqpacket ? size : (size_t)n;
+		p->off += (size_t)n;
 	}
 	if (p->off == p->len)
 		p->off = p->len = 0;
