@@ -88,6 +88,10 @@ pipe_state(struct bench_conn *c)
 	if (p->count) {
 		c->st = C_WAIT;
 		c->t0 = p->t0[p->head];
+	} else if (bench_more_requests(c->w)) {
+		/* none could be sent yet (a full layer): timed from now */
+		c->st = C_WAIT;
+		c->t0 = skit_now_ns();
 	} else {
 		c->st = C_DONE;
 	}
