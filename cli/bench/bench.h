@@ -44,6 +44,7 @@ struct bench_record {
 	char mode[16], address[300], command[1024], kernel[160], date[40],
 		version[40];
 	int cpus, threads, conns;
+	int pipeline; /* rr: requests in flight per connection (1) */
 	double secs;
 	int nfig;
 	struct bench_fig fig[BENCH_FIGS];

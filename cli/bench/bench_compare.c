@@ -118,6 +118,8 @@ from_json(struct bench_record *rec, const struct skit_json *o)
 	str(rec->version, sizeof(rec->version), o, "version");
 	rec->cpus = (int)num(o, "cpus");
 	rec->threads = (int)num(o, "threads");
+	rec->pipeline =
+		skit_json_get(o, "pipeline") ? (int)num(o, "pipeline") : 1;
 	rec->secs = num(o, "seconds");
 	rec->conns = (int)(num(o, "connections") + num(o, "streams") +
 			   num(o, "requested"));

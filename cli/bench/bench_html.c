@@ -478,9 +478,10 @@ record_table(FILE *f, const struct bench_record *recs, int n)
 		   offsetof(struct bench_record, address), true);
 	record_row(f, "mode", recs, n, offsetof(struct bench_record, mode),
 		   false);
-	fprintf(f, "<tr><th>connections, threads</th>");
+	fprintf(f, "<tr><th>connections, threads, pipeline</th>");
 	for (int r = 0; r < n; r++)
-		fprintf(f, "<td>%d, %d</td>", recs[r].conns, recs[r].threads);
+		fprintf(f, "<td>%d, %d, %d</td>", recs[r].conns,
+			recs[r].threads, recs[r].pipeline);
 	fprintf(f, "</tr>\n");
 	record_row(f, "kernel", recs, n, offsetof(struct bench_record, kernel),
 		   false);

@@ -73,6 +73,7 @@ bench_record_init(struct bench_record *rec, const struct skit_bench_cfg *cfg,
 	rec->threads = cfg->threads;
 	rec->conns =
 		cfg->mode == SKIT_BENCH_CONNS ? (int)cfg->nconns : cfg->conc;
+	rec->pipeline = cfg->pipeline > 1 ? cfg->pipeline : 1;
 	rec->interval_s = (double)cfg->interval_ms / 1000.0;
 	rec->tput_rx = cfg->mode == SKIT_BENCH_THROUGHPUT &&
 		       cfg->dir == SKIT_BENCH_RECV;

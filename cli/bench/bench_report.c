@@ -149,6 +149,9 @@ bench_print_json(const struct bench_run *run, const struct bench_record *rec)
 	case SKIT_BENCH_RR:
 	case SKIT_BENCH_CRR:
 		cli_json_int(&j, "connections", cfg->conc);
+		if (cfg->mode == SKIT_BENCH_RR)
+			cli_json_int(&j, "pipeline",
+				     cfg->pipeline > 1 ? cfg->pipeline : 1);
 		cli_json_int(&j, "size", cfg->size);
 		cli_json_str(&j, "framing",
 			     cfg->sockperf ? "sockperf" : "echo");
@@ -224,8 +227,12 @@ bench_print_text(const struct bench_run *run)
 	const struct skit_bench_cfg *cfg = run->cfg;
 	const struct skit_bench_result *s = run->r;
 
-	printf("skit bench --mode %s%s %s  (%d thread%s, %.2f s)\n",
-	       skit_bench_mode_name(cfg->mode),
+	char depth[32] = "";
+
+	if (cfg->pipeline > 1)
+		snprintf(depth, sizeof(depth), " --pipeline %d", cfg->pipeline);
+	printf("skit bench --mode %s%s%s %s  (%d thread%s, %.2f s)\n",
+	       skit_bench_mode_name(cfg->mode), depth,
 	       cfg->sockperf ? " --sockperf" : "", run->where, cfg->threads,
 	       cfg->threads == 1 ? "" : "s", s->secs);
 	switch (cfg->mode) {

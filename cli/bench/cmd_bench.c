@@ -25,12 +25,16 @@ enum {
 	OPT_SOCKPERF,
 	OPT_REPORT,
 	OPT_COMPARE,
+	OPT_PIPELINE,
 };
 
 static const struct cli_opt bench_opts[] = {
 	{ "mode", 'm', "MODE", 'm', "throughput, rr (default), crr or conns" },
 	{ "concurrency", 'c', "N", 'c',
 	  "rr, crr: connections, one request in flight each (1)" },
+	{ "pipeline", 0, "N", OPT_PIPELINE,
+	  "rr: N requests in flight on each connection, the window refilled "
+	  "by one write (1; streams and seqpacket, not datagrams)" },
 	{ "parallel", 'P', "N", 'P', "throughput: parallel streams (1)" },
 	{ "conns", 'n', "N", 'n', "conns: connections to open (100)" },
 	{ "size", 's', "BYTES", 's',
@@ -104,6 +108,7 @@ static const struct cli_help bench_help = {
 		 "  skit bench -m throughput -P 4 tcp:[::1]:9\n"
 		 "  skit bench -m throughput -u -b 100m -d 5 7\n"
 		 "  skit bench -m crr -r 10000 --json unix:/run/echo.sock\n"
+		 "  skit bench -m rr -c 16 --pipeline 64 ws://127.0.0.1:8080/\n"
 		 "  skit bench -m conns -n 10000 -s 8 tcp:127.0.0.1:7\n"
 		 "  skit bench -m rr -d 10 --json --report rr.html 7 >rr.json\n"
 		 "  skit bench --compare --report ab.html a.json b.json\n",
@@ -288,6 +293,11 @@ parse_opts(int argc, char **argv, struct skit_bench_cfg *cfg,
 		case OPT_COMPARE:
 			o->compare = true;
 			break;
+		case OPT_PIPELINE:
+			bad = cli_parse_int("--pipeline", arg, 1,
+					    SKIT_BENCH_PIPELINE_MAX, &v);
+			cfg->pipeline = (int)v;
+			break;
 		case 'v':
 			cli_g.verbose++;
 			break;
@@ -354,6 +364,18 @@ settle(struct skit_bench_cfg *cfg, const struct bench_opts *o)
 		cli_errorf("bench: --requests is for --mode rr and crr");
 		return CLI_EXIT_USAGE;
 	}
+	if (cfg->pipeline > 1 && cfg->mode != SKIT_BENCH_RR) {
+		cli_errorf("bench: --pipeline is for --mode rr");
+		return CLI_EXIT_USAGE;
+	}
+	if (cfg->pipeline > 1 && o->type == SOCK_DGRAM) {
+		cli_errorf("bench: --pipeline needs a stream or seqpacket "
+			   "address: datagrams may be lost or reordered, so "
+			   "replies cannot be matched to a window of requests");
+		cli_hint("for more requests in flight over udp, use more "
+			 "connections (-c)");
+		return CLI_EXIT_USAGE;
+	}
 	if (cfg->bytes && !tput) {
 		cli_errorf("bench: --bytes is for --mode throughput");
 		return CLI_EXIT_USAGE;
@@ -413,6 +435,30 @@ settle(struct skit_bench_cfg *cfg, const struct bench_opts *o)
 	if (cfg->requests && cfg->requests < cfg->conc)
 		cfg->conc = (int)cfg->requests;
 	return 0;
+}
+
+/*
+ * The address as reported: over ws the URL it was given as, with the
+ * address measured (ws://127.0.0.1:8080/path, wss://...), or the kind
+ * with its layers; else where.
+ */
+static const char *
+report_where(const struct skit_addr *a, const char *where, bool tls, char *buf,
+	     size_t len)
+{
+	const char *path;
+
+	if (!skit_addr_has(a, SKIT_OPT_WS))
+		return where;
+	path = skit_addr_str(a, SKIT_OPT_WS_PATH);
+	if (!path || !*path)
+		path = "/";
+	if (!strncmp(where, "tcp:", 4))
+		snprintf(buf, len, "%s://%s%s", tls ? "wss" : "ws", where + 4,
+			 path);
+	else
+		snprintf(buf, len, "%s,%s", where, tls ? "tls,ws" : "ws");
+	return buf;
 }
 
 static void
@@ -551,6 +597,7 @@ cmd_bench(int argc, char **argv)
 	struct bench_record rec;
 	struct skit_err err;
 	char text[SKIT_ADDR_TEXT_MAX + 32];
+	char where[SKIT_ADDR_TEXT_MAX + 32];
 	const char *arg;
 	int argi, rc;
 	struct cli_tls tls = { 0 };
@@ -641,10 +688,13 @@ cmd_bench(int argc, char **argv)
 	if (wa.tty)
 		fprintf(stderr, "\r%60s\r", "");
 	r = skit_bench_result(b);
-	run = (struct bench_run){ .cfg = &cfg,
-				  .where = skit_bench_where(b),
-				  .type = skit_bench_type(b),
-				  .r = r };
+	run = (struct bench_run){
+		.cfg = &cfg,
+		.where = report_where(&addr, skit_bench_where(b),
+				      tls.ctx != NULL, where, sizeof(where)),
+		.type = skit_bench_type(b),
+		.r = r
+	};
 	if (r->code) {
 		rc = report_fail(&cfg, run.where, r);
 		goto out;

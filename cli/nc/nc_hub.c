@@ -12,7 +12,8 @@
  * so one slow client cannot make the server hold unbounded memory or
  * stall the others.
  *
- * Over WebSocket (nc_hub_set_ws) the members' messages are messages too:
+ * Over WebSocket (nc_hub_set_ws) the members' messages are messages too
+ * (each passed on with its type, text or binary, whatever the mode):
  * each is read whole through the member's layers (TLS, ws) and queued
  * as one, as on seqpacket.
  *
@@ -45,10 +46,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#define HUB_QMAX  (8u << 20)
-#define HUB_READ  (64u << 10)
-#define MSG_HDR	  sizeof(uint32_t) /* a queued message's length */
-#define MSG_BURST 64		   /* messages sent per wakeup */
+#define HUB_QMAX (8u << 20)
+#define HUB_READ (64u << 10)
+#define MSG_HDR	 sizeof(uint32_t) /* a queued message's length */
+/* ...and over ws its type, in the length's top bits (0: the mode's) */
+#define MSG_BINARY 0x80000000u
+#define MSG_TEXT   0x40000000u
+#define MSG_LEN	   0x3fffffffu
+#define MSG_BURST  64 /* messages sent per wakeup */
 
 struct member {
 	struct nc_hub *h;
@@ -87,6 +92,8 @@ struct nc_hub {
 	size_t rcap;		   /* rbuf's size */
 	char *wbuf;		   /* ws: a message rewritten (--chat, "\n") */
 	size_t wcap;
+	uint32_t op_bits; /* ws: the type of the message being delivered
+			     (MSG_BINARY, MSG_TEXT; 0 for stdin's) */
 };
 
 static void member_cb(struct skit_loop *loop, int fd, unsigned ev, void *data);
@@ -207,7 +214,7 @@ enqueue(struct member *m, const char *p, size_t len)
 		}
 	}
 	if (hl) {
-		uint32_t v = (uint32_t)len;
+		uint32_t v = (uint32_t)len | m->h->op_bits;
 
 		memcpy(m->q + m->qlen, &v, hl);
 	}
@@ -383,9 +390,16 @@ member_read(struct nc_hub *h, struct member *m)
 	}
 	if (h->hex)
 		cli_hexdump(stderr, "<", 0, h->rbuf, (size_t)n);
-	if (m->ws)
+	if (m->ws) {
+		/* each message goes on with its type, whatever the mode */
+		unsigned op = skit_ws_last_op(m->c);
+
+		h->op_bits = op == SKIT_WS_OP_BINARY ? MSG_BINARY
+			     : op == SKIT_WS_OP_TEXT ? MSG_TEXT
+						     : 0;
 		deliver_ws(h, m, h->rbuf, (size_t)n);
-	else if (h->mode == NC_HUB_CHAT)
+		h->op_bits = 0;
+	} else if (h->mode == NC_HUB_CHAT)
 		deliver_lines(h, m, h->rbuf, (size_t)n, false);
 	else
 		deliver(h, m, h->rbuf, (size_t)n);
@@ -400,6 +414,11 @@ member_write_msgs(struct member *m)
 		ssize_t n;
 
 		memcpy(&len, m->q + m->qoff, MSG_HDR);
+		if (m->ws && (len & (MSG_BINARY | MSG_TEXT)))
+			skit_ws_next_op(m->c, len & MSG_BINARY
+						      ? SKIT_WS_OP_BINARY
+						      : SKIT_WS_OP_TEXT);
+		len &= MSG_LEN;
 		n = m->ws ? skit_conn_send(m->c, m->q + m->qoff + MSG_HDR, len)
 			  : skit_write_some(m->fd, m->q + m->qoff + MSG_HDR,
 					    len);

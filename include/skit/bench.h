@@ -25,7 +25,9 @@
  *               round trip in a histogram, send the next. Requests carry
  *               their number in their first 8 bytes, so a datagram reply
  *               that comes after its time-out is recognised and ignored
- *               (the request was counted lost).
+ *               (the request was counted lost). With a pipeline
+ *               (streams, seqpacket) each connection keeps that many
+ *               requests in flight, checked in order.
  *   CRR         the same with a fresh connection per request; the
  *               sample covers connect, request, reply and close. A
  *               connection that breaks before its reply (reset, EOF) is
@@ -108,6 +110,9 @@ enum skit_bench_dir {
  */
 #define SKIT_BENCH_UDP_HDR 24
 
+/* The most requests in flight per connection (cfg.pipeline). */
+#define SKIT_BENCH_PIPELINE_MAX 4096
+
 /* udp throughput: over the counted window (sums over the streams). */
 struct skit_bench_udp {
 	uint64_t sent;	       /* datagrams sent */
@@ -174,6 +179,13 @@ struct skit_bench_cfg {
 	int64_t bitrate;     /* udp throughput: bit/s per stream (0: as fast
 				as the socket takes them) */
 	bool sockperf;	     /* frame requests as sockperf pings */
+	/*
+	 * RR over a stream or seqpacket (not datagrams: -EINVAL): requests
+	 * in flight per connection (0 or 1: one). The window is refilled
+	 * by one write of every request due; a request's round trip runs
+	 * from that write to the read that brought its reply's last byte.
+	 */
+	int pipeline;
 	/*
 	 * A layer type (skit/conn.h) pushed on every stream connection
 	 * once dialled, with its cfg (valid for the run), or NULL: the tls

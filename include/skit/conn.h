@@ -218,6 +218,15 @@ bool skit_conn_pending(const struct skit_conn *c);
 unsigned skit_conn_events(const struct skit_conn *c, unsigned want);
 
 /*
+ * Cork (on) while several sends follow one another: a layer that
+ * queues what it frames (ws) then holds it for one write instead of one
+ * write per send (up to its own limit). Uncork, then skit_conn_flush()
+ * writes what is held. A bare conn or a layer that writes through is
+ * not changed by it.
+ */
+void skit_conn_cork(struct skit_conn *c, bool on);
+
+/*
  * Close the write fd when it is not the read fd and the conn owns it:
  * the end of the stream for a pipe's reader, which shutdown cannot
  * give. The caller stops watching it first. 0, or -EINVAL when the conn
@@ -267,6 +276,9 @@ bool skit_layer_below_is_message(const struct skit_layer *l);
 /* The conn's loop (NULL if none) and the wake-up of its user. */
 struct skit_loop *skit_layer_loop(const struct skit_layer *l);
 void skit_layer_kick(struct skit_layer *l);
+
+/* Is the conn corked (skit_conn_cork)? */
+bool skit_layer_corked(const struct skit_layer *l);
 
 /* The conn's counters, for a layer to count what it drops. */
 struct skit_conn_stats *skit_layer_stats(struct skit_layer *l);

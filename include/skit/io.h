@@ -94,6 +94,12 @@ ssize_t skit_recvfrom(int fd, void *buf, size_t len, int flags,
 		      struct sockaddr *from, socklen_t *fromlen);
 ssize_t skit_sendmsg(int fd, const struct msghdr *msg, int flags);
 ssize_t skit_recvmsg(int fd, struct msghdr *msg, int flags);
+/*
+ * sendmmsg() with MSG_NOSIGNAL, EINTR retried: several messages in one
+ * system call. The count of messages sent (each whole), or -errno.
+ */
+struct mmsghdr; /* <sys/socket.h> with _GNU_SOURCE */
+int skit_sendmmsg(int fd, struct mmsghdr *v, unsigned n, int flags);
 
 /*
  * splice() between fds (one must be a pipe), with the flags given.

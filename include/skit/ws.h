@@ -418,6 +418,20 @@ struct skit_ws_cfg {
 };
 extern const struct skit_layer_ops skit_layer_ws;
 
+/*
+ * The type (SKIT_WS_OP_TEXT or SKIT_WS_OP_BINARY) of the last message
+ * received on c's ws layer; 0 when none was, or c has no ws layer.
+ */
+unsigned skit_ws_last_op(const struct skit_conn *c);
+
+/*
+ * Send the next message on c's ws layer with type op instead of the
+ * mode's choice (a relay of messages keeps their types): BINARY, or
+ * TEXT when its payload is UTF-8 (else it goes as binary). Once; 0
+ * cancels it. Nothing when c has no ws layer.
+ */
+void skit_ws_next_op(struct skit_conn *c, unsigned op);
+
 #ifdef __cplusplus
 }
 #endif

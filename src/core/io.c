@@ -474,6 +474,25 @@ skit_sendmsg(int fd, const struct msghdr *msg, int flags)
 	return n;
 }
 
+int
+skit_sendmmsg(int fd, struct mmsghdr *v, unsigned n, int flags)
+{
+	int r;
+	size_t len = 0;
+
+	do
+		r = sendmmsg(fd, v, n, flags | MSG_NOSIGNAL);
+	while (r < 0 && errno == EINTR);
+	r = r < 0 ? -errno : r;
+	if (skit__trace_on()) {
+		for (unsigned i = 0; i < n; i++)
+			len += msg_len(&v[i].msg_hdr);
+		trace_xfer("sendmmsg", fd, r, len, flags | MSG_NOSIGNAL,
+			   msg_flags);
+	}
+	return r;
+}
+
 ssize_t
 skit_recvmsg(int fd, struct msghdr *msg, int flags)
 {

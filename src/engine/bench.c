@@ -56,7 +56,9 @@ cfg_ok(const struct skit_bench_cfg *c)
 	if ((unsigned)c->mode > SKIT_BENCH_CONNS || c->threads < 1 ||
 	    c->size < 0 || c->size > 16 * 1024 * 1024 || c->timeout_ms < 0 ||
 	    c->requests < 0 || c->bytes < 0 || c->duration_ms < 0 ||
-	    c->warmup_ms < 0 || c->interval_ms < 0)
+	    c->warmup_ms < 0 || c->interval_ms < 0 || c->pipeline < 0 ||
+	    c->pipeline > SKIT_BENCH_PIPELINE_MAX ||
+	    (c->pipeline > 1 && c->mode != SKIT_BENCH_RR))
 		return false;
 	if (c->mode == SKIT_BENCH_CONNS)
 		return c->nconns >= 1;
@@ -92,7 +94,7 @@ workers_new(struct skit_bench *b)
 					 (uint64_t)cfg->threads, (uint64_t)t);
 		/* One connection on the thread: blocking calls (rr, and
 		 * crr over streams; a crr datagram "connection" is rr). */
-		x->fast = n == 1 && !cfg->layer &&
+		x->fast = n == 1 && !cfg->layer && cfg->pipeline <= 1 &&
 			  (cfg->mode == SKIT_BENCH_RR ||
 			   (cfg->mode == SKIT_BENCH_CRR &&
 			    b->type != SOCK_DGRAM));
@@ -114,6 +116,9 @@ workers_new(struct skit_bench *b)
 			x->conns[i].w = x;
 			x->conns[i].fd = -1;
 			x->conns[i].idx = first + i;
+			if (cfg->pipeline > 1 &&
+			    (r = bench_pipe_new(&x->conns[i])) < 0)
+				return r;
 		}
 		first += n;
 	}
@@ -165,7 +170,8 @@ skit_bench_new(const struct skit_addr *a, const struct skit_bench_cfg *cfg,
 	if ((cfg->mode == SKIT_BENCH_THROUGHPUT && b->type != SOCK_STREAM &&
 	     (b->type != SOCK_DGRAM || cfg->size < SKIT_BENCH_UDP_HDR ||
 	      cfg->bytes || cfg->bitrate < 0)) ||
-	    (cfg->layer && b->type != SOCK_STREAM)) {
+	    (cfg->layer && b->type != SOCK_STREAM) ||
+	    (cfg->pipeline > 1 && b->type == SOCK_DGRAM)) {
 		r = skit_err_set(err, -EINVAL, "bench", b->where);
 		goto fail;
 	}
@@ -396,8 +402,10 @@ skit_bench_free(struct skit_bench *b)
 		skit_hist_free(x->hist);
 		free(x->sbuf);
 		free(x->rbuf);
-		for (int i = 0; x->conns && i < x->nconn; i++)
+		for (int i = 0; x->conns && i < x->nconn; i++) {
 			free(x->conns[i].udp);
+			bench_pipe_free(&x->conns[i]);
+		}
 		free(x->conns);
 		if (x->b)
 			pthread_mutex_destroy(&x->fdlock);

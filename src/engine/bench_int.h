@@ -22,6 +22,7 @@
 #include "skit/conn.h"
 #include "skit/dial.h"
 #include "skit/hist.h"
+#include "skit/io.h"
 #include "skit/loop.h"
 #include "skit/sock.h"
 #include "skit/tls.h"
@@ -64,6 +65,7 @@ enum conn_state {
 
 struct bench_worker;
 struct bench_udp;
+struct bench_pipe;
 
 struct bench_conn {
 	struct bench_worker *w;
@@ -79,8 +81,9 @@ struct bench_conn {
 	bool shut;	     /* throughput: SHUT_WR sent */
 	bool counted;	     /* the request started after the warm-up */
 	struct bench_ctrs ctr;
-	struct bench_udp *udp; /* udp throughput (bench_udp.c) */
-	struct skit_conn *lc;  /* cfg->layer's conn over fd, or NULL */
+	struct bench_udp *udp;	 /* udp throughput (bench_udp.c) */
+	struct skit_conn *lc;	 /* cfg->layer's conn over fd, or NULL */
+	struct bench_pipe *pipe; /* rr with a window (bench_pipe.c) */
 };
 
 struct bench_worker {
@@ -200,9 +203,35 @@ int bench_dial_wait(struct bench_conn *c, int flags);
 const struct skit_addr *bench_dial_addr(const struct bench_conn *c,
 					struct skit_addr *own);
 
+/* I/O on c: through its layers when it has some. */
+static inline ssize_t
+bench_send(struct bench_conn *c, const void *buf, size_t len)
+{
+	return c->lc ? skit_conn_send(c->lc, buf, len)
+		     : skit_write_some(c->fd, buf, len);
+}
+
+static inline ssize_t
+bench_recv(struct bench_conn *c, void *buf, size_t len)
+{
+	return c->lc ? skit_conn_recv(c->lc, buf, len)
+		     : skit_recvfrom(c->fd, buf, len, 0, NULL, NULL);
+}
+
 /* bench_run.c */
 void *bench_worker_main(void *arg);
 void bench_want(struct bench_conn *c, unsigned ev);
+/* May the worker start another request (not stopping, quota left)? */
+bool bench_more_requests(struct bench_worker *w);
+/* The worker's share is done (or it stops): end its loop. */
+void bench_worker_done(struct bench_worker *w, int64_t now);
+
+/* bench_pipe.c: rr with a window of requests in flight (cfg->pipeline) */
+int bench_pipe_new(struct bench_conn *c);
+void bench_pipe_free(struct bench_conn *c);
+/* c is connected: fill its window. */
+void bench_pipe_start(struct bench_conn *c);
+void bench_pipe_io(struct bench_conn *c, unsigned events);
 
 /* bench_udp.c: udp throughput */
 int bench_udp_start(struct bench_conn *c);

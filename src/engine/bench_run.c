@@ -5,7 +5,8 @@
  * connect in progress never holds up the others' replies.
  *
  * rr: each connection has one request in flight: write SIZE bytes, read
- * SIZE bytes back, check them, record the time, send the next. crr: the
+ * SIZE bytes back, check them, record the time, send the next (with a
+ * window of several in flight: bench_pipe.c). crr: the
  * same with a fresh connection per request. throughput: each stream
  * writes as fast as the socket takes it (unless receiving only) and
  * reads whatever comes back. conns: dial the worker's share one after
@@ -106,21 +107,6 @@ bench_want(struct bench_conn *c, unsigned ev)
 		c->ev = ev;
 }
 
-/* I/O on c: through its layers when it has some. */
-static ssize_t
-c_write(struct bench_conn *c, const void *buf, size_t len)
-{
-	return c->lc ? skit_conn_send(c->lc, buf, len)
-		     : skit_write_some(c->fd, buf, len);
-}
-
-static ssize_t
-c_read(struct bench_conn *c, void *buf, size_t len)
-{
-	return c->lc ? skit_conn_recv(c->lc, buf, len)
-		     : skit_recvfrom(c->fd, buf, len, 0, NULL, NULL);
-}
-
 static void conn_dropped(struct bench_conn *c);
 static bool cycle_broken(struct bench_conn *c);
 
@@ -134,7 +120,7 @@ send_more(struct bench_conn *c)
 
 	/* The buffer is shared by the worker's connections: stamp again. */
 	bench_stamp(w->cfg, w->sbuf, c->seq);
-	n = c_write(c, w->sbuf + c->sent, size - c->sent);
+	n = bench_send(c, w->sbuf + c->sent, size - c->sent);
 	if (n == -EAGAIN) {
 		bench_want(c, SKIT_EV_READ | SKIT_EV_WRITE);
 		return true;
@@ -159,8 +145,8 @@ send_more(struct bench_conn *c)
 	return true;
 }
 
-static bool
-more_requests(struct bench_worker *w)
+bool
+bench_more_requests(struct bench_worker *w)
 {
 	if (w->stopping)
 		return false;
@@ -190,8 +176,8 @@ start_request(struct bench_conn *c)
 	send_more(c);
 }
 
-static void
-worker_done(struct bench_worker *w, int64_t now)
+void
+bench_worker_done(struct bench_worker *w, int64_t now)
 {
 	w->t_end = now;
 	w->stopping = true;
@@ -225,10 +211,10 @@ request_done(struct bench_conn *c)
 		bench_add(&c->ctr.rx, (uint64_t)cfg->size);
 	}
 	if (w->quota && w->done >= w->quota) {
-		worker_done(w, now);
+		bench_worker_done(w, now);
 		return;
 	}
-	if (!more_requests(w)) {
+	if (!bench_more_requests(w)) {
 		conn_close(c);
 		c->st = C_DONE;
 		return;
@@ -247,7 +233,7 @@ start_cycle(struct bench_conn *c)
 {
 	struct bench_worker *w = c->w;
 
-	if (!more_requests(w)) {
+	if (!bench_more_requests(w)) {
 		c->st = C_IDLE;
 		return;
 	}
@@ -350,7 +336,7 @@ on_reply(struct bench_conn *c)
 		on_msg_reply(c);
 		return;
 	}
-	n = c_read(c, w->rbuf, size - c->got);
+	n = bench_recv(c, w->rbuf, size - c->got);
 	if (n == -EAGAIN)
 		return;
 	if (cfg->mode == SKIT_BENCH_CONNS && n <= 0) {
@@ -390,7 +376,7 @@ stream_done(struct bench_conn *c)
 	conn_close(c);
 	c->st = C_DONE;
 	if (++w->done >= (uint64_t)w->nconn)
-		worker_done(w, skit_now_ns());
+		bench_worker_done(w, skit_now_ns());
 }
 
 static void
@@ -415,7 +401,7 @@ stream_io(struct bench_conn *c, unsigned events)
 
 		if (cfg->bytes && c->quota_left < len)
 			len = (size_t)c->quota_left;
-		n = len ? c_write(c, w->sbuf, len) : 0;
+		n = len ? bench_send(c, w->sbuf, len) : 0;
 		if (n < 0 && n != -EAGAIN) {
 			bench_fatal(w, (int)n, "send to", NULL);
 			return;
@@ -447,7 +433,7 @@ stream_io(struct bench_conn *c, unsigned events)
 		/* bytes when receiving: never read past our share. */
 		if (recv_quota && c->quota_left < len)
 			len = (size_t)c->quota_left;
-		n = c_read(c, w->rbuf, len);
+		n = bench_recv(c, w->rbuf, len);
 	}
 	if (n == -EAGAIN)
 		return;
@@ -520,9 +506,13 @@ on_io1(struct bench_conn *c, unsigned events)
 			stream_io(c, events);
 		return;
 	}
+	if (c->pipe) {
+		bench_pipe_io(c, events);
+		return;
+	}
 	if (c->st == C_HOLD) {
 		/* Held connection: only EOF or an error is expected. */
-		ssize_t n = c_read(c, c->w->rbuf, c->w->bufsz);
+		ssize_t n = bench_recv(c, c->w->rbuf, c->w->bufsz);
 
 		if (n == -EAGAIN || n > 0)
 			return;
@@ -581,10 +571,10 @@ request_lost(struct bench_conn *c, int64_t now)
 		bench_add(&c->ctr.lost, 1);
 	}
 	if (w->quota && w->done >= w->quota) {
-		worker_done(w, now);
+		bench_worker_done(w, now);
 		return false;
 	}
-	if (more_requests(w))
+	if (bench_more_requests(w))
 		start_request(c);
 	else
 		c->st = C_DONE;
@@ -772,7 +762,9 @@ conn_ready(struct bench_conn *c)
 		start_request(c);
 		return;
 	default:
-		if (more_requests(w))
+		if (c->pipe)
+			bench_pipe_start(c);
+		else if (bench_more_requests(w))
 			start_request(c);
 		else
 			c->st = C_DONE;

@@ -37,6 +37,7 @@ struct skit_conn {
 	bool own;
 	bool started; /* bytes moved: no more pushing */
 	bool hs_done; /* every handshake finished */
+	bool corked;  /* skit_conn_cork */
 	struct sockaddr_storage to;
 	socklen_t tolen;
 	/* pushed input (skit__conn_feed) */
@@ -428,6 +429,12 @@ skit_conn_events(const struct skit_conn *c, unsigned want)
 	return do_events(c->top, want);
 }
 
+void
+skit_conn_cork(struct skit_conn *c, bool on)
+{
+	c->corked = on;
+}
+
 int
 skit_conn_close_write(struct skit_conn *c)
 {
@@ -589,6 +596,12 @@ skit_layer_kick(struct skit_layer *l)
 
 	if (c->kick)
 		c->kick(c, c->kick_data);
+}
+
+bool
+skit_layer_corked(const struct skit_layer *l)
+{
+	return l->conn->corked;
 }
 
 struct skit_conn_stats *

@@ -51,6 +51,7 @@ struct ws {
 	size_t msg_len, msg_cap;
 	unsigned msg_op;
 	unsigned last_op; /* the type of the last message received */
+	unsigned next_op; /* the next message's type (skit_ws_next_op) */
 	/* text mode: a line longer than one send goes out in fragments */
 	bool frag_open;
 	unsigned frag_op;
@@ -225,12 +226,15 @@ drain(struct skit_layer *l, struct ws *w)
  * caller will recv again before it waits (pending() says so). Frames
  * queued meanwhile wait for it (a drain before the next read from below,
  * or before a recv returns nothing), so the answers to a batch of
- * pipelined messages go out in one write instead of one each.
+ * pipelined messages go out in one write instead of one each. A corked
+ * conn (skit_conn_cork: the caller sends several messages, then
+ * flushes) batches its sends the same way.
  */
 static bool
-batching(const struct ws *w)
+batching(const struct skit_layer *l, const struct ws *w)
 {
-	return !w->starved && w->in_len > w->in_off &&
+	return ((!w->starved && w->in_len > w->in_off) ||
+		skit_layer_corked(l)) &&
 	       w->out_len - w->out_off < OUT_BATCH;
 }
 
@@ -845,7 +849,7 @@ ws_recv(struct skit_layer *l, void *buf, size_t len)
 		 * pongs and the close's answer go out as soon as may be: now,
 		 * or with the frames of a batch (batching)
 		 */
-		rc = w->msg_ready && !w->close_rcvd && batching(w)
+		rc = w->msg_ready && !w->close_rcvd && batching(l, w)
 			     ? 0
 			     : drain(l, w);
 		if (rc < 0 && rc != -EAGAIN && !w->close_rcvd)
@@ -925,11 +929,14 @@ send_line(struct ws *w, const char *p, size_t n)
 	}
 	if (first) {
 		memset(&w->frag_utf8, 0, sizeof(w->frag_utf8));
-		w->frag_op = skit_ws_utf8_feed(&w->frag_utf8, p, n) &&
+		w->frag_op = w->next_op != SKIT_WS_OP_BINARY &&
+					     skit_ws_utf8_feed(&w->frag_utf8, p,
+							       n) &&
 					     (!fin ||
 					      skit_ws_utf8_done(&w->frag_utf8))
 				     ? SKIT_WS_OP_TEXT
 				     : SKIT_WS_OP_BINARY;
+		w->next_op = 0;
 		w->frag_len = 0;
 	}
 	rc = queue_msg(w, w->frag_op, p, n, first, fin);
@@ -968,19 +975,29 @@ ws_send(struct skit_layer *l, const void *buf, size_t len)
 		rc = send_line(w, buf, len);
 		if (rc < 0)
 			return rc;
-		rc = batching(w) ? 0 : drain(l, w);
+		rc = batching(l, w) ? 0 : drain(l, w);
 		if (rc < 0 && rc != -EAGAIN)
 			return rc;
 		return (ssize_t)len;
 	}
 	if (w->cfg.mode == SKIT_WS_MODE_ECHO && w->last_op)
 		op = w->last_op;
+	if (w->next_op) {
+		struct skit_ws_utf8 u = { 0 };
+
+		if (w->next_op == SKIT_WS_OP_BINARY ||
+		    (skit_ws_utf8_feed(&u, buf, n) && skit_ws_utf8_done(&u)))
+			op = w->next_op;
+		else
+			op = SKIT_WS_OP_BINARY;
+		w->next_op = 0;
+	}
 	rc = queue_msg(w, op, buf, n, true, true);
 	if (rc < 0)
 		return rc;
 	note(w, &(struct skit_ws_note){
 			.type = SKIT_WS_NOTE_MSG_OUT, .op = op, .len = n });
-	rc = batching(w) ? 0 : drain(l, w);
+	rc = batching(l, w) ? 0 : drain(l, w);
 	if (rc < 0 && rc != -EAGAIN)
 		return rc;
 	return (ssize_t)len;
@@ -1092,6 +1109,23 @@ ws_events(const struct skit_layer *l, unsigned want)
 		break;
 	}
 	return skit_layer_events_below(l, ev);
+}
+
+unsigned
+skit_ws_last_op(const struct skit_conn *c)
+{
+	const struct ws *w = skit_conn_layer_priv(c, &skit_layer_ws);
+
+	return w ? w->last_op : 0;
+}
+
+void
+skit_ws_next_op(struct skit_conn *c, unsigned op)
+{
+	struct ws *w = skit_conn_layer_priv(c, &skit_layer_ws);
+
+	if (w)
+		w->next_op = op;
 }
 
 const struct skit_layer_ops skit_layer_ws = {

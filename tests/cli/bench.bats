@@ -32,7 +32,7 @@ check_rr() {
 	for o in --mode --concurrency --parallel --conns --size --duration \
 		--requests --bytes --direction --warmup --timeout --threads \
 		--interval --json --json-stream --sockperf --report --compare \
-		--udp --bitrate; do
+		--udp --bitrate --pipeline; do
 		[[ "$output" == *"$o"* ]]
 	done
 }
@@ -94,6 +94,83 @@ check_rr() {
 		[ "$status" -eq 0 ] || { echo "$a: $output"; false; }
 		echo "$output" >"$BATS_TEST_TMPDIR/o.json"
 		check_rr "$BATS_TEST_TMPDIR/o.json" 500
+	done
+}
+
+@test "bench rr --pipeline: exact --requests over tcp, unix and ws, the depth recorded" {
+	for a in tcp:127.0.0.1:0 "unix:@skit-bp-$$" ws-listen:127.0.0.1:0; do
+		skit_bg -v echo -t 1 "$a"
+		t=$BG_ADDR
+		[[ "$a" == ws-* ]] && t="ws://127.0.0.1:$BG_PORT/"
+		run timeout 30 "$SKIT" bench -m rr -r 1001 -c 3 --pipeline 16 --json "$t"
+		[ "$status" -eq 0 ] || { echo "$a: $output"; false; }
+		echo "$output" >"$BATS_TEST_TMPDIR/p.json"
+		check_rr "$BATS_TEST_TMPDIR/p.json" 1001
+		[ "$(jq .pipeline "$BATS_TEST_TMPDIR/p.json")" -eq 16 ]
+		# No request beyond the count: the server saw exactly those.
+		kill -TERM "$BG_PID"
+		wait_exit "$BG_PID" 10
+		[[ "$a" == ws-* ]] || grep -q "64064 bytes in, 64064 bytes out" "$BG_ERR"
+	done
+	# the record shows the depth, also read back by --compare
+	run "$SKIT" bench --compare --report "$BATS_TEST_TMPDIR/c.html" \
+		"$BATS_TEST_TMPDIR/p.json" "$BATS_TEST_TMPDIR/p.json"
+	[ "$status" -eq 0 ]
+	grep -q "<td>3, 1, 16</td>" "$BATS_TEST_TMPDIR/c.html"
+	skit_bg -v echo -t 1 tcp:127.0.0.1:0
+	run timeout 30 "$SKIT" bench -m rr -r 50 --pipeline 4 "$BG_ADDR"
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "skit bench --mode rr --pipeline 4 $BG_ADDR  ("* ]]
+	# datagrams: refused, with the reason
+	run "$SKIT" bench -m rr --pipeline 4 udp:127.0.0.1:9
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--pipeline needs a stream or seqpacket address"* ]]
+	run "$SKIT" bench -m crr --pipeline 4 tcp:127.0.0.1:9
+	[ "$status" -eq 2 ]
+}
+
+@test "bench rr --pipeline: a changed or reordered answer in the window is an error" {
+	# An echo peer that flips a bit of the 6th answer, or swaps the 3rd
+	# and 4th: each reply is checked against its own request.
+	for how in flip swap; do
+		python3 -c '
+import socket, sys
+how = sys.argv[1]
+l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen(1); l.settimeout(20)
+print(l.getsockname()[1], flush=True)
+c, _ = l.accept(); c.settimeout(20)
+buf, seen, done = b"", 0, False
+while True:
+    d = c.recv(65536)
+    if not d:
+        break
+    if done:
+        c.sendall(d)
+        continue
+    buf += d
+    if len(buf) < 6 * 64:
+        continue
+    b = bytearray(buf)
+    if how == "flip":
+        b[5 * 64 + 20] ^= 1
+    else:
+        b[128:192], b[192:256] = buf[192:256], buf[128:192]
+    c.sendall(b)
+    done = True
+' "$how" >"$BATS_TEST_TMPDIR/bad.port" &
+		bpid=$!
+		BG_PIDS="${BG_PIDS:-} $bpid"
+		for i in $(seq 1 100); do [ -s "$BATS_TEST_TMPDIR/bad.port" ] && break; sleep 0.05; done
+		run timeout 20 "$SKIT" bench -m rr -r 100 -s 64 --pipeline 8 "tcp:127.0.0.1:$(cat "$BATS_TEST_TMPDIR/bad.port")"
+		kill "$bpid" 2>/dev/null || true
+		wait "$bpid" 2>/dev/null || true
+		rm -f "$BATS_TEST_TMPDIR/bad.port"
+		[ "$status" -eq 1 ] || { echo "$how: $output"; false; }
+		if [ "$how" = flip ]; then
+			[[ "$output" == *"not an echo of the request (byte 20 differs)"* ]]
+		else
+			[[ "$output" == *"not an echo of the request (byte 0 differs)"* ]]
+		fi
 	done
 }
 

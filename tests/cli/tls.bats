@@ -329,6 +329,10 @@ CONF
 	done
 	run --separate-stderr timeout 30 "$SKIT" bench -m crr -c 2 -d 0.3 --json "$BG_ADDR,tls,ca=$C/ca.pem"
 	[ "$status" -eq 0 ]
+	# a window of requests over TLS: one buffer, one record stream
+	run --separate-stderr timeout 30 "$SKIT" bench -m rr -c 2 --pipeline 8 -r 500 --json "$BG_ADDR,tls,ca=$C/ca.pem"
+	[ "$status" -eq 0 ]
+	[ "$(jq .requests <<<"$output")" = 500 ]
 	run --separate-stderr timeout 30 "$SKIT" bench -m conns -n 20 -s 8 -d 0.3 --json "$BG_ADDR,tls,ca=$C/ca.pem"
 	echo "conns: $status $output $stderr"
 	[ "$status" -eq 0 ]

@@ -368,17 +368,21 @@ sk_eof() {
 	local t=$BATS_TEST_TMPDIR
 	# --broker: B hears what A says, message by message, with its type
 	skit_bg listen -v --broker ws-listen:127.0.0.1:0
-	"$WSPY" "$PEER" client "ws://127.0.0.1:$BG_PORT/" --expect 3 >"$t/b.out" 2>&1 &
+	"$WSPY" "$PEER" client "ws://127.0.0.1:$BG_PORT/" --expect 4 >"$t/b.out" 2>&1 &
 	local bpid=$!
 	wait_for "$t/b.out" open
 	wait_for "$BG_ERR" "101 Switching Protocols"
 	run timeout 10 "$WSPY" "$PEER" client "ws://127.0.0.1:$BG_PORT/" --expect 0 one "two
 lines" ""
 	[ "$status" -eq 0 ]
+	# a binary message stays binary, UTF-8 or not (the hub's text mode)
+	run timeout 10 "$WSPY" "$PEER" client "ws://127.0.0.1:$BG_PORT/" --expect 0 --binary bin
+	[ "$status" -eq 0 ]
 	wait_exit "$bpid" 10
 	[ "$(sed -n 2p "$t/b.out")" = "text 'one'" ]
 	[ "$(sed -n 3p "$t/b.out")" = "text 'two\\nlines'" ]
 	[ "$(sed -n 4p "$t/b.out")" = "text ''" ]
+	[ "$(sed -n 5p "$t/b.out")" = "binary b'bin'" ]
 	# the sender does not hear itself: its close came right after
 	[ "${lines[0]}" = "open" ]
 	[ "${lines[1]}" = "close 1000" ]
@@ -421,8 +425,11 @@ lines" ""
 	run timeout 20 "$SKIT" bench --json -m rr -c 2 -r 200 -s 100 "ws://127.0.0.1:$BG_PORT/b"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *'"requests":200'* ]]
+	# the address reported is the URL measured, not the tcp below it
+	[ "$(jq -r .address <<<"$output")" = "ws://127.0.0.1:$BG_PORT/b" ]
 	run timeout 20 "$SKIT" bench -m crr -r 20 "ws://127.0.0.1:$BG_PORT/"
 	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "skit bench --mode crr ws://127.0.0.1:$BG_PORT/  ("* ]]
 	run timeout 20 "$SKIT" bench -m throughput --bytes 1m -s 16k "ws://127.0.0.1:$BG_PORT/"
 	[ "$status" -eq 0 ]
 	py_echo
@@ -437,6 +444,11 @@ lines" ""
 	[ "$status" -eq 0 ]
 	[[ "$output" == *'"requests":100'* ]]
 	[[ "$output" == *'"tls_version":"TLSv1'* ]]
+	[ "$(jq -r .address <<<"$output")" = "wss://127.0.0.1:$PY_PORT/" ]
+	# a window of messages over wss, each answer checked
+	run timeout 20 "$SKIT" bench --json -m rr -c 2 --pipeline 8 -r 300 "wss://127.0.0.1:$PY_PORT/,ca=$BATS_TEST_TMPDIR/ca.pem"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"requests":300'* ]]
 	# a server that does not speak WebSocket: the handshake's failure
 	skit_bg echo -v tcp-listen:127.0.0.1:0
 	run timeout 20 "$SKIT" bench -r 5 --timeout 2 "ws://127.0.0.1:$BG_PORT/"

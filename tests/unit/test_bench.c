@@ -170,6 +170,46 @@ test_rr_requests(void **state)
 	assert_int_equal(s.st.bytes_in, 3 * 500 * 64);
 }
 
+/*
+ * rr with a window (pipeline): exactly the requests asked for, each in
+ * the histogram, over a stream and over seqpacket, one thread or two;
+ * the server saw exactly those bytes (no request beyond the count).
+ */
+static void
+test_rr_pipeline(void **state)
+{
+	static const char *const kinds[] = { "unix", "unix-seqpacket" };
+	static const int depth[] = { 2, 16 }, threads[] = { 1, 2 };
+
+	(void)state;
+	for (int k = 0; k < 2; k++) {
+		struct server s;
+
+		server_start(&s, kinds[k], "pipe");
+		for (int i = 0; i < 2; i++) {
+			struct skit_bench_cfg cfg =
+				rr_cfg(SKIT_BENCH_RR, 3, threads[i], 1001);
+			struct skit_bench *b;
+			const struct skit_bench_result *r;
+			uint64_t sum = 0;
+
+			cfg.pipeline = depth[i];
+			b = run(s.addr, &cfg, -1);
+			r = skit_bench_result(b);
+			assert_int_equal(r->code, 0);
+			assert_int_equal(r->total.requests, 1001);
+			assert_int_equal(r->total.rx, 1001 * 64);
+			assert_int_equal(skit_hist_count(r->hist), 1001);
+			for (int c = 0; c < r->nconn; c++)
+				sum += r->conn[c].requests;
+			assert_int_equal(sum, 1001);
+			skit_bench_free(b);
+		}
+		server_stop(&s);
+		assert_int_equal(s.st.bytes_in, 2 * 1001 * 64);
+	}
+}
+
 /* crr: one connection per request, exactly as many as asked for, also
  * with several connections dialling at once. */
 static void
@@ -536,6 +576,27 @@ test_cfg_and_names(void **state)
 					 &a, NULL),
 			 0);
 	assert_int_equal(skit_bench_new(&a, &cfg, &b, &err), -EINVAL);
+	/* A window of requests: rr over streams and seqpacket only. */
+	cfg = rr_cfg(SKIT_BENCH_RR, 1, 1, 10);
+	cfg.pipeline = 4;
+	assert_int_equal(
+		skit_addr_parse("udp:127.0.0.1:9", SKIT_ROLE_CONNECT, &a, NULL),
+		0);
+	assert_int_equal(skit_bench_new(&a, &cfg, &b, &err), -EINVAL);
+	assert_int_equal(
+		skit_addr_parse("unix-dgram:@x", SKIT_ROLE_CONNECT, &a, NULL),
+		0);
+	assert_int_equal(skit_bench_new(&a, &cfg, &b, &err), -EINVAL);
+	cfg.mode = SKIT_BENCH_CRR;
+	assert_int_equal(
+		skit_addr_parse("unix:@x", SKIT_ROLE_CONNECT, &a, NULL), 0);
+	assert_int_equal(skit_bench_new(&a, &cfg, &b, &err), -EINVAL);
+	cfg.mode = SKIT_BENCH_RR;
+	cfg.pipeline = SKIT_BENCH_PIPELINE_MAX + 1;
+	assert_int_equal(skit_bench_new(&a, &cfg, &b, &err), -EINVAL);
+	cfg.pipeline = 4;
+	assert_int_equal(skit_bench_new(&a, &cfg, &b, &err), 0);
+	skit_bench_free(b);
 	assert_int_equal(skit_addr_parse("-", SKIT_ROLE_CONNECT, &a, NULL), 0);
 	assert_int_equal(skit_bench_new(&a, &cfg, &b, &err), SKIT_EKIND);
 	assert_string_equal(skit_bench_mode_name(SKIT_BENCH_CRR), "crr");
@@ -549,6 +610,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rr_requests),
+		cmocka_unit_test(test_rr_pipeline),
 		cmocka_unit_test(test_crr_requests),
 		cmocka_unit_test(test_warmup_then_requests),
 		cmocka_unit_test(test_samples),

@@ -853,6 +853,94 @@ test_layer_batch(void **state)
 	pair_free(&p);
 }
 
+/*
+ * A corked conn (skit_conn_cork: a client sending a window of
+ * requests) holds the messages it is given and writes them all at once
+ * when flushed: one write, not one each.
+ */
+static void
+test_layer_cork(void **state)
+{
+	struct pair p;
+	uint8_t f[256];
+	char buf[64];
+
+	(void)state;
+	pair_open(&p, SKIT_WS_MODE_BINARY, 0);
+	skit_conn_cork(p.c[0], true);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(skit_conn_send(p.c[0], "abcd", 4), 4);
+	/* held: nothing written yet */
+	assert_int_equal(recv(p.fd[1], f, sizeof(f), MSG_DONTWAIT), -1);
+	skit_conn_cork(p.c[0], false);
+	assert_int_equal(skit_conn_flush(p.c[0]), 0);
+	/* five masked frames of 2 + 4 + 4 bytes, in one write */
+	assert_int_equal(recv(p.fd[1], f, sizeof(f), MSG_DONTWAIT), 5 * 10);
+	/* uncorked, a message goes at once */
+	assert_int_equal(skit_conn_send(p.c[0], "e", 1), 1);
+	assert_int_equal(recv(p.fd[1], f, sizeof(f), MSG_DONTWAIT), 2 + 4 + 1);
+	pair_free(&p);
+	/* a conn without layers is not changed by it */
+	{
+		struct skit_conn *bare;
+		int sv[2];
+
+		assert_int_equal(
+			socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv),
+			0);
+		assert_int_equal(
+			skit_conn_new(sv[0], sv[0], SOCK_STREAM, true, &bare),
+			0);
+		skit_conn_cork(bare, true);
+		assert_int_equal(skit_conn_send(bare, "xy", 2), 2);
+		assert_int_equal(recv(sv[1], buf, sizeof(buf), MSG_DONTWAIT),
+				 2);
+		skit_conn_free(bare);
+		close(sv[1]);
+	}
+}
+
+/*
+ * A relay of messages keeps their types: skit_ws_last_op tells the
+ * type of the message received, skit_ws_next_op sends the next one with
+ * a type the mode would not choose (binary UTF-8 in text mode; text in
+ * binary mode, when it is UTF-8), once.
+ */
+static void
+test_layer_keep_type(void **state)
+{
+	struct pair p;
+	uint8_t f[64];
+	char buf[64];
+
+	(void)state;
+	pair_open(&p, SKIT_WS_MODE_TEXT, 0);
+	assert_int_equal(skit_ws_last_op(p.c[0]), 0);
+	fl_send(&p, SKIT_WS_OP_BINARY, "abc");
+	assert_int_equal(recv_on(&p, 0, buf, sizeof(buf)), 4);
+	assert_int_equal(skit_ws_last_op(p.c[0]), SKIT_WS_OP_BINARY);
+	skit_ws_next_op(p.c[0], SKIT_WS_OP_BINARY);
+	assert_int_equal(skit_conn_send(p.c[0], "abc\n", 4), 4);
+	assert_int_equal(recv(p.fd[1], f, sizeof(f), MSG_DONTWAIT), 2 + 4 + 3);
+	assert_int_equal(f[0], 0x80 | SKIT_WS_OP_BINARY);
+	/* once: the next one is the mode's again */
+	assert_int_equal(skit_conn_send(p.c[0], "abc\n", 4), 4);
+	assert_int_equal(recv(p.fd[1], f, sizeof(f), MSG_DONTWAIT), 2 + 4 + 3);
+	assert_int_equal(f[0], 0x80 | SKIT_WS_OP_TEXT);
+	pair_free(&p);
+	pair_open(&p, SKIT_WS_MODE_BINARY, 0);
+	skit_ws_next_op(p.c[0], SKIT_WS_OP_TEXT);
+	assert_int_equal(skit_conn_send(p.c[0], "ab", 2), 2);
+	assert_int_equal(recv(p.fd[1], f, sizeof(f), MSG_DONTWAIT), 2 + 4 + 2);
+	assert_int_equal(f[0], 0x80 | SKIT_WS_OP_TEXT);
+	/* text that is not UTF-8 cannot be: binary */
+	skit_ws_next_op(p.c[0], SKIT_WS_OP_TEXT);
+	assert_int_equal(skit_conn_send(p.c[0], "\xff", 1), 1);
+	assert_int_equal(recv(p.fd[1], f, sizeof(f), MSG_DONTWAIT), 2 + 4 + 1);
+	assert_int_equal(f[0], 0x80 | SKIT_WS_OP_BINARY);
+	pair_free(&p);
+}
+
 static void
 test_layer_ping_and_errors(void **state)
 {
@@ -982,6 +1070,8 @@ main(void)
 		cmocka_unit_test(test_layer_binary_and_limits),
 		cmocka_unit_test(test_layer_echo_mode),
 		cmocka_unit_test(test_layer_batch),
+		cmocka_unit_test(test_layer_cork),
+		cmocka_unit_test(test_layer_keep_type),
 		cmocka_unit_test(test_layer_ping_and_errors),
 		cmocka_unit_test(test_layer_deflate),
 		cmocka_unit_test(test_layer_refusal),
