@@ -42,18 +42,6 @@ py_echo() {
 	return 1
 }
 
-# wait_for FILE TEXT: until FILE holds TEXT (5 s at most).
-wait_for() {
-	local i
-	for i in $(seq 1 100); do
-		grep -qF -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	echo "no '$2' in $1:" >&2
-	cat "$1" >&2
-	return 1
-}
-
 # wait_size FILE N: until FILE holds N bytes (5 s at most).
 wait_size() {
 	local i
@@ -110,7 +98,7 @@ sk_eof() {
 @test "ws: the request carries path, query, subprotocols, Origin and header=" {
 	# a plain TCP listener shows the request as it comes
 	sk_fifo listen -v tcp-listen:127.0.0.1:0
-	wait_for "$SK_ERR" "listening on"
+	wait_for -F "$SK_ERR" "listening on"
 	local port
 	port=$(sed -n 's/.*listening on tcp:127.0.0.1:\([0-9]*\).*/\1/p' "$SK_ERR")
 	run timeout 5 "$SKIT" connect -w 1 \
@@ -134,7 +122,7 @@ sk_eof() {
 	py_echo chat
 	sk_fifo connect -v "ws://127.0.0.1:$PY_PORT/x?y=1,protocol=other;chat"
 	printf 'hello\nwörld\n\n' >&5
-	wait_for "$SK_OUT" "wörld"
+	wait_for -F "$SK_OUT" "wörld"
 	sk_eof
 	[ "$SK_RC" -eq 0 ]
 	[ "$(cat "$SK_OUT")" = "$(printf 'hello\nwörld\n\n')" ]
@@ -178,15 +166,15 @@ sk_eof() {
 @test "ws: python3-websockets client against skit listen (stdio) and listen -k --exec" {
 	need_websockets
 	sk_fifo listen -v ws-listen:127.0.0.1:0
-	wait_for "$SK_ERR" "listening on"
+	wait_for -F "$SK_ERR" "listening on"
 	local port
 	port=$(sed -n 's/.*listening on tcp:127.0.0.1:\([0-9]*\).*/\1/p' "$SK_ERR")
 	# (5>&-: the client must not hold skit's stdin open)
 	"$WSPY" "$PEER" client "ws://127.0.0.1:$port/" hi >"$BATS_TEST_TMPDIR/c.out" 2>&1 5>&- &
 	local cpid=$!
-	wait_for "$SK_OUT" "hi"
+	wait_for -F "$SK_OUT" "hi"
 	echo "back at you" >&5
-	wait_for "$BATS_TEST_TMPDIR/c.out" "back at you"
+	wait_for -F "$BATS_TEST_TMPDIR/c.out" "back at you"
 	sk_eof
 	wait_exit "$cpid" 5
 	[ "$SK_RC" -eq 0 ]
@@ -239,7 +227,7 @@ sk_eof() {
 	skit_bg relay -v tcp-listen:127.0.0.1:0 "ws://127.0.0.1:$PY_PORT/r,ws-mode=text"
 	sk_fifo connect "$BG_ADDR"
 	printf 'line one\nline two\n' >&5
-	wait_for "$SK_OUT" "line two"
+	wait_for -F "$SK_OUT" "line two"
 	sk_eof
 	[ "$SK_RC" -eq 0 ]
 	[ "$(cat "$SK_OUT")" = "$(printf 'line one\nline two')" ]
@@ -259,7 +247,7 @@ sk_eof() {
 	[ "${lines[0]}" = "binary b'two'" ]
 	wait_exit "$c1" 10
 	grep -qx "binary b'one'" "$BATS_TEST_TMPDIR/c1"
-	wait_for "$rout" '"code":1000'
+	wait_for -F "$rout" '"code":1000'
 	for _ in $(seq 1 100); do
 		[ "$(grep -c '"event":"ws-close".*"dir":"out"' "$rout")" -ge 2 ] && break
 		sleep 0.05
@@ -279,11 +267,11 @@ sk_eof() {
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = "text '$aaa'" ]
 	[ "${lines[1]}" = "text 'héllo héllo'" ]
-	wait_for "$BG_ERR" "extensions permessage-deflate"
+	wait_for -F "$BG_ERR" "extensions permessage-deflate"
 	py_echo
 	sk_fifo connect -v "ws://127.0.0.1:$PY_PORT/,deflate"
 	printf '%s\nagain again again\n' "$aaa" >&5
-	wait_for "$SK_OUT" "again again again"
+	wait_for -F "$SK_OUT" "again again again"
 	sk_eof
 	[ "$SK_RC" -eq 0 ]
 	[ "$(head -1 "$SK_OUT")" = "$aaa" ]
@@ -316,7 +304,7 @@ sk_eof() {
 	py_echo --tls "$c/srv.pem" "$c/srv.key" chat
 	sk_fifo connect -v "wss://127.0.0.1:$PY_PORT/x,ca=$c/ca.pem,protocol=chat"
 	printf 'hello\n' >&5
-	wait_for "$SK_OUT" "hello"
+	wait_for -F "$SK_OUT" "hello"
 	sk_eof
 	[ "$SK_RC" -eq 0 ]
 	grep -q "TLS: TLSv1" "$SK_ERR"
@@ -354,7 +342,7 @@ sk_eof() {
 	# skit's client against skit's server, --json: TLS, then the handshake
 	sk_fifo connect --json "wss://127.0.0.1:$echo_port/j,ca=$c/ca.pem"
 	printf 'hi\n' >&5
-	wait_for "$SK_OUT" 'hi'
+	wait_for -F "$SK_OUT" 'hi'
 	sk_eof
 	[ "$SK_RC" -eq 0 ]
 	grep -q '"event":"connected".*"peer_verified":true' "$SK_ERR"
@@ -370,8 +358,8 @@ sk_eof() {
 	skit_bg listen -v --broker ws-listen:127.0.0.1:0
 	"$WSPY" "$PEER" client "ws://127.0.0.1:$BG_PORT/" --expect 4 >"$t/b.out" 2>&1 &
 	local bpid=$!
-	wait_for "$t/b.out" open
-	wait_for "$BG_ERR" "101 Switching Protocols"
+	wait_for -F "$t/b.out" open
+	wait_for -F "$BG_ERR" "101 Switching Protocols"
 	run timeout 10 "$WSPY" "$PEER" client "ws://127.0.0.1:$BG_PORT/" --expect 0 one "two
 lines" ""
 	[ "$status" -eq 0 ]
@@ -393,8 +381,8 @@ lines" ""
 	skit_bg listen --chat -v "wss-listen:127.0.0.1:0,cert=$t/srv.pem,key=$t/srv.key"
 	"$WSPY" "$PEER" client "wss://127.0.0.1:$BG_PORT/" --ca "$t/ca.pem" --expect 1 >"$t/c.out" 2>&1 &
 	bpid=$!
-	wait_for "$t/c.out" open
-	wait_for "$BG_ERR" "101 Switching Protocols"
+	wait_for -F "$t/c.out" open
+	wait_for -F "$BG_ERR" "101 Switching Protocols"
 	run timeout 10 "$WSPY" "$PEER" client "wss://127.0.0.1:$BG_PORT/" --ca "$t/ca.pem" --expect 0 hello
 	[ "$status" -eq 0 ]
 	wait_exit "$bpid" 10
@@ -403,12 +391,12 @@ lines" ""
 	# -k without --exec: clients' messages on stdout (lines), stdin's
 	# lines to every client
 	sk_fifo listen -v -k ws-listen:127.0.0.1:0
-	wait_for "$SK_ERR" "listening on"
+	wait_for -F "$SK_ERR" "listening on"
 	local port
 	port=$(sed -n 's/.*listening on tcp:127.0.0.1:\([0-9]*\).*/\1/p' "$SK_ERR")
 	"$WSPY" "$PEER" client "ws://127.0.0.1:$port/" --expect 1 from-client >"$t/k.out" 2>&1 5>&- &
 	bpid=$!
-	wait_for "$SK_OUT" "from-client"
+	wait_for -F "$SK_OUT" "from-client"
 	echo "from stdin" >&5
 	wait_exit "$bpid" 10
 	grep -qx "text 'from stdin'" "$t/k.out"
@@ -490,7 +478,7 @@ EOF
 		--user-data-dir="$BATS_TEST_TMPDIR/chrome" --virtual-time-budget=20000 \
 		--dump-dom "file://$BATS_TEST_TMPDIR/page.html"
 	[[ "$output" == *'<pre id="out">GOT:hello from the browser|é ü</pre>'* ]]
-	wait_for "$log" "BROWSER GOT hello from the browser|é ü"
+	wait_for -F "$log" "BROWSER GOT hello from the browser|é ü"
 	grep -q "GET /browser HTTP/1.1 -> HTTP/1.1 101 Switching Protocols, subprotocol chat" "$BG_ERR"
 }
 
