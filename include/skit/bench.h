@@ -174,6 +174,8 @@ struct skit_bench_cfg {
 	int64_t bitrate;     /* udp throughput: bit/s per stream (0: as fast
 				as the socket takes them) */
 	bool sockperf;	     /* frame requests as sockperf pings */
+	bool no_gso;	     /* udp throughput: one datagram per send call (else
+				UDP GSO, or sendmmsg where GSO is missing) */
 	/*
 	 * A layer type (skit/conn.h) pushed on every stream connection
 	 * once dialled, with its cfg (valid for the run), or NULL: the tls

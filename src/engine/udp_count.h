@@ -66,6 +66,29 @@ void skit__udp_stamp(char *b, uint32_t stream, bool counted, uint64_t seq,
 /* Read one back: the stream (flag cleared), its flag, seq and time. */
 void skit__udp_unstamp(const char *b, uint32_t *stream, bool *counted,
 		       uint64_t *seq, int64_t *t_ns);
+/*
+ * Stamp n datagrams of size bytes each, laid end to end at b (one UDP
+ * GSO send, or a sendmmsg batch), with the numbers seq .. seq + n - 1
+ * of stream; all get the one time now_ns (one clock read per send
+ * call: they leave together). Returns n * size.
+ */
+size_t skit__udp_stamp_segs(char *b, size_t size, int n, uint32_t stream,
+			    bool counted, uint64_t seq, int64_t now_ns);
+
+/*
+ * The datagrams in what one receive returned: n bytes at d, gso bytes
+ * each (UDP GRO's gso_size; the last one may be shorter), or one
+ * datagram when gso is 0. skit__udp_seg_next gives the next one's
+ * start and length, false when there is none left.
+ */
+struct skit__udp_segs {
+	const char *d;
+	size_t n, gso, off;
+};
+void skit__udp_segs_init(struct skit__udp_segs *s, const char *d, size_t n,
+			 size_t gso);
+bool skit__udp_seg_next(struct skit__udp_segs *s, const char **p, size_t *len);
+
 /* A stats request (SKIT__UDP_CTL_LEN bytes at b): ask number ask of
  * stream, which sent `sent` counted datagrams. */
 void skit__udp_ask(char *b, uint32_t stream, uint64_t ask, uint64_t sent);
@@ -82,13 +105,14 @@ struct skit__udp_flows;
 int skit__udp_flows_new(struct skit__udp_flows **out);
 void skit__udp_flows_free(struct skit__udp_flows *f);
 /*
- * A datagram d of n bytes from `from` arrived (now): a counted data
+ * A datagram d of n bytes from `from` arrived at now_ns (skit_now_ns;
+ * one reading will do for all that one receive brought): a counted data
  * datagram is counted; a stats request gets its answer written at ans
  * (SKIT__UDP_CTL_LEN bytes), and the answer's length is returned, for
  * the caller to send back to from; else 0.
  */
 size_t skit__udp_flows_input(struct skit__udp_flows *f, const char *d, size_t n,
 			     const struct sockaddr *from, socklen_t fromlen,
-			     char *ans);
+			     int64_t now_ns, char *ans);
 
 #endif
