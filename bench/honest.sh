@@ -29,6 +29,9 @@
 #           received_bytes_per_s are the same two (received: what the
 #           discard server counted). The ratio column compares the
 #           rates sent; the received rates and the loss follow it.
+#           The receivers are each tool's own: skit echo --discard
+#           asks for a 4 MiB receive buffer (held to net.core.rmem_max),
+#           iperf3 -s keeps the default (its -w is not given).
 #   report  skit bench -m crr with and without --report FILE.html: the
 #           report is written after the run, so the ratio is the noise
 #           of two identical runs                          [1.00 +/- noise]

@@ -94,6 +94,7 @@ data_only() {
 @test "bench -u: GSO sends many datagrams per call, --no-gso one; the discard server (GRO) counts every one" {
 	skit_bg -v --trace echo --discard -t 1 udp:127.0.0.1:0
 	grep -q "setsockopt([0-9]*, SOL_UDP, UDP_GRO, 1) = 0" "$BG_ERR"
+	grep -q "setsockopt([0-9]*, SOL_SOCKET, SO_RCVBUF, 4194304) = 0" "$BG_ERR"
 	t=$BATS_TEST_TMPDIR/trace
 	# 3 datagrams a tick: small ones, so even a stalled run fits the
 	# server's receive buffer and the count is exact.
