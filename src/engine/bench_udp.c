@@ -34,7 +34,8 @@
 #include "net/sock_int.h" /* GSO, sendmmsg */
 
 #define UDP_TICK_MS  1
-#define UDP_BURST    512 /* datagrams per stream and tick, at most */
+#define UDP_BURST    512 /* datagrams per writable wakeup (unlimited) */
+#define UDP_CATCH_MS 10	 /* paced: a late tick makes up this much */
 #define UDP_QUIET    (500 * 1000000LL) /* drain: this long without one */
 #define UDP_DRAIN_MS 10
 #define UDP_ASK_MS   50	 /* stats requests this far apart */
@@ -177,10 +178,8 @@ on_pace(struct skit_loop *loop, void *data)
 
 		if (!u || c->st != C_STREAM || u->blocked)
 			continue;
-		u->credit += per_ns * (double)dt;
-		/* A stalled loop does not make up for lost time at once. */
-		if (u->credit > UDP_BURST)
-			u->credit = UDP_BURST;
+		u->credit = skit__udp_owed(u->credit, per_ns, dt, UDP_BURST,
+					   UDP_CATCH_MS);
 		n = (int)u->credit;
 		if (n > 0)
 			send_burst(c, n);

@@ -141,6 +141,18 @@ skit__udp_unstamp(const char *b, uint32_t *stream, bool *counted, uint64_t *seq,
 	*t_ns = (int64_t)get64(b + 16);
 }
 
+double
+skit__udp_owed(double credit, double per_ns, int64_t dt_ns, int min,
+	       int catch_ms)
+{
+	double cap = per_ns * (double)catch_ms * 1e6;
+
+	if (cap < min)
+		cap = min;
+	credit += per_ns * (double)dt_ns;
+	return credit > cap ? cap : credit;
+}
+
 size_t
 skit__udp_stamp_segs(char *b, size_t size, int n, uint32_t stream, bool counted,
 		     uint64_t seq, int64_t now_ns)

@@ -89,6 +89,16 @@ void skit__udp_segs_init(struct skit__udp_segs *s, const char *d, size_t n,
 			 size_t gso);
 bool skit__udp_seg_next(struct skit__udp_segs *s, const char **p, size_t *len);
 
+/*
+ * The pacing of a stream at per_ns datagrams a nanosecond: what it owes
+ * after dt_ns more, credit owed before. A stalled loop does not make up
+ * for lost time at once: at most what catch_ms owe (a tick late by a
+ * few ms, as on a busy machine, still keeps the rate), and never less
+ * than min datagrams.
+ */
+double skit__udp_owed(double credit, double per_ns, int64_t dt_ns, int min,
+		      int catch_ms);
+
 /* A stats request (SKIT__UDP_CTL_LEN bytes at b): ask number ask of
  * stream, which sent `sent` counted datagrams. */
 void skit__udp_ask(char *b, uint32_t stream, uint64_t ask, uint64_t sent);

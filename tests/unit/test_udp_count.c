@@ -96,6 +96,30 @@ test_wire(void **state)
 }
 
 static void
+test_owed(void **state)
+{
+	/* 10 Gbit/s of 1460-byte datagrams: 856 a millisecond. */
+	double per_ns = 10e9 / 8 / 1460 / 1e9;
+
+	(void)state;
+	/* A tick on time owes one millisecond's. */
+	assert_int_equal((int)skit__udp_owed(0, per_ns, 1000000, 512, 10), 856);
+	/* One 3 ms late makes them up, past 512 (the floor of the cap). */
+	assert_int_equal((int)skit__udp_owed(0, per_ns, 3000000, 512, 10),
+			 2568);
+	assert_int_equal((int)skit__udp_owed(100, per_ns, 3000000, 512, 10),
+			 2668);
+	/* A stall makes up catch_ms at most. */
+	assert_int_equal((int)skit__udp_owed(0, per_ns, 1000000000, 512, 10),
+			 8561);
+	/* A slow stream: at most min (512), as long a stall as it takes. */
+	assert_int_equal(
+		(int)skit__udp_owed(0, 85.6 / 1e9, 1000000000, 512, 10), 85);
+	assert_int_equal(
+		(int)skit__udp_owed(0, 85.6 / 1e9, 60000000000, 512, 10), 512);
+}
+
+static void
 test_stamp_segs(void **state)
 {
 	char b[5 * 100 + 1];
@@ -308,6 +332,7 @@ main(void)
 		cmocka_unit_test(test_count),
 		cmocka_unit_test(test_count_window),
 		cmocka_unit_test(test_wire),
+		cmocka_unit_test(test_owed),
 		cmocka_unit_test(test_stamp_segs),
 		cmocka_unit_test(test_segs_split),
 		cmocka_unit_test(test_flows_gro),
