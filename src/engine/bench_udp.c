@@ -20,8 +20,8 @@
  * UDP_SEGS at a time in one UDP GSO send (UDP_SEGMENT): one trip for
  * the lot, each segment still a datagram with its own header. Where GSO
  * is missing (not udp, an old kernel, a device without checksum
- * offload: EIO) the same batch goes in one sendmmsg; cfg.no_gso sends
- * one datagram per sendto, as iperf3 3.12 does.
+ * offload before Linux 6.11: EIO) the same batch goes in one sendmmsg;
+ * cfg.no_gso sends one datagram per sendto, as iperf3 3.12 does.
  */
 #include "engine/bench_int.h"
 #include "engine/udp_count.h"
@@ -40,9 +40,8 @@
 #define UDP_DRAIN_MS 10
 #define UDP_ASK_MS   50	 /* stats requests this far apart */
 #define UDP_RX_BATCH 256 /* datagrams read per readiness */
-#define UDP_SEGS                                                   \
-	64		  /* datagrams per send call, at most (the \
-				     kernel's UDP_MAX_SEGMENTS) */
+/* Datagrams per send call, at most (the kernel's UDP_MAX_SEGMENTS). */
+#define UDP_SEGS    64
 #define UDP_GSO_MAX 65507 /* bytes per GSO send: an IPv4 datagram's */
 
 struct bench_udp {
@@ -102,10 +101,12 @@ send_call(struct bench_conn *c, int k, bool counting)
 		r = skit_sendmsg(c->fd, &m, MSG_DONTWAIT);
 		if (r >= 0)
 			return k;
-		if (r != -EIO && r != -EINVAL && r != -EOPNOTSUPP)
+		if (r != -EIO && r != -EINVAL && r != -EOPNOTSUPP &&
+		    r != -EMSGSIZE)
 			return (int)r;
-		/* No checksum offload on the way out (EIO), or a segment
-		 * the route's MTU cannot carry: a batch from now on. */
+		/* No checksum offload on the way out (EIO, before Linux
+		 * 6.11), or segments the route cannot carry (EINVAL,
+		 * EMSGSIZE): a batch from now on. */
 		u->gso = false;
 	}
 	memset(v, 0, sizeof(v[0]) * (size_t)k);
