@@ -122,6 +122,19 @@ data_only() {
 	data_only "$(traced_bytes sendto "$t")" "$sent" || { cat "$t"; false; }
 }
 
+@test "bench -u over unix-dgram (no GSO): the batches go by sendmmsg, every datagram counted" {
+	skit_bg -v echo --discard -t 1 "unix-dgram:@skit-bu-$$-$BATS_TEST_NUMBER"
+	t=$BATS_TEST_TMPDIR/trace
+	run --separate-stderr timeout 30 "$SKIT" --trace bench -m throughput -b 4.8m -s 200 -d 0.2 -w 0 --json "$BG_ADDR"
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	echo "$stderr" >"$t"
+	echo "$output" | jq -e '.receiver_counted and .datagrams_sent > 100 and
+		.lost == 0 and .datagrams_received == .datagrams_sent' >/dev/null || { echo "$output"; false; }
+	grep -q "setsockopt([0-9]*, SOL_UDP, UDP_SEGMENT, 200) = -1" "$t"
+	grep -q "sendmmsg([0-9]*, [0-9]* datagrams) = [0-9]" "$t" || { cat "$t"; false; }
+	[ "$(grep -c "sendmsg(" "$t")" -eq 0 ]
+}
+
 @test "bench -u: skit recv reads a GSO stream as separate datagrams" {
 	BG_STDOUT=$BATS_TEST_TMPDIR/got skit_bg -v recv udp4:127.0.0.1:0 --count 30 --json
 	t=$BATS_TEST_TMPDIR/trace
