@@ -21,8 +21,22 @@
 #           echo --discard's gulps (SO_RCVLOWAT) spare it wake-ups
 #   udp     skit bench -u -b 0 -s 1460 (-> skit echo --discard, which
 #           counts what arrives) / iperf3 -u -b 0 -l 1460 (-> iperf3
-#           -s): the rate sent and the loss at the receiver, each side's
-#           own count                            [>= 1.00, loss <= iperf3's]
+#           -s): the rate sent, the rate received and the loss at the
+#           receiver, each side's own count; twice: skit's default (UDP
+#           GSO: up to 44 datagrams of 1460 bytes per sendmsg, the
+#           discard server reading them with GRO), and skit --no-gso
+#           (one datagram per sendto, iperf3 3.12's own path)
+#                                                [>= 1.00, loss <= iperf3's]
+#           Like with like: iperf3 3.12's JSON for a UDP client has
+#           end.sum = end.sum_sent, the SENDER's rate (bytes sent over
+#           the sender's time, lost_percent the server's), and
+#           end.sum_received the receiver's; skit's sent_bytes_per_s and
+#           received_bytes_per_s are the same two (received: what the
+#           discard server counted). The ratio column compares the
+#           rates sent; the received rates and the loss follow it.
+#           The receivers are each tool's own: skit echo --discard
+#           asks for a 4 MiB receive buffer (held to net.core.rmem_max),
+#           iperf3 -s keeps the default (its -w is not given).
 #   report  skit bench -m crr with and without --report FILE.html: the
 #           report is written after the run, so the ratio is the noise
 #           of two identical runs                          [1.00 +/- noise]
@@ -165,21 +179,32 @@ tp() {
 }
 
 # ------------------------------------------------------------------- udp
+# Each run appends "Gbit/s-sent Gbit/s-received loss-%" to $TMP/udp-NAME
+# and prints the rate sent (the ABBA ratio's figure).
 UDP_ADDR=
-udp_skit() {
-	"$SKIT" bench -m throughput -u -b 0 -s 1460 -d "$DUR" -w 0 --json "$UDP_ADDR" 2>/dev/null |
-		jq -r '"\(.sent_bytes_per_s * 8 / 1e9) \(.lost_percent)"' >>"$TMP/udp-skit"
-	tail -1 "$TMP/udp-skit" | cut -d' ' -f1
+udp_run_skit() { # NAME [--no-gso]
+	"$SKIT" bench -m throughput -u -b 0 -s 1460 -d "$DUR" -w 0 --json ${2:-} "$UDP_ADDR" 2>/dev/null |
+		jq -r '"\(.sent_bytes_per_s * 8 / 1e9) \(.received_bytes_per_s * 8 / 1e9) \(.lost_percent)"' >>"$TMP/udp-$1"
+	tail -1 "$TMP/udp-$1" | cut -d' ' -f1
 }
+udp_skit() { udp_run_skit gso; }
+udp_skit1() { udp_run_skit one --no-gso; }
 udp_iperf() {
 	iperf3 -c 127.0.0.1 -p "$IPERF_PORT" -u -b 0 -l 1460 -t "$DUR" -J 2>/dev/null |
-		jq -r '"\(.end.sum.bits_per_second / 1e9) \(.end.sum.lost_percent)"' >>"$TMP/udp-iperf"
+		jq -r '.end | "\(.sum_sent.bits_per_second / 1e9) \(.sum_received.bits_per_second / 1e9) \(.sum_received.lost_percent)"' >>"$TMP/udp-iperf"
 	tail -1 "$TMP/udp-iperf" | cut -d' ' -f1
+}
+# udp_after NAME : the received rates and the losses of skit's NAME runs
+# and of the iperf3 runs beside them.
+udp_after() {
+	local med='import statistics, sys; v = [float(x) for x in sys.argv[1:] if x != "null"]; print("%.3g" % statistics.median(v) if v else "-")'
+	say "   received Gbit/s (median): skit $(python3 -c "$med" $(cut -d' ' -f2 "$TMP/udp-$1"))  iperf3 $(python3 -c "$med" $(cut -d' ' -f2 "$TMP/udp-iperf"))"
+	say "   loss % per run: skit $(cut -d' ' -f3 "$TMP/udp-$1" | xargs)  iperf3 $(cut -d' ' -f3 "$TMP/udp-iperf" | xargs)"
 }
 
 udp() {
 	say ""
-	say "== udp: 1460-byte datagrams, -b 0 (as fast as the socket takes them): Gbit/s sent; loss at the receiver  load $(load)"
+	say "== udp: 1460-byte datagrams, -b 0 (as fast as the socket takes them): Gbit/s sent; received and loss at the receiver  load $(load)"
 	head_row "client"
 	skit_bg --discard -t 1 udp:127.0.0.1:0 || return
 	UDP_ADDR=$ADDR
@@ -188,10 +213,14 @@ udp() {
 		bg iperf3 -s -p "$IPERF_PORT"
 		wait_listen ":$IPERF_PORT" || return
 	}
-	: >"$TMP/udp-skit"
+	: >"$TMP/udp-gso"
+	: >"$TMP/udp-one"
 	: >"$TMP/udp-iperf"
-	row "skit bench -u / iperf3 -u" "$(abba udp udp_skit udp_iperf)" "(>= 1.00)"
-	say "   loss % per run: skit $(cut -d' ' -f2 "$TMP/udp-skit" | xargs)  iperf3 $(cut -d' ' -f2 "$TMP/udp-iperf" | xargs)"
+	row "skit bench -u (GSO) / iperf3 -u" "$(abba udp udp_skit udp_iperf)" "(>= 1.00)"
+	udp_after gso
+	: >"$TMP/udp-iperf"
+	row "skit bench -u --no-gso / iperf3 -u" "$(abba udp udp_skit1 udp_iperf)" "(per datagram)"
+	udp_after one
 	say "   load after: $(load)"
 }
 

@@ -23,6 +23,7 @@ enum {
 	OPT_JSON,
 	OPT_JSON_STREAM,
 	OPT_SOCKPERF,
+	OPT_NO_GSO,
 	OPT_REPORT,
 	OPT_COMPARE,
 	OPT_PIPELINE,
@@ -60,6 +61,9 @@ static const struct cli_opt bench_opts[] = {
 	{ "bitrate", 'b', "RATE", 'b',
 	  "udp throughput: bit/s per stream (1m; k/m/g are 1000s; 0: as "
 	  "fast as the socket takes them)" },
+	{ "no-gso", 0, NULL, OPT_NO_GSO,
+	  "udp throughput: one datagram per system call, as iperf3 -u "
+	  "(default: up to 64 in one UDP GSO send)" },
 	{ "threads", 't', "N", 't',
 	  "spread the connections over N threads (1)" },
 	{ "interval", 'i', "SECS", 'i',
@@ -284,6 +288,9 @@ parse_opts(int argc, char **argv, struct skit_bench_cfg *cfg,
 		case OPT_SOCKPERF:
 			cfg->sockperf = true;
 			break;
+		case OPT_NO_GSO:
+			cfg->no_gso = true;
+			break;
 		case OPT_JSON_STREAM:
 			o->json_stream = true;
 			break;
@@ -339,6 +346,10 @@ settle(struct skit_bench_cfg *cfg, const struct bench_opts *o)
 	if (o->have_bitrate && !udp) {
 		cli_errorf("bench: --bitrate is for --mode throughput over "
 			   "udp");
+		return CLI_EXIT_USAGE;
+	}
+	if (cfg->no_gso && !udp) {
+		cli_errorf("bench: --no-gso is for --mode throughput over udp");
 		return CLI_EXIT_USAGE;
 	}
 	if (udp && !o->have_bitrate)

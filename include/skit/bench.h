@@ -179,6 +179,8 @@ struct skit_bench_cfg {
 	int64_t bitrate;     /* udp throughput: bit/s per stream (0: as fast
 				as the socket takes them) */
 	bool sockperf;	     /* frame requests as sockperf pings */
+	bool no_gso;	     /* udp throughput: one datagram per send call (else
+				UDP GSO, or sendmmsg where GSO is missing) */
 	/*
 	 * RR over a stream or seqpacket (not datagrams: -EINVAL): requests
 	 * in flight per connection (0 or 1: one). The window is refilled

@@ -13,6 +13,15 @@
  * UDP_ASK_MS until two answers in a row agree (the datagrams still on
  * their way have arrived) or the drain ends; a server that does not
  * answer leaves the loss unmeasured.
+ *
+ * Sending: on loopback nearly all of a datagram's cost is the trip
+ * through the stack (sendto, and the whole IP/UDP receive path, which
+ * runs in the sender's context), so the datagrams owed go out up to
+ * UDP_SEGS at a time in one UDP GSO send (UDP_SEGMENT): one trip for
+ * the lot, each segment still a datagram with its own header. Where GSO
+ * is missing (not udp, an old kernel, a device without checksum
+ * offload before Linux 6.11: EIO) the same batch goes in one sendmmsg;
+ * cfg.no_gso sends one datagram per sendto, as iperf3 3.12 does.
  */
 #include "engine/bench_int.h"
 #include "engine/udp_count.h"
@@ -22,13 +31,18 @@
 #include <string.h>
 
 #include "skit/io.h"
+#include "net/sock_int.h" /* GSO, sendmmsg */
 
 #define UDP_TICK_MS  1
-#define UDP_BURST    512 /* datagrams per stream and tick, at most */
+#define UDP_BURST    512 /* datagrams per writable wakeup (unlimited) */
+#define UDP_CATCH_MS 10	 /* paced: a late tick makes up this much */
 #define UDP_QUIET    (500 * 1000000LL) /* drain: this long without one */
 #define UDP_DRAIN_MS 10
 #define UDP_ASK_MS   50	 /* stats requests this far apart */
 #define UDP_RX_BATCH 256 /* datagrams read per readiness */
+/* Datagrams per send call, at most (the kernel's UDP_MAX_SEGMENTS). */
+#define UDP_SEGS    64
+#define UDP_GSO_MAX 65507 /* bytes per GSO send: an IPv4 datagram's */
 
 struct bench_udp {
 	uint64_t next_seq;	     /* the next datagram's number */
@@ -44,10 +58,69 @@ struct bench_udp {
 	bool answered;	/* ans holds an answer */
 	bool settled;	/* two answers in a row agreed */
 	struct skit__udp_answer ans;
+	/* sending */
+	int segs;    /* datagrams per send call (1: sendto each) */
+	bool gso;    /* segs > 1: one GSO send; else one sendmmsg */
+	char gbuf[]; /* segs datagrams end to end (segs > 1) */
 };
 
-/* Send up to n datagrams (what is owed); the socket's EAGAIN ends the
- * burst. */
+/*
+ * One send call of k datagrams (k <= u->segs), numbered from
+ * u->next_seq: how many went (sendmmsg may send fewer), or -errno.
+ * They all carry the time of the call: they leave together.
+ */
+static int
+send_call(struct bench_conn *c, int k, bool counting)
+{
+	struct bench_worker *w = c->w;
+	struct bench_udp *u = c->udp;
+	size_t size = (size_t)w->cfg->size;
+	int64_t now = skit_now_ns();
+	struct mmsghdr v[UDP_SEGS];
+	struct iovec iov[UDP_SEGS];
+	ssize_t r;
+
+	if (k == 1) {
+		skit__udp_stamp(w->sbuf, (uint32_t)c->idx, counting,
+				u->next_seq, now);
+		r = skit_sendto(c->fd, w->sbuf, size, MSG_DONTWAIT, NULL, 0);
+		return r < 0 ? (int)r : 1;
+	}
+	skit__udp_stamp_segs(u->gbuf, size, k, (uint32_t)c->idx, counting,
+			     u->next_seq, now);
+	if (u->gso) {
+		char cbuf[CMSG_SPACE(sizeof(uint16_t))];
+		struct iovec one = { .iov_base = u->gbuf,
+				     .iov_len = (size_t)k * size };
+		struct msghdr m = { .msg_iov = &one,
+				    .msg_iovlen = 1,
+				    .msg_control = cbuf };
+
+		m.msg_controllen =
+			skit__udp_gso_cmsg(cbuf, sizeof(cbuf), (int)size);
+		r = skit_sendmsg(c->fd, &m, MSG_DONTWAIT);
+		if (r >= 0)
+			return k;
+		if (r != -EIO && r != -EINVAL && r != -EOPNOTSUPP &&
+		    r != -EMSGSIZE)
+			return (int)r;
+		/* No checksum offload on the way out (EIO, before Linux
+		 * 6.11), or segments the route cannot carry (EINVAL,
+		 * EMSGSIZE): a batch from now on. */
+		u->gso = false;
+	}
+	memset(v, 0, sizeof(v[0]) * (size_t)k);
+	for (int i = 0; i < k; i++) {
+		iov[i].iov_base = u->gbuf + (size_t)i * size;
+		iov[i].iov_len = size;
+		v[i].msg_hdr.msg_iov = &iov[i];
+		v[i].msg_hdr.msg_iovlen = 1;
+	}
+	return skit__sendmmsg(c->fd, v, (unsigned)k, MSG_DONTWAIT);
+}
+
+/* Send up to n datagrams (what is owed), u->segs per call; the
+ * socket's EAGAIN (or a batch sent only in part) ends the burst. */
 static void
 send_burst(struct bench_conn *c, int n)
 {
@@ -57,31 +130,32 @@ send_burst(struct bench_conn *c, int n)
 	bool counting =
 		atomic_load_explicit(&w->counting, memory_order_relaxed);
 
-	for (int i = 0; i < n && !w->stopping; i++) {
-		ssize_t r;
+	while (n > 0 && !w->stopping) {
+		int k = n < u->segs ? n : u->segs;
+		int r = send_call(c, k, counting);
 
-		skit__udp_stamp(w->sbuf, (uint32_t)c->idx, counting,
-				u->next_seq, skit_now_ns());
-		r = skit_sendto(c->fd, w->sbuf, size, MSG_DONTWAIT, NULL, 0);
 		if (r == -EAGAIN || r == -ENOBUFS) {
+			r = 0;
+		} else if (r < 0) {
+			bench_fatal(w, r, "send to", NULL);
+			return;
+		}
+		if (r > 0 && counting && !u->counting) {
+			u->counting = true;
+			u->first = u->next_seq;
+		}
+		u->next_seq += (uint64_t)r;
+		u->credit -= r;
+		if (counting) {
+			u->sent += (uint64_t)r;
+			bench_add(&c->ctr.tx, (uint64_t)r * size);
+		}
+		if (r < k) {
 			u->blocked = true;
 			bench_want(c, SKIT_EV_READ | SKIT_EV_WRITE);
 			return;
 		}
-		if (r < 0) {
-			bench_fatal(w, (int)r, "send to", NULL);
-			return;
-		}
-		if (counting && !u->counting) {
-			u->counting = true;
-			u->first = u->next_seq;
-		}
-		u->next_seq++;
-		u->credit -= 1;
-		if (counting) {
-			u->sent++;
-			bench_add(&c->ctr.tx, (uint64_t)r);
-		}
+		n -= r;
 	}
 }
 
@@ -105,10 +179,8 @@ on_pace(struct skit_loop *loop, void *data)
 
 		if (!u || c->st != C_STREAM || u->blocked)
 			continue;
-		u->credit += per_ns * (double)dt;
-		/* A stalled loop does not make up for lost time at once. */
-		if (u->credit > UDP_BURST)
-			u->credit = UDP_BURST;
+		u->credit = skit__udp_owed(u->credit, per_ns, dt, UDP_BURST,
+					   UDP_CATCH_MS);
 		n = (int)u->credit;
 		if (n > 0)
 			send_burst(c, n);
@@ -120,10 +192,24 @@ int
 bench_udp_start(struct bench_conn *c)
 {
 	struct bench_worker *w = c->w;
+	size_t size = (size_t)w->cfg->size;
+	int segs = w->cfg->no_gso ? 1 : (int)(UDP_GSO_MAX / size);
 
-	c->udp = calloc(1, sizeof(*c->udp));
+	if (segs > UDP_SEGS)
+		segs = UDP_SEGS;
+	if (segs < 2)
+		segs = 1;
+	c->udp = calloc(1,
+			sizeof(*c->udp) + (segs > 1 ? (size_t)segs * size : 0));
 	if (!c->udp)
 		return -ENOMEM;
+	c->udp->segs = segs;
+	if (segs > 1) {
+		/* The payload of every segment is the one datagram's. */
+		for (int i = 0; i < segs; i++)
+			memcpy(c->udp->gbuf + (size_t)i * size, w->sbuf, size);
+		c->udp->gso = skit__udp_gso_probe(c->fd, (int)size) == 0;
+	}
 	c->st = C_STREAM;
 	/* Unlimited: send whenever the socket takes more (no ticks). */
 	bench_want(c, SKIT_EV_READ | (w->cfg->bitrate ? 0 : SKIT_EV_WRITE));

@@ -87,6 +87,7 @@ struct skit_echo {
 	struct skit_echo_stats st;
 	char *scratch; /* SCRATCH bytes; for SOURCE the pattern, repeated */
 	struct skit__udp_flows *flows; /* a datagram DISCARD's counts */
+	bool gro;		       /* UDP_GRO on lfd (a udp DISCARD) */
 	bool alone; /* serve_alone is allowed: wake_signal, stream */
 };
 
@@ -551,82 +552,131 @@ on_event(struct skit_serve *s, const struct skit_serve_event *ev, void *data)
 		e->cfg.on_event(ev, e->cfg.data);
 }
 
+/* Serve one datagram (n bytes at buf, from from). */
+static void
+dgram_one(const struct skit_echo_cfg *cfg, struct skit_echo_stats *st,
+	  struct skit__udp_flows *flows, char *scratch, int fd, const char *buf,
+	  size_t n, const struct sockaddr_storage *from, socklen_t fromlen,
+	  int64_t now)
+{
+	char ans[SKIT__UDP_CTL_LEN];
+	size_t out = n;
+	ssize_t w;
+
+	st->bytes_in += (uint64_t)n;
+	st->msgs_in++;
+	if (cfg->mode == SKIT_ECHO_DISCARD) {
+		/* skit bench -u's datagrams are counted, its stats request
+		 * answered (udp_count.h); the rest dropped. */
+		out = flows ? skit__udp_flows_input(
+				      flows, buf, n,
+				      (const struct sockaddr *)from, fromlen,
+				      now, ans)
+			    : 0;
+		if (!out)
+			return;
+		buf = ans;
+	}
+	if (fromlen <= sizeof(sa_family_t)) {
+		/* An unbound unix sender: nowhere to answer. */
+		st->dropped++;
+		return;
+	}
+	if (cfg->mode == SKIT_ECHO_SOURCE) {
+		buf = scratch;
+		out = SOURCE_DGRAM;
+	}
+	/*
+	 * Never wait for the sender to make room: a unix client that
+	 * stopped reading would hold the server (and every other client)
+	 * for ever. Its answer is dropped, as UDP would.
+	 */
+	w = skit__sendto_now(fd, buf, out, MSG_DONTWAIT,
+			     (const struct sockaddr *)from, fromlen);
+	if (w < 0) {
+		st->dropped++;
+		return;
+	}
+	st->bytes_out += (uint64_t)w;
+	st->msgs_out++;
+}
+
 /*
- * Answer the datagrams queued on fd, at most max of them (flags for
+ * Answer the datagrams queued on fd, at most max receives (flags for
  * recvfrom: 0, or MSG_DONTWAIT on a blocking socket); stops at the first
  * -EAGAIN (nothing queued, or the receive time-out of a blocking
- * socket) or -EINTR (cfg->wake_signal). Returns how many were read.
+ * socket) or -EINTR (cfg->wake_signal). With gro (UDP_GRO on fd: a
+ * discard server's) one receive may bring many datagrams of one size,
+ * each served on its own. Returns how many receives there were.
  */
 static int
 dgram_serve(const struct skit_echo_cfg *cfg, struct skit_echo_stats *st,
-	    struct skit__udp_flows *flows, char *scratch, int fd, int max,
-	    int flags)
+	    struct skit__udp_flows *flows, bool gro, char *scratch, int fd,
+	    int max, int flags)
 {
 	int i;
 
 	for (i = 0; i < max; i++) {
 		struct sockaddr_storage from;
 		socklen_t fromlen = sizeof(from);
-		char *buf = scratch + RBUF, ans[SKIT__UDP_CTL_LEN];
-		ssize_t n, w;
-		size_t out;
+		char *buf = scratch + RBUF;
+		char cbuf[CMSG_SPACE(sizeof(int))];
+		struct iovec iov = { .iov_base = buf, .iov_len = RBUF_LEN };
+		struct msghdr m = { .msg_name = &from,
+				    .msg_namelen = sizeof(from),
+				    .msg_iov = &iov,
+				    .msg_iovlen = 1,
+				    .msg_control = cbuf,
+				    .msg_controllen = sizeof(cbuf) };
+		struct skit__udp_segs segs;
+		const char *d;
+		size_t len;
+		ssize_t n;
+		int64_t now;
 
-		if (flags == 0 && cfg->wake_signal)
+		if (gro) {
+			n = flags == 0 && cfg->wake_signal
+				    ? skit__recvmsg_wait(fd, &m, 0)
+				    : skit_recvmsg(fd, &m, flags);
+			fromlen = m.msg_namelen;
+		} else if (flags == 0 && cfg->wake_signal) {
 			n = skit__recvfrom_wait(fd, buf, RBUF_LEN,
 						(struct sockaddr *)&from,
 						&fromlen);
-		else
+		} else {
 			n = skit_recvfrom(fd, buf, RBUF_LEN, flags,
 					  (struct sockaddr *)&from, &fromlen);
+		}
 		if (n == -EAGAIN || n == -EINTR)
 			break;
 		if (n < 0)
 			continue; /* an ICMP error from an earlier send */
-		st->bytes_in += (uint64_t)n;
-		st->msgs_in++;
-		out = (size_t)n;
-		if (cfg->mode == SKIT_ECHO_DISCARD) {
-			/* skit bench -u's datagrams are counted, its stats
-			 * request answered (udp_count.h); the rest dropped. */
-			out = flows ? skit__udp_flows_input(
-					      flows, buf, (size_t)n,
-					      (struct sockaddr *)&from, fromlen,
-					      ans)
-				    : 0;
-			if (!out)
-				continue;
-			buf = ans;
-		}
-		if (fromlen <= sizeof(sa_family_t)) {
-			/* An unbound unix sender: nowhere to answer. */
-			st->dropped++;
-			continue;
-		}
-		if (cfg->mode == SKIT_ECHO_SOURCE) {
-			buf = scratch;
-			out = SOURCE_DGRAM;
-		}
-		/*
-		 * Never wait for the sender to make room: a unix client that
-		 * stopped reading would hold the server (and every other
-		 * client) for ever. Its answer is dropped, as UDP would.
-		 */
-		w = skit__sendto_now(fd, buf, out, MSG_DONTWAIT,
-				     (struct sockaddr *)&from, fromlen);
-		if (w < 0) {
-			st->dropped++;
-			continue;
-		}
-		st->bytes_out += (uint64_t)w;
-		st->msgs_out++;
+		/* One clock reading for all of one receive: they arrived
+		 * together. */
+		now = flows ? skit_now_ns() : 0;
+		skit__udp_segs_init(&segs, buf, (size_t)n,
+				    gro ? skit__udp_gro_size(&m) : 0);
+		while (skit__udp_seg_next(&segs, &d, &len))
+			dgram_one(cfg, st, flows, scratch, fd, d, len, &from,
+				  fromlen, now);
 	}
 	return i;
+}
+
+/* A discard server counting skit bench -u's datagrams takes them by
+ * the GSO send (UDP GRO): one receive, and one trip through the stack,
+ * for many. false where the kernel or the socket kind has none. */
+static bool
+dgram_gro(const struct skit_echo_cfg *cfg, int fd)
+{
+	return cfg->mode == SKIT_ECHO_DISCARD && skit__udp_gro(fd, true) == 0;
 }
 
 static int
 dgram_batch(struct skit_echo *e, int fd, int max)
 {
-	return dgram_serve(&e->cfg, &e->st, e->flows, e->scratch, fd, max, 0);
+	return dgram_serve(&e->cfg, &e->st, e->flows, e->gro, e->scratch, fd,
+			   max, 0);
 }
 
 int
@@ -636,6 +686,7 @@ skit_echo_dgram_serve(int fd, const struct skit_echo_cfg *cfg,
 {
 	char *scratch = aligned_alloc(4096, SCRATCH);
 	struct skit__udp_flows *flows = NULL;
+	bool gro;
 	int r;
 
 	memset(st, 0, sizeof(*st));
@@ -645,12 +696,14 @@ skit_echo_dgram_serve(int fd, const struct skit_echo_cfg *cfg,
 		return -ENOMEM;
 	}
 	fill_pattern(scratch, PATTERN_LEN + SOURCE_CHUNK);
+	gro = dgram_gro(cfg, fd);
 	r = cfg->wake_signal ? 0 : skit__sock_rcvtimeo(fd, STOP_CHECK_MS);
 	while (r == 0 && !stopped(data))
-		dgram_serve(cfg, st, flows, scratch, fd, 1024, 0);
+		dgram_serve(cfg, st, flows, gro, scratch, fd, 1024, 0);
 	/* Stopping: answer what already arrived (bounded), then return. */
 	if (r == 0)
-		dgram_serve(cfg, st, flows, scratch, fd, 65536, MSG_DONTWAIT);
+		dgram_serve(cfg, st, flows, gro, scratch, fd, 65536,
+			    MSG_DONTWAIT);
 	skit__udp_flows_free(flows);
 	free(scratch);
 	return r;
@@ -696,6 +749,7 @@ skit_echo_new(struct skit_loop *loop, int fd, const struct skit_echo_cfg *cfg,
 	e->alone = cfg->wake_signal && cfg->type == SOCK_STREAM &&
 		   !cfg->layer && !cfg->faults;
 	if (cfg->type == SOCK_DGRAM) {
+		e->gro = dgram_gro(cfg, fd);
 		r = skit_loop_add(loop, fd, SKIT_EV_READ, on_dgram, e);
 		e->listening = r == 0;
 	} else {

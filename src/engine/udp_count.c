@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "skit/bench.h" /* SKIT_BENCH_UDP_HDR */
-#include "skit/loop.h"	/* skit_now_ns */
 
 #define FLOWS	   1024 /* streams a discard server keeps */
 #define FLOW_IDLE  (60 * 1000000000LL)
@@ -142,6 +141,53 @@ skit__udp_unstamp(const char *b, uint32_t *stream, bool *counted, uint64_t *seq,
 	*t_ns = (int64_t)get64(b + 16);
 }
 
+double
+skit__udp_owed(double credit, double per_ns, int64_t dt_ns, int min,
+	       int catch_ms)
+{
+	double cap = per_ns * (double)catch_ms * 1e6;
+
+	if (cap < min)
+		cap = min;
+	credit += per_ns * (double)dt_ns;
+	return credit > cap ? cap : credit;
+}
+
+size_t
+skit__udp_stamp_segs(char *b, size_t size, int n, uint32_t stream, bool counted,
+		     uint64_t seq, int64_t now_ns)
+{
+	for (int i = 0; i < n; i++)
+		skit__udp_stamp(b + (size_t)i * size, stream, counted,
+				seq + (uint64_t)i, now_ns);
+	return (size_t)n * size;
+}
+
+void
+skit__udp_segs_init(struct skit__udp_segs *s, const char *d, size_t n,
+		    size_t gso)
+{
+	s->d = d;
+	s->n = n;
+	s->gso = gso ? gso : n;
+	s->off = 0;
+}
+
+bool
+skit__udp_seg_next(struct skit__udp_segs *s, const char **p, size_t *len)
+{
+	size_t l;
+
+	/* An empty datagram is one (n 0, gso 0): given once. */
+	if (s->off > s->n || (s->off == s->n && s->n))
+		return false;
+	l = s->n - s->off < s->gso ? s->n - s->off : s->gso;
+	*p = s->d + s->off;
+	*len = l;
+	s->off += l ? l : 1;
+	return true;
+}
+
 void
 skit__udp_ask(char *b, uint32_t stream, uint64_t ask, uint64_t sent)
 {
@@ -181,6 +227,7 @@ struct flow {
 struct skit__udp_flows {
 	int n;
 	struct flow *slot[FLOWS]; /* open addressing, never emptied */
+	struct flow *last;	  /* the one flow_get gave last */
 };
 
 int
@@ -226,11 +273,22 @@ static struct flow *
 flow_get(struct skit__udp_flows *f, const struct sockaddr *from, socklen_t len,
 	 uint32_t stream, int64_t now, bool create)
 {
-	unsigned h = flow_hash(from, len, stream);
+	unsigned h;
 	struct flow *fl = NULL, *oldest = NULL;
 
 	if (len > (socklen_t)sizeof(fl->from))
 		return NULL;
+	/* The datagrams of one GRO receive come from one sender, and a
+	 * stream's come in runs: the last one first, without the hash. */
+	fl = f->last;
+	if (fl && flow_is(fl, from, len, stream)) {
+		if (now - fl->last_ns > FLOW_IDLE)
+			memset(&fl->c, 0, sizeof(fl->c));
+		fl->last_ns = now;
+		return fl;
+	}
+	fl = NULL;
+	h = flow_hash(from, len, stream);
 	for (int i = 0; i < FLOWS; i++) {
 		struct flow *x = f->slot[(h + (unsigned)i) % FLOWS];
 
@@ -248,6 +306,7 @@ flow_get(struct skit__udp_flows *f, const struct sockaddr *from, socklen_t len,
 			if (now - x->last_ns > FLOW_IDLE)
 				memset(&x->c, 0, sizeof(x->c));
 			x->last_ns = now;
+			f->last = x;
 			return x;
 		}
 		if (!oldest || x->last_ns < oldest->last_ns)
@@ -263,14 +322,15 @@ flow_get(struct skit__udp_flows *f, const struct sockaddr *from, socklen_t len,
 	fl->fromlen = len;
 	fl->stream = stream;
 	fl->last_ns = now;
+	f->last = fl;
 	return fl;
 }
 
 size_t
 skit__udp_flows_input(struct skit__udp_flows *f, const char *d, size_t n,
-		      const struct sockaddr *from, socklen_t fromlen, char *ans)
+		      const struct sockaddr *from, socklen_t fromlen,
+		      int64_t now_ns, char *ans)
 {
-	int64_t now_ns;
 	enum skit__udp_kind k = skit__udp_kind(d, n);
 	struct flow *fl;
 	uint32_t stream;
@@ -283,7 +343,6 @@ skit__udp_flows_input(struct skit__udp_flows *f, const char *d, size_t n,
 		skit__udp_unstamp(d, &stream, &counted, &seq, &t);
 		if (!counted)
 			return 0; /* the warm-up's */
-		now_ns = skit_now_ns();
 		fl = flow_get(f, from, fromlen, stream, now_ns, true);
 		if (fl)
 			skit__udp_count_add(&fl->c, seq, n, now_ns - t);
@@ -292,7 +351,6 @@ skit__udp_flows_input(struct skit__udp_flows *f, const char *d, size_t n,
 	if (k != SKIT__UDP_ASK)
 		return 0;
 	stream = get32(d + 4);
-	now_ns = skit_now_ns();
 	/* A stream never seen: all zero, every datagram it sent was lost. */
 	fl = flow_get(f, from, fromlen, stream, now_ns, false);
 	memset(ans, 0, ANSWER_LEN);

@@ -66,6 +66,39 @@ void skit__udp_stamp(char *b, uint32_t stream, bool counted, uint64_t seq,
 /* Read one back: the stream (flag cleared), its flag, seq and time. */
 void skit__udp_unstamp(const char *b, uint32_t *stream, bool *counted,
 		       uint64_t *seq, int64_t *t_ns);
+/*
+ * Stamp n datagrams of size bytes each, laid end to end at b (one UDP
+ * GSO send, or a sendmmsg batch), with the numbers seq .. seq + n - 1
+ * of stream; all get the one time now_ns (one clock read per send
+ * call: they leave together). Returns n * size.
+ */
+size_t skit__udp_stamp_segs(char *b, size_t size, int n, uint32_t stream,
+			    bool counted, uint64_t seq, int64_t now_ns);
+
+/*
+ * The datagrams in what one receive returned: n bytes at d, gso bytes
+ * each (UDP GRO's gso_size; the last one may be shorter), or one
+ * datagram when gso is 0. skit__udp_seg_next gives the next one's
+ * start and length, false when there is none left.
+ */
+struct skit__udp_segs {
+	const char *d;
+	size_t n, gso, off;
+};
+void skit__udp_segs_init(struct skit__udp_segs *s, const char *d, size_t n,
+			 size_t gso);
+bool skit__udp_seg_next(struct skit__udp_segs *s, const char **p, size_t *len);
+
+/*
+ * The pacing of a stream at per_ns datagrams a nanosecond: what it owes
+ * after dt_ns more, credit owed before. A stalled loop does not make up
+ * for lost time at once: at most what catch_ms owe (a tick late by a
+ * few ms, as on a busy machine, still keeps the rate), and never less
+ * than min datagrams.
+ */
+double skit__udp_owed(double credit, double per_ns, int64_t dt_ns, int min,
+		      int catch_ms);
+
 /* A stats request (SKIT__UDP_CTL_LEN bytes at b): ask number ask of
  * stream, which sent `sent` counted datagrams. */
 void skit__udp_ask(char *b, uint32_t stream, uint64_t ask, uint64_t sent);
@@ -82,13 +115,14 @@ struct skit__udp_flows;
 int skit__udp_flows_new(struct skit__udp_flows **out);
 void skit__udp_flows_free(struct skit__udp_flows *f);
 /*
- * A datagram d of n bytes from `from` arrived (now): a counted data
+ * A datagram d of n bytes from `from` arrived at now_ns (skit_now_ns;
+ * one reading will do for all that one receive brought): a counted data
  * datagram is counted; a stats request gets its answer written at ans
  * (SKIT__UDP_CTL_LEN bytes), and the answer's length is returned, for
  * the caller to send back to from; else 0.
  */
 size_t skit__udp_flows_input(struct skit__udp_flows *f, const char *d, size_t n,
 			     const struct sockaddr *from, socklen_t fromlen,
-			     char *ans);
+			     int64_t now_ns, char *ans);
 
 #endif

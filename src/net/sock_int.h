@@ -209,4 +209,28 @@ int skit__sock_async(int fd, int sig, bool on);
 extern SKIT__TLS_IE _Thread_local volatile sig_atomic_t skit__alone_woken;
 extern SKIT__TLS_IE _Thread_local volatile sig_atomic_t skit__alone_fd;
 
+/* --- sock_udp.c: UDP GSO and GRO (bench_udp.c, echo.c) -------------- */
+
+/*
+ * Can fd send UDP GSO (UDP_SEGMENT) in segments of size bytes? Set and
+ * cleared again: the segment size goes with each send (a cmsg), so
+ * that other sends on fd stay single datagrams. 0 or -errno (not udp,
+ * an old kernel, a size the kernel refuses).
+ */
+int skit__udp_gso_probe(int fd, int size);
+/* Write the UDP_SEGMENT cmsg for segments of size bytes into buf (len
+ * bytes); returns its length for msg_controllen, 0 when len is short. */
+size_t skit__udp_gso_cmsg(char *buf, size_t len, int size);
+/* UDP_GRO on fd: a receive may return many datagrams of one size, the
+ * size in a cmsg (skit__udp_gro_size). 0 or -errno. */
+int skit__udp_gro(int fd, bool on);
+/* The gso_size of a received message's UDP_GRO cmsg; 0 when it has
+ * none (one datagram). */
+size_t skit__udp_gro_size(const struct msghdr *m);
+/* sendmmsg (MSG_NOSIGNAL added, EINTR retried): how many were sent, or
+ * -errno. */
+int skit__sendmmsg(int fd, struct mmsghdr *v, unsigned n, int flags);
+/* recvmsg as skit__recvfrom_wait: a signal ends the wait (-EINTR). */
+ssize_t skit__recvmsg_wait(int fd, struct msghdr *m, int flags);
+
 #endif

@@ -76,6 +76,78 @@ teardown() {
 	[[ "$output" == *"none came back: loss and jitter need an echo server"* ]]
 }
 
+# The bytes CALL carried in a --trace file ($2): the calls shown plus
+# the "... N more CALL(fd) calls, B bytes" summaries.
+traced_bytes() {
+	sed -n "s/.*trace: $1([0-9]*, [0-9]*, .* = \([0-9][0-9]*\)\$/\1/p;
+		s/.*trace: \.\.\. [0-9,]* more $1([0-9]*) calls, \([0-9,]*\) bytes.*/\1/p" "$2" |
+		tr -d , | awk '{ s += $1 } END { print s + 0 }'
+}
+
+# data_only BYTES SENT: BYTES are SENT datagrams of 200 bytes and a few
+# stats requests of 64 (two, or a few more when one is late).
+data_only() {
+	local extra=$(($1 - $2 * 200))
+	[ "$extra" -ge 64 ] && [ $((extra % 64)) -eq 0 ] && [ "$extra" -le $((64 * 40)) ]
+}
+
+@test "bench -u: GSO sends many datagrams per call, --no-gso one; the discard server (GRO) counts every one" {
+	skit_bg -v --trace echo --discard -t 1 udp:127.0.0.1:0
+	grep -q "setsockopt([0-9]*, SOL_UDP, UDP_GRO, 1) = 0" "$BG_ERR"
+	grep -q "setsockopt([0-9]*, SOL_SOCKET, SO_RCVBUF, 4194304) = 0" "$BG_ERR"
+	t=$BATS_TEST_TMPDIR/trace
+	# 3 datagrams a tick: small ones, so even a stalled run fits the
+	# server's receive buffer and the count is exact.
+	run --separate-stderr timeout 30 "$SKIT" --trace bench -m throughput -u -b 4.8m -s 200 -d 0.2 -w 0 --json "$BG_ADDR"
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	echo "$stderr" >"$t"
+	echo "$output" | jq -e '.receiver_counted and .datagrams_sent > 100 and
+		.lost == 0 and .datagrams_received == .datagrams_sent and
+		.bytes_received == .datagrams_sent * 200' >/dev/null || { echo "$output"; false; }
+	grep -q "setsockopt([0-9]*, SOL_UDP, UDP_SEGMENT, 200) = 0" "$t"
+	# Several datagrams in one sendmsg, the rest one per sendto (a
+	# burst of one); the stats requests (64 bytes) go by sendto too.
+	grep -Eq "trace: sendmsg\([0-9]+, [0-9]*[02468]00, .* = [0-9]+$" "$t" || { cat "$t"; false; }
+	sent=$(echo "$output" | jq .datagrams_sent)
+	data_only "$(($(traced_bytes sendmsg "$t") + $(traced_bytes sendto "$t")))" "$sent" || { cat "$t"; false; }
+	# --no-gso: one datagram per sendto, counted as exactly.
+	run --separate-stderr timeout 30 "$SKIT" --trace bench -m throughput -u --no-gso -b 4.8m -s 200 -d 0.2 -w 0 --json "$BG_ADDR"
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	echo "$stderr" >"$t"
+	echo "$output" | jq -e '.receiver_counted and .datagrams_sent > 100 and
+		.lost == 0 and .datagrams_received == .datagrams_sent' >/dev/null || { echo "$output"; false; }
+	[ "$(grep -c "UDP_SEGMENT\|sendmsg\|sendmmsg" "$t")" -eq 0 ] || { cat "$t"; false; }
+	[ "$(grep -E "trace: sendto\([0-9]+, [0-9]+, " "$t" | grep -Evc "sendto\([0-9]+, (200|64), ")" -eq 0 ]
+	sent=$(echo "$output" | jq .datagrams_sent)
+	data_only "$(traced_bytes sendto "$t")" "$sent" || { cat "$t"; false; }
+}
+
+@test "bench -u over unix-dgram (no GSO): the batches go by sendmmsg, every datagram counted" {
+	skit_bg -v echo --discard -t 1 "unix-dgram:@skit-bu-$$-$BATS_TEST_NUMBER"
+	t=$BATS_TEST_TMPDIR/trace
+	run --separate-stderr timeout 30 "$SKIT" --trace bench -m throughput -b 4.8m -s 200 -d 0.2 -w 0 --json "$BG_ADDR"
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	echo "$stderr" >"$t"
+	echo "$output" | jq -e '.receiver_counted and .datagrams_sent > 100 and
+		.lost == 0 and .datagrams_received == .datagrams_sent' >/dev/null || { echo "$output"; false; }
+	grep -q "setsockopt([0-9]*, SOL_UDP, UDP_SEGMENT, 200) = -1" "$t"
+	grep -q "sendmmsg([0-9]*, [0-9]* datagrams) = [0-9]" "$t" || { cat "$t"; false; }
+	[ "$(grep -c "sendmsg(" "$t")" -eq 0 ]
+}
+
+@test "bench -u: skit recv reads a GSO stream as separate datagrams" {
+	BG_STDOUT=$BATS_TEST_TMPDIR/got skit_bg -v recv udp4:127.0.0.1:0 --count 30 --json
+	t=$BATS_TEST_TMPDIR/trace
+	# recv stops after 30: the bench's later sends may be refused.
+	"$SKIT" --trace bench -m throughput -u -b 4.8m -s 200 -d 0.3 -w 0 "$BG_ADDR" \
+		>/dev/null 2>"$t" || true
+	wait_exit "$BG_PID" 10
+	[ "$WAIT_RC" -eq 0 ]
+	grep -Eq "trace: sendmsg\([0-9]+, [0-9]*[02468]00, .* = [0-9]+$" "$t" || { cat "$t"; false; }
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/got")" -eq 30 ]
+	[ "$(jq -r .length "$BATS_TEST_TMPDIR/got" | sort -u)" = 200 ]
+}
+
 @test "bench -u: usage errors exit 2" {
 	run "$SKIT" bench -m throughput --bitrate 1m tcp:127.0.0.1:9
 	[ "$status" -eq 2 ]
@@ -93,6 +165,9 @@ teardown() {
 	[ "$status" -eq 2 ]
 	run "$SKIT" bench -m throughput unix-seqpacket:@skit-no-$$
 	[ "$status" -eq 2 ]
+	run "$SKIT" bench -m rr --no-gso udp:127.0.0.1:9
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--no-gso is for --mode throughput over udp"* ]]
 }
 
 @test "bench -u: reordered and duplicated datagrams are counted as the peer made them" {

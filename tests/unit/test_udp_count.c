@@ -2,7 +2,9 @@
  * test_udp_count.c - udp throughput's counting (engine/udp_count.h):
  * distinct, out-of-order and duplicate datagrams and RFC 3550 jitter;
  * the header and the stats request/answer on the wire; a discard
- * server's streams, one count per sender and stream number.
+ * server's streams, one count per sender and stream number; the
+ * datagrams of one GSO send (stamped end to end) and of one GRO
+ * receive (split by the segment size, the last one short).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +17,8 @@
 #include <string.h>
 
 #include "engine/udp_count.h"
+#include "skit/bench.h" /* SKIT_BENCH_UDP_HDR */
+#include "skit/loop.h"	/* skit_now_ns */
 
 static void
 test_count(void **state)
@@ -92,6 +96,143 @@ test_wire(void **state)
 }
 
 static void
+test_owed(void **state)
+{
+	/* 10 Gbit/s of 1460-byte datagrams: 856 a millisecond. */
+	double per_ns = 10e9 / 8 / 1460 / 1e9;
+
+	(void)state;
+	/* A tick on time owes one millisecond's. */
+	assert_int_equal((int)skit__udp_owed(0, per_ns, 1000000, 512, 10), 856);
+	/* One 3 ms late makes them up, past 512 (the floor of the cap). */
+	assert_int_equal((int)skit__udp_owed(0, per_ns, 3000000, 512, 10),
+			 2568);
+	assert_int_equal((int)skit__udp_owed(100, per_ns, 3000000, 512, 10),
+			 2668);
+	/* A stall makes up catch_ms at most. */
+	assert_int_equal((int)skit__udp_owed(0, per_ns, 1000000000, 512, 10),
+			 8561);
+	/* A slow stream: at most min (512), as long a stall as it takes. */
+	assert_int_equal(
+		(int)skit__udp_owed(0, 85.6 / 1e9, 1000000000, 512, 10), 85);
+	assert_int_equal(
+		(int)skit__udp_owed(0, 85.6 / 1e9, 60000000000, 512, 10), 512);
+}
+
+static void
+test_stamp_segs(void **state)
+{
+	char b[5 * 100 + 1];
+	uint32_t stream;
+	bool counted;
+	uint64_t seq;
+	int64_t t;
+
+	(void)state;
+	memset(b, 'x', sizeof(b));
+	assert_int_equal(skit__udp_stamp_segs(b, 100, 5, 3, true, 1000, 77),
+			 500);
+	for (int i = 0; i < 5; i++) {
+		const char *d = b + i * 100;
+
+		assert_int_equal(skit__udp_kind(d, 100), SKIT__UDP_DATA);
+		skit__udp_unstamp(d, &stream, &counted, &seq, &t);
+		assert_int_equal(stream, 3);
+		assert_true(counted);
+		assert_int_equal(seq, 1000 + i);
+		assert_int_equal(t, 77);
+		/* The payload after each header is left alone. */
+		assert_int_equal(d[SKIT_BENCH_UDP_HDR], 'x');
+		assert_int_equal(d[99], 'x');
+	}
+	assert_int_equal(b[500], 'x'); /* nothing past the fifth */
+	assert_int_equal(skit__udp_stamp_segs(b, 100, 0, 3, true, 1, 1), 0);
+}
+
+/* Split n bytes by gso into at most 8 lengths; how many. */
+static int
+split(const char *d, size_t n, size_t gso, size_t *lens, const char **at)
+{
+	struct skit__udp_segs s;
+	const char *p;
+	size_t len;
+	int k = 0;
+
+	skit__udp_segs_init(&s, d, n, gso);
+	while (k < 8 && skit__udp_seg_next(&s, &p, &len)) {
+		at[k] = p;
+		lens[k++] = len;
+	}
+	return k;
+}
+
+static void
+test_segs_split(void **state)
+{
+	char b[1000];
+	const char *at[8];
+	size_t lens[8];
+
+	(void)state;
+	memset(b, 0, sizeof(b));
+	/* Three whole segments and a short last one. */
+	assert_int_equal(split(b, 3 * 100 + 64, 100, lens, at), 4);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(lens[i], 100);
+		assert_ptr_equal(at[i], b + i * 100);
+	}
+	assert_int_equal(lens[3], 64);
+	assert_ptr_equal(at[3], b + 300);
+	/* Exactly whole segments: no empty one at the end. */
+	assert_int_equal(split(b, 300, 100, lens, at), 3);
+	assert_int_equal(lens[2], 100);
+	/* No GRO (gso 0), or one shorter than the segment size: one. */
+	assert_int_equal(split(b, 300, 0, lens, at), 1);
+	assert_int_equal(lens[0], 300);
+	assert_int_equal(split(b, 64, 100, lens, at), 1);
+	assert_int_equal(lens[0], 64);
+	/* An empty datagram is still one. */
+	assert_int_equal(split(b, 0, 0, lens, at), 1);
+	assert_int_equal(lens[0], 0);
+}
+
+/* A GRO receive counted segment by segment at a discard server: every
+ * one of them, the short stats request at the end answered. */
+static void
+test_flows_gro(void **state)
+{
+	struct skit__udp_flows *f;
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(9) };
+	char b[4 * 200 + SKIT__UDP_CTL_LEN], ans[SKIT__UDP_CTL_LEN];
+	struct skit__udp_answer r;
+	struct skit__udp_segs s;
+	const char *p;
+	size_t len, out = 0;
+	int k = 0;
+
+	(void)state;
+	assert_int_equal(skit__udp_flows_new(&f), 0);
+	memset(b, 'x', sizeof(b));
+	skit__udp_stamp_segs(b, 200, 4, 1, true, 0, 5);
+	skit__udp_ask(b + 800, 1, 1, 4);
+	skit__udp_segs_init(&s, b, sizeof(b), 200);
+	while (skit__udp_seg_next(&s, &p, &len)) {
+		out = skit__udp_flows_input(f, p, len,
+					    (const struct sockaddr *)&a,
+					    sizeof(a), 10, ans);
+		k++;
+	}
+	assert_int_equal(k, 5);
+	assert_int_equal(out, SKIT__UDP_CTL_LEN);
+	assert_true(skit__udp_answer_read(ans, sizeof(ans), &r));
+	assert_int_equal(r.recv, 4);
+	assert_int_equal(r.bytes, 800);
+	assert_int_equal(r.expected, 4);
+	assert_int_equal(r.ooo + r.dup, 0);
+	skit__udp_flows_free(f);
+}
+
+static void
 data(struct skit__udp_flows *f, const struct sockaddr_in *from, uint32_t stream,
      bool counted, uint64_t seq)
 {
@@ -99,9 +240,9 @@ data(struct skit__udp_flows *f, const struct sockaddr_in *from, uint32_t stream,
 
 	memset(b, 'x', sizeof(b));
 	skit__udp_stamp(b, stream, counted, seq, 0);
-	assert_int_equal(skit__udp_flows_input(f, b, sizeof(b),
-					       (const struct sockaddr *)from,
-					       sizeof(*from), ans),
+	assert_int_equal(skit__udp_flows_input(
+				 f, b, sizeof(b), (const struct sockaddr *)from,
+				 sizeof(*from), skit_now_ns(), ans),
 			 0);
 }
 
@@ -113,9 +254,9 @@ ask(struct skit__udp_flows *f, const struct sockaddr_in *from, uint32_t stream,
 	struct skit__udp_answer a;
 
 	skit__udp_ask(b, stream, n, 0);
-	assert_int_equal(skit__udp_flows_input(f, b, sizeof(b),
-					       (const struct sockaddr *)from,
-					       sizeof(*from), ans),
+	assert_int_equal(skit__udp_flows_input(
+				 f, b, sizeof(b), (const struct sockaddr *)from,
+				 sizeof(*from), skit_now_ns(), ans),
 			 SKIT__UDP_CTL_LEN);
 	assert_true(skit__udp_answer_read(ans, sizeof(ans), &a));
 	assert_int_equal(a.stream, stream);
@@ -162,7 +303,7 @@ test_flows(void **state)
 	/* Anything else: no answer. */
 	assert_int_equal(skit__udp_flows_input(f, "hello", 5,
 					       (const struct sockaddr *)&a,
-					       sizeof(a), ans),
+					       sizeof(a), skit_now_ns(), ans),
 			 0);
 	skit__udp_flows_free(f);
 }
@@ -191,6 +332,10 @@ main(void)
 		cmocka_unit_test(test_count),
 		cmocka_unit_test(test_count_window),
 		cmocka_unit_test(test_wire),
+		cmocka_unit_test(test_owed),
+		cmocka_unit_test(test_stamp_segs),
+		cmocka_unit_test(test_segs_split),
+		cmocka_unit_test(test_flows_gro),
 		cmocka_unit_test(test_flows),
 		cmocka_unit_test(test_flows_full),
 	};
