@@ -27,6 +27,9 @@
 #           discard server reading them with GRO), and skit --no-gso
 #           (one datagram per sendto, iperf3 3.12's own path)
 #                                                [>= 1.00, loss <= iperf3's]
+#           and a third row: skit (GSO) paced with -b at the median rate
+#           iperf3 -b 0 reached in the first row, beside iperf3 -b 0
+#           again: the same rate, and the loss of each at that rate
 #           Like with like: iperf3 3.12's JSON for a UDP client has
 #           end.sum = end.sum_sent, the SENDER's rate (bytes sent over
 #           the sender's time, lost_percent the server's), and
@@ -189,6 +192,13 @@ udp_run_skit() { # NAME [--no-gso]
 }
 udp_skit() { udp_run_skit gso; }
 udp_skit1() { udp_run_skit one --no-gso; }
+UDP_RATE=0
+udp_run_at() { # NAME : skit (GSO) paced at UDP_RATE bit/s
+	"$SKIT" bench -m throughput -u -b "$UDP_RATE" -s 1460 -d "$DUR" -w 0 --json "$UDP_ADDR" 2>/dev/null |
+		jq -r '"\(.sent_bytes_per_s * 8 / 1e9) \(.received_bytes_per_s * 8 / 1e9) \(.lost_percent)"' >>"$TMP/udp-$1"
+	tail -1 "$TMP/udp-$1" | cut -d' ' -f1
+}
+udp_skit_at() { udp_run_at at; }
 udp_iperf() {
 	iperf3 -c 127.0.0.1 -p "$IPERF_PORT" -u -b 0 -l 1460 -t "$DUR" -J 2>/dev/null |
 		jq -r '.end | "\(.sum_sent.bits_per_second / 1e9) \(.sum_received.bits_per_second / 1e9) \(.sum_received.lost_percent)"' >>"$TMP/udp-iperf"
@@ -218,6 +228,13 @@ udp() {
 	: >"$TMP/udp-iperf"
 	row "skit bench -u (GSO) / iperf3 -u" "$(abba udp udp_skit udp_iperf)" "(>= 1.00)"
 	udp_after gso
+	# iperf3's median rate sent, in bit/s: skit paced at it below
+	UDP_RATE=$(python3 -c 'import statistics, sys; print(int(statistics.median(float(x) for x in sys.argv[1:]) * 1e9))' $(cut -d' ' -f1 "$TMP/udp-iperf"))
+	: >"$TMP/udp-iperf"
+	: >"$TMP/udp-at"
+	row "skit -u -b (iperf3's rate) / iperf3" "$(abba udp udp_skit_at udp_iperf)" "(>= 1.00, less loss)"
+	say "   (skit paced at $UDP_RATE bit/s, iperf3's median rate sent with -b 0 above)"
+	udp_after at
 	: >"$TMP/udp-iperf"
 	row "skit bench -u --no-gso / iperf3 -u" "$(abba udp udp_skit1 udp_iperf)" "(per datagram)"
 	udp_after one

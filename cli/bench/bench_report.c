@@ -40,6 +40,14 @@ json_latency(struct cli_json *j, const struct skit_hist *h)
 	cli_json_raw(j, "latency_us", buf);
 }
 
+static const char *
+sent_by_name(unsigned char by)
+{
+	return by == SKIT_BENCH_SENT_GSO	? "gso"
+	       : by == SKIT_BENCH_SENT_SENDMMSG ? "sendmmsg"
+						: "sendto";
+}
+
 /* udp throughput's datagram counts, as iperf3 -u reports them. */
 static void
 json_udp(struct cli_json *j, const struct skit_bench_cfg *cfg,
@@ -52,6 +60,7 @@ json_udp(struct cli_json *j, const struct skit_bench_cfg *cfg,
 	cli_json_uint(j, "datagrams_received", u->received);
 	cli_json_bool(j, "echoed", u->echoed);
 	cli_json_bool(j, "receiver_counted", u->receiver);
+	cli_json_str(j, "sent_by", sent_by_name(u->sent_by));
 	if (u->echoed || u->receiver) {
 		cli_json_uint(j, "lost", u->lost);
 		cli_json_double(j, "lost_percent",
@@ -74,8 +83,9 @@ json_udp(struct cli_json *j, const struct skit_bench_cfg *cfg,
 static void
 text_udp(const struct skit_bench_udp *u)
 {
-	printf("datagrams    sent %llu  received %llu",
-	       (unsigned long long)u->sent, (unsigned long long)u->received);
+	printf("datagrams    sent %llu (by %s)  received %llu",
+	       (unsigned long long)u->sent, sent_by_name(u->sent_by),
+	       (unsigned long long)u->received);
 	if (!u->echoed && !u->receiver) {
 		printf("  (none came back: loss and jitter need an echo "
 		       "server, or skit echo --discard)\n");

@@ -113,6 +113,15 @@ enum skit_bench_dir {
 /* The most requests in flight per connection (cfg.pipeline). */
 #define SKIT_BENCH_PIPELINE_MAX 4096
 
+/* How udp throughput's datagrams left (the least batched way any
+ * stream used): one sendto each (cfg.no_gso, or a size too large to
+ * batch), sendmmsg (no UDP GSO here), or one UDP GSO send per batch. */
+enum skit_bench_sent_by {
+	SKIT_BENCH_SENT_SENDTO = 0,
+	SKIT_BENCH_SENT_SENDMMSG,
+	SKIT_BENCH_SENT_GSO,
+};
+
 /* udp throughput: over the counted window (sums over the streams). */
 struct skit_bench_udp {
 	uint64_t sent;	       /* datagrams sent */
@@ -124,6 +133,7 @@ struct skit_bench_udp {
 	bool echoed;	       /* any came back at all */
 	bool receiver;	       /* the counts (of some streams) are a discard
 				  server's, its answer to the stats request */
+	unsigned char sent_by; /* enum skit_bench_sent_by */
 };
 
 /* Counted so far, for one connection (or stream) or for the whole run. */

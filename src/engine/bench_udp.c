@@ -381,18 +381,30 @@ bench_udp_drain(struct bench_worker *w)
 	return !w->stopping;
 }
 
+/* How stream u's datagrams left (enum skit_bench_sent_by). */
+static unsigned char
+sent_by(const struct bench_udp *u)
+{
+	if (u->segs < 2)
+		return SKIT_BENCH_SENT_SENDTO;
+	return u->gso ? SKIT_BENCH_SENT_GSO : SKIT_BENCH_SENT_SENDMMSG;
+}
+
 void
 bench_udp_sum(const struct skit_bench *b, struct skit_bench_udp *out)
 {
 	int streams = 0;
 
 	memset(out, 0, sizeof(*out));
+	out->sent_by = SKIT_BENCH_SENT_GSO;
 	for (int t = 0; t < b->cfg.threads; t++)
 		for (int i = 0; i < b->w[t].nconn; i++) {
 			const struct bench_udp *u = b->w[t].conns[i].udp;
 
 			if (!u)
 				continue;
+			if (sent_by(u) < out->sent_by)
+				out->sent_by = sent_by(u);
 			out->sent += u->sent;
 			if (!u->back.recv && u->answered) {
 				/* The discard server's counts. */
@@ -411,6 +423,8 @@ bench_udp_sum(const struct skit_bench *b, struct skit_bench_udp *out)
 			}
 			streams++;
 		}
+	if (!streams)
+		out->sent_by = SKIT_BENCH_SENT_SENDTO;
 	out->lost = out->sent > out->received ? out->sent - out->received : 0;
 	if (streams)
 		out->jitter_ms /= streams;
