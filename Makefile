@@ -161,6 +161,7 @@ format-check:
 # --- fuzzing -----------------------------------------------------------
 
 FUZZ_CFLAGS := $(CSTD) -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
+               -fno-sanitize-recover=undefined \
                -Iinclude -Isrc
 FUZZ_LIB_OBJ := $(LIB_SRC:%.c=build/fuzzobj/%.o)
 

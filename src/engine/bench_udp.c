@@ -274,7 +274,8 @@ on_datagram(struct bench_conn *c, const char *d, size_t n, int64_t now)
 	w->udp_last_rx = now;
 	if (!u->counting || seq < u->first)
 		return; /* the warm-up's */
-	if (skit__udp_count_add(&u->back, seq - u->first, n, now - ts))
+	if (skit__udp_count_add(&u->back, seq - u->first, n,
+				skit__udp_ns_diff(now, ts)))
 		bench_add(&c->ctr.rx, n);
 }
 

@@ -64,9 +64,10 @@ skit__udp_count_add(struct skit__udp_count *c, uint64_t seq, size_t n,
 	else
 		c->ooo++;
 	if (c->have_transit) {
-		int64_t d = transit - c->last_transit;
+		int64_t d = skit__udp_ns_diff(transit, c->last_transit);
+		uint64_t ad = d < 0 ? 0 - (uint64_t)d : (uint64_t)d;
 
-		c->jitter += ((double)(d < 0 ? -d : d) - c->jitter) / 16.0;
+		c->jitter += ((double)ad - c->jitter) / 16.0;
 	}
 	c->last_transit = transit;
 	c->have_transit = true;
@@ -345,7 +346,8 @@ skit__udp_flows_input(struct skit__udp_flows *f, const char *d, size_t n,
 			return 0; /* the warm-up's */
 		fl = flow_get(f, from, fromlen, stream, now_ns, true);
 		if (fl)
-			skit__udp_count_add(&fl->c, seq, n, now_ns - t);
+			skit__udp_count_add(&fl->c, seq, n,
+					    skit__udp_ns_diff(now_ns, t));
 		return 0;
 	}
 	if (k != SKIT__UDP_ASK)

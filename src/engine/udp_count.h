@@ -37,6 +37,14 @@ struct skit__udp_count {
 bool skit__udp_count_add(struct skit__udp_count *c, uint64_t seq, size_t n,
 			 int64_t transit);
 
+/* a - b in ns, wrapping instead of overflowing: a time that came off
+ * the wire can be anything. */
+static inline int64_t
+skit__udp_ns_diff(int64_t a, int64_t b)
+{
+	return (int64_t)((uint64_t)a - (uint64_t)b);
+}
+
 /*
  * The answer to a stats request, as the client decodes it (c's counts,
  * jitter rounded to ns).

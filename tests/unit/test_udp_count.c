@@ -46,6 +46,23 @@ test_count(void **state)
 	free(c);
 }
 
+/* Send times come off the wire: any value, and no signed overflow
+ * (the sanitizer build aborts on one) in the transit or the jitter. */
+static void
+test_count_wild_times(void **state)
+{
+	struct skit__udp_count *c = calloc(1, sizeof(*c));
+
+	(void)state;
+	assert_int_equal(skit__udp_ns_diff(INT64_MIN, 1), INT64_MAX);
+	assert_int_equal(skit__udp_ns_diff(5, 7), -2);
+	assert_true(skit__udp_count_add(c, 0, 1, INT64_MAX));
+	assert_true(skit__udp_count_add(c, 1, 1, INT64_MIN));
+	assert_true(skit__udp_count_add(c, 2, 1, INT64_MAX));
+	assert_true(c->jitter > 0 && c->jitter < 1e19);
+	free(c);
+}
+
 static void
 test_count_window(void **state)
 {
@@ -331,6 +348,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_count),
 		cmocka_unit_test(test_count_window),
+		cmocka_unit_test(test_count_wild_times),
 		cmocka_unit_test(test_wire),
 		cmocka_unit_test(test_owed),
 		cmocka_unit_test(test_stamp_segs),
