@@ -132,8 +132,11 @@ skit__addr_socat_proxy(const char *text, char *out, size_t cap,
 		     (int)(end - (size_t)(host - text)), host, ",", opts,
 		     opts[0] ? "," : "", socat_proxies[si].scheme, user,
 		     user[0] ? "@" : "", (int)(f[1] - f[0] - 1), server, port);
+	/* (column 1: the whole address, which the form lengthens) */
 	if (n < 0 || (size_t)n >= cap)
-		return skit_err_setf(err, SKIT_EADDR, "bad address", text, 0,
-				     "address is too long");
+		return skit_err_setf(err, SKIT_EADDR, "bad address", text, 1,
+				     "address is longer than %zu bytes once "
+				     "written as skit's",
+				     cap - 1);
 	return 1;
 }
