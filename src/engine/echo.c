@@ -498,8 +498,12 @@ lconn_open(struct skit_echo *e, struct conn *c, int fd)
 	return r;
 }
 
-/* A plain TCP connection to DISCARD is read in gulps of at least this
- * (or what is left at its end): skit__sock_rcvlowat. */
+/*
+ * A plain TCP connection to DISCARD is read in gulps of at least this
+ * (or what is left at its end, or an error): SO_RCVLOWAT. Fewer
+ * wake-ups of the reader cost the sender less on loopback (the waking
+ * runs in the sender's context): +8-10% at 1 MiB writes.
+ */
 enum { DISCARD_LOWAT = RBUF_LEN / 2 };
 
 /* serve.h: a new connection, ours from now on. */
@@ -511,7 +515,6 @@ on_accept(struct skit_serve *s, int fd, const struct skit_sockaddr *peer,
 	unsigned ev = SKIT_EV_READ;
 	struct conn *c;
 
-	(void)peer;
 	if (e->cfg.mode == SKIT_ECHO_SOURCE)
 		ev |= SKIT_EV_WRITE;
 	c = calloc(1, sizeof(*c));
@@ -520,9 +523,12 @@ on_accept(struct skit_serve *s, int fd, const struct skit_sockaddr *peer,
 		free(c);
 		c = NULL;
 	}
-	/* Not with layers: a handshake's few bytes must wake us. */
-	if (c && !c->lc && e->cfg.mode == SKIT_ECHO_DISCARD)
-		(void)skit__sock_rcvlowat(fd, DISCARD_LOWAT);
+	/* TCP only (an inet peer; unix and vsock are left alone), and not
+	 * with layers: a handshake's few bytes must wake us. */
+	if (c && !c->lc && e->cfg.mode == SKIT_ECHO_DISCARD &&
+	    (peer->family == AF_INET || peer->family == AF_INET6))
+		(void)skit__setsockopt_int(fd, SOL_SOCKET, SO_RCVLOWAT,
+					   DISCARD_LOWAT);
 	if (!c || skit_loop_add(e->loop, fd,
 				c->lc ? SKIT_EV_READ | SKIT_EV_WRITE : ev,
 				c->lc ? on_lconn : on_conn, c) < 0) {

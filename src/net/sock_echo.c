@@ -31,20 +31,6 @@ skit__sock_rcvtimeo(int fd, int ms)
 	return r < 0 ? -errno : 0;
 }
 
-int
-skit__sock_rcvlowat(int fd, int bytes)
-{
-	int r;
-
-	if (!skit__is_tcp(fd))
-		return 0;
-	r = setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &bytes, sizeof(bytes));
-	skit__trace("setsockopt(%d, SOL_SOCKET, SO_RCVLOWAT, %d) = %d%s%s", fd,
-		    bytes, r, r < 0 ? " " : "",
-		    r < 0 ? strerrorname_np(errno) : "");
-	return r < 0 ? -errno : 0;
-}
-
 /*
  * The per-message system calls of the blocking servers go straight to
  * the kernel (syscall()), not through glibc's wrappers: in a process

@@ -80,6 +80,9 @@ int skit__bind_source(int fd, const struct skit_addr *a,
 void skit__trace_sockopt(int fd, int level, int optname, const char *val,
 			 int r);
 
+/* setsockopt() of an int, with its trace line. Returns 0 or -errno. */
+int skit__setsockopt_int(int fd, int level, int optname, int v);
+
 /* --- sock_unix.c ---------------------------------------------------- */
 
 /*
@@ -160,15 +163,6 @@ bool skit__is_tcp(int fd);
  * flag. Returns 0 or -errno.
  */
 int skit__sock_rcvtimeo(int fd, int ms);
-
-/*
- * A TCP socket that only sinks data (a discard server) is woken only
- * once bytes (or the end, or an error) are waiting: SO_RCVLOWAT. Fewer
- * wake-ups of the reader cost the sender less on loopback (the waking
- * runs in the sender's context): +8-10% at 1 MiB writes. Other sockets
- * are left alone (0). Returns 0 or -errno.
- */
-int skit__sock_rcvlowat(int fd, int bytes);
 
 /*
  * recvfrom() once with no flags (from may be NULL): on a blocking socket

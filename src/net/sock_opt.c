@@ -14,11 +14,16 @@
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <netinet/tcp.h>
+#include <netinet/udp.h> /* UDP_SEGMENT, UDP_GRO */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+
+#ifndef SOL_UDP
+#define SOL_UDP IPPROTO_UDP
+#endif
 
 struct sockopt_name {
 	int level;
@@ -37,6 +42,9 @@ static const struct sockopt_name sockopt_names[] = {
 	{ SOL_SOCKET, SO_BINDTODEVICE, "SOL_SOCKET", "SO_BINDTODEVICE" },
 	{ SOL_SOCKET, SO_MARK, "SOL_SOCKET", "SO_MARK" },
 	{ SOL_SOCKET, SO_SNDTIMEO, "SOL_SOCKET", "SO_SNDTIMEO" },
+	{ SOL_SOCKET, SO_RCVLOWAT, "SOL_SOCKET", "SO_RCVLOWAT" },
+	{ SOL_UDP, UDP_SEGMENT, "SOL_UDP", "UDP_SEGMENT" },
+	{ SOL_UDP, UDP_GRO, "SOL_UDP", "UDP_GRO" },
 	{ IPPROTO_TCP, TCP_NODELAY, "IPPROTO_TCP", "TCP_NODELAY" },
 	{ IPPROTO_IP, IP_TTL, "IPPROTO_IP", "IP_TTL" },
 	{ IPPROTO_IP, IP_TOS, "IPPROTO_IP", "IP_TOS" },
@@ -98,8 +106,8 @@ set_traced(int fd, int level, int optname, const void *v, socklen_t len,
 	return r;
 }
 
-static int
-set_int(int fd, int level, int optname, int v)
+int
+skit__setsockopt_int(int fd, int level, int optname, int v)
 {
 	char val[24];
 
@@ -223,7 +231,7 @@ skit_sock_apply_opts(int fd, const struct skit_addr *a,
 	 */
 	if (is_listen && is_inet(sa->family) && sa->type == SOCK_STREAM &&
 	    !skit_addr_has(a, SKIT_OPT_REUSEADDR)) {
-		r = set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+		r = skit__setsockopt_int(fd, SOL_SOCKET, SO_REUSEADDR, 1);
 		if (r < 0)
 			return skit_err_setf(
 				err, r, "setsockopt",
@@ -233,8 +241,8 @@ skit_sock_apply_opts(int fd, const struct skit_addr *a,
 	if (is_listen && sa->family == AF_INET6 &&
 	    !skit_addr_has(a, SKIT_OPT_V6ONLY) && a->host[0] == '\0' &&
 	    (a->kind == SKIT_KIND_TCP || a->kind == SKIT_KIND_UDP)) {
-		r = set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY,
-			    a->family == AF_INET6 ? 1 : 0);
+		r = skit__setsockopt_int(fd, IPPROTO_IPV6, IPV6_V6ONLY,
+					 a->family == AF_INET6 ? 1 : 0);
 		if (r < 0)
 			return skit_err_setf(
 				err, r, "setsockopt",
@@ -264,7 +272,7 @@ skit_sock_apply_opts(int fd, const struct skit_addr *a,
 					skit__sa_text(sa, text, sizeof(text)),
 					0, "%s: value out of range",
 					rows[i].name);
-			r = set_int(fd, level, optname, (int)v);
+			r = skit__setsockopt_int(fd, level, optname, (int)v);
 		}
 		if (r < 0)
 			return skit_err_setf(

@@ -19,30 +19,20 @@
 #define SOL_UDP IPPROTO_UDP
 #endif
 
-static int
-udp_opt(int fd, int opt, const char *name, int val)
-{
-	int r = setsockopt(fd, SOL_UDP, opt, &val, sizeof(val));
-
-	skit__trace("setsockopt(%d, SOL_UDP, %s, %d) = %d%s%s", fd, name, val,
-		    r, r < 0 ? " " : "", r < 0 ? strerrorname_np(errno) : "");
-	return r < 0 ? -errno : 0;
-}
-
 int
 skit__udp_gso_probe(int fd, int size)
 {
-	int r = udp_opt(fd, UDP_SEGMENT, "UDP_SEGMENT", size);
+	int r = skit__setsockopt_int(fd, SOL_UDP, UDP_SEGMENT, size);
 
 	if (r == 0)
-		r = udp_opt(fd, UDP_SEGMENT, "UDP_SEGMENT", 0);
+		r = skit__setsockopt_int(fd, SOL_UDP, UDP_SEGMENT, 0);
 	return r;
 }
 
 int
 skit__udp_gro(int fd, bool on)
 {
-	return udp_opt(fd, UDP_GRO, "UDP_GRO", on ? 1 : 0);
+	return skit__setsockopt_int(fd, SOL_UDP, UDP_GRO, on ? 1 : 0);
 }
 
 size_t
