@@ -94,6 +94,16 @@ wait_listen() {
 	return 1
 }
 
+# iperf_up : an iperf3 server for the sections that need one (the first
+# starts it); its port in IPERF_PORT.
+IPERF_PORT=
+iperf_up() {
+	[ -n "$IPERF_PORT" ] && return 0
+	IPERF_PORT=$(free_port)
+	bg iperf3 -s -p "$IPERF_PORT"
+	wait_listen ":$IPERF_PORT"
+}
+
 # abba NAME A-FUNC B-FUNC : ROUNDS groups of A B B A; prints
 # "median min max a-median b-median" of the groups.
 abba() {
@@ -153,7 +163,7 @@ crr() {
 }
 
 # -------------------------------------------------------------------- tp
-TP_ADDR= IPERF_PORT=
+TP_ADDR=
 tp_skit() {
 	"$SKIT" bench -m throughput -s 1m -P 1 -d "$DUR" -w 0 --json "$TP_ADDR" 2>/dev/null |
 		jq -r '.sent_bytes_per_s * 8 / 1e9'
@@ -169,9 +179,7 @@ tp() {
 	head_row "client"
 	skit_bg --discard -t 1 tcp:127.0.0.1:0 || return
 	TP_ADDR=$ADDR
-	IPERF_PORT=$(free_port)
-	bg iperf3 -s -p "$IPERF_PORT"
-	wait_listen ":$IPERF_PORT" || return
+	iperf_up || return
 	row "skit bench -s 1m / iperf3 -l 1M" "$(abba tp tp_skit tp_iperf)" "(>= 1.00)"
 	p=$(free_port)
 	bg "$TMP/sink-min" "$p"
@@ -185,20 +193,15 @@ tp() {
 # Each run appends "Gbit/s-sent Gbit/s-received loss-%" to $TMP/udp-NAME
 # and prints the rate sent (the ABBA ratio's figure).
 UDP_ADDR=
-udp_run_skit() { # NAME [--no-gso]
-	"$SKIT" bench -m throughput -u -b 0 -s 1460 -d "$DUR" -w 0 --json ${2:-} "$UDP_ADDR" 2>/dev/null |
+udp_run_skit() { # NAME BIT/S [--no-gso]
+	"$SKIT" bench -m throughput -u -b "$2" -s 1460 -d "$DUR" -w 0 --json ${3:-} "$UDP_ADDR" 2>/dev/null |
 		jq -r '"\(.sent_bytes_per_s * 8 / 1e9) \(.received_bytes_per_s * 8 / 1e9) \(.lost_percent)"' >>"$TMP/udp-$1"
 	tail -1 "$TMP/udp-$1" | cut -d' ' -f1
 }
-udp_skit() { udp_run_skit gso; }
-udp_skit1() { udp_run_skit one --no-gso; }
 UDP_RATE=0
-udp_run_at() { # NAME : skit (GSO) paced at UDP_RATE bit/s
-	"$SKIT" bench -m throughput -u -b "$UDP_RATE" -s 1460 -d "$DUR" -w 0 --json "$UDP_ADDR" 2>/dev/null |
-		jq -r '"\(.sent_bytes_per_s * 8 / 1e9) \(.received_bytes_per_s * 8 / 1e9) \(.lost_percent)"' >>"$TMP/udp-$1"
-	tail -1 "$TMP/udp-$1" | cut -d' ' -f1
-}
-udp_skit_at() { udp_run_at at; }
+udp_skit() { udp_run_skit gso 0; }
+udp_skit1() { udp_run_skit one 0 --no-gso; }
+udp_skit_at() { udp_run_skit at "$UDP_RATE"; } # (GSO) paced at iperf3's rate
 udp_iperf() {
 	iperf3 -c 127.0.0.1 -p "$IPERF_PORT" -u -b 0 -l 1460 -t "$DUR" -J 2>/dev/null |
 		jq -r '.end | "\(.sum_sent.bits_per_second / 1e9) \(.sum_received.bits_per_second / 1e9) \(.sum_received.lost_percent)"' >>"$TMP/udp-iperf"
@@ -218,11 +221,7 @@ udp() {
 	head_row "client"
 	skit_bg --discard -t 1 udp:127.0.0.1:0 || return
 	UDP_ADDR=$ADDR
-	[ -n "$IPERF_PORT" ] || {
-		IPERF_PORT=$(free_port)
-		bg iperf3 -s -p "$IPERF_PORT"
-		wait_listen ":$IPERF_PORT" || return
-	}
+	iperf_up || return
 	: >"$TMP/udp-gso"
 	: >"$TMP/udp-one"
 	: >"$TMP/udp-iperf"
