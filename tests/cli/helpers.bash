@@ -134,16 +134,14 @@ for n, line in enumerate(open(sys.argv[1]), 1):
 dgram_sink() {
 	need_cmd python3
 	SINK=unix-dgram:@skit-sink-$$-$BATS_TEST_NUMBER-${RANDOM}
-	local out=$BATS_TEST_TMPDIR/sink.$RANDOM i
+	local out=$BATS_TEST_TMPDIR/sink.$RANDOM
 	python3 "$BATS_TEST_DIRNAME/dgram_sink.py" "${SINK#unix-dgram:}" 60 \
 		${1:+"${1#unix-dgram:}" "$2"} >"$out" &
 	BG_PIDS="${BG_PIDS:-} $!"
-	for i in $(seq 1 200); do
-		grep -q ready "$out" && return 0
-		sleep 0.05
-	done
-	echo "dgram_sink did not start" >&2
-	return 1
+	wait_for -F "$out" ready || {
+		echo "dgram_sink did not start" >&2
+		return 1
+	}
 }
 fill_sink() {
 	seq 100000 | timeout 30 "$SKIT" send -w 0.2 "$SINK" 2>/dev/null || true
@@ -164,10 +162,5 @@ hold_conns() {
 		    time.sleep(0.05)
 	PY
 	HOLD_PID=$!
-	for i in $(seq 1 200); do
-		grep -q held "$BATS_TEST_TMPDIR/hold.out" && return 0
-		sleep 0.05
-	done
-	cat "$BATS_TEST_TMPDIR/hold.out" >&2
-	return 1
+	wait_for -F "$BATS_TEST_TMPDIR/hold.out" held
 }
