@@ -478,18 +478,13 @@ int
 skit_sendmmsg(int fd, struct mmsghdr *v, unsigned n, int flags)
 {
 	int r;
-	size_t len = 0;
 
 	do
 		r = sendmmsg(fd, v, n, flags | MSG_NOSIGNAL);
 	while (r < 0 && errno == EINTR);
 	r = r < 0 ? -errno : r;
-	if (skit__trace_on()) {
-		for (unsigned i = 0; i < n; i++)
-			len += msg_len(&v[i].msg_hdr);
-		trace_xfer("sendmmsg", fd, r, len, flags | MSG_NOSIGNAL,
-			   msg_flags);
-	}
+	/* (what it returns is a count of datagrams, not bytes) */
+	skit__trace_call("sendmmsg", fd, r, "%d, %u datagrams", fd, n);
 	return r;
 }
 

@@ -31,7 +31,7 @@
 #include <string.h>
 
 #include "skit/io.h"
-#include "net/sock_int.h" /* GSO, sendmmsg */
+#include "net/sock_int.h" /* GSO */
 
 #define UDP_TICK_MS  1
 #define UDP_BURST    512 /* datagrams per writable wakeup (unlimited) */
@@ -116,7 +116,7 @@ send_call(struct bench_conn *c, int k, bool counting)
 		v[i].msg_hdr.msg_iov = &iov[i];
 		v[i].msg_hdr.msg_iovlen = 1;
 	}
-	return skit__sendmmsg(c->fd, v, (unsigned)k, MSG_DONTWAIT);
+	return skit_sendmmsg(c->fd, v, (unsigned)k, MSG_DONTWAIT);
 }
 
 /* Send up to n datagrams (what is owed), u->segs per call; the

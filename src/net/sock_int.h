@@ -221,9 +221,6 @@ int skit__udp_gro(int fd, bool on);
 /* The gso_size of a received message's UDP_GRO cmsg; 0 when it has
  * none (one datagram). */
 size_t skit__udp_gro_size(const struct msghdr *m);
-/* sendmmsg (MSG_NOSIGNAL added, EINTR retried): how many were sent, or
- * -errno. */
-int skit__sendmmsg(int fd, struct mmsghdr *v, unsigned n, int flags);
 /* recvmsg as skit__recvfrom_wait: a signal ends the wait (-EINTR). */
 ssize_t skit__recvmsg_wait(int fd, struct msghdr *m, int flags);
 

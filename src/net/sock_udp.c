@@ -67,21 +67,6 @@ skit__udp_gro_size(const struct msghdr *m)
 	return 0;
 }
 
-int
-skit__sendmmsg(int fd, struct mmsghdr *v, unsigned n, int flags)
-{
-	int r;
-
-	do
-		r = sendmmsg(fd, v, n, flags | MSG_NOSIGNAL);
-	while (r < 0 && errno == EINTR);
-	if (skit__trace_on())
-		skit__trace("sendmmsg(%d, %u datagrams) = %d%s%s", fd, n, r,
-			    r < 0 ? " " : "",
-			    r < 0 ? strerrorname_np(errno) : "");
-	return r < 0 ? -errno : r;
-}
-
 ssize_t
 skit__recvmsg_wait(int fd, struct msghdr *m, int flags)
 {
